@@ -6,6 +6,10 @@ SHELL := bash
 # needs Debian's rust-src).
 export PATH := $(CURDIR)/node_modules/.bin:/usr/bin:$(PATH)
 CARGO_MANIFEST := solana-program/Cargo.toml
+# Debian's rustfmt and clippy by path: cargo would run rustup's proxies from
+# ~/.cargo/bin first, which may be another toolchain or missing.
+RUST_CRATE_ROOTS := solana-program/src/lib.rs solana-program/sbf-link/src/lib.rs solana-program/sbf-link/src/main.rs \
+	$(wildcard solana-program/tests/*.rs solana-program/sbf-link/tests/*.rs)
 
 .PHONY: demo test setup lint test-rust test-ts format
 
@@ -20,8 +24,8 @@ setup:
 lint:
 	biome check .
 	tsc -p tsconfig.json
-	cargo fmt --manifest-path $(CARGO_MANIFEST) --all --check
-	cargo clippy --quiet --manifest-path $(CARGO_MANIFEST) --workspace --all-targets -- -D warnings
+	rustfmt --edition 2021 --check $(RUST_CRATE_ROOTS)
+	/usr/bin/cargo-clippy clippy --quiet --manifest-path $(CARGO_MANIFEST) --workspace --all-targets -- -D warnings
 
 test-rust:
 	cargo test --manifest-path $(CARGO_MANIFEST) --workspace
@@ -31,4 +35,4 @@ test-ts:
 
 format:
 	biome check --write .
-	cargo fmt --manifest-path $(CARGO_MANIFEST) --all
+	rustfmt --edition 2021 $(RUST_CRATE_ROOTS)

@@ -5,6 +5,7 @@ import { defineConfig } from "vitest/config";
 // running the SBF program) and so runs its files one at a time.
 export default defineConfig({
   test: {
+    reporters: ["default", "./scripts/vitest-summary.ts"],
     projects: [
       {
         test: {

@@ -1,15 +1,14 @@
 // `make demo`: shows each part that is built today running on a local chain.
 // Grows into the full two-way loan demo as the relayer lands.
 import { createHash } from "node:crypto";
-import { readFile } from "node:fs/promises";
-import { startHardhatNode } from "@loanbridge/evm-contracts";
+import { readArtifact, startHardhatNode } from "@loanbridge/evm-contracts";
 import {
   PROGRAM_SO_PATH,
   readProgramBinary,
   startProgram,
   versionInstruction,
 } from "@loanbridge/solana-program";
-import { ContractFactory, formatUnits, JsonRpcProvider } from "ethers";
+import { ContractFactory, formatUnits, type InterfaceAbi, JsonRpcProvider } from "ethers";
 
 const started = performance.now();
 const elapsed = (since: number) => `${Math.round(performance.now() - since)} ms`;
@@ -32,14 +31,15 @@ async function evmDemo(): Promise<void> {
     const chainId = BigInt(await provider.send("eth_chainId", []));
     console.log(`  rpc ${node.url}, chain id ${chainId}`);
 
-    const artifactUrl = new URL(
-      "../evm-contracts/artifacts/contracts/dev/DevStablecoin.sol/DevStablecoin.json",
-      import.meta.url,
+    const { abi, bytecode } = await readArtifact(
+      "contracts/dev/DevStablecoin.sol",
+      "DevStablecoin",
     );
-    const { abi, bytecode } = JSON.parse(await readFile(artifactUrl, "utf8"));
     const deployer = await provider.getSigner(0);
     const token = await step("deploy DevStablecoin", async () => {
-      const contract = await new ContractFactory(abi, bytecode, deployer).deploy(deployer.address);
+      const contract = await new ContractFactory(abi as InterfaceAbi, bytecode, deployer).deploy(
+        deployer.address,
+      );
       return contract.waitForDeployment();
     });
     const deployReceipt = await token.deploymentTransaction()?.wait();

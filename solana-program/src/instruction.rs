@@ -17,7 +17,9 @@ impl LoanbridgeInstruction {
     /// Decodes instruction data, rejecting unknown discriminators and
     /// trailing bytes.
     pub fn unpack(data: &[u8]) -> Result<Self, LoanbridgeError> {
-        let (&discriminator, rest) = data.split_first().ok_or(LoanbridgeError::UnknownInstruction)?;
+        let (&discriminator, rest) = data
+            .split_first()
+            .ok_or(LoanbridgeError::UnknownInstruction)?;
         match discriminator {
             Self::VERSION if rest.is_empty() => Ok(Self::Version),
             Self::VERSION => Err(LoanbridgeError::InvalidInstructionData),
@@ -32,12 +34,18 @@ mod tests {
 
     #[test]
     fn unpack_decodes_version() {
-        assert_eq!(LoanbridgeInstruction::unpack(&[0]), Ok(LoanbridgeInstruction::Version));
+        assert_eq!(
+            LoanbridgeInstruction::unpack(&[0]),
+            Ok(LoanbridgeInstruction::Version)
+        );
     }
 
     #[test]
     fn unpack_rejects_empty_data() {
-        assert_eq!(LoanbridgeInstruction::unpack(&[]), Err(LoanbridgeError::UnknownInstruction));
+        assert_eq!(
+            LoanbridgeInstruction::unpack(&[]),
+            Err(LoanbridgeError::UnknownInstruction)
+        );
     }
 
     #[test]

@@ -9,9 +9,10 @@ pub mod error;
 pub mod instruction;
 pub mod processor;
 
-// `target_os = "solana"` under platform-tools (`cargo build-sbf`),
-// `target_arch = "bpf"` under our offline upstream-LLVM pipeline.
-#[cfg(any(target_os = "solana", target_arch = "bpf"))]
+// The macros pick the target themselves: on SBF (`target_os = "solana"` under
+// platform-tools, `target_arch = "bpf"` under our offline pipeline) they set
+// up the runtime's entrypoint and panic handler; on the host they link std,
+// so the crate also builds for unit tests and clippy.
 mod entrypoint {
     use pinocchio::{no_allocator, nostd_panic_handler, program_entrypoint};
 

@@ -1,0 +1,2 @@
+export { type ContractArtifact, readArtifact } from "./artifacts.ts";
+export { type LocalNode, startHardhatNode } from "./localNode.ts";
