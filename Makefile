@@ -22,7 +22,8 @@ setup:
 	bash scripts/setup.sh
 
 lint:
-	biome check .
+	eslint --max-warnings 0 .
+	prettier --check .
 	tsc -p tsconfig.json
 	rustfmt --edition 2021 --check $(RUST_CRATE_ROOTS)
 	/usr/bin/cargo-clippy clippy --quiet --manifest-path $(CARGO_MANIFEST) --workspace --all-targets -- -D warnings
@@ -34,5 +35,5 @@ test-ts:
 	vitest run
 
 format:
-	biome check --write .
+	prettier --write .
 	rustfmt --edition 2021 $(RUST_CRATE_ROOTS)

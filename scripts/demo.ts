@@ -28,7 +28,7 @@ async function evmDemo(): Promise<void> {
   process.once("SIGINT", stopOnSignal);
   const provider = new JsonRpcProvider(node.url, undefined, { staticNetwork: true });
   try {
-    const chainId = BigInt(await provider.send("eth_chainId", []));
+    const chainId = BigInt((await provider.send("eth_chainId", [])) as string);
     console.log(`  rpc ${node.url}, chain id ${chainId}`);
 
     const { abi, bytecode } = await readArtifact(
@@ -48,10 +48,12 @@ async function evmDemo(): Promise<void> {
     );
 
     const mintReceipt = await step("mint 1,000 dUSD to the deployer", async () => {
-      const tx = await token.getFunction("mint")(deployer.address, 1_000_000_000n);
-      return tx.wait();
+      const tx = await token.getFunction("mint").send(deployer.address, 1_000_000_000n);
+      const receipt = await tx.wait();
+      if (receipt === null) throw new Error(`mint ${tx.hash} was not mined`);
+      return receipt;
     });
-    const balance: bigint = await token.getFunction("balanceOf")(deployer.address);
+    const balance = (await token.getFunction("balanceOf").staticCall(deployer.address)) as bigint;
     console.log(
       `  tx ${mintReceipt.hash}, gas ${mintReceipt.gasUsed}, balance ${formatUnits(balance, 6)} dUSD`,
     );

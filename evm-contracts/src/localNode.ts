@@ -39,12 +39,18 @@ export async function startHardhatNode(options: { port?: number } = {}): Promise
     output = (output + chunk.toString("utf8")).slice(-OUTPUT_TAIL_CHARS);
   };
   // stdout must be drained too, or the node blocks once the pipe buffer fills.
-  child.stdout?.on("data", keepTail);
-  child.stderr?.on("data", keepTail);
+  child.stdout.on("data", keepTail);
+  child.stderr.on("data", keepTail);
   // Without a listener a failed spawn or kill would crash the caller's process.
-  child.on("error", (error) => keepTail(Buffer.from(`\n${error.message}\n`)));
+  child.on("error", (error) => {
+    keepTail(Buffer.from(`\n${error.message}\n`));
+  });
 
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  const exited = new Promise<void>((resolve) => {
+    child.once("exit", () => {
+      resolve();
+    });
+  });
   const stop = () => stopChild(child, exited);
 
   try {
@@ -71,9 +77,9 @@ function hardhatCliPath(): string {
 function checkPortFree(port: number): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
-    server.once("error", (error) =>
-      reject(new Error(`cannot use 127.0.0.1:${port} for hardhat node: ${error.message}`)),
-    );
+    server.once("error", (error) => {
+      reject(new Error(`cannot use 127.0.0.1:${port} for hardhat node: ${error.message}`));
+    });
     server.listen(port, "127.0.0.1", () => {
       const address = server.address();
       if (address === null || typeof address === "string") {
@@ -81,7 +87,9 @@ function checkPortFree(port: number): Promise<number> {
         reject(new Error(`unexpected server address ${String(address)}`));
         return;
       }
-      server.close(() => resolve(address.port));
+      server.close(() => {
+        resolve(address.port);
+      });
     });
   });
 }
@@ -92,7 +100,7 @@ async function waitUntilReady(
   outputTail: () => string,
 ): Promise<void> {
   const deadline = Date.now() + READY_TIMEOUT_MS;
-  while (true) {
+  for (;;) {
     if (child.exitCode !== null || child.signalCode !== null) {
       throw new Error(
         `hardhat node exited (${child.exitCode ?? child.signalCode}) before answering at ${url}; output tail:\n${outputTail()}`,

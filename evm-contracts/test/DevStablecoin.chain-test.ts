@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { buildContracts, hre } from "./hre.ts";
 
-const { ethers } = await hre.network.connect();
+const { ethers } = await hre.network.create();
 
 async function deploy() {
   const [owner, other] = await ethers.getSigners();
@@ -39,7 +39,7 @@ describe("DevStablecoin", () => {
     const { token, other } = await deploy();
     const amount = 1_250_000n;
 
-    await (await token.getFunction("mint")(other.address, amount)).wait();
+    await (await token.getFunction("mint").send(other.address, amount)).wait();
 
     expect(await token.getFunction("balanceOf")(other.address)).toBe(amount);
     expect(await token.getFunction("totalSupply")()).toBe(amount);

@@ -11,7 +11,9 @@ function acceptsConnections(host: string, port: number): Promise<boolean> {
       socket.destroy();
       resolve(true);
     });
-    socket.once("error", () => resolve(false));
+    socket.once("error", () => {
+      resolve(false);
+    });
   });
 }
 
@@ -50,7 +52,7 @@ describe("startHardhatNode", () => {
     const token = await (await factory.deploy(deployer.address)).waitForDeployment();
     const recipient = "0x000000000000000000000000000000000000bEEF";
 
-    await (await token.getFunction("mint")(recipient, 42_000_000n)).wait();
+    await (await token.getFunction("mint").send(recipient, 42_000_000n)).wait();
 
     expect(await token.getFunction("balanceOf")(recipient)).toBe(42_000_000n);
   });
