@@ -36,9 +36,16 @@ fi
 command -v npm >/dev/null || die "npm not found: install Debian's nodejs/npm (any Node >= 18 can bootstrap Node 22)"
 lock_stamp=node_modules/.package-lock.json
 if [[ ! -x node_modules/.bin/node || ! -f $lock_stamp || package-lock.json -nt $lock_stamp ]]; then
-  step "installing npm dependencies (npm ci)"
-  # The first install may run under an older system Node; it brings Node 22.
-  npm ci --no-fund --no-audit
+  system_node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+  if ((system_node_major < 22)); then
+    # npm under an older Node skips optional packages that require Node 22,
+    # such as Hardhat's EDR binary, so this pass only brings Node 22 itself
+    # (the `node` devDependency) to run the real install with.
+    step "bootstrapping Node 22 from npm (system Node is ${system_node_major})"
+    npm ci --no-fund --no-audit --loglevel=error
+  fi
+  step "installing npm dependencies under Node 22 (npm ci)"
+  PATH="$root/node_modules/.bin:$PATH" npm ci --no-fund --no-audit
 fi
 export PATH="$root/node_modules/.bin:$PATH"
 node_major=$(node -p 'process.versions.node.split(".")[0]')
