@@ -48,46 +48,25 @@ describe("Version instruction on the SBF program", () => {
     console.log(`Version: ${outcome.computeUnits} CU`);
   });
 
-  it("emptyData_failsWithUnknownInstruction", async () => {
+  it.each([
+    ["emptyData_failsWithUnknownInstruction", [], LoanbridgeProgramError.UnknownInstruction],
+    [
+      "unknownDiscriminator_failsWithUnknownInstruction",
+      [0xff],
+      LoanbridgeProgramError.UnknownInstruction,
+    ],
+    [
+      "trailingBytes_failWithInvalidInstructionData",
+      [InstructionDiscriminator.Version, 0],
+      LoanbridgeProgramError.InvalidInstructionData,
+    ],
+  ])("%s", async (_name, data, code) => {
     const outcome = await program.send({
       ...versionInstruction(program.programAddress),
-      data: new Uint8Array(),
+      data: Uint8Array.from(data),
     });
 
-    expect(outcome.ok).toBe(false);
-    if (outcome.ok) return;
-    expect(outcome.error).toEqual({
-      kind: "custom",
-      code: LoanbridgeProgramError.UnknownInstruction,
-    });
-  });
-
-  it("unknownDiscriminator_failsWithUnknownInstruction", async () => {
-    const outcome = await program.send({
-      ...versionInstruction(program.programAddress),
-      data: Uint8Array.of(0xff),
-    });
-
-    expect(outcome.ok).toBe(false);
-    if (outcome.ok) return;
-    expect(outcome.error).toEqual({
-      kind: "custom",
-      code: LoanbridgeProgramError.UnknownInstruction,
-    });
-  });
-
-  it("trailingBytes_failWithInvalidInstructionData", async () => {
-    const outcome = await program.send({
-      ...versionInstruction(program.programAddress),
-      data: Uint8Array.of(InstructionDiscriminator.Version, 0),
-    });
-
-    expect(outcome.ok).toBe(false);
-    if (outcome.ok) return;
-    expect(outcome.error).toEqual({
-      kind: "custom",
-      code: LoanbridgeProgramError.InvalidInstructionData,
-    });
+    expect(outcome).toMatchObject({ ok: false, error: { kind: "custom", code } });
   });
 
   it("unexpectedAccount_failsWithInvalidArgument", async () => {
@@ -96,11 +75,9 @@ describe("Version instruction on the SBF program", () => {
       accounts: [{ address: program.payer.address, role: AccountRole.READONLY }],
     });
 
-    expect(outcome.ok).toBe(false);
-    if (outcome.ok) return;
-    expect(outcome.error).toEqual({
-      kind: "builtin",
-      code: BuiltinInstructionError.InvalidArgument,
+    expect(outcome).toMatchObject({
+      ok: false,
+      error: { kind: "builtin", code: BuiltinInstructionError.InvalidArgument },
     });
   });
 });
