@@ -1,2 +1,3 @@
 export * from "./chains.ts";
 export * from "./errors.ts";
+export * from "./wire/index.ts";

@@ -1,0 +1,396 @@
+// Every cross-language test vector, built from the TypeScript implementation.
+// `scripts/generate-vectors.ts` writes them to the JSON files beside this one;
+// the TypeScript, Solidity and Rust suites all read those files.
+import {
+  addressToWire,
+  ATTESTATION_DOMAIN,
+  attestationDigest,
+  decodePacket,
+  encodeLoanMessage,
+  encodePacket,
+  type Hex,
+  type LoanMessage,
+  MESSAGE_LAYOUTS,
+  messageLength,
+  type MessageTypeName,
+  type PacketHeader,
+  packetHeaderBytes,
+  payloadHash,
+  RejectReason,
+  type RejectReasonName,
+  toHex,
+  type WireErrorName,
+  wireToEvmAddress,
+} from "../src/index.ts";
+
+const U32_MAX = 2 ** 32 - 1;
+const U64_MAX = 2n ** 64n - 1n;
+const U128_MAX = 2n ** 128n - 1n;
+const ONES = `0x${"ff".repeat(32)}`;
+const ZERO = `0x${"00".repeat(32)}`;
+const repeat = (byte: string): Hex => `0x${byte.repeat(32)}`;
+
+// Realistic addresses: EVM ones left-padded, Solana keys as is.
+const EVM_BORROWER = addressToWire("0x70997970C51812dc3A010C7d01b50e0d17dc79C8");
+const EVM_VAULT = addressToWire("0x5FbDB2315678afecb367f032d93F642f64180aa3");
+const EVM_USDC = addressToWire("0xA0b86991c6218b36c1d19D4a2e9Eb0cE3606eB48");
+const SOLANA_POOL = addressToWire("LbPoo1AvUQF4rNXWXR5uZ4SQCYxqTqbTt1WePn8dB6z");
+const SOLANA_BORROWER = addressToWire("9WzDXwBbmkg8ZTbNMqUxvQRAyrZzDsGYdLVL9zYtAWWM");
+const SPL_TOKEN_MINT = addressToWire("So11111111111111111111111111111111111111112");
+
+type Invalid = { name: string; encoded: Hex; error: WireErrorName };
+
+const hex = (bytes: Uint8Array | number[]): Hex => toHex(Uint8Array.from(bytes));
+
+// --- loan messages ------------------------------------------------------------
+
+const validMessages: { name: string; message: LoanMessage }[] = [
+  {
+    name: "open_loan_eth_collateral_to_solana",
+    message: {
+      type: "OPEN_LOAN",
+      loanId: repeat("a1"),
+      borrower: EVM_BORROWER,
+      recipient: SOLANA_BORROWER,
+      collateralAsset: ZERO,
+      collateralAmount: 25n * 10n ** 18n, // 25 ETH in wei: above u64
+      principal: 40_000n * 10n ** 6n,
+      maxRateBps: 1_200,
+      termSeconds: 30n * 86_400n,
+      expiresAt: 1_767_225_600n,
+    },
+  },
+  {
+    name: "open_loan_spl_collateral_to_evm",
+    message: {
+      type: "OPEN_LOAN",
+      loanId: repeat("b2"),
+      borrower: SOLANA_BORROWER,
+      recipient: EVM_BORROWER,
+      collateralAsset: SPL_TOKEN_MINT,
+      collateralAmount: 150n * 10n ** 9n,
+      principal: 9_000n * 10n ** 6n,
+      maxRateBps: 800,
+      termSeconds: 7n * 86_400n,
+      expiresAt: 1_767_229_200n,
+    },
+  },
+  {
+    name: "open_loan_max_values",
+    message: {
+      type: "OPEN_LOAN",
+      loanId: ONES,
+      borrower: ONES,
+      recipient: ONES,
+      collateralAsset: ONES,
+      collateralAmount: U128_MAX,
+      principal: U128_MAX,
+      maxRateBps: U32_MAX,
+      termSeconds: U64_MAX,
+      expiresAt: U64_MAX,
+    },
+  },
+  {
+    name: "open_loan_zero_values",
+    message: {
+      type: "OPEN_LOAN",
+      loanId: ZERO,
+      borrower: ZERO,
+      recipient: ZERO,
+      collateralAsset: ZERO,
+      collateralAmount: 0n,
+      principal: 0n,
+      maxRateBps: 0,
+      termSeconds: 0n,
+      expiresAt: 0n,
+    },
+  },
+  {
+    name: "loan_active_typical",
+    message: {
+      type: "LOAN_ACTIVE",
+      loanId: repeat("a1"),
+      principal: 40_000n * 10n ** 6n,
+      rateBps: 950,
+      startTime: 1_767_225_000n,
+      dueTime: 1_769_817_000n,
+    },
+  },
+  {
+    name: "loan_active_max_values",
+    message: {
+      type: "LOAN_ACTIVE",
+      loanId: ONES,
+      principal: U128_MAX,
+      rateBps: U32_MAX,
+      startTime: U64_MAX,
+      dueTime: U64_MAX,
+    },
+  },
+  ...Object.keys(RejectReason).map((reason) => ({
+    name: `loan_rejected_${reason}`,
+    message: {
+      type: "LOAN_REJECTED" as const,
+      loanId: repeat("c3"),
+      reason: reason as RejectReasonName,
+    },
+  })),
+  {
+    name: "repaid_with_interest",
+    message: { type: "REPAID", loanId: repeat("a1"), amountRepaid: 40_312_328_767n },
+  },
+  { name: "repaid_zero", message: { type: "REPAID", loanId: ZERO, amountRepaid: 0n } },
+  { name: "repaid_max", message: { type: "REPAID", loanId: ONES, amountRepaid: U128_MAX } },
+  {
+    name: "defaulted_to_evm_beneficiary",
+    message: {
+      type: "DEFAULTED",
+      loanId: repeat("b2"),
+      outstanding: 9_123_456_789n,
+      beneficiary: EVM_VAULT,
+    },
+  },
+  {
+    name: "defaulted_max_values",
+    message: { type: "DEFAULTED", loanId: ONES, outstanding: U128_MAX, beneficiary: ONES },
+  },
+  {
+    name: "liquidated_to_solana_beneficiary",
+    message: {
+      type: "LIQUIDATED",
+      loanId: repeat("a1"),
+      outstanding: 40_100_000_000n,
+      beneficiary: SOLANA_POOL,
+    },
+  },
+  {
+    name: "liquidated_zero_values",
+    message: { type: "LIQUIDATED", loanId: ZERO, outstanding: 0n, beneficiary: ZERO },
+  },
+];
+
+const sampleOf = (type: MessageTypeName): Uint8Array => {
+  const sample = validMessages.find(({ message }) => message.type === type);
+  if (!sample) throw new Error(`no valid vector of type ${type}`);
+  return encodeLoanMessage(sample.message);
+};
+
+const withByte = (bytes: Uint8Array, index: number, value: number): Uint8Array => {
+  const copy = bytes.slice();
+  copy[index] = value;
+  return copy;
+};
+
+const invalidMessages: Invalid[] = [
+  { name: "empty", encoded: "0x", error: "MessageTooShort" },
+  { name: "version_only", encoded: "0x01", error: "MessageTooShort" },
+  {
+    name: "version_0",
+    encoded: hex(withByte(sampleOf("REPAID"), 0, 0)),
+    error: "UnsupportedMessageVersion",
+  },
+  {
+    name: "version_2",
+    encoded: hex(withByte(sampleOf("REPAID"), 0, 2)),
+    error: "UnsupportedMessageVersion",
+  },
+  { name: "version_checked_before_type", encoded: "0x0209", error: "UnsupportedMessageVersion" },
+  { name: "type_0", encoded: hex(withByte(sampleOf("REPAID"), 1, 0)), error: "UnknownMessageType" },
+  { name: "type_7", encoded: hex(withByte(sampleOf("REPAID"), 1, 7)), error: "UnknownMessageType" },
+  {
+    name: "type_255",
+    encoded: hex(withByte(sampleOf("REPAID"), 1, 255)),
+    error: "UnknownMessageType",
+  },
+  { name: "type_checked_before_length", encoded: "0x0109", error: "UnknownMessageType" },
+  ...(Object.keys(MESSAGE_LAYOUTS) as MessageTypeName[]).flatMap((type): Invalid[] => {
+    const bytes = sampleOf(type);
+    return [
+      { name: `${type}_header_only`, encoded: hex(bytes.subarray(0, 2)), error: "MessageTooShort" },
+      {
+        name: `${type}_truncated_by_one`,
+        encoded: hex(bytes.subarray(0, -1)),
+        error: "MessageTooShort",
+      },
+      { name: `${type}_trailing_byte`, encoded: hex([...bytes, 0]), error: "MessageTooLong" },
+    ];
+  }),
+  {
+    name: "DEFAULTED_type_with_OPEN_LOAN_length",
+    encoded: hex(withByte(sampleOf("OPEN_LOAN"), 1, MESSAGE_LAYOUTS.DEFAULTED.code)),
+    error: "MessageTooLong",
+  },
+  ...[0, 8, 255].map((reason): Invalid => ({
+    name: `rejected_reason_${reason}`,
+    encoded: hex(withByte(sampleOf("LOAN_REJECTED"), messageLength("LOAN_REJECTED") - 1, reason)),
+    error: "UnknownRejectReason",
+  })),
+];
+
+// --- packets ------------------------------------------------------------------
+
+const validPackets: { name: string; header: PacketHeader; message: Uint8Array }[] = [
+  {
+    name: "open_loan_ethereum_to_solana",
+    header: { nonce: 1n, srcEid: 30101, sender: EVM_VAULT, dstEid: 30168, receiver: SOLANA_POOL },
+    message: sampleOf("OPEN_LOAN"),
+  },
+  {
+    name: "repaid_solana_to_ethereum",
+    header: { nonce: 42n, srcEid: 30168, sender: SOLANA_POOL, dstEid: 30101, receiver: EVM_VAULT },
+    message: sampleOf("REPAID"),
+  },
+  {
+    name: "empty_message",
+    header: {
+      nonce: 7n,
+      srcEid: 40161,
+      sender: EVM_USDC,
+      dstEid: 40168,
+      receiver: SOLANA_BORROWER,
+    },
+    message: new Uint8Array(),
+  },
+  {
+    name: "max_header_values",
+    header: { nonce: U64_MAX, srcEid: U32_MAX, sender: ONES, dstEid: U32_MAX, receiver: ONES },
+    message: sampleOf("LIQUIDATED"),
+  },
+  {
+    name: "zero_header_values",
+    header: { nonce: 0n, srcEid: 0, sender: ZERO, dstEid: 0, receiver: ZERO },
+    message: Uint8Array.of(0xde, 0xad, 0xbe, 0xef),
+  },
+];
+
+const encodedPackets = validPackets.map(({ name, header, message }) => ({
+  name,
+  bytes: encodePacket(header, message),
+}));
+
+const samplePacket = (): Uint8Array => {
+  const first = encodedPackets[0];
+  if (!first) throw new Error("no valid packet vector");
+  return first.bytes;
+};
+
+const invalidPackets: Invalid[] = [
+  { name: "empty", encoded: "0x", error: "PacketTooShort" },
+  {
+    name: "header_and_guid_minus_one",
+    encoded: hex(samplePacket().subarray(0, 112)),
+    error: "PacketTooShort",
+  },
+  {
+    name: "version_0",
+    encoded: hex(withByte(samplePacket(), 0, 0)),
+    error: "UnsupportedPacketVersion",
+  },
+  {
+    name: "version_2",
+    encoded: hex(withByte(samplePacket(), 0, 2)),
+    error: "UnsupportedPacketVersion",
+  },
+  {
+    name: "guid_bit_flipped",
+    encoded: hex(withByte(samplePacket(), 81, (samplePacket()[81] ?? 0) ^ 1)),
+    error: "GuidMismatch",
+  },
+  {
+    name: "nonce_changed_after_guid",
+    encoded: hex(withByte(samplePacket(), 8, 2)),
+    error: "GuidMismatch",
+  },
+  {
+    name: "dst_eid_changed_after_guid",
+    encoded: hex(withByte(samplePacket(), 48, 0)),
+    error: "GuidMismatch",
+  },
+  {
+    // A zero hash must never pass as proven (Nomad, 2022).
+    name: "zero_guid",
+    encoded: hex([
+      ...samplePacket().subarray(0, 81),
+      ...new Uint8Array(32),
+      ...samplePacket().subarray(113),
+    ]),
+    error: "GuidMismatch",
+  },
+];
+
+// --- attestations and addresses --------------------------------------------
+
+const epochs = [0n, 1n, 7n, U64_MAX];
+
+const attestations = encodedPackets.flatMap(({ name, bytes }, index) => {
+  const epoch = epochs[index % epochs.length] ?? 0n;
+  const packet = decodePacket(bytes);
+  const hash = payloadHash(packet);
+  return {
+    name: `${name}_epoch_${epoch}`,
+    epoch,
+    packet: hex(bytes),
+    header: hex(packetHeaderBytes(bytes)),
+    payloadHash: hash,
+    digest: attestationDigest(epoch, packetHeaderBytes(bytes), hash),
+  };
+});
+
+const validEvmAddresses = [
+  "0x0000000000000000000000000000000000000000",
+  "0x70997970C51812dc3A010C7d01b50e0d17dc79C8",
+  "0xA0b86991c6218b36c1d19D4a2e9Eb0cE3606eB48",
+  "0xFFfFfFffFFfffFFfFFfFFFFFffFFFffffFfFFFfF",
+].map((address) => {
+  const bytes32 = addressToWire(address);
+  return {
+    name: `address_${address.slice(2, 10).toLowerCase()}`,
+    bytes32,
+    address: wireToEvmAddress(bytes32),
+  };
+});
+
+const invalidEvmAddresses = [
+  { name: "first_byte_set", bytes32: `0x01${"00".repeat(11)}${"ab".repeat(20)}` },
+  { name: "twelfth_byte_set", bytes32: `0x${"00".repeat(11)}01${"ab".repeat(20)}` },
+  { name: "all_ones", bytes32: ONES },
+  { name: "solana_key", bytes32: SOLANA_POOL },
+].map((vector) => ({ ...vector, error: "NotAnEvmAddress" as const }));
+
+/** The vector files by name, as plain JSON values. */
+export function buildVectors(): Record<string, unknown> {
+  return {
+    "packets.json": {
+      valid: validPackets.map(({ name, header, message }, index) => {
+        const bytes = encodedPackets[index]?.bytes ?? new Uint8Array();
+        const packet = decodePacket(bytes);
+        return {
+          name,
+          ...header,
+          guid: packet.guid,
+          message: hex(message),
+          header: hex(packetHeaderBytes(bytes)),
+          payloadHash: payloadHash(packet),
+          encoded: hex(bytes),
+        };
+      }),
+      invalid: invalidPackets,
+    },
+    "loan-messages.json": {
+      valid: validMessages.map(({ name, message: { type, ...fields } }) => ({
+        name,
+        type,
+        fields,
+        encoded: hex(encodeLoanMessage({ type, ...fields } as LoanMessage)),
+      })),
+      invalid: invalidMessages,
+    },
+    "attestations.json": { domain: ATTESTATION_DOMAIN, valid: attestations },
+    "evm-addresses.json": { valid: validEvmAddresses, invalid: invalidEvmAddresses },
+  };
+}
+
+/** JSON text of one vector file: integers as decimal strings, stable formatting. */
+export function toVectorJson(value: unknown): string {
+  return `${JSON.stringify(value, (_key, field: unknown) => (typeof field === "bigint" || typeof field === "number" ? field.toString() : field), 2)}\n`;
+}

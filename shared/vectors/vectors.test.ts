@@ -1,0 +1,144 @@
+// The TypeScript implementation against the committed vector files, read as
+// the Solidity and Rust suites read them; and the files against a fresh
+// generation, so they cannot drift from the code.
+import { readFile } from "node:fs/promises";
+import { describe, expect, it } from "vitest";
+import {
+  ATTESTATION_DOMAIN,
+  attestationDigest,
+  decodeLoanMessage,
+  decodePacket,
+  encodeLoanMessage,
+  encodePacket,
+  type Hex,
+  type LoanMessage,
+  MESSAGE_LAYOUTS,
+  type MessageTypeName,
+  packetAttestationDigest,
+  packetHeaderBytes,
+  payloadHash,
+  toBytes,
+  toHex,
+  WireError,
+  wireToEvmAddress,
+} from "../src/index.ts";
+import { buildVectors, toVectorJson } from "./cases.ts";
+
+type Json = Record<string, string>;
+type InvalidVector = { name: string; encoded: Hex; error: string };
+
+const readVectors = async <T>(file: string): Promise<T> =>
+  JSON.parse(await readFile(new URL(file, import.meta.url), "utf8")) as T;
+
+const packets = await readVectors<{ valid: Json[]; invalid: InvalidVector[] }>("packets.json");
+const messages = await readVectors<{
+  valid: { name: string; type: MessageTypeName; fields: Json; encoded: Hex }[];
+  invalid: InvalidVector[];
+}>("loan-messages.json");
+const attestations = await readVectors<{ domain: Hex; valid: Json[] }>("attestations.json");
+const evmAddresses = await readVectors<{
+  valid: Json[];
+  invalid: { name: string; bytes32: Hex; error: string }[];
+}>("evm-addresses.json");
+
+function errorCode(run: () => unknown): string {
+  try {
+    run();
+  } catch (error) {
+    if (error instanceof WireError) return error.code;
+    throw error;
+  }
+  throw new Error("expected a WireError, but nothing was thrown");
+}
+
+/** A message's JSON fields in their in-memory types, by the layout's field kinds. */
+function messageFromJson(type: MessageTypeName, fields: Json): LoanMessage {
+  const message: Record<string, unknown> = { type };
+  for (const [name, kind] of MESSAGE_LAYOUTS[type].fields) {
+    const value = fields[name] ?? "";
+    message[name] =
+      kind === "uint32"
+        ? Number(value)
+        : kind === "uint64" || kind === "uint128"
+          ? BigInt(value)
+          : value;
+  }
+  return message as LoanMessage;
+}
+
+describe("vector files", () => {
+  it.each(Object.entries(buildVectors()))("%s_matchesFreshGeneration", async (file, vectors) => {
+    const committed = await readFile(new URL(file, import.meta.url), "utf8");
+    expect(committed, "run `node shared/scripts/generate-vectors.ts`").toBe(toVectorJson(vectors));
+  });
+
+  it("cover_everyMessageType", () => {
+    const types = new Set(messages.valid.map(({ type }) => type));
+    expect([...types].sort()).toEqual(
+      ["DEFAULTED", "LIQUIDATED", "LOAN_ACTIVE", "LOAN_REJECTED", "OPEN_LOAN", "REPAID"].sort(),
+    );
+  });
+});
+
+describe("packets", () => {
+  it.each(packets.valid.map((v) => [v.name, v] as const))("%s_roundTrips", (_name, vector) => {
+    const bytes = toBytes(vector.encoded as Hex);
+    const packet = decodePacket(bytes);
+
+    expect(packet).toEqual({
+      nonce: BigInt(vector.nonce ?? ""),
+      srcEid: Number(vector.srcEid),
+      sender: vector.sender,
+      dstEid: Number(vector.dstEid),
+      receiver: vector.receiver,
+      guid: vector.guid,
+      message: vector.message,
+    });
+    expect(toHex(packetHeaderBytes(bytes))).toBe(vector.header);
+    expect(payloadHash(packet)).toBe(vector.payloadHash);
+    expect(toHex(encodePacket(packet, packet.message))).toBe(vector.encoded);
+  });
+
+  it.each(packets.invalid.map((v) => [v.name, v] as const))("%s_isRejected", (_name, vector) => {
+    expect(errorCode(() => decodePacket(toBytes(vector.encoded)))).toBe(vector.error);
+  });
+});
+
+describe("loan messages", () => {
+  it.each(messages.valid.map((v) => [v.name, v] as const))("%s_roundTrips", (_name, vector) => {
+    const expected = messageFromJson(vector.type, vector.fields);
+
+    expect(decodeLoanMessage(vector.encoded)).toEqual(expected);
+    expect(toHex(encodeLoanMessage(expected))).toBe(vector.encoded);
+  });
+
+  it.each(messages.invalid.map((v) => [v.name, v] as const))("%s_isRejected", (_name, vector) => {
+    expect(errorCode(() => decodeLoanMessage(vector.encoded))).toBe(vector.error);
+  });
+});
+
+describe("attestation digests", () => {
+  it("domain_isKeccakOfTag", () => {
+    expect(attestations.domain).toBe(ATTESTATION_DOMAIN);
+  });
+
+  it.each(attestations.valid.map((v) => [v.name, v] as const))("%s_matches", (_name, vector) => {
+    const epoch = BigInt(vector.epoch ?? "");
+    const packet = toBytes(vector.packet as Hex);
+
+    expect(attestationDigest(epoch, toBytes(vector.header as Hex), vector.payloadHash as Hex)).toBe(
+      vector.digest,
+    );
+    expect(packetAttestationDigest(epoch, packet)).toBe(vector.digest);
+  });
+});
+
+describe("EVM addresses", () => {
+  it.each(evmAddresses.valid.map((v) => [v.name, v] as const))("%s_decodes", (_name, vector) => {
+    expect(wireToEvmAddress(vector.bytes32 as Hex)).toBe(vector.address);
+  });
+
+  it.each(evmAddresses.invalid.map((v) => [v.name, v] as const))("%s_isRejected", (_name, v) => {
+    expect(errorCode(() => wireToEvmAddress(v.bytes32))).toBe(v.error);
+  });
+});
