@@ -11,7 +11,7 @@ CARGO_MANIFEST := solana-program/Cargo.toml
 RUST_CRATE_ROOTS := solana-program/src/lib.rs solana-program/sbf-link/src/lib.rs solana-program/sbf-link/src/main.rs \
 	$(wildcard solana-program/tests/*.rs solana-program/sbf-link/tests/*.rs)
 
-.PHONY: demo test setup lint test-rust test-ts format
+.PHONY: demo test setup lint test-rust test-ts format vectors
 
 demo: setup
 	node scripts/demo.ts
@@ -37,3 +37,7 @@ test-ts:
 format:
 	prettier --write .
 	rustfmt --edition 2021 $(RUST_CRATE_ROOTS)
+
+# Regenerate shared/vectors/*.json after a deliberate wire-format change.
+vectors:
+	node shared/scripts/generate-vectors.ts
