@@ -26,8 +26,8 @@ import {
 const U32_MAX = 2 ** 32 - 1;
 const U64_MAX = 2n ** 64n - 1n;
 const U128_MAX = 2n ** 128n - 1n;
-const ONES = `0x${"ff".repeat(32)}`;
-const ZERO = `0x${"00".repeat(32)}`;
+const ONES: Hex = `0x${"ff".repeat(32)}`;
+const ZERO: Hex = `0x${"00".repeat(32)}`;
 const repeat = (byte: string): Hex => `0x${byte.repeat(32)}`;
 
 // Realistic addresses: EVM ones left-padded, Solana keys as is.
@@ -220,6 +220,14 @@ const invalidMessages: Invalid[] = [
     encoded: hex(withByte(sampleOf("OPEN_LOAN"), 1, MESSAGE_LAYOUTS.DEFAULTED.code)),
     error: "MessageTooLong",
   },
+  {
+    name: "length_checked_before_reject_reason",
+    encoded: hex([
+      ...withByte(sampleOf("LOAN_REJECTED"), messageLength("LOAN_REJECTED") - 1, 0),
+      0,
+    ]),
+    error: "MessageTooLong",
+  },
   ...[0, 8, 255].map((reason): Invalid => ({
     name: `rejected_reason_${reason}`,
     encoded: hex(withByte(sampleOf("LOAN_REJECTED"), messageLength("LOAN_REJECTED") - 1, reason)),
@@ -290,6 +298,18 @@ const invalidPackets: Invalid[] = [
     name: "version_2",
     encoded: hex(withByte(samplePacket(), 0, 2)),
     error: "UnsupportedPacketVersion",
+  },
+  {
+    // The guid does not cover the version byte, so this also needs a bad guid
+    // to show the version is checked first.
+    name: "version_checked_before_guid",
+    encoded: hex(withByte(withByte(samplePacket(), 0, 2), 81, (samplePacket()[81] ?? 0) ^ 1)),
+    error: "UnsupportedPacketVersion",
+  },
+  {
+    name: "length_checked_before_version",
+    encoded: hex(withByte(samplePacket(), 0, 2).subarray(0, 112)),
+    error: "PacketTooShort",
   },
   {
     name: "guid_bit_flipped",

@@ -3,7 +3,8 @@ use pinocchio::error::ProgramError;
 /// Errors the program returns as `ProgramError::Custom(code)`.
 ///
 /// Clients see only the number, so a code never changes meaning once
-/// released: add new variants at the end with the next free code.
+/// released: add new variants at the end with the next free code. Codes
+/// 100–199 are reserved for wire-format errors (`crate::wire::WireError`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(u32)]
 pub enum LoanbridgeError {

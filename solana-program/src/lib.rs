@@ -8,6 +8,7 @@
 pub mod error;
 pub mod instruction;
 pub mod processor;
+pub mod wire;
 
 // The macros pick the target themselves: on SBF (`target_os = "solana"` under
 // platform-tools, `target_arch = "bpf"` under our offline pipeline) they set

@@ -10,7 +10,7 @@ export const ATTESTATION_DOMAIN = keccak256(toUtf8Bytes("loanbridge:attestation:
 export function attestationDigest(epoch: bigint, header: Uint8Array, payloadHashHex: Hex): Hex {
   if (header.length !== PACKET_HEADER_LENGTH) {
     throw new WireError(
-      "PacketTooShort",
+      "InvalidHeaderLength",
       `packet header is ${header.length} bytes, ${PACKET_HEADER_LENGTH} expected`,
     );
   }

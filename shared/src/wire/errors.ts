@@ -11,6 +11,7 @@ export type WireErrorName =
   | "UnknownMessageType"
   | "UnknownRejectReason"
   | "NotAnEvmAddress"
+  | "InvalidHeaderLength"
   // Encoder-only: a value that cannot be written in its field's width.
   | "ValueOutOfRange";
 

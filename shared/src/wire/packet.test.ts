@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { toHex } from "./bytes.ts";
-import { packetAttestationDigest } from "./digest.ts";
+import { attestationDigest, packetAttestationDigest } from "./digest.ts";
 import { WireError } from "./errors.ts";
 import { decodePacket, encodePacket, type PacketHeader, payloadHash } from "./packet.ts";
 
@@ -76,5 +76,13 @@ describe("packet codec properties", () => {
     fc.assert(fc.property(fc.uint8Array({ maxLength: 400 }), decodesOrRejectsCleanly), {
       numRuns: 2_000,
     });
+  });
+});
+
+describe("attestation digest input checks", () => {
+  it.each([0, 80, 82, 113])("headerOf%iBytes_isRejected", (length) => {
+    expect(() => attestationDigest(1n, new Uint8Array(length), toHex(new Uint8Array(32)))).toThrow(
+      expect.objectContaining({ code: "InvalidHeaderLength" }),
+    );
   });
 });
