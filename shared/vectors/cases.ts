@@ -2,12 +2,15 @@
 // `scripts/generate-vectors.ts` writes them to the JSON files beside this one;
 // the TypeScript, Solidity and Rust suites all read those files.
 import {
+  accruedInterest,
   addressToWire,
   ATTESTATION_DOMAIN,
   attestationDigest,
+  collateralValue,
   decodePacket,
   encodeLoanMessage,
   encodePacket,
+  exceedsLtv,
   type Hex,
   type LoanMessage,
   MESSAGE_LAYOUTS,
@@ -377,6 +380,83 @@ const invalidEvmAddresses = [
   { name: "solana_key", bytes32: SOLANA_POOL },
 ].map((vector) => ({ ...vector, error: "NotAnEvmAddress" as const }));
 
+// --- loan arithmetic (LOANS.md) ----------------------------------------------
+
+/** A fixed-seed generator (xorshift64*), so "random" cases are the same on every run. */
+function seededBigInts(seed: bigint): (bits: number) => bigint {
+  let state = seed;
+  const next64 = (): bigint => {
+    state ^= state >> 12n;
+    state ^= (state << 25n) & U64_MAX;
+    state ^= state >> 27n;
+    return (state * 0x2545f4914f6cdd1dn) & U64_MAX;
+  };
+  return (bits) => {
+    let value = 0n;
+    for (let filled = 0; filled < bits; filled += 64) value = (value << 64n) | next64();
+    // A random width up to `bits`, so small and large magnitudes both appear.
+    const width = BigInt(Number(next64() % BigInt(bits + 1)));
+    return value & ((1n << width) - 1n);
+  };
+}
+
+const randomBits = seededBigInts(0x10a2b41d6e5n);
+const YEAR = 31_536_000n;
+
+const interestCases = [
+  {
+    name: "typical_30_days",
+    principal: 40_000n * 10n ** 6n,
+    rateBps: 950n,
+    elapsedSeconds: 30n * 86_400n,
+  },
+  { name: "one_year_at_10_percent", principal: 1_000_000n, rateBps: 1_000n, elapsedSeconds: YEAR },
+  { name: "rounds_down_to_zero", principal: 1n, rateBps: 1n, elapsedSeconds: 1n },
+  { name: "zero_elapsed", principal: 5n * 10n ** 12n, rateBps: 2_000n, elapsedSeconds: 0n },
+  { name: "zero_rate", principal: 5n * 10n ** 12n, rateBps: 0n, elapsedSeconds: YEAR },
+  { name: "max_widths", principal: U128_MAX, rateBps: BigInt(U32_MAX), elapsedSeconds: U64_MAX },
+  { name: "max_principal_one_year", principal: U128_MAX, rateBps: 10_000n, elapsedSeconds: YEAR },
+  ...Array.from({ length: 24 }, (_, i) => ({
+    name: `seeded_${i}`,
+    principal: randomBits(128),
+    rateBps: randomBits(32),
+    elapsedSeconds: randomBits(64),
+  })),
+].map((c) => ({ ...c, interest: accruedInterest(c.principal, c.rateBps, c.elapsedSeconds) }));
+
+const valueCases = [
+  { name: "eth_25_at_3000_usd", amount: 25n * 10n ** 18n, price: 3_000n * 10n ** 6n },
+  { name: "sol_150_at_150_usd", amount: 150n * 10n ** 9n, price: 150n * 10n ** 6n * 10n ** 9n },
+  { name: "one_wei_rounds_down", amount: 1n, price: 10n ** 17n },
+  { name: "zero_amount", amount: 0n, price: 3_000n * 10n ** 6n },
+  { name: "max_widths", amount: U128_MAX, price: U128_MAX },
+  ...Array.from({ length: 24 }, (_, i) => ({
+    name: `seeded_${i}`,
+    amount: randomBits(128),
+    price: randomBits(128),
+  })),
+].map((c) => ({ ...c, value: collateralValue(c.amount, c.price) }));
+
+const ltvCases = [
+  { name: "exactly_at_limit_is_not_above", debt: 5_000n, value: 10_000n, ltvBps: 5_000n },
+  { name: "one_above_limit", debt: 5_001n, value: 10_000n, ltvBps: 5_000n },
+  { name: "zero_value_with_debt", debt: 1n, value: 0n, ltvBps: 8_000n },
+  { name: "zero_debt", debt: 0n, value: 0n, ltvBps: 0n },
+  {
+    name: "value_above_u128",
+    debt: U128_MAX,
+    value: collateralValue(U128_MAX, U128_MAX),
+    ltvBps: 1n,
+  },
+  { name: "max_debt_max_value_full_ltv", debt: U128_MAX, value: U128_MAX, ltvBps: 10_000n },
+  ...Array.from({ length: 24 }, (_, i) => ({
+    name: `seeded_${i}`,
+    debt: randomBits(128),
+    value: randomBits(196),
+    ltvBps: randomBits(14),
+  })),
+].map((c) => ({ ...c, exceeds: exceedsLtv(c.debt, c.value, c.ltvBps) }));
+
 /** The vector files by name, as plain JSON values. */
 export function buildVectors(): Record<string, unknown> {
   return {
@@ -407,6 +487,11 @@ export function buildVectors(): Record<string, unknown> {
     },
     "attestations.json": { domain: ATTESTATION_DOMAIN, valid: attestations },
     "evm-addresses.json": { valid: validEvmAddresses, invalid: invalidEvmAddresses },
+    "loan-math.json": {
+      accruedInterest: interestCases,
+      collateralValue: valueCases,
+      exceedsLtv: ltvCases,
+    },
   };
 }
 

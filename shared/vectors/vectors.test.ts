@@ -4,12 +4,15 @@
 import { readFile } from "node:fs/promises";
 import { describe, expect, it } from "vitest";
 import {
+  accruedInterest,
   ATTESTATION_DOMAIN,
   attestationDigest,
+  collateralValue,
   decodeLoanMessage,
   decodePacket,
   encodeLoanMessage,
   encodePacket,
+  exceedsLtv,
   type Hex,
   type LoanMessage,
   MESSAGE_LAYOUTS,
@@ -140,5 +143,29 @@ describe("EVM addresses", () => {
 
   it.each(evmAddresses.invalid.map((v) => [v.name, v] as const))("%s_isRejected", (_name, v) => {
     expect(errorCode(() => wireToEvmAddress(v.bytes32))).toBe(v.error);
+  });
+});
+
+const math = await readVectors<{
+  accruedInterest: Json[];
+  collateralValue: Json[];
+  exceedsLtv: (Json & { exceeds: boolean })[];
+}>("loan-math.json");
+
+describe("loan arithmetic", () => {
+  const big = (value: string | undefined) => BigInt(value ?? "");
+
+  it.each(math.accruedInterest.map((v) => [v.name, v] as const))("interest_%s", (_name, v) => {
+    expect(accruedInterest(big(v.principal), big(v.rateBps), big(v.elapsedSeconds))).toBe(
+      big(v.interest),
+    );
+  });
+
+  it.each(math.collateralValue.map((v) => [v.name, v] as const))("value_%s", (_name, v) => {
+    expect(collateralValue(big(v.amount), big(v.price))).toBe(big(v.value));
+  });
+
+  it.each(math.exceedsLtv.map((v) => [v.name, v] as const))("ltv_%s", (_name, v) => {
+    expect(exceedsLtv(big(v.debt), big(v.value), big(v.ltvBps))).toBe(v.exceeds);
   });
 });

@@ -7,6 +7,7 @@
 
 pub mod error;
 pub mod instruction;
+pub mod math;
 pub mod processor;
 pub mod wire;
 

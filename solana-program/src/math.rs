@@ -1,0 +1,239 @@
+//! Loan arithmetic of shared/LOANS.md, exact and rounded down, identical to
+//! the TypeScript reference (shared/vectors/loan-math.json).
+//!
+//! Upstream LLVM's BPF backend refuses 128-bit multiplication and division
+//! (`__multi3`, `__udivti3`), so products are built from 32-bit halves into a
+//! 256-bit integer and division is binary long division. 128-bit shifts,
+//! additions and comparisons lower to 64-bit instructions and are fine.
+
+/// Basis points in one.
+pub const BPS: u64 = 10_000;
+/// Seconds in the 365-day year interest is quoted for.
+pub const SECONDS_PER_YEAR: u64 = 31_536_000;
+/// Prices are stablecoin base units per 10^18 collateral base units.
+pub const PRICE_SCALE: u64 = 1_000_000_000_000_000_000;
+
+/// An unsigned 256-bit integer, four 64-bit limbs, least significant first.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct U256(pub [u64; 4]);
+
+impl U256 {
+    pub const ZERO: U256 = U256([0; 4]);
+
+    pub const fn from_u128(value: u128) -> Self {
+        U256([value as u64, (value >> 64) as u64, 0, 0])
+    }
+
+    /// The value as `u128`, or `None` if it is wider.
+    pub const fn to_u128(self) -> Option<u128> {
+        if self.0[2] != 0 || self.0[3] != 0 {
+            return None;
+        }
+        Some(((self.0[1] as u128) << 64) | self.0[0] as u128)
+    }
+
+    /// Position of the highest set bit plus one; zero for zero.
+    pub fn bit_length(self) -> usize {
+        match self.0.iter().rposition(|&limb| limb != 0) {
+            Some(i) => 64 * i + 64 - self.0[i].leading_zeros() as usize,
+            None => 0,
+        }
+    }
+
+    /// `self × factor`, or `None` on overflow past 256 bits.
+    pub fn checked_mul_u64(self, factor: u64) -> Option<U256> {
+        let mut product = [0u64; 4];
+        let mut carry = 0u64;
+        for (limb, out) in self.0.iter().zip(product.iter_mut()) {
+            let (high, low) = mul_u64(*limb, factor);
+            let (sum, overflowed) = low.overflowing_add(carry);
+            *out = sum;
+            // high ≤ 2^64 − 2, so adding one carry bit cannot wrap.
+            carry = high + overflowed as u64;
+        }
+        (carry == 0).then_some(U256(product))
+    }
+
+    /// `self / divisor`, rounded down; `None` for a zero divisor.
+    pub fn checked_div_u64(self, divisor: u64) -> Option<U256> {
+        if divisor == 0 {
+            return None;
+        }
+        let divisor = divisor as u128;
+        let mut quotient = [0u64; 4];
+        // remainder < divisor < 2^64 before each shift, so it stays below 2^65.
+        let mut remainder = 0u128;
+        // Bits above the dividend's highest set bit add nothing: skipping them
+        // cuts the loop (and the compute units) to the dividend's width.
+        for bit in (0..self.bit_length()).rev() {
+            let limb = bit / 64;
+            remainder = (remainder << 1) | ((self.0[limb] >> (bit % 64)) & 1) as u128;
+            if remainder >= divisor {
+                remainder -= divisor;
+                quotient[limb] |= 1 << (bit % 64);
+            }
+        }
+        Some(U256(quotient))
+    }
+}
+
+impl PartialOrd for U256 {
+    fn partial_cmp(&self, other: &Self) -> Option<core::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for U256 {
+    fn cmp(&self, other: &Self) -> core::cmp::Ordering {
+        self.0.iter().rev().cmp(other.0.iter().rev())
+    }
+}
+
+/// `a × b` as (high, low) 64-bit halves, from four 32×32-bit products.
+pub fn mul_u64(a: u64, b: u64) -> (u64, u64) {
+    let (a_lo, a_hi) = (a & 0xffff_ffff, a >> 32);
+    let (b_lo, b_hi) = (b & 0xffff_ffff, b >> 32);
+    let lo_lo = a_lo * b_lo;
+    let hi_lo = a_hi * b_lo;
+    let lo_hi = a_lo * b_hi;
+    let hi_hi = a_hi * b_hi;
+    // Each term is below 2^32, so the sum fits in 64 bits.
+    let middle = (lo_lo >> 32) + (hi_lo & 0xffff_ffff) + (lo_hi & 0xffff_ffff);
+    let low = (middle << 32) | (lo_lo & 0xffff_ffff);
+    let high = hi_hi + (hi_lo >> 32) + (lo_hi >> 32) + (middle >> 32);
+    (high, low)
+}
+
+/// `a × b` for 128-bit operands, exactly.
+pub fn mul_u128(a: u128, b: u128) -> U256 {
+    let (a0, a1) = (a as u64, (a >> 64) as u64);
+    let (b0, b1) = (b as u64, (b >> 64) as u64);
+    let mut limbs = [0u64; 4];
+    for (i, x) in [a0, a1].into_iter().enumerate() {
+        let mut carry = 0u64;
+        for (j, y) in [b0, b1].into_iter().enumerate() {
+            let (high, low) = mul_u64(x, y);
+            let (sum, c1) = limbs[i + j].overflowing_add(low);
+            let (sum, c2) = sum.overflowing_add(carry);
+            limbs[i + j] = sum;
+            // high ≤ 2^64 − 2 and at most two carries: cannot wrap.
+            carry = high + c1 as u64 + c2 as u64;
+        }
+        limbs[i + 2] = carry;
+    }
+    U256(limbs)
+}
+
+/// Interest on `principal` at `rate_bps` a year over `elapsed_seconds`;
+/// `None` if it does not fit in `u128`.
+pub fn accrued_interest(principal: u128, rate_bps: u32, elapsed_seconds: u64) -> Option<u128> {
+    mul_u128(principal, rate_bps as u128)
+        .checked_mul_u64(elapsed_seconds)?
+        .checked_div_u64(BPS * SECONDS_PER_YEAR)?
+        .to_u128()
+}
+
+/// Value of `amount` collateral base units at `price`, in stablecoin base units.
+pub fn collateral_value(amount: u128, price: u128) -> U256 {
+    // PRICE_SCALE is not zero.
+    mul_u128(amount, price)
+        .checked_div_u64(PRICE_SCALE)
+        .unwrap_or(U256::ZERO)
+}
+
+/// Whether `debt` is above `ltv_bps` of `value`: `debt × 10,000 > value × ltv_bps`.
+pub fn exceeds_ltv(debt: u128, value: U256, ltv_bps: u32) -> bool {
+    let scaled_debt = mul_u128(debt, BPS as u128);
+    match value.checked_mul_u64(ltv_bps as u64) {
+        Some(limit) => scaled_debt > limit,
+        // A limit past 256 bits is above any 128-bit debt.
+        None => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mul_u64_matches_native_128_bit_product() {
+        let samples = [
+            0,
+            1,
+            2,
+            0xffff_ffff,
+            1 << 32,
+            u64::MAX - 1,
+            u64::MAX,
+            0x1234_5678_9abc_def0,
+        ];
+        for a in samples {
+            for b in samples {
+                let expected = a as u128 * b as u128;
+                assert_eq!(
+                    mul_u64(a, b),
+                    ((expected >> 64) as u64, expected as u64),
+                    "{a} × {b}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn mul_u128_of_maxima_is_exact() {
+        // (2^128 − 1)^2 = 2^256 − 2^129 + 1
+        let product = mul_u128(u128::MAX, u128::MAX);
+        assert_eq!(product, U256([1, 0, u64::MAX - 1, u64::MAX]));
+    }
+
+    #[test]
+    fn checked_mul_u64_reports_overflow() {
+        assert_eq!(U256([0, 0, 0, 1 << 63]).checked_mul_u64(2), None);
+        assert_eq!(
+            U256([0, 0, 0, 1 << 62]).checked_mul_u64(2),
+            Some(U256([0, 0, 0, 1 << 63]))
+        );
+    }
+
+    #[test]
+    fn checked_div_u64_matches_native_division_below_2_128() {
+        let dividends = [
+            0u128,
+            1,
+            999,
+            u64::MAX as u128,
+            u128::MAX,
+            1 << 100,
+            12345678901234567890123,
+        ];
+        let divisors = [
+            1u64,
+            3,
+            10_000,
+            PRICE_SCALE,
+            BPS * SECONDS_PER_YEAR,
+            u64::MAX,
+        ];
+        for x in dividends {
+            for d in divisors {
+                let quotient = U256::from_u128(x).checked_div_u64(d).unwrap();
+                assert_eq!(quotient.to_u128(), Some(x / d as u128), "{x} / {d}");
+            }
+        }
+        assert_eq!(U256::from_u128(5).checked_div_u64(0), None);
+    }
+
+    #[test]
+    fn bit_length_counts_to_the_highest_set_bit() {
+        assert_eq!(U256::ZERO.bit_length(), 0);
+        assert_eq!(U256::from_u128(1).bit_length(), 1);
+        assert_eq!(U256::from_u128(1 << 64).bit_length(), 65);
+        assert_eq!(U256([0, 0, 0, u64::MAX]).bit_length(), 256);
+    }
+
+    #[test]
+    fn ordering_compares_most_significant_limb_first() {
+        assert!(U256([0, 0, 0, 1]) > U256([u64::MAX, u64::MAX, u64::MAX, 0]));
+        assert!(U256([2, 0, 0, 0]) > U256([1, 0, 0, 0]));
+    }
+}
