@@ -1,2 +1,11 @@
 export { type ContractArtifact, readArtifact } from "./artifacts.ts";
 export { type LocalNode, startHardhatNode } from "./localNode.ts";
+export {
+  assertDeployConfig,
+  DEV_DEFAULTS,
+  type DeployConfig,
+  DeployConfigError,
+  type DeployProgress,
+  deployLoanbridge,
+  type EvmDeployment,
+} from "./deploy.ts";

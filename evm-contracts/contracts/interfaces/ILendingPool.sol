@@ -1,0 +1,344 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.28;
+
+import {IERC4626} from "@openzeppelin/contracts/interfaces/IERC4626.sol";
+import {ILoanbridgeApp} from "./ILoanbridgeApp.sol";
+import {IPriceFeed} from "./IPriceFeed.sol";
+
+/// @title ILendingPool
+/// @notice The lending chain's half of a loan (shared/LOANS.md "Pool"): an ERC-4626 vault over the
+///         stablecoin whose assets are lent against collateral locked on other chains.
+/// @dev `totalAssets` = stablecoin held + outstanding principal of active loans; withdrawals are
+///      limited to the stablecoin held. `onPacket` answers `OPEN_LOAN` with `LOAN_ACTIVE` or
+///      `LOAN_REJECTED`; `repay`, `declareDefault` and `liquidate` answer `REPAID`, `DEFAULTED` and
+///      `LIQUIDATED`. Every answer goes to the loan's source eid through the endpoint.
+interface ILendingPool is IERC4626, ILoanbridgeApp {
+    /// @notice A loan's status on the lending chain.
+    enum LoanStatus {
+        None,
+        Active,
+        Repaid,
+        Rejected,
+        Defaulted,
+        Liquidated
+    }
+
+    /// @notice A loan as the pool records it.
+    /// @param status The loan's status.
+    /// @param srcEid The collateral chain; answers go there.
+    /// @param rateBps Annual rate charged.
+    /// @param dueTime `startTime + termSeconds`.
+    /// @param lastAccrual When interest was last accrued (`startTime` at first).
+    /// @param principal Outstanding principal.
+    /// @param interest Accrued, unpaid interest.
+    /// @param repaid Everything paid so far (interest and principal).
+    /// @param collateralAmount Collateral locked on the collateral chain.
+    /// @param collateralAsset The collateral asset on the collateral chain (shared/SPEC.md address).
+    struct Loan {
+        LoanStatus status;
+        uint32 srcEid;
+        uint32 rateBps;
+        uint64 dueTime;
+        uint64 lastAccrual;
+        uint128 principal;
+        uint128 interest;
+        uint128 repaid;
+        uint128 collateralAmount;
+        bytes32 collateralAsset;
+    }
+
+    /// @notice Pool settings for one collateral asset of one remote chain.
+    /// @param maxLtvBps Highest loan-to-value at open; 0 means not configured.
+    /// @param liquidationLtvBps Debt-to-value above which anyone may liquidate; above `maxLtvBps`.
+    /// @param priceId The id the price feed knows the asset by (native ETH and native SOL are both
+    ///        the zero address on the wire, so the pool maps each (eid, asset) to its own id).
+    struct CollateralConfig {
+        uint16 maxLtvBps;
+        uint16 liquidationLtvBps;
+        bytes32 priceId;
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Errors
+    // ---------------------------------------------------------------------------------------------
+
+    /// @notice Thrown when `onPacket` is called by anyone but the endpoint.
+    /// @param caller The caller.
+    error PoolNotEndpoint(address caller);
+    /// @notice Thrown when an `OPEN_LOAN` reuses the id of a loan the pool has already answered.
+    /// @param loanId The loan.
+    error PoolLoanExists(bytes32 loanId);
+    /// @notice Thrown when repaying, defaulting or liquidating a loan that is not active.
+    /// @param loanId The loan.
+    /// @param status The loan's status.
+    error PoolLoanNotActive(bytes32 loanId, LoanStatus status);
+    /// @notice Thrown when repaying zero.
+    error PoolZeroRepayment();
+    /// @notice Thrown when declaring a default before `dueTime + gracePeriodSeconds` has passed.
+    /// @param loanId The loan.
+    /// @param defaultableAfter A default is allowed once `block.timestamp` exceeds this.
+    error PoolLoanNotOverdue(bytes32 loanId, uint256 defaultableAfter);
+    /// @notice Thrown when liquidating a loan whose debt is within the liquidation threshold.
+    /// @param loanId The loan.
+    /// @param debt Principal plus accrued interest.
+    /// @param maxDebt The largest debt the collateral backs: `value * liquidationLtvBps / 10,000`.
+    error PoolLoanHealthy(bytes32 loanId, uint256 debt, uint256 maxDebt);
+    /// @notice Thrown when liquidating a loan whose collateral (eid, asset) is no longer configured.
+    /// @param remoteEid The collateral chain.
+    /// @param asset The collateral asset.
+    error PoolCollateralNotConfigured(uint32 remoteEid, bytes32 asset);
+    /// @notice Thrown when liquidating without a fresh price.
+    /// @param priceId The price id.
+    /// @param price The feed's price (0 when missing).
+    /// @param updatedAt The feed's timestamp.
+    error PoolPriceUnavailable(bytes32 priceId, uint256 price, uint256 updatedAt);
+    /// @notice Thrown when a default or liquidation has no beneficiary for the loan's chain.
+    /// @param remoteEid The collateral chain.
+    error PoolBeneficiaryNotSet(uint32 remoteEid);
+    /// @notice Thrown when the owner sets LTVs outside `0 < maxLtvBps < liquidationLtvBps <= 10,000`
+    ///         (or both zero, which removes the asset).
+    /// @param maxLtvBps The given open LTV.
+    /// @param liquidationLtvBps The given liquidation LTV.
+    error PoolInvalidLtv(uint16 maxLtvBps, uint16 liquidationLtvBps);
+    /// @notice Thrown when the owner sets `minTermSeconds > maxTermSeconds`.
+    /// @param minTermSeconds The given minimum.
+    /// @param maxTermSeconds The given maximum.
+    error PoolInvalidTermRange(uint64 minTermSeconds, uint64 maxTermSeconds);
+    /// @notice Thrown when `pause` is called by anyone but the owner or the guardian.
+    /// @param caller The caller.
+    error PoolNotGuardian(address caller);
+
+    // ---------------------------------------------------------------------------------------------
+    // Events
+    // ---------------------------------------------------------------------------------------------
+
+    /// @notice Emitted when the pool accepts an `OPEN_LOAN`, disburses and answers `LOAN_ACTIVE`.
+    /// @param loanId The loan.
+    /// @param srcEid The collateral chain.
+    /// @param borrower The borrower on the collateral chain.
+    /// @param recipient Who received the principal.
+    /// @param principal Principal disbursed.
+    /// @param rateBps Annual rate charged.
+    /// @param startTime Start of the loan.
+    /// @param dueTime `startTime + termSeconds`.
+    event LoanOpened(
+        bytes32 indexed loanId,
+        uint32 indexed srcEid,
+        bytes32 borrower,
+        address indexed recipient,
+        uint256 principal,
+        uint32 rateBps,
+        uint64 startTime,
+        uint64 dueTime
+    );
+    /// @notice Emitted when the pool answers an `OPEN_LOAN` with `LOAN_REJECTED`.
+    /// @param loanId The loan.
+    /// @param srcEid The collateral chain.
+    /// @param reason The reject reason (shared/SPEC.md code).
+    event LoanRejected(bytes32 indexed loanId, uint32 indexed srcEid, uint8 reason);
+    /// @notice Emitted when interest accrues on a loan.
+    /// @param loanId The loan.
+    /// @param amount Interest added.
+    /// @param interest Accrued unpaid interest after it.
+    event InterestAccrued(bytes32 indexed loanId, uint256 amount, uint256 interest);
+    /// @notice Emitted for every repayment.
+    /// @param loanId The loan.
+    /// @param payer Who paid.
+    /// @param interestPaid Part of the payment that covered interest.
+    /// @param principalPaid Part of the payment that covered principal.
+    /// @param principalLeft Outstanding principal after it.
+    /// @param interestLeft Accrued unpaid interest after it.
+    event LoanRepayment(
+        bytes32 indexed loanId,
+        address indexed payer,
+        uint256 interestPaid,
+        uint256 principalPaid,
+        uint256 principalLeft,
+        uint256 interestLeft
+    );
+    /// @notice Emitted when a loan is fully repaid and the pool answers `REPAID`.
+    /// @param loanId The loan.
+    /// @param amountRepaid Everything paid over the loan's life.
+    event LoanRepaid(bytes32 indexed loanId, uint256 amountRepaid);
+    /// @notice Emitted when a loan is declared in default and the pool answers `DEFAULTED`.
+    /// @param loanId The loan.
+    /// @param principalWrittenOff Outstanding principal removed from the pool's assets.
+    /// @param outstanding Principal plus interest left unpaid.
+    /// @param beneficiary Who receives the collateral on the collateral chain.
+    event LoanDefaulted(bytes32 indexed loanId, uint256 principalWrittenOff, uint256 outstanding, bytes32 beneficiary);
+    /// @notice Emitted when a loan is liquidated and the pool answers `LIQUIDATED`.
+    /// @param loanId The loan.
+    /// @param principalWrittenOff Outstanding principal removed from the pool's assets.
+    /// @param outstanding Principal plus interest left unpaid.
+    /// @param beneficiary Who receives the collateral on the collateral chain.
+    /// @param collateralValue The collateral's value at the price used.
+    event LoanLiquidated(
+        bytes32 indexed loanId,
+        uint256 principalWrittenOff,
+        uint256 outstanding,
+        bytes32 beneficiary,
+        uint256 collateralValue
+    );
+    /// @notice Emitted when the owner configures or removes a collateral asset.
+    /// @param remoteEid The collateral chain.
+    /// @param asset The collateral asset (shared/SPEC.md address).
+    /// @param maxLtvBps Open LTV (0: removed).
+    /// @param liquidationLtvBps Liquidation LTV.
+    /// @param priceId The price feed's id for the asset.
+    event CollateralConfigured(
+        uint32 indexed remoteEid, bytes32 indexed asset, uint16 maxLtvBps, uint16 liquidationLtvBps, bytes32 priceId
+    );
+    /// @notice Emitted when the owner sets the loan terms.
+    /// @param rateBps Annual rate for new loans.
+    /// @param minTermSeconds Shortest term accepted.
+    /// @param maxTermSeconds Longest term accepted.
+    /// @param gracePeriodSeconds Time after `dueTime` before a default.
+    event LoanTermsSet(uint32 rateBps, uint64 minTermSeconds, uint64 maxTermSeconds, uint64 gracePeriodSeconds);
+    /// @notice Emitted when the owner sets the beneficiary for a remote chain.
+    /// @param remoteEid The collateral chain.
+    /// @param beneficiary Receives seized collateral there.
+    event BeneficiarySet(uint32 indexed remoteEid, bytes32 beneficiary);
+    /// @notice Emitted when the owner sets the price source.
+    /// @param priceFeed The feed.
+    /// @param maxPriceAge Oldest price accepted, in seconds.
+    event PriceFeedSet(address indexed priceFeed, uint64 maxPriceAge);
+    /// @notice Emitted when the owner sets the guardian.
+    /// @param guardian May pause the pool.
+    event GuardianSet(address indexed guardian);
+
+    // ---------------------------------------------------------------------------------------------
+    // Anyone
+    // ---------------------------------------------------------------------------------------------
+
+    /// @notice Pays towards a loan: accrued interest first, then principal; capped at the debt.
+    /// @dev Accrues interest first. Pulls the (capped) payment from the caller. When principal and
+    ///      interest both reach zero the loan is `Repaid` and the pool sends `REPAID` with
+    ///      everything paid over the loan's life. Reverts `PoolZeroRepayment`, `PoolLoanNotActive`.
+    /// @param loanId The loan.
+    /// @param amount The most to pay, in stablecoin base units.
+    /// @return paid The amount taken.
+    function repay(bytes32 loanId, uint256 amount) external returns (uint256 paid);
+
+    /// @notice Declares an overdue loan in default: writes its principal off and sends `DEFAULTED`.
+    /// @dev Allowed once `block.timestamp > dueTime + gracePeriodSeconds`; accrues interest first so
+    ///      `outstanding` is principal plus interest to now. Reverts `PoolLoanNotActive`,
+    ///      `PoolLoanNotOverdue`, `PoolBeneficiaryNotSet`.
+    /// @param loanId The loan.
+    function declareDefault(bytes32 loanId) external;
+
+    /// @notice Liquidates a loan whose debt exceeds the liquidation threshold at a fresh price:
+    ///         writes its principal off and sends `LIQUIDATED`.
+    /// @dev Accrues interest, then requires `debt * 10,000 > value * liquidationLtvBps`. Reverts
+    ///      `PoolLoanNotActive`, `PoolCollateralNotConfigured`, `PoolPriceUnavailable`,
+    ///      `PoolLoanHealthy`, `PoolBeneficiaryNotSet`.
+    /// @param loanId The loan.
+    function liquidate(bytes32 loanId) external;
+
+    // ---------------------------------------------------------------------------------------------
+    // Owner and guardian
+    // ---------------------------------------------------------------------------------------------
+
+    /// @notice Configures a collateral asset of a remote chain, or removes it with both LTVs 0.
+    /// @dev Only the owner. Reverts `PoolInvalidLtv`.
+    /// @param remoteEid The collateral chain.
+    /// @param asset The asset (shared/SPEC.md address; zero for the chain's native coin).
+    /// @param config LTVs and price id.
+    function setCollateral(uint32 remoteEid, bytes32 asset, CollateralConfig calldata config) external;
+
+    /// @notice Sets the rate for new loans, the accepted term range and the default grace period.
+    /// @dev Only the owner. Reverts `PoolInvalidTermRange`.
+    /// @param rateBps Annual rate.
+    /// @param minTermSeconds Shortest term.
+    /// @param maxTermSeconds Longest term.
+    /// @param gracePeriodSeconds Time after `dueTime` before a default.
+    function setLoanTerms(uint32 rateBps, uint64 minTermSeconds, uint64 maxTermSeconds, uint64 gracePeriodSeconds)
+        external;
+
+    /// @notice Sets who receives seized collateral on a remote chain.
+    /// @dev Only the owner.
+    /// @param remoteEid The collateral chain.
+    /// @param beneficiary Its address there (shared/SPEC.md address).
+    function setBeneficiary(uint32 remoteEid, bytes32 beneficiary) external;
+
+    /// @notice Sets the price source and the oldest price it accepts.
+    /// @dev Only the owner.
+    /// @param priceFeed The feed.
+    /// @param maxPriceAge Seconds.
+    function setPriceFeed(IPriceFeed priceFeed, uint64 maxPriceAge) external;
+
+    /// @notice Sets the account that may pause the pool besides the owner.
+    /// @dev Only the owner.
+    /// @param guardian The guardian (zero for none).
+    function setGuardian(address guardian) external;
+
+    /// @notice Pauses the pool: new loans are rejected with `Paused`. Deposits, withdrawals,
+    ///         repayments, defaults and liquidations go on.
+    /// @dev Owner or guardian. Reverts `PoolNotGuardian`, or `EnforcedPause` when already paused.
+    function pause() external;
+
+    /// @notice Unpauses the pool.
+    /// @dev Only the owner. Reverts `ExpectedPause` when not paused.
+    function unpause() external;
+
+    // ---------------------------------------------------------------------------------------------
+    // Views
+    // ---------------------------------------------------------------------------------------------
+
+    /// @notice The endpoint that delivers `OPEN_LOAN` and sends the answers.
+    /// @return The endpoint.
+    function endpoint() external view returns (address);
+
+    /// @notice Principal lent out and not yet repaid or written off.
+    /// @return The sum over active loans.
+    function outstandingPrincipal() external view returns (uint256);
+
+    /// @notice A loan's record (interest as last accrued).
+    /// @param loanId The loan.
+    /// @return The loan (all zero for an unknown id).
+    function getLoan(bytes32 loanId) external view returns (Loan memory);
+
+    /// @notice A loan's debt now: principal plus interest, including what an accrual now would add.
+    /// @param loanId The loan.
+    /// @return principal Outstanding principal.
+    /// @return interest Accrued interest as of `block.timestamp`.
+    function debtOf(bytes32 loanId) external view returns (uint256 principal, uint256 interest);
+
+    /// @notice The collateral settings of (remote eid, asset).
+    /// @param remoteEid The collateral chain.
+    /// @param asset The asset.
+    /// @return The settings (all zero when not configured).
+    function collateralConfig(uint32 remoteEid, bytes32 asset) external view returns (CollateralConfig memory);
+
+    /// @notice Annual rate for new loans, in basis points.
+    /// @return The rate.
+    function rateBps() external view returns (uint32);
+
+    /// @notice Shortest term accepted.
+    /// @return Seconds.
+    function minTermSeconds() external view returns (uint64);
+
+    /// @notice Longest term accepted.
+    /// @return Seconds.
+    function maxTermSeconds() external view returns (uint64);
+
+    /// @notice Time after `dueTime` before anyone may declare a default.
+    /// @return Seconds.
+    function gracePeriodSeconds() external view returns (uint64);
+
+    /// @notice Who receives seized collateral on `remoteEid`.
+    /// @param remoteEid The collateral chain.
+    /// @return The beneficiary (shared/SPEC.md address), zero when not set.
+    function beneficiary(uint32 remoteEid) external view returns (bytes32);
+
+    /// @notice The price source.
+    /// @return The feed.
+    function priceFeed() external view returns (IPriceFeed);
+
+    /// @notice The oldest price accepted.
+    /// @return Seconds.
+    function maxPriceAge() external view returns (uint64);
+
+    /// @notice The account that may pause besides the owner.
+    /// @return The guardian.
+    function guardian() external view returns (address);
+}

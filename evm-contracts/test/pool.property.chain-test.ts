@@ -1,0 +1,441 @@
+// LendingPool invariants under random sequences (fast-check): after every
+// step, lenders' claims are covered (totalAssets >= convertToAssets(totalSupply)),
+// the stablecoin held equals the sum of the movements a bigint model predicts,
+// and the outstanding principal equals the sum over the model's active loans.
+// Every transaction runs at a timestamp the test sets, so the model predicts
+// each outcome (accept or reject with which reason, revert or not, amounts).
+import { addressToWire, type Hex, type RejectReasonName } from "@loanbridge/shared";
+import fc from "fast-check";
+import { type Contract, id, type TransactionReceipt } from "ethers";
+import { beforeAll, describe, expect, it } from "vitest";
+import {
+  as,
+  BPS,
+  call,
+  chain,
+  encode,
+  expectRevert,
+  interestFor,
+  onlyEvent,
+  onlySent,
+  send,
+  type Signer,
+  valueOf,
+  VAULT_EID,
+  ZERO_BYTES32,
+  LENDING_EID,
+} from "./apps.ts";
+import { buildContracts, hre } from "./hre.ts";
+
+const { ethers } = await hre.network.create();
+const time = chain(ethers);
+
+const VAULT_APP: Hex = addressToWire("0x000000000000000000000000000000000000a001");
+const ETH_PRICE_ID = id("ETH/USD");
+const RATE_BPS = 800n;
+const MIN_TERM = 86_400n;
+const MAX_TERM = 31_536_000n;
+const GRACE = 259_200n;
+const MAX_PRICE_AGE = 10n * 86_400n;
+const MAX_LTV = 5_000n;
+const LIQUIDATION_LTV = 8_000n;
+const START_PRICE = 3_000_000_000n;
+const NUM_RUNS = 40;
+const MAX_STEPS = 15;
+
+type Command =
+  | { kind: "deposit"; who: number; amount: bigint }
+  | { kind: "withdraw"; who: number; percent: number }
+  | { kind: "redeem"; who: number; percent: number }
+  | { kind: "open"; ltvBps: bigint; collateral: bigint; termSeconds: bigint; maxRateBps: number }
+  | { kind: "repay"; loan: number; amount: bigint }
+  | { kind: "warp"; seconds: bigint }
+  | { kind: "price"; percent: bigint }
+  | { kind: "default"; loan: number }
+  | { kind: "liquidate"; loan: number };
+
+const loanIndex = fc.nat();
+
+const command: fc.Arbitrary<Command> = fc.oneof(
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      kind: fc.constant("deposit" as const),
+      who: fc.nat(2),
+      amount: fc.bigInt(1n, 500_000_000_000n),
+    }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      kind: fc.constant("withdraw" as const),
+      who: fc.nat(2),
+      percent: fc.integer({ min: 1, max: 100 }),
+    }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      kind: fc.constant("redeem" as const),
+      who: fc.nat(2),
+      percent: fc.integer({ min: 1, max: 100 }),
+    }),
+  },
+  // Principal as a fraction of the collateral's value at the current price, so that most
+  // requests pass the LTV check and some do not; terms and rates mostly valid.
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      kind: fc.constant("open" as const),
+      ltvBps: fc.bigInt(0n, 6_000n),
+      collateral: fc.bigInt(1n, 200n * 10n ** 18n),
+      termSeconds: fc.oneof(
+        { weight: 4, arbitrary: fc.bigInt(MIN_TERM, 30n * 86_400n) },
+        { weight: 1, arbitrary: fc.bigInt(0n, 40_000_000n) },
+      ),
+      maxRateBps: fc.oneof(
+        { weight: 4, arbitrary: fc.integer({ min: Number(RATE_BPS), max: 2_000 }) },
+        { weight: 1, arbitrary: fc.integer({ min: 0, max: 2_000 }) },
+      ),
+    }),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      kind: fc.constant("repay" as const),
+      loan: loanIndex,
+      amount: fc.bigInt(1n, 300_000_000_000n),
+    }),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      kind: fc.constant("warp" as const),
+      seconds: fc.bigInt(1n, 20n * 86_400n),
+    }),
+  },
+  // The new price as a percentage of the current one.
+  {
+    weight: 2,
+    arbitrary: fc.record({ kind: fc.constant("price" as const), percent: fc.bigInt(20n, 130n) }),
+  },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant("default" as const), loan: loanIndex }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant("liquidate" as const), loan: loanIndex }) },
+);
+
+interface ModelLoan {
+  id: Hex;
+  active: boolean;
+  principal: bigint;
+  interest: bigint;
+  lastAccrual: bigint;
+  dueTime: bigint;
+  collateral: bigint;
+}
+
+let lenders: Signer[];
+let payer: Signer;
+let recorder: Contract;
+let stable: Contract;
+let feed: Contract;
+let pool: Contract;
+let baseSnapshot: string;
+
+beforeAll(async () => {
+  await buildContracts();
+  const signers = await ethers.getSigners();
+  const [owner, l0, l1, l2, p, beneficiary] = signers;
+  if (!owner || !l0 || !l1 || !l2 || !p || !beneficiary) throw new Error("need six signers");
+  lenders = [l0, l1, l2];
+  payer = p;
+  stable = await ethers.deployContract("DevStablecoin", [owner.address]);
+  recorder = await ethers.deployContract("SendRecorder", [LENDING_EID]);
+  feed = await ethers.deployContract("AdminPriceFeed", [owner.address]);
+  pool = await ethers.deployContract("LendingPool", [
+    stable.target,
+    recorder.target,
+    owner.address,
+    "p",
+    "P",
+  ]);
+  await send(pool, "setLoanTerms", RATE_BPS, MIN_TERM, MAX_TERM, GRACE);
+  await send(pool, "setCollateral", VAULT_EID, ZERO_BYTES32, [
+    MAX_LTV,
+    LIQUIDATION_LTV,
+    ETH_PRICE_ID,
+  ]);
+  await send(pool, "setBeneficiary", VAULT_EID, addressToWire(beneficiary.address));
+  await send(pool, "setPriceFeed", feed.target, MAX_PRICE_AGE);
+  for (const signer of [...lenders, payer]) {
+    await send(stable, "mint", signer.address, 10n ** 18n);
+    await send(as(stable, signer), "approve", pool.target, 2n ** 256n - 1n);
+  }
+  baseSnapshot = await time.snapshot();
+});
+
+const rejection = (receipt: TransactionReceipt) => {
+  const { message } = onlySent(recorder, receipt);
+  return message.type === "LOAN_REJECTED" ? message.reason : null;
+};
+
+/** What the random sequences reached, across all runs (printed, and some checked). */
+const reached = new Map<string, number>();
+const count = (outcome: string) => reached.set(outcome, (reached.get(outcome) ?? 0) + 1);
+
+async function runSequence(commands: Command[]): Promise<void> {
+  await time.revert(baseSnapshot);
+  baseSnapshot = await time.snapshot();
+
+  const loans: ModelLoan[] = [];
+  let held = 0n;
+  let price = START_PRICE;
+  let priceTime = await time.now();
+  await time.setNextTimestamp(priceTime + 1n);
+  priceTime = await time.timeOf(await send(feed, "setPrice", ETH_PRICE_ID, price));
+  let loanCounter = 0;
+
+  /** The timestamp the next transaction gets. */
+  const nextTime = async (): Promise<bigint> => {
+    const at = (await time.now()) + 1n;
+    await time.setNextTimestamp(at);
+    return at;
+  };
+  const accrue = (loan: ModelLoan, at: bigint) => {
+    const added = interestFor(loan.principal, RATE_BPS, at - loan.lastAccrual);
+    loan.interest += added;
+    loan.lastAccrual = at;
+    return added;
+  };
+  const pick = (index: number): ModelLoan | undefined => loans[index % Math.max(loans.length, 1)];
+  const priceFresh = (at: bigint) => at - priceTime <= MAX_PRICE_AGE;
+
+  // Every sequence starts with some liquidity and one loan (so loan commands have a target).
+  await send(
+    as(pool, lenders[0] as Signer),
+    "deposit",
+    1_000_000_000_000n,
+    (lenders[0] as Signer).address,
+  );
+  held += 1_000_000_000_000n;
+  const first: Command = {
+    kind: "open",
+    ltvBps: 4_800n,
+    collateral: 10n ** 20n,
+    termSeconds: 10n * 86_400n,
+    maxRateBps: 1_000,
+  };
+
+  count("runs");
+  for (const cmd of [first, ...commands]) {
+    switch (cmd.kind) {
+      case "deposit": {
+        const lender = lenders[cmd.who] as Signer;
+        await send(as(pool, lender), "deposit", cmd.amount, lender.address);
+        held += cmd.amount;
+        break;
+      }
+      case "withdraw": {
+        const lender = lenders[cmd.who] as Signer;
+        const max = await call<bigint>(pool, "maxWithdraw", lender.address);
+        const assets = (max * BigInt(cmd.percent)) / 100n;
+        if (assets === 0n) break;
+        await send(as(pool, lender), "withdraw", assets, lender.address, lender.address);
+        held -= assets;
+        break;
+      }
+      case "redeem": {
+        const lender = lenders[cmd.who] as Signer;
+        const max = await call<bigint>(pool, "maxRedeem", lender.address);
+        const shares = (max * BigInt(cmd.percent)) / 100n;
+        if (shares === 0n) break;
+        const receipt = await send(
+          as(pool, lender),
+          "redeem",
+          shares,
+          lender.address,
+          lender.address,
+        );
+        const [, , , assets] = onlyEvent(pool, receipt, "Withdraw") as [
+          string,
+          string,
+          string,
+          bigint,
+        ];
+        expect(assets).toBeLessThanOrEqual(held);
+        held -= assets;
+        break;
+      }
+      case "open": {
+        loanCounter += 1;
+        const loanId = id(`p-${loanCounter}`) as Hex;
+        const at = await nextTime();
+        const principal = (valueOf(cmd.collateral, price) * cmd.ltvBps) / BPS;
+        const expected: RejectReasonName | null =
+          cmd.termSeconds < MIN_TERM || cmd.termSeconds > MAX_TERM || principal === 0n
+            ? "InvalidTerms"
+            : !priceFresh(at)
+              ? "UnsupportedCollateral"
+              : RATE_BPS > BigInt(cmd.maxRateBps)
+                ? "RateAboveMax"
+                : principal > (valueOf(cmd.collateral, price) * MAX_LTV) / BPS
+                  ? "LtvTooHigh"
+                  : principal > held
+                    ? "InsufficientLiquidity"
+                    : null;
+        const message = encode({
+          type: "OPEN_LOAN",
+          loanId,
+          borrower: addressToWire(payer.address),
+          recipient: addressToWire(payer.address),
+          collateralAsset: ZERO_BYTES32,
+          collateralAmount: cmd.collateral,
+          principal,
+          maxRateBps: cmd.maxRateBps,
+          termSeconds: cmd.termSeconds,
+          expiresAt: at + 3_600n,
+        });
+        const receipt = await send(
+          recorder,
+          "deliver",
+          pool.target,
+          VAULT_EID,
+          VAULT_APP,
+          id(loanId),
+          message,
+        );
+        expect(rejection(receipt)).toBe(expected);
+        count(`open:${expected ?? "accepted"}`);
+        if (expected === null) {
+          held -= principal;
+          loans.push({
+            id: loanId,
+            active: true,
+            principal,
+            interest: 0n,
+            lastAccrual: at,
+            dueTime: at + cmd.termSeconds,
+            collateral: cmd.collateral,
+          });
+        }
+        break;
+      }
+      case "repay": {
+        const loan = pick(cmd.loan);
+        if (loan === undefined) break;
+        const at = await nextTime();
+        const pending = as(pool, payer).getFunction("repay").send(loan.id, cmd.amount);
+        if (!loan.active) {
+          expect((await expectRevert(pending, pool.interface)).name).toBe("PoolLoanNotActive");
+          break;
+        }
+        const receipt = await (await pending).wait();
+        if (receipt === null) throw new Error("no receipt");
+        accrue(loan, at);
+        const paid =
+          cmd.amount < loan.principal + loan.interest ? cmd.amount : loan.principal + loan.interest;
+        const interestPaid = paid < loan.interest ? paid : loan.interest;
+        loan.interest -= interestPaid;
+        loan.principal -= paid - interestPaid;
+        const [, , ip, pp] = onlyEvent(pool, receipt, "LoanRepayment") as bigint[];
+        expect([ip, pp]).toEqual([interestPaid, paid - interestPaid]);
+        held += paid;
+        count(loan.principal === 0n ? "repay:full" : "repay:partial");
+        if (loan.principal === 0n) {
+          loan.active = false;
+          expect(onlySent(recorder, receipt).message.type).toBe("REPAID");
+        }
+        break;
+      }
+      case "warp":
+        await time.increaseTime(cmd.seconds);
+        break;
+      case "price": {
+        await nextTime();
+        price = (price * cmd.percent) / 100n + 1n;
+        priceTime = await time.timeOf(await send(feed, "setPrice", ETH_PRICE_ID, price));
+        break;
+      }
+      case "default": {
+        const loan = pick(cmd.loan);
+        if (loan === undefined) break;
+        const at = await nextTime();
+        const pending = pool.getFunction("declareDefault").send(loan.id);
+        if (!loan.active || at <= loan.dueTime + GRACE) {
+          const reverted = await expectRevert(pending, pool.interface);
+          expect(reverted.name).toBe(loan.active ? "PoolLoanNotOverdue" : "PoolLoanNotActive");
+          count(`default:${reverted.name}`);
+          break;
+        }
+        const receipt = await (await pending).wait();
+        if (receipt === null) throw new Error("no receipt");
+        accrue(loan, at);
+        loan.active = false;
+        count("default:done");
+        expect(onlySent(recorder, receipt).message).toMatchObject({
+          type: "DEFAULTED",
+          outstanding: loan.principal + loan.interest,
+        });
+        break;
+      }
+      case "liquidate": {
+        const loan = pick(cmd.loan);
+        if (loan === undefined) break;
+        const at = await nextTime();
+        const pending = pool.getFunction("liquidate").send(loan.id);
+        const debt =
+          loan.principal +
+          loan.interest +
+          interestFor(loan.principal, RATE_BPS, at - loan.lastAccrual);
+        const maxDebt = (valueOf(loan.collateral, price) * LIQUIDATION_LTV) / BPS;
+        const expectedError = !loan.active
+          ? "PoolLoanNotActive"
+          : !priceFresh(at)
+            ? "PoolPriceUnavailable"
+            : debt <= maxDebt
+              ? "PoolLoanHealthy"
+              : null;
+        if (expectedError !== null) {
+          expect((await expectRevert(pending, pool.interface)).name).toBe(expectedError);
+          count(`liquidate:${expectedError}`);
+          break;
+        }
+        const receipt = await (await pending).wait();
+        if (receipt === null) throw new Error("no receipt");
+        accrue(loan, at);
+        loan.active = false;
+        count("liquidate:done");
+        expect(onlySent(recorder, receipt).message).toMatchObject({
+          type: "LIQUIDATED",
+          outstanding: debt,
+        });
+        break;
+      }
+    }
+
+    // Invariants after every step.
+    const totalAssets = await call<bigint>(pool, "totalAssets");
+    const totalSupply = await call<bigint>(pool, "totalSupply");
+    expect(totalAssets).toBeGreaterThanOrEqual(
+      await call<bigint>(pool, "convertToAssets", totalSupply),
+    );
+    expect(await call(stable, "balanceOf", pool.target)).toBe(held);
+    const outstanding = loans.filter((l) => l.active).reduce((sum, l) => sum + l.principal, 0n);
+    expect(await call(pool, "outstandingPrincipal")).toBe(outstanding);
+    expect(totalAssets).toBe(held + outstanding);
+  }
+}
+
+describe("LendingPool properties", () => {
+  it("randomSequences_keepAssetsCoveredAndHeldEqualToMovements", async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(command, { minLength: 5, maxLength: MAX_STEPS }), runSequence),
+      { numRuns: NUM_RUNS },
+    );
+    console.log("pool sequences reached:", Object.fromEntries([...reached].sort()));
+  });
+
+  it("generator_coversEveryCommandKind", () => {
+    const kinds = new Set(fc.sample(command, 500).map((c) => c.kind));
+    expect(kinds.size).toBe(9);
+  });
+});
