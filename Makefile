@@ -11,7 +11,7 @@ CARGO_MANIFEST := solana-program/Cargo.toml
 RUST_CRATE_ROOTS := solana-program/src/lib.rs solana-program/sbf-link/src/lib.rs solana-program/sbf-link/src/main.rs \
 	$(wildcard solana-program/tests/*.rs solana-program/sbf-link/tests/*.rs)
 
-.PHONY: demo test setup lint test-rust test-ts format vectors
+.PHONY: demo test setup lint test-rust test-ts format vectors gas-report
 
 demo: setup
 	node scripts/demo.ts
@@ -41,3 +41,7 @@ format:
 # Regenerate shared/vectors/*.json after a deliberate wire-format change.
 vectors:
 	node shared/scripts/generate-vectors.ts
+
+# Re-measure EVM gas into evm-contracts/gas-report.md (a test keeps it current).
+gas-report:
+	node evm-contracts/scripts/gas-report.ts

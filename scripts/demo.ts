@@ -1,14 +1,14 @@
 // `make demo`: shows each part that is built today running on a local chain.
 // Grows into the full two-way loan demo as the relayer lands.
 import { createHash } from "node:crypto";
-import { readArtifact, startHardhatNode } from "@loanbridge/evm-contracts";
+import { DEV_DEFAULTS, deployLoanbridge, startHardhatNode } from "@loanbridge/evm-contracts";
 import {
   PROGRAM_SO_PATH,
   readProgramBinary,
   startProgram,
   versionInstruction,
 } from "@loanbridge/solana-program";
-import { ContractFactory, formatUnits, type InterfaceAbi, JsonRpcProvider } from "ethers";
+import { JsonRpcProvider } from "ethers";
 
 const started = performance.now();
 const elapsed = (since: number) => `${Math.round(performance.now() - since)} ms`;
@@ -31,32 +31,26 @@ async function evmDemo(): Promise<void> {
     const chainId = BigInt((await provider.send("eth_chainId", [])) as string);
     console.log(`  rpc ${node.url}, chain id ${chainId}`);
 
-    const { abi, bytecode } = await readArtifact(
-      "contracts/dev/DevStablecoin.sol",
-      "DevStablecoin",
-    );
+    // Hardhat's dev accounts #1..#3 stand in for three relayers' verifier keys.
+    const accounts = (await provider.send("eth_accounts", [])) as string[];
     const deployer = await provider.getSigner(0);
-    const token = await step("deploy DevStablecoin", async () => {
-      const contract = await new ContractFactory(abi as InterfaceAbi, bytecode, deployer).deploy(
-        deployer.address,
-      );
-      return contract.waitForDeployment();
-    });
-    const deployReceipt = await token.deploymentTransaction()?.wait();
-    console.log(
-      `  address ${await token.getAddress()}, tx ${deployReceipt?.hash}, gas ${deployReceipt?.gasUsed}`,
+    console.log("- deploy and configure the EVM contracts");
+    const since = performance.now();
+    const deployment = await deployLoanbridge(
+      deployer,
+      {
+        localEid: 40161,
+        remoteEid: 40168,
+        verifiers: accounts.slice(1, 4),
+        threshold: 2,
+        ...DEV_DEFAULTS,
+      },
+      (what, detail) => {
+        console.log(`    ${what}: ${detail}`);
+      },
     );
-
-    const mintReceipt = await step("mint 1,000 dUSD to the deployer", async () => {
-      const tx = await token.getFunction("mint").send(deployer.address, 1_000_000_000n);
-      const receipt = await tx.wait();
-      if (receipt === null) throw new Error(`mint ${tx.hash} was not mined`);
-      return receipt;
-    });
-    const balance = (await token.getFunction("balanceOf").staticCall(deployer.address)) as bigint;
-    console.log(
-      `  tx ${mintReceipt.hash}, gas ${mintReceipt.gasUsed}, balance ${formatUnits(balance, 6)} dUSD`,
-    );
+    console.log(`  done (${elapsed(since)})`);
+    console.log(`  verifiers (2 of 3): ${deployment.verifiers.join(", ")}`);
   } finally {
     provider.destroy();
     process.off("SIGINT", stopOnSignal);
@@ -87,7 +81,8 @@ console.log("loanbridge demo: what is built and running today");
 await evmDemo();
 await solanaDemo();
 console.log(`
-Ready: Solidity contracts compiled offline and deployed to a local node; the
-Solana program built to SBF offline and executing in LiteSVM.
-Not yet: wire format, loan contracts and program instructions, relayers.
+Ready: the wire format in TS, Solidity and Rust; the EVM endpoint, vault and
+pool deployed to a local node; the Solana program built to SBF offline and
+running in LiteSVM.
+Not yet: the Solana endpoint, vault and pool; relayers; the two-way loan demo.
 Finished in ${elapsed(started)}.`);

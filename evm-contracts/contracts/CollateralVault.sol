@@ -169,6 +169,15 @@ contract CollateralVault is ICollateralVault, Ownable2Step, ReentrancyGuardTrans
         emit RequestTtlSet(requestTtl_);
     }
 
+    /// @notice Disabled: reverts `VaultRenounceDisabled` for the owner
+    ///         (`OwnableUnauthorizedAccount` for anyone else), so the vault always has an owner.
+    /// @dev Renouncing would freeze the asset allow-list and the request time-to-live.
+    ///      Hand ownership over with `transferOwnership` and `acceptOwnership` instead.
+    ///      `view` because it changes nothing (the compiler asks for it).
+    function renounceOwnership() public view override onlyOwner {
+        revert VaultRenounceDisabled();
+    }
+
     // ---------------------------------------------------------------------------------------------
     // Views
     // ---------------------------------------------------------------------------------------------

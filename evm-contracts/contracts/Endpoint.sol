@@ -253,6 +253,19 @@ contract Endpoint is ILoanbridgeEndpoint, Ownable2Step, ReentrancyGuardTransient
     }
 
     // ---------------------------------------------------------------------------------------------
+    // Ownership
+    // ---------------------------------------------------------------------------------------------
+
+    /// @notice Disabled: reverts `EndpointRenounceDisabled` for the owner
+    ///         (`OwnableUnauthorizedAccount` for anyone else), so the endpoint always has an owner.
+    /// @dev Renouncing would freeze the verifier set and peers and make a pause permanent.
+    ///      Hand ownership over with `transferOwnership` and `acceptOwnership` instead.
+    ///      `view` because it changes nothing (the compiler asks for it).
+    function renounceOwnership() public view override onlyOwner {
+        revert EndpointRenounceDisabled();
+    }
+
+    // ---------------------------------------------------------------------------------------------
     // Internals
     // ---------------------------------------------------------------------------------------------
 

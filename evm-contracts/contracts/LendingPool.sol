@@ -17,6 +17,7 @@ import {ILoanbridgeApp} from "./interfaces/ILoanbridgeApp.sol";
 import {ILoanbridgeEndpointSender} from "./interfaces/ILoanbridgeEndpoint.sol";
 import {IPriceFeed} from "./interfaces/IPriceFeed.sol";
 import {EvmAddress} from "./libraries/EvmAddress.sol";
+import {LoanMath} from "./libraries/LoanMath.sol";
 import {LoanMessageCodec} from "./libraries/LoanMessageCodec.sol";
 
 /// @title LendingPool
@@ -26,16 +27,17 @@ import {LoanMessageCodec} from "./libraries/LoanMessageCodec.sol";
 /// @dev Shares carry `DECIMALS_OFFSET` more decimals than the stablecoin: OpenZeppelin's virtual
 ///      shares then make a first-depositor donation attack cost the attacker far more than it
 ///      takes from the victim. Every external state-changing function is `nonReentrant` and
-///      follows checks-effects-interactions.
+///      follows checks-effects-interactions. Interest, collateral value and LTV checks are
+///      `LoanMath`'s, the arithmetic the Solana program and the TypeScript reference share.
 contract LendingPool is ILendingPool, ERC4626, Ownable2Step, Pausable, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
 
-    /// @notice Basis points in one.
-    uint256 public constant BPS = 10_000;
-    /// @notice Seconds in the interest year (365 days).
-    uint256 public constant YEAR_SECONDS = 31_536_000;
-    /// @notice Collateral base units a price is quoted for.
-    uint256 public constant PRICE_SCALE = 1e18;
+    /// @notice Basis points in one (`LoanMath.BPS`).
+    uint256 public constant BPS = LoanMath.BPS;
+    /// @notice Seconds in the interest year, 365 days (`LoanMath.SECONDS_PER_YEAR`).
+    uint256 public constant YEAR_SECONDS = LoanMath.SECONDS_PER_YEAR;
+    /// @notice Collateral base units a price is quoted for (`LoanMath.PRICE_SCALE`).
+    uint256 public constant PRICE_SCALE = LoanMath.PRICE_SCALE;
     /// @notice Extra share decimals over the stablecoin's (virtual-shares offset).
     uint8 public constant DECIMALS_OFFSET = 6;
 
@@ -316,6 +318,16 @@ contract LendingPool is ILendingPool, ERC4626, Ownable2Step, Pausable, Reentranc
         _unpause();
     }
 
+    /// @notice Disabled: reverts `PoolRenounceDisabled` for the owner
+    ///         (`OwnableUnauthorizedAccount` for anyone else), so the pool always has an owner.
+    /// @dev Renouncing would make a pause permanent and freeze the collateral settings, loan terms,
+    ///      price source and beneficiaries.
+    ///      Hand ownership over with `transferOwnership` and `acceptOwnership` instead.
+    ///      `view` because it changes nothing (the compiler asks for it).
+    function renounceOwnership() public view override onlyOwner {
+        revert PoolRenounceDisabled();
+    }
+
     // ---------------------------------------------------------------------------------------------
     // Views
     // ---------------------------------------------------------------------------------------------
@@ -356,10 +368,8 @@ contract LendingPool is ILendingPool, ERC4626, Ownable2Step, Pausable, Reentranc
         (bool fresh, uint256 price,) = _freshPrice(config.priceId);
         if (!fresh) return LoanMessageCodec.REASON_UNSUPPORTED_COLLATERAL;
         if (rateBps > m.maxRateBps) return LoanMessageCodec.REASON_RATE_ABOVE_MAX;
-        uint256 value = Math.mulDiv(m.collateralAmount, price, PRICE_SCALE);
-        // principal * 10,000 > value * maxLtvBps  <=>  principal > floor(value * maxLtvBps / 10,000)
-        // for an integer principal; the right side never overflows (maxLtvBps <= 10,000).
-        if (m.principal > Math.mulDiv(value, config.maxLtvBps, BPS)) return LoanMessageCodec.REASON_LTV_TOO_HIGH;
+        uint256 value = LoanMath.collateralValue(m.collateralAmount, price);
+        if (LoanMath.exceedsLtv(m.principal, value, config.maxLtvBps)) return LoanMessageCodec.REASON_LTV_TOO_HIGH;
         if (m.principal > _held()) return LoanMessageCodec.REASON_INSUFFICIENT_LIQUIDITY;
         return 0;
     }
@@ -423,12 +433,9 @@ contract LendingPool is ILendingPool, ERC4626, Ownable2Step, Pausable, Reentranc
         emit InterestAccrued(loanId, added, interest);
     }
 
-    /// @dev `principal * rateBps * elapsed / (10,000 * 31,536,000)`, rounded down.
+    /// @dev `LoanMath.accruedInterest` on the outstanding principal since the last accrual.
     function _interestSince(Loan storage loan) private view returns (uint256) {
-        // principal * rateBps < 2^160: no overflow; mulDiv keeps the product with elapsed exact.
-        return Math.mulDiv(
-            uint256(loan.principal) * loan.rateBps, block.timestamp - loan.lastAccrual, BPS * YEAR_SECONDS
-        );
+        return LoanMath.accruedInterest(loan.principal, loan.rateBps, uint64(block.timestamp) - loan.lastAccrual);
     }
 
     /// @dev Checks a liquidation at a fresh price: accrues interest, then requires
@@ -441,12 +448,13 @@ contract LendingPool is ILendingPool, ERC4626, Ownable2Step, Pausable, Reentranc
         if (!fresh) revert PoolPriceUnavailable(config.priceId, price, updatedAt);
         _accrue(loanId, loan);
 
-        value = Math.mulDiv(loan.collateralAmount, price, PRICE_SCALE);
-        // debt * 10,000 > value * liquidationLtvBps  <=>  debt > floor(value * liquidationLtvBps / 10,000)
-        // for an integer debt; the right side never overflows (liquidationLtvBps <= 10,000).
-        uint256 maxDebt = Math.mulDiv(value, config.liquidationLtvBps, BPS);
+        value = LoanMath.collateralValue(loan.collateralAmount, price);
         uint256 debt = uint256(loan.principal) + loan.interest;
-        if (debt <= maxDebt) revert PoolLoanHealthy(loanId, debt, maxDebt);
+        if (!LoanMath.exceedsLtv(debt, value, config.liquidationLtvBps)) {
+            // Reported only: floor(value * liquidationLtvBps / 10,000), the largest integer debt
+            // that does not exceed the threshold (liquidationLtvBps <= 10,000: no overflow).
+            revert PoolLoanHealthy(loanId, debt, Math.mulDiv(value, config.liquidationLtvBps, BPS));
+        }
     }
 
     /// @dev Moves an active loan to `status`, removing its principal from the pool's assets;

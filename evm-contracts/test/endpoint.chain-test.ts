@@ -1304,4 +1304,15 @@ describe("Endpoint administration", () => {
     expect(await read(f.endpoint, "owner")).toBe(other.address);
     await send(as(f.endpoint, other), "setGuardian", ZeroAddress);
   });
+
+  it("renounceOwnership_byOwner_revertsAndKeepsOwnership", async () => {
+    const f = await deploy();
+    await send(f.endpoint, "transferOwnership", other.address);
+
+    const reverted = await expectRevert(f.endpoint, send(f.endpoint, "renounceOwnership"));
+
+    expect(reverted).toEqual({ name: "EndpointRenounceDisabled", args: [] });
+    expect(await read(f.endpoint, "owner")).toBe(owner.address);
+    expect(await read(f.endpoint, "pendingOwner")).toBe(other.address);
+  });
 });

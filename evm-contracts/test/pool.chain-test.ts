@@ -514,6 +514,18 @@ describe("LendingPool.onPacket OPEN_LOAN rejected", () => {
     );
   });
 
+  it.each([
+    ["productsEqual", 200_000_000_000_000_000n], // principal * 10,000 == value * maxLtvBps
+    ["flooredLimit", 333_333_333_333_333_333n], // the largest principal below a fractional limit
+  ])("ltvAtTheLimit_isAccepted [%s]", async (_, collateralAmount) => {
+    const value = valueOf(collateralAmount, ETH_PRICE);
+    const principal = (value * MAX_LTV) / BPS;
+    expect(principal * BPS).toBeLessThanOrEqual(value * MAX_LTV);
+    expect((principal + 1n) * BPS).toBeGreaterThan(value * MAX_LTV);
+    const receipt = await deliver(await openLoan({ collateralAmount, principal }));
+    expect(onlySent(recorder, receipt).message.type).toBe("LOAN_ACTIVE");
+  });
+
   it("ltvTooHigh_hugeCollateralValueNeedsNoOverflow", async () => {
     // 2^128 - 1 units at a price of 2^150: the product needs more than 256 bits before the
     // division by 10^18; mulDiv keeps it exact.
@@ -1076,6 +1088,7 @@ describe("LendingPool owner settings", () => {
     ["setPriceFeed", () => [ethers.ZeroAddress, 1]],
     ["setGuardian", () => [ethers.ZeroAddress]],
     ["unpause", () => []],
+    ["renounceOwnership", () => []],
   ] as const)("%s_byNonOwner_reverts", async (fn, args) => {
     const reverted = await poolRevert(
       as(pool, guardian)
@@ -1083,6 +1096,16 @@ describe("LendingPool owner settings", () => {
         .send(...args()),
     );
     expect(reverted).toEqual({ name: "OwnableUnauthorizedAccount", args: [guardian.address] });
+  });
+
+  it("renounceOwnership_byOwner_revertsAndKeepsOwnership", async () => {
+    await send(pool, "transferOwnership", other.address);
+
+    const reverted = await poolRevert(pool.getFunction("renounceOwnership").send());
+
+    expect(reverted).toEqual({ name: "PoolRenounceDisabled", args: [] });
+    expect(await call(pool, "owner")).toBe(owner.address);
+    expect(await call(pool, "pendingOwner")).toBe(other.address);
   });
 
   it("pause_byGuardianOrOwner_notByOthers", async () => {
@@ -1136,6 +1159,24 @@ describe("AdminPriceFeed", () => {
       feed.interface,
     );
     expect(reverted).toEqual({ name: "SafeCastOverflowedUintDowncast", args: [192n, 2n ** 192n] });
+  });
+
+  it("renounceOwnership_byOwner_revertsAndKeepsOwnership", async () => {
+    await send(feed, "transferOwnership", other.address);
+
+    const reverted = await expectRevert(
+      feed.getFunction("renounceOwnership").send(),
+      feed.interface,
+    );
+
+    expect(reverted).toEqual({ name: "AdminPriceFeedRenounceDisabled", args: [] });
+    expect(await call(feed, "owner")).toBe(owner.address);
+    expect(await call(feed, "pendingOwner")).toBe(other.address);
+    const byOther = await expectRevert(
+      as(feed, other).getFunction("renounceOwnership").send(),
+      feed.interface,
+    );
+    expect(byOther).toEqual({ name: "OwnableUnauthorizedAccount", args: [other.address] });
   });
 
   it("setPrice_byNonOwner_reverts", async () => {

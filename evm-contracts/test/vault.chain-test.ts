@@ -743,9 +743,20 @@ describe("CollateralVault owner settings", () => {
     expect(onlyEvent(vault, receipt, "RequestTtlSet")).toEqual([120n]);
   });
 
+  it("renounceOwnership_byOwner_revertsAndKeepsOwnership", async () => {
+    await send(vault, "transferOwnership", other.address);
+
+    const reverted = await vaultRevert(vault.getFunction("renounceOwnership").send());
+
+    expect(reverted).toEqual({ name: "VaultRenounceDisabled", args: [] });
+    expect(await call(vault, "owner")).toBe(owner.address);
+    expect(await call(vault, "pendingOwner")).toBe(other.address);
+  });
+
   it.each([
     ["setAssetAllowed", () => [ETH, true]],
     ["setRequestTtl", () => [1]],
+    ["renounceOwnership", () => []],
   ] as const)("%s_byNonOwner_reverts", async (fn, args) => {
     const reverted = await vaultRevert(
       as(vault, other)

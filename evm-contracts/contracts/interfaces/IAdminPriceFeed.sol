@@ -6,6 +6,10 @@ import {IPriceFeed} from "./IPriceFeed.sol";
 /// @title IAdminPriceFeed
 /// @notice A price feed whose prices its owner sets by hand (local chains, tests, a fallback).
 interface IAdminPriceFeed is IPriceFeed {
+    /// @notice Thrown when the owner calls `renounceOwnership`, which is disabled: without an owner
+    ///         no price could be set again, so every price would go stale for good.
+    error AdminPriceFeedRenounceDisabled();
+
     /// @notice Emitted when the owner sets a price.
     /// @param asset The price id.
     /// @param price Stablecoin base units per 10^18 collateral base units; 0 removes the price.

@@ -94,6 +94,9 @@ interface ICollateralVault is ILoanbridgeApp {
     error VaultClaimFailed(address account, uint256 amount);
     /// @notice Thrown when the owner sets a zero request time-to-live.
     error VaultZeroRequestTtl();
+    /// @notice Thrown when the owner calls `renounceOwnership`, which is disabled: without an owner
+    ///         the asset allow-list and the request time-to-live could never change again.
+    error VaultRenounceDisabled();
 
     // ---------------------------------------------------------------------------------------------
     // Events

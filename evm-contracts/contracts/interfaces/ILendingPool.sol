@@ -107,6 +107,10 @@ interface ILendingPool is IERC4626, ILoanbridgeApp {
     /// @notice Thrown when `pause` is called by anyone but the owner or the guardian.
     /// @param caller The caller.
     error PoolNotGuardian(address caller);
+    /// @notice Thrown when the owner calls `renounceOwnership`, which is disabled: without an owner
+    ///         a pause would be permanent and collateral, terms, price source and beneficiaries
+    ///         could never change again.
+    error PoolRenounceDisabled();
 
     // ---------------------------------------------------------------------------------------------
     // Events

@@ -127,6 +127,10 @@ interface ILoanbridgeEndpoint is ILoanbridgeEndpointSender {
     /// @param signer That signer.
     error EndpointVerifiersNotAscending(uint256 index, address signer);
 
+    /// @notice Thrown when the owner calls `renounceOwnership`, which is disabled: without an owner
+    ///         the verifier set and peers could never change again and a pause would be permanent.
+    error EndpointRenounceDisabled();
+
     // ---------------------------------------------------------------------------------------------
     // Events
     // ---------------------------------------------------------------------------------------------

@@ -39,4 +39,13 @@ contract AdminPriceFeed is IAdminPriceFeed, Ownable2Step {
         _entries[asset] = Entry({price: SafeCast.toUint192(newPrice), updatedAt: uint64(block.timestamp)});
         emit PriceSet(asset, newPrice, block.timestamp);
     }
+
+    /// @notice Disabled: reverts `AdminPriceFeedRenounceDisabled` for the owner
+    ///         (`OwnableUnauthorizedAccount` for anyone else), so the feed always has an owner.
+    /// @dev Renouncing would stop all price updates, so every price would go stale for good.
+    ///      Hand ownership over with `transferOwnership` and `acceptOwnership` instead.
+    ///      `view` because it changes nothing (the compiler asks for it).
+    function renounceOwnership() public view override onlyOwner {
+        revert AdminPriceFeedRenounceDisabled();
+    }
 }
