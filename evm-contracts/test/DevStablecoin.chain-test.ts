@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { buildContracts, hre } from "./hre.ts";
+import { revertData } from "./support/revertData.ts";
 
 const { ethers } = await hre.network.create();
 
@@ -10,21 +11,6 @@ async function deploy() {
   }
   const token = await ethers.deployContract("DevStablecoin", [owner.address]);
   return { token, other };
-}
-
-// Hardhat's in-process network rejects with its own SolidityError instead of
-// ethers' CALL_EXCEPTION; both carry the raw revert bytes in `data`.
-async function revertData(call: Promise<unknown>): Promise<string> {
-  const error = await call.then(
-    () => {
-      throw new Error("expected a revert, but the call succeeded");
-    },
-    (reason: unknown) => reason,
-  );
-  if (error instanceof Error && "data" in error && typeof error.data === "string") {
-    return error.data;
-  }
-  throw new Error(`expected a revert carrying data, got ${String(error)}`);
 }
 
 describe("DevStablecoin", () => {

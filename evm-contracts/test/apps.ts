@@ -8,6 +8,7 @@ import {
 } from "@loanbridge/shared";
 import { Contract, hexlify, type Interface, type TransactionReceipt } from "ethers";
 import { hre } from "./hre.ts";
+import { revertData } from "./support/revertData.ts";
 
 export type Connection = Awaited<ReturnType<typeof hre.network.create>>;
 export type Ethers = Connection["ethers"];
@@ -42,21 +43,6 @@ export async function send(
 /** The contract as another signer. */
 export function as(contract: Contract, signer: Signer): Contract {
   return new Contract(contract.target, contract.interface, signer);
-}
-
-// Hardhat's in-process network rejects with its own SolidityError instead of
-// ethers' CALL_EXCEPTION; both carry the raw revert bytes in `data`.
-export async function revertData(pending: Promise<unknown>): Promise<string> {
-  const error = await pending.then(
-    () => {
-      throw new Error("expected a revert, but the call succeeded");
-    },
-    (reason: unknown) => reason,
-  );
-  if (error instanceof Error && "data" in error && typeof error.data === "string") {
-    return error.data;
-  }
-  throw new Error(`expected a revert carrying data, got ${String(error)}`);
 }
 
 export interface DecodedError {

@@ -31,6 +31,7 @@ import {
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import { buildContracts, hre } from "./hre.ts";
+import { revertData } from "./support/revertData.ts";
 
 const LOCAL_EID = 40161;
 const REMOTE_EID = 40168;
@@ -150,21 +151,6 @@ async function eventArgs(
   const events = await eventsOf(receipt, contract, name);
   expect(events, `${name} events`).toHaveLength(1);
   return (events[0]?.args.toArray(true) ?? []) as unknown[];
-}
-
-// Hardhat's in-process network rejects with its own SolidityError instead of
-// ethers' CALL_EXCEPTION; both carry the raw revert bytes in `data`.
-async function revertData(pending: Promise<unknown>): Promise<string> {
-  const error = await pending.then(
-    () => {
-      throw new Error("expected a revert, but the call succeeded");
-    },
-    (reason: unknown) => reason,
-  );
-  if (error instanceof Error && "data" in error && typeof error.data === "string") {
-    return error.data;
-  }
-  throw new Error(`expected a revert carrying data, got ${String(error)}`);
 }
 
 /** Awaits a transaction that must revert with a custom error of `contract`; returns it. */

@@ -7,7 +7,7 @@ import { readFileSync } from "node:fs";
 import { BPS, PRICE_SCALE, SECONDS_PER_YEAR } from "@loanbridge/shared";
 import { AbiCoder, type Contract, concat } from "ethers";
 import { beforeAll, describe, expect, it } from "vitest";
-import { revertData } from "./apps.ts";
+import { revertData } from "./support/revertData.ts";
 import { buildContracts, hre } from "./hre.ts";
 
 interface InterestVector {

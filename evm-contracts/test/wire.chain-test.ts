@@ -5,6 +5,7 @@ import { readFileSync } from "node:fs";
 import { type Contract, getBytes, hexlify, id, keccak256, Result } from "ethers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { buildContracts, hre } from "./hre.ts";
+import { revertData } from "./support/revertData.ts";
 
 type Hex = `0x${string}`;
 type Json = Record<string, string>;
@@ -129,21 +130,6 @@ function structToJson(result: Result): Json {
   return Object.fromEntries(
     Object.entries(result.toObject()).map(([key, value]) => [key, String(value)]),
   );
-}
-
-// Hardhat's in-process network rejects with its own SolidityError instead of
-// ethers' CALL_EXCEPTION; both carry the raw revert bytes in `data`.
-async function revertData(pending: Promise<unknown>): Promise<string> {
-  const error = await pending.then(
-    () => {
-      throw new Error("expected a revert, but the call succeeded");
-    },
-    (reason: unknown) => reason,
-  );
-  if (error instanceof Error && "data" in error && typeof error.data === "string") {
-    return error.data;
-  }
-  throw new Error(`expected a revert carrying data, got ${String(error)}`);
 }
 
 /** Calls a harness view that must revert; returns the custom error's name and arguments. */
