@@ -18,7 +18,7 @@ export interface ObservedPacket {
   sourceTx: string;
   /** EVM block number or Solana slot of the source transaction. */
   sourceHeight: bigint;
-  /** Log index (EVM) or instruction index (Solana) within the transaction. */
+  /** EVM: the log's block-wide index (as eth_getLogs reports it); Solana: the instruction index within the transaction. */
   sourceIndex: number;
 }
 

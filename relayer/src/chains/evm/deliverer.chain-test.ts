@@ -1,0 +1,324 @@
+// The deliverer against a real Endpoint on hardhat node: hardhat lets the
+// test switch automine off and mine by hand, which is how a stuck transaction
+// and its replacement are staged.
+import { type LocalNode, readArtifact, startHardhatNode } from "@loanbridge/evm-contracts";
+import {
+  addressToWire,
+  decodePacket,
+  encodePacket,
+  type Hex,
+  packetAttestationDigest,
+} from "@loanbridge/shared";
+import { Interface, type InterfaceAbi, Wallet } from "ethers";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import type { Attestation } from "../types.ts";
+import {
+  AlreadyDeliveredError,
+  type DeliveryEvent,
+  DeliveryTimeoutError,
+  EndpointRevertError,
+  EvmPacketDeliverer,
+  type EvmDelivererOptions,
+  InsufficientAttestationsError,
+} from "./deliverer.ts";
+import { ENDPOINT_ABI, endpointInterface } from "./endpointAbi.ts";
+import { NonceManager } from "./nonces.ts";
+import { EvmRpc } from "./rpc.ts";
+import { EvmAttestationSigner } from "./signer.ts";
+import {
+  deployEndpointPair,
+  devKey,
+  DST_EID,
+  type EndpointPair,
+  rpcCall,
+  sendTx,
+  SRC_EID,
+  VERIFIER_KEYS,
+} from "./testing.ts";
+
+const SENDER_KEY = devKey(5);
+const GWEI = 10n ** 9n;
+
+let node: LocalNode;
+let pair: EndpointPair;
+let rpc: EvmRpc;
+const signers = VERIFIER_KEYS.map((key) => new EvmAttestationSigner(key));
+
+beforeAll(async () => {
+  node = await startHardhatNode();
+  pair = await deployEndpointPair(node.url);
+  rpc = new EvmRpc({ chain: "hardhat", urls: [node.url] });
+});
+
+afterAll(async () => {
+  pair.provider.destroy();
+  await node.stop();
+});
+
+beforeEach(async () => {
+  await rpcCall(node.url, "evm_setAutomine", [true]);
+});
+
+function deliverer(overrides: Partial<EvmDelivererOptions> = {}) {
+  return new EvmPacketDeliverer({
+    eid: DST_EID,
+    rpc,
+    endpoint: pair.addresses.destination,
+    senderKey: SENDER_KEY,
+    fees: { maxFeePerGas: 100n * GWEI },
+    pollIntervalMs: 25,
+    receiptTimeoutMs: 10_000,
+    ...overrides,
+  });
+}
+
+async function attest(
+  packet: Uint8Array,
+  which = [0, 1, 2],
+  epoch?: bigint,
+): Promise<Attestation[]> {
+  const set = await deliverer().verifierSet();
+  const at = epoch ?? set.epoch;
+  const digest = packetAttestationDigest(at, packet);
+  const { guid } = decodePacket(packet);
+  return Promise.all(which.map((i) => (signers[i] as EvmAttestationSigner).sign(guid, at, digest)));
+}
+
+const senderNonce = (tag: "latest" | "pending" = "latest") =>
+  pair.provider.getTransactionCount(new Wallet(SENDER_KEY).address, tag);
+
+describe("endpoint ABI", () => {
+  it("matchesTheCompiledEndpoint_everyErrorAndEvent", async () => {
+    const { abi } = await readArtifact("contracts/Endpoint.sol", "Endpoint");
+    const compiled = new Interface(abi as InterfaceAbi);
+    const ours = new Interface(ENDPOINT_ABI);
+    const selectors = (iface: Interface, kind: "error" | "event") => {
+      const out: string[] = [];
+      iface.forEachError((e) => kind === "error" && out.push(`${e.format()} ${e.selector}`));
+      iface.forEachEvent((e) => kind === "event" && out.push(`${e.format()} ${e.topicHash}`));
+      return out.sort();
+    };
+    expect(selectors(ours, "error")).toEqual(selectors(compiled, "error"));
+    for (const event of selectors(ours, "event")) {
+      expect(selectors(compiled, "event")).toContain(event);
+    }
+    ours.forEachFunction((fn) => {
+      expect(compiled.getFunction(fn.format())?.selector, fn.format()).toBe(fn.selector);
+    });
+  });
+});
+
+describe("verifierSet and isDelivered", () => {
+  it("readTheEndpoint", async () => {
+    const d = deliverer();
+    expect(await d.verifierSet()).toEqual({
+      epoch: 1n,
+      threshold: 2,
+      signers: signers.map((s) => s.signer),
+    });
+    expect(await d.isDelivered(`0x${"00".repeat(32)}`)).toBe(false);
+  });
+});
+
+describe("deliver", () => {
+  it("deliversOnce_withThresholdSignatures_andIsIdempotent", async () => {
+    const { packet } = await pair.send();
+    const { guid } = decodePacket(packet);
+    const events: DeliveryEvent[] = [];
+    const d = deliverer({ onEvent: (e) => events.push(e) });
+    const attestations = await attest(packet);
+    // Noise the deliverer must drop: a stale epoch and a stranger's signature.
+    const stranger = await new EvmAttestationSigner(devKey(9)).sign(
+      guid,
+      1n,
+      packetAttestationDigest(1n, packet),
+    );
+    const stale = (await attest(packet, [0], 7n))[0] as Attestation;
+
+    const receipt = await d.deliver(packet, [stranger, stale, ...attestations.reverse()]);
+    expect(receipt.outcome).toBe("delivered");
+    expect(await d.isDelivered(guid)).toBe(true);
+    expect(await pair.destinationApp.getFunction("timesReceived").staticCall(guid)).toBe(1n);
+    // Exactly the threshold's signatures went on chain.
+    const tx = await pair.provider.getTransaction(receipt.tx);
+    const [, signatures] = endpointInterface.decodeFunctionData(
+      "deliver",
+      tx?.data ?? "0x",
+    ) as unknown as [Hex, Hex];
+    expect((signatures.length - 2) / 2).toBe(2 * 65);
+    expect(tx?.type).toBe(2);
+    expect(events.map((e) => e.kind)).toEqual(["simulated", "sent", "mined"]);
+
+    const nonceBefore = await senderNonce();
+    const again = await d.deliver(packet, attestations);
+    expect(again).toEqual(receipt);
+    expect(await senderNonce()).toBe(nonceBefore);
+  });
+
+  it("belowThresholdAfterDroppingBadAttestations_throwsAndSendsNothing", async () => {
+    const { packet } = await pair.send();
+    const [good, other] = await attest(packet, [0, 1]);
+    if (!good || !other) throw new Error();
+    const forgedSignature = { ...other, signature: good.signature };
+    const nonceBefore = await senderNonce();
+    const error = await deliverer()
+      .deliver(packet, [good, good, forgedSignature])
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(InsufficientAttestationsError);
+    expect(error).toMatchObject({ usable: 1, threshold: 2 });
+    expect(String(error)).toMatch(/does not recover/);
+    expect(await senderNonce()).toBe(nonceBefore);
+  });
+
+  it("appThatReverts_isReportedAsStoredFailure", async () => {
+    await sendTx(pair.destinationApp, "setRejecting", true);
+    try {
+      const { packet } = await pair.send();
+      const receipt = await deliverer().deliver(packet, await attest(packet));
+      expect(receipt.outcome).toBe("stored_failure");
+      expect(
+        await pair.destination
+          .getFunction("failedPayloadHash")
+          .staticCall(decodePacket(packet).guid),
+      ).not.toBe(`0x${"00".repeat(32)}`);
+    } finally {
+      await sendTx(pair.destinationApp, "setRejecting", false);
+    }
+  });
+
+  it("endpointRejection_isDecodedFromTheSimulation_andNothingIsSent", async () => {
+    // Correctly signed, but from a sender the receiver has no peer for.
+    const packet = encodePacket(
+      {
+        nonce: 1n,
+        srcEid: SRC_EID,
+        sender: addressToWire(new Wallet(devKey(8)).address),
+        dstEid: DST_EID,
+        receiver: addressToWire(pair.addresses.destinationApp),
+      },
+      "0x01",
+    );
+    const nonceBefore = await senderNonce();
+    const error = await deliverer()
+      .deliver(packet, await attest(packet))
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(EndpointRevertError);
+    expect(error).toMatchObject({ errorName: "EndpointUnknownPeer" });
+    expect(await senderNonce()).toBe(nonceBefore);
+  });
+
+  it("alreadyDeliveredBeyondTheLookback_isATypedError", async () => {
+    const { packet } = await pair.send();
+    const attestations = await attest(packet);
+    await deliverer().deliver(packet, attestations);
+    await rpcCall(node.url, "hardhat_mine", ["0x20"]);
+    const error = await deliverer({ deliveredLookbackBlocks: 5 })
+      .deliver(packet, attestations)
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(AlreadyDeliveredError);
+  });
+});
+
+describe("stuck transactions", () => {
+  it("notMinedInTime_isReplacedWithHigherFees_andTheReplacementMines", async () => {
+    const { packet } = await pair.send();
+    await rpcCall(node.url, "evm_setAutomine", [false]);
+    const sent: Extract<DeliveryEvent, { kind: "sent" }>[] = [];
+    let mined = false;
+    const d = deliverer({
+      receiptTimeoutMs: 300,
+      onEvent: (event) => {
+        if (event.kind !== "sent") return;
+        sent.push(event);
+        // Let the first attempt sit; mine once the replacement is in the pool.
+        if (sent.length === 2 && !mined) {
+          mined = true;
+          void rpcCall(node.url, "evm_mine");
+        }
+      },
+    });
+    const receipt = await d.deliver(packet, await attest(packet));
+
+    const [first, second] = sent;
+    if (!first || !second) throw new Error("expected two attempts");
+    expect(second.nonce).toBe(first.nonce);
+    expect(second.maxFeePerGas * 1000n).toBeGreaterThanOrEqual(first.maxFeePerGas * 1125n);
+    expect(second.maxPriorityFeePerGas * 1000n).toBeGreaterThanOrEqual(
+      first.maxPriorityFeePerGas * 1125n,
+    );
+    expect(receipt.tx).toBe(second.hash);
+    expect(receipt.outcome).toBe("delivered");
+    expect(await pair.provider.getTransactionReceipt(first.hash)).toBeNull();
+  });
+
+  it("feeLadder_isCappedInBumpsAndFee_thenTimesOut", async () => {
+    const { packet } = await pair.send();
+    await rpcCall(node.url, "evm_setAutomine", [false]);
+    const events: DeliveryEvent[] = [];
+    // Fees start at 2 × base fee + a 1 gwei tip (≥ 1 gwei): ten 12.5% bumps would pass 3 gwei.
+    const cap = 3n * GWEI;
+    const d = deliverer({
+      receiptTimeoutMs: 150,
+      fees: { maxFeePerGas: cap, maxBumps: 10, minPriorityFeePerGas: 1n * GWEI },
+      onEvent: (e) => events.push(e),
+    });
+    const error = await d.deliver(packet, await attest(packet)).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(DeliveryTimeoutError);
+    const sent = events.filter((e) => e.kind === "sent");
+    expect(sent.length).toBeGreaterThan(1);
+    expect(sent.length).toBeLessThanOrEqual(11);
+    for (const attempt of sent) expect(attempt.maxFeePerGas).toBeLessThanOrEqual(cap);
+    expect(events.some((e) => e.kind === "fee_cap_reached")).toBe(true);
+
+    // The last attempt is still in the pool and lands once blocks come.
+    await rpcCall(node.url, "evm_mine");
+    await rpcCall(node.url, "evm_setAutomine", [true]);
+    expect(await d.isDelivered(decodePacket(packet).guid)).toBe(true);
+  });
+});
+
+describe("nonces", () => {
+  it("externalTransactionFromTheSameKey_isReconciled_andDeliveryProceeds", async () => {
+    const nonces = new NonceManager(rpc, new Wallet(SENDER_KEY).address);
+    const d = deliverer({ nonces });
+    const first = await pair.send();
+    await d.deliver(first.packet, await attest(first.packet));
+    const cached = nonces.next;
+    if (cached === undefined) throw new Error("no nonce cached");
+
+    // Someone else uses the key (an operator's manual transaction).
+    const wallet = new Wallet(SENDER_KEY, pair.provider);
+    await (
+      await wallet.sendTransaction({ to: wallet.address, value: 0n, nonce: Number(cached) })
+    ).wait();
+
+    const events: DeliveryEvent[] = [];
+    const second = await pair.send();
+    const receipt = await deliverer({ nonces, onEvent: (e) => events.push(e) }).deliver(
+      second.packet,
+      await attest(second.packet),
+    );
+    expect(receipt.outcome).toBe("delivered");
+    const sent = events.find((e) => e.kind === "sent");
+    expect(sent?.nonce).toBe(cached + 1n);
+    expect(nonces.next).toBe(cached + 2n);
+  });
+
+  it("aNewManager_startsFromThePendingCount", async () => {
+    const address = new Wallet(SENDER_KEY).address;
+    const nonces = new NonceManager(rpc, address);
+    expect(nonces.next).toBeUndefined();
+    expect(await nonces.reconcile()).toBe(BigInt(await senderNonce("pending")));
+  });
+
+  it("concurrentDeliveries_getDistinctNonces", async () => {
+    const nonces = new NonceManager(rpc, new Wallet(SENDER_KEY).address);
+    const packets = await Promise.all([0, 1, 2].map(async () => (await pair.send()).packet));
+    const all = await Promise.all(packets.map(async (packet) => attest(packet)));
+    const receipts = await Promise.all(
+      packets.map((packet, i) => deliverer({ nonces }).deliver(packet, all[i] ?? [])),
+    );
+    expect(new Set(receipts.map((r) => r.tx)).size).toBe(3);
+    expect(receipts.every((r) => r.outcome === "delivered")).toBe(true);
+  });
+});

@@ -1,0 +1,353 @@
+// The EVM half of the relayer end to end, over JSON-RPC only: two full
+// loanbridge deployments (deployLoanbridge, eids 40161 and 40168) on one
+// anvil with a real finalized tag. A borrower opens a loan on the collateral
+// side; three relayers watch (finalized only), prove the packet, attest; two
+// attestations are gathered and delivered once; the lending side disburses
+// and answers LOAN_ACTIVE, which travels back the same way. Then a reorg:
+// a packet sent and reverted before finality is never handed out.
+import {
+  DEV_DEFAULTS,
+  deployLoanbridge,
+  type EvmDeployment,
+  readArtifact,
+} from "@loanbridge/evm-contracts";
+import {
+  addressToWire,
+  decodeLoanMessage,
+  decodePacket,
+  type Hex,
+  packetAttestationDigest,
+  toBytes,
+} from "@loanbridge/shared";
+import {
+  AbiCoder,
+  Contract,
+  type ContractRunner,
+  id,
+  type InterfaceAbi,
+  NonceManager,
+  parseEther,
+  Wallet,
+} from "ethers";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { ObservedPacket, PacketWatcher } from "../types.ts";
+import { type AnvilNode, startAnvil } from "./anvil.ts";
+import { EvmPacketDeliverer } from "./deliverer.ts";
+import type { EvmFinality } from "./finality.ts";
+import { NonceManager as RelayerNonces } from "./nonces.ts";
+import { PACKET_SENT_TOPIC } from "./proof.ts";
+import { EvmRpc } from "./rpc.ts";
+import { EvmAttestationSigner } from "./signer.ts";
+import {
+  devKey,
+  mine,
+  providerFor,
+  rpcCall,
+  sendTx,
+  VERIFIER_ADDRESSES,
+  VERIFIER_KEYS,
+} from "./testing.ts";
+import { EvmPacketVerifier } from "./verifier.ts";
+import { EvmPacketWatcher } from "./watcher.ts";
+
+const COLLATERAL_EID = 40161;
+const LENDING_EID = 40168;
+const FINALIZED: EvmFinality = { kind: "tag", tag: "finalized" };
+const ETH_PRICE_ID = id("ETH/USD");
+const NATIVE = `0x${"00".repeat(32)}`;
+const USD = 10n ** 6n;
+const VaultState = { Requested: 1n, Active: 2n };
+const PoolStatus = { Active: 1n };
+
+let anvil: AnvilNode;
+let collateral: EvmDeployment;
+let lending: EvmDeployment;
+let contracts: Record<"vault" | "pool" | "stablecoin", Contract>;
+let borrower: Wallet;
+
+/** One relayer operator: its own RPC client, verifiers and attestation key. */
+function relayer(index: number) {
+  const rpc = new EvmRpc({ chain: "anvil", urls: [anvil.url, `${anvil.url}/`], quorum: 2 });
+  const side = (deployment: EvmDeployment) => ({
+    watcher: new EvmPacketWatcher({
+      eid: deployment.localEid,
+      rpc,
+      endpoint: deployment.contracts.endpoint,
+      finality: FINALIZED,
+    }),
+    verifier: new EvmPacketVerifier({
+      eid: deployment.localEid,
+      rpc,
+      endpoint: deployment.contracts.endpoint,
+      finality: FINALIZED,
+    }),
+  });
+  return {
+    collateral: side(collateral),
+    lending: side(lending),
+    signer: new EvmAttestationSigner(VERIFIER_KEYS[index] as Hex),
+  };
+}
+
+/** The executor's delivery to each side; one nonce manager for its key on this chain. */
+let deliverTo: Map<number, EvmPacketDeliverer>;
+
+async function pollAll(watcher: PacketWatcher, from: bigint) {
+  const packets: ObservedPacket[] = [];
+  let cursor = from;
+  for (;;) {
+    const batch = await watcher.poll(cursor);
+    packets.push(...batch.packets);
+    cursor = batch.scannedTo;
+    if (cursor >= batch.finalizedHead) return { packets, cursor };
+  }
+}
+
+beforeAll(async () => {
+  anvil = await startAnvil({ slotsInAnEpoch: 4 });
+  const provider = providerFor(anvil.url);
+  const deployer = new NonceManager(new Wallet(devKey(0), provider));
+  const config = {
+    verifiers: VERIFIER_ADDRESSES,
+    threshold: 2,
+    vault: DEV_DEFAULTS.vault,
+    pool: DEV_DEFAULTS.pool,
+  };
+  collateral = await deployLoanbridge(deployer, {
+    ...config,
+    localEid: COLLATERAL_EID,
+    remoteEid: LENDING_EID,
+  });
+  lending = await deployLoanbridge(deployer, {
+    ...config,
+    localEid: LENDING_EID,
+    remoteEid: COLLATERAL_EID,
+    remoteVault: addressToWire(collateral.contracts.collateralVault),
+  });
+
+  const at = async (address: string, source: string, name: string, runner: ContractRunner) =>
+    new Contract(address, (await readArtifact(source, name)).abi as InterfaceAbi, runner);
+  const collateralEndpoint = await at(
+    collateral.contracts.endpoint,
+    "contracts/Endpoint.sol",
+    "Endpoint",
+    deployer,
+  );
+  await sendTx(
+    collateralEndpoint,
+    "setPeer",
+    collateral.contracts.collateralVault,
+    LENDING_EID,
+    addressToWire(lending.contracts.lendingPool),
+  );
+  const pool = await at(
+    lending.contracts.lendingPool,
+    "contracts/LendingPool.sol",
+    "LendingPool",
+    deployer,
+  );
+  const priceFeed = await at(
+    lending.contracts.priceFeed,
+    "contracts/price/AdminPriceFeed.sol",
+    "AdminPriceFeed",
+    deployer,
+  );
+  const stablecoin = await at(
+    lending.contracts.stablecoin,
+    "contracts/dev/DevStablecoin.sol",
+    "DevStablecoin",
+    deployer,
+  );
+  await sendTx(pool, "setCollateral", COLLATERAL_EID, NATIVE, {
+    maxLtvBps: 5_000,
+    liquidationLtvBps: 8_000,
+    priceId: ETH_PRICE_ID,
+  });
+  await sendTx(priceFeed, "setPrice", ETH_PRICE_ID, 3_000n * USD);
+  const lender = await deployer.getAddress();
+  await sendTx(stablecoin, "mint", lender, 1_000_000n * USD);
+  await sendTx(stablecoin, "approve", lending.contracts.lendingPool, 2n ** 255n);
+  await sendTx(pool, "deposit", 500_000n * USD, lender);
+
+  borrower = new Wallet(devKey(1), provider);
+  contracts = {
+    vault: await at(
+      collateral.contracts.collateralVault,
+      "contracts/CollateralVault.sol",
+      "CollateralVault",
+      borrower,
+    ),
+    pool,
+    stablecoin,
+  };
+
+  const executorKey = devKey(5);
+  const rpc = new EvmRpc({ chain: "anvil", urls: [anvil.url] });
+  const nonces = new RelayerNonces(rpc, new Wallet(executorKey).address);
+  deliverTo = new Map(
+    [collateral, lending].map((deployment) => [
+      deployment.localEid,
+      new EvmPacketDeliverer({
+        eid: deployment.localEid,
+        rpc,
+        endpoint: deployment.contracts.endpoint,
+        senderKey: executorKey,
+        nonces,
+        fees: { maxFeePerGas: 100n * 10n ** 9n },
+        pollIntervalMs: 25,
+      }),
+    ]),
+  );
+});
+
+afterAll(async () => {
+  await anvil.stop();
+});
+
+async function openLoan(collateralWei: bigint, principal: bigint) {
+  const receipt = await sendTx(
+    contracts.vault,
+    "open",
+    "0x0000000000000000000000000000000000000000",
+    collateralWei,
+    principal,
+    1_000,
+    30n * 86_400n,
+    addressToWire(borrower.address),
+    { value: collateralWei },
+  );
+  const log = receipt.logs.find((entry) => entry.topics[0] === PACKET_SENT_TOPIC);
+  if (!log) throw new Error("open sent no packet");
+  return { receipt, guid: log.topics[1] as Hex };
+}
+
+/**
+ * What the pipeline does with one finalized packet: every relayer proves it
+ * and signs; the executor gathers `gather` of the attestations and delivers.
+ */
+async function attestAndDeliver(
+  observed: ObservedPacket,
+  side: "collateral" | "lending",
+  gather: number[],
+) {
+  const deliverer = deliverTo.get(observed.dstEid);
+  if (!deliverer) throw new Error(`no deliverer for ${observed.dstEid}`);
+  const { epoch } = await deliverer.verifierSet();
+  const digest = packetAttestationDigest(epoch, observed.packet);
+  const attestations = await Promise.all(
+    [0, 1, 2].map(async (i) => {
+      const r = relayer(i);
+      expect(await r[side].verifier.verify(observed)).toEqual({ ok: true });
+      return r.signer.sign(observed.guid, epoch, digest);
+    }),
+  );
+  return deliverer.deliver(
+    observed.packet,
+    gather.map((i) => attestations[i]).filter((a) => a !== undefined),
+  );
+}
+
+describe("a loan across two endpoints, relayed over JSON-RPC", () => {
+  it("open_isWatchedAtFinality_provenAttestedDeliveredOnce_andAnsweredBack", async () => {
+    const started = performance.now();
+    const cursor = BigInt(collateral.startBlock) - 1n;
+    const collateralWatcher = relayer(0).collateral.watcher;
+    const principal = 12_000n * USD;
+    const before = (await contracts.stablecoin
+      .getFunction("balanceOf")
+      .staticCall(borrower.address)) as bigint;
+
+    const { receipt, guid } = await openLoan(parseEther("10"), principal);
+    // Not finalized yet: the watcher does not hand it out.
+    expect((await pollAll(collateralWatcher, cursor)).packets).toEqual([]);
+
+    await mine(anvil.url, 8);
+    const { packets, cursor: collateralCursor } = await pollAll(collateralWatcher, cursor);
+    expect(packets.map((p) => p.guid)).toEqual([guid]);
+    const [open] = packets;
+    if (!open) throw new Error();
+    expect(open).toMatchObject({
+      srcEid: COLLATERAL_EID,
+      dstEid: LENDING_EID,
+      sourceTx: receipt.hash,
+      sourceHeight: BigInt(receipt.blockNumber),
+    });
+    const opened = decodeLoanMessage(decodePacket(open.packet).message);
+    if (opened.type !== "OPEN_LOAN") throw new Error(`sent ${opened.type}`);
+
+    // Relayers 2 and 0 are gathered (out of order); relayer 1's signature is not needed.
+    const delivered = await attestAndDeliver(open, "collateral", [2, 0]);
+    expect(delivered.outcome).toBe("delivered");
+    const loan = (await contracts.pool
+      .getFunction("getLoan")
+      .staticCall(opened.loanId)) as bigint[];
+    expect(loan[0]).toBe(PoolStatus.Active);
+    expect(await contracts.stablecoin.getFunction("balanceOf").staticCall(borrower.address)).toBe(
+      before + principal,
+    );
+
+    // A second executor racing for the same packet changes nothing.
+    const again = await attestAndDeliver(open, "collateral", [0, 1]);
+    expect(again).toEqual(delivered);
+    expect(await collateralWatcher.poll(collateralCursor)).toMatchObject({ packets: [] });
+
+    // LOAN_ACTIVE, sent by the pool inside the delivery, goes back the same way.
+    const lendingWatcher = relayer(1).lending.watcher;
+    await mine(anvil.url, 8);
+    const answers = (await pollAll(lendingWatcher, BigInt(lending.startBlock) - 1n)).packets;
+    expect(answers).toHaveLength(1);
+    const [answer] = answers;
+    if (!answer) throw new Error();
+    expect(answer.sourceTx).toBe(delivered.tx);
+    expect(decodeLoanMessage(decodePacket(answer.packet).message)).toMatchObject({
+      type: "LOAN_ACTIVE",
+      loanId: opened.loanId,
+      principal,
+    });
+    expect((await attestAndDeliver(answer, "lending", [1, 2])).outcome).toBe("delivered");
+    const vaultLoan = (await contracts.vault
+      .getFunction("getLoan")
+      .staticCall(opened.loanId)) as unknown[];
+    expect(vaultLoan[2]).toBe(VaultState.Active);
+    console.info(`loan relayed both ways in ${Math.round(performance.now() - started)} ms`);
+  });
+});
+
+describe("reorg before finality", () => {
+  it("packetRevertedBeforeFinality_isNeverReturned_norProvable", async () => {
+    const watcher = relayer(0).collateral.watcher;
+    await mine(anvil.url, 10);
+    const { cursor } = await pollAll(watcher, BigInt(collateral.startBlock) - 1n);
+
+    const snapshot = (await rpcCall(anvil.url, "evm_snapshot")) as string;
+    const { receipt, guid } = await openLoan(parseEther("1"), 500n * USD);
+    expect((await pollAll(watcher, cursor)).packets).toEqual([]);
+    const log = receipt.logs.find((entry) => entry.topics[0] === PACKET_SENT_TOPIC);
+    const [packetHex] = AbiCoder.defaultAbiCoder().decode(["bytes", "uint64"], log?.data ?? "0x");
+    const packet = toBytes(packetHex as Hex);
+    const decoded = decodePacket(packet);
+
+    // The block is dropped before it was final; the chain moves on without it.
+    expect(await rpcCall(anvil.url, "evm_revert", [snapshot])).toBe(true);
+    await mine(anvil.url, 30);
+    const after = await pollAll(watcher, cursor);
+    expect(after.cursor).toBeGreaterThan(BigInt(receipt.blockNumber));
+    expect(after.packets.map((p) => p.guid)).not.toContain(guid);
+
+    // Even if someone reported the orphaned packet, nobody can prove it.
+    const claim: ObservedPacket = {
+      packet,
+      guid: decoded.guid,
+      srcEid: decoded.srcEid,
+      dstEid: decoded.dstEid,
+      nonce: decoded.nonce,
+      sourceTx: receipt.hash,
+      sourceHeight: BigInt(receipt.blockNumber),
+      sourceIndex: log?.index ?? 0,
+    };
+    expect(await relayer(0).collateral.verifier.verify(claim)).toMatchObject({
+      ok: false,
+      reason: "receipt_missing",
+    });
+  });
+});

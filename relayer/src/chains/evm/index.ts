@@ -1,0 +1,46 @@
+// The EVM chain adapters: what the relayer pipeline and CLI import.
+export { type AnvilNode, type AnvilOptions, startAnvil } from "./anvil.ts";
+export {
+  AlreadyDeliveredError,
+  decodeRevert,
+  type DeliveryEvent,
+  DeliveryTimeoutError,
+  EndpointRevertError,
+  type EvmDelivererOptions,
+  EvmDeliveryError,
+  type EvmFeePolicy,
+  EvmPacketDeliverer,
+  FeeCapExceededError,
+  InsufficientAttestationsError,
+  selectAttestations,
+} from "./deliverer.ts";
+export { ENDPOINT_ABI, endpointInterface } from "./endpointAbi.ts";
+export { type EvmFinality, finalizedHead } from "./finality.ts";
+export { isNonceError, NonceManager } from "./nonces.ts";
+export {
+  decodePacketSent,
+  EvmProofError,
+  headerHash,
+  PACKET_SENT_TOPIC,
+  type PacketProofInput,
+  receiptsRoot,
+  verifyPacketInBlock,
+} from "./proof.ts";
+export {
+  canonicalJson,
+  endpointLabel,
+  EvmRpc,
+  EvmRpcConfigError,
+  EvmRpcError,
+  type EvmRpcOptions,
+  type RpcCallEvent,
+  type RpcCallHook,
+  RpcDisagreementError,
+  RpcEndpoint,
+  type RpcOutcome,
+  RpcQuorumError,
+} from "./rpc.ts";
+export type { EvmBlock, EvmBlockHeader, EvmLog, EvmReceipt } from "./schemas.ts";
+export { EvmAttestationSigner, EvmSignerError, encodeSignatures, recoverSigner } from "./signer.ts";
+export { EvmPacketVerifier, type EvmVerifierOptions } from "./verifier.ts";
+export { EvmPacketWatcher, type EvmWatcherOptions, isRangeLimitError } from "./watcher.ts";

@@ -1,0 +1,258 @@
+// EvmRpc against scripted endpoints (a fake fetch): timeouts, failover,
+// error typing, metrics hook, labels without secrets, quorum rules. The same
+// client against real nodes is in rpc.chain-test.ts.
+import { BaseError } from "@loanbridge/shared";
+import { z } from "zod";
+import { describe, expect, it } from "vitest";
+import {
+  canonicalJson,
+  endpointLabel,
+  EvmRpc,
+  EvmRpcConfigError,
+  EvmRpcError,
+  isMethodUnsupported,
+  type RpcCallEvent,
+  RpcDisagreementError,
+  RpcQuorumError,
+} from "./rpc.ts";
+
+type Behaviour =
+  | { result: unknown }
+  | { error: { code: number; message: string; data?: unknown } }
+  | { status: number; body?: string }
+  | "hang"
+  | "refuse";
+
+/** A fetch that answers per URL from a script, recording the calls. */
+function scripted(script: Record<string, (method: string, params: unknown[]) => Behaviour>) {
+  const calls: { url: string; method: string }[] = [];
+  const fake = (async (input: string | URL | Request, init?: RequestInit) => {
+    const url = input instanceof Request ? input.url : String(input);
+    const { id, method, params } = JSON.parse(init?.body as string) as {
+      id: number;
+      method: string;
+      params: unknown[];
+    };
+    calls.push({ url, method });
+    const behave = script[url];
+    if (behave === undefined) throw new Error(`unscripted ${url}`);
+    const behaviour = behave(method, params);
+    if (behaviour === "refuse") {
+      throw new TypeError("fetch failed", { cause: { code: "ECONNREFUSED" } });
+    }
+    if (behaviour === "hang") {
+      return new Promise<Response>((_resolve, reject) => {
+        init?.signal?.addEventListener("abort", () => {
+          reject(init.signal?.reason as Error);
+        });
+      });
+    }
+    if ("status" in behaviour) {
+      return new Response(behaviour.body ?? "busy", { status: behaviour.status });
+    }
+    return new Response(JSON.stringify({ jsonrpc: "2.0", id, ...behaviour }));
+  }) as typeof fetch;
+  return { fetch: fake, calls };
+}
+
+const A = "https://a.example/v3/SECRET-KEY-A";
+const B = "https://b.example/";
+const C = "http://127.0.0.1:8545";
+
+const ok = (result: unknown) => () => ({ result });
+
+function client(
+  script: Parameters<typeof scripted>[0],
+  options: { quorum?: number; timeoutMs?: number } = {},
+) {
+  const { fetch, calls } = scripted(script);
+  const events: RpcCallEvent[] = [];
+  const rpc = new EvmRpc({
+    chain: "test",
+    urls: Object.keys(script),
+    fetch,
+    timeoutMs: options.timeoutMs ?? 50,
+    onCall: (event) => events.push(event),
+    ...(options.quorum === undefined ? {} : { quorum: options.quorum }),
+  });
+  return { rpc, calls, events };
+}
+
+describe("labels", () => {
+  it("pathAndQuery_areElided_soApiKeysNeverShow", () => {
+    expect(endpointLabel(A)).toBe("a.example/…");
+    expect(endpointLabel("https://x.example/?key=SECRET")).toBe("x.example/…");
+    expect(endpointLabel(B)).toBe("b.example");
+    expect(endpointLabel(C)).toBe("127.0.0.1:8545");
+  });
+
+  it("sameHostTwice_getsNumberedLabels", () => {
+    const rpc = new EvmRpc({ chain: "t", urls: [C, `${C}/`], fetch: scripted({}).fetch });
+    expect(rpc.endpoints.map((e) => e.label)).toEqual(["127.0.0.1:8545", "127.0.0.1:8545#2"]);
+  });
+
+  it("notAUrl_isAConfigErrorThatDoesNotEchoIt", () => {
+    expect(() => new EvmRpc({ chain: "t", urls: ["SECRET nonsense"] })).toThrow(EvmRpcConfigError);
+    try {
+      new EvmRpc({ chain: "t", urls: ["SECRET nonsense"] });
+    } catch (error) {
+      expect(String(error)).not.toContain("SECRET");
+    }
+  });
+});
+
+describe("request", () => {
+  it("answer_isReturnedAndReportedToOnCall", async () => {
+    const { rpc, events } = client({ [A]: ok("0x10") });
+    expect(await rpc.request("eth_blockNumber")).toBe("0x10");
+    expect(events).toEqual([
+      {
+        chain: "test",
+        method: "eth_blockNumber",
+        url: "a.example/…",
+        outcome: "ok",
+        seconds: expect.any(Number) as number,
+      },
+    ]);
+  });
+
+  it("timeout_failsOverToTheNextEndpoint", async () => {
+    const { rpc, events } = client({ [A]: () => "hang", [B]: ok("0x1") });
+    expect(await rpc.request("eth_chainId")).toBe("0x1");
+    expect(events.map((e) => [e.url, e.outcome])).toEqual([
+      ["a.example/…", "timeout"],
+      ["b.example", "ok"],
+    ]);
+  });
+
+  it("allEndpointsDown_throwsTheLastTypedErrorWithoutTheUrlSecret", async () => {
+    const { rpc } = client({ [A]: () => "refuse", [B]: () => ({ status: 503 }) });
+    const error = await rpc.request("eth_chainId").catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(EvmRpcError);
+    expect(error).toBeInstanceOf(BaseError);
+    expect(error).toMatchObject({
+      kind: "http_error",
+      code: 503,
+      url: "b.example",
+      method: "eth_chainId",
+    });
+    const first = await client({ [A]: () => "refuse" })
+      .rpc.request("x")
+      .catch((e: unknown) => e);
+    expect(first).toMatchObject({ kind: "transport_error", url: "a.example/…" });
+    expect(String(first)).not.toContain("SECRET");
+  });
+
+  it("jsonRpcError_isAnAnswer_thrownWithoutFailover", async () => {
+    const { rpc, calls } = client({
+      [A]: () => ({ error: { code: 3, message: "execution reverted", data: "0xdeadbeef" } }),
+      [B]: ok("0x"),
+    });
+    const error = await rpc.request("eth_call", [{}]).catch((e: unknown) => e);
+    expect(error).toMatchObject({ kind: "rpc_error", code: 3, data: "0xdeadbeef" });
+    expect(calls.map((c) => c.url)).toEqual([A]);
+  });
+
+  it("answerOfTheWrongShape_isInvalidResponse_andFailsOver", async () => {
+    const { rpc, events } = client({ [A]: ok({ nope: 1 }), [B]: ok("0x2a") });
+    expect(await rpc.request("eth_blockNumber", [], z.string())).toBe("0x2a");
+    expect(events.map((e) => e.outcome)).toEqual(["invalid_response", "ok"]);
+  });
+
+  it("failingEndpoint_isTriedLastAfterwards", async () => {
+    let aDown = true;
+    const { rpc, calls } = client({
+      [A]: () => (aDown ? "refuse" : { result: "0xa" }),
+      [B]: ok("0xb"),
+    });
+    await rpc.request("eth_blockNumber");
+    aDown = false;
+    calls.length = 0;
+    expect(await rpc.request("eth_blockNumber")).toBe("0xb");
+    expect(calls.map((c) => c.url)).toEqual([B]);
+  });
+});
+
+describe("quorum", () => {
+  const block = (hash: string, extra: Record<string, unknown> = {}) => ({
+    number: "0x1",
+    hash,
+    ...extra,
+  });
+  const schema = z.object({ number: z.string(), hash: z.string() });
+
+  it("identicalAnswers_inAnyKeyOrderWithNodeExtras_agree", async () => {
+    const { rpc } = client({
+      [A]: ok(block("0xaa", { totalDifficulty: "0x0" })),
+      [B]: ok({ hash: "0xaa", number: "0x1" }),
+    });
+    expect(await rpc.quorum("eth_getBlockByNumber", ["0x1", false], schema)).toEqual(block("0xaa"));
+  });
+
+  it("differentAnswers_throwRpcDisagreement_namingEachEndpoint", async () => {
+    const { rpc } = client({ [A]: ok(block("0xaa")), [B]: ok(block("0xbb")) });
+    const error = await rpc
+      .quorum("eth_getBlockByNumber", ["0x1", false], schema)
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RpcDisagreementError);
+    const answers = (error as RpcDisagreementError).answers;
+    expect(answers.map((a) => a.url)).toEqual(["a.example/…", "b.example"]);
+    expect(answers[0]?.fingerprint).not.toBe(answers[1]?.fingerprint);
+  });
+
+  it("oneOfTwoDown_withQuorumTwo_isRpcQuorumError_notAFailover", async () => {
+    const { rpc } = client({ [A]: ok(block("0xaa")), [B]: () => "hang" });
+    const error = await rpc
+      .quorum("eth_getBlockByNumber", ["0x1", false], schema)
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RpcQuorumError);
+    expect(error).toMatchObject({ needed: 2 });
+  });
+
+  it("twoOfThreeAgreeing_withTheThirdDown_isEnough", async () => {
+    const { rpc } = client({ [A]: ok(block("0xaa")), [B]: () => "refuse", [C]: ok(block("0xaa")) });
+    expect(await rpc.quorum("eth_getBlockByNumber", ["0x1", false], schema)).toEqual(block("0xaa"));
+  });
+
+  it("aThirdEndpointDisagreeing_failsEvenWhenTwoAgree", async () => {
+    const { rpc } = client({
+      [A]: ok(block("0xaa")),
+      [B]: ok(block("0xaa")),
+      [C]: ok(block("0xcc")),
+    });
+    await expect(rpc.quorum("eth_getBlockByNumber", ["0x1", false], schema)).rejects.toBeInstanceOf(
+      RpcDisagreementError,
+    );
+  });
+
+  it("defaultQuorum_isTwo_orOneForASingleEndpoint", () => {
+    const { fetch } = scripted({});
+    expect(new EvmRpc({ chain: "t", urls: [A, B, C], fetch }).quorumSize).toBe(2);
+    expect(new EvmRpc({ chain: "t", urls: [A], fetch }).quorumSize).toBe(1);
+    expect(() => new EvmRpc({ chain: "t", urls: [A], quorum: 2, fetch })).toThrow(
+      EvmRpcConfigError,
+    );
+    expect(() => new EvmRpc({ chain: "t", urls: [], fetch })).toThrow(EvmRpcConfigError);
+  });
+});
+
+describe("helpers", () => {
+  it("canonicalJson_sortsKeysDeeply", () => {
+    expect(canonicalJson({ b: 1, a: { d: [2, { f: 1, e: 0 }], c: 3 } })).toBe(
+      '{"a":{"c":3,"d":[2,{"e":0,"f":1}]},"b":1}',
+    );
+  });
+
+  it("isMethodUnsupported_recognisesHardhatAndSpecAnswers", () => {
+    const rpcError = (code: number, message: string) =>
+      new EvmRpcError(message, { method: "m", url: "u", kind: "rpc_error", code });
+    expect(
+      isMethodUnsupported(rpcError(-32004, "Method eth_getBlockReceipts is not supported")),
+    ).toBe(true);
+    expect(isMethodUnsupported(rpcError(-32601, "the method does not exist"))).toBe(true);
+    expect(isMethodUnsupported(rpcError(3, "execution reverted"))).toBe(false);
+    expect(
+      isMethodUnsupported(new EvmRpcError("t", { method: "m", url: "u", kind: "timeout" })),
+    ).toBe(false);
+  });
+});

@@ -1,0 +1,468 @@
+// JSON-RPC over one or more EVM endpoints. Every call has its own timeout
+// and reports (chain, method, endpoint, outcome, seconds) to `onCall` for
+// metrics. Two ways to read:
+//
+// - `request`: failover. Tries endpoints from the healthiest down, moving on
+//   after a timeout or transport failure (a JSON-RPC error is an answer and is
+//   thrown at once). For data the verifier re-checks anyway (logs, fees) and
+//   for sending.
+// - `quorum` / `quorumRead`: asks every endpoint and needs at least `quorum`
+//   answers, all identical. For data a signature depends on (headers,
+//   receipts): one poisoned RPC must not be able to feed us a forged block
+//   (DESIGN.md "Lessons": quorum, not failover).
+//
+// Endpoint URLs often carry API keys, so errors and metrics name an endpoint
+// by a label (host, with the path elided), never by its full URL.
+import { BaseError } from "@loanbridge/shared";
+import type { z } from "zod";
+
+/** How one call to one endpoint ended; the metric label. */
+export type RpcOutcome =
+  "ok" | "rpc_error" | "timeout" | "transport_error" | "http_error" | "invalid_response";
+
+export interface RpcCallEvent {
+  chain: string;
+  method: string;
+  /** The endpoint's label (no path or credentials). */
+  url: string;
+  outcome: RpcOutcome;
+  seconds: number;
+}
+
+export type RpcCallHook = (event: RpcCallEvent) => void;
+
+export type RpcErrorKind = Exclude<RpcOutcome, "ok">;
+
+/** One call to one endpoint failed. */
+export class EvmRpcError extends BaseError {
+  override name = "EvmRpcError";
+  readonly method: string;
+  readonly url: string;
+  readonly kind: RpcErrorKind;
+  /** JSON-RPC error code, for `rpc_error`; HTTP status for `http_error`. */
+  readonly code: number | undefined;
+  /** JSON-RPC error data (e.g. revert bytes), for `rpc_error`. */
+  readonly data: unknown;
+
+  constructor(
+    message: string,
+    fields: {
+      method: string;
+      url: string;
+      kind: RpcErrorKind;
+      code?: number;
+      data?: unknown;
+      cause?: unknown;
+      details?: string;
+    },
+  ) {
+    super(`${fields.method} at ${fields.url}: ${message}`, {
+      ...(fields.cause === undefined ? {} : { cause: fields.cause }),
+      ...(fields.details === undefined ? {} : { details: fields.details }),
+    });
+    this.method = fields.method;
+    this.url = fields.url;
+    this.kind = fields.kind;
+    this.code = fields.code;
+    this.data = fields.data;
+  }
+}
+
+/** Endpoints answered a quorum read differently. Never sign on such data. */
+export class RpcDisagreementError extends BaseError {
+  override name = "RpcDisagreementError";
+  readonly method: string;
+  /** Each answering endpoint's label with a short fingerprint of its answer. */
+  readonly answers: readonly { url: string; fingerprint: string }[];
+
+  constructor(method: string, answers: readonly { url: string; fingerprint: string }[]) {
+    super(`${method}: RPC endpoints disagree`, {
+      details: answers.map((a) => `${a.url}=${a.fingerprint}`).join(", "),
+    });
+    this.method = method;
+    this.answers = answers;
+  }
+}
+
+/** Too few endpoints answered a quorum read. */
+export class RpcQuorumError extends BaseError {
+  override name = "RpcQuorumError";
+  readonly method: string;
+  readonly needed: number;
+  readonly errors: readonly EvmRpcError[];
+
+  constructor(method: string, needed: number, answered: number, errors: readonly EvmRpcError[]) {
+    super(`${method}: ${answered} of the ${needed} endpoints needed answered`, {
+      details: errors.map((e) => e.shortMessage).join("; "),
+    });
+    this.method = method;
+    this.needed = needed;
+    this.errors = errors;
+  }
+}
+
+export class EvmRpcConfigError extends BaseError {
+  override name = "EvmRpcConfigError";
+}
+
+export interface EvmRpcOptions {
+  /** Chain name for metrics and errors, e.g. "ethereum". */
+  chain: string;
+  urls: readonly string[];
+  /** Per call, per endpoint. Default 10 s. */
+  timeoutMs?: number;
+  /** Answers a quorum read needs, all identical. Default min(2, urls). */
+  quorum?: number;
+  onCall?: RpcCallHook;
+  /** For tests: replaces the global fetch. */
+  fetch?: typeof fetch;
+}
+
+const DEFAULT_TIMEOUT_MS = 10_000;
+/** Weight of the newest latency sample in an endpoint's running average. */
+const LATENCY_WEIGHT = 0.2;
+
+/** `host[:port]`, with `/…` when the URL has a path or query (they may hold an API key). */
+export function endpointLabel(url: string): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch (cause) {
+    throw new EvmRpcConfigError("RPC endpoint is not a URL", { cause, details: "(not shown)" });
+  }
+  const hidden = (parsed.pathname !== "/" && parsed.pathname !== "") || parsed.search !== "";
+  return `${parsed.host}${hidden ? "/…" : ""}`;
+}
+
+/** One endpoint: single calls with a timeout, and a health record for ordering. */
+export class RpcEndpoint {
+  readonly label: string;
+  readonly #url: string;
+  readonly #chain: string;
+  readonly #timeoutMs: number;
+  readonly #onCall: RpcCallHook | undefined;
+  readonly #fetch: typeof fetch;
+  #nextId = 1;
+  #consecutiveFailures = 0;
+  #latencyMs: number | undefined;
+  /** Methods this endpoint said it does not support (e.g. eth_getBlockReceipts). */
+  readonly unsupported = new Set<string>();
+
+  constructor(
+    url: string,
+    label: string,
+    options: {
+      chain: string;
+      timeoutMs: number;
+      onCall: RpcCallHook | undefined;
+      fetch: typeof fetch;
+    },
+  ) {
+    this.#url = url;
+    this.label = label;
+    this.#chain = options.chain;
+    this.#timeoutMs = options.timeoutMs;
+    this.#onCall = options.onCall;
+    this.#fetch = options.fetch;
+  }
+
+  /** Lower is healthier: failures in a row first, then average latency. */
+  get health(): { consecutiveFailures: number; latencyMs: number | undefined } {
+    return { consecutiveFailures: this.#consecutiveFailures, latencyMs: this.#latencyMs };
+  }
+
+  /**
+   * One call. With `schema`, an answer that does not parse is an
+   * `invalid_response` failure of this endpoint (so `request` fails over).
+   */
+  call(method: string, params: readonly unknown[]): Promise<unknown>;
+  call<T>(method: string, params: readonly unknown[], schema: z.ZodType<T>): Promise<T>;
+  async call(method: string, params: readonly unknown[], schema?: z.ZodType): Promise<unknown> {
+    const started = performance.now();
+    const finish = (outcome: RpcOutcome) => {
+      const ms = performance.now() - started;
+      // An answer, even an error answer, means the endpoint is up.
+      if (outcome === "ok" || outcome === "rpc_error") {
+        this.#consecutiveFailures = 0;
+        this.#latencyMs =
+          this.#latencyMs === undefined
+            ? ms
+            : this.#latencyMs + LATENCY_WEIGHT * (ms - this.#latencyMs);
+      } else {
+        this.#consecutiveFailures++;
+      }
+      this.#onCall?.({
+        chain: this.#chain,
+        method,
+        url: this.label,
+        outcome,
+        seconds: ms / 1_000,
+      });
+    };
+    const fail = (
+      kind: RpcErrorKind,
+      message: string,
+      extra: { code?: number; data?: unknown; cause?: unknown; details?: string } = {},
+    ) => {
+      finish(kind);
+      return new EvmRpcError(message, { method, url: this.label, kind, ...extra });
+    };
+
+    const id = this.#nextId++;
+    let response: Response;
+    let text: string;
+    try {
+      response = await this.#fetch(this.#url, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ jsonrpc: "2.0", id, method, params }),
+        signal: AbortSignal.timeout(this.#timeoutMs),
+      });
+      text = await response.text();
+    } catch (cause) {
+      if (
+        cause instanceof Error &&
+        (cause.name === "TimeoutError" || cause.name === "AbortError")
+      ) {
+        throw fail("timeout", `no answer within ${this.#timeoutMs} ms`, { cause });
+      }
+      // The message names only the cause's code (undici's causes carry host:port, never the path).
+      throw fail("transport_error", "request failed", { details: transportReason(cause), cause });
+    }
+    if (!response.ok) {
+      // Some servers answer JSON-RPC errors with 4xx/5xx: use the body when it is one.
+      const body = parseJson(text);
+      if (!isRpcErrorBody(body)) {
+        throw fail("http_error", `HTTP ${response.status}`, { code: response.status });
+      }
+    }
+    const body = parseJson(text);
+    if (typeof body !== "object" || body === null || Array.isArray(body)) {
+      throw fail("invalid_response", "answer is not a JSON-RPC response", {
+        details: text.slice(0, 200),
+      });
+    }
+    const reply = body as { id?: unknown; result?: unknown; error?: unknown };
+    if (reply.error !== undefined && reply.error !== null) {
+      const error = reply.error as { code?: unknown; message?: unknown; data?: unknown };
+      const code = typeof error.code === "number" ? error.code : undefined;
+      const message = typeof error.message === "string" ? error.message : "JSON-RPC error";
+      throw fail("rpc_error", message, {
+        ...(code === undefined ? {} : { code }),
+        data: error.data,
+      });
+    }
+    if (!("result" in reply) || reply.id !== id) {
+      throw fail("invalid_response", "answer has no result or another id", {
+        details: text.slice(0, 200),
+      });
+    }
+    if (schema === undefined) {
+      finish("ok");
+      return reply.result;
+    }
+    const parsed = schema.safeParse(reply.result);
+    if (!parsed.success) {
+      throw fail("invalid_response", "answer does not have the expected shape", {
+        details: parsed.error.issues
+          .slice(0, 3)
+          .map((issue) => `${issue.path.join(".")}: ${issue.message}`)
+          .join("; "),
+      });
+    }
+    finish("ok");
+    return parsed.data;
+  }
+}
+
+/** A chain's endpoints, read by failover or by quorum. */
+export class EvmRpc {
+  readonly chain: string;
+  readonly quorumSize: number;
+  readonly endpoints: readonly RpcEndpoint[];
+
+  constructor(options: EvmRpcOptions) {
+    if (options.urls.length === 0) throw new EvmRpcConfigError("no RPC endpoint configured");
+    const quorum = options.quorum ?? Math.min(2, options.urls.length);
+    if (!Number.isInteger(quorum) || quorum < 1 || quorum > options.urls.length) {
+      throw new EvmRpcConfigError(
+        `quorum must be between 1 and the ${options.urls.length} endpoints, got ${quorum}`,
+      );
+    }
+    const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    if (!(timeoutMs > 0)) throw new EvmRpcConfigError(`timeoutMs must be positive`);
+    this.chain = options.chain;
+    this.quorumSize = quorum;
+    const seen = new Map<string, number>();
+    this.endpoints = options.urls.map((url) => {
+      const base = endpointLabel(url);
+      const count = (seen.get(base) ?? 0) + 1;
+      seen.set(base, count);
+      return new RpcEndpoint(url, count === 1 ? base : `${base}#${count}`, {
+        chain: options.chain,
+        timeoutMs,
+        onCall: options.onCall,
+        fetch: options.fetch ?? fetch,
+      });
+    });
+  }
+
+  /**
+   * One answer, by failover: endpoints from the healthiest, the next one after
+   * a timeout or transport failure. A JSON-RPC error answer is thrown as is.
+   */
+  request(method: string, params?: readonly unknown[]): Promise<unknown>;
+  request<T>(method: string, params: readonly unknown[], schema: z.ZodType<T>): Promise<T>;
+  async request(
+    method: string,
+    params: readonly unknown[] = [],
+    schema?: z.ZodType,
+  ): Promise<unknown> {
+    let last: EvmRpcError | undefined;
+    for (const endpoint of this.#byHealth()) {
+      try {
+        return schema === undefined
+          ? await endpoint.call(method, params)
+          : await endpoint.call(method, params, schema);
+      } catch (error) {
+        if (!(error instanceof EvmRpcError) || error.kind === "rpc_error") throw error;
+        last = error;
+      }
+    }
+    throw last ?? new EvmRpcConfigError("no RPC endpoint configured");
+  }
+
+  /**
+   * `method` through every endpoint, each answer parsed by `schema` (which
+   * drops fields it does not name) and compared as canonical JSON; see
+   * `quorumRead`.
+   */
+  quorum<T>(method: string, params: readonly unknown[], schema: z.ZodType<T>): Promise<T> {
+    return this.quorumRead(method, (endpoint) => endpoint.call(method, params, schema));
+  }
+
+  /**
+   * Runs `read` against every endpoint at once and returns the answer when at
+   * least `quorum` endpoints answered and every answer is identical under
+   * `canonical`. Throws `RpcDisagreementError` if any two answers differ,
+   * `RpcQuorumError` if too few endpoints answered. `read` may throw
+   * `EvmRpcError` (counted as no answer) or anything else (rethrown).
+   */
+  async quorumRead<T>(
+    what: string,
+    read: (endpoint: RpcEndpoint) => Promise<T>,
+    canonical: (answer: T) => string = canonicalJson,
+  ): Promise<T> {
+    const { answers, errors } = await this.readAll(read);
+    if (answers.length < this.quorumSize) {
+      throw new RpcQuorumError(what, this.quorumSize, answers.length, errors);
+    }
+    const forms = answers.map(({ value }) => canonical(value));
+    if (forms.some((form) => form !== forms[0])) {
+      throw new RpcDisagreementError(
+        what,
+        answers.map(({ endpoint }, i) => ({
+          url: endpoint.label,
+          fingerprint: fingerprint(forms[i] ?? ""),
+        })),
+      );
+    }
+    const [first] = answers;
+    if (first === undefined) throw new RpcQuorumError(what, this.quorumSize, 0, errors);
+    return first.value;
+  }
+
+  /** Runs `read` against every endpoint at once; answers and RPC errors apart. */
+  async readAll<T>(read: (endpoint: RpcEndpoint) => Promise<T>): Promise<{
+    answers: { endpoint: RpcEndpoint; value: T }[];
+    errors: EvmRpcError[];
+  }> {
+    const settled = await Promise.allSettled(this.endpoints.map((endpoint) => read(endpoint)));
+    const answers: { endpoint: RpcEndpoint; value: T }[] = [];
+    const errors: EvmRpcError[] = [];
+    settled.forEach((result, i) => {
+      const endpoint = this.endpoints[i];
+      if (endpoint === undefined) return;
+      if (result.status === "fulfilled") {
+        answers.push({ endpoint, value: result.value });
+      } else if (result.reason instanceof EvmRpcError) {
+        errors.push(result.reason);
+      } else {
+        throw result.reason;
+      }
+    });
+    return { answers, errors };
+  }
+
+  #byHealth(): RpcEndpoint[] {
+    // Stable sort: ties keep the configured order (the first URL is preferred).
+    return [...this.endpoints].sort((a, b) => {
+      const ha = a.health;
+      const hb = b.health;
+      if (ha.consecutiveFailures !== hb.consecutiveFailures) {
+        return ha.consecutiveFailures - hb.consecutiveFailures;
+      }
+      return 0;
+    });
+  }
+}
+
+/** JSON with object keys sorted, so key order never makes answers differ. */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, inner: unknown) => {
+    if (typeof inner === "bigint") return `0x${inner.toString(16)}`;
+    if (inner === null || typeof inner !== "object" || Array.isArray(inner)) return inner;
+    const record = inner as Record<string, unknown>;
+    return Object.fromEntries(
+      Object.keys(record)
+        .sort()
+        .map((key) => [key, record[key]]),
+    );
+  });
+}
+
+/** Whether a method is missing on an endpoint (as opposed to failing). */
+export function isMethodUnsupported(error: unknown): boolean {
+  if (!(error instanceof EvmRpcError) || error.kind !== "rpc_error") return false;
+  // -32601 method not found (spec); -32004 "not supported" (Hardhat, some providers).
+  if (error.code === -32601 || error.code === -32004) return true;
+  return /not supported|not found|does not exist|unsupported|not available/i.test(
+    error.shortMessage,
+  );
+}
+
+/** `0x`-hex quantity of a non-negative integer. */
+export const toQuantity = (value: bigint | number): string => `0x${value.toString(16)}`;
+
+function fingerprint(form: string): string {
+  // FNV-1a: only to tell answers apart in an error message, not for security.
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < form.length; i++) {
+    hash ^= form.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return hash.toString(16).padStart(8, "0");
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+function isRpcErrorBody(body: unknown): boolean {
+  return typeof body === "object" && body !== null && "error" in body;
+}
+
+function transportReason(cause: unknown): string {
+  if (cause instanceof Error) {
+    const inner = cause.cause;
+    if (typeof inner === "object" && inner !== null && "code" in inner) {
+      return String(inner.code);
+    }
+    return cause.name;
+  }
+  return "unknown";
+}
