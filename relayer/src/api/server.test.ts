@@ -1,0 +1,624 @@
+// The API against a real (in-memory) PGlite store, on an ephemeral port.
+import { randomBytes } from "node:crypto";
+import { request as httpRequest } from "node:http";
+import { PassThrough } from "node:stream";
+import type { Hex } from "@loanbridge/shared";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Secret } from "../config/secret.ts";
+import { RelayerEvents } from "../observability/events.ts";
+import { createLogger } from "../observability/logger.ts";
+import { attachMetrics, createMetrics } from "../observability/metrics.ts";
+import { Store } from "../store/store.ts";
+import { type ApiServer, type CheckResult, createApiServer, recentPolls } from "./server.ts";
+
+const TOKEN = "test-admin-token-0123456789";
+const OWN_SIGNER = "0xOwnSigner";
+const hex32 = (): Hex => `0x${randomBytes(32).toString("hex")}`;
+
+interface Reply {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  text: string;
+  json: Record<string, unknown>;
+}
+
+/** One HTTP request with exactly these headers (chunked when `chunks` is given). */
+function request(
+  base: string,
+  method: string,
+  path: string,
+  options: { headers?: Record<string, string>; body?: string; chunks?: string[] } = {},
+): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(
+      new URL(path, base),
+      { method, headers: options.headers ?? {} },
+      (res) => {
+        let text = "";
+        res.on("data", (chunk: Buffer) => (text += chunk.toString()));
+        res.on("end", () => {
+          let json: Record<string, unknown> = {};
+          try {
+            json = JSON.parse(text) as Record<string, unknown>;
+          } catch {
+            // not JSON (metrics, HEAD)
+          }
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json });
+        });
+      },
+    );
+    req.on("error", (error: NodeJS.ErrnoException) => {
+      // The server may close after refusing a body mid-upload.
+      if (error.code === "EPIPE" || error.code === "ECONNRESET") return;
+      reject(error);
+    });
+    if (options.chunks !== undefined) {
+      for (const chunk of options.chunks) req.write(chunk);
+      req.end();
+    } else {
+      req.end(options.body);
+    }
+  });
+}
+
+const admin = (body?: unknown) => ({
+  headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" },
+  ...(body !== undefined && { body: JSON.stringify(body) }),
+});
+
+describe("HTTP API", () => {
+  let store: Store;
+  let api: ApiServer;
+  let base: string;
+  let chains: Record<string, CheckResult> = { evm: { ok: true } };
+  const events = new RelayerEvents();
+  const actions: string[] = [];
+  let logText = "";
+
+  beforeAll(async () => {
+    store = await Store.open({ kind: "pglite", dataDir: "memory://" });
+    const metrics = createMetrics({ defaultMetrics: false });
+    attachMetrics(events, metrics);
+    events.on("operatorAction", ({ action, guid, actor }) =>
+      actions.push(`${action} ${guid} ${actor}`),
+    );
+    const stream = new PassThrough();
+    stream.on("data", (chunk: Buffer) => (logText += chunk.toString()));
+    api = createApiServer({
+      config: { host: "127.0.0.1", port: 0, maxBodyBytes: 1_024 },
+      store,
+      registry: metrics.registry,
+      adminToken: new Secret(TOKEN, "test"),
+      readiness: () => chains,
+      attestationSigners: [OWN_SIGNER],
+      events,
+      logger: createLogger({ level: "debug", relayerId: "test", stream }),
+    });
+    ({ url: base } = await api.listen());
+  });
+
+  afterAll(async () => {
+    await api.close();
+    await store.close();
+  });
+
+  async function packetIn(status: "observed" | "failed" | "delivered", loanId?: Hex): Promise<Hex> {
+    const guid = hex32();
+    await store.recordObserved({
+      packet: Uint8Array.from([1, 2, 3, 255]),
+      guid,
+      srcEid: 40161,
+      dstEid: 40168,
+      nonce: 2n ** 64n - 1n,
+      sourceTx: hex32(),
+      sourceHeight: 2n ** 60n,
+      sourceIndex: 0,
+      ...(loanId !== undefined && { loanId }),
+    });
+    if (status === "failed") await store.markFailed(guid, "receipts_root_mismatch");
+    if (status === "delivered") await store.markDelivered(guid, { destTx: "0xdest" });
+    return guid;
+  }
+
+  it("listen_bindsTheConfiguredLoopbackHost", () => {
+    expect(base).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+  });
+
+  describe("health, readiness, metrics", () => {
+    it("healthz_isOk", async () => {
+      const reply = await request(base, "GET", "/healthz");
+
+      expect(reply.status).toBe(200);
+      expect(reply.json).toEqual({ status: "ok" });
+      expect(reply.headers["content-type"]).toBe("application/json; charset=utf-8");
+    });
+
+    it("readyz_mergesStoreAndChainChecks", async () => {
+      chains = { evm: { ok: true }, solana: { ok: true } };
+      const ready = await request(base, "GET", "/readyz");
+      chains = { evm: { ok: true }, solana: { ok: false, detail: "last poll 90000 ms ago" } };
+      const stale = await request(base, "GET", "/readyz");
+
+      expect(ready.status).toBe(200);
+      expect(ready.json).toEqual({
+        ready: true,
+        checks: { store: { ok: true }, evm: { ok: true }, solana: { ok: true } },
+      });
+      expect(stale.status).toBe(503);
+      expect(stale.json).toMatchObject({
+        ready: false,
+        checks: { store: { ok: true }, solana: { ok: false, detail: "last poll 90000 ms ago" } },
+      });
+      chains = { evm: { ok: true } };
+    });
+
+    it("readyz_storeDownOrCallbackThrowing_isNotReady", async () => {
+      const broken = createApiServer({
+        config: { host: "127.0.0.1", port: 0, maxBodyBytes: 1_024 },
+        store: { ping: () => Promise.reject(new Error("connection refused")) } as unknown as Store,
+        registry: createMetrics({ defaultMetrics: false }).registry,
+        readiness: () => {
+          throw new Error("watcher crashed");
+        },
+      });
+      const { url } = await broken.listen();
+      try {
+        const reply = await request(url, "GET", "/readyz");
+
+        expect(reply.status).toBe(503);
+        expect(reply.json).toEqual({
+          ready: false,
+          checks: {
+            store: { ok: false, detail: "store unreachable: connection refused" },
+            readiness: { ok: false, detail: "watcher crashed" },
+          },
+        });
+      } finally {
+        await broken.close();
+      }
+    });
+
+    it("recentPolls_judgesEachChainByItsLastPoll", () => {
+      const check = recentPolls(
+        () => ({ evm: 1_000, solana: undefined, old: 0 }),
+        500,
+        () => 1_200,
+      );
+
+      expect(check()).toEqual({
+        evm: { ok: true },
+        solana: { ok: false, detail: "not polled yet" },
+        old: { ok: false, detail: "last poll 1200 ms ago (limit 500 ms)" },
+      });
+    });
+
+    it("metrics_isPrometheusText", async () => {
+      events.emit("headAdvanced", { chain: "evm", eid: 40161, height: 77n });
+
+      const reply = await request(base, "GET", "/metrics");
+
+      expect(reply.status).toBe(200);
+      expect(reply.headers["content-type"]).toMatch(/^text\/plain; version=0\.0\.4/);
+      expect(reply.text).toContain('loanbridge_head_height{chain="evm"} 77');
+      expect(reply.text).toContain("# HELP loanbridge_delivery_seconds");
+    });
+  });
+
+  describe("packets", () => {
+    it("getPacket_returnsExactNumbersAndHexBytes", async () => {
+      const loanId = hex32();
+      const guid = await packetIn("observed", loanId);
+
+      const reply = await request(
+        base,
+        "GET",
+        `/v1/packets/${guid.toUpperCase().replace("0X", "0x")}`,
+      );
+
+      expect(reply.status).toBe(200);
+      expect(reply.json).toMatchObject({
+        guid,
+        loanId,
+        nonce: "18446744073709551615",
+        sourceHeight: String(2n ** 60n),
+        packet: "0x010203ff",
+        status: "observed",
+        srcEid: 40161,
+      });
+    });
+
+    it("getPacket_unknownIs404_badGuidIs400", async () => {
+      const unknown = hex32();
+      const missing = await request(base, "GET", `/v1/packets/${unknown}`);
+      const bad = await request(base, "GET", "/v1/packets/0x1234");
+      const query = await request(base, "GET", `/v1/packets/${unknown}?verbose=1`);
+
+      expect(missing.status).toBe(404);
+      expect(missing.json).toEqual({
+        error: { code: "not_found", message: `packet ${unknown} is not recorded` },
+      });
+      expect(bad.status).toBe(400);
+      expect(bad.json).toEqual({
+        error: {
+          code: "invalid_parameter",
+          message: "guid must be 0x followed by 64 hex digits",
+          parameter: "guid",
+        },
+      });
+      expect(query.json).toEqual({
+        error: {
+          code: "invalid_parameter",
+          message: "unknown query parameter verbose",
+          parameter: "verbose",
+        },
+      });
+    });
+
+    it("listPackets_filtersByStatusLoanAndLimit", async () => {
+      const loanId = hex32();
+      const [a, b, c] = [
+        await packetIn("observed", loanId),
+        await packetIn("failed", loanId),
+        await packetIn("failed", loanId),
+      ];
+
+      const failed = await request(base, "GET", `/v1/packets?status=failed&loanId=${loanId}`);
+      const limited = await request(base, "GET", `/v1/packets?loanId=${loanId}&limit=1`);
+      const all = await request(base, "GET", `/v1/packets?loanId=${loanId}`);
+
+      const guids = (reply: Reply) =>
+        (reply.json.packets as { guid: string }[]).map((packet) => packet.guid);
+      expect(failed.status).toBe(200);
+      expect(guids(failed).sort()).toEqual([b, c].sort());
+      expect(guids(limited)).toHaveLength(1);
+      expect(guids(all).sort()).toEqual([a, b, c].sort());
+    });
+
+    it("listPackets_badQuery_namesTheParameter", async () => {
+      const cases = [
+        "status=lost",
+        "limit=0",
+        "limit=501",
+        "limit=abc",
+        "limit=-1",
+        "loanId=0x12",
+        "statuss=failed",
+        "status=failed&status=observed",
+      ];
+      const replies = await Promise.all(
+        cases.map((query) => request(base, "GET", `/v1/packets?${query}`)),
+      );
+
+      expect(replies.map((reply) => reply.status)).toEqual(cases.map(() => 400));
+      expect(Object.fromEntries(cases.map((query, index) => [query, replies[index]?.json.error])))
+        .toMatchInlineSnapshot(`
+        {
+          "limit=-1": {
+            "code": "invalid_parameter",
+            "message": "limit must be a whole number",
+            "parameter": "limit",
+          },
+          "limit=0": {
+            "code": "invalid_parameter",
+            "message": "limit must be from 1 to 500",
+            "parameter": "limit",
+          },
+          "limit=501": {
+            "code": "invalid_parameter",
+            "message": "limit must be from 1 to 500",
+            "parameter": "limit",
+          },
+          "limit=abc": {
+            "code": "invalid_parameter",
+            "message": "limit must be a whole number",
+            "parameter": "limit",
+          },
+          "loanId=0x12": {
+            "code": "invalid_parameter",
+            "message": "loanId must be 0x followed by 64 hex digits",
+            "parameter": "loanId",
+          },
+          "status=failed&status=observed": {
+            "code": "invalid_parameter",
+            "message": "status is given more than once",
+            "parameter": "status",
+          },
+          "status=lost": {
+            "code": "invalid_parameter",
+            "message": "status must be one of observed, verified, attested, delivering, delivered, failed, denied",
+            "parameter": "status",
+          },
+          "statuss=failed": {
+            "code": "invalid_parameter",
+            "message": "unknown query parameter statuss",
+            "parameter": "statuss",
+          },
+        }
+      `);
+    });
+  });
+
+  describe("attestations", () => {
+    it("attestations_areThisRelayersOnly", async () => {
+      const guid = hex32();
+      const signature: Hex = `0x${"ab".repeat(65)}`;
+      await store.putAttestation({
+        guid,
+        signer: OWN_SIGNER,
+        epoch: 2n ** 64n - 1n,
+        digest: hex32(),
+        signature,
+      });
+      await store.putAttestation({ guid, signer: "0xPeer", epoch: 1n, digest: hex32(), signature });
+
+      const reply = await request(base, "GET", `/v1/attestations/${guid}`);
+      const none = await request(base, "GET", `/v1/attestations/${hex32()}`);
+      const bad = await request(base, "GET", "/v1/attestations/nope");
+
+      expect(reply.status).toBe(200);
+      expect(reply.json).toMatchObject({
+        guid,
+        attestations: [{ guid, signer: OWN_SIGNER, epoch: "18446744073709551615", signature }],
+      });
+      expect(reply.json.attestations).toHaveLength(1);
+      expect(none.json).toMatchObject({ attestations: [] });
+      expect(bad.status).toBe(400);
+      expect((bad.json.error as { parameter: string }).parameter).toBe("guid");
+    });
+  });
+
+  describe("loans", () => {
+    it("loans_byIdAndState_withAgreement", async () => {
+      const loanId = hex32();
+      const base_ = { loanId, collateralEid: 40161, lendingEid: 40168 };
+      await store.upsertLoan({
+        ...base_,
+        side: "vault",
+        state: "Active",
+        collateralAmount: 2n ** 255n,
+      });
+      await store.upsertLoan({ ...base_, side: "pool", state: "Active", principal: 10n ** 24n });
+
+      const one = await request(base, "GET", `/v1/loans/${loanId}`);
+      const active = await request(base, "GET", "/v1/loans?state=Active&limit=500");
+
+      expect(one.status).toBe(200);
+      expect(one.json).toMatchObject({
+        loanId,
+        vaultState: "Active",
+        poolState: "Active",
+        principal: String(10n ** 24n),
+        collateralAmount: String(2n ** 255n),
+        agrees: true,
+      });
+      expect((active.json.loans as { loanId: string }[]).map((loan) => loan.loanId)).toContain(
+        loanId,
+      );
+    });
+
+    it("loans_badInput_is400_unknownIs404", async () => {
+      const state = await request(base, "GET", "/v1/loans?state=Happy");
+      const id = await request(base, "GET", "/v1/loans/0xnothex");
+      const missing = await request(base, "GET", `/v1/loans/${hex32()}`);
+
+      expect(state.status).toBe(400);
+      expect(state.json.error).toEqual({
+        code: "invalid_parameter",
+        message:
+          "state must be one of Requested, Active, Released, Refunded, Seized, Repaid, Rejected, Defaulted, Liquidated",
+        parameter: "state",
+      });
+      expect(id.status).toBe(400);
+      expect((id.json.error as { parameter: string }).parameter).toBe("loanId");
+      expect(missing.status).toBe(404);
+    });
+  });
+
+  describe("admin actions", () => {
+    it("retry_withoutOrWithWrongToken_is401", async () => {
+      const guid = await packetIn("failed");
+
+      const none = await request(base, "POST", `/v1/packets/${guid}/retry`);
+      const wrong = await request(base, "POST", `/v1/packets/${guid}/retry`, {
+        headers: { authorization: `Bearer ${TOKEN}x` },
+      });
+      const basic = await request(base, "POST", `/v1/packets/${guid}/retry`, {
+        headers: { authorization: `Basic ${Buffer.from(`a:${TOKEN}`).toString("base64")}` },
+      });
+
+      for (const reply of [none, wrong, basic]) {
+        expect(reply.status).toBe(401);
+        expect(reply.headers["www-authenticate"]).toBe('Bearer realm="loanbridge"');
+        expect(reply.json.error).toEqual({
+          code: "unauthorized",
+          message: "a valid `Authorization: Bearer <admin token>` header is required",
+        });
+      }
+      expect((await store.getPacket(guid))?.status).toBe("failed");
+    });
+
+    it("retry_requeuesAFailedPacket_andAudits", async () => {
+      const guid = await packetIn("failed");
+
+      const reply = await request(
+        base,
+        "POST",
+        `/v1/packets/${guid}/retry`,
+        admin({ actor: "alice", reason: "rpc fixed" }),
+      );
+
+      expect(reply.status).toBe(200);
+      expect(reply.json).toMatchObject({ guid, status: "observed", attempts: 0 });
+      const [entry] = await store.listAudit({ subject: guid, limit: 5 });
+      expect(entry).toMatchObject({
+        actor: "alice",
+        action: "packet.retry",
+        subject: guid,
+        detail: { from: "failed", reason: "rpc fixed", remoteAddress: "127.0.0.1" },
+      });
+      expect(actions).toContain(`retry ${guid} alice`);
+    });
+
+    it("retry_emptyBody_isAllowed", async () => {
+      const guid = await packetIn("failed");
+
+      const reply = await request(base, "POST", `/v1/packets/${guid}/retry`, admin());
+
+      expect(reply.status).toBe(200);
+      expect((await store.listAudit({ subject: guid, limit: 1 }))[0]?.actor).toBe("admin");
+    });
+
+    it("retry_ofDeliveredPacket_is409_unknownIs404_badGuidIs400", async () => {
+      const delivered = await packetIn("delivered");
+      const unknown = hex32();
+
+      const conflict = await request(base, "POST", `/v1/packets/${delivered}/retry`, admin({}));
+      const missing = await request(base, "POST", `/v1/packets/${unknown}/retry`, admin({}));
+      const bad = await request(base, "POST", "/v1/packets/0xabc/retry", admin({}));
+
+      expect(conflict.status).toBe(409);
+      expect(conflict.json.error).toEqual({
+        code: "invalid_transition",
+        message: `packet ${delivered} is delivered and cannot become observed`,
+      });
+      expect(missing.status).toBe(404);
+      expect(bad.status).toBe(400);
+      expect(await store.listAudit({ subject: delivered, limit: 5 })).toEqual([]);
+    });
+
+    it("deny_needsAReason_thenDeniesAndAudits", async () => {
+      const guid = await packetIn("observed");
+
+      const noReason = await request(base, "POST", `/v1/packets/${guid}/deny`, admin({}));
+      const extra = await request(
+        base,
+        "POST",
+        `/v1/packets/${guid}/deny`,
+        admin({ reason: "x", force: true }),
+      );
+      const denied = await request(
+        base,
+        "POST",
+        `/v1/packets/${guid}/deny`,
+        admin({ reason: "suspicious sender" }),
+      );
+
+      expect(noReason.status).toBe(400);
+      expect(noReason.json.error).toEqual({
+        code: "invalid_parameter",
+        message: "reason is required: say why the packet is denied",
+        parameter: "reason",
+      });
+      expect(extra.json.error).toMatchObject({
+        message: "unknown field force",
+        parameter: "force",
+      });
+      expect(denied.status).toBe(200);
+      expect(denied.json).toMatchObject({
+        status: "denied",
+        lastError: "denied: suspicious sender",
+      });
+      expect((await store.listAudit({ subject: guid, limit: 5 }))[0]).toMatchObject({
+        action: "packet.deny",
+        detail: { from: "observed", reason: "suspicious sender" },
+      });
+    });
+
+    it("bodyTooLarge_is413_declaredOrStreamed", async () => {
+      const guid = await packetIn("failed");
+      const big = JSON.stringify({ reason: "x".repeat(2_000) });
+
+      const declared = await request(
+        base,
+        "POST",
+        `/v1/packets/${guid}/retry`,
+        admin({ reason: "x".repeat(2_000) }),
+      );
+      const streamed = await request(base, "POST", `/v1/packets/${guid}/retry`, {
+        headers: { authorization: `Bearer ${TOKEN}`, "transfer-encoding": "chunked" },
+        chunks: [big.slice(0, 600), big.slice(600)],
+      });
+
+      expect(declared.status).toBe(413);
+      expect(declared.json.error).toEqual({
+        code: "body_too_large",
+        message: "the body is larger than 1024 bytes",
+      });
+      expect(streamed.status).toBe(413);
+      expect((await store.getPacket(guid))?.status).toBe("failed");
+    });
+
+    it("badJsonBody_is400", async () => {
+      const guid = await packetIn("failed");
+
+      const reply = await request(base, "POST", `/v1/packets/${guid}/retry`, {
+        headers: { authorization: `Bearer ${TOKEN}` },
+        body: "{reason:",
+      });
+
+      expect(reply.status).toBe(400);
+      expect(reply.json.error).toEqual({
+        code: "invalid_parameter",
+        message: "the body is not valid JSON",
+        parameter: "body",
+      });
+    });
+
+    it("noTokenConfigured_adminEndpointsAre403", async () => {
+      const readOnly = createApiServer({
+        config: { host: "127.0.0.1", port: 0, maxBodyBytes: 1_024 },
+        store,
+        registry: createMetrics({ defaultMetrics: false }).registry,
+      });
+      const { url } = await readOnly.listen();
+      try {
+        const guid = await packetIn("failed");
+        const reply = await request(url, "POST", `/v1/packets/${guid}/retry`, admin({}));
+
+        expect(reply.status).toBe(403);
+        expect(reply.json.error).toEqual({
+          code: "admin_disabled",
+          message: "admin endpoints are disabled: no api.adminToken is configured",
+        });
+      } finally {
+        await readOnly.close();
+      }
+    });
+
+    it("token_neverAppearsInLogs", async () => {
+      await request(base, "POST", `/v1/packets/${hex32()}/retry`, admin({}));
+
+      expect(logText).toContain('"message":"api request"');
+      expect(logText).not.toContain(TOKEN);
+    });
+  });
+
+  describe("routing", () => {
+    it("unknownRoute_is404_wrongMethod_is405WithAllow", async () => {
+      const unknown = await request(base, "GET", "/v2/packets");
+      const trailing = await request(base, "GET", "/healthz/");
+      const postHealth = await request(base, "POST", "/healthz");
+      const getRetry = await request(base, "GET", `/v1/packets/${hex32()}/retry`);
+      const deletePacket = await request(base, "DELETE", `/v1/packets/${hex32()}`);
+      const head = await request(base, "HEAD", "/healthz");
+
+      expect(unknown.status).toBe(404);
+      expect(unknown.json.error).toEqual({
+        code: "not_found",
+        message: "no route for /v2/packets",
+      });
+      expect(trailing.status).toBe(404);
+      expect(postHealth.status).toBe(405);
+      expect(postHealth.headers.allow).toBe("GET, HEAD");
+      expect(postHealth.json.error).toEqual({
+        code: "method_not_allowed",
+        message: "POST is not allowed here; use GET, HEAD",
+      });
+      expect(getRetry.status).toBe(405);
+      expect(getRetry.headers.allow).toBe("POST");
+      expect(deletePacket.status).toBe(405);
+      expect(head.status).toBe(200);
+      expect(head.text).toBe("");
+    });
+  });
+});

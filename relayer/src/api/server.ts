@@ -1,0 +1,510 @@
+// The relayer's HTTP API on node:http: health, readiness, metrics, and a
+// read/act view of packets, attestations and loans for operators and peer
+// relayers. Loopback by default; retry/deny need the admin bearer token and
+// are audit-logged.
+import { createHash, timingSafeEqual } from "node:crypto";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { BaseError, type Hex } from "@loanbridge/shared";
+import type { Registry } from "prom-client";
+import type { z } from "zod";
+import type { ApiConfig } from "../config/schema.ts";
+import type { Secret } from "../config/secret.ts";
+import type { RelayerEvents } from "../observability/events.ts";
+import type { Logger } from "../observability/logger.ts";
+import { StoreError } from "../store/errors.ts";
+import type { Store } from "../store/store.ts";
+import { AGREEING_STATES, type LoanRecord, type PacketRecord } from "../store/types.ts";
+import {
+  denyBody,
+  guidParam,
+  loanIdParam,
+  loansQuery,
+  noQuery,
+  packetsQuery,
+  retryBody,
+} from "./params.ts";
+
+/** One readiness check's result; `detail` says why when not ok. */
+export interface CheckResult {
+  ok: boolean;
+  detail?: string;
+}
+
+/** The daemon's own readiness (chains polled recently, …), merged with the store's. */
+export type ReadinessCallback = () =>
+  Promise<Record<string, CheckResult>> | Record<string, CheckResult>;
+
+export interface ApiServerOptions {
+  config: Pick<ApiConfig, "host" | "port" | "maxBodyBytes">;
+  store: Store;
+  registry: Registry;
+  /** The loaded admin token; without it, retry/deny answer 403. */
+  adminToken?: Secret | undefined;
+  readiness?: ReadinessCallback;
+  /** This relayer's signer addresses/keys: `/v1/attestations` serves only theirs. */
+  attestationSigners?: readonly string[];
+  events?: RelayerEvents;
+  logger?: Logger;
+}
+
+/** An HTTP error answer: status, a stable code, and the parameter at fault. */
+export class ApiError extends BaseError {
+  override name = "ApiError";
+  readonly status: number;
+  readonly code: string;
+  readonly parameter: string | undefined;
+
+  constructor(status: number, code: string, message: string, parameter?: string) {
+    super(message);
+    this.status = status;
+    this.code = code;
+    this.parameter = parameter;
+  }
+}
+
+type Method = "GET" | "POST";
+
+interface Request {
+  method: Method;
+  params: string[];
+  query: URLSearchParams;
+  incoming: IncomingMessage;
+}
+
+interface Answer {
+  status: number;
+  body: unknown;
+  contentType?: string;
+}
+
+interface Route {
+  pattern: RegExp;
+  methods: Partial<Record<Method, (request: Request) => Promise<Answer>>>;
+}
+
+const JSON_TYPE = "application/json; charset=utf-8";
+const READINESS_TIMEOUT_MS = 5_000;
+
+export interface ApiServer {
+  readonly server: Server;
+  /** Starts listening; resolves with the bound address (port 0 picks a free one). */
+  listen(): Promise<{ host: string; port: number; url: string }>;
+  close(): Promise<void>;
+}
+
+export function createApiServer(options: ApiServerOptions): ApiServer {
+  const { store, registry, config, logger } = options;
+  const tokenDigest =
+    options.adminToken === undefined ? undefined : sha256(options.adminToken.reveal());
+
+  const routes: Route[] = [
+    {
+      pattern: /^\/healthz$/,
+      methods: { GET: () => Promise.resolve({ status: 200, body: { status: "ok" } }) },
+    },
+    { pattern: /^\/readyz$/, methods: { GET: readiness } },
+    {
+      pattern: /^\/metrics$/,
+      methods: {
+        GET: async () => ({
+          status: 200,
+          body: await registry.metrics(),
+          contentType: registry.contentType,
+        }),
+      },
+    },
+    {
+      pattern: /^\/v1\/attestations\/([^/]+)$/,
+      methods: {
+        GET: async ({ params, query }) => {
+          parse(noQuery, queryObject(query), "query");
+          const guid = parse(guidParam, params[0], "guid");
+          const attestations = await store.listAttestations(guid, {
+            ...(options.attestationSigners !== undefined && {
+              signers: options.attestationSigners,
+            }),
+          });
+          return { status: 200, body: { guid, attestations } };
+        },
+      },
+    },
+    {
+      pattern: /^\/v1\/packets$/,
+      methods: {
+        GET: async ({ query }) => {
+          const { status, loanId, limit } = parse(packetsQuery, queryObject(query), "query");
+          const packets = await store.listPackets({
+            limit,
+            ...(status !== undefined && { status }),
+            ...(loanId !== undefined && { loanId }),
+          });
+          return { status: 200, body: { packets: packets.map(packetJson) } };
+        },
+      },
+    },
+    {
+      pattern: /^\/v1\/packets\/([^/]+)$/,
+      methods: {
+        GET: async ({ params, query }) => {
+          parse(noQuery, queryObject(query), "query");
+          const guid = parse(guidParam, params[0], "guid");
+          const packet = await store.getPacket(guid);
+          if (packet === undefined) throw notFound("packet", guid);
+          return { status: 200, body: packetJson(packet) };
+        },
+      },
+    },
+    {
+      pattern: /^\/v1\/packets\/([^/]+)\/retry$/,
+      methods: { POST: (request) => operatorAction("retry", request) },
+    },
+    {
+      pattern: /^\/v1\/packets\/([^/]+)\/deny$/,
+      methods: { POST: (request) => operatorAction("deny", request) },
+    },
+    {
+      pattern: /^\/v1\/loans$/,
+      methods: {
+        GET: async ({ query }) => {
+          const { state, limit } = parse(loansQuery, queryObject(query), "query");
+          const loans = await store.listLoans({ limit, ...(state !== undefined && { state }) });
+          return { status: 200, body: { loans: loans.map(loanJson) } };
+        },
+      },
+    },
+    {
+      pattern: /^\/v1\/loans\/([^/]+)$/,
+      methods: {
+        GET: async ({ params, query }) => {
+          parse(noQuery, queryObject(query), "query");
+          const loanId = parse(loanIdParam, params[0], "loanId");
+          const loan = await store.getLoan(loanId);
+          if (loan === undefined) throw notFound("loan", loanId);
+          return { status: 200, body: loanJson(loan) };
+        },
+      },
+    },
+  ];
+
+  async function readiness(): Promise<Answer> {
+    const checks: Record<string, CheckResult> = {};
+    try {
+      await withTimeout(store.ping(), READINESS_TIMEOUT_MS);
+      checks.store = { ok: true };
+    } catch (error) {
+      checks.store = { ok: false, detail: `store unreachable: ${messageOf(error)}` };
+    }
+    if (options.readiness !== undefined) {
+      try {
+        Object.assign(
+          checks,
+          await withTimeout(Promise.resolve(options.readiness()), READINESS_TIMEOUT_MS),
+        );
+      } catch (error) {
+        checks.readiness = { ok: false, detail: messageOf(error) };
+      }
+    }
+    const ready = Object.values(checks).every((check) => check.ok);
+    return { status: ready ? 200 : 503, body: { ready, checks } };
+  }
+
+  async function operatorAction(action: "retry" | "deny", request: Request): Promise<Answer> {
+    authorize(request.incoming);
+    const raw = await readJson(request.incoming, config.maxBodyBytes);
+    parse(noQuery, queryObject(request.query), "query");
+    const guid = parse(guidParam, request.params[0], "guid");
+    const body = parse(action === "deny" ? denyBody : retryBody, raw, "body");
+    const actor = body.actor ?? "admin";
+    const before = await store.getPacket(guid);
+    if (before === undefined) throw notFound("packet", guid);
+    const audit = {
+      actor,
+      action: `packet.${action}`,
+      subject: guid,
+      detail: {
+        from: before.status,
+        remoteAddress: request.incoming.socket.remoteAddress ?? null,
+        ...(body.reason !== undefined && { reason: body.reason }),
+      },
+    };
+    const packet =
+      action === "deny"
+        ? await store.deny(guid, body.reason ?? "", { audit })
+        : await store.requeue(guid, { audit });
+    options.events?.emit("operatorAction", {
+      guid,
+      loanId: packet.loanId ?? undefined,
+      action,
+      actor,
+      reason: body.reason,
+    });
+    return { status: 200, body: packetJson(packet) };
+  }
+
+  function authorize(incoming: IncomingMessage): void {
+    if (tokenDigest === undefined) {
+      throw new ApiError(
+        403,
+        "admin_disabled",
+        "admin endpoints are disabled: no api.adminToken is configured",
+      );
+    }
+    const header = incoming.headers.authorization ?? "";
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+    // Compare digests: constant time whatever the lengths.
+    if (match?.[1] === undefined || !timingSafeEqual(sha256(match[1]), tokenDigest)) {
+      throw new ApiError(
+        401,
+        "unauthorized",
+        "a valid `Authorization: Bearer <admin token>` header is required",
+      );
+    }
+  }
+
+  async function handle(incoming: IncomingMessage, response: ServerResponse): Promise<void> {
+    const started = performance.now();
+    let answer: Answer;
+    let allow: string | undefined;
+    try {
+      const url = new URL(incoming.url ?? "/", "http://relayer");
+      const route = routes.find(({ pattern }) => pattern.test(url.pathname));
+      if (route === undefined) throw new ApiError(404, "not_found", `no route for ${url.pathname}`);
+      const method = incoming.method === "HEAD" ? "GET" : incoming.method;
+      const handler = method === "GET" || method === "POST" ? route.methods[method] : undefined;
+      if (handler === undefined) {
+        allow = Object.keys(route.methods)
+          .flatMap((name) => (name === "GET" ? ["GET", "HEAD"] : [name]))
+          .join(", ");
+        throw new ApiError(
+          405,
+          "method_not_allowed",
+          `${String(incoming.method)} is not allowed here; use ${allow}`,
+        );
+      }
+      const params = (route.pattern.exec(url.pathname) ?? []).slice(1).map(decodeSegment);
+      answer = await handler({
+        method: method as Method,
+        params,
+        query: url.searchParams,
+        incoming,
+      });
+    } catch (error) {
+      answer = errorAnswer(error);
+      if (answer.status >= 500) {
+        logger?.error("api request failed", {
+          method: incoming.method,
+          path: pathOf(incoming),
+          error,
+        });
+      }
+    }
+    const text =
+      typeof answer.body === "string" ? answer.body : JSON.stringify(answer.body, jsonReplacer);
+    response.writeHead(answer.status, {
+      "content-type": answer.contentType ?? JSON_TYPE,
+      "content-length": Buffer.byteLength(text),
+      "cache-control": "no-store",
+      "x-content-type-options": "nosniff",
+      ...(allow !== undefined && { allow }),
+      ...(answer.status === 401 && { "www-authenticate": 'Bearer realm="loanbridge"' }),
+      // After refusing a body, don't read the rest of it.
+      ...(answer.status === 413 && { connection: "close" }),
+    });
+    response.end(text);
+    logger?.debug("api request", {
+      method: incoming.method,
+      path: pathOf(incoming),
+      status: answer.status,
+      ms: Math.round(performance.now() - started),
+    });
+  }
+
+  const server = createServer((incoming, response) => {
+    handle(incoming, response).catch((error: unknown) => {
+      logger?.error("api response failed", { error });
+      response.destroy();
+    });
+  });
+  server.requestTimeout = 30_000;
+  server.headersTimeout = 10_000;
+
+  return {
+    server,
+    listen() {
+      return new Promise((resolve, reject) => {
+        server.once("error", reject);
+        server.listen(config.port, config.host, () => {
+          server.off("error", reject);
+          const { address, port } = server.address() as AddressInfo;
+          const host = address.includes(":") ? `[${address}]` : address;
+          resolve({ host: address, port, url: `http://${host}:${port}` });
+        });
+      });
+    },
+    close() {
+      return new Promise((resolve, reject) => {
+        server.close((error) => {
+          if (error === undefined) resolve();
+          else reject(error);
+        });
+        server.closeAllConnections();
+      });
+    },
+  };
+}
+
+// --- requests ------------------------------------------------------------------
+
+/** Query parameters as an object; a parameter given twice is refused. */
+function queryObject(query: URLSearchParams): Record<string, string> {
+  const object: Record<string, string> = {};
+  for (const [key, value] of query) {
+    if (key in object)
+      throw new ApiError(400, "invalid_parameter", `${key} is given more than once`, key);
+    object[key] = value;
+  }
+  return object;
+}
+
+function parse<T extends z.ZodType>(schema: T, value: unknown, where: string): z.output<T> {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const [issue] = result.error.issues;
+  if (issue === undefined) throw new ApiError(400, "invalid_parameter", `invalid ${where}`);
+  if (issue.code === "unrecognized_keys") {
+    const [key = ""] = issue.keys;
+    const kind = where === "query" ? "query parameter" : "field";
+    throw new ApiError(400, "invalid_parameter", `unknown ${kind} ${key}`, key);
+  }
+  const parameter = issue.path.length > 0 ? issue.path.map(String).join(".") : where;
+  throw new ApiError(400, "invalid_parameter", issue.message, parameter);
+}
+
+function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new ApiError(400, "invalid_parameter", "path segment is not valid percent-encoding");
+  }
+}
+
+/** Reads a JSON body of at most `limit` bytes; empty is `{}`. */
+async function readJson(incoming: IncomingMessage, limit: number): Promise<unknown> {
+  const declared = Number(incoming.headers["content-length"] ?? "0");
+  const tooLarge = () =>
+    new ApiError(413, "body_too_large", `the body is larger than ${limit} bytes`);
+  if (declared > limit) throw tooLarge();
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of incoming as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > limit) throw tooLarge();
+    chunks.push(chunk);
+  }
+  const text = Buffer.concat(chunks).toString("utf8").trim();
+  if (text === "") return {};
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw new ApiError(400, "invalid_parameter", "the body is not valid JSON", "body");
+  }
+}
+
+// --- answers -------------------------------------------------------------------
+
+function errorAnswer(error: unknown): Answer {
+  if (error instanceof ApiError) {
+    return {
+      status: error.status,
+      body: {
+        error: {
+          code: error.code,
+          message: error.shortMessage,
+          ...(error.parameter !== undefined && { parameter: error.parameter }),
+        },
+      },
+    };
+  }
+  if (error instanceof StoreError) {
+    const status = {
+      InvalidInput: 400,
+      NotFound: 404,
+      InvalidTransition: 409,
+      LeaseLost: 409,
+      Conflict: 409,
+      Unavailable: 503,
+    }[error.code];
+    const message = status === 503 ? "the store is unavailable" : error.shortMessage;
+    return { status, body: { error: { code: snake(error.code), message } } };
+  }
+  return { status: 500, body: { error: { code: "internal", message: "internal error" } } };
+}
+
+const notFound = (what: string, key: string) =>
+  new ApiError(404, "not_found", `${what} ${key} is not recorded`);
+
+const snake = (code: string) => code.replace(/([a-z])([A-Z])/g, "$1_$2").toLowerCase();
+
+function jsonReplacer(_key: string, value: unknown): unknown {
+  if (typeof value === "bigint") return value.toString();
+  return value;
+}
+
+function packetJson(packet: PacketRecord) {
+  return { ...packet, packet: toHex(packet.packet) };
+}
+
+/** A loan plus whether its halves agree (LOANS.md's table). */
+function loanJson(loan: LoanRecord) {
+  const agrees = AGREEING_STATES.some(
+    ([vault, pool]) => loan.vaultState === vault && loan.poolState === pool,
+  );
+  return { ...loan, agrees };
+}
+
+const toHex = (bytes: Uint8Array): Hex => `0x${Buffer.from(bytes).toString("hex")}`;
+const sha256 = (text: string): Buffer => createHash("sha256").update(text).digest();
+const pathOf = (incoming: IncomingMessage) => (incoming.url ?? "/").split("?")[0];
+const messageOf = (error: unknown) =>
+  error instanceof BaseError
+    ? error.shortMessage
+    : error instanceof Error
+      ? error.message
+      : String(error);
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      reject(new Error(`no answer within ${ms} ms`));
+    }, ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => {
+    clearTimeout(timer);
+  });
+}
+
+/**
+ * A readiness callback from the chains' last successful polls: each chain is
+ * ready when it polled within `maxAgeMs`.
+ */
+export function recentPolls(
+  lastPollAt: () => Record<string, number | undefined>,
+  maxAgeMs: number,
+  now: () => number = Date.now,
+): ReadinessCallback {
+  return () =>
+    Object.fromEntries(
+      Object.entries(lastPollAt()).map(([chain, at]) => {
+        if (at === undefined) return [chain, { ok: false, detail: "not polled yet" }];
+        const age = now() - at;
+        return [
+          chain,
+          age <= maxAgeMs
+            ? { ok: true }
+            : { ok: false, detail: `last poll ${age} ms ago (limit ${maxAgeMs} ms)` },
+        ];
+      }),
+    );
+}

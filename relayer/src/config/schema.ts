@@ -1,0 +1,215 @@
+// The relayer config: one zod schema and its inferred type, in one place.
+// Every field has a default where a safe one exists; keys are references
+// (`{ "file": … }` / `{ "env": … }`), never material.
+import { decodeBase58, getAddress } from "ethers";
+import { z } from "zod";
+import { Secret, secretRefSchema } from "./secret.ts";
+
+/** Where PGlite keeps its files unless told otherwise: under the working directory. */
+export const DEFAULT_PGLITE_DATA_DIR = "loanbridge-data";
+/** PGlite's own spelling of "no files, in memory" (tests, throwaway runs). */
+export const IN_MEMORY = "memory://";
+
+export const LOG_LEVELS = ["error", "warn", "info", "debug"] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+const eid = z
+  .int()
+  .min(1, "expected an endpoint id from 1 to 4294967295")
+  .max(0xffff_ffff, "expected an endpoint id from 1 to 4294967295");
+
+/** A URL with one of the given schemes; messages never repeat the URL (API keys live there). */
+const url = (protocols: readonly string[]) =>
+  z.string().superRefine((value, ctx) => {
+    let parsed: URL;
+    try {
+      parsed = new URL(value);
+    } catch {
+      ctx.addIssue({ code: "custom", message: "Invalid URL" });
+      return;
+    }
+    if (!protocols.includes(parsed.protocol) || parsed.hostname === "") {
+      const expected = protocols.map((protocol) => protocol.replace(/:$/, "")).join(", ");
+      ctx.addIssue({ code: "custom", message: `Invalid URL: expected ${expected}` });
+    }
+  });
+
+const rpcUrl = url(["http:", "https:", "ws:", "wss:"]);
+const httpUrl = url(["http:", "https:"]);
+
+const evmAddress = z.string().transform((value, ctx) => {
+  if (!/^0x[0-9a-fA-F]{40}$/.test(value)) {
+    ctx.addIssue({ code: "custom", message: "expected an EVM address (0x + 40 hex digits)" });
+    return z.NEVER;
+  }
+  try {
+    return getAddress(value);
+  } catch {
+    ctx.addIssue({ code: "custom", message: "EVM address has a wrong checksum" });
+    return z.NEVER;
+  }
+});
+
+const solanaAddress = z.string().refine(
+  (value) => {
+    if (!/^[1-9A-HJ-NP-Za-km-z]{32,44}$/.test(value)) return false;
+    return decodeBase58(value) < 1n << 256n;
+  },
+  { message: "expected a Solana address (base58, 32 bytes)" },
+);
+
+const rpcFields = {
+  /** JSON-RPC endpoints; security-relevant reads need `rpcQuorum` of them to agree. */
+  rpcUrls: z.array(rpcUrl).min(1, "at least one RPC URL is required"),
+  /** How many endpoints must agree; defaults to a majority. */
+  rpcQuorum: z.int().min(1).optional(),
+  /** Per-call timeout. */
+  rpcTimeoutMs: z.int().min(100).max(120_000).default(10_000),
+};
+
+/** Quorum defaults to a majority of the endpoints and cannot exceed their number. */
+function withQuorum<T extends { rpcUrls: string[]; rpcQuorum?: number | undefined }>(
+  chain: T,
+  ctx: z.RefinementCtx,
+): T & { rpcQuorum: number } {
+  const quorum = chain.rpcQuorum ?? Math.floor(chain.rpcUrls.length / 2) + 1;
+  if (quorum > chain.rpcUrls.length) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["rpcQuorum"],
+      message: `quorum ${quorum} is more than the ${chain.rpcUrls.length} RPC URLs given`,
+    });
+  }
+  return { ...chain, rpcQuorum: quorum };
+}
+
+const uniqueUrls = (urls: string[], ctx: z.RefinementCtx): void => {
+  const seen = new Set<string>();
+  urls.forEach((value, index) => {
+    if (seen.has(value)) ctx.addIssue({ code: "custom", path: [index], message: "duplicate URL" });
+    seen.add(value);
+  });
+};
+
+export const evmChainSchema = z
+  .strictObject({
+    eid,
+    /** Expected `eth_chainId`; checked against every RPC when set. */
+    chainId: z.int().min(1).optional(),
+    ...rpcFields,
+    rpcUrls: rpcFields.rpcUrls.superRefine(uniqueUrls),
+    /** The loanbridge `Endpoint` contract on this chain. */
+    endpoint: evmAddress,
+    /** Source blocks count once `finalized` (default) or this many blocks deep (dev chains). */
+    confirmations: z
+      .union([z.literal("finalized"), z.int().min(0).max(10_000)], {
+        error: 'expected "finalized" or a number of blocks from 0 to 10000',
+      })
+      .default("finalized"),
+    /** The file `evm-contracts/scripts/deploy.ts` writes (addresses of the app contracts). */
+    deploymentsFile: z.string().min(1).optional(),
+    /** This relayer's secp256k1 verifier key: `{ "file": … }` or `{ "env": … }`. */
+    signerKey: secretRefSchema,
+  })
+  .transform(withQuorum);
+
+export const solanaChainSchema = z
+  .strictObject({
+    eid,
+    ...rpcFields,
+    rpcUrls: rpcFields.rpcUrls.superRefine(uniqueUrls),
+    /** The loanbridge program. */
+    programId: solanaAddress,
+    /** Commitment source accounts are read at: `finalized` (default) or `confirmed` (dev). */
+    commitment: z.enum(["finalized", "confirmed"]).default("finalized"),
+    /** This relayer's ed25519 keypair (solana-keygen JSON): `{ "file": … }` or `{ "env": … }`. */
+    keypair: secretRefSchema,
+  })
+  .transform(withQuorum);
+
+const postgresUrl = url(["postgres:", "postgresql:"]).transform(
+  (value) => new Secret(value, "store.url"),
+);
+
+export const storeSchema = z.discriminatedUnion(
+  "kind",
+  [
+    z.strictObject({
+      kind: z.literal("pglite"),
+      /** A folder (created if missing), or `memory://` for a throwaway in-memory store. */
+      dataDir: z.string().min(1).default(DEFAULT_PGLITE_DATA_DIR),
+    }),
+    z.strictObject({
+      kind: z.literal("postgres"),
+      /** `postgresql://user[:password]@host:port/db`; kept as a Secret (it may hold a password). */
+      url: postgresUrl,
+      poolSize: z.int().min(1).max(100).default(10),
+    }),
+  ],
+  { error: 'expected "kind": "pglite" or "postgres"' },
+);
+
+export const apiSchema = z.strictObject({
+  /** Loopback by default: exposing the API is a deliberate choice. */
+  host: z.string().min(1).default("127.0.0.1"),
+  port: z.int().min(0).max(65_535).default(8080),
+  /** Bearer token for the state-changing endpoints; without it they are disabled. */
+  adminToken: secretRefSchema.optional(),
+  maxBodyBytes: z.int().min(1).max(1_048_576).default(65_536),
+});
+
+export const pipelineSchema = z
+  .strictObject({
+    pollIntervalMs: z.int().min(50).max(600_000).default(2_000),
+    /** Most packets (and most blocks/slots per source read) handled per step. */
+    batchSize: z.int().min(1).max(10_000).default(100),
+    /** Attempts per stage before a packet is marked failed. */
+    maxAttempts: z.int().min(1).max(1_000).default(10),
+    /** How long a leased packet stays with one worker before others may take it. */
+    leaseMs: z.int().min(1_000).max(3_600_000).default(60_000),
+    retryBackoff: z
+      .strictObject({
+        initialMs: z.int().min(10).max(3_600_000).default(1_000),
+        maxMs: z.int().min(10).max(86_400_000).default(300_000),
+        factor: z.number().min(1).max(10).default(2),
+      })
+      .prefault({})
+      .refine((backoff) => backoff.initialMs <= backoff.maxMs, {
+        message: "initialMs must not exceed maxMs",
+        path: ["initialMs"],
+      }),
+  })
+  .prefault({});
+
+export const relayerConfigSchema = z.strictObject({
+  /** Names this relayer in logs, leases and audit entries. */
+  relayerId: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, "expected 1-64 letters, digits, '.', '_' or '-'"),
+  store: storeSchema.prefault({ kind: "pglite" }),
+  api: apiSchema.prefault({}),
+  log: z.strictObject({ level: z.enum(LOG_LEVELS).default("info") }).prefault({}),
+  chains: z
+    .strictObject({ evm: evmChainSchema.optional(), solana: solanaChainSchema.optional() })
+    .superRefine((chains, ctx) => {
+      if (chains.evm === undefined && chains.solana === undefined) {
+        ctx.addIssue({ code: "custom", message: "configure at least one of evm, solana" });
+      }
+      if (chains.evm !== undefined && chains.evm.eid === chains.solana?.eid) {
+        ctx.addIssue({ code: "custom", path: ["solana", "eid"], message: "same eid as evm" });
+      }
+    }),
+  /** Other relayers' API base URLs, where their attestations are gathered from. */
+  peers: z.array(httpUrl).superRefine(uniqueUrls).default([]),
+  pipeline: pipelineSchema,
+});
+
+/** The relayer config as the file/env give it. */
+export type RelayerConfigInput = z.input<typeof relayerConfigSchema>;
+/** The validated relayer config, defaults filled in, relative paths resolved. */
+export type RelayerConfig = z.output<typeof relayerConfigSchema>;
+export type EvmChainConfig = z.output<typeof evmChainSchema>;
+export type SolanaChainConfig = z.output<typeof solanaChainSchema>;
+export type StoreConfig = z.output<typeof storeSchema>;
+export type ApiConfig = z.output<typeof apiSchema>;
+export type PipelineConfig = z.output<typeof pipelineSchema>;

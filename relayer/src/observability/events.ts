@@ -1,0 +1,124 @@
+// The relayer's typed events. The pipeline emits them; metrics and logs
+// subscribe (attachMetrics, attachLogger) instead of being sprinkled
+// through the pipeline.
+import type { Hex } from "@loanbridge/shared";
+import type { ChainKind, VerificationFailure } from "../chains/types.ts";
+import type { LoanTotals, PacketStatus } from "../store/types.ts";
+
+/** Which packet an event is about; every packet log line carries these. */
+export interface PacketRef {
+  guid: Hex;
+  /** When known (decoded from the loan message). */
+  loanId?: Hex | undefined;
+  srcEid: number;
+  dstEid: number;
+}
+
+export interface RelayerEventMap {
+  /** A finalized source packet was recorded for the first time. */
+  packetObserved: PacketRef & { nonce: bigint; sourceTx: string; sourceHeight: bigint };
+  /** The packet was proven on its source chain. */
+  packetVerified: PacketRef;
+  /** The packet could not be proven; `final` when it is marked failed (no more attempts). */
+  verificationFailed: PacketRef & {
+    chain: ChainKind;
+    reason: VerificationFailure;
+    detail: string;
+    final: boolean;
+  };
+  /** This relayer signed the packet's attestation digest. */
+  packetAttested: PacketRef & { signer: string; epoch: bigint };
+  /** A delivery transaction was sent (or replaced). */
+  deliverySubmitted: PacketRef & { chain: ChainKind; destTx: string };
+  /** Confirmed on the destination; `seconds` from source finality to destination confirmation. */
+  packetDelivered: PacketRef & {
+    chain: ChainKind;
+    destTx: string;
+    seconds: number;
+    outcome: "delivered" | "stored_failure";
+  };
+  /** A delivery attempt failed; `final` when the packet is marked failed. */
+  deliveryFailed: PacketRef & { chain: ChainKind; error: string; attempts: number; final: boolean };
+  /** An operator requeued or denied a packet through the API. */
+  operatorAction: {
+    guid: Hex;
+    loanId?: Hex | undefined;
+    action: "retry" | "deny";
+    actor: string;
+    reason?: string | undefined;
+  };
+  /** One JSON-RPC call; `endpoint` is a redacted URL (no keys). */
+  rpcCall: {
+    chain: ChainKind;
+    method: string;
+    outcome: "ok" | "error" | "timeout";
+    durationMs: number;
+    endpoint?: string | undefined;
+    error?: string | undefined;
+  };
+  /** The chain's finalized head as last read. */
+  headAdvanced: { chain: ChainKind; eid: number; height: bigint };
+  /** The watcher's cursor moved (everything up to `height` is read). */
+  cursorAdvanced: { chain: ChainKind; eid: number; height: bigint };
+  /** A relayer account's balance, in whole coins (ETH, SOL). */
+  walletBalance: { chain: ChainKind; account: string; balance: number };
+  /** A snapshot of the store's packets by status. */
+  packetsCounted: { counts: Record<PacketStatus, number> };
+  /** A snapshot of the mirrored loans; `disagreeing` as reported by Store.disagreeingLoans. */
+  loansCounted: { totals: LoanTotals; disagreeing: number };
+}
+
+export type RelayerEventName = keyof RelayerEventMap;
+export type RelayerEventListener<K extends RelayerEventName> = (
+  payload: RelayerEventMap[K],
+) => void;
+
+export interface RelayerEventsOptions {
+  /** Called when a listener throws; the other listeners and the emitter go on. */
+  onListenerError?: (error: unknown, event: RelayerEventName) => void;
+}
+
+/**
+ * A synchronous, typed event bus. A throwing listener is reported to
+ * `onListenerError` and never reaches the emitter: a metrics or logging bug
+ * must not stop the pipeline.
+ */
+export class RelayerEvents {
+  readonly #listeners = new Map<RelayerEventName, Set<(payload: never) => void>>();
+  readonly #onListenerError: (error: unknown, event: RelayerEventName) => void;
+
+  constructor(options: RelayerEventsOptions = {}) {
+    this.#onListenerError =
+      options.onListenerError ??
+      ((error, event) => {
+        process.stderr.write(`relayer event listener for ${event} failed: ${String(error)}\n`);
+      });
+  }
+
+  /** Subscribes; returns the unsubscribe function. */
+  on<K extends RelayerEventName>(event: K, listener: RelayerEventListener<K>): () => void {
+    let set = this.#listeners.get(event);
+    if (set === undefined) {
+      set = new Set();
+      this.#listeners.set(event, set);
+    }
+    set.add(listener);
+    return () => set.delete(listener);
+  }
+
+  emit<K extends RelayerEventName>(event: K, payload: RelayerEventMap[K]): void {
+    const set = this.#listeners.get(event);
+    if (set === undefined) return;
+    for (const listener of [...set] as RelayerEventListener<K>[]) {
+      try {
+        listener(payload);
+      } catch (error) {
+        this.#onListenerError(error, event);
+      }
+    }
+  }
+
+  listenerCount(event: RelayerEventName): number {
+    return this.#listeners.get(event)?.size ?? 0;
+  }
+}

@@ -1,0 +1,170 @@
+// winston JSON lines on stdout. Secrets cannot reach a line: `Secret`
+// values print as `[redacted]` and the format below replaces any that sit
+// in a log field, and credentials in URLs are masked. Packet lines carry
+// `guid` (and `loanId` when known).
+import type { Writable } from "node:stream";
+import winston from "winston";
+import { type LogLevel, REDACTED, Secret } from "../config/index.ts";
+import type { PacketRef, RelayerEvents } from "./events.ts";
+
+export type Logger = winston.Logger;
+
+export interface CreateLoggerOptions {
+  level: LogLevel;
+  relayerId: string;
+  /** Where lines go; stdout by default. */
+  stream?: Writable;
+}
+
+// `scheme://user:password@` → `scheme://user:[redacted]@`
+const URL_CREDENTIALS = /\b([a-z][a-z0-9+.-]*:\/\/[^\s/:@]*):[^\s/@]+@/gi;
+const MAX_DEPTH = 6;
+
+/** A log field made safe and JSON-friendly: secrets and URL passwords hidden, bytes as hex. */
+function clean(value: unknown, depth: number, seen: WeakSet<object>): unknown {
+  if (value instanceof Secret) return REDACTED;
+  if (typeof value === "string") return value.replace(URL_CREDENTIALS, `$1:${REDACTED}@`);
+  if (typeof value === "bigint") return value.toString();
+  if (typeof value !== "object" || value === null) return value;
+  if (value instanceof Date) return value.toISOString();
+  if (value instanceof Uint8Array) return `0x${Buffer.from(value).toString("hex")}`;
+  if (seen.has(value) || depth >= MAX_DEPTH) return "[…]";
+  seen.add(value);
+  if (Array.isArray(value)) return value.map((item) => clean(item, depth + 1, seen));
+  if (value instanceof Error) {
+    return {
+      name: value.name,
+      message: clean(value.message, depth + 1, seen),
+      ...("code" in value && { code: clean(value.code, depth + 1, seen) }),
+    };
+  }
+  return Object.fromEntries(
+    Object.entries(value).map(([key, item]) => [key, clean(item, depth + 1, seen)]),
+  );
+}
+
+/** The winston format that applies `clean` to every field of a line. */
+export const redactFormat = winston.format((info) => {
+  const seen = new WeakSet<object>();
+  for (const key of Object.keys(info)) info[key] = clean(info[key], 0, seen);
+  return info;
+});
+
+export function createLogger(options: CreateLoggerOptions): Logger {
+  return winston.createLogger({
+    level: options.level,
+    levels: winston.config.npm.levels,
+    defaultMeta: { relayerId: options.relayerId },
+    format: winston.format.combine(
+      redactFormat(),
+      winston.format.timestamp(),
+      winston.format.json(),
+    ),
+    transports: [
+      // winston types its transports as interfaces with a constructor signature.
+      // eslint-disable-next-line @typescript-eslint/no-unsafe-class-instance-assignment
+      new winston.transports.Stream({ stream: options.stream ?? process.stdout }),
+    ],
+  });
+}
+
+/** The fields every packet line carries. */
+export const packetFields = (packet: Pick<PacketRef, "guid" | "loanId">) => ({
+  guid: packet.guid,
+  ...(packet.loanId !== undefined && { loanId: packet.loanId }),
+});
+
+/** A child logger whose lines all carry the packet's guid (and loanId). */
+export const packetLogger = (logger: Logger, packet: Pick<PacketRef, "guid" | "loanId">): Logger =>
+  logger.child(packetFields(packet));
+
+const route = (ref: PacketRef) => ({
+  ...packetFields(ref),
+  srcEid: ref.srcEid,
+  dstEid: ref.dstEid,
+});
+
+/** Subscribes the logger to the events; returns the unsubscribe function. */
+export function attachLogger(events: RelayerEvents, logger: Logger): () => void {
+  const off = [
+    events.on("packetObserved", (event) =>
+      logger.info("packet observed", {
+        ...route(event),
+        nonce: event.nonce,
+        sourceTx: event.sourceTx,
+        sourceHeight: event.sourceHeight,
+      }),
+    ),
+    events.on("packetVerified", (event) => logger.info("packet verified", route(event))),
+    events.on("verificationFailed", (event) =>
+      logger.log(event.final ? "error" : "warn", "packet verification failed", {
+        ...route(event),
+        chain: event.chain,
+        reason: event.reason,
+        detail: event.detail,
+        final: event.final,
+      }),
+    ),
+    events.on("packetAttested", (event) =>
+      logger.info("packet attested", { ...route(event), signer: event.signer, epoch: event.epoch }),
+    ),
+    events.on("deliverySubmitted", (event) =>
+      logger.info("delivery submitted", {
+        ...route(event),
+        chain: event.chain,
+        destTx: event.destTx,
+      }),
+    ),
+    events.on("packetDelivered", (event) =>
+      logger.info("packet delivered", {
+        ...route(event),
+        chain: event.chain,
+        destTx: event.destTx,
+        seconds: event.seconds,
+        outcome: event.outcome,
+      }),
+    ),
+    events.on("deliveryFailed", (event) =>
+      logger.log(event.final ? "error" : "warn", "packet delivery failed", {
+        ...route(event),
+        chain: event.chain,
+        error: event.error,
+        attempts: event.attempts,
+        final: event.final,
+      }),
+    ),
+    events.on("operatorAction", (event) =>
+      logger.warn(`packet ${event.action} by operator`, {
+        ...packetFields(event),
+        actor: event.actor,
+        ...(event.reason !== undefined && { reason: event.reason }),
+      }),
+    ),
+    events.on("rpcCall", (event) => {
+      if (event.outcome === "ok") {
+        logger.debug("rpc call", {
+          chain: event.chain,
+          method: event.method,
+          ms: event.durationMs,
+        });
+        return;
+      }
+      logger.warn("rpc call failed", {
+        chain: event.chain,
+        method: event.method,
+        outcome: event.outcome,
+        ms: event.durationMs,
+        ...(event.endpoint !== undefined && { endpoint: event.endpoint }),
+        ...(event.error !== undefined && { error: event.error }),
+      });
+    }),
+    events.on("cursorAdvanced", (event) => logger.debug("cursor advanced", { ...event })),
+    events.on("headAdvanced", (event) => logger.debug("head advanced", { ...event })),
+    events.on("loansCounted", ({ disagreeing }) => {
+      if (disagreeing > 0) logger.warn("loan halves disagree", { disagreeing });
+    }),
+  ];
+  return () => {
+    for (const unsubscribe of off) unsubscribe();
+  };
+}

@@ -1,0 +1,252 @@
+import type { Hex } from "@loanbridge/shared";
+import { describe, expect, it } from "vitest";
+import { RelayerEvents } from "./events.ts";
+import { attachMetrics, createMetrics, type RelayerMetrics } from "./metrics.ts";
+
+const GUID: Hex = `0x${"11".repeat(32)}`;
+const ref = { guid: GUID, srcEid: 40161, dstEid: 40168 };
+
+function setup(): { events: RelayerEvents; metrics: RelayerMetrics } {
+  const events = new RelayerEvents();
+  const metrics = createMetrics({ defaultMetrics: false });
+  attachMetrics(events, metrics);
+  return { events, metrics };
+}
+
+/** A metric's samples as `labels → value` (labels as `k=v,k=v`). */
+async function samples(metrics: RelayerMetrics, name: string): Promise<Record<string, number>> {
+  const metric = metrics.registry.getSingleMetric(name);
+  if (metric === undefined) throw new Error(`no metric ${name}`);
+  const { values } = await metric.get();
+  return Object.fromEntries(
+    values.map((sample) => {
+      const { labels, value } = sample;
+      // Histograms name each series (`…_bucket`, `…_sum`, `…_count`).
+      const { metricName } = sample as { metricName?: string };
+      const text = Object.entries(labels)
+        .map(([key, label]) => `${key}=${String(label)}`)
+        .join(",");
+      const suffix =
+        metricName !== undefined && metricName !== name ? metricName.slice(name.length) : "";
+      return [`${suffix}${suffix && text ? " " : ""}${text}`, value];
+    }),
+  );
+}
+
+describe("metrics", () => {
+  it("everyMetric_hasHelpAndUnitSuffixedName", async () => {
+    const metrics = createMetrics();
+    const all = await metrics.registry.getMetricsAsJSON();
+    const ours = all.filter((metric) => metric.name.startsWith("loanbridge_"));
+
+    expect(ours.map((metric) => metric.name).sort()).toEqual([
+      "loanbridge_cursor_height",
+      "loanbridge_delivery_seconds",
+      "loanbridge_head_height",
+      "loanbridge_loans",
+      "loanbridge_loans_disagreeing",
+      "loanbridge_locked_collateral",
+      "loanbridge_operator_actions_total",
+      "loanbridge_outstanding_principal",
+      "loanbridge_packets",
+      "loanbridge_packets_total",
+      "loanbridge_rpc_duration_seconds",
+      "loanbridge_rpc_requests_total",
+      "loanbridge_verification_failures_total",
+      "loanbridge_wallet_balance",
+    ]);
+    for (const metric of ours) expect(metric.help.length).toBeGreaterThan(20);
+    // Default process metrics are there too.
+    expect(all.some((metric) => metric.name === "process_cpu_user_seconds_total")).toBe(true);
+  });
+
+  it("packetEvents_countByStageAndOutcome", async () => {
+    const { events, metrics } = setup();
+
+    events.emit("packetObserved", { ...ref, nonce: 1n, sourceTx: "0xt", sourceHeight: 5n });
+    events.emit("packetObserved", { ...ref, nonce: 2n, sourceTx: "0xt", sourceHeight: 5n });
+    events.emit("packetVerified", ref);
+    events.emit("packetAttested", { ...ref, signer: "0xS", epoch: 1n });
+    events.emit("deliveryFailed", {
+      ...ref,
+      chain: "solana",
+      error: "x",
+      attempts: 1,
+      final: false,
+    });
+    events.emit("deliveryFailed", {
+      ...ref,
+      chain: "solana",
+      error: "x",
+      attempts: 9,
+      final: true,
+    });
+    events.emit("packetDelivered", {
+      ...ref,
+      chain: "solana",
+      destTx: "sig",
+      seconds: 3.2,
+      outcome: "delivered",
+    });
+
+    expect(await samples(metrics, "loanbridge_packets_total")).toEqual({
+      "stage=observe,outcome=ok": 2,
+      "stage=verify,outcome=ok": 1,
+      "stage=attest,outcome=ok": 1,
+      "stage=deliver,outcome=retry": 1,
+      "stage=deliver,outcome=failed": 1,
+      "stage=deliver,outcome=delivered": 1,
+    });
+    const delivery = await samples(metrics, "loanbridge_delivery_seconds");
+    expect(delivery["_count chain=solana"]).toBe(1);
+    expect(delivery["_sum chain=solana"]).toBeCloseTo(3.2);
+    expect(delivery["_bucket le=5,chain=solana"]).toBe(1);
+    expect(delivery["_bucket le=2,chain=solana"]).toBe(0);
+  });
+
+  it("verificationFailed_countsByChainAndReason", async () => {
+    const { events, metrics } = setup();
+
+    for (const reason of [
+      "receipts_root_mismatch",
+      "receipts_root_mismatch",
+      "rpc_disagreement",
+    ] as const) {
+      events.emit("verificationFailed", {
+        ...ref,
+        chain: "evm",
+        reason,
+        detail: "d",
+        final: false,
+      });
+    }
+
+    expect(await samples(metrics, "loanbridge_verification_failures_total")).toEqual({
+      "chain=evm,reason=receipts_root_mismatch": 2,
+      "chain=evm,reason=rpc_disagreement": 1,
+    });
+  });
+
+  it("rpcCalls_countAndTime", async () => {
+    const { events, metrics } = setup();
+
+    events.emit("rpcCall", { chain: "evm", method: "eth_getLogs", outcome: "ok", durationMs: 40 });
+    events.emit("rpcCall", {
+      chain: "evm",
+      method: "eth_getLogs",
+      outcome: "timeout",
+      durationMs: 10_000,
+    });
+
+    expect(await samples(metrics, "loanbridge_rpc_requests_total")).toEqual({
+      "chain=evm,method=eth_getLogs,outcome=ok": 1,
+      "chain=evm,method=eth_getLogs,outcome=timeout": 1,
+    });
+    const duration = await samples(metrics, "loanbridge_rpc_duration_seconds");
+    expect(duration["_count chain=evm,method=eth_getLogs"]).toBe(2);
+    expect(duration["_sum chain=evm,method=eth_getLogs"]).toBeCloseTo(10.04);
+    expect(duration["_bucket le=0.05,chain=evm,method=eth_getLogs"]).toBe(1);
+  });
+
+  it("heightsAndBalances_areGauges", async () => {
+    const { events, metrics } = setup();
+
+    events.emit("headAdvanced", { chain: "evm", eid: 40161, height: 120n });
+    events.emit("cursorAdvanced", { chain: "evm", eid: 40161, height: 100n });
+    events.emit("cursorAdvanced", { chain: "evm", eid: 40161, height: 110n });
+    events.emit("walletBalance", { chain: "solana", account: "Relayer1111", balance: 1.5 });
+
+    expect(await samples(metrics, "loanbridge_head_height")).toEqual({ "chain=evm": 120 });
+    expect(await samples(metrics, "loanbridge_cursor_height")).toEqual({ "chain=evm": 110 });
+    expect(await samples(metrics, "loanbridge_wallet_balance")).toEqual({
+      "chain=solana,account=Relayer1111": 1.5,
+    });
+  });
+
+  it("snapshots_setPacketAndLoanGauges", async () => {
+    const { events, metrics } = setup();
+
+    events.emit("packetsCounted", {
+      counts: {
+        observed: 3,
+        verified: 1,
+        attested: 0,
+        delivering: 2,
+        delivered: 50,
+        failed: 1,
+        denied: 0,
+      },
+    });
+    events.emit("loansCounted", {
+      totals: {
+        bySideAndState: [
+          { side: "vault", state: "Active", count: 4 },
+          { side: "pool", state: "Active", count: 3 },
+        ],
+        outstandingPrincipal: [{ lendingEid: 40168, amount: 1_500_000_000n }],
+        lockedCollateral: [{ collateralEid: 40161, asset: "0x00", amount: 2n * 10n ** 18n }],
+      },
+      disagreeing: 1,
+    });
+    events.emit("operatorAction", { guid: GUID, action: "retry", actor: "admin" });
+
+    expect(await samples(metrics, "loanbridge_packets")).toEqual({
+      "stage=verify,status=observed": 3,
+      "stage=attest,status=verified": 1,
+      "stage=deliver,status=attested": 0,
+      "stage=confirm,status=delivering": 2,
+      "stage=done,status=delivered": 50,
+      "stage=done,status=failed": 1,
+      "stage=done,status=denied": 0,
+    });
+    expect(await samples(metrics, "loanbridge_loans")).toEqual({
+      "side=vault,state=Active": 4,
+      "side=pool,state=Active": 3,
+    });
+    expect(await samples(metrics, "loanbridge_outstanding_principal")).toEqual({
+      "lending_eid=40168": 1_500_000_000,
+    });
+    expect(await samples(metrics, "loanbridge_locked_collateral")).toEqual({
+      "eid=40161,asset=0x00": 2e18,
+    });
+    expect(await samples(metrics, "loanbridge_loans_disagreeing")).toEqual({ "": 1 });
+    expect(await samples(metrics, "loanbridge_operator_actions_total")).toEqual({
+      "action=retry": 1,
+    });
+  });
+
+  it("prometheusText_carriesHelpLines", async () => {
+    const { events, metrics } = setup();
+    events.emit("headAdvanced", { chain: "solana", eid: 40168, height: 9n });
+
+    const text = await metrics.registry.getSingleMetricAsString("loanbridge_head_height");
+
+    expect(text).toMatchInlineSnapshot(`
+      "# HELP loanbridge_head_height The chain's finalized head (block number or slot) as last read.
+      # TYPE loanbridge_head_height gauge
+      loanbridge_head_height{chain="solana"} 9"
+    `);
+  });
+});
+
+describe("RelayerEvents", () => {
+  it("throwingListener_isReported_andOthersStillRun", () => {
+    const failures: string[] = [];
+    const events = new RelayerEvents({
+      onListenerError: (error, event) => failures.push(`${event}: ${String(error)}`),
+    });
+    const seen: Hex[] = [];
+    events.on("packetVerified", () => {
+      throw new Error("boom");
+    });
+    const off = events.on("packetVerified", ({ guid }) => seen.push(guid));
+
+    events.emit("packetVerified", ref);
+    off();
+    events.emit("packetVerified", ref);
+
+    expect(seen).toEqual([GUID]);
+    expect(failures).toEqual(["packetVerified: Error: boom", "packetVerified: Error: boom"]);
+    expect(events.listenerCount("packetVerified")).toBe(1);
+  });
+});

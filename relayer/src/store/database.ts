@@ -1,0 +1,90 @@
+// The tables as Kysely sees them. Columns come back as the drivers give them
+// (node-postgres and PGlite differ: int8 is a string in one and a number in
+// the other, bytea a Buffer or a Uint8Array), so the store converts every
+// row itself; exact numbers travel as text (`numeric`) both ways.
+import type { ColumnType, Generated } from "kysely";
+
+type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
+type NullableTimestamp = ColumnType<
+  Date | null,
+  Date | string | null | undefined,
+  Date | string | null
+>;
+/** `bigint` column: a JS number on the way in, number or text on the way out. */
+type Int8 = ColumnType<number | string, number, number>;
+/** `numeric`: exact decimal text both ways. */
+type Numeric = ColumnType<string, string, string>;
+type NullableNumeric = ColumnType<string | null, string | null | undefined, string | null>;
+type Bytes = ColumnType<Uint8Array, Uint8Array, Uint8Array>;
+
+export interface CursorsTable {
+  eid: Int8;
+  height: Numeric;
+  updated_at: Timestamp;
+}
+
+export interface PacketsTable {
+  guid: string;
+  src_eid: Int8;
+  dst_eid: Int8;
+  nonce: Numeric;
+  packet: Bytes;
+  loan_id: string | null;
+  source_tx: string;
+  source_height: Numeric;
+  source_index: number;
+  status: ColumnType<string, string | undefined, string>;
+  attempts: ColumnType<number, number | undefined, number>;
+  last_error: string | null;
+  dest_tx: string | null;
+  lease_owner: string | null;
+  lease_until: NullableTimestamp;
+  next_attempt_at: NullableTimestamp;
+  observed_at: Timestamp;
+  verified_at: NullableTimestamp;
+  attested_at: NullableTimestamp;
+  delivered_at: NullableTimestamp;
+  updated_at: Timestamp;
+}
+
+export interface AttestationsTable {
+  guid: string;
+  signer: string;
+  epoch: Numeric;
+  digest: string;
+  signature: string;
+  created_at: Timestamp;
+}
+
+export interface LoansTable {
+  loan_id: string;
+  collateral_eid: Int8;
+  lending_eid: Int8;
+  vault_state: string | null;
+  pool_state: string | null;
+  borrower: string | null;
+  collateral_asset: string | null;
+  principal: NullableNumeric;
+  collateral_amount: NullableNumeric;
+  updated_at: Timestamp;
+  vault_updated_at: NullableTimestamp;
+  pool_updated_at: NullableTimestamp;
+}
+
+export interface AuditLogTable {
+  id: Generated<number | string>;
+  at: Timestamp;
+  actor: string;
+  action: string;
+  subject: string;
+  /** Written as JSON text, read back parsed. */
+  detail: ColumnType<unknown, string, string>;
+}
+
+export interface Database {
+  cursors: CursorsTable;
+  packets: PacketsTable;
+  attestations: AttestationsTable;
+  loans: LoansTable;
+  audit_log: AuditLogTable;
+}

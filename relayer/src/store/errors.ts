@@ -1,0 +1,31 @@
+import { BaseError } from "@loanbridge/shared";
+
+/** What went wrong, for callers (and the HTTP API) to branch on. */
+export type StoreErrorCode =
+  /** A key that cannot be one (not 0x + 64 hex digits). */
+  | "InvalidInput"
+  /** No row with that key. */
+  | "NotFound"
+  /** The packet's (or loan's) current status does not allow the change. */
+  | "InvalidTransition"
+  /** The packet is leased to another worker (or the caller's lease was taken over). */
+  | "LeaseLost"
+  /** Same key, different content: a second packet for one guid or source position. */
+  | "Conflict"
+  /** The database could not be opened, reached or migrated. */
+  | "Unavailable";
+
+/** A store operation refused or failed; `code` says which way. */
+export class StoreError extends BaseError {
+  override name = "StoreError";
+  readonly code: StoreErrorCode;
+
+  constructor(
+    code: StoreErrorCode,
+    shortMessage: string,
+    options: { details?: string; cause?: unknown } = {},
+  ) {
+    super(shortMessage, options);
+    this.code = code;
+  }
+}

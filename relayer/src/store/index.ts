@@ -1,0 +1,4 @@
+export * from "./errors.ts";
+export * from "./migrations.ts";
+export * from "./store.ts";
+export * from "./types.ts";

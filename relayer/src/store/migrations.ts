@@ -1,0 +1,94 @@
+// Schema migrations, in code, run by Kysely's Migrator at open (PostgreSQL
+// takes an advisory lock, so several relayer processes may start at once).
+// The SQL is the same for PGlite and PostgreSQL. Never edit a released
+// migration: add the next one.
+import { type Kysely, sql } from "kysely";
+import type { Migration, MigrationProvider } from "kysely/migration";
+import { PACKET_STATUSES, POOL_STATES, VAULT_STATES } from "./types.ts";
+
+const list = (values: readonly string[]) => sql.raw(values.map((value) => `'${value}'`).join(", "));
+const HEX32 = sql.raw(`'^0x[0-9a-f]{64}$'`);
+
+const initial: Migration = {
+  async up(db: Kysely<unknown>): Promise<void> {
+    const statements = [
+      sql`CREATE TABLE cursors (
+        eid bigint PRIMARY KEY CHECK (eid BETWEEN 0 AND 4294967295),
+        height numeric(20, 0) NOT NULL CHECK (height >= 0),
+        updated_at timestamptz NOT NULL DEFAULT now()
+      )`,
+      sql`CREATE TABLE packets (
+        guid text PRIMARY KEY CHECK (guid ~ ${HEX32}),
+        src_eid bigint NOT NULL CHECK (src_eid BETWEEN 0 AND 4294967295),
+        dst_eid bigint NOT NULL CHECK (dst_eid BETWEEN 0 AND 4294967295),
+        nonce numeric(20, 0) NOT NULL CHECK (nonce >= 0),
+        packet bytea NOT NULL,
+        loan_id text CHECK (loan_id ~ ${HEX32}),
+        source_tx text NOT NULL,
+        source_height numeric(20, 0) NOT NULL CHECK (source_height >= 0),
+        source_index integer NOT NULL CHECK (source_index >= 0),
+        status text NOT NULL DEFAULT 'observed' CHECK (status IN (${list(PACKET_STATUSES)})),
+        attempts integer NOT NULL DEFAULT 0,
+        last_error text,
+        dest_tx text,
+        lease_owner text,
+        lease_until timestamptz,
+        next_attempt_at timestamptz,
+        observed_at timestamptz NOT NULL DEFAULT now(),
+        verified_at timestamptz,
+        attested_at timestamptz,
+        delivered_at timestamptz,
+        updated_at timestamptz NOT NULL DEFAULT now(),
+        UNIQUE (src_eid, source_tx, source_index)
+      )`,
+      sql`CREATE INDEX packets_work ON packets (status, observed_at)
+        WHERE status IN ('observed', 'verified', 'attested', 'delivering')`,
+      sql`CREATE INDEX packets_loan ON packets (loan_id) WHERE loan_id IS NOT NULL`,
+      sql`CREATE INDEX packets_recent ON packets (updated_at DESC)`,
+      sql`CREATE TABLE attestations (
+        guid text NOT NULL CHECK (guid ~ ${HEX32}),
+        signer text NOT NULL,
+        epoch numeric(20, 0) NOT NULL CHECK (epoch >= 0),
+        digest text NOT NULL CHECK (digest ~ ${HEX32}),
+        signature text NOT NULL CHECK (signature ~ '^0x([0-9a-f]{2})+$'),
+        created_at timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (guid, signer, epoch)
+      )`,
+      sql`CREATE TABLE loans (
+        loan_id text PRIMARY KEY CHECK (loan_id ~ ${HEX32}),
+        collateral_eid bigint NOT NULL CHECK (collateral_eid BETWEEN 0 AND 4294967295),
+        lending_eid bigint NOT NULL CHECK (lending_eid BETWEEN 0 AND 4294967295),
+        vault_state text CHECK (vault_state IN (${list(VAULT_STATES)})),
+        pool_state text CHECK (pool_state IN (${list(POOL_STATES)})),
+        borrower text,
+        collateral_asset text,
+        principal numeric(78, 0) CHECK (principal >= 0),
+        collateral_amount numeric(78, 0) CHECK (collateral_amount >= 0),
+        updated_at timestamptz NOT NULL DEFAULT now(),
+        vault_updated_at timestamptz,
+        pool_updated_at timestamptz
+      )`,
+      sql`CREATE INDEX loans_vault_state ON loans (vault_state)`,
+      sql`CREATE INDEX loans_pool_state ON loans (pool_state)`,
+      sql`CREATE TABLE audit_log (
+        id bigserial PRIMARY KEY,
+        at timestamptz NOT NULL DEFAULT now(),
+        actor text NOT NULL,
+        action text NOT NULL,
+        subject text NOT NULL,
+        detail jsonb NOT NULL DEFAULT '{}'
+      )`,
+      sql`CREATE INDEX audit_log_subject ON audit_log (subject, id)`,
+    ];
+    for (const statement of statements) await statement.execute(db);
+  },
+};
+
+/** Every migration, by name; names sort in the order they run. */
+export const MIGRATIONS: Record<string, Migration> = {
+  "0001_initial": initial,
+};
+
+export const migrationProvider: MigrationProvider = {
+  getMigrations: () => Promise.resolve(MIGRATIONS),
+};

@@ -1,0 +1,818 @@
+// The relayer's state, one repository over Kysely: PGlite (embedded, the
+// default) or PostgreSQL (shared by several relayer processes of one
+// operator), the same SQL on both. Every state change is one statement or
+// one transaction; work is leased with FOR UPDATE SKIP LOCKED.
+import { PGlite } from "@electric-sql/pglite";
+import type { Hex } from "@loanbridge/shared";
+import {
+  Kysely,
+  PostgresDialect,
+  type Selectable,
+  sql,
+  type Transaction,
+  type UpdateObject,
+} from "kysely";
+import { Migrator } from "kysely/migration";
+import { PGliteDialect } from "kysely-pglite-dialect";
+import pg from "pg";
+import type { ObservedPacket } from "../chains/types.ts";
+import { IN_MEMORY, type StoreConfig } from "../config/schema.ts";
+import { redactUrl } from "../config/secret.ts";
+import type {
+  AttestationsTable,
+  AuditLogTable,
+  Database,
+  LoansTable,
+  PacketsTable,
+} from "./database.ts";
+import { StoreError } from "./errors.ts";
+import { migrationProvider } from "./migrations.ts";
+import { lockDataDir } from "./pglite-lock.ts";
+import {
+  AGREEING_STATES,
+  type AuditEntry,
+  type AuditInput,
+  type CursorRecord,
+  type LoanRecord,
+  type LoanSideUpdate,
+  type LoanState,
+  type LoanTotals,
+  PACKET_STATUSES,
+  PACKET_TRANSITIONS,
+  type PacketRecord,
+  type PacketStatus,
+  POOL_RANK,
+  type PoolState,
+  type StoredAttestation,
+  VAULT_RANK,
+  type VaultState,
+} from "./types.ts";
+
+type Db = Kysely<Database> | Transaction<Database>;
+
+export interface OpenStoreOptions {
+  /** Errors of idle PostgreSQL connections (server restarts); the next query reports too. */
+  onPoolError?: (error: Error) => void;
+}
+
+/** A packet as the watcher hands it over, plus its loan when decoded. */
+export type ObservedInput = ObservedPacket & { loanId?: Hex };
+
+export interface TransitionOptions {
+  /** The worker's lease: the change is refused (LeaseLost) unless it still holds it. */
+  owner?: string;
+  /** Record an audit entry in the same transaction (operator actions). */
+  audit?: AuditInput;
+}
+
+export interface ListPacketsQuery {
+  status?: PacketStatus;
+  loanId?: Hex;
+  limit: number;
+}
+
+export interface ListLoansQuery {
+  /** Matches either side's state. */
+  state?: LoanState;
+  limit: number;
+}
+
+const HEX32 = /^0x[0-9a-fA-F]{64}$/;
+
+export class Store {
+  readonly kind: StoreConfig["kind"];
+  readonly #db: Kysely<Database>;
+  readonly #unlock: () => Promise<void>;
+
+  private constructor(
+    db: Kysely<Database>,
+    kind: StoreConfig["kind"],
+    unlock: () => Promise<void>,
+  ) {
+    this.#db = db;
+    this.kind = kind;
+    this.#unlock = unlock;
+  }
+
+  /** Opens (and creates, migrates) the store the config names. */
+  static async open(config: StoreConfig, options: OpenStoreOptions = {}): Promise<Store> {
+    let db: Kysely<Database>;
+    let unlock: () => Promise<void> = () => Promise.resolve();
+    if (config.kind === "pglite") {
+      const inMemory = config.dataDir === IN_MEMORY;
+      if (!inMemory) unlock = await lockDataDir(config.dataDir);
+      try {
+        const pglite = inMemory ? new PGlite() : new PGlite(config.dataDir);
+        await pglite.waitReady;
+        db = new Kysely<Database>({ dialect: new PGliteDialect(pglite) });
+      } catch (cause) {
+        await unlock();
+        const where = inMemory ? "memory" : config.dataDir;
+        throw new StoreError("Unavailable", `cannot open the PGlite store at ${where}`, { cause });
+      }
+    } else {
+      const pool = new pg.Pool({
+        connectionString: config.url.reveal(),
+        max: config.poolSize,
+        connectionTimeoutMillis: 10_000,
+      });
+      pool.on("error", options.onPoolError ?? (() => undefined));
+      db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+      try {
+        await sql`SELECT 1`.execute(db);
+      } catch (cause) {
+        await db.destroy();
+        const where = redactUrl(config.url.reveal());
+        throw new StoreError("Unavailable", `cannot reach PostgreSQL at ${where}`, { cause });
+      }
+    }
+    const { error } = await new Migrator({ db, provider: migrationProvider }).migrateToLatest();
+    if (error !== undefined) {
+      await db.destroy();
+      await unlock();
+      throw new StoreError("Unavailable", "migrating the store failed", { cause: error });
+    }
+    return new Store(db, config.kind, unlock);
+  }
+
+  async close(): Promise<void> {
+    try {
+      await this.#db.destroy();
+    } finally {
+      await this.#unlock();
+    }
+  }
+
+  /** Throws unless the database answers (readiness). */
+  async ping(): Promise<void> {
+    await sql`SELECT 1`.execute(this.#db);
+  }
+
+  // --- cursors -----------------------------------------------------------
+
+  async getCursor(eid: number): Promise<bigint | undefined> {
+    const row = await this.#db
+      .selectFrom("cursors")
+      .select("height")
+      .where("eid", "=", eid)
+      .executeTakeFirst();
+    return row === undefined ? undefined : BigInt(row.height);
+  }
+
+  /** Moves a chain's cursor forward; a lower height leaves it where it is. Returns the stored height. */
+  async setCursor(eid: number, height: bigint): Promise<bigint> {
+    const row = await this.#db
+      .insertInto("cursors")
+      .values({ eid, height: height.toString() })
+      .onConflict((conflict) =>
+        conflict.column("eid").doUpdateSet({
+          height: sql`GREATEST(cursors.height, excluded.height)`,
+          updated_at: sql`now()`,
+        }),
+      )
+      .returning("height")
+      .executeTakeFirstOrThrow();
+    return BigInt(row.height);
+  }
+
+  async listCursors(): Promise<CursorRecord[]> {
+    const rows = await this.#db.selectFrom("cursors").selectAll().orderBy("eid").execute();
+    return rows.map((row) => ({
+      eid: Number(row.eid),
+      height: BigInt(row.height),
+      updatedAt: row.updated_at,
+    }));
+  }
+
+  // --- packets -------------------------------------------------------------
+
+  /**
+   * Records a packet seen on its source chain. Idempotent: the same packet
+   * again changes nothing (`created: false`). A different packet under a
+   * known guid or source position is a Conflict.
+   */
+  async recordObserved(
+    observed: ObservedInput,
+  ): Promise<{ created: boolean; packet: PacketRecord }> {
+    const guid = hex32(observed.guid, "guid");
+    const loanId = observed.loanId === undefined ? null : hex32(observed.loanId, "loanId");
+    const inserted = await this.#db
+      .insertInto("packets")
+      .values({
+        guid,
+        src_eid: observed.srcEid,
+        dst_eid: observed.dstEid,
+        nonce: observed.nonce.toString(),
+        packet: Buffer.from(observed.packet),
+        loan_id: loanId,
+        source_tx: observed.sourceTx,
+        source_height: observed.sourceHeight.toString(),
+        source_index: observed.sourceIndex,
+      })
+      .onConflict((conflict) => conflict.doNothing())
+      .returningAll()
+      .executeTakeFirst();
+    if (inserted !== undefined) return { created: true, packet: toPacket(inserted) };
+
+    const existing = await this.getPacket(guid);
+    if (existing === undefined) {
+      throw new StoreError(
+        "Conflict",
+        `another packet is recorded at ${observed.sourceTx} index ${observed.sourceIndex} (eid ${observed.srcEid})`,
+        { details: `new guid ${guid}` },
+      );
+    }
+    if (!Buffer.from(existing.packet).equals(Buffer.from(observed.packet))) {
+      throw new StoreError("Conflict", `packet ${guid} is already recorded with different bytes`);
+    }
+    return { created: false, packet: existing };
+  }
+
+  async getPacket(guid: Hex): Promise<PacketRecord | undefined> {
+    const row = await this.#db
+      .selectFrom("packets")
+      .selectAll()
+      .where("guid", "=", hex32(guid, "guid"))
+      .executeTakeFirst();
+    return row === undefined ? undefined : toPacket(row);
+  }
+
+  /** Most recently changed first. */
+  async listPackets(query: ListPacketsQuery): Promise<PacketRecord[]> {
+    let select = this.#db.selectFrom("packets").selectAll();
+    if (query.status !== undefined) select = select.where("status", "=", query.status);
+    if (query.loanId !== undefined)
+      select = select.where("loan_id", "=", hex32(query.loanId, "loanId"));
+    const rows = await select
+      .orderBy("updated_at", "desc")
+      .orderBy("guid")
+      .limit(query.limit)
+      .execute();
+    return rows.map(toPacket);
+  }
+
+  async countPacketsByStatus(): Promise<Record<PacketStatus, number>> {
+    const rows = await this.#db
+      .selectFrom("packets")
+      .select(["status", (eb) => eb.fn.countAll<number | string>().as("count")])
+      .groupBy("status")
+      .execute();
+    const counts = Object.fromEntries(PACKET_STATUSES.map((status) => [status, 0])) as Record<
+      PacketStatus,
+      number
+    >;
+    for (const row of rows) counts[row.status as PacketStatus] = Number(row.count);
+    return counts;
+  }
+
+  /**
+   * Leases up to `limit` packets in `statuses` to `owner` for `leaseMs`:
+   * packets nobody holds (or whose lease ran out) and whose backoff is over,
+   * oldest first. Concurrent callers, in this process or others sharing the
+   * database, never get the same packet while a lease runs. Each lease
+   * counts as an attempt.
+   */
+  async leaseWork(
+    owner: string,
+    statuses: readonly PacketStatus[],
+    limit: number,
+    leaseMs: number,
+  ): Promise<PacketRecord[]> {
+    if (statuses.length === 0 || limit <= 0) return [];
+    return this.#db.transaction().execute(async (trx) => {
+      const picked = await trx
+        .selectFrom("packets")
+        .select("guid")
+        .where("status", "in", statuses)
+        .where((eb) =>
+          eb.or([eb("lease_until", "is", null), eb("lease_until", "<=", sql<Date>`now()`)]),
+        )
+        .where((eb) =>
+          eb.or([eb("next_attempt_at", "is", null), eb("next_attempt_at", "<=", sql<Date>`now()`)]),
+        )
+        .orderBy("observed_at")
+        .orderBy("guid")
+        .limit(limit)
+        .forUpdate()
+        .skipLocked()
+        .execute();
+      if (picked.length === 0) return [];
+      const rows = await trx
+        .updateTable("packets")
+        .set({
+          lease_owner: owner,
+          lease_until: sql<Date>`now() + ${milliseconds(leaseMs)}`,
+          attempts: sql<number>`attempts + 1`,
+          updated_at: sql<Date>`now()`,
+        })
+        .where(
+          "guid",
+          "in",
+          picked.map((row) => row.guid),
+        )
+        .returningAll()
+        .execute();
+      return rows
+        .map(toPacket)
+        .sort(
+          (a, b) => a.observedAt.getTime() - b.observedAt.getTime() || a.guid.localeCompare(b.guid),
+        );
+    });
+  }
+
+  /**
+   * Gives a lease back without a status change: after a transient error
+   * (recorded as `lastError`), not to be leased again for `retryInMs`.
+   */
+  async release(
+    guid: Hex,
+    owner: string,
+    options: { error?: string; retryInMs?: number } = {},
+  ): Promise<PacketRecord> {
+    const key = hex32(guid, "guid");
+    const row = await this.#db
+      .updateTable("packets")
+      .set({
+        lease_owner: null,
+        lease_until: null,
+        last_error: options.error === undefined ? sql<string | null>`last_error` : options.error,
+        next_attempt_at:
+          options.retryInMs === undefined
+            ? null
+            : sql<Date>`now() + ${milliseconds(options.retryInMs)}`,
+        updated_at: sql<Date>`now()`,
+      })
+      .where("guid", "=", key)
+      .where("lease_owner", "=", owner)
+      .returningAll()
+      .executeTakeFirst();
+    if (row !== undefined) return toPacket(row);
+    const current = await this.getPacket(key);
+    if (current === undefined) throw notFound(key);
+    throw new StoreError("LeaseLost", `packet ${key} is not leased to ${owner}`, {
+      details: `lease owner: ${current.leaseOwner ?? "none"}`,
+    });
+  }
+
+  /** observed → verified: the packet is proven on its source chain. */
+  markVerified(guid: Hex, options: TransitionOptions = {}): Promise<PacketRecord> {
+    return this.#transition(guid, "verified", options, {
+      verified_at: sql<Date>`now()`,
+      last_error: null,
+    });
+  }
+
+  /** verified → attested: this relayer signed it. */
+  markAttested(guid: Hex, options: TransitionOptions = {}): Promise<PacketRecord> {
+    return this.#transition(guid, "attested", options, {
+      attested_at: sql<Date>`now()`,
+      last_error: null,
+    });
+  }
+
+  /** attested → delivering (or a replacement transaction while delivering). */
+  markDelivering(
+    guid: Hex,
+    options: TransitionOptions & { destTx?: string } = {},
+  ): Promise<PacketRecord> {
+    return this.#transition(guid, "delivering", options, {
+      ...(options.destTx !== undefined && { dest_tx: options.destTx }),
+      last_error: null,
+    });
+  }
+
+  /** → delivered: confirmed on the destination (by us or anyone). */
+  markDelivered(
+    guid: Hex,
+    options: TransitionOptions & { destTx?: string } = {},
+  ): Promise<PacketRecord> {
+    return this.#transition(guid, "delivered", options, {
+      ...(options.destTx !== undefined && { dest_tx: options.destTx }),
+      delivered_at: sql<Date>`now()`,
+      last_error: null,
+    });
+  }
+
+  /** → failed: gave up (attempts exhausted, or a verification failure); needs an operator. */
+  markFailed(guid: Hex, reason: string, options: TransitionOptions = {}): Promise<PacketRecord> {
+    return this.#transition(guid, "failed", options, { last_error: reason }, false);
+  }
+
+  /** → denied: an operator decided this packet is not to be delivered by this relayer. */
+  deny(guid: Hex, reason: string, options: TransitionOptions = {}): Promise<PacketRecord> {
+    return this.#transition(guid, "denied", options, { last_error: `denied: ${reason}` }, false);
+  }
+
+  /** failed/denied → observed: verify and deliver again from the start. */
+  requeue(guid: Hex, options: TransitionOptions = {}): Promise<PacketRecord> {
+    return this.#transition(guid, "observed", options, {});
+  }
+
+  async #transition(
+    guid: Hex,
+    to: PacketStatus,
+    options: TransitionOptions,
+    set: UpdateObject<Database, "packets">,
+    resetAttempts = true,
+  ): Promise<PacketRecord> {
+    const key = hex32(guid, "guid");
+    const from: readonly PacketStatus[] = PACKET_TRANSITIONS[to];
+    return this.#db.transaction().execute(async (trx) => {
+      let update = trx
+        .updateTable("packets")
+        .set({
+          ...set,
+          status: to,
+          lease_owner: null,
+          lease_until: null,
+          next_attempt_at: null,
+          ...(resetAttempts && { attempts: 0 }),
+          updated_at: sql<Date>`now()`,
+        })
+        .where("guid", "=", key)
+        .where("status", "in", from);
+      if (options.owner !== undefined) update = update.where("lease_owner", "=", options.owner);
+      const row = await update.returningAll().executeTakeFirst();
+      if (row === undefined) {
+        const current = await trx
+          .selectFrom("packets")
+          .select(["status", "lease_owner"])
+          .where("guid", "=", key)
+          .executeTakeFirst();
+        if (current === undefined) throw notFound(key);
+        if (!from.includes(current.status as PacketStatus)) {
+          throw new StoreError(
+            "InvalidTransition",
+            `packet ${key} is ${current.status} and cannot become ${to}`,
+            { details: `${to} is reached from: ${from.join(", ")}` },
+          );
+        }
+        throw new StoreError(
+          "LeaseLost",
+          `packet ${key} is not leased to ${String(options.owner)}`,
+          {
+            details: `lease owner: ${current.lease_owner ?? "none"}`,
+          },
+        );
+      }
+      if (options.audit !== undefined) await appendAudit(trx, options.audit);
+      return toPacket(row);
+    });
+  }
+
+  // --- attestations --------------------------------------------------------
+
+  /**
+   * Stores a signature. The same one again is a no-op; a different digest
+   * or signature for the same (guid, signer, epoch) is a Conflict.
+   */
+  async putAttestation(attestation: {
+    guid: Hex;
+    signer: string;
+    epoch: bigint;
+    digest: Hex;
+    signature: Hex;
+  }): Promise<{ created: boolean }> {
+    const values = {
+      guid: hex32(attestation.guid, "guid"),
+      signer: attestation.signer,
+      epoch: attestation.epoch.toString(),
+      digest: hex32(attestation.digest, "digest"),
+      signature: attestation.signature.toLowerCase(),
+    };
+    const inserted = await this.#db
+      .insertInto("attestations")
+      .values(values)
+      .onConflict((conflict) => conflict.columns(["guid", "signer", "epoch"]).doNothing())
+      .returning("guid")
+      .executeTakeFirst();
+    if (inserted !== undefined) return { created: true };
+    const existing = await this.#db
+      .selectFrom("attestations")
+      .selectAll()
+      .where("guid", "=", values.guid)
+      .where("signer", "=", values.signer)
+      .where("epoch", "=", values.epoch)
+      .executeTakeFirstOrThrow();
+    if (existing.digest !== values.digest || existing.signature !== values.signature) {
+      throw new StoreError(
+        "Conflict",
+        `${values.signer} already attested ${values.guid} at epoch ${values.epoch} differently`,
+      );
+    }
+    return { created: false };
+  }
+
+  async listAttestations(
+    guid: Hex,
+    options: { signers?: readonly string[] } = {},
+  ): Promise<StoredAttestation[]> {
+    let select = this.#db
+      .selectFrom("attestations")
+      .selectAll()
+      .where("guid", "=", hex32(guid, "guid"));
+    if (options.signers !== undefined) {
+      if (options.signers.length === 0) return [];
+      select = select.where("signer", "in", options.signers);
+    }
+    const rows = await select.orderBy("epoch").orderBy("signer").execute();
+    return rows.map(toAttestation);
+  }
+
+  // --- loans -------------------------------------------------------------
+
+  /**
+   * Mirrors one side's news about a loan. A state older than the stored one
+   * (a replayed event) is ignored; two different outcomes of one side are an
+   * InvalidTransition.
+   */
+  async upsertLoan(update: LoanSideUpdate): Promise<LoanRecord> {
+    const loanId = hex32(update.loanId, "loanId");
+    const vault = update.side === "vault";
+    const fields = {
+      ...(update.borrower !== undefined && { borrower: update.borrower }),
+      ...(update.collateralAsset !== undefined && { collateral_asset: update.collateralAsset }),
+      ...(update.principal !== undefined && { principal: update.principal.toString() }),
+      ...(update.collateralAmount !== undefined && {
+        collateral_amount: update.collateralAmount.toString(),
+      }),
+    };
+    return this.#db.transaction().execute(async (trx) => {
+      const inserted = await trx
+        .insertInto("loans")
+        .values({
+          loan_id: loanId,
+          collateral_eid: update.collateralEid,
+          lending_eid: update.lendingEid,
+          ...fields,
+          ...(vault
+            ? { vault_state: update.state, vault_updated_at: sql<Date>`now()` }
+            : { pool_state: update.state, pool_updated_at: sql<Date>`now()` }),
+        })
+        .onConflict((conflict) => conflict.column("loan_id").doNothing())
+        .returningAll()
+        .executeTakeFirst();
+      if (inserted !== undefined) return toLoan(inserted);
+
+      const current = await trx
+        .selectFrom("loans")
+        .selectAll()
+        .where("loan_id", "=", loanId)
+        .forUpdate()
+        .executeTakeFirstOrThrow();
+      if (
+        Number(current.collateral_eid) !== update.collateralEid ||
+        Number(current.lending_eid) !== update.lendingEid
+      ) {
+        throw new StoreError("Conflict", `loan ${loanId} is recorded between other chains`, {
+          details: `stored ${current.collateral_eid} → ${current.lending_eid}, got ${update.collateralEid} → ${update.lendingEid}`,
+        });
+      }
+      const stored = vault ? current.vault_state : current.pool_state;
+      const rank = (state: string): number =>
+        vault ? VAULT_RANK[state as VaultState] : POOL_RANK[state as PoolState];
+      if (stored !== null && stored !== update.state) {
+        if (rank(stored) > rank(update.state)) return toLoan(current); // replayed, older news
+        if (rank(stored) === rank(update.state)) {
+          throw new StoreError(
+            "InvalidTransition",
+            `loan ${loanId} is ${stored} on the ${update.side} and cannot become ${update.state}`,
+          );
+        }
+      }
+      const changed = stored !== update.state;
+      const row = await trx
+        .updateTable("loans")
+        .set({
+          ...fields,
+          updated_at: sql<Date>`now()`,
+          ...(vault
+            ? { vault_state: update.state, ...(changed && { vault_updated_at: sql<Date>`now()` }) }
+            : { pool_state: update.state, ...(changed && { pool_updated_at: sql<Date>`now()` }) }),
+        })
+        .where("loan_id", "=", loanId)
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      return toLoan(row);
+    });
+  }
+
+  async getLoan(loanId: Hex): Promise<LoanRecord | undefined> {
+    const row = await this.#db
+      .selectFrom("loans")
+      .selectAll()
+      .where("loan_id", "=", hex32(loanId, "loanId"))
+      .executeTakeFirst();
+    return row === undefined ? undefined : toLoan(row);
+  }
+
+  /** Most recently changed first. */
+  async listLoans(query: ListLoansQuery): Promise<LoanRecord[]> {
+    let select = this.#db.selectFrom("loans").selectAll();
+    const { state } = query;
+    if (state !== undefined) {
+      select = select.where((eb) =>
+        eb.or([eb("vault_state", "=", state), eb("pool_state", "=", state)]),
+      );
+    }
+    const rows = await select
+      .orderBy("updated_at", "desc")
+      .orderBy("loan_id")
+      .limit(query.limit)
+      .execute();
+    return rows.map(toLoan);
+  }
+
+  /**
+   * Loans whose two halves disagree (LOANS.md's consistency table) and have
+   * not changed for `olderThanMs`: longer than a delivery should take.
+   */
+  async disagreeingLoans(olderThanMs: number, limit = 1_000): Promise<LoanRecord[]> {
+    const rows = await this.#db
+      .selectFrom("loans")
+      .selectAll()
+      .where((eb) =>
+        eb.not(
+          eb.or(
+            AGREEING_STATES.map(([vaultState, poolState]) =>
+              eb.and([
+                eb("vault_state", "is not distinct from", vaultState),
+                eb("pool_state", "is not distinct from", poolState),
+              ]),
+            ),
+          ),
+        ),
+      )
+      .where(
+        sql<Date>`GREATEST(vault_updated_at, pool_updated_at)`,
+        "<",
+        sql<Date>`now() - ${milliseconds(olderThanMs)}`,
+      )
+      .orderBy("updated_at")
+      .limit(limit)
+      .execute();
+    return rows.map(toLoan);
+  }
+
+  /** Counts and sums behind the loan metrics. */
+  async loanTotals(): Promise<LoanTotals> {
+    const [vault, pool, principal, collateral] = await Promise.all([
+      this.#db
+        .selectFrom("loans")
+        .select(["vault_state as state", (eb) => eb.fn.countAll<number | string>().as("count")])
+        .where("vault_state", "is not", null)
+        .groupBy("vault_state")
+        .execute(),
+      this.#db
+        .selectFrom("loans")
+        .select(["pool_state as state", (eb) => eb.fn.countAll<number | string>().as("count")])
+        .where("pool_state", "is not", null)
+        .groupBy("pool_state")
+        .execute(),
+      this.#db
+        .selectFrom("loans")
+        .select(["lending_eid", sql<string>`COALESCE(SUM(principal), 0)::text`.as("amount")])
+        .where("pool_state", "=", "Active")
+        .groupBy("lending_eid")
+        .execute(),
+      this.#db
+        .selectFrom("loans")
+        .select([
+          "collateral_eid",
+          "collateral_asset",
+          sql<string>`COALESCE(SUM(collateral_amount), 0)::text`.as("amount"),
+        ])
+        .where("vault_state", "in", ["Requested", "Active"])
+        .where("collateral_asset", "is not", null)
+        .groupBy(["collateral_eid", "collateral_asset"])
+        .execute(),
+    ]);
+    const count =
+      (side: "vault" | "pool") => (row: { state: string | null; count: number | string }) => ({
+        side,
+        state: row.state as LoanState,
+        count: Number(row.count),
+      });
+    return {
+      bySideAndState: [...vault.map(count("vault")), ...pool.map(count("pool"))],
+      outstandingPrincipal: principal.map((row) => ({
+        lendingEid: Number(row.lending_eid),
+        amount: BigInt(row.amount),
+      })),
+      lockedCollateral: collateral.map((row) => ({
+        collateralEid: Number(row.collateral_eid),
+        asset: row.collateral_asset ?? "",
+        amount: BigInt(row.amount),
+      })),
+    };
+  }
+
+  // --- audit -------------------------------------------------------------
+
+  appendAudit(entry: AuditInput): Promise<AuditEntry> {
+    return appendAudit(this.#db, entry);
+  }
+
+  /** Newest first. */
+  async listAudit(query: { subject?: string; limit: number }): Promise<AuditEntry[]> {
+    let select = this.#db.selectFrom("audit_log").selectAll();
+    if (query.subject !== undefined) select = select.where("subject", "=", query.subject);
+    const rows = await select.orderBy("id", "desc").limit(query.limit).execute();
+    return rows.map(toAudit);
+  }
+}
+
+async function appendAudit(db: Db, entry: AuditInput): Promise<AuditEntry> {
+  const row = await db
+    .insertInto("audit_log")
+    .values({
+      actor: entry.actor,
+      action: entry.action,
+      subject: entry.subject,
+      detail: JSON.stringify(entry.detail ?? {}),
+    })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  return toAudit(row);
+}
+
+/** A millisecond count as a SQL interval (a bound parameter, never spliced). */
+const milliseconds = (ms: number) =>
+  sql<string>`(${Math.max(0, Math.round(ms))}::double precision * interval '1 millisecond')`;
+
+function hex32(value: string, field: string): Hex {
+  if (!HEX32.test(value)) {
+    throw new StoreError("InvalidInput", `${field} must be 0x followed by 64 hex digits`);
+  }
+  return value.toLowerCase() as Hex;
+}
+
+const notFound = (guid: string) => new StoreError("NotFound", `packet ${guid} is not recorded`);
+
+const toBytes = (value: Uint8Array): Uint8Array => Uint8Array.from(value);
+
+function toPacket(row: Selectable<PacketsTable>): PacketRecord {
+  return {
+    guid: row.guid as Hex,
+    srcEid: Number(row.src_eid),
+    dstEid: Number(row.dst_eid),
+    nonce: BigInt(row.nonce),
+    packet: toBytes(row.packet),
+    loanId: row.loan_id as Hex | null,
+    sourceTx: row.source_tx,
+    sourceHeight: BigInt(row.source_height),
+    sourceIndex: row.source_index,
+    status: row.status as PacketStatus,
+    attempts: row.attempts,
+    lastError: row.last_error,
+    destTx: row.dest_tx,
+    leaseOwner: row.lease_owner,
+    leaseUntil: row.lease_until,
+    nextAttemptAt: row.next_attempt_at,
+    observedAt: row.observed_at,
+    verifiedAt: row.verified_at,
+    attestedAt: row.attested_at,
+    deliveredAt: row.delivered_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+function toAttestation(row: Selectable<AttestationsTable>): StoredAttestation {
+  return {
+    guid: row.guid as Hex,
+    signer: row.signer,
+    epoch: BigInt(row.epoch),
+    digest: row.digest as Hex,
+    signature: row.signature as Hex,
+    createdAt: row.created_at,
+  };
+}
+
+function toLoan(row: Selectable<LoansTable>): LoanRecord {
+  return {
+    loanId: row.loan_id as Hex,
+    collateralEid: Number(row.collateral_eid),
+    lendingEid: Number(row.lending_eid),
+    vaultState: row.vault_state as VaultState | null,
+    poolState: row.pool_state as PoolState | null,
+    borrower: row.borrower,
+    collateralAsset: row.collateral_asset,
+    principal: row.principal === null ? null : BigInt(row.principal),
+    collateralAmount: row.collateral_amount === null ? null : BigInt(row.collateral_amount),
+    updatedAt: row.updated_at,
+    vaultUpdatedAt: row.vault_updated_at,
+    poolUpdatedAt: row.pool_updated_at,
+  };
+}
+
+function toAudit(row: Selectable<AuditLogTable>): AuditEntry {
+  const detail = typeof row.detail === "string" ? (JSON.parse(row.detail) as unknown) : row.detail;
+  return {
+    id: Number(row.id),
+    at: row.at,
+    actor: row.actor,
+    action: row.action,
+    subject: row.subject,
+    detail: (detail ?? {}) as Record<string, unknown>,
+  };
+}

@@ -1,0 +1,193 @@
+// What the store holds, as the rest of the relayer sees it, and the rules
+// for how packet and loan states may change.
+import type { Hex } from "@loanbridge/shared";
+
+export const PACKET_STATUSES = [
+  "observed",
+  "verified",
+  "attested",
+  "delivering",
+  "delivered",
+  "failed",
+  "denied",
+] as const;
+export type PacketStatus = (typeof PACKET_STATUSES)[number];
+
+/** Statuses a worker still has something to do for. */
+export const ACTIVE_PACKET_STATUSES = [
+  "observed",
+  "verified",
+  "attested",
+  "delivering",
+] as const satisfies readonly PacketStatus[];
+
+/**
+ * For each target status, the statuses a packet may move to it from.
+ * `delivered` is accepted from any status but `denied`: the destination's
+ * record wins. `observed` (requeue) brings failed or denied packets back to
+ * be verified from scratch.
+ */
+export const PACKET_TRANSITIONS = {
+  observed: ["failed", "denied"],
+  verified: ["observed"],
+  attested: ["verified"],
+  delivering: ["attested", "delivering"],
+  delivered: ["observed", "verified", "attested", "delivering", "failed"],
+  failed: ["observed", "verified", "attested", "delivering"],
+  denied: ["observed", "verified", "attested", "failed"],
+} as const satisfies Record<PacketStatus, readonly PacketStatus[]>;
+
+/** One packet and where it is in the pipeline. */
+export interface PacketRecord {
+  guid: Hex;
+  srcEid: number;
+  dstEid: number;
+  nonce: bigint;
+  packet: Uint8Array;
+  /** When known (decoded from the loan message). */
+  loanId: Hex | null;
+  sourceTx: string;
+  sourceHeight: bigint;
+  sourceIndex: number;
+  status: PacketStatus;
+  /** Leases taken in the current status (reset when the status moves on). */
+  attempts: number;
+  lastError: string | null;
+  destTx: string | null;
+  leaseOwner: string | null;
+  leaseUntil: Date | null;
+  /** Not leased again before this (retry backoff). */
+  nextAttemptAt: Date | null;
+  observedAt: Date;
+  verifiedAt: Date | null;
+  attestedAt: Date | null;
+  deliveredAt: Date | null;
+  updatedAt: Date;
+}
+
+export interface CursorRecord {
+  eid: number;
+  height: bigint;
+  updatedAt: Date;
+}
+
+export interface StoredAttestation {
+  guid: Hex;
+  signer: string;
+  epoch: bigint;
+  digest: Hex;
+  signature: Hex;
+  createdAt: Date;
+}
+
+/** Collateral vault states (LOANS.md); a loan the vault has not seen has none. */
+export const VAULT_STATES = ["Requested", "Active", "Released", "Refunded", "Seized"] as const;
+export type VaultState = (typeof VAULT_STATES)[number];
+/** Lending pool states (LOANS.md); a loan the pool has not seen has none. */
+export const POOL_STATES = ["Active", "Repaid", "Rejected", "Defaulted", "Liquidated"] as const;
+export type PoolState = (typeof POOL_STATES)[number];
+export type LoanState = VaultState | PoolState;
+/** Every state either side can be in. */
+export const LOAN_STATES = [
+  "Requested",
+  "Active",
+  "Released",
+  "Refunded",
+  "Seized",
+  "Repaid",
+  "Rejected",
+  "Defaulted",
+  "Liquidated",
+] as const satisfies readonly LoanState[];
+
+/**
+ * LOANS.md's consistency table: the pool states that agree with each vault
+ * state once every message is delivered (`null`: the pool has no record).
+ */
+export const AGREEING_STATES: readonly (readonly [VaultState, PoolState | null])[] = [
+  ["Requested", null],
+  ["Active", "Active"],
+  ["Released", "Repaid"],
+  ["Refunded", "Rejected"],
+  ["Seized", "Defaulted"],
+  ["Seized", "Liquidated"],
+];
+
+/**
+ * How far along each side's lifecycle a state is. A mirrored side never
+ * moves to a lower rank (an old event replayed after a newer one), and
+ * never between two states of the same rank (two different outcomes).
+ */
+export const VAULT_RANK: Record<VaultState, number> = {
+  Requested: 1,
+  Active: 2,
+  Released: 3,
+  Refunded: 3,
+  Seized: 3,
+};
+export const POOL_RANK: Record<PoolState, number> = {
+  Active: 1,
+  Rejected: 1,
+  Repaid: 2,
+  Defaulted: 2,
+  Liquidated: 2,
+};
+
+export interface LoanRecord {
+  loanId: Hex;
+  collateralEid: number;
+  lendingEid: number;
+  vaultState: VaultState | null;
+  poolState: PoolState | null;
+  borrower: string | null;
+  /** The collateral asset as a SPEC.md bytes32 (zero for the native coin). */
+  collateralAsset: string | null;
+  /** Outstanding principal, stablecoin base units. */
+  principal: bigint | null;
+  /** Collateral base units. */
+  collateralAmount: bigint | null;
+  updatedAt: Date;
+  vaultUpdatedAt: Date | null;
+  poolUpdatedAt: Date | null;
+}
+
+interface LoanSideFields {
+  loanId: Hex;
+  collateralEid: number;
+  lendingEid: number;
+  borrower?: string;
+  collateralAsset?: string;
+  principal?: bigint;
+  collateralAmount?: bigint;
+}
+
+/** One side's news about a loan; fields left out keep their stored value. */
+export type LoanSideUpdate =
+  | (LoanSideFields & { side: "vault"; state: VaultState })
+  | (LoanSideFields & { side: "pool"; state: PoolState });
+
+/** Sums over the loans table for the loan metrics. */
+export interface LoanTotals {
+  bySideAndState: { side: "vault" | "pool"; state: LoanState; count: number }[];
+  /** Outstanding principal of pool-`Active` loans, per lending chain. */
+  outstandingPrincipal: { lendingEid: number; amount: bigint }[];
+  /** Collateral of vault-`Requested`/`Active` loans, per collateral chain and asset. */
+  lockedCollateral: { collateralEid: number; asset: string; amount: bigint }[];
+}
+
+export interface AuditEntry {
+  id: number;
+  at: Date;
+  actor: string;
+  action: string;
+  subject: string;
+  detail: Record<string, unknown>;
+}
+
+/** Who did what, recorded with an operator's packet change in one transaction. */
+export interface AuditInput {
+  actor: string;
+  action: string;
+  subject: string;
+  detail?: Record<string, unknown>;
+}
