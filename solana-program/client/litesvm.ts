@@ -5,6 +5,7 @@ import {
   appendTransactionMessageInstructions,
   createTransactionMessage,
   generateKeyPairSigner,
+  getBase64EncodedWireTransaction,
   type Instruction,
   type KeyPairSigner,
   lamports,
@@ -13,6 +14,7 @@ import {
   signTransactionMessageWithSigners,
 } from "@solana/kit";
 import { FailedTransactionMetadata, LiteSVM } from "litesvm";
+import { type AccountName, decodeAccount, IDL_PROGRAM_ADDRESS, type Plain } from "./idl.ts";
 import { readProgramBinary } from "./program.ts";
 
 /**
@@ -22,33 +24,72 @@ import { readProgramBinary } from "./program.ts";
  */
 export const BuiltinInstructionError = {
   InvalidArgument: 1,
+  InvalidInstructionData: 2,
+  InvalidAccountData: 3,
+  InsufficientFunds: 5,
+  MissingRequiredSignature: 7,
+  NotEnoughAccountKeys: 19,
+  AccountBorrowFailed: 22,
+  InvalidSeeds: 34,
+  ComputationalBudgetExceeded: 36,
+  PrivilegeEscalation: 37,
 } as const;
 
 export type InstructionFailure =
-  | { kind: "custom"; code: number }
-  | { kind: "builtin"; code: number }
+  | { kind: "custom"; code: number; index: number }
+  | { kind: "builtin"; code: number; index: number }
   | { kind: "other"; text: string };
 
 export type Outcome = {
   logs: string[];
   computeUnits: bigint;
+  /** Size of the signed transaction on the wire, in bytes. */
+  size: number;
 } & ({ ok: true; returnData: Uint8Array } | { ok: false; error: InstructionFailure });
+
+/** A transaction the harness sent. */
+export interface SentTransaction {
+  instructions: Instruction[];
+  outcome: Outcome;
+}
 
 export type ProgramHarness = {
   svm: LiteSVM;
+  /** Every transaction sent, in order. */
+  history: SentTransaction[];
   programAddress: Address;
   payer: KeyPairSigner;
+  /** Signs (every signer in the instructions' account metas) and sends one transaction. */
   send(...instructions: Instruction[]): Promise<Outcome>;
+  /** The account's data, or null when it does not exist. */
+  data(address: Address): Uint8Array | null;
+  /** The account decoded by its IDL name. */
+  decode(name: AccountName, address: Address): Record<string, Plain>;
+  lamports(address: Address): bigint;
+  /** Sets the clock's unix timestamp (seconds). */
+  setTime(unixTimestamp: bigint): void;
+  now(): bigint;
+  /** A new funded key pair. */
+  fundedSigner(sol?: bigint): Promise<KeyPairSigner>;
 };
 
-export async function startProgram(): Promise<ProgramHarness> {
+export async function startProgram(
+  programAddress: Address = IDL_PROGRAM_ADDRESS,
+): Promise<ProgramHarness> {
   const svm = new LiteSVM();
   const payer = await generateKeyPairSigner();
-  const programAddress = (await generateKeyPairSigner()).address;
-  svm.airdrop(payer.address, lamports(10_000_000_000n));
+  svm.airdrop(payer.address, lamports(100_000_000_000n));
   svm.addProgram(programAddress, await readProgramBinary());
 
+  const history: SentTransaction[] = [];
+
   async function send(...instructions: Instruction[]): Promise<Outcome> {
+    const outcome = await sendOnce(instructions);
+    history.push({ instructions, outcome });
+    return outcome;
+  }
+
+  async function sendOnce(instructions: Instruction[]): Promise<Outcome> {
     const transaction = await pipe(
       createTransactionMessage({ version: 0 }),
       (message) => setTransactionMessageFeePayerSigner(payer, message),
@@ -56,6 +97,7 @@ export async function startProgram(): Promise<ProgramHarness> {
       (message) => appendTransactionMessageInstructions(instructions, message),
       (message) => signTransactionMessageWithSigners(message),
     );
+    const size = Buffer.from(getBase64EncodedWireTransaction(transaction), "base64").length;
     const result = svm.sendTransaction(transaction);
     // A fresh blockhash per transaction, so identical retries are not
     // rejected as duplicates.
@@ -66,6 +108,7 @@ export async function startProgram(): Promise<ProgramHarness> {
         ok: false,
         logs: meta.logs(),
         computeUnits: meta.computeUnitsConsumed(),
+        size,
         error: describeFailure(result),
       };
     }
@@ -73,19 +116,55 @@ export async function startProgram(): Promise<ProgramHarness> {
       ok: true,
       logs: result.logs(),
       computeUnits: result.computeUnitsConsumed(),
+      size,
       returnData: result.returnData().data(),
     };
   }
 
-  return { svm, programAddress, payer, send };
+  function data(address: Address): Uint8Array | null {
+    const account = svm.getAccount(address);
+    return account.exists ? account.data : null;
+  }
+
+  function decode(name: AccountName, address: Address): Record<string, Plain> {
+    const bytes = data(address);
+    if (!bytes) throw new Error(`no ${name} account at ${address}`);
+    return decodeAccount(name, bytes);
+  }
+
+  function setTime(unixTimestamp: bigint): void {
+    const clock = svm.getClock();
+    clock.unixTimestamp = unixTimestamp;
+    svm.setClock(clock);
+  }
+
+  async function fundedSigner(sol = 10n): Promise<KeyPairSigner> {
+    const signer = await generateKeyPairSigner();
+    svm.airdrop(signer.address, lamports(sol * 1_000_000_000n));
+    return signer;
+  }
+
+  return {
+    svm,
+    history,
+    programAddress,
+    payer,
+    send,
+    data,
+    decode,
+    lamports: (address) => svm.getBalance(address) ?? 0n,
+    setTime,
+    now: () => svm.getClock().unixTimestamp,
+    fundedSigner,
+  };
 }
 
 function describeFailure(result: FailedTransactionMetadata): InstructionFailure {
   const error = result.err();
-  if (typeof error === "object" && "err" in error) {
+  if (typeof error === "object" && "err" in error && "index" in error) {
     const inner = error.err();
-    if (typeof inner === "number") return { kind: "builtin", code: inner };
-    if ("code" in inner) return { kind: "custom", code: inner.code };
+    if (typeof inner === "number") return { kind: "builtin", code: inner, index: error.index };
+    if ("code" in inner) return { kind: "custom", code: inner.code, index: error.index };
   }
   return { kind: "other", text: result.toString() };
 }
@@ -98,4 +177,16 @@ export function loggedComputeUnits(logs: string[], programAddress: Address): big
     if (match?.[1]) return BigInt(match[1]);
   }
   throw new Error(`no compute-unit line for ${programAddress} in logs:\n${logs.join("\n")}`);
+}
+
+/** The bytes the program logged with `sol_log_data` (`Program data:` lines), in order. */
+export function loggedData(logs: string[]): Uint8Array[] {
+  return logs
+    .filter((line) => line.startsWith("Program data: "))
+    .map(
+      (line) =>
+        new Uint8Array(
+          Buffer.from(line.slice("Program data: ".length).split(" ")[0] ?? "", "base64"),
+        ),
+    );
 }

@@ -5,10 +5,16 @@
 //! share; `processor` holds one module per instruction.
 #![no_std]
 
+pub mod accounts;
+pub mod endpoint;
 pub mod error;
 pub mod instruction;
 pub mod math;
+pub mod pda;
+pub mod pool;
 pub mod processor;
+pub mod state;
+pub mod vault;
 pub mod wire;
 
 // The macros pick the target themselves: on SBF (`target_os = "solana"` under

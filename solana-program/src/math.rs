@@ -104,6 +104,30 @@ pub fn mul_u64(a: u64, b: u64) -> (u64, u64) {
     (high, low)
 }
 
+/// `a × b`, or `None` past `u64::MAX`. `u64::checked_mul` lowers to a
+/// 128-bit multiply (`__multi3`) that upstream BPF cannot compile.
+pub fn checked_mul(a: u64, b: u64) -> Option<u64> {
+    match mul_u64(a, b) {
+        (0, low) => Some(low),
+        _ => None,
+    }
+}
+
+/// `a × b / c` for 64-bit operands, rounded down or up; `None` for a zero
+/// divisor or a result past `u64::MAX`. The product is exact (128 bits).
+pub fn mul_div_u64(a: u64, b: u64, c: u64, round_up: bool) -> Option<u64> {
+    let (high, low) = mul_u64(a, b);
+    let product = U256([low, high, 0, 0]);
+    let quotient = product.checked_div_u64(c)?;
+    let exact = quotient.checked_mul_u64(c)? == product;
+    let floor = u64::try_from(quotient.to_u128()?).ok()?;
+    if round_up && !exact {
+        floor.checked_add(1)
+    } else {
+        Some(floor)
+    }
+}
+
 /// `a × b` for 128-bit operands, exactly.
 pub fn mul_u128(a: u128, b: u128) -> U256 {
     let (a0, a1) = (a as u64, (a >> 64) as u64);
@@ -175,6 +199,71 @@ mod tests {
                     ((expected >> 64) as u64, expected as u64),
                     "{a} × {b}"
                 );
+            }
+        }
+    }
+
+    #[test]
+    fn checked_mul_matches_native_checked_mul() {
+        let samples = [
+            0,
+            1,
+            2,
+            3,
+            0xffff_ffff,
+            1 << 32,
+            u64::MAX / 2,
+            u64::MAX,
+            6960,
+        ];
+        for a in samples {
+            for b in samples {
+                assert_eq!(checked_mul(a, b), a.checked_mul(b), "{a} × {b}");
+            }
+        }
+    }
+
+    #[test]
+    fn mul_div_u64_matches_native_128_bit_arithmetic() {
+        let samples = [
+            0u64,
+            1,
+            2,
+            3,
+            7,
+            1_000,
+            999_999_937,
+            u32::MAX as u64,
+            u64::MAX / 3,
+            u64::MAX,
+        ];
+        for a in samples {
+            for b in samples {
+                for c in samples {
+                    let product = a as u128 * b as u128;
+                    let expected = |round_up: bool| {
+                        if c == 0 {
+                            return None;
+                        }
+                        let floor = product / c as u128;
+                        let value = if round_up && !product.is_multiple_of(c as u128) {
+                            floor + 1
+                        } else {
+                            floor
+                        };
+                        u64::try_from(value).ok()
+                    };
+                    assert_eq!(
+                        mul_div_u64(a, b, c, false),
+                        expected(false),
+                        "{a} × {b} / {c}"
+                    );
+                    assert_eq!(
+                        mul_div_u64(a, b, c, true),
+                        expected(true),
+                        "⌈{a} × {b} / {c}⌉"
+                    );
+                }
             }
         }
     }

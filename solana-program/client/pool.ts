@@ -1,0 +1,318 @@
+// Lending pool instruction builders (src/processor/{initialize_pool,
+// pool_admin,lend,repay,settle}.rs and the pool's Deliver accounts in
+// src/pool/mod.rs).
+import type { AccountMeta, Address, Instruction, TransactionSigner } from "@solana/kit";
+import { bn, encodeInstruction, type InstructionName } from "./idl.ts";
+import {
+  payerMeta,
+  readonly,
+  signer,
+  SYSTEM_PROGRAM_ADDRESS,
+  TOKEN_PROGRAM_ADDRESS,
+  writable,
+} from "./instructions.ts";
+import { pda } from "./pda.ts";
+
+/** Pool loan statuses (`PoolLoan.status`). */
+export const PoolLoanStatus = {
+  None: 0,
+  Active: 1,
+  Repaid: 2,
+  Rejected: 3,
+  Defaulted: 4,
+  Liquidated: 5,
+} as const;
+
+export interface LoanTerms {
+  rateBps: number;
+  minTermSeconds: bigint;
+  maxTermSeconds: bigint;
+  gracePeriodSeconds: bigint;
+}
+
+const termsArgs = (terms: LoanTerms) => ({
+  rate_bps: terms.rateBps,
+  min_term_seconds: bn(terms.minTermSeconds),
+  max_term_seconds: bn(terms.maxTermSeconds),
+  grace_period_seconds: bn(terms.gracePeriodSeconds),
+});
+
+const ix = (program: Address, accounts: AccountMeta[], data: Uint8Array): Instruction => ({
+  programAddress: program,
+  accounts,
+  data,
+});
+
+export async function initializePoolInstruction(
+  program: Address,
+  input: {
+    payer: TransactionSigner;
+    admin: TransactionSigner;
+    stablecoin: Address;
+    terms: LoanTerms;
+    maxPriceAge: bigint;
+  },
+): Promise<Instruction> {
+  return ix(
+    program,
+    [
+      payerMeta(input.payer),
+      signer(input.admin),
+      readonly(await pda.endpoint(program)),
+      writable(await pda.pool(program)),
+      readonly(input.stablecoin),
+      writable(await pda.liquidity(program)),
+      writable(await pda.shares(program)),
+      readonly(TOKEN_PROGRAM_ADDRESS),
+      readonly(SYSTEM_PROGRAM_ADDRESS),
+    ],
+    encodeInstruction("initialize_pool", {
+      ...termsArgs(input.terms),
+      max_price_age: bn(input.maxPriceAge),
+    }),
+  );
+}
+
+async function poolSettings(
+  program: Address,
+  name: InstructionName,
+  authority: TransactionSigner,
+  args: Record<string, unknown> = {},
+): Promise<Instruction> {
+  return ix(
+    program,
+    [signer(authority), readonly(await pda.endpoint(program)), writable(await pda.pool(program))],
+    encodeInstruction(name, args),
+  );
+}
+
+export const setLoanTermsInstruction = (
+  program: Address,
+  admin: TransactionSigner,
+  terms: LoanTerms,
+) => poolSettings(program, "set_loan_terms", admin, termsArgs(terms));
+export const setMaxPriceAgeInstruction = (
+  program: Address,
+  admin: TransactionSigner,
+  maxPriceAge: bigint,
+) => poolSettings(program, "set_max_price_age", admin, { max_price_age: bn(maxPriceAge) });
+export const pausePoolInstruction = (program: Address, authority: TransactionSigner) =>
+  poolSettings(program, "pause_pool", authority);
+export const unpausePoolInstruction = (program: Address, admin: TransactionSigner) =>
+  poolSettings(program, "unpause_pool", admin);
+
+async function setting(
+  program: Address,
+  name: InstructionName,
+  input: { payer: TransactionSigner; admin: TransactionSigner },
+  account: Address,
+  args: Record<string, unknown>,
+): Promise<Instruction> {
+  return ix(
+    program,
+    [
+      payerMeta(input.payer),
+      signer(input.admin),
+      readonly(await pda.endpoint(program)),
+      writable(account),
+      readonly(SYSTEM_PROGRAM_ADDRESS),
+    ],
+    encodeInstruction(name, args),
+  );
+}
+
+export interface CollateralSetting {
+  remoteEid: number;
+  /** The asset on the remote chain (`bytes32`; zero = native coin). */
+  asset: Uint8Array;
+  maxLtvBps: number;
+  liquidationLtvBps: number;
+  priceId: Uint8Array;
+}
+
+export async function setCollateralInstruction(
+  program: Address,
+  input: { payer: TransactionSigner; admin: TransactionSigner } & CollateralSetting,
+): Promise<Instruction> {
+  return setting(
+    program,
+    "set_collateral",
+    input,
+    await pda.collateral(program, input.remoteEid, input.asset),
+    {
+      remote_eid: input.remoteEid,
+      asset: Array.from(input.asset),
+      max_ltv_bps: input.maxLtvBps,
+      liquidation_ltv_bps: input.liquidationLtvBps,
+      price_id: Array.from(input.priceId),
+    },
+  );
+}
+
+export async function setBeneficiaryInstruction(
+  program: Address,
+  input: {
+    payer: TransactionSigner;
+    admin: TransactionSigner;
+    remoteEid: number;
+    beneficiary: Uint8Array;
+  },
+): Promise<Instruction> {
+  return setting(
+    program,
+    "set_beneficiary",
+    input,
+    await pda.beneficiary(program, input.remoteEid),
+    {
+      remote_eid: input.remoteEid,
+      beneficiary: Array.from(input.beneficiary),
+    },
+  );
+}
+
+export async function setPriceInstruction(
+  program: Address,
+  input: { payer: TransactionSigner; admin: TransactionSigner; priceId: Uint8Array; price: bigint },
+): Promise<Instruction> {
+  return setting(program, "set_price", input, await pda.price(program, input.priceId), {
+    price_id: Array.from(input.priceId),
+    price: bn(input.price),
+  });
+}
+
+export interface LendInput {
+  lender: TransactionSigner;
+  lenderStablecoin: Address;
+  lenderShares: Address;
+}
+
+async function lend(
+  program: Address,
+  name: "deposit" | "redeem" | "withdraw",
+  input: LendInput,
+  args: Record<string, unknown>,
+): Promise<Instruction> {
+  return ix(
+    program,
+    [
+      signer(input.lender),
+      readonly(await pda.pool(program)),
+      writable(await pda.liquidity(program)),
+      writable(await pda.shares(program)),
+      writable(input.lenderStablecoin),
+      writable(input.lenderShares),
+      readonly(TOKEN_PROGRAM_ADDRESS),
+    ],
+    encodeInstruction(name, args),
+  );
+}
+
+export const depositInstruction = (program: Address, input: LendInput, assets: bigint) =>
+  lend(program, "deposit", input, { assets: bn(assets) });
+export const redeemInstruction = (program: Address, input: LendInput, shares: bigint) =>
+  lend(program, "redeem", input, { shares: bn(shares) });
+export const withdrawInstruction = (program: Address, input: LendInput, assets: bigint) =>
+  lend(program, "withdraw", input, { assets: bn(assets) });
+
+/** The pool's send accounts towards `srcEid` for its next packet `packetNonce`. */
+async function sendAccounts(
+  program: Address,
+  srcEid: number,
+  packetNonce: bigint,
+): Promise<AccountMeta[]> {
+  const pool = await pda.pool(program);
+  return [
+    readonly(await pda.endpoint(program)),
+    readonly(await pda.peer(program, pool, srcEid)),
+    writable(await pda.nonce(program, pool, srcEid)),
+    writable(await pda.packet(program, pool, srcEid, packetNonce)),
+    readonly(SYSTEM_PROGRAM_ADDRESS),
+  ];
+}
+
+export interface PoolLoanRef {
+  loanId: Uint8Array;
+  /** The loan's collateral chain. */
+  srcEid: number;
+  /** The pool's next packet nonce to `srcEid` (`OutboundNonce.nonce + 1`). */
+  packetNonce: bigint;
+}
+
+export async function repayInstruction(
+  program: Address,
+  input: PoolLoanRef & { payer: TransactionSigner; payerTokens: Address; amount: bigint },
+): Promise<Instruction> {
+  return ix(
+    program,
+    [
+      payerMeta(input.payer),
+      writable(input.payerTokens),
+      writable(await pda.pool(program)),
+      writable(await pda.poolLoan(program, input.loanId)),
+      writable(await pda.liquidity(program)),
+      readonly(TOKEN_PROGRAM_ADDRESS),
+      ...(await sendAccounts(program, input.srcEid, input.packetNonce)),
+    ],
+    encodeInstruction("repay", { amount: bn(input.amount) }),
+  );
+}
+
+export async function declareDefaultInstruction(
+  program: Address,
+  input: PoolLoanRef & { payer: TransactionSigner },
+): Promise<Instruction> {
+  return ix(
+    program,
+    [
+      payerMeta(input.payer),
+      writable(await pda.pool(program)),
+      writable(await pda.poolLoan(program, input.loanId)),
+      readonly(await pda.beneficiary(program, input.srcEid)),
+      ...(await sendAccounts(program, input.srcEid, input.packetNonce)),
+    ],
+    encodeInstruction("declare_default", {}),
+  );
+}
+
+export async function liquidateInstruction(
+  program: Address,
+  input: PoolLoanRef & { payer: TransactionSigner; asset: Uint8Array; priceId: Uint8Array },
+): Promise<Instruction> {
+  return ix(
+    program,
+    [
+      payerMeta(input.payer),
+      writable(await pda.pool(program)),
+      writable(await pda.poolLoan(program, input.loanId)),
+      readonly(await pda.beneficiary(program, input.srcEid)),
+      ...(await sendAccounts(program, input.srcEid, input.packetNonce)),
+      readonly(await pda.collateral(program, input.srcEid, input.asset)),
+      readonly(await pda.price(program, input.priceId)),
+    ],
+    encodeInstruction("liquidate", {}),
+  );
+}
+
+/** The pool's accounts in `Deliver` for an `OPEN_LOAN` (after the endpoint's six). */
+export async function poolReceiveAccounts(
+  program: Address,
+  input: PoolLoanRef & {
+    asset: Uint8Array;
+    /** The collateral config's price id (any id when the config does not exist). */
+    priceId: Uint8Array;
+    recipientTokens: Address;
+  },
+): Promise<AccountMeta[]> {
+  const pool = await pda.pool(program);
+  return [
+    writable(pool),
+    writable(await pda.poolLoan(program, input.loanId)),
+    readonly(await pda.collateral(program, input.srcEid, input.asset)),
+    readonly(await pda.price(program, input.priceId)),
+    writable(await pda.liquidity(program)),
+    writable(input.recipientTokens),
+    readonly(TOKEN_PROGRAM_ADDRESS),
+    writable(await pda.nonce(program, pool, input.srcEid)),
+    writable(await pda.packet(program, pool, input.srcEid, input.packetNonce)),
+  ];
+}

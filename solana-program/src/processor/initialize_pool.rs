@@ -1,0 +1,119 @@
+//! `InitializePool`: creates the pool (PDA `[b"pool"]`, its app identity on
+//! the wire), its liquidity token account (PDA `[b"liquidity"]`) and its
+//! share mint (PDA `[b"shares"]`, stablecoin decimals + 3), both owned by
+//! the pool.
+//!
+//! Accounts:
+//! 0. `[writable, signer]` payer
+//! 1. `[signer]` admin
+//! 2. `[]` endpoint, PDA `[b"endpoint"]`
+//! 3. `[writable]` pool, PDA `[b"pool"]` (created)
+//! 4. `[]` stablecoin mint
+//! 5. `[writable]` liquidity, PDA `[b"liquidity"]` (created)
+//! 6. `[writable]` share mint, PDA `[b"shares"]` (created)
+//! 7. `[]` token program
+//! 8. `[]` system program
+
+use pinocchio::cpi::Seed;
+use pinocchio::error::ProgramError;
+use pinocchio::{AccountView, Address, ProgramResult};
+use pinocchio_token::instructions::{InitializeAccount3, InitializeMint2};
+
+use crate::accounts::{
+    create_pda, is_uninitialized, mint, require_payer, require_system_program,
+    require_token_program, NewAccount, TOKEN_PROGRAM_ID,
+};
+use crate::endpoint::{load_endpoint, require_admin};
+use crate::error::LoanbridgeError;
+use crate::instruction::LoanTermsArgs;
+use crate::pda;
+use crate::pool::SHARE_DECIMALS_OFFSET;
+use crate::state::{init, Header, Layout, Pool, U32, U64};
+
+const TOKEN_ACCOUNT_LEN: usize = 165;
+const MINT_LEN: usize = 82;
+
+pub fn process(
+    program_id: &Address,
+    accounts: &mut [AccountView],
+    (terms, max_price_age): &(LoanTermsArgs, u64),
+) -> ProgramResult {
+    let [payer, admin, endpoint, pool, stablecoin, liquidity, shares, token_program, system_program] =
+        accounts
+    else {
+        return Err(ProgramError::NotEnoughAccountKeys);
+    };
+    require_payer(payer)?;
+    require_system_program(system_program)?;
+    require_token_program(token_program)?;
+    let bump = {
+        let state = load_endpoint(endpoint, program_id)?;
+        require_admin(&state, admin)?;
+        if pool.address().as_array() != &state.pool {
+            return Err(LoanbridgeError::InvalidPda.into());
+        }
+        state.pool_bump
+    };
+    if terms.min_term_seconds > terms.max_term_seconds {
+        return Err(LoanbridgeError::PoolInvalidTermRange.into());
+    }
+    if !is_uninitialized(pool) {
+        return Err(LoanbridgeError::AccountAlreadyInitialized.into());
+    }
+    let decimals = mint(stablecoin)?
+        .decimals
+        .checked_add(SHARE_DECIMALS_OFFSET)
+        .ok_or(LoanbridgeError::InvalidMint)?;
+    let liquidity_bump = pda::check_canonical(liquidity, &[pda::LIQUIDITY], program_id)?;
+    let shares_bump = pda::check_canonical(shares, &[pda::SHARES], program_id)?;
+
+    let bump_seed = [liquidity_bump];
+    let seeds = [Seed::from(pda::LIQUIDITY), Seed::from(&bump_seed)];
+    create_pda(&NewAccount {
+        payer,
+        account: liquidity,
+        space: TOKEN_ACCOUNT_LEN,
+        owner: &TOKEN_PROGRAM_ID,
+        seeds: &seeds,
+    })?;
+    InitializeAccount3::new(liquidity, stablecoin, pool.address()).invoke()?;
+
+    let bump_seed = [shares_bump];
+    let seeds = [Seed::from(pda::SHARES), Seed::from(&bump_seed)];
+    create_pda(&NewAccount {
+        payer,
+        account: shares,
+        space: MINT_LEN,
+        owner: &TOKEN_PROGRAM_ID,
+        seeds: &seeds,
+    })?;
+    InitializeMint2::new(shares, decimals, pool.address(), None).invoke()?;
+
+    let bump_seed = [bump];
+    let seeds = [Seed::from(pda::POOL), Seed::from(&bump_seed)];
+    create_pda(&NewAccount {
+        payer,
+        account: pool,
+        space: Pool::LEN,
+        owner: program_id,
+        seeds: &seeds,
+    })?;
+    init(
+        pool,
+        &Pool {
+            header: Header::new(Pool::DISCRIMINATOR, bump),
+            paused: 0,
+            stablecoin_mint: stablecoin.address().to_bytes(),
+            share_mint: shares.address().to_bytes(),
+            liquidity: liquidity.address().to_bytes(),
+            share_mint_bump: shares_bump,
+            liquidity_bump,
+            rate_bps: U32::new(terms.rate_bps),
+            min_term_seconds: U64::new(terms.min_term_seconds),
+            max_term_seconds: U64::new(terms.max_term_seconds),
+            grace_period_seconds: U64::new(terms.grace_period_seconds),
+            max_price_age: U64::new(*max_price_age),
+            outstanding_principal: U64::new(0),
+        },
+    )
+}

@@ -1,0 +1,135 @@
+//! `Repay` (anyone, for a loan): pays accrued interest first, then
+//! principal; a payment above the debt is capped at the debt. When the
+//! principal reaches zero the loan is `Repaid` and the pool answers `REPAID`
+//! with everything paid over the loan's life (shared/LOANS.md "Repay").
+//!
+//! Accounts:
+//! 0. `[writable, signer]` payer: pays the stablecoin (and the packet account)
+//! 1. `[writable]` payer's stablecoin token account
+//! 2. `[writable]` pool, PDA `[b"pool"]`
+//! 3. `[writable]` pool loan, PDA `[b"pool_loan", loan_id]`
+//! 4. `[writable]` liquidity, the pool's token account
+//! 5. `[]` token program
+//! 6. `[]` endpoint, PDA `[b"endpoint"]`
+//! 7. `[]` pool's peer on the loan's chain, PDA `[b"peer", pool, src_eid]`
+//! 8. `[writable]` outbound nonce, PDA `[b"nonce", pool, src_eid]`
+//! 9. `[writable]` outbound packet, PDA `[b"packet", pool, src_eid, nonce]`
+//!    (created only by the repayment that completes the loan)
+//! 10. `[]` system program
+//!
+//! Accounts 6–10 are checked only for the completing repayment, which is
+//! the one that sends.
+
+use pinocchio::error::ProgramError;
+use pinocchio::{AccountView, Address, ProgramResult};
+
+use crate::accounts::{
+    require_payer, require_token_account, require_token_program, require_writable, token_transfer,
+    TokenTransfer,
+};
+use crate::endpoint::load_endpoint;
+use crate::endpoint::send::{prepare, Outbound, Route};
+use crate::error::LoanbridgeError;
+use crate::pool::{accrue, debt, liquidity_held, load_active_loan, load_pool};
+use crate::processor::open::now;
+use crate::state::pool::pool_loan_status;
+use crate::state::{load_mut, Pool, PoolLoan};
+use crate::wire::Repaid;
+
+pub fn process(program_id: &Address, accounts: &mut [AccountView], amount: u64) -> ProgramResult {
+    let [payer, payer_tokens, pool_account, loan_account, liquidity, token_program, endpoint, peer, nonce, packet, system_program] =
+        accounts
+    else {
+        return Err(ProgramError::NotEnoughAccountKeys);
+    };
+    require_payer(payer)?;
+    require_token_program(token_program)?;
+    require_writable(payer_tokens)?;
+    require_writable(pool_account)?;
+    require_writable(loan_account)?;
+    require_writable(liquidity)?;
+    if amount == 0 {
+        return Err(LoanbridgeError::PoolZeroRepayment.into());
+    }
+    let mut pool = load_pool(pool_account, program_id)?;
+    let mut loan = load_active_loan(loan_account, program_id)?;
+    liquidity_held(&pool, liquidity)?;
+    require_token_account(
+        payer_tokens,
+        &pool.stablecoin_mint,
+        payer.address().as_array(),
+    )?;
+
+    accrue(&mut loan, now()?)?;
+    let interest = loan.interest.get();
+    let paid = (amount as u128).min(debt(&loan)?);
+    let interest_paid = paid.min(interest);
+    // paid ≤ principal + interest, so the rest is at most the principal (u64).
+    let principal_paid =
+        u64::try_from(paid - interest_paid).map_err(|_| LoanbridgeError::ArithmeticOverflow)?;
+    let principal = loan
+        .principal
+        .get()
+        .checked_sub(principal_paid)
+        .ok_or(LoanbridgeError::ArithmeticOverflow)?;
+    let repaid = loan
+        .repaid
+        .get()
+        .checked_add(paid)
+        .ok_or(LoanbridgeError::ArithmeticOverflow)?;
+    loan.principal.set(principal);
+    loan.interest.set(interest - interest_paid);
+    loan.repaid.set(repaid);
+    let outstanding = pool
+        .outstanding_principal
+        .get()
+        .checked_sub(principal_paid)
+        .ok_or(LoanbridgeError::ArithmeticOverflow)?;
+    pool.outstanding_principal.set(outstanding);
+    // Interest is paid first, so zero principal means zero debt.
+    let fully_repaid = principal == 0;
+    if fully_repaid {
+        loan.status = pool_loan_status::REPAID;
+    }
+    let outbound = Outbound {
+        payer,
+        peer,
+        nonce,
+        packet,
+        system_program,
+    };
+    let pool_key = pool_account.address().to_bytes();
+    let prepared = if fully_repaid {
+        let route = Route {
+            app: &pool_key,
+            remote_eid: loan.src_eid.get(),
+            program_id,
+        };
+        Some(prepare(
+            &*load_endpoint(endpoint, program_id)?,
+            &route,
+            &outbound,
+        )?)
+    } else {
+        None
+    };
+
+    // Effects. `paid` ≤ `amount`, a u64.
+    *load_mut::<PoolLoan>(loan_account, program_id)? = loan;
+    load_mut::<Pool>(pool_account, program_id)?.outstanding_principal = pool.outstanding_principal;
+    let transfer = TokenTransfer {
+        from: payer_tokens,
+        to: liquidity,
+        authority: outbound.payer,
+        amount: paid as u64,
+    };
+    token_transfer(&transfer, &[])?;
+    if let Some(prepared) = prepared {
+        let answer = Repaid {
+            loan_id: loan.loan_id,
+            amount_repaid: repaid,
+        };
+        prepared.send(&answer.encode(), outbound)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,166 @@
+//! `DeclareDefault` and `Liquidate` (anyone): write an active loan off and
+//! send its collateral to the remote chain's beneficiary (shared/LOANS.md
+//! "Default", "Liquidate").
+//!
+//! - Default: `now > dueTime + gracePeriodSeconds`; interest accrues first;
+//!   answers `DEFAULTED` with principal + interest.
+//! - Liquidate: at a fresh price, debt × 10,000 > value × liquidationLtv;
+//!   answers `LIQUIDATED`.
+//!
+//! Accounts (`DeclareDefault`):
+//! 0. `[writable, signer]` payer (pays the packet account)
+//! 1. `[writable]` pool, PDA `[b"pool"]`
+//! 2. `[writable]` pool loan, PDA `[b"pool_loan", loan_id]`
+//! 3. `[]` beneficiary, PDA `[b"beneficiary", src_eid]`
+//! 4. `[]` endpoint, PDA `[b"endpoint"]`
+//! 5. `[]` pool's peer on the loan's chain, PDA `[b"peer", pool, src_eid]`
+//! 6. `[writable]` outbound nonce, PDA `[b"nonce", pool, src_eid]`
+//! 7. `[writable]` outbound packet, PDA `[b"packet", pool, src_eid, nonce]` (created)
+//! 8. `[]` system program
+//!
+//! `Liquidate` takes the same accounts followed by:
+//! 9. `[]` collateral config, PDA `[b"collateral", src_eid, asset]`
+//! 10. `[]` price, PDA `[b"price", config.price_id]`
+
+use pinocchio::error::ProgramError;
+use pinocchio::{AccountView, Address, ProgramResult};
+
+use crate::accounts::{is_uninitialized, require_writable};
+use crate::endpoint::load_endpoint;
+use crate::endpoint::send::{prepare, Outbound, Route};
+use crate::error::LoanbridgeError;
+use crate::math::{collateral_value, exceeds_ltv};
+use crate::pda;
+use crate::pool::{
+    accrue, collateral_config, debt, is_fresh, load_active_loan, load_pool, price_of, CollateralKey,
+};
+use crate::processor::open::now;
+use crate::state::pool::pool_loan_status;
+use crate::state::{load, load_mut, Beneficiary, Pool, PoolLoan};
+use crate::wire::CollateralSeizure;
+
+/// Which write-off.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Settlement {
+    Default,
+    Liquidation,
+}
+
+pub fn process(
+    program_id: &Address,
+    accounts: &mut [AccountView],
+    settlement: &Settlement,
+) -> ProgramResult {
+    let [payer, pool_account, loan_account, beneficiary, endpoint, peer, nonce, packet, system_program, rest @ ..] =
+        accounts
+    else {
+        return Err(ProgramError::NotEnoughAccountKeys);
+    };
+    require_writable(pool_account)?;
+    require_writable(loan_account)?;
+    let mut pool = load_pool(pool_account, program_id)?;
+    let mut loan = load_active_loan(loan_account, program_id)?;
+    let src_eid = loan.src_eid.get();
+    let now = now()?;
+
+    match settlement {
+        Settlement::Default => {
+            let defaultable_after = loan
+                .due_time
+                .get()
+                .checked_add(pool.grace_period_seconds.get())
+                .ok_or(LoanbridgeError::ArithmeticOverflow)?;
+            if now <= defaultable_after {
+                return Err(LoanbridgeError::PoolLoanNotOverdue.into());
+            }
+        }
+        Settlement::Liquidation => {
+            let [config_account, price_account, ..] = rest else {
+                return Err(ProgramError::NotEnoughAccountKeys);
+            };
+            let key = CollateralKey {
+                remote_eid: src_eid,
+                asset: &loan.collateral_asset,
+                program_id,
+            };
+            let config = collateral_config(config_account, &key)?
+                .ok_or(LoanbridgeError::PoolCollateralNotConfigured)?;
+            let (price, updated_at) = price_of(price_account, &config.price_id, program_id)?;
+            if !is_fresh(price, updated_at, now, pool.max_price_age.get()) {
+                return Err(LoanbridgeError::PoolPriceUnavailable.into());
+            }
+            accrue(&mut loan, now)?;
+            let value = collateral_value(loan.collateral_amount.get(), price);
+            if !exceeds_ltv(debt(&loan)?, value, config.liquidation_ltv_bps.get() as u32) {
+                return Err(LoanbridgeError::PoolLoanHealthy.into());
+            }
+        }
+    }
+    let beneficiary_key = beneficiary_of(beneficiary, src_eid, program_id)?;
+    accrue(&mut loan, now)?;
+
+    let outstanding = debt(&loan)?;
+    let outstanding_principal = pool
+        .outstanding_principal
+        .get()
+        .checked_sub(loan.principal.get())
+        .ok_or(LoanbridgeError::ArithmeticOverflow)?;
+    pool.outstanding_principal.set(outstanding_principal);
+    loan.status = match settlement {
+        Settlement::Default => pool_loan_status::DEFAULTED,
+        Settlement::Liquidation => pool_loan_status::LIQUIDATED,
+    };
+    let pool_key = pool_account.address().to_bytes();
+    let route = Route {
+        app: &pool_key,
+        remote_eid: src_eid,
+        program_id,
+    };
+    let outbound = Outbound {
+        payer,
+        peer,
+        nonce,
+        packet,
+        system_program,
+    };
+    let prepared = prepare(&*load_endpoint(endpoint, program_id)?, &route, &outbound)?;
+
+    // Effects: write the loan off, answer.
+    *load_mut::<PoolLoan>(loan_account, program_id)? = loan;
+    load_mut::<Pool>(pool_account, program_id)?.outstanding_principal = pool.outstanding_principal;
+    let seizure = CollateralSeizure {
+        loan_id: loan.loan_id,
+        outstanding,
+        beneficiary: beneficiary_key,
+    };
+    let message = match settlement {
+        Settlement::Default => seizure.encode_defaulted(),
+        Settlement::Liquidation => seizure.encode_liquidated(),
+    };
+    prepared.send(&message, outbound)?;
+    Ok(())
+}
+
+/// The beneficiary set for `remote_eid`, or `PoolBeneficiaryNotSet`.
+fn beneficiary_of(
+    account: &AccountView,
+    remote_eid: u32,
+    program_id: &Address,
+) -> Result<[u8; 32], ProgramError> {
+    let eid = remote_eid.to_le_bytes();
+    if is_uninitialized(account) {
+        pda::check_canonical(account, &[pda::BENEFICIARY, &eid], program_id)?;
+        return Err(LoanbridgeError::PoolBeneficiaryNotSet.into());
+    }
+    let stored = *load::<Beneficiary>(account, program_id)?;
+    pda::check(
+        account,
+        &[pda::BENEFICIARY, &eid],
+        stored.header.bump,
+        program_id,
+    )?;
+    if stored.remote_eid.get() != remote_eid || stored.beneficiary == [0; 32] {
+        return Err(LoanbridgeError::PoolBeneficiaryNotSet.into());
+    }
+    Ok(stored.beneficiary)
+}

@@ -1,0 +1,125 @@
+//! Endpoint accounts: the endpoint's state, peers, outbound nonces and
+//! packets, and delivered guids.
+
+use super::{discriminator, impl_layout, Header, U32, U64};
+
+/// Most verifier keys a set may hold.
+pub const MAX_VERIFIERS: usize = 16;
+
+/// The endpoint, PDA `[b"endpoint"]`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Endpoint {
+    pub header: Header,
+    /// 1 when paused: nothing is delivered or sent.
+    pub paused: u8,
+    /// This chain's endpoint id.
+    pub local_eid: U32,
+    /// Verifier-set epoch: 1 for the first set, +1 per rotation. Signatures
+    /// cover it, so a rotation voids every signature made before.
+    pub epoch: U64,
+    /// Sets verifiers, peers, guardian; unpauses; configures vault and pool.
+    pub admin: [u8; 32],
+    /// Proposed by `TransferAdmin`, becomes admin on `AcceptAdmin`; zero if none.
+    pub pending_admin: [u8; 32],
+    /// May pause besides the admin; zero for none.
+    pub guardian: [u8; 32],
+    /// The vault's app address, PDA `[b"vault"]`.
+    pub vault: [u8; 32],
+    /// The pool's app address, PDA `[b"pool"]`.
+    pub pool: [u8; 32],
+    pub vault_bump: u8,
+    pub pool_bump: u8,
+    /// Signatures needed, 1..=verifier_count.
+    pub threshold: u8,
+    /// Keys in use at the front of `verifiers`.
+    pub verifier_count: u8,
+    /// Ed25519 public keys, strictly ascending; unused slots are zero.
+    pub verifiers: [[u8; 32]; MAX_VERIFIERS],
+}
+
+impl_layout!(
+    Endpoint,
+    discriminator::ENDPOINT,
+    3 + 1 + 4 + 8 + 32 * 5 + 4 + 32 * 16
+);
+
+impl Endpoint {
+    /// The verifier keys in use.
+    pub fn verifier_set(&self) -> &[[u8; 32]] {
+        let count = (self.verifier_count as usize).min(MAX_VERIFIERS);
+        &self.verifiers[..count]
+    }
+
+    pub fn is_paused(&self) -> bool {
+        self.paused != 0
+    }
+}
+
+/// A peer: which remote app a local app talks to on one remote chain. PDA
+/// `[b"peer", local_app, remote_eid (u32 LE)]`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Peer {
+    pub header: Header,
+    pub remote_eid: U32,
+    /// The local app (vault or pool address).
+    pub local_app: [u8; 32],
+    /// The remote app as `bytes32`; zero means unset (every packet rejected).
+    pub remote_app: [u8; 32],
+}
+
+impl_layout!(Peer, discriminator::PEER, 3 + 4 + 32 + 32);
+
+/// The last nonce an app used towards one destination. PDA
+/// `[b"nonce", app, dst_eid (u32 LE)]`; the receiver is the app's peer there.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OutboundNonce {
+    pub header: Header,
+    pub dst_eid: U32,
+    pub app: [u8; 32],
+    /// The last nonce sent (0 before the first packet; packets start at 1).
+    pub nonce: U64,
+}
+
+impl_layout!(OutboundNonce, discriminator::OUTBOUND_NONCE, 3 + 4 + 32 + 8);
+
+/// Status of an [`OutboundPacket`].
+pub mod packet_status {
+    /// Sent: the packet's bytes are in the sending transaction's logs.
+    pub const SENT: u8 = 1;
+}
+
+/// A packet an app sent. PDA `[b"packet", app, dst_eid (u32 LE), nonce (u64
+/// LE)]`. Relayers read the packet bytes from the sending transaction's logs
+/// and check them against `packet_hash` in this account at `finalized`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OutboundPacket {
+    pub header: Header,
+    /// See [`packet_status`].
+    pub status: u8,
+    /// keccak256 of the whole encoded packet.
+    pub packet_hash: [u8; 32],
+    pub guid: [u8; 32],
+}
+
+impl_layout!(
+    OutboundPacket,
+    discriminator::OUTBOUND_PACKET,
+    3 + 1 + 32 + 32
+);
+
+/// A delivered guid. PDA `[b"delivered", guid]`: creating it is the replay
+/// protection, so a guid is delivered at most once.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Delivered {
+    pub header: Header,
+    pub guid: [u8; 32],
+    /// keccak256(guid ‖ message), as attested.
+    pub payload_hash: [u8; 32],
+}
+
+impl_layout!(Delivered, discriminator::DELIVERED, 3 + 32 + 32);

@@ -1,0 +1,132 @@
+//! Lending pool accounts (shared/LOANS.md "Pool").
+
+use super::{discriminator, impl_layout, Header, U128, U16, U32, U64};
+
+/// The pool, PDA `[b"pool"]`: its address is the pool's app identity on the
+/// wire and the authority of its liquidity account and share mint.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Pool {
+    pub header: Header,
+    /// 1 when paused: `OPEN_LOAN` answers `Paused`; everything else goes on.
+    pub paused: u8,
+    /// The stablecoin lent and deposited.
+    pub stablecoin_mint: [u8; 32],
+    /// Lenders' shares, PDA `[b"shares"]`, minted by the pool.
+    pub share_mint: [u8; 32],
+    /// The stablecoin the pool holds, token account PDA `[b"liquidity"]`.
+    pub liquidity: [u8; 32],
+    pub share_mint_bump: u8,
+    pub liquidity_bump: u8,
+    /// Annual rate charged on new loans.
+    pub rate_bps: U32,
+    pub min_term_seconds: U64,
+    pub max_term_seconds: U64,
+    pub grace_period_seconds: U64,
+    /// Oldest price (seconds) a loan check accepts.
+    pub max_price_age: U64,
+    /// Principal of active loans: pool assets = liquidity + this.
+    pub outstanding_principal: U64,
+}
+
+impl_layout!(Pool, discriminator::POOL, 3 + 1 + 32 * 3 + 2 + 4 + 8 * 5);
+
+/// A pool loan's status (shared/LOANS.md).
+pub mod pool_loan_status {
+    pub const NONE: u8 = 0;
+    pub const ACTIVE: u8 = 1;
+    pub const REPAID: u8 = 2;
+    pub const REJECTED: u8 = 3;
+    pub const DEFAULTED: u8 = 4;
+    pub const LIQUIDATED: u8 = 5;
+}
+
+/// A loan as the pool records it, PDA `[b"pool_loan", loan_id]`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PoolLoan {
+    pub header: Header,
+    /// See [`pool_loan_status`].
+    pub status: u8,
+    /// Reject reason code for a `Rejected` loan (shared/SPEC.md); 0 otherwise.
+    pub reject_reason: u8,
+    /// The collateral chain; answers go there.
+    pub src_eid: U32,
+    pub rate_bps: U32,
+    pub start_time: U64,
+    pub due_time: U64,
+    /// When interest was last accrued (`start_time` at first).
+    pub last_accrual: U64,
+    /// Outstanding principal.
+    pub principal: U64,
+    /// Accrued, unpaid interest.
+    pub interest: U128,
+    /// Everything paid so far (interest and principal).
+    pub repaid: U128,
+    /// Collateral locked on the collateral chain.
+    pub collateral_amount: U128,
+    /// The collateral asset on the collateral chain (`bytes32`).
+    pub collateral_asset: [u8; 32],
+    pub loan_id: [u8; 32],
+    /// Borrower on the collateral chain (`bytes32`).
+    pub borrower: [u8; 32],
+    /// Who received the principal here.
+    pub recipient: [u8; 32],
+}
+
+impl_layout!(
+    PoolLoan,
+    discriminator::POOL_LOAN,
+    3 + 2 + 4 + 4 + 8 * 4 + 16 * 3 + 32 * 4
+);
+
+/// Pool settings for one collateral asset of one remote chain, PDA
+/// `[b"collateral", remote_eid (u32 LE), asset]`. Both LTVs zero: not
+/// configured (removed).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CollateralConfig {
+    pub header: Header,
+    /// Highest loan-to-value at open; 0 means not configured.
+    pub max_ltv_bps: U16,
+    /// Debt-to-value above which anyone may liquidate.
+    pub liquidation_ltv_bps: U16,
+    pub remote_eid: U32,
+    /// The asset on the remote chain (`bytes32`; zero = native coin).
+    pub asset: [u8; 32],
+    /// The price PDA's id for this (chain, asset).
+    pub price_id: [u8; 32],
+}
+
+impl_layout!(
+    CollateralConfig,
+    discriminator::COLLATERAL_CONFIG,
+    3 + 2 + 2 + 4 + 32 + 32
+);
+
+/// An admin-set price, PDA `[b"price", price_id]`: the value of 10^18 base
+/// units of the collateral in stablecoin base units.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Price {
+    pub header: Header,
+    pub price_id: [u8; 32],
+    pub price: U128,
+    /// Unix time of the price.
+    pub updated_at: U64,
+}
+
+impl_layout!(Price, discriminator::PRICE, 3 + 32 + 16 + 8);
+
+/// Who receives seized collateral on one remote chain, PDA
+/// `[b"beneficiary", remote_eid (u32 LE)]`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Beneficiary {
+    pub header: Header,
+    pub remote_eid: U32,
+    /// `bytes32` address on the remote chain; zero means unset.
+    pub beneficiary: [u8; 32],
+}
+
+impl_layout!(Beneficiary, discriminator::BENEFICIARY, 3 + 4 + 32);

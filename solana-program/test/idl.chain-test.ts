@@ -1,0 +1,52 @@
+// The IDL against the running program: every instruction the IDL declares
+// is built with Anchor's coder from the IDL and succeeds on the SBF
+// program, and every account type the IDL declares decodes from what the
+// program wrote and encodes back to the same bytes. With tests/idl.rs
+// (discriminators, sizes, argument layouts, errors on the Rust side), the
+// IDL and the program cannot drift apart unnoticed.
+import { beforeAll, describe, expect, it } from "vitest";
+import { accountSize, IDL_ACCOUNTS, IDL_INSTRUCTIONS, reencodeAccount } from "../client/index.ts";
+import { allSteps, runScenario, type ScenarioResult, scenarioAccounts } from "./scenario.ts";
+
+describe("IDL against the program", () => {
+  let result: ScenarioResult;
+
+  beforeAll(async () => {
+    result = await runScenario();
+  });
+
+  it("everyIdlInstruction_succeedsThroughTheCoder", () => {
+    const succeeded = new Set(allSteps(result).map((step) => step.instruction));
+
+    expect([...IDL_INSTRUCTIONS].filter((name) => !succeeded.has(name))).toEqual([]);
+    expect(IDL_INSTRUCTIONS).toHaveLength(30);
+  });
+
+  it("everyIdlAccount_decodesAndReencodesToTheProgramsBytes", async () => {
+    const accounts = await scenarioAccounts(result);
+    expect(Object.keys(accounts).sort()).toEqual([...IDL_ACCOUNTS].sort());
+
+    for (const name of IDL_ACCOUNTS) {
+      const address = accounts[name];
+      if (!address) throw new Error(`no ${name}`);
+      const data = result.fixture.program.data(address);
+      if (!data) throw new Error(`no ${name} account at ${address}`);
+      expect(data.length, name).toBe(accountSize(name));
+      expect(await reencodeAccount(name, data), name).toEqual(data);
+    }
+  });
+
+  it("decodedValuesAreTheOnesTheProgramWrote", () => {
+    // Spot checks of fields whose values the scenario fixed.
+    const { fixture } = result;
+    expect(fixture.program.decode("Endpoint", fixture.endpoint)).toMatchObject({
+      admin: fixture.admin.address,
+      epoch: 2n,
+      threshold: 2,
+    });
+    expect(fixture.program.decode("Vault", fixture.vault)).toMatchObject({
+      loan_nonce: 2n,
+      native_locked: 0n,
+    });
+  });
+});

@@ -1,0 +1,302 @@
+// The pool's OPEN_LOAN handler through the real Deliver path: checks in
+// shared/LOANS.md's order, the first failure answers LOAN_REJECTED and moves
+// nothing; otherwise the principal is disbursed and LOAN_ACTIVE answers.
+import {
+  decodeLoanMessage,
+  decodePacket,
+  type LoanMessageOf,
+  toBytes,
+  toHex,
+} from "@loanbridge/shared";
+import { type Address } from "@solana/kit";
+import { beforeEach, describe, expect, it } from "vitest";
+import {
+  addressBytes,
+  LoanbridgeProgramError as E,
+  loggedComputeUnits,
+  loggedData,
+  type Outcome,
+  pausePoolInstruction,
+  pda,
+  PoolLoanStatus,
+  poolReceiveAccounts,
+  setCollateralInstruction,
+  setPriceInstruction,
+  tokenBalance,
+} from "../client/index.ts";
+import {
+  deliver,
+  deliverOpenLoan,
+  ETH,
+  ETH_PRICE,
+  ETH_PRICE_ID,
+  expectCustomError,
+  expectOk,
+  inboundPacket,
+  LIQUIDITY,
+  LOCAL_EID,
+  MAX_PRICE_AGE,
+  nextInboundNonce,
+  NOW,
+  openLoanMessage,
+  type PoolFixture,
+  POOL_TERMS,
+  REMOTE_EID,
+  REMOTE_VAULT,
+  startPool,
+  USDC,
+} from "./fixture.ts";
+
+type OpenLoan = LoanMessageOf<"OPEN_LOAN">;
+
+describe("pool receive: OPEN_LOAN", () => {
+  let fixture: PoolFixture;
+  let recipient: { wallet: { address: Address }; tokens: Address };
+
+  beforeEach(async () => {
+    fixture = await startPool();
+    recipient = await fixture.recipient();
+  });
+
+  const open = (overrides: Partial<OpenLoan> = {}) =>
+    openLoanMessage(recipient.wallet.address, overrides);
+  const send = (message: OpenLoan) =>
+    deliverOpenLoan(fixture, message, { recipientTokens: recipient.tokens });
+  const answer = (outcome: Outcome) => {
+    if (!outcome.ok)
+      throw new Error(
+        `delivery failed: ${JSON.stringify(outcome.error)}\n${outcome.logs.join("\n")}`,
+      );
+    const [packet] = loggedData(outcome.logs);
+    if (!packet) throw new Error("no answer logged");
+    return {
+      packet: decodePacket(packet),
+      message: decodeLoanMessage(decodePacket(packet).message),
+    };
+  };
+  const loan = async (message: OpenLoan) =>
+    fixture.program.decode("PoolLoan", await pda.poolLoan(fixture.id, toBytes(message.loanId)));
+
+  it("acceptableLoan_disbursesAndAnswersLoanActive", async () => {
+    const message = open();
+    const outcome = await send(message);
+
+    const { packet, message: reply } = answer(outcome);
+    console.log(
+      `Deliver OPEN_LOAN accepted (2 signatures): ${loggedComputeUnits(outcome.logs, fixture.id)} CU, tx ${outcome.size} bytes`,
+    );
+    expect(packet).toMatchObject({
+      nonce: 1n,
+      srcEid: LOCAL_EID,
+      sender: toHex(addressBytes(fixture.pool)),
+      dstEid: REMOTE_EID,
+      receiver: REMOTE_VAULT,
+    });
+    expect(reply).toEqual({
+      type: "LOAN_ACTIVE",
+      loanId: message.loanId,
+      principal: message.principal,
+      rateBps: POOL_TERMS.rateBps,
+      startTime: NOW,
+      dueTime: NOW + message.termSeconds,
+    });
+    expect(tokenBalance(fixture.program.svm, recipient.tokens)).toBe(message.principal);
+    expect(tokenBalance(fixture.program.svm, await pda.liquidity(fixture.id))).toBe(
+      LIQUIDITY - message.principal,
+    );
+    expect(await loan(message)).toMatchObject({
+      status: PoolLoanStatus.Active,
+      src_eid: REMOTE_EID,
+      rate_bps: POOL_TERMS.rateBps,
+      start_time: NOW,
+      due_time: NOW + message.termSeconds,
+      last_accrual: NOW,
+      principal: message.principal,
+      interest: 0n,
+      repaid: 0n,
+      collateral_amount: ETH,
+      loan_id: toBytes(message.loanId),
+      recipient: recipient.wallet.address,
+    });
+    expect(fixture.program.decode("Pool", fixture.pool).outstanding_principal).toBe(
+      message.principal,
+    );
+  });
+
+  /** Delivers `message`, expects LOAN_REJECTED with `reason`, nothing disbursed, the loan Rejected. */
+  async function expectRejected(
+    message: OpenLoan,
+    reason: LoanMessageOf<"LOAN_REJECTED">["reason"],
+  ) {
+    const before = tokenBalance(fixture.program.svm, recipient.tokens);
+    const outcome = await send(message);
+    const { message: reply } = answer(outcome);
+    expect(reply).toEqual({ type: "LOAN_REJECTED", loanId: message.loanId, reason });
+    expect(tokenBalance(fixture.program.svm, recipient.tokens)).toBe(before);
+    expect(await loan(message)).toMatchObject({ status: PoolLoanStatus.Rejected });
+    return outcome;
+  }
+
+  it("paused_answersPaused", async () => {
+    expectOk(await fixture.program.send(await pausePoolInstruction(fixture.id, fixture.guardian)));
+    const outcome = await expectRejected(open(), "Paused");
+    console.log(`Deliver OPEN_LOAN rejected: ${loggedComputeUnits(outcome.logs, fixture.id)} CU`);
+  });
+
+  it("afterExpiry_answersExpired", async () => {
+    await expectRejected(open({ expiresAt: NOW - 1n }), "Expired");
+  });
+
+  it("atExpiry_isAccepted", async () => {
+    answer(await send(open({ expiresAt: NOW })));
+  });
+
+  it.each([
+    ["termBelowMinimum", { termSeconds: POOL_TERMS.minTermSeconds - 1n }],
+    ["termAboveMaximum", { termSeconds: POOL_TERMS.maxTermSeconds + 1n }],
+    ["zeroPrincipal", { principal: 0n }],
+  ] as const)("%s_answersInvalidTerms", async (_name, overrides) => {
+    await expectRejected(open(overrides), "InvalidTerms");
+  });
+
+  it("recipientZeroOrThePool_answersInvalidTerms", async () => {
+    await expectRejected(open({ recipient: toHex(new Uint8Array(32)) }), "InvalidTerms");
+    await expectRejected(open({ recipient: toHex(addressBytes(fixture.pool)) }), "InvalidTerms");
+    await expectRejected(
+      open({ recipient: toHex(addressBytes(await pda.liquidity(fixture.id))) }),
+      "InvalidTerms",
+    );
+  });
+
+  it("unconfiguredAsset_answersUnsupportedCollateral", async () => {
+    const message = open({ collateralAsset: toHex(new Uint8Array(32).fill(7)) });
+    await expectRejected(message, "UnsupportedCollateral");
+  });
+
+  it("removedAsset_answersUnsupportedCollateral", async () => {
+    expectOk(
+      await fixture.program.send(
+        await setCollateralInstruction(fixture.id, {
+          payer: fixture.program.payer,
+          admin: fixture.admin,
+          remoteEid: REMOTE_EID,
+          asset: new Uint8Array(32),
+          maxLtvBps: 0,
+          liquidationLtvBps: 0,
+          priceId: ETH_PRICE_ID,
+        }),
+      ),
+    );
+    await expectRejected(open(), "UnsupportedCollateral");
+  });
+
+  it("stalePrice_answersUnsupportedCollateral", async () => {
+    fixture.program.setTime(NOW + MAX_PRICE_AGE + 1n);
+    await expectRejected(open({ expiresAt: NOW + MAX_PRICE_AGE + 1n }), "UnsupportedCollateral");
+  });
+
+  it("zeroPrice_answersUnsupportedCollateral", async () => {
+    expectOk(
+      await fixture.program.send(
+        await setPriceInstruction(fixture.id, {
+          payer: fixture.program.payer,
+          admin: fixture.admin,
+          priceId: ETH_PRICE_ID,
+          price: 0n,
+        }),
+      ),
+    );
+    await expectRejected(open(), "UnsupportedCollateral");
+  });
+
+  it("rateAboveMax_answersRateAboveMax", async () => {
+    await expectRejected(open({ maxRateBps: POOL_TERMS.rateBps - 1 }), "RateAboveMax");
+  });
+
+  it("ltvBoundary_acceptsAtMaxAndRejectsAbove", async () => {
+    // 1 ETH = 3,000 USDC; 70% = 2,100 USDC.
+    const maxPrincipal = (ETH_PRICE * 7_000n) / 10_000n;
+    answer(await send(open({ principal: maxPrincipal })));
+    await expectRejected(open({ principal: maxPrincipal + 1n }), "LtvTooHigh");
+  });
+
+  it("principalAboveLiquidity_answersInsufficientLiquidity", async () => {
+    // Enough collateral that only liquidity fails.
+    await expectRejected(
+      open({ collateralAmount: 1_000n * ETH, principal: LIQUIDITY + 1n }),
+      "InsufficientLiquidity",
+    );
+  });
+
+  it("principalWiderThanU64_answersInsufficientLiquidity", async () => {
+    // A u128 principal that no SPL amount can hold is never disbursed.
+    await expectRejected(
+      open({ collateralAmount: 2n ** 127n, principal: 2n ** 64n + 1n }),
+      "InsufficientLiquidity",
+    );
+  });
+
+  it("hugeCollateralAndPrice_doNotOverflowTheLtvCheck", async () => {
+    // collateral × price needs 256 bits: computed exactly, accepted.
+    expectOk(
+      await fixture.program.send(
+        await setPriceInstruction(fixture.id, {
+          payer: fixture.program.payer,
+          admin: fixture.admin,
+          priceId: ETH_PRICE_ID,
+          price: 2n ** 127n,
+        }),
+      ),
+    );
+    answer(await send(open({ collateralAmount: 2n ** 128n - 1n })));
+  });
+
+  it("checksRunInOrder_pausedBeforeExpiredBeforeTerms", async () => {
+    expectOk(await fixture.program.send(await pausePoolInstruction(fixture.id, fixture.guardian)));
+    await expectRejected(open({ expiresAt: NOW - 1n, principal: 0n, maxRateBps: 0 }), "Paused");
+  });
+
+  it("knownLoanId_failsWithPoolLoanExists", async () => {
+    const message = open({ principal: 0n });
+    await expectRejected(message, "InvalidTerms");
+
+    // Even a valid request under a rejected id gets no second answer.
+    expectCustomError(await send({ ...message, principal: 1n * USDC }), E.PoolLoanExists);
+  });
+
+  it("recipientTokenAccountOfAnotherOwner_failsWithPoolWrongRecipientAccount", async () => {
+    const other = await fixture.recipient();
+    const outcome = await deliverOpenLoan(fixture, open(), { recipientTokens: other.tokens });
+
+    expectCustomError(outcome, E.PoolWrongRecipientAccount);
+  });
+
+  it("priceAccountOfAnotherId_failsWithInvalidPda", async () => {
+    const outcome = await deliverOpenLoan(fixture, open(), {
+      recipientTokens: recipient.tokens,
+      priceId: new Uint8Array(32).fill(1),
+    });
+
+    expectCustomError(outcome, E.InvalidPda);
+  });
+
+  it("otherMessageTypes_failWithPoolUnexpectedMessageType", async () => {
+    const loanId = new Uint8Array(32).fill(3);
+    const appAccounts = await poolReceiveAccounts(fixture.id, {
+      loanId,
+      srcEid: REMOTE_EID,
+      packetNonce: fixture.packetNonce(),
+      asset: new Uint8Array(32),
+      priceId: ETH_PRICE_ID,
+      recipientTokens: recipient.tokens,
+    });
+    const packet = inboundPacket(
+      fixture.pool,
+      { type: "REPAID", loanId: toHex(loanId), amountRepaid: 1n },
+      { sender: REMOTE_VAULT, nonce: nextInboundNonce() },
+    );
+    const outcome = await deliver(fixture, packet, { appAccounts });
+
+    expectCustomError(outcome, E.PoolUnexpectedMessageType);
+  });
+});
