@@ -82,7 +82,7 @@ await evmDemo();
 await solanaDemo();
 console.log(`
 Ready: the wire format in TS, Solidity and Rust; the EVM endpoint, vault and
-pool deployed to a local node; the Solana program built to SBF offline and
-running in LiteSVM.
-Not yet: the Solana endpoint, vault and pool; relayers; the two-way loan demo.
+pool deployed to a local node; the Solana endpoint, vault and pool built to SBF
+offline and running in LiteSVM; the relayer's store, API and EVM adapters.
+Not yet: the relayer daemon end to end and the two-way loan demo.
 Finished in ${elapsed(started)}.`);
