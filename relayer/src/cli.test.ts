@@ -1,0 +1,180 @@
+// The CLI as an operator runs it: a separate `node src/cli.ts` process.
+import { execFile } from "node:child_process";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { computeGuid, encodePacket, type Hex } from "@loanbridge/shared";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Store } from "./store/store.ts";
+
+const word = (byte: string): Hex => `0x${byte.repeat(32)}`;
+
+const CLI = fileURLToPath(new URL("./cli.ts", import.meta.url));
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function withoutConfig(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  delete env.LOANBRIDGE_CONFIG;
+  return env;
+}
+
+function cli(args: string[], env: Record<string, string> = {}): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [CLI, ...args],
+      { env: { ...withoutConfig(), ...env }, timeout: 60_000 },
+      (error, stdout, stderr) => {
+        const code = error === null ? 0 : typeof error.code === "number" ? error.code : -1;
+        resolve({ code, stdout, stderr });
+      },
+    );
+  });
+}
+
+let dir: string;
+let configPath: string;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "loanbridge-cli-"));
+  configPath = join(dir, "relayer.json");
+  await writeFile(
+    configPath,
+    JSON.stringify({
+      relayerId: "cli-test",
+      store: { kind: "pglite", dataDir: "data" },
+      chains: {
+        evm: {
+          eid: 40161,
+          rpcUrls: ["http://127.0.0.1:8545"],
+          endpoint: "0x5FbDB2315678afecb367f032d93F642f64180aa3",
+          signerKey: { env: "LOANBRIDGE_TEST_UNUSED_KEY" },
+        },
+      },
+    }),
+  );
+});
+
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+// Each case starts Node processes; a few seconds each on a loaded machine.
+const SLOW = { timeout: 120_000 };
+
+describe("loanbridge --help", () => {
+  it("help_documentsEveryCommand", SLOW, async () => {
+    const top = await cli(["--help"]);
+    expect(top.code).toBe(0);
+    for (const command of ["run", "status", "loans", "packets", "retry"]) {
+      expect(top.stdout).toContain(command);
+    }
+    const cases: [string[], RegExp][] = [
+      [["run", "--help"], /--config|--executor/],
+      [["status", "--help"], /cursor/],
+      [["loans", "list", "--help"], /--state/],
+      [["loans", "show", "--help"], /loanId/],
+      [["packets", "list", "--help"], /--status/],
+      [["packets", "show", "--help"], /guid/],
+      [["retry", "--help"], /Requeue/],
+    ];
+    const runs = await Promise.all(cases.map(([args]) => cli(args)));
+    runs.forEach((run, i) => {
+      expect(run.code).toBe(0);
+      expect(run.stdout).toMatch(cases[i]?.[1] ?? /./);
+    });
+  });
+});
+
+describe("bad input", () => {
+  it("packetsShow_notAGuid_exits2WithAClearMessage", SLOW, async () => {
+    const run = await cli(["packets", "show", "not-a-guid"]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain("expected a guid: 0x followed by 64 hex digits");
+  });
+
+  it("missingConfig_exits2", SLOW, async () => {
+    const none = await cli(["status"]);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toContain("missing --config");
+    const absent = await cli(["status", "--config", join(dir, "nope.json")]);
+    expect(absent.code).toBe(2);
+    expect(absent.stderr).toContain("no such file");
+  });
+
+  it("unknownStatus_exits2", SLOW, async () => {
+    const run = await cli(["packets", "list", "--status", "lost", "--config", configPath]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain("Allowed choices are observed");
+  });
+});
+
+describe("against a store", () => {
+  it("status_packets_retry_readAndRequeueWithAnAuditEntry", SLOW, async () => {
+    const header = {
+      nonce: 1n,
+      srcEid: 40161,
+      sender: word("0a"),
+      dstEid: 40168,
+      receiver: word("0b"),
+    };
+    const guid = computeGuid(header);
+    const store = await Store.open({ kind: "pglite", dataDir: join(dir, "data") });
+    await store.recordObserved({
+      packet: encodePacket(header, "0x01"),
+      guid,
+      srcEid: 40161,
+      dstEid: 40168,
+      nonce: 1n,
+      sourceTx: `0x${"cc".repeat(32)}`,
+      sourceHeight: 5n,
+      sourceIndex: 0,
+    });
+    await store.markFailed(guid, "wrong_emitter: test");
+    await store.setCursor(40161, 9n);
+    await store.close();
+
+    const status = await cli(["status", "--config", configPath]);
+    expect(status.code).toBe(0);
+    expect(JSON.parse(status.stdout)).toMatchObject({
+      cursors: [{ eid: 40161, height: "9" }],
+      packets: { failed: 1, observed: 0 },
+    });
+    const failed = await cli(["packets", "list", "--status", "failed", "-c", configPath]);
+    expect((JSON.parse(failed.stdout) as { guid: string }[]).map((p) => p.guid)).toEqual([guid]);
+
+    const retry = await cli([
+      "retry",
+      guid,
+      "--actor",
+      "alice",
+      "--reason",
+      "fixed rpc",
+      "-c",
+      configPath,
+    ]);
+    expect(retry.code).toBe(0);
+    const shown = await cli(["packets", "show", guid, "--config", configPath]);
+    expect(shown.code).toBe(0);
+    expect(JSON.parse(shown.stdout)).toMatchObject({
+      packet: { guid, status: "observed" },
+      audit: [{ actor: "alice", action: "retry", subject: guid }],
+    });
+    const again = await cli(["retry", guid, "--config", configPath]);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain("cannot become observed");
+
+    const loans = await cli(["loans", "list", "--config", configPath]);
+    expect(loans.code).toBe(0);
+    expect(JSON.parse(loans.stdout)).toEqual([]);
+    const noLoan = await cli(["loans", "show", `0x${"11".repeat(32)}`, "--config", configPath]);
+    expect(noLoan.code).toBe(1);
+    expect(noLoan.stderr).toContain("no loan");
+  });
+});

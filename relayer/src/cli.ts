@@ -1,0 +1,248 @@
+#!/usr/bin/env node
+// `loanbridge`: the relayer daemon and the operator's view of its store.
+// Exit codes: 0 ok, 1 the operation failed, 2 bad usage or input (a bad
+// guid, a missing or invalid config).
+import { BaseError, type Hex } from "@loanbridge/shared";
+import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
+import { ConfigError, loadConfig, type RelayerConfig, type SecretRef } from "./config/index.ts";
+import { runDaemon } from "./daemon/index.ts";
+import { StoreError } from "./store/errors.ts";
+import { Store } from "./store/store.ts";
+import { LOAN_STATES, type LoanState, PACKET_STATUSES, type PacketStatus } from "./store/types.ts";
+
+/** Bad usage or input: exit code 2. */
+class UsageError extends Error {
+  override name = "UsageError";
+}
+
+const HEX32 = /^0x[0-9a-fA-F]{64}$/;
+
+function hex32(what: string) {
+  return (value: string): Hex => {
+    if (!HEX32.test(value)) {
+      throw new InvalidArgumentError(`expected a ${what}: 0x followed by 64 hex digits`);
+    }
+    return value.toLowerCase() as Hex;
+  };
+}
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 10_000) {
+    throw new InvalidArgumentError("expected a whole number from 1 to 10000");
+  }
+  return n;
+}
+
+function json(value: unknown): string {
+  return JSON.stringify(
+    value,
+    (_key, v: unknown) => {
+      if (typeof v === "bigint") return v.toString();
+      if (v instanceof Uint8Array) return `0x${Buffer.from(v).toString("hex")}`;
+      return v;
+    },
+    2,
+  );
+}
+
+function print(value: unknown): void {
+  process.stdout.write(`${json(value)}\n`);
+}
+
+interface GlobalOptions {
+  config?: string;
+}
+
+async function configOf(command: Command): Promise<RelayerConfig> {
+  const { config } = command.optsWithGlobals<GlobalOptions>();
+  if (config === undefined || config === "") {
+    throw new UsageError("missing --config <file> (or LOANBRIDGE_CONFIG)");
+  }
+  return loadConfig(config, process.env);
+}
+
+async function withStore<T>(command: Command, use: (store: Store) => Promise<T>): Promise<T> {
+  const store = await Store.open((await configOf(command)).store);
+  try {
+    return await use(store);
+  } finally {
+    await store.close();
+  }
+}
+
+function keyRef(options: { senderKeyEnv?: string; senderKeyFile?: string }): SecretRef | undefined {
+  if (options.senderKeyEnv !== undefined && options.senderKeyFile !== undefined) {
+    throw new UsageError("give one of --sender-key-env, --sender-key-file");
+  }
+  if (options.senderKeyEnv !== undefined) return { env: options.senderKeyEnv };
+  if (options.senderKeyFile !== undefined) return { file: options.senderKeyFile };
+  return undefined;
+}
+
+export function buildProgram(): Command {
+  const program = new Command("loanbridge")
+    .description("The loanbridge relayer: runs the daemon and inspects its store.")
+    .addOption(
+      new Option("-c, --config <file>", "relayer config file (JSON)").env("LOANBRIDGE_CONFIG"),
+    )
+    .showHelpAfterError()
+    .exitOverride();
+
+  program
+    .command("run")
+    .description(
+      "Run the relayer: watch, verify, attest, gather, deliver; serve the API. Stops on SIGINT/SIGTERM.",
+    )
+    .option("--executor", "deliver packets (exactly one relayer of a deployment does)", false)
+    .option("--sender-key-env <var>", "executor gas key from this environment variable")
+    .option("--sender-key-file <path>", "executor gas key from this file")
+    .option("--max-fee-gwei <gwei>", "cap on maxFeePerGas for deliveries", positiveInt, 200)
+    .addHelpText("after", "\nExample:\n  loanbridge run --config relayer.json --executor")
+    .action(
+      async (
+        options: {
+          executor: boolean;
+          senderKeyEnv?: string;
+          senderKeyFile?: string;
+          maxFeeGwei: number;
+        },
+        command: Command,
+      ) => {
+        const config = await configOf(command);
+        const senderKey = keyRef(options);
+        await runDaemon(config, {
+          env: process.env,
+          executor: options.executor,
+          maxFeePerGas: BigInt(options.maxFeeGwei) * 10n ** 9n,
+          ...(senderKey !== undefined && { senderKey }),
+        });
+      },
+    );
+
+  program
+    .command("status")
+    .description("Show each chain's cursor and the packet counts by status.")
+    .action(async (_options: unknown, command: Command) => {
+      await withStore(command, async (store) => {
+        print({
+          cursors: await store.listCursors(),
+          packets: await store.countPacketsByStatus(),
+        });
+      });
+    });
+
+  const loans = program.command("loans").description("Inspect the mirrored loans.");
+  loans
+    .command("list")
+    .description("List loans, most recently updated first.")
+    .addOption(new Option("--state <state>", "either side in this state").choices(LOAN_STATES))
+    .option("--limit <n>", "at most this many", positiveInt, 100)
+    .action(async (options: { state?: LoanState; limit: number }, command: Command) => {
+      await withStore(command, async (store) => {
+        print(
+          await store.listLoans({
+            limit: options.limit,
+            ...(options.state !== undefined && { state: options.state }),
+          }),
+        );
+      });
+    });
+  loans
+    .command("show")
+    .description("Show one loan's two sides.")
+    .argument("<loanId>", "the loan id (0x + 64 hex digits)", hex32("loan id"))
+    .action(async (loanId: Hex, _options: unknown, command: Command) => {
+      await withStore(command, async (store) => {
+        const loan = await store.getLoan(loanId);
+        if (loan === undefined) throw new NotFound(`no loan ${loanId}`);
+        print(loan);
+      });
+    });
+
+  const packets = program.command("packets").description("Inspect relayed packets.");
+  packets
+    .command("list")
+    .description("List packets, most recently changed first.")
+    .addOption(new Option("--status <status>", "only this status").choices(PACKET_STATUSES))
+    .option("--limit <n>", "at most this many", positiveInt, 100)
+    .action(async (options: { status?: PacketStatus; limit: number }, command: Command) => {
+      await withStore(command, async (store) => {
+        const list = await store.listPackets({
+          limit: options.limit,
+          ...(options.status !== undefined && { status: options.status }),
+        });
+        print(list);
+      });
+    });
+  packets
+    .command("show")
+    .description("Show one packet, its attestations and its audit trail.")
+    .argument("<guid>", "the packet guid (0x + 64 hex digits)", hex32("guid"))
+    .action(async (guid: Hex, _options: unknown, command: Command) => {
+      await withStore(command, async (store) => {
+        const packet = await store.getPacket(guid);
+        if (packet === undefined) throw new NotFound(`no packet ${guid}`);
+        print({
+          packet,
+          attestations: await store.listAttestations(guid),
+          audit: await store.listAudit({ subject: guid, limit: 50 }),
+        });
+      });
+    });
+
+  program
+    .command("retry")
+    .description(
+      "Requeue a failed or denied packet: it is verified again from the start (audited).",
+    )
+    .argument("<guid>", "the packet guid (0x + 64 hex digits)", hex32("guid"))
+    .option("--actor <name>", "who asks (audit log)", process.env.USER ?? "operator")
+    .option("--reason <text>", "why (audit log)")
+    .action(async (guid: Hex, options: { actor: string; reason?: string }, command: Command) => {
+      await withStore(command, async (store) => {
+        const packet = await store.requeue(guid, {
+          audit: {
+            actor: options.actor,
+            action: "retry",
+            subject: guid,
+            detail: { via: "cli", ...(options.reason !== undefined && { reason: options.reason }) },
+          },
+        });
+        print(packet);
+      });
+    });
+  return program;
+}
+
+class NotFound extends Error {
+  override name = "NotFound";
+}
+
+/** Runs the CLI; returns the exit code. */
+export async function main(argv: readonly string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync([...argv], { from: "user" });
+    return 0;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Help and version are "errors" to commander; it has printed them already.
+      return error.exitCode === 0 ? 0 : 2;
+    }
+    if (error instanceof UsageError || error instanceof ConfigError) {
+      process.stderr.write(`error: ${error.message}\n`);
+      return 2;
+    }
+    if (error instanceof NotFound || error instanceof StoreError || error instanceof BaseError) {
+      process.stderr.write(`error: ${error.message}\n`);
+      return 1;
+    }
+    process.stderr.write(`error: ${error instanceof Error ? error.message : String(error)}\n`);
+    return 1;
+  }
+}
+
+if (import.meta.main) {
+  process.exitCode = await main(process.argv.slice(2));
+}

@@ -1,0 +1,30 @@
+// Stage 3, attest: sign each verified packet's attestation digest for the
+// destination's current verifier-set epoch, and store the signature (peers
+// read it from our API).
+import { packetAttestationDigest } from "@loanbridge/shared";
+import type { PacketRecord } from "../store/types.ts";
+import { forEachLeased, leaseOwner, type PipelineContext, refOf } from "./context.ts";
+
+export async function attestPacket(context: PipelineContext, packet: PacketRecord): Promise<void> {
+  const { store } = context;
+  const owner = leaseOwner(context);
+  const signer = context.chains.signers.get(packet.dstEid);
+  const deliverer = context.chains.deliverers.get(packet.dstEid);
+  if (signer === undefined || deliverer === undefined) {
+    await store.markFailed(packet.guid, `destination eid ${packet.dstEid} is not configured`, {
+      owner,
+    });
+    return;
+  }
+  const { epoch } = await deliverer.verifierSet();
+  const digest = packetAttestationDigest(epoch, packet.packet);
+  const attestation = await signer.sign(packet.guid, epoch, digest);
+  await store.putAttestation(attestation);
+  await store.markAttested(packet.guid, { owner });
+  context.events.emit("packetAttested", { ...refOf(packet), signer: signer.signer, epoch });
+}
+
+/** Attests one bounded batch of verified packets. */
+export function attestBatch(context: PipelineContext): Promise<number> {
+  return forEachLeased(context, ["verified"], "attest", (packet) => attestPacket(context, packet));
+}

@@ -1,0 +1,131 @@
+// What every pipeline stage works with: the store, the chain adapters (keyed
+// by endpoint id), the event bus and the pipeline settings. Stages are plain
+// functions over this context, so the daemon and the tests compose them alike.
+import type { Hex } from "@loanbridge/shared";
+import type {
+  AttestationSigner,
+  ChainKind,
+  PacketDeliverer,
+  PacketVerifier,
+  PacketWatcher,
+} from "../chains/types.ts";
+import type { PipelineConfig } from "../config/schema.ts";
+import type { RelayerEvents } from "../observability/events.ts";
+import type { Store } from "../store/store.ts";
+import type { PacketRecord } from "../store/types.ts";
+
+export interface PipelineChains {
+  /** Source watchers; each polls its own cursor (keyed by its eid). */
+  watchers: readonly PacketWatcher[];
+  /** Verifiers by source eid. */
+  verifiers: ReadonlyMap<number, PacketVerifier>;
+  /** Deliverers by destination eid (non-executors use only the read calls). */
+  deliverers: ReadonlyMap<number, PacketDeliverer>;
+  /** This relayer's attestation signer by destination eid. */
+  signers: ReadonlyMap<number, AttestationSigner>;
+  /** Which kind of chain each eid is. */
+  kinds: ReadonlyMap<number, ChainKind>;
+}
+
+export type PipelineSettings = Pick<
+  PipelineConfig,
+  "batchSize" | "maxAttempts" | "leaseMs" | "retryBackoff" | "pollIntervalMs"
+>;
+
+export interface PipelineContext {
+  /** Names the lease owner and audit actor. */
+  relayerId: string;
+  store: Store;
+  events: RelayerEvents;
+  chains: PipelineChains;
+  settings: PipelineSettings;
+  /** Only the executing relayer delivers; the others confirm delivery by reading the destination. */
+  executor: boolean;
+  /** Other relayers' API base URLs, asked for their attestations. */
+  peers: readonly string[];
+  /** Per peer request. */
+  peerTimeoutMs: number;
+  /** Where a watcher starts when no cursor is stored (the height before the endpoint's deployment). */
+  startHeights: ReadonlyMap<number, bigint>;
+  /** Errors that do not stop the pipeline (peer fetches, loan mirror, lease bookkeeping). */
+  onError: (error: unknown, where: string, guid?: Hex) => void;
+  fetch?: typeof fetch;
+}
+
+/** The lease owner of this relayer's workers. */
+export const leaseOwner = (context: Pick<PipelineContext, "relayerId">): string =>
+  `${context.relayerId}:pipeline`;
+
+/** Backoff before the next attempt, after `attempts` attempts (1-based), capped. */
+export function backoffMs(settings: PipelineSettings, attempts: number): number {
+  const { initialMs, maxMs, factor } = settings.retryBackoff;
+  const ms = initialMs * factor ** Math.max(0, attempts - 1);
+  return Math.min(maxMs, Math.round(ms));
+}
+
+export function errorText(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
+
+/** The event fields that name a packet. */
+export const refOf = (packet: PacketRecord) => ({
+  guid: packet.guid,
+  loanId: packet.loanId ?? undefined,
+  srcEid: packet.srcEid,
+  dstEid: packet.dstEid,
+});
+
+export function kindOf(context: PipelineContext, eid: number): ChainKind {
+  return context.chains.kinds.get(eid) ?? "evm";
+}
+
+/**
+ * After a transient error: gives the lease back with backoff, or, once the
+ * attempts are used up, marks the packet failed. Returns whether it was final.
+ */
+export async function retryOrFail(
+  context: PipelineContext,
+  packet: PacketRecord,
+  error: string,
+): Promise<boolean> {
+  const owner = leaseOwner(context);
+  if (packet.attempts >= context.settings.maxAttempts) {
+    await context.store.markFailed(packet.guid, error, { owner });
+    return true;
+  }
+  await context.store.release(packet.guid, owner, {
+    error,
+    retryInMs: backoffMs(context.settings, packet.attempts),
+  });
+  return false;
+}
+
+/** Leases a bounded batch and hands each packet to `handle`; a throw releases that packet with backoff. */
+export async function forEachLeased(
+  context: PipelineContext,
+  statuses: readonly PacketRecord["status"][],
+  where: string,
+  handle: (packet: PacketRecord) => Promise<void>,
+): Promise<number> {
+  const owner = leaseOwner(context);
+  const leased = await context.store.leaseWork(
+    owner,
+    statuses,
+    context.settings.batchSize,
+    context.settings.leaseMs,
+  );
+  for (const packet of leased) {
+    try {
+      await handle(packet);
+    } catch (error) {
+      context.onError(error, where, packet.guid);
+      try {
+        await retryOrFail(context, packet, `${where}: ${errorText(error)}`);
+      } catch (releaseError) {
+        // The lease runs out by itself; the packet is never lost.
+        context.onError(releaseError, `${where}.release`, packet.guid);
+      }
+    }
+  }
+  return leased.length;
+}

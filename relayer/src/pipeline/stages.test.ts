@@ -1,0 +1,614 @@
+// Each pipeline stage against a real in-memory PGlite store, real packets
+// (shared's encoders), real secp256k1 signers and, for gather, real peer API
+// servers. Only the chains are stand-ins: small in-test adapters that return
+// what a chain would.
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import {
+  computeGuid,
+  encodeLoanMessage,
+  encodePacket,
+  type Hex,
+  type LoanMessage,
+  packetAttestationDigest,
+} from "@loanbridge/shared";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { createApiServer } from "../api/server.ts";
+import { AlreadyDeliveredError } from "../chains/evm/deliverer.ts";
+import { EvmAttestationSigner, recoverSigner } from "../chains/evm/signer.ts";
+import { VERIFIER_ADDRESSES, VERIFIER_KEYS } from "../chains/evm/testing.ts";
+import type {
+  Attestation,
+  DeliveryReceipt,
+  ObservedPacket,
+  PacketDeliverer,
+  PacketVerifier,
+  PacketWatcher,
+  VerificationResult,
+  WatchBatch,
+} from "../chains/types.ts";
+import { IN_MEMORY } from "../config/schema.ts";
+import { type RelayerEventMap, RelayerEvents } from "../observability/events.ts";
+import { createMetrics } from "../observability/metrics.ts";
+import { Store } from "../store/store.ts";
+import { attestBatch } from "./attest.ts";
+import { backoffMs, leaseOwner, type PipelineContext } from "./context.ts";
+import { deliverBatch } from "./deliver.ts";
+import { gatherAttestations, isValidAttestation } from "./gather.ts";
+import { destinationSideUpdate, sourceSideUpdate } from "./loans.ts";
+import { runIteration, startLoop } from "./pipeline.ts";
+import { verifyBatch } from "./verify.ts";
+import { watchSource } from "./watch.ts";
+
+const SRC = 40161;
+const DST = 40168;
+const EPOCH = 3n;
+const word = (n: number): Hex => `0x${n.toString(16).padStart(64, "0")}`;
+
+function loanPacket(nonce: bigint, message: LoanMessage, srcEid = SRC, dstEid = DST) {
+  const header = { nonce, srcEid, sender: word(0xa), dstEid, receiver: word(0xb) };
+  const packet = encodePacket(header, encodeLoanMessage(message));
+  const observed: ObservedPacket = {
+    packet,
+    guid: computeGuid(header),
+    srcEid,
+    dstEid,
+    nonce,
+    sourceTx: `0x${nonce.toString(16).padStart(64, "f")}`,
+    sourceHeight: 100n + nonce,
+    sourceIndex: 0,
+  };
+  return observed;
+}
+
+const openLoan = (n: number): LoanMessage => ({
+  type: "OPEN_LOAN",
+  loanId: word(0x1000 + n),
+  borrower: word(0xbb),
+  recipient: word(0xbb),
+  collateralAsset: word(0),
+  collateralAmount: 10n ** 18n,
+  principal: 1_000_000n,
+  maxRateBps: 1_000,
+  termSeconds: 86_400n,
+  expiresAt: 2_000_000_000n,
+});
+
+class ListWatcher implements PacketWatcher {
+  readonly eid = SRC;
+  readonly polls: bigint[] = [];
+  batches: WatchBatch[] = [];
+  poll(cursor: bigint): Promise<WatchBatch> {
+    this.polls.push(cursor);
+    const batch = this.batches.shift();
+    return Promise.resolve(batch ?? { packets: [], scannedTo: cursor, finalizedHead: cursor });
+  }
+}
+
+class ScriptedVerifier implements PacketVerifier {
+  readonly eid = SRC;
+  result: VerificationResult = { ok: true };
+  verify(): Promise<VerificationResult> {
+    return Promise.resolve(this.result);
+  }
+}
+
+/** The destination endpoint's rules in memory: epoch, set, threshold, delivered once. */
+class MemoryDestination implements PacketDeliverer {
+  readonly eid = DST;
+  readonly delivered = new Map<Hex, Attestation[]>();
+  calls = 0;
+  failNext: Error | undefined;
+  verifierSet() {
+    return Promise.resolve({ epoch: EPOCH, threshold: 2, signers: [...VERIFIER_ADDRESSES] });
+  }
+  isDelivered(guid: Hex) {
+    return Promise.resolve(this.delivered.has(guid));
+  }
+  deliver(packet: Uint8Array, attestations: Attestation[]): Promise<DeliveryReceipt> {
+    this.calls++;
+    if (this.failNext !== undefined) {
+      const error = this.failNext;
+      this.failNext = undefined;
+      return Promise.reject(error);
+    }
+    const guid = attestations[0]?.guid ?? word(0);
+    if (this.delivered.has(guid)) return Promise.reject(new AlreadyDeliveredError(guid));
+    const digest = packetAttestationDigest(EPOCH, packet);
+    const ok = attestations.filter((a) => recoverSigner(digest, a.signature) === a.signer);
+    if (ok.length < 2) return Promise.reject(new Error("not enough valid signatures"));
+    this.delivered.set(guid, attestations);
+    return Promise.resolve({ tx: `0xdead${this.calls}`, height: 7n, outcome: "delivered" });
+  }
+}
+
+interface Harness {
+  context: PipelineContext;
+  store: Store;
+  watcher: ListWatcher;
+  verifier: ScriptedVerifier;
+  destination: MemoryDestination;
+  events: { [K in keyof RelayerEventMap]?: RelayerEventMap[K][] };
+  errors: string[];
+}
+
+const stores: Store[] = [];
+const closers: (() => Promise<void>)[] = [];
+
+async function harness(
+  options: { signer?: number; executor?: boolean; peers?: string[] } = {},
+): Promise<Harness> {
+  const store = await Store.open({ kind: "pglite", dataDir: IN_MEMORY });
+  stores.push(store);
+  const bus = new RelayerEvents();
+  const events: Harness["events"] = {};
+  const names: (keyof RelayerEventMap)[] = [
+    "packetObserved",
+    "packetVerified",
+    "verificationFailed",
+    "packetAttested",
+    "packetDelivered",
+    "deliveryFailed",
+    "cursorAdvanced",
+    "packetsCounted",
+    "loansCounted",
+  ];
+  for (const name of names) {
+    bus.on(name, (payload) => {
+      ((events[name] ??= []) as unknown[]).push(payload);
+    });
+  }
+  const watcher = new ListWatcher();
+  const verifier = new ScriptedVerifier();
+  const destination = new MemoryDestination();
+  const errors: string[] = [];
+  const signer = new EvmAttestationSigner(VERIFIER_KEYS[options.signer ?? 0] as Hex);
+  const context: PipelineContext = {
+    relayerId: `test-${options.signer ?? 0}`,
+    store,
+    events: bus,
+    chains: {
+      watchers: [watcher],
+      verifiers: new Map([[SRC, verifier]]),
+      deliverers: new Map([[DST, destination]]),
+      signers: new Map([[DST, signer]]),
+      kinds: new Map([
+        [SRC, "evm"],
+        [DST, "evm"],
+      ]),
+    },
+    settings: {
+      batchSize: 10,
+      maxAttempts: 3,
+      leaseMs: 60_000,
+      pollIntervalMs: 50,
+      retryBackoff: { initialMs: 10, maxMs: 40, factor: 2 },
+    },
+    executor: options.executor ?? true,
+    peers: options.peers ?? [],
+    peerTimeoutMs: 300,
+    startHeights: new Map([[SRC, 99n]]),
+    onError: (error, where) => {
+      errors.push(`${where}: ${String(error)}`);
+    },
+  };
+  return { context, store, watcher, verifier, destination, events, errors };
+}
+
+/** Serves `store`'s attestations by `signer` the way a peer relayer does. */
+async function peerApi(store: Store, signer: string): Promise<string> {
+  const api = createApiServer({
+    config: { host: "127.0.0.1", port: 0, maxBodyBytes: 65_536 },
+    store,
+    registry: createMetrics({ defaultMetrics: false }).registry,
+    attestationSigners: [signer],
+  });
+  const { url } = await api.listen();
+  closers.push(() => api.close());
+  return url;
+}
+
+// Each test opens one to three PGlite stores: a few seconds on a loaded machine.
+const SLOW = { timeout: 60_000 };
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function waitUntilDue(): Promise<void> {
+  await sleep(60);
+}
+
+beforeEach(() => {
+  stores.length = 0;
+  closers.length = 0;
+});
+
+afterEach(async () => {
+  for (const close of closers) await close();
+  for (const store of stores) await store.close();
+});
+
+describe("watch", SLOW, () => {
+  it("watch_recordsPacketsThenAdvancesCursor_andIsIdempotentOnReplay", async () => {
+    const h = await harness();
+    const a = loanPacket(1n, openLoan(1));
+    const b = loanPacket(2n, openLoan(2));
+    const batch = { packets: [a, b], scannedTo: 150n, finalizedHead: 200n };
+    h.watcher.batches = [batch, { ...batch }];
+
+    const first = await watchSource(h.context, h.watcher);
+    expect(first).toMatchObject({ observed: 2, cursor: 150n });
+    expect(h.watcher.polls).toEqual([99n]);
+    expect(await h.store.getCursor(SRC)).toBe(150n);
+    const stored = await h.store.getPacket(a.guid);
+    expect(stored).toMatchObject({ status: "observed", loanId: openLoan(1).loanId });
+    expect(h.events.packetObserved?.map((e) => e.guid)).toEqual([a.guid, b.guid]);
+    expect(await h.store.getLoan(openLoan(1).loanId)).toMatchObject({
+      vaultState: "Requested",
+      poolState: null,
+      collateralEid: SRC,
+      lendingEid: DST,
+      principal: 1_000_000n,
+    });
+
+    // The same blocks again (a restart before the cursor moved): nothing new.
+    const again = await watchSource(h.context, h.watcher);
+    expect(again.observed).toBe(0);
+    expect(h.watcher.polls).toEqual([99n, 150n]);
+    expect(h.events.packetObserved).toHaveLength(2);
+  });
+
+  it("watch_storeRefusesAPacket_cursorStaysSoTheBlocksAreReadAgain", async () => {
+    const h = await harness();
+    const a = loanPacket(1n, openLoan(1));
+    await h.store.recordObserved(a);
+    const forged = { ...a, packet: loanPacket(1n, openLoan(9)).packet };
+    h.watcher.batches = [{ packets: [forged], scannedTo: 150n, finalizedHead: 150n }];
+    await expect(watchSource(h.context, h.watcher)).rejects.toThrow(/different bytes/);
+    expect(await h.store.getCursor(SRC)).toBeUndefined();
+  });
+});
+
+describe("verify", SLOW, () => {
+  it("verify_ok_marksVerified_failureIsFinal_notFinalizedRetriesWithBackoff", async () => {
+    const h = await harness();
+    const [a, b] = [loanPacket(1n, openLoan(1)), loanPacket(2n, openLoan(2))];
+    await h.store.recordObserved(a);
+    expect(await verifyBatch(h.context)).toBe(1);
+    expect((await h.store.getPacket(a.guid))?.status).toBe("verified");
+    expect(h.events.packetVerified?.map((e) => e.guid)).toEqual([a.guid]);
+
+    await h.store.recordObserved(b);
+    h.verifier.result = { ok: false, reason: "wrong_emitter", detail: "log from 0x01" };
+    await verifyBatch(h.context);
+    expect(await h.store.getPacket(b.guid)).toMatchObject({
+      status: "failed",
+      lastError: "wrong_emitter: log from 0x01",
+    });
+    expect(h.events.verificationFailed?.[0]).toMatchObject({
+      guid: b.guid,
+      reason: "wrong_emitter",
+      final: true,
+    });
+  });
+
+  it("verify_notFinalized_releasesWithBackoff_untilAttemptsRunOut", async () => {
+    const h = await harness();
+    const a = loanPacket(1n, openLoan(1));
+    await h.store.recordObserved(a);
+    h.verifier.result = { ok: false, reason: "not_finalized", detail: "head 5" };
+    await verifyBatch(h.context);
+    const released = await h.store.getPacket(a.guid);
+    expect(released).toMatchObject({ status: "observed", attempts: 1, leaseOwner: null });
+    expect(released?.nextAttemptAt).not.toBeNull();
+    // Backoff: nothing is leased before it is due.
+    expect(await verifyBatch(h.context)).toBe(0);
+    for (let i = 0; i < 2; i++) {
+      await waitUntilDue();
+      await verifyBatch(h.context);
+    }
+    expect((await h.store.getPacket(a.guid))?.status).toBe("failed");
+    expect(h.events.verificationFailed?.map((e) => e.final)).toEqual([false, false, true]);
+  });
+
+  it("verify_verifierThrows_packetIsReleasedNotLost", async () => {
+    const h = await harness();
+    const a = loanPacket(1n, openLoan(1));
+    await h.store.recordObserved(a);
+    h.verifier.verify = () => Promise.reject(new Error("rpc down"));
+    await verifyBatch(h.context);
+    expect(await h.store.getPacket(a.guid)).toMatchObject({
+      status: "observed",
+      leaseOwner: null,
+      lastError: "verify: Error: rpc down",
+    });
+    expect(h.errors).toEqual(["verify: Error: rpc down"]);
+  });
+
+  it("backoff_growsByFactor_andIsCapped", async () => {
+    const h = await harness();
+    expect([1, 2, 3, 4].map((n) => backoffMs(h.context.settings, n))).toEqual([10, 20, 40, 40]);
+  });
+});
+
+describe("attest", SLOW, () => {
+  it("attest_signsTheDestinationEpochDigest_andStoresIt", async () => {
+    const h = await harness({ signer: 1 });
+    const a = loanPacket(1n, openLoan(1));
+    await h.store.recordObserved(a);
+    await h.store.markVerified(a.guid);
+    expect(await attestBatch(h.context)).toBe(1);
+    const [stored] = await h.store.listAttestations(a.guid);
+    const digest = packetAttestationDigest(EPOCH, a.packet);
+    expect(stored).toMatchObject({ epoch: EPOCH, digest, signer: VERIFIER_ADDRESSES[1] });
+    expect(recoverSigner(digest, stored?.signature ?? "0x")).toBe(VERIFIER_ADDRESSES[1]);
+    expect((await h.store.getPacket(a.guid))?.status).toBe("attested");
+    expect(h.events.packetAttested?.[0]).toMatchObject({ epoch: EPOCH });
+  });
+
+  it("attest_unknownDestination_marksFailed", async () => {
+    const h = await harness();
+    const a = loanPacket(1n, openLoan(1), SRC, 999);
+    await h.store.recordObserved(a);
+    await h.store.markVerified(a.guid);
+    await attestBatch(h.context);
+    expect(await h.store.getPacket(a.guid)).toMatchObject({
+      status: "failed",
+      lastError: "destination eid 999 is not configured",
+    });
+  });
+});
+
+/** Relayer `index` verified and attested `observed` in its own store. */
+async function attestedBy(h: Harness, observed: ObservedPacket): Promise<void> {
+  await h.store.recordObserved(observed);
+  await h.store.markVerified(observed.guid);
+  await attestBatch(h.context);
+}
+
+describe("gather", SLOW, () => {
+  it("gather_fetchesPeers_keepsOnlyValidCurrentEpochSignatures_andStoresThem", async () => {
+    const a = loanPacket(1n, openLoan(1));
+    const peer1 = await harness({ signer: 1 });
+    const peer2 = await harness({ signer: 2 });
+    await attestedBy(peer1, a);
+    await attestedBy(peer2, a);
+    // Peer 2 also holds junk under its own name: old epoch, wrong digest.
+    const old = await new EvmAttestationSigner(VERIFIER_KEYS[2] as Hex).sign(
+      a.guid,
+      EPOCH - 1n,
+      packetAttestationDigest(EPOCH - 1n, a.packet),
+    );
+    await peer2.store.putAttestation(old);
+    const urls = [
+      await peerApi(peer1.store, VERIFIER_ADDRESSES[1] ?? ""),
+      await peerApi(peer2.store, VERIFIER_ADDRESSES[2] ?? ""),
+    ];
+    const h = await harness({ signer: 0, peers: urls });
+    await attestedBy(h, a);
+    const packet = await h.store.getPacket(a.guid);
+    if (packet === undefined) throw new Error("not stored");
+    const set = await h.destination.verifierSet();
+
+    // Our own one is enough when the threshold is 1: no peer is asked.
+    expect(await gatherAttestations(h.context, packet, { ...set, threshold: 1 })).toHaveLength(1);
+    const gathered = await gatherAttestations(h.context, packet, set);
+    expect(gathered.map((x) => x.signer).sort()).toEqual([...VERIFIER_ADDRESSES].sort());
+    expect(gathered.every((x) => x.epoch === EPOCH)).toBe(true);
+    expect(await h.store.listAttestations(a.guid)).toHaveLength(3);
+  });
+
+  it("isValidAttestation_rejectsWrongEpochDigestSignerOrSignature", async () => {
+    const a = loanPacket(1n, openLoan(1));
+    const digest = packetAttestationDigest(EPOCH, a.packet);
+    const set = { epoch: EPOCH, threshold: 2, signers: VERIFIER_ADDRESSES };
+    const expected = { guid: a.guid, digest, set };
+    const good = await new EvmAttestationSigner(VERIFIER_KEYS[0] as Hex).sign(
+      a.guid,
+      EPOCH,
+      digest,
+    );
+    const outsider = await new EvmAttestationSigner(word(0x77)).sign(a.guid, EPOCH, digest);
+    const other = await new EvmAttestationSigner(VERIFIER_KEYS[1] as Hex).sign(
+      a.guid,
+      EPOCH,
+      digest,
+    );
+    expect(isValidAttestation("evm", good, expected)).toBe(true);
+    expect(isValidAttestation("evm", { ...good, epoch: EPOCH + 1n }, expected)).toBe(false);
+    expect(isValidAttestation("evm", { ...good, digest: word(1) }, expected)).toBe(false);
+    expect(isValidAttestation("evm", outsider, expected)).toBe(false);
+    expect(isValidAttestation("evm", { ...good, signature: other.signature }, expected)).toBe(
+      false,
+    );
+    expect(isValidAttestation("solana", good, expected)).toBe(false);
+  });
+
+  it("gather_peerThatNeverAnswers_timesOutAndCountsAsNone", async () => {
+    const silent = createServer(() => undefined);
+    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+    closers.push(
+      () =>
+        new Promise<void>((resolve) => {
+          silent.closeAllConnections();
+          silent.close(() => {
+            resolve();
+          });
+        }),
+    );
+    const { port } = silent.address() as AddressInfo;
+    const h = await harness({ peers: [`http://127.0.0.1:${port}`] });
+    const a = loanPacket(1n, openLoan(1));
+    await attestedBy(h, a);
+    const packet = await h.store.getPacket(a.guid);
+    if (packet === undefined) throw new Error("not stored");
+    const started = Date.now();
+    const gathered = await gatherAttestations(h.context, packet, await h.destination.verifierSet());
+    expect(gathered).toHaveLength(1);
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(h.errors.join()).toMatch(/gather\.peer/);
+  });
+});
+
+describe("deliver", SLOW, () => {
+  async function threeAttested(executor = true) {
+    const a = loanPacket(1n, openLoan(1));
+    const peer = await harness({ signer: 1 });
+    await attestedBy(peer, a);
+    const url = await peerApi(peer.store, VERIFIER_ADDRESSES[1] ?? "");
+    const h = await harness({ signer: 0, peers: [url], executor });
+    await attestedBy(h, a);
+    return { h, a };
+  }
+
+  it("deliver_executor_gathersThresholdDeliversOnce_andMarksDelivered", async () => {
+    const { h, a } = await threeAttested();
+    await deliverBatch(h.context);
+    expect(h.destination.calls).toBe(1);
+    expect(await h.store.getPacket(a.guid)).toMatchObject({
+      status: "delivered",
+      destTx: "0xdead1",
+    });
+    expect(h.events.packetDelivered?.[0]).toMatchObject({ guid: a.guid, destTx: "0xdead1" });
+    // Nothing is left to deliver.
+    expect(await deliverBatch(h.context)).toBe(0);
+    expect(h.destination.calls).toBe(1);
+  });
+
+  it("deliver_alreadyDeliveredOnChain_isNotSentAgain", async () => {
+    const { h, a } = await threeAttested();
+    h.destination.delivered.set(a.guid, []);
+    await deliverBatch(h.context);
+    expect(h.destination.calls).toBe(0);
+    expect((await h.store.getPacket(a.guid))?.status).toBe("delivered");
+  });
+
+  it("deliver_raceLostToAnotherExecutor_AlreadyDeliveredCountsAsDelivered", async () => {
+    const { h, a } = await threeAttested();
+    h.destination.failNext = new AlreadyDeliveredError(a.guid);
+    await deliverBatch(h.context);
+    expect((await h.store.getPacket(a.guid))?.status).toBe("delivered");
+  });
+
+  it("deliver_belowThreshold_waitsWithoutUsingAttempts", async () => {
+    const a = loanPacket(1n, openLoan(1));
+    const h = await harness({ signer: 0 });
+    await attestedBy(h, a);
+    await deliverBatch(h.context);
+    expect(h.destination.calls).toBe(0);
+    expect(await h.store.getPacket(a.guid)).toMatchObject({
+      status: "attested",
+      lastError: "1 of 2 attestations",
+    });
+  });
+
+  it("deliver_sendFails_releasedWithBackoff_thenRetriedAndDelivered", async () => {
+    const { h, a } = await threeAttested();
+    h.destination.failNext = new Error("nonce too low");
+    await deliverBatch(h.context);
+    expect(await h.store.getPacket(a.guid)).toMatchObject({
+      status: "attested",
+      lastError: "deliver: Error: nonce too low",
+    });
+    expect(h.events.deliveryFailed?.[0]).toMatchObject({ final: false });
+    await waitUntilDue();
+    await deliverBatch(h.context);
+    expect((await h.store.getPacket(a.guid))?.status).toBe("delivered");
+    expect(h.destination.delivered.size).toBe(1);
+  });
+
+  it("deliver_nonExecutor_neverSends_confirmsOnceDelivered", async () => {
+    const { h, a } = await threeAttested(false);
+    await deliverBatch(h.context);
+    expect(h.destination.calls).toBe(0);
+    expect((await h.store.getPacket(a.guid))?.status).toBe("attested");
+    h.destination.delivered.set(a.guid, []);
+    await waitUntilDue();
+    await deliverBatch(h.context);
+    expect((await h.store.getPacket(a.guid))?.status).toBe("delivered");
+  });
+
+  it("deliver_loanActive_mirrorsPoolOnObserve_andVaultOnDelivery", async () => {
+    const h = await harness({ signer: 0 });
+    const loanId = word(0x1001);
+    const active = loanPacket(5n, {
+      type: "LOAN_ACTIVE",
+      loanId,
+      principal: 1_000_000n,
+      rateBps: 800,
+      startTime: 1n,
+      dueTime: 2n,
+    });
+    h.watcher.batches = [{ packets: [active], scannedTo: 120n, finalizedHead: 120n }];
+    h.context.settings = { ...h.context.settings };
+    await h.store.upsertLoan({ ...sourceSideUpdate(openLoan(1), { srcEid: DST, dstEid: SRC }) });
+    const peer = await harness({ signer: 2 });
+    await attestedBy(peer, active);
+    h.context.peers = [await peerApi(peer.store, VERIFIER_ADDRESSES[2] ?? "")];
+    await runIteration(h.context);
+    expect(await h.store.getLoan(loanId)).toMatchObject({
+      poolState: "Active",
+      vaultState: "Active",
+    });
+    expect((await h.store.getPacket(active.guid))?.status).toBe("delivered");
+    // Each iteration ends with the gauges' snapshot.
+    expect(h.events.packetsCounted?.at(-1)?.counts).toMatchObject({ delivered: 1 });
+    expect(h.events.loansCounted?.at(-1)).toMatchObject({ disagreeing: 0 });
+  });
+});
+
+describe("loans", SLOW, () => {
+  it("sourceAndDestinationSides_followTheMessageTable", () => {
+    const route = { srcEid: DST, dstEid: SRC };
+    const settlement = { loanId: word(1), outstanding: 0n, beneficiary: word(2) };
+    const cases: [LoanMessage, string, string | undefined][] = [
+      [{ ...openLoan(1) }, "vault:Requested", undefined],
+      [
+        {
+          type: "LOAN_ACTIVE",
+          loanId: word(1),
+          principal: 1n,
+          rateBps: 1,
+          startTime: 1n,
+          dueTime: 2n,
+        },
+        "pool:Active",
+        "vault:Active",
+      ],
+      [
+        { type: "LOAN_REJECTED", loanId: word(1), reason: "LtvTooHigh" },
+        "pool:Rejected",
+        "vault:Refunded",
+      ],
+      [{ type: "REPAID", loanId: word(1), amountRepaid: 5n }, "pool:Repaid", "vault:Released"],
+      [{ type: "DEFAULTED", ...settlement }, "pool:Defaulted", "vault:Seized"],
+      [{ type: "LIQUIDATED", ...settlement }, "pool:Liquidated", "vault:Seized"],
+    ];
+    for (const [message, source, destination] of cases) {
+      const s = sourceSideUpdate(message, route);
+      const d = destinationSideUpdate(message, route);
+      expect(`${s.side}:${s.state}`).toBe(source);
+      expect(d === undefined ? undefined : `${d.side}:${d.state}`).toBe(destination);
+    }
+  });
+});
+
+describe("loop", SLOW, () => {
+  it("startLoop_runsIterations_andStopsAfterTheCurrentOne", async () => {
+    const h = await harness();
+    const a = loanPacket(1n, openLoan(1));
+    h.watcher.batches = [{ packets: [a], scannedTo: 120n, finalizedHead: 120n }];
+    let iterations = 0;
+    const loop = startLoop(h.context, {
+      onIteration: () => {
+        iterations++;
+      },
+    });
+    while (iterations < 2) await sleep(10);
+    await loop.stop();
+    const after = iterations;
+    await sleep(120);
+    expect(iterations).toBe(after);
+    expect((await h.store.getPacket(a.guid))?.status).toBe("attested");
+    expect(leaseOwner(h.context)).toBe("test-0:pipeline");
+  });
+});

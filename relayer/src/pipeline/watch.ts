@@ -1,0 +1,62 @@
+// Stage 1, watch: read finalized packets from each source from its stored
+// cursor, record them, and only then move the cursor (a crash in between
+// reads the same blocks again; recording is idempotent).
+import type { PacketWatcher } from "../chains/types.ts";
+import { kindOf, type PipelineContext } from "./context.ts";
+import { loanIdOf, mirrorLoan } from "./loans.ts";
+
+export interface WatchResult {
+  eid: number;
+  observed: number;
+  cursor: bigint;
+  finalizedHead: bigint;
+}
+
+/** One bounded poll of one source. */
+export async function watchSource(
+  context: PipelineContext,
+  watcher: PacketWatcher,
+): Promise<WatchResult> {
+  const { store, events } = context;
+  const chain = kindOf(context, watcher.eid);
+  const from = (await store.getCursor(watcher.eid)) ?? context.startHeights.get(watcher.eid) ?? 0n;
+  const batch = await watcher.poll(from);
+  events.emit("headAdvanced", { chain, eid: watcher.eid, height: batch.finalizedHead });
+  let observed = 0;
+  for (const packet of batch.packets) {
+    const loanId = loanIdOf(packet.packet);
+    const { created } = await store.recordObserved({
+      ...packet,
+      ...(loanId !== undefined && { loanId }),
+    });
+    if (!created) continue;
+    observed++;
+    events.emit("packetObserved", {
+      guid: packet.guid,
+      loanId,
+      srcEid: packet.srcEid,
+      dstEid: packet.dstEid,
+      nonce: packet.nonce,
+      sourceTx: packet.sourceTx,
+      sourceHeight: packet.sourceHeight,
+    });
+    await mirrorLoan(context, packet, "observed");
+  }
+  const cursor =
+    batch.scannedTo > from ? await store.setCursor(watcher.eid, batch.scannedTo) : from;
+  if (cursor > from) events.emit("cursorAdvanced", { chain, eid: watcher.eid, height: cursor });
+  return { eid: watcher.eid, observed, cursor, finalizedHead: batch.finalizedHead };
+}
+
+/** Polls every source once; one source's failure does not hold up the others. */
+export async function watchAll(context: PipelineContext): Promise<WatchResult[]> {
+  const results: WatchResult[] = [];
+  for (const watcher of context.chains.watchers) {
+    try {
+      results.push(await watchSource(context, watcher));
+    } catch (error) {
+      context.onError(error, `watch.${watcher.eid}`);
+    }
+  }
+  return results;
+}
