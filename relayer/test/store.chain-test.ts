@@ -346,6 +346,9 @@ describe.each(backends)("Store on $name", (backend) => {
       const loanId = hex32();
       const [a, b, c] = [observed({ loanId }), observed({ loanId }), observed({ loanId })];
       for (const input of [a, b, c]) await store.recordObserved(input);
+      // updated_at ties (same clock tick) fall back to guid order; let the
+      // database clock move on so b is strictly the newest.
+      await new Promise((resolve) => setTimeout(resolve, 20));
       await store.markVerified(b.guid);
 
       const all = await store.listPackets({ loanId, limit: 10 });
