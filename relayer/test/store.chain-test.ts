@@ -366,7 +366,12 @@ describe.each(backends)("Store on $name", (backend) => {
     it("leaseWork_takesOldestDueOfTheStatuses_andCountsAttempts", async () => {
       const own = await backend.fresh();
       const inputs = [observed(), observed(), observed()];
-      for (const input of inputs) await own.recordObserved(input);
+      for (const input of inputs) {
+        await own.recordObserved(input);
+        // observed_at ties (same clock tick) fall back to guid order; keep
+        // the insertion order strict so "oldest first" is what is tested.
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
       await own.markVerified(inputs[2]?.guid ?? "0x");
 
       const observedOnes = await own.leaseWork("w1", ["observed"], 10, 60_000);
