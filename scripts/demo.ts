@@ -83,6 +83,6 @@ await solanaDemo();
 console.log(`
 Ready: the wire format in TS, Solidity and Rust; the EVM endpoint, vault and
 pool deployed to a local node; the Solana endpoint, vault and pool built to SBF
-offline and running in LiteSVM; the relayer's store, API and EVM adapters.
-Not yet: the relayer daemon end to end and the two-way loan demo.
+offline and running in LiteSVM; the relayer pipeline for EVM packets (2 of 3).
+Not yet: the relayer's Solana adapters and the two-way loan demo.
 Finished in ${elapsed(started)}.`);
