@@ -257,19 +257,27 @@ export async function repayInstruction(
   );
 }
 
+/** The accounts `DeclareDefault` and `Liquidate` share, in the program's order. */
+async function settlementAccounts(
+  program: Address,
+  input: PoolLoanRef & { payer: TransactionSigner },
+): Promise<AccountMeta[]> {
+  return [
+    payerMeta(input.payer),
+    writable(await pda.pool(program)),
+    writable(await pda.poolLoan(program, input.loanId)),
+    readonly(await pda.beneficiary(program, input.srcEid)),
+    ...(await sendAccounts(program, input.srcEid, input.packetNonce)),
+  ];
+}
+
 export async function declareDefaultInstruction(
   program: Address,
   input: PoolLoanRef & { payer: TransactionSigner },
 ): Promise<Instruction> {
   return ix(
     program,
-    [
-      payerMeta(input.payer),
-      writable(await pda.pool(program)),
-      writable(await pda.poolLoan(program, input.loanId)),
-      readonly(await pda.beneficiary(program, input.srcEid)),
-      ...(await sendAccounts(program, input.srcEid, input.packetNonce)),
-    ],
+    await settlementAccounts(program, input),
     encodeInstruction("declare_default", {}),
   );
 }
@@ -281,11 +289,7 @@ export async function liquidateInstruction(
   return ix(
     program,
     [
-      payerMeta(input.payer),
-      writable(await pda.pool(program)),
-      writable(await pda.poolLoan(program, input.loanId)),
-      readonly(await pda.beneficiary(program, input.srcEid)),
-      ...(await sendAccounts(program, input.srcEid, input.packetNonce)),
+      ...(await settlementAccounts(program, input)),
       readonly(await pda.collateral(program, input.srcEid, input.asset)),
       readonly(await pda.price(program, input.priceId)),
     ],
