@@ -19,7 +19,8 @@ die() { printf 'setup: %s\n' "$*" >&2; exit 1; }
 # llvm-22: llvm-dis/llvm-as/llc matching rustc-web's LLVM, for the SBF pipeline.
 # rustfmt-web/rust-web-clippy: `cargo fmt` and `cargo clippy` for that toolchain.
 # postgresql: PostgreSQL 15 binaries for the relayer store's tests (scripts/postgres.sh).
-debian_packages=(rustc-web cargo-web rust-web-src rustfmt-web rust-web-clippy llvm-22 postgresql)
+# prometheus: prometheus + promtool for the monitoring tests (rules and dashboards).
+debian_packages=(rustc-web cargo-web rust-web-src rustfmt-web rust-web-clippy llvm-22 postgresql prometheus)
 missing=()
 for pkg in "${debian_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

@@ -199,7 +199,7 @@ describe("HTTP API", () => {
 
       expect(reply.status).toBe(200);
       expect(reply.headers["content-type"]).toMatch(/^text\/plain; version=0\.0\.4/);
-      expect(reply.text).toContain('loanbridge_head_height{chain="evm"} 77');
+      expect(reply.text).toContain('loanbridge_head_height{chain="evm",eid="40161"} 77');
       expect(reply.text).toContain("# HELP loanbridge_delivery_seconds");
     });
   });

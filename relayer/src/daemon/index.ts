@@ -11,9 +11,9 @@ import {
   EvmPacketDeliverer,
   EvmPacketVerifier,
   EvmPacketWatcher,
-  EvmRpc,
   NonceManager,
 } from "../chains/evm/index.ts";
+import { JsonRpc } from "../chains/rpc.ts";
 import type {
   AttestationSigner,
   ChainKind,
@@ -93,7 +93,7 @@ async function buildEvmChains(
   const signerAddresses = new Set<string>();
   for (const [index, chain] of chains.entries()) {
     const field = index === 0 ? "chains.evm" : `extraEvmChains.${index - 1}`;
-    const rpc = new EvmRpc({
+    const rpc = new JsonRpc({
       chain: `evm:${chain.eid}`,
       urls: chain.rpcUrls,
       quorum: chain.rpcQuorum,

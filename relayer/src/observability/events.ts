@@ -61,7 +61,7 @@ export interface RelayerEventMap {
   /** The watcher's cursor moved (everything up to `height` is read). */
   cursorAdvanced: { chain: ChainKind; eid: number; height: bigint };
   /** A relayer account's balance, in whole coins (ETH, SOL). */
-  walletBalance: { chain: ChainKind; account: string; balance: number };
+  walletBalance: { chain: ChainKind; eid: number; account: string; balance: number };
   /** A snapshot of the store's packets by status. */
   packetsCounted: { counts: Record<PacketStatus, number> };
   /** A snapshot of the mirrored loans; `disagreeing` as reported by Store.disagreeingLoans. */

@@ -154,12 +154,21 @@ describe("metrics", () => {
     events.emit("headAdvanced", { chain: "evm", eid: 40161, height: 120n });
     events.emit("cursorAdvanced", { chain: "evm", eid: 40161, height: 100n });
     events.emit("cursorAdvanced", { chain: "evm", eid: 40161, height: 110n });
-    events.emit("walletBalance", { chain: "solana", account: "Relayer1111", balance: 1.5 });
+    events.emit("walletBalance", {
+      chain: "solana",
+      eid: 40168,
+      account: "Relayer1111",
+      balance: 1.5,
+    });
 
-    expect(await samples(metrics, "loanbridge_head_height")).toEqual({ "chain=evm": 120 });
-    expect(await samples(metrics, "loanbridge_cursor_height")).toEqual({ "chain=evm": 110 });
+    expect(await samples(metrics, "loanbridge_head_height")).toEqual({
+      "chain=evm,eid=40161": 120,
+    });
+    expect(await samples(metrics, "loanbridge_cursor_height")).toEqual({
+      "chain=evm,eid=40161": 110,
+    });
     expect(await samples(metrics, "loanbridge_wallet_balance")).toEqual({
-      "chain=solana,account=Relayer1111": 1.5,
+      "chain=solana,eid=40168,account=Relayer1111": 1.5,
     });
   });
 
@@ -224,7 +233,7 @@ describe("metrics", () => {
     expect(text).toMatchInlineSnapshot(`
       "# HELP loanbridge_head_height The chain's finalized head (block number or slot) as last read.
       # TYPE loanbridge_head_height gauge
-      loanbridge_head_height{chain="solana"} 9"
+      loanbridge_head_height{chain="solana",eid="40168"} 9"
     `);
   });
 });

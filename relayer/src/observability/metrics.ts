@@ -23,9 +23,9 @@ export interface RelayerMetrics {
   verificationFailures: Counter<"chain" | "reason">;
   rpcRequests: Counter<"chain" | "method" | "outcome">;
   rpcDuration: Histogram<"chain" | "method">;
-  headHeight: Gauge<"chain">;
-  cursorHeight: Gauge<"chain">;
-  walletBalance: Gauge<"chain" | "account">;
+  headHeight: Gauge<"chain" | "eid">;
+  cursorHeight: Gauge<"chain" | "eid">;
+  walletBalance: Gauge<"chain" | "eid" | "account">;
   loans: Gauge<"side" | "state">;
   loansDisagreeing: Gauge;
   outstandingPrincipal: Gauge<"lending_eid">;
@@ -85,19 +85,19 @@ export function createMetrics(options: CreateMetricsOptions = {}): RelayerMetric
     headHeight: new Gauge({
       name: "loanbridge_head_height",
       help: "The chain's finalized head (block number or slot) as last read.",
-      labelNames: ["chain"],
+      labelNames: ["chain", "eid"],
       registers,
     }),
     cursorHeight: new Gauge({
       name: "loanbridge_cursor_height",
       help: "Height up to which the watcher has read the chain (block number or slot).",
-      labelNames: ["chain"],
+      labelNames: ["chain", "eid"],
       registers,
     }),
     walletBalance: new Gauge({
       name: "loanbridge_wallet_balance",
       help: "Balance of a relayer account in whole native coins (ETH, SOL).",
-      labelNames: ["chain", "account"],
+      labelNames: ["chain", "eid", "account"],
       registers,
     }),
     loans: new Gauge({
@@ -168,14 +168,14 @@ export function attachMetrics(events: RelayerEvents, metrics: RelayerMetrics): (
       metrics.rpcRequests.inc({ chain, method, outcome });
       metrics.rpcDuration.observe({ chain, method }, durationMs / 1_000);
     }),
-    events.on("headAdvanced", ({ chain, height }) => {
-      metrics.headHeight.set({ chain }, Number(height));
+    events.on("headAdvanced", ({ chain, eid, height }) => {
+      metrics.headHeight.set({ chain, eid: String(eid) }, Number(height));
     }),
-    events.on("cursorAdvanced", ({ chain, height }) => {
-      metrics.cursorHeight.set({ chain }, Number(height));
+    events.on("cursorAdvanced", ({ chain, eid, height }) => {
+      metrics.cursorHeight.set({ chain, eid: String(eid) }, Number(height));
     }),
-    events.on("walletBalance", ({ chain, account, balance }) => {
-      metrics.walletBalance.set({ chain, account }, balance);
+    events.on("walletBalance", ({ chain, eid, account, balance }) => {
+      metrics.walletBalance.set({ chain, eid: String(eid), account }, balance);
     }),
     events.on("packetsCounted", ({ counts }) => {
       for (const [status, count] of Object.entries(counts)) {

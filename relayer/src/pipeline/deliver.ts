@@ -3,7 +3,7 @@
 // already delivered counts as delivered. The other relayers only confirm:
 // they read the destination until the packet shows up as delivered.
 // Either way the destination side of the loan is mirrored on delivery.
-import { AlreadyDeliveredError, InsufficientAttestationsError } from "../chains/evm/deliverer.ts";
+import { AlreadyDeliveredError, InsufficientAttestationsError } from "../chains/errors.ts";
 import type { DeliveryReceipt } from "../chains/types.ts";
 import type { PacketRecord } from "../store/types.ts";
 import {

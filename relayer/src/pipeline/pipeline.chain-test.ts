@@ -17,7 +17,7 @@ import { EvmPacketDeliverer } from "../chains/evm/deliverer.ts";
 import { endpointInterface } from "../chains/evm/endpointAbi.ts";
 import type { EvmFinality } from "../chains/evm/finality.ts";
 import { NonceManager } from "../chains/evm/nonces.ts";
-import { EvmRpc } from "../chains/evm/rpc.ts";
+import { JsonRpc } from "../chains/rpc.ts";
 import { EvmAttestationSigner } from "../chains/evm/signer.ts";
 import {
   DST_EID,
@@ -68,7 +68,7 @@ const relayers: Relayer[] = [];
 
 /** One relayer's adapters; `wrap` lets a test interpose on the deliverer. */
 function chainsFor(index: number, wrap?: (deliverer: PacketDeliverer) => PacketDeliverer) {
-  const rpc = new EvmRpc({ chain: "anvil", urls: [anvil.url] });
+  const rpc = new JsonRpc({ chain: "anvil", urls: [anvil.url] });
   const deliverer = new EvmPacketDeliverer({
     eid: DST_EID,
     rpc,

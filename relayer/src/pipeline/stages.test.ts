@@ -14,7 +14,7 @@ import {
 } from "@loanbridge/shared";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createApiServer } from "../api/server.ts";
-import { AlreadyDeliveredError } from "../chains/evm/deliverer.ts";
+import { AlreadyDeliveredError } from "../chains/errors.ts";
 import { EvmAttestationSigner, recoverSigner } from "../chains/evm/signer.ts";
 import { VERIFIER_ADDRESSES, VERIFIER_KEYS } from "../chains/evm/testing.ts";
 import type {

@@ -12,18 +12,17 @@ import {
 import { Interface, type InterfaceAbi, Wallet } from "ethers";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { Attestation } from "../types.ts";
+import { AlreadyDeliveredError, InsufficientAttestationsError } from "../errors.ts";
 import {
-  AlreadyDeliveredError,
   type DeliveryEvent,
   DeliveryTimeoutError,
   EndpointRevertError,
   EvmPacketDeliverer,
   type EvmDelivererOptions,
-  InsufficientAttestationsError,
 } from "./deliverer.ts";
 import { ENDPOINT_ABI, endpointInterface } from "./endpointAbi.ts";
 import { NonceManager } from "./nonces.ts";
-import { EvmRpc } from "./rpc.ts";
+import { JsonRpc } from "../rpc.ts";
 import { EvmAttestationSigner } from "./signer.ts";
 import {
   deployEndpointPair,
@@ -41,13 +40,13 @@ const GWEI = 10n ** 9n;
 
 let node: LocalNode;
 let pair: EndpointPair;
-let rpc: EvmRpc;
+let rpc: JsonRpc;
 const signers = VERIFIER_KEYS.map((key) => new EvmAttestationSigner(key));
 
 beforeAll(async () => {
   node = await startHardhatNode();
   pair = await deployEndpointPair(node.url);
-  rpc = new EvmRpc({ chain: "hardhat", urls: [node.url] });
+  rpc = new JsonRpc({ chain: "hardhat", urls: [node.url] });
 });
 
 afterAll(async () => {

@@ -11,9 +11,10 @@ import {
 import { id } from "ethers";
 import { describe, expect, it } from "vitest";
 import type { Attestation } from "../types.ts";
-import { decodeRevert, InsufficientAttestationsError, selectAttestations } from "./deliverer.ts";
+import { InsufficientAttestationsError } from "../errors.ts";
+import { decodeRevert, selectAttestations } from "./deliverer.ts";
 import { endpointInterface } from "./endpointAbi.ts";
-import { EvmRpcError } from "./rpc.ts";
+import { RpcError } from "../rpc.ts";
 import { EvmAttestationSigner } from "./signer.ts";
 
 const packetBytes = encodePacket(
@@ -85,7 +86,7 @@ describe("selectAttestations", () => {
 describe("decodeRevert", () => {
   const guid = packet.guid;
   const rpcError = (data: unknown, message = "execution reverted") =>
-    new EvmRpcError(message, { method: "eth_call", url: "u", kind: "rpc_error", code: 3, data });
+    new RpcError(message, { method: "eth_call", url: "u", kind: "rpc_error", code: 3, data });
 
   it("namesEndpointErrors_withTheirArguments", () => {
     const data = endpointInterface.encodeErrorResult("EndpointBelowThreshold", [1n, 2]);
@@ -107,7 +108,7 @@ describe("decodeRevert", () => {
     expect(decodeRevert(guid, rpcError(undefined))?.errorName).toBeUndefined();
     expect(decodeRevert(guid, rpcError(undefined, "header not found"))).toBeUndefined();
     expect(
-      decodeRevert(guid, new EvmRpcError("t", { method: "eth_call", url: "u", kind: "timeout" })),
+      decodeRevert(guid, new RpcError("t", { method: "eth_call", url: "u", kind: "timeout" })),
     ).toBeUndefined();
   });
 });

@@ -10,19 +10,14 @@
 //      not mined in time replace it (same nonce, fees up by at least 12.5%),
 //      up to `maxBumps` times and never above `maxFeePerGas`;
 //   4. report `stored_failure` when the endpoint recorded the app's revert.
-import {
-  BaseError,
-  decodePacket,
-  type Hex,
-  type Packet,
-  packetAttestationDigest,
-} from "@loanbridge/shared";
+import { decodePacket, type Hex, type Packet, packetAttestationDigest } from "@loanbridge/shared";
 import { getAddress, hexlify, keccak256, Transaction, Wallet } from "ethers";
 import { z } from "zod";
 import type { Attestation, DeliveryReceipt, PacketDeliverer } from "../types.ts";
+import { AlreadyDeliveredError, DeliveryError, InsufficientAttestationsError } from "../errors.ts";
 import { endpointInterface } from "./endpointAbi.ts";
 import { NonceManager } from "./nonces.ts";
-import { type EvmRpc, EvmRpcError, toQuantity } from "./rpc.ts";
+import { type JsonRpc, RpcError, toQuantity } from "../rpc.ts";
 import {
   type EvmTxReceipt,
   feeHistorySchema,
@@ -48,7 +43,7 @@ export interface EvmFeePolicy {
 
 export interface EvmDelivererOptions {
   eid: number;
-  rpc: EvmRpc;
+  rpc: JsonRpc;
   /** The destination Endpoint contract. */
   endpoint: string;
   /** The executor's key: pays for `deliver`. Never logged. */
@@ -88,25 +83,8 @@ export type DeliveryEvent =
   | { kind: "fee_cap_reached"; guid: Hex; maxFeePerGas: bigint }
   | { kind: "mined"; guid: Hex; hash: Hex; height: bigint; outcome: DeliveryReceipt["outcome"] };
 
-export class EvmDeliveryError extends BaseError {
+export class EvmDeliveryError extends DeliveryError {
   override name = "EvmDeliveryError";
-}
-
-/** Fewer usable attestations than the destination's threshold. */
-export class InsufficientAttestationsError extends EvmDeliveryError {
-  override name = "InsufficientAttestationsError";
-  readonly guid: Hex;
-  readonly usable: number;
-  readonly threshold: number;
-
-  constructor(guid: Hex, usable: number, threshold: number, dropped: readonly string[]) {
-    super(`${usable} usable attestations for ${guid}, threshold ${threshold}`, {
-      details: dropped.length > 0 ? `dropped: ${dropped.join("; ")}` : "none dropped",
-    });
-    this.guid = guid;
-    this.usable = usable;
-    this.threshold = threshold;
-  }
 }
 
 /** The endpoint rejected `deliver` (in simulation, or on chain). */
@@ -131,17 +109,6 @@ export class EndpointRevertError extends EvmDeliveryError {
     this.errorName = errorName;
     this.args = args;
     this.data = data;
-  }
-}
-
-/** The guid is delivered, but the delivering transaction was not found within the lookback. */
-export class AlreadyDeliveredError extends EvmDeliveryError {
-  override name = "AlreadyDeliveredError";
-  readonly guid: Hex;
-
-  constructor(guid: Hex) {
-    super(`${guid} is already delivered`);
-    this.guid = guid;
   }
 }
 
@@ -179,7 +146,7 @@ interface Fees {
 
 export class EvmPacketDeliverer implements PacketDeliverer {
   readonly eid: number;
-  readonly #rpc: EvmRpc;
+  readonly #rpc: JsonRpc;
   readonly #endpoint: string;
   readonly #wallet: Wallet;
   readonly #nonces: NonceManager;
@@ -454,7 +421,7 @@ export class EvmPacketDeliverer implements PacketDeliverer {
     } catch (error) {
       // The very same transaction is already in the pool: it was sent.
       if (
-        error instanceof EvmRpcError &&
+        error instanceof RpcError &&
         error.kind === "rpc_error" &&
         /already known|known transaction|already imported/i.test(error.shortMessage)
       ) {
@@ -528,7 +495,7 @@ export class EvmPacketDeliverer implements PacketDeliverer {
         z.array(logSchema),
       );
     } catch (error) {
-      if (!(error instanceof EvmRpcError) || error.kind !== "rpc_error") throw error;
+      if (!(error instanceof RpcError) || error.kind !== "rpc_error") throw error;
       // A provider's range limit: the guid is delivered all the same.
     }
     const log = logs.find((entry) => entry.removed !== true);
@@ -615,7 +582,7 @@ export function selectAttestations(
 
 /** Decodes the revert data of a failed eth_call / estimate with the Endpoint ABI. */
 export function decodeRevert(guid: Hex, error: unknown): EndpointRevertError | undefined {
-  if (!(error instanceof EvmRpcError) || error.kind !== "rpc_error") return undefined;
+  if (!(error instanceof RpcError) || error.kind !== "rpc_error") return undefined;
   const data = revertData(error.data);
   if (data === undefined) {
     // Some nodes answer a revert without data (e.g. out of gas): still a revert.

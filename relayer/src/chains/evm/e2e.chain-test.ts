@@ -36,7 +36,7 @@ import { EvmPacketDeliverer } from "./deliverer.ts";
 import type { EvmFinality } from "./finality.ts";
 import { NonceManager as RelayerNonces } from "./nonces.ts";
 import { PACKET_SENT_TOPIC } from "./proof.ts";
-import { EvmRpc } from "./rpc.ts";
+import { JsonRpc } from "../rpc.ts";
 import { EvmAttestationSigner } from "./signer.ts";
 import {
   devKey,
@@ -67,7 +67,7 @@ let borrower: Wallet;
 
 /** One relayer operator: its own RPC client, verifiers and attestation key. */
 function relayer(index: number) {
-  const rpc = new EvmRpc({ chain: "anvil", urls: [anvil.url, `${anvil.url}/`], quorum: 2 });
+  const rpc = new JsonRpc({ chain: "anvil", urls: [anvil.url, `${anvil.url}/`], quorum: 2 });
   const side = (deployment: EvmDeployment) => ({
     watcher: new EvmPacketWatcher({
       eid: deployment.localEid,
@@ -182,7 +182,7 @@ beforeAll(async () => {
   };
 
   const executorKey = devKey(5);
-  const rpc = new EvmRpc({ chain: "anvil", urls: [anvil.url] });
+  const rpc = new JsonRpc({ chain: "anvil", urls: [anvil.url] });
   const nonces = new RelayerNonces(rpc, new Wallet(executorKey).address);
   deliverTo = new Map(
     [collateral, lending].map((deployment) => [

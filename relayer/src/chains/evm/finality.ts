@@ -3,7 +3,7 @@
 // latest block minus a number of confirmations on dev chains whose
 // `finalized` is just `latest` (hardhat node).
 import { z } from "zod";
-import { type EvmRpc, RpcQuorumError } from "./rpc.ts";
+import { type JsonRpc, RpcQuorumError } from "../rpc.ts";
 import { quantitySchema } from "./schemas.ts";
 
 export type EvmFinality =
@@ -17,7 +17,7 @@ const headSchema = z.object({ number: quantitySchema }).nullable();
  * make us treat an unfinalized block as final). Genesis is final by definition,
  * so a chain too young for the tag reports 0.
  */
-export async function finalizedHead(rpc: EvmRpc, finality: EvmFinality): Promise<bigint> {
+export async function finalizedHead(rpc: JsonRpc, finality: EvmFinality): Promise<bigint> {
   const method = finality.kind === "tag" ? "eth_getBlockByNumber" : "eth_blockNumber";
   const { answers, errors } = await rpc.readAll(async (endpoint) => {
     if (finality.kind === "tag") {

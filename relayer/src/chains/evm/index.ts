@@ -1,7 +1,6 @@
 // The EVM chain adapters: what the relayer pipeline and CLI import.
 export { type AnvilNode, type AnvilOptions, startAnvil } from "./anvil.ts";
 export {
-  AlreadyDeliveredError,
   decodeRevert,
   type DeliveryEvent,
   DeliveryTimeoutError,
@@ -11,7 +10,6 @@ export {
   type EvmFeePolicy,
   EvmPacketDeliverer,
   FeeCapExceededError,
-  InsufficientAttestationsError,
   selectAttestations,
 } from "./deliverer.ts";
 export { ENDPOINT_ABI, endpointInterface } from "./endpointAbi.ts";
@@ -26,20 +24,6 @@ export {
   receiptsRoot,
   verifyPacketInBlock,
 } from "./proof.ts";
-export {
-  canonicalJson,
-  endpointLabel,
-  EvmRpc,
-  EvmRpcConfigError,
-  EvmRpcError,
-  type EvmRpcOptions,
-  type RpcCallEvent,
-  type RpcCallHook,
-  RpcDisagreementError,
-  RpcEndpoint,
-  type RpcOutcome,
-  RpcQuorumError,
-} from "./rpc.ts";
 export type { EvmBlock, EvmBlockHeader, EvmLog, EvmReceipt } from "./schemas.ts";
 export { EvmAttestationSigner, EvmSignerError, encodeSignatures, recoverSigner } from "./signer.ts";
 export { EvmPacketVerifier, type EvmVerifierOptions } from "./verifier.ts";

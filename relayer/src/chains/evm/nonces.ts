@@ -5,13 +5,13 @@
 // pending count at first use and again after any failed send; a successful
 // send moves it on by one.
 import { getAddress } from "ethers";
-import { type EvmRpc, EvmRpcError } from "./rpc.ts";
+import { type JsonRpc, RpcError } from "../rpc.ts";
 import { quantitySchema } from "./schemas.ts";
 
 /** Errors after which the chain knows better than we do which nonce is next. */
 export function isNonceError(error: unknown): boolean {
   return (
-    error instanceof EvmRpcError &&
+    error instanceof RpcError &&
     error.kind === "rpc_error" &&
     /nonce too low|nonce.*(already|used|expired)|replacement transaction underpriced|already known|known transaction/i.test(
       error.shortMessage,
@@ -21,11 +21,11 @@ export function isNonceError(error: unknown): boolean {
 
 export class NonceManager {
   readonly address: string;
-  readonly #rpc: EvmRpc;
+  readonly #rpc: JsonRpc;
   #next: bigint | undefined;
   #queue: Promise<unknown> = Promise.resolve();
 
-  constructor(rpc: EvmRpc, address: string) {
+  constructor(rpc: JsonRpc, address: string) {
     this.#rpc = rpc;
     this.address = getAddress(address);
   }

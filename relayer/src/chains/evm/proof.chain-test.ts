@@ -16,7 +16,7 @@ import {
   receiptsRoot,
   verifyPacketInBlock,
 } from "./proof.ts";
-import { EvmRpc, toQuantity } from "./rpc.ts";
+import { JsonRpc, toQuantity } from "../rpc.ts";
 import {
   blockSchema,
   type EvmBlock,
@@ -31,7 +31,7 @@ interface Captured {
   receipts: EvmReceipt[];
 }
 
-async function capture(rpc: EvmRpc, number: bigint | "latest"): Promise<Captured> {
+async function capture(rpc: JsonRpc, number: bigint | "latest"): Promise<Captured> {
   const tag = number === "latest" ? number : toQuantity(number);
   const block = await rpc.request("eth_getBlockByNumber", [tag, false], blockSchema);
   const receipts = await Promise.all(
@@ -69,8 +69,8 @@ function flipHexByte(hex: string, byteIndex: number): string {
 
 let anvil: AnvilNode;
 let hardhat: LocalNode;
-let anvilRpc: EvmRpc;
-let hardhatRpc: EvmRpc;
+let anvilRpc: JsonRpc;
+let hardhatRpc: JsonRpc;
 let anvilPair: EndpointPair;
 /** The anvil block with four transactions of three types. */
 let mixed: Captured;
@@ -79,8 +79,8 @@ let hardhatBlock: Captured;
 
 beforeAll(async () => {
   [anvil, hardhat] = await Promise.all([startAnvil({ slotsInAnEpoch: 4 }), startHardhatNode()]);
-  anvilRpc = new EvmRpc({ chain: "anvil", urls: [anvil.url] });
-  hardhatRpc = new EvmRpc({ chain: "hardhat", urls: [hardhat.url] });
+  anvilRpc = new JsonRpc({ chain: "anvil", urls: [anvil.url] });
+  hardhatRpc = new JsonRpc({ chain: "hardhat", urls: [hardhat.url] });
 
   anvilPair = await deployEndpointPair(anvil.url);
   await rpcCall(anvil.url, "evm_setAutomine", [false]);

@@ -10,7 +10,7 @@ import type { ObservedPacket } from "../types.ts";
 import { type AnvilNode, startAnvil } from "./anvil.ts";
 import type { EvmFinality } from "./finality.ts";
 import { PACKET_SENT_TOPIC } from "./proof.ts";
-import { EvmRpc, type RpcCallEvent, RpcQuorumError } from "./rpc.ts";
+import { JsonRpc, type RpcCallEvent, RpcQuorumError } from "../rpc.ts";
 import { deployEndpointPair, type EndpointPair, mine, SRC_EID } from "./testing.ts";
 import { EvmPacketVerifier } from "./verifier.ts";
 import { EvmPacketWatcher } from "./watcher.ts";
@@ -33,7 +33,7 @@ async function observe(url: string, pair: EndpointPair, finality: EvmFinality) {
   await mine(url, 10);
   const watcher = new EvmPacketWatcher({
     eid: SRC_EID,
-    rpc: new EvmRpc({ chain: "t", urls: [url] }),
+    rpc: new JsonRpc({ chain: "t", urls: [url] }),
     endpoint: pair.addresses.source,
     finality,
   });
@@ -78,7 +78,7 @@ function verifier(options: {
 }) {
   return new EvmPacketVerifier({
     eid: SRC_EID,
-    rpc: new EvmRpc({
+    rpc: new JsonRpc({
       chain: "t",
       urls: options.urls,
       ...(options.quorum === undefined ? {} : { quorum: options.quorum }),
@@ -237,7 +237,7 @@ describe("false claims", () => {
     });
     const otherEid = new EvmPacketVerifier({
       eid: SRC_EID + 1,
-      rpc: new EvmRpc({ chain: "t", urls: [anvil.url] }),
+      rpc: new JsonRpc({ chain: "t", urls: [anvil.url] }),
       endpoint: anvilPair.addresses.source,
       finality: TAG,
     });

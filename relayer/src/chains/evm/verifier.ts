@@ -6,7 +6,7 @@
 //
 // Definite answers come back as a VerificationResult. RPC trouble that says
 // nothing about the packet (timeouts, too few endpoints answering) is thrown
-// as `EvmRpcError` / `RpcQuorumError`, for the pipeline to retry later.
+// as `RpcError` / `RpcQuorumError`, for the pipeline to retry later.
 import { decodePacket, type Packet, toHex } from "@loanbridge/shared";
 import { getAddress } from "ethers";
 import { z } from "zod";
@@ -15,18 +15,18 @@ import { assertFinality, type EvmFinality, finalizedHead } from "./finality.ts";
 import { verifyPacketInBlock } from "./proof.ts";
 import {
   canonicalJson,
-  type EvmRpc,
-  EvmRpcError,
+  type JsonRpc,
+  RpcError,
   isMethodUnsupported,
   type RpcEndpoint,
   RpcDisagreementError,
   toQuantity,
-} from "./rpc.ts";
+} from "../rpc.ts";
 import { type EvmBlock, blockSchema, type EvmReceipt, receiptSchema } from "./schemas.ts";
 
 export interface EvmVerifierOptions {
   eid: number;
-  rpc: EvmRpc;
+  rpc: JsonRpc;
   /** The source Endpoint contract. */
   endpoint: string;
   finality: EvmFinality;
@@ -39,7 +39,7 @@ const receiptsOrNull = z.array(receiptSchema).nullable();
 
 export class EvmPacketVerifier implements PacketVerifier {
   readonly eid: number;
-  readonly #rpc: EvmRpc;
+  readonly #rpc: JsonRpc;
   readonly #endpoint: string;
   readonly #finality: EvmFinality;
   readonly #concurrency: number;
@@ -174,8 +174,8 @@ export class EvmPacketVerifier implements PacketVerifier {
   }
 }
 
-function invalid(endpoint: RpcEndpoint, message: string): EvmRpcError {
-  return new EvmRpcError(message, {
+function invalid(endpoint: RpcEndpoint, message: string): RpcError {
+  return new RpcError(message, {
     method: "block receipts",
     url: endpoint.label,
     kind: "invalid_response",

@@ -6,7 +6,7 @@ import { toHex } from "@loanbridge/shared";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ObservedPacket } from "../types.ts";
 import { type AnvilNode, startAnvil } from "./anvil.ts";
-import { EvmRpc } from "./rpc.ts";
+import { JsonRpc } from "../rpc.ts";
 import { deployEndpointPair, DST_EID, type EndpointPair, mine, SRC_EID } from "./testing.ts";
 import { EvmPacketWatcher } from "./watcher.ts";
 
@@ -46,7 +46,7 @@ describe("anvil, finalized tag", () => {
   const watcher = () =>
     new EvmPacketWatcher({
       eid: SRC_EID,
-      rpc: new EvmRpc({ chain: "anvil", urls: [anvil.url] }),
+      rpc: new JsonRpc({ chain: "anvil", urls: [anvil.url] }),
       endpoint: anvilPair.addresses.source,
       finality: { kind: "tag", tag: "finalized" },
     });
@@ -88,7 +88,7 @@ describe("anvil, finalized tag", () => {
     }
     const w = new EvmPacketWatcher({
       eid: SRC_EID,
-      rpc: new EvmRpc({ chain: "anvil", urls: [anvil.url] }),
+      rpc: new JsonRpc({ chain: "anvil", urls: [anvil.url] }),
       endpoint: anvilPair.addresses.source,
       finality: { kind: "tag", tag: "finalized" },
       range: { initial: 50, max: 100 },
@@ -105,7 +105,7 @@ describe("anvil, finalized tag", () => {
     await mine(anvil.url, 10);
     const w = new EvmPacketWatcher({
       eid: DST_EID,
-      rpc: new EvmRpc({ chain: "anvil", urls: [anvil.url] }),
+      rpc: new JsonRpc({ chain: "anvil", urls: [anvil.url] }),
       endpoint: anvilPair.addresses.destination,
       finality: { kind: "tag", tag: "finalized" },
     });
@@ -115,7 +115,7 @@ describe("anvil, finalized tag", () => {
 
 describe("hardhat node, confirmations", () => {
   it("finalizedTagIsLatestThere_soConfirmationsHoldThePacketBack", async () => {
-    const rpc = new EvmRpc({ chain: "hardhat", urls: [hardhat.url] });
+    const rpc = new JsonRpc({ chain: "hardhat", urls: [hardhat.url] });
     const start = BigInt(await hardhatPair.provider.getBlockNumber());
     await hardhatPair.send();
 

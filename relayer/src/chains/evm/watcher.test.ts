@@ -6,7 +6,7 @@ import { AbiCoder, id, toBeHex, zeroPadValue } from "ethers";
 import { describe, expect, it } from "vitest";
 import type { ObservedPacket } from "../types.ts";
 import { PACKET_SENT_TOPIC } from "./proof.ts";
-import { EvmRpc, EvmRpcError, toQuantity } from "./rpc.ts";
+import { JsonRpc, RpcError, toQuantity } from "../rpc.ts";
 import type { EvmLog } from "./schemas.ts";
 import { EvmPacketWatcher, isRangeLimitError } from "./watcher.ts";
 
@@ -62,7 +62,7 @@ function chain(partial: Partial<Chain> = {}): Chain {
   return { latest: 0n, finalized: 0n, logs: [], limit: Infinity, asked: [], ...partial };
 }
 
-function rpcFor(state: Chain): EvmRpc {
+function rpcFor(state: Chain): JsonRpc {
   const fake = ((_input: string | URL | Request, init?: RequestInit) => {
     const {
       id: requestId,
@@ -101,7 +101,7 @@ function rpcFor(state: Chain): EvmRpc {
     }
     return answer({ error: { code: -32601, message: `no ${method}` } });
   }) as typeof fetch;
-  return new EvmRpc({ chain: "test", urls: [URL_], fetch: fake });
+  return new JsonRpc({ chain: "test", urls: [URL_], fetch: fake });
 }
 
 const watcherFor = (
@@ -255,13 +255,13 @@ describe("adaptive range", () => {
     const error = await watcherFor(state, { range: { initial: 4, min: 1 } })
       .poll(0n)
       .catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(EvmRpcError);
+    expect(error).toBeInstanceOf(RpcError);
     expect(state.asked).toEqual([4, 2, 1]);
   });
 
   it("isRangeLimitError_readsCommonProviderWording", () => {
     const rpcError = (code: number, message: string) =>
-      new EvmRpcError(message, { method: "eth_getLogs", url: "u", kind: "rpc_error", code });
+      new RpcError(message, { method: "eth_getLogs", url: "u", kind: "rpc_error", code });
     for (const message of [
       "query returned more than 10000 results",
       "block range is too large",
@@ -274,7 +274,7 @@ describe("adaptive range", () => {
       isRangeLimitError(rpcError(-32000, "invalid argument 0: hex string without 0x prefix")),
     ).toBe(false);
     expect(
-      isRangeLimitError(new EvmRpcError("t", { method: "eth_getLogs", url: "u", kind: "timeout" })),
+      isRangeLimitError(new RpcError("t", { method: "eth_getLogs", url: "u", kind: "timeout" })),
     ).toBe(true);
   });
 

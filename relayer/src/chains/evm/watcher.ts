@@ -10,12 +10,12 @@ import { z } from "zod";
 import type { ObservedPacket, PacketWatcher, WatchBatch } from "../types.ts";
 import { assertFinality, type EvmFinality, finalizedHead } from "./finality.ts";
 import { decodePacketSent, PACKET_SENT_TOPIC } from "./proof.ts";
-import { type EvmRpc, EvmRpcError, toQuantity } from "./rpc.ts";
+import { type JsonRpc, RpcError, toQuantity } from "../rpc.ts";
 import { type EvmLog, logSchema } from "./schemas.ts";
 
 export interface EvmWatcherOptions {
   eid: number;
-  rpc: EvmRpc;
+  rpc: JsonRpc;
   /** The source Endpoint contract. */
   endpoint: string;
   finality: EvmFinality;
@@ -29,7 +29,7 @@ const logsSchema = z.array(logSchema);
 
 /** Whether an `eth_getLogs` failure means "ask for fewer blocks". */
 export function isRangeLimitError(error: unknown): boolean {
-  if (!(error instanceof EvmRpcError)) return false;
+  if (!(error instanceof RpcError)) return false;
   if (error.kind === "timeout") return true;
   if (error.kind !== "rpc_error") return false;
   // -32005 limit exceeded (EIP-1474); providers use many codes, so also read the words.
@@ -41,7 +41,7 @@ export function isRangeLimitError(error: unknown): boolean {
 
 export class EvmPacketWatcher implements PacketWatcher {
   readonly eid: number;
-  readonly #rpc: EvmRpc;
+  readonly #rpc: JsonRpc;
   readonly #endpoint: string;
   readonly #finality: EvmFinality;
   readonly #min: number;

@@ -1,4 +1,4 @@
-// EvmRpc against scripted endpoints (a fake fetch): timeouts, failover,
+// JsonRpc against scripted endpoints (a fake fetch): timeouts, failover,
 // error typing, metrics hook, labels without secrets, quorum rules. The same
 // client against real nodes is in rpc.chain-test.ts.
 import { BaseError } from "@loanbridge/shared";
@@ -7,9 +7,9 @@ import { describe, expect, it } from "vitest";
 import {
   canonicalJson,
   endpointLabel,
-  EvmRpc,
-  EvmRpcConfigError,
-  EvmRpcError,
+  JsonRpc,
+  RpcConfigError,
+  RpcError,
   isMethodUnsupported,
   type RpcCallEvent,
   RpcDisagreementError,
@@ -67,7 +67,7 @@ function client(
 ) {
   const { fetch, calls } = scripted(script);
   const events: RpcCallEvent[] = [];
-  const rpc = new EvmRpc({
+  const rpc = new JsonRpc({
     chain: "test",
     urls: Object.keys(script),
     fetch,
@@ -87,14 +87,14 @@ describe("labels", () => {
   });
 
   it("sameHostTwice_getsNumberedLabels", () => {
-    const rpc = new EvmRpc({ chain: "t", urls: [C, `${C}/`], fetch: scripted({}).fetch });
+    const rpc = new JsonRpc({ chain: "t", urls: [C, `${C}/`], fetch: scripted({}).fetch });
     expect(rpc.endpoints.map((e) => e.label)).toEqual(["127.0.0.1:8545", "127.0.0.1:8545#2"]);
   });
 
   it("notAUrl_isAConfigErrorThatDoesNotEchoIt", () => {
-    expect(() => new EvmRpc({ chain: "t", urls: ["SECRET nonsense"] })).toThrow(EvmRpcConfigError);
+    expect(() => new JsonRpc({ chain: "t", urls: ["SECRET nonsense"] })).toThrow(RpcConfigError);
     try {
-      new EvmRpc({ chain: "t", urls: ["SECRET nonsense"] });
+      new JsonRpc({ chain: "t", urls: ["SECRET nonsense"] });
     } catch (error) {
       expect(String(error)).not.toContain("SECRET");
     }
@@ -128,7 +128,7 @@ describe("request", () => {
   it("allEndpointsDown_throwsTheLastTypedErrorWithoutTheUrlSecret", async () => {
     const { rpc } = client({ [A]: () => "refuse", [B]: () => ({ status: 503 }) });
     const error = await rpc.request("eth_chainId").catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(EvmRpcError);
+    expect(error).toBeInstanceOf(RpcError);
     expect(error).toBeInstanceOf(BaseError);
     expect(error).toMatchObject({
       kind: "http_error",
@@ -227,12 +227,10 @@ describe("quorum", () => {
 
   it("defaultQuorum_isTwo_orOneForASingleEndpoint", () => {
     const { fetch } = scripted({});
-    expect(new EvmRpc({ chain: "t", urls: [A, B, C], fetch }).quorumSize).toBe(2);
-    expect(new EvmRpc({ chain: "t", urls: [A], fetch }).quorumSize).toBe(1);
-    expect(() => new EvmRpc({ chain: "t", urls: [A], quorum: 2, fetch })).toThrow(
-      EvmRpcConfigError,
-    );
-    expect(() => new EvmRpc({ chain: "t", urls: [], fetch })).toThrow(EvmRpcConfigError);
+    expect(new JsonRpc({ chain: "t", urls: [A, B, C], fetch }).quorumSize).toBe(2);
+    expect(new JsonRpc({ chain: "t", urls: [A], fetch }).quorumSize).toBe(1);
+    expect(() => new JsonRpc({ chain: "t", urls: [A], quorum: 2, fetch })).toThrow(RpcConfigError);
+    expect(() => new JsonRpc({ chain: "t", urls: [], fetch })).toThrow(RpcConfigError);
   });
 });
 
@@ -245,14 +243,14 @@ describe("helpers", () => {
 
   it("isMethodUnsupported_recognisesHardhatAndSpecAnswers", () => {
     const rpcError = (code: number, message: string) =>
-      new EvmRpcError(message, { method: "m", url: "u", kind: "rpc_error", code });
+      new RpcError(message, { method: "m", url: "u", kind: "rpc_error", code });
     expect(
       isMethodUnsupported(rpcError(-32004, "Method eth_getBlockReceipts is not supported")),
     ).toBe(true);
     expect(isMethodUnsupported(rpcError(-32601, "the method does not exist"))).toBe(true);
     expect(isMethodUnsupported(rpcError(3, "execution reverted"))).toBe(false);
-    expect(
-      isMethodUnsupported(new EvmRpcError("t", { method: "m", url: "u", kind: "timeout" })),
-    ).toBe(false);
+    expect(isMethodUnsupported(new RpcError("t", { method: "m", url: "u", kind: "timeout" }))).toBe(
+      false,
+    );
   });
 });

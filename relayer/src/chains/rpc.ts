@@ -1,4 +1,5 @@
-// JSON-RPC over one or more EVM endpoints. Every call has its own timeout
+// JSON-RPC over one or more endpoints of a chain (EVM and Solana speak
+// JSON-RPC 2.0 alike). Every call has its own timeout
 // and reports (chain, method, endpoint, outcome, seconds) to `onCall` for
 // metrics. Two ways to read:
 //
@@ -34,8 +35,8 @@ export type RpcCallHook = (event: RpcCallEvent) => void;
 export type RpcErrorKind = Exclude<RpcOutcome, "ok">;
 
 /** One call to one endpoint failed. */
-export class EvmRpcError extends BaseError {
-  override name = "EvmRpcError";
+export class RpcError extends BaseError {
+  override name = "RpcError";
   readonly method: string;
   readonly url: string;
   readonly kind: RpcErrorKind;
@@ -89,9 +90,9 @@ export class RpcQuorumError extends BaseError {
   override name = "RpcQuorumError";
   readonly method: string;
   readonly needed: number;
-  readonly errors: readonly EvmRpcError[];
+  readonly errors: readonly RpcError[];
 
-  constructor(method: string, needed: number, answered: number, errors: readonly EvmRpcError[]) {
+  constructor(method: string, needed: number, answered: number, errors: readonly RpcError[]) {
     super(`${method}: ${answered} of the ${needed} endpoints needed answered`, {
       details: errors.map((e) => e.shortMessage).join("; "),
     });
@@ -101,11 +102,11 @@ export class RpcQuorumError extends BaseError {
   }
 }
 
-export class EvmRpcConfigError extends BaseError {
-  override name = "EvmRpcConfigError";
+export class RpcConfigError extends BaseError {
+  override name = "RpcConfigError";
 }
 
-export interface EvmRpcOptions {
+export interface JsonRpcOptions {
   /** Chain name for metrics and errors, e.g. "ethereum". */
   chain: string;
   urls: readonly string[];
@@ -128,7 +129,7 @@ export function endpointLabel(url: string): string {
   try {
     parsed = new URL(url);
   } catch (cause) {
-    throw new EvmRpcConfigError("RPC endpoint is not a URL", { cause, details: "(not shown)" });
+    throw new RpcConfigError("RPC endpoint is not a URL", { cause, details: "(not shown)" });
   }
   const hidden = (parsed.pathname !== "/" && parsed.pathname !== "") || parsed.search !== "";
   return `${parsed.host}${hidden ? "/…" : ""}`;
@@ -205,7 +206,7 @@ export class RpcEndpoint {
       extra: { code?: number; data?: unknown; cause?: unknown; details?: string } = {},
     ) => {
       finish(kind);
-      return new EvmRpcError(message, { method, url: this.label, kind, ...extra });
+      return new RpcError(message, { method, url: this.label, kind, ...extra });
     };
 
     const id = this.#nextId++;
@@ -276,21 +277,21 @@ export class RpcEndpoint {
 }
 
 /** A chain's endpoints, read by failover or by quorum. */
-export class EvmRpc {
+export class JsonRpc {
   readonly chain: string;
   readonly quorumSize: number;
   readonly endpoints: readonly RpcEndpoint[];
 
-  constructor(options: EvmRpcOptions) {
-    if (options.urls.length === 0) throw new EvmRpcConfigError("no RPC endpoint configured");
+  constructor(options: JsonRpcOptions) {
+    if (options.urls.length === 0) throw new RpcConfigError("no RPC endpoint configured");
     const quorum = options.quorum ?? Math.min(2, options.urls.length);
     if (!Number.isInteger(quorum) || quorum < 1 || quorum > options.urls.length) {
-      throw new EvmRpcConfigError(
+      throw new RpcConfigError(
         `quorum must be between 1 and the ${options.urls.length} endpoints, got ${quorum}`,
       );
     }
     const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-    if (!(timeoutMs > 0)) throw new EvmRpcConfigError(`timeoutMs must be positive`);
+    if (!(timeoutMs > 0)) throw new RpcConfigError(`timeoutMs must be positive`);
     this.chain = options.chain;
     this.quorumSize = quorum;
     const seen = new Map<string, number>();
@@ -318,18 +319,18 @@ export class EvmRpc {
     params: readonly unknown[] = [],
     schema?: z.ZodType,
   ): Promise<unknown> {
-    let last: EvmRpcError | undefined;
+    let last: RpcError | undefined;
     for (const endpoint of this.#byHealth()) {
       try {
         return schema === undefined
           ? await endpoint.call(method, params)
           : await endpoint.call(method, params, schema);
       } catch (error) {
-        if (!(error instanceof EvmRpcError) || error.kind === "rpc_error") throw error;
+        if (!(error instanceof RpcError) || error.kind === "rpc_error") throw error;
         last = error;
       }
     }
-    throw last ?? new EvmRpcConfigError("no RPC endpoint configured");
+    throw last ?? new RpcConfigError("no RPC endpoint configured");
   }
 
   /**
@@ -346,7 +347,7 @@ export class EvmRpc {
    * least `quorum` endpoints answered and every answer is identical under
    * `canonical`. Throws `RpcDisagreementError` if any two answers differ,
    * `RpcQuorumError` if too few endpoints answered. `read` may throw
-   * `EvmRpcError` (counted as no answer) or anything else (rethrown).
+   * `RpcError` (counted as no answer) or anything else (rethrown).
    */
   async quorumRead<T>(
     what: string,
@@ -375,17 +376,17 @@ export class EvmRpc {
   /** Runs `read` against every endpoint at once; answers and RPC errors apart. */
   async readAll<T>(read: (endpoint: RpcEndpoint) => Promise<T>): Promise<{
     answers: { endpoint: RpcEndpoint; value: T }[];
-    errors: EvmRpcError[];
+    errors: RpcError[];
   }> {
     const settled = await Promise.allSettled(this.endpoints.map((endpoint) => read(endpoint)));
     const answers: { endpoint: RpcEndpoint; value: T }[] = [];
-    const errors: EvmRpcError[] = [];
+    const errors: RpcError[] = [];
     settled.forEach((result, i) => {
       const endpoint = this.endpoints[i];
       if (endpoint === undefined) return;
       if (result.status === "fulfilled") {
         answers.push({ endpoint, value: result.value });
-      } else if (result.reason instanceof EvmRpcError) {
+      } else if (result.reason instanceof RpcError) {
         errors.push(result.reason);
       } else {
         throw result.reason;
@@ -423,7 +424,7 @@ export function canonicalJson(value: unknown): string {
 
 /** Whether a method is missing on an endpoint (as opposed to failing). */
 export function isMethodUnsupported(error: unknown): boolean {
-  if (!(error instanceof EvmRpcError) || error.kind !== "rpc_error") return false;
+  if (!(error instanceof RpcError) || error.kind !== "rpc_error") return false;
   // -32601 method not found (spec); -32004 "not supported" (Hardhat, some providers).
   if (error.code === -32601 || error.code === -32004) return true;
   return /not supported|not found|does not exist|unsupported|not available/i.test(

@@ -1,13 +1,13 @@
-// EvmRpc against real nodes: two anvils with different histories disagree on
+// JsonRpc against real nodes: two anvils with different histories disagree on
 // the same block number, two endpoints to one anvil agree, and a listener
 // that never answers times out and is failed over.
 import { createServer, type Server, type Socket } from "node:net";
 import { z } from "zod";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type AnvilNode, startAnvil } from "./anvil.ts";
-import { EvmRpc, type RpcCallEvent, RpcDisagreementError, toQuantity } from "./rpc.ts";
-import { blockSchema, receiptSchema } from "./schemas.ts";
-import { devKey, mine, providerFor } from "./testing.ts";
+import { type AnvilNode, startAnvil } from "./evm/anvil.ts";
+import { JsonRpc, type RpcCallEvent, RpcDisagreementError, toQuantity } from "./rpc.ts";
+import { blockSchema, receiptSchema } from "./evm/schemas.ts";
+import { devKey, mine, providerFor } from "./evm/testing.ts";
 import { Wallet } from "ethers";
 
 let first: AnvilNode;
@@ -42,7 +42,7 @@ afterAll(async () => {
 
 describe("quorum against real nodes", () => {
   it("twoEndpointsToOneNode_agreeOnBlockAndReceipts", async () => {
-    const rpc = new EvmRpc({ chain: "anvil", urls: [first.url, `${first.url}/`], quorum: 2 });
+    const rpc = new JsonRpc({ chain: "anvil", urls: [first.url, `${first.url}/`], quorum: 2 });
     const block = await rpc.quorum("eth_getBlockByNumber", [toQuantity(1), false], blockSchema);
     expect(block.number).toBe("0x1");
     expect(block.transactions).toHaveLength(1);
@@ -51,7 +51,7 @@ describe("quorum against real nodes", () => {
   });
 
   it("twoNodesWithDifferentHistories_disagreeOnBlockOne", async () => {
-    const rpc = new EvmRpc({ chain: "anvil", urls: [first.url, second.url], quorum: 2 });
+    const rpc = new JsonRpc({ chain: "anvil", urls: [first.url, second.url], quorum: 2 });
     const error = await rpc
       .quorum("eth_getBlockByNumber", [toQuantity(1), false], blockSchema)
       .catch((e: unknown) => e);
@@ -60,7 +60,7 @@ describe("quorum against real nodes", () => {
   });
 
   it("disagreeingNodes_stillServeFailoverReads", async () => {
-    const rpc = new EvmRpc({ chain: "anvil", urls: [first.url, second.url], quorum: 2 });
+    const rpc = new JsonRpc({ chain: "anvil", urls: [first.url, second.url], quorum: 2 });
     expect(await rpc.request("eth_chainId", [], z.string())).toBe("0x7a69");
   });
 });
@@ -68,7 +68,7 @@ describe("quorum against real nodes", () => {
 describe("timeouts", () => {
   it("silentEndpoint_timesOutPerCall_andTheNextEndpointAnswers", async () => {
     const events: RpcCallEvent[] = [];
-    const rpc = new EvmRpc({
+    const rpc = new JsonRpc({
       chain: "anvil",
       urls: [silentUrl, first.url],
       timeoutMs: 200,

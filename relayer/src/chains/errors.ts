@@ -1,0 +1,36 @@
+// Delivery errors every chain's deliverer throws alike, so the pipeline's
+// deliver stage handles EVM and Solana destinations the same way.
+import { BaseError, type Hex } from "@loanbridge/shared";
+
+/** A delivery to a destination chain failed. */
+export class DeliveryError extends BaseError {
+  override name = "DeliveryError";
+}
+
+/** Fewer usable attestations than the destination's threshold. */
+export class InsufficientAttestationsError extends DeliveryError {
+  override name = "InsufficientAttestationsError";
+  readonly guid: Hex;
+  readonly usable: number;
+  readonly threshold: number;
+
+  constructor(guid: Hex, usable: number, threshold: number, dropped: readonly string[]) {
+    super(`${usable} usable attestations for ${guid}, threshold ${threshold}`, {
+      details: dropped.length > 0 ? `dropped: ${dropped.join("; ")}` : "none dropped",
+    });
+    this.guid = guid;
+    this.usable = usable;
+    this.threshold = threshold;
+  }
+}
+
+/** The destination already has the guid (someone else delivered it). */
+export class AlreadyDeliveredError extends DeliveryError {
+  override name = "AlreadyDeliveredError";
+  readonly guid: Hex;
+
+  constructor(guid: Hex) {
+    super(`${guid} is already delivered`);
+    this.guid = guid;
+  }
+}
