@@ -8,3 +8,4 @@ export * from "./pool.ts";
 export * from "./program.ts";
 export * from "./spl.ts";
 export * from "./vault.ts";
+export * from "./deliver.ts";

@@ -39,14 +39,18 @@ export async function createMint(
   return address;
 }
 
-/** Writes an initialized token account of `mint` owned by `owner`, holding `amount`. */
+/**
+ * Writes an initialized token account of `mint` owned by `owner`, holding
+ * `amount`, at `at` (e.g. the owner's associated token account) or a new address.
+ */
 export async function createTokenAccount(
   svm: LiteSVM,
   mint: Address,
   owner: Address,
   amount = 0n,
+  at?: Address,
 ): Promise<Address> {
-  const address = (await generateKeyPairSigner()).address;
+  const address = at ?? (await generateKeyPairSigner()).address;
   const data = new Uint8Array(TOKEN_ACCOUNT_SIZE);
   data.set(getAddressEncoder().encode(mint), 0);
   data.set(getAddressEncoder().encode(owner), 32);

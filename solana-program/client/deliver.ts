@@ -1,0 +1,127 @@
+// The receiving app's accounts for `Deliver`, resolved from the packet and
+// the chain's state: what a relayer needs to deliver a packet it did not
+// build. The account lists are the vault's and the pool's receive hooks
+// (src/vault/mod.rs, src/pool/mod.rs); payouts go to the payee's associated
+// token account, so borrowers, recipients and beneficiaries of token
+// collateral or stablecoin need one.
+import {
+  BaseError,
+  decodeLoanMessage,
+  decodePacket,
+  type LoanMessage,
+  toBytes,
+} from "@loanbridge/shared";
+import { findAssociatedTokenPda } from "@solana-program/token";
+import type { AccountMeta, Address } from "@solana/kit";
+import { decodeAccount } from "./idl.ts";
+import { addressFromBytes32, TOKEN_PROGRAM_ADDRESS, writable } from "./instructions.ts";
+import { pda } from "./pda.ts";
+import { poolReceiveAccounts } from "./pool.ts";
+import { nativePayout, tokenPayout, vaultReceiveAccounts } from "./vault.ts";
+
+/** An account's data, or null when it does not exist (LiteSVM, or RPC at some commitment). */
+export type AccountReader = (address: Address) => Promise<Uint8Array | null>;
+
+/** The packet cannot be delivered to this program as the chain stands. */
+export class DeliverAccountsError extends BaseError {
+  override name = "DeliverAccountsError";
+}
+
+const ZERO_ASSET = new Uint8Array(32);
+
+/** The stablecoin/collateral token account of `owner` for `mint`: its associated token account. */
+export async function associatedTokenAccount(owner: Address, mint: Address): Promise<Address> {
+  const [address] = await findAssociatedTokenPda({
+    owner,
+    mint,
+    tokenProgram: TOKEN_PROGRAM_ADDRESS,
+  });
+  return address;
+}
+
+async function poolAccounts(
+  program: Address,
+  srcEid: number,
+  message: Extract<LoanMessage, { type: "OPEN_LOAN" }>,
+  read: AccountReader,
+): Promise<AccountMeta[]> {
+  const pool = await pda.pool(program);
+  const poolData = await read(pool);
+  if (poolData === null) throw new DeliverAccountsError("the pool is not initialized");
+  const stablecoin = decodeAccount("Pool", poolData).stablecoin_mint as Address;
+  const asset = toBytes(message.collateralAsset);
+  // An unknown collateral is rejected by the pool, which then reads no price.
+  const config = await read(await pda.collateral(program, srcEid, asset));
+  const priceId =
+    config === null
+      ? ZERO_ASSET
+      : (decodeAccount("CollateralConfig", config).price_id as Uint8Array);
+  const nonceData = await read(await pda.nonce(program, pool, srcEid));
+  const sent =
+    nonceData === null ? 0n : (decodeAccount("OutboundNonce", nonceData).nonce as bigint);
+  return poolReceiveAccounts(program, {
+    loanId: toBytes(message.loanId),
+    srcEid,
+    packetNonce: sent + 1n,
+    asset,
+    priceId,
+    recipientTokens: await associatedTokenAccount(
+      addressFromBytes32(toBytes(message.recipient)),
+      stablecoin,
+    ),
+  });
+}
+
+async function vaultAccounts(
+  program: Address,
+  message: Exclude<LoanMessage, { type: "OPEN_LOAN" }>,
+  read: AccountReader,
+): Promise<AccountMeta[]> {
+  const loanId = toBytes(message.loanId);
+  const loanAddress = await pda.vaultLoan(program, loanId);
+  const loanData = await read(loanAddress);
+  if (loanData === null) throw new DeliverAccountsError(`no vault loan ${message.loanId}`);
+  const loan = decodeAccount("VaultLoan", loanData);
+  const payee =
+    message.type === "LOAN_ACTIVE"
+      ? undefined
+      : message.type === "DEFAULTED" || message.type === "LIQUIDATED"
+        ? addressFromBytes32(toBytes(message.beneficiary))
+        : (loan.borrower as Address);
+  if (payee === undefined) return vaultReceiveAccounts(program, loanId);
+  const asset = loan.asset as Address;
+  const native = asset === addressFromBytes32(ZERO_ASSET);
+  const payout = native
+    ? nativePayout(payee)
+    : await tokenPayout(program, asset, await associatedTokenAccount(payee, asset));
+  return vaultReceiveAccounts(program, loanId, payout);
+}
+
+/**
+ * The accounts after `Deliver`'s six for delivering `packet` to `program`:
+ * the pool's for `OPEN_LOAN`, the vault's (with the payout accounts the
+ * message needs) for the answers. Reads the pool, collateral config and
+ * outbound nonce, or the vault loan, through `read`.
+ */
+export async function deliverAppAccounts(
+  program: Address,
+  packet: Uint8Array,
+  read: AccountReader,
+): Promise<AccountMeta[]> {
+  const decoded = decodePacket(packet);
+  const receiver = addressFromBytes32(toBytes(decoded.receiver));
+  const message = decodeLoanMessage(decoded.message);
+  if (receiver === (await pda.pool(program))) {
+    if (message.type !== "OPEN_LOAN") {
+      throw new DeliverAccountsError(`the pool receives OPEN_LOAN only, not ${message.type}`);
+    }
+    return poolAccounts(program, decoded.srcEid, message, read);
+  }
+  if (receiver === (await pda.vault(program))) {
+    if (message.type === "OPEN_LOAN") {
+      throw new DeliverAccountsError("the vault does not receive OPEN_LOAN");
+    }
+    return vaultAccounts(program, message, read);
+  }
+  throw new DeliverAccountsError(`receiver ${receiver} is neither the vault nor the pool`);
+}
