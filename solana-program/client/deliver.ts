@@ -14,7 +14,7 @@ import {
 import { findAssociatedTokenPda } from "@solana-program/token";
 import type { AccountMeta, Address } from "@solana/kit";
 import { decodeAccount } from "./idl.ts";
-import { addressFromBytes32, TOKEN_PROGRAM_ADDRESS, writable } from "./instructions.ts";
+import { addressFromBytes32, TOKEN_PROGRAM_ADDRESS } from "./instructions.ts";
 import { pda } from "./pda.ts";
 import { poolReceiveAccounts } from "./pool.ts";
 import { nativePayout, tokenPayout, vaultReceiveAccounts } from "./vault.ts";
