@@ -97,6 +97,8 @@ export interface PacketDeliverer {
   readonly eid: number;
   /** The destination's current verifier-set epoch and threshold. */
   verifierSet(): Promise<{ epoch: bigint; threshold: number; signers: string[] }>;
+  /** The account that pays for deliveries and its balance in whole coins (ETH, SOL). */
+  walletBalance(): Promise<{ account: string; balance: number }>;
   /** Whether the guid is already delivered on-chain (checked before sending). */
   isDelivered(guid: Hex): Promise<boolean>;
   /**

@@ -291,6 +291,7 @@ describe("three relayers, one executor, one anvil", () => {
       eid: real.eid,
       verifierSet: () => real.verifierSet(),
       isDelivered: (guid) => real.isDelivered(guid),
+      walletBalance: () => real.walletBalance(),
       deliver: async (packet, attestations) => {
         await real.deliver(packet, attestations);
         progress.mined = true;

@@ -5,7 +5,7 @@
 import { attestBatch } from "./attest.ts";
 import type { PipelineContext } from "./context.ts";
 import { deliverBatch } from "./deliver.ts";
-import { snapshot } from "./snapshot.ts";
+import { snapshot, walletBalances } from "./snapshot.ts";
 import { verifyBatch } from "./verify.ts";
 import { watchAll, type WatchResult } from "./watch.ts";
 
@@ -26,6 +26,7 @@ export async function runIteration(context: PipelineContext): Promise<IterationR
   } catch (error) {
     context.onError(error, "snapshot");
   }
+  await walletBalances(context);
   return { watched, verified, attested, delivered };
 }
 

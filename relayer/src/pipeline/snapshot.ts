@@ -1,6 +1,7 @@
-// After each iteration: the store's packet counts and loan totals, for the
-// metrics gauges (packetsCounted, loansCounted).
-import type { PipelineContext } from "./context.ts";
+// After each iteration: the store's packet counts and loan totals, and the
+// executor's wallet balances, for the metrics gauges (packetsCounted,
+// loansCounted, walletBalance).
+import { kindOf, type PipelineContext } from "./context.ts";
 
 /** Loans whose sides still disagree after this long are reported. */
 export const DISAGREEMENT_GRACE_MS = 10 * 60_000;
@@ -13,4 +14,17 @@ export async function snapshot(context: PipelineContext): Promise<void> {
     store.disagreeingLoans(DISAGREEMENT_GRACE_MS),
   ]);
   events.emit("loansCounted", { totals, disagreeing: disagreeing.length });
+}
+
+/** The executor's paying account on each destination (others pay nothing). */
+export async function walletBalances(context: PipelineContext): Promise<void> {
+  if (!context.executor) return;
+  for (const [eid, deliverer] of context.chains.deliverers) {
+    try {
+      const { account, balance } = await deliverer.walletBalance();
+      context.events.emit("walletBalance", { chain: kindOf(context, eid), eid, account, balance });
+    } catch (error) {
+      context.onError(error, `walletBalance.${eid}`);
+    }
+  }
 }

@@ -105,6 +105,9 @@ class MemoryDestination implements PacketDeliverer {
   isDelivered(guid: Hex) {
     return Promise.resolve(this.delivered.has(guid));
   }
+  walletBalance() {
+    return Promise.resolve({ account: "executor", balance: 1 });
+  }
   deliver(packet: Uint8Array, attestations: Attestation[]): Promise<DeliveryReceipt> {
     this.calls++;
     if (this.failNext !== undefined) {

@@ -11,7 +11,7 @@
 //      up to `maxBumps` times and never above `maxFeePerGas`;
 //   4. report `stored_failure` when the endpoint recorded the app's revert.
 import { decodePacket, type Hex, type Packet, packetAttestationDigest } from "@loanbridge/shared";
-import { getAddress, hexlify, keccak256, Transaction, Wallet } from "ethers";
+import { formatEther, getAddress, hexlify, keccak256, Transaction, Wallet } from "ethers";
 import { z } from "zod";
 import type { Attestation, DeliveryReceipt, PacketDeliverer } from "../types.ts";
 import { AlreadyDeliveredError, DeliveryError, InsufficientAttestationsError } from "../errors.ts";
@@ -215,6 +215,12 @@ export class EvmPacketDeliverer implements PacketDeliverer {
   async isDelivered(guid: Hex): Promise<boolean> {
     const [delivered] = (await this.#view("delivered", [guid])) as unknown as [boolean];
     return delivered;
+  }
+
+  async walletBalance(): Promise<{ account: string; balance: number }> {
+    const account = this.#wallet.address;
+    const wei = await this.#rpc.request("eth_getBalance", [account, "latest"], quantitySchema);
+    return { account, balance: Number(formatEther(BigInt(wei))) };
   }
 
   async deliver(packetBytes: Uint8Array, attestations: Attestation[]): Promise<DeliveryReceipt> {

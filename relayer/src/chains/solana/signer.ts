@@ -1,8 +1,8 @@
 // Attestations for Solana destinations: ed25519 signatures over the
 // attestation digest, checked on-chain through the Ed25519 precompile.
-import { createPrivateKey, createPublicKey, type KeyObject, sign } from "node:crypto";
+import { createPrivateKey, createPublicKey, type KeyObject, sign, verify } from "node:crypto";
 import { BaseError, type Hex, toBytes, toHex } from "@loanbridge/shared";
-import { encodeBase58 } from "ethers";
+import { decodeBase58, encodeBase58, toBeArray } from "ethers";
 import type { Attestation, AttestationSigner } from "../types.ts";
 
 export class SolanaSignerError extends BaseError {
@@ -13,6 +13,36 @@ export class SolanaSignerError extends BaseError {
 const PKCS8_ED25519_PREFIX = Uint8Array.from([
   0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20,
 ]);
+
+// SPKI wrapping of a raw ed25519 public key (RFC 8410).
+const SPKI_ED25519_PREFIX = Uint8Array.from([
+  0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00,
+]);
+
+/** The 32 bytes of a base58 Solana address. */
+export function publicKeyBytes(base58: string): Uint8Array {
+  const bytes = toBeArray(decodeBase58(base58));
+  if (bytes.length > 32) throw new SolanaSignerError("not a 32-byte public key");
+  const padded = new Uint8Array(32);
+  padded.set(bytes, 32 - bytes.length);
+  return padded;
+}
+
+/** Whether `signature` is `signer`'s (base58) ed25519 signature of `message`. */
+export function verifyEd25519(signer: string, message: Uint8Array, signature: Uint8Array): boolean {
+  if (signature.length !== 64) return false;
+  let key: KeyObject;
+  try {
+    key = createPublicKey({
+      key: Buffer.concat([SPKI_ED25519_PREFIX, publicKeyBytes(signer)]),
+      format: "der",
+      type: "spki",
+    });
+  } catch {
+    return false;
+  }
+  return verify(null, message, key, signature);
+}
 
 /**
  * A signer from a Solana keypair: the 64-byte `seed ‖ publicKey` array of a

@@ -1,0 +1,19 @@
+// The Solana chain adapters: what the relayer pipeline and CLI import.
+export {
+  MAX_TRANSACTION_SIZE,
+  selectEd25519Attestations,
+  type SolanaDelivererOptions,
+  type SolanaDeliveryEvent,
+  SolanaPacketDeliverer,
+} from "./deliverer.ts";
+export { SolanaChainError, SolanaDeliveryError } from "./errors.ts";
+export { programData } from "./logs.ts";
+export { type Commitment } from "./schemas.ts";
+export {
+  ed25519AttestationSigner,
+  publicKeyBytes,
+  SolanaSignerError,
+  verifyEd25519,
+} from "./signer.ts";
+export { SolanaPacketVerifier, type SolanaVerifierOptions } from "./verifier.ts";
+export { SolanaPacketWatcher, type SolanaWatcherOptions, wholeSlots } from "./watcher.ts";
