@@ -1,0 +1,552 @@
+// The Grafana dashboards, as code: this module builds the JSON that Grafana
+// provisions from monitoring/grafana/dashboards/. Edit the panels here and
+// write the files with
+//   node monitoring/grafana/dashboards.ts
+// (monitoring/test checks the files match). Every query is plain PromQL over
+// the relayer's metrics (relayer/src/observability/metrics.ts) and `up`;
+// the only Grafana variables are `$chain`, `$instance`, `$__rate_interval`
+// and `$__range`, which the chain test substitutes to run each query.
+import { writeFile } from "node:fs/promises";
+import { fileURLToPath } from "node:url";
+
+/** The datasource uid provisioned in provisioning/datasources/prometheus.yml. */
+export const DATASOURCE = { type: "prometheus", uid: "loanbridge-prometheus" } as const;
+const JOB = 'job="loanbridge-relayer"';
+
+interface Query {
+  expr: string;
+  legend?: string;
+}
+
+interface PanelSpec {
+  title: string;
+  description: string;
+  queries: Query[];
+  kind?: "timeseries" | "stat";
+  /** Grafana unit id: s, bytes, percentunit, short, ... */
+  unit?: string;
+  /** Width in grid columns (24 per row); rows fill left to right. */
+  width?: number;
+  height?: number;
+}
+
+interface VariableSpec {
+  name: string;
+  label: string;
+  /** `label_values(<selector>, <label>)`. */
+  query: string;
+}
+
+interface DashboardSpec {
+  uid: string;
+  title: string;
+  description: string;
+  variables: VariableSpec[];
+  panels: PanelSpec[];
+}
+
+export type Dashboard = Record<string, unknown>;
+
+function panelJson(spec: PanelSpec, id: number, gridPos: Record<string, number>) {
+  const kind = spec.kind ?? "timeseries";
+  return {
+    id,
+    type: kind,
+    title: spec.title,
+    description: spec.description,
+    datasource: DATASOURCE,
+    gridPos,
+    fieldConfig: {
+      defaults: {
+        unit: spec.unit ?? "short",
+        ...(kind === "timeseries" && { custom: { lineWidth: 1, fillOpacity: 10 } }),
+      },
+      overrides: [],
+    },
+    options:
+      kind === "stat"
+        ? {
+            reduceOptions: { calcs: ["lastNotNull"], fields: "", values: false },
+            colorMode: "value",
+          }
+        : { legend: { displayMode: "list", placement: "bottom", showLegend: true } },
+    targets: spec.queries.map((query, index) => ({
+      refId: String.fromCharCode(65 + index),
+      datasource: DATASOURCE,
+      expr: query.expr,
+      legendFormat: query.legend ?? "__auto",
+      range: true,
+    })),
+  };
+}
+
+function dashboardJson(spec: DashboardSpec): Dashboard {
+  let x = 0;
+  let y = 0;
+  let rowHeight = 0;
+  const panels = spec.panels.map((panel, index) => {
+    const w = panel.width ?? 12;
+    const h = panel.height ?? (panel.kind === "stat" ? 4 : 8);
+    if (x + w > 24) {
+      x = 0;
+      y += rowHeight;
+      rowHeight = 0;
+    }
+    const json = panelJson(panel, index + 1, { x, y, w, h });
+    x += w;
+    rowHeight = Math.max(rowHeight, h);
+    return json;
+  });
+  return {
+    uid: spec.uid,
+    title: spec.title,
+    description: spec.description,
+    tags: ["loanbridge"],
+    timezone: "utc",
+    schemaVersion: 39,
+    version: 1,
+    editable: true,
+    refresh: "30s",
+    time: { from: "now-6h", to: "now" },
+    links: [
+      {
+        title: "loanbridge",
+        type: "dashboards",
+        tags: ["loanbridge"],
+        asDropdown: true,
+        includeVars: false,
+        keepTime: true,
+      },
+    ],
+    templating: {
+      list: spec.variables.map((variable) => ({
+        name: variable.name,
+        label: variable.label,
+        type: "query",
+        datasource: DATASOURCE,
+        definition: variable.query,
+        query: { query: variable.query, refId: "PrometheusVariableQueryEditor-VariableQuery" },
+        refresh: 2,
+        sort: 1,
+        includeAll: false,
+        multi: false,
+        current: {},
+        options: [],
+      })),
+    },
+    annotations: { list: [] },
+    panels,
+  };
+}
+
+const quantiles = (selector: string, by: string[], legend: (q: string) => string): Query[] =>
+  ["0.5", "0.9", "0.99"].map((q) => ({
+    expr: `histogram_quantile(${q}, sum by (${[...by, "le"].join(", ")}) (rate(loanbridge_delivery_seconds_bucket${selector}[$__rate_interval])))`,
+    legend: legend(q),
+  }));
+
+const overview: DashboardSpec = {
+  uid: "loanbridge-overview",
+  title: "loanbridge / Overview",
+  description:
+    "The bridge as a whole: relayers up, throughput, delivery latency, the pipeline's queues, loans and value locked. Each relayer keeps its own store, so store-derived figures are the max over relayers, not a sum.",
+  variables: [],
+  panels: [
+    {
+      title: "Relayers up",
+      description: "Relayers Prometheus could scrape, of those configured.",
+      kind: "stat",
+      width: 4,
+      queries: [{ expr: `sum(up{${JOB}})`, legend: "up" }],
+    },
+    {
+      title: "Packets delivered",
+      description: "Packets delivered (or found delivered) in the selected time range.",
+      kind: "stat",
+      width: 5,
+      queries: [
+        {
+          expr: 'max(sum by (instance) (increase(loanbridge_packets_total{stage="deliver", outcome=~"delivered|stored_failure"}[$__range])))',
+          legend: "delivered",
+        },
+      ],
+    },
+    {
+      title: "Active loans",
+      description: "Loans active on their lending side (pool state Active).",
+      kind: "stat",
+      width: 5,
+      queries: [{ expr: 'max(loanbridge_loans{side="pool", state="Active"})', legend: "active" }],
+    },
+    {
+      title: "Failed packets",
+      description:
+        "Packets that need an operator (retry or deny through the admin API); see the runbook.",
+      kind: "stat",
+      width: 5,
+      queries: [{ expr: 'max(loanbridge_packets{status="failed"})', legend: "failed" }],
+    },
+    {
+      title: "Loans disagreeing",
+      description: "Loans whose two halves have disagreed for longer than a delivery should take.",
+      kind: "stat",
+      width: 5,
+      queries: [{ expr: "max(loanbridge_loans_disagreeing)", legend: "disagreeing" }],
+    },
+    {
+      title: "Throughput by stage",
+      description:
+        "Packets per second leaving each pipeline stage successfully (busiest relayer; every relayer observes, verifies and attests each packet).",
+      unit: "ops",
+      queries: [
+        {
+          expr: 'max by (stage) (sum by (instance, stage) (rate(loanbridge_packets_total{outcome=~"ok|delivered|stored_failure"}[$__rate_interval])))',
+          legend: "{{stage}}",
+        },
+      ],
+    },
+    {
+      title: "Delivery latency",
+      description:
+        "Seconds from source finality to destination confirmation, percentiles over all relayers and destination chains.",
+      unit: "s",
+      queries: quantiles("", [], (q) => `p${Number(q) * 100}`),
+    },
+    {
+      title: "Packets waiting by stage",
+      description: "Packets in the store waiting in each stage (snapshot after every iteration).",
+      queries: [
+        { expr: 'max by (stage) (loanbridge_packets{stage!="done"})', legend: "{{stage}}" },
+      ],
+    },
+    {
+      title: "Delivery outcomes",
+      description:
+        "Delivery attempts per second by outcome: delivered, stored_failure (the destination stored a handler failure), retry, failed.",
+      unit: "ops",
+      queries: [
+        {
+          expr: 'max by (outcome) (rate(loanbridge_packets_total{stage="deliver"}[$__rate_interval]))',
+          legend: "{{outcome}}",
+        },
+      ],
+    },
+    {
+      title: "Loans by state",
+      description:
+        "Mirrored loans by side (vault = collateral chain, pool = lending chain) and state.",
+      queries: [{ expr: "max by (side, state) (loanbridge_loans)", legend: "{{side}} {{state}}" }],
+    },
+    {
+      title: "Outstanding principal",
+      description:
+        "Outstanding principal of active loans per lending chain (eid), in stablecoin base units (USDC: 6 decimals).",
+      queries: [
+        {
+          expr: "max by (lending_eid) (loanbridge_outstanding_principal)",
+          legend: "eid {{lending_eid}}",
+        },
+      ],
+    },
+    {
+      title: "Locked collateral",
+      description:
+        "Collateral locked in requested and active loans per collateral chain (eid) and asset, in the asset's base units (wei, lamports, token units).",
+      width: 24,
+      queries: [
+        {
+          expr: "max by (eid, asset) (loanbridge_locked_collateral)",
+          legend: "eid {{eid}} {{asset}}",
+        },
+      ],
+    },
+  ],
+};
+
+const chainSelector = 'chain="$chain"';
+
+const chainPage: DashboardSpec = {
+  uid: "loanbridge-chain",
+  title: "loanbridge / Chain",
+  description:
+    "One chain kind (evm, solana) as every relayer sees it: finalized head against the watcher cursors, RPC health, wallets, deliveries to it.",
+  variables: [
+    { name: "chain", label: "Chain", query: "label_values(loanbridge_head_height, chain)" },
+  ],
+  panels: [
+    {
+      title: "Finalized head and cursors",
+      description:
+        "The finalized head each relayer reads and its watcher's cursor, per endpoint id (block number or slot).",
+      queries: [
+        {
+          expr: `max by (eid) (loanbridge_head_height{${chainSelector}})`,
+          legend: "head {{eid}}",
+        },
+        {
+          expr: `loanbridge_cursor_height{${chainSelector}}`,
+          legend: "cursor {{relayer}} {{eid}}",
+        },
+      ],
+    },
+    {
+      title: "Cursor lag",
+      description:
+        "Blocks or slots between the finalized head and the watcher's cursor (LoanbridgeCursorLag fires when a cursor stays behind the head of 10 minutes ago).",
+      queries: [
+        {
+          expr: `loanbridge_head_height{${chainSelector}} - loanbridge_cursor_height{${chainSelector}}`,
+          legend: "{{relayer}} {{eid}}",
+        },
+      ],
+    },
+    {
+      title: "RPC calls by method",
+      description: "JSON-RPC calls per second, all relayers.",
+      unit: "reqps",
+      queries: [
+        {
+          expr: `sum by (method) (rate(loanbridge_rpc_requests_total{${chainSelector}}[$__rate_interval]))`,
+          legend: "{{method}}",
+        },
+      ],
+    },
+    {
+      title: "RPC error ratio",
+      description: "Share of JSON-RPC calls ending in an error or a timeout, per relayer.",
+      unit: "percentunit",
+      queries: [
+        {
+          expr: `sum by (relayer) (rate(loanbridge_rpc_requests_total{${chainSelector}, outcome!="ok"}[$__rate_interval]) or rate(loanbridge_rpc_requests_total{${chainSelector}}[$__rate_interval]) * 0) / sum by (relayer) (rate(loanbridge_rpc_requests_total{${chainSelector}}[$__rate_interval]))`,
+          legend: "{{relayer}}",
+        },
+      ],
+    },
+    {
+      title: "RPC latency p95 by method",
+      description: "95th percentile JSON-RPC call latency, all relayers.",
+      unit: "s",
+      queries: [
+        {
+          expr: `histogram_quantile(0.95, sum by (method, le) (rate(loanbridge_rpc_duration_seconds_bucket{${chainSelector}}[$__rate_interval])))`,
+          legend: "{{method}}",
+        },
+      ],
+    },
+    {
+      title: "Wallet balances",
+      description:
+        "Relayer accounts' balances in whole native coins (LoanbridgeWalletBalanceLow fires below 0.1).",
+      queries: [
+        {
+          expr: `loanbridge_wallet_balance{${chainSelector}}`,
+          legend: "{{relayer}} {{account}} {{eid}}",
+        },
+      ],
+    },
+    {
+      title: "Delivery latency to this chain",
+      description: "Seconds from source finality to confirmation on this chain.",
+      unit: "s",
+      queries: quantiles(`{${chainSelector}}`, [], (q) => `p${Number(q) * 100}`),
+    },
+    {
+      title: "Verification failures",
+      description:
+        "Packets from this chain that relayers could not prove, by reason, in each interval.",
+      queries: [
+        {
+          expr: `sum by (relayer, reason) (increase(loanbridge_verification_failures_total{${chainSelector}}[$__rate_interval]))`,
+          legend: "{{relayer}} {{reason}}",
+        },
+      ],
+    },
+  ],
+};
+
+const instanceSelector = 'instance="$instance"';
+
+const relayerPage: DashboardSpec = {
+  uid: "loanbridge-relayer",
+  title: "loanbridge / Relayer",
+  description:
+    "One relayer process: its pipeline, verification failures, RPC, wallets and the Node process (memory, CPU, event loop).",
+  variables: [{ name: "instance", label: "Relayer", query: `label_values(up{${JOB}}, instance)` }],
+  panels: [
+    {
+      title: "Up",
+      description: "1 when Prometheus could scrape this relayer.",
+      kind: "stat",
+      width: 6,
+      queries: [{ expr: `up{${JOB}, ${instanceSelector}}`, legend: "{{relayer}}" }],
+    },
+    {
+      title: "Failed packets",
+      description: "Packets waiting for an operator's retry or deny.",
+      kind: "stat",
+      width: 6,
+      queries: [
+        { expr: `loanbridge_packets{${instanceSelector}, status="failed"}`, legend: "failed" },
+      ],
+    },
+    {
+      title: "Loans disagreeing",
+      description: "Loans whose two halves disagree, as this relayer's store sees them.",
+      kind: "stat",
+      width: 6,
+      queries: [{ expr: `loanbridge_loans_disagreeing{${instanceSelector}}`, legend: "loans" }],
+    },
+    {
+      title: "Operator actions",
+      description: "Retries and denials through the admin API in the selected time range.",
+      kind: "stat",
+      width: 6,
+      queries: [
+        {
+          expr: `sum by (action) (increase(loanbridge_operator_actions_total{${instanceSelector}}[$__range]))`,
+          legend: "{{action}}",
+        },
+      ],
+    },
+    {
+      title: "Packets waiting by stage",
+      description: "This relayer's store: packets waiting in each stage, by status.",
+      queries: [
+        {
+          expr: `loanbridge_packets{${instanceSelector}, stage!="done"}`,
+          legend: "{{stage}} ({{status}})",
+        },
+      ],
+    },
+    {
+      title: "Stage throughput by outcome",
+      description: "Packets per second through each stage, by outcome (ok, retry, failed, ...).",
+      unit: "ops",
+      queries: [
+        {
+          expr: `sum by (stage, outcome) (rate(loanbridge_packets_total{${instanceSelector}}[$__rate_interval]))`,
+          legend: "{{stage}} {{outcome}}",
+        },
+      ],
+    },
+    {
+      title: "Verification failures",
+      description: "Packets this relayer could not prove on their source chain, by reason.",
+      queries: [
+        {
+          expr: `sum by (chain, reason) (increase(loanbridge_verification_failures_total{${instanceSelector}}[$__rate_interval]))`,
+          legend: "{{chain}} {{reason}}",
+        },
+      ],
+    },
+    {
+      title: "Delivery latency",
+      description:
+        "Seconds from source finality to destination confirmation, as this relayer saw it.",
+      unit: "s",
+      queries: quantiles(
+        `{${instanceSelector}}`,
+        ["chain"],
+        (q) => `{{chain}} p${Number(q) * 100}`,
+      ),
+    },
+    {
+      title: "RPC calls by outcome",
+      description: "JSON-RPC calls per second by chain and outcome.",
+      unit: "reqps",
+      queries: [
+        {
+          expr: `sum by (chain, outcome) (rate(loanbridge_rpc_requests_total{${instanceSelector}}[$__rate_interval]))`,
+          legend: "{{chain}} {{outcome}}",
+        },
+      ],
+    },
+    {
+      title: "RPC latency p95",
+      description: "95th percentile JSON-RPC latency by chain and method.",
+      unit: "s",
+      queries: [
+        {
+          expr: `histogram_quantile(0.95, sum by (chain, method, le) (rate(loanbridge_rpc_duration_seconds_bucket{${instanceSelector}}[$__rate_interval])))`,
+          legend: "{{chain}} {{method}}",
+        },
+      ],
+    },
+    {
+      title: "Cursor lag",
+      description: "Blocks or slots between the finalized head and this relayer's cursor.",
+      queries: [
+        {
+          expr: `loanbridge_head_height{${instanceSelector}} - loanbridge_cursor_height{${instanceSelector}}`,
+          legend: "{{chain}} {{eid}}",
+        },
+      ],
+    },
+    {
+      title: "Wallet balances",
+      description: "This relayer's accounts, in whole native coins.",
+      queries: [
+        {
+          expr: `loanbridge_wallet_balance{${instanceSelector}}`,
+          legend: "{{chain}} {{eid}} {{account}}",
+        },
+      ],
+    },
+    {
+      title: "Memory",
+      description:
+        "Resident set size and V8 heap (prom-client default metrics); a steady climb is a leak.",
+      unit: "bytes",
+      queries: [
+        { expr: `process_resident_memory_bytes{${instanceSelector}}`, legend: "resident" },
+        { expr: `nodejs_heap_size_used_bytes{${instanceSelector}}`, legend: "heap used" },
+        { expr: `nodejs_heap_size_total_bytes{${instanceSelector}}`, legend: "heap total" },
+      ],
+    },
+    {
+      title: "CPU",
+      description: "CPU seconds per second used by the process (1 = one core).",
+      unit: "percentunit",
+      queries: [
+        {
+          expr: `rate(process_cpu_seconds_total{${instanceSelector}}[$__rate_interval])`,
+          legend: "cpu",
+        },
+      ],
+    },
+    {
+      title: "Event loop lag",
+      description: "Node event loop delay; high values delay every stage and the API.",
+      unit: "s",
+      queries: [
+        { expr: `nodejs_eventloop_lag_p99_seconds{${instanceSelector}}`, legend: "p99" },
+        { expr: `nodejs_eventloop_lag_mean_seconds{${instanceSelector}}`, legend: "mean" },
+      ],
+    },
+    {
+      title: "Open file descriptors",
+      description: "Sockets and files held open (RPC connections, store, API clients).",
+      queries: [
+        { expr: `process_open_fds{${instanceSelector}}`, legend: "open" },
+        { expr: `process_max_fds{${instanceSelector}}`, legend: "max" },
+      ],
+    },
+  ],
+};
+
+/** The dashboards by file name (under monitoring/grafana/dashboards/). */
+export function dashboards(): Record<string, Dashboard> {
+  return {
+    "loanbridge-overview.json": dashboardJson(overview),
+    "loanbridge-chain.json": dashboardJson(chainPage),
+    "loanbridge-relayer.json": dashboardJson(relayerPage),
+  };
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  for (const [name, dashboard] of Object.entries(dashboards())) {
+    const path = fileURLToPath(new URL(`dashboards/${name}`, import.meta.url));
+    await writeFile(path, `${JSON.stringify(dashboard, null, 2)}\n`);
+    process.stdout.write(`wrote ${path}\n`);
+  }
+}
