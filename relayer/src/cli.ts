@@ -94,18 +94,25 @@ export function buildProgram(): Command {
     .description(
       "Run the relayer: watch, verify, attest, gather, deliver; serve the API. Stops on SIGINT/SIGTERM.",
     )
-    .option("--executor", "deliver packets (exactly one relayer of a deployment does)", false)
-    .option("--sender-key-env <var>", "executor gas key from this environment variable")
-    .option("--sender-key-file <path>", "executor gas key from this file")
-    .option("--max-fee-gwei <gwei>", "cap on maxFeePerGas for deliveries", positiveInt, 200)
+    .option(
+      "--executor",
+      "deliver packets (exactly one relayer of a deployment does); overrides executor.enabled",
+    )
+    .option("--sender-key-env <var>", "EVM executor gas key from this environment variable")
+    .option("--sender-key-file <path>", "EVM executor gas key from this file")
+    .option(
+      "--max-fee-gwei <gwei>",
+      "cap on maxFeePerGas for EVM deliveries; overrides executor.maxFeePerGasGwei",
+      positiveInt,
+    )
     .addHelpText("after", "\nExample:\n  loanbridge run --config relayer.json --executor")
     .action(
       async (
         options: {
-          executor: boolean;
+          executor?: boolean;
           senderKeyEnv?: string;
           senderKeyFile?: string;
-          maxFeeGwei: number;
+          maxFeeGwei?: number;
         },
         command: Command,
       ) => {
@@ -113,8 +120,10 @@ export function buildProgram(): Command {
         const senderKey = keyRef(options);
         await runDaemon(config, {
           env: process.env,
-          executor: options.executor,
-          maxFeePerGas: BigInt(options.maxFeeGwei) * 10n ** 9n,
+          ...(options.executor === true && { executor: true }),
+          ...(options.maxFeeGwei !== undefined && {
+            maxFeePerGas: BigInt(options.maxFeeGwei) * 10n ** 9n,
+          }),
           ...(senderKey !== undefined && { senderKey }),
         });
       },

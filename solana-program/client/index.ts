@@ -9,3 +9,5 @@ export * from "./program.ts";
 export * from "./spl.ts";
 export * from "./vault.ts";
 export * from "./deliver.ts";
+export * from "./deploy.ts";
+export * from "./rpc.ts";

@@ -99,7 +99,32 @@ describe("parseConfig", () => {
         leaseMs: 60_000,
         retryBackoff: { initialMs: 500, maxMs: 300_000, factor: 2 },
       },
+      executor: {
+        enabled: false,
+        maxFeePerGasGwei: 200,
+        computeUnitPriceMicroLamports: 1_000,
+        peerTimeoutMs: 5_000,
+      },
     });
+  });
+
+  it("executorKeys_areReferencesResolvedBesideTheFile", () => {
+    const input = validInput() as Record<string, unknown>;
+    input.executor = {
+      enabled: true,
+      evmSenderKey: { file: "keys/sender.key" },
+      solanaPayerKeypair: { env: "PAYER" },
+    };
+
+    const config = parseConfig(input, {}, { baseDir: "/etc/loanbridge", cwd: "/srv" });
+
+    expect(config.executor).toMatchObject({
+      enabled: true,
+      evmSenderKey: { file: "/etc/loanbridge/keys/sender.key" },
+      solanaPayerKeypair: { env: "PAYER" },
+    });
+    expect(errorOf((raw) => (raw.executor = { enabled: "yes" }))).toMatch(/executor\.enabled/);
+    expect(errorOf((raw) => (raw.executor = { senderKey: "0xabc" }))).toMatch(/executor/);
   });
 
   it("parsedConfig_roundTripsThroughJson", () => {

@@ -33,6 +33,12 @@ export const ENV_OVERRIDES: readonly { env: string; path: Path; kind: EnvKind }[
   { env: "LOANBRIDGE_SOLANA_KEYPAIR", path: ["chains", "solana", "keypair"], kind: "secretEnv" },
   { env: "LOANBRIDGE_PEERS", path: ["peers"], kind: "list" },
   { env: "LOANBRIDGE_POLL_INTERVAL_MS", path: ["pipeline", "pollIntervalMs"], kind: "int" },
+  { env: "LOANBRIDGE_EVM_SENDER_KEY", path: ["executor", "evmSenderKey"], kind: "secretEnv" },
+  {
+    env: "LOANBRIDGE_SOLANA_PAYER_KEYPAIR",
+    path: ["executor", "solanaPayerKeypair"],
+    kind: "secretEnv",
+  },
 ];
 
 export interface LoadConfigOptions {
@@ -199,8 +205,9 @@ function resolvePaths(config: RelayerConfig, bases: PathBases): RelayerConfig {
     isAbsolute(value) ? value : resolve(bases.fromEnv(path) ? bases.cwd : bases.file, value);
   const ref = (path: Path, value: SecretRef): SecretRef =>
     "file" in value ? { file: at(path, value.file) } : value;
-  const { store, api, chains } = config;
+  const { store, api, chains, executor } = config;
   const { evm, solana } = chains;
+  const { evmSenderKey, solanaPayerKeypair } = executor;
   return {
     ...config,
     store:
@@ -223,6 +230,13 @@ function resolvePaths(config: RelayerConfig, bases: PathBases): RelayerConfig {
       }),
       ...(solana && {
         solana: { ...solana, keypair: ref(["chains", "solana", "keypair"], solana.keypair) },
+      }),
+    },
+    executor: {
+      ...executor,
+      ...(evmSenderKey && { evmSenderKey: ref(["executor", "evmSenderKey"], evmSenderKey) }),
+      ...(solanaPayerKeypair && {
+        solanaPayerKeypair: ref(["executor", "solanaPayerKeypair"], solanaPayerKeypair),
       }),
     },
   };

@@ -181,6 +181,23 @@ export const pipelineSchema = z
   })
   .prefault({});
 
+/** Delivery: exactly one relayer of a deployment executes (gathers and delivers). */
+export const executorSchema = z
+  .strictObject({
+    enabled: z.boolean().default(false),
+    /** Pays EVM deliveries; this relayer's EVM verifier key when absent. */
+    evmSenderKey: secretRefSchema.optional(),
+    /** Pays Solana deliveries (solana-keygen JSON); this relayer's Solana keypair when absent. */
+    solanaPayerKeypair: secretRefSchema.optional(),
+    /** Cap on an EVM delivery's maxFeePerGas. */
+    maxFeePerGasGwei: z.int().min(1).max(100_000).default(200),
+    /** Solana priority fee, micro-lamports per compute unit. */
+    computeUnitPriceMicroLamports: z.int().min(0).max(100_000_000).default(1_000),
+    /** Per peer request when gathering attestations. */
+    peerTimeoutMs: z.int().min(100).max(120_000).default(5_000),
+  })
+  .prefault({});
+
 export const relayerConfigSchema = z.strictObject({
   /** Names this relayer in logs, leases and audit entries. */
   relayerId: z
@@ -202,6 +219,7 @@ export const relayerConfigSchema = z.strictObject({
   /** Other relayers' API base URLs, where their attestations are gathered from. */
   peers: z.array(httpUrl).superRefine(uniqueUrls).default([]),
   pipeline: pipelineSchema,
+  executor: executorSchema,
 });
 
 /** The relayer config as the file/env give it. */
@@ -213,3 +231,4 @@ export type SolanaChainConfig = z.output<typeof solanaChainSchema>;
 export type StoreConfig = z.output<typeof storeSchema>;
 export type ApiConfig = z.output<typeof apiSchema>;
 export type PipelineConfig = z.output<typeof pipelineSchema>;
+export type ExecutorConfig = z.output<typeof executorSchema>;

@@ -14,6 +14,12 @@ import {
   NonceManager,
 } from "../chains/evm/index.ts";
 import { JsonRpc } from "../chains/rpc.ts";
+import {
+  ed25519AttestationSigner,
+  SolanaPacketDeliverer,
+  SolanaPacketVerifier,
+  SolanaPacketWatcher,
+} from "../chains/solana/index.ts";
 import type {
   AttestationSigner,
   ChainKind,
@@ -26,8 +32,10 @@ import {
   type EvmChainConfig,
   loadEvmPrivateKey,
   loadSecret,
+  loadSolanaKeypair,
   type RelayerConfig,
   type SecretRef,
+  type SolanaChainConfig,
 } from "../config/index.ts";
 import { RelayerEvents } from "../observability/events.ts";
 import { attachLogger, createLogger, type Logger } from "../observability/logger.ts";
@@ -38,18 +46,13 @@ import { Store } from "../store/store.ts";
 
 export interface DaemonOptions {
   env: Readonly<Record<string, string | undefined>>;
-  /**
-   * Whether this relayer delivers (one executor per deployment). The config
-   * schema has no field for it yet, so the CLI passes `--executor`.
-   */
+  /** Overrides `executor.enabled` (the CLI's `--executor`). */
   executor?: boolean;
-  /** The executor's gas-paying key; this relayer's verifier key when absent. */
+  /** Overrides `executor.evmSenderKey` (the CLI's `--sender-key-*`). */
   senderKey?: SecretRef;
-  /** Fee cap for deliveries, wei. Default 200 gwei. */
+  /** Overrides `executor.maxFeePerGasGwei`, in wei. */
   maxFeePerGas?: bigint;
-  /** Per peer request when gathering attestations. Default 5 s. */
-  peerTimeoutMs?: number;
-  /** Extra EVM chains beyond `chains.evm` (the schema holds one; EVM-to-EVM needs two). */
+  /** Extra EVM chains beyond `chains.evm` (EVM-to-EVM test topologies). */
   extraEvmChains?: readonly EvmChainConfig[];
   logger?: Logger;
 }
@@ -78,75 +81,143 @@ function finalityOf(chain: EvmChainConfig): EvmFinality {
     : { kind: "confirmations", confirmations: chain.confirmations };
 }
 
-/** The pipeline's chain adapters for the configured EVM chains. */
-async function buildEvmChains(
-  chains: readonly EvmChainConfig[],
+/** One chain's adapters, as the pipeline and the API need them. */
+interface ChainParts {
+  eid: number;
+  kind: ChainKind;
+  watcher: PacketWatcher;
+  verifier: PacketVerifier;
+  deliverer: PacketDeliverer;
+  signer: AttestationSigner;
+  startHeight: bigint;
+}
+
+interface BuildContext {
+  config: RelayerConfig;
+  options: DaemonOptions;
+  events: RelayerEvents;
+}
+
+function rpcFor(
+  kind: ChainKind,
+  chain: { eid: number; rpcUrls: string[]; rpcQuorum: number; rpcTimeoutMs: number },
   events: RelayerEvents,
-  options: DaemonOptions,
-): Promise<{ chains: PipelineChains; startHeights: Map<number, bigint>; signers: string[] }> {
-  const watchers: PacketWatcher[] = [];
-  const verifiers = new Map<number, PacketVerifier>();
-  const deliverers = new Map<number, PacketDeliverer>();
-  const signerByEid = new Map<number, AttestationSigner>();
-  const kinds = new Map<number, ChainKind>();
-  const startHeights = new Map<number, bigint>();
-  const signerAddresses = new Set<string>();
-  for (const [index, chain] of chains.entries()) {
-    const field = index === 0 ? "chains.evm" : `extraEvmChains.${index - 1}`;
-    const rpc = new JsonRpc({
-      chain: `evm:${chain.eid}`,
-      urls: chain.rpcUrls,
-      quorum: chain.rpcQuorum,
-      timeoutMs: chain.rpcTimeoutMs,
-      onCall: (call) => {
-        events.emit("rpcCall", {
-          chain: "evm",
-          method: call.method,
-          outcome: call.outcome === "ok" ? "ok" : call.outcome === "timeout" ? "timeout" : "error",
-          durationMs: call.seconds * 1000,
-          endpoint: call.url,
-        });
-      },
-    });
-    const finality = finalityOf(chain);
-    const signerKey = await loadEvmPrivateKey(chain.signerKey, {
-      env: options.env,
-      field: `${field}.signerKey`,
-    });
-    const senderKey =
-      options.senderKey === undefined
-        ? signerKey
-        : await loadEvmPrivateKey(options.senderKey, { env: options.env, field: "senderKey" });
-    const signer = new EvmAttestationSigner(signerKey.reveal());
-    signerAddresses.add(signer.signer);
-    watchers.push(
-      new EvmPacketWatcher({ eid: chain.eid, rpc, endpoint: chain.endpoint, finality }),
-    );
-    verifiers.set(
-      chain.eid,
-      new EvmPacketVerifier({ eid: chain.eid, rpc, endpoint: chain.endpoint, finality }),
-    );
-    const sender = senderKey.reveal();
-    deliverers.set(
-      chain.eid,
-      new EvmPacketDeliverer({
-        eid: chain.eid,
-        rpc,
-        endpoint: chain.endpoint,
-        senderKey: sender,
-        nonces: new NonceManager(rpc, new EvmAttestationSigner(sender).signer),
-        fees: { maxFeePerGas: options.maxFeePerGas ?? 200n * 10n ** 9n },
-        ...(chain.chainId !== undefined && { chainId: BigInt(chain.chainId) }),
-      }),
-    );
-    signerByEid.set(chain.eid, signer);
-    kinds.set(chain.eid, "evm");
-    startHeights.set(chain.eid, await startHeightOf(chain));
-  }
+): JsonRpc {
+  return new JsonRpc({
+    chain: `${kind}:${chain.eid}`,
+    urls: chain.rpcUrls,
+    quorum: chain.rpcQuorum,
+    timeoutMs: chain.rpcTimeoutMs,
+    onCall: (call) => {
+      events.emit("rpcCall", {
+        chain: kind,
+        method: call.method,
+        outcome: call.outcome === "ok" ? "ok" : call.outcome === "timeout" ? "timeout" : "error",
+        durationMs: call.seconds * 1000,
+        endpoint: call.url,
+      });
+    },
+  });
+}
+
+async function buildEvmChain(
+  chain: EvmChainConfig,
+  field: string,
+  { config, options, events }: BuildContext,
+): Promise<ChainParts> {
+  const rpc = rpcFor("evm", chain, events);
+  const finality = finalityOf(chain);
+  const signerKey = await loadEvmPrivateKey(chain.signerKey, {
+    env: options.env,
+    field: `${field}.signerKey`,
+  });
+  const senderRef = options.senderKey ?? config.executor.evmSenderKey;
+  const senderKey =
+    senderRef === undefined
+      ? signerKey
+      : await loadEvmPrivateKey(senderRef, { env: options.env, field: "executor.evmSenderKey" });
+  const sender = senderKey.reveal();
+  const maxFeePerGas = options.maxFeePerGas ?? BigInt(config.executor.maxFeePerGasGwei) * 10n ** 9n;
   return {
-    chains: { watchers, verifiers, deliverers, signers: signerByEid, kinds },
-    startHeights,
-    signers: [...signerAddresses],
+    eid: chain.eid,
+    kind: "evm",
+    watcher: new EvmPacketWatcher({ eid: chain.eid, rpc, endpoint: chain.endpoint, finality }),
+    verifier: new EvmPacketVerifier({ eid: chain.eid, rpc, endpoint: chain.endpoint, finality }),
+    deliverer: new EvmPacketDeliverer({
+      eid: chain.eid,
+      rpc,
+      endpoint: chain.endpoint,
+      senderKey: sender,
+      nonces: new NonceManager(rpc, new EvmAttestationSigner(sender).signer),
+      fees: { maxFeePerGas },
+      ...(chain.chainId !== undefined && { chainId: BigInt(chain.chainId) }),
+    }),
+    signer: new EvmAttestationSigner(signerKey.reveal()),
+    startHeight: await startHeightOf(chain),
+  };
+}
+
+async function buildSolanaChain(
+  chain: SolanaChainConfig,
+  { config, options, events }: BuildContext,
+): Promise<ChainParts> {
+  const rpc = rpcFor("solana", chain, events);
+  const keypair = await loadSolanaKeypair(chain.keypair, {
+    env: options.env,
+    field: "chains.solana.keypair",
+  });
+  const payerRef = config.executor.solanaPayerKeypair;
+  const payer =
+    payerRef === undefined
+      ? keypair
+      : await loadSolanaKeypair(payerRef, {
+          env: options.env,
+          field: "executor.solanaPayerKeypair",
+        });
+  const source = { eid: chain.eid, rpc, programId: chain.programId, commitment: chain.commitment };
+  return {
+    eid: chain.eid,
+    kind: "solana",
+    watcher: new SolanaPacketWatcher({ ...source, maxTransactions: config.pipeline.batchSize }),
+    verifier: new SolanaPacketVerifier(source),
+    deliverer: new SolanaPacketDeliverer({
+      eid: chain.eid,
+      rpc,
+      programId: chain.programId,
+      payerKeypair: payer.reveal(),
+      computeUnitPrice: BigInt(config.executor.computeUnitPriceMicroLamports),
+    }),
+    signer: ed25519AttestationSigner(keypair.reveal()),
+    // The program's whole history is read on first start (no cursor yet).
+    startHeight: 0n,
+  };
+}
+
+/** The pipeline's chain adapters for every configured chain. */
+async function buildChains(context: BuildContext): Promise<ChainParts[]> {
+  const { config, options } = context;
+  const parts: ChainParts[] = [];
+  const evmChains = [
+    ...(config.chains.evm === undefined ? [] : [config.chains.evm]),
+    ...(options.extraEvmChains ?? []),
+  ];
+  for (const [index, chain] of evmChains.entries()) {
+    const field = index === 0 ? "chains.evm" : `extraEvmChains.${index - 1}`;
+    parts.push(await buildEvmChain(chain, field, context));
+  }
+  if (config.chains.solana !== undefined) {
+    parts.push(await buildSolanaChain(config.chains.solana, context));
+  }
+  return parts;
+}
+
+function pipelineChains(parts: readonly ChainParts[]): PipelineChains {
+  return {
+    watchers: parts.map((part) => part.watcher),
+    verifiers: new Map(parts.map((part) => [part.eid, part.verifier])),
+    deliverers: new Map(parts.map((part) => [part.eid, part.deliverer])),
+    signers: new Map(parts.map((part) => [part.eid, part.signer])),
+    kinds: new Map(parts.map((part) => [part.eid, part.kind])),
   };
 }
 
@@ -158,9 +229,6 @@ export async function startRelayer(
   const logger =
     options.logger ?? createLogger({ level: config.log.level, relayerId: config.relayerId });
   for (const warning of configWarnings(config)) logger.warn(warning);
-  if (config.chains.solana !== undefined) {
-    logger.warn("chains.solana is configured but the Solana adapters are not built yet; ignored");
-  }
   const events = new RelayerEvents({
     onListenerError: (error, event) => {
       logger.error("event listener failed", { event, error: String(error) });
@@ -170,11 +238,8 @@ export async function startRelayer(
   attachMetrics(events, metrics);
   attachLogger(events, logger);
 
-  const evmChains = [
-    ...(config.chains.evm === undefined ? [] : [config.chains.evm]),
-    ...(options.extraEvmChains ?? []),
-  ];
-  const built = await buildEvmChains(evmChains, events, options);
+  const parts = await buildChains({ config, options, events });
+  const signers = [...new Set(parts.map((part) => part.signer.signer))];
   const adminToken =
     config.api.adminToken === undefined
       ? undefined
@@ -185,19 +250,21 @@ export async function startRelayer(
       logger.error("store connection error", { error: error.message });
     },
   });
+  const pollKey = (eid: number) =>
+    `${parts.find((part) => part.eid === eid)?.kind ?? "evm"}:${eid}`;
   const lastPollAt: Record<string, number | undefined> = Object.fromEntries(
-    built.chains.watchers.map((watcher) => [`evm:${watcher.eid}`, undefined]),
+    parts.map((part) => [pollKey(part.eid), undefined]),
   );
   const context: PipelineContext = {
     relayerId: config.relayerId,
     store,
     events,
-    chains: built.chains,
+    chains: pipelineChains(parts),
     settings: config.pipeline,
-    executor: options.executor ?? false,
+    executor: options.executor ?? config.executor.enabled,
     peers: config.peers,
-    peerTimeoutMs: options.peerTimeoutMs ?? 5_000,
-    startHeights: built.startHeights,
+    peerTimeoutMs: config.executor.peerTimeoutMs,
+    startHeights: new Map(parts.map((part) => [part.eid, part.startHeight])),
     onError: (error, where, guid) => {
       logger.warn(`${where} failed`, {
         error: error instanceof Error ? error.message : String(error),
@@ -211,7 +278,7 @@ export async function startRelayer(
     registry: metrics.registry,
     adminToken,
     readiness: recentPolls(() => lastPollAt, Math.max(30_000, config.pipeline.pollIntervalMs * 5)),
-    attestationSigners: built.signers,
+    attestationSigners: signers,
     events,
     logger,
   });
@@ -225,13 +292,13 @@ export async function startRelayer(
   logger.info("relayer started", {
     api: address.url,
     executor: context.executor,
-    chains: evmChains.map((chain) => chain.eid),
-    signers: built.signers,
+    chains: parts.map((part) => pollKey(part.eid)),
+    signers,
   });
   const loop = startLoop(context, {
     onIteration: (result) => {
       const now = Date.now();
-      for (const watched of result.watched) lastPollAt[`evm:${watched.eid}`] = now;
+      for (const watched of result.watched) lastPollAt[pollKey(watched.eid)] = now;
     },
   });
   let stopping: Promise<void> | undefined;

@@ -1,0 +1,259 @@
+// Configures the program on a running Solana node over JSON-RPC, the way a
+// real deployment reaches a chain: the endpoint and its verifier set, the
+// vault, the pool with a stablecoin (a new mint on dev chains), collateral
+// settings for the remote chain's native coin, and peers once the remote
+// apps are known. Used by the demo and the end-to-end tests.
+import { type Hex, toBytes } from "@loanbridge/shared";
+import { getCreateAccountInstruction } from "@solana-program/system";
+import {
+  getCreateAssociatedTokenIdempotentInstructionAsync,
+  getInitializeMint2Instruction,
+  getMintToInstruction,
+  TOKEN_PROGRAM_ADDRESS,
+} from "@solana-program/token";
+import { type Address, generateKeyPairSigner, type KeyPairSigner } from "@solana/kit";
+import { associatedTokenAccount } from "./deliver.ts";
+import { addressBytes } from "./ed25519.ts";
+import { IDL_PROGRAM_ADDRESS } from "./idl.ts";
+import { initializeEndpointInstruction, setPeerInstruction } from "./instructions.ts";
+import { pda } from "./pda.ts";
+import {
+  depositInstruction,
+  initializePoolInstruction,
+  type LoanTerms,
+  setBeneficiaryInstruction,
+  setCollateralInstruction,
+  setPriceInstruction,
+} from "./pool.ts";
+import { type SendInstructions, type SolanaRpc } from "./rpc.ts";
+import { initializeVaultInstruction } from "./vault.ts";
+
+const MINT_SIZE = 82n;
+/** The remote chain's native coin as a collateral asset id (bytes32 zero). */
+export const NATIVE_ASSET = new Uint8Array(32);
+
+export interface SolanaDeployConfig {
+  localEid: number;
+  /** The EVM side's endpoint id. */
+  remoteEid: number;
+  /** Verifier public keys (relayers' ed25519 keys); sorted here. */
+  verifiers: Address[];
+  threshold: number;
+  vault: { requestTtlSeconds: bigint; answerGraceSeconds: bigint };
+  pool: LoanTerms & { maxPriceAgeSeconds: bigint };
+  /** The remote native coin: its price id and price (stablecoin base units per 10^18). */
+  collateral: { priceId: Uint8Array; price: bigint; maxLtvBps: number; liquidationLtvBps: number };
+  /** Stablecoin decimals of the dev mint. */
+  stablecoinDecimals: number;
+  /** Deposited by the admin as the first lender (base units); 0 for none. */
+  initialLiquidity: bigint;
+}
+
+export const SOLANA_DEV_DEFAULTS = {
+  vault: { requestTtlSeconds: 3_600n, answerGraceSeconds: 86_400n },
+  pool: {
+    rateBps: 800,
+    minTermSeconds: 60n,
+    maxTermSeconds: 365n * 86_400n,
+    gracePeriodSeconds: 86_400n,
+    maxPriceAgeSeconds: 3_600n,
+  },
+  stablecoinDecimals: 6,
+} as const;
+
+export interface SolanaDeployment {
+  programId: Address;
+  localEid: number;
+  remoteEid: number;
+  admin: Address;
+  endpoint: Address;
+  vault: Address;
+  pool: Address;
+  stablecoin: Address;
+  verifiers: Address[];
+  threshold: number;
+}
+
+/** Deploys (configures) everything but the peers; see `setSolanaPeers`. */
+export async function deploySolana(
+  rpc: SolanaRpc,
+  send: SendInstructions,
+  admin: KeyPairSigner,
+  config: SolanaDeployConfig,
+  programId: Address = IDL_PROGRAM_ADDRESS,
+  progress: (step: string) => void = () => undefined,
+): Promise<SolanaDeployment> {
+  // The endpoint wants its verifier set strictly ascending by key bytes.
+  const verifiers = [...config.verifiers].sort((a, b) =>
+    Buffer.compare(addressBytes(a), addressBytes(b)),
+  );
+  progress("endpoint");
+  await send(
+    await initializeEndpointInstruction(programId, {
+      payer: admin,
+      admin,
+      localEid: config.localEid,
+      guardian: admin.address,
+      threshold: config.threshold,
+      verifiers,
+    }),
+  );
+  progress("vault");
+  await send(
+    await initializeVaultInstruction(programId, {
+      payer: admin,
+      admin,
+      lendingEid: config.remoteEid,
+      requestTtl: config.vault.requestTtlSeconds,
+      answerGrace: config.vault.answerGraceSeconds,
+    }),
+  );
+  progress("stablecoin");
+  const stablecoin = await createMintAccount(rpc, send, admin, config.stablecoinDecimals);
+  progress("pool");
+  const { maxPriceAgeSeconds, ...terms } = config.pool;
+  await send(
+    await initializePoolInstruction(programId, {
+      payer: admin,
+      admin,
+      stablecoin,
+      terms,
+      maxPriceAge: maxPriceAgeSeconds,
+    }),
+  );
+  await send(
+    await setCollateralInstruction(programId, {
+      payer: admin,
+      admin,
+      remoteEid: config.remoteEid,
+      asset: NATIVE_ASSET,
+      maxLtvBps: config.collateral.maxLtvBps,
+      liquidationLtvBps: config.collateral.liquidationLtvBps,
+      priceId: config.collateral.priceId,
+    }),
+    await setPriceInstruction(programId, {
+      payer: admin,
+      admin,
+      priceId: config.collateral.priceId,
+      price: config.collateral.price,
+    }),
+  );
+  if (config.initialLiquidity > 0n) {
+    progress("liquidity");
+    const adminTokens = await mintToOwner(
+      send,
+      admin,
+      stablecoin,
+      admin.address,
+      config.initialLiquidity,
+    );
+    const shares = await pda.shares(programId);
+    await send(
+      await getCreateAssociatedTokenIdempotentInstructionAsync({
+        payer: admin,
+        owner: admin.address,
+        mint: shares,
+      }),
+    );
+    await send(
+      await depositInstruction(
+        programId,
+        {
+          lender: admin,
+          lenderStablecoin: adminTokens,
+          lenderShares: await associatedTokenAccount(admin.address, shares),
+        },
+        config.initialLiquidity,
+      ),
+    );
+  }
+  return {
+    programId,
+    localEid: config.localEid,
+    remoteEid: config.remoteEid,
+    admin: admin.address,
+    endpoint: await pda.endpoint(programId),
+    vault: await pda.vault(programId),
+    pool: await pda.pool(programId),
+    stablecoin,
+    verifiers,
+    threshold: config.threshold,
+  };
+}
+
+/**
+ * Registers the remote apps (bytes32) as the vault's and pool's peers, and
+ * the remote beneficiary of seized collateral.
+ */
+export async function setSolanaPeers(
+  send: SendInstructions,
+  admin: KeyPairSigner,
+  deployment: SolanaDeployment,
+  remote: { vault: Hex; pool: Hex; beneficiary: Hex },
+): Promise<void> {
+  const { programId, remoteEid } = deployment;
+  await send(
+    await setPeerInstruction(programId, {
+      payer: admin,
+      admin,
+      app: deployment.vault,
+      remoteEid,
+      remoteApp: toBytes(remote.pool),
+    }),
+    await setPeerInstruction(programId, {
+      payer: admin,
+      admin,
+      app: deployment.pool,
+      remoteEid,
+      remoteApp: toBytes(remote.vault),
+    }),
+    await setBeneficiaryInstruction(programId, {
+      payer: admin,
+      admin,
+      remoteEid,
+      beneficiary: toBytes(remote.beneficiary),
+    }),
+  );
+}
+
+/** A new SPL mint with `authority` as its mint authority. */
+export async function createMintAccount(
+  rpc: SolanaRpc,
+  send: SendInstructions,
+  authority: KeyPairSigner,
+  decimals: number,
+): Promise<Address> {
+  const mint = await generateKeyPairSigner();
+  const rent = await rpc.getMinimumBalanceForRentExemption(MINT_SIZE).send();
+  await send(
+    getCreateAccountInstruction({
+      payer: authority,
+      newAccount: mint,
+      lamports: rent,
+      space: MINT_SIZE,
+      programAddress: TOKEN_PROGRAM_ADDRESS,
+    }),
+    getInitializeMint2Instruction({
+      mint: mint.address,
+      decimals,
+      mintAuthority: authority.address,
+    }),
+  );
+  return mint.address;
+}
+
+/** Mints `amount` to `owner`'s associated token account (created if missing); returns it. */
+export async function mintToOwner(
+  send: SendInstructions,
+  authority: KeyPairSigner,
+  mint: Address,
+  owner: Address,
+  amount: bigint,
+): Promise<Address> {
+  const token = await associatedTokenAccount(owner, mint);
+  await send(
+    await getCreateAssociatedTokenIdempotentInstructionAsync({ payer: authority, owner, mint }),
+    getMintToInstruction({ mint, token, mintAuthority: authority, amount }),
+  );
+  return token;
+}
