@@ -1,0 +1,318 @@
+// A whole loanbridge on local chains: anvil (real `finalized` tag, a block a
+// second) with the EVM contracts, the SBF program on a local Solana JSON-RPC
+// node (LiteSVM behind solana-program/node), both sides peered, and N relayer
+// processes (`loanbridge run`, one executor) with a k-of-n verifier set on
+// both chains, each with its own store, keys and API. The demo and the
+// end-to-end tests start this.
+import { type ChildProcess, spawn } from "node:child_process";
+import { generateKeyPairSync } from "node:crypto";
+import { createWriteStream } from "node:fs";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { DEV_DEFAULTS, deployLoanbridge, type EvmDeployment } from "@loanbridge/evm-contracts";
+import { addressToWire, type Hex, toHex } from "@loanbridge/shared";
+import {
+  addressBytes,
+  airdrop,
+  deploySolana,
+  IDL_PROGRAM_ADDRESS,
+  readProgramBinary,
+  rpcSender,
+  SOLANA_DEV_DEFAULTS,
+  type SolanaDeployment,
+  type SolanaRpc,
+  setSolanaPeers,
+  solanaRpc,
+} from "@loanbridge/solana-program";
+import { type SvmNode, startSvmNode } from "@loanbridge/solana-program/node";
+import { createKeyPairSignerFromBytes, type KeyPairSigner } from "@solana/kit";
+import { NonceManager, Wallet } from "ethers";
+import { type AnvilNode, startAnvil } from "../../relayer/src/chains/evm/anvil.ts";
+import { devKey, providerFor } from "../../relayer/src/chains/evm/testing.ts";
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+const CLI = join(ROOT, "relayer/src/cli.ts");
+
+export const EVM_EID = 40161;
+export const SOLANA_EID = 40168;
+/** ETH at $3,000 in Solana stablecoin base units (6 decimals) per 10^18 wei. */
+export const ETH_PRICE = 3_000n * 10n ** 6n;
+export const ETH_PRICE_ID = new Uint8Array(32).fill(0xe7);
+export const SOLANA_LIQUIDITY = 1_000_000n * 10n ** 6n;
+
+export interface LocalnetOptions {
+  relayers?: number;
+  threshold?: number;
+  /** Where relayer configs, stores and logs go; a temp dir when absent (removed on stop). */
+  workDir?: string;
+  /** Relayer poll interval. Default 250 ms. */
+  pollIntervalMs?: number;
+  /** Solana slot time and finality depth. Defaults 100 ms and 8 slots. */
+  slotMs?: number;
+  finalityDepth?: number;
+  log?: (line: string) => void;
+}
+
+export interface RelayerProcess {
+  index: number;
+  apiUrl: string;
+  configFile: string;
+  logFile: string;
+  executor: boolean;
+  /** Whether the process is running. */
+  readonly running: boolean;
+  /** SIGTERM and wait for a clean exit. */
+  stop(): Promise<void>;
+  /** SIGKILL: dies mid-whatever. */
+  kill(): Promise<void>;
+  /** Starts the process again with the same config and store. */
+  start(): Promise<void>;
+}
+
+export interface Localnet {
+  workDir: string;
+  evm: { url: string; deployment: EvmDeployment; deployer: NonceManager };
+  solana: {
+    url: string;
+    node: SvmNode;
+    rpc: SolanaRpc;
+    deployment: SolanaDeployment;
+    admin: KeyPairSigner;
+  };
+  relayers: RelayerProcess[];
+  stop(): Promise<void>;
+}
+
+/** A free loopback port (the API must know its peers' URLs before they start). */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((done) => server.listen(0, "127.0.0.1", done));
+  const address = server.address();
+  await new Promise<void>((done) => server.close(() => { done(); }));
+  if (address === null || typeof address === "string") throw new Error("no port");
+  return address.port;
+}
+
+/** A fresh ed25519 keypair as solana-keygen writes it: 64 bytes, seed then public key. */
+function solanaKeypair(): Uint8Array {
+  const { privateKey, publicKey } = generateKeyPairSync("ed25519");
+  const seed = privateKey.export({ format: "der", type: "pkcs8" }).subarray(-32);
+  const key = publicKey.export({ format: "der", type: "spki" }).subarray(-32);
+  return Uint8Array.from([...seed, ...key]);
+}
+
+/** Verifier keys of relayer `i`: a secp256k1 key for EVM, an ed25519 keypair for Solana. */
+function relayerKeys(count: number) {
+  return Array.from({ length: count }, (_, i) => ({
+    evm: Wallet.createRandom().privateKey as Hex,
+    solana: solanaKeypair(),
+    index: i,
+  }));
+}
+
+async function waitForHealthy(url: string, child: ChildProcess, logFile: string): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) {
+      throw new Error(`relayer exited with ${child.exitCode} while starting; see ${logFile}`);
+    }
+    try {
+      const reply = await fetch(`${url}/healthz`);
+      if (reply.ok) return;
+    } catch {
+      // Not listening yet.
+    }
+    await new Promise((done) => setTimeout(done, 100));
+  }
+  throw new Error(`relayer at ${url} not healthy within 60 s; see ${logFile}`);
+}
+
+export async function startLocalnet(options: LocalnetOptions = {}): Promise<Localnet> {
+  const count = options.relayers ?? 3;
+  const threshold = options.threshold ?? 2;
+  const log = options.log ?? (() => undefined);
+  const ownsWorkDir = options.workDir === undefined;
+  const workDir = options.workDir ?? (await mkdtemp(join(tmpdir(), "loanbridge-localnet-")));
+  await mkdir(workDir, { recursive: true });
+  const cleanups: (() => Promise<void>)[] = [];
+  const stop = async () => {
+    for (const cleanup of cleanups.reverse()) {
+      await cleanup().catch(() => undefined);
+    }
+    if (ownsWorkDir) await rm(workDir, { recursive: true, force: true });
+  };
+  try {
+    log("starting anvil (EVM, a block a second, finalized = latest − 4)");
+    const anvil: AnvilNode = await startAnvil({ slotsInAnEpoch: 2, blockTimeSeconds: 1 });
+    cleanups.push(() => anvil.stop());
+    log("starting the Solana node (LiteSVM + the SBF program)");
+    const node = await startSvmNode({
+      programs: [{ id: IDL_PROGRAM_ADDRESS, elf: await readProgramBinary() }],
+      slotMs: options.slotMs ?? 100,
+      finalityDepth: options.finalityDepth ?? 8,
+    });
+    cleanups.push(() => node.stop());
+    const rpc = solanaRpc(node.url);
+
+    const keys = relayerKeys(count);
+    const solanaSigners = await Promise.all(
+      keys.map((key) => createKeyPairSignerFromBytes(key.solana)),
+    );
+    const admin = await createKeyPairSignerFromBytes(solanaKeypair());
+    await airdrop(rpc, admin.address, 1_000n);
+    // The executor pays Solana deliveries with its own keypair.
+    const executorSolana = solanaSigners[0];
+    if (executorSolana === undefined) throw new Error("at least one relayer");
+    await airdrop(rpc, executorSolana.address, 100n);
+
+    log("configuring the Solana program");
+    const send = rpcSender(rpc, { feePayer: admin });
+    const solanaDeployment = await deploySolana(rpc, send, admin, {
+      localEid: SOLANA_EID,
+      remoteEid: EVM_EID,
+      verifiers: solanaSigners.map((signer) => signer.address),
+      threshold,
+      vault: SOLANA_DEV_DEFAULTS.vault,
+      pool: SOLANA_DEV_DEFAULTS.pool,
+      collateral: {
+        priceId: ETH_PRICE_ID,
+        price: ETH_PRICE,
+        maxLtvBps: 7_000,
+        liquidationLtvBps: 8_000,
+      },
+      stablecoinDecimals: SOLANA_DEV_DEFAULTS.stablecoinDecimals,
+      initialLiquidity: SOLANA_LIQUIDITY,
+    });
+
+    log("deploying the EVM contracts");
+    const deployer = new NonceManager(new Wallet(devKey(0), providerFor(anvil.url)));
+    const evmDeployment = await deployLoanbridge(deployer, {
+      localEid: EVM_EID,
+      remoteEid: SOLANA_EID,
+      verifiers: keys.map((key) => new Wallet(key.evm).address),
+      threshold,
+      remoteVault: toHex(addressBytes(solanaDeployment.vault)),
+      remotePool: toHex(addressBytes(solanaDeployment.pool)),
+      remoteBeneficiary: toHex(addressBytes(admin.address)),
+      vault: DEV_DEFAULTS.vault,
+      pool: DEV_DEFAULTS.pool,
+    });
+    await setSolanaPeers(send, admin, solanaDeployment, {
+      vault: addressToWire(evmDeployment.contracts.collateralVault),
+      pool: addressToWire(evmDeployment.contracts.lendingPool),
+      beneficiary: addressToWire(await deployer.getAddress()),
+    });
+    const deploymentsFile = join(workDir, "evm-deployment.json");
+    await writeFile(deploymentsFile, JSON.stringify(evmDeployment, null, 2));
+
+    const ports = await Promise.all(keys.map(() => freePort()));
+    const urls = ports.map((port) => `http://127.0.0.1:${port}`);
+    const relayers = await Promise.all(
+      keys.map(async (key, index) => {
+        const dir = join(workDir, `relayer-${index}`);
+        await mkdir(dir, { recursive: true });
+        const config = {
+          relayerId: `relayer-${index}`,
+          store: { kind: "pglite", dataDir: join(dir, "store") },
+          api: { host: "127.0.0.1", port: ports[index], adminToken: { env: "LB_ADMIN_TOKEN" } },
+          log: { level: "info" },
+          chains: {
+            evm: {
+              eid: EVM_EID,
+              rpcUrls: [anvil.url],
+              endpoint: evmDeployment.contracts.endpoint,
+              confirmations: "finalized",
+              deploymentsFile,
+              signerKey: { env: "LB_EVM_SIGNER_KEY" },
+            },
+            solana: {
+              eid: SOLANA_EID,
+              rpcUrls: [node.url],
+              programId: IDL_PROGRAM_ADDRESS,
+              commitment: "finalized",
+              keypair: { env: "LB_SOLANA_KEYPAIR" },
+            },
+          },
+          peers: urls.filter((_, other) => other !== index),
+          pipeline: {
+            pollIntervalMs: options.pollIntervalMs ?? 250,
+            retryBackoff: { initialMs: 250, maxMs: 5_000 },
+          },
+          executor: {
+            enabled: index === 0,
+            evmSenderKey: { env: "LB_EVM_SENDER_KEY" },
+            peerTimeoutMs: 2_000,
+          },
+        };
+        const configFile = join(dir, "relayer.json");
+        await writeFile(configFile, JSON.stringify(config, null, 2));
+        const env = {
+          ...process.env,
+          LB_ADMIN_TOKEN: `admin-token-${index}`,
+          LB_EVM_SIGNER_KEY: key.evm,
+          LB_SOLANA_KEYPAIR: JSON.stringify([...key.solana]),
+          LB_EVM_SENDER_KEY: devKey(5),
+        };
+        return relayerProcess(index, urls[index] ?? "", configFile, join(dir, "relayer.log"), env);
+      }),
+    );
+    for (const relayer of relayers) cleanups.push(() => relayer.stop());
+    log(`starting ${count} relayers (${threshold} of ${count}; relayer-0 executes)`);
+    await Promise.all(relayers.map((relayer) => relayer.start()));
+    return {
+      workDir,
+      evm: { url: anvil.url, deployment: evmDeployment, deployer },
+      solana: { url: node.url, node, rpc, deployment: solanaDeployment, admin },
+      relayers,
+      stop,
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+function relayerProcess(
+  index: number,
+  apiUrl: string,
+  configFile: string,
+  logFile: string,
+  env: NodeJS.ProcessEnv,
+): RelayerProcess {
+  let child: ChildProcess | undefined;
+  let exited: Promise<void> = Promise.resolve();
+  const running = () => child !== undefined && child.exitCode === null && child.signalCode === null;
+  const halt = async (signal: NodeJS.Signals) => {
+    if (!running()) return;
+    child?.kill(signal);
+    await exited;
+  };
+  return {
+    index,
+    apiUrl,
+    configFile,
+    logFile,
+    executor: index === 0,
+    get running() {
+      return running();
+    },
+    stop: () => halt("SIGTERM"),
+    kill: () => halt("SIGKILL"),
+    async start() {
+      if (running()) return;
+      const out = createWriteStream(logFile, { flags: "a" });
+      const started = spawn(process.execPath, [CLI, "run", "--config", configFile], {
+        env,
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      started.stdout.pipe(out);
+      started.stderr.pipe(out);
+      child = started;
+      exited = new Promise((done) => started.once("exit", () => { done(); }));
+      await waitForHealthy(apiUrl, started, logFile);
+    },
+  };
+}
