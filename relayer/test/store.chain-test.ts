@@ -665,6 +665,41 @@ describe.each(backends)("Store on $name", (backend) => {
         denied: 0,
       });
     });
+
+    it("oldestPacketAges_perActiveStatus_fromObservedAt_zeroWhenNone", async () => {
+      const own = await backend.fresh();
+      expect(await own.oldestPacketAges()).toEqual({
+        observed: 0,
+        verified: 0,
+        attested: 0,
+        delivering: 0,
+      });
+      const [a, b, c, d] = [observed(), observed(), observed(), observed()];
+      await own.recordObserved(a);
+      await own.recordObserved(b);
+      await sleep(300);
+      await own.recordObserved(c);
+      await own.recordObserved(d);
+      // a: verified; b: done; c, d: still observed (c the older).
+      await own.markVerified(a.guid);
+      await own.markFailed(b.guid, "x");
+      await sleep(200);
+
+      const ages = await own.oldestPacketAges();
+
+      // Measured from observed_at: a's move to verified does not reset it.
+      expect(ages.verified).toBeGreaterThanOrEqual(0.5);
+      expect(ages.verified).toBeLessThan(30);
+      expect(ages.observed).toBeGreaterThanOrEqual(0.2);
+      expect(ages.observed).toBeLessThan(ages.verified);
+      expect(ages.attested).toBe(0);
+      expect(ages.delivering).toBe(0);
+      // Failed packets are not counted; c leaving leaves d, observed after it.
+      await own.markVerified(c.guid);
+      const later = await own.oldestPacketAges();
+      expect(later.observed).toBeGreaterThan(0);
+      expect(later.observed).toBeLessThanOrEqual(later.verified);
+    });
   });
 });
 

@@ -91,7 +91,11 @@ async function freePort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((done) => server.listen(0, "127.0.0.1", done));
   const address = server.address();
-  await new Promise<void>((done) => server.close(() => { done(); }));
+  await new Promise<void>((done) =>
+    server.close(() => {
+      done();
+    }),
+  );
   if (address === null || typeof address === "string") throw new Error("no port");
   return address.port;
 }
@@ -311,7 +315,11 @@ function relayerProcess(
       started.stdout.pipe(out);
       started.stderr.pipe(out);
       child = started;
-      exited = new Promise((done) => started.once("exit", () => { done(); }));
+      exited = new Promise((done) =>
+        started.once("exit", () => {
+          done();
+        }),
+      );
       await waitForHealthy(apiUrl, started, logFile);
     },
   };

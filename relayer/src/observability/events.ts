@@ -3,7 +3,7 @@
 // through the pipeline.
 import type { Hex } from "@loanbridge/shared";
 import type { ChainKind, VerificationFailure } from "../chains/types.ts";
-import type { LoanTotals, PacketStatus } from "../store/types.ts";
+import type { ActivePacketStatus, LoanTotals, PacketStatus } from "../store/types.ts";
 
 /** Which packet an event is about; every packet log line carries these. */
 export interface PacketRef {
@@ -62,8 +62,15 @@ export interface RelayerEventMap {
   cursorAdvanced: { chain: ChainKind; eid: number; height: bigint };
   /** A relayer account's balance, in whole coins (ETH, SOL). */
   walletBalance: { chain: ChainKind; eid: number; account: string; balance: number };
-  /** A snapshot of the store's packets by status. */
-  packetsCounted: { counts: Record<PacketStatus, number> };
+  /**
+   * A snapshot of the store's packets by status, and for each status still
+   * being worked on the age of its oldest packet (Store.oldestPacketAges:
+   * seconds since first observed, 0 when none).
+   */
+  packetsCounted: {
+    counts: Record<PacketStatus, number>;
+    oldestAgeSeconds: Record<ActivePacketStatus, number>;
+  };
   /** A snapshot of the mirrored loans; `disagreeing` as reported by Store.disagreeingLoans. */
   loansCounted: { totals: LoanTotals; disagreeing: number };
 }

@@ -1,7 +1,15 @@
 import type { Hex } from "@loanbridge/shared";
 import { describe, expect, it } from "vitest";
 import { RelayerEvents } from "./events.ts";
-import { attachMetrics, createMetrics, type RelayerMetrics } from "./metrics.ts";
+import {
+  attachMetrics,
+  createMetrics,
+  initMetrics,
+  OPERATOR_ACTIONS,
+  type RelayerMetrics,
+  STAGE_OUTCOMES,
+  VERIFICATION_FAILURES,
+} from "./metrics.ts";
 
 const GUID: Hex = `0x${"11".repeat(32)}`;
 const ref = { guid: GUID, srcEid: 40161, dstEid: 40168 };
@@ -46,6 +54,7 @@ describe("metrics", () => {
       "loanbridge_loans",
       "loanbridge_loans_disagreeing",
       "loanbridge_locked_collateral",
+      "loanbridge_oldest_packet_age_seconds",
       "loanbridge_operator_actions_total",
       "loanbridge_outstanding_principal",
       "loanbridge_packets",
@@ -89,13 +98,17 @@ describe("metrics", () => {
       outcome: "delivered",
     });
 
+    events.emit("packetVerified", { ...ref, srcEid: 40168, dstEid: 40161 });
+
+    const route = "src_eid=40161,dst_eid=40168";
     expect(await samples(metrics, "loanbridge_packets_total")).toEqual({
-      "stage=observe,outcome=ok": 2,
-      "stage=verify,outcome=ok": 1,
-      "stage=attest,outcome=ok": 1,
-      "stage=deliver,outcome=retry": 1,
-      "stage=deliver,outcome=failed": 1,
-      "stage=deliver,outcome=delivered": 1,
+      [`stage=observe,outcome=ok,${route}`]: 2,
+      [`stage=verify,outcome=ok,${route}`]: 1,
+      "stage=verify,outcome=ok,src_eid=40168,dst_eid=40161": 1,
+      [`stage=attest,outcome=ok,${route}`]: 1,
+      [`stage=deliver,outcome=retry,${route}`]: 1,
+      [`stage=deliver,outcome=failed,${route}`]: 1,
+      [`stage=deliver,outcome=delivered,${route}`]: 1,
     });
     const delivery = await samples(metrics, "loanbridge_delivery_seconds");
     expect(delivery["_count chain=solana"]).toBe(1);
@@ -185,6 +198,7 @@ describe("metrics", () => {
         failed: 1,
         denied: 0,
       },
+      oldestAgeSeconds: { observed: 12.5, verified: 3, attested: 0, delivering: 900 },
     });
     events.emit("loansCounted", {
       totals: {
@@ -208,6 +222,12 @@ describe("metrics", () => {
       "stage=done,status=failed": 1,
       "stage=done,status=denied": 0,
     });
+    expect(await samples(metrics, "loanbridge_oldest_packet_age_seconds")).toEqual({
+      "status=observed": 12.5,
+      "status=verified": 3,
+      "status=attested": 0,
+      "status=delivering": 900,
+    });
     expect(await samples(metrics, "loanbridge_loans")).toEqual({
       "side=vault,state=Active": 4,
       "side=pool,state=Active": 3,
@@ -221,7 +241,67 @@ describe("metrics", () => {
     expect(await samples(metrics, "loanbridge_loans_disagreeing")).toEqual({ "": 1 });
     expect(await samples(metrics, "loanbridge_operator_actions_total")).toEqual({
       "action=retry": 1,
+      "action=deny": 0,
     });
+  });
+
+  it("createMetrics_startsOperatorActionsAndPacketAgesAtZero", async () => {
+    const metrics = createMetrics({ defaultMetrics: false });
+
+    expect(await samples(metrics, "loanbridge_operator_actions_total")).toEqual({
+      "action=retry": 0,
+      "action=deny": 0,
+    });
+    expect(await samples(metrics, "loanbridge_oldest_packet_age_seconds")).toEqual({
+      "status=observed": 0,
+      "status=verified": 0,
+      "status=attested": 0,
+      "status=delivering": 0,
+    });
+  });
+
+  it("initMetrics_createsEveryCounterSeriesTheChainsCanProduce_atZero", async () => {
+    const { events, metrics } = setup();
+    initMetrics(metrics, {
+      chains: [
+        { kind: "evm", eid: 40161 },
+        { kind: "evm", eid: 40162 },
+        { kind: "solana", eid: 40168 },
+      ],
+    });
+
+    const failures = await samples(metrics, "loanbridge_verification_failures_total");
+    expect(Object.keys(failures)).toHaveLength(2 * VERIFICATION_FAILURES.length);
+    expect(Object.values(failures).every((value) => value === 0)).toBe(true);
+    expect(failures).toMatchObject({
+      "chain=evm,reason=receipt_missing": 0,
+      "chain=solana,reason=account_owner_mismatch": 0,
+    });
+    const packets = await samples(metrics, "loanbridge_packets_total");
+    const outcomes = Object.values(STAGE_OUTCOMES).flat().length;
+    // Six routes: every ordered pair of distinct eids.
+    expect(Object.keys(packets)).toHaveLength(6 * outcomes);
+    expect(Object.values(packets).every((value) => value === 0)).toBe(true);
+    expect(packets).toHaveProperty([
+      "stage=deliver,outcome=stored_failure,src_eid=40168,dst_eid=40162",
+    ]);
+    expect(OPERATOR_ACTIONS).toEqual(["retry", "deny"]);
+
+    // The first failure after the start is an increase from 0.
+    events.emit("verificationFailed", {
+      ...ref,
+      chain: "evm",
+      reason: "receipt_missing",
+      detail: "d",
+      final: true,
+    });
+    const after = await samples(metrics, "loanbridge_verification_failures_total");
+    expect(after["chain=evm,reason=receipt_missing"]).toBe(1);
+    expect(
+      (await samples(metrics, "loanbridge_packets_total"))[
+        "stage=verify,outcome=failed,src_eid=40161,dst_eid=40168"
+      ],
+    ).toBe(1);
   });
 
   it("prometheusText_carriesHelpLines", async () => {

@@ -1,8 +1,9 @@
 // Prometheus metrics on the relayer's own Registry, fed only by events.
 // Names carry their unit; every metric has one line of help.
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
-import type { PacketStatus } from "../store/types.ts";
-import type { RelayerEvents } from "./events.ts";
+import type { ChainKind, VerificationFailure } from "../chains/types.ts";
+import { ACTIVE_PACKET_STATUSES, type PacketStatus } from "../store/types.ts";
+import type { PacketRef, RelayerEventMap, RelayerEvents } from "./events.ts";
 
 /** The pipeline stage a packet in each status waits in (`done` when nothing is left to do). */
 export const STAGE_OF_STATUS: Record<PacketStatus, string> = {
@@ -15,10 +16,44 @@ export const STAGE_OF_STATUS: Record<PacketStatus, string> = {
   denied: "done",
 };
 
+/** The outcomes each pipeline stage reports to `loanbridge_packets_total`. */
+export const STAGE_OUTCOMES = {
+  observe: ["ok"],
+  verify: ["ok", "retry", "failed"],
+  attest: ["ok"],
+  submit: ["ok"],
+  deliver: ["delivered", "stored_failure", "retry", "failed"],
+} as const;
+type Stage = keyof typeof STAGE_OUTCOMES;
+
+/** Every VerificationFailure (the compiler checks none is missing or extra). */
+const VERIFICATION_FAILURE_KEYS: Record<VerificationFailure, true> = {
+  not_finalized: true,
+  header_hash_mismatch: true,
+  receipts_root_mismatch: true,
+  receipt_missing: true,
+  log_missing: true,
+  wrong_emitter: true,
+  account_owner_mismatch: true,
+  packet_hash_mismatch: true,
+  rpc_disagreement: true,
+  malformed_packet: true,
+};
+export const VERIFICATION_FAILURES = Object.keys(
+  VERIFICATION_FAILURE_KEYS,
+) as readonly VerificationFailure[];
+
+/** The admin API's packet actions (`loanbridge_operator_actions_total`). */
+export const OPERATOR_ACTIONS = [
+  "retry",
+  "deny",
+] as const satisfies readonly RelayerEventMap["operatorAction"]["action"][];
+
 export interface RelayerMetrics {
   registry: Registry;
   packets: Gauge<"stage" | "status">;
-  packetsProcessed: Counter<"stage" | "outcome">;
+  oldestPacketAge: Gauge<"status">;
+  packetsProcessed: Counter<"stage" | "outcome" | "src_eid" | "dst_eid">;
   deliverySeconds: Histogram<"chain">;
   verificationFailures: Counter<"chain" | "reason">;
   rpcRequests: Counter<"chain" | "method" | "outcome">;
@@ -42,7 +77,7 @@ export function createMetrics(options: CreateMetricsOptions = {}): RelayerMetric
   const registry = new Registry();
   if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry });
   const registers = [registry];
-  return {
+  const metrics: RelayerMetrics = {
     registry,
     packets: new Gauge({
       name: "loanbridge_packets",
@@ -50,10 +85,16 @@ export function createMetrics(options: CreateMetricsOptions = {}): RelayerMetric
       labelNames: ["stage", "status"],
       registers,
     }),
+    oldestPacketAge: new Gauge({
+      name: "loanbridge_oldest_packet_age_seconds",
+      help: "Seconds since the oldest packet in each unfinished status was first observed (0 when none).",
+      labelNames: ["status"],
+      registers,
+    }),
     packetsProcessed: new Counter({
       name: "loanbridge_packets_total",
-      help: "Packets through each pipeline stage, by outcome.",
-      labelNames: ["stage", "outcome"],
+      help: "Packets through each pipeline stage, by outcome and source and destination endpoint id.",
+      labelNames: ["stage", "outcome", "src_eid", "dst_eid"],
       registers,
     }),
     deliverySeconds: new Histogram({
@@ -130,36 +171,84 @@ export function createMetrics(options: CreateMetricsOptions = {}): RelayerMetric
       registers,
     }),
   };
+  // Zero from the start: increase() cannot see a counter's first increment
+  // when its series is created by it.
+  for (const action of OPERATOR_ACTIONS) metrics.operatorActions.inc({ action }, 0);
+  for (const status of ACTIVE_PACKET_STATUSES) metrics.oldestPacketAge.set({ status }, 0);
+  return metrics;
+}
+
+export interface InitMetricsOptions {
+  /** The chains this relayer watches and delivers to. */
+  chains: readonly { kind: ChainKind; eid: number }[];
+}
+
+/**
+ * Creates, at 0, the labelled counter series the configured chains can
+ * produce, so that the first failure after a start is an increase from 0
+ * (increase() cannot see the first increment of a series it creates):
+ * verification failures per chain kind and reason, and packets per stage,
+ * outcome and route (every ordered pair of distinct configured eids).
+ */
+export function initMetrics(metrics: RelayerMetrics, options: InitMetricsOptions): void {
+  for (const chain of new Set(options.chains.map((c) => c.kind))) {
+    for (const reason of VERIFICATION_FAILURES) {
+      metrics.verificationFailures.inc({ chain, reason }, 0);
+    }
+  }
+  const eids = [...new Set(options.chains.map((c) => c.eid))];
+  for (const src of eids) {
+    for (const dst of eids) {
+      if (src === dst) continue;
+      for (const [stage, outcomes] of Object.entries(STAGE_OUTCOMES)) {
+        for (const outcome of outcomes) {
+          metrics.packetsProcessed.inc(
+            { stage, outcome, src_eid: String(src), dst_eid: String(dst) },
+            0,
+          );
+        }
+      }
+    }
+  }
 }
 
 /** Subscribes the metrics to the events; returns the unsubscribe function. */
 export function attachMetrics(events: RelayerEvents, metrics: RelayerMetrics): () => void {
-  const processed = (stage: string, outcome: string) => {
-    metrics.packetsProcessed.inc({ stage, outcome });
+  const processed = <S extends Stage>(
+    stage: S,
+    outcome: (typeof STAGE_OUTCOMES)[S][number],
+    packet: PacketRef,
+  ) => {
+    metrics.packetsProcessed.inc({
+      stage,
+      outcome,
+      src_eid: String(packet.srcEid),
+      dst_eid: String(packet.dstEid),
+    });
   };
   const off = [
-    events.on("packetObserved", () => {
-      processed("observe", "ok");
+    events.on("packetObserved", (packet) => {
+      processed("observe", "ok", packet);
     }),
-    events.on("packetVerified", () => {
-      processed("verify", "ok");
+    events.on("packetVerified", (packet) => {
+      processed("verify", "ok", packet);
     }),
-    events.on("verificationFailed", ({ chain, reason, final }) => {
-      metrics.verificationFailures.inc({ chain, reason });
-      processed("verify", final ? "failed" : "retry");
+    events.on("verificationFailed", (packet) => {
+      metrics.verificationFailures.inc({ chain: packet.chain, reason: packet.reason });
+      processed("verify", packet.final ? "failed" : "retry", packet);
     }),
-    events.on("packetAttested", () => {
-      processed("attest", "ok");
+    events.on("packetAttested", (packet) => {
+      processed("attest", "ok", packet);
     }),
-    events.on("deliverySubmitted", () => {
-      processed("submit", "ok");
+    events.on("deliverySubmitted", (packet) => {
+      processed("submit", "ok", packet);
     }),
-    events.on("packetDelivered", ({ chain, seconds, outcome }) => {
-      metrics.deliverySeconds.observe({ chain }, seconds);
-      processed("deliver", outcome);
+    events.on("packetDelivered", (packet) => {
+      metrics.deliverySeconds.observe({ chain: packet.chain }, packet.seconds);
+      processed("deliver", packet.outcome, packet);
     }),
-    events.on("deliveryFailed", ({ final }) => {
-      processed("deliver", final ? "failed" : "retry");
+    events.on("deliveryFailed", (packet) => {
+      processed("deliver", packet.final ? "failed" : "retry", packet);
     }),
     events.on("operatorAction", ({ action }) => {
       metrics.operatorActions.inc({ action });
@@ -177,9 +266,12 @@ export function attachMetrics(events: RelayerEvents, metrics: RelayerMetrics): (
     events.on("walletBalance", ({ chain, eid, account, balance }) => {
       metrics.walletBalance.set({ chain, eid: String(eid), account }, balance);
     }),
-    events.on("packetsCounted", ({ counts }) => {
+    events.on("packetsCounted", ({ counts, oldestAgeSeconds }) => {
       for (const [status, count] of Object.entries(counts)) {
         metrics.packets.set({ stage: STAGE_OF_STATUS[status as PacketStatus], status }, count);
+      }
+      for (const [status, age] of Object.entries(oldestAgeSeconds)) {
+        metrics.oldestPacketAge.set({ status }, age);
       }
     }),
     events.on("loansCounted", ({ totals, disagreeing }) => {

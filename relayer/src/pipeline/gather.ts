@@ -1,11 +1,13 @@
 // Stage 4, gather: this relayer's own attestation plus the peers' (from
 // their `GET /v1/attestations/:guid`), keeping only valid ones: the
 // current epoch, the digest we computed ourselves, a signer in the
-// destination's current set, and a signature that recovers to that signer.
+// destination's current set, and a signature by that signer (secp256k1
+// recovery for EVM destinations, ed25519 verification for Solana).
 // Valid peer attestations are stored, so a restart need not ask again.
-import { type Hex, packetAttestationDigest } from "@loanbridge/shared";
+import { type Hex, packetAttestationDigest, toBytes } from "@loanbridge/shared";
 import { z } from "zod";
 import { recoverSigner } from "../chains/evm/signer.ts";
+import { verifyEd25519 } from "../chains/solana/signer.ts";
 import type { Attestation, ChainKind } from "../chains/types.ts";
 import type { PacketRecord } from "../store/types.ts";
 import { kindOf, type PipelineContext } from "./context.ts";
@@ -63,8 +65,13 @@ export function isValidAttestation(
   if (!expected.set.signers.some((signer) => sameSigner(kind, signer, attestation.signer))) {
     return false;
   }
-  // ed25519 (Solana destinations) is checked once the Solana adapters land.
-  if (kind !== "evm") return false;
+  if (kind === "solana") {
+    return verifyEd25519(
+      attestation.signer,
+      toBytes(expected.digest),
+      toBytes(attestation.signature),
+    );
+  }
   const recovered = recoverSigner(expected.digest, attestation.signature);
   return recovered !== undefined && sameSigner(kind, recovered, attestation.signer);
 }

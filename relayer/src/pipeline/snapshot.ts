@@ -1,6 +1,6 @@
-// After each iteration: the store's packet counts and loan totals, and the
-// executor's wallet balances, for the metrics gauges (packetsCounted,
-// loansCounted, walletBalance).
+// After each iteration: the store's packet counts and oldest packet ages,
+// its loan totals, and the executor's wallet balances, for the metrics
+// gauges (packetsCounted, loansCounted, walletBalance).
 import { kindOf, type PipelineContext } from "./context.ts";
 
 /** Loans whose sides still disagree after this long are reported. */
@@ -8,7 +8,11 @@ export const DISAGREEMENT_GRACE_MS = 10 * 60_000;
 
 export async function snapshot(context: PipelineContext): Promise<void> {
   const { store, events } = context;
-  events.emit("packetsCounted", { counts: await store.countPacketsByStatus() });
+  const [counts, oldestAgeSeconds] = await Promise.all([
+    store.countPacketsByStatus(),
+    store.oldestPacketAges(),
+  ]);
+  events.emit("packetsCounted", { counts, oldestAgeSeconds });
   const [totals, disagreeing] = await Promise.all([
     store.loanTotals(),
     store.disagreeingLoans(DISAGREEMENT_GRACE_MS),

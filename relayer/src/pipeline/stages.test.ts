@@ -15,6 +15,7 @@ import {
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createApiServer } from "../api/server.ts";
 import { AlreadyDeliveredError } from "../chains/errors.ts";
+import { ed25519AttestationSigner } from "../chains/solana/signer.ts";
 import { EvmAttestationSigner, recoverSigner } from "../chains/evm/signer.ts";
 import { VERIFIER_ADDRESSES, VERIFIER_KEYS } from "../chains/evm/testing.ts";
 import type {
@@ -423,7 +424,21 @@ describe("gather", SLOW, () => {
     expect(isValidAttestation("evm", { ...good, signature: other.signature }, expected)).toBe(
       false,
     );
+    // A secp256k1 attestation is no ed25519 one.
     expect(isValidAttestation("solana", good, expected)).toBe(false);
+
+    const seeds = [1, 2].map((i) => new Uint8Array(32).fill(i));
+    const [ours, stranger] = seeds.map((seed) => ed25519AttestationSigner(seed));
+    if (ours === undefined || stranger === undefined) throw new Error("unreachable");
+    const solanaSet = { epoch: EPOCH, threshold: 1, signers: [ours.signer] };
+    const solanaExpected = { guid: a.guid, digest, set: solanaSet };
+    const signed = await ours.sign(a.guid, EPOCH, digest);
+    expect(isValidAttestation("solana", signed, solanaExpected)).toBe(true);
+    const forged = { ...signed, signature: (await stranger.sign(a.guid, EPOCH, digest)).signature };
+    expect(isValidAttestation("solana", forged, solanaExpected)).toBe(false);
+    expect(
+      isValidAttestation("solana", await stranger.sign(a.guid, EPOCH, digest), solanaExpected),
+    ).toBe(false);
   });
 
   it("gather_peerThatNeverAnswers_timesOutAndCountsAsNone", async () => {

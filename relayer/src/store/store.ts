@@ -29,6 +29,8 @@ import { StoreError } from "./errors.ts";
 import { migrationProvider } from "./migrations.ts";
 import { lockDataDir } from "./pglite-lock.ts";
 import {
+  ACTIVE_PACKET_STATUSES,
+  type ActivePacketStatus,
   AGREEING_STATES,
   type AuditEntry,
   type AuditInput,
@@ -263,6 +265,33 @@ export class Store {
     >;
     for (const row of rows) counts[row.status as PacketStatus] = Number(row.count);
     return counts;
+  }
+
+  /**
+   * For each status a worker still has to act on, the age in seconds of the
+   * oldest packet in it, measured from when the packet was first observed
+   * (`observed_at`, the database's clock): how long it has been on its way,
+   * not how long it has sat in this status. A requeued packet keeps its
+   * `observed_at`. 0 when no packet is in the status.
+   */
+  async oldestPacketAges(): Promise<Record<ActivePacketStatus, number>> {
+    const rows = await this.#db
+      .selectFrom("packets")
+      .select([
+        "status",
+        sql<string | number>`EXTRACT(EPOCH FROM now() - MIN(observed_at))::float8`.as("age"),
+      ])
+      .where("status", "in", ACTIVE_PACKET_STATUSES)
+      .groupBy("status")
+      .execute();
+    const ages = Object.fromEntries(ACTIVE_PACKET_STATUSES.map((status) => [status, 0])) as Record<
+      ActivePacketStatus,
+      number
+    >;
+    for (const row of rows) {
+      ages[row.status as ActivePacketStatus] = Math.max(0, Number(row.age));
+    }
+    return ages;
   }
 
   /**

@@ -20,6 +20,7 @@ export const ACTIVE_PACKET_STATUSES = [
   "attested",
   "delivering",
 ] as const satisfies readonly PacketStatus[];
+export type ActivePacketStatus = (typeof ACTIVE_PACKET_STATUSES)[number];
 
 /**
  * For each target status, the statuses a packet may move to it from.
