@@ -220,14 +220,38 @@ const overview: DashboardSpec = {
       ],
     },
     {
+      title: "Oldest packet in flight",
+      description:
+        "Per status, seconds since the oldest packet still in it was first observed (oldest over relayers). LoanbridgePacketsStuck fires above 15 minutes.",
+      unit: "s",
+      queries: [
+        {
+          expr: "max by (status) (loanbridge_oldest_packet_age_seconds)",
+          legend: "{{status}}",
+        },
+      ],
+    },
+    {
       title: "Delivery outcomes",
       description:
         "Delivery attempts per second by outcome: delivered, stored_failure (the destination stored a handler failure), retry, failed.",
       unit: "ops",
       queries: [
         {
-          expr: 'max by (outcome) (rate(loanbridge_packets_total{stage="deliver"}[$__rate_interval]))',
+          expr: 'max by (outcome) (sum by (instance, outcome) (rate(loanbridge_packets_total{stage="deliver"}[$__rate_interval])))',
           legend: "{{outcome}}",
+        },
+      ],
+    },
+    {
+      title: "Deliveries by route",
+      description:
+        "Packets per second delivered (or found delivered) from each source endpoint id to each destination (busiest relayer).",
+      unit: "ops",
+      queries: [
+        {
+          expr: 'max by (src_eid, dst_eid) (sum by (instance, src_eid, dst_eid) (rate(loanbridge_packets_total{stage="deliver", outcome=~"delivered|stored_failure"}[$__rate_interval])))',
+          legend: "{{src_eid}} → {{dst_eid}}",
         },
       ],
     },
@@ -419,6 +443,18 @@ const relayerPage: DashboardSpec = {
       ],
     },
     {
+      title: "Oldest packet in flight",
+      description:
+        "Per status, seconds since this relayer's oldest packet in it was first observed (0 when none). LoanbridgePacketsStuck fires above 15 minutes.",
+      unit: "s",
+      queries: [
+        {
+          expr: `loanbridge_oldest_packet_age_seconds{${instanceSelector}}`,
+          legend: "{{status}}",
+        },
+      ],
+    },
+    {
       title: "Stage throughput by outcome",
       description: "Packets per second through each stage, by outcome (ok, retry, failed, ...).",
       unit: "ops",
@@ -426,6 +462,18 @@ const relayerPage: DashboardSpec = {
         {
           expr: `sum by (stage, outcome) (rate(loanbridge_packets_total{${instanceSelector}}[$__rate_interval]))`,
           legend: "{{stage}} {{outcome}}",
+        },
+      ],
+    },
+    {
+      title: "Deliveries by route",
+      description:
+        "Delivery attempts per second from each source endpoint id to each destination, by outcome.",
+      unit: "ops",
+      queries: [
+        {
+          expr: `sum by (src_eid, dst_eid, outcome) (rate(loanbridge_packets_total{${instanceSelector}, stage="deliver"}[$__rate_interval]))`,
+          legend: "{{src_eid}} → {{dst_eid}} {{outcome}}",
         },
       ],
     },

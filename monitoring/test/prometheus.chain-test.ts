@@ -8,6 +8,8 @@
 // runs through Prometheus's HTTP API (the alerts nobody provoked are
 // silent), the forged packets fire LoanbridgeVerificationFailures and
 // LoanbridgePacketsFailed, and stopping a relayer fires LoanbridgeRelayerDown.
+// Counters are there at 0 before anything happened (initMetrics), and so is
+// the oldest packet age of every unfinished status.
 //
 // The config and rules are the repository's, with two changes for a test
 // that must finish in about a minute: 1 s scrape and evaluation intervals,
@@ -39,6 +41,7 @@ import { parseConfig } from "../../relayer/src/config/load.ts";
 import { evmChainSchema } from "../../relayer/src/config/schema.ts";
 import { type RunningRelayer, startRelayer } from "../../relayer/src/daemon/index.ts";
 import { createLogger } from "../../relayer/src/observability/logger.ts";
+import { STAGE_OUTCOMES, VERIFICATION_FAILURES } from "../../relayer/src/observability/metrics.ts";
 import { dashboards } from "../grafana/dashboards.ts";
 import {
   alertRules,
@@ -378,9 +381,9 @@ beforeAll(async () => {
   });
 
   // Packets that are not on the chain, handed to relayer-2 as if it had seen
-  // them. The first failure creates the relayer's failure counter at 1, which
-  // increase() cannot tell from a counter that was always 1 (the relayer does
-  // not pre-create its labelled series); the second is the one alerted on.
+  // them: an operator denies the first, the second stays failed. The
+  // relayer's failure counters start at 0 (initMetrics), so each failure is
+  // an increase() that LoanbridgeVerificationFailures sees.
   const [, witness] = relayers as [Relayer, Relayer, Relayer];
   const first = await forgeFor(witness, 1_000_000n);
   const denied = await fetch(`${witness.running.apiUrl}/v1/packets/${first}/deny`, {
@@ -390,17 +393,19 @@ beforeAll(async () => {
   });
   expect(denied.status).toBe(200);
   await until("Prometheus to scrape the first verification failure", async () =>
-    (await vector("loanbridge_verification_failures_total")).length > 0 ? true : undefined,
+    (await vector("loanbridge_verification_failures_total > 0")).length > 0 ? true : undefined,
   );
   await forgeFor(witness, 1_000_001n);
 
   // Prometheus has scraped the outcome of all that, a few times over.
   await until("Prometheus to scrape the deny", async () =>
-    (await vector("loanbridge_operator_actions_total")).length > 0 ? true : undefined,
+    (await vector('loanbridge_operator_actions_total{action="deny"} > 0')).length > 0
+      ? true
+      : undefined,
   );
   await until("Prometheus to scrape every relayer's deliveries", async () => {
     const delivered = await vector(
-      'loanbridge_packets_total{stage="deliver", outcome="delivered"}',
+      'sum by (relayer) (loanbridge_packets_total{stage="deliver", outcome="delivered"}) > 0',
     );
     return delivered.length === relayers.length ? true : undefined;
   });
@@ -439,6 +444,42 @@ describe("Prometheus scraping three relayers that relayed a loan", () => {
       ["relayer-2", "1"],
       ["relayer-3", "1"],
     ]);
+  });
+
+  it("countersStartAtZero_forEveryConfiguredChainReasonAndRoute", async () => {
+    // relayer-1 saw no verification failure and made no operator action.
+    const failures = await vector('loanbridge_verification_failures_total{relayer="relayer-1"}');
+    expect(failures.length).toBe(VERIFICATION_FAILURES.length);
+    expect(failures.every((sample) => sample.value[1] === "0")).toBe(true);
+    const actions = await vector('loanbridge_operator_actions_total{relayer="relayer-1"}');
+    expect(actions.map((sample) => [sample.metric.action, sample.value[1]]).sort()).toEqual([
+      ["deny", "0"],
+      ["retry", "0"],
+    ]);
+    // Both routes between the two eids, every stage and outcome.
+    const routes = await vector(
+      'count by (src_eid, dst_eid) (loanbridge_packets_total{relayer="relayer-1"})',
+    );
+    const outcomes = Object.values(STAGE_OUTCOMES).flat().length;
+    expect(
+      routes
+        .map((sample) => [sample.metric.src_eid, sample.metric.dst_eid, sample.value[1]])
+        .sort(),
+    ).toEqual([
+      [String(COLLATERAL_EID), String(LENDING_EID), String(outcomes)],
+      [String(LENDING_EID), String(COLLATERAL_EID), String(outcomes)],
+    ]);
+  });
+
+  it("oldestPacketAge_isZeroOrFresh_forEveryUnfinishedStatus", async () => {
+    const ages = await vector('loanbridge_oldest_packet_age_seconds{relayer="relayer-1"}');
+    expect(ages.map((sample) => sample.metric.status).sort()).toEqual([
+      "attested",
+      "delivering",
+      "observed",
+      "verified",
+    ]);
+    for (const sample of ages) expect(Number(sample.value[1])).toBeLessThan(900);
   });
 
   it("everyDashboardQuery_runs_andReturnsData", async () => {

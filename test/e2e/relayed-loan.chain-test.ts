@@ -56,7 +56,7 @@ describe("a loan relayed between Ethereum and Solana by 3 relayer processes (2 o
     );
     const principal = 12_000n * 10n ** 6n;
 
-    const opened = await vault.getFunction("open")(
+    const opened = (await vault.getFunction("open")(
       ZeroAddress,
       parseEther("10"),
       principal,
@@ -64,8 +64,8 @@ describe("a loan relayed between Ethereum and Solana by 3 relayer processes (2 o
       30n * 86_400n,
       toHex(addressBytes(recipient.address)),
       { value: parseEther("10") },
-    );
-    const receipt = await provider.waitForTransaction((opened as { hash: string }).hash);
+    )) as { hash: string };
+    const receipt = await provider.waitForTransaction(opened.hash);
     const log = receipt?.logs.find((entry) => entry.topics[0] === PACKET_SENT_TOPIC);
     if (log === undefined) throw new Error("open sent no packet");
     const { packet: openLoan } = decodePacketSent(log);

@@ -13,17 +13,17 @@ export async function waitFor<T>(
   timeoutMs = 120_000,
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
-  let last: unknown;
+  let last: string | undefined;
   while (Date.now() < deadline) {
     try {
       const value = await check();
       if (value !== undefined) return value;
     } catch (error) {
-      last = error;
+      last = error instanceof Error ? error.message : JSON.stringify(error);
     }
     await new Promise((done) => setTimeout(done, 250));
   }
-  throw new Error(`timed out waiting for ${what}${last === undefined ? "" : `: ${String(last)}`}`);
+  throw new Error(`timed out waiting for ${what}${last === undefined ? "" : `: ${last}`}`);
 }
 
 export async function contractAt(
