@@ -39,7 +39,7 @@ import {
 } from "../config/index.ts";
 import { RelayerEvents } from "../observability/events.ts";
 import { attachLogger, createLogger, type Logger } from "../observability/logger.ts";
-import { attachMetrics, createMetrics } from "../observability/metrics.ts";
+import { attachMetrics, createMetrics, initMetrics } from "../observability/metrics.ts";
 import type { PipelineChains, PipelineContext } from "../pipeline/context.ts";
 import { startLoop } from "../pipeline/pipeline.ts";
 import { Store } from "../store/store.ts";
@@ -239,6 +239,7 @@ export async function startRelayer(
   attachLogger(events, logger);
 
   const parts = await buildChains({ config, options, events });
+  initMetrics(metrics, { chains: parts });
   const signers = [...new Set(parts.map((part) => part.signer.signer))];
   const adminToken =
     config.api.adminToken === undefined
