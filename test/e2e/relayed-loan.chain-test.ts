@@ -18,8 +18,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { endpointInterface } from "../../relayer/src/chains/evm/endpointAbi.ts";
 import { decodePacketSent, PACKET_SENT_TOPIC } from "../../relayer/src/chains/evm/proof.ts";
 import { devKey, providerFor } from "../../relayer/src/chains/evm/testing.ts";
-import { type Localnet, startLocalnet } from "../localnet/index.ts";
-import { attestationSigners, contractAt, packetsOfLoan, tokenBalance, waitFor } from "./support.ts";
+import { contractAt, type Localnet, startLocalnet } from "../localnet/index.ts";
+import { attestationSigners, packetsOfLoan, tokenBalance, waitFor } from "./support.ts";
 
 const VAULT_ACTIVE = 2n;
 const DELIVERED_TOPIC = endpointInterface.getEvent("PacketDelivered")?.topicHash ?? "";

@@ -1,10 +1,8 @@
 // Helpers of the end-to-end tests: waiting on real chains, reading both
 // chains' loan state, and asking relayers' APIs.
-import { readArtifact } from "@loanbridge/evm-contracts";
 import { type Hex } from "@loanbridge/shared";
 import { type SolanaRpc } from "@loanbridge/solana-program";
 import type { Address } from "@solana/kit";
-import { Contract, type ContractRunner, type InterfaceAbi } from "ethers";
 
 /** Polls `check` until it returns a value other than undefined, or fails after `timeoutMs`. */
 export async function waitFor<T>(
@@ -24,15 +22,6 @@ export async function waitFor<T>(
     await new Promise((done) => setTimeout(done, 250));
   }
   throw new Error(`timed out waiting for ${what}${last === undefined ? "" : `: ${last}`}`);
-}
-
-export async function contractAt(
-  address: string,
-  source: string,
-  name: string,
-  runner: ContractRunner,
-): Promise<Contract> {
-  return new Contract(address, (await readArtifact(source, name)).abi as InterfaceAbi, runner);
 }
 
 /** An SPL token account's balance (0 when the account does not exist). */

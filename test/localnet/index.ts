@@ -12,7 +12,12 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { DEV_DEFAULTS, deployLoanbridge, type EvmDeployment } from "@loanbridge/evm-contracts";
+import {
+  DEV_DEFAULTS,
+  deployLoanbridge,
+  type EvmDeployment,
+  readArtifact,
+} from "@loanbridge/evm-contracts";
 import { addressToWire, type Hex, toHex } from "@loanbridge/shared";
 import {
   addressBytes,
@@ -29,7 +34,14 @@ import {
 } from "@loanbridge/solana-program";
 import { type SvmNode, startSvmNode } from "@loanbridge/solana-program/node";
 import { createKeyPairSignerFromBytes, type KeyPairSigner } from "@solana/kit";
-import { NonceManager, Wallet } from "ethers";
+import {
+  Contract,
+  type ContractRunner,
+  type ContractTransactionResponse,
+  type InterfaceAbi,
+  NonceManager,
+  Wallet,
+} from "ethers";
 import { type AnvilNode, startAnvil } from "../../relayer/src/chains/evm/anvil.ts";
 import { devKey, providerFor } from "../../relayer/src/chains/evm/testing.ts";
 
@@ -42,6 +54,11 @@ export const SOLANA_EID = 40168;
 export const ETH_PRICE = 3_000n * 10n ** 6n;
 export const ETH_PRICE_ID = new Uint8Array(32).fill(0xe7);
 export const SOLANA_LIQUIDITY = 1_000_000n * 10n ** 6n;
+/** SOL at $150 in EVM stablecoin base units (6 decimals) per 10^18 lamports. */
+export const SOL_PRICE = 150n * 10n ** 9n * 10n ** 6n;
+export const SOL_PRICE_ID = new Uint8Array(32).fill(0x50);
+export const EVM_LIQUIDITY = 1_000_000n * 10n ** 6n;
+const NATIVE = `0x${"00".repeat(32)}`;
 
 export interface LocalnetOptions {
   relayers?: number;
@@ -209,6 +226,8 @@ export async function startLocalnet(options: LocalnetOptions = {}): Promise<Loca
       pool: addressToWire(evmDeployment.contracts.lendingPool),
       beneficiary: addressToWire(await deployer.getAddress()),
     });
+    log("funding the EVM pool and pricing SOL collateral");
+    await configureEvmPool(deployer, evmDeployment);
     const deploymentsFile = join(workDir, "evm-deployment.json");
     await writeFile(deploymentsFile, JSON.stringify(evmDeployment, null, 2));
 
@@ -277,6 +296,48 @@ export async function startLocalnet(options: LocalnetOptions = {}): Promise<Loca
     await stop();
     throw error;
   }
+}
+
+/** The EVM pool lends against native SOL: a collateral setting, a price, and liquidity. */
+async function configureEvmPool(deployer: NonceManager, deployment: EvmDeployment): Promise<void> {
+  const { lendingPool, priceFeed, stablecoin } = deployment.contracts;
+  const pool = await contractAt(lendingPool, "contracts/LendingPool.sol", "LendingPool", deployer);
+  const feed = await contractAt(
+    priceFeed,
+    "contracts/price/AdminPriceFeed.sol",
+    "AdminPriceFeed",
+    deployer,
+  );
+  const coin = await contractAt(
+    stablecoin,
+    "contracts/dev/DevStablecoin.sol",
+    "DevStablecoin",
+    deployer,
+  );
+  const lender = await deployer.getAddress();
+  const sent = async (contract: Contract, method: string, ...args: unknown[]) => {
+    const tx = (await contract.getFunction(method)(...args)) as ContractTransactionResponse;
+    await tx.wait();
+  };
+  await sent(pool, "setCollateral", SOLANA_EID, NATIVE, {
+    maxLtvBps: 5_000,
+    liquidationLtvBps: 8_000,
+    priceId: toHex(SOL_PRICE_ID),
+  });
+  await sent(feed, "setPrice", toHex(SOL_PRICE_ID), SOL_PRICE);
+  await sent(coin, "mint", lender, EVM_LIQUIDITY);
+  await sent(coin, "approve", lendingPool, EVM_LIQUIDITY);
+  await sent(pool, "deposit", EVM_LIQUIDITY, lender);
+}
+
+/** A deployed contract by its artifact. */
+export async function contractAt(
+  address: string,
+  source: string,
+  name: string,
+  runner: ContractRunner,
+): Promise<Contract> {
+  return new Contract(address, (await readArtifact(source, name)).abi as InterfaceAbi, runner);
 }
 
 function relayerProcess(
