@@ -1,88 +1,217 @@
-// `make demo`: shows each part that is built today running on a local chain.
-// Grows into the full two-way loan demo as the relayer lands.
-import { createHash } from "node:crypto";
-import { DEV_DEFAULTS, deployLoanbridge, startHardhatNode } from "@loanbridge/evm-contracts";
-import {
-  PROGRAM_SO_PATH,
-  readProgramBinary,
-  startProgram,
-  versionInstruction,
-} from "@loanbridge/solana-program";
-import { JsonRpcProvider } from "ethers";
+// `make demo`: the whole bridge on local chains. Starts anvil and the Solana
+// node, deploys both sides, starts three relayer processes (2 of 3), then
+// walks a borrower through two loans with the `loanbridge` user commands:
+//   1. lock ETH on Ethereum → borrow on Solana → repay → ETH released;
+//   2. lock SOL on Solana → borrow on Ethereum → default → SOL to the pool.
+// Then it leaves the relayers, their APIs and /metrics running until Ctrl-C.
+import { spawn } from "node:child_process";
+import { writeFile } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import { generateKeyPairSync } from "node:crypto";
+import type { Hex } from "@loanbridge/shared";
+import { airdrop, mintToOwner, rpcSender } from "@loanbridge/solana-program";
+import { createKeyPairSignerFromBytes } from "@solana/kit";
+import { JsonRpcProvider, Wallet } from "ethers";
+import { devKey } from "../relayer/src/chains/evm/testing.ts";
+import { startLocalnet } from "../test/localnet/index.ts";
 
+const ROOT = resolve(import.meta.dirname, "..");
+const CLI = join(ROOT, "relayer/src/cli.ts");
 const started = performance.now();
-const elapsed = (since: number) => `${Math.round(performance.now() - since)} ms`;
+const seconds = (since: number) => `${((performance.now() - since) / 1000).toFixed(1)} s`;
+
+function heading(text: string): void {
+  console.log(`\n== ${text}`);
+}
 
 async function step<T>(title: string, run: () => Promise<T>): Promise<T> {
-  process.stdout.write(`- ${title} ... `);
+  console.log(`- ${title} ...`);
   const since = performance.now();
   const result = await run();
-  console.log(`done (${elapsed(since)})`);
+  console.log(`  done in ${seconds(since)}`);
   return result;
 }
 
-async function evmDemo(): Promise<void> {
-  console.log("\nEthereum side (Hardhat node)");
-  const node = await step("start hardhat node on 127.0.0.1", () => startHardhatNode());
-  const stopOnSignal = () => void node.stop().then(() => process.exit(130));
-  process.once("SIGINT", stopOnSignal);
-  const provider = new JsonRpcProvider(node.url, undefined, { staticNetwork: true });
-  try {
-    const chainId = BigInt((await provider.send("eth_chainId", [])) as string);
-    console.log(`  rpc ${node.url}, chain id ${chainId}`);
+/** Runs `loanbridge <args>`; its progress goes to the terminal, its JSON is returned. */
+function loanbridge(args: string[]): Promise<Record<string, unknown>> {
+  return new Promise((done, fail) => {
+    console.log(`  $ loanbridge ${args.join(" ")}`);
+    const child = spawn(process.execPath, [CLI, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    child.stdout.on("data", (chunk: Buffer) => (out += chunk.toString()));
+    child.stderr.on("data", (chunk: Buffer) => {
+      for (const line of chunk.toString().trimEnd().split("\n")) console.log(`    ${line}`);
+    });
+    child.once("exit", (code) => {
+      if (code !== 0) {
+        fail(new Error(`loanbridge ${args[0] ?? ""} exited with ${code}`));
+        return;
+      }
+      const result = JSON.parse(out) as Record<string, unknown>;
+      const tx = result.tx ?? result.hash;
+      if (typeof tx === "string") console.log(`    tx ${tx}`);
+      done(result);
+    });
+  });
+}
 
-    // Hardhat's dev accounts #1..#3 stand in for three relayers' verifier keys.
-    const accounts = (await provider.send("eth_accounts", [])) as string[];
-    const deployer = await provider.getSigner(0);
-    console.log("- deploy and configure the EVM contracts");
-    const since = performance.now();
-    const deployment = await deployLoanbridge(
-      deployer,
-      {
-        localEid: 40161,
-        remoteEid: 40168,
-        verifiers: accounts.slice(1, 4),
-        threshold: 2,
-        ...DEV_DEFAULTS,
-      },
-      (what, detail) => {
-        console.log(`    ${what}: ${detail}`);
-      },
+function solanaKeypair(): Uint8Array {
+  const { privateKey, publicKey } = generateKeyPairSync("ed25519");
+  const seed = privateKey.export({ format: "der", type: "pkcs8" }).subarray(-32);
+  const key = publicKey.export({ format: "der", type: "spki" }).subarray(-32);
+  return Uint8Array.from([...seed, ...key]);
+}
+
+async function until<T>(what: string, check: () => Promise<T | undefined>): Promise<T> {
+  const since = performance.now();
+  let shown = since;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (performance.now() - shown > 3_000) {
+      console.log(`    waiting for ${what} (${seconds(since)})`);
+      shown = performance.now();
+    }
+    if (performance.now() - since > 180_000) throw new Error(`gave up waiting for ${what}`);
+    await new Promise((wake) => setTimeout(wake, 500));
+  }
+}
+
+heading("local chains, contracts and relayers");
+const net = await step("start anvil, the Solana node, deploy both sides, start 3 relayers", () =>
+  startLocalnet({
+    workDir: join(ROOT, "demo-data", String(Date.now())),
+    log: (line) => {
+      console.log(`    ${line}`);
+    },
+  }),
+);
+let stopping: Promise<void> | undefined;
+const shutdown = () => {
+  stopping ??= (async () => {
+    console.log("\nstopping relayers and chains ...");
+    await net.stop();
+    console.log("stopped cleanly");
+  })();
+  return stopping;
+};
+process.once("SIGINT", () => void shutdown().then(() => process.exit(0)));
+process.once("SIGTERM", () => void shutdown().then(() => process.exit(0)));
+
+try {
+  const network = ["--network", net.networkFile];
+  console.log(`  EVM ${net.evm.url}, Solana ${net.solana.url}, work dir ${net.workDir}`);
+  for (const relayer of net.relayers) {
+    console.log(
+      `  relayer-${relayer.index}${relayer.executor ? " (executor)" : ""}: ${relayer.apiUrl}`,
     );
-    console.log(`  done (${elapsed(since)})`);
-    console.log(`  verifiers (2 of 3): ${deployment.verifiers.join(", ")}`);
-  } finally {
-    provider.destroy();
-    process.off("SIGINT", stopOnSignal);
-    await step("stop hardhat node", () => node.stop());
   }
-}
 
-async function solanaDemo(): Promise<void> {
-  console.log("\nSolana side (SBF program in LiteSVM)");
-  const binary = await readProgramBinary();
-  const digest = createHash("sha256").update(binary).digest("hex");
-  console.log(`  ${PROGRAM_SO_PATH}: ${binary.length} bytes, sha256 ${digest}`);
-  const program = await step("load the program into LiteSVM", () => startProgram());
-  console.log(`  program id ${program.programAddress}`);
-  const outcome = await step("send Version", () =>
-    program.send(versionInstruction(program.programAddress)),
+  // The borrower's keys, in files as a wallet would keep them.
+  const evmKey = devKey(1);
+  const evmBorrower = new Wallet(evmKey).address;
+  const solanaKey = solanaKeypair();
+  const solanaBorrower = await createKeyPairSignerFromBytes(solanaKey);
+  const evmKeyFile = join(net.workDir, "borrower-evm.key");
+  const solanaKeyFile = join(net.workDir, "borrower-solana.json");
+  await writeFile(evmKeyFile, `${evmKey}\n`, { mode: 0o600 });
+  await writeFile(solanaKeyFile, JSON.stringify([...solanaKey]), { mode: 0o600 });
+  const keys = ["--evm-key-file", evmKeyFile, "--solana-keypair-file", solanaKeyFile];
+  await step(`fund the Solana borrower ${solanaBorrower.address}`, async () => {
+    await airdrop(net.solana.rpc, solanaBorrower.address, 500n);
+    // A little extra stablecoin, to pay the interest with.
+    const send = rpcSender(net.solana.rpc, { feePayer: net.solana.admin });
+    await mintToOwner(
+      send,
+      net.solana.admin,
+      net.solana.deployment.stablecoin,
+      solanaBorrower.address,
+      100_000_000n,
+    );
+  });
+
+  heading("journey 1: lock ETH on Ethereum, borrow on Solana, repay, ETH released");
+  const first = await step("borrow 12,000 against 10 ETH", () =>
+    loanbridge([
+      "borrow",
+      ...network,
+      ...keys,
+      "--from",
+      "evm",
+      "--collateral",
+      "10",
+      "--principal",
+      "12000",
+      "--recipient",
+      solanaBorrower.address,
+      "--wait",
+    ]),
   );
-  if (!outcome.ok) {
-    throw new Error(`Version failed: ${JSON.stringify(outcome.error)}\n${outcome.logs.join("\n")}`);
-  }
+  const firstLoan = first.loanId as Hex;
+  const sides = first as unknown as { evm: { vault: string }; solana: { pool: string } };
   console.log(
-    `  version ${new TextDecoder().decode(outcome.returnData)}, ${outcome.computeUnits} compute units`,
+    `  loan ${firstLoan}: Ethereum vault ${sides.evm.vault}, Solana pool ${sides.solana.pool}`,
   );
-  for (const line of outcome.logs) console.log(`    ${line}`);
-}
+  await step("repay in full on Solana", () =>
+    loanbridge(["repay", ...network, ...keys, "--on", "solana", "--loan", firstLoan]),
+  );
+  await step("REPAID relayed: ETH released on Ethereum", () =>
+    until("the release on Ethereum", async () => {
+      const status = await loanbridge(["status", firstLoan, ...network]);
+      return (status.evm as { vault: string }).vault === "Released" ? status : undefined;
+    }),
+  );
 
-console.log("loanbridge demo: what is built and running today");
-await evmDemo();
-await solanaDemo();
-console.log(`
-Ready: the wire format in TS, Solidity and Rust; the EVM endpoint, vault and
-pool deployed to a local node; the Solana endpoint, vault and pool built to SBF
-offline and running in LiteSVM; the relayer pipeline for EVM packets (2 of 3).
-Not yet: the relayer's Solana adapters and the two-way loan demo.
-Finished in ${elapsed(started)}.`);
+  heading("journey 2: lock SOL on Solana, borrow on Ethereum, default, SOL to the pool");
+  const second = await step("borrow 5,000 against 100 SOL for 1 day", () =>
+    loanbridge([
+      "borrow",
+      ...network,
+      ...keys,
+      "--from",
+      "solana",
+      "--collateral",
+      "100",
+      "--principal",
+      "5000",
+      "--recipient",
+      evmBorrower,
+      "--term-days",
+      "1",
+      "--wait",
+    ]),
+  );
+  const secondLoan = second.loanId as Hex;
+  await step("let it run past due + grace (anvil time travel: 2 days)", async () => {
+    const provider = new JsonRpcProvider(net.evm.url, undefined, { staticNetwork: true });
+    await provider.send("evm_increaseTime", [2 * 86_400 + 60]);
+    await provider.send("evm_mine", []);
+  });
+  await step("declare the default on Ethereum (anyone may)", () =>
+    loanbridge(["default", ...network, ...keys, "--on", "evm", "--loan", secondLoan]),
+  );
+  await step("DEFAULTED relayed: SOL collateral seized to the pool's beneficiary", () =>
+    until("the seizure on Solana", async () => {
+      const status = await loanbridge(["status", secondLoan, ...network]);
+      return (status.solana as { vault: string }).vault === "Seized" ? status : undefined;
+    }),
+  );
+
+  heading(`both journeys done in ${seconds(started)}`);
+  for (const relayer of net.relayers) {
+    console.log(
+      `  relayer-${relayer.index}: ${relayer.apiUrl}/v1/loans  ${relayer.apiUrl}/metrics  (log ${relayer.logFile})`,
+    );
+  }
+  if (process.env.LOANBRIDGE_DEMO_EXIT === "1") {
+    await shutdown();
+  } else {
+    console.log("\nrelayers, APIs and /metrics keep running; Ctrl-C stops everything.");
+    await new Promise(() => undefined);
+  }
+} catch (error) {
+  console.error(`demo failed: ${error instanceof Error ? error.message : String(error)}`);
+  console.error(`relayer logs: ${net.relayers.map((relayer) => relayer.logFile).join(", ")}`);
+  await shutdown();
+  process.exit(1);
+}

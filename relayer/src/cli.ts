@@ -9,11 +9,8 @@ import { runDaemon } from "./daemon/index.ts";
 import { StoreError } from "./store/errors.ts";
 import { Store } from "./store/store.ts";
 import { LOAN_STATES, type LoanState, PACKET_STATUSES, type PacketStatus } from "./store/types.ts";
-
-/** Bad usage or input: exit code 2. */
-class UsageError extends Error {
-  override name = "UsageError";
-}
+import { UsageError } from "./usage.ts";
+import { addUserCommands, loanStatus } from "./user/commands.ts";
 
 const HEX32 = /^0x[0-9a-fA-F]{64}$/;
 
@@ -131,8 +128,17 @@ export function buildProgram(): Command {
 
   program
     .command("status")
-    .description("Show each chain's cursor and the packet counts by status.")
-    .action(async (_options: unknown, command: Command) => {
+    .description(
+      "Without a loan id: each chain's cursor and the packet counts by status (needs --config). " +
+        "With one: the loan on both chains (needs --network).",
+    )
+    .argument("[loanId]", "a loan id (0x + 64 hex digits)", hex32("loan id"))
+    .option("-n, --network <file>", "network file (where each chain and its contracts are)")
+    .action(async (loanId: Hex | undefined, options: { network?: string }, command: Command) => {
+      if (loanId !== undefined) {
+        print(await loanStatus(loanId, options.network));
+        return;
+      }
       await withStore(command, async (store) => {
         print({
           cursors: await store.listCursors(),
@@ -221,6 +227,7 @@ export function buildProgram(): Command {
         print(packet);
       });
     });
+  addUserCommands(program, print);
   return program;
 }
 

@@ -11,3 +11,4 @@ export * from "./vault.ts";
 export * from "./deliver.ts";
 export * from "./deploy.ts";
 export * from "./rpc.ts";
+export * from "./actions.ts";

@@ -91,6 +91,8 @@ export interface RelayerProcess {
 
 export interface Localnet {
   workDir: string;
+  /** The network file the `loanbridge` user commands read (`--network`). */
+  networkFile: string;
   evm: { url: string; deployment: EvmDeployment; deployer: NonceManager };
   solana: {
     url: string;
@@ -231,6 +233,31 @@ export async function startLocalnet(options: LocalnetOptions = {}): Promise<Loca
     const deploymentsFile = join(workDir, "evm-deployment.json");
     await writeFile(deploymentsFile, JSON.stringify(evmDeployment, null, 2));
 
+    const networkFile = join(workDir, "network.json");
+    await writeFile(
+      networkFile,
+      JSON.stringify(
+        {
+          evm: {
+            eid: EVM_EID,
+            rpcUrl: anvil.url,
+            vault: evmDeployment.contracts.collateralVault,
+            pool: evmDeployment.contracts.lendingPool,
+            stablecoin: evmDeployment.contracts.stablecoin,
+            priceFeed: evmDeployment.contracts.priceFeed,
+          },
+          solana: {
+            eid: SOLANA_EID,
+            rpcUrl: node.url,
+            programId: IDL_PROGRAM_ADDRESS,
+            stablecoin: solanaDeployment.stablecoin,
+          },
+        },
+        null,
+        2,
+      ),
+    );
+
     const ports = await Promise.all(keys.map(() => freePort()));
     const urls = ports.map((port) => `http://127.0.0.1:${port}`);
     const relayers = await Promise.all(
@@ -287,6 +314,7 @@ export async function startLocalnet(options: LocalnetOptions = {}): Promise<Loca
     await Promise.all(relayers.map((relayer) => relayer.start()));
     return {
       workDir,
+      networkFile,
       evm: { url: anvil.url, deployment: evmDeployment, deployer },
       solana: { url: node.url, node, rpc, deployment: solanaDeployment, admin },
       relayers,

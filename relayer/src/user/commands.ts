@@ -1,0 +1,407 @@
+// The borrower's and lender's commands: borrow, repay, deposit, withdraw,
+// default, liquidate and `status <loanId>`. Each reads a network file
+// (`--network`), takes keys only as references (env var or file, as the
+// relayer's), prints JSON on stdout and progress on stderr.
+import type { Hex } from "@loanbridge/shared";
+import {
+  associatedTokenAccount,
+  declareLoanDefault,
+  depositLiquidity,
+  liquidateLoan,
+  openNativeLoan,
+  poolLoanOf,
+  readAccount,
+  repayLoan,
+  rpcSender,
+  solanaRpc,
+  vaultLoanOf,
+  withdrawLiquidity,
+} from "@loanbridge/solana-program";
+import { getCreateAssociatedTokenIdempotentInstructionAsync } from "@solana-program/token";
+import { address, createKeyPairSignerFromBytes, getAddressEncoder } from "@solana/kit";
+import { type Command, InvalidArgumentError, Option } from "commander";
+import { getAddress, parseUnits, zeroPadValue } from "ethers";
+import { loadEvmPrivateKey, loadSolanaKeypair, type SecretRef } from "../config/secret.ts";
+import { UsageError } from "../usage.ts";
+import { evmSide, POOL_STATUS_NAMES, VAULT_STATE_NAMES } from "./evm.ts";
+import { loadNetwork, type Network } from "./network.ts";
+
+type Chain = "evm" | "solana";
+const CHAINS: readonly Chain[] = ["evm", "solana"];
+const NATIVE_DECIMALS: Record<Chain, number> = { evm: 18, solana: 9 };
+const SOLANA_STABLECOIN_DECIMALS = 6;
+
+interface KeyOptions {
+  network?: string;
+  evmKeyEnv?: string;
+  evmKeyFile?: string;
+  solanaKeypairEnv?: string;
+  solanaKeypairFile?: string;
+}
+
+/** A decimal amount ("1.5") as base units; a clear error for anything else. */
+function amountIn(value: string, decimals: number, flag: string): bigint {
+  if (!/^\d+(\.\d+)?$/.test(value)) {
+    throw new UsageError(`${flag}: expected a positive decimal amount, got "${value}"`);
+  }
+  let units: bigint;
+  try {
+    units = parseUnits(value, decimals);
+  } catch {
+    throw new UsageError(`${flag}: at most ${decimals} decimals`);
+  }
+  if (units <= 0n) throw new UsageError(`${flag}: must be more than 0`);
+  return units;
+}
+
+function loanIdArg(value: string): Hex {
+  if (!/^0x[0-9a-fA-F]{64}$/.test(value)) {
+    throw new InvalidArgumentError("expected a loan id: 0x followed by 64 hex digits");
+  }
+  return value.toLowerCase() as Hex;
+}
+
+function ref(
+  env: string | undefined,
+  file: string | undefined,
+  flag: string,
+): SecretRef | undefined {
+  if (env !== undefined && file !== undefined) {
+    throw new UsageError(`give one of --${flag}-env, --${flag}-file`);
+  }
+  if (env !== undefined) return { env };
+  if (file !== undefined) return { file };
+  return undefined;
+}
+
+async function networkOf(file: string | undefined): Promise<Network> {
+  if (file === undefined) throw new UsageError("missing --network <file>");
+  return loadNetwork(file);
+}
+
+async function evmWith(network: Network, options: KeyOptions) {
+  const key = ref(options.evmKeyEnv, options.evmKeyFile, "evm-key");
+  if (key === undefined) throw new UsageError("this command needs --evm-key-env or --evm-key-file");
+  const secret = await loadEvmPrivateKey(key, { env: process.env, field: "evm key" });
+  return evmSide(network.evm, secret.reveal());
+}
+
+async function solanaWith(network: Network, options: KeyOptions) {
+  const key = ref(options.solanaKeypairEnv, options.solanaKeypairFile, "solana-keypair");
+  if (key === undefined) {
+    throw new UsageError("this command needs --solana-keypair-env or --solana-keypair-file");
+  }
+  const secret = await loadSolanaKeypair(key, { env: process.env, field: "solana keypair" });
+  const signer = await createKeyPairSignerFromBytes(secret.reveal());
+  const rpc = solanaRpc(network.solana.rpcUrl);
+  return {
+    rpc,
+    signer,
+    program: address(network.solana.programId),
+    send: rpcSender(rpc, { feePayer: signer }),
+  };
+}
+
+/** The recipient on the other chain as bytes32 (an EVM address or a Solana address). */
+function recipientBytes32(lendingChain: Chain, value: string): Hex {
+  if (lendingChain === "evm") {
+    let checked: string;
+    try {
+      checked = getAddress(value);
+    } catch {
+      throw new UsageError(`--recipient: expected an EVM address, got "${value}"`);
+    }
+    return zeroPadValue(checked, 32) as Hex;
+  }
+  try {
+    return `0x${Buffer.from(getAddressEncoder().encode(address(value))).toString("hex")}`;
+  } catch {
+    throw new UsageError(`--recipient: expected a Solana address, got "${value}"`);
+  }
+}
+
+const progress = (line: string) => process.stderr.write(`${line}\n`);
+
+/**
+ * The Solana pool pays the recipient's associated stablecoin account, which
+ * must exist when OPEN_LOAN arrives: created here (paid by the Solana
+ * keypair) when missing, or a clear error without a keypair.
+ */
+async function ensureStablecoinAccount(network: Network, options: KeyOptions, recipient: string) {
+  const rpc = solanaRpc(network.solana.rpcUrl);
+  const owner = address(recipient);
+  const mint = address(network.solana.stablecoin);
+  const account = await associatedTokenAccount(owner, mint);
+  if ((await readAccount(rpc, account)) !== null) return;
+  if (options.solanaKeypairEnv === undefined && options.solanaKeypairFile === undefined) {
+    throw new UsageError(
+      `the recipient ${recipient} has no stablecoin account on Solana (${account}); ` +
+        "give --solana-keypair-env/--solana-keypair-file to create it",
+    );
+  }
+  const solana = await solanaWith(network, options);
+  await solana.send(
+    await getCreateAssociatedTokenIdempotentInstructionAsync({ payer: solana.signer, owner, mint }),
+  );
+  progress(`created the recipient's stablecoin account ${account} on Solana`);
+}
+
+/** The loan on both chains (either side may not know it yet). */
+export async function loanStatus(loanId: Hex, networkFile: string | undefined) {
+  const network = await networkOf(networkFile);
+  const evm = await evmSide(network.evm);
+  const rpc = solanaRpc(network.solana.rpcUrl);
+  const program = address(network.solana.programId);
+  const [evmVault, evmPool, solanaVault, solanaPool] = await Promise.all([
+    evm.vaultLoan(loanId),
+    evm.poolLoan(loanId),
+    vaultLoanOf(rpc, program, loanId),
+    poolLoanOf(rpc, program, loanId),
+  ]);
+  return {
+    loanId,
+    evm: {
+      vault: evmVault.stateName,
+      pool: evmPool.statusName,
+      ...(evmPool.statusName !== "None" && {
+        principal: evmPool.principal,
+        repaid: evmPool.repaid,
+        dueTime: evmPool.dueTime,
+      }),
+    },
+    solana: {
+      vault: VAULT_STATE_NAMES[Number(solanaVault?.state ?? 0)] ?? "Unknown",
+      pool: POOL_STATUS_NAMES[Number(solanaPool?.status ?? 0)] ?? "Unknown",
+      ...(solanaPool !== null && {
+        principal: solanaPool.principal as bigint,
+        repaid: solanaPool.repaid as bigint,
+        dueTime: solanaPool.due_time as bigint,
+      }),
+    },
+  };
+}
+
+/** Polls until the collateral chain's vault leaves `Requested` (the lending chain answered). */
+async function waitForAnswer(
+  loanId: Hex,
+  networkFile: string | undefined,
+  from: Chain,
+  timeoutMs: number,
+) {
+  const started = Date.now();
+  let shown = 0;
+  while (Date.now() - started < timeoutMs) {
+    const status = await loanStatus(loanId, networkFile);
+    const vault = status[from].vault;
+    if (vault !== "Requested" && vault !== "None") {
+      return { ...status, answeredAfterSeconds: (Date.now() - started) / 1000 };
+    }
+    if (Date.now() - shown >= 2_000) {
+      progress(
+        `waiting for the lending chain's answer (${Math.round((Date.now() - started) / 1000)} s)`,
+      );
+      shown = Date.now();
+    }
+    await new Promise((done) => setTimeout(done, 250));
+  }
+  throw new Error(`no answer for ${loanId} within ${timeoutMs / 1000} s`);
+}
+
+function keyOptions(command: Command): Command {
+  return command
+    .option("-n, --network <file>", "network file (where each chain and its contracts are)")
+    .option("--evm-key-env <var>", "EVM private key from this environment variable")
+    .option("--evm-key-file <path>", "EVM private key from this file")
+    .option(
+      "--solana-keypair-env <var>",
+      "Solana keypair (JSON bytes) from this environment variable",
+    )
+    .option("--solana-keypair-file <path>", "Solana keypair file (solana-keygen JSON)");
+}
+
+const chainOption = (flags: string, description: string) =>
+  new Option(flags, description).choices(CHAINS).makeOptionMandatory();
+
+export function addUserCommands(program: Command, print: (value: unknown) => void): void {
+  keyOptions(
+    program
+      .command("borrow")
+      .description(
+        "Lock native collateral (ETH or SOL) on one chain and borrow the other chain's stablecoin.",
+      )
+      .addOption(chainOption("--from <chain>", "the collateral chain"))
+      .requiredOption("--collateral <amount>", "collateral in whole coins, e.g. 10 or 2.5")
+      .requiredOption("--principal <amount>", "stablecoin to borrow, in whole units, e.g. 1000")
+      .requiredOption("--recipient <address>", "who receives the principal on the lending chain")
+      .option("--term-days <days>", "loan term", "30")
+      .option("--max-rate-bps <bps>", "highest annual rate accepted, basis points", "1000")
+      .option("--wait", "wait for the lending chain's answer and print both sides")
+      .option("--timeout <seconds>", "with --wait: give up after", "180"),
+  ).action(
+    async (
+      options: KeyOptions & {
+        from: Chain;
+        collateral: string;
+        principal: string;
+        recipient: string;
+        termDays: string;
+        maxRateBps: string;
+        wait?: boolean;
+        timeout: string;
+      },
+    ) => {
+      const network = await networkOf(options.network);
+      const lending: Chain = options.from === "evm" ? "solana" : "evm";
+      const termDays = Number(options.termDays);
+      const maxRateBps = Number(options.maxRateBps);
+      if (!Number.isInteger(termDays) || termDays < 1) {
+        throw new UsageError("--term-days: expected a whole number of days");
+      }
+      if (!Number.isInteger(maxRateBps) || maxRateBps < 0 || maxRateBps > 0xffff_ffff) {
+        throw new UsageError("--max-rate-bps: expected a whole number of basis points");
+      }
+      const collateral = amountIn(
+        options.collateral,
+        NATIVE_DECIMALS[options.from],
+        "--collateral",
+      );
+      const principalDecimals =
+        lending === "evm"
+          ? await (await evmSide(network.evm)).stablecoinDecimals()
+          : SOLANA_STABLECOIN_DECIMALS;
+      const principal = amountIn(options.principal, principalDecimals, "--principal");
+      const recipient = recipientBytes32(lending, options.recipient);
+      const loan = {
+        principal,
+        maxRateBps,
+        termSeconds: BigInt(termDays) * 86_400n,
+        recipient,
+      };
+      const started = Date.now();
+      let opened: { loanId: Hex; tx: string };
+      if (options.from === "evm") {
+        await ensureStablecoinAccount(network, options, options.recipient);
+        const evm = await evmWith(network, options);
+        const sent = await evm.openNativeLoan({ ...loan, wei: collateral });
+        opened = { loanId: sent.loanId, tx: sent.hash };
+      } else {
+        const solana = await solanaWith(network, options);
+        const sent = await openNativeLoan(solana.rpc, solana.send, solana.program, {
+          ...loan,
+          borrower: solana.signer,
+          lamports: collateral,
+        });
+        opened = { loanId: sent.loanId, tx: sent.signature };
+      }
+      progress(`opened loan ${opened.loanId} on ${options.from} (tx ${opened.tx})`);
+      if (options.wait !== true) {
+        print({ ...opened, from: options.from });
+        return;
+      }
+      const answered = await waitForAnswer(
+        opened.loanId,
+        options.network,
+        options.from,
+        Number(options.timeout) * 1_000,
+      );
+      print({ ...opened, from: options.from, ...answered, seconds: (Date.now() - started) / 1000 });
+    },
+  );
+
+  keyOptions(
+    program
+      .command("repay")
+      .description(
+        "Repay a loan on its lending chain (in full by default: the collateral is released).",
+      )
+      .addOption(chainOption("--on <chain>", "the lending chain"))
+      .requiredOption("--loan <loanId>", "the loan id", loanIdArg)
+      .option("--amount <amount>", "stablecoin in whole units (default: the whole debt)"),
+  ).action(async (options: KeyOptions & { on: Chain; loan: Hex; amount?: string }) => {
+    const network = await networkOf(options.network);
+    if (options.on === "evm") {
+      const evm = await evmWith(network, options);
+      const amount =
+        options.amount === undefined
+          ? await evm.debt(options.loan)
+          : amountIn(options.amount, await evm.stablecoinDecimals(), "--amount");
+      print({ ...(await evm.repay(options.loan, amount)), amount });
+      return;
+    }
+    const solana = await solanaWith(network, options);
+    const loan = await poolLoanOf(solana.rpc, solana.program, options.loan);
+    if (loan === null) throw new UsageError(`no loan ${options.loan} in the Solana pool`);
+    // The whole debt grows by the second: ask for more and the pool takes what is owed.
+    const owed = (loan.principal as bigint) + (loan.interest as bigint) - (loan.repaid as bigint);
+    const amount =
+      options.amount === undefined
+        ? owed + owed / 100n + 1n
+        : amountIn(options.amount, SOLANA_STABLECOIN_DECIMALS, "--amount");
+    const sent = await repayLoan(solana.rpc, solana.send, solana.program, {
+      payer: solana.signer,
+      loanId: options.loan,
+      amount,
+    });
+    print({ tx: sent.signature, slot: sent.slot, amount });
+  });
+
+  for (const [name, description] of [
+    ["deposit", "Deposit stablecoin into a chain's lending pool for shares."],
+    ["withdraw", "Withdraw stablecoin from a chain's lending pool."],
+  ] as const) {
+    keyOptions(
+      program
+        .command(name)
+        .description(description)
+        .addOption(chainOption("--on <chain>", "the pool's chain"))
+        .requiredOption("--amount <amount>", "stablecoin in whole units"),
+    ).action(async (options: KeyOptions & { on: Chain; amount: string }) => {
+      const network = await networkOf(options.network);
+      if (options.on === "evm") {
+        const evm = await evmWith(network, options);
+        const amount = amountIn(options.amount, await evm.stablecoinDecimals(), "--amount");
+        print(await (name === "deposit" ? evm.deposit(amount) : evm.withdraw(amount)));
+        return;
+      }
+      const solana = await solanaWith(network, options);
+      const amount = amountIn(options.amount, SOLANA_STABLECOIN_DECIMALS, "--amount");
+      const input = { lender: solana.signer, amount };
+      const sent =
+        name === "deposit"
+          ? await depositLiquidity(solana.rpc, solana.send, solana.program, input)
+          : await withdrawLiquidity(solana.rpc, solana.send, solana.program, input);
+      print({ tx: sent.signature, slot: sent.slot });
+    });
+  }
+
+  for (const [name, description] of [
+    ["default", "Declare a loan past due + grace in default (anyone may): collateral to the pool."],
+    ["liquidate", "Liquidate a loan under the liquidation threshold (anyone may)."],
+  ] as const) {
+    keyOptions(
+      program
+        .command(name)
+        .description(description)
+        .addOption(chainOption("--on <chain>", "the lending chain"))
+        .requiredOption("--loan <loanId>", "the loan id", loanIdArg),
+    ).action(async (options: KeyOptions & { on: Chain; loan: Hex }) => {
+      const network = await networkOf(options.network);
+      if (options.on === "evm") {
+        const evm = await evmWith(network, options);
+        print(
+          await (name === "default"
+            ? evm.declareDefault(options.loan)
+            : evm.liquidate(options.loan)),
+        );
+        return;
+      }
+      const solana = await solanaWith(network, options);
+      const input = { payer: solana.signer, loanId: options.loan };
+      const sent =
+        name === "default"
+          ? await declareLoanDefault(solana.rpc, solana.send, solana.program, input)
+          : await liquidateLoan(solana.rpc, solana.send, solana.program, input);
+      print({ tx: sent.signature, slot: sent.slot });
+    });
+  }
+}
