@@ -265,27 +265,30 @@ export function addUserCommands(program: Command, print: (value: unknown) => voi
         NATIVE_DECIMALS[options.from],
         "--collateral",
       );
+      const recipient = recipientBytes32(lending, options.recipient);
+      // Keys first: a missing key is a usage error before any chain is asked.
+      const opener =
+        options.from === "evm"
+          ? { chain: "evm" as const, evm: await evmWith(network, options) }
+          : { chain: "solana" as const, solana: await solanaWith(network, options) };
       const principalDecimals =
         lending === "evm"
           ? await (await evmSide(network.evm)).stablecoinDecimals()
           : SOLANA_STABLECOIN_DECIMALS;
-      const principal = amountIn(options.principal, principalDecimals, "--principal");
-      const recipient = recipientBytes32(lending, options.recipient);
       const loan = {
-        principal,
+        principal: amountIn(options.principal, principalDecimals, "--principal"),
         maxRateBps,
         termSeconds: BigInt(termDays) * 86_400n,
         recipient,
       };
       const started = Date.now();
       let opened: { loanId: Hex; tx: string };
-      if (options.from === "evm") {
+      if (opener.chain === "evm") {
         await ensureStablecoinAccount(network, options, options.recipient);
-        const evm = await evmWith(network, options);
-        const sent = await evm.openNativeLoan({ ...loan, wei: collateral });
+        const sent = await opener.evm.openNativeLoan({ ...loan, wei: collateral });
         opened = { loanId: sent.loanId, tx: sent.hash };
       } else {
-        const solana = await solanaWith(network, options);
+        const { solana } = opener;
         const sent = await openNativeLoan(solana.rpc, solana.send, solana.program, {
           ...loan,
           borrower: solana.signer,
