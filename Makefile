@@ -11,7 +11,7 @@ CARGO_MANIFEST := solana-program/Cargo.toml
 RUST_CRATE_ROOTS := solana-program/src/lib.rs solana-program/sbf-link/src/lib.rs solana-program/sbf-link/src/main.rs \
 	$(wildcard solana-program/tests/*.rs solana-program/sbf-link/tests/*.rs)
 
-.PHONY: demo test setup lint test-rust test-ts format vectors gas-report
+.PHONY: demo test setup lint test-rust test-ts format vectors gas-report bench
 
 demo: setup
 	node scripts/demo.ts
@@ -45,3 +45,7 @@ vectors:
 # Re-measure EVM gas into evm-contracts/gas-report.md (a test keeps it current).
 gas-report:
 	node evm-contracts/scripts/gas-report.ts
+
+# N loans through the whole system: throughput, relayer-added latency, memory.
+bench: setup
+	node scripts/bench-loans.ts $(or $(LOANS),20)
