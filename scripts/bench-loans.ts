@@ -59,7 +59,11 @@ const percentile = (sorted: number[], p: number) =>
 const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
 
 console.log(`starting the local system for ${LOANS} loans ...`);
-const net = await startLocalnet({ log: (line) => { console.log(`  ${line}`); } });
+const net = await startLocalnet({
+  log: (line) => {
+    console.log(`  ${line}`);
+  },
+});
 try {
   const memoryBefore = await Promise.all(net.relayers.map((r) => residentMemory(r.apiUrl)));
   const provider = providerFor(net.evm.url);

@@ -49,6 +49,8 @@ import { publicKeyBytes, verifyEd25519 } from "./signer.ts";
 
 /** The most bytes a Solana transaction may have on the wire. */
 export const MAX_TRANSACTION_SIZE = 1_232;
+/** The most compute units a transaction may ask for. */
+const MAX_COMPUTE_UNIT_LIMIT = 1_400_000;
 const LAMPORTS_PER_SOL = 1_000_000_000;
 
 export type SolanaDeliveryEvent =
@@ -176,15 +178,21 @@ export class SolanaPacketDeliverer implements PacketDeliverer {
         blockhash: lifetime.blockhash as Blockhash,
         lastValidBlockHeight: lifetime.lastValidBlockHeight,
       });
-    const units = await this.#simulate(guid, await build(instructions));
-    let transaction = await build([
-      getSetComputeUnitLimitInstruction({ units: Number(units) }),
+    const budget = (units: number) => [
+      getSetComputeUnitLimitInstruction({ units }),
       getSetComputeUnitPriceInstruction({ microLamports: this.#computeUnitPrice }),
-      ...instructions,
-    ]);
-    if (transaction.size > MAX_TRANSACTION_SIZE) {
-      this.#onEvent({ kind: "budget_dropped", guid, size: transaction.size });
+    ];
+    // Simulated as it will be sent (the compute-budget instructions use units
+    // too), at the most units a transaction may have; the limit's size is fixed.
+    const probe = await build([...budget(MAX_COMPUTE_UNIT_LIMIT), ...instructions]);
+    let transaction: SignedTransaction;
+    if (probe.size > MAX_TRANSACTION_SIZE) {
+      this.#onEvent({ kind: "budget_dropped", guid, size: probe.size });
       transaction = await build(instructions);
+      await this.#simulate(guid, transaction);
+    } else {
+      const units = await this.#simulate(guid, probe);
+      transaction = await build([...budget(Number(units)), ...instructions]);
     }
     const { wire, signature } = transaction;
     let sentAt = 0;

@@ -1,0 +1,994 @@
+// The Solana adapters against a real JSON-RPC node (LiteSVM behind
+// solana-program/node, the SBF program deployed and configured over RPC):
+// the watcher reads only finalized packets in whole slots, the verifier
+// proves them against the outbound packet account by quorum (a poisoned RPC
+// behind a real HTTP proxy is caught), and the deliverer lands attested
+// packets once, with a compute budget, across a lost send and an expired
+// blockhash.
+import { generateKeyPairSync } from "node:crypto";
+import { createServer, type Server } from "node:http";
+import {
+  addressToWire,
+  computeGuid,
+  decodeLoanMessage,
+  decodePacket,
+  encodeLoanMessage,
+  encodePacket,
+  type Hex,
+  type LoanMessage,
+  packetAttestationDigest,
+  toBytes,
+  toHex,
+} from "@loanbridge/shared";
+import {
+  addressBytes,
+  airdrop,
+  decodeAccount,
+  deploySolana,
+  IDL_PROGRAM_ADDRESS,
+  mintToOwner,
+  openInstruction,
+  pda,
+  readProgramBinary,
+  rpcSender,
+  type SendInstructions,
+  SOLANA_DEV_DEFAULTS,
+  type SolanaDeployment,
+  setSolanaPeers,
+  solanaRpc,
+} from "@loanbridge/solana-program";
+import { type SvmNode, startSvmNode } from "@loanbridge/solana-program/node";
+import { getTransferSolInstruction } from "@solana-program/system";
+import {
+  type Address,
+  appendTransactionMessageInstructions,
+  createKeyPairSignerFromBytes,
+  createTransactionMessage,
+  getBase58Decoder,
+  getBase58Encoder,
+  getBase64EncodedWireTransaction,
+  getSignatureFromTransaction,
+  type Instruction,
+  type KeyPairSigner,
+  lamports,
+  pipe,
+  setTransactionMessageFeePayerSigner,
+  setTransactionMessageLifetimeUsingBlockhash,
+  signTransactionMessageWithSigners,
+} from "@solana/kit";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { z } from "zod";
+import { AlreadyDeliveredError, InsufficientAttestationsError } from "../errors.ts";
+import { JsonRpc } from "../rpc.ts";
+import { SolanaDeliveryError } from "./errors.ts";
+import type { Attestation, ObservedPacket } from "../types.ts";
+import {
+  MAX_TRANSACTION_SIZE,
+  type SolanaDeliveryEvent,
+  SolanaPacketDeliverer,
+} from "./deliverer.ts";
+import { accountData, accountInfoSchema } from "./schemas.ts";
+import { ed25519AttestationSigner } from "./signer.ts";
+import { SolanaPacketVerifier } from "./verifier.ts";
+import { SolanaPacketWatcher } from "./watcher.ts";
+
+const SOLANA_EID = 40168;
+const EVM_EID = 40161;
+const REMOTE_VAULT = addressToWire("0x1111111111111111111111111111111111111111");
+const REMOTE_POOL = addressToWire("0x2222222222222222222222222222222222222222");
+const REMOTE_BENEFICIARY = addressToWire("0x4444444444444444444444444444444444444444");
+const ETH_PRICE_ID = new Uint8Array(32).fill(0xe7);
+const USDC = 1_000_000n;
+const SOL = 1_000_000_000n;
+const SLOT_MS = 50;
+const FINALITY_DEPTH = 6;
+const COMPUTE_BUDGET = "ComputeBudget111111111111111111111111111111";
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A fresh ed25519 keypair as solana-keygen writes it: 64 bytes, seed then public key. */
+function solanaKeypair(): Uint8Array {
+  const { privateKey, publicKey } = generateKeyPairSync("ed25519");
+  const seed = privateKey.export({ format: "der", type: "pkcs8" }).subarray(-32);
+  const key = publicKey.export({ format: "der", type: "spki" }).subarray(-32);
+  return Uint8Array.from([...seed, ...key]);
+}
+
+async function until(what: string, check: () => boolean | Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await sleep(20);
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+/** A node with the program configured over RPC: endpoint (k of 3), vault, pool, peers. */
+interface Chain {
+  node: SvmNode;
+  rpc: ReturnType<typeof solanaRpc>;
+  send: SendInstructions;
+  admin: KeyPairSigner;
+  deployment: SolanaDeployment;
+  /** The verifiers' 64-byte keypairs. */
+  verifierKeys: Uint8Array[];
+  jsonRpc: JsonRpc;
+  programId: Address;
+}
+
+async function startChain(
+  options: { threshold?: number; blockhashValiditySlots?: number } = {},
+): Promise<Chain> {
+  const node = await startSvmNode({
+    programs: [{ id: IDL_PROGRAM_ADDRESS, elf: await readProgramBinary() }],
+    slotMs: SLOT_MS,
+    finalityDepth: FINALITY_DEPTH,
+    ...(options.blockhashValiditySlots === undefined
+      ? {}
+      : { blockhashValiditySlots: options.blockhashValiditySlots }),
+  });
+  const rpc = solanaRpc(node.url);
+  const admin = await createKeyPairSignerFromBytes(solanaKeypair());
+  await airdrop(rpc, admin.address, 1_000n);
+  const send = rpcSender(rpc, { feePayer: admin, pollIntervalMs: 20 });
+  const verifierKeys = [solanaKeypair(), solanaKeypair(), solanaKeypair()];
+  const verifiers = await Promise.all(
+    verifierKeys.map(async (key) => (await createKeyPairSignerFromBytes(key)).address),
+  );
+  const deployment = await deploySolana(rpc, send, admin, {
+    localEid: SOLANA_EID,
+    remoteEid: EVM_EID,
+    verifiers,
+    threshold: options.threshold ?? 2,
+    vault: SOLANA_DEV_DEFAULTS.vault,
+    pool: SOLANA_DEV_DEFAULTS.pool,
+    collateral: {
+      priceId: ETH_PRICE_ID,
+      price: 3_000n * USDC,
+      maxLtvBps: 7_000,
+      liquidationLtvBps: 8_000,
+    },
+    stablecoinDecimals: SOLANA_DEV_DEFAULTS.stablecoinDecimals,
+    initialLiquidity: 1_000_000n * USDC,
+  });
+  await setSolanaPeers(send, admin, deployment, {
+    vault: REMOTE_VAULT,
+    pool: REMOTE_POOL,
+    beneficiary: REMOTE_BENEFICIARY,
+  });
+  const jsonRpc = new JsonRpc({ chain: "solana", urls: [node.url] });
+  return {
+    node,
+    rpc,
+    send,
+    admin,
+    deployment,
+    verifierKeys,
+    jsonRpc,
+    programId: IDL_PROGRAM_ADDRESS,
+  };
+}
+
+async function readAccount(chain: Chain, account: Address): Promise<Uint8Array | null> {
+  const { value } = await chain.jsonRpc.request(
+    "getAccountInfo",
+    [account, { commitment: "confirmed", encoding: "base64" }],
+    accountInfoSchema,
+  );
+  return value === null ? null : accountData(value);
+}
+
+/** The vault's next loan and packet nonces, read over RPC. */
+async function nextNonces(chain: Chain): Promise<{ vaultNonce: bigint; packetNonce: bigint }> {
+  const vault = await readAccount(chain, chain.deployment.vault);
+  if (vault === null) throw new Error("no vault");
+  const nonce = await readAccount(
+    chain,
+    await pda.nonce(chain.programId, chain.deployment.vault, EVM_EID),
+  );
+  return {
+    vaultNonce: (decodeAccount("Vault", vault).loan_nonce as bigint) + 1n,
+    packetNonce: nonce === null ? 1n : (decodeAccount("OutboundNonce", nonce).nonce as bigint) + 1n,
+  };
+}
+
+async function fundedBorrower(chain: Chain): Promise<KeyPairSigner> {
+  const borrower = await createKeyPairSignerFromBytes(solanaKeypair());
+  await airdrop(chain.rpc, borrower.address, 20n);
+  return borrower;
+}
+
+async function openNative(
+  chain: Chain,
+  borrower: KeyPairSigner,
+  nonces: { vaultNonce: bigint; packetNonce: bigint },
+) {
+  return openInstruction(chain.programId, {
+    borrower,
+    collateralAmount: 2n * SOL,
+    principal: 100n * USDC,
+    maxRateBps: 800,
+    termSeconds: 30n * 86_400n,
+    recipient: toBytes(addressToWire("0x3333333333333333333333333333333333333333")),
+    localEid: SOLANA_EID,
+    lendingEid: EVM_EID,
+    ...nonces,
+  });
+}
+
+interface Opened {
+  signature: string;
+  slot: bigint;
+  loanId: Uint8Array;
+  packetNonce: bigint;
+}
+
+/** A vault `open` (native SOL) by a fresh borrower, confirmed. */
+async function openLoan(chain: Chain): Promise<Opened> {
+  const borrower = await fundedBorrower(chain);
+  const nonces = await nextNonces(chain);
+  const { instruction, loanId } = await openNative(chain, borrower, nonces);
+  const { signature, slot } = await rpcSender(chain.rpc, {
+    feePayer: borrower,
+    pollIntervalMs: 20,
+  })(instruction);
+  return { signature, slot, loanId, packetNonce: nonces.packetNonce };
+}
+
+/** Signed, base64 wire transactions of `instructions` paid by `payer`, not sent. */
+async function signedWire(
+  chain: Chain,
+  payer: KeyPairSigner,
+  instructions: Instruction[],
+): Promise<{ wire: string; signature: string }> {
+  const { value: lifetime } = await chain.rpc
+    .getLatestBlockhash({ commitment: "confirmed" })
+    .send();
+  const transaction = await pipe(
+    createTransactionMessage({ version: 0 }),
+    (message) => setTransactionMessageFeePayerSigner(payer, message),
+    (message) => setTransactionMessageLifetimeUsingBlockhash(lifetime, message),
+    (message) => appendTransactionMessageInstructions(instructions, message),
+    (message) => signTransactionMessageWithSigners(message),
+  );
+  return {
+    wire: getBase64EncodedWireTransaction(transaction),
+    signature: getSignatureFromTransaction(transaction),
+  };
+}
+
+const statusSchema = z.object({
+  value: z.array(z.object({ slot: z.number(), err: z.unknown() }).nullable()),
+});
+
+async function landedSlot(
+  chain: Chain,
+  signature: string,
+): Promise<{ slot: bigint; err: unknown }> {
+  let found: { slot: number; err: unknown } | null | undefined;
+  await until(`${signature} to land`, async () => {
+    const { value } = await chain.jsonRpc.request(
+      "getSignatureStatuses",
+      [[signature]],
+      statusSchema,
+    );
+    found = value[0];
+    return found != null;
+  });
+  if (found == null) throw new Error("unreachable");
+  return { slot: BigInt(found.slot), err: found.err };
+}
+
+const waitFinalized = (chain: Chain, slot: bigint) =>
+  until(`slot ${slot} to finalize`, () => chain.node.finalizedSlot() >= slot);
+
+/** The vault's outbound packet bytes for `opened`, as the watcher would report them. */
+async function observedOf(chain: Chain, opened: Opened): Promise<ObservedPacket> {
+  const watcher = new SolanaPacketWatcher({
+    eid: SOLANA_EID,
+    rpc: chain.jsonRpc,
+    programId: chain.programId,
+    commitment: "confirmed",
+  });
+  const { packets } = await watcher.poll(opened.slot - 1n);
+  const found = packets.find((p) => p.sourceTx === opened.signature);
+  if (found === undefined) throw new Error(`no packet from ${opened.signature}`);
+  return found;
+}
+
+function observed(packet: Uint8Array): ObservedPacket {
+  const decoded = decodePacket(packet);
+  return {
+    packet,
+    guid: decoded.guid,
+    srcEid: decoded.srcEid,
+    dstEid: decoded.dstEid,
+    nonce: decoded.nonce,
+    sourceTx: "none",
+    sourceHeight: 0n,
+    sourceIndex: 0,
+  };
+}
+
+/** A real HTTP proxy to `upstream` that may answer or rewrite JSON-RPC calls itself. */
+interface RpcProxy {
+  url: string;
+  close(): Promise<void>;
+}
+
+async function startProxy(
+  upstream: string,
+  hooks: {
+    /** An answer instead of forwarding, or undefined to forward. */
+    intercept?: (call: { id: unknown; method: string; params: unknown[] }) => unknown;
+    /** Rewrites the upstream answer. */
+    rewrite?: (method: string, reply: { result?: unknown }) => void;
+  },
+): Promise<RpcProxy> {
+  const server: Server = createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on("data", (chunk: Buffer) => chunks.push(chunk));
+    request.on("end", () => {
+      void (async () => {
+        const body = Buffer.concat(chunks).toString("utf8");
+        const call = JSON.parse(body) as { id: unknown; method: string; params: unknown[] };
+        let reply: unknown = hooks.intercept?.(call);
+        if (reply === undefined) {
+          const answer = await fetch(upstream, {
+            method: "POST",
+            headers: { "content-type": "application/json" },
+            body,
+          });
+          const parsed = (await answer.json()) as { result?: unknown };
+          hooks.rewrite?.(call.method, parsed);
+          reply = parsed;
+        }
+        response.writeHead(200, { "content-type": "application/json" });
+        response.end(JSON.stringify(reply));
+      })().catch((error: unknown) => {
+        response.writeHead(502);
+        response.end(String(error));
+      });
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const address = server.address();
+  if (address === null || typeof address === "string") throw new Error("no port");
+  return {
+    url: `http://127.0.0.1:${address.port}`,
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => {
+          resolve();
+        });
+      }),
+  };
+}
+
+let inboundNonce = 0n;
+/** A packet from the remote chain to a local app, with a fresh nonce. */
+function inbound(receiver: Address, sender: Hex, message: LoanMessage): Uint8Array {
+  inboundNonce += 1n;
+  return encodePacket(
+    {
+      nonce: inboundNonce,
+      srcEid: EVM_EID,
+      sender,
+      dstEid: SOLANA_EID,
+      receiver: toHex(addressBytes(receiver)),
+    },
+    encodeLoanMessage(message),
+  );
+}
+
+async function attest(
+  keys: readonly Uint8Array[],
+  packet: Uint8Array,
+  epoch: bigint,
+): Promise<Attestation[]> {
+  const { guid } = decodePacket(packet);
+  const digest = packetAttestationDigest(epoch, packet);
+  return Promise.all(keys.map((key) => ed25519AttestationSigner(key).sign(guid, epoch, digest)));
+}
+
+/** An OPEN_LOAN from the remote vault to the pool, for a recipient with a stablecoin account. */
+async function openLoanPacket(chain: Chain): Promise<{ packet: Uint8Array; loanId: Hex }> {
+  const recipient = await createKeyPairSignerFromBytes(solanaKeypair());
+  await mintToOwner(chain.send, chain.admin, chain.deployment.stablecoin, recipient.address, 0n);
+  const loanId = toHex(crypto.getRandomValues(new Uint8Array(32)));
+  const now = BigInt(Math.floor(Date.now() / 1_000));
+  const packet = inbound(chain.deployment.pool, REMOTE_VAULT, {
+    type: "OPEN_LOAN",
+    loanId,
+    borrower: addressToWire("0x5555555555555555555555555555555555555555"),
+    recipient: toHex(addressBytes(recipient.address)),
+    collateralAsset: toHex(new Uint8Array(32)),
+    collateralAmount: 10n ** 18n,
+    principal: 1_000n * USDC,
+    maxRateBps: 800,
+    termSeconds: 30n * 86_400n,
+    expiresAt: now + 3_600n,
+  });
+  return { packet, loanId };
+}
+
+function loanActivePacket(chain: Chain, loanId: Uint8Array): Uint8Array {
+  const now = BigInt(Math.floor(Date.now() / 1_000));
+  return inbound(chain.deployment.vault, REMOTE_POOL, {
+    type: "LOAN_ACTIVE",
+    loanId: toHex(loanId),
+    principal: 100n * USDC,
+    rateBps: 500,
+    startTime: now,
+    dueTime: now + 30n * 86_400n,
+  });
+}
+
+async function deliverer(
+  chain: Chain,
+  options: {
+    url?: string;
+    sol?: bigint;
+    events?: SolanaDeliveryEvent[];
+    rebroadcastMs?: number;
+    marginBps?: number;
+  } = {},
+): Promise<SolanaPacketDeliverer> {
+  const payerKeypair = solanaKeypair();
+  const payer = await createKeyPairSignerFromBytes(payerKeypair);
+  await airdrop(chain.rpc, payer.address, options.sol ?? 10n);
+  const events = options.events;
+  return new SolanaPacketDeliverer({
+    eid: SOLANA_EID,
+    rpc:
+      options.url === undefined
+        ? chain.jsonRpc
+        : new JsonRpc({ chain: "solana", urls: [options.url] }),
+    programId: chain.programId,
+    payerKeypair,
+    pollIntervalMs: 25,
+    ...(options.rebroadcastMs === undefined ? {} : { rebroadcastMs: options.rebroadcastMs }),
+    ...(options.marginBps === undefined ? {} : { computeUnitMarginBps: options.marginBps }),
+    ...(events === undefined ? {} : { onEvent: (event) => events.push(event) }),
+  });
+}
+
+const transactionSchema = z.object({
+  transaction: z.object({
+    message: z.object({
+      accountKeys: z.array(z.string()),
+      instructions: z.array(z.object({ programIdIndex: z.number(), data: z.string() })),
+    }),
+  }),
+  meta: z.object({ computeUnitsConsumed: z.number().optional() }).nullable(),
+});
+
+/** The landed transaction's compute-budget instruction tags (2 = limit, 3 = price) and wire size. */
+async function landed(chain: Chain, signature: string) {
+  const json = await chain.jsonRpc.request(
+    "getTransaction",
+    [signature, { commitment: "confirmed", encoding: "json", maxSupportedTransactionVersion: 0 }],
+    transactionSchema,
+  );
+  const { accountKeys, instructions } = json.transaction.message;
+  const budgetTags = instructions
+    .filter((ix) => accountKeys[ix.programIdIndex] === COMPUTE_BUDGET)
+    .map((ix) => getBase58Encoder().encode(ix.data)[0]);
+  const raw = await chain.jsonRpc.request(
+    "getTransaction",
+    [signature, { commitment: "confirmed", encoding: "base64", maxSupportedTransactionVersion: 0 }],
+    z.object({ transaction: z.tuple([z.string(), z.literal("base64")]) }),
+  );
+  return {
+    budgetTags,
+    size: Buffer.from(raw.transaction[0], "base64").length,
+    units: json.meta?.computeUnitsConsumed,
+  };
+}
+
+let chain: Chain;
+
+beforeAll(async () => {
+  chain = await startChain();
+});
+
+afterAll(async () => {
+  await chain.node.stop();
+});
+
+describe("SolanaPacketWatcher", () => {
+  const watcher = (maxTransactions?: number) =>
+    new SolanaPacketWatcher({
+      eid: SOLANA_EID,
+      rpc: chain.jsonRpc,
+      programId: chain.programId,
+      commitment: "finalized",
+      ...(maxTransactions === undefined ? {} : { maxTransactions }),
+    });
+
+  it("open_isNotReturnedBeforeFinality_andIsReturnedAfterWithItsSource", async () => {
+    const cursor = chain.node.finalizedSlot();
+    const opened = await openLoan(chain);
+
+    const early = await watcher().poll(cursor);
+    expect(early.finalizedHead).toBeLessThan(opened.slot);
+    expect(early.packets.map((p) => p.sourceTx)).not.toContain(opened.signature);
+
+    await waitFinalized(chain, opened.slot);
+    const batch = await watcher().poll(cursor);
+    const packets = batch.packets.filter((p) => p.sourceTx === opened.signature);
+    const vault = toHex(addressBytes(chain.deployment.vault));
+    const guid = computeGuid({
+      nonce: opened.packetNonce,
+      srcEid: SOLANA_EID,
+      sender: vault,
+      dstEid: EVM_EID,
+      receiver: REMOTE_POOL,
+    });
+    expect(packets).toHaveLength(1);
+    expect(packets[0]).toMatchObject({
+      guid,
+      srcEid: SOLANA_EID,
+      dstEid: EVM_EID,
+      nonce: opened.packetNonce,
+      sourceTx: opened.signature,
+      sourceHeight: opened.slot,
+      sourceIndex: 0,
+    });
+    const message = decodeLoanMessage(decodePacket(packets[0]?.packet ?? new Uint8Array()).message);
+    expect(message).toMatchObject({ type: "OPEN_LOAN", loanId: toHex(opened.loanId) });
+    expect(batch.scannedTo).toBe(batch.finalizedHead);
+  });
+
+  it("pollFromScannedTo_returnsNothingAlreadySeen", async () => {
+    const cursor = chain.node.finalizedSlot();
+    const opened = await openLoan(chain);
+    await waitFinalized(chain, opened.slot);
+
+    const first = await watcher().poll(cursor);
+    expect(first.packets.map((p) => p.sourceTx)).toContain(opened.signature);
+    const again = await watcher().poll(first.scannedTo);
+
+    expect(again.packets).toEqual([]);
+    expect(again.scannedTo).toBeGreaterThanOrEqual(first.scannedTo);
+  });
+
+  it("pagesOfOneSignature_findTheSamePacketsAsOnePage", async () => {
+    const opened = await openLoan(chain);
+    await waitFinalized(chain, opened.slot);
+    const head = chain.node.finalizedSlot();
+    const paged = new SolanaPacketWatcher({
+      eid: SOLANA_EID,
+      rpc: chain.jsonRpc,
+      programId: chain.programId,
+      commitment: "finalized",
+      pageSize: 1,
+    });
+
+    const [small, large] = [await paged.poll(0n), await watcher().poll(0n)];
+
+    expect(small.packets.length).toBeGreaterThanOrEqual(3);
+    expect(small.packets.map((p) => p.sourceTx)).toContain(opened.signature);
+    // Both polls read up to their own head; compare what both saw.
+    const upTo = (batch: typeof small) => batch.packets.filter((p) => p.sourceHeight <= head);
+    expect(upTo(small)).toEqual(upTo(large));
+  });
+
+  it("maxTransactionsOne_batchesWholeSlots_andCoversEveryOpenOnce", async () => {
+    // Given one open alone in its slot, then two sent in one HTTP batch (one slot)
+    const cursor = chain.node.finalizedSlot();
+    const alone = await openLoan(chain);
+    const [a, b] = [await fundedBorrower(chain), await fundedBorrower(chain)];
+    const nonces = await nextNonces(chain);
+    const first = await signedWire(chain, a, [(await openNative(chain, a, nonces)).instruction]);
+    const second = await signedWire(chain, b, [
+      (
+        await openNative(chain, b, {
+          vaultNonce: nonces.vaultNonce + 1n,
+          packetNonce: nonces.packetNonce + 1n,
+        })
+      ).instruction,
+    ]);
+    await until("a slot after the lone open", () => chain.node.slot() > alone.slot);
+    const reply = await fetch(chain.node.url, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(
+        [first, second].map(({ wire }, id) => ({
+          jsonrpc: "2.0",
+          id,
+          method: "sendTransaction",
+          params: [wire, { encoding: "base64" }],
+        })),
+      ),
+    });
+    expect(((await reply.json()) as { error?: unknown }[]).map((r) => r.error)).toEqual([
+      undefined,
+      undefined,
+    ]);
+    const pairSlot = (await landedSlot(chain, first.signature)).slot;
+    expect((await landedSlot(chain, second.signature)).slot).toBe(pairSlot);
+    expect(pairSlot).toBeGreaterThan(alone.slot);
+    await waitFinalized(chain, pairSlot);
+
+    // when polled one transaction at a time until the pair's slot is scanned,
+    const batches: { scannedTo: bigint; packets: ObservedPacket[] }[] = [];
+    let at = cursor;
+    while (at < pairSlot) {
+      const batch = await watcher(1).poll(at);
+      expect(batch.scannedTo).toBeGreaterThan(at);
+      batches.push(batch);
+      at = batch.scannedTo;
+    }
+
+    // then each batch holds whole slots and ends at its last one, the lone
+    // open comes alone, the pair together, and nothing twice.
+    const txs = (batch: { packets: ObservedPacket[] }) => batch.packets.map((p) => p.sourceTx);
+    expect(batches.map(txs)).toContainEqual([alone.signature]);
+    expect(batches.map(txs)).toContainEqual([first.signature, second.signature]);
+    expect(batches.find((batch) => txs(batch).includes(first.signature))?.scannedTo).toBe(pairSlot);
+    const all = batches.flatMap((batch) => batch.packets);
+    expect(new Set(all.map((p) => p.guid)).size).toBe(all.length);
+    for (const batch of batches.slice(0, -1)) {
+      const slots = new Set(batch.packets.map((p) => p.sourceHeight));
+      expect(slots.size).toBeLessThanOrEqual(1);
+      if (slots.size === 1) expect(batch.scannedTo).toBe(batch.packets[0]?.sourceHeight);
+    }
+  });
+
+  it("failedTransaction_loggingAPacket_isIgnored", async () => {
+    // Given an open followed by a transfer the borrower cannot pay: the
+    // transaction fails after the program logged the packet.
+    const cursor = chain.node.finalizedSlot();
+    const borrower = await fundedBorrower(chain);
+    const { instruction } = await openNative(chain, borrower, await nextNonces(chain));
+    const { wire, signature } = await signedWire(chain, borrower, [
+      instruction,
+      getTransferSolInstruction({
+        source: borrower,
+        destination: chain.admin.address,
+        amount: lamports(1_000_000n * SOL),
+      }),
+    ]);
+    await chain.jsonRpc.request("sendTransaction", [
+      wire,
+      { encoding: "base64", skipPreflight: true },
+    ]);
+    const { slot, err } = await landedSlot(chain, signature);
+    expect(err).not.toBeNull();
+    const logs = await chain.jsonRpc.request(
+      "getTransaction",
+      [signature, { commitment: "confirmed", encoding: "json", maxSupportedTransactionVersion: 0 }],
+      z.object({ meta: z.object({ logMessages: z.array(z.string()) }) }),
+    );
+    expect(logs.meta.logMessages.some((line) => line.startsWith("Program data: "))).toBe(true);
+    await waitFinalized(chain, slot);
+
+    const batch = await watcher().poll(cursor);
+
+    expect(batch.packets.map((p) => p.sourceTx)).not.toContain(signature);
+  });
+});
+
+describe("SolanaPacketVerifier", () => {
+  const verifier = (rpc: JsonRpc = chain.jsonRpc) =>
+    new SolanaPacketVerifier({
+      eid: SOLANA_EID,
+      rpc,
+      programId: chain.programId,
+      commitment: "finalized",
+    });
+  let opened: Opened;
+  let real: ObservedPacket;
+
+  beforeAll(async () => {
+    opened = await openLoan(chain);
+    real = await observedOf(chain, opened);
+    await waitFinalized(chain, opened.slot);
+  });
+
+  it("finalizedPacket_verifies", async () => {
+    expect(await verifier().verify(real)).toEqual({ ok: true });
+  });
+
+  it("flippedMessageByte_withTheGuidKept_isAHashMismatch", async () => {
+    const packet = Uint8Array.from(real.packet);
+    packet[packet.length - 1] = (packet.at(-1) ?? 0) ^ 0xff;
+
+    const result = await verifier().verify({ ...real, packet });
+
+    expect(result).toMatchObject({ ok: false, reason: "packet_hash_mismatch" });
+  });
+
+  it("nonceNeverSent_isNotFinalized", async () => {
+    const header = decodePacket(real.packet);
+    const packet = encodePacket({ ...header, nonce: 9_999n }, header.message);
+
+    expect(await verifier().verify(observed(packet))).toMatchObject({
+      ok: false,
+      reason: "not_finalized",
+    });
+  });
+
+  it("openNotYetFinalized_isNotFinalized", async () => {
+    const fresh = await openLoan(chain);
+    const packet = await observedOf(chain, fresh);
+
+    const result = await verifier().verify(packet);
+
+    expect(chain.node.finalizedSlot()).toBeLessThan(fresh.slot);
+    expect(result).toMatchObject({ ok: false, reason: "not_finalized" });
+    await waitFinalized(chain, fresh.slot);
+    expect(await verifier().verify(packet)).toEqual({ ok: true });
+  });
+
+  it("packetFromAnotherChain_isMalformed", async () => {
+    const header = decodePacket(real.packet);
+    const packet = encodePacket({ ...header, srcEid: EVM_EID }, header.message);
+
+    expect(await verifier().verify(observed(packet))).toMatchObject({
+      ok: false,
+      reason: "malformed_packet",
+    });
+  });
+
+  it("poisonedRpcRewritingTheAccount_isRpcDisagreement_withQuorumTwo", async () => {
+    const poisoned = await startProxy(chain.node.url, {
+      rewrite: (method, reply) => {
+        const value = (reply.result as { value?: { data?: [string, string] } | null } | undefined)
+          ?.value;
+        if (method !== "getAccountInfo" || value?.data === undefined) return;
+        const data = Buffer.from(value.data[0], "base64");
+        data[data.length - 1] = (data.at(-1) ?? 0) ^ 0x01;
+        value.data[0] = data.toString("base64");
+      },
+    });
+    const honest = await startProxy(chain.node.url, {});
+    try {
+      const agreeing = new JsonRpc({
+        chain: "solana",
+        urls: [chain.node.url, honest.url],
+        quorum: 2,
+      });
+      expect(await verifier(agreeing).verify(real)).toEqual({ ok: true });
+
+      const rpc = new JsonRpc({ chain: "solana", urls: [chain.node.url, poisoned.url], quorum: 2 });
+      expect(await verifier(rpc).verify(real)).toMatchObject({
+        ok: false,
+        reason: "rpc_disagreement",
+      });
+    } finally {
+      await Promise.all([poisoned.close(), honest.close()]);
+    }
+  });
+});
+
+describe("SolanaPacketDeliverer", () => {
+  it("verifierSet_isTheDeployedSet", async () => {
+    const set = await (await deliverer(chain, { sol: 1n })).verifierSet();
+
+    expect(set.threshold).toBe(2);
+    expect(set.signers).toEqual(chain.deployment.verifiers);
+    expect(set.epoch).toBeTypeOf("bigint");
+  });
+
+  it("walletBalance_reportsThePayerInSol", async () => {
+    const target = await deliverer(chain, { sol: 3n });
+
+    const { account, balance } = await target.walletBalance();
+
+    expect(balance).toBe(3);
+    expect(account).toMatch(/^[1-9A-HJ-NP-Za-km-z]{32,44}$/);
+  });
+
+  it("openLoan_withTwoOfThreeAttestations_createsThePoolLoanOnce", async () => {
+    const events: SolanaDeliveryEvent[] = [];
+    const target = await deliverer(chain, { events });
+    const { epoch } = await target.verifierSet();
+    const { packet, loanId } = await openLoanPacket(chain);
+    const { guid } = decodePacket(packet);
+    const attestations = await attest(chain.verifierKeys.slice(0, 2), packet, epoch);
+    expect(await target.isDelivered(guid)).toBe(false);
+
+    const receipt = await target.deliver(packet, attestations);
+
+    expect(receipt.tx).toMatch(/^[1-9A-HJ-NP-Za-km-z]{64,88}$/);
+    expect(receipt.outcome).toBe("delivered");
+    const loan = await readAccount(chain, await pda.poolLoan(chain.programId, toBytes(loanId)));
+    expect(loan).not.toBeNull();
+    expect(decodeAccount("PoolLoan", loan ?? new Uint8Array()).status).toBe(1);
+    expect(await target.isDelivered(guid)).toBe(true);
+    const again = await target.deliver(packet, attestations).catch((e: unknown) => e);
+    expect(again).toBeInstanceOf(AlreadyDeliveredError);
+
+    // An OPEN_LOAN's Deliver names ~25 accounts: with the two compute-budget
+    // instructions it is over the size limit, so it goes without them.
+    const { budgetTags, size, units } = await landed(chain, receipt.tx);
+    const dropped = events.find((e) => e.kind === "budget_dropped");
+    console.log(
+      `OPEN_LOAN deliver (2 signatures): ${units} CU, ${size} bytes landed, ` +
+        `${dropped?.kind === "budget_dropped" ? dropped.size : "?"} bytes with the compute budget`,
+    );
+    expect(dropped).toMatchObject({ kind: "budget_dropped", guid });
+    expect(dropped?.kind === "budget_dropped" && dropped.size).toBeGreaterThan(
+      MAX_TRANSACTION_SIZE,
+    );
+    expect(size).toBeLessThanOrEqual(MAX_TRANSACTION_SIZE);
+    expect(budgetTags).toEqual([]);
+  });
+
+  it("attestationsFromNonMembersOrAnotherEpoch_areInsufficient", async () => {
+    const target = await deliverer(chain, { sol: 1n });
+    const { epoch } = await target.verifierSet();
+    const { packet } = await openLoanPacket(chain);
+    const outsiders = [solanaKeypair(), solanaKeypair(), solanaKeypair()];
+
+    for (const [attestations, reason] of [
+      [await attest(outsiders, packet, epoch), "not in the current verifier set"],
+      [await attest(chain.verifierKeys, packet, epoch + 1n), `epoch ${epoch + 1n}`],
+    ] as const) {
+      const error = await target.deliver(packet, attestations).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(InsufficientAttestationsError);
+      expect(error).toMatchObject({ usable: 0, threshold: 2 });
+      expect((error as InsufficientAttestationsError).details).toContain(reason);
+    }
+    expect(await target.isDelivered(decodePacket(packet).guid)).toBe(false);
+  });
+
+  it("loanActive_toTheVault_activatesAnOpenedLoan_withAComputeBudget", async () => {
+    const events: SolanaDeliveryEvent[] = [];
+    const target = await deliverer(chain, { events });
+    const { epoch } = await target.verifierSet();
+    const opened = await openLoan(chain);
+    const packet = loanActivePacket(chain, opened.loanId);
+
+    const receipt = await target.deliver(
+      packet,
+      await attest(chain.verifierKeys.slice(1), packet, epoch),
+    );
+
+    const loan = await readAccount(chain, await pda.vaultLoan(chain.programId, opened.loanId));
+    expect(decodeAccount("VaultLoan", loan ?? new Uint8Array())).toMatchObject({
+      principal: 100n * USDC,
+      rate_bps: 500,
+    });
+    const { budgetTags, size, units } = await landed(chain, receipt.tx);
+    const simulated = events.find((e) => e.kind === "simulated");
+    console.log(
+      `LOAN_ACTIVE deliver (2 signatures): ${units} CU (simulated ${simulated?.kind === "simulated" ? simulated.units : "?"}), ${size} bytes`,
+    );
+    expect(events.map((e) => e.kind)).not.toContain("budget_dropped");
+    expect(budgetTags).toEqual([2, 3]);
+  });
+
+  it("handlerFailure_isASimulationError_andNothingIsSent", async () => {
+    // Given a loan already active, a second LOAN_ACTIVE (another guid) fails in the vault.
+    const events: SolanaDeliveryEvent[] = [];
+    const target = await deliverer(chain, { events });
+    const { epoch } = await target.verifierSet();
+    const opened = await openLoan(chain);
+    const first = loanActivePacket(chain, opened.loanId);
+    await target.deliver(first, await attest(chain.verifierKeys.slice(0, 2), first, epoch));
+    events.length = 0;
+    const second = loanActivePacket(chain, opened.loanId);
+
+    const error = await target
+      .deliver(second, await attest(chain.verifierKeys.slice(0, 2), second, epoch))
+      .catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(SolanaDeliveryError);
+    expect((error as SolanaDeliveryError).shortMessage).toContain("fails in simulation");
+    expect(events.map((e) => e.kind)).toEqual([]);
+    expect(await target.isDelivered(decodePacket(second).guid)).toBe(false);
+  });
+
+  it("zeroMargin_stillCoversTheComputeBudgetInstructionsOwnUnits", async () => {
+    // The limit comes from simulating the transaction as it is sent: the
+    // compute-budget instructions cost units too.
+    const events: SolanaDeliveryEvent[] = [];
+    const target = await deliverer(chain, { events, marginBps: 0 });
+    const { epoch } = await target.verifierSet();
+    const opened = await openLoan(chain);
+    const packet = loanActivePacket(chain, opened.loanId);
+
+    const receipt = await target.deliver(
+      packet,
+      await attest(chain.verifierKeys.slice(0, 2), packet, epoch),
+    );
+
+    const { budgetTags, units } = await landed(chain, receipt.tx);
+    const simulated = events.find((e) => e.kind === "simulated");
+    expect(budgetTags).toEqual([2, 3]);
+    expect(simulated?.kind === "simulated" && simulated.units).toBe(BigInt(units ?? 0));
+  });
+});
+
+describe("SolanaPacketDeliverer across an expired blockhash", () => {
+  let short: Chain;
+  let proxy: RpcProxy;
+  /** Whether the proxy loses the next `sendTransaction`, and the signature it lost. */
+  let swallowNext = false;
+  let swallowed: string | undefined;
+
+  beforeAll(async () => {
+    short = await startChain({ blockhashValiditySlots: 10 });
+    proxy = await startProxy(short.node.url, {
+      intercept: (call) => {
+        if (call.method !== "sendTransaction" || !swallowNext) return undefined;
+        // Lost on the way: answer with the signature, never forward.
+        swallowNext = false;
+        const wire = Buffer.from(String(call.params[0]), "base64");
+        swallowed = getBase58Decoder().decode(wire.subarray(1, 65));
+        return { jsonrpc: "2.0", id: call.id, result: swallowed };
+      },
+    });
+  });
+
+  /** The delivered PDA's history: every transaction that touched it. */
+  async function deliveredHistory(guid: Hex) {
+    return short.jsonRpc.request(
+      "getSignaturesForAddress",
+      [await pda.delivered(short.programId, toBytes(guid)), { commitment: "confirmed" }],
+      z.array(z.object({ signature: z.string(), err: z.unknown() })),
+    );
+  }
+
+  afterAll(async () => {
+    await proxy.close();
+    await short.node.stop();
+  });
+
+  it("lostSend_expires_isResentWithAFreshBlockhash_andDeliveredOnce", async () => {
+    const events: SolanaDeliveryEvent[] = [];
+    const target = await deliverer(short, { url: proxy.url, events, rebroadcastMs: 60_000 });
+    const { epoch } = await target.verifierSet();
+    const opened = await openLoan(short);
+    const packet = loanActivePacket(short, opened.loanId);
+    const { guid } = decodePacket(packet);
+    swallowNext = true;
+
+    const receipt = await target.deliver(
+      packet,
+      await attest(short.verifierKeys.slice(0, 2), packet, epoch),
+    );
+
+    expect(events.map((e) => e.kind).filter((kind) => kind !== "simulated")).toEqual([
+      "sent",
+      "expired",
+      "sent",
+      "confirmed",
+    ]);
+    const sent = events.filter((e) => e.kind === "sent");
+    expect(sent[0]?.signature).toBe(swallowed);
+    expect(sent[1]?.signature).toBe(receipt.tx);
+    expect(receipt.tx).not.toBe(swallowed);
+    expect(await deliveredHistory(guid)).toEqual([
+      expect.objectContaining({ signature: receipt.tx, err: null }),
+    ]);
+  }, 20_000);
+
+  it("lostSend_isRebroadcastWithinItsBlockhash_andLandsOnce", async () => {
+    const events: SolanaDeliveryEvent[] = [];
+    const target = await deliverer(short, { url: proxy.url, events, rebroadcastMs: 100 });
+    const { epoch } = await target.verifierSet();
+    const opened = await openLoan(short);
+    const packet = loanActivePacket(short, opened.loanId);
+    swallowNext = true;
+
+    const receipt = await target.deliver(
+      packet,
+      await attest(short.verifierKeys.slice(0, 2), packet, epoch),
+    );
+
+    expect(swallowNext).toBe(false);
+    expect(receipt.tx).toBe(swallowed);
+    expect(events.map((e) => e.kind).filter((kind) => kind !== "simulated")).toEqual([
+      "sent",
+      "confirmed",
+    ]);
+    expect(await deliveredHistory(decodePacket(packet).guid)).toEqual([
+      expect.objectContaining({ signature: receipt.tx, err: null }),
+    ]);
+  }, 20_000);
+});
