@@ -439,6 +439,25 @@ describe.each(backends)("Store on $name", (backend) => {
         "LeaseLost",
       );
     });
+
+    it("releaseAllLeases_restartedRelayerTakesItsOwnPacketsBackAtOnce", async () => {
+      const own = await backend.fresh();
+      const inputs = [observed(), observed(), observed()];
+      for (const input of inputs) await own.recordObserved(input);
+      await own.leaseWork("restarted", ["observed"], 2, 60_000);
+      await own.leaseWork("other", ["observed"], 1, 60_000);
+
+      const released = await own.releaseAllLeases("restarted");
+      const retaken = await own.leaseWork("restarted", ["observed"], 10, 60_000);
+
+      expect(released).toBe(2);
+      expect(retaken).toHaveLength(2);
+      // Another owner's lease is untouched.
+      expect(await own.releaseAllLeases("nobody")).toBe(0);
+      expect(
+        (await own.listPackets({ limit: 10 })).filter((packet) => packet.leaseOwner === "other"),
+      ).toHaveLength(1);
+    });
   });
 
   describe("cursors", () => {

@@ -1,8 +1,46 @@
 // Helpers of the end-to-end tests: waiting on real chains, reading both
 // chains' loan state, and asking relayers' APIs.
-import { type Hex } from "@loanbridge/shared";
-import { type SolanaRpc } from "@loanbridge/solana-program";
-import type { Address } from "@solana/kit";
+import {
+  addressToWire,
+  computeGuid,
+  decodeLoanMessage,
+  decodePacket,
+  type Hex,
+  type LoanMessage,
+  toBytes,
+  toHex,
+} from "@loanbridge/shared";
+import {
+  addressBytes,
+  decodeAccount,
+  mintToOwner,
+  openInstruction,
+  pda,
+  type Plain,
+  rpcSender,
+  setPriceInstruction,
+  type SolanaRpc,
+} from "@loanbridge/solana-program";
+import type { Address, KeyPairSigner } from "@solana/kit";
+import {
+  type Contract,
+  type ContractRunner,
+  type ContractTransactionResponse,
+  type JsonRpcProvider,
+  type TransactionReceipt,
+  type Wallet,
+  ZeroAddress,
+} from "ethers";
+import { endpointInterface } from "../../relayer/src/chains/evm/endpointAbi.ts";
+import { decodePacketSent, PACKET_SENT_TOPIC } from "../../relayer/src/chains/evm/proof.ts";
+import {
+  contractAt,
+  ETH_PRICE_ID,
+  EVM_EID,
+  type Localnet,
+  SOL_PRICE_ID,
+  SOLANA_EID,
+} from "../localnet/index.ts";
 
 /** Polls `check` until it returns a value other than undefined, or fails after `timeoutMs`. */
 export async function waitFor<T>(
@@ -40,6 +78,8 @@ export interface ApiPacket {
   srcEid: number;
   dstEid: number;
   destTx: string | null;
+  /** The whole packet, hex. */
+  packet: Hex;
 }
 
 /** A relayer's packets of one loan. */
@@ -55,4 +95,397 @@ export async function attestationSigners(apiUrl: string, guid: Hex): Promise<str
   if (!reply.ok) throw new Error(`GET attestations: ${reply.status}`);
   const body = (await reply.json()) as { attestations: { signer: string }[] };
   return body.attestations.map((attestation) => attestation.signer);
+}
+
+// ---------------------------------------------------------------------------
+// Shared by the journeys and faults tests.
+// ---------------------------------------------------------------------------
+
+/** A relayer's packet by guid, or undefined on 404. */
+export async function packetByGuid(apiUrl: string, guid: Hex): Promise<ApiPacket | undefined> {
+  const reply = await fetch(`${apiUrl}/v1/packets/${guid}`);
+  if (reply.status === 404) return undefined;
+  if (!reply.ok) throw new Error(`GET packet: ${reply.status}`);
+  return (await reply.json()) as ApiPacket;
+}
+
+export interface ApiLoan {
+  loanId: Hex;
+  vaultState: string | null;
+  poolState: string | null;
+  agrees: boolean;
+}
+
+/** A relayer's mirror of a loan, or undefined on 404. */
+export async function loanOf(apiUrl: string, loanId: Hex): Promise<ApiLoan | undefined> {
+  const reply = await fetch(`${apiUrl}/v1/loans/${loanId}`);
+  if (reply.status === 404) return undefined;
+  if (!reply.ok) throw new Error(`GET loan: ${reply.status}`);
+  return (await reply.json()) as ApiLoan;
+}
+
+/** A raw JSON-RPC call (anvil cheats, the Solana node's dev methods). */
+export async function rpcCall(
+  url: string,
+  method: string,
+  params: unknown[] = [],
+): Promise<unknown> {
+  const reply = await fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }),
+  });
+  const body = (await reply.json()) as { result?: unknown; error?: { message: string } };
+  if (body.error !== undefined) throw new Error(`${method}: ${body.error.message}`);
+  return body.result;
+}
+
+/** An account's data at `confirmed`, or null when it does not exist. */
+export async function accountData(rpc: SolanaRpc, account: Address): Promise<Uint8Array | null> {
+  const { value } = await rpc
+    .getAccountInfo(account, { commitment: "confirmed", encoding: "base64" })
+    .send();
+  return value === null ? null : Uint8Array.from(Buffer.from(value.data[0], "base64"));
+}
+
+/** Lamports of an account at `confirmed`. */
+export async function lamportsOf(rpc: SolanaRpc, account: Address): Promise<bigint> {
+  const { value } = await rpc.getBalance(account, { commitment: "confirmed" }).send();
+  return BigInt(value);
+}
+
+/** Successful transactions that touched `account` (at `confirmed`). */
+export async function successfulSignatures(rpc: SolanaRpc, account: Address): Promise<number> {
+  const touching = await rpc.getSignaturesForAddress(account, { commitment: "confirmed" }).send();
+  return touching.filter((entry) => entry.err === null).length;
+}
+
+// ---------------------------------------------------------------------------
+// Loans on both chains.
+// ---------------------------------------------------------------------------
+
+const DELIVERED_TOPIC = endpointInterface.getEvent("PacketDelivered")?.topicHash ?? "";
+
+/** EVM vault states (ICollateralVault.LoanState) and pool statuses (ILendingPool.LoanStatus). */
+export const EvmVaultState = { Requested: 1n, Active: 2n, Released: 3n, Seized: 4n, Refunded: 5n };
+export const EvmPoolStatus = {
+  Active: 1n,
+  Repaid: 2n,
+  Rejected: 3n,
+  Defaulted: 4n,
+  Liquidated: 5n,
+};
+
+export interface EvmContracts {
+  vault: Contract;
+  pool: Contract;
+  feed: Contract;
+  coin: Contract;
+}
+
+/** The EVM deployment's contracts, called as `runner`. */
+export async function evmContracts(net: Localnet, runner: ContractRunner): Promise<EvmContracts> {
+  const { collateralVault, lendingPool, priceFeed, stablecoin } = net.evm.deployment.contracts;
+  return {
+    vault: await contractAt(
+      collateralVault,
+      "contracts/CollateralVault.sol",
+      "CollateralVault",
+      runner,
+    ),
+    pool: await contractAt(lendingPool, "contracts/LendingPool.sol", "LendingPool", runner),
+    feed: await contractAt(
+      priceFeed,
+      "contracts/price/AdminPriceFeed.sol",
+      "AdminPriceFeed",
+      runner,
+    ),
+    coin: await contractAt(stablecoin, "contracts/dev/DevStablecoin.sol", "DevStablecoin", runner),
+  };
+}
+
+/** Sends a contract call and waits for its receipt; throws when it reverted. */
+export async function sent(
+  contract: Contract,
+  method: string,
+  ...args: unknown[]
+): Promise<TransactionReceipt> {
+  const tx = (await contract.getFunction(method)(...args)) as ContractTransactionResponse;
+  const receipt = await tx.wait();
+  if (receipt === null || receipt.status !== 1) throw new Error(`${method} reverted`);
+  return receipt;
+}
+
+/** The packet an EVM transaction sent (its `PacketSent` log). */
+export function packetSentBy(receipt: TransactionReceipt) {
+  const log = receipt.logs.find((entry) => entry.topics[0] === PACKET_SENT_TOPIC);
+  if (log === undefined) throw new Error(`transaction ${receipt.hash} sent no packet`);
+  return decodePacketSent(log).packet;
+}
+
+export interface OpenedLoan {
+  loanId: Hex;
+  /** The OPEN_LOAN packet's guid. */
+  guid: Hex;
+}
+
+/** Locks native ETH in the EVM vault and asks the Solana pool for a loan. */
+export async function openEthLoan(
+  net: Localnet,
+  borrower: Wallet,
+  input: {
+    collateral: bigint;
+    principal: bigint;
+    recipient: Address;
+    maxRateBps?: number;
+    termSeconds?: bigint;
+  },
+): Promise<OpenedLoan & { receipt: TransactionReceipt; gasCost: bigint }> {
+  const { vault } = await evmContracts(net, borrower);
+  const receipt = await sent(
+    vault,
+    "open",
+    ZeroAddress,
+    input.collateral,
+    input.principal,
+    input.maxRateBps ?? 1_000,
+    input.termSeconds ?? 30n * 86_400n,
+    toHex(addressBytes(input.recipient)),
+    { value: input.collateral },
+  );
+  const packet = packetSentBy(receipt);
+  const message = decodeLoanMessage(packet.message);
+  return {
+    loanId: message.loanId,
+    guid: packet.guid,
+    receipt,
+    gasCost: receipt.gasUsed * receipt.gasPrice,
+  };
+}
+
+/** Locks native SOL in the Solana vault and asks the EVM pool for a loan (paid to an EVM address). */
+export async function openSolLoan(
+  net: Localnet,
+  borrower: KeyPairSigner,
+  input: {
+    collateral: bigint;
+    principal: bigint;
+    recipient: string;
+    maxRateBps?: number;
+    termSeconds?: bigint;
+  },
+): Promise<OpenedLoan> {
+  const { rpc, deployment } = net.solana;
+  const program = deployment.programId;
+  const vaultData = await accountData(rpc, deployment.vault);
+  if (vaultData === null) throw new Error("no Solana vault");
+  const vaultNonce = (decodeAccount("Vault", vaultData).loan_nonce as bigint) + 1n;
+  const packetNonce =
+    (await sentNonce(rpc, await pda.nonce(program, deployment.vault, EVM_EID))) + 1n;
+  const { instruction, loanId } = await openInstruction(program, {
+    borrower,
+    collateralAmount: input.collateral,
+    principal: input.principal,
+    maxRateBps: input.maxRateBps ?? 1_000,
+    termSeconds: input.termSeconds ?? 30n * 86_400n,
+    recipient: toBytes(addressToWire(input.recipient)),
+    localEid: SOLANA_EID,
+    lendingEid: EVM_EID,
+    vaultNonce,
+    packetNonce,
+  });
+  await rpcSender(rpc, { feePayer: borrower })(instruction);
+  const guid = computeGuid({
+    nonce: packetNonce,
+    srcEid: SOLANA_EID,
+    sender: toHex(addressBytes(deployment.vault)),
+    dstEid: EVM_EID,
+    receiver: addressToWire(net.evm.deployment.contracts.lendingPool),
+  });
+  return { loanId: toHex(loanId), guid };
+}
+
+/** An app's outbound nonce (packets sent so far) from its nonce account. */
+async function sentNonce(rpc: SolanaRpc, account: Address): Promise<bigint> {
+  const data = await accountData(rpc, account);
+  return data === null ? 0n : (decodeAccount("OutboundNonce", data).nonce as bigint);
+}
+
+/** The Solana pool's next packet nonce towards the EVM chain (for repay/default/liquidate). */
+export async function nextPoolPacketNonce(net: Localnet): Promise<bigint> {
+  const { rpc, deployment } = net.solana;
+  return (
+    (await sentNonce(rpc, await pda.nonce(deployment.programId, deployment.pool, EVM_EID))) + 1n
+  );
+}
+
+/** The Solana vault's record of a loan (null when it has none). */
+export async function solanaVaultLoan(
+  net: Localnet,
+  loanId: Hex,
+): Promise<Record<string, Plain> | null> {
+  const { rpc, deployment } = net.solana;
+  const data = await accountData(rpc, await pda.vaultLoan(deployment.programId, toBytes(loanId)));
+  return data === null ? null : decodeAccount("VaultLoan", data);
+}
+
+/** The Solana pool's record of a loan (null when it has none). */
+export async function solanaPoolLoan(
+  net: Localnet,
+  loanId: Hex,
+): Promise<Record<string, Plain> | null> {
+  const { rpc, deployment } = net.solana;
+  const data = await accountData(rpc, await pda.poolLoan(deployment.programId, toBytes(loanId)));
+  return data === null ? null : decodeAccount("PoolLoan", data);
+}
+
+/** How many successful transactions created/touched the Solana delivered-guid account. */
+export async function solanaDeliveries(net: Localnet, guid: Hex): Promise<number> {
+  const { rpc, deployment } = net.solana;
+  return successfulSignatures(rpc, await pda.delivered(deployment.programId, toBytes(guid)));
+}
+
+/** How many `PacketDelivered` logs the EVM endpoint emitted for `guid`. */
+export async function evmDeliveries(
+  net: Localnet,
+  provider: JsonRpcProvider,
+  guid: Hex,
+): Promise<number> {
+  const logs = await provider.getLogs({
+    address: net.evm.deployment.contracts.endpoint,
+    topics: [DELIVERED_TOPIC, guid],
+    fromBlock: net.evm.deployment.startBlock,
+  });
+  return logs.length;
+}
+
+export interface SeenPacket extends ApiPacket {
+  message: LoanMessage;
+}
+
+/**
+ * Waits until each of `relayers` lists exactly the loan's packets of
+ * `types` (in any order), every one `delivered`; returns relayer-by-relayer
+ * lists with their decoded messages.
+ */
+export async function waitForDeliveredPackets(
+  relayers: readonly { index: number; apiUrl: string }[],
+  loanId: Hex,
+  types: readonly LoanMessage["type"][],
+  timeoutMs = 60_000,
+): Promise<SeenPacket[][]> {
+  const want = [...types].sort().join(",");
+  const lists: SeenPacket[][] = [];
+  for (const relayer of relayers) {
+    let seen = "";
+    const list = await waitFor(
+      `relayer ${relayer.index} to deliver ${want} of ${loanId}`,
+      async () => {
+        const packets = (await packetsOfLoan(relayer.apiUrl, loanId)).map((packet) => ({
+          ...packet,
+          message: decodeLoanMessage(decodePacket(toBytes(packet.packet)).message),
+        }));
+        seen = packets.map((p) => `${p.message.type}:${p.status}`).join(",");
+        const got = packets
+          .map((p) => p.message.type)
+          .sort()
+          .join(",");
+        return got === want && packets.every((p) => p.status === "delivered") ? packets : undefined;
+      },
+      timeoutMs,
+    ).catch((error: unknown) => {
+      throw new Error(`${(error as Error).message} (last seen: ${seen || "none"})`);
+    });
+    lists.push(list);
+  }
+  return lists;
+}
+
+/** The one packet of `type` in a relayer's list. */
+export function packetOfType(list: readonly SeenPacket[], type: LoanMessage["type"]): SeenPacket {
+  const found = list.filter((packet) => packet.message.type === type);
+  if (found.length !== 1) throw new Error(`${found.length} ${type} packets`);
+  return found[0] as SeenPacket;
+}
+
+/** Waits until every relayer mirrors the loan with these vault and pool states. */
+export async function waitForMirroredLoan(
+  relayers: readonly { index: number; apiUrl: string }[],
+  loanId: Hex,
+  vaultState: string,
+  poolState: string | null,
+): Promise<void> {
+  for (const relayer of relayers) {
+    let last = "";
+    await waitFor(
+      `relayer ${relayer.index} to mirror ${loanId} as ${vaultState}/${poolState}`,
+      async () => {
+        const loan = await loanOf(relayer.apiUrl, loanId);
+        last = JSON.stringify(loan);
+        return loan?.vaultState === vaultState && loan.poolState === poolState && loan.agrees
+          ? true
+          : undefined;
+      },
+      30_000,
+    ).catch((error: unknown) => {
+      throw new Error(`${(error as Error).message} (last seen: ${last})`);
+    });
+  }
+}
+
+/**
+ * Moves both chains' clocks `seconds` ahead (EVM: `evm_increaseTime` and a
+ * block; Solana: the Clock set to the new EVM time) and re-posts every
+ * price so it is fresh again.
+ */
+export async function travel(
+  net: Localnet,
+  provider: JsonRpcProvider,
+  seconds: number,
+): Promise<void> {
+  await rpcCall(net.evm.url, "evm_increaseTime", [seconds]);
+  await rpcCall(net.evm.url, "evm_mine", []);
+  const block = await provider.getBlock("latest");
+  if (block === null) throw new Error("no latest block");
+  await rpcCall(net.solana.url, "svm_setUnixTimestamp", [block.timestamp]);
+  const { feed } = await evmContracts(net, net.evm.deployer);
+  const [evmPrice] = (await feed.getFunction("price")(toHex(SOL_PRICE_ID))) as [bigint, bigint];
+  await sent(feed, "setPrice", toHex(SOL_PRICE_ID), evmPrice);
+  await setSolanaPrice(net, ETH_PRICE_ID, await solanaPrice(net, ETH_PRICE_ID));
+}
+
+/** The Solana pool's price of `priceId`. */
+export async function solanaPrice(net: Localnet, priceId: Uint8Array): Promise<bigint> {
+  const { rpc, deployment } = net.solana;
+  const data = await accountData(rpc, await pda.price(deployment.programId, priceId));
+  if (data === null) throw new Error("no price account");
+  return decodeAccount("Price", data).price as bigint;
+}
+
+/** Sets a price on the Solana pool (as its admin, now). */
+export async function setSolanaPrice(
+  net: Localnet,
+  priceId: Uint8Array,
+  price: bigint,
+): Promise<void> {
+  const { rpc, admin, deployment } = net.solana;
+  await rpcSender(rpc, { feePayer: admin })(
+    await setPriceInstruction(deployment.programId, { payer: admin, admin, priceId, price }),
+  );
+}
+
+/** Mints Solana stablecoin to `owner`'s token account (created if missing; 0 just creates it). */
+export async function mintToOwnerFor(
+  net: Localnet,
+  owner: Address,
+  amount: bigint,
+): Promise<Address> {
+  const { rpc, admin, deployment } = net.solana;
+  return mintToOwner(
+    rpcSender(rpc, { feePayer: admin }),
+    admin,
+    deployment.stablecoin,
+    owner,
+    amount,
+  );
 }

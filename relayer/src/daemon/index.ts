@@ -40,7 +40,7 @@ import {
 import { RelayerEvents } from "../observability/events.ts";
 import { attachLogger, createLogger, type Logger } from "../observability/logger.ts";
 import { attachMetrics, createMetrics, initMetrics } from "../observability/metrics.ts";
-import type { PipelineChains, PipelineContext } from "../pipeline/context.ts";
+import { leaseOwner, type PipelineChains, type PipelineContext } from "../pipeline/context.ts";
 import { startLoop } from "../pipeline/pipeline.ts";
 import { Store } from "../store/store.ts";
 
@@ -251,6 +251,8 @@ export async function startRelayer(
       logger.error("store connection error", { error: error.message });
     },
   });
+  const released = await store.releaseAllLeases(leaseOwner({ relayerId: config.relayerId }));
+  if (released > 0) logger.info("took back the leases of the previous run", { packets: released });
   const pollKey = (eid: number) =>
     `${parts.find((part) => part.eid === eid)?.kind ?? "evm"}:${eid}`;
   const lastPollAt: Record<string, number | undefined> = Object.fromEntries(

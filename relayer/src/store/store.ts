@@ -350,6 +350,21 @@ export class Store {
   }
 
   /**
+   * Ends every lease `owner` holds; returns how many. A relayer calls this
+   * when it starts: leases left by its previous, crashed run would otherwise
+   * hold those packets back until they run out. Only safe when no other live
+   * process uses the same owner name (each process has its own relayerId).
+   */
+  async releaseAllLeases(owner: string): Promise<number> {
+    const result = await this.#db
+      .updateTable("packets")
+      .set({ lease_owner: null, lease_until: null, updated_at: sql<Date>`now()` })
+      .where("lease_owner", "=", owner)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows);
+  }
+
+  /**
    * Gives a lease back without a status change: after a transient error
    * (recorded as `lastError`), not to be leased again for `retryInMs`.
    */

@@ -1,0 +1,353 @@
+// Faults through the real system (anvil + the SBF program on the local
+// Solana node + 3 relayer processes, 2 of 3; relayer-0 executes), one
+// localnet for all: a verifier killed mid-flow (2 of 3 still deliver, and it
+// catches up after a restart); the executor killed right after it submitted
+// a delivery, on each chain (delivered exactly once after its restart); and
+// an EVM reorg of unfinalized blocks (the reorged packet is never recorded
+// or delivered, and the packet that later reuses its guid is delivered with
+// its own contents).
+import { readFile } from "node:fs/promises";
+import { decodeLoanMessage, decodePacket, type Hex, toBytes, toHex } from "@loanbridge/shared";
+import {
+  addressBytes,
+  airdrop,
+  pda,
+  PoolLoanStatus,
+  VaultLoanState,
+} from "@loanbridge/solana-program";
+import { type Address, generateKeyPairSigner } from "@solana/kit";
+import {
+  type ContractTransactionResponse,
+  type JsonRpcProvider,
+  parseEther,
+  Wallet,
+  ZeroAddress,
+} from "ethers";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { devKey, providerFor } from "../../relayer/src/chains/evm/testing.ts";
+import { type Localnet, type RelayerProcess, startLocalnet } from "../localnet/index.ts";
+import {
+  accountData,
+  EvmPoolStatus,
+  evmContracts,
+  evmDeliveries,
+  EvmVaultState,
+  mintToOwnerFor,
+  type OpenedLoan,
+  type SeenPacket,
+  openEthLoan,
+  openSolLoan,
+  packetByGuid,
+  packetOfType,
+  packetSentBy,
+  packetsOfLoan,
+  rpcCall,
+  solanaDeliveries,
+  solanaPoolLoan,
+  solanaVaultLoan,
+  tokenBalance,
+  waitFor,
+  waitForDeliveredPackets,
+  waitForMirroredLoan,
+} from "./support.ts";
+
+const USDC = 1_000_000n;
+const SOL = 1_000_000_000n;
+/**
+ * A restarted relayer has finished what it had in flight within this, with
+ * the relayer's default lease (60 s): it takes back its previous run's
+ * leases when it starts instead of waiting them out.
+ */
+const CATCH_UP_MS = 20_000;
+
+let net: Localnet;
+let provider: JsonRpcProvider;
+
+beforeAll(async () => {
+  net = await startLocalnet();
+  provider = providerFor(net.evm.url);
+}, 300_000);
+
+afterAll(async () => {
+  await net.stop();
+});
+
+const relayer = (index: number): RelayerProcess => {
+  const found = net.relayers[index];
+  if (found === undefined) throw new Error(`no relayer ${index}`);
+  return found;
+};
+
+async function evmVaultState(loanId: Hex): Promise<bigint> {
+  const { vault } = await evmContracts(net, provider);
+  return ((await vault.getFunction("getLoan")(loanId)) as { state: bigint }).state;
+}
+
+async function evmPoolStatus(loanId: Hex): Promise<bigint> {
+  const { pool } = await evmContracts(net, provider);
+  return ((await pool.getFunction("getLoan")(loanId)) as { status: bigint }).status;
+}
+
+/** An ETH-collateral loan borrowing on Solana, to a fresh recipient with a token account. */
+async function ethLoan(borrower: Wallet, principal: bigint) {
+  const recipient = await generateKeyPairSigner();
+  const tokens = await mintToOwnerFor(net, recipient.address, 0n);
+  const opened = await openEthLoan(net, borrower, {
+    collateral: parseEther("2"),
+    principal,
+    recipient: recipient.address,
+  });
+  return { ...opened, recipient, tokens, principal };
+}
+
+/** Waits until an ETH-collateral loan is active on both chains. */
+async function ethLoanActive(loan: OpenedLoan & { tokens: Address; principal: bigint }) {
+  await waitFor(`the principal of ${loan.loanId} on Solana`, async () =>
+    (await tokenBalance(net.solana.rpc, loan.tokens)) === loan.principal ? true : undefined,
+  );
+  await waitFor(`LOAN_ACTIVE of ${loan.loanId} on Ethereum`, async () =>
+    (await evmVaultState(loan.loanId)) === EvmVaultState.Active ? true : undefined,
+  );
+}
+
+/** A SOL-collateral loan borrowing on Ethereum. */
+async function solLoan(principal: bigint) {
+  const borrower = await generateKeyPairSigner();
+  await airdrop(net.solana.rpc, borrower.address, 20n);
+  const recipient = Wallet.createRandom().address;
+  const opened = await openSolLoan(net, borrower, { collateral: 10n * SOL, principal, recipient });
+  return { ...opened, recipient, principal };
+}
+
+async function solLoanActive(loan: OpenedLoan & { recipient: string; principal: bigint }) {
+  const { coin } = await evmContracts(net, provider);
+  await waitFor(`the principal of ${loan.loanId} on Ethereum`, async () =>
+    ((await coin.getFunction("balanceOf")(loan.recipient)) as bigint) === loan.principal
+      ? true
+      : undefined,
+  );
+  await waitFor(`LOAN_ACTIVE of ${loan.loanId} on Solana`, async () =>
+    (await solanaVaultLoan(net, loan.loanId))?.state === VaultLoanState.Active ? true : undefined,
+  );
+}
+
+const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
+
+/** Polls `check` back to back (no pause): for killing a process at a precise moment. */
+async function pollFast(what: string, check: () => Promise<boolean>, timeoutMs = 60_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await sleep(2);
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+/** Whether a relayer's log says it recorded `guid` as delivered. */
+async function loggedDelivered(process: RelayerProcess, guid: Hex): Promise<boolean> {
+  const lines = (await readFile(process.logFile, "utf8")).split("\n");
+  return lines.some((line) => line.includes(guid) && line.includes('"packet delivered"'));
+}
+
+describe("faults: relayer crashes and an EVM reorg (3 relayers, 2 of 3)", () => {
+  it("nonExecutorKilledMidFlow_everyLoanCompletesWithTwoOfThree_andItCatchesUpOnRestart", async () => {
+    const victim = relayer(2);
+    const borrowers = [1, 2, 3].map((i) => new Wallet(devKey(i), provider));
+    const first = await Promise.all(
+      borrowers.map((borrower, i) => ethLoan(borrower, BigInt(1_000 + i) * USDC)),
+    );
+    const sol = await solLoan(300n * USDC);
+    // Kill it once it is working on the first loan (seen, not yet delivered).
+    await waitFor("relayer 2 to see the first OPEN_LOAN", async () =>
+      (await packetByGuid(victim.apiUrl, first[0]?.guid as Hex)) === undefined ? undefined : true,
+    );
+    await victim.kill();
+    expect(victim.running).toBe(false);
+    // More loans while it is down.
+    const second = await Promise.all(
+      borrowers.map((borrower, i) => ethLoan(borrower, BigInt(2_000 + i) * USDC)),
+    );
+
+    const alive = [relayer(0), relayer(1)];
+    for (const loan of [...first, ...second]) {
+      await ethLoanActive(loan);
+      const lists = await waitForDeliveredPackets(alive, loan.loanId, ["OPEN_LOAN", "LOAN_ACTIVE"]);
+      const [mine] = lists as [SeenPacket[]];
+      expect(await solanaDeliveries(net, loan.guid)).toBe(1);
+      expect(await evmDeliveries(net, provider, packetOfType(mine, "LOAN_ACTIVE").guid)).toBe(1);
+    }
+    await solLoanActive(sol);
+    await waitForDeliveredPackets(alive, sol.loanId, ["OPEN_LOAN", "LOAN_ACTIVE"]);
+    expect(await evmDeliveries(net, provider, sol.guid)).toBe(1);
+    expect(await evmPoolStatus(sol.loanId)).toBe(EvmPoolStatus.Active);
+
+    // Back up: it resumes from its cursor and sees everything through to
+    // delivered, the packets it had in flight when killed included.
+    await victim.start();
+    const restartedAt = Date.now();
+    for (const loan of [...first, ...second, sol]) {
+      await waitForDeliveredPackets(
+        [victim],
+        loan.loanId,
+        ["OPEN_LOAN", "LOAN_ACTIVE"],
+        CATCH_UP_MS,
+      );
+    }
+    expect(Date.now() - restartedAt).toBeLessThan(CATCH_UP_MS);
+    for (const loan of [...first, ...second, sol]) {
+      await waitForMirroredLoan(net.relayers, loan.loanId, "Active", "Active");
+    }
+  });
+
+  it("executorKilledRightAfterSubmittingToSolana_deliveredExactlyOnceAfterRestart", async () => {
+    const executor = relayer(0);
+    // Try loans until the kill lands between the delivery landing on Solana
+    // and the executor recording it (it polls the signature every 250 ms).
+    let caught: Awaited<ReturnType<typeof ethLoan>> | undefined;
+    for (let attempt = 0; attempt < 3 && caught === undefined; attempt++) {
+      const loan = await ethLoan(new Wallet(devKey(4), provider), BigInt(700 + attempt) * USDC);
+      const delivered = await pda.delivered(net.solana.deployment.programId, toBytes(loan.guid));
+      await waitFor(
+        "the executor to attest OPEN_LOAN",
+        async () =>
+          (await packetByGuid(executor.apiUrl, loan.guid))?.status === "attested"
+            ? true
+            : undefined,
+        60_000,
+      );
+      await pollFast(
+        "the delivery on Solana",
+        async () => (await accountData(net.solana.rpc, delivered)) !== null,
+      );
+      await executor.kill();
+      if (!(await loggedDelivered(executor, loan.guid))) caught = loan;
+      await executor.start();
+      const restartedAt = Date.now();
+      await ethLoanActive(loan);
+      const lists = await waitForDeliveredPackets(
+        net.relayers,
+        loan.loanId,
+        ["OPEN_LOAN", "LOAN_ACTIVE"],
+        CATCH_UP_MS,
+      );
+      expect(Date.now() - restartedAt).toBeLessThan(CATCH_UP_MS);
+      expect(await solanaDeliveries(net, loan.guid)).toBe(1);
+      const [mine] = lists as [SeenPacket[]];
+      expect(await evmDeliveries(net, provider, packetOfType(mine, "LOAN_ACTIVE").guid)).toBe(1);
+      expect((await solanaPoolLoan(net, loan.loanId))?.status).toBe(PoolLoanStatus.Active);
+      await waitForMirroredLoan(net.relayers, loan.loanId, "Active", "Active");
+    }
+    expect(caught, "the executor was never killed before it recorded a delivery").toBeDefined();
+  });
+
+  it("executorKilledRightAfterSubmittingToEthereum_deliveredExactlyOnceAfterRestart", async () => {
+    const executor = relayer(0);
+    const sender = new Wallet(devKey(5)).address; // the executor's EVM sender
+    const sentBefore = await provider.getTransactionCount(sender, "pending");
+    const loan = await solLoan(400n * USDC);
+    // The executor's delivery of OPEN_LOAN sits in the mempool until the next
+    // block (a block a second): kill it as soon as the transaction is there.
+    await pollFast(
+      "the executor to submit OPEN_LOAN to Ethereum",
+      async () => (await provider.getTransactionCount(sender, "pending")) > sentBefore,
+    );
+    await executor.kill();
+    await executor.start();
+    const restartedAt = Date.now();
+
+    await solLoanActive(loan);
+    await waitForDeliveredPackets(
+      net.relayers,
+      loan.loanId,
+      ["OPEN_LOAN", "LOAN_ACTIVE"],
+      CATCH_UP_MS,
+    );
+    expect(Date.now() - restartedAt).toBeLessThan(CATCH_UP_MS);
+    expect(await evmDeliveries(net, provider, loan.guid)).toBe(1);
+    expect(await evmPoolStatus(loan.loanId)).toBe(EvmPoolStatus.Active);
+    await waitForMirroredLoan(net.relayers, loan.loanId, "Active", "Active");
+    // How many transactions the executor spent on it (a re-send after the
+    // restart would revert on the already-delivered guid).
+    const spent = (await provider.getTransactionCount(sender, "latest")) - sentBefore;
+    expect(spent).toBe(1);
+  });
+
+  it("evmReorgOfUnfinalizedOpen_packetNeverRecordedOrDelivered_guidReuseDeliveredFresh", async () => {
+    const borrower = new Wallet(devKey(6), provider);
+    const { vault } = await evmContracts(net, borrower);
+    const stale = await generateKeyPairSigner();
+    const staleTokens = await mintToOwnerFor(net, stale.address, 0n);
+
+    // Pause mining, snapshot, mine the open in one block, revert it.
+    await rpcCall(net.evm.url, "evm_setIntervalMining", [0]);
+    let reverted: boolean;
+    let opened: { loanId: Hex; guid: Hex; block: number; hash: string };
+    try {
+      const snapshot = (await rpcCall(net.evm.url, "evm_snapshot")) as string;
+      const tx = (await vault.getFunction("open")(
+        ZeroAddress,
+        parseEther("2"),
+        900n * USDC,
+        1_000,
+        30n * 86_400n,
+        toHex(addressBytes(stale.address)),
+        { value: parseEther("2") },
+      )) as ContractTransactionResponse;
+      await rpcCall(net.evm.url, "evm_mine");
+      const receipt = await provider.getTransactionReceipt(tx.hash);
+      if (receipt === null) throw new Error("open not mined");
+      const packet = packetSentBy(receipt);
+      opened = {
+        loanId: decodeLoanMessage(packet.message).loanId,
+        guid: packet.guid,
+        block: receipt.blockNumber,
+        hash: tx.hash,
+      };
+      const finalized = await provider.getBlock("finalized");
+      expect(finalized?.number ?? Infinity).toBeLessThan(opened.block);
+      reverted = (await rpcCall(net.evm.url, "evm_revert", [snapshot])) as boolean;
+    } finally {
+      await rpcCall(net.evm.url, "evm_setIntervalMining", [1]);
+    }
+    expect(reverted).toBe(true);
+
+    // Past finality of the reorged height, and then ~10 s more: nothing.
+    await waitFor("finality past the reorged block", async () => {
+      const finalized = await provider.getBlock("finalized");
+      return finalized !== null && finalized.number > opened.block ? true : undefined;
+    });
+    expect(await provider.getTransactionReceipt(opened.hash)).toBeNull();
+    const until = Date.now() + 10_000;
+    while (Date.now() < until) {
+      for (const each of net.relayers) {
+        expect(await packetByGuid(each.apiUrl, opened.guid)).toBeUndefined();
+        expect(await packetsOfLoan(each.apiUrl, opened.loanId)).toEqual([]);
+      }
+      expect(await solanaPoolLoan(net, opened.loanId)).toBeNull();
+      expect(await solanaDeliveries(net, opened.guid)).toBe(0);
+      await sleep(500);
+    }
+    expect(await tokenBalance(net.solana.rpc, staleTokens)).toBe(0n);
+
+    // The same borrower opens again: the vault nonce and the endpoint nonce
+    // were reverted, so this loan reuses the loan id and the guid, with
+    // another principal and recipient. It must be delivered as it is now.
+    const again = await ethLoan(borrower, 800n * USDC);
+    expect(again.loanId).toBe(opened.loanId);
+    expect(again.guid).toBe(opened.guid);
+    await ethLoanActive(again);
+    const lists = await waitForDeliveredPackets(net.relayers, again.loanId, [
+      "OPEN_LOAN",
+      "LOAN_ACTIVE",
+    ]);
+    for (const list of lists) {
+      const open = packetOfType(list, "OPEN_LOAN");
+      expect(decodeLoanMessage(decodePacket(toBytes(open.packet)).message)).toMatchObject({
+        principal: 800n * USDC,
+      });
+    }
+    expect((await solanaPoolLoan(net, again.loanId))?.principal).toBe(800n * USDC);
+    expect(await tokenBalance(net.solana.rpc, staleTokens)).toBe(0n);
+    expect(await solanaDeliveries(net, again.guid)).toBe(1);
+  });
+});
