@@ -41,6 +41,7 @@ import {
   SOL_PRICE_ID,
   SOLANA_EID,
 } from "../localnet/index.ts";
+import { rpcCall } from "../../relayer/src/chains/evm/testing.ts";
 
 /** Polls `check` until it returns a value other than undefined, or fails after `timeoutMs`. */
 export async function waitFor<T>(
@@ -124,21 +125,8 @@ export async function loanOf(apiUrl: string, loanId: Hex): Promise<ApiLoan | und
   return (await reply.json()) as ApiLoan;
 }
 
-/** A raw JSON-RPC call (anvil cheats, the Solana node's dev methods). */
-export async function rpcCall(
-  url: string,
-  method: string,
-  params: unknown[] = [],
-): Promise<unknown> {
-  const reply = await fetch(url, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }),
-  });
-  const body = (await reply.json()) as { result?: unknown; error?: { message: string } };
-  if (body.error !== undefined) throw new Error(`${method}: ${body.error.message}`);
-  return body.result;
-}
+// A raw JSON-RPC call (anvil cheats, the Solana node's dev methods).
+export { rpcCall };
 
 /** An account's data at `confirmed`, or null when it does not exist. */
 export async function accountData(rpc: SolanaRpc, account: Address): Promise<Uint8Array | null> {

@@ -103,7 +103,12 @@ export interface PacketDeliverer {
   isDelivered(guid: Hex): Promise<boolean>;
   /**
    * Simulates, then sends `packet` with `attestations` (at least the
-   * threshold, from distinct current verifiers) and waits for confirmation.
+   * threshold, from distinct current verifiers) and waits for confirmation;
+   * `onSubmitted` hears each transaction id as it is sent (replacements too).
    */
-  deliver(packet: Uint8Array, attestations: Attestation[]): Promise<DeliveryReceipt>;
+  deliver(
+    packet: Uint8Array,
+    attestations: Attestation[],
+    onSubmitted?: (tx: string) => void,
+  ): Promise<DeliveryReceipt>;
 }

@@ -80,7 +80,13 @@ export async function deliverPacket(
   }
   let receipt: DeliveryReceipt | undefined;
   try {
-    receipt = await deliverer.deliver(packet.packet, attestations);
+    receipt = await deliverer.deliver(packet.packet, attestations, (tx) => {
+      context.events.emit("deliverySubmitted", {
+        ...refOf(packet),
+        chain: kindOf(context, packet.dstEid),
+        destTx: tx,
+      });
+    });
   } catch (error) {
     if (error instanceof AlreadyDeliveredError) {
       await recordDelivered(context, packet, undefined);

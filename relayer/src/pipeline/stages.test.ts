@@ -109,7 +109,11 @@ class MemoryDestination implements PacketDeliverer {
   walletBalance() {
     return Promise.resolve({ account: "executor", balance: 1 });
   }
-  deliver(packet: Uint8Array, attestations: Attestation[]): Promise<DeliveryReceipt> {
+  deliver(
+    packet: Uint8Array,
+    attestations: Attestation[],
+    onSubmitted?: (tx: string) => void,
+  ): Promise<DeliveryReceipt> {
     this.calls++;
     if (this.failNext !== undefined) {
       const error = this.failNext;
@@ -122,6 +126,7 @@ class MemoryDestination implements PacketDeliverer {
     const ok = attestations.filter((a) => recoverSigner(digest, a.signature) === a.signer);
     if (ok.length < 2) return Promise.reject(new Error("not enough valid signatures"));
     this.delivered.set(guid, attestations);
+    onSubmitted?.(`0xdead${this.calls}`);
     return Promise.resolve({ tx: `0xdead${this.calls}`, height: 7n, outcome: "delivered" });
   }
 }
@@ -151,6 +156,7 @@ async function harness(
     "packetVerified",
     "verificationFailed",
     "packetAttested",
+    "deliverySubmitted",
     "packetDelivered",
     "deliveryFailed",
     "cursorAdvanced",
@@ -486,6 +492,9 @@ describe("deliver", SLOW, () => {
       status: "delivered",
       destTx: "0xdead1",
     });
+    expect(h.events.deliverySubmitted).toEqual([
+      expect.objectContaining({ guid: a.guid, destTx: "0xdead1", dstEid: a.dstEid }),
+    ]);
     expect(h.events.packetDelivered?.[0]).toMatchObject({ guid: a.guid, destTx: "0xdead1" });
     // Nothing is left to deliver.
     expect(await deliverBatch(h.context)).toBe(0);

@@ -134,8 +134,12 @@ describe("deliver", () => {
     );
     const stale = (await attest(packet, [0], 7n))[0] as Attestation;
 
-    const receipt = await d.deliver(packet, [stranger, stale, ...attestations.reverse()]);
+    const submitted: string[] = [];
+    const receipt = await d.deliver(packet, [stranger, stale, ...attestations.reverse()], (tx) =>
+      submitted.push(tx),
+    );
     expect(receipt.outcome).toBe("delivered");
+    expect(submitted).toEqual([receipt.tx]);
     expect(await d.isDelivered(guid)).toBe(true);
     expect(await pair.destinationApp.getFunction("timesReceived").staticCall(guid)).toBe(1n);
     // Exactly the threshold's signatures went on chain.

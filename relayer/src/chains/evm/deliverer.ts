@@ -157,6 +157,8 @@ export class EvmPacketDeliverer implements PacketDeliverer {
   readonly #pollIntervalMs: number;
   readonly #lookback: number;
   readonly #onEvent: (event: DeliveryEvent) => void;
+  /** The `onSubmitted` of each delivery in progress, by guid. */
+  readonly #submitted = new Map<Hex, (tx: string) => void>();
   #chainId: bigint | undefined;
 
   constructor(options: EvmDelivererOptions) {
@@ -223,13 +225,36 @@ export class EvmPacketDeliverer implements PacketDeliverer {
     return { account, balance: Number(formatEther(BigInt(wei))) };
   }
 
-  async deliver(packetBytes: Uint8Array, attestations: Attestation[]): Promise<DeliveryReceipt> {
+  async deliver(
+    packetBytes: Uint8Array,
+    attestations: Attestation[],
+    onSubmitted?: (tx: string) => void,
+  ): Promise<DeliveryReceipt> {
     let packet: Packet;
     try {
       packet = decodePacket(packetBytes);
     } catch (cause) {
       throw new EvmDeliveryError("packet does not decode", { cause });
     }
+    if (onSubmitted === undefined) return this.#deliver(packet, packetBytes, attestations);
+    this.#submitted.set(packet.guid, onSubmitted);
+    try {
+      return await this.#deliver(packet, packetBytes, attestations);
+    } finally {
+      this.#submitted.delete(packet.guid);
+    }
+  }
+
+  #emit(event: DeliveryEvent): void {
+    this.#onEvent(event);
+    if (event.kind === "sent") this.#submitted.get(event.guid)?.(event.hash);
+  }
+
+  async #deliver(
+    packet: Packet,
+    packetBytes: Uint8Array,
+    attestations: Attestation[],
+  ): Promise<DeliveryReceipt> {
     const { guid } = packet;
     if (packet.dstEid !== this.eid) {
       throw new EvmDeliveryError(
@@ -371,7 +396,7 @@ export class EvmPacketDeliverer implements PacketDeliverer {
       this.#sendRaw(await sign(nonce, fees)),
     );
     const hashes: Hex[] = [first];
-    this.#onEvent({ kind: "sent", guid, hash: first, nonce, attempt: 0, ...fees });
+    this.#emit({ kind: "sent", guid, hash: first, nonce, attempt: 0, ...fees });
 
     let bumps = 0;
     let capped = false;
@@ -402,7 +427,7 @@ export class EvmPacketDeliverer implements PacketDeliverer {
             const hash = await this.#sendRaw(await sign(nonce, next));
             fees = next;
             hashes.push(hash);
-            this.#onEvent({ kind: "sent", guid, hash, nonce, attempt: bumps, ...next });
+            this.#emit({ kind: "sent", guid, hash, nonce, attempt: bumps, ...next });
           } catch (error) {
             // e.g. "nonce too low" because the previous attempt was just mined,
             // or "replacement underpriced": keep waiting on what was sent.

@@ -93,6 +93,8 @@ export class SolanaPacketDeliverer implements PacketDeliverer {
   readonly #pollIntervalMs: number;
   readonly #rebroadcastMs: number;
   readonly #onEvent: NonNullable<SolanaDelivererOptions["onEvent"]>;
+  /** The `onSubmitted` of each delivery in progress, by guid. */
+  readonly #submitted = new Map<Hex, (tx: string) => void>();
 
   constructor(options: SolanaDelivererOptions) {
     this.eid = options.eid;
@@ -136,8 +138,31 @@ export class SolanaPacketDeliverer implements PacketDeliverer {
     return { account: payer.address, balance: Number(value) / LAMPORTS_PER_SOL };
   }
 
-  async deliver(packet: Uint8Array, attestations: Attestation[]): Promise<DeliveryReceipt> {
+  async deliver(
+    packet: Uint8Array,
+    attestations: Attestation[],
+    onSubmitted?: (tx: string) => void,
+  ): Promise<DeliveryReceipt> {
     const { guid } = decodePacket(packet);
+    if (onSubmitted === undefined) return this.#deliver(guid, packet, attestations);
+    this.#submitted.set(guid, onSubmitted);
+    try {
+      return await this.#deliver(guid, packet, attestations);
+    } finally {
+      this.#submitted.delete(guid);
+    }
+  }
+
+  #emit(event: SolanaDeliveryEvent): void {
+    this.#onEvent(event);
+    if (event.kind === "sent") this.#submitted.get(event.guid)?.(event.signature);
+  }
+
+  async #deliver(
+    guid: Hex,
+    packet: Uint8Array,
+    attestations: Attestation[],
+  ): Promise<DeliveryReceipt> {
     const set = await this.verifierSet();
     const digest = toBytes(packetAttestationDigest(set.epoch, packet));
     const selected = selectEd25519Attestations(guid, digest, set, attestations);
@@ -202,7 +227,7 @@ export class SolanaPacketDeliverer implements PacketDeliverer {
           wire,
           { encoding: "base64", skipPreflight: true, maxRetries: 0 },
         ]);
-        if (sentAt === 0) this.#onEvent({ kind: "sent", guid, signature, attempt });
+        if (sentAt === 0) this.#emit({ kind: "sent", guid, signature, attempt });
         sentAt = Date.now();
       }
       await sleep(this.#pollIntervalMs);
