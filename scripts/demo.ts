@@ -7,13 +7,12 @@
 import { spawn } from "node:child_process";
 import { writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import { generateKeyPairSync } from "node:crypto";
 import type { Hex } from "@loanbridge/shared";
 import { airdrop, mintToOwner, rpcSender } from "@loanbridge/solana-program";
 import { createKeyPairSignerFromBytes } from "@solana/kit";
 import { JsonRpcProvider, Wallet } from "ethers";
 import { devKey } from "../relayer/src/chains/evm/testing.ts";
-import { startLocalnet } from "../test/localnet/index.ts";
+import { solanaKeypair, startLocalnet } from "../test/localnet/index.ts";
 
 const ROOT = resolve(import.meta.dirname, "..");
 const CLI = join(ROOT, "relayer/src/cli.ts");
@@ -53,13 +52,6 @@ function loanbridge(args: string[]): Promise<Record<string, unknown>> {
       done(result);
     });
   });
-}
-
-function solanaKeypair(): Uint8Array {
-  const { privateKey, publicKey } = generateKeyPairSync("ed25519");
-  const seed = privateKey.export({ format: "der", type: "pkcs8" }).subarray(-32);
-  const key = publicKey.export({ format: "der", type: "spki" }).subarray(-32);
-  return Uint8Array.from([...seed, ...key]);
 }
 
 async function until<T>(what: string, check: () => Promise<T | undefined>): Promise<T> {

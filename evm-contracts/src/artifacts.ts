@@ -1,4 +1,5 @@
 import { readFile } from "node:fs/promises";
+import { Contract, type ContractRunner, type InterfaceAbi } from "ethers";
 
 export interface ContractArtifact {
   abi: unknown[];
@@ -25,4 +26,15 @@ export async function readArtifact(
   }
   const { abi, bytecode } = JSON.parse(text) as ContractArtifact;
   return { abi, bytecode };
+}
+
+/** A deployed contract at `address`, with the ABI of its compiled artifact. */
+export async function contractAt(
+  address: string,
+  sourcePath: string,
+  contractName: string,
+  runner: ContractRunner,
+): Promise<Contract> {
+  const { abi } = await readArtifact(sourcePath, contractName);
+  return new Contract(address, abi as InterfaceAbi, runner);
 }

@@ -1,4 +1,4 @@
-export { type ContractArtifact, readArtifact } from "./artifacts.ts";
+export { type ContractArtifact, contractAt, readArtifact } from "./artifacts.ts";
 export { type LocalNode, startHardhatNode } from "./localNode.ts";
 export {
   assertDeployConfig,

@@ -24,10 +24,10 @@ import {
   DEV_DEFAULTS,
   deployLoanbridge,
   type EvmDeployment,
-  readArtifact,
+  contractAt,
 } from "@loanbridge/evm-contracts";
 import { addressToWire, computeGuid, encodePacket, type Hex } from "@loanbridge/shared";
-import { Contract, id, type InterfaceAbi, NonceManager, parseEther, Wallet } from "ethers";
+import { Contract, id, NonceManager, parseEther, Wallet } from "ethers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type AnvilNode, startAnvil } from "../../relayer/src/chains/evm/anvil.ts";
 import {
@@ -146,9 +146,7 @@ async function deploy(): Promise<Contract> {
     remoteEid: COLLATERAL_EID,
     remoteVault: addressToWire(collateral.contracts.collateralVault),
   });
-  const at = async (address: string, source: string, name: string, runner: NonceManager | Wallet) =>
-    new Contract(address, (await readArtifact(source, name)).abi as InterfaceAbi, runner);
-  const endpoint = await at(
+  const endpoint = await contractAt(
     collateral.contracts.endpoint,
     "contracts/Endpoint.sol",
     "Endpoint",
@@ -161,19 +159,19 @@ async function deploy(): Promise<Contract> {
     LENDING_EID,
     addressToWire(lending.contracts.lendingPool),
   );
-  const pool = await at(
+  const pool = await contractAt(
     lending.contracts.lendingPool,
     "contracts/LendingPool.sol",
     "LendingPool",
     deployer,
   );
-  const priceFeed = await at(
+  const priceFeed = await contractAt(
     lending.contracts.priceFeed,
     "contracts/price/AdminPriceFeed.sol",
     "AdminPriceFeed",
     deployer,
   );
-  const stablecoin = await at(
+  const stablecoin = await contractAt(
     lending.contracts.stablecoin,
     "contracts/dev/DevStablecoin.sol",
     "DevStablecoin",
@@ -191,7 +189,7 @@ async function deploy(): Promise<Contract> {
   await sendTx(stablecoin, "approve", lending.contracts.lendingPool, 2n ** 255n);
   await sendTx(pool, "deposit", 500_000n * USD, lender);
   const borrower = new Wallet(devKey(1), provider);
-  return at(
+  return contractAt(
     collateral.contracts.collateralVault,
     "contracts/CollateralVault.sol",
     "CollateralVault",

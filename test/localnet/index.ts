@@ -13,10 +13,10 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import {
+  contractAt,
   DEV_DEFAULTS,
   deployLoanbridge,
   type EvmDeployment,
-  readArtifact,
 } from "@loanbridge/evm-contracts";
 import { addressToWire, type Hex, toHex } from "@loanbridge/shared";
 import {
@@ -34,14 +34,7 @@ import {
 } from "@loanbridge/solana-program";
 import { type SvmNode, startSvmNode } from "@loanbridge/solana-program/node";
 import { createKeyPairSignerFromBytes, type KeyPairSigner } from "@solana/kit";
-import {
-  Contract,
-  type ContractRunner,
-  type ContractTransactionResponse,
-  type InterfaceAbi,
-  NonceManager,
-  Wallet,
-} from "ethers";
+import { Contract, type ContractTransactionResponse, NonceManager, Wallet } from "ethers";
 import { type AnvilNode, startAnvil } from "../../relayer/src/chains/evm/anvil.ts";
 import { devKey, providerFor } from "../../relayer/src/chains/evm/testing.ts";
 
@@ -120,7 +113,7 @@ async function freePort(): Promise<number> {
 }
 
 /** A fresh ed25519 keypair as solana-keygen writes it: 64 bytes, seed then public key. */
-function solanaKeypair(): Uint8Array {
+export function solanaKeypair(): Uint8Array {
   const { privateKey, publicKey } = generateKeyPairSync("ed25519");
   const seed = privateKey.export({ format: "der", type: "pkcs8" }).subarray(-32);
   const key = publicKey.export({ format: "der", type: "spki" }).subarray(-32);
@@ -358,15 +351,7 @@ async function configureEvmPool(deployer: NonceManager, deployment: EvmDeploymen
   await sent(pool, "deposit", EVM_LIQUIDITY, lender);
 }
 
-/** A deployed contract by its artifact. */
-export async function contractAt(
-  address: string,
-  source: string,
-  name: string,
-  runner: ContractRunner,
-): Promise<Contract> {
-  return new Contract(address, (await readArtifact(source, name)).abi as InterfaceAbi, runner);
-}
+export { contractAt };
 
 function relayerProcess(
   index: number,

@@ -1,12 +1,10 @@
 // What borrowers, lenders and keepers do on the EVM side: the vault, the
 // pool and the stablecoin through ethers, with the compiled ABIs.
-import { readArtifact } from "@loanbridge/evm-contracts";
+import { contractAt } from "@loanbridge/evm-contracts";
 import { decodeLoanMessage, type Hex } from "@loanbridge/shared";
 import {
-  Contract,
   type ContractTransactionReceipt,
   type ContractTransactionResponse,
-  type InterfaceAbi,
   JsonRpcProvider,
   NonceManager,
   Wallet,
@@ -32,15 +30,6 @@ export interface EvmSent {
   block: number;
 }
 
-async function at(
-  address: string,
-  source: string,
-  name: string,
-  runner: NonceManager | JsonRpcProvider,
-) {
-  return new Contract(address, (await readArtifact(source, name)).abi as InterfaceAbi, runner);
-}
-
 async function mined(response: Promise<unknown>): Promise<ContractTransactionReceipt> {
   const tx = (await response) as ContractTransactionResponse;
   const receipt = await tx.wait();
@@ -60,9 +49,14 @@ export async function evmSide(network: Network["evm"], privateKey?: string) {
   const signer =
     privateKey === undefined ? undefined : new NonceManager(new Wallet(privateKey, provider));
   const runner = signer ?? provider;
-  const vault = await at(network.vault, "contracts/CollateralVault.sol", "CollateralVault", runner);
-  const pool = await at(network.pool, "contracts/LendingPool.sol", "LendingPool", runner);
-  const stablecoin = await at(
+  const vault = await contractAt(
+    network.vault,
+    "contracts/CollateralVault.sol",
+    "CollateralVault",
+    runner,
+  );
+  const pool = await contractAt(network.pool, "contracts/LendingPool.sol", "LendingPool", runner);
+  const stablecoin = await contractAt(
     network.stablecoin,
     "contracts/dev/DevStablecoin.sol",
     "DevStablecoin",

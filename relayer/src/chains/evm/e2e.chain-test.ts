@@ -9,7 +9,7 @@ import {
   DEV_DEFAULTS,
   deployLoanbridge,
   type EvmDeployment,
-  readArtifact,
+  contractAt,
 } from "@loanbridge/evm-contracts";
 import {
   addressToWire,
@@ -19,16 +19,7 @@ import {
   packetAttestationDigest,
   toBytes,
 } from "@loanbridge/shared";
-import {
-  AbiCoder,
-  Contract,
-  type ContractRunner,
-  id,
-  type InterfaceAbi,
-  NonceManager,
-  parseEther,
-  Wallet,
-} from "ethers";
+import { AbiCoder, Contract, id, NonceManager, parseEther, Wallet } from "ethers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ObservedPacket, PacketWatcher } from "../types.ts";
 import { type AnvilNode, startAnvil } from "./anvil.ts";
@@ -125,9 +116,7 @@ beforeAll(async () => {
     remoteVault: addressToWire(collateral.contracts.collateralVault),
   });
 
-  const at = async (address: string, source: string, name: string, runner: ContractRunner) =>
-    new Contract(address, (await readArtifact(source, name)).abi as InterfaceAbi, runner);
-  const collateralEndpoint = await at(
+  const collateralEndpoint = await contractAt(
     collateral.contracts.endpoint,
     "contracts/Endpoint.sol",
     "Endpoint",
@@ -140,19 +129,19 @@ beforeAll(async () => {
     LENDING_EID,
     addressToWire(lending.contracts.lendingPool),
   );
-  const pool = await at(
+  const pool = await contractAt(
     lending.contracts.lendingPool,
     "contracts/LendingPool.sol",
     "LendingPool",
     deployer,
   );
-  const priceFeed = await at(
+  const priceFeed = await contractAt(
     lending.contracts.priceFeed,
     "contracts/price/AdminPriceFeed.sol",
     "AdminPriceFeed",
     deployer,
   );
-  const stablecoin = await at(
+  const stablecoin = await contractAt(
     lending.contracts.stablecoin,
     "contracts/dev/DevStablecoin.sol",
     "DevStablecoin",
@@ -171,7 +160,7 @@ beforeAll(async () => {
 
   borrower = new Wallet(devKey(1), provider);
   contracts = {
-    vault: await at(
+    vault: await contractAt(
       collateral.contracts.collateralVault,
       "contracts/CollateralVault.sol",
       "CollateralVault",
