@@ -16,7 +16,6 @@
 // and every `for:` shortened to 2 s.
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
@@ -42,6 +41,7 @@ import { evmChainSchema } from "../../relayer/src/config/schema.ts";
 import { type RunningRelayer, startRelayer } from "../../relayer/src/daemon/index.ts";
 import { createLogger } from "../../relayer/src/observability/logger.ts";
 import { STAGE_OUTCOMES, VERIFICATION_FAILURES } from "../../relayer/src/observability/metrics.ts";
+import { freePort } from "../../test/localnet/index.ts";
 import { dashboards } from "../grafana/dashboards.ts";
 import {
   alertRules,
@@ -96,15 +96,6 @@ async function until<T>(
     }
     await sleep(250);
   }
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const address = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  if (address === null || typeof address === "string") throw new Error("no port");
-  return address.port;
 }
 
 /** Mines a block every `ms` until stopped, so sources keep finalizing. */

@@ -4,12 +4,12 @@
 // guid, a missing or invalid config).
 import { BaseError, type Hex } from "@loanbridge/shared";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
-import { ConfigError, loadConfig, type RelayerConfig, type SecretRef } from "./config/index.ts";
+import { ConfigError, loadConfig, type RelayerConfig } from "./config/index.ts";
 import { runDaemon } from "./daemon/index.ts";
 import { StoreError } from "./store/errors.ts";
 import { Store } from "./store/store.ts";
 import { LOAN_STATES, type LoanState, PACKET_STATUSES, type PacketStatus } from "./store/types.ts";
-import { UsageError } from "./usage.ts";
+import { secretRefFromFlags, UsageError } from "./usage.ts";
 import { addUserCommands, loanStatus } from "./user/commands.ts";
 
 const HEX32 = /^0x[0-9a-fA-F]{64}$/;
@@ -68,15 +68,6 @@ async function withStore<T>(command: Command, use: (store: Store) => Promise<T>)
   }
 }
 
-function keyRef(options: { senderKeyEnv?: string; senderKeyFile?: string }): SecretRef | undefined {
-  if (options.senderKeyEnv !== undefined && options.senderKeyFile !== undefined) {
-    throw new UsageError("give one of --sender-key-env, --sender-key-file");
-  }
-  if (options.senderKeyEnv !== undefined) return { env: options.senderKeyEnv };
-  if (options.senderKeyFile !== undefined) return { file: options.senderKeyFile };
-  return undefined;
-}
-
 export function buildProgram(): Command {
   const program = new Command("loanbridge")
     .description("The loanbridge relayer: runs the daemon and inspects its store.")
@@ -114,7 +105,11 @@ export function buildProgram(): Command {
         command: Command,
       ) => {
         const config = await configOf(command);
-        const senderKey = keyRef(options);
+        const senderKey = secretRefFromFlags(
+          options.senderKeyEnv,
+          options.senderKeyFile,
+          "sender-key",
+        );
         await runDaemon(config, {
           env: process.env,
           ...(options.executor === true && { executor: true }),

@@ -66,13 +66,13 @@ export interface OpenNativeLoan {
   recipient: Hex;
 }
 
-/** Locks SOL in the vault and asks the lending chain for a loan; returns the loan id. */
+/** Locks SOL in the vault and asks the lending chain for a loan; returns the loan id and the packet's nonce. */
 export async function openNativeLoan(
   rpc: SolanaRpc,
   send: SendInstructions,
   program: Address,
   input: OpenNativeLoan,
-): Promise<SentSolanaTransaction & { loanId: Hex }> {
+): Promise<SentSolanaTransaction & { loanId: Hex; packetNonce: bigint }> {
   const vaultAddress = await pda.vault(program);
   const vaultData = await readAccount(rpc, vaultAddress);
   const endpointData = await readAccount(rpc, await pda.endpoint(program));
@@ -81,6 +81,7 @@ export async function openNativeLoan(
   }
   const vault = decodeAccount("Vault", vaultData);
   const lendingEid = vault.lending_eid as number;
+  const packetNonce = await nextPacketNonce(rpc, program, vaultAddress, lendingEid);
   const { instruction, loanId } = await openInstruction(program, {
     borrower: input.borrower,
     collateralAmount: input.lamports,
@@ -91,9 +92,9 @@ export async function openNativeLoan(
     localEid: decodeAccount("Endpoint", endpointData).local_eid as number,
     lendingEid,
     vaultNonce: (vault.loan_nonce as bigint) + 1n,
-    packetNonce: await nextPacketNonce(rpc, program, vaultAddress, lendingEid),
+    packetNonce,
   });
-  return { ...(await send(instruction)), loanId: toHex(loanId) };
+  return { ...(await send(instruction)), loanId: toHex(loanId), packetNonce };
 }
 
 async function poolLoanRef(rpc: SolanaRpc, program: Address, loanId: Hex) {

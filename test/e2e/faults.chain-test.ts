@@ -13,6 +13,7 @@ import {
   airdrop,
   pda,
   PoolLoanStatus,
+  readAccount,
   VaultLoanState,
 } from "@loanbridge/solana-program";
 import { type Address, generateKeyPairSigner } from "@solana/kit";
@@ -27,7 +28,6 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { devKey, providerFor } from "../../relayer/src/chains/evm/testing.ts";
 import { type Localnet, type RelayerProcess, startLocalnet } from "../localnet/index.ts";
 import {
-  accountData,
   EvmPoolStatus,
   evmContracts,
   evmDeliveries,
@@ -217,7 +217,7 @@ describe("faults: relayer crashes and an EVM reorg (3 relayers, 2 of 3)", () => 
       );
       await pollFast(
         "the delivery on Solana",
-        async () => (await accountData(net.solana.rpc, delivered)) !== null,
+        async () => (await readAccount(net.solana.rpc, delivered)) !== null,
       );
       await executor.kill();
       if (!(await loggedDelivered(executor, loan.guid))) caught = loan;

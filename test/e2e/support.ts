@@ -14,12 +14,15 @@ import {
   addressBytes,
   decodeAccount,
   mintToOwner,
-  openInstruction,
+  openNativeLoan,
   pda,
+  poolLoanOf,
+  readAccount,
   type Plain,
   rpcSender,
   setPriceInstruction,
   type SolanaRpc,
+  vaultLoanOf,
 } from "@loanbridge/solana-program";
 import type { Address, KeyPairSigner } from "@solana/kit";
 import {
@@ -65,12 +68,8 @@ export async function waitFor<T>(
 
 /** An SPL token account's balance (0 when the account does not exist). */
 export async function tokenBalance(rpc: SolanaRpc, account: Address): Promise<bigint> {
-  const { value } = await rpc
-    .getAccountInfo(account, { commitment: "confirmed", encoding: "base64" })
-    .send();
-  if (value === null) return 0n;
-  const data = Buffer.from(value.data[0], "base64");
-  return data.readBigUInt64LE(64);
+  const data = await readAccount(rpc, account);
+  return data === null ? 0n : Buffer.from(data).readBigUInt64LE(64);
 }
 
 export interface ApiPacket {
@@ -127,14 +126,6 @@ export async function loanOf(apiUrl: string, loanId: Hex): Promise<ApiLoan | und
 
 // A raw JSON-RPC call (anvil cheats, the Solana node's dev methods).
 export { rpcCall };
-
-/** An account's data at `confirmed`, or null when it does not exist. */
-export async function accountData(rpc: SolanaRpc, account: Address): Promise<Uint8Array | null> {
-  const { value } = await rpc
-    .getAccountInfo(account, { commitment: "confirmed", encoding: "base64" })
-    .send();
-  return value === null ? null : Uint8Array.from(Buffer.from(value.data[0], "base64"));
-}
 
 /** Lamports of an account at `confirmed`. */
 export async function lamportsOf(rpc: SolanaRpc, account: Address): Promise<bigint> {
@@ -264,25 +255,19 @@ export async function openSolLoan(
   },
 ): Promise<OpenedLoan> {
   const { rpc, deployment } = net.solana;
-  const program = deployment.programId;
-  const vaultData = await accountData(rpc, deployment.vault);
-  if (vaultData === null) throw new Error("no Solana vault");
-  const vaultNonce = (decodeAccount("Vault", vaultData).loan_nonce as bigint) + 1n;
-  const packetNonce =
-    (await sentNonce(rpc, await pda.nonce(program, deployment.vault, EVM_EID))) + 1n;
-  const { instruction, loanId } = await openInstruction(program, {
-    borrower,
-    collateralAmount: input.collateral,
-    principal: input.principal,
-    maxRateBps: input.maxRateBps ?? 1_000,
-    termSeconds: input.termSeconds ?? 30n * 86_400n,
-    recipient: toBytes(addressToWire(input.recipient)),
-    localEid: SOLANA_EID,
-    lendingEid: EVM_EID,
-    vaultNonce,
-    packetNonce,
-  });
-  await rpcSender(rpc, { feePayer: borrower })(instruction);
+  const { loanId, packetNonce } = await openNativeLoan(
+    rpc,
+    rpcSender(rpc, { feePayer: borrower }),
+    deployment.programId,
+    {
+      borrower,
+      lamports: input.collateral,
+      principal: input.principal,
+      maxRateBps: input.maxRateBps ?? 1_000,
+      termSeconds: input.termSeconds ?? 30n * 86_400n,
+      recipient: addressToWire(input.recipient),
+    },
+  );
   const guid = computeGuid({
     nonce: packetNonce,
     srcEid: SOLANA_EID,
@@ -290,12 +275,12 @@ export async function openSolLoan(
     dstEid: EVM_EID,
     receiver: addressToWire(net.evm.deployment.contracts.lendingPool),
   });
-  return { loanId: toHex(loanId), guid };
+  return { loanId, guid };
 }
 
 /** An app's outbound nonce (packets sent so far) from its nonce account. */
 async function sentNonce(rpc: SolanaRpc, account: Address): Promise<bigint> {
-  const data = await accountData(rpc, account);
+  const data = await readAccount(rpc, account);
   return data === null ? 0n : (decodeAccount("OutboundNonce", data).nonce as bigint);
 }
 
@@ -312,9 +297,7 @@ export async function solanaVaultLoan(
   net: Localnet,
   loanId: Hex,
 ): Promise<Record<string, Plain> | null> {
-  const { rpc, deployment } = net.solana;
-  const data = await accountData(rpc, await pda.vaultLoan(deployment.programId, toBytes(loanId)));
-  return data === null ? null : decodeAccount("VaultLoan", data);
+  return vaultLoanOf(net.solana.rpc, net.solana.deployment.programId, loanId);
 }
 
 /** The Solana pool's record of a loan (null when it has none). */
@@ -322,9 +305,7 @@ export async function solanaPoolLoan(
   net: Localnet,
   loanId: Hex,
 ): Promise<Record<string, Plain> | null> {
-  const { rpc, deployment } = net.solana;
-  const data = await accountData(rpc, await pda.poolLoan(deployment.programId, toBytes(loanId)));
-  return data === null ? null : decodeAccount("PoolLoan", data);
+  return poolLoanOf(net.solana.rpc, net.solana.deployment.programId, loanId);
 }
 
 /** How many successful transactions created/touched the Solana delivered-guid account. */
@@ -445,7 +426,7 @@ export async function travel(
 /** The Solana pool's price of `priceId`. */
 export async function solanaPrice(net: Localnet, priceId: Uint8Array): Promise<bigint> {
   const { rpc, deployment } = net.solana;
-  const data = await accountData(rpc, await pda.price(deployment.programId, priceId));
+  const data = await readAccount(rpc, await pda.price(deployment.programId, priceId));
   if (data === null) throw new Error("no price account");
   return decodeAccount("Price", data).price as bigint;
 }

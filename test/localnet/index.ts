@@ -99,7 +99,7 @@ export interface Localnet {
 }
 
 /** A free loopback port (the API must know its peers' URLs before they start). */
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((done) => server.listen(0, "127.0.0.1", done));
   const address = server.address();

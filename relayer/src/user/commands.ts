@@ -21,15 +21,29 @@ import { getCreateAssociatedTokenIdempotentInstructionAsync } from "@solana-prog
 import { address, createKeyPairSignerFromBytes, getAddressEncoder } from "@solana/kit";
 import { type Command, InvalidArgumentError, Option } from "commander";
 import { getAddress, parseUnits, zeroPadValue } from "ethers";
-import { loadEvmPrivateKey, loadSolanaKeypair, type SecretRef } from "../config/secret.ts";
-import { UsageError } from "../usage.ts";
+import { loadEvmPrivateKey, loadSolanaKeypair } from "../config/secret.ts";
+import { secretRefFromFlags, UsageError } from "../usage.ts";
 import { evmSide, POOL_STATUS_NAMES, VAULT_STATE_NAMES } from "./evm.ts";
 import { loadNetwork, type Network } from "./network.ts";
 
 type Chain = "evm" | "solana";
 const CHAINS: readonly Chain[] = ["evm", "solana"];
 const NATIVE_DECIMALS: Record<Chain, number> = { evm: 18, solana: 9 };
-const SOLANA_STABLECOIN_DECIMALS = 6;
+/** An SPL mint's `decimals` byte (the mint layout: authority option, supply, then decimals). */
+const MINT_DECIMALS_OFFSET = 44;
+
+/** The Solana pool's stablecoin decimals, read from its mint. */
+async function solanaStablecoinDecimals(network: Network): Promise<number> {
+  const mint = await readAccount(
+    solanaRpc(network.solana.rpcUrl),
+    address(network.solana.stablecoin),
+  );
+  const decimals = mint?.[MINT_DECIMALS_OFFSET];
+  if (decimals === undefined) {
+    throw new UsageError(`no stablecoin mint ${network.solana.stablecoin} on Solana`);
+  }
+  return decimals;
+}
 
 interface KeyOptions {
   network?: string;
@@ -61,33 +75,24 @@ function loanIdArg(value: string): Hex {
   return value.toLowerCase() as Hex;
 }
 
-function ref(
-  env: string | undefined,
-  file: string | undefined,
-  flag: string,
-): SecretRef | undefined {
-  if (env !== undefined && file !== undefined) {
-    throw new UsageError(`give one of --${flag}-env, --${flag}-file`);
-  }
-  if (env !== undefined) return { env };
-  if (file !== undefined) return { file };
-  return undefined;
-}
-
 async function networkOf(file: string | undefined): Promise<Network> {
   if (file === undefined) throw new UsageError("missing --network <file>");
   return loadNetwork(file);
 }
 
 async function evmWith(network: Network, options: KeyOptions) {
-  const key = ref(options.evmKeyEnv, options.evmKeyFile, "evm-key");
+  const key = secretRefFromFlags(options.evmKeyEnv, options.evmKeyFile, "evm-key");
   if (key === undefined) throw new UsageError("this command needs --evm-key-env or --evm-key-file");
   const secret = await loadEvmPrivateKey(key, { env: process.env, field: "evm key" });
   return evmSide(network.evm, secret.reveal());
 }
 
 async function solanaWith(network: Network, options: KeyOptions) {
-  const key = ref(options.solanaKeypairEnv, options.solanaKeypairFile, "solana-keypair");
+  const key = secretRefFromFlags(
+    options.solanaKeypairEnv,
+    options.solanaKeypairFile,
+    "solana-keypair",
+  );
   if (key === undefined) {
     throw new UsageError("this command needs --solana-keypair-env or --solana-keypair-file");
   }
@@ -274,7 +279,7 @@ export function addUserCommands(program: Command, print: (value: unknown) => voi
       const principalDecimals =
         lending === "evm"
           ? await (await evmSide(network.evm)).stablecoinDecimals()
-          : SOLANA_STABLECOIN_DECIMALS;
+          : await solanaStablecoinDecimals(network);
       const loan = {
         principal: amountIn(options.principal, principalDecimals, "--principal"),
         maxRateBps,
@@ -339,7 +344,7 @@ export function addUserCommands(program: Command, print: (value: unknown) => voi
     const amount =
       options.amount === undefined
         ? owed + owed / 100n + 1n
-        : amountIn(options.amount, SOLANA_STABLECOIN_DECIMALS, "--amount");
+        : amountIn(options.amount, await solanaStablecoinDecimals(network), "--amount");
     const sent = await repayLoan(solana.rpc, solana.send, solana.program, {
       payer: solana.signer,
       loanId: options.loan,
@@ -367,7 +372,7 @@ export function addUserCommands(program: Command, print: (value: unknown) => voi
         return;
       }
       const solana = await solanaWith(network, options);
-      const amount = amountIn(options.amount, SOLANA_STABLECOIN_DECIMALS, "--amount");
+      const amount = amountIn(options.amount, await solanaStablecoinDecimals(network), "--amount");
       const input = { lender: solana.signer, amount };
       const sent =
         name === "deposit"
