@@ -344,18 +344,26 @@ const invalidPackets: Invalid[] = [
 // --- attestations and addresses --------------------------------------------
 
 const epochs = [0n, 1n, 7n, U64_MAX];
+// Destination endpoints as bytes32: an EVM address (left-padded), a Solana program id, all-ones.
+const endpoints: Hex[] = [
+  addressToWire("0x5FbDB2315678afecb367f032d93F642f64180aa3"),
+  addressToWire("TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA"),
+  hex(new Uint8Array(32).fill(0xff)),
+];
 
 const attestations = encodedPackets.flatMap(({ name, bytes }, index) => {
   const epoch = epochs[index % epochs.length] ?? 0n;
+  const endpoint = endpoints[index % endpoints.length] ?? endpoints[0];
   const packet = decodePacket(bytes);
   const hash = payloadHash(packet);
   return {
     name: `${name}_epoch_${epoch}`,
+    endpoint,
     epoch,
     packet: hex(bytes),
     header: hex(packetHeaderBytes(bytes)),
     payloadHash: hash,
-    digest: attestationDigest(epoch, packetHeaderBytes(bytes), hash),
+    digest: attestationDigest(endpoint, epoch, packetHeaderBytes(bytes), hash),
   };
 });
 

@@ -129,10 +129,11 @@ describe("attestation digests", () => {
     const epoch = BigInt(vector.epoch ?? "");
     const packet = toBytes(vector.packet as Hex);
 
-    expect(attestationDigest(epoch, toBytes(vector.header as Hex), vector.payloadHash as Hex)).toBe(
-      vector.digest,
-    );
-    expect(packetAttestationDigest(epoch, packet)).toBe(vector.digest);
+    const endpoint = vector.endpoint as Hex;
+    expect(
+      attestationDigest(endpoint, epoch, toBytes(vector.header as Hex), vector.payloadHash as Hex),
+    ).toBe(vector.digest);
+    expect(packetAttestationDigest(endpoint, epoch, packet)).toBe(vector.digest);
   });
 });
 

@@ -14,6 +14,7 @@ const header: fc.Arbitrary<PacketHeader> = fc.record({
   receiver: bytes32,
 });
 const message = fc.uint8Array({ maxLength: 300 });
+const ENDPOINT = toHex(new Uint8Array(32).fill(0x11));
 
 function decodesOrRejectsCleanly(bytes: Uint8Array): void {
   try {
@@ -52,8 +53,8 @@ describe("packet codec properties", () => {
         const tampered = encodePacket(fields, Uint8Array.from([...body, 0]));
         expect(decodePacket(tampered).guid).toBe(decodePacket(original).guid);
         expect(payloadHash(decodePacket(tampered))).not.toBe(payloadHash(decodePacket(original)));
-        expect(packetAttestationDigest(1n, tampered)).not.toBe(
-          packetAttestationDigest(1n, original),
+        expect(packetAttestationDigest(ENDPOINT, 1n, tampered)).not.toBe(
+          packetAttestationDigest(ENDPOINT, 1n, original),
         );
       }),
       { numRuns: 200 },
@@ -64,10 +65,30 @@ describe("packet codec properties", () => {
     fc.assert(
       fc.property(header, message, fc.bigInt({ min: 0n, max: 2n ** 64n - 2n }), (f, b, epoch) => {
         const bytes = encodePacket(f, b);
-        expect(packetAttestationDigest(epoch, bytes)).not.toBe(
-          packetAttestationDigest(epoch + 1n, bytes),
+        expect(packetAttestationDigest(ENDPOINT, epoch, bytes)).not.toBe(
+          packetAttestationDigest(ENDPOINT, epoch + 1n, bytes),
         );
       }),
+      { numRuns: 200 },
+    );
+  });
+
+  // One attestation must not be valid on another deployment that shares eids and app addresses.
+  it("destinationEndpoint_changesTheDigest", () => {
+    fc.assert(
+      fc.property(
+        header,
+        message,
+        fc.uint8Array({ minLength: 32, maxLength: 32 }),
+        fc.uint8Array({ minLength: 32, maxLength: 32 }),
+        (f, b, first, second) => {
+          fc.pre(toHex(first) !== toHex(second));
+          const bytes = encodePacket(f, b);
+          expect(packetAttestationDigest(toHex(first), 1n, bytes)).not.toBe(
+            packetAttestationDigest(toHex(second), 1n, bytes),
+          );
+        },
+      ),
       { numRuns: 200 },
     );
   });
@@ -81,8 +102,19 @@ describe("packet codec properties", () => {
 
 describe("attestation digest input checks", () => {
   it.each([0, 80, 82, 113])("headerOf%iBytes_isRejected", (length) => {
-    expect(() => attestationDigest(1n, new Uint8Array(length), toHex(new Uint8Array(32)))).toThrow(
-      expect.objectContaining({ code: "InvalidHeaderLength" }),
-    );
+    expect(() =>
+      attestationDigest(ENDPOINT, 1n, new Uint8Array(length), toHex(new Uint8Array(32))),
+    ).toThrow(expect.objectContaining({ code: "InvalidHeaderLength" }));
+  });
+
+  it.each([0, 20, 31, 33])("endpointOf%iBytes_isRejected", (length) => {
+    expect(() =>
+      attestationDigest(
+        toHex(new Uint8Array(length)),
+        1n,
+        new Uint8Array(81),
+        toHex(new Uint8Array(32)),
+      ),
+    ).toThrow(expect.objectContaining({ code: "ValueOutOfRange" }));
   });
 });
