@@ -2,6 +2,7 @@ export * from "./ed25519.ts";
 export * from "./errors.ts";
 export * from "./idl.ts";
 export * from "./instructions.ts";
+export * from "./outbound.ts";
 export * from "./litesvm.ts";
 export * from "./pda.ts";
 export * from "./pool.ts";

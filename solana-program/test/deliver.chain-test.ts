@@ -100,7 +100,12 @@ describe("Deliver", () => {
     // Given an account holding a sysvar-shaped copy of the transaction whose
     // "previous instruction" is a precompile call with valid-looking data
     const forged = await generateKeyPairSigner();
-    const { digest, attestations } = await attest(fixture.verifiers.slice(0, 2), packet, 1n);
+    const { digest, attestations } = await attest(
+      fixture.verifiers.slice(0, 2),
+      packet,
+      1n,
+      fixture.id,
+    );
     const fakeData = fakeInstructionsSysvar(ed25519InstructionData(attestations, digest));
     fixture.program.svm.setAccount({
       address: forged.address,
@@ -183,7 +188,12 @@ describe("Deliver", () => {
   it("signaturesOverAnotherPacket_failWithWrongAttestedMessage", async () => {
     // Given valid signatures of another packet's digest
     const other = inboundPacket(fixture.vault, loanActive, { nonce: 2n });
-    const { digest, attestations } = await attest(fixture.verifiers.slice(0, 2), other, 1n);
+    const { digest, attestations } = await attest(
+      fixture.verifiers.slice(0, 2),
+      other,
+      1n,
+      fixture.id,
+    );
 
     // when they accompany this packet
     const outcome = await fixture.program.send(
@@ -193,6 +203,20 @@ describe("Deliver", () => {
 
     // then the digest check rejects them.
     expectCustomError(outcome, E.WrongAttestedMessage);
+  });
+
+  it("signaturesForAnotherEndpoint_failWithWrongAttestedMessage", async () => {
+    // Given the same verifiers' signatures of this very packet at this epoch,
+    // made for another deployment (another program id: same eid, same apps)
+    const otherDeployment = (await generateKeyPairSigner()).address;
+
+    // when they are replayed here
+    const outcome = await deliver(fixture, packet, { endpoint: otherDeployment });
+
+    // then the digest binds this program id as the endpoint and rejects them,
+    // while signatures for this program pass.
+    expectCustomError(outcome, E.WrongAttestedMessage);
+    expectCustomError(await deliver(fixture, packet), passedEndpointChecks);
   });
 
   it("oldEpochAfterRotation_failsWithWrongAttestedMessage", async () => {
@@ -243,7 +267,12 @@ describe("Deliver", () => {
     // Given a first precompile instruction holding real signatures, keys and
     // the digest, and a second one, right before Deliver, whose offsets all
     // point into the first (the runtime verifies both)
-    const { digest, attestations } = await attest(fixture.verifiers.slice(0, 2), packet, 1n);
+    const { digest, attestations } = await attest(
+      fixture.verifiers.slice(0, 2),
+      packet,
+      1n,
+      fixture.id,
+    );
     const holder = ed25519Instruction(attestations, digest);
     const holderData = holder.data ?? new Uint8Array();
     const pointer = Uint8Array.from(holderData.subarray(0, 2 + 2 * 14));
@@ -266,7 +295,12 @@ describe("Deliver", () => {
   it("explicitOwnInstructionIndex_failsWithEd25519OffsetsNotInSameInstruction", async () => {
     // Index 0 names the precompile instruction itself, but only u16::MAX is
     // accepted: the program never resolves indices.
-    const { digest, attestations } = await attest(fixture.verifiers.slice(0, 2), packet, 1n);
+    const { digest, attestations } = await attest(
+      fixture.verifiers.slice(0, 2),
+      packet,
+      1n,
+      fixture.id,
+    );
     const data = ed25519InstructionData(attestations, digest);
     new DataView(data.buffer).setUint16(2 + 2 * 6, 0, true);
 
@@ -279,7 +313,12 @@ describe("Deliver", () => {
   });
 
   it("badSignature_failsInThePrecompile", async () => {
-    const { digest, attestations } = await attest(fixture.verifiers.slice(0, 2), packet, 1n);
+    const { digest, attestations } = await attest(
+      fixture.verifiers.slice(0, 2),
+      packet,
+      1n,
+      fixture.id,
+    );
     const [first] = attestations;
     if (!first) throw new Error("no attestation");
     first.signature[0] = (first.signature[0] ?? 0) ^ 1;

@@ -144,13 +144,17 @@ export function currentEpoch(fixture: EndpointFixture): bigint {
   return epoch;
 }
 
-/** The digest of `packet` at `epoch` and each signer's signature of it. */
+/**
+ * The digest of `packet` for the endpoint `program` (the program id as
+ * bytes32) at `epoch`, and each signer's signature of it.
+ */
 export async function attest(
   signers: KeyPairSigner[],
   packet: Uint8Array,
   epoch: bigint,
+  program: Address,
 ): Promise<{ digest: Uint8Array; attestations: Ed25519Attestation[] }> {
-  const digest = toBytes(packetAttestationDigest(epoch, packet));
+  const digest = toBytes(packetAttestationDigest(toHex(addressBytes(program)), epoch, packet));
   const attestations = await Promise.all(signers.map((signer) => signAttestation(signer, digest)));
   return { digest, attestations };
 }
@@ -162,6 +166,8 @@ export async function deliveryInstructions(
   options: Partial<Omit<DeliverInput, "packet">> & {
     signers?: KeyPairSigner[];
     epoch?: bigint;
+    /** The endpoint the signatures are for (default: this program). */
+    endpoint?: Address;
   } = {},
 ): Promise<Instruction[]> {
   const signers = options.signers ?? fixture.verifiers.slice(0, 2);
@@ -169,6 +175,7 @@ export async function deliveryInstructions(
     signers,
     packet,
     options.epoch ?? currentEpoch(fixture),
+    options.endpoint ?? fixture.id,
   );
   return deliverInstructions(fixture.id, {
     payer: options.payer ?? fixture.program.payer,
@@ -391,12 +398,12 @@ export function nextInboundNonce(): bigint {
   return inboundNonce;
 }
 
-/** Delivers an OPEN_LOAN from the remote vault to the pool, with its nonce and accounts. */
-export async function deliverOpenLoan(
+/** Ed25519 + Deliver instructions of an OPEN_LOAN from the remote vault to the pool, with its nonce and accounts. */
+export async function openLoanDelivery(
   fixture: PoolFixture,
   message: LoanMessageOf<"OPEN_LOAN">,
   options: { recipientTokens: Address; nonce?: bigint; priceId?: Uint8Array },
-): Promise<Outcome> {
+): Promise<Instruction[]> {
   const appAccounts = await poolReceiveAccounts(fixture.id, {
     loanId: toBytes(message.loanId),
     srcEid: REMOTE_EID,
@@ -409,5 +416,14 @@ export async function deliverOpenLoan(
     sender: REMOTE_VAULT,
     nonce: options.nonce ?? nextInboundNonce(),
   });
-  return deliver(fixture, packet, { appAccounts });
+  return deliveryInstructions(fixture, packet, { appAccounts });
+}
+
+/** Delivers an OPEN_LOAN from the remote vault to the pool, with its nonce and accounts. */
+export async function deliverOpenLoan(
+  fixture: PoolFixture,
+  message: LoanMessageOf<"OPEN_LOAN">,
+  options: { recipientTokens: Address; nonce?: bigint; priceId?: Uint8Array },
+): Promise<Outcome> {
+  return fixture.program.send(...(await openLoanDelivery(fixture, message, options)));
 }

@@ -13,6 +13,7 @@ import {
   loggedData,
   openInstruction,
   type OpenInput,
+  outboundPacketBytes,
   pauseInstruction,
   pda,
   setAssetAllowedInstruction,
@@ -297,11 +298,20 @@ describe("OpenNative and OpenToken", () => {
     expectCustomError(await fixture.program.send(instruction), E.InvalidPda);
   });
 
-  it("endpointPaused_failsWithEndpointPaused", async () => {
+  it("endpointPaused_openStillStoresItsOpenLoanPacket", async () => {
+    // A pause stops deliveries only (shared/LOANS.md "Endpoint pause").
     expectOk(await fixture.program.send(await pauseInstruction(fixture.id, fixture.guardian)));
-    const { instruction } = await open();
+    const { packetNonce } = fixture.nextNonces();
+    const { instruction, loanId } = await open();
 
-    expectCustomError(await fixture.program.send(instruction), E.EndpointPaused);
+    expectOk(await fixture.program.send(instruction));
+
+    const stored = fixture.program.data(
+      await pda.packet(fixture.id, fixture.vault, REMOTE_EID, packetNonce),
+    );
+    if (!stored) throw new Error("no packet account");
+    const message = decodeLoanMessage(decodePacket(outboundPacketBytes(stored)).message);
+    expect(message).toMatchObject({ type: "OPEN_LOAN", loanId: toHex(loanId) });
   });
 
   it("peerUnset_failsWithNoPeer", async () => {

@@ -8,7 +8,6 @@ import {
   LoanbridgeProgramError as E,
   loggedComputeUnits,
   loggedData,
-  pauseInstruction,
   pda,
   PoolLoanStatus,
   repayInstruction,
@@ -135,13 +134,6 @@ describe("Repay", () => {
 
   it("zeroAmount_failsWithPoolZeroRepayment", async () => {
     expectCustomError(await repay(0n), E.PoolZeroRepayment);
-  });
-
-  it("completingRepaymentWhileEndpointPaused_failsWithEndpointPaused", async () => {
-    expectOk(await fixture.program.send(await pauseInstruction(fixture.id, fixture.guardian)));
-
-    expectOk(await repay(1n * USDC));
-    expectCustomError(await repay(10_000n * USDC), E.EndpointPaused);
   });
 
   it("unknownLoan_failsWithInvalidAccountOwner", async () => {

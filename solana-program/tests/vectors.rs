@@ -445,6 +445,7 @@ fn attestations() {
         "valid",
         list(&vectors, FILE, "valid"),
         |vector, mismatches| {
+            let endpoint: [u8; 32] = array(vector, "endpoint")?;
             let epoch: u64 = int(vector, "epoch")?;
             let packet_bytes = bytes(vector, "packet")?;
             let header: [u8; 81] = array(vector, "header")?;
@@ -454,7 +455,7 @@ fn attestations() {
             // From the vector's own header and payload hash...
             mismatches.hex(
                 "digest",
-                &attestation_digest(epoch, &header, &payload_hash),
+                &attestation_digest(&endpoint, epoch, &header, &payload_hash),
                 &digest,
             );
             // ...and end to end from the packet, as the endpoint will.
@@ -467,7 +468,12 @@ fn attestations() {
                     mismatches.hex("payloadHash", &packet.payload_hash(), &payload_hash);
                     mismatches.hex(
                         "digest from packet",
-                        &attestation_digest(epoch, packet.header(), &packet.payload_hash()),
+                        &attestation_digest(
+                            &endpoint,
+                            epoch,
+                            packet.header(),
+                            &packet.payload_hash(),
+                        ),
                         &digest,
                     );
                 }

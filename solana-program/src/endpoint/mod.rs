@@ -18,8 +18,10 @@
 //!   `[b"delivered", guid]`, created by `Deliver`: a second delivery of the
 //!   guid finds it and fails (`AlreadyDelivered`).
 //! - **Sent packets** are an account per packet, PDA `[b"packet", app,
-//!   dst_eid, nonce]`, holding the packet's keccak256 and guid, and the packet
-//!   bytes in the transaction's logs (`sol_log_data`).
+//!   dst_eid, nonce]`, holding the packet's bytes, keccak256 and guid: relayers
+//!   walk nonces per (app, dst_eid) in state. The bytes are also logged
+//!   (`sol_log_data`) as a hint, never as the only copy: whoever builds a
+//!   transaction can fill its 10 kB log budget first and truncate them.
 
 pub mod ed25519;
 pub mod send;

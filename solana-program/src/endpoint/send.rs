@@ -4,7 +4,12 @@
 //! Split in two so a processor can validate everything before any effect:
 //! [`prepare`] checks the accounts and reserves the next nonce;
 //! [`PreparedSend::send`] then writes the nonce, creates the outbound packet
-//! account and logs the packet.
+//! account holding the packet's bytes, and logs them as a hint.
+//!
+//! Sending works while the endpoint is paused: a pause stops deliveries
+//! only, so a repayment, a cancellation or a write-off made during a pause
+//! still stores its answer (shared/LOANS.md "Endpoint pause"), and no pause
+//! can run out a borrower's clock.
 //!
 //! Accounts a sending instruction passes (in this order, see [`Outbound`]):
 //! the peer `[b"peer", app, dst_eid]`, the outbound nonce `[b"nonce", app,
@@ -20,9 +25,11 @@ use crate::accounts::{
 };
 use crate::error::LoanbridgeError;
 use crate::pda;
-use crate::state::endpoint::packet_status;
-use crate::state::{load, load_mut, Endpoint, Header, Layout, OutboundNonce, OutboundPacket, Peer};
-use crate::wire::{encode_packet, keccak256, PacketHeader, MAX_MESSAGE_LEN, MESSAGE_OFFSET};
+use crate::state::endpoint::{packet_status, MAX_PACKET_LEN};
+use crate::state::{
+    load, load_mut, Endpoint, Header, Layout, OutboundNonce, OutboundPacket, Peer, U16,
+};
+use crate::wire::{encode_packet, keccak256, PacketHeader, MESSAGE_OFFSET};
 
 /// The accounts `send` uses.
 pub struct Outbound<'a> {
@@ -82,9 +89,9 @@ pub fn peer_of(
     Ok(peer.remote_app)
 }
 
-/// Checks everything a send of `app` to `dst_eid` needs: the endpoint is not
-/// paused, the app has a peer there, the nonce and packet accounts are the
-/// right PDAs. Reserves `nonce + 1`.
+/// Checks everything a send of `app` to `dst_eid` needs: the app has a peer
+/// there, the nonce and packet accounts are the right PDAs. Reserves
+/// `nonce + 1`. A paused endpoint does not stop a send (see the module doc).
 pub fn prepare<'r>(
     endpoint: &Endpoint,
     route: &Route<'r>,
@@ -95,9 +102,6 @@ pub fn prepare<'r>(
         remote_eid: dst_eid,
         program_id,
     } = *route;
-    if endpoint.is_paused() {
-        return Err(LoanbridgeError::EndpointPaused.into());
-    }
     require_payer(outbound.payer)?;
     require_system_program(outbound.system_program)?;
     let receiver = peer_of(outbound.peer, route, LoanbridgeError::NoPeer)?;
@@ -147,14 +151,16 @@ impl PreparedSend<'_> {
     }
 
     /// Sends `message`: stores the nonce, creates the packet account holding
-    /// keccak256(packet) and the guid, and logs the packet bytes. Returns
-    /// the guid.
+    /// the packet's bytes, keccak256 and guid, and logs the bytes (a hint
+    /// only: logs can be truncated). Returns the guid.
     pub fn send(self, message: &[u8], outbound: Outbound) -> Result<[u8; 32], ProgramError> {
         let program_id = self.program_id;
-        let mut buffer = [0u8; MESSAGE_OFFSET + MAX_MESSAGE_LEN];
+        let mut buffer = [0u8; MAX_PACKET_LEN];
         let len = encode_packet(&self.header, message, &mut buffer)
             .map_err(|_| LoanbridgeError::InvalidInstructionData)?;
         let packet = &buffer[..len];
+        // len ≤ MAX_PACKET_LEN = 295.
+        let packet_len = U16::new(len as u16);
         let mut guid = [0u8; 32];
         guid.copy_from_slice(&packet[MESSAGE_OFFSET - 32..MESSAGE_OFFSET]);
 
@@ -187,6 +193,8 @@ impl PreparedSend<'_> {
                 status: packet_status::SENT,
                 packet_hash: keccak256(&[packet]),
                 guid,
+                packet_len,
+                packet: buffer,
             },
         )?;
         solana_program_log::log_data(&[packet]);

@@ -19,11 +19,13 @@
 //! The instruction right before this one must be the Ed25519 precompile
 //! verifying the signatures (see [`crate::endpoint::ed25519`]).
 //!
-//! Checks, all before any effect: not paused; the packet decodes; `dstEid`
+//! Checks, all before any effect: not paused (a pause stops deliveries,
+//! never sends); the packet decodes; `dstEid`
 //! is this endpoint's; the receiver is the vault or the pool; the peer for
 //! (receiver, `srcEid`) is set and is the sender; the sysvar is the real
 //! instructions sysvar; the previous instruction is the precompile and its
-//! signatures attest this packet's digest (epoch, header, payloadHash) by
+//! signatures attest this packet's digest (this program id as the
+//! destination endpoint, epoch, header, payloadHash) by
 //! at least `threshold` distinct current verifiers; the guid was never
 //! delivered. Then it creates the delivered account and calls the app's
 //! handler; a handler error aborts the whole transaction (see
@@ -120,7 +122,13 @@ pub fn process(
         if previous.program_id != ED25519_PROGRAM_ID.as_array() {
             return Err(LoanbridgeError::MissingEd25519Instruction.into());
         }
-        let digest = attestation_digest(state.epoch.get(), packet.header(), &payload_hash);
+        // The digest binds this deployment: the program id is the endpoint.
+        let digest = attestation_digest(
+            program_id.as_array(),
+            state.epoch.get(),
+            packet.header(),
+            &payload_hash,
+        );
         let set = VerifierSet {
             verifiers: state.verifier_set(),
             threshold: state.threshold,

@@ -1,7 +1,8 @@
 //! Endpoint accounts: the endpoint's state, peers, outbound nonces and
 //! packets, and delivered guids.
 
-use super::{discriminator, impl_layout, Header, U32, U64};
+use super::{discriminator, impl_layout, Header, U16, U32, U64};
+use crate::wire::{MAX_MESSAGE_LEN, MESSAGE_OFFSET};
 
 /// Most verifier keys a set may hold.
 pub const MAX_VERIFIERS: usize = 16;
@@ -11,7 +12,7 @@ pub const MAX_VERIFIERS: usize = 16;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Endpoint {
     pub header: Header,
-    /// 1 when paused: nothing is delivered or sent.
+    /// 1 when paused: nothing is delivered (sending goes on).
     pub paused: u8,
     /// This chain's endpoint id.
     pub local_eid: U32,
@@ -87,28 +88,38 @@ impl_layout!(OutboundNonce, discriminator::OUTBOUND_NONCE, 3 + 4 + 32 + 8);
 
 /// Status of an [`OutboundPacket`].
 pub mod packet_status {
-    /// Sent: the packet's bytes are in the sending transaction's logs.
+    /// Sent: the packet's bytes are stored in the account.
     pub const SENT: u8 = 1;
 }
 
+/// The longest packet: the 113-byte head and the longest message
+/// (`OPEN_LOAN`, 182 bytes).
+pub const MAX_PACKET_LEN: usize = MESSAGE_OFFSET + MAX_MESSAGE_LEN;
+
 /// A packet an app sent. PDA `[b"packet", app, dst_eid (u32 LE), nonce (u64
-/// LE)]`. Relayers read the packet bytes from the sending transaction's logs
-/// and check them against `packet_hash` in this account at `finalized`.
+/// LE)]`. It holds the packet's bytes, so relayers learn every packet from
+/// state: a sending transaction's logs can be truncated by whoever builds it
+/// (10 kB of earlier log lines), and a packet that exists only in logs could
+/// then be hidden from every relayer. The bytes are also logged, as a hint.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct OutboundPacket {
     pub header: Header,
     /// See [`packet_status`].
     pub status: u8,
-    /// keccak256 of the whole encoded packet.
+    /// keccak256 of the whole encoded packet (`packet[..packet_len]`).
     pub packet_hash: [u8; 32],
     pub guid: [u8; 32],
+    /// Bytes of `packet` in use; the rest are zero.
+    pub packet_len: U16,
+    /// The encoded packet (shared/SPEC.md), zero-padded.
+    pub packet: [u8; MAX_PACKET_LEN],
 }
 
 impl_layout!(
     OutboundPacket,
     discriminator::OUTBOUND_PACKET,
-    3 + 1 + 32 + 32
+    3 + 1 + 32 + 32 + 2 + 295
 );
 
 /// A delivered guid. PDA `[b"delivered", guid]`: creating it is the replay
