@@ -100,7 +100,7 @@ async function endpointAlone(ethers: Ethers, tick: Tick, record: Record) {
       },
       message,
     );
-    const digest = packetAttestationDigest(1n, packet);
+    const digest = packetAttestationDigest(addressToWire(await endpoint.getAddress()), 1n, packet);
     const signatures = concat(
       VERIFIERS.slice(0, threshold).map((wallet) => wallet.signingKey.sign(digest).serialized),
     );

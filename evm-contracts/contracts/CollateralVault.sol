@@ -10,6 +10,7 @@ import {ILoanbridgeApp} from "./interfaces/ILoanbridgeApp.sol";
 import {ICollateralVault} from "./interfaces/ICollateralVault.sol";
 import {ILoanbridgeEndpointSender} from "./interfaces/ILoanbridgeEndpoint.sol";
 import {EvmAddress} from "./libraries/EvmAddress.sol";
+import {LoanId} from "./libraries/LoanId.sol";
 import {LoanMessageCodec} from "./libraries/LoanMessageCodec.sol";
 
 /// @title CollateralVault
@@ -32,8 +33,6 @@ contract CollateralVault is ICollateralVault, Ownable2Step, ReentrancyGuardTrans
     uint32 public immutable localEid;
     /// @inheritdoc ICollateralVault
     uint32 public immutable lendingEid;
-    /// @inheritdoc ICollateralVault
-    uint64 public immutable answerGrace;
 
     /// @inheritdoc ICollateralVault
     uint64 public requestTtl;
@@ -50,16 +49,14 @@ contract CollateralVault is ICollateralVault, Ownable2Step, ReentrancyGuardTrans
     /// @param endpoint_ The local endpoint (sends `OPEN_LOAN`, delivers answers).
     /// @param lendingEid_ The lending chain's endpoint id.
     /// @param requestTtl_ Seconds from `open` to `expiresAt`.
-    /// @param answerGrace_ Seconds after `expiresAt` before a timeout refund is allowed.
     /// @param initialOwner Manages the allow-list and the request time-to-live.
-    constructor(address endpoint_, uint32 lendingEid_, uint64 requestTtl_, uint64 answerGrace_, address initialOwner)
+    constructor(address endpoint_, uint32 lendingEid_, uint64 requestTtl_, address initialOwner)
         Ownable(initialOwner)
     {
         if (requestTtl_ == 0) revert VaultZeroRequestTtl();
         endpoint = endpoint_;
         localEid = ILoanbridgeEndpointSender(endpoint_).localEid();
         lendingEid = lendingEid_;
-        answerGrace = answerGrace_;
         requestTtl = requestTtl_;
         emit RequestTtlSet(requestTtl_);
     }
@@ -99,15 +96,6 @@ contract CollateralVault is ICollateralVault, Ownable2Step, ReentrancyGuardTrans
 
         if (asset != address(0)) _pullToken(IERC20(asset), collateralAmount);
         ILoanbridgeEndpointSender(endpoint).send(lendingEid, LoanMessageCodec.encodeOpenLoan(m));
-    }
-
-    /// @inheritdoc ICollateralVault
-    function refundExpired(bytes32 loanId) external nonReentrant {
-        Loan storage loan = _loans[loanId];
-        _requireState(loanId, loan, LoanState.Requested);
-        uint256 refundableAfter = uint256(loan.expiresAt) + answerGrace;
-        if (block.timestamp <= refundableAfter) revert VaultRefundTooEarly(loanId, refundableAfter);
-        _refund(loanId, loan, 0);
     }
 
     /// @inheritdoc ICollateralVault
@@ -193,11 +181,9 @@ contract CollateralVault is ICollateralVault, Ownable2Step, ReentrancyGuardTrans
     }
 
     /// @inheritdoc ICollateralVault
-    function computeLoanId(address borrower, uint64 loanNonce) public view returns (bytes32) {
-        return keccak256(
-            abi.encodePacked(
-                localEid, EvmAddress.toBytes32(address(this)), EvmAddress.toBytes32(borrower), loanNonce
-            )
+    function computeLoanId(address borrower, uint64 loanNonce, uint64 expiresAt) public view returns (bytes32) {
+        return LoanId.compute(
+            localEid, EvmAddress.toBytes32(address(this)), EvmAddress.toBytes32(borrower), loanNonce, expiresAt
         );
     }
 
@@ -216,11 +202,15 @@ contract CollateralVault is ICollateralVault, Ownable2Step, ReentrancyGuardTrans
         emit LoanActivated(m.loanId, m.principal, m.rateBps, m.startTime, m.dueTime);
     }
 
-    /// @dev `LOAN_REJECTED`: `Requested -> Refunded`, collateral back to the borrower.
+    /// @dev `LOAN_REJECTED`: `Requested -> Refunded`, collateral back to the borrower. The only
+    ///      refund: it is proven by the lending chain, never inferred from elapsed time.
     function _onLoanRejected(LoanMessageCodec.LoanRejected memory m) private {
         Loan storage loan = _loans[m.loanId];
         _requireState(m.loanId, loan, LoanState.Requested);
-        _refund(m.loanId, loan, m.reason);
+        loan.state = LoanState.Refunded;
+        (address borrower, address asset, uint256 amount) = (loan.borrower, loan.asset, loan.collateralAmount);
+        emit LoanRefunded(m.loanId, borrower, amount, m.reason);
+        _payout(asset, borrower, amount);
     }
 
     /// @dev `REPAID`: `Active -> Released`, collateral to the borrower.
@@ -253,7 +243,7 @@ contract CollateralVault is ICollateralVault, Ownable2Step, ReentrancyGuardTrans
     ///      `Requested` and emits `LoanRequested`.
     function _request(LoanMessageCodec.OpenLoan memory m, address asset) private returns (bytes32 loanId) {
         uint64 loanNonce = ++nonce;
-        loanId = computeLoanId(msg.sender, loanNonce);
+        loanId = computeLoanId(msg.sender, loanNonce, m.expiresAt);
         m.loanId = loanId;
         _loans[loanId] = Loan({
             borrower: msg.sender,
@@ -277,14 +267,6 @@ contract CollateralVault is ICollateralVault, Ownable2Step, ReentrancyGuardTrans
             m.expiresAt,
             loanNonce
         );
-    }
-
-    /// @dev `Requested -> Refunded`, collateral back to the borrower; `reason` 0 for a timeout.
-    function _refund(bytes32 loanId, Loan storage loan, uint8 reason) private {
-        loan.state = LoanState.Refunded;
-        (address borrower, address asset, uint256 amount) = (loan.borrower, loan.asset, loan.collateralAmount);
-        emit LoanRefunded(loanId, borrower, amount, reason);
-        _payout(asset, borrower, amount);
     }
 
     /// @dev Reverts `VaultUnexpectedLoanState` unless the loan is in `expected`.

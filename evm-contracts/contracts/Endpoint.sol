@@ -32,15 +32,39 @@ contract Endpoint is ILoanbridgeEndpoint, Ownable2Step, ReentrancyGuardTransient
     uint256 public constant MAX_VERIFIERS = 32;
 
     /// @dev Gas kept back from the app's call so a failure can still be recorded (hash the
-    ///      message, rewrite the guid's slot, emit `PacketFailed`) even if the app burns all it got.
-    uint256 private constant _FAILURE_GAS = 30_000;
+    ///      message, rewrite the guid's slot, fill the two slots of its `_failures` entry, emit
+    ///      `PacketFailed`) even if the app burns all it got.
+    uint256 private constant _FAILURE_GAS = 75_000;
 
     /// @dev One signature: r (32) ‖ s (32) ‖ v (1).
     uint256 private constant _SIGNATURE_LENGTH = 65;
 
-    /// @dev `_inbound` value of a delivered guid without a stored failure. A failure stores
-    ///      keccak256(message) instead, which is never 0 or 1 (that would need a hash preimage).
-    bytes32 private constant _DELIVERED = bytes32(uint256(1));
+    /// @dev What the endpoint knows of an inbound guid.
+    enum InboundStatus {
+        /// Never delivered.
+        None,
+        /// Delivered, and its app call succeeded, was retried or its failure cleared.
+        Delivered,
+        /// Delivered, and its app call failed: stored for `retry`.
+        Failed
+    }
+
+    /// @dev Per inbound guid, one storage slot: `status`; for a stored failure also the source
+    ///      endpoint id it was delivered from, the verifier epoch whose signatures delivered it, and
+    ///      the epoch the owner last re-approved it under with `approveRetry` (zero if never).
+    struct Inbound {
+        InboundStatus status;
+        uint32 srcEid;
+        uint64 epoch;
+        uint64 approvedEpoch;
+    }
+
+    /// @dev The rest of a stored failure: keccak256 of the message whose app call failed, and the
+    ///      source app it was delivered from.
+    struct FailedMessage {
+        bytes32 messageHash;
+        bytes32 sender;
+    }
 
     /// @inheritdoc ILoanbridgeEndpointSender
     uint32 public immutable localEid;
@@ -68,10 +92,13 @@ contract Endpoint is ILoanbridgeEndpoint, Ownable2Step, ReentrancyGuardTransient
     mapping(address app => mapping(uint32 dstEid => mapping(bytes32 receiver => uint64 nonce))) private
         _outboundNonces;
 
-    /// @dev Per guid: 0 never delivered, `_DELIVERED`, or keccak256 of the message whose app call
-    ///      failed. One slot for replay protection and failure: recording a failure rewrites the
-    ///      slot `deliver` just set (100 gas) instead of filling a second one (22,100).
-    mapping(bytes32 guid => bytes32 status) private _inbound;
+    /// @dev Per guid, one slot: replay protection, and for a stored failure where and under which
+    ///      epoch it was delivered and re-approved. Recording a failure rewrites the slot `deliver`
+    ///      just set (100 gas) instead of filling another one (22,100).
+    mapping(bytes32 guid => Inbound) private _inbound;
+
+    /// @dev Per stored failure: what `retry` must be given and whom it must still come from.
+    mapping(bytes32 guid => FailedMessage) private _failures;
 
     /// @param localEid_ This chain's endpoint id.
     /// @param initialOwner The owner (a timelock outside development).
@@ -96,8 +123,10 @@ contract Endpoint is ILoanbridgeEndpoint, Ownable2Step, ReentrancyGuardTransient
 
     /// @inheritdoc ILoanbridgeEndpointSender
     /// @dev Not `nonReentrant`: an app answers from inside `onPacket` (the pool's `LOAN_ACTIVE`).
+    /// @dev Works while paused: a pause stops what comes in, never what local users do here
+    ///      (a completing repayment must still send `REPAID`, or the pause runs out the
+    ///      borrower's clock). The packet waits in the log until the destination delivers it.
     function send(uint32 dstEid, bytes calldata message) external returns (bytes32 guid, uint64 nonce) {
-        if (_paused) revert EndpointPaused();
         bytes32 receiver = _peers[msg.sender][dstEid];
         if (receiver == bytes32(0)) revert EndpointNoPeer(msg.sender, dstEid);
 
@@ -125,12 +154,11 @@ contract Endpoint is ILoanbridgeEndpoint, Ownable2Step, ReentrancyGuardTransient
         bytes32 expectedSender = _peers[receiver][h.srcEid];
         if (expectedSender == bytes32(0) || expectedSender != h.sender) revert EndpointUnknownPeer(h.srcEid, h.sender);
         if (receiver.code.length == 0) revert EndpointReceiverNotContract(receiver);
-        if (_inbound[guid] != bytes32(0)) revert EndpointAlreadyDelivered(guid);
+        if (_inbound[guid].status != InboundStatus.None) revert EndpointAlreadyDelivered(guid);
 
-        bytes32 digest = AttestationDigest.compute(_epoch, PacketCodec.header(packet), PacketCodec.payloadHash(packet));
-        _verifySignatures(digest, signatures);
+        _verifyAttestation(packet, signatures);
 
-        _inbound[guid] = _DELIVERED;
+        _inbound[guid] = Inbound({status: InboundStatus.Delivered, srcEid: 0, epoch: 0, approvedEpoch: 0});
         emit PacketDelivered(guid, h.srcEid, h.sender, receiver, h.nonce);
 
         // A stored failure must be the app's own, not the executor's choice of gas limit: the app
@@ -147,36 +175,81 @@ contract Endpoint is ILoanbridgeEndpoint, Ownable2Step, ReentrancyGuardTransient
         }
         try ILoanbridgeApp(receiver).onPacket{gas: appGas}(h.srcEid, h.sender, guid, message) {}
         catch (bytes memory reason) {
-            _inbound[guid] = keccak256(message);
+            // Where and under which epoch it was delivered: `retry` executes it only while a
+            // delivery would still be accepted from there (same peer, same epoch or re-approved).
+            _inbound[guid] = Inbound({status: InboundStatus.Failed, srcEid: h.srcEid, epoch: _epoch, approvedEpoch: 0});
+            _failures[guid] = FailedMessage({messageHash: keccak256(message), sender: h.sender});
             emit PacketFailed(guid, reason);
         }
     }
 
     /// @inheritdoc ILoanbridgeEndpoint
     /// @dev The header is the delivered one (the guid binds it and `decode` checks the guid), so
-    ///      peer, destination and signatures were checked at delivery and are not checked again.
+    ///      destination and receiver were checked at delivery. What may have changed since is
+    ///      checked again: the receiver's peer on `srcEid`, and the verifier set (a retired set's
+    ///      attestation counts only if the owner re-approved it under the current epoch).
     function retry(bytes calldata packet) external nonReentrant {
         if (_paused) revert EndpointPaused();
         (PacketCodec.Header memory h, bytes32 guid, bytes calldata message) = PacketCodec.decode(packet);
-        bytes32 stored = _inbound[guid];
-        if (stored == bytes32(0) || stored == _DELIVERED) revert EndpointNoFailedPacket(guid);
+        Inbound memory inbound = _inbound[guid];
+        if (inbound.status != InboundStatus.Failed) revert EndpointNoFailedPacket(guid);
+        FailedMessage memory failure = _failures[guid];
         bytes32 messageHash = keccak256(message);
-        if (messageHash != stored) revert EndpointFailedMessageMismatch(guid, stored, messageHash);
+        if (messageHash != failure.messageHash) {
+            revert EndpointFailedMessageMismatch(guid, failure.messageHash, messageHash);
+        }
+        address receiver = EvmAddress.toAddress(h.receiver);
+        bytes32 currentPeer = _peers[receiver][inbound.srcEid];
+        if (currentPeer != failure.sender) revert EndpointRetryPeerChanged(guid, failure.sender, currentPeer);
+        uint64 epoch = _epoch;
+        if (inbound.epoch != epoch && inbound.approvedEpoch != epoch) {
+            revert EndpointRetryNotApproved(guid, inbound.epoch, epoch);
+        }
 
-        _inbound[guid] = _DELIVERED;
-        ILoanbridgeApp(EvmAddress.toAddress(h.receiver)).onPacket(h.srcEid, h.sender, guid, message);
+        _clearFailure(guid);
+        ILoanbridgeApp(receiver).onPacket(h.srcEid, h.sender, guid, message);
         emit PacketRetried(guid);
     }
 
     /// @inheritdoc ILoanbridgeEndpoint
+    function approveRetry(bytes32 guid) external onlyOwner {
+        Inbound storage inbound = _inbound[guid];
+        if (inbound.status != InboundStatus.Failed) revert EndpointNoFailedPacket(guid);
+        uint64 epoch = _epoch;
+        inbound.approvedEpoch = epoch;
+        emit RetryApproved(guid, epoch);
+    }
+
+    /// @inheritdoc ILoanbridgeEndpoint
+    function clearFailure(bytes32 guid) external onlyOwner {
+        if (_inbound[guid].status != InboundStatus.Failed) revert EndpointNoFailedPacket(guid);
+        bytes32 messageHash = _failures[guid].messageHash;
+        _clearFailure(guid);
+        emit FailureCleared(guid, messageHash);
+    }
+
+    /// @inheritdoc ILoanbridgeEndpoint
     function delivered(bytes32 guid) external view returns (bool) {
-        return _inbound[guid] != bytes32(0);
+        return _inbound[guid].status != InboundStatus.None;
     }
 
     /// @inheritdoc ILoanbridgeEndpoint
     function failedPayloadHash(bytes32 guid) external view returns (bytes32) {
-        bytes32 stored = _inbound[guid];
-        return stored == _DELIVERED ? bytes32(0) : stored;
+        return _inbound[guid].status == InboundStatus.Failed ? _failures[guid].messageHash : bytes32(0);
+    }
+
+    /// @inheritdoc ILoanbridgeEndpoint
+    function storedFailure(bytes32 guid) external view returns (StoredFailure memory failure) {
+        Inbound memory inbound = _inbound[guid];
+        if (inbound.status != InboundStatus.Failed) return failure;
+        FailedMessage memory message = _failures[guid];
+        failure = StoredFailure({
+            messageHash: message.messageHash,
+            srcEid: inbound.srcEid,
+            sender: message.sender,
+            epoch: inbound.epoch,
+            approvedEpoch: inbound.approvedEpoch
+        });
     }
 
     /// @inheritdoc ILoanbridgeEndpoint
@@ -194,7 +267,7 @@ contract Endpoint is ILoanbridgeEndpoint, Ownable2Step, ReentrancyGuardTransient
         emit PeerSet(app, remoteEid, remoteApp);
     }
 
-    /// @inheritdoc ILoanbridgeEndpoint
+    /// @inheritdoc ILoanbridgeEndpointSender
     function peer(address app, uint32 remoteEid) external view returns (bytes32) {
         return _peers[app][remoteEid];
     }
@@ -269,9 +342,15 @@ contract Endpoint is ILoanbridgeEndpoint, Ownable2Step, ReentrancyGuardTransient
     // Internals
     // ---------------------------------------------------------------------------------------------
 
-    /// @dev Reverts unless `signatures` holds at least `_threshold` valid signatures of `digest` by
-    ///      current verifiers, signers strictly ascending (which also rules out duplicates).
-    function _verifySignatures(bytes32 digest, bytes calldata signatures) private view {
+    /// @dev Reverts unless `signatures` holds at least `_threshold` valid signatures by current
+    ///      verifiers of the packet's attestation digest for this endpoint, signers strictly
+    ///      ascending (which also rules out duplicates). Binding this endpoint's address makes an
+    ///      attestation good on this deployment only, even where another shares the eid, apps and
+    ///      verifier set.
+    function _verifyAttestation(bytes calldata packet, bytes calldata signatures) private view {
+        bytes32 digest = AttestationDigest.compute(
+            EvmAddress.toBytes32(address(this)), _epoch, PacketCodec.header(packet), PacketCodec.payloadHash(packet)
+        );
         if (signatures.length % _SIGNATURE_LENGTH != 0) revert EndpointInvalidSignaturesLength(signatures.length);
         uint256 count = signatures.length / _SIGNATURE_LENGTH;
         uint8 threshold = _threshold;
@@ -293,6 +372,12 @@ contract Endpoint is ILoanbridgeEndpoint, Ownable2Step, ReentrancyGuardTransient
             if (_signerEpoch[signer] != epoch) revert EndpointSignerNotVerifier(i, signer);
             previous = signer;
         }
+    }
+
+    /// @dev Forgets a stored failure; the guid stays delivered, so it can never execute again.
+    function _clearFailure(bytes32 guid) private {
+        _inbound[guid] = Inbound({status: InboundStatus.Delivered, srcEid: 0, epoch: 0, approvedEpoch: 0});
+        delete _failures[guid];
     }
 
     /// @dev Validates and stores a verifier set under the next epoch.

@@ -11,12 +11,12 @@ import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol
 import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
-import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {ILendingPool} from "./interfaces/ILendingPool.sol";
 import {ILoanbridgeApp} from "./interfaces/ILoanbridgeApp.sol";
 import {ILoanbridgeEndpointSender} from "./interfaces/ILoanbridgeEndpoint.sol";
 import {IPriceFeed} from "./interfaces/IPriceFeed.sol";
 import {EvmAddress} from "./libraries/EvmAddress.sol";
+import {LoanId} from "./libraries/LoanId.sol";
 import {LoanMath} from "./libraries/LoanMath.sol";
 import {LoanMessageCodec} from "./libraries/LoanMessageCodec.sol";
 
@@ -29,6 +29,15 @@ import {LoanMessageCodec} from "./libraries/LoanMessageCodec.sol";
 ///      takes from the victim. Every external state-changing function is `nonReentrant` and
 ///      follows checks-effects-interactions. Interest, collateral value and LTV checks are
 ///      `LoanMath`'s, the arithmetic the Solana program and the TypeScript reference share.
+///
+///      Interest counts in `totalAssets` as it accrues (shared/LOANS.md "Interest in pool
+///      assets"): `pendingScaled` holds, exactly, every active loan's `principal × rateBps ×
+///      (now − lastAccrual)`, brought forward by `rateWeight × elapsed` before any loan changes;
+///      a loan's accrual moves its exact share out of it and its rounded-down interest into
+///      `totalInterest`. Bounds: rates ≤ `MAX_RATE_BPS` (17 bits) and `totalPrincipal` ≤ 2^128 − 1
+///      (a larger loan is answered `InsufficientLiquidity`), so `rateWeight` < 2^145 and
+///      `pendingScaled` < 2^209; a loan's interest saturates so that its principal + interest
+///      ≤ 2^128 − 1 (the wire's `uint128`), so closing a loan never fails on arithmetic.
 contract LendingPool is ILendingPool, ERC4626, Ownable2Step, Pausable, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
 
@@ -40,12 +49,26 @@ contract LendingPool is ILendingPool, ERC4626, Ownable2Step, Pausable, Reentranc
     uint256 public constant PRICE_SCALE = LoanMath.PRICE_SCALE;
     /// @notice Extra share decimals over the stablecoin's (virtual-shares offset).
     uint8 public constant DECIMALS_OFFSET = 6;
+    /// @inheritdoc ILendingPool
+    uint32 public constant MAX_RATE_BPS = 100_000;
+
+    /// @dev `BPS × YEAR_SECONDS`: `pendingScaled` over this is interest in base units.
+    uint256 private constant _SCALE = LoanMath.BPS * LoanMath.SECONDS_PER_YEAR;
 
     /// @inheritdoc ILendingPool
     address public immutable endpoint;
 
     /// @inheritdoc ILendingPool
-    uint256 public outstandingPrincipal;
+    uint256 public totalPrincipal;
+    /// @inheritdoc ILendingPool
+    uint256 public totalInterest;
+    /// @inheritdoc ILendingPool
+    uint256 public pendingScaled;
+    // One slot: `_sync` writes `lastUpdate` and every loan change then rewrites `rateWeight` warm.
+    /// @inheritdoc ILendingPool
+    uint192 public rateWeight;
+    /// @inheritdoc ILendingPool
+    uint64 public lastUpdate;
 
     /// @inheritdoc ILendingPool
     uint32 public rateBps;
@@ -90,10 +113,13 @@ contract LendingPool is ILendingPool, ERC4626, Ownable2Step, Pausable, Reentranc
     // ---------------------------------------------------------------------------------------------
 
     /// @inheritdoc IERC4626
-    /// @dev Stablecoin held plus the outstanding principal of active loans (accrued interest counts
-    ///      once paid).
+    /// @dev Stablecoin held plus the active loans' principal and interest accrued to now: the
+    ///      loans' recorded interest plus `⌊(pendingScaled + rateWeight × (now − lastUpdate)) /
+    ///      (10,000 × 31,536,000)⌋`, at most one base unit per loan above the sum of the loans' own
+    ///      rounded accruals.
     function totalAssets() public view override(ERC4626, IERC4626) returns (uint256) {
-        return _held() + outstandingPrincipal;
+        uint256 pending = pendingScaled + uint256(rateWeight) * (block.timestamp - lastUpdate);
+        return _held() + totalPrincipal + totalInterest + pending / _SCALE;
     }
 
     /// @inheritdoc IERC4626
@@ -170,6 +196,21 @@ contract LendingPool is ILendingPool, ERC4626, Ownable2Step, Pausable, Reentranc
     // ---------------------------------------------------------------------------------------------
 
     /// @inheritdoc ILendingPool
+    function cancelExpired(uint32 srcEid, bytes32 borrower, uint64 vaultNonce, uint64 expiresAt)
+        external
+        nonReentrant
+        returns (bytes32 loanId)
+    {
+        bytes32 vault = ILoanbridgeEndpointSender(endpoint).peer(address(this), srcEid);
+        if (vault == bytes32(0)) revert PoolNoPeer(srcEid);
+        loanId = LoanId.compute(srcEid, vault, borrower, vaultNonce, expiresAt);
+        if (block.timestamp <= expiresAt) revert PoolCancelTooEarly(loanId, expiresAt);
+        if (_loans[loanId].status != LoanStatus.None) revert PoolLoanExists(loanId);
+        emit LoanCancelled(loanId, srcEid, borrower, vaultNonce, expiresAt, msg.sender);
+        _reject(srcEid, loanId, LoanMessageCodec.REASON_EXPIRED);
+    }
+
+    /// @inheritdoc ILendingPool
     function repay(bytes32 loanId, uint256 amount) external nonReentrant returns (uint256 paid) {
         if (amount == 0) revert PoolZeroRepayment();
         Loan storage loan = _activeLoan(loanId);
@@ -177,19 +218,24 @@ contract LendingPool is ILendingPool, ERC4626, Ownable2Step, Pausable, Reentranc
 
         uint256 principal = loan.principal;
         uint256 interest = loan.interest;
+        // At most 2^128 - 1: interest saturates at the headroom above principal.
         paid = Math.min(amount, principal + interest);
         uint256 interestPaid = Math.min(paid, interest);
         // Cannot underflow: interestPaid <= min(paid, interest); principalPaid <= principal since
-        // paid <= principal + interest; outstandingPrincipal sums the active loans' principal,
-        // this one's included.
+        // paid <= principal + interest; the totals and the weight sum over the active loans, this
+        // one's included (the accrual above moved its interest into totalInterest).
         uint256 principalPaid;
         unchecked {
             principalPaid = paid - interestPaid;
             principal -= principalPaid;
             interest -= interestPaid;
-            outstandingPrincipal -= principalPaid;
+            totalPrincipal -= principalPaid;
+            totalInterest -= interestPaid;
+            // Fits: principalPaid * rateBps <= this loan's part of rateWeight.
+            rateWeight -= uint192(principalPaid * loan.rateBps);
         }
-        uint128 repaid = SafeCast.toUint128(loan.repaid + paid);
+        // Saturates rather than fail the repayment: the wire's amountRepaid is a uint128.
+        uint128 repaid = uint128(Math.min(uint256(loan.repaid) + paid, type(uint128).max));
         // Both fit: they only decreased from uint128 values.
         loan.principal = uint128(principal);
         loan.interest = uint128(interest);
@@ -280,6 +326,7 @@ contract LendingPool is ILendingPool, ERC4626, Ownable2Step, Pausable, Reentranc
         onlyOwner
         nonReentrant
     {
+        if (rateBps_ > MAX_RATE_BPS) revert PoolRateAboveMax(rateBps_, MAX_RATE_BPS);
         if (minTermSeconds_ > maxTermSeconds_) revert PoolInvalidTermRange(minTermSeconds_, maxTermSeconds_);
         rateBps = rateBps_;
         minTermSeconds = minTermSeconds_;
@@ -342,7 +389,7 @@ contract LendingPool is ILendingPool, ERC4626, Ownable2Step, Pausable, Reentranc
         Loan storage loan = _loans[loanId];
         principal = loan.principal;
         interest = loan.interest;
-        if (loan.status == LoanStatus.Active) interest += _interestSince(loan);
+        if (loan.status == LoanStatus.Active) interest = _saturated(loan, _interestSince(loan));
     }
 
     /// @inheritdoc ILendingPool
@@ -370,7 +417,11 @@ contract LendingPool is ILendingPool, ERC4626, Ownable2Step, Pausable, Reentranc
         if (rateBps > m.maxRateBps) return LoanMessageCodec.REASON_RATE_ABOVE_MAX;
         uint256 value = LoanMath.collateralValue(m.collateralAmount, price);
         if (LoanMath.exceedsLtv(m.principal, value, config.maxLtvBps)) return LoanMessageCodec.REASON_LTV_TOO_HIGH;
-        if (m.principal > _held()) return LoanMessageCodec.REASON_INSUFFICIENT_LIQUIDITY;
+        // The second bound keeps the interest aggregate's arithmetic far from overflow (see the
+        // contract's notes); only a stablecoin with more than 2^128 base units could reach it.
+        if (m.principal > _held() || totalPrincipal + m.principal > type(uint128).max) {
+            return LoanMessageCodec.REASON_INSUFFICIENT_LIQUIDITY;
+        }
         return 0;
     }
 
@@ -403,7 +454,10 @@ contract LendingPool is ILendingPool, ERC4626, Ownable2Step, Pausable, Reentranc
             collateralAmount: m.collateralAmount,
             collateralAsset: m.collateralAsset
         });
-        outstandingPrincipal += m.principal;
+        _sync();
+        totalPrincipal += m.principal;
+        // Fits: rateWeight <= totalPrincipal * MAX_RATE_BPS < 2^145 (contract notes).
+        rateWeight += uint192(uint256(m.principal) * rate);
         address recipient = EvmAddress.toAddress(m.recipient);
         emit LoanOpened(m.loanId, srcEid, m.borrower, recipient, m.principal, rate, startTime, dueTime);
 
@@ -422,15 +476,50 @@ contract LendingPool is ILendingPool, ERC4626, Ownable2Step, Pausable, Reentranc
         );
     }
 
-    /// @dev Adds the interest accrued since the last accrual (shared/LOANS.md "Interest") and moves
-    ///      the accrual time to now, even when the rounded-down amount is zero.
+    /// @dev Brings `pendingScaled` to now. Called before any change to `rateWeight` or to a loan's
+    ///      accrual, so `pendingScaled` is always Σ principal × rateBps × (now − lastAccrual).
+    ///      Cannot overflow: `rateWeight` < 2^145 and the result stays below 2^209 (contract notes).
+    function _sync() private {
+        uint64 now_ = uint64(block.timestamp);
+        uint64 last = lastUpdate;
+        if (now_ == last) return;
+        pendingScaled += uint256(rateWeight) * (now_ - last);
+        lastUpdate = now_;
+    }
+
+    /// @dev Adds the interest accrued since the last accrual (shared/LOANS.md "Interest"),
+    ///      saturated (`_saturated`), and moves the accrual time to now, even when the rounded-down
+    ///      amount is zero. Moves the loan's exact scaled interest out of `pendingScaled` and the
+    ///      amount added into `totalInterest`.
     function _accrue(bytes32 loanId, Loan storage loan) private {
-        if (loan.lastAccrual == block.timestamp) return;
-        uint256 added = _interestSince(loan);
-        uint128 interest = SafeCast.toUint128(loan.interest + added);
-        loan.interest = interest;
-        loan.lastAccrual = uint64(block.timestamp);
+        uint64 now_ = uint64(block.timestamp);
+        uint64 elapsed = now_ - loan.lastAccrual;
+        if (elapsed == 0) return;
+        _sync();
+        // The numerator of `LoanMath.accruedInterest`: below 2^(128+17+64), no overflow.
+        uint256 scaled = uint256(loan.principal) * loan.rateBps * elapsed;
+        uint256 interest = _saturated(loan, scaled / _SCALE);
+        uint256 added = interest - loan.interest;
+        // Never underflows: since the loan's last accrual, `_sync` has added its `principal ×
+        // rateBps` (part of `rateWeight` all that time) per second to `pendingScaled`.
+        pendingScaled -= scaled;
+        totalInterest += added;
+        // Fits: `_saturated` caps it at 2^128 - 1 - principal.
+        loan.interest = uint128(interest);
+        loan.lastAccrual = now_;
         emit InterestAccrued(loanId, added, interest);
+    }
+
+    /// @dev The loan's interest after adding `added`, capped so that principal + interest never
+    ///      exceeds 2^128 - 1: the debt stays a wire `uint128`, so repaying, defaulting or
+    ///      liquidating it never fails on arithmetic.
+    function _saturated(Loan storage loan, uint256 added) private view returns (uint256) {
+        // Cannot underflow: principal + interest <= 2^128 - 1 is kept by every write.
+        uint256 headroom;
+        unchecked {
+            headroom = type(uint128).max - uint256(loan.principal) - loan.interest;
+        }
+        return loan.interest + Math.min(added, headroom);
     }
 
     /// @dev `LoanMath.accruedInterest` on the outstanding principal since the last accrual.
@@ -457,16 +546,26 @@ contract LendingPool is ILendingPool, ERC4626, Ownable2Step, Pausable, Reentranc
         }
     }
 
-    /// @dev Moves an active loan to `status`, removing its principal from the pool's assets;
-    ///      returns that principal and the debt left unpaid (principal plus accrued interest).
+    /// @dev Moves an active loan, accrued to now, to `status`, removing its principal and interest
+    ///      from the pool's assets (lenders bear the loss); returns that principal and the debt left
+    ///      unpaid (principal plus accrued interest).
     function _writeOff(Loan storage loan, LoanStatus status)
         private
         returns (uint256 principal, uint128 outstanding)
     {
         principal = loan.principal;
-        outstanding = SafeCast.toUint128(principal + loan.interest);
+        uint256 interest = loan.interest;
+        // Fits: interest saturates so that principal + interest <= 2^128 - 1.
+        outstanding = uint128(principal + interest);
         loan.status = status;
-        outstandingPrincipal -= principal;
+        // Cannot underflow: the totals and the weight sum over the active loans, this one's
+        // included.
+        unchecked {
+            totalPrincipal -= principal;
+            totalInterest -= interest;
+            // Fits: principal * rateBps is this loan's part of rateWeight.
+            rateWeight -= uint192(principal * loan.rateBps);
+        }
     }
 
     /// @dev The loan, which must be `Active` (else `PoolLoanNotActive`).

@@ -29,7 +29,7 @@ export interface DeployConfig {
   remotePool?: string;
   /** Receives seized collateral on the Solana side, as bytes32. */
   remoteBeneficiary?: string;
-  vault: { requestTtlSeconds: bigint; answerGraceSeconds: bigint };
+  vault: { requestTtlSeconds: bigint };
   pool: {
     rateBps: number;
     minTermSeconds: bigint;
@@ -40,7 +40,7 @@ export interface DeployConfig {
 }
 
 export const DEV_DEFAULTS = {
-  vault: { requestTtlSeconds: 3_600n, answerGraceSeconds: 86_400n },
+  vault: { requestTtlSeconds: 3_600n },
   pool: {
     rateBps: 800,
     minTermSeconds: 60n,
@@ -154,7 +154,6 @@ export async function deployLoanbridge(
     endpoint.address,
     config.remoteEid,
     config.vault.requestTtlSeconds,
-    config.vault.answerGraceSeconds,
     deployerAddress,
   ]);
   const pool = await deploy("contracts/LendingPool.sol", "LendingPool", [

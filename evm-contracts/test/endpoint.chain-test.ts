@@ -39,6 +39,8 @@ const OTHER_EID = 30101;
 /** The peer app on the remote chain: a full 32-byte (Solana-style) address. */
 const REMOTE_APP = id("remote collateral vault") as Hex;
 const MIN_RECEIVE_GAS = 300_000n;
+/** Gas `deliver` keeps back to record a failure (Endpoint's `_FAILURE_GAS`). */
+const FAILURE_GAS = 75_000n;
 const MAX_VERIFIERS = 32;
 /** secp256k1 group order. */
 const SECP256K1_N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
@@ -93,6 +95,8 @@ interface Fixture {
   app: Handle;
   appAddress: string;
   appWire: Hex;
+  /** The endpoint's address as bytes32: what attestations for it bind. */
+  endpointWire: Hex;
 }
 
 beforeAll(buildContracts);
@@ -108,7 +112,13 @@ async function deploy(threshold = 2, signers: readonly Wallet[] = VERIFIERS): Pr
   const app = await ethers.deployContract("RecordingApp", [await endpoint.getAddress()]);
   const appAddress = await app.getAddress();
   await send(endpoint, "setPeer", appAddress, REMOTE_EID, REMOTE_APP);
-  return { endpoint, app, appAddress, appWire: addressToWire(appAddress) };
+  return {
+    endpoint,
+    app,
+    appAddress,
+    appWire: addressToWire(appAddress),
+    endpointWire: addressToWire(await endpoint.getAddress()),
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -197,9 +207,13 @@ const guidOf = (packet: Uint8Array) => hexlify(packet.slice(81, 113));
 const signDigest = (signers: readonly Wallet[], digest: string): string =>
   concat(signers.map((w) => w.signingKey.sign(digest).serialized));
 
-/** Attestations of `packet` for `epoch` by `signers`, in the order given. */
-const attest = (packet: Uint8Array, signers: readonly Wallet[], epoch = 1n): string =>
-  signDigest(signers, packetAttestationDigest(epoch, packet));
+/** Attestations of `packet` for `f`'s endpoint at `epoch` by `signers`, in the order given. */
+const attest = (
+  f: Pick<Fixture, "endpointWire">,
+  packet: Uint8Array,
+  signers: readonly Wallet[],
+  epoch = 1n,
+): string => signDigest(signers, packetAttestationDigest(f.endpointWire, epoch, packet));
 
 /** One signature's (r, s, v) re-assembled, so tests can tamper with s and v. */
 function rawSignature(r: string, s: bigint, v: number): string {
@@ -207,7 +221,39 @@ function rawSignature(r: string, s: bigint, v: number): string {
 }
 
 async function deliver(f: Fixture, packet: Uint8Array, signers: readonly Wallet[] = [V0, V1]) {
-  return send(f.endpoint, "deliver", packet, attest(packet, signers));
+  return send(f.endpoint, "deliver", packet, attest(f, packet, signers));
+}
+
+interface StoredFailure {
+  messageHash: string;
+  srcEid: bigint;
+  sender: string;
+  epoch: bigint;
+  approvedEpoch: bigint;
+}
+
+async function storedFailureOf(f: Fixture, guid: string): Promise<StoredFailure> {
+  const result = await read<{ toObject(): StoredFailure }>(f.endpoint, "storedFailure", guid);
+  return result.toObject();
+}
+
+/** A packet whose app call failed and is stored; the app accepts again afterwards. */
+async function storedFailure(f: Fixture, nonce = 1n) {
+  await send(f.app, "setRejecting", true);
+  const packet = inbound(f, nonce);
+  await deliver(f, packet);
+  await send(f.app, "setRejecting", false);
+  return { packet, guid: guidOf(packet) };
+}
+
+/** A fresh verifier set of outsiders only: every earlier verifier rotated out (epoch + 1). */
+async function rotateEveryVerifierOut(f: Fixture) {
+  await send(
+    f.endpoint,
+    "setVerifierSet",
+    OUTSIDERS.map((w) => w.address),
+    2,
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -299,13 +345,17 @@ describe("Endpoint.send", () => {
     expect(reverted.name).toBe("EndpointNoPeer");
   });
 
-  it("send_revertsWhilePaused", async () => {
+  it("send_whilePaused_emitsPacketSent", async () => {
+    // A pause stops what comes in, not what local users do: a repayment made during a pause
+    // must still send its REPAID, or the pause runs out the borrower's clock.
     const f = await deploy();
     await send(as(f.endpoint, guardian), "pause");
 
-    const reverted = await expectRevert(f.endpoint, send(f.app, "sendPacket", REMOTE_EID, MESSAGE));
+    const receipt = await send(f.app, "sendPacket", REMOTE_EID, MESSAGE);
 
-    expect(reverted.name).toBe("EndpointPaused");
+    const [packet] = (await eventArgs(receipt, f.endpoint, "PacketSent")) as [string];
+    expect(decodePacket(getBytes(packet)).message).toBe(hexlify(MESSAGE));
+    expect(await read(f.endpoint, "outboundNonce", f.appAddress, REMOTE_EID, REMOTE_APP)).toBe(1n);
   });
 });
 
@@ -330,7 +380,7 @@ describe("Endpoint.deliver", () => {
 
     const reverted = await expectRevert(
       f.endpoint,
-      send(f.endpoint, "deliver", packet, attest(packet, VERIFIERS.slice(0, threshold - 1))),
+      send(f.endpoint, "deliver", packet, attest(f, packet, VERIFIERS.slice(0, threshold - 1))),
     );
 
     expect(reverted).toEqual({
@@ -398,7 +448,7 @@ describe("Endpoint.deliver", () => {
 
     const reverted = await expectRevert(
       f.endpoint,
-      send(f.endpoint, "deliver", packet, attest(packet, signers)),
+      send(f.endpoint, "deliver", packet, attest(f, packet, signers)),
     );
 
     expect(reverted).toEqual({
@@ -414,7 +464,7 @@ describe("Endpoint.deliver", () => {
 
     const reverted = await expectRevert(
       f.endpoint,
-      send(f.endpoint, "deliver", packet, attest(otherPacket, [V0, V1])),
+      send(f.endpoint, "deliver", packet, attest(f, otherPacket, [V0, V1])),
     );
 
     // The signature recovers to some unrelated address.
@@ -427,7 +477,7 @@ describe("Endpoint.deliver", () => {
 
     const reverted = await expectRevert(
       f.endpoint,
-      send(f.endpoint, "deliver", packet, attest(packet, [V0, V0])),
+      send(f.endpoint, "deliver", packet, attest(f, packet, [V0, V0])),
     );
 
     expect(reverted).toEqual({ name: "EndpointSignersNotAscending", args: [1n, V0.address] });
@@ -439,7 +489,7 @@ describe("Endpoint.deliver", () => {
 
     const reverted = await expectRevert(
       f.endpoint,
-      send(f.endpoint, "deliver", packet, attest(packet, [V1, V0])),
+      send(f.endpoint, "deliver", packet, attest(f, packet, [V1, V0])),
     );
 
     expect(reverted).toEqual({ name: "EndpointSignersNotAscending", args: [1n, V0.address] });
@@ -459,7 +509,7 @@ describe("Endpoint.deliver", () => {
   it("deliver_revertsOnOldEpochSignaturesAfterRotation", async () => {
     const f = await deploy();
     const packet = inbound(f, 1n);
-    const oldSignatures = attest(packet, [V0, V1], 1n);
+    const oldSignatures = attest(f, packet, [V0, V1], 1n);
     await send(
       f.endpoint,
       "setVerifierSet",
@@ -475,7 +525,31 @@ describe("Endpoint.deliver", () => {
     // Over epoch 2's digest, an epoch-1 signature recovers to an unrelated address.
     expect(reverted.name).toBe("EndpointSignerNotVerifier");
     expect(reverted.args[0]).toBe(0n);
-    await send(f.endpoint, "deliver", packet, attest(packet, [V0, V1], 2n));
+    await send(f.endpoint, "deliver", packet, attest(f, packet, [V0, V1], 2n));
+    expect(await read(f.endpoint, "delivered", guidOf(packet))).toBe(true);
+  });
+
+  it("test_deliver_attestationForAnotherDeployment_revertsOnSameEidPeersAndSet", async () => {
+    // Two deployments that share the eid, the receiving app's peer and the verifier set (two
+    // chains with the same eid, or a redeployment): an attestation is good on one only.
+    const f = await deploy();
+    const second = await ethers.deployContract("Endpoint", [
+      LOCAL_EID,
+      owner.address,
+      guardian.address,
+      VERIFIERS.map((w) => w.address),
+      2,
+    ]);
+    await send(second, "setPeer", f.appAddress, REMOTE_EID, REMOTE_APP);
+    const packet = inbound(f, 1n);
+    const signatures = attest(f, packet, [V0, V1]);
+
+    const reverted = await expectRevert(second, send(second, "deliver", packet, signatures));
+
+    // Over the second endpoint's digest, the first one's signatures recover to other addresses.
+    expect(reverted.name).toBe("EndpointSignerNotVerifier");
+    expect(await read(second, "delivered", guidOf(packet))).toBe(false);
+    await send(f.endpoint, "deliver", packet, signatures);
     expect(await read(f.endpoint, "delivered", guidOf(packet))).toBe(true);
   });
 
@@ -493,7 +567,7 @@ describe("Endpoint.deliver", () => {
 
     const reverted = await expectRevert(
       f.endpoint,
-      send(f.endpoint, "deliver", packet, attest(packet, signers, 2n)),
+      send(f.endpoint, "deliver", packet, attest(f, packet, signers, 2n)),
     );
 
     expect(reverted).toEqual({
@@ -505,7 +579,7 @@ describe("Endpoint.deliver", () => {
   it("deliver_revertsOnMalleableHighS", async () => {
     const f = await deploy(1);
     const packet = inbound(f, 1n);
-    const digest = packetAttestationDigest(1n, packet);
+    const digest = packetAttestationDigest(f.endpointWire, 1n, packet);
     const sig = V0.signingKey.sign(digest);
     const malleable = rawSignature(sig.r, SECP256K1_N - BigInt(sig.s), sig.v === 27 ? 28 : 27);
     // The raw precompile accepts the twin and recovers the same signer ...
@@ -527,7 +601,7 @@ describe("Endpoint.deliver", () => {
   it.each([0, 1, 26, 29])("deliver_revertsOnBadV [v=%i]", async (v) => {
     const f = await deploy(1);
     const packet = inbound(f, 1n);
-    const sig = V0.signingKey.sign(packetAttestationDigest(1n, packet));
+    const sig = V0.signingKey.sign(packetAttestationDigest(f.endpointWire, 1n, packet));
 
     const reverted = await expectRevert(
       f.endpoint,
@@ -540,8 +614,8 @@ describe("Endpoint.deliver", () => {
   it("deliver_revertsOnInvalidSignatureAfterValidOnes", async () => {
     const f = await deploy(1);
     const packet = inbound(f, 1n);
-    const sig = V1.signingKey.sign(packetAttestationDigest(1n, packet));
-    const signatures = concat([attest(packet, [V0]), rawSignature(sig.r, 0n, sig.v)]);
+    const sig = V1.signingKey.sign(packetAttestationDigest(f.endpointWire, 1n, packet));
+    const signatures = concat([attest(f, packet, [V0]), rawSignature(sig.r, 0n, sig.v)]);
 
     const reverted = await expectRevert(
       f.endpoint,
@@ -554,7 +628,7 @@ describe("Endpoint.deliver", () => {
   it.each([1, 64, 66, 129])("deliver_revertsOnSignaturesLength [%i bytes]", async (length) => {
     const f = await deploy(1);
     const packet = inbound(f, 1n);
-    const signatures = getBytes(attest(packet, VERIFIERS)).slice(0, length);
+    const signatures = getBytes(attest(f, packet, VERIFIERS)).slice(0, length);
 
     const reverted = await expectRevert(
       f.endpoint,
@@ -577,7 +651,7 @@ describe("Endpoint.deliver", () => {
 
     const reverted = await expectRevert(
       f.endpoint,
-      send(f.endpoint, "deliver", packet, attest(packet, [V0, V1])),
+      send(f.endpoint, "deliver", packet, attest(f, packet, [V0, V1])),
     );
 
     expect(reverted).toEqual({ name: "EndpointWrongDestination", args: [BigInt(OTHER_EID)] });
@@ -594,7 +668,7 @@ describe("Endpoint.deliver", () => {
 
     const reverted = await expectRevert(
       f.endpoint,
-      send(f.endpoint, "deliver", packet, attest(packet, [V0, V1])),
+      send(f.endpoint, "deliver", packet, attest(f, packet, [V0, V1])),
     );
 
     expect(reverted).toEqual({ name: "EndpointUnknownPeer", args: [BigInt(srcEid), sender] });
@@ -607,7 +681,7 @@ describe("Endpoint.deliver", () => {
 
     const reverted = await expectRevert(
       f.endpoint,
-      send(f.endpoint, "deliver", packet, attest(packet, [V0, V1])),
+      send(f.endpoint, "deliver", packet, attest(f, packet, [V0, V1])),
     );
 
     expect(reverted).toEqual({ name: "EndpointReceiverNotContract", args: [other.address] });
@@ -620,7 +694,7 @@ describe("Endpoint.deliver", () => {
 
     const reverted = await expectRevert(
       f.endpoint,
-      send(f.endpoint, "deliver", packet, attest(packet, [V0, V1])),
+      send(f.endpoint, "deliver", packet, attest(f, packet, [V0, V1])),
     );
 
     expect(reverted).toEqual({ name: "NotAnEvmAddress", args: [receiver] });
@@ -633,7 +707,7 @@ describe("Endpoint.deliver", () => {
 
     const reverted = await expectRevert(
       f.endpoint,
-      send(f.endpoint, "deliver", packet, attest(packet, [V1, V2])),
+      send(f.endpoint, "deliver", packet, attest(f, packet, [V1, V2])),
     );
 
     expect(reverted).toEqual({ name: "EndpointAlreadyDelivered", args: [guidOf(packet)] });
@@ -648,7 +722,7 @@ describe("Endpoint.deliver", () => {
 
     const reverted = await expectRevert(
       f.endpoint,
-      send(f.endpoint, "deliver", packet, attest(packet, [V0, V1])),
+      send(f.endpoint, "deliver", packet, attest(f, packet, [V0, V1])),
     );
 
     expect(reverted.name).toBe("EndpointAlreadyDelivered");
@@ -663,7 +737,7 @@ describe("Endpoint.deliver", () => {
 
     const reverted = await expectRevert(
       f.endpoint,
-      send(f.endpoint, "deliver", packet, attest(packet, [V0, V1])),
+      send(f.endpoint, "deliver", packet, attest(f, packet, [V0, V1])),
     );
 
     expect(reverted.name).toBe("EndpointAlreadyDelivered");
@@ -690,7 +764,7 @@ describe("Endpoint.deliver", () => {
 
     const reverted = await expectRevert(
       f.endpoint,
-      send(f.endpoint, "deliver", c.mutate(valid), attest(valid, [V0, V1])),
+      send(f.endpoint, "deliver", c.mutate(valid), attest(f, valid, [V0, V1])),
     );
 
     expect(reverted.name).toBe(c.error);
@@ -703,7 +777,7 @@ describe("Endpoint.deliver", () => {
 
     const reverted = await expectRevert(
       f.endpoint,
-      send(f.endpoint, "deliver", packet, attest(packet, [V0, V1])),
+      send(f.endpoint, "deliver", packet, attest(f, packet, [V0, V1])),
     );
 
     expect(reverted.name).toBe("EndpointPaused");
@@ -818,13 +892,29 @@ describe("Endpoint.deliver", () => {
     expect(reverted.name).toBe("EndpointPaused");
   });
 
+  it("deliver_appRevert_storesSourceSenderAndEpoch", async () => {
+    const f = await deploy();
+    await send(f.app, "setRejecting", true);
+    const packet = inbound(f, 1n);
+
+    await deliver(f, packet);
+
+    expect(await storedFailureOf(f, guidOf(packet))).toEqual({
+      messageHash: keccak256(MESSAGE),
+      srcEid: BigInt(REMOTE_EID),
+      sender: REMOTE_APP,
+      epoch: 1n,
+      approvedEpoch: 0n,
+    });
+  });
+
   it("deliver_reentryIntoDeliverFromApp_isBlocked", async () => {
     const f = await deploy();
     const inner = inbound(f, 2n);
     await send(
       f.app,
       "setReentryCall",
-      f.endpoint.interface.encodeFunctionData("deliver", [inner, attest(inner, [V0, V1])]),
+      f.endpoint.interface.encodeFunctionData("deliver", [inner, attest(f, inner, [V0, V1])]),
     );
     const outer = inbound(f, 1n);
 
@@ -874,7 +964,7 @@ describe("Endpoint.deliver", () => {
     const f = await deploy();
     await send(f.app, "setQuiet", true);
     const packet = inbound(f, 1n);
-    const signatures = attest(packet, [V0, V1]);
+    const signatures = attest(f, packet, [V0, V1]);
     const needed = await f.endpoint.getFunction("deliver").estimateGas(packet, signatures);
 
     const reverted = await expectRevert(
@@ -884,7 +974,7 @@ describe("Endpoint.deliver", () => {
 
     expect(reverted.name).toBe("EndpointInsufficientGas");
     const [available, required] = reverted.args as [bigint, bigint];
-    expect(required).toBe(MIN_RECEIVE_GAS + 30_000n);
+    expect(required).toBe(MIN_RECEIVE_GAS + FAILURE_GAS);
     expect(available).toBeLessThan(required);
     expect(await read(f.endpoint, "delivered", guidOf(packet))).toBe(false);
     await send(f.endpoint, "deliver", packet, signatures, { gasLimit: needed });
@@ -894,7 +984,7 @@ describe("Endpoint.deliver", () => {
   it("deliver_atLeastGasLimit_givesAppMinReceiveGas", async () => {
     const f = await deploy();
     const packet = inbound(f, 1n);
-    const signatures = attest(packet, [V0, V1]);
+    const signatures = attest(f, packet, [V0, V1]);
     const needed = await f.endpoint.getFunction("deliver").estimateGas(packet, signatures);
 
     await send(f.endpoint, "deliver", packet, signatures, { gasLimit: needed });
@@ -909,7 +999,7 @@ describe("Endpoint.deliver", () => {
     await send(f.app, "setGasToBurn", 50_000_000n);
     const packet = inbound(f, 1n);
 
-    const receipt = await send(f.endpoint, "deliver", packet, attest(packet, [V0, V1]), {
+    const receipt = await send(f.endpoint, "deliver", packet, attest(f, packet, [V0, V1]), {
       gasLimit: 1_000_000n,
     });
 
@@ -926,7 +1016,7 @@ describe("Endpoint.deliver", () => {
     const probe = inbound(f, 1_000_000n);
     const needed = await f.endpoint
       .getFunction("deliver")
-      .estimateGas(probe, attest(probe, [V0, V1]));
+      .estimateGas(probe, attest(f, probe, [V0, V1]));
     let nonce = 0n;
     let succeeded = 0;
 
@@ -935,7 +1025,7 @@ describe("Endpoint.deliver", () => {
         nonce += 1n;
         const packet = inbound(f, nonce);
         const guid = guidOf(packet);
-        const pending = send(f.endpoint, "deliver", packet, attest(packet, [V0, V1]), {
+        const pending = send(f.endpoint, "deliver", packet, attest(f, packet, [V0, V1]), {
           gasLimit,
         });
         if (await reverts(pending)) {
@@ -955,6 +1045,149 @@ describe("Endpoint.deliver", () => {
 // ---------------------------------------------------------------------------------------------
 // Properties over signature sets and replays
 // ---------------------------------------------------------------------------------------------
+
+// ---------------------------------------------------------------------------------------------
+// stored failures: retry only while still deliverable
+// ---------------------------------------------------------------------------------------------
+
+describe("Endpoint stored failures", () => {
+  it.each([
+    ["unset", ZeroHash],
+    ["replaced", id("another remote app")],
+  ])(
+    "test_retry_revertsAfterPeerRevokedAndSetRotated [peer %s]",
+    async (_label, newPeer) => {
+      // The owner revoked the source app and retired every verifier: nothing that app or that
+      // set attested may take effect any more, stored failures included.
+      const f = await deploy();
+      const { packet, guid } = await storedFailure(f);
+      await send(f.endpoint, "setPeer", f.appAddress, REMOTE_EID, newPeer);
+      await rotateEveryVerifierOut(f);
+
+      const reverted = await expectRevert(f.endpoint, send(as(f.endpoint, other), "retry", packet));
+
+      expect(reverted).toEqual({
+        name: "EndpointRetryPeerChanged",
+        args: [guid, REMOTE_APP, newPeer],
+      });
+      expect(await read(f.app, "received")).toBe(0n);
+      expect(await read(f.endpoint, "failedPayloadHash", guid)).toBe(keccak256(MESSAGE));
+    },
+  );
+
+  it("retry_revertsAfterPeerChangedOnly", async () => {
+    const f = await deploy();
+    const { packet, guid } = await storedFailure(f);
+    const newPeer = id("another remote app");
+    await send(f.endpoint, "setPeer", f.appAddress, REMOTE_EID, newPeer);
+
+    const reverted = await expectRevert(f.endpoint, send(as(f.endpoint, other), "retry", packet));
+
+    expect(reverted).toEqual({ name: "EndpointRetryPeerChanged", args: [guid, REMOTE_APP, newPeer] });
+    expect(await read(f.app, "received")).toBe(0n);
+  });
+
+  it("retry_revertsAfterSetRotatedOnly", async () => {
+    const f = await deploy();
+    const { packet, guid } = await storedFailure(f);
+    await rotateEveryVerifierOut(f);
+
+    const reverted = await expectRevert(f.endpoint, send(as(f.endpoint, other), "retry", packet));
+
+    expect(reverted).toEqual({ name: "EndpointRetryNotApproved", args: [guid, 1n, 2n] });
+    expect(await read(f.app, "received")).toBe(0n);
+  });
+
+  it("retry_afterRotation_worksOnceOwnerApprovedUnderCurrentEpoch", async () => {
+    const f = await deploy();
+    const { packet, guid } = await storedFailure(f);
+    await rotateEveryVerifierOut(f);
+
+    const approved = await send(f.endpoint, "approveRetry", guid);
+
+    expect(await eventArgs(approved, f.endpoint, "RetryApproved")).toEqual([guid, 2n]);
+    expect((await storedFailureOf(f, guid)).approvedEpoch).toBe(2n);
+    const receipt = await send(as(f.endpoint, other), "retry", packet);
+    expect(await eventArgs(receipt, f.endpoint, "PacketRetried")).toEqual([guid]);
+    expect(await read(f.app, "timesReceived", guid)).toBe(1n);
+  });
+
+  it("approveRetry_isVoidedByTheNextRotation", async () => {
+    const f = await deploy();
+    const { packet, guid } = await storedFailure(f);
+    await rotateEveryVerifierOut(f);
+    await send(f.endpoint, "approveRetry", guid);
+    await rotateEveryVerifierOut(f);
+
+    const reverted = await expectRevert(f.endpoint, send(f.endpoint, "retry", packet));
+
+    expect(reverted).toEqual({ name: "EndpointRetryNotApproved", args: [guid, 1n, 3n] });
+  });
+
+  it("approveRetry_doesNotOverrideAChangedPeer", async () => {
+    const f = await deploy();
+    const { packet, guid } = await storedFailure(f);
+    await rotateEveryVerifierOut(f);
+    await send(f.endpoint, "setPeer", f.appAddress, REMOTE_EID, ZeroHash);
+    await send(f.endpoint, "approveRetry", guid);
+
+    const reverted = await expectRevert(f.endpoint, send(f.endpoint, "retry", packet));
+
+    expect(reverted).toEqual({ name: "EndpointRetryPeerChanged", args: [guid, REMOTE_APP, ZeroHash] });
+  });
+
+  it("retry_peerRestored_sameEpoch_works", async () => {
+    const f = await deploy();
+    const { packet, guid } = await storedFailure(f);
+    await send(f.endpoint, "setPeer", f.appAddress, REMOTE_EID, ZeroHash);
+    await send(f.endpoint, "setPeer", f.appAddress, REMOTE_EID, REMOTE_APP);
+
+    await send(f.endpoint, "retry", packet);
+
+    expect(await read(f.app, "timesReceived", guid)).toBe(1n);
+  });
+
+  it("clearFailure_forgetsTheFailure_retryAndRedeliveryRevert", async () => {
+    const f = await deploy();
+    const { packet, guid } = await storedFailure(f);
+
+    const receipt = await send(f.endpoint, "clearFailure", guid);
+
+    expect(await eventArgs(receipt, f.endpoint, "FailureCleared")).toEqual([guid, keccak256(MESSAGE)]);
+    expect(await read(f.endpoint, "failedPayloadHash", guid)).toBe(ZeroHash);
+    expect((await storedFailureOf(f, guid)).messageHash).toBe(ZeroHash);
+    expect(await read(f.endpoint, "delivered", guid)).toBe(true);
+    const retried = await expectRevert(f.endpoint, send(as(f.endpoint, other), "retry", packet));
+    expect(retried).toEqual({ name: "EndpointNoFailedPacket", args: [guid] });
+    const redelivered = await expectRevert(f.endpoint, deliver(f, packet));
+    expect(redelivered).toEqual({ name: "EndpointAlreadyDelivered", args: [guid] });
+    expect(await read(f.app, "received")).toBe(0n);
+  });
+
+  it.each(["approveRetry", "clearFailure"])("%s_byNonOwner_reverts", async (fn) => {
+    const f = await deploy();
+    const { guid } = await storedFailure(f);
+
+    for (const caller of [guardian, other]) {
+      const reverted = await expectRevert(f.endpoint, send(as(f.endpoint, caller), fn, guid));
+      expect(reverted).toEqual({ name: "OwnableUnauthorizedAccount", args: [caller.address] });
+    }
+    expect((await storedFailureOf(f, guid)).approvedEpoch).toBe(0n);
+    expect(await read(f.endpoint, "failedPayloadHash", guid)).toBe(keccak256(MESSAGE));
+  });
+
+  it.each(["approveRetry", "clearFailure"])("%s_withoutStoredFailure_reverts", async (fn) => {
+    const f = await deploy();
+    const delivered = inbound(f, 1n);
+    await deliver(f, delivered);
+    const never = guidOf(inbound(f, 2n));
+
+    for (const guid of [guidOf(delivered), never]) {
+      const reverted = await expectRevert(f.endpoint, send(f.endpoint, fn, guid));
+      expect(reverted).toEqual({ name: "EndpointNoFailedPacket", args: [guid] });
+    }
+  });
+});
 
 describe("Endpoint properties", () => {
   it("test_fuzz_deliver_acceptsExactlyAscendingMemberSetsAtThreshold", async () => {
@@ -976,7 +1209,7 @@ describe("Endpoint properties", () => {
             addresses.every((a, i) => i === 0 || a > (addresses[i - 1] ?? 0n));
 
           const rejected = await reverts(
-            send(f.endpoint, "deliver", packet, attest(packet, signers)),
+            send(f.endpoint, "deliver", packet, attest(f, packet, signers)),
           );
 
           expect(!rejected).toBe(valid);
@@ -1022,7 +1255,7 @@ describe("Endpoint properties", () => {
           const packet = inbound(f, BigInt(o.nonce));
           if (o.kind === "deliver") {
             const signers = o.signers.map((i) => VERIFIERS[i] as Wallet);
-            const pending = send(f.endpoint, "deliver", packet, attest(packet, signers));
+            const pending = send(f.endpoint, "deliver", packet, attest(f, packet, signers));
             if (delivered.has(o.nonce)) {
               expect((await expectRevert(f.endpoint, pending)).name).toBe(
                 "EndpointAlreadyDelivered",
@@ -1198,7 +1431,7 @@ describe("Endpoint administration", () => {
     const packet = inbound(f, 1n);
     const reverted = await expectRevert(
       f.endpoint,
-      send(f.endpoint, "deliver", packet, attest(packet, [V0, V1])),
+      send(f.endpoint, "deliver", packet, attest(f, packet, [V0, V1])),
     );
     expect(reverted).toEqual({
       name: "EndpointUnknownPeer",

@@ -209,7 +209,7 @@ describe("LendingPool ERC-4626", () => {
   it("totalAssets_countsHeldPlusOutstandingPrincipal", async () => {
     await openAccepted();
     expect(await balanceOf(pool.target)).toBe(DEPOSIT - PRINCIPAL);
-    expect(await call(pool, "outstandingPrincipal")).toBe(PRINCIPAL);
+    expect(await call(pool, "totalPrincipal")).toBe(PRINCIPAL);
     expect(await call(pool, "totalAssets")).toBe(DEPOSIT);
   });
 
@@ -234,10 +234,13 @@ describe("LendingPool ERC-4626", () => {
         .getFunction("redeem")
         .send(maxRedeem + 1n, lender.address, lender.address),
     );
-    expect(tooMany).toEqual({
-      name: "ERC4626ExceededMaxRedeem",
-      args: [lender.address, maxRedeem + 1n, maxRedeem],
-    });
+    // A block later the loan's interest has raised the share price a little, so the held
+    // stablecoin covers slightly fewer shares.
+    expect(tooMany.name).toBe("ERC4626ExceededMaxRedeem");
+    const [account, requested, max] = tooMany.args as [string, bigint, bigint];
+    expect([account, requested]).toEqual([lender.address, maxRedeem + 1n]);
+    expect(max).toBeLessThanOrEqual(maxRedeem);
+    expect(max).toBeGreaterThan(maxRedeem - maxRedeem / 1_000_000n);
 
     await send(as(pool, lender), "withdraw", held, lender.address, lender.address);
     expect(await balanceOf(pool.target)).toBe(0n);
@@ -380,7 +383,7 @@ describe("LendingPool.onPacket OPEN_LOAN rejected", () => {
     srcEid = VAULT_EID,
   ): Promise<void> {
     const held = await balanceOf(pool.target);
-    const outstanding = await call<bigint>(pool, "outstandingPrincipal");
+    const outstanding = await call<bigint>(pool, "totalPrincipal");
 
     const receipt = await deliver(message, srcEid);
 
@@ -402,7 +405,7 @@ describe("LendingPool.onPacket OPEN_LOAN rejected", () => {
       codes[reason],
     ]);
     expect(await balanceOf(pool.target)).toBe(held);
-    expect(await call(pool, "outstandingPrincipal")).toBe(outstanding);
+    expect(await call(pool, "totalPrincipal")).toBe(outstanding);
     expect(await loanOf(message.loanId)).toMatchObject({
       status: Status.Rejected,
       srcEid: BigInt(srcEid),
@@ -722,7 +725,7 @@ describe("LendingPool.repay", () => {
       principalLeft,
       0n,
     ]);
-    expect(await call(pool, "outstandingPrincipal")).toBe(principalLeft);
+    expect(await call(pool, "totalPrincipal")).toBe(principalLeft);
 
     // 3. Ten times the debt after 90 days: capped at the debt; REPAID.
     const i3 = interestFor(principalLeft, RATE_BPS, 2_592_000n);
@@ -750,7 +753,7 @@ describe("LendingPool.repay", () => {
       interest: 0n,
       repaid: total,
     });
-    expect(await call(pool, "outstandingPrincipal")).toBe(0n);
+    expect(await call(pool, "totalPrincipal")).toBe(0n);
     expect(await balanceOf(payer.address)).toBe(payerStart - total);
     expect(await balanceOf(pool.target)).toBe(poolStart + total);
     expect(await call(pool, "totalAssets")).toBe(DEPOSIT + i1 + i2 + i3);
@@ -832,7 +835,7 @@ describe("LendingPool.declareDefault", () => {
       addressToWire(beneficiary.address),
     ]);
     expect((await loanOf(loanId)).status).toBe(Status.Defaulted);
-    expect(await call(pool, "outstandingPrincipal")).toBe(0n);
+    expect(await call(pool, "totalPrincipal")).toBe(0n);
     expect(await call(pool, "totalAssets")).toBe(DEPOSIT - PRINCIPAL);
 
     const again = await poolRevert(pool.getFunction("declareDefault").send(loanId));
@@ -847,7 +850,7 @@ describe("LendingPool.declareDefault", () => {
     const receipt = await send(pool, "declareDefault", loanId);
     const [, writtenOff] = onlyEvent(pool, receipt, "LoanDefaulted");
     expect(writtenOff).toBe(principal);
-    expect(await call(pool, "outstandingPrincipal")).toBe(0n);
+    expect(await call(pool, "totalPrincipal")).toBe(0n);
   });
 
   it("declareDefault_withoutBeneficiary_reverts", async () => {
@@ -898,7 +901,7 @@ describe("LendingPool.liquidate", () => {
       thresholdPrice - 1n,
     ]);
     expect((await loanOf(loanId)).status).toBe(Status.Liquidated);
-    expect(await call(pool, "outstandingPrincipal")).toBe(0n);
+    expect(await call(pool, "totalPrincipal")).toBe(0n);
 
     const again = await poolRevert(pool.getFunction("liquidate").send(loanId));
     expect(again).toEqual({ name: "PoolLoanNotActive", args: [loanId, Status.Liquidated] });

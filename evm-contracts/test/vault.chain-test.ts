@@ -26,7 +26,8 @@ const { ethers } = await hre.network.create();
 const time = chain(ethers);
 
 const REQUEST_TTL = 3_600n;
-const ANSWER_GRACE = 86_400n;
+/** The grace the removed timeout refund waited after `expiresAt`: outages longer than this. */
+const OLD_ANSWER_GRACE = 86_400n;
 const POOL: Hex = addressToWire("0x000000000000000000000000000000000000b001");
 const ETH = "0x0000000000000000000000000000000000000000";
 
@@ -150,7 +151,6 @@ beforeAll(async () => {
     recorder.target,
     LENDING_EID,
     REQUEST_TTL,
-    ANSWER_GRACE,
     owner.address,
   ]);
   token = await ethers.deployContract("TestToken", ["Wrapped Test", "WTST"]);
@@ -174,7 +174,6 @@ describe("CollateralVault deployment", () => {
     expect(await call(vault, "localEid")).toBe(BigInt(VAULT_EID));
     expect(await call(vault, "lendingEid")).toBe(BigInt(LENDING_EID));
     expect(await call(vault, "requestTtl")).toBe(REQUEST_TTL);
-    expect(await call(vault, "answerGrace")).toBe(ANSWER_GRACE);
     expect(await call(vault, "nonce")).toBe(0n);
     expect(await call(vault, "isAssetAllowed", ETH)).toBe(true);
   });
@@ -182,7 +181,7 @@ describe("CollateralVault deployment", () => {
   it("constructor_revertsOnZeroRequestTtl", async () => {
     const factory = await ethers.getContractFactory("CollateralVault");
     const reverted = await vaultRevert(
-      factory.deploy(recorder.target, LENDING_EID, 0, ANSWER_GRACE, owner.address),
+      factory.deploy(recorder.target, LENDING_EID, 0, owner.address),
     );
     expect(reverted.name).toBe("VaultZeroRequestTtl");
   });
@@ -200,14 +199,23 @@ describe("CollateralVault.open", () => {
     });
     const now = await time.timeOf(receipt);
 
+    // The deadline is part of the id, so the lending chain can check a cancellation's deadline.
     const expectedId = keccak256(
       solidityPacked(
-        ["uint32", "bytes32", "bytes32", "uint64"],
-        [VAULT_EID, addressToWire(vault.target as string), addressToWire(borrower.address), 1],
+        ["uint32", "bytes32", "bytes32", "uint64", "uint64"],
+        [
+          VAULT_EID,
+          addressToWire(vault.target as string),
+          addressToWire(borrower.address),
+          1,
+          now + REQUEST_TTL,
+        ],
       ),
     );
     expect(loanId).toBe(expectedId);
-    expect(await call(vault, "computeLoanId", borrower.address, 1)).toBe(expectedId);
+    expect(await call(vault, "computeLoanId", borrower.address, 1, now + REQUEST_TTL)).toBe(
+      expectedId,
+    );
     expect(await call(vault, "nonce")).toBe(1n);
     expect(await time.balance(vault.target as string)).toBe(amount);
     expect(await time.balance(borrower.address)).toBe(before - amount - feeOf(receipt));
@@ -273,7 +281,8 @@ describe("CollateralVault.open", () => {
     const second = await open({ from: other });
 
     expect(await call(vault, "nonce")).toBe(2n);
-    expect(second.loanId).toBe(await call(vault, "computeLoanId", other.address, 2));
+    const { expiresAt } = await loanOf(second.loanId);
+    expect(second.loanId).toBe(await call(vault, "computeLoanId", other.address, 2, expiresAt));
     expect(second.loanId).not.toBe(first.loanId);
     expect(onlySent(recorder, second.receipt).nonce).toBe(2n);
   });
@@ -363,20 +372,26 @@ describe("CollateralVault.onPacket LOAN_ACTIVE", () => {
     expect(reverted).toEqual({ name: "VaultUnexpectedLoanState", args: [loanId, State.Active] });
   });
 
-  it("loanActive_afterTimeoutRefund_reverts", async () => {
+  it("loanActive_afterLoanRejectedExpired_reverts", async () => {
     const { loanId } = await open();
-    await time.increaseTime(REQUEST_TTL + ANSWER_GRACE + 1n);
-    await send(as(vault, other), "refundExpired", loanId);
+    await time.increaseTime(REQUEST_TTL + 1n);
+    await deliver({ type: "LOAN_REJECTED", loanId, reason: "Expired" });
 
     const reverted = await vaultRevert(deliverPending(active(loanId)));
     expect(reverted).toEqual({ name: "VaultUnexpectedLoanState", args: [loanId, State.Refunded] });
   });
 
-  it("loanActive_afterExpiryBeforeRefund_isAccepted", async () => {
+  it("test_noTimeoutRefund_requestedLoanLongPastExpiry_waitsForTheLendingChainsAnswer", async () => {
+    // The pool may have disbursed a loan whose LOAN_ACTIVE is held up (endpoint paused, relayers
+    // down): the vault never refunds on elapsed time, only on a LOAN_REJECTED.
     const { loanId } = await open();
-    await time.increaseTime(REQUEST_TTL + ANSWER_GRACE + 100n);
+    await time.increaseTime(REQUEST_TTL + OLD_ANSWER_GRACE + 100n);
+
+    expect(vault.interface.getFunction("refundExpired")).toBeNull();
+    expect((await loanOf(loanId)).state).toBe(State.Requested);
     await deliver(active(loanId));
     expect((await loanOf(loanId)).state).toBe(State.Active);
+    expect(await time.balance(vault.target as string)).toBe(10n ** 18n);
   });
 });
 
@@ -568,48 +583,6 @@ describe("CollateralVault.onPacket guards", () => {
   });
 });
 
-describe("CollateralVault.refundExpired", () => {
-  it("refundExpired_boundary_revertsAtGraceEndThenRefundsOneSecondLater", async () => {
-    const { loanId } = await open();
-    const { expiresAt } = await loanOf(loanId);
-    const refundableAfter = expiresAt + ANSWER_GRACE;
-
-    await time.setNextTimestamp(refundableAfter);
-    const early = await vaultRevert(as(vault, other).getFunction("refundExpired").send(loanId));
-    expect(early).toEqual({ name: "VaultRefundTooEarly", args: [loanId, refundableAfter] });
-
-    const before = await time.balance(borrower.address);
-    await time.setNextTimestamp(refundableAfter + 1n);
-    const receipt = await send(as(vault, other), "refundExpired", loanId);
-
-    expect(await time.timeOf(receipt)).toBe(refundableAfter + 1n);
-    expect(await time.balance(borrower.address)).toBe(before + 10n ** 18n);
-    expect((await loanOf(loanId)).state).toBe(State.Refunded);
-    expect(onlyEvent(vault, receipt, "LoanRefunded")).toEqual([
-      loanId,
-      borrower.address,
-      10n ** 18n,
-      0n,
-    ]);
-  });
-
-  it("refundExpired_twice_revertsOnSecond", async () => {
-    const { loanId } = await open();
-    await time.increaseTime(REQUEST_TTL + ANSWER_GRACE + 1n);
-    await send(vault, "refundExpired", loanId);
-    const reverted = await vaultRevert(vault.getFunction("refundExpired").send(loanId));
-    expect(reverted).toEqual({ name: "VaultUnexpectedLoanState", args: [loanId, State.Refunded] });
-  });
-
-  it("refundExpired_activeLoan_reverts", async () => {
-    const { loanId } = await open();
-    await deliver(active(loanId));
-    await time.increaseTime(REQUEST_TTL + ANSWER_GRACE + 1n);
-    const reverted = await vaultRevert(vault.getFunction("refundExpired").send(loanId));
-    expect(reverted).toEqual({ name: "VaultUnexpectedLoanState", args: [loanId, State.Active] });
-  });
-});
-
 describe("CollateralVault hostile borrowers", () => {
   let hostile: Contract;
 
@@ -667,7 +640,6 @@ describe("CollateralVault hostile borrowers", () => {
   it.each([
     ["claim", () => vault.interface.encodeFunctionData("claim")],
     ["open", () => vault.interface.encodeFunctionData("open", [ETH, 1n, 1n, 1, 1n, RECIPIENT])],
-    ["refundExpired", () => vault.interface.encodeFunctionData("refundExpired", [id("other")])],
   ] as const)("payout_reenteringWith %s_isBlockedByTheGuard", async (_, data) => {
     const loanId = await openHostile();
     await deliver(active(loanId));
@@ -707,7 +679,7 @@ describe("CollateralVault hostile borrowers", () => {
       reentrant,
       "arm",
       vault.target,
-      vault.interface.encodeFunctionData("refundExpired", [id("x")]),
+      vault.interface.encodeFunctionData("open", [ETH, 1n, 1n, 1, 1n, RECIPIENT]),
     );
 
     await open({ asset: reentrant.target as string, amount: 10n });

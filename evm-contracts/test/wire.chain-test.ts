@@ -39,12 +39,15 @@ interface MessageVector {
 
 interface AttestationVector {
   name: string;
+  endpoint: Hex;
   epoch: string;
   packet: Hex;
   header: Hex;
   payloadHash: Hex;
   digest: Hex;
 }
+
+const ZERO32: Hex = `0x${"00".repeat(32)}`;
 
 function readVectors(file: string): unknown {
   const url = new URL(`../../shared/vectors/${file}`, import.meta.url);
@@ -291,7 +294,7 @@ describe("LoanMessageCodec", () => {
 
 describe("AttestationDigest", () => {
   it("domain_isKeccakOfTagAndMatchesVectors", async () => {
-    expect(attestations.domain).toBe(id("loanbridge:attestation:v1"));
+    expect(attestations.domain).toBe(id("loanbridge:attestation:v2"));
     expect(await call("attestationDomain")).toBe(attestations.domain);
   });
 
@@ -300,26 +303,34 @@ describe("AttestationDigest", () => {
   });
 
   it.each(attestations.valid)("compute_returnsDigest [$name]", async (v) => {
-    expect(await call("attestationDigest", v.epoch, v.header, v.payloadHash)).toBe(v.digest);
+    expect(await call("attestationDigest", v.endpoint, v.epoch, v.header, v.payloadHash)).toBe(v.digest);
   });
 
   it.each(attestations.valid)("forPacket_returnsDigest [$name]", async (v) => {
     expect(await call("packetHeader", v.packet)).toBe(v.header);
     expect(await call("payloadHash", v.packet)).toBe(v.payloadHash);
-    expect(await call("packetAttestationDigest", v.epoch, v.packet)).toBe(v.digest);
+    expect(await call("packetAttestationDigest", v.endpoint, v.epoch, v.packet)).toBe(v.digest);
+  });
+
+  it.each(attestations.valid)("compute_bindsEndpoint_otherEndpointGivesOtherDigest [$name]", async (v) => {
+    // The same packet and epoch for another deployment: its attestation must not verify here.
+    const other = hexlify(getBytes(v.endpoint).map((b, i) => (i === 31 ? b ^ 1 : b)));
+    const digest = await call("attestationDigest", other, v.epoch, v.header, v.payloadHash);
+
+    expect(digest).not.toBe(v.digest);
   });
 
   it.each([0, 80, 82, 113])(
     "compute_headerOf%iBytes_revertsWithInvalidHeaderLength",
     async (length) => {
-      const reverted = await expectRevert("attestationDigest", 0, new Uint8Array(length), id(""));
+      const reverted = await expectRevert("attestationDigest", ZERO32, 0, new Uint8Array(length), id(""));
 
       expect(reverted).toMatchObject({ name: "InvalidHeaderLength", args: [String(length)] });
     },
   );
 
   it.each(packets.invalid)("forPacket_revertsWith $error [$name]", async (v) => {
-    expect((await expectRevert("packetAttestationDigest", 0, v.encoded)).name).toBe(v.error);
+    expect((await expectRevert("packetAttestationDigest", ZERO32, 0, v.encoded)).name).toBe(v.error);
   });
 });
 

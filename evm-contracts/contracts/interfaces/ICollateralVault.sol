@@ -9,7 +9,9 @@ import {ILoanbridgeApp} from "./ILoanbridgeApp.sol";
 ///         releases or seizes the collateral as the lending chain's answers arrive.
 /// @dev States `None -> Requested -> Active -> Released | Seized` and `Requested -> Refunded`.
 ///      Collateral moves at most once per loan: a message for a loan in any other state reverts, and
-///      the endpoint stores the failure for retry.
+///      the endpoint stores the failure for retry. There is no timeout refund: a refund is proven
+///      by the lending chain's `LOAN_REJECTED` (for an unanswered request, `Expired`, sent by the
+///      pool to a late `OPEN_LOAN` or on `cancelExpired`).
 interface ICollateralVault is ILoanbridgeApp {
     /// @notice A loan's state on the collateral chain.
     enum LoanState {
@@ -78,10 +80,6 @@ interface ICollateralVault is ILoanbridgeApp {
     /// @param expected The amount transferred.
     /// @param received The vault's balance increase.
     error VaultTransferAmountMismatch(address asset, uint256 expected, uint256 received);
-    /// @notice Thrown when `refundExpired` is called before the loan's answer grace has passed.
-    /// @param loanId The loan.
-    /// @param refundableAfter The refund is allowed once `block.timestamp` exceeds this.
-    error VaultRefundTooEarly(bytes32 loanId, uint256 refundableAfter);
     /// @notice Thrown when a `DEFAULTED` or `LIQUIDATED` names the zero address as beneficiary.
     /// @param loanId The loan.
     error VaultZeroBeneficiary(bytes32 loanId);
@@ -136,7 +134,7 @@ interface ICollateralVault is ILoanbridgeApp {
     /// @param loanId The loan.
     /// @param borrower The borrower.
     /// @param amount Collateral returned.
-    /// @param reason The `LOAN_REJECTED` reason (shared/SPEC.md), or 0 for a timeout refund.
+    /// @param reason The `LOAN_REJECTED` reason (shared/SPEC.md).
     event LoanRefunded(bytes32 indexed loanId, address indexed borrower, uint256 amount, uint8 reason);
     /// @notice Emitted when `REPAID` releases an active loan's collateral to the borrower.
     /// @param loanId The loan.
@@ -177,8 +175,8 @@ interface ICollateralVault is ILoanbridgeApp {
     /// @notice Locks collateral and asks the lending chain for a loan.
     /// @dev For ETH pass `asset = address(0)` and send `collateralAmount` as value; for an ERC-20
     ///      approve the vault first and send no value. Sets `expiresAt = now + requestTtl`, computes
-    ///      `loanId = keccak256(localEid ‖ vault ‖ borrower ‖ nonce)` (bytes32 addresses, uint64
-    ///      nonce from 1), and sends `OPEN_LOAN` to the lending chain. Reverts `VaultZeroCollateral`,
+    ///      `loanId = keccak256(localEid ‖ vault ‖ borrower ‖ nonce ‖ expiresAt)` (bytes32
+    ///      addresses, uint64 nonce from 1, `LoanId`), and sends `OPEN_LOAN` to the lending chain. Reverts `VaultZeroCollateral`,
     ///      `VaultZeroPrincipal`, `VaultZeroRecipient`, `VaultAssetNotAllowed`, `VaultValueMismatch`,
     ///      `VaultTransferAmountMismatch`.
     /// @param asset The ERC-20 to lock, or `address(0)` for ETH.
@@ -196,13 +194,6 @@ interface ICollateralVault is ILoanbridgeApp {
         uint64 termSeconds,
         bytes32 recipient
     ) external payable returns (bytes32 loanId);
-
-    /// @notice Refunds a requested loan the lending chain never answered (anyone may call; the
-    ///         collateral goes to the borrower).
-    /// @dev Allowed once `block.timestamp > expiresAt + answerGrace`. Reverts
-    ///      `VaultUnexpectedLoanState` unless the loan is `Requested`, `VaultRefundTooEarly` before.
-    /// @param loanId The loan.
-    function refundExpired(bytes32 loanId) external;
 
     /// @notice Pays the caller the ETH credited to it when a push payout failed.
     /// @dev Reverts `VaultNothingToClaim` for a zero balance, `VaultClaimFailed` if the transfer fails.
@@ -242,11 +233,6 @@ interface ICollateralVault is ILoanbridgeApp {
     /// @return The endpoint id.
     function lendingEid() external view returns (uint32);
 
-    /// @notice Extra time after `expiresAt` for a `LOAN_ACTIVE` sent before it to arrive; fixed at
-    ///         deployment so no setting change can shorten it under loans in flight.
-    /// @return Seconds.
-    function answerGrace() external view returns (uint64);
-
     /// @notice Seconds from `open` to `expiresAt` for new loans.
     /// @return Seconds.
     function requestTtl() external view returns (uint64);
@@ -274,9 +260,11 @@ interface ICollateralVault is ILoanbridgeApp {
     /// @return The total.
     function totalClaimable() external view returns (uint256);
 
-    /// @notice The loan id the vault's `nonce`-th loan of `borrower` would have.
+    /// @notice The loan id the vault's `loanNonce`-th loan would have, opened by `borrower` with
+    ///         deadline `expiresAt`.
     /// @param borrower The borrower.
     /// @param loanNonce The vault nonce.
-    /// @return keccak256(localEid ‖ vault ‖ borrower ‖ loanNonce), addresses as bytes32.
-    function computeLoanId(address borrower, uint64 loanNonce) external view returns (bytes32);
+    /// @param expiresAt The request's deadline.
+    /// @return keccak256(localEid ‖ vault ‖ borrower ‖ loanNonce ‖ expiresAt), addresses as bytes32.
+    function computeLoanId(address borrower, uint64 loanNonce, uint64 expiresAt) external view returns (bytes32);
 }

@@ -8,10 +8,13 @@ import {IPriceFeed} from "./IPriceFeed.sol";
 /// @title ILendingPool
 /// @notice The lending chain's half of a loan (shared/LOANS.md "Pool"): an ERC-4626 vault over the
 ///         stablecoin whose assets are lent against collateral locked on other chains.
-/// @dev `totalAssets` = stablecoin held + outstanding principal of active loans; withdrawals are
-///      limited to the stablecoin held. `onPacket` answers `OPEN_LOAN` with `LOAN_ACTIVE` or
-///      `LOAN_REJECTED`; `repay`, `declareDefault` and `liquidate` answer `REPAID`, `DEFAULTED` and
-///      `LIQUIDATED`. Every answer goes to the loan's source eid through the endpoint.
+/// @dev `totalAssets` = stablecoin held + outstanding principal of active loans + their interest
+///      accrued to now (shared/LOANS.md "Interest in pool assets"), so the share price moves with
+///      time, not with repayments; withdrawals are limited to the stablecoin held. `onPacket`
+///      answers `OPEN_LOAN` with `LOAN_ACTIVE` or `LOAN_REJECTED`; `cancelExpired` answers an
+///      unanswered expired request with `LOAN_REJECTED(Expired)`; `repay`, `declareDefault` and
+///      `liquidate` answer `REPAID`, `DEFAULTED` and `LIQUIDATED`. Every answer goes to the loan's
+///      source eid through the endpoint.
 interface ILendingPool is IERC4626, ILoanbridgeApp {
     /// @notice A loan's status on the lending chain.
     enum LoanStatus {
@@ -65,9 +68,21 @@ interface ILendingPool is IERC4626, ILoanbridgeApp {
     /// @notice Thrown when `onPacket` is called by anyone but the endpoint.
     /// @param caller The caller.
     error PoolNotEndpoint(address caller);
-    /// @notice Thrown when an `OPEN_LOAN` reuses the id of a loan the pool has already answered.
+    /// @notice Thrown when an `OPEN_LOAN` reuses the id of a loan the pool has already answered, or
+    ///         `cancelExpired` names a loan the pool already knows (disbursed, rejected or cancelled).
     /// @param loanId The loan.
     error PoolLoanExists(bytes32 loanId);
+    /// @notice Thrown when `cancelExpired` is called at or before the request's deadline.
+    /// @param loanId The loan the parameters name.
+    /// @param expiresAt The deadline; cancelling is allowed once `block.timestamp` exceeds it.
+    error PoolCancelTooEarly(bytes32 loanId, uint64 expiresAt);
+    /// @notice Thrown when `cancelExpired` names a remote endpoint id where the pool has no peer vault.
+    /// @param srcEid The remote endpoint id.
+    error PoolNoPeer(uint32 srcEid);
+    /// @notice Thrown when the owner sets a rate above `MAX_RATE_BPS`.
+    /// @param rateBps The given rate.
+    /// @param maxRateBps The cap.
+    error PoolRateAboveMax(uint32 rateBps, uint32 maxRateBps);
     /// @notice Thrown when repaying, defaulting or liquidating a loan that is not active.
     /// @param loanId The loan.
     /// @param status The loan's status.
@@ -140,6 +155,23 @@ interface ILendingPool is IERC4626, ILoanbridgeApp {
     /// @param srcEid The collateral chain.
     /// @param reason The reject reason (shared/SPEC.md code).
     event LoanRejected(bytes32 indexed loanId, uint32 indexed srcEid, uint8 reason);
+    /// @notice Emitted when anyone cancels an unanswered request after its deadline; the pool records
+    ///         it `Rejected` (`LoanRejected` with reason `Expired` follows) and answers
+    ///         `LOAN_REJECTED(Expired)`.
+    /// @param loanId The loan.
+    /// @param srcEid The collateral chain.
+    /// @param borrower The borrower there.
+    /// @param vaultNonce The vault's nonce for the loan.
+    /// @param expiresAt The request's deadline.
+    /// @param caller Who cancelled.
+    event LoanCancelled(
+        bytes32 indexed loanId,
+        uint32 indexed srcEid,
+        bytes32 borrower,
+        uint64 vaultNonce,
+        uint64 expiresAt,
+        address indexed caller
+    );
     /// @notice Emitted when interest accrues on a loan.
     /// @param loanId The loan.
     /// @param amount Interest added.
@@ -214,6 +246,25 @@ interface ILendingPool is IERC4626, ILoanbridgeApp {
     // Anyone
     // ---------------------------------------------------------------------------------------------
 
+    /// @notice Cancels a request the pool never answered, once its deadline has passed: the pool
+    ///         records the loan `Rejected` and answers `LOAN_REJECTED(Expired)`, which refunds the
+    ///         collateral (shared/LOANS.md "Cancel"). Anyone may call.
+    /// @dev Derives `loanId` (`LoanId`) from `srcEid`, the pool's peer vault there (the endpoint's
+    ///      `peer`), `borrower`, `vaultNonce` and `expiresAt`. Requires `block.timestamp >
+    ///      expiresAt` on this chain's clock (the one that answers a late `OPEN_LOAN` `Expired`)
+    ///      and an id the pool does not know, so the pool either disbursed or cancelled a loan,
+    ///      never both: a later `OPEN_LOAN` for it fails as a known id. Wrong parameters only cancel
+    ///      an id no vault will ever send. Works while the pool is paused. Reverts `PoolNoPeer`,
+    ///      `PoolCancelTooEarly`, `PoolLoanExists`.
+    /// @param srcEid The collateral chain.
+    /// @param borrower The borrower there (shared/SPEC.md address).
+    /// @param vaultNonce The vault's nonce for the loan.
+    /// @param expiresAt The request's deadline, as in its `OPEN_LOAN`.
+    /// @return loanId The cancelled loan.
+    function cancelExpired(uint32 srcEid, bytes32 borrower, uint64 vaultNonce, uint64 expiresAt)
+        external
+        returns (bytes32 loanId);
+
     /// @notice Pays towards a loan: accrued interest first, then principal; capped at the debt.
     /// @dev Accrues interest first. Pulls the (capped) payment from the caller. When principal and
     ///      interest both reach zero the loan is `Repaid` and the pool sends `REPAID` with
@@ -250,7 +301,7 @@ interface ILendingPool is IERC4626, ILoanbridgeApp {
     function setCollateral(uint32 remoteEid, bytes32 asset, CollateralConfig calldata config) external;
 
     /// @notice Sets the rate for new loans, the accepted term range and the default grace period.
-    /// @dev Only the owner. Reverts `PoolInvalidTermRange`.
+    /// @dev Only the owner. Reverts `PoolRateAboveMax` above `MAX_RATE_BPS`, `PoolInvalidTermRange`.
     /// @param rateBps Annual rate.
     /// @param minTermSeconds Shortest term.
     /// @param maxTermSeconds Longest term.
@@ -292,16 +343,39 @@ interface ILendingPool is IERC4626, ILoanbridgeApp {
     /// @return The endpoint.
     function endpoint() external view returns (address);
 
+    /// @notice The highest annual rate the owner may set, in basis points (1,000 % a year), so that
+    ///         the interest aggregate stays bounded.
+    /// @return 100,000.
+    function MAX_RATE_BPS() external view returns (uint32);
+
     /// @notice Principal lent out and not yet repaid or written off.
     /// @return The sum over active loans.
-    function outstandingPrincipal() external view returns (uint256);
+    function totalPrincipal() external view returns (uint256);
+
+    /// @notice Interest accrued into active loans and not yet paid or written off.
+    /// @return The sum of active loans' `interest`.
+    function totalInterest() external view returns (uint256);
+
+    /// @notice Σ principal × rateBps over active loans: how fast `pendingScaled` grows per second.
+    /// @return The weight.
+    function rateWeight() external view returns (uint192);
+
+    /// @notice Interest not yet accrued into loans, exactly, in base units × bps × seconds, as of
+    ///         `lastUpdate`.
+    /// @return The scaled amount.
+    function pendingScaled() external view returns (uint256);
+
+    /// @notice When `pendingScaled` was last brought forward.
+    /// @return Unix seconds.
+    function lastUpdate() external view returns (uint64);
 
     /// @notice A loan's record (interest as last accrued).
     /// @param loanId The loan.
     /// @return The loan (all zero for an unknown id).
     function getLoan(bytes32 loanId) external view returns (Loan memory);
 
-    /// @notice A loan's debt now: principal plus interest, including what an accrual now would add.
+    /// @notice A loan's debt now: principal plus interest, including what an accrual now would add
+    ///         (saturated so that principal + interest ≤ 2^128 − 1).
     /// @param loanId The loan.
     /// @return principal Outstanding principal.
     /// @return interest Accrued interest as of `block.timestamp`.

@@ -16,6 +16,13 @@ interface ILoanbridgeEndpointSender {
     /// @return guid The packet's guid.
     /// @return nonce The packet's nonce on its path.
     function send(uint32 dstEid, bytes calldata message) external returns (bytes32 guid, uint64 nonce);
+
+    /// @notice The remote app a local app exchanges packets with on an endpoint id.
+    /// @dev Apps read their own peer here: the pool derives a cancelled loan's id from it.
+    /// @param app The local app.
+    /// @param remoteEid The remote endpoint id.
+    /// @return The remote app, as bytes32; zero if none.
+    function peer(address app, uint32 remoteEid) external view returns (bytes32);
 }
 
 /// @title ILoanbridgeEndpoint
@@ -31,11 +38,29 @@ interface ILoanbridgeEndpointSender {
 ///      shared DESIGN.md). The guardian is a fast key that can only pause.
 interface ILoanbridgeEndpoint is ILoanbridgeEndpointSender {
     // ---------------------------------------------------------------------------------------------
+    // Types
+    // ---------------------------------------------------------------------------------------------
+
+    /// @notice A stored failure as `storedFailure` reports it.
+    /// @param messageHash keccak256 of the message whose app call failed.
+    /// @param srcEid The source endpoint id it was delivered from.
+    /// @param sender The source app it was delivered from.
+    /// @param epoch The verifier epoch whose signatures delivered it.
+    /// @param approvedEpoch The epoch the owner last re-approved it under; zero if never.
+    struct StoredFailure {
+        bytes32 messageHash;
+        uint32 srcEid;
+        bytes32 sender;
+        uint64 epoch;
+        uint64 approvedEpoch;
+    }
+
+    // ---------------------------------------------------------------------------------------------
     // Errors
     // ---------------------------------------------------------------------------------------------
 
-    /// @notice Thrown when `send`, `deliver` or `retry` is called while the endpoint is paused,
-    ///         or `pause` while it already is.
+    /// @notice Thrown when `deliver` or `retry` is called while the endpoint is paused, or `pause`
+    ///         while it already is.
     error EndpointPaused();
 
     /// @notice Thrown when `unpause` is called while the endpoint is not paused.
@@ -98,7 +123,8 @@ interface ILoanbridgeEndpoint is ILoanbridgeEndpointSender {
     /// @param required The gas needed at that point.
     error EndpointInsufficientGas(uint256 available, uint256 required);
 
-    /// @notice Thrown when `retry` is called for a guid without a stored failure.
+    /// @notice Thrown when `retry`, `approveRetry` or `clearFailure` is called for a guid without a
+    ///         stored failure (never delivered, delivered fine, retried, or cleared).
     /// @param guid The packet's guid.
     error EndpointNoFailedPacket(bytes32 guid);
 
@@ -107,6 +133,22 @@ interface ILoanbridgeEndpoint is ILoanbridgeEndpointSender {
     /// @param storedHash keccak256 of the message that failed.
     /// @param messageHash keccak256 of the message given.
     error EndpointFailedMessageMismatch(bytes32 guid, bytes32 storedHash, bytes32 messageHash);
+
+    /// @notice Thrown when `retry` is called for a failure whose source app is no longer the
+    ///         receiver's peer on its source endpoint id (the peer was unset or replaced): a
+    ///         delivery from that app would be refused now, so its retry is too.
+    /// @param guid The packet's guid.
+    /// @param sender The source app the failure was delivered from.
+    /// @param currentPeer The receiver's peer there now; zero if none.
+    error EndpointRetryPeerChanged(bytes32 guid, bytes32 sender, bytes32 currentPeer);
+
+    /// @notice Thrown when `retry` is called for a failure delivered under an earlier verifier
+    ///         epoch that the owner has not re-approved under the current one: a retired (maybe
+    ///         compromised) set's attestation must not take effect after its rotation.
+    /// @param guid The packet's guid.
+    /// @param deliveredEpoch The epoch it was delivered under.
+    /// @param currentEpoch The current epoch.
+    error EndpointRetryNotApproved(bytes32 guid, uint64 deliveredEpoch, uint64 currentEpoch);
 
     /// @notice Thrown when a verifier set has more signers than `MAX_VERIFIERS`.
     /// @param count The number of signers.
@@ -162,6 +204,17 @@ interface ILoanbridgeEndpoint is ILoanbridgeEndpointSender {
     /// @param guid The packet's guid.
     event PacketRetried(bytes32 indexed guid);
 
+    /// @notice Emitted when the owner re-approved a stored failure under the current epoch.
+    /// @param guid The packet's guid.
+    /// @param epoch The current epoch, under which `retry` may now execute it.
+    event RetryApproved(bytes32 indexed guid, uint64 epoch);
+
+    /// @notice Emitted when the owner cleared a stored failure; the guid stays delivered and can
+    ///         never execute.
+    /// @param guid The packet's guid.
+    /// @param messageHash keccak256 of the message that had failed.
+    event FailureCleared(bytes32 indexed guid, bytes32 messageHash);
+
     /// @notice Emitted when an app's peer on a remote endpoint id was set or (to zero) unset.
     /// @param app The local app.
     /// @param remoteEid The remote endpoint id.
@@ -195,7 +248,8 @@ interface ILoanbridgeEndpoint is ILoanbridgeEndpointSender {
     /// @dev Anyone may call (normally the executing relayer). Checks, in order: not paused; the
     ///      packet decodes; `dstEid` is this endpoint; the receiver is an EVM address whose peer on
     ///      `srcEid` is the packet's sender, and has code; the guid was never delivered; `signatures` are at least
-    ///      `threshold` signatures over `AttestationDigest.compute(epoch, header, payloadHash)` by
+    ///      `threshold` signatures over `AttestationDigest.compute(endpoint, epoch, header, payloadHash)` (`endpoint`: this
+    ///      contract's address as bytes32) by
     ///      members of the current verifier set, signers strictly ascending. Then calls
     ///      `ILoanbridgeApp(receiver).onPacket`; if the app reverts, the packet stays delivered and
     ///      the failure is stored for `retry` (`PacketFailed`). The caller must leave at least
@@ -204,12 +258,31 @@ interface ILoanbridgeEndpoint is ILoanbridgeEndpointSender {
     /// @param signatures Concatenated 65-byte signatures (r ‖ s ‖ v) over the raw digest.
     function deliver(bytes calldata packet, bytes calldata signatures) external;
 
-    /// @notice Calls the app again for a delivered packet whose call failed.
-    /// @dev Anyone may call. The packet must decode and its message must hash to the stored
-    ///      failure. Clears the failure first; if the app reverts again, the whole call reverts with
-    ///      the app's reason and the failure stays stored.
+    /// @notice Calls the app again for a delivered packet whose call failed, while a delivery of it
+    ///         would still be accepted.
+    /// @dev Anyone may call. Not while paused. The packet must decode and its message must hash to
+    ///      the stored failure; the receiver's peer on the failure's `srcEid` must still be the
+    ///      app it came from (`EndpointRetryPeerChanged`); and the current verifier epoch must be
+    ///      the one it was delivered under, or the one the owner re-approved it under with
+    ///      `approveRetry` (`EndpointRetryNotApproved`). Clears the failure first; if the app
+    ///      reverts again, the whole call reverts with the app's reason and the failure stays.
     /// @param packet The encoded packet, as delivered.
     function retry(bytes calldata packet) external;
+
+    /// @notice Lets `retry` execute a stored failure under the current verifier epoch, although
+    ///         it was delivered under an earlier one.
+    /// @dev Owner only (a timelock: users see the approval coming). For a failure the owner has
+    ///      checked was a genuine packet of the source chain. Voided by the next rotation. Does
+    ///      not override a changed peer. Emits `RetryApproved`.
+    /// @param guid The packet's guid.
+    function approveRetry(bytes32 guid) external;
+
+    /// @notice Forgets a stored failure for good (LayerZero's `burn`/`nilify`): the guid stays
+    ///         delivered, so neither `retry` nor `deliver` can ever execute it.
+    /// @dev Owner only. For a failure that must never take effect (a forged packet of a retired
+    ///      quorum, a message overtaken by events). Emits `FailureCleared`.
+    /// @param guid The packet's guid.
+    function clearFailure(bytes32 guid) external;
 
     /// @notice Whether a guid was delivered (whether its app call succeeded or not).
     /// @param guid The packet's guid.
@@ -220,6 +293,12 @@ interface ILoanbridgeEndpoint is ILoanbridgeEndpointSender {
     /// @param guid The packet's guid.
     /// @return keccak256 of the message whose app call failed; zero if none is stored.
     function failedPayloadHash(bytes32 guid) external view returns (bytes32);
+
+    /// @notice A stored failure: the message hash, where and under which epoch it was delivered,
+    ///         and its re-approval.
+    /// @param guid The packet's guid.
+    /// @return failure The stored failure; all zero if none is stored.
+    function storedFailure(bytes32 guid) external view returns (StoredFailure memory failure);
 
     /// @notice The last nonce sent on a path; the next packet on it carries this plus one.
     /// @param app The sending app.
@@ -238,17 +317,11 @@ interface ILoanbridgeEndpoint is ILoanbridgeEndpointSender {
 
     /// @notice Sets or (with zero) unsets the remote app a local app exchanges packets with.
     /// @dev Owner only. An app with no peer on an endpoint id can neither send there nor receive
-    ///      from there.
+    ///      from there, and none of its stored failures from there can be retried.
     /// @param app The local app.
     /// @param remoteEid The remote endpoint id.
     /// @param remoteApp The remote app, as bytes32 (shared/SPEC.md "Addresses"); zero to unset.
     function setPeer(address app, uint32 remoteEid, bytes32 remoteApp) external;
-
-    /// @notice The remote app a local app exchanges packets with on an endpoint id.
-    /// @param app The local app.
-    /// @param remoteEid The remote endpoint id.
-    /// @return The remote app, as bytes32; zero if none.
-    function peer(address app, uint32 remoteEid) external view returns (bytes32);
 
     // ---------------------------------------------------------------------------------------------
     // Verifier set
@@ -281,11 +354,12 @@ interface ILoanbridgeEndpoint is ILoanbridgeEndpointSender {
     // Pause and guardian
     // ---------------------------------------------------------------------------------------------
 
-    /// @notice Stops `send`, `deliver` and `retry`.
+    /// @notice Stops `deliver` and `retry` (what comes in). `send` goes on: a repayment or an
+    ///         answer made during a pause is sent, and delivered once the destination accepts it.
     /// @dev Guardian or owner.
     function pause() external;
 
-    /// @notice Resumes `send`, `deliver` and `retry`.
+    /// @notice Resumes `deliver` and `retry`.
     /// @dev Owner only, so a compromised guardian key can stop the endpoint but never resume it.
     function unpause() external;
 
@@ -295,7 +369,7 @@ interface ILoanbridgeEndpoint is ILoanbridgeEndpointSender {
     function setGuardian(address newGuardian) external;
 
     /// @notice Whether the endpoint is paused.
-    /// @return True while `send`, `deliver` and `retry` are stopped.
+    /// @return True while `deliver` and `retry` are stopped.
     function paused() external view returns (bool);
 
     /// @notice The account that may pause besides the owner.

@@ -7,8 +7,8 @@ import {ILoanbridgeEndpointSender} from "../interfaces/ILoanbridgeEndpoint.sol";
 /// @title SendRecorder
 /// @notice A stand-in endpoint for app unit tests: records every `send` as an event and delivers
 ///         test messages by calling the app's `onPacket` as the endpoint would.
-/// @dev Test-only; never deploy. No peers, no verification: the apps' own `msg.sender == endpoint`
-///      check is what tests exercise.
+/// @dev Test-only; never deploy. No verification, and peers only as a settable table for apps
+///      that read theirs: the apps' own `msg.sender == endpoint` check is what tests exercise.
 contract SendRecorder is ILoanbridgeEndpointSender {
     /// @notice Emitted for every `send`.
     /// @param app The sending app (`msg.sender`).
@@ -22,6 +22,7 @@ contract SendRecorder is ILoanbridgeEndpointSender {
     uint32 public immutable localEid;
 
     mapping(address app => mapping(uint32 dstEid => uint64)) private _nonces;
+    mapping(address app => mapping(uint32 remoteEid => bytes32)) private _peers;
 
     /// @param localEid_ The endpoint id apps read.
     constructor(uint32 localEid_) {
@@ -33,6 +34,19 @@ contract SendRecorder is ILoanbridgeEndpointSender {
         nonce = ++_nonces[msg.sender][dstEid];
         guid = keccak256(abi.encodePacked(nonce, localEid, bytes32(uint256(uint160(msg.sender))), dstEid));
         emit Sent(msg.sender, dstEid, nonce, guid, message);
+    }
+
+    /// @inheritdoc ILoanbridgeEndpointSender
+    function peer(address app, uint32 remoteEid) external view returns (bytes32) {
+        return _peers[app][remoteEid];
+    }
+
+    /// @notice Sets what `peer` answers; open to anyone.
+    /// @param app The local app.
+    /// @param remoteEid The remote endpoint id.
+    /// @param remoteApp The remote app, as bytes32.
+    function setPeer(address app, uint32 remoteEid, bytes32 remoteApp) external {
+        _peers[app][remoteEid] = remoteApp;
     }
 
     /// @notice Calls `app.onPacket` with this contract as the endpoint; reverts bubble up as is.

@@ -179,24 +179,30 @@ contract WireHarness {
     }
 
     /// @notice `AttestationDigest.compute`.
+    /// @param endpoint The destination endpoint as bytes32.
     /// @param epoch The verifier-set epoch.
     /// @param header The packet's 81 header bytes.
     /// @param payloadHash_ keccak256(guid ‖ message).
     /// @return The digest.
-    function attestationDigest(uint64 epoch, bytes calldata header, bytes32 payloadHash_)
+    function attestationDigest(bytes32 endpoint, uint64 epoch, bytes calldata header, bytes32 payloadHash_)
         external
         pure
         returns (bytes32)
     {
-        return AttestationDigest.compute(epoch, header, payloadHash_);
+        return AttestationDigest.compute(endpoint, epoch, header, payloadHash_);
     }
 
     /// @notice `AttestationDigest.forPacket`.
+    /// @param endpoint The destination endpoint as bytes32.
     /// @param epoch The verifier-set epoch.
     /// @param packet The encoded packet.
     /// @return The digest.
-    function packetAttestationDigest(uint64 epoch, bytes calldata packet) external pure returns (bytes32) {
-        return AttestationDigest.forPacket(epoch, packet);
+    function packetAttestationDigest(bytes32 endpoint, uint64 epoch, bytes calldata packet)
+        external
+        pure
+        returns (bytes32)
+    {
+        return AttestationDigest.forPacket(endpoint, epoch, packet);
     }
 
     // ---------------------------------------------------------------------------------------------

@@ -20,6 +20,8 @@ export const COLLATERAL_EID = 40161;
 export const LENDING_EID = 40168;
 export const ETH_PRICE_ID = id("ETH/USD") as Hex;
 export const NATIVE: Hex = `0x${"00".repeat(32)}`;
+/** The vault's request time-to-live, seconds. */
+export const REQUEST_TTL = 3_600n;
 /** $3,000 per ETH: stablecoin base units (6 decimals) per 10^18 wei. */
 export const ETH_PRICE = 3_000n * 10n ** 6n;
 
@@ -68,8 +70,7 @@ export async function deployTwoChains(ethers: Ethers, threshold = 2) {
   const vault = await deploy("CollateralVault", [
     await collateralEndpoint.getAddress(),
     LENDING_EID,
-    3_600n,
-    86_400n,
+    REQUEST_TTL,
     owner.address,
   ]);
   const pool = await deploy("LendingPool", [
@@ -106,20 +107,42 @@ export async function deployTwoChains(ethers: Ethers, threshold = 2) {
       return parsed?.name === "PacketSent" ? [toBytes(parsed.args[0] as Hex)] : [];
     });
 
-  /** Signs the one packet `receipt` sent with `signers` verifiers and delivers it. */
-  async function relay(receipt: TransactionReceipt, signers = threshold) {
+  /** The one packet a transaction sent. */
+  function onlyPacketOf(receipt: TransactionReceipt): Uint8Array {
     const [packet, ...rest] = packetsOf(receipt);
     if (packet === undefined || rest.length > 0) {
       throw new Error(`expected one PacketSent, got ${rest.length + (packet ? 1 : 0)}`);
     }
+    return packet;
+  }
+
+  /** The endpoint a packet is addressed to. */
+  function destinationOf(packet: Uint8Array): Contract {
     const destination = endpointByEid.get(decodePacket(packet).dstEid);
     if (destination === undefined) throw new Error("packet for an unknown endpoint");
+    return destination;
+  }
+
+  /**
+   * Attestations of `packet` by `wallets` (ascending) for its destination endpoint at its
+   * current epoch: what a quorum of verifiers, honest or not, would sign.
+   */
+  async function attest(packet: Uint8Array, wallets: readonly Wallet[]): Promise<string> {
+    const destination = destinationOf(packet);
     const [, , epoch] = await view<[string[], bigint, bigint]>(destination, "verifierSet");
-    const digest = packetAttestationDigest(epoch, packet);
-    const signatures = concat(
-      VERIFIERS.slice(0, signers).map((wallet) => wallet.signingKey.sign(digest).serialized),
-    );
-    return sendTx(destination, "deliver", packet, signatures);
+    const endpoint = addressToWire(await destination.getAddress());
+    const digest = packetAttestationDigest(endpoint, epoch, packet);
+    return concat(wallets.map((wallet) => wallet.signingKey.sign(digest).serialized));
+  }
+
+  /** Delivers `packet` with attestations by `wallets`. */
+  async function deliverSigned(packet: Uint8Array, wallets: readonly Wallet[]) {
+    return sendTx(destinationOf(packet), "deliver", packet, await attest(packet, wallets));
+  }
+
+  /** Signs the one packet `receipt` sent with `signers` verifiers and delivers it. */
+  async function relay(receipt: TransactionReceipt, signers = threshold) {
+    return deliverSigned(onlyPacketOf(receipt), VERIFIERS.slice(0, signers));
   }
 
   return {
@@ -131,6 +154,9 @@ export async function deployTwoChains(ethers: Ethers, threshold = 2) {
     vault,
     pool,
     packetsOf,
+    onlyPacketOf,
+    attest,
+    deliverSigned,
     relay,
   };
 }
