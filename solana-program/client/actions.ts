@@ -4,11 +4,12 @@
 // demo and the end-to-end tests.
 import { type Hex, toBytes, toHex } from "@loanbridge/shared";
 import { getCreateAssociatedTokenIdempotentInstructionAsync } from "@solana-program/token";
-import type { Address, KeyPairSigner } from "@solana/kit";
+import { type Address, address, type KeyPairSigner } from "@solana/kit";
 import { associatedTokenAccount } from "./deliver.ts";
 import { decodeAccount, type Plain } from "./idl.ts";
 import { pda } from "./pda.ts";
 import {
+  cancelExpiredInstruction,
   declareDefaultInstruction,
   depositInstruction,
   liquidateInstruction,
@@ -24,6 +25,17 @@ export async function readAccount(rpc: SolanaRpc, account: Address): Promise<Uin
     .getAccountInfo(account, { commitment: "confirmed", encoding: "base64" })
     .send();
   return value === null ? null : new Uint8Array(Buffer.from(value.data[0], "base64"));
+}
+
+/** The Clock sysvar. */
+const CLOCK_SYSVAR = address("SysvarC1ock11111111111111111111111111111111");
+
+/** The cluster's unix time at `confirmed` (`Clock.unix_timestamp`). */
+export async function clusterTime(rpc: SolanaRpc): Promise<bigint> {
+  const data = await readAccount(rpc, CLOCK_SYSVAR);
+  if (data === null) throw new Error("no Clock sysvar");
+  // slot, epoch_start_timestamp, epoch, leader_schedule_epoch, then unix_timestamp (i64 LE).
+  return new DataView(data.buffer, data.byteOffset, data.byteLength).getBigInt64(32, true);
 }
 
 async function nextPacketNonce(
@@ -66,13 +78,17 @@ export interface OpenNativeLoan {
   recipient: Hex;
 }
 
-/** Locks SOL in the vault and asks the lending chain for a loan; returns the loan id and the packet's nonce. */
+/**
+ * Locks SOL in the vault and asks the lending chain for a loan; returns the loan id, the
+ * packet's nonce and the request's deadline (the cluster's clock + the vault's request TTL,
+ * which the program accepts while it is in `(now, now + requestTtl]`).
+ */
 export async function openNativeLoan(
   rpc: SolanaRpc,
   send: SendInstructions,
   program: Address,
   input: OpenNativeLoan,
-): Promise<SentSolanaTransaction & { loanId: Hex; packetNonce: bigint }> {
+): Promise<SentSolanaTransaction & { loanId: Hex; packetNonce: bigint; expiresAt: bigint }> {
   const vaultAddress = await pda.vault(program);
   const vaultData = await readAccount(rpc, vaultAddress);
   const endpointData = await readAccount(rpc, await pda.endpoint(program));
@@ -82,6 +98,7 @@ export async function openNativeLoan(
   const vault = decodeAccount("Vault", vaultData);
   const lendingEid = vault.lending_eid as number;
   const packetNonce = await nextPacketNonce(rpc, program, vaultAddress, lendingEid);
+  const expiresAt = (await clusterTime(rpc)) + (vault.request_ttl as bigint);
   const { instruction, loanId } = await openInstruction(program, {
     borrower: input.borrower,
     collateralAmount: input.lamports,
@@ -89,12 +106,46 @@ export async function openNativeLoan(
     maxRateBps: input.maxRateBps,
     termSeconds: input.termSeconds,
     recipient: toBytes(input.recipient),
+    expiresAt,
     localEid: decodeAccount("Endpoint", endpointData).local_eid as number,
     lendingEid,
     vaultNonce: (vault.loan_nonce as bigint) + 1n,
     packetNonce,
   });
-  return { ...(await send(instruction)), loanId: toHex(loanId), packetNonce };
+  return { ...(await send(instruction)), loanId: toHex(loanId), packetNonce, expiresAt };
+}
+
+/**
+ * Cancels, on this (lending) chain, a loan request from `srcEid` that expired unanswered
+ * (anyone may, once the cluster's clock is past `expiresAt`): the pool records the loan id
+ * Rejected (Expired) and answers LOAN_REJECTED(Expired), which refunds the collateral.
+ * Returns the cancelled loan id.
+ */
+export async function cancelExpiredLoan(
+  rpc: SolanaRpc,
+  send: SendInstructions,
+  program: Address,
+  input: {
+    payer: KeyPairSigner;
+    srcEid: number;
+    borrower: Hex;
+    vaultNonce: bigint;
+    expiresAt: bigint;
+  },
+): Promise<SentSolanaTransaction & { loanId: Hex }> {
+  const pool = await pda.pool(program);
+  const peer = await readAccount(rpc, await pda.peer(program, pool, input.srcEid));
+  if (peer === null) throw new Error(`the pool has no peer on eid ${input.srcEid}`);
+  const { instruction, loanId } = await cancelExpiredInstruction(program, {
+    payer: input.payer,
+    srcEid: input.srcEid,
+    remoteVault: decodeAccount("Peer", peer).remote_app as Uint8Array,
+    borrower: toBytes(input.borrower),
+    vaultNonce: input.vaultNonce,
+    expiresAt: input.expiresAt,
+    packetNonce: await nextPacketNonce(rpc, program, pool, input.srcEid),
+  });
+  return { ...(await send(instruction)), loanId: toHex(loanId) };
 }
 
 async function poolLoanRef(rpc: SolanaRpc, program: Address, loanId: Hex) {

@@ -39,7 +39,7 @@ export interface SolanaDeployConfig {
   /** Verifier public keys (relayers' ed25519 keys); sorted here. */
   verifiers: Address[];
   threshold: number;
-  vault: { requestTtlSeconds: bigint; answerGraceSeconds: bigint };
+  vault: { requestTtlSeconds: bigint };
   pool: LoanTerms & { maxPriceAgeSeconds: bigint };
   /** The remote native coin: its price id and price (stablecoin base units per 10^18). */
   collateral: { priceId: Uint8Array; price: bigint; maxLtvBps: number; liquidationLtvBps: number };
@@ -50,7 +50,7 @@ export interface SolanaDeployConfig {
 }
 
 export const SOLANA_DEV_DEFAULTS = {
-  vault: { requestTtlSeconds: 3_600n, answerGraceSeconds: 86_400n },
+  vault: { requestTtlSeconds: 3_600n },
   pool: {
     rateBps: 800,
     minTermSeconds: 60n,
@@ -105,7 +105,6 @@ export async function deploySolana(
       admin,
       lendingEid: config.remoteEid,
       requestTtl: config.vault.requestTtlSeconds,
-      answerGrace: config.vault.answerGraceSeconds,
     }),
   );
   progress("stablecoin");

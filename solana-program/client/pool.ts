@@ -1,6 +1,6 @@
 // Lending pool instruction builders (src/processor/{initialize_pool,
-// pool_admin,lend,repay,settle}.rs and the pool's Deliver accounts in
-// src/pool/mod.rs).
+// pool_admin,lend,repay,settle,cancel_expired}.rs and the pool's Deliver
+// accounts in src/pool/mod.rs).
 import type { AccountMeta, Address, Instruction, TransactionSigner } from "@solana/kit";
 import { bn, encodeInstruction, type InstructionName } from "./idl.ts";
 import {
@@ -12,6 +12,7 @@ import {
   writable,
 } from "./instructions.ts";
 import { pda } from "./pda.ts";
+import { loanIdOf } from "./vault.ts";
 
 /** Pool loan statuses (`PoolLoan.status`). */
 export const PoolLoanStatus = {
@@ -319,4 +320,56 @@ export async function poolReceiveAccounts(
     writable(await pda.nonce(program, pool, input.srcEid)),
     writable(await pda.packet(program, pool, input.srcEid, input.packetNonce)),
   ];
+}
+
+export interface CancelExpiredInput {
+  payer: TransactionSigner;
+  /** The collateral chain. */
+  srcEid: number;
+  /** The pool's peer vault on `srcEid` as bytes32 (the program computes the loan id from its peer). */
+  remoteVault: Uint8Array;
+  /** The borrower on the collateral chain, bytes32. */
+  borrower: Uint8Array;
+  vaultNonce: bigint;
+  expiresAt: bigint;
+  /** The pool's next packet nonce to `srcEid` (`OutboundNonce.nonce + 1`). */
+  packetNonce: bigint;
+}
+
+/**
+ * `CancelExpired` (anyone, after `expiresAt`): records the loan id as Rejected (Expired) and
+ * answers LOAN_REJECTED(Expired); returns the loan id it cancels.
+ */
+export async function cancelExpiredInstruction(
+  program: Address,
+  input: CancelExpiredInput,
+): Promise<{ instruction: Instruction; loanId: Uint8Array }> {
+  const loanId = loanIdOf({
+    eid: input.srcEid,
+    vault: input.remoteVault,
+    borrower: input.borrower,
+    vaultNonce: input.vaultNonce,
+    expiresAt: input.expiresAt,
+  });
+  const pool = await pda.pool(program);
+  const instruction = ix(
+    program,
+    [
+      payerMeta(input.payer),
+      readonly(await pda.endpoint(program)),
+      readonly(pool),
+      writable(await pda.poolLoan(program, loanId)),
+      readonly(await pda.peer(program, pool, input.srcEid)),
+      writable(await pda.nonce(program, pool, input.srcEid)),
+      writable(await pda.packet(program, pool, input.srcEid, input.packetNonce)),
+      readonly(SYSTEM_PROGRAM_ADDRESS),
+    ],
+    encodeInstruction("cancel_expired", {
+      src_eid: input.srcEid,
+      borrower: Array.from(input.borrower),
+      vault_nonce: bn(input.vaultNonce),
+      expires_at: bn(input.expiresAt),
+    }),
+  );
+  return { instruction, loanId };
 }

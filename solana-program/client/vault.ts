@@ -1,6 +1,7 @@
 // Collateral vault instruction builders (src/processor/{initialize_vault,
-// vault_admin,open,refund_expired}.rs, and the vault's Deliver accounts in
-// src/vault/mod.rs).
+// vault_admin,open}.rs, and the vault's Deliver accounts in
+// src/vault/mod.rs). There is no timeout refund: the pool's CancelExpired
+// (pool.ts) proves a request expired and its LOAN_REJECTED refunds.
 import {
   type AccountMeta,
   type Address,
@@ -20,19 +21,43 @@ import {
 } from "./instructions.ts";
 import { pda } from "./pda.ts";
 
-/** `keccak256(localEid ‖ vault ‖ borrower ‖ vaultNonce)` (shared/LOANS.md), integers big-endian. */
+/** What a loan id is computed from: the collateral chain's eid, its vault and the borrower as bytes32. */
+export interface LoanKey {
+  eid: number;
+  vault: Uint8Array;
+  borrower: Uint8Array;
+  vaultNonce: bigint;
+  expiresAt: bigint;
+}
+
+/**
+ * `keccak256(eid ‖ vault ‖ borrower ‖ vaultNonce ‖ expiresAt)` (shared/LOANS.md
+ * "Identifiers"), integers big-endian, addresses as bytes32: any chain's loan.
+ */
+export function loanIdOf(key: LoanKey): Uint8Array {
+  const hex = solidityPackedKeccak256(
+    ["uint32", "bytes32", "bytes32", "uint64", "uint64"],
+    [key.eid, key.vault, key.borrower, key.vaultNonce, key.expiresAt],
+  );
+  return Uint8Array.from(Buffer.from(hex.slice(2), "hex"));
+}
+
+/** The loan id of a loan opened on this (Solana) vault. */
 export function computeLoanId(
   localEid: number,
   vault: Address,
   borrower: Address,
   vaultNonce: bigint,
+  expiresAt: bigint,
 ): Uint8Array {
   const encoder = getAddressEncoder();
-  const hex = solidityPackedKeccak256(
-    ["uint32", "bytes32", "bytes32", "uint64"],
-    [localEid, encoder.encode(vault), encoder.encode(borrower), vaultNonce],
-  );
-  return Uint8Array.from(Buffer.from(hex.slice(2), "hex"));
+  return loanIdOf({
+    eid: localEid,
+    vault: new Uint8Array(encoder.encode(vault)),
+    borrower: new Uint8Array(encoder.encode(borrower)),
+    vaultNonce,
+    expiresAt,
+  });
 }
 
 /** Vault loan states (`VaultLoan.state`). */
@@ -52,7 +77,6 @@ export async function initializeVaultInstruction(
     admin: TransactionSigner;
     lendingEid: number;
     requestTtl: bigint;
-    answerGrace: bigint;
   },
 ): Promise<Instruction> {
   return {
@@ -67,7 +91,6 @@ export async function initializeVaultInstruction(
     data: encodeInstruction("initialize_vault", {
       lending_eid: input.lendingEid,
       request_ttl: bn(input.requestTtl),
-      answer_grace: bn(input.answerGrace),
     }),
   };
 }
@@ -117,6 +140,11 @@ export interface OpenInput {
   termSeconds: bigint;
   /** Who receives the principal on the lending chain (`bytes32`). */
   recipient: Uint8Array;
+  /**
+   * The request's deadline (unix seconds), in `(now, now + requestTtl]` at execution; part of
+   * the loan id. Use the cluster's clock + `Vault.request_ttl` (see `openNativeLoan`).
+   */
+  expiresAt: bigint;
   /** This chain's endpoint id (for the loan id). */
   localEid: number;
   lendingEid: number;
@@ -134,7 +162,13 @@ export async function openInstruction(
   input: OpenInput,
 ): Promise<{ instruction: Instruction; loanId: Uint8Array }> {
   const vault = await pda.vault(program);
-  const loanId = computeLoanId(input.localEid, vault, input.borrower.address, input.vaultNonce);
+  const loanId = computeLoanId(
+    input.localEid,
+    vault,
+    input.borrower.address,
+    input.vaultNonce,
+    input.expiresAt,
+  );
   const accounts: (AccountMeta | ReturnType<typeof payerMeta>)[] = [
     payerMeta(input.borrower),
     readonly(await pda.endpoint(program)),
@@ -160,6 +194,7 @@ export async function openInstruction(
     max_rate_bps: input.maxRateBps,
     term_seconds: bn(input.termSeconds),
     recipient: Array.from(input.recipient),
+    expires_at: bn(input.expiresAt),
   });
   return { instruction: { programAddress: program, accounts, data }, loanId };
 }
@@ -191,16 +226,4 @@ export async function vaultReceiveAccounts(
     writable(await pda.vaultLoan(program, loanId)),
     ...payout,
   ];
-}
-
-export async function refundExpiredInstruction(
-  program: Address,
-  loanId: Uint8Array,
-  payout: AccountMeta[],
-): Promise<Instruction> {
-  return {
-    programAddress: program,
-    accounts: await vaultReceiveAccounts(program, loanId, payout),
-    data: encodeInstruction("refund_expired", {}),
-  };
 }

@@ -100,8 +100,7 @@ pub enum LoanbridgeError {
     VaultZeroRecipient = 65,
     /// Opening with a token not on the allow-list.
     VaultAssetNotAllowed = 66,
-    /// A timeout refund before `expiresAt + answerGrace`.
-    VaultRefundTooEarly = 67,
+    // 67 was `VaultRefundTooEarly` of the retired timeout refund: never reuse.
     /// `DEFAULTED`/`LIQUIDATED` naming a zero (or the vault's own) beneficiary.
     VaultInvalidBeneficiary = 68,
     /// A zero request time-to-live.
@@ -112,6 +111,8 @@ pub enum LoanbridgeError {
     VaultCollateralBelowRentMinimum = 71,
     /// The loan account does not belong to the message's loan id.
     VaultLoanMismatch = 72,
+    /// An open's `expires_at` not in `(now, now + request_ttl]`.
+    VaultInvalidExpiry = 73,
 
     // --- lending pool (200–259) -----------------------------------------------
     /// An `OPEN_LOAN` for a loan id the pool already knows.
@@ -150,6 +151,10 @@ pub enum LoanbridgeError {
     PoolWrongRecipientAccount = 216,
     /// The loan account does not belong to the message's loan id.
     PoolLoanMismatch = 217,
+    /// `CancelExpired` at or before the request's `expiresAt`.
+    PoolCancelTooEarly = 218,
+    /// A configured rate above `MAX_RATE_BPS`.
+    PoolRateTooHigh = 219,
 }
 
 impl LoanbridgeError {
@@ -197,12 +202,12 @@ impl LoanbridgeError {
         Self::VaultZeroPrincipal,
         Self::VaultZeroRecipient,
         Self::VaultAssetNotAllowed,
-        Self::VaultRefundTooEarly,
         Self::VaultInvalidBeneficiary,
         Self::VaultZeroRequestTtl,
         Self::VaultWrongPayoutAccount,
         Self::VaultCollateralBelowRentMinimum,
         Self::VaultLoanMismatch,
+        Self::VaultInvalidExpiry,
         Self::PoolLoanExists,
         Self::PoolLoanNotActive,
         Self::PoolZeroRepayment,
@@ -221,6 +226,8 @@ impl LoanbridgeError {
         Self::PoolWrongCollateralAccount,
         Self::PoolWrongRecipientAccount,
         Self::PoolLoanMismatch,
+        Self::PoolCancelTooEarly,
+        Self::PoolRateTooHigh,
     ];
 }
 

@@ -27,7 +27,7 @@ pub mod discriminator {
     pub const SET_ASSET_ALLOWED: u8 = 22;
     pub const OPEN_NATIVE: u8 = 23;
     pub const OPEN_TOKEN: u8 = 24;
-    pub const REFUND_EXPIRED: u8 = 25;
+    // 25 was `RefundExpired`, the retired timeout refund: never reuse.
     pub const INITIALIZE_POOL: u8 = 40;
     pub const SET_LOAN_TERMS: u8 = 41;
     pub const SET_COLLATERAL: u8 = 42;
@@ -42,6 +42,7 @@ pub mod discriminator {
     pub const REPAY: u8 = 51;
     pub const DECLARE_DEFAULT: u8 = 52;
     pub const LIQUIDATE: u8 = 53;
+    pub const CANCEL_EXPIRED: u8 = 54;
 }
 
 /// `InitializeEndpoint` arguments.
@@ -61,6 +62,20 @@ pub struct OpenArgs {
     pub max_rate_bps: u32,
     pub term_seconds: u64,
     pub recipient: [u8; 32],
+    /// The request's deadline, in `(now, now + request_ttl]`: part of the
+    /// loan id, so the borrower's client fixes it to derive the loan's
+    /// account (the clock at execution is not known in advance).
+    pub expires_at: u64,
+}
+
+/// `CancelExpired` arguments: what the loan id is computed from, with the
+/// pool's peer vault on `src_eid`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CancelExpiredArgs {
+    pub src_eid: u32,
+    pub borrower: [u8; 32],
+    pub vault_nonce: u64,
+    pub expires_at: u64,
 }
 
 /// `InitializePool` / `SetLoanTerms` arguments.
@@ -112,7 +127,6 @@ pub enum LoanbridgeInstruction<'a> {
     InitializeVault {
         lending_eid: u32,
         request_ttl: u64,
-        answer_grace: u64,
     },
     SetRequestTtl {
         request_ttl: u64,
@@ -122,7 +136,6 @@ pub enum LoanbridgeInstruction<'a> {
     },
     OpenNative(OpenArgs),
     OpenToken(OpenArgs),
-    RefundExpired,
     InitializePool {
         terms: LoanTermsArgs,
         max_price_age: u64,
@@ -157,6 +170,9 @@ pub enum LoanbridgeInstruction<'a> {
     },
     DeclareDefault,
     Liquidate,
+    /// Cancels an unknown loan id after its deadline: records it `Rejected`
+    /// and answers `LOAN_REJECTED(Expired)`.
+    CancelExpired(CancelExpiredArgs),
 }
 
 /// Reads Borsh values off the front of the instruction data.
@@ -240,6 +256,7 @@ impl<'a> Reader<'a> {
             max_rate_bps: self.u32()?,
             term_seconds: self.u64()?,
             recipient: self.bytes32()?,
+            expires_at: self.u64()?,
         })
     }
 
@@ -301,7 +318,6 @@ impl<'a> LoanbridgeInstruction<'a> {
             d::INITIALIZE_VAULT => Self::InitializeVault {
                 lending_eid: r.u32()?,
                 request_ttl: r.u64()?,
-                answer_grace: r.u64()?,
             },
             d::SET_REQUEST_TTL => Self::SetRequestTtl {
                 request_ttl: r.u64()?,
@@ -309,7 +325,6 @@ impl<'a> LoanbridgeInstruction<'a> {
             d::SET_ASSET_ALLOWED => Self::SetAssetAllowed { allowed: r.bool()? },
             d::OPEN_NATIVE => Self::OpenNative(r.open()?),
             d::OPEN_TOKEN => Self::OpenToken(r.open()?),
-            d::REFUND_EXPIRED => Self::RefundExpired,
             d::INITIALIZE_POOL => Self::InitializePool {
                 terms: r.terms()?,
                 max_price_age: r.u64()?,
@@ -341,6 +356,12 @@ impl<'a> LoanbridgeInstruction<'a> {
             d::REPAY => Self::Repay { amount: r.u64()? },
             d::DECLARE_DEFAULT => Self::DeclareDefault,
             d::LIQUIDATE => Self::Liquidate,
+            d::CANCEL_EXPIRED => Self::CancelExpired(CancelExpiredArgs {
+                src_eid: r.u32()?,
+                borrower: r.bytes32()?,
+                vault_nonce: r.u64()?,
+                expires_at: r.u64()?,
+            }),
             _ => return Err(LoanbridgeError::UnknownInstruction),
         };
         r.finish(instruction)
@@ -382,8 +403,8 @@ mod tests {
         assert_eq!(
             known,
             [
-                0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 20, 21, 22, 23, 24, 25, 40, 41, 42, 43, 44, 45, 46,
-                47, 48, 49, 50, 51, 52, 53
+                0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 20, 21, 22, 23, 24, 40, 41, 42, 43, 44, 45, 46, 47,
+                48, 49, 50, 51, 52, 53, 54
             ]
         );
     }
@@ -471,6 +492,7 @@ mod tests {
         data.extend_from_slice(&7u32.to_le_bytes());
         data.extend_from_slice(&8u64.to_le_bytes());
         data.extend_from_slice(&[9; 32]);
+        data.extend_from_slice(&10u64.to_le_bytes());
         assert_eq!(
             LoanbridgeInstruction::unpack(&data),
             Ok(LoanbridgeInstruction::OpenNative(OpenArgs {
@@ -479,6 +501,7 @@ mod tests {
                 max_rate_bps: 7,
                 term_seconds: 8,
                 recipient: [9; 32],
+                expires_at: 10,
             }))
         );
         // Every strict prefix is too short.
@@ -513,7 +536,7 @@ mod tests {
             // goes past the first byte.
             if let Some(first) = data.first_mut() {
                 if rng.next().is_multiple_of(2) {
-                    *first = (rng.next() % 54) as u8;
+                    *first = (rng.next() % 55) as u8;
                 }
             }
             // Small lengths in Borsh prefixes reach the vec/bytes paths.

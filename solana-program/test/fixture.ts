@@ -221,7 +221,6 @@ export function withAccount(
 /** The clock the vault and pool tests start at. */
 export const NOW = 1_700_000_000n;
 export const REQUEST_TTL = 3_600n;
-export const ANSWER_GRACE = 86_400n;
 
 export interface VaultFixture extends EndpointFixture {
   /** The vault's next loan and packet nonces, read from chain. */
@@ -239,7 +238,6 @@ export async function startVault(): Promise<VaultFixture> {
         admin: fixture.admin,
         lendingEid: REMOTE_EID,
         requestTtl: REQUEST_TTL,
-        answerGrace: ANSWER_GRACE,
       }),
     ),
   );
@@ -257,8 +255,9 @@ export async function startVault(): Promise<VaultFixture> {
   };
 }
 
-/** Open arguments a test starts from. */
+/** Open arguments a test starts from (a deadline of a full TTL for an open at NOW). */
 export const OPEN_DEFAULTS = {
+  expiresAt: NOW + REQUEST_TTL,
   principal: 1_000_000_000n,
   maxRateBps: 800,
   termSeconds: 30n * 86_400n,

@@ -18,6 +18,7 @@ import { type Address, type Instruction } from "@solana/kit";
 import { beforeEach, describe, expect, it } from "vitest";
 import {
   addressBytes,
+  cancelExpiredInstruction,
   createTokenAccount,
   declareDefaultInstruction,
   liquidateInstruction,
@@ -245,6 +246,30 @@ describe("pool sends with truncated logs", () => {
 
     expect(answer).toMatchObject({ amountRepaid: PRINCIPAL });
     expect(await poolStatus()).toBe(PoolLoanStatus.Repaid);
+  });
+
+  it("paddedCancelExpired_storesLoanRejectedExpiredPacket", async () => {
+    const borrower = toBytes(REMOTE_POOL); // any bytes32 borrower
+    const expiresAt = NOW + REQUEST_TTL;
+    fixture.program.setTime(expiresAt + 1n);
+    const instruction = await cancelExpiredInstruction(fixture.id, {
+      payer: fixture.program.payer,
+      srcEid: REMOTE_EID,
+      remoteVault: toBytes(REMOTE_VAULT),
+      borrower,
+      vaultNonce: 7n,
+      expiresAt,
+      packetNonce: fixture.packetNonce(),
+    });
+    message = { ...message, loanId: toHex(instruction.loanId) };
+
+    const answer = await expectPacketInStateDespiteTruncatedLogs(
+      fixture,
+      [instruction.instruction],
+      expected("LOAN_REJECTED"),
+    );
+
+    expect(answer).toMatchObject({ reason: "Expired" });
   });
 });
 

@@ -8,6 +8,7 @@ import { type LoanMessageOf, toBytes, toHex } from "@loanbridge/shared";
 import { type Address, type Instruction } from "@solana/kit";
 import {
   acceptAdminInstruction,
+  cancelExpiredInstruction,
   createMint,
   createTokenAccount,
   declareDefaultInstruction,
@@ -22,7 +23,6 @@ import {
   pauseInstruction,
   pausePoolInstruction,
   redeemInstruction,
-  refundExpiredInstruction,
   repayInstruction,
   setAssetAllowedInstruction,
   setGuardianInstruction,
@@ -40,7 +40,6 @@ import {
   withdrawInstruction,
 } from "../client/index.ts";
 import {
-  ANSWER_GRACE,
   deliver,
   deliverOpenLoan,
   ETH_PRICE_ID,
@@ -56,6 +55,7 @@ import {
   type PoolFixture,
   POOL_TERMS,
   REMOTE_EID,
+  REMOTE_VAULT,
   REQUEST_TTL,
   startPool,
   USDC,
@@ -139,7 +139,6 @@ export async function runScenario(): Promise<ScenarioResult> {
       admin,
       lendingEid: REMOTE_EID,
       requestTtl: REQUEST_TTL,
-      answerGrace: ANSWER_GRACE,
     }),
   );
   await step("SetRequestTtl", await setRequestTtlInstruction(id, admin, REQUEST_TTL));
@@ -217,16 +216,12 @@ export async function runScenario(): Promise<ScenarioResult> {
     native.loanId,
     nativePayout(borrower.address),
   );
-  program.setTime(NOW + REQUEST_TTL + ANSWER_GRACE + 1n);
-  await step(
-    "RefundExpired (token)",
-    await refundExpiredInstruction(
-      id,
-      token.loanId,
-      await tokenPayout(id, collateralMint, borrowerTokens),
-    ),
+  await deliverToVault(
+    "Deliver LOAN_REJECTED to the vault, token refund (2 signatures)",
+    { type: "LOAN_REJECTED", loanId: toHex(token.loanId), reason: "Expired" },
+    token.loanId,
+    await tokenPayout(id, collateralMint, borrowerTokens),
   );
-  program.setTime(NOW);
 
   // Pool: settings and lenders (startPool initialized it and deposited).
   await step("SetLoanTerms", await setLoanTermsInstruction(id, admin, POOL_TERMS));
@@ -301,6 +296,20 @@ export async function runScenario(): Promise<ScenarioResult> {
   await step(
     "Repay (full, sends REPAID)",
     await repayInstruction(id, { ...ref(repaid), payerTokens, amount: 10_000n * USDC }),
+  );
+  await step(
+    "CancelExpired (sends LOAN_REJECTED)",
+    (
+      await cancelExpiredInstruction(id, {
+        payer: program.payer,
+        srcEid: REMOTE_EID,
+        remoteVault: toBytes(REMOTE_VAULT),
+        borrower: new Uint8Array(32).fill(0x55),
+        vaultNonce: 1n,
+        expiresAt: NOW + REQUEST_TTL,
+        packetNonce: fixture.packetNonce(),
+      })
+    ).instruction,
   );
   await step(
     "SetPrice (ETH drops to 2,500)",

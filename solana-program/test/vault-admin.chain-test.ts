@@ -9,7 +9,6 @@ import {
   setRequestTtlInstruction,
 } from "../client/index.ts";
 import {
-  ANSWER_GRACE,
   type EndpointFixture,
   expectCustomError,
   expectOk,
@@ -36,7 +35,6 @@ describe("vault admin", () => {
         admin,
         lendingEid,
         requestTtl,
-        answerGrace: ANSWER_GRACE,
       }),
     );
 
@@ -46,7 +44,6 @@ describe("vault admin", () => {
     expect(fixture.program.decode("Vault", fixture.vault)).toMatchObject({
       lending_eid: REMOTE_EID,
       request_ttl: REQUEST_TTL,
-      answer_grace: ANSWER_GRACE,
       loan_nonce: 0n,
       native_locked: 0n,
     });

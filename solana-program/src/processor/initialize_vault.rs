@@ -7,9 +7,6 @@
 //! 2. `[]` endpoint, PDA `[b"endpoint"]`
 //! 3. `[writable]` vault, PDA `[b"vault"]` (created)
 //! 4. `[]` system program
-//!
-//! `answer_grace` is fixed here for good: no setting change can shorten it
-//! under loans in flight.
 
 use pinocchio::cpi::Seed;
 use pinocchio::error::ProgramError;
@@ -26,7 +23,7 @@ use crate::state::{init, Header, Layout, Vault, U32, U64};
 pub fn process(
     program_id: &Address,
     accounts: &mut [AccountView],
-    &(lending_eid, request_ttl, answer_grace): &(u32, u64, u64),
+    &(lending_eid, request_ttl): &(u32, u64),
 ) -> ProgramResult {
     let [payer, admin, endpoint, vault, system_program] = accounts else {
         return Err(ProgramError::NotEnoughAccountKeys);
@@ -66,7 +63,6 @@ pub fn process(
             header: Header::new(Vault::DISCRIMINATOR, bump),
             lending_eid: U32::new(lending_eid),
             request_ttl: U64::new(request_ttl),
-            answer_grace: U64::new(answer_grace),
             loan_nonce: U64::new(0),
             native_locked: U64::new(0),
         },

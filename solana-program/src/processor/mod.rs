@@ -1,5 +1,6 @@
 //! One module per instruction; this one only dispatches.
 mod admin;
+mod cancel_expired;
 pub mod deliver;
 mod initialize_endpoint;
 mod initialize_pool;
@@ -7,7 +8,6 @@ mod initialize_vault;
 mod lend;
 pub mod open;
 mod pool_admin;
-mod refund_expired;
 mod repay;
 mod set_peer;
 mod set_verifier_set;
@@ -48,12 +48,7 @@ pub fn process_instruction(
         I::InitializeVault {
             lending_eid,
             request_ttl,
-            answer_grace,
-        } => initialize_vault::process(
-            program_id,
-            accounts,
-            &(lending_eid, request_ttl, answer_grace),
-        ),
+        } => initialize_vault::process(program_id, accounts, &(lending_eid, request_ttl)),
         I::SetRequestTtl { request_ttl } => {
             vault_admin::set_request_ttl(program_id, accounts, request_ttl)
         }
@@ -64,7 +59,6 @@ pub fn process_instruction(
             open::process(program_id, accounts, &(args, open::Collateral::Native))
         }
         I::OpenToken(args) => open::process(program_id, accounts, &(args, open::Collateral::Token)),
-        I::RefundExpired => refund_expired::process(program_id, accounts),
         I::InitializePool {
             terms,
             max_price_age,
@@ -91,5 +85,6 @@ pub fn process_instruction(
         I::Repay { amount } => repay::process(program_id, accounts, amount),
         I::DeclareDefault => settle::process(program_id, accounts, &settle::Settlement::Default),
         I::Liquidate => settle::process(program_id, accounts, &settle::Settlement::Liquidation),
+        I::CancelExpired(args) => cancel_expired::process(program_id, accounts, &args),
     }
 }

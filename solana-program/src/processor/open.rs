@@ -18,8 +18,13 @@
 //! 11. `[writable]` custody token account, PDA `[b"custody", mint]`
 //! 12. `[]` token program
 //!
-//! The loan id is `keccak256(localEid ‖ vault ‖ borrower ‖ vaultNonce)` for
-//! the vault's next nonce; it is also the instruction's return data.
+//! The loan id is `keccak256(localEid ‖ vault ‖ borrower ‖ vaultNonce ‖
+//! expiresAt)` for the vault's next nonce; it is also the instruction's
+//! return data. `expires_at` is an argument, in `(now, now + request_ttl]`:
+//! the loan account's address derives from the id, so the client must know
+//! the deadline when it builds the transaction, and the clock at execution
+//! is not known then. A deadline below `now + request_ttl` only shortens
+//! the borrower's own request.
 
 use pinocchio::cpi::{set_return_data, Seed};
 use pinocchio::error::ProgramError;
@@ -39,7 +44,7 @@ use crate::state::vault::vault_loan_state;
 use crate::state::{
     init, load, load_mut, AllowedAsset, Header, Layout, Vault, VaultLoan, U128, U32, U64,
 };
-use crate::vault::{load_vault, loan_id};
+use crate::vault::{load_vault, loan_id, LoanKey};
 use crate::wire::OpenLoan;
 
 /// Which collateral an open locks.
@@ -131,17 +136,23 @@ pub fn process(
         .get()
         .checked_add(1)
         .ok_or(LoanbridgeError::ArithmeticOverflow)?;
-    let vault_key = vault.address().to_bytes();
-    let id = loan_id(
-        endpoint_state.local_eid.get(),
-        &vault_key,
-        &borrower_key,
-        vault_nonce,
-    );
-    let loan_bump = pda::check_canonical(loan, &[pda::VAULT_LOAN, &id], program_id)?;
-    let expires_at = now()?
+    let now = now()?;
+    let latest_expiry = now
         .checked_add(vault_state.request_ttl.get())
         .ok_or(LoanbridgeError::ArithmeticOverflow)?;
+    let expires_at = args.expires_at;
+    if expires_at <= now || expires_at > latest_expiry {
+        return Err(LoanbridgeError::VaultInvalidExpiry.into());
+    }
+    let vault_key = vault.address().to_bytes();
+    let id = loan_id(&LoanKey {
+        eid: endpoint_state.local_eid.get(),
+        vault: &vault_key,
+        borrower: &borrower_key,
+        vault_nonce,
+        expires_at,
+    });
+    let loan_bump = pda::check_canonical(loan, &[pda::VAULT_LOAN, &id], program_id)?;
     let lending_eid = vault_state.lending_eid.get();
     let outbound = Outbound {
         payer: borrower,

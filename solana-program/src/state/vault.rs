@@ -13,15 +13,13 @@ pub struct Vault {
     pub lending_eid: U32,
     /// Seconds from `open` to `expiresAt` for new loans.
     pub request_ttl: U64,
-    /// Seconds after `expiresAt` before a timeout refund; fixed at initialization.
-    pub answer_grace: U64,
     /// Loans opened so far; the next loan's vault nonce is this plus one.
     pub loan_nonce: U64,
     /// Native collateral (lamports) held for loans not yet paid out.
     pub native_locked: U64,
 }
 
-impl_layout!(Vault, discriminator::VAULT, 3 + 4 + 8 * 4);
+impl_layout!(Vault, discriminator::VAULT, 3 + 4 + 8 * 3);
 
 /// A vault loan's state (shared/LOANS.md): `Requested → Active → Released |
 /// Seized`, `Requested → Refunded`.
@@ -56,7 +54,8 @@ pub struct VaultLoan {
     /// Annual rate from `LOAN_ACTIVE`; 0 before.
     pub rate_bps: U32,
     pub term_seconds: U64,
-    /// The lending chain rejects the request after this time.
+    /// The lending chain rejects the request after this time (and anyone
+    /// may then cancel it there); part of the loan id.
     pub expires_at: U64,
     /// From `LOAN_ACTIVE`; 0 before.
     pub start_time: U64,

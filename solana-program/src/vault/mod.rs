@@ -2,6 +2,10 @@
 //! allowed SPL token, asks the lending chain for a loan with `OPEN_LOAN`, and
 //! refunds, releases or seizes the collateral as the answers arrive.
 //!
+//! There is no timeout refund: a refund is proven by the lending chain's
+//! `LOAN_REJECTED` (shared/LOANS.md "Vault" 6), which the pool sends for a
+//! late `OPEN_LOAN` or a `CancelExpired` after `expiresAt`.
+//!
 //! Collateral moves at most once per loan: every payout first moves the
 //! loan out of the one state that allows it (`Requested` for refunds,
 //! `Active` for releases and seizures), and a message for a loan in any
@@ -31,14 +35,29 @@ use crate::state::vault::vault_loan_state as state;
 use crate::state::{load, load_mut, Layout, Vault, VaultLoan};
 use crate::wire::{keccak256, LoanMessage};
 
-/// `loanId = keccak256(localEid ‖ vault ‖ borrower ‖ vaultNonce)`, integers
-/// big-endian (shared/LOANS.md "Identifiers").
-pub fn loan_id(local_eid: u32, vault: &[u8; 32], borrower: &[u8; 32], nonce: u64) -> [u8; 32] {
+/// What a loan id is computed from (shared/LOANS.md "Identifiers").
+#[derive(Clone, Copy, Debug)]
+pub struct LoanKey<'a> {
+    /// The collateral chain's eid.
+    pub eid: u32,
+    /// The vault on that chain (`bytes32`).
+    pub vault: &'a [u8; 32],
+    pub borrower: &'a [u8; 32],
+    pub vault_nonce: u64,
+    /// The request's deadline: in the id, so the lending chain can check a
+    /// cancellation's claimed deadline without having seen the request.
+    pub expires_at: u64,
+}
+
+/// `loanId = keccak256(localEid ‖ vault ‖ borrower ‖ vaultNonce ‖
+/// expiresAt)`, integers big-endian (shared/LOANS.md "Identifiers").
+pub fn loan_id(key: &LoanKey) -> [u8; 32] {
     keccak256(&[
-        &local_eid.to_be_bytes(),
-        vault,
-        borrower,
-        &nonce.to_be_bytes(),
+        &key.eid.to_be_bytes(),
+        key.vault,
+        key.borrower,
+        &key.vault_nonce.to_be_bytes(),
+        &key.expires_at.to_be_bytes(),
     ])
 }
 
