@@ -146,7 +146,6 @@ fn rust_discriminator(name: &str) -> u8 {
         "SET_ASSET_ALLOWED" => ix::SET_ASSET_ALLOWED,
         "OPEN_NATIVE" => ix::OPEN_NATIVE,
         "OPEN_TOKEN" => ix::OPEN_TOKEN,
-        "REFUND_EXPIRED" => ix::REFUND_EXPIRED,
         "INITIALIZE_POOL" => ix::INITIALIZE_POOL,
         "SET_LOAN_TERMS" => ix::SET_LOAN_TERMS,
         "SET_COLLATERAL" => ix::SET_COLLATERAL,
@@ -161,6 +160,7 @@ fn rust_discriminator(name: &str) -> u8 {
         "REPAY" => ix::REPAY,
         "DECLARE_DEFAULT" => ix::DECLARE_DEFAULT,
         "LIQUIDATE" => ix::LIQUIDATE,
+        "CANCEL_EXPIRED" => ix::CANCEL_EXPIRED,
         other => panic!("the IDL names an instruction the program does not have: {other}"),
     }
 }
