@@ -1054,26 +1054,23 @@ describe("Endpoint stored failures", () => {
   it.each([
     ["unset", ZeroHash],
     ["replaced", id("another remote app")],
-  ])(
-    "test_retry_revertsAfterPeerRevokedAndSetRotated [peer %s]",
-    async (_label, newPeer) => {
-      // The owner revoked the source app and retired every verifier: nothing that app or that
-      // set attested may take effect any more, stored failures included.
-      const f = await deploy();
-      const { packet, guid } = await storedFailure(f);
-      await send(f.endpoint, "setPeer", f.appAddress, REMOTE_EID, newPeer);
-      await rotateEveryVerifierOut(f);
+  ])("test_retry_revertsAfterPeerRevokedAndSetRotated [peer %s]", async (_label, newPeer) => {
+    // The owner revoked the source app and retired every verifier: nothing that app or that
+    // set attested may take effect any more, stored failures included.
+    const f = await deploy();
+    const { packet, guid } = await storedFailure(f);
+    await send(f.endpoint, "setPeer", f.appAddress, REMOTE_EID, newPeer);
+    await rotateEveryVerifierOut(f);
 
-      const reverted = await expectRevert(f.endpoint, send(as(f.endpoint, other), "retry", packet));
+    const reverted = await expectRevert(f.endpoint, send(as(f.endpoint, other), "retry", packet));
 
-      expect(reverted).toEqual({
-        name: "EndpointRetryPeerChanged",
-        args: [guid, REMOTE_APP, newPeer],
-      });
-      expect(await read(f.app, "received")).toBe(0n);
-      expect(await read(f.endpoint, "failedPayloadHash", guid)).toBe(keccak256(MESSAGE));
-    },
-  );
+    expect(reverted).toEqual({
+      name: "EndpointRetryPeerChanged",
+      args: [guid, REMOTE_APP, newPeer],
+    });
+    expect(await read(f.app, "received")).toBe(0n);
+    expect(await read(f.endpoint, "failedPayloadHash", guid)).toBe(keccak256(MESSAGE));
+  });
 
   it("retry_revertsAfterPeerChangedOnly", async () => {
     const f = await deploy();
@@ -1083,7 +1080,10 @@ describe("Endpoint stored failures", () => {
 
     const reverted = await expectRevert(f.endpoint, send(as(f.endpoint, other), "retry", packet));
 
-    expect(reverted).toEqual({ name: "EndpointRetryPeerChanged", args: [guid, REMOTE_APP, newPeer] });
+    expect(reverted).toEqual({
+      name: "EndpointRetryPeerChanged",
+      args: [guid, REMOTE_APP, newPeer],
+    });
     expect(await read(f.app, "received")).toBe(0n);
   });
 
@@ -1133,7 +1133,10 @@ describe("Endpoint stored failures", () => {
 
     const reverted = await expectRevert(f.endpoint, send(f.endpoint, "retry", packet));
 
-    expect(reverted).toEqual({ name: "EndpointRetryPeerChanged", args: [guid, REMOTE_APP, ZeroHash] });
+    expect(reverted).toEqual({
+      name: "EndpointRetryPeerChanged",
+      args: [guid, REMOTE_APP, ZeroHash],
+    });
   });
 
   it("retry_peerRestored_sameEpoch_works", async () => {
@@ -1153,7 +1156,10 @@ describe("Endpoint stored failures", () => {
 
     const receipt = await send(f.endpoint, "clearFailure", guid);
 
-    expect(await eventArgs(receipt, f.endpoint, "FailureCleared")).toEqual([guid, keccak256(MESSAGE)]);
+    expect(await eventArgs(receipt, f.endpoint, "FailureCleared")).toEqual([
+      guid,
+      keccak256(MESSAGE),
+    ]);
     expect(await read(f.endpoint, "failedPayloadHash", guid)).toBe(ZeroHash);
     expect((await storedFailureOf(f, guid)).messageHash).toBe(ZeroHash);
     expect(await read(f.endpoint, "delivered", guid)).toBe(true);

@@ -8,7 +8,7 @@ import {
   type LoanMessageOf,
   type RejectReasonName,
 } from "@loanbridge/shared";
-import { type Contract, id, type TransactionReceipt } from "ethers";
+import { type Contract, id, keccak256, solidityPacked, type TransactionReceipt } from "ethers";
 import { beforeAll, beforeEach, describe, expect, it } from "vitest";
 import {
   as,
@@ -50,6 +50,9 @@ const DEPOSIT = 1_000_000_000_000n; // $1,000,000
 const PRINCIPAL = 1_000_000_000n; // $1,000
 const COLLATERAL = 10n ** 18n; // 1 ETH
 const TERM = 2_592_000n; // 30 days
+const MAX_RATE_BPS = 100_000n;
+const UINT128_MAX = 2n ** 128n - 1n;
+const USD = 1_000_000n; // one dollar in 6-decimal base units
 
 const Status = { None: 0n, Active: 1n, Repaid: 2n, Rejected: 3n, Defaulted: 4n, Liquidated: 5n };
 
@@ -171,6 +174,8 @@ beforeAll(async () => {
   await send(pool, "setBeneficiary", VAULT_EID, addressToWire(beneficiary.address));
   await send(pool, "setPriceFeed", feed.target, MAX_PRICE_AGE);
   await send(pool, "setGuardian", guardian.address);
+  // The pool's peer vault: cancelExpired derives loan ids from it.
+  await send(recorder, "setPeer", pool.target, VAULT_EID, VAULT_APP);
   await mintAndApprove(lender, DEPOSIT * 10n);
   await mintAndApprove(payer, DEPOSIT);
   await send(as(pool, lender), "deposit", DEPOSIT, lender.address);
@@ -550,6 +555,138 @@ describe("LendingPool.onPacket OPEN_LOAN rejected", () => {
   });
 });
 
+/** The loan id a vault at VAULT_APP on VAULT_EID gives (shared/LOANS.md "Identifiers"). */
+function loanIdFor(borrower: Hex, vaultNonce: bigint, expiresAt: bigint): Hex {
+  return keccak256(
+    solidityPacked(
+      ["uint32", "bytes32", "bytes32", "uint64", "uint64"],
+      [VAULT_EID, VAULT_APP, borrower, vaultNonce, expiresAt],
+    ),
+  ) as Hex;
+}
+
+describe("LendingPool.cancelExpired", () => {
+  const BORROWER = addressToWire("0x00000000000000000000000000000000000000b0");
+
+  it("cancelExpired_afterDeadline_recordsRejectedAndAnswersExpired", async () => {
+    const expiresAt = (await time.now()) + 100n;
+    const loanId = loanIdFor(BORROWER, 7n, expiresAt);
+    const held = await balanceOf(pool.target);
+    await time.setNextTimestamp(expiresAt + 1n);
+
+    const receipt = await send(
+      as(pool, other),
+      "cancelExpired",
+      VAULT_EID,
+      BORROWER,
+      7n,
+      expiresAt,
+    );
+
+    expect(onlyEvent(pool, receipt, "LoanCancelled")).toEqual([
+      loanId,
+      BigInt(VAULT_EID),
+      BORROWER,
+      7n,
+      expiresAt,
+      other.address,
+    ]);
+    expect(onlyEvent(pool, receipt, "LoanRejected")).toEqual([loanId, BigInt(VAULT_EID), 5n]);
+    const answer = onlySent(recorder, receipt);
+    expect(answer.dstEid).toBe(VAULT_EID);
+    expect(answer.message).toEqual({ type: "LOAN_REJECTED", loanId, reason: "Expired" });
+    expect(await loanOf(loanId)).toMatchObject({
+      status: Status.Rejected,
+      srcEid: BigInt(VAULT_EID),
+    });
+    expect(await balanceOf(pool.target)).toBe(held);
+  });
+
+  it.each([
+    ["atDeadline", 0n],
+    ["beforeDeadline", -100n],
+  ])("cancelExpired_%s_revertsWithCancelTooEarly", async (_label, offset) => {
+    const expiresAt = (await time.now()) + 200n;
+    await time.setNextTimestamp(expiresAt + offset);
+
+    const reverted = await poolRevert(
+      pool.getFunction("cancelExpired").send(VAULT_EID, BORROWER, 1n, expiresAt),
+    );
+
+    expect(reverted).toEqual({
+      name: "PoolCancelTooEarly",
+      args: [loanIdFor(BORROWER, 1n, expiresAt), expiresAt],
+    });
+  });
+
+  it.each(["accepted", "rejected", "cancelled"] as const)(
+    "cancelExpired_loanThePoolKnows_%s_revertsWithLoanExists",
+    async (known) => {
+      const expiresAt = (await time.now()) + 3_600n;
+      const loanId = loanIdFor(BORROWER, 3n, expiresAt);
+      if (known === "accepted") await openAccepted({ loanId, expiresAt });
+      if (known === "rejected") await deliver(await openLoan({ loanId, expiresAt, principal: 0n }));
+      await time.setNextTimestamp(expiresAt + 1n);
+      if (known === "cancelled")
+        await send(pool, "cancelExpired", VAULT_EID, BORROWER, 3n, expiresAt);
+      const before = await loanOf(loanId);
+
+      const reverted = await poolRevert(
+        pool.getFunction("cancelExpired").send(VAULT_EID, BORROWER, 3n, expiresAt),
+      );
+
+      expect(reverted).toEqual({ name: "PoolLoanExists", args: [loanId] });
+      expect(await loanOf(loanId)).toEqual(before);
+    },
+  );
+
+  it("cancelExpired_unregisteredSrcEid_revertsWithNoPeer", async () => {
+    const expiresAt = (await time.now()) - 10n;
+
+    const reverted = await poolRevert(
+      pool.getFunction("cancelExpired").send(OTHER_EID, BORROWER, 1n, expiresAt),
+    );
+
+    expect(reverted).toEqual({ name: "PoolNoPeer", args: [BigInt(OTHER_EID)] });
+  });
+
+  it("test_lateOpenLoan_afterCancel_failsAsKnownIdAndDisbursesNothing", async () => {
+    const expiresAt = (await time.now()) + 100n;
+    const loanId = loanIdFor(BORROWER, 9n, expiresAt);
+    const late = await openLoan({ loanId, expiresAt });
+    await time.setNextTimestamp(expiresAt + 1n);
+    await send(pool, "cancelExpired", VAULT_EID, BORROWER, 9n, expiresAt);
+    const held = await balanceOf(pool.target);
+
+    const reverted = await poolRevert(deliverPending(late));
+
+    expect(reverted).toEqual({ name: "PoolLoanExists", args: [loanId] });
+    expect(await balanceOf(pool.target)).toBe(held);
+    expect(await balanceOf(recipient.address)).toBe(0n);
+  });
+
+  it("cancelExpired_wrongParameters_cancelOnlyAnUnrelatedId", async () => {
+    const expiresAt = (await time.now()) + 100n;
+    const loanId = loanIdFor(BORROWER, 4n, expiresAt);
+    await time.setNextTimestamp(expiresAt + 1n);
+
+    const receipt = await send(pool, "cancelExpired", VAULT_EID, BORROWER, 5n, expiresAt);
+
+    const [cancelled] = onlyEvent(pool, receipt, "LoanCancelled") as [Hex];
+    expect(cancelled).toBe(loanIdFor(BORROWER, 5n, expiresAt));
+    expect((await loanOf(loanId)).status).toBe(Status.None);
+  });
+
+  it("cancelExpired_whilePoolPaused_stillAnswers", async () => {
+    await send(as(pool, guardian), "pause");
+    const expiresAt = (await time.now()) - 1n;
+
+    const receipt = await send(pool, "cancelExpired", VAULT_EID, BORROWER, 1n, expiresAt);
+
+    expect(onlySent(recorder, receipt).message).toMatchObject({ reason: "Expired" });
+  });
+});
+
 describe("LendingPool.onPacket guards", () => {
   it("onPacket_fromNonEndpoint_reverts", async () => {
     const reverted = await poolRevert(
@@ -688,6 +825,119 @@ describe("LendingPool interest", () => {
     expect(() => onlyEvent(pool, receipt, "InterestAccrued")).toThrow();
     expect((await loanOf(message.loanId)).principal).toBe(principal - 5n);
   });
+});
+
+describe("LendingPool interest in pool assets", () => {
+  it("totalAssets_countsInterestAsItAccrues_beforeAnyRepayment", async () => {
+    const { startTime } = await openAccepted();
+    await time.setNextTimestamp(startTime + TERM);
+    await time.increaseTime(0n);
+
+    const interest = interestFor(PRINCIPAL, RATE_BPS, TERM);
+    expect(interest).toBeGreaterThan(0n);
+    expect(await call(pool, "totalAssets")).toBe(DEPOSIT + interest);
+  });
+
+  it("declareDefault_writesOffPrincipalAndAccruedInterest", async () => {
+    const { loanId, startTime } = await openAccepted();
+    const at = startTime + TERM + GRACE + 1n;
+    await time.setNextTimestamp(at);
+
+    await send(pool, "declareDefault", loanId);
+
+    expect(await call(pool, "totalAssets")).toBe(DEPOSIT - PRINCIPAL);
+    expect([await call(pool, "totalInterest"), await call(pool, "pendingScaled")]).toEqual([
+      0n,
+      0n,
+    ]);
+  });
+
+  it("test_jitDeposit_beforeLargeRepayment_getsOnlyItsTimeShareOfTheInterest", async () => {
+    // The numbers: lenders hold $100,000, all lent for a year at 40 %; an attacker
+    // deposits $1,000,000 in the block before the $140,000 repayment and redeems right after.
+    // Counting interest only when repaid, it took $36,364 of the $40,000.
+    const rate = 4_000n;
+    const principal = 100_000n * USD;
+    const attacker = other;
+    await send(pool, "setLoanTerms", rate, MIN_TERM, MAX_TERM, GRACE);
+    await send(as(pool, lender), "withdraw", DEPOSIT - principal, lender.address, lender.address);
+    const { loanId, startTime } = await openAccepted({
+      principal,
+      termSeconds: MAX_TERM,
+      collateralAmount: 67n * COLLATERAL,
+      maxRateBps: 4_000,
+    });
+    const stake = 1_000_000n * USD;
+    await mintAndApprove(attacker, stake);
+    const repayAt = startTime + MAX_TERM;
+
+    await time.setNextTimestamp(repayAt - 1n);
+    await send(as(pool, attacker), "deposit", stake, attacker.address);
+    await time.setNextTimestamp(repayAt);
+    await send(as(pool, payer), "repay", loanId, 2n * principal);
+    await time.setNextTimestamp(repayAt + 1n);
+    const shares = await call<bigint>(pool, "balanceOf", attacker.address);
+    await send(as(pool, attacker), "redeem", shares, attacker.address, attacker.address);
+
+    const interest = interestFor(principal, rate, MAX_TERM);
+    expect(interest).toBe(40_000n * USD);
+    const profit = (await balanceOf(attacker.address)) - stake;
+    // At most the interest of the one second it was in (about $0.0013), never the year's.
+    expect(profit).toBeLessThanOrEqual(interestFor(principal, rate, 1n));
+    expect(profit).toBeGreaterThanOrEqual(-1n);
+    const lenderAssets = await call<bigint>(
+      pool,
+      "convertToAssets",
+      await call<bigint>(pool, "balanceOf", lender.address),
+    );
+    expect(lenderAssets).toBeGreaterThanOrEqual(
+      principal + interest - interestFor(principal, rate, 1n) - 1n,
+    );
+  });
+
+  it.each(["repay", "declareDefault", "liquidate"] as const)(
+    "test_%s_absurdPrincipalAtMaxRateFarInTheFuture_succeedsWithSaturatedDebt",
+    async (close) => {
+      // An owner-set maximum rate on a principal near the wire's uint128, ten years on: the
+      // interest would exceed 128 bits; it saturates so the loan can still be closed.
+      const principal = 2n ** 127n;
+      await send(pool, "setLoanTerms", MAX_RATE_BPS, MIN_TERM, MAX_TERM, GRACE);
+      await mintAndApprove(lender, principal);
+      await send(as(pool, lender), "deposit", principal, lender.address);
+      await send(feed, "setPrice", ETH_PRICE_ID, 4n * 10n ** 18n);
+      const { loanId, startTime } = await openAccepted({
+        principal,
+        collateralAmount: principal,
+        maxRateBps: Number(MAX_RATE_BPS),
+      });
+      await time.setNextTimestamp(startTime + 10n * 31_536_000n);
+      await send(feed, "setPrice", ETH_PRICE_ID, 10n ** 18n);
+      const [owedPrincipal, owedInterest] = await call<[bigint, bigint]>(pool, "debtOf", loanId);
+      expect(owedPrincipal + owedInterest).toBe(UINT128_MAX);
+      expect(interestFor(principal, MAX_RATE_BPS, 10n * 31_536_000n)).toBeGreaterThan(UINT128_MAX);
+
+      let receipt: TransactionReceipt;
+      if (close === "repay") {
+        await mintAndApprove(payer, UINT128_MAX);
+        receipt = await send(as(pool, payer), "repay", loanId, 2n ** 256n - 1n);
+        expect(onlySent(recorder, receipt).message).toEqual({
+          type: "REPAID",
+          loanId,
+          amountRepaid: UINT128_MAX,
+        });
+      } else {
+        receipt = await send(as(pool, other), close, loanId);
+        expect(onlySent(recorder, receipt).message).toMatchObject({
+          loanId,
+          outstanding: UINT128_MAX,
+        });
+      }
+      expect((await loanOf(loanId)).status).not.toBe(Status.Active);
+      expect(await call(pool, "totalPrincipal")).toBe(0n);
+      expect(await call(pool, "totalInterest")).toBe(0n);
+      expect(await call(pool, "rateWeight")).toBe(0n);
+    },
+  );
 });
 
 describe("LendingPool.repay", () => {
@@ -1051,6 +1301,17 @@ describe("LendingPool owner settings", () => {
     expect(
       (await call<{ toArray(): unknown[] }>(pool, "collateralConfig", OTHER_EID, asset)).toArray(),
     ).toEqual([0n, 0n, ZERO_BYTES32]);
+  });
+
+  it("setLoanTerms_rateAboveMax_reverts_atMaxAccepted", async () => {
+    const reverted = await poolRevert(
+      pool.getFunction("setLoanTerms").send(MAX_RATE_BPS + 1n, MIN_TERM, MAX_TERM, GRACE),
+    );
+    expect(reverted).toEqual({ name: "PoolRateAboveMax", args: [MAX_RATE_BPS + 1n, MAX_RATE_BPS] });
+    expect(await call(pool, "rateBps")).toBe(RATE_BPS);
+
+    await send(pool, "setLoanTerms", MAX_RATE_BPS, MIN_TERM, MAX_TERM, GRACE);
+    expect(await call(pool, "rateBps")).toBe(MAX_RATE_BPS);
   });
 
   it("setLoanTerms_minAboveMax_reverts", async () => {

@@ -429,7 +429,8 @@ async function runSequence(commands: Command[]): Promise<void> {
     // per loan above (the aggregate rounds the sum of the not-yet-accrued parts once).
     const now = await time.now();
     const debts = active.reduce(
-      (sum, l) => sum + l.principal + l.interest + interestFor(l.principal, RATE_BPS, now - l.lastAccrual),
+      (sum, l) =>
+        sum + l.principal + l.interest + interestFor(l.principal, RATE_BPS, now - l.lastAccrual),
       0n,
     );
     expect(totalAssets - (held + debts)).toBeGreaterThanOrEqual(0n);

@@ -303,7 +303,9 @@ describe("AttestationDigest", () => {
   });
 
   it.each(attestations.valid)("compute_returnsDigest [$name]", async (v) => {
-    expect(await call("attestationDigest", v.endpoint, v.epoch, v.header, v.payloadHash)).toBe(v.digest);
+    expect(await call("attestationDigest", v.endpoint, v.epoch, v.header, v.payloadHash)).toBe(
+      v.digest,
+    );
   });
 
   it.each(attestations.valid)("forPacket_returnsDigest [$name]", async (v) => {
@@ -312,25 +314,36 @@ describe("AttestationDigest", () => {
     expect(await call("packetAttestationDigest", v.endpoint, v.epoch, v.packet)).toBe(v.digest);
   });
 
-  it.each(attestations.valid)("compute_bindsEndpoint_otherEndpointGivesOtherDigest [$name]", async (v) => {
-    // The same packet and epoch for another deployment: its attestation must not verify here.
-    const other = hexlify(getBytes(v.endpoint).map((b, i) => (i === 31 ? b ^ 1 : b)));
-    const digest = await call("attestationDigest", other, v.epoch, v.header, v.payloadHash);
+  it.each(attestations.valid)(
+    "compute_bindsEndpoint_otherEndpointGivesOtherDigest [$name]",
+    async (v) => {
+      // The same packet and epoch for another deployment: its attestation must not verify here.
+      const other = hexlify(getBytes(v.endpoint).map((b, i) => (i === 31 ? b ^ 1 : b)));
+      const digest = await call("attestationDigest", other, v.epoch, v.header, v.payloadHash);
 
-    expect(digest).not.toBe(v.digest);
-  });
+      expect(digest).not.toBe(v.digest);
+    },
+  );
 
   it.each([0, 80, 82, 113])(
     "compute_headerOf%iBytes_revertsWithInvalidHeaderLength",
     async (length) => {
-      const reverted = await expectRevert("attestationDigest", ZERO32, 0, new Uint8Array(length), id(""));
+      const reverted = await expectRevert(
+        "attestationDigest",
+        ZERO32,
+        0,
+        new Uint8Array(length),
+        id(""),
+      );
 
       expect(reverted).toMatchObject({ name: "InvalidHeaderLength", args: [String(length)] });
     },
   );
 
   it.each(packets.invalid)("forPacket_revertsWith $error [$name]", async (v) => {
-    expect((await expectRevert("packetAttestationDigest", ZERO32, 0, v.encoded)).name).toBe(v.error);
+    expect((await expectRevert("packetAttestationDigest", ZERO32, 0, v.encoded)).name).toBe(
+      v.error,
+    );
   });
 });
 

@@ -176,9 +176,9 @@ interface ICollateralVault is ILoanbridgeApp {
     /// @dev For ETH pass `asset = address(0)` and send `collateralAmount` as value; for an ERC-20
     ///      approve the vault first and send no value. Sets `expiresAt = now + requestTtl`, computes
     ///      `loanId = keccak256(localEid ‖ vault ‖ borrower ‖ nonce ‖ expiresAt)` (bytes32
-    ///      addresses, uint64 nonce from 1, `LoanId`), and sends `OPEN_LOAN` to the lending chain. Reverts `VaultZeroCollateral`,
-    ///      `VaultZeroPrincipal`, `VaultZeroRecipient`, `VaultAssetNotAllowed`, `VaultValueMismatch`,
-    ///      `VaultTransferAmountMismatch`.
+    ///      addresses, uint64 nonce from 1, `LoanId`), and sends `OPEN_LOAN` to the lending chain.
+    ///      Reverts `VaultZeroCollateral`, `VaultZeroPrincipal`, `VaultZeroRecipient`,
+    ///      `VaultAssetNotAllowed`, `VaultValueMismatch`, `VaultTransferAmountMismatch`.
     /// @param asset The ERC-20 to lock, or `address(0)` for ETH.
     /// @param collateralAmount Collateral in the asset's base units.
     /// @param principal Principal requested, in the lending chain's stablecoin base units.

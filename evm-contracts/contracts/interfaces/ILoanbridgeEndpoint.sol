@@ -247,9 +247,10 @@ interface ILoanbridgeEndpoint is ILoanbridgeEndpointSender {
     /// @notice Verifies a packet addressed to this endpoint, marks it delivered and calls its app.
     /// @dev Anyone may call (normally the executing relayer). Checks, in order: not paused; the
     ///      packet decodes; `dstEid` is this endpoint; the receiver is an EVM address whose peer on
-    ///      `srcEid` is the packet's sender, and has code; the guid was never delivered; `signatures` are at least
-    ///      `threshold` signatures over `AttestationDigest.compute(endpoint, epoch, header, payloadHash)` (`endpoint`: this
-    ///      contract's address as bytes32) by
+    ///      `srcEid` is the packet's sender, and has code; the guid was never delivered;
+    ///      `signatures` are at least `threshold` signatures over
+    ///      `AttestationDigest.compute(endpoint, epoch, header, payloadHash)` (`endpoint`: this
+    ///      contract's address as bytes32, so an attestation is good on this deployment only) by
     ///      members of the current verifier set, signers strictly ascending. Then calls
     ///      `ILoanbridgeApp(receiver).onPacket`; if the app reverts, the packet stays delivered and
     ///      the failure is stored for `retry` (`PacketFailed`). The caller must leave at least
