@@ -95,6 +95,12 @@ export interface DeliveryReceipt {
 /** Submits attested packets to the destination endpoint. */
 export interface PacketDeliverer {
   readonly eid: number;
+  /**
+   * The destination endpoint as `bytes32` (an EVM Endpoint contract's address
+   * left-padded, or the Solana program id): every attestation digest for this
+   * destination binds it, so attest, gather and deliver read it here.
+   */
+  readonly endpoint: Hex;
   /** The destination's current verifier-set epoch and threshold. */
   verifierSet(): Promise<{ epoch: bigint; threshold: number; signers: string[] }>;
   /** The account that pays for deliveries and its balance in whole coins (ETH, SOL). */

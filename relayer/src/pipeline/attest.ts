@@ -17,7 +17,7 @@ export async function attestPacket(context: PipelineContext, packet: PacketRecor
     return;
   }
   const { epoch } = await deliverer.verifierSet();
-  const digest = packetAttestationDigest(epoch, packet.packet);
+  const digest = packetAttestationDigest(deliverer.endpoint, epoch, packet.packet);
   const attestation = await signer.sign(packet.guid, epoch, digest);
   await store.putAttestation(attestation);
   await store.markAttested(packet.guid, { owner });

@@ -83,7 +83,9 @@ export async function gatherAttestations(
   set: VerifierSet,
 ): Promise<Attestation[]> {
   const kind = kindOf(context, packet.dstEid);
-  const digest = packetAttestationDigest(set.epoch, packet.packet);
+  const deliverer = context.chains.deliverers.get(packet.dstEid);
+  if (deliverer === undefined) return [];
+  const digest = packetAttestationDigest(deliverer.endpoint, set.epoch, packet.packet);
   const expected = { guid: packet.guid, digest, set };
   const stored: Attestation[] = await context.store.listAttestations(packet.guid);
   const bySigner = new Map<string, Attestation>();

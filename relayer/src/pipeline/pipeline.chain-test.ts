@@ -289,6 +289,7 @@ describe("three relayers, one executor, one anvil", () => {
     const minedYet = (): boolean => progress.mined;
     const dying = await startRelayer(0, await Store.open({ kind: "pglite", dataDir }), (real) => ({
       eid: real.eid,
+      endpoint: real.endpoint,
       verifierSet: () => real.verifierSet(),
       isDelivered: (guid) => real.isDelivered(guid),
       walletBalance: () => real.walletBalance(),

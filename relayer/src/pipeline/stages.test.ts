@@ -45,6 +45,8 @@ const SRC = 40161;
 const DST = 40168;
 const EPOCH = 3n;
 const word = (n: number): Hex => `0x${n.toString(16).padStart(64, "0")}`;
+/** The destination endpoint (bytes32) every digest for DST binds. */
+const ENDPOINT = word(0xe9d);
 
 function loanPacket(nonce: bigint, message: LoanMessage, srcEid = SRC, dstEid = DST) {
   const header = { nonce, srcEid, sender: word(0xa), dstEid, receiver: word(0xb) };
@@ -97,6 +99,7 @@ class ScriptedVerifier implements PacketVerifier {
 /** The destination endpoint's rules in memory: epoch, set, threshold, delivered once. */
 class MemoryDestination implements PacketDeliverer {
   readonly eid = DST;
+  endpoint: Hex = ENDPOINT;
   readonly delivered = new Map<Hex, Attestation[]>();
   calls = 0;
   failNext: Error | undefined;
@@ -122,7 +125,7 @@ class MemoryDestination implements PacketDeliverer {
     }
     const guid = attestations[0]?.guid ?? word(0);
     if (this.delivered.has(guid)) return Promise.reject(new AlreadyDeliveredError(guid));
-    const digest = packetAttestationDigest(EPOCH, packet);
+    const digest = packetAttestationDigest(ENDPOINT, EPOCH, packet);
     const ok = attestations.filter((a) => recoverSigner(digest, a.signature) === a.signer);
     if (ok.length < 2) return Promise.reject(new Error("not enough valid signatures"));
     this.delivered.set(guid, attestations);
@@ -348,7 +351,7 @@ describe("attest", SLOW, () => {
     await h.store.markVerified(a.guid);
     expect(await attestBatch(h.context)).toBe(1);
     const [stored] = await h.store.listAttestations(a.guid);
-    const digest = packetAttestationDigest(EPOCH, a.packet);
+    const digest = packetAttestationDigest(ENDPOINT, EPOCH, a.packet);
     expect(stored).toMatchObject({ epoch: EPOCH, digest, signer: VERIFIER_ADDRESSES[1] });
     expect(recoverSigner(digest, stored?.signature ?? "0x")).toBe(VERIFIER_ADDRESSES[1]);
     expect((await h.store.getPacket(a.guid))?.status).toBe("attested");
@@ -386,7 +389,7 @@ describe("gather", SLOW, () => {
     const old = await new EvmAttestationSigner(VERIFIER_KEYS[2] as Hex).sign(
       a.guid,
       EPOCH - 1n,
-      packetAttestationDigest(EPOCH - 1n, a.packet),
+      packetAttestationDigest(ENDPOINT, EPOCH - 1n, a.packet),
     );
     await peer2.store.putAttestation(old);
     const urls = [
@@ -409,7 +412,7 @@ describe("gather", SLOW, () => {
 
   it("isValidAttestation_rejectsWrongEpochDigestSignerOrSignature", async () => {
     const a = loanPacket(1n, openLoan(1));
-    const digest = packetAttestationDigest(EPOCH, a.packet);
+    const digest = packetAttestationDigest(ENDPOINT, EPOCH, a.packet);
     const set = { epoch: EPOCH, threshold: 2, signers: VERIFIER_ADDRESSES };
     const expected = { guid: a.guid, digest, set };
     const good = await new EvmAttestationSigner(VERIFIER_KEYS[0] as Hex).sign(
@@ -445,6 +448,46 @@ describe("gather", SLOW, () => {
     expect(
       isValidAttestation("solana", await stranger.sign(a.guid, EPOCH, digest), solanaExpected),
     ).toBe(false);
+  });
+
+  it("gather_dropsPeerAttestationsSignedForAnotherDeploymentsEndpoint", async () => {
+    // A peer (or an attacker replaying signatures from a twin deployment with
+    // the same eid and app addresses) serves valid verifier signatures over
+    // the digest bound to another endpoint: they must not count here.
+    const a = loanPacket(1n, openLoan(1));
+    const twin = word(0x7a1);
+    const peer = await harness({ signer: 1 });
+    await peer.store.putAttestation(
+      await new EvmAttestationSigner(VERIFIER_KEYS[1] as Hex).sign(
+        a.guid,
+        EPOCH,
+        packetAttestationDigest(twin, EPOCH, a.packet),
+      ),
+    );
+    const h = await harness({
+      signer: 0,
+      peers: [await peerApi(peer.store, VERIFIER_ADDRESSES[1] ?? "")],
+    });
+    await attestedBy(h, a);
+    const packet = await h.store.getPacket(a.guid);
+    if (packet === undefined) throw new Error("not stored");
+    const gathered = await gatherAttestations(h.context, packet, await h.destination.verifierSet());
+    expect(gathered.map((x) => x.signer)).toEqual([VERIFIER_ADDRESSES[0]]);
+    expect(await h.store.listAttestations(a.guid)).toHaveLength(1);
+  });
+
+  it("attest_bindsTheDestinationAdaptersEndpoint", async () => {
+    const h = await harness({ signer: 1 });
+    const other = await harness({ signer: 1 });
+    other.destination.endpoint = word(0x7a1);
+    const a = loanPacket(1n, openLoan(1));
+    await attestedBy(h, a);
+    await attestedBy(other, a);
+    const [ours] = await h.store.listAttestations(a.guid);
+    const [theirs] = await other.store.listAttestations(a.guid);
+    expect(ours?.digest).toBe(packetAttestationDigest(ENDPOINT, EPOCH, a.packet));
+    expect(theirs?.digest).toBe(packetAttestationDigest(word(0x7a1), EPOCH, a.packet));
+    expect(ours?.digest).not.toBe(theirs?.digest);
   });
 
   it("gather_peerThatNeverAnswers_timesOutAndCountsAsNone", async () => {

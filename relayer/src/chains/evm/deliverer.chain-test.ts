@@ -76,9 +76,10 @@ async function attest(
   which = [0, 1, 2],
   epoch?: bigint,
 ): Promise<Attestation[]> {
-  const set = await deliverer().verifierSet();
+  const target = deliverer();
+  const set = await target.verifierSet();
   const at = epoch ?? set.epoch;
-  const digest = packetAttestationDigest(at, packet);
+  const digest = packetAttestationDigest(target.endpoint, at, packet);
   const { guid } = decodePacket(packet);
   return Promise.all(which.map((i) => (signers[i] as EvmAttestationSigner).sign(guid, at, digest)));
 }
@@ -130,7 +131,7 @@ describe("deliver", () => {
     const stranger = await new EvmAttestationSigner(devKey(9)).sign(
       guid,
       1n,
-      packetAttestationDigest(1n, packet),
+      packetAttestationDigest(d.endpoint, 1n, packet),
     );
     const stale = (await attest(packet, [0], 7n))[0] as Attestation;
 

@@ -12,9 +12,9 @@ import { id } from "ethers";
 import { describe, expect, it } from "vitest";
 import type { Attestation } from "../types.ts";
 import { InsufficientAttestationsError } from "../errors.ts";
-import { decodeRevert, selectAttestations } from "./deliverer.ts";
+import { decodeRevert, EvmPacketDeliverer, selectAttestations } from "./deliverer.ts";
 import { endpointInterface } from "./endpointAbi.ts";
-import { RpcError } from "../rpc.ts";
+import { JsonRpc, RpcError } from "../rpc.ts";
 import { EvmAttestationSigner } from "./signer.ts";
 
 const packetBytes = encodePacket(
@@ -38,9 +38,14 @@ const [s0, s1, s2, outsider] = signers as [
   EvmAttestationSigner,
 ];
 const set = { epoch: 4n, threshold: 2, signers: [s0.signer, s1.signer, s2.signer] };
-const digest = packetAttestationDigest(set.epoch, packetBytes);
+const ENDPOINT = "0x00000000000000000000000000000000000000e1";
+const digest = packetAttestationDigest(addressToWire(ENDPOINT), set.epoch, packetBytes);
 const sign = (signer: EvmAttestationSigner, epoch = set.epoch) =>
-  signer.sign(packet.guid, epoch, packetAttestationDigest(epoch, packetBytes));
+  signer.sign(
+    packet.guid,
+    epoch,
+    packetAttestationDigest(addressToWire(ENDPOINT), epoch, packetBytes),
+  );
 
 describe("selectAttestations", () => {
   it("takesTheThresholdOfValidOnes_inAscendingSignerOrder", async () => {
@@ -110,5 +115,21 @@ describe("decodeRevert", () => {
     expect(
       decodeRevert(guid, new RpcError("t", { method: "eth_call", url: "u", kind: "timeout" })),
     ).toBeUndefined();
+  });
+});
+
+describe("EvmPacketDeliverer.endpoint", () => {
+  it("isTheEndpointContractsAddressLeftPaddedToBytes32", () => {
+    const deliverer = new EvmPacketDeliverer({
+      eid: 40168,
+      rpc: new JsonRpc({ chain: "ethereum", urls: ["http://127.0.0.1:9"] }),
+      endpoint: "0x00000000000000000000000000000000000000E1",
+      senderKey: id("deliverer unit sender") as Hex,
+      chainId: 31337n,
+      fees: { maxFeePerGas: 10n ** 11n },
+    });
+    expect(deliverer.endpoint).toBe(`0x${"0".repeat(62)}e1`);
+    // What selectAttestations checks against is the digest bound to it.
+    expect(packetAttestationDigest(deliverer.endpoint, set.epoch, packetBytes)).toBe(digest);
   });
 });

@@ -10,7 +10,13 @@
 //      not mined in time replace it (same nonce, fees up by at least 12.5%),
 //      up to `maxBumps` times and never above `maxFeePerGas`;
 //   4. report `stored_failure` when the endpoint recorded the app's revert.
-import { decodePacket, type Hex, type Packet, packetAttestationDigest } from "@loanbridge/shared";
+import {
+  addressToWire,
+  decodePacket,
+  type Hex,
+  type Packet,
+  packetAttestationDigest,
+} from "@loanbridge/shared";
 import { formatEther, getAddress, hexlify, keccak256, Transaction, Wallet } from "ethers";
 import { z } from "zod";
 import type { Attestation, DeliveryReceipt, PacketDeliverer } from "../types.ts";
@@ -146,6 +152,8 @@ interface Fees {
 
 export class EvmPacketDeliverer implements PacketDeliverer {
   readonly eid: number;
+  /** The Endpoint contract's address, left-padded to `bytes32`: what digests bind. */
+  readonly endpoint: Hex;
   readonly #rpc: JsonRpc;
   readonly #endpoint: string;
   readonly #wallet: Wallet;
@@ -165,6 +173,7 @@ export class EvmPacketDeliverer implements PacketDeliverer {
     this.eid = options.eid;
     this.#rpc = options.rpc;
     this.#endpoint = getAddress(options.endpoint);
+    this.endpoint = addressToWire(this.#endpoint);
     try {
       this.#wallet = new Wallet(hexlify(options.senderKey));
     } catch {
@@ -262,7 +271,7 @@ export class EvmPacketDeliverer implements PacketDeliverer {
       );
     }
     const set = await this.verifierSet();
-    const digest = packetAttestationDigest(set.epoch, packetBytes);
+    const digest = packetAttestationDigest(this.endpoint, set.epoch, packetBytes);
     const chosen = selectAttestations(packet, digest, set, attestations);
     const data = endpointInterface.encodeFunctionData("deliver", [
       packetBytes,

@@ -222,7 +222,7 @@ async function attestAndDeliver(
   const deliverer = deliverTo.get(observed.dstEid);
   if (!deliverer) throw new Error(`no deliverer for ${observed.dstEid}`);
   const { epoch } = await deliverer.verifierSet();
-  const digest = packetAttestationDigest(epoch, observed.packet);
+  const digest = packetAttestationDigest(deliverer.endpoint, epoch, observed.packet);
   const attestations = await Promise.all(
     [0, 1, 2].map(async (i) => {
       const r = relayer(i);

@@ -21,7 +21,7 @@ const packet = encodePacket(
   },
   "0x0102",
 );
-const digest = packetAttestationDigest(3n, packet);
+const digest = packetAttestationDigest(`0x${"e1".repeat(32)}`, 3n, packet);
 const guid: Hex = `0x${"11".repeat(32)}`;
 
 describe("EvmAttestationSigner", () => {

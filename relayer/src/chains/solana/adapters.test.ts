@@ -6,7 +6,8 @@ import { type Hex, toBytes, toHex } from "@loanbridge/shared";
 import { describe, expect, it } from "vitest";
 import { InsufficientAttestationsError } from "../errors.ts";
 import type { Attestation } from "../types.ts";
-import { selectEd25519Attestations } from "./deliverer.ts";
+import { JsonRpc } from "../rpc.ts";
+import { selectEd25519Attestations, SolanaPacketDeliverer } from "./deliverer.ts";
 import { programData } from "./logs.ts";
 import { ed25519AttestationSigner, publicKeyBytes, verifyEd25519 } from "./signer.ts";
 import { wholeSlots } from "./watcher.ts";
@@ -14,6 +15,8 @@ import { wholeSlots } from "./watcher.ts";
 const PROGRAM = "Lbridge1111111111111111111111111111111111111";
 const OTHER = "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA";
 const b64 = (bytes: number[]) => Buffer.from(bytes).toString("base64");
+const seedOf = (i: number) => createHash("sha256").update(`verifier ${i}`).digest();
+const ed25519Of = (i: number) => ed25519AttestationSigner(seedOf(i));
 
 describe("programData", () => {
   it("takesOnlyLinesTheProgramItselfLogged", () => {
@@ -121,5 +124,20 @@ describe("verifyEd25519", () => {
   it("rejectsAMalformedKeyOrSignature", () => {
     expect(verifyEd25519("not base58!", new Uint8Array(32), new Uint8Array(64))).toBe(false);
     expect(verifyEd25519(PROGRAM, new Uint8Array(32), new Uint8Array(10))).toBe(false);
+  });
+});
+
+describe("SolanaPacketDeliverer.endpoint", () => {
+  it("isTheProgramIdsThirtyTwoBytes", () => {
+    const deliverer = new SolanaPacketDeliverer({
+      eid: 40168,
+      rpc: new JsonRpc({ chain: "solana", urls: ["http://127.0.0.1:9"] }),
+      programId: OTHER,
+      payerKeypair: Uint8Array.from([...seedOf(9), ...publicKeyBytes(ed25519Of(9).signer)]),
+    });
+    expect(deliverer.endpoint).toBe(
+      "0x06ddf6e1d765a193d9cbe146ceeb79ac1cb485ed5f5b37913a8cf5857eff00a9",
+    );
+    expect(toBytes(deliverer.endpoint)).toHaveLength(32);
   });
 });

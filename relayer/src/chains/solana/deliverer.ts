@@ -4,9 +4,16 @@
 // simulates first (CU + 10% becomes the compute-unit limit, with a priority
 // fee), sends, rebroadcasts until confirmed, and on blockhash expiry checks
 // the destination and tries again with a fresh blockhash.
-import { decodePacket, type Hex, packetAttestationDigest, toBytes } from "@loanbridge/shared";
+import {
+  decodePacket,
+  type Hex,
+  packetAttestationDigest,
+  toBytes,
+  toHex,
+} from "@loanbridge/shared";
 import {
   type AccountReader,
+  addressBytes,
   decodeAccount,
   deliverAppAccounts,
   deliverInstructions,
@@ -84,6 +91,8 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export class SolanaPacketDeliverer implements PacketDeliverer {
   readonly eid: number;
+  /** The program id as `bytes32`: what digests bind. */
+  readonly endpoint: Hex;
   readonly #rpc: JsonRpc;
   readonly #programId: Address;
   readonly #payer: Promise<KeyPairSigner>;
@@ -100,6 +109,7 @@ export class SolanaPacketDeliverer implements PacketDeliverer {
     this.eid = options.eid;
     this.#rpc = options.rpc;
     this.#programId = address(options.programId);
+    this.endpoint = toHex(addressBytes(this.#programId));
     this.#payer = createKeyPairSignerFromBytes(options.payerKeypair);
     // A rejected key would otherwise surface as an unhandled rejection.
     this.#payer.catch(() => undefined);
@@ -164,7 +174,7 @@ export class SolanaPacketDeliverer implements PacketDeliverer {
     attestations: Attestation[],
   ): Promise<DeliveryReceipt> {
     const set = await this.verifierSet();
-    const digest = toBytes(packetAttestationDigest(set.epoch, packet));
+    const digest = toBytes(packetAttestationDigest(this.endpoint, set.epoch, packet));
     const selected = selectEd25519Attestations(guid, digest, set, attestations);
     const payer = await this.#payer;
     const reader: AccountReader = (account) => this.#read(account);

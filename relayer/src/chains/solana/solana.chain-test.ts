@@ -23,6 +23,7 @@ import {
 import {
   addressBytes,
   airdrop,
+  clusterTime,
   decodeAccount,
   deploySolana,
   IDL_PROGRAM_ADDRESS,
@@ -212,6 +213,7 @@ async function openNative(
     recipient: toBytes(addressToWire("0x3333333333333333333333333333333333333333")),
     localEid: SOLANA_EID,
     lendingEid: EVM_EID,
+    expiresAt: (await clusterTime(chain.rpc)) + 3_600n,
     ...nonces,
   });
 }
@@ -386,9 +388,10 @@ async function attest(
   keys: readonly Uint8Array[],
   packet: Uint8Array,
   epoch: bigint,
+  endpoint: Hex = toHex(addressBytes(IDL_PROGRAM_ADDRESS)),
 ): Promise<Attestation[]> {
   const { guid } = decodePacket(packet);
-  const digest = packetAttestationDigest(epoch, packet);
+  const digest = packetAttestationDigest(endpoint, epoch, packet);
   return Promise.all(keys.map((key) => ed25519AttestationSigner(key).sign(guid, epoch, digest)));
 }
 
