@@ -116,7 +116,9 @@ contract LendingPool is ILendingPool, ERC4626, Ownable2Step, Pausable, Reentranc
     /// @dev Stablecoin held plus the active loans' principal and interest accrued to now: the
     ///      loans' recorded interest plus `⌊(pendingScaled + rateWeight × (now − lastUpdate)) /
     ///      (10,000 × 31,536,000)⌋`, at most one base unit per loan above the sum of the loans' own
-    ///      rounded accruals.
+    ///      rounded accruals. A loan whose debt reaches the 2^128 - 1 saturation is counted with the
+    ///      interest it would have charged unsaturated until its next accrual moves only the capped
+    ///      amount: out of reach of any real stablecoin (2^128 base units).
     function totalAssets() public view override(ERC4626, IERC4626) returns (uint256) {
         uint256 pending = pendingScaled + uint256(rateWeight) * (block.timestamp - lastUpdate);
         return _held() + totalPrincipal + totalInterest + pending / _SCALE;
