@@ -353,7 +353,7 @@ const endpoints: Hex[] = [
 
 const attestations = encodedPackets.flatMap(({ name, bytes }, index) => {
   const epoch = epochs[index % epochs.length] ?? 0n;
-  const endpoint = endpoints[index % endpoints.length] ?? endpoints[0];
+  const endpoint = endpoints[index % endpoints.length] ?? ONES;
   const packet = decodePacket(bytes);
   const hash = payloadHash(packet);
   return {
