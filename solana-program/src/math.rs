@@ -19,6 +19,63 @@ pub struct U256(pub [u64; 4]);
 
 impl U256 {
     pub const ZERO: U256 = U256([0; 4]);
+    pub const MAX: U256 = U256([u64::MAX; 4]);
+
+    /// The value from 32 little-endian bytes (how accounts store it).
+    pub fn from_le_bytes(bytes: &[u8; 32]) -> Self {
+        let mut limbs = [0u64; 4];
+        for (limb, chunk) in limbs.iter_mut().zip(bytes.as_chunks::<8>().0) {
+            *limb = u64::from_le_bytes(*chunk);
+        }
+        U256(limbs)
+    }
+
+    /// The value as 32 little-endian bytes.
+    pub fn to_le_bytes(self) -> [u8; 32] {
+        let mut bytes = [0u8; 32];
+        for (chunk, limb) in bytes.as_chunks_mut::<8>().0.iter_mut().zip(self.0) {
+            *chunk = limb.to_le_bytes();
+        }
+        bytes
+    }
+
+    /// `self + other`, or [`U256::MAX`] past 256 bits.
+    pub fn saturating_add(self, other: U256) -> U256 {
+        let mut sum = [0u64; 4];
+        let mut carry = false;
+        for ((out, a), b) in sum.iter_mut().zip(self.0).zip(other.0) {
+            let (partial, c1) = a.overflowing_add(b);
+            let (total, c2) = partial.overflowing_add(carry as u64);
+            *out = total;
+            carry = c1 || c2;
+        }
+        if carry {
+            U256::MAX
+        } else {
+            U256(sum)
+        }
+    }
+
+    /// `self − other`, or zero below zero.
+    pub fn saturating_sub(self, other: U256) -> U256 {
+        if other >= self {
+            return U256::ZERO;
+        }
+        let mut difference = [0u64; 4];
+        let mut borrow = false;
+        for ((out, a), b) in difference.iter_mut().zip(self.0).zip(other.0) {
+            let (partial, b1) = a.overflowing_sub(b);
+            let (total, b2) = partial.overflowing_sub(borrow as u64);
+            *out = total;
+            borrow = b1 || b2;
+        }
+        U256(difference)
+    }
+
+    /// The value as `u128`, or `u128::MAX` if it is wider.
+    pub fn saturating_u128(self) -> u128 {
+        self.to_u128().unwrap_or(u128::MAX)
+    }
 
     pub const fn from_u128(value: u128) -> Self {
         U256([value as u64, (value >> 64) as u64, 0, 0])
@@ -155,6 +212,32 @@ pub fn accrued_interest(principal: u128, rate_bps: u32, elapsed_seconds: u64) ->
         .checked_mul_u64(elapsed_seconds)?
         .checked_div_u64(BPS * SECONDS_PER_YEAR)?
         .to_u128()
+}
+
+/// `10,000 × 31,536,000`: interest is `principal × rateBps × seconds` over this.
+pub const INTEREST_SCALE: u64 = BPS * SECONDS_PER_YEAR;
+
+/// `principal × rate_bps × elapsed`, exactly: a loan's interest in units of
+/// `base × bps × seconds` (at most 160 bits).
+pub fn scaled_interest(principal: u64, rate_bps: u32, elapsed_seconds: u64) -> U256 {
+    mul_u128(principal as u128, rate_bps as u128)
+        .checked_mul_u64(elapsed_seconds)
+        // 64 + 32 + 64 bits fit in 256.
+        .unwrap_or(U256::MAX)
+}
+
+/// Scaled interest in base units, rounded down and saturated at `u128::MAX`.
+pub fn interest_of_scaled(scaled: U256) -> u128 {
+    scaled
+        .checked_div_u64(INTEREST_SCALE)
+        .unwrap_or(U256::ZERO)
+        .saturating_u128()
+}
+
+/// A loan's rate weight `principal × rate_bps` (at most 96 bits).
+pub fn rate_weight(principal: u64, rate_bps: u32) -> u128 {
+    let (high, low) = mul_u64(principal, rate_bps as u64);
+    ((high as u128) << 64) | low as u128
 }
 
 /// Value of `amount` collateral base units at `price`, in stablecoin base units.
@@ -318,6 +401,57 @@ mod tests {
         assert_eq!(U256::from_u128(1).bit_length(), 1);
         assert_eq!(U256::from_u128(1 << 64).bit_length(), 65);
         assert_eq!(U256([0, 0, 0, u64::MAX]).bit_length(), 256);
+    }
+
+    #[test]
+    fn saturating_add_and_sub_match_native_arithmetic_and_clamp() {
+        let samples = [
+            0u128,
+            1,
+            u64::MAX as u128,
+            1 << 64,
+            u128::MAX / 3,
+            u128::MAX,
+        ];
+        for a in samples {
+            for b in samples {
+                let sum = U256::from_u128(a).saturating_add(U256::from_u128(b));
+                let expected = U256([
+                    a.wrapping_add(b) as u64,
+                    (a.wrapping_add(b) >> 64) as u64,
+                    a.checked_add(b).is_none() as u64,
+                    0,
+                ]);
+                assert_eq!(sum, expected, "{a} + {b}");
+                assert_eq!(
+                    U256::from_u128(a).saturating_sub(U256::from_u128(b)),
+                    U256::from_u128(a.saturating_sub(b)),
+                    "{a} - {b}"
+                );
+            }
+        }
+        assert_eq!(U256::MAX.saturating_add(U256::from_u128(1)), U256::MAX);
+        assert_eq!(U256([0, 0, 1, 0]).saturating_u128(), u128::MAX);
+        let value = U256([1, 2, 3, u64::MAX]);
+        assert_eq!(U256::from_le_bytes(&value.to_le_bytes()), value);
+    }
+
+    #[test]
+    fn scaled_interest_is_exact_and_its_interest_saturates() {
+        // 10% on 31,536,000,000 for one second: 100 base units exactly.
+        let scaled = scaled_interest(31_536_000_000, 1_000, 1);
+        assert_eq!(interest_of_scaled(scaled), 100);
+        assert_eq!(scaled.to_u128(), Some(31_536_000_000_000u128));
+        // The widest accrual is exact (160 bits) and fits u128 as interest;
+        // wider scaled values clamp.
+        let widest = scaled_interest(u64::MAX, u32::MAX, u64::MAX);
+        assert_eq!(widest.bit_length(), 160);
+        assert!(interest_of_scaled(widest) < u128::MAX);
+        assert_eq!(interest_of_scaled(U256::MAX), u128::MAX);
+        assert_eq!(
+            rate_weight(u64::MAX, u32::MAX),
+            u64::MAX as u128 * u32::MAX as u128
+        );
     }
 
     #[test]

@@ -94,7 +94,9 @@ describe("CancelExpired", () => {
     if (!data) throw new Error(`no packet ${nonce}`);
     return decodeLoanMessage(decodePacket(outboundPacketBytes(data)).message);
   };
-  const afterExpiry = () => fixture.program.setTime(EXPIRES_AT + 1n);
+  const afterExpiry = () => {
+    fixture.program.setTime(EXPIRES_AT + 1n);
+  };
 
   it("afterExpiry_recordsRejectedExpiredAndAnswersLoanRejected", async () => {
     afterExpiry();

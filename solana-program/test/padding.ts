@@ -41,7 +41,9 @@ async function lookupTable(program: ProgramHarness, addresses: Address[]): Promi
   data[20] = addresses.length; // last_extended_slot_start_index: all active
   data[21] = 0; // authority: None (frozen)
   const encoder = getAddressEncoder();
-  addresses.forEach((entry, i) => data.set(encoder.encode(entry), ALT_META_SIZE + 32 * i));
+  addresses.forEach((entry, i) => {
+    data.set(encoder.encode(entry), ALT_META_SIZE + 32 * i);
+  });
   program.svm.setAccount({
     address: table,
     data,

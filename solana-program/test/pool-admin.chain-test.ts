@@ -30,6 +30,9 @@ import {
   startPool,
 } from "./fixture.ts";
 
+/** `MAX_RATE_BPS` (src/pool/mod.rs, shared/LOANS.md "Bounds so every loan can close"). */
+const MAX_RATE_BPS = 100_000;
+
 describe("InitializePool", () => {
   let fixture: EndpointFixture;
 
@@ -79,6 +82,22 @@ describe("InitializePool", () => {
   it("notAdmin_failsWithUnauthorized", async () => {
     expectCustomError(await initialize(POOL_TERMS, fixture.guardian), E.Unauthorized);
   });
+
+  it("rateAboveMaxRateBps_failsWithPoolRateTooHigh", async () => {
+    // Issue 12 finding 5: an absurd owner-set rate is refused at configuration.
+    fixture.program.setTime(NOW);
+    expectCustomError(
+      await initialize({ ...POOL_TERMS, rateBps: MAX_RATE_BPS + 1 }),
+      E.PoolRateTooHigh,
+    );
+    expectOk(await initialize({ ...POOL_TERMS, rateBps: MAX_RATE_BPS }));
+    expect(fixture.program.decode("Pool", fixture.pool)).toMatchObject({
+      rate_bps: MAX_RATE_BPS,
+      last_update: NOW,
+      total_interest: 0n,
+      rate_weight: 0n,
+    });
+  });
 });
 
 describe("pool settings", () => {
@@ -122,6 +141,16 @@ describe("pool settings", () => {
       await send(setLoanTermsInstruction(fixture.id, fixture.guardian, terms)),
       E.Unauthorized,
     );
+  });
+
+  it("setLoanTermsAboveMaxRateBps_failsWithPoolRateTooHigh", async () => {
+    const terms = { ...POOL_TERMS, rateBps: MAX_RATE_BPS + 1 };
+
+    expectCustomError(
+      await send(setLoanTermsInstruction(fixture.id, fixture.admin, terms)),
+      E.PoolRateTooHigh,
+    );
+    expect(fixture.program.decode("Pool", fixture.pool).rate_bps).toBe(POOL_TERMS.rateBps);
   });
 
   it("setMaxPriceAge_updates", async () => {

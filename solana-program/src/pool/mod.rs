@@ -11,9 +11,14 @@
 //!   stablecoin held, so `OPEN_LOAN` answers `InsufficientLiquidity`.
 //!
 //! Pool assets = stablecoin held (the liquidity account, PDA
-//! `[b"liquidity"]`) + outstanding principal of active loans. Share
-//! conversions follow OpenZeppelin's ERC-4626 with virtual shares:
-//! `shares = assets × (supply + 10^3) / (assets_total + 1)` and back.
+//! `[b"liquidity"]`) + outstanding principal of active loans + their
+//! interest accrued to now (shared/LOANS.md "Interest in pool assets"), so
+//! the share price moves with time, not with repayments: a deposit just
+//! before a large repayment earns only the interest of the time it was in.
+//! Share conversions follow OpenZeppelin's ERC-4626 with virtual shares:
+//! `shares = assets × (supply + 10^3) / (assets_total + 1)` and back; pool
+//! assets past `u64::MAX` (only with absurd interest) price shares at
+//! `u64::MAX`.
 
 use pinocchio::cpi::{Seed, Signer};
 use pinocchio::error::ProgramError;
@@ -25,7 +30,11 @@ use crate::accounts::{
 };
 use crate::endpoint::send::{prepare, Outbound, Route};
 use crate::error::LoanbridgeError;
-use crate::math::{accrued_interest, collateral_value, exceeds_ltv, mul_div_u64};
+use crate::instruction::LoanTermsArgs;
+use crate::math::{
+    collateral_value, exceeds_ltv, interest_of_scaled, mul_div_u64, rate_weight, scaled_interest,
+    U256,
+};
 use crate::pda;
 use crate::processor::deliver::Delivery;
 use crate::processor::open::now;
@@ -34,6 +43,22 @@ use crate::state::{
     init, load, load_mut, CollateralConfig, Header, Layout, Pool, PoolLoan, Price, U128, U32, U64,
 };
 use crate::wire::{LoanActive, LoanMessage, LoanRejected, OpenLoan, RejectReason};
+
+/// Highest annual rate a pool may charge (1,000 % a year): with it, interest
+/// on any `u64` principal stays far inside `u128` for centuries, and past
+/// that it saturates (shared/LOANS.md "Bounds so every loan can close").
+pub const MAX_RATE_BPS: u32 = 100_000;
+
+/// Checks loan terms as configured: a term range and a capped rate.
+pub fn check_terms(terms: &LoanTermsArgs) -> Result<(), LoanbridgeError> {
+    if terms.min_term_seconds > terms.max_term_seconds {
+        return Err(LoanbridgeError::PoolInvalidTermRange);
+    }
+    if terms.rate_bps > MAX_RATE_BPS {
+        return Err(LoanbridgeError::PoolRateTooHigh);
+    }
+    Ok(())
+}
 
 /// Extra decimals of shares over the stablecoin (virtual-shares offset).
 pub const SHARE_DECIMALS_OFFSET: u8 = 3;
@@ -69,10 +94,69 @@ pub fn liquidity_held(pool: &Pool, liquidity: &AccountView) -> Result<u64, Progr
     Ok(token_account(liquidity)?.amount)
 }
 
-/// Pool assets: stablecoin held plus outstanding principal.
-pub fn total_assets(pool: &Pool, held: u64) -> Result<u64, ProgramError> {
-    held.checked_add(pool.outstanding_principal.get())
-        .ok_or_else(|| LoanbridgeError::ArithmeticOverflow.into())
+/// `pending_scaled` brought forward to `now`, without storing it.
+fn pending_at(pool: &Pool, now: u64) -> U256 {
+    let elapsed = now.saturating_sub(pool.last_update.get());
+    let added = U256::from_u128(pool.rate_weight.get())
+        .checked_mul_u64(elapsed)
+        .unwrap_or(U256::MAX);
+    U256::from_le_bytes(&pool.pending_scaled).saturating_add(added)
+}
+
+/// Brings `pending_scaled` to `now` (`pendingScaled += rateWeight × (now −
+/// lastUpdate)`); a clock at or before `last_update` changes nothing.
+pub fn sync(pool: &mut Pool, now: u64) {
+    if now <= pool.last_update.get() {
+        return;
+    }
+    pool.pending_scaled = pending_at(pool, now).to_le_bytes();
+    pool.last_update.set(now);
+}
+
+/// Pool assets at `now`: stablecoin held + outstanding principal + interest
+/// accrued into loans + the pending interest rounded down, at most
+/// `u64::MAX − 1` (share conversions add one).
+pub fn total_assets(pool: &Pool, held: u64, now: u64) -> u64 {
+    let pending = interest_of_scaled(pending_at(pool, now));
+    U256::from_u128(held as u128)
+        .saturating_add(U256::from_u128(pool.outstanding_principal.get() as u128))
+        .saturating_add(U256::from_u128(pool.total_interest.get()))
+        .saturating_add(U256::from_u128(pending))
+        .to_u128()
+        .and_then(|assets| u64::try_from(assets).ok())
+        .unwrap_or(u64::MAX)
+        .min(u64::MAX - 1)
+}
+
+/// A loan enters the pool's aggregate (it was just disbursed at `now`).
+pub fn add_loan(pool: &mut Pool, principal: u64, rate_bps: u32, now: u64) -> ProgramResult {
+    sync(pool, now);
+    let outstanding = pool
+        .outstanding_principal
+        .get()
+        .checked_add(principal)
+        .ok_or(LoanbridgeError::ArithmeticOverflow)?;
+    pool.outstanding_principal.set(outstanding);
+    let weight = pool
+        .rate_weight
+        .get()
+        .saturating_add(rate_weight(principal, rate_bps));
+    pool.rate_weight.set(weight);
+    Ok(())
+}
+
+/// Principal and interest leave the pool's aggregate (paid or written
+/// off). Saturating: a repayment, default or liquidation never fails here.
+pub fn remove_from_pool(pool: &mut Pool, loan: &PoolLoan, principal: u64, interest: u128) {
+    let outstanding = pool.outstanding_principal.get().saturating_sub(principal);
+    pool.outstanding_principal.set(outstanding);
+    let total_interest = pool.total_interest.get().saturating_sub(interest);
+    pool.total_interest.set(total_interest);
+    let weight = pool
+        .rate_weight
+        .get()
+        .saturating_sub(rate_weight(principal, loan.rate_bps.get()));
+    pool.rate_weight.set(weight);
 }
 
 /// The totals share conversions use.
@@ -107,34 +191,30 @@ pub fn to_assets(shares: u64, totals: &ShareTotals) -> Result<u64, ProgramError>
 }
 
 /// Adds the interest accrued since the last accrual and moves the accrual
-/// time to `now` (shared/LOANS.md "Interest"). A clock at or before the last
-/// accrual adds nothing and moves nothing.
-pub fn accrue(loan: &mut PoolLoan, now: u64) -> ProgramResult {
+/// time to `now` (shared/LOANS.md "Interest"), saturating at `u128::MAX`;
+/// in the pool, the loan's exact accrual moves out of `pending_scaled` and
+/// its rounded-down interest into `total_interest`. A clock at or before the
+/// last accrual adds nothing and moves nothing. Never fails.
+pub fn accrue(loan: &mut PoolLoan, pool: &mut Pool, now: u64) {
+    sync(pool, now);
     let last = loan.last_accrual.get();
     if now <= last {
-        return Ok(());
+        return;
     }
-    let added = accrued_interest(
-        loan.principal.get() as u128,
-        loan.rate_bps.get(),
-        now - last,
-    )
-    .ok_or(LoanbridgeError::ArithmeticOverflow)?;
-    let interest = loan
-        .interest
-        .get()
-        .checked_add(added)
-        .ok_or(LoanbridgeError::ArithmeticOverflow)?;
-    loan.interest.set(interest);
+    let scaled = scaled_interest(loan.principal.get(), loan.rate_bps.get(), now - last);
+    let added = interest_of_scaled(scaled);
+    loan.interest.set(loan.interest.get().saturating_add(added));
     loan.last_accrual.set(now);
-    Ok(())
+    let pending = U256::from_le_bytes(&pool.pending_scaled).saturating_sub(scaled);
+    pool.pending_scaled = pending.to_le_bytes();
+    let total_interest = pool.total_interest.get().saturating_add(added);
+    pool.total_interest.set(total_interest);
 }
 
-/// Principal plus accrued interest.
-pub fn debt(loan: &PoolLoan) -> Result<u128, ProgramError> {
-    (loan.principal.get() as u128)
-        .checked_add(loan.interest.get())
-        .ok_or_else(|| LoanbridgeError::ArithmeticOverflow.into())
+/// Principal plus accrued interest, saturating at `u128::MAX` (the wire's
+/// `uint128`).
+pub fn debt(loan: &PoolLoan) -> u128 {
+    (loan.principal.get() as u128).saturating_add(loan.interest.get())
 }
 
 /// Loads an active pool loan (PDA `[b"pool_loan", loan_id]`, stored bump).
@@ -352,15 +432,12 @@ pub fn receive(delivery: &Delivery, accounts: &mut [AccountView]) -> ProgramResu
     record.last_accrual.set(now);
     record.principal.set(principal);
     init(loan, &record)?;
-    {
-        let mut state = load_mut::<Pool>(pool_account, program_id)?;
-        let outstanding = state
-            .outstanding_principal
-            .get()
-            .checked_add(principal)
-            .ok_or(LoanbridgeError::ArithmeticOverflow)?;
-        state.outstanding_principal.set(outstanding);
-    }
+    add_loan(
+        &mut *load_mut::<Pool>(pool_account, program_id)?,
+        principal,
+        pool.rate_bps.get(),
+        now,
+    )?;
     let signer_seeds = PoolSeeds::new(&pool);
     let seeds = signer_seeds.seeds();
     let transfer = TokenTransfer {
@@ -526,18 +603,39 @@ mod tests {
         assert!(!is_fresh(1, 101, 100, 60));
     }
 
-    #[test]
-    fn accrual_moves_time_only_forward() {
-        let mut loan = PoolLoan {
+    fn empty_pool(now: u64) -> Pool {
+        Pool {
+            header: Header::new(Pool::DISCRIMINATOR, 255),
+            paused: 0,
+            stablecoin_mint: [0; 32],
+            share_mint: [0; 32],
+            liquidity: [0; 32],
+            share_mint_bump: 0,
+            liquidity_bump: 0,
+            rate_bps: U32::new(1_000),
+            min_term_seconds: U64::new(0),
+            max_term_seconds: U64::new(0),
+            grace_period_seconds: U64::new(0),
+            max_price_age: U64::new(0),
+            outstanding_principal: U64::new(0),
+            total_interest: U128::new(0),
+            rate_weight: U128::new(0),
+            pending_scaled: [0; 32],
+            last_update: U64::new(now),
+        }
+    }
+
+    fn active_loan(principal: u64, rate_bps: u32, now: u64) -> PoolLoan {
+        PoolLoan {
             header: Header::new(PoolLoan::DISCRIMINATOR, 255),
             status: status::ACTIVE,
             reject_reason: 0,
             src_eid: U32::new(1),
-            rate_bps: U32::new(1_000),
-            start_time: U64::new(0),
-            due_time: U64::new(0),
-            last_accrual: U64::new(1_000),
-            principal: U64::new(31_536_000_000),
+            rate_bps: U32::new(rate_bps),
+            start_time: U64::new(now),
+            due_time: U64::new(now),
+            last_accrual: U64::new(now),
+            principal: U64::new(principal),
             interest: U128::new(0),
             repaid: U128::new(0),
             collateral_amount: U128::new(0),
@@ -545,11 +643,105 @@ mod tests {
             loan_id: [0; 32],
             borrower: [0; 32],
             recipient: [0; 32],
-        };
-        accrue(&mut loan, 900).unwrap();
+        }
+    }
+
+    #[test]
+    fn accrual_moves_time_only_forward() {
+        let mut pool = empty_pool(1_000);
+        let mut loan = active_loan(31_536_000_000, 1_000, 1_000);
+        add_loan(&mut pool, 31_536_000_000, 1_000, 1_000).unwrap();
+        accrue(&mut loan, &mut pool, 900);
         assert_eq!((loan.interest.get(), loan.last_accrual.get()), (0, 1_000));
         // 10% a year on 31,536,000,000 for 1 s = 100.
-        accrue(&mut loan, 1_001).unwrap();
+        accrue(&mut loan, &mut pool, 1_001);
         assert_eq!((loan.interest.get(), loan.last_accrual.get()), (100, 1_001));
+        assert_eq!(pool.total_interest.get(), 100);
+        assert_eq!(U256::from_le_bytes(&pool.pending_scaled), U256::ZERO);
     }
+
+    #[test]
+    fn pool_assets_count_interest_as_it_accrues_not_when_paid() {
+        // One loan of 1,000,000 at 10% for half a year: 50,000 of interest.
+        let mut pool = empty_pool(0);
+        add_loan(&mut pool, 1_000_000, 1_000, 0).unwrap();
+        assert_eq!(total_assets(&pool, 0, 0), 1_000_000);
+        let half_year = SECONDS_PER_YEAR_FOR_TESTS / 2;
+        assert_eq!(total_assets(&pool, 0, half_year), 1_050_000);
+        // Accruing the loan moves interest from pending to accrued: same assets.
+        let mut loan = active_loan(1_000_000, 1_000, 0);
+        accrue(&mut loan, &mut pool, half_year);
+        assert_eq!(loan.interest.get(), 50_000);
+        assert_eq!(total_assets(&pool, 0, half_year), 1_050_000);
+        // Repaid in full: the stablecoin comes back, the aggregate empties.
+        remove_from_pool(&mut pool, &loan, 1_000_000, 50_000);
+        assert_eq!(total_assets(&pool, 1_050_000, half_year), 1_050_000);
+        assert_eq!(pool.rate_weight.get(), 0);
+    }
+
+    #[test]
+    fn pool_assets_are_at_most_one_unit_per_loan_above_the_loans_own_accruals() {
+        let mut pool = empty_pool(0);
+        let mut loans = [active_loan(7, 333, 0), active_loan(1_000_003, 77, 0)];
+        for loan in &loans {
+            add_loan(&mut pool, loan.principal.get(), loan.rate_bps.get(), 0).unwrap();
+        }
+        for now in [1u64, 17, 86_400, 9_999_999] {
+            accrue(&mut loans[0], &mut pool, now);
+            let own: u128 = loans
+                .iter()
+                .map(|loan| {
+                    let pending = scaled_interest(
+                        loan.principal.get(),
+                        loan.rate_bps.get(),
+                        now - loan.last_accrual.get(),
+                    );
+                    loan.interest.get() + interest_of_scaled(pending)
+                })
+                .sum();
+            let principal: u128 = loans.iter().map(|loan| loan.principal.get() as u128).sum();
+            let assets = total_assets(&pool, 0, now) as u128;
+            assert!(
+                assets >= principal + own && assets <= principal + own + 2,
+                "at {now}"
+            );
+        }
+    }
+
+    #[test]
+    fn absurd_interest_saturates_instead_of_failing() {
+        let mut pool = empty_pool(0);
+        let mut loan = active_loan(u64::MAX, u32::MAX, 0);
+        add_loan(&mut pool, u64::MAX, u32::MAX, 0).unwrap();
+        // Interest already near the top, then the widest accrual.
+        loan.interest.set(u128::MAX - 1);
+        pool.total_interest.set(u128::MAX - 1);
+        accrue(&mut loan, &mut pool, u64::MAX);
+        assert_eq!(loan.interest.get(), u128::MAX);
+        assert_eq!(debt(&loan), u128::MAX);
+        assert_eq!(total_assets(&pool, u64::MAX, u64::MAX), u64::MAX - 1);
+        remove_from_pool(&mut pool, &loan, u64::MAX, u128::MAX);
+        assert_eq!(pool.outstanding_principal.get(), 0);
+    }
+
+    #[test]
+    fn terms_above_the_rate_cap_or_with_an_inverted_range_are_refused() {
+        let terms = |rate_bps, min_term_seconds| LoanTermsArgs {
+            rate_bps,
+            min_term_seconds,
+            max_term_seconds: 10,
+            grace_period_seconds: 0,
+        };
+        assert_eq!(check_terms(&terms(MAX_RATE_BPS, 1)), Ok(()));
+        assert_eq!(
+            check_terms(&terms(MAX_RATE_BPS + 1, 1)),
+            Err(LoanbridgeError::PoolRateTooHigh)
+        );
+        assert_eq!(
+            check_terms(&terms(0, 11)),
+            Err(LoanbridgeError::PoolInvalidTermRange)
+        );
+    }
+
+    const SECONDS_PER_YEAR_FOR_TESTS: u64 = crate::math::SECONDS_PER_YEAR;
 }

@@ -93,7 +93,11 @@ pub fn process(
 
     // Effects: record the cancellation, answer.
     let bump = [loan_bump];
-    let seeds = [Seed::from(pda::POOL_LOAN), Seed::from(&id), Seed::from(&bump)];
+    let seeds = [
+        Seed::from(pda::POOL_LOAN),
+        Seed::from(&id),
+        Seed::from(&bump),
+    ];
     create_pda(&NewAccount {
         payer: outbound.payer,
         account: loan,

@@ -27,8 +27,9 @@ use crate::endpoint::{load_endpoint, require_admin};
 use crate::error::LoanbridgeError;
 use crate::instruction::LoanTermsArgs;
 use crate::pda;
-use crate::pool::SHARE_DECIMALS_OFFSET;
-use crate::state::{init, Header, Layout, Pool, U32, U64};
+use crate::pool::{check_terms, SHARE_DECIMALS_OFFSET};
+use crate::processor::open::now;
+use crate::state::{init, Header, Layout, Pool, U128, U32, U64};
 
 const TOKEN_ACCOUNT_LEN: usize = 165;
 const MINT_LEN: usize = 82;
@@ -54,9 +55,7 @@ pub fn process(
         }
         state.pool_bump
     };
-    if terms.min_term_seconds > terms.max_term_seconds {
-        return Err(LoanbridgeError::PoolInvalidTermRange.into());
-    }
+    check_terms(terms)?;
     if !is_uninitialized(pool) {
         return Err(LoanbridgeError::AccountAlreadyInitialized.into());
     }
@@ -114,6 +113,10 @@ pub fn process(
             grace_period_seconds: U64::new(terms.grace_period_seconds),
             max_price_age: U64::new(*max_price_age),
             outstanding_principal: U64::new(0),
+            total_interest: U128::new(0),
+            rate_weight: U128::new(0),
+            pending_scaled: [0; 32],
+            last_update: U64::new(now()?),
         },
     )
 }

@@ -25,6 +25,7 @@ use crate::error::LoanbridgeError;
 use crate::pool::{
     liquidity_held, load_pool, to_assets, to_shares, total_assets, PoolSeeds, ShareTotals,
 };
+use crate::processor::open::now;
 
 /// What a lender asks for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -62,7 +63,7 @@ pub fn process(
     let share_balance = require_token_account(lender_shares, &pool.share_mint, &lender_key)?;
     let held = liquidity_held(&pool, liquidity)?;
     let totals = ShareTotals {
-        assets: total_assets(&pool, held)?,
+        assets: total_assets(&pool, held, now()?),
         supply: mint(share_mint)?.supply,
     };
 

@@ -15,7 +15,7 @@ use crate::error::LoanbridgeError;
 use crate::instruction::{LoanTermsArgs, SetCollateralArgs};
 use crate::math::BPS;
 use crate::pda;
-use crate::pool::load_pool;
+use crate::pool::{check_terms, load_pool};
 use crate::processor::open::now;
 use crate::state::{
     init, load, load_mut, Beneficiary, CollateralConfig, Header, Layout, Pool, Price, U128, U16,
@@ -45,9 +45,7 @@ pub fn set_loan_terms(
     terms: &LoanTermsArgs,
 ) -> ProgramResult {
     let pool = pool_settings(program_id, accounts)?;
-    if terms.min_term_seconds > terms.max_term_seconds {
-        return Err(LoanbridgeError::PoolInvalidTermRange.into());
-    }
+    check_terms(terms)?;
     let mut state = load_mut::<Pool>(pool, program_id)?;
     state.rate_bps.set(terms.rate_bps);
     state.min_term_seconds.set(terms.min_term_seconds);

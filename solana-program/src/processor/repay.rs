@@ -30,7 +30,7 @@ use crate::accounts::{
 use crate::endpoint::load_endpoint;
 use crate::endpoint::send::{prepare, Outbound, Route};
 use crate::error::LoanbridgeError;
-use crate::pool::{accrue, debt, liquidity_held, load_active_loan, load_pool};
+use crate::pool::{accrue, debt, liquidity_held, load_active_loan, load_pool, remove_from_pool};
 use crate::processor::open::now;
 use crate::state::pool::pool_loan_status;
 use crate::state::{load_mut, Pool, PoolLoan};
@@ -60,32 +60,20 @@ pub fn process(program_id: &Address, accounts: &mut [AccountView], amount: u64) 
         payer.address().as_array(),
     )?;
 
-    accrue(&mut loan, now()?)?;
+    // Interest and debt saturate at u128::MAX, and `paid` is at most the
+    // u64 `amount`: no arithmetic here can fail, whatever the rate and time.
+    accrue(&mut loan, &mut pool, now()?);
     let interest = loan.interest.get();
-    let paid = (amount as u128).min(debt(&loan)?);
+    let paid = (amount as u128).min(debt(&loan));
     let interest_paid = paid.min(interest);
-    // paid ≤ principal + interest, so the rest is at most the principal (u64).
-    let principal_paid =
-        u64::try_from(paid - interest_paid).map_err(|_| LoanbridgeError::ArithmeticOverflow)?;
-    let principal = loan
-        .principal
-        .get()
-        .checked_sub(principal_paid)
-        .ok_or(LoanbridgeError::ArithmeticOverflow)?;
-    let repaid = loan
-        .repaid
-        .get()
-        .checked_add(paid)
-        .ok_or(LoanbridgeError::ArithmeticOverflow)?;
+    // paid ≤ principal + interest (or, saturated, paid ≤ interest), so the
+    // rest is at most the principal (u64).
+    let principal_paid = (paid - interest_paid) as u64;
+    let principal = loan.principal.get().saturating_sub(principal_paid);
+    remove_from_pool(&mut pool, &loan, principal_paid, interest_paid);
     loan.principal.set(principal);
     loan.interest.set(interest - interest_paid);
-    loan.repaid.set(repaid);
-    let outstanding = pool
-        .outstanding_principal
-        .get()
-        .checked_sub(principal_paid)
-        .ok_or(LoanbridgeError::ArithmeticOverflow)?;
-    pool.outstanding_principal.set(outstanding);
+    loan.repaid.set(loan.repaid.get().saturating_add(paid));
     // Interest is paid first, so zero principal means zero debt.
     let fully_repaid = principal == 0;
     if fully_repaid {
@@ -116,7 +104,7 @@ pub fn process(program_id: &Address, accounts: &mut [AccountView], amount: u64) 
 
     // Effects. `paid` ≤ `amount`, a u64.
     *load_mut::<PoolLoan>(loan_account, program_id)? = loan;
-    load_mut::<Pool>(pool_account, program_id)?.outstanding_principal = pool.outstanding_principal;
+    *load_mut::<Pool>(pool_account, program_id)? = pool;
     let transfer = TokenTransfer {
         from: payer_tokens,
         to: liquidity,
@@ -127,7 +115,7 @@ pub fn process(program_id: &Address, accounts: &mut [AccountView], amount: u64) 
     if let Some(prepared) = prepared {
         let answer = Repaid {
             loan_id: loan.loan_id,
-            amount_repaid: repaid,
+            amount_repaid: loan.repaid.get(),
         };
         prepared.send(&answer.encode(), outbound)?;
     }

@@ -32,7 +32,8 @@ use crate::error::LoanbridgeError;
 use crate::math::{collateral_value, exceeds_ltv};
 use crate::pda;
 use crate::pool::{
-    accrue, collateral_config, debt, is_fresh, load_active_loan, load_pool, price_of, CollateralKey,
+    accrue, collateral_config, debt, is_fresh, load_active_loan, load_pool, price_of,
+    remove_from_pool, CollateralKey,
 };
 use crate::processor::open::now;
 use crate::state::pool::pool_loan_status;
@@ -68,8 +69,7 @@ pub fn process(
             let defaultable_after = loan
                 .due_time
                 .get()
-                .checked_add(pool.grace_period_seconds.get())
-                .ok_or(LoanbridgeError::ArithmeticOverflow)?;
+                .saturating_add(pool.grace_period_seconds.get());
             if now <= defaultable_after {
                 return Err(LoanbridgeError::PoolLoanNotOverdue.into());
             }
@@ -89,23 +89,18 @@ pub fn process(
             if !is_fresh(price, updated_at, now, pool.max_price_age.get()) {
                 return Err(LoanbridgeError::PoolPriceUnavailable.into());
             }
-            accrue(&mut loan, now)?;
+            accrue(&mut loan, &mut pool, now);
             let value = collateral_value(loan.collateral_amount.get(), price);
-            if !exceeds_ltv(debt(&loan)?, value, config.liquidation_ltv_bps.get() as u32) {
+            if !exceeds_ltv(debt(&loan), value, config.liquidation_ltv_bps.get() as u32) {
                 return Err(LoanbridgeError::PoolLoanHealthy.into());
             }
         }
     }
     let beneficiary_key = beneficiary_of(beneficiary, src_eid, program_id)?;
-    accrue(&mut loan, now)?;
-
-    let outstanding = debt(&loan)?;
-    let outstanding_principal = pool
-        .outstanding_principal
-        .get()
-        .checked_sub(loan.principal.get())
-        .ok_or(LoanbridgeError::ArithmeticOverflow)?;
-    pool.outstanding_principal.set(outstanding_principal);
+    // Saturating throughout: a write-off never fails on arithmetic.
+    accrue(&mut loan, &mut pool, now);
+    let outstanding = debt(&loan);
+    remove_from_pool(&mut pool, &loan, loan.principal.get(), loan.interest.get());
     loan.status = match settlement {
         Settlement::Default => pool_loan_status::DEFAULTED,
         Settlement::Liquidation => pool_loan_status::LIQUIDATED,
@@ -127,7 +122,7 @@ pub fn process(
 
     // Effects: write the loan off, answer.
     *load_mut::<PoolLoan>(loan_account, program_id)? = loan;
-    load_mut::<Pool>(pool_account, program_id)?.outstanding_principal = pool.outstanding_principal;
+    *load_mut::<Pool>(pool_account, program_id)? = pool;
     let seizure = CollateralSeizure {
         loan_id: loan.loan_id,
         outstanding,

@@ -18,18 +18,33 @@ pub struct Pool {
     pub liquidity: [u8; 32],
     pub share_mint_bump: u8,
     pub liquidity_bump: u8,
-    /// Annual rate charged on new loans.
+    /// Annual rate charged on new loans, at most `MAX_RATE_BPS`.
     pub rate_bps: U32,
     pub min_term_seconds: U64,
     pub max_term_seconds: U64,
     pub grace_period_seconds: U64,
     /// Oldest price (seconds) a loan check accepts.
     pub max_price_age: U64,
-    /// Principal of active loans: pool assets = liquidity + this.
+    /// Principal of active loans (LOANS.md `totalPrincipal`).
     pub outstanding_principal: U64,
+    /// Interest accrued into active loans and not yet paid, saturating at
+    /// `u128::MAX` (LOANS.md `totalInterest`).
+    pub total_interest: U128,
+    /// `Σ principal × rate_bps` over active loans (LOANS.md `rateWeight`).
+    pub rate_weight: U128,
+    /// Interest not yet accrued into any loan, exactly, in units of
+    /// `base × bps × seconds`, as of `last_update` (LOANS.md
+    /// `pendingScaled`): a 256-bit little-endian integer.
+    pub pending_scaled: [u8; 32],
+    /// When `pending_scaled` was last brought forward.
+    pub last_update: U64,
 }
 
-impl_layout!(Pool, discriminator::POOL, 3 + 1 + 32 * 3 + 2 + 4 + 8 * 5);
+impl_layout!(
+    Pool,
+    discriminator::POOL,
+    3 + 1 + 32 * 3 + 2 + 4 + 8 * 5 + 16 * 2 + 32 + 8
+);
 
 /// A pool loan's status (shared/LOANS.md).
 pub mod pool_loan_status {
