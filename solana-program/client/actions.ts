@@ -7,6 +7,7 @@ import { getCreateAssociatedTokenIdempotentInstructionAsync } from "@solana-prog
 import { type Address, address, type KeyPairSigner } from "@solana/kit";
 import { associatedTokenAccount } from "./deliver.ts";
 import { decodeAccount, type Plain } from "./idl.ts";
+import { outboundPacketBytes } from "./outbound.ts";
 import { pda } from "./pda.ts";
 import {
   cancelExpiredInstruction,
@@ -19,12 +20,30 @@ import {
 import type { SendInstructions, SentSolanaTransaction, SolanaRpc } from "./rpc.ts";
 import { openInstruction } from "./vault.ts";
 
-/** An account's data at `confirmed`, or null. */
-export async function readAccount(rpc: SolanaRpc, account: Address): Promise<Uint8Array | null> {
-  const { value } = await rpc
-    .getAccountInfo(account, { commitment: "confirmed", encoding: "base64" })
-    .send();
+/** An account's data at `commitment` (default `confirmed`), or null. */
+export async function readAccount(
+  rpc: SolanaRpc,
+  account: Address,
+  commitment: "processed" | "confirmed" | "finalized" = "confirmed",
+): Promise<Uint8Array | null> {
+  const { value } = await rpc.getAccountInfo(account, { commitment, encoding: "base64" }).send();
   return value === null ? null : new Uint8Array(Buffer.from(value.data[0], "base64"));
+}
+
+/**
+ * The packet `app` sent to `dstEid` with `nonce`, read from its packet account at `finalized`
+ * (checked by `outboundPacketBytes`), or null while there is none: how a relayer learns
+ * outbound packets from state, walking nonces from its cursor.
+ */
+export async function readOutboundPacket(
+  rpc: SolanaRpc,
+  program: Address,
+  route: { app: Address; dstEid: number; nonce: bigint },
+  commitment: "confirmed" | "finalized" = "finalized",
+): Promise<Uint8Array | null> {
+  const account = await pda.packet(program, route.app, route.dstEid, route.nonce);
+  const data = await readAccount(rpc, account, commitment);
+  return data === null ? null : outboundPacketBytes(data);
 }
 
 /** The Clock sysvar. */

@@ -42,7 +42,7 @@ pub enum LoanbridgeError {
     InvalidMint = 13,
 
     // --- endpoint (20–59) -----------------------------------------------------
-    /// The endpoint is paused: nothing is delivered or sent.
+    /// The endpoint is paused: nothing is delivered (sending goes on).
     EndpointPaused = 20,
     /// `Unpause` on an endpoint that is not paused.
     EndpointNotPaused = 21,

@@ -35,7 +35,8 @@ pub fn set_guardian(
     Ok(())
 }
 
-/// `Pause` (admin or guardian): stops delivery and sending.
+/// `Pause` (admin or guardian): stops deliveries. Sending goes on
+/// (`crate::endpoint::send`), so no pause runs out a borrower's clock.
 pub fn pause(program_id: &Address, accounts: &mut [AccountView]) -> ProgramResult {
     let (authority, endpoint) = two_accounts(accounts)?;
     require_signer(authority)?;
