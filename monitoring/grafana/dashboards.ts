@@ -256,6 +256,18 @@ const overview: DashboardSpec = {
       ],
     },
     {
+      title: "Nonce gaps",
+      description:
+        "Source nonces per path (app, source → destination) whose packet a relayer could not read: a hidden or lost packet strands its loan (the most any relayer sees; 0 is the only good value).",
+      unit: "short",
+      queries: [
+        {
+          expr: "max by (src_eid, dst_eid, app) (loanbridge_nonce_gaps_open)",
+          legend: "{{src_eid}} → {{dst_eid}} {{app}}",
+        },
+      ],
+    },
+    {
       title: "Loans by state",
       description:
         "Mirrored loans by side (vault = collateral chain, pool = lending chain) and state.",

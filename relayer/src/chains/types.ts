@@ -22,6 +22,43 @@ export interface ObservedPacket {
   sourceIndex: number;
 }
 
+/** `receiver` of a path whose nonces count across receivers (Solana: per app and destination). */
+export const ANY_RECEIVER: Hex = `0x${"00".repeat(32)}`;
+
+/**
+ * One source nonce sequence: the packets `app` sends to `dstEid`, numbered
+ * 1, 2, 3… by the source endpoint. EVM counts per receiver too; Solana per
+ * (app, dstEid) only, and there `receiver` is ANY_RECEIVER.
+ */
+export interface OutboundPath {
+  /** The sending app as `bytes32`. */
+  app: Hex;
+  dstEid: number;
+  receiver: Hex;
+}
+
+/** How far a path has been read: every nonce up to `nonce` was observed or is a recorded gap. */
+export interface PathCursor extends OutboundPath {
+  nonce: bigint;
+}
+
+/**
+ * A nonce the source endpoint has used (at or below its counter, or skipped
+ * between two observed packets) whose packet could not be read: missing,
+ * unreadable or invalid. Never expected; a hidden packet otherwise.
+ */
+export interface NonceGap extends OutboundPath {
+  nonce: bigint;
+  reason: string;
+}
+
+/** What the watch stage has stored per source besides its height cursor. */
+export interface WatchState {
+  paths: readonly PathCursor[];
+  /** Gaps still open (their packets are looked for again). */
+  gaps: readonly NonceGap[];
+}
+
 /** One batch of finalized source events, and how far the watcher has looked. */
 export interface WatchBatch {
   packets: ObservedPacket[];
@@ -29,13 +66,20 @@ export interface WatchBatch {
   scannedTo: bigint;
   /** The chain's finalized head when the batch was read (for lag metrics). */
   finalizedHead: bigint;
+  /** Path cursors to store once `packets` are recorded (only those that moved). */
+  paths?: PathCursor[];
+  /** Gaps found in this batch (open ones may be reported again; the store keeps each once). */
+  gaps?: NonceGap[];
 }
 
 /** Reads finalized packets from the source endpoint, from a cursor onwards. */
 export interface PacketWatcher {
   readonly eid: number;
-  /** Packets in (cursor, finalized head], at most one bounded batch per call. */
-  poll(cursor: bigint): Promise<WatchBatch>;
+  /**
+   * Packets in (cursor, finalized head], at most one bounded batch per call;
+   * `state` is what earlier batches left (path cursors and open gaps).
+   */
+  poll(cursor: bigint, state?: WatchState): Promise<WatchBatch>;
 }
 
 /** Why a packet failed verification; also the metric label. */

@@ -159,6 +159,7 @@ async function buildEvmChain(
 
 async function buildSolanaChain(
   chain: SolanaChainConfig,
+  remoteEids: readonly number[],
   { config, options, events }: BuildContext,
 ): Promise<ChainParts> {
   const rpc = rpcFor("solana", chain, events);
@@ -178,7 +179,11 @@ async function buildSolanaChain(
   return {
     eid: chain.eid,
     kind: "solana",
-    watcher: new SolanaPacketWatcher({ ...source, maxTransactions: config.pipeline.batchSize }),
+    watcher: new SolanaPacketWatcher({
+      ...source,
+      remoteEids,
+      maxPackets: config.pipeline.batchSize,
+    }),
     verifier: new SolanaPacketVerifier(source),
     deliverer: new SolanaPacketDeliverer({
       eid: chain.eid,
@@ -188,7 +193,7 @@ async function buildSolanaChain(
       computeUnitPrice: BigInt(config.executor.computeUnitPriceMicroLamports),
     }),
     signer: ed25519AttestationSigner(keypair.reveal()),
-    // The program's whole history is read on first start (no cursor yet).
+    // Packets are walked by nonce from the first; the height only tracks the head.
     startHeight: 0n,
   };
 }
@@ -206,7 +211,8 @@ async function buildChains(context: BuildContext): Promise<ChainParts[]> {
     parts.push(await buildEvmChain(chain, field, context));
   }
   if (config.chains.solana !== undefined) {
-    parts.push(await buildSolanaChain(config.chains.solana, context));
+    const remoteEids = evmChains.map((chain) => chain.eid);
+    parts.push(await buildSolanaChain(config.chains.solana, remoteEids, context));
   }
   return parts;
 }

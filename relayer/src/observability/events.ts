@@ -2,7 +2,7 @@
 // subscribe (attachMetrics, attachLogger) instead of being sprinkled
 // through the pipeline.
 import type { Hex } from "@loanbridge/shared";
-import type { ChainKind, VerificationFailure } from "../chains/types.ts";
+import type { ChainKind, NonceGap, VerificationFailure } from "../chains/types.ts";
 import type { ActivePacketStatus, LoanTotals, PacketStatus } from "../store/types.ts";
 
 /** Which packet an event is about; every packet log line carries these. */
@@ -55,6 +55,17 @@ export interface RelayerEventMap {
     durationMs: number;
     endpoint?: string | undefined;
     error?: string | undefined;
+  };
+  /**
+   * A source nonce that was used but whose packet could not be read (a hidden
+   * or lost packet): reported once, when first found.
+   */
+  nonceGapDetected: NonceGap & { chain: ChainKind; srcEid: number };
+  /** Open gaps per (app, dstEid) of one source, after each poll (0 for paths with none). */
+  nonceGapsCounted: {
+    chain: ChainKind;
+    srcEid: number;
+    paths: { app: Hex; dstEid: number; open: number }[];
   };
   /** The chain's finalized head as last read. */
   headAdvanced: { chain: ChainKind; eid: number; height: bigint };

@@ -158,6 +158,17 @@ export function attachLogger(events: RelayerEvents, logger: Logger): () => void 
         ...(event.error !== undefined && { error: event.error }),
       });
     }),
+    events.on("nonceGapDetected", (event) =>
+      logger.error("nonce gap: a source packet could not be read", {
+        chain: event.chain,
+        srcEid: event.srcEid,
+        dstEid: event.dstEid,
+        app: event.app,
+        receiver: event.receiver,
+        nonce: event.nonce,
+        reason: event.reason,
+      }),
+    ),
     events.on("cursorAdvanced", (event) => logger.debug("cursor advanced", { ...event })),
     events.on("headAdvanced", (event) => logger.debug("head advanced", { ...event })),
     events.on("loansCounted", ({ disagreeing }) => {

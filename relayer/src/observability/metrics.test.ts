@@ -54,6 +54,8 @@ describe("metrics", () => {
       "loanbridge_loans",
       "loanbridge_loans_disagreeing",
       "loanbridge_locked_collateral",
+      "loanbridge_nonce_gaps_open",
+      "loanbridge_nonce_gaps_total",
       "loanbridge_oldest_packet_age_seconds",
       "loanbridge_operator_actions_total",
       "loanbridge_outstanding_principal",
@@ -183,6 +185,43 @@ describe("metrics", () => {
     expect(await samples(metrics, "loanbridge_wallet_balance")).toEqual({
       "chain=solana,eid=40168,account=Relayer1111": 1.5,
     });
+  });
+
+  it("nonceGaps_countOncePerGap_andTheGaugeFollowsTheOpenOnes", async () => {
+    const { events, metrics } = setup();
+    const app = `0x${"0a".repeat(32)}` as const;
+    const path = { app, dstEid: 40161, receiver: `0x${"00".repeat(32)}` as const };
+    const labels = `src_eid=40168,dst_eid=40161,app=${app}`;
+
+    events.emit("nonceGapsCounted", {
+      chain: "solana",
+      srcEid: 40168,
+      paths: [{ ...path, open: 0 }],
+    });
+    expect(await samples(metrics, "loanbridge_nonce_gaps_total")).toEqual({ [labels]: 0 });
+    for (const nonce of [4n, 5n]) {
+      events.emit("nonceGapDetected", {
+        ...path,
+        nonce,
+        reason: "missing",
+        chain: "solana",
+        srcEid: 40168,
+      });
+    }
+    events.emit("nonceGapsCounted", {
+      chain: "solana",
+      srcEid: 40168,
+      paths: [{ ...path, open: 2 }],
+    });
+    expect(await samples(metrics, "loanbridge_nonce_gaps_total")).toEqual({ [labels]: 2 });
+    expect(await samples(metrics, "loanbridge_nonce_gaps_open")).toEqual({ [labels]: 2 });
+    events.emit("nonceGapsCounted", {
+      chain: "solana",
+      srcEid: 40168,
+      paths: [{ ...path, open: 0 }],
+    });
+    expect(await samples(metrics, "loanbridge_nonce_gaps_open")).toEqual({ [labels]: 0 });
+    expect(await samples(metrics, "loanbridge_nonce_gaps_total")).toEqual({ [labels]: 2 });
   });
 
   it("snapshots_setPacketAndLoanGauges", async () => {

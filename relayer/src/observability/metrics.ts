@@ -66,6 +66,8 @@ export interface RelayerMetrics {
   outstandingPrincipal: Gauge<"lending_eid">;
   lockedCollateral: Gauge<"eid" | "asset">;
   operatorActions: Counter<"action">;
+  nonceGaps: Counter<"src_eid" | "dst_eid" | "app">;
+  nonceGapsOpen: Gauge<"src_eid" | "dst_eid" | "app">;
 }
 
 export interface CreateMetricsOptions {
@@ -170,6 +172,18 @@ export function createMetrics(options: CreateMetricsOptions = {}): RelayerMetric
       labelNames: ["action"],
       registers,
     }),
+    nonceGaps: new Counter({
+      name: "loanbridge_nonce_gaps_total",
+      help: "Source nonces found used but whose packet could not be read (hidden or lost packets), per path.",
+      labelNames: ["src_eid", "dst_eid", "app"],
+      registers,
+    }),
+    nonceGapsOpen: new Gauge({
+      name: "loanbridge_nonce_gaps_open",
+      help: "Source nonces per path whose packet is still missing after the last poll (the current gap size).",
+      labelNames: ["src_eid", "dst_eid", "app"],
+      registers,
+    }),
   };
   // Zero from the start: increase() cannot see a counter's first increment
   // when its series is created by it.
@@ -256,6 +270,17 @@ export function attachMetrics(events: RelayerEvents, metrics: RelayerMetrics): (
     events.on("rpcCall", ({ chain, method, outcome, durationMs }) => {
       metrics.rpcRequests.inc({ chain, method, outcome });
       metrics.rpcDuration.observe({ chain, method }, durationMs / 1_000);
+    }),
+    events.on("nonceGapDetected", ({ srcEid, dstEid, app }) => {
+      metrics.nonceGaps.inc({ src_eid: String(srcEid), dst_eid: String(dstEid), app });
+    }),
+    events.on("nonceGapsCounted", ({ srcEid, paths }) => {
+      for (const { app, dstEid, open } of paths) {
+        const labels = { src_eid: String(srcEid), dst_eid: String(dstEid), app };
+        // A path's counter exists (at 0) before its first gap, so increase() sees that one.
+        metrics.nonceGaps.inc(labels, 0);
+        metrics.nonceGapsOpen.set(labels, open);
+      }
     }),
     events.on("headAdvanced", ({ chain, eid, height }) => {
       metrics.headHeight.set({ chain, eid: String(eid) }, Number(height));

@@ -27,6 +27,7 @@ import type {
   PacketWatcher,
   VerificationResult,
   WatchBatch,
+  WatchState,
 } from "../chains/types.ts";
 import { IN_MEMORY } from "../config/schema.ts";
 import { type RelayerEventMap, RelayerEvents } from "../observability/events.ts";
@@ -80,9 +81,11 @@ const openLoan = (n: number): LoanMessage => ({
 class ListWatcher implements PacketWatcher {
   readonly eid = SRC;
   readonly polls: bigint[] = [];
+  readonly states: (WatchState | undefined)[] = [];
   batches: WatchBatch[] = [];
-  poll(cursor: bigint): Promise<WatchBatch> {
+  poll(cursor: bigint, state?: WatchState): Promise<WatchBatch> {
     this.polls.push(cursor);
+    this.states.push(state);
     const batch = this.batches.shift();
     return Promise.resolve(batch ?? { packets: [], scannedTo: cursor, finalizedHead: cursor });
   }
@@ -163,6 +166,8 @@ async function harness(
     "packetDelivered",
     "deliveryFailed",
     "cursorAdvanced",
+    "nonceGapDetected",
+    "nonceGapsCounted",
     "packetsCounted",
     "loansCounted",
   ];
@@ -268,6 +273,70 @@ describe("watch", SLOW, () => {
     expect(again.observed).toBe(0);
     expect(h.watcher.polls).toEqual([99n, 150n]);
     expect(h.events.packetObserved).toHaveLength(2);
+  });
+
+  it("watch_nonceGap_isRecordedOnce_countedUntilItsPacketTurnsUp_andPathCursorsPersist", async () => {
+    const h = await harness();
+    const path = { app: word(0xa), dstEid: DST, receiver: word(0xb) };
+    const a = loanPacket(1n, openLoan(1));
+    const c = loanPacket(3n, openLoan(3));
+    const gap = { ...path, nonce: 2n, reason: "missing" };
+    // A watcher reads nonces 1 and 3, nonce 2's packet is missing, twice.
+    h.watcher.batches = [
+      {
+        packets: [a, c],
+        scannedTo: 150n,
+        finalizedHead: 150n,
+        paths: [{ ...path, nonce: 3n }],
+        gaps: [gap],
+      },
+      { packets: [], scannedTo: 160n, finalizedHead: 160n, paths: [], gaps: [gap] },
+    ];
+    await watchSource(h.context, h.watcher);
+    await watchSource(h.context, h.watcher);
+
+    expect(h.events.nonceGapDetected).toEqual([{ ...gap, chain: "evm", srcEid: SRC }]);
+    expect(h.events.nonceGapsCounted?.map((e) => e.paths)).toEqual([
+      [{ app: path.app, dstEid: DST, open: 1 }],
+      [{ app: path.app, dstEid: DST, open: 1 }],
+    ]);
+    // The next poll hears the stored path cursor and the open gap.
+    h.watcher.batches = [
+      {
+        packets: [loanPacket(2n, openLoan(2))],
+        scannedTo: 170n,
+        finalizedHead: 170n,
+        paths: [],
+        gaps: [],
+      },
+    ];
+    await watchSource(h.context, h.watcher);
+    expect(h.watcher.states[2]).toEqual({ paths: [{ ...path, nonce: 3n }], gaps: [gap] });
+    expect(h.events.nonceGapsCounted?.at(-1)?.paths).toEqual([
+      { app: path.app, dstEid: DST, open: 0 },
+    ]);
+    expect((await h.store.getWatchState(SRC)).gaps).toEqual([]);
+  });
+
+  it("watch_gapWhosePacketIsAlreadyRecorded_isNoGap", async () => {
+    const h = await harness();
+    const path = { app: word(0xa), dstEid: DST, receiver: word(0xb) };
+    const a = loanPacket(1n, openLoan(1));
+    await h.store.recordObserved(a);
+    h.watcher.batches = [
+      {
+        packets: [],
+        scannedTo: 150n,
+        finalizedHead: 150n,
+        paths: [{ ...path, nonce: 1n }],
+        gaps: [{ ...path, nonce: 1n, reason: "missing" }],
+      },
+    ];
+    await watchSource(h.context, h.watcher);
+    expect(h.events.nonceGapDetected).toBeUndefined();
+    expect(h.events.nonceGapsCounted?.[0]?.paths).toEqual([
+      { app: path.app, dstEid: DST, open: 0 },
+    ]);
   });
 
   it("watch_storeRefusesAPacket_cursorStaysSoTheBlocksAreReadAgain", async () => {

@@ -1,6 +1,9 @@
 // Stage 1, watch: read finalized packets from each source from its stored
-// cursor, record them, and only then move the cursor (a crash in between
-// reads the same blocks again; recording is idempotent).
+// cursors (height, and per outbound path the last nonce read), record them,
+// record the nonce gaps the watcher found and close those its packets fill,
+// and only then move the cursors (a crash in between reads the same blocks
+// and nonces again; recording is idempotent).
+import { decodePacket } from "@loanbridge/shared";
 import type { PacketWatcher } from "../chains/types.ts";
 import { kindOf, type PipelineContext } from "./context.ts";
 import { loanIdOf, mirrorLoan } from "./loans.ts";
@@ -20,7 +23,7 @@ export async function watchSource(
   const { store, events } = context;
   const chain = kindOf(context, watcher.eid);
   const from = (await store.getCursor(watcher.eid)) ?? context.startHeights.get(watcher.eid) ?? 0n;
-  const batch = await watcher.poll(from);
+  const batch = await watcher.poll(from, await store.getWatchState(watcher.eid));
   events.emit("headAdvanced", { chain, eid: watcher.eid, height: batch.finalizedHead });
   let observed = 0;
   for (const packet of batch.packets) {
@@ -42,6 +45,22 @@ export async function watchSource(
     });
     await mirrorLoan(context, packet, "observed");
   }
+  await store.closeGaps(
+    watcher.eid,
+    batch.packets.map(({ packet, nonce, dstEid }) => {
+      const { sender, receiver } = decodePacket(packet);
+      return { app: sender, dstEid, receiver, nonce };
+    }),
+  );
+  for (const gap of await store.recordGaps(watcher.eid, batch.gaps ?? [])) {
+    events.emit("nonceGapDetected", { ...gap, chain, srcEid: watcher.eid });
+  }
+  await store.advancePaths(watcher.eid, batch.paths ?? []);
+  events.emit("nonceGapsCounted", {
+    chain,
+    srcEid: watcher.eid,
+    paths: await store.countGaps(watcher.eid),
+  });
   const cursor =
     batch.scannedTo > from ? await store.setCursor(watcher.eid, batch.scannedTo) : from;
   if (cursor > from) events.emit("cursorAdvanced", { chain, eid: watcher.eid, height: cursor });

@@ -23,6 +23,25 @@ export interface CursorsTable {
   updated_at: Timestamp;
 }
 
+export interface PathCursorsTable {
+  src_eid: Int8;
+  app: string;
+  dst_eid: Int8;
+  receiver: string;
+  nonce: Numeric;
+  updated_at: Timestamp;
+}
+
+export interface NonceGapsTable {
+  src_eid: Int8;
+  app: string;
+  dst_eid: Int8;
+  receiver: string;
+  nonce: Numeric;
+  reason: string;
+  detected_at: Timestamp;
+}
+
 export interface PacketsTable {
   guid: string;
   src_eid: Int8;
@@ -83,6 +102,8 @@ export interface AuditLogTable {
 
 export interface Database {
   cursors: CursorsTable;
+  path_cursors: PathCursorsTable;
+  nonce_gaps: NonceGapsTable;
   packets: PacketsTable;
   attestations: AttestationsTable;
   loans: LoansTable;

@@ -84,9 +84,42 @@ const initial: Migration = {
   },
 };
 
+/**
+ * Per source nonce sequence (issue 12, finding 1): how far each path has been
+ * read, and the nonces that could not be (gaps, looked for again each poll).
+ * `receiver` is zero where the source counts nonces across receivers (Solana).
+ */
+const outboundPaths: Migration = {
+  async up(db: Kysely<unknown>): Promise<void> {
+    const statements = [
+      sql`CREATE TABLE path_cursors (
+        src_eid bigint NOT NULL CHECK (src_eid BETWEEN 0 AND 4294967295),
+        app text NOT NULL CHECK (app ~ ${HEX32}),
+        dst_eid bigint NOT NULL CHECK (dst_eid BETWEEN 0 AND 4294967295),
+        receiver text NOT NULL CHECK (receiver ~ ${HEX32}),
+        nonce numeric(20, 0) NOT NULL CHECK (nonce >= 0),
+        updated_at timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (src_eid, app, dst_eid, receiver)
+      )`,
+      sql`CREATE TABLE nonce_gaps (
+        src_eid bigint NOT NULL CHECK (src_eid BETWEEN 0 AND 4294967295),
+        app text NOT NULL CHECK (app ~ ${HEX32}),
+        dst_eid bigint NOT NULL CHECK (dst_eid BETWEEN 0 AND 4294967295),
+        receiver text NOT NULL CHECK (receiver ~ ${HEX32}),
+        nonce numeric(20, 0) NOT NULL CHECK (nonce >= 1),
+        reason text NOT NULL,
+        detected_at timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (src_eid, app, dst_eid, receiver, nonce)
+      )`,
+    ];
+    for (const statement of statements) await statement.execute(db);
+  },
+};
+
 /** Every migration, by name; names sort in the order they run. */
 export const MIGRATIONS: Record<string, Migration> = {
   "0001_initial": initial,
+  "0002_outbound_paths": outboundPaths,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -15,7 +15,14 @@ import {
 import { Migrator } from "kysely/migration";
 import { PGliteDialect } from "kysely-pglite-dialect";
 import pg from "pg";
-import type { ObservedPacket } from "../chains/types.ts";
+import {
+  ANY_RECEIVER,
+  type NonceGap,
+  type ObservedPacket,
+  type OutboundPath,
+  type PathCursor,
+  type WatchState,
+} from "../chains/types.ts";
 import { IN_MEMORY, type StoreConfig } from "../config/schema.ts";
 import { redactUrl } from "../config/secret.ts";
 import type {
@@ -184,6 +191,135 @@ export class Store {
       height: BigInt(row.height),
       updatedAt: row.updated_at,
     }));
+  }
+
+  // --- outbound paths and nonce gaps ---------------------------------------
+
+  /** A source's path cursors and its open gaps (lowest nonces first, at most `gapLimit`). */
+  async getWatchState(srcEid: number, gapLimit = 1_000): Promise<WatchState> {
+    const paths = await this.#db
+      .selectFrom("path_cursors")
+      .selectAll()
+      .where("src_eid", "=", srcEid)
+      .orderBy("app")
+      .orderBy("dst_eid")
+      .orderBy("receiver")
+      .execute();
+    const gaps = await this.#db
+      .selectFrom("nonce_gaps")
+      .selectAll()
+      .where("src_eid", "=", srcEid)
+      .orderBy("nonce")
+      .orderBy("app")
+      .orderBy("dst_eid")
+      .orderBy("receiver")
+      .limit(gapLimit)
+      .execute();
+    return {
+      paths: paths.map((row) => ({ ...pathOfRow(row), nonce: BigInt(row.nonce) })),
+      gaps: gaps.map((row) => ({
+        ...pathOfRow(row),
+        nonce: BigInt(row.nonce),
+        reason: row.reason,
+      })),
+    };
+  }
+
+  /** Moves path cursors forward (a lower nonce leaves one where it is). */
+  async advancePaths(srcEid: number, paths: readonly PathCursor[]): Promise<void> {
+    if (paths.length === 0) return;
+    await this.#db
+      .insertInto("path_cursors")
+      .values(paths.map((path) => ({ ...pathRow(srcEid, path), nonce: path.nonce.toString() })))
+      .onConflict((conflict) =>
+        conflict.columns(["src_eid", "app", "dst_eid", "receiver"]).doUpdateSet({
+          nonce: sql`GREATEST(path_cursors.nonce, excluded.nonce)`,
+          updated_at: sql`now()`,
+        }),
+      )
+      .execute();
+  }
+
+  /**
+   * Records gaps, skipping any nonce whose packet is already recorded or that
+   * is open already; returns the ones new here.
+   */
+  async recordGaps(srcEid: number, gaps: readonly NonceGap[]): Promise<NonceGap[]> {
+    const fresh: NonceGap[] = [];
+    for (const gap of gaps) {
+      const row = { ...pathRow(srcEid, gap), nonce: gap.nonce.toString() };
+      // The packet's sender is bytes 13..45 and its receiver 49..81 (SQL counts from 1).
+      let recorded = this.#db
+        .selectFrom("packets")
+        .select("guid")
+        .where("src_eid", "=", srcEid)
+        .where("dst_eid", "=", gap.dstEid)
+        .where("nonce", "=", row.nonce)
+        .where(sql<boolean>`substring(packet from 14 for 32) = ${bytesOf(row.app)}`);
+      if (row.receiver !== ANY_RECEIVER) {
+        recorded = recorded.where(
+          sql<boolean>`substring(packet from 50 for 32) = ${bytesOf(row.receiver)}`,
+        );
+      }
+      const seen = await recorded.executeTakeFirst();
+      if (seen !== undefined) continue;
+      const inserted = await this.#db
+        .insertInto("nonce_gaps")
+        .values({ ...row, reason: gap.reason })
+        .onConflict((conflict) => conflict.doNothing())
+        .returning("nonce")
+        .executeTakeFirst();
+      if (inserted !== undefined) fresh.push(gap);
+    }
+    return fresh;
+  }
+
+  /** Closes the gaps these packets fill (their app is the packet's sender). */
+  async closeGaps(
+    srcEid: number,
+    packets: readonly { app: Hex; dstEid: number; receiver: Hex; nonce: bigint }[],
+  ): Promise<number> {
+    let closed = 0;
+    for (const packet of packets) {
+      const result = await this.#db
+        .deleteFrom("nonce_gaps")
+        .where("src_eid", "=", srcEid)
+        .where("app", "=", hex32(packet.app, "app"))
+        .where("dst_eid", "=", packet.dstEid)
+        .where("receiver", "in", [hex32(packet.receiver, "receiver"), ANY_RECEIVER])
+        .where("nonce", "=", packet.nonce.toString())
+        .executeTakeFirst();
+      closed += Number(result.numDeletedRows);
+    }
+    return closed;
+  }
+
+  /** Open gaps per (app, dstEid) of a source, for every path it has read (0 when none). */
+  async countGaps(srcEid: number): Promise<{ app: Hex; dstEid: number; open: number }[]> {
+    const counts = await this.#db
+      .selectFrom("nonce_gaps")
+      .select(["app", "dst_eid", (eb) => eb.fn.countAll<number | string>().as("open")])
+      .where("src_eid", "=", srcEid)
+      .groupBy(["app", "dst_eid"])
+      .execute();
+    const paths = await this.#db
+      .selectFrom("path_cursors")
+      .select(["app", "dst_eid"])
+      .distinct()
+      .where("src_eid", "=", srcEid)
+      .execute();
+    const byPath = new Map<string, { app: Hex; dstEid: number; open: number }>();
+    for (const row of paths) {
+      const key = `${row.app}:${row.dst_eid}`;
+      byPath.set(key, { app: row.app as Hex, dstEid: Number(row.dst_eid), open: 0 });
+    }
+    for (const row of counts) {
+      const key = `${row.app}:${row.dst_eid}`;
+      byPath.set(key, { app: row.app as Hex, dstEid: Number(row.dst_eid), open: Number(row.open) });
+    }
+    return [...byPath.values()].sort((a, b) =>
+      a.app === b.app ? a.dstEid - b.dstEid : a.app < b.app ? -1 : 1,
+    );
   }
 
   // --- packets -------------------------------------------------------------
@@ -783,6 +919,21 @@ async function appendAudit(db: Db, entry: AuditInput): Promise<AuditEntry> {
 /** A millisecond count as a SQL interval (a bound parameter, never spliced). */
 const milliseconds = (ms: number) =>
   sql<string>`(${Math.max(0, Math.round(ms))}::double precision * interval '1 millisecond')`;
+
+const bytesOf = (value: Hex) => Buffer.from(value.slice(2), "hex");
+
+const pathRow = (srcEid: number, path: OutboundPath) => ({
+  src_eid: srcEid,
+  app: hex32(path.app, "app"),
+  dst_eid: path.dstEid,
+  receiver: hex32(path.receiver, "receiver"),
+});
+
+const pathOfRow = (row: { app: string; dst_eid: number | string; receiver: string }) => ({
+  app: row.app as Hex,
+  dstEid: Number(row.dst_eid),
+  receiver: row.receiver as Hex,
+});
 
 function hex32(value: string, field: string): Hex {
   if (!HEX32.test(value)) {

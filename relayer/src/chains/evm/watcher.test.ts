@@ -2,9 +2,10 @@
 // serves eth_getLogs with a provider-style block-range limit). Real nodes,
 // finality and reorgs are in watcher.chain-test.ts.
 import { addressToWire, decodePacket, encodePacket } from "@loanbridge/shared";
-import { AbiCoder, id, toBeHex, zeroPadValue } from "ethers";
-import { describe, expect, it } from "vitest";
+import { AbiCoder, getAddress, id, toBeHex, zeroPadValue } from "ethers";
+import { beforeEach, describe, expect, it } from "vitest";
 import type { ObservedPacket } from "../types.ts";
+import { endpointInterface } from "./endpointAbi.ts";
 import { PACKET_SENT_TOPIC } from "./proof.ts";
 import { JsonRpc, RpcError, toQuantity } from "../rpc.ts";
 import type { EvmLog } from "./schemas.ts";
@@ -56,10 +57,34 @@ interface Chain {
   asked: number[];
   /** What eth_getLogs returns instead of the filtered logs, if set. */
   override?: (from: bigint, to: bigint) => EvmLog[];
+  /** Blocks `outboundNonce` was read at. */
+  counterReads: bigint[];
+}
+
+/** The endpoint's `outboundNonce` at `block`: the highest nonce of the chain's real logs by then. */
+function counterAt(state: Chain, block: bigint): bigint {
+  let highest = 0n;
+  for (const log of state.logs) {
+    if (BigInt(log.blockNumber) > block || log.removed === true) continue;
+    const [, logNonce] = AbiCoder.defaultAbiCoder().decode(
+      ["bytes", "uint64"],
+      log.data,
+    ) as unknown as [string, bigint];
+    if (logNonce > highest) highest = logNonce;
+  }
+  return highest;
 }
 
 function chain(partial: Partial<Chain> = {}): Chain {
-  return { latest: 0n, finalized: 0n, logs: [], limit: Infinity, asked: [], ...partial };
+  return {
+    latest: 0n,
+    finalized: 0n,
+    logs: [],
+    limit: Infinity,
+    asked: [],
+    counterReads: [],
+    ...partial,
+  };
 }
 
 function rpcFor(state: Chain): JsonRpc {
@@ -98,6 +123,24 @@ function rpcFor(state: Chain): JsonRpc {
           (log) => BigInt(log.blockNumber) >= from && BigInt(log.blockNumber) <= to,
         );
       return answer({ result: logs });
+    }
+    if (method === "eth_call") {
+      const [call, block] = params as [{ to: string; data: string }, string];
+      const [app, dstEid, receiver] = endpointInterface.decodeFunctionData(
+        "outboundNonce",
+        call.data,
+      );
+      expect([call.to.toLowerCase(), app, dstEid, receiver]).toEqual([
+        ENDPOINT,
+        getAddress(APP),
+        40168n,
+        addressToWire(PEER),
+      ]);
+      state.counterReads.push(BigInt(block));
+      const counter = counterAt(state, BigInt(block));
+      return answer({
+        result: endpointInterface.encodeFunctionResult("outboundNonce", [counter]),
+      });
     }
     return answer({ error: { code: -32601, message: `no ${method}` } });
   }) as typeof fetch;
@@ -214,6 +257,60 @@ describe("poll", () => {
     }).poll(0n);
     expect(batch.packets).toHaveLength(1);
     expect(skipped).toEqual([expect.stringMatching(/topics do not match/) as string]);
+  });
+});
+
+describe("nonce gaps", () => {
+  const path = { app: addressToWire(APP), dstEid: 40168, receiver: addressToWire(PEER) };
+  beforeEach(() => {
+    // Each chain here starts from the endpoint's first nonce.
+    nonce = 0n;
+  });
+
+  it("everyLogThere_noGap_andThePathCursorMovesToTheEndpointsCounterAtTheRangeEnd", async () => {
+    const logs = [packetSentLog(3n, 0), packetSentLog(5n, 0)];
+    const state = chain({ latest: 10n, finalized: 10n, logs });
+    const batch = await watcherFor(state).poll(0n);
+    expect(batch.gaps).toEqual([]);
+    expect(batch.paths).toEqual([{ ...path, nonce: nonce }]);
+    expect(state.counterReads).toEqual([10n]);
+  });
+
+  it("providerHidingALog_isAGapAtThatNonce", async () => {
+    const logs = [packetSentLog(3n, 0), packetSentLog(5n, 0), packetSentLog(7n, 0)];
+    const hidden = nonce - 1n;
+    const state = chain({
+      latest: 10n,
+      finalized: 10n,
+      logs,
+      override: () => [logs[0], logs[2]].filter((log) => log !== undefined),
+    });
+    const batch = await watcherFor(state).poll(0n);
+    expect(batch.packets).toHaveLength(2);
+    expect(batch.gaps).toEqual([
+      { ...path, nonce: hidden, reason: "no PacketSent log up to block 10" },
+    ]);
+    expect(batch.paths).toEqual([{ ...path, nonce }]);
+  });
+
+  it("providerHidingTheLastLogOfAPathItKnows_isAGapToo_theCounterIsAhead", async () => {
+    const first = packetSentLog(3n, 0);
+    const last = packetSentLog(8n, 0);
+    const state = chain({ latest: 10n, finalized: 10n, logs: [first, last] });
+    state.override = () => [];
+    const known = [{ ...path, nonce: nonce - 1n }];
+    const batch = await watcherFor(state).poll(5n, { paths: known, gaps: [] });
+    expect(batch.packets).toEqual([]);
+    expect(batch.gaps?.map((gap) => gap.nonce)).toEqual([nonce]);
+    expect(batch.paths).toEqual([{ ...path, nonce }]);
+  });
+
+  it("nothingNewOnAKnownPath_readsItsCounter_andReportsNothing", async () => {
+    const logs = [packetSentLog(3n, 0)];
+    const state = chain({ latest: 10n, finalized: 10n, logs });
+    const batch = await watcherFor(state).poll(5n, { paths: [{ ...path, nonce }], gaps: [] });
+    expect(batch).toMatchObject({ packets: [], gaps: [], paths: [] });
+    expect(state.counterReads).toEqual([10n]);
   });
 });
 

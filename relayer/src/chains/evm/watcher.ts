@@ -4,14 +4,28 @@
 // by a quarter after each full-range success, within [min, max].
 //
 // getLogs goes by failover, not quorum: whatever it returns is proven again
-// by the verifier before anything is signed.
+// by the verifier before anything is signed. A provider that leaves a log out
+// is caught by the nonces: per path (app, dstEid, receiver) the endpoint
+// numbers packets 1, 2, 3…, and after each range its `outboundNonce` at the
+// range's last block (read by quorum) says how many there are; every nonce
+// up to it that no log showed is a gap.
+import { decodePacket, wireToEvmAddress } from "@loanbridge/shared";
 import { getAddress } from "ethers";
 import { z } from "zod";
-import type { ObservedPacket, PacketWatcher, WatchBatch } from "../types.ts";
+import type {
+  NonceGap,
+  ObservedPacket,
+  OutboundPath,
+  PacketWatcher,
+  PathCursor,
+  WatchBatch,
+  WatchState,
+} from "../types.ts";
+import { endpointInterface } from "./endpointAbi.ts";
 import { assertFinality, type EvmFinality, finalizedHead } from "./finality.ts";
 import { decodePacketSent, PACKET_SENT_TOPIC } from "./proof.ts";
 import { type JsonRpc, RpcError, toQuantity } from "../rpc.ts";
-import { type EvmLog, logSchema } from "./schemas.ts";
+import { type EvmLog, hexSchema, logSchema } from "./schemas.ts";
 
 export interface EvmWatcherOptions {
   eid: number;
@@ -26,6 +40,11 @@ export interface EvmWatcherOptions {
 }
 
 const logsSchema = z.array(logSchema);
+
+/** Gaps listed per path and poll at most (a counter far ahead is one alert, not a flood). */
+const MAX_GAPS_PER_PATH = 1_000n;
+
+const pathKey = (path: OutboundPath) => `${path.app}:${path.dstEid}:${path.receiver}`;
 
 /** Whether an `eth_getLogs` failure means "ask for fewer blocks". */
 export function isRangeLimitError(error: unknown): boolean {
@@ -76,7 +95,7 @@ export class EvmPacketWatcher implements PacketWatcher {
     return this.#range;
   }
 
-  async poll(cursor: bigint): Promise<WatchBatch> {
+  async poll(cursor: bigint, state?: WatchState): Promise<WatchBatch> {
     const head = await finalizedHead(this.#rpc, this.#finality);
     const from = cursor + 1n;
     if (from > head) return { packets: [], scannedTo: cursor, finalizedHead: head };
@@ -108,8 +127,69 @@ export class EvmPacketWatcher implements PacketWatcher {
       if (to - from + 1n === span) {
         this.#range = Math.min(this.#max, Math.ceil(this.#range * 1.25));
       }
-      return { packets: this.#packetsOf(logs, from, to), scannedTo: to, finalizedHead: head };
+      const packets = this.#packetsOf(logs, from, to);
+      return {
+        packets,
+        scannedTo: to,
+        finalizedHead: head,
+        ...(await this.#nonces(packets, state?.paths ?? [], to)),
+      };
     }
+  }
+
+  /**
+   * Per path seen before or in this range: the endpoint's counter at `to`,
+   * the nonces up to it no log showed (gaps), and the path cursor moved to it.
+   */
+  async #nonces(
+    packets: readonly ObservedPacket[],
+    known: readonly PathCursor[],
+    to: bigint,
+  ): Promise<{ paths: PathCursor[]; gaps: NonceGap[] }> {
+    const paths = new Map<string, { path: OutboundPath; from: bigint; seen: Set<bigint> }>();
+    for (const cursor of known) {
+      paths.set(pathKey(cursor), { path: cursor, from: cursor.nonce, seen: new Set() });
+    }
+    for (const observed of packets) {
+      const { sender, receiver } = decodePacket(observed.packet);
+      const path = { app: sender, dstEid: observed.dstEid, receiver };
+      const key = pathKey(path);
+      const entry = paths.get(key) ?? { path, from: 0n, seen: new Set<bigint>() };
+      entry.seen.add(observed.nonce);
+      paths.set(key, entry);
+    }
+    const moved: PathCursor[] = [];
+    const gaps: NonceGap[] = [];
+    for (const { path, from, seen } of paths.values()) {
+      const counter = await this.#outboundNonce(path, to);
+      if (counter <= from) continue;
+      const last = counter - from > MAX_GAPS_PER_PATH ? from + MAX_GAPS_PER_PATH : counter;
+      for (let nonce = from + 1n; nonce <= last; nonce++) {
+        if (!seen.has(nonce)) {
+          gaps.push({ ...path, nonce, reason: `no PacketSent log up to block ${to}` });
+        }
+      }
+      moved.push({ ...path, nonce: counter });
+    }
+    return { paths: moved, gaps };
+  }
+
+  /** `outboundNonce(app, dstEid, receiver)` at block `at`, by quorum. */
+  async #outboundNonce(path: OutboundPath, at: bigint): Promise<bigint> {
+    const data = endpointInterface.encodeFunctionData("outboundNonce", [
+      wireToEvmAddress(path.app),
+      path.dstEid,
+      path.receiver,
+    ]);
+    const answer = await this.#rpc.quorum(
+      "eth_call",
+      [{ to: this.#endpoint, data }, toQuantity(at)],
+      hexSchema,
+    );
+    const [nonce] = endpointInterface.decodeFunctionResult("outboundNonce", answer) as unknown as [
+      bigint,
+    ];
+    return nonce;
   }
 
   #packetsOf(logs: readonly EvmLog[], from: bigint, to: bigint): ObservedPacket[] {

@@ -1,6 +1,5 @@
-// The Solana adapters' pure parts: which log lines are the program's own
-// packets, how a poll cuts whole slots, and which attestations a delivery
-// carries (real ed25519 signatures, real digests).
+// The Solana adapters' pure parts: which attestations a delivery carries
+// (real ed25519 signatures, real digests) and which endpoint digests bind.
 import { createHash } from "node:crypto";
 import { type Hex, toBytes, toHex } from "@loanbridge/shared";
 import { describe, expect, it } from "vitest";
@@ -8,66 +7,12 @@ import { InsufficientAttestationsError } from "../errors.ts";
 import type { Attestation } from "../types.ts";
 import { JsonRpc } from "../rpc.ts";
 import { selectEd25519Attestations, SolanaPacketDeliverer } from "./deliverer.ts";
-import { programData } from "./logs.ts";
 import { ed25519AttestationSigner, publicKeyBytes, verifyEd25519 } from "./signer.ts";
-import { wholeSlots } from "./watcher.ts";
 
 const PROGRAM = "Lbridge1111111111111111111111111111111111111";
 const OTHER = "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA";
-const b64 = (bytes: number[]) => Buffer.from(bytes).toString("base64");
 const seedOf = (i: number) => createHash("sha256").update(`verifier ${i}`).digest();
 const ed25519Of = (i: number) => ed25519AttestationSigner(seedOf(i));
-
-describe("programData", () => {
-  it("takesOnlyLinesTheProgramItselfLogged", () => {
-    const logs = [
-      `Program ${PROGRAM} invoke [1]`,
-      `Program data: ${b64([1, 2])}`,
-      `Program ${OTHER} invoke [2]`,
-      `Program data: ${b64([9, 9])}`,
-      `Program ${OTHER} success`,
-      `Program data: ${b64([3])} ${b64([4])}`,
-      `Program ${PROGRAM} consumed 100 of 200000 compute units`,
-      `Program ${PROGRAM} success`,
-      `Program data: ${b64([7])}`,
-    ];
-
-    expect(programData(logs, PROGRAM).map((bytes) => [...bytes])).toEqual([[1, 2], [3]]);
-  });
-
-  it("aFailedInnerCall_popsTheStack", () => {
-    const logs = [
-      `Program ${OTHER} invoke [1]`,
-      `Program ${PROGRAM} invoke [2]`,
-      `Program ${PROGRAM} failed: custom program error: 0x1`,
-      `Program data: ${b64([5])}`,
-      `Program ${OTHER} success`,
-    ];
-
-    expect(programData(logs, PROGRAM)).toEqual([]);
-  });
-
-  it("forgedLinesOutsideAnyInvocation_areIgnored", () => {
-    expect(programData([`Program data: ${b64([1])}`], PROGRAM)).toEqual([]);
-  });
-});
-
-describe("wholeSlots", () => {
-  const sig = (slot: number) => ({ signature: `s${slot}`, slot: BigInt(slot), err: null });
-
-  it("everythingFits_scansToTheHead", () => {
-    expect(wholeSlots([sig(3), sig(4)], 5, 9n)).toEqual({ batch: [sig(3), sig(4)], scannedTo: 9n });
-  });
-
-  it("tooMany_stopsAtTheEndOfTheLastSlotTaken", () => {
-    const signatures = [sig(3), sig(4), sig(4), sig(4), sig(6)];
-
-    expect(wholeSlots(signatures, 2, 9n)).toEqual({
-      batch: [sig(3), sig(4), sig(4), sig(4)],
-      scannedTo: 4n,
-    });
-  });
-});
 
 describe("selectEd25519Attestations", () => {
   const seeds = [1, 2, 3].map((i) => createHash("sha256").update(`verifier ${i}`).digest());

@@ -7,7 +7,6 @@ export {
   SolanaPacketDeliverer,
 } from "./deliverer.ts";
 export { SolanaChainError, SolanaDeliveryError } from "./errors.ts";
-export { programData } from "./logs.ts";
 export { type Commitment } from "./schemas.ts";
 export {
   ed25519AttestationSigner,
@@ -16,4 +15,4 @@ export {
   verifyEd25519,
 } from "./signer.ts";
 export { SolanaPacketVerifier, type SolanaVerifierOptions } from "./verifier.ts";
-export { SolanaPacketWatcher, type SolanaWatcherOptions, wholeSlots } from "./watcher.ts";
+export { SolanaPacketWatcher, type SolanaWatcherOptions } from "./watcher.ts";

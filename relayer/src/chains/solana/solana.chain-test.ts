@@ -60,9 +60,15 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { AlreadyDeliveredError, InsufficientAttestationsError } from "../errors.ts";
-import { JsonRpc } from "../rpc.ts";
+import { JsonRpc, RpcDisagreementError } from "../rpc.ts";
 import { SolanaDeliveryError } from "./errors.ts";
-import type { Attestation, ObservedPacket } from "../types.ts";
+import {
+  ANY_RECEIVER,
+  type Attestation,
+  type ObservedPacket,
+  type WatchBatch,
+  type WatchState,
+} from "../types.ts";
 import {
   MAX_TRANSACTION_SIZE,
   type SolanaDeliveryEvent,
@@ -284,16 +290,29 @@ async function landedSlot(
 const waitFinalized = (chain: Chain, slot: bigint) =>
   until(`slot ${slot} to finalize`, () => chain.node.finalizedSlot() >= slot);
 
-/** The vault's outbound packet bytes for `opened`, as the watcher would report them. */
+/** The vault's path to the EVM chain, as the watcher and the store name it. */
+const vaultPath = (chain: Chain) => ({
+  app: toHex(addressBytes(chain.deployment.vault)),
+  dstEid: EVM_EID,
+  receiver: ANY_RECEIVER,
+});
+
+/** The vault's outbound packet for `opened`, as the watcher reports it from state. */
 async function observedOf(chain: Chain, opened: Opened): Promise<ObservedPacket> {
   const watcher = new SolanaPacketWatcher({
     eid: SOLANA_EID,
     rpc: chain.jsonRpc,
     programId: chain.programId,
     commitment: "confirmed",
+    remoteEids: [EVM_EID],
   });
-  const { packets } = await watcher.poll(opened.slot - 1n);
-  const found = packets.find((p) => p.sourceTx === opened.signature);
+  const { packets } = await watcher.poll(0n, {
+    paths: [{ ...vaultPath(chain), nonce: opened.packetNonce - 1n }],
+    gaps: [],
+  });
+  const found = packets.find(
+    (p) => p.nonce === opened.packetNonce && decodePacket(p.packet).sender === vaultPath(chain).app,
+  );
   if (found === undefined) throw new Error(`no packet from ${opened.signature}`);
   return found;
 }
@@ -324,7 +343,7 @@ async function startProxy(
     /** An answer instead of forwarding, or undefined to forward. */
     intercept?: (call: { id: unknown; method: string; params: unknown[] }) => unknown;
     /** Rewrites the upstream answer. */
-    rewrite?: (method: string, reply: { result?: unknown }) => void;
+    rewrite?: (method: string, reply: { result?: unknown }, params: unknown[]) => void;
   },
 ): Promise<RpcProxy> {
   const server: Server = createServer((request, response) => {
@@ -342,7 +361,7 @@ async function startProxy(
             body,
           });
           const parsed = (await answer.json()) as { result?: unknown };
-          hooks.rewrite?.(call.method, parsed);
+          hooks.rewrite?.(call.method, parsed, call.params);
           reply = parsed;
         }
         response.writeHead(200, { "content-type": "application/json" });
@@ -501,27 +520,35 @@ afterAll(async () => {
 });
 
 describe("SolanaPacketWatcher", () => {
-  const watcher = (maxTransactions?: number) =>
+  const watcher = (rpc: JsonRpc = chain.jsonRpc, maxPackets?: number) =>
     new SolanaPacketWatcher({
       eid: SOLANA_EID,
-      rpc: chain.jsonRpc,
+      rpc,
       programId: chain.programId,
       commitment: "finalized",
-      ...(maxTransactions === undefined ? {} : { maxTransactions }),
+      remoteEids: [EVM_EID],
+      ...(maxPackets === undefined ? {} : { maxPackets }),
     });
+  /** The state a restarted relayer would hand in: the vault path read up to `nonce`. */
+  const readUpTo = (nonce: bigint): WatchState => ({
+    paths: [{ ...vaultPath(chain), nonce }],
+    gaps: [],
+  });
+  const ofVault = (batch: WatchBatch) =>
+    batch.packets.filter((p) => decodePacket(p.packet).sender === vaultPath(chain).app);
 
-  it("open_isNotReturnedBeforeFinality_andIsReturnedAfterWithItsSource", async () => {
-    const cursor = chain.node.finalizedSlot();
+  it("open_isNotReturnedBeforeFinality_andIsReturnedAfter_fromItsPacketAccount", async () => {
     const opened = await openLoan(chain);
+    const state = readUpTo(opened.packetNonce - 1n);
 
-    const early = await watcher().poll(cursor);
+    const early = await watcher().poll(0n, state);
     expect(early.finalizedHead).toBeLessThan(opened.slot);
-    expect(early.packets.map((p) => p.sourceTx)).not.toContain(opened.signature);
+    expect(ofVault(early)).toEqual([]);
+    expect(early.gaps).toEqual([]);
 
     await waitFinalized(chain, opened.slot);
-    const batch = await watcher().poll(cursor);
-    const packets = batch.packets.filter((p) => p.sourceTx === opened.signature);
-    const vault = toHex(addressBytes(chain.deployment.vault));
+    const batch = await watcher().poll(0n, state);
+    const vault = vaultPath(chain).app;
     const guid = computeGuid({
       nonce: opened.packetNonce,
       srcEid: SOLANA_EID,
@@ -529,123 +556,75 @@ describe("SolanaPacketWatcher", () => {
       dstEid: EVM_EID,
       receiver: REMOTE_POOL,
     });
-    expect(packets).toHaveLength(1);
-    expect(packets[0]).toMatchObject({
+    const account = await pda.packet(
+      chain.programId,
+      chain.deployment.vault,
+      EVM_EID,
+      opened.packetNonce,
+    );
+    expect(ofVault(batch)).toHaveLength(1);
+    expect(ofVault(batch)[0]).toMatchObject({
       guid,
       srcEid: SOLANA_EID,
       dstEid: EVM_EID,
       nonce: opened.packetNonce,
-      sourceTx: opened.signature,
-      sourceHeight: opened.slot,
+      sourceTx: account,
       sourceIndex: 0,
     });
-    const message = decodeLoanMessage(decodePacket(packets[0]?.packet ?? new Uint8Array()).message);
+    expect(ofVault(batch)[0]?.sourceHeight).toBeGreaterThanOrEqual(opened.slot);
+    const message = decodeLoanMessage(
+      decodePacket(ofVault(batch)[0]?.packet ?? new Uint8Array()).message,
+    );
     expect(message).toMatchObject({ type: "OPEN_LOAN", loanId: toHex(opened.loanId) });
-    expect(batch.scannedTo).toBe(batch.finalizedHead);
+    expect(batch.paths).toContainEqual({ ...vaultPath(chain), nonce: opened.packetNonce });
+    expect(batch.gaps).toEqual([]);
   });
 
-  it("pollFromScannedTo_returnsNothingAlreadySeen", async () => {
-    const cursor = chain.node.finalizedSlot();
+  it("fromNonceOne_findsEveryPacketOfThePath_andAgainFromItsCursor_nothing", async () => {
     const opened = await openLoan(chain);
     await waitFinalized(chain, opened.slot);
 
-    const first = await watcher().poll(cursor);
-    expect(first.packets.map((p) => p.sourceTx)).toContain(opened.signature);
-    const again = await watcher().poll(first.scannedTo);
+    const first = await watcher().poll(0n);
+    expect(ofVault(first).map((p) => p.nonce)).toEqual(
+      Array.from({ length: Number(opened.packetNonce) }, (_, i) => BigInt(i + 1)),
+    );
+    const cursors = first.paths ?? [];
+    const again = await watcher().poll(first.scannedTo, { paths: cursors, gaps: [] });
 
     expect(again.packets).toEqual([]);
+    expect(again.paths).toEqual([]);
     expect(again.scannedTo).toBeGreaterThanOrEqual(first.scannedTo);
   });
 
-  it("pagesOfOneSignature_findTheSamePacketsAsOnePage", async () => {
+  it("maxPacketsOne_walksOneNonceAPoll_andCoversEveryPacketOnce", async () => {
     const opened = await openLoan(chain);
-    await waitFinalized(chain, opened.slot);
-    const head = chain.node.finalizedSlot();
-    const paged = new SolanaPacketWatcher({
-      eid: SOLANA_EID,
-      rpc: chain.jsonRpc,
-      programId: chain.programId,
-      commitment: "finalized",
-      pageSize: 1,
-    });
+    const second = await openLoan(chain);
+    await waitFinalized(chain, second.slot);
 
-    const [small, large] = [await paged.poll(0n), await watcher().poll(0n)];
-
-    expect(small.packets.length).toBeGreaterThanOrEqual(3);
-    expect(small.packets.map((p) => p.sourceTx)).toContain(opened.signature);
-    // Both polls read up to their own head; compare what both saw.
-    const upTo = (batch: typeof small) => batch.packets.filter((p) => p.sourceHeight <= head);
-    expect(upTo(small)).toEqual(upTo(large));
+    let state = readUpTo(opened.packetNonce - 1n);
+    const seen: ObservedPacket[] = [];
+    for (let poll = 0; poll < 2; poll++) {
+      const batch = await watcher(chain.jsonRpc, 1).poll(0n, state);
+      expect(batch.packets).toHaveLength(1);
+      seen.push(...batch.packets);
+      state = {
+        paths: [
+          ...state.paths.filter((p) => p.app !== vaultPath(chain).app),
+          ...(batch.paths ?? []),
+        ],
+        gaps: [],
+      };
+    }
+    expect(seen.map((p) => p.nonce)).toEqual([opened.packetNonce, second.packetNonce]);
+    expect(ofVault(await watcher(chain.jsonRpc, 1).poll(0n, state))).toEqual([]);
   });
 
-  it("maxTransactionsOne_batchesWholeSlots_andCoversEveryOpenOnce", async () => {
-    // Given one open alone in its slot, then two sent in one HTTP batch (one slot)
-    const cursor = chain.node.finalizedSlot();
-    const alone = await openLoan(chain);
-    const [a, b] = [await fundedBorrower(chain), await fundedBorrower(chain)];
-    const nonces = await nextNonces(chain);
-    const first = await signedWire(chain, a, [(await openNative(chain, a, nonces)).instruction]);
-    const second = await signedWire(chain, b, [
-      (
-        await openNative(chain, b, {
-          vaultNonce: nonces.vaultNonce + 1n,
-          packetNonce: nonces.packetNonce + 1n,
-        })
-      ).instruction,
-    ]);
-    await until("a slot after the lone open", () => chain.node.slot() > alone.slot);
-    const reply = await fetch(chain.node.url, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify(
-        [first, second].map(({ wire }, id) => ({
-          jsonrpc: "2.0",
-          id,
-          method: "sendTransaction",
-          params: [wire, { encoding: "base64" }],
-        })),
-      ),
-    });
-    expect(((await reply.json()) as { error?: unknown }[]).map((r) => r.error)).toEqual([
-      undefined,
-      undefined,
-    ]);
-    const pairSlot = (await landedSlot(chain, first.signature)).slot;
-    expect((await landedSlot(chain, second.signature)).slot).toBe(pairSlot);
-    expect(pairSlot).toBeGreaterThan(alone.slot);
-    await waitFinalized(chain, pairSlot);
-
-    // when polled one transaction at a time until the pair's slot is scanned,
-    const batches: { scannedTo: bigint; packets: ObservedPacket[] }[] = [];
-    let at = cursor;
-    while (at < pairSlot) {
-      const batch = await watcher(1).poll(at);
-      expect(batch.scannedTo).toBeGreaterThan(at);
-      batches.push(batch);
-      at = batch.scannedTo;
-    }
-
-    // then each batch holds whole slots and ends at its last one, the lone
-    // open comes alone, the pair together, and nothing twice.
-    const txs = (batch: { packets: ObservedPacket[] }) => batch.packets.map((p) => p.sourceTx);
-    expect(batches.map(txs)).toContainEqual([alone.signature]);
-    expect(batches.map(txs)).toContainEqual([first.signature, second.signature]);
-    expect(batches.find((batch) => txs(batch).includes(first.signature))?.scannedTo).toBe(pairSlot);
-    const all = batches.flatMap((batch) => batch.packets);
-    expect(new Set(all.map((p) => p.guid)).size).toBe(all.length);
-    for (const batch of batches.slice(0, -1)) {
-      const slots = new Set(batch.packets.map((p) => p.sourceHeight));
-      expect(slots.size).toBeLessThanOrEqual(1);
-      if (slots.size === 1) expect(batch.scannedTo).toBe(batch.packets[0]?.sourceHeight);
-    }
-  });
-
-  it("failedTransaction_loggingAPacket_isIgnored", async () => {
+  it("failedTransaction_loggingAPacket_leavesNoPacketAndNoGap", async () => {
     // Given an open followed by a transfer the borrower cannot pay: the
     // transaction fails after the program logged the packet.
-    const cursor = chain.node.finalizedSlot();
     const borrower = await fundedBorrower(chain);
-    const { instruction } = await openNative(chain, borrower, await nextNonces(chain));
+    const nonces = await nextNonces(chain);
+    const { instruction } = await openNative(chain, borrower, nonces);
     const { wire, signature } = await signedWire(chain, borrower, [
       instruction,
       getTransferSolInstruction({
@@ -668,11 +647,119 @@ describe("SolanaPacketWatcher", () => {
     expect(logs.meta.logMessages.some((line) => line.startsWith("Program data: "))).toBe(true);
     await waitFinalized(chain, slot);
 
-    const batch = await watcher().poll(cursor);
+    const batch = await watcher().poll(0n, readUpTo(nonces.packetNonce - 1n));
 
-    expect(batch.packets.map((p) => p.sourceTx)).not.toContain(signature);
+    expect(ofVault(batch)).toEqual([]);
+    expect(batch.gaps).toEqual([]);
+  });
+
+  it.each<[string, (data: Buffer) => Buffer | null, RegExp]>([
+    ["missing", () => null, /^missing$/],
+    ["hashNotTheBytes", (data) => flipped(data, 80), /^invalid: .*packet_hash/],
+    ["guidNotThePackets", (data) => flipped(data, 40), /^stored guid/],
+  ])("packetAccountBelowTheCounter_%s_isAGap_neverAPacket", async (_name, spoil, reason) => {
+    const opened = await openLoan(chain);
+    await waitFinalized(chain, opened.slot);
+    const account = await pda.packet(
+      chain.programId,
+      chain.deployment.vault,
+      EVM_EID,
+      opened.packetNonce,
+    );
+    const lying = await startProxy(chain.node.url, {
+      rewrite: (method, reply, params) => {
+        rewriteAccount({ method, reply, params }, account, spoil);
+      },
+    });
+    try {
+      const rpc = new JsonRpc({ chain: "solana", urls: [lying.url], quorum: 1 });
+      const batch = await watcher(rpc).poll(0n, readUpTo(opened.packetNonce - 1n));
+      expect(ofVault(batch)).toEqual([]);
+      expect(batch.gaps).toEqual([
+        {
+          ...vaultPath(chain),
+          nonce: opened.packetNonce,
+          reason: expect.stringMatching(reason) as string,
+        },
+      ]);
+      // The path moves on; the gap is read again from the store's open gaps.
+      expect(batch.paths).toContainEqual({ ...vaultPath(chain), nonce: opened.packetNonce });
+      const healed = await watcher().poll(0n, {
+        paths: batch.paths ?? [],
+        gaps: batch.gaps ?? [],
+      });
+      expect(ofVault(healed).map((p) => p.nonce)).toEqual([opened.packetNonce]);
+      expect(healed.gaps).toEqual([]);
+    } finally {
+      await lying.close();
+    }
+  });
+
+  it("endpointInventingANonce_isAGap_andOneHidingThePacket_cannotOutvoteTheHonestOne", async () => {
+    const opened = await openLoan(chain);
+    await waitFinalized(chain, opened.slot);
+    const counter = await pda.nonce(chain.programId, chain.deployment.vault, EVM_EID);
+    const packet = await pda.packet(
+      chain.programId,
+      chain.deployment.vault,
+      EVM_EID,
+      opened.packetNonce,
+    );
+    // One endpoint says the vault sent one more packet than it did.
+    const inventing = await startProxy(chain.node.url, {
+      rewrite: (method, reply, params) => {
+        rewriteAccount({ method, reply, params }, counter, (data) => {
+          data.writeBigUInt64LE(opened.packetNonce + 1n, data.length - 8);
+          return data;
+        });
+      },
+    });
+    // Another hides the packet account (answers null).
+    const hiding = await startProxy(chain.node.url, {
+      rewrite: (method, reply, params) => {
+        rewriteAccount({ method, reply, params }, packet, () => null);
+      },
+    });
+    try {
+      const state = readUpTo(opened.packetNonce - 1n);
+      const invented = await watcher(
+        new JsonRpc({ chain: "solana", urls: [chain.node.url, inventing.url], quorum: 2 }),
+      ).poll(0n, state);
+      expect(ofVault(invented).map((p) => p.nonce)).toEqual([opened.packetNonce]);
+      expect(invented.gaps).toMatchObject([{ nonce: opened.packetNonce + 1n, reason: "missing" }]);
+
+      const hidden = watcher(
+        new JsonRpc({ chain: "solana", urls: [chain.node.url, hiding.url], quorum: 2 }),
+      ).poll(0n, state);
+      await expect(hidden).rejects.toBeInstanceOf(RpcDisagreementError);
+    } finally {
+      await Promise.all([inventing.close(), hiding.close()]);
+    }
   });
 });
+
+/** `data` with byte `index` flipped. */
+function flipped(data: Buffer, index: number): Buffer {
+  data[index] = (data[index] ?? 0) ^ 0x01;
+  return data;
+}
+
+/** Rewrites `account` in a getAccountInfo or getMultipleAccounts answer (null removes it). */
+function rewriteAccount(
+  call: { method: string; reply: { result?: unknown }; params: unknown[] },
+  account: Address,
+  spoil: (data: Buffer) => Buffer | null,
+): void {
+  if (call.method !== "getMultipleAccounts") return;
+  const result = call.reply.result as { value: ({ data: [string, string] } | null)[] } | undefined;
+  const asked = (call.params[0] ?? []) as string[];
+  result?.value.forEach((value, i) => {
+    if (asked[i] !== account || value === null) return;
+    const spoiled = spoil(Buffer.from(value.data[0], "base64"));
+    if (spoiled === null) result.value[i] = null;
+    else value.data[0] = spoiled.toString("base64");
+  });
+}
 
 describe("SolanaPacketVerifier", () => {
   const verifier = (rpc: JsonRpc = chain.jsonRpc) =>

@@ -1,22 +1,45 @@
-// Reads the program's finalized transactions from a slot cursor and takes
-// the packets `send` logged. `getSignaturesForAddress` pages from the newest
-// signature back to the cursor; a poll hands out at most `maxTransactions`
-// transactions, always whole slots, so the cursor never splits a slot.
+// Learns every outbound packet from chain state, never from logs: a sending
+// transaction's logs can be truncated by whoever builds it (issue 12, finding
+// 1), but the program stores each packet whole in its account
+// `[b"packet", app, dstEid, nonce]` and the last nonce used in
+// `[b"nonce", app, dstEid]`. Each poll, for every (app ∈ {vault, pool},
+// dstEid):
 //
-// Reads go by failover, not quorum: the verifier proves every packet against
-// its outbound packet account (read by quorum) before anything is signed.
-import { decodePacket } from "@loanbridge/shared";
-import type { ObservedPacket, PacketWatcher, WatchBatch } from "../types.ts";
-import type { JsonRpc } from "../rpc.ts";
-import { programData } from "./logs.ts";
+//   1. reads the nonce counters at the configured commitment from every RPC
+//      endpoint (a quorum must answer) and takes the highest, so an endpoint
+//      that lags or hides a packet cannot hold a nonce back;
+//   2. walks the nonces after the path's cursor up to the counter (and the
+//      open gaps again), reading the packet accounts with batched
+//      `getMultipleAccounts` by quorum, no older than the counters' slot;
+//   3. keeps a packet only when its account is the program's, status SENT,
+//      bytes that hash to the stored hash (the client's decoder), and a
+//      header on this very path and nonce; every other nonce is a gap.
+//
+// The verifier proves each packet again against the same account before
+// anything is signed.
+import { decodePacket, toHex } from "@loanbridge/shared";
 import {
-  type Commitment,
-  type SignatureInfo,
-  signaturesSchema,
-  slotSchema,
-  transactionSchema,
-} from "./schemas.ts";
+  addressBytes,
+  decodeAccount,
+  OUTBOUND_PACKET_SENT,
+  outboundPacketBytes,
+  pda,
+} from "@loanbridge/solana-program";
+import { type Address, address } from "@solana/kit";
+import { z } from "zod";
+import type { JsonRpc } from "../rpc.ts";
+import {
+  ANY_RECEIVER,
+  type NonceGap,
+  type ObservedPacket,
+  type OutboundPath,
+  type PacketWatcher,
+  type PathCursor,
+  type WatchBatch,
+  type WatchState,
+} from "../types.ts";
 import { SolanaChainError } from "./errors.ts";
+import { accountData, accountSchema, type Commitment, slotSchema } from "./schemas.ts";
 
 export interface SolanaWatcherOptions {
   eid: number;
@@ -25,126 +48,237 @@ export interface SolanaWatcherOptions {
   programId: string;
   /** `finalized` in production; `confirmed` only on dev chains. */
   commitment: Commitment;
-  /** Most transactions per poll (whole slots: the last slot may add more). Default 100. */
-  maxTransactions?: number;
-  /** Signatures per `getSignaturesForAddress` page. Default 1,000 (the RPC's maximum). */
-  pageSize?: number;
-  /** Program data that is not a packet from this chain (never expected). */
-  onSkipped?: (signature: string, reason: string) => void;
+  /** The remote chains the vault and the pool send to. */
+  remoteEids: readonly number[];
+  /** Most packet accounts read per poll (gaps first, then new nonces). Default 100. */
+  maxPackets?: number;
 }
+
+/** The most addresses one `getMultipleAccounts` takes. */
+const MULTIPLE_ACCOUNTS_LIMIT = 100;
+
+const multipleAccountsSchema = z.object({
+  context: z.object({ slot: slotSchema }),
+  value: z.array(accountSchema),
+});
+
+type Account = z.output<typeof accountSchema>;
+
+interface Path extends OutboundPath {
+  appAddress: Address;
+}
+
+interface Wanted {
+  path: Path;
+  nonce: bigint;
+  account: Address;
+}
+
+const pathKey = (path: OutboundPath) => `${path.app}:${path.dstEid}:${path.receiver}`;
 
 export class SolanaPacketWatcher implements PacketWatcher {
   readonly eid: number;
   readonly #rpc: JsonRpc;
-  readonly #programId: string;
+  readonly #programId: Address;
   readonly #commitment: Commitment;
-  readonly #maxTransactions: number;
-  readonly #pageSize: number;
-  readonly #onSkipped: NonNullable<SolanaWatcherOptions["onSkipped"]>;
+  readonly #remoteEids: readonly number[];
+  readonly #maxPackets: number;
+  #paths: Promise<Path[]> | undefined;
 
   constructor(options: SolanaWatcherOptions) {
     this.eid = options.eid;
     this.#rpc = options.rpc;
-    this.#programId = options.programId;
+    this.#programId = address(options.programId);
     this.#commitment = options.commitment;
-    this.#maxTransactions = options.maxTransactions ?? 100;
-    this.#pageSize = options.pageSize ?? 1_000;
-    this.#onSkipped = options.onSkipped ?? (() => undefined);
-  }
-
-  async poll(cursor: bigint): Promise<WatchBatch> {
-    const head = await this.#rpc.request("getSlot", [{ commitment: this.#commitment }], slotSchema);
-    if (head <= cursor) return { packets: [], scannedTo: cursor, finalizedHead: head };
-    const signatures = await this.#signaturesAfter(cursor, head);
-    const { batch, scannedTo } = wholeSlots(signatures, this.#maxTransactions, head);
-    const packets: ObservedPacket[] = [];
-    for (const info of batch) {
-      if (info.err !== null) continue;
-      packets.push(...(await this.#packetsOf(info)));
+    this.#remoteEids = [...new Set(options.remoteEids)].filter((eid) => eid !== options.eid);
+    this.#maxPackets = options.maxPackets ?? 100;
+    if (!Number.isInteger(this.#maxPackets) || this.#maxPackets < 1) {
+      throw new RangeError("maxPackets must be a positive integer");
     }
-    return { packets, scannedTo, finalizedHead: head };
   }
 
-  /** Successful and failed signatures in (cursor, head], oldest first. */
-  async #signaturesAfter(cursor: bigint, head: bigint): Promise<SignatureInfo[]> {
-    const found: SignatureInfo[] = [];
-    let before: string | undefined;
-    for (;;) {
-      const page = await this.#rpc.request(
-        "getSignaturesForAddress",
+  /** Every (app, dstEid) this watcher walks. */
+  paths(): Promise<Path[]> {
+    this.#paths ??= (async () => {
+      const apps = [await pda.vault(this.#programId), await pda.pool(this.#programId)];
+      return apps.flatMap((appAddress) =>
+        this.#remoteEids.map((dstEid) => ({
+          app: toHex(addressBytes(appAddress)),
+          appAddress,
+          dstEid,
+          receiver: ANY_RECEIVER,
+        })),
+      );
+    })();
+    return this.#paths;
+  }
+
+  async poll(cursor: bigint, state?: WatchState): Promise<WatchBatch> {
+    const head = await this.#rpc.request("getSlot", [{ commitment: this.#commitment }], slotSchema);
+    const paths = await this.paths();
+    const { counters, slot } = await this.#counters(paths);
+    const stored = new Map((state?.paths ?? []).map((p) => [pathKey(p), p.nonce]));
+
+    // Open gaps first (bounded), so a packet that turns up is recorded; then new nonces.
+    const wanted: Wanted[] = [];
+    const known = new Map(paths.map((path) => [pathKey(path), path]));
+    for (const gap of state?.gaps ?? []) {
+      const path = known.get(pathKey(gap));
+      if (path === undefined || wanted.length >= this.#maxPackets) continue;
+      wanted.push({ path, nonce: gap.nonce, account: await this.#packetAddress(path, gap.nonce) });
+    }
+    const moved: PathCursor[] = [];
+    for (const path of paths) {
+      const from = stored.get(pathKey(path)) ?? 0n;
+      const counter = counters.get(pathKey(path)) ?? 0n;
+      let last = from;
+      for (let nonce = from + 1n; nonce <= counter && wanted.length < this.#maxPackets; nonce++) {
+        wanted.push({ path, nonce, account: await this.#packetAddress(path, nonce) });
+        last = nonce;
+      }
+      if (last > from) moved.push({ ...pathOf(path), nonce: last });
+    }
+
+    const packets: ObservedPacket[] = [];
+    const gaps: NonceGap[] = [];
+    for (let i = 0; i < wanted.length; i += MULTIPLE_ACCOUNTS_LIMIT) {
+      const chunk = wanted.slice(i, i + MULTIPLE_ACCOUNTS_LIMIT);
+      const accounts = await this.#readPackets(
+        chunk.map((w) => w.account),
+        slot,
+      );
+      chunk.forEach((want, index) => {
+        const result = this.#packetOf(want, accounts[index] ?? null, slot);
+        if (typeof result === "string") {
+          gaps.push({ ...pathOf(want.path), nonce: want.nonce, reason: result });
+        } else {
+          packets.push(result);
+        }
+      });
+    }
+    return {
+      packets,
+      scannedTo: head > cursor ? head : cursor,
+      finalizedHead: head,
+      paths: moved,
+      gaps,
+    };
+  }
+
+  /**
+   * The nonce counters by path, the highest any answering endpoint reports
+   * (a lagging or lying endpoint cannot hold a nonce back; one that invents
+   * nonces shows up as gaps), and the newest slot they were read at.
+   */
+  async #counters(
+    paths: readonly Path[],
+  ): Promise<{ counters: Map<string, bigint>; slot: bigint }> {
+    const addresses = await Promise.all(
+      paths.map((path) => pda.nonce(this.#programId, path.appAddress, path.dstEid)),
+    );
+    const { answers, errors } = await this.#rpc.readAll((endpoint) =>
+      endpoint.call(
+        "getMultipleAccounts",
+        [addresses, { commitment: this.#commitment, encoding: "base64" }],
+        multipleAccountsSchema,
+      ),
+    );
+    if (answers.length < this.#rpc.quorumSize) {
+      throw new SolanaChainError(
+        `nonce counters: ${answers.length} of the ${this.#rpc.quorumSize} endpoints needed answered`,
+        { details: errors.map((e) => e.shortMessage).join("; ") },
+      );
+    }
+    const counters = new Map<string, bigint>();
+    let slot = 0n;
+    for (const { value: answer } of answers) {
+      if (answer.context.slot > slot) slot = answer.context.slot;
+      paths.forEach((path, i) => {
+        const nonce = this.#counterOf(answer.value[i] ?? null);
+        const key = pathKey(path);
+        if (nonce > (counters.get(key) ?? 0n)) counters.set(key, nonce);
+      });
+    }
+    return { counters, slot };
+  }
+
+  #counterOf(account: Account): bigint {
+    // Only the program can write its PDA's data; anything else counts as no packet sent.
+    if (account === null || account.owner !== this.#programId) return 0n;
+    try {
+      return decodeAccount("OutboundNonce", accountData(account)).nonce as bigint;
+    } catch {
+      return 0n;
+    }
+  }
+
+  /** Packet accounts by quorum, from endpoints at least at `minContextSlot`. */
+  async #readPackets(accounts: readonly Address[], minContextSlot: bigint): Promise<Account[]> {
+    return this.#rpc.quorumRead("getMultipleAccounts", async (endpoint) => {
+      const answer = await endpoint.call(
+        "getMultipleAccounts",
         [
-          this.#programId,
+          accounts,
           {
             commitment: this.#commitment,
-            limit: this.#pageSize,
-            ...(before !== undefined && { before }),
+            encoding: "base64",
+            minContextSlot: Number(minContextSlot),
           },
         ],
-        signaturesSchema,
+        multipleAccountsSchema,
       );
-      for (const info of page) {
-        if (info.slot <= cursor) return found.reverse();
-        if (info.slot <= head) found.push(info);
-      }
-      const last = page.at(-1);
-      if (page.length < this.#pageSize || last === undefined) return found.reverse();
-      before = last.signature;
-    }
-  }
-
-  async #packetsOf(info: SignatureInfo): Promise<ObservedPacket[]> {
-    const transaction = await this.#rpc.request(
-      "getTransaction",
-      [
-        info.signature,
-        { commitment: this.#commitment, encoding: "json", maxSupportedTransactionVersion: 0 },
-      ],
-      transactionSchema,
-    );
-    if (transaction?.meta == null) {
-      // Listed at this commitment but not readable: try the same slots again next poll.
-      throw new SolanaChainError(`transaction ${info.signature} is not available yet`);
-    }
-    const data = programData(transaction.meta.logMessages ?? [], this.#programId);
-    const packets: ObservedPacket[] = [];
-    data.forEach((bytes, index) => {
-      let packet;
-      try {
-        packet = decodePacket(bytes);
-      } catch (error) {
-        this.#onSkipped(info.signature, `not a packet: ${String(error)}`);
-        return;
-      }
-      if (packet.srcEid !== this.eid) {
-        this.#onSkipped(info.signature, `srcEid ${packet.srcEid}, this chain is ${this.eid}`);
-        return;
-      }
-      packets.push({
-        packet: bytes,
-        guid: packet.guid,
-        srcEid: packet.srcEid,
-        dstEid: packet.dstEid,
-        nonce: packet.nonce,
-        sourceTx: info.signature,
-        sourceHeight: transaction.slot,
-        sourceIndex: index,
-      });
+      // Context slots differ between endpoints; packet accounts never change once written.
+      return answer.value;
     });
-    return packets;
+  }
+
+  #packetAddress(path: Path, nonce: bigint): Promise<Address> {
+    return pda.packet(this.#programId, path.appAddress, path.dstEid, nonce);
+  }
+
+  /** The observed packet, or why this nonce is a gap. */
+  #packetOf(want: Wanted, account: Account, slot: bigint): ObservedPacket | string {
+    if (account === null) return "missing";
+    if (account.owner !== this.#programId) return `owned by ${account.owner}`;
+    let bytes: Uint8Array;
+    let packet: ReturnType<typeof decodePacket>;
+    let storedGuid: string;
+    try {
+      const data = accountData(account);
+      const record = decodeAccount("OutboundPacket", data);
+      if (record.status !== OUTBOUND_PACKET_SENT) return "status is not SENT";
+      storedGuid = toHex(record.guid as Uint8Array);
+      bytes = outboundPacketBytes(data);
+      packet = decodePacket(bytes);
+    } catch (error) {
+      return `invalid: ${error instanceof Error ? error.message : String(error)}`;
+    }
+    const { path, nonce } = want;
+    if (packet.guid !== storedGuid) return "stored guid is not the packet's";
+    if (
+      packet.srcEid !== this.eid ||
+      packet.sender.toLowerCase() !== path.app ||
+      packet.dstEid !== path.dstEid ||
+      packet.nonce !== nonce
+    ) {
+      return "header is not this path's";
+    }
+    return {
+      packet: bytes,
+      guid: packet.guid,
+      srcEid: packet.srcEid,
+      dstEid: packet.dstEid,
+      nonce: packet.nonce,
+      // State has no transaction id: the packet account names the packet's source.
+      sourceTx: want.account,
+      sourceHeight: slot,
+      sourceIndex: 0,
+    };
   }
 }
 
-/**
- * The first signatures up to `max`, extended to the end of the last slot
- * taken; `scannedTo` is that slot, or `head` when everything was taken.
- */
-export function wholeSlots(
-  signatures: readonly SignatureInfo[],
-  max: number,
-  head: bigint,
-): { batch: SignatureInfo[]; scannedTo: bigint } {
-  if (signatures.length <= max) return { batch: [...signatures], scannedTo: head };
-  const lastSlot = signatures[max - 1]?.slot ?? head;
-  const batch = signatures.filter((info) => info.slot <= lastSlot);
-  return { batch, scannedTo: lastSlot };
-}
+const pathOf = (path: Path): OutboundPath => ({
+  app: path.app,
+  dstEid: path.dstEid,
+  receiver: path.receiver,
+});

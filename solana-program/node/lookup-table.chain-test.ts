@@ -1,0 +1,141 @@
+// Given the node, when a client creates and extends an address lookup table
+// through the Address Lookup Table program and then sends v0 transactions
+// that load accounts from it, then simulation, execution and history treat
+// them as a cluster does (what padded-transaction tests need for room).
+import {
+  AddressLookupTableProgram,
+  Connection,
+  Keypair,
+  LAMPORTS_PER_SOL,
+  SystemProgram,
+  TransactionMessage,
+  VersionedTransaction,
+  AddressLookupTableAccount,
+  type TransactionInstruction,
+} from "@solana/web3.js";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type SvmNode, startSvmNode } from "./server.ts";
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe("address lookup tables and v0 transactions", () => {
+  let node: SvmNode;
+  let connection: Connection;
+  const payer = Keypair.generate();
+  const recipients = Array.from({ length: 20 }, () => Keypair.generate().publicKey);
+  let table: AddressLookupTableAccount;
+
+  async function sendV0(
+    instructions: TransactionInstruction[],
+    tables: AddressLookupTableAccount[],
+  ): Promise<VersionedTransaction> {
+    const { blockhash } = await connection.getLatestBlockhash("confirmed");
+    const message = new TransactionMessage({
+      payerKey: payer.publicKey,
+      recentBlockhash: blockhash,
+      instructions,
+    }).compileToV0Message(tables);
+    const transaction = new VersionedTransaction(message);
+    transaction.sign([payer]);
+    return transaction;
+  }
+
+  async function land(transaction: VersionedTransaction): Promise<string> {
+    const signature = await connection.sendTransaction(transaction);
+    const deadline = Date.now() + 10_000;
+    while (Date.now() < deadline) {
+      const { value } = await connection.getSignatureStatuses([signature]);
+      if (
+        value[0]?.confirmationStatus === "confirmed" ||
+        value[0]?.confirmationStatus === "finalized"
+      ) {
+        expect(value[0].err).toBeNull();
+        return signature;
+      }
+      await sleep(20);
+    }
+    throw new Error(`${signature} did not land`);
+  }
+
+  const transfers = (lamports: number) =>
+    recipients.map((toPubkey) =>
+      SystemProgram.transfer({ fromPubkey: payer.publicKey, toPubkey, lamports }),
+    );
+
+  beforeAll(async () => {
+    node = await startSvmNode({ slotMs: 50, finalityDepth: 3 });
+    connection = new Connection(node.url, "confirmed");
+    await connection.requestAirdrop(payer.publicKey, 10 * LAMPORTS_PER_SOL);
+  });
+
+  afterAll(async () => {
+    await node.stop();
+  });
+
+  it("createAndExtend_throughTheProgram_giveAnActiveTableWithTheAddresses", async () => {
+    const recentSlot = await connection.getSlot("finalized");
+    const [create, address] = AddressLookupTableProgram.createLookupTable({
+      authority: payer.publicKey,
+      payer: payer.publicKey,
+      recentSlot,
+    });
+    const extend = AddressLookupTableProgram.extendLookupTable({
+      lookupTable: address,
+      authority: payer.publicKey,
+      payer: payer.publicKey,
+      addresses: recipients,
+    });
+    await land(await sendV0([create, extend], []));
+    // Extended addresses are usable from the next slot on.
+    const extendedAt = node.slot();
+    while (node.slot() <= extendedAt) await sleep(20);
+
+    const { value } = await connection.getAddressLookupTable(address);
+    if (value === null) throw new Error("no lookup table");
+    expect(value.state.addresses.map(String)).toEqual(recipients.map(String));
+    expect(value.state.authority?.toBase58()).toBe(payer.publicKey.toBase58());
+    expect(value.isActive()).toBe(true);
+    table = value;
+  });
+
+  it("v0WithTheTable_simulatesSendsAndIsReadBackWithItsLoadedAddresses", async () => {
+    const transaction = await sendV0(transfers(1_000_000), [table]);
+    // The twenty recipients come from the table, not the message's static keys.
+    expect(transaction.message.addressTableLookups).toHaveLength(1);
+    expect(transaction.message.staticAccountKeys.length).toBeLessThan(5);
+
+    const simulated = await connection.simulateTransaction(transaction);
+    expect(simulated.value.err).toBeNull();
+    expect(simulated.value.logs?.filter((line) => line.endsWith("success"))).toHaveLength(20);
+
+    const signature = await land(transaction);
+    for (const recipient of recipients) {
+      expect(await connection.getBalance(recipient, "confirmed")).toBe(1_000_000);
+    }
+    const landed = await connection.getTransaction(signature, {
+      commitment: "confirmed",
+      maxSupportedTransactionVersion: 0,
+    });
+    expect(landed?.version).toBe(0);
+    expect(landed?.meta?.loadedAddresses?.writable.map(String)).toEqual(recipients.map(String));
+    expect(landed?.meta?.loadedAddresses?.readonly).toEqual([]);
+    expect(landed?.transaction.message.addressTableLookups[0]?.accountKey.toBase58()).toBe(
+      table.key.toBase58(),
+    );
+    expect(landed?.meta?.postBalances.slice(-20)).toEqual(recipients.map(() => 1_000_000));
+  });
+
+  it("v0NamingATableThatDoesNotExist_isRejected_andNothingMoves", async () => {
+    const missing = new AddressLookupTableAccount({
+      key: Keypair.generate().publicKey,
+      state: table.state,
+    });
+    const transaction = await sendV0(transfers(7), [missing]);
+    const simulated = await connection.simulateTransaction(transaction);
+    expect(simulated.value.err).not.toBeNull();
+    await expect(connection.sendTransaction(transaction)).rejects.toThrow();
+    for (const recipient of recipients) {
+      expect(await connection.getBalance(recipient, "confirmed")).toBe(1_000_000);
+    }
+  });
+});
