@@ -122,6 +122,33 @@ describe("user commands, bad input", () => {
     ],
     ["a bad loan id to status", ["status", "0xnothex", "--network", "NET"], /expected a loan id/],
     ["deposit without an amount", ["deposit", "--network", "NET", "--on", "evm"], /--amount/],
+    [
+      "a bad loan id to cancel",
+      ["cancel", "0x12", "--network", "NET", "--from", "evm"],
+      /expected a loan id/,
+    ],
+    [
+      "cancel without a loan id",
+      ["cancel", "--network", "NET", "--from", "evm"],
+      /missing required argument 'loanId'/,
+    ],
+    ["cancel without the collateral chain", ["cancel", LOAN, "--network", "NET"], /--from <chain>/],
+    [
+      "cancel from an unknown chain",
+      ["cancel", LOAN, "--network", "NET", "--from", "tron"],
+      /tron/,
+    ],
+    ["cancel without a network file", ["cancel", LOAN, "--from", "evm"], /missing --network/],
+    [
+      "cancel of an EVM loan without the Solana keypair that pays on the lending chain",
+      ["cancel", LOAN, "--network", "NET", "--from", "evm", "--evm-key-env", "X"],
+      /needs --solana-keypair-env or --solana-keypair-file/,
+    ],
+    [
+      "cancel of a Solana loan without the EVM key that pays on the lending chain",
+      ["cancel", LOAN, "--network", "NET", "--from", "solana", "--solana-keypair-env", "X"],
+      /needs --evm-key-env or --evm-key-file/,
+    ],
   ])("%s_exits2", async (_name, args, message) => {
     const files: Record<string, string> = { NET: network, BAD: badNetwork };
     const resolved = args.map((arg) => files[arg] ?? arg);
@@ -150,6 +177,7 @@ describe("user commands, bad input", () => {
       "withdraw",
       "default",
       "liquidate",
+      "cancel",
       "status",
     ]) {
       expect(stdout).toContain(command);

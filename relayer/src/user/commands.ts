@@ -1,10 +1,12 @@
 // The borrower's and lender's commands: borrow, repay, deposit, withdraw,
-// default, liquidate and `status <loanId>`. Each reads a network file
+// default, liquidate, cancel and `status <loanId>`. Each reads a network file
 // (`--network`), takes keys only as references (env var or file, as the
 // relayer's), prints JSON on stdout and progress on stderr.
 import type { Hex } from "@loanbridge/shared";
 import {
   associatedTokenAccount,
+  cancelExpiredLoan,
+  clusterTime,
   declareLoanDefault,
   depositLiquidity,
   liquidateLoan,
@@ -212,6 +214,78 @@ async function waitForAnswer(
   throw new Error(`no answer for ${loanId} within ${timeoutMs / 1000} s`);
 }
 
+/**
+ * Cancels on the lending chain a request the collateral chain `from` made
+ * and nobody answered by its deadline: reads the vault's loan there
+ * (borrower, vault nonce, expiresAt), checks it is still Requested and
+ * expired by the lending chain's clock, and calls the pool's cancel, whose
+ * LOAN_REJECTED(Expired) answer refunds the collateral once relayed.
+ */
+async function cancelLoan(loanId: Hex, options: KeyOptions & { from: Chain }) {
+  const network = await networkOf(options.network);
+  // Keys first: the lending chain's signer pays for the cancel.
+  const lending =
+    options.from === "evm"
+      ? { chain: "solana" as const, solana: await solanaWith(network, options) }
+      : { chain: "evm" as const, evm: await evmWith(network, options) };
+  let request: { borrower: Hex; vaultNonce: bigint; expiresAt: bigint; state: string };
+  if (options.from === "evm") {
+    const evm = await evmSide(network.evm);
+    const loan = await evm.vaultLoan(loanId);
+    const found = await evm.vaultRequest(loanId);
+    if (loan.stateName === "None" || found === undefined) {
+      throw new UsageError(`no loan ${loanId} in the EVM vault`);
+    }
+    request = {
+      borrower: zeroPadValue(found.borrower, 32) as Hex,
+      vaultNonce: found.vaultNonce,
+      expiresAt: found.expiresAt,
+      state: loan.stateName,
+    };
+  } else {
+    const rpc = solanaRpc(network.solana.rpcUrl);
+    const loan = await vaultLoanOf(rpc, address(network.solana.programId), loanId);
+    if (loan === null) throw new UsageError(`no loan ${loanId} in the Solana vault`);
+    request = {
+      borrower: `0x${Buffer.from(loan.borrower as Uint8Array).toString("hex")}`,
+      vaultNonce: loan.vault_nonce as bigint,
+      expiresAt: loan.expires_at as bigint,
+      state: VAULT_STATE_NAMES[Number(loan.state)] ?? "Unknown",
+    };
+  }
+  if (request.state !== "Requested") {
+    throw new UsageError(
+      `loan ${loanId} is ${request.state}: only a Requested loan can be cancelled`,
+    );
+  }
+  const { borrower, vaultNonce, expiresAt } = request;
+  const srcEid = network[options.from].eid;
+  if (lending.chain === "evm") {
+    const now = await lending.evm.chainTime();
+    if (now <= expiresAt) {
+      throw new UsageError(`loan ${loanId} expires at ${expiresAt}, the pool's clock is ${now}`);
+    }
+    const sent = await lending.evm.cancelExpired({ srcEid, borrower, vaultNonce, expiresAt });
+    return { loanId, on: lending.chain, tx: sent.hash, block: sent.block };
+  }
+  const { solana } = lending;
+  const now = await clusterTime(solana.rpc);
+  if (now <= expiresAt) {
+    throw new UsageError(`loan ${loanId} expires at ${expiresAt}, the pool's clock is ${now}`);
+  }
+  const sent = await cancelExpiredLoan(solana.rpc, solana.send, solana.program, {
+    payer: solana.signer,
+    srcEid,
+    borrower,
+    vaultNonce,
+    expiresAt,
+  });
+  if (sent.loanId.toLowerCase() !== loanId) {
+    throw new Error(`the vault's request computes to loan ${sent.loanId}, not ${loanId}`);
+  }
+  return { loanId, on: lending.chain, tx: sent.signature, slot: sent.slot };
+}
+
 function keyOptions(command: Command): Command {
   return command
     .option("-n, --network <file>", "network file (where each chain and its contracts are)")
@@ -381,6 +455,19 @@ export function addUserCommands(program: Command, print: (value: unknown) => voi
       print({ tx: sent.signature, slot: sent.slot });
     });
   }
+
+  keyOptions(
+    program
+      .command("cancel")
+      .description(
+        "Cancel, on the lending chain, a loan request that expired unanswered (anyone may): " +
+          "the pool answers LOAN_REJECTED(Expired) and the vault refunds the collateral.",
+      )
+      .argument("<loanId>", "the loan id", loanIdArg)
+      .addOption(chainOption("--from <chain>", "the collateral chain (where the vault holds it)")),
+  ).action(async (loanId: Hex, options: KeyOptions & { from: Chain }) => {
+    print(await cancelLoan(loanId, options));
+  });
 
   for (const [name, description] of [
     ["default", "Declare a loan past due + grace in default (anyone may): collateral to the pool."],

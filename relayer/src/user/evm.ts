@@ -131,6 +131,45 @@ export async function evmSide(network: Network["evm"], privateKey?: string) {
       const owner = await account();
       return sent(await mined(pool.getFunction("withdraw")(amount, owner, owner)));
     },
+    /**
+     * What the pool needs to cancel a request (its loan id's preimage): the
+     * borrower, the vault's nonce and the deadline, from the vault's
+     * `LoanRequested` event (the loan record has no nonce).
+     */
+    async vaultRequest(
+      loanId: Hex,
+    ): Promise<{ borrower: string; vaultNonce: bigint; expiresAt: bigint } | undefined> {
+      const filter = vault.getEvent("LoanRequested")(loanId);
+      const [event] = await vault.queryFilter(filter, 0, "latest");
+      if (event === undefined || !("args" in event)) return undefined;
+      const args = event.args as unknown as { borrower: string; expiresAt: bigint; nonce: bigint };
+      return { borrower: args.borrower, vaultNonce: args.nonce, expiresAt: args.expiresAt };
+    },
+    /** The latest block's timestamp: the pool's clock. */
+    async chainTime(): Promise<bigint> {
+      const block = await provider.getBlock("latest");
+      if (block === null) throw new Error("no latest block");
+      return BigInt(block.timestamp);
+    },
+    /** The pool's `cancelExpired` (anyone, after `expiresAt`): answers LOAN_REJECTED(Expired). */
+    async cancelExpired(input: {
+      srcEid: number;
+      borrower: Hex;
+      vaultNonce: bigint;
+      expiresAt: bigint;
+    }): Promise<EvmSent> {
+      await account();
+      return sent(
+        await mined(
+          pool.getFunction("cancelExpired")(
+            input.srcEid,
+            input.borrower,
+            input.vaultNonce,
+            input.expiresAt,
+          ),
+        ),
+      );
+    },
     async vaultLoan(loanId: Hex) {
       const loan = (await vault.getFunction("getLoan")(loanId)) as {
         state: bigint;

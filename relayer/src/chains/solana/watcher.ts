@@ -136,7 +136,8 @@ export class SolanaPacketWatcher implements PacketWatcher {
         wanted.push({ path, nonce, account: await this.#packetAddress(path, nonce) });
         last = nonce;
       }
-      if (last > from) moved.push({ ...pathOf(path), nonce: last });
+      // A path seen for the first time is stored even at nonce 0, so its gap gauge exists.
+      if (last > from || !stored.has(pathKey(path))) moved.push({ ...pathOf(path), nonce: last });
     }
 
     const packets: ObservedPacket[] = [];
