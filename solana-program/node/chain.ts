@@ -89,6 +89,8 @@ interface HistoryEntry {
 
 const LAMPORTS_PER_SIGNATURE = 5_000n;
 const LOOKUP_TABLE_META_SIZE = 56;
+/** Entries the SlotHashes sysvar keeps (`MAX_ENTRIES` in solana-slot-hashes). */
+const MAX_SLOT_HASHES = 512;
 const COMPUTE_BUDGET_PROGRAM = "ComputeBudget111111111111111111111111111111";
 const SIGNATURE_PRECOMPILES = new Set([
   "Ed25519SigVerify111111111111111111111111111",
@@ -141,6 +143,7 @@ export class Chain {
 
   /** Moves to the next slot: clock, then a new blockhash. */
   advanceSlot(nowMs: number): void {
+    this.recordSlotHash(this.currentSlot, this.blockhashes.at(-1)?.blockhash ?? this.genesisHash);
     this.currentSlot += 1n;
     this.svm.warpToSlot(this.currentSlot);
     if (this.timeOverrideMs === null) {
@@ -353,6 +356,26 @@ export class Chain {
     const clock = this.svm.getClock();
     clock.unixTimestamp = unixTimestamp;
     this.svm.setClock(clock);
+  }
+
+  /**
+   * Puts the slot just finished at the front of the SlotHashes sysvar (newest
+   * first, at most 512, as a validator keeps it): the Address Lookup Table
+   * program only creates a table for a `recent_slot` found there.
+   */
+  private recordSlotHash(slot: bigint, hash: string): void {
+    const previous = this.svm
+      .getSlotHashes()
+      .map((entry) => ({ slot: entry.slot, hash: entry.hash }));
+    this.svm.setSlotHashes(
+      // The native binding takes plain `{ slot, hash }` (litesvm's SlotHashInput);
+      // the wrapper's type names the class it returns, which has no constructor.
+      // eslint-disable-next-line @typescript-eslint/no-unsafe-class-instance-assignment
+      [{ slot, hash }, ...previous.filter((entry) => entry.slot !== slot)].slice(
+        0,
+        MAX_SLOT_HASHES,
+      ),
+    );
   }
 
   private issueBlockhash(): string {

@@ -8,6 +8,7 @@ import {
   Keypair,
   LAMPORTS_PER_SOL,
   SystemProgram,
+  SYSVAR_SLOT_HASHES_PUBKEY,
   TransactionMessage,
   VersionedTransaction,
   AddressLookupTableAccount,
@@ -72,8 +73,25 @@ describe("address lookup tables and v0 transactions", () => {
     await node.stop();
   });
 
+  it("recentSlotOfAnySlotTheNodeProduced_isInSlotHashes_newestFirst", async () => {
+    while (node.slot() < 20n) await sleep(20);
+    const slotHashes = await connection.getAccountInfo(SYSVAR_SLOT_HASHES_PUBKEY, "confirmed");
+    if (slotHashes === null) throw new Error("no SlotHashes sysvar");
+    // u64 count, then (slot u64, hash [32]) entries, newest first.
+    const count = Number(slotHashes.data.readBigUInt64LE(0));
+    const slots = Array.from({ length: count }, (_, i) =>
+      slotHashes.data.readBigUInt64LE(8 + i * 40),
+    );
+    expect(slots[0]).toBe(node.slot() - 1n);
+    expect(slots.slice(0, 20)).toEqual(
+      Array.from({ length: 20 }, (_, i) => node.slot() - 1n - BigInt(i)),
+    );
+  });
+
   it("createAndExtend_throughTheProgram_giveAnActiveTableWithTheAddresses", async () => {
+    // A slot well after genesis: the program looks it up in SlotHashes.
     const recentSlot = await connection.getSlot("finalized");
+    expect(recentSlot).toBeGreaterThan(10);
     const [create, address] = AddressLookupTableProgram.createLookupTable({
       authority: payer.publicKey,
       payer: payer.publicKey,

@@ -95,6 +95,12 @@ export interface Localnet {
     admin: KeyPairSigner;
   };
   relayers: RelayerProcess[];
+  /**
+   * The verifier keys, relayer-i's at index i (secp256k1 for EVM, a 64-byte
+   * ed25519 keypair for Solana): for tests that act as whoever holds a
+   * threshold of attestations.
+   */
+  verifierKeys: { evm: Hex; solana: Uint8Array }[];
   stop(): Promise<void>;
 }
 
@@ -311,6 +317,7 @@ export async function startLocalnet(options: LocalnetOptions = {}): Promise<Loca
       evm: { url: anvil.url, deployment: evmDeployment, deployer },
       solana: { url: node.url, node, rpc, deployment: solanaDeployment, admin },
       relayers,
+      verifierKeys: keys.map(({ evm, solana }) => ({ evm, solana })),
       stop,
     };
   } catch (error) {

@@ -174,6 +174,7 @@ export class SolanaPacketWatcher implements PacketWatcher {
   async #counters(
     paths: readonly Path[],
   ): Promise<{ counters: Map<string, bigint>; slot: bigint }> {
+    if (paths.length === 0) return { counters: new Map(), slot: 0n };
     const addresses = await Promise.all(
       paths.map((path) => pda.nonce(this.#programId, path.appAddress, path.dstEid)),
     );
