@@ -1,0 +1,366 @@
+// Issue 12, finding 1: whoever builds a Solana transaction that makes the
+// program send a packet can spend the runtime's 10 kB log budget first (many
+// cheap instructions before it, in a v0 transaction whose accounts come from
+// an address lookup table), so the packet's `Program data:` line never
+// appears and the logs end in "Log truncated". The relayers read packets from
+// the outbound packet accounts, so each of these is still relayed end to end
+// on the localnet (anvil + the local Solana node + 3 relayers, 2 of 3):
+//   (b) a padded Deliver of an accepted OPEN_LOAN, sent by whoever holds a
+//       threshold of attestations before the relayers act: LOAN_ACTIVE still
+//       reaches the EVM vault;
+//   (c) a griefer completing someone's loan with a padded Repay: REPAID is
+//       relayed and the borrower's ETH released;
+//   (a) a padded DeclareDefault of an overdue loan: the EVM vault ends Seized.
+import {
+  encodePacket,
+  type Hex,
+  packetAttestationDigest,
+  toBytes,
+  toHex,
+} from "@loanbridge/shared";
+import {
+  addressBytes,
+  airdrop,
+  decodeAccount,
+  declareDefaultInstruction,
+  deliverAppAccounts,
+  deliverInstructions,
+  leBytes,
+  pda,
+  PoolLoanStatus,
+  readAccount,
+  repayInstruction,
+  rpcSender,
+  signAttestation,
+  SYSTEM_PROGRAM_ADDRESS,
+  versionInstruction,
+} from "@loanbridge/solana-program";
+import {
+  AccountRole,
+  type Address,
+  address,
+  appendTransactionMessageInstructions,
+  compressTransactionMessageUsingAddressLookupTables,
+  createKeyPairSignerFromBytes,
+  createTransactionMessage,
+  generateKeyPairSigner,
+  getAddressEncoder,
+  getBase64EncodedWireTransaction,
+  getProgramDerivedAddress,
+  getSignatureFromTransaction,
+  type Instruction,
+  type KeyPairSigner,
+  pipe,
+  setTransactionMessageFeePayerSigner,
+  setTransactionMessageLifetimeUsingBlockhash,
+  signTransactionMessageWithSigners,
+} from "@solana/kit";
+import { type JsonRpcProvider, parseEther, Wallet } from "ethers";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { devKey, providerFor } from "../../relayer/src/chains/evm/testing.ts";
+import { EVM_EID, type Localnet, startLocalnet } from "../localnet/index.ts";
+import {
+  evmContracts,
+  EvmVaultState,
+  mintToOwnerFor,
+  nextPoolPacketNonce,
+  openEthLoan,
+  packetSentBy,
+  solanaPoolLoan,
+  tokenBalance,
+  travel,
+  waitFor,
+  waitForDeliveredPackets,
+} from "./support.ts";
+
+const USDC = 1_000_000n;
+const TERM_SECONDS = 600n;
+const DEFAULT_GRACE_SECONDS = 86_400;
+const LOG_TRUNCATED = "Log truncated";
+const ALT_PROGRAM = address("AddressLookupTab1e1111111111111111111111111");
+/** Transaction size limit on the wire. */
+const PACKET_DATA_SIZE = 1_232;
+
+let net: Localnet;
+let provider: JsonRpcProvider;
+
+beforeAll(async () => {
+  net = await startLocalnet();
+  provider = providerFor(net.evm.url);
+}, 300_000);
+
+afterAll(async () => {
+  await net.stop();
+});
+
+const u32 = (value: number) => leBytes(value, 4);
+const u64 = (value: bigint) => leBytes(value, 8);
+
+/**
+ * An address lookup table holding `addresses`, created and extended through
+ * the Address Lookup Table program by the Solana admin, and active (a slot
+ * after its extension).
+ */
+async function lookupTable(addresses: readonly Address[]): Promise<Address> {
+  const { rpc, admin, node } = net.solana;
+  const recentSlot = await rpc.getSlot({ commitment: "finalized" }).send();
+  const [table, bump] = await getProgramDerivedAddress({
+    programAddress: ALT_PROGRAM,
+    seeds: [getAddressEncoder().encode(admin.address), u64(recentSlot)],
+  });
+  const accounts = [
+    { address: table, role: AccountRole.WRITABLE },
+    { address: admin.address, role: AccountRole.READONLY_SIGNER, signer: admin },
+    { address: admin.address, role: AccountRole.WRITABLE_SIGNER, signer: admin },
+    { address: SYSTEM_PROGRAM_ADDRESS, role: AccountRole.READONLY },
+  ];
+  const encoder = getAddressEncoder();
+  const create: Instruction = {
+    programAddress: ALT_PROGRAM,
+    accounts,
+    data: Uint8Array.from([...u32(0), ...u64(recentSlot), bump]),
+  };
+  const extend: Instruction = {
+    programAddress: ALT_PROGRAM,
+    accounts,
+    data: Uint8Array.from([
+      ...u32(2),
+      ...u64(BigInt(addresses.length)),
+      ...addresses.flatMap((entry) => [...encoder.encode(entry)]),
+    ]),
+  };
+  await rpcSender(rpc, { feePayer: admin })(create, extend);
+  const extendedAt = node.slot();
+  await waitFor("the lookup table to activate", () =>
+    Promise.resolve(node.slot() > extendedAt ? true : undefined),
+  );
+  return table;
+}
+
+interface Padded {
+  signature: string;
+  /** The landed transaction's logs, as getTransaction returns them. */
+  logs: string[];
+  padding: number;
+  size: number;
+}
+
+/**
+ * Sends `instructions` after as many `Version` instructions as it takes for
+ * the runtime to truncate the logs before any `Program data:` line, in a v0
+ * transaction whose non-signer accounts come from a lookup table; waits
+ * until it is confirmed and returns its logs.
+ */
+async function sendPadded(payer: KeyPairSigner, instructions: Instruction[]): Promise<Padded> {
+  const { rpc, deployment } = net.solana;
+  const programs = new Set(instructions.map((ix) => ix.programAddress));
+  const lookups = [
+    ...new Set(
+      instructions.flatMap((ix) =>
+        (ix.accounts ?? [])
+          .filter((meta) => !("signer" in meta) && !programs.has(meta.address))
+          .map((meta) => meta.address),
+      ),
+    ),
+  ];
+  const table = await lookupTable(lookups);
+  const { value: lifetime } = await rpc.getLatestBlockhash({ commitment: "confirmed" }).send();
+  for (let padding = 32; padding <= 256; padding += 8) {
+    const transaction = await pipe(
+      createTransactionMessage({ version: 0 }),
+      (message) => setTransactionMessageFeePayerSigner(payer, message),
+      (message) => setTransactionMessageLifetimeUsingBlockhash(lifetime, message),
+      (message) =>
+        appendTransactionMessageInstructions(
+          [
+            ...Array.from({ length: padding }, () => versionInstruction(deployment.programId)),
+            ...instructions,
+          ],
+          message,
+        ),
+      (message) =>
+        compressTransactionMessageUsingAddressLookupTables(message, { [table]: lookups }),
+      (message) => signTransactionMessageWithSigners(message),
+    );
+    const wire = getBase64EncodedWireTransaction(transaction);
+    const size = Buffer.from(wire, "base64").length;
+    if (size > PACKET_DATA_SIZE) {
+      throw new Error(`${padding} padding instructions make a ${size}-byte transaction`);
+    }
+    const { value: simulated } = await rpc.simulateTransaction(wire, { encoding: "base64" }).send();
+    if (simulated.err !== null) {
+      throw new Error(
+        `simulation failed: ${JSON.stringify(simulated.err)}\n${(simulated.logs ?? []).slice(-8).join("\n")}`,
+      );
+    }
+    const logs = simulated.logs ?? [];
+    const hidden =
+      logs.includes(LOG_TRUNCATED) && !logs.some((line) => line.startsWith("Program data: "));
+    if (!hidden) continue;
+    await rpc.sendTransaction(wire, { encoding: "base64" }).send();
+    const signature = getSignatureFromTransaction(transaction);
+    const landed = await waitFor(`${signature} to be confirmed`, async () => {
+      const found = await rpc
+        .getTransaction(signature, {
+          commitment: "confirmed",
+          encoding: "json",
+          maxSupportedTransactionVersion: 0,
+        })
+        .send();
+      return found ?? undefined;
+    });
+    expect(landed.meta?.err).toBeNull();
+    return { signature, logs: [...(landed.meta?.logMessages ?? [])], padding, size };
+  }
+  throw new Error("the logs never truncated");
+}
+
+/** The landed logs really end the packet's line: truncated, and no `Program data:` at all. */
+function expectHidden(padded: Padded): void {
+  expect(padded.logs).toContain(LOG_TRUNCATED);
+  expect(padded.logs.some((line) => line.startsWith("Program data: "))).toBe(false);
+}
+
+async function evmVaultState(loanId: Hex): Promise<bigint> {
+  const { vault } = await evmContracts(net, provider);
+  return ((await vault.getFunction("getLoan")(loanId)) as { state: bigint }).state;
+}
+
+const vaultState = (loanId: Hex, state: bigint) => () =>
+  evmVaultState(loanId).then((found) => (found === state ? true : undefined));
+
+/** A Solana recipient of stablecoin with its token account and SOL for fees. */
+async function solanaAccount(stablecoin = 0n) {
+  const signer = await generateKeyPairSigner();
+  await airdrop(net.solana.rpc, signer.address, 1n);
+  const tokens = await mintToOwnerFor(net, signer.address, stablecoin);
+  return { signer, tokens };
+}
+
+/** An ETH-collateral loan from the Solana pool, Active on both chains. */
+async function activeEthLoan(borrower: Wallet, principal: bigint, termSeconds?: bigint) {
+  const { signer: recipient, tokens } = await solanaAccount();
+  const opened = await openEthLoan(net, borrower, {
+    collateral: parseEther("1"),
+    principal,
+    recipient: recipient.address,
+    ...(termSeconds !== undefined && { termSeconds }),
+  });
+  await waitFor("LOAN_ACTIVE on Ethereum", vaultState(opened.loanId, EvmVaultState.Active));
+  expect(await tokenBalance(net.solana.rpc, tokens)).toBe(principal);
+  return opened;
+}
+
+describe("packets whose Solana logs were truncated are still relayed", () => {
+  // Opened first, while nothing else happens on the Solana pool.
+  let overdue: Awaited<ReturnType<typeof activeEthLoan>>;
+  let completed: Awaited<ReturnType<typeof activeEthLoan>>;
+
+  beforeAll(async () => {
+    [overdue, completed] = await Promise.all([
+      activeEthLoan(new Wallet(devKey(1), provider), 500n * USDC, TERM_SECONDS),
+      activeEthLoan(new Wallet(devKey(2), provider), 700n * USDC),
+    ]);
+  }, 180_000);
+
+  it("paddedDeliverOfAnAcceptedOpenLoan_byWhoeverHoldsTheAttestations_loanActiveStillReachesEthereum", async () => {
+    const { rpc, admin, deployment } = net.solana;
+    const program = deployment.programId;
+    const borrower = new Wallet(devKey(3), provider);
+    const { signer: recipient, tokens } = await solanaAccount();
+    const principal = 600n * USDC;
+    // The executor is stopped so nobody delivers before the attacker; the
+    // other relayers only confirm.
+    const executor = net.relayers[0];
+    if (executor === undefined) throw new Error("no executor");
+    await executor.stop();
+    let padded: Padded;
+    let opened: Awaited<ReturnType<typeof openEthLoan>>;
+    try {
+      opened = await openEthLoan(net, borrower, {
+        collateral: parseEther("1"),
+        principal,
+        recipient: recipient.address,
+      });
+      const sentPacket = packetSentBy(opened.receipt);
+      const packet = encodePacket(sentPacket, sentPacket.message);
+      const endpoint = await readAccount(rpc, await pda.endpoint(program));
+      if (endpoint === null) throw new Error("no endpoint");
+      const epoch = decodeAccount("Endpoint", endpoint).epoch as bigint;
+      const digest = toBytes(packetAttestationDigest(toHex(addressBytes(program)), epoch, packet));
+      const verifiers = await Promise.all(
+        net.verifierKeys.slice(0, 2).map((key) => createKeyPairSignerFromBytes(key.solana)),
+      );
+      const attestations = await Promise.all(verifiers.map((v) => signAttestation(v, digest)));
+      const instructions = await deliverInstructions(program, {
+        payer: admin,
+        packet,
+        appAccounts: await deliverAppAccounts(program, packet, (account) =>
+          readAccount(rpc, account),
+        ),
+        attestations,
+        digest,
+      });
+      padded = await sendPadded(admin, instructions);
+    } finally {
+      await executor.start();
+    }
+    expectHidden(padded);
+    expect(padded.size).toBeLessThanOrEqual(PACKET_DATA_SIZE);
+    expect((await solanaPoolLoan(net, opened.loanId))?.status).toBe(PoolLoanStatus.Active);
+    expect(await tokenBalance(rpc, tokens)).toBe(principal);
+
+    await waitFor("LOAN_ACTIVE on Ethereum", vaultState(opened.loanId, EvmVaultState.Active));
+    await waitForDeliveredPackets(net.relayers, opened.loanId, ["OPEN_LOAN", "LOAN_ACTIVE"]);
+  });
+
+  it("griefersPaddedRepayCompletingSomeonesLoan_repaidStillRelayed_ethReleased", async () => {
+    const { rpc, deployment } = net.solana;
+    const borrower = new Wallet(devKey(2), provider);
+    const before = await provider.getBalance(borrower.address);
+    const griefer = await solanaAccount(701n * USDC);
+    const padded = await sendPadded(griefer.signer, [
+      await repayInstruction(deployment.programId, {
+        payer: griefer.signer,
+        payerTokens: griefer.tokens,
+        loanId: toBytes(completed.loanId),
+        srcEid: EVM_EID,
+        packetNonce: await nextPoolPacketNonce(net),
+        amount: 701n * USDC,
+      }),
+    ]);
+    expectHidden(padded);
+    expect((await solanaPoolLoan(net, completed.loanId))?.status).toBe(PoolLoanStatus.Repaid);
+    expect(await tokenBalance(rpc, griefer.tokens)).toBeLessThan(USDC);
+
+    await waitFor("REPAID on Ethereum", vaultState(completed.loanId, EvmVaultState.Released));
+    expect(await provider.getBalance(borrower.address)).toBe(before + parseEther("1"));
+    await waitForDeliveredPackets(net.relayers, completed.loanId, [
+      "OPEN_LOAN",
+      "LOAN_ACTIVE",
+      "REPAID",
+    ]);
+  });
+
+  it("paddedDeclareDefaultOfAnOverdueLoan_defaultedStillRelayed_ethSeized", async () => {
+    const { admin, deployment } = net.solana;
+    await travel(net, provider, Number(TERM_SECONDS) + DEFAULT_GRACE_SECONDS + 60);
+    const padded = await sendPadded(admin, [
+      await declareDefaultInstruction(deployment.programId, {
+        payer: admin,
+        loanId: toBytes(overdue.loanId),
+        srcEid: EVM_EID,
+        packetNonce: await nextPoolPacketNonce(net),
+      }),
+    ]);
+    expectHidden(padded);
+    expect((await solanaPoolLoan(net, overdue.loanId))?.status).toBe(PoolLoanStatus.Defaulted);
+
+    await waitFor("DEFAULTED on Ethereum", vaultState(overdue.loanId, EvmVaultState.Seized));
+    await waitForDeliveredPackets(net.relayers, overdue.loanId, [
+      "OPEN_LOAN",
+      "LOAN_ACTIVE",
+      "DEFAULTED",
+    ]);
+  });
+});
