@@ -5,7 +5,9 @@
 // a delivery, on each chain (delivered exactly once after its restart); and
 // an EVM reorg of unfinalized blocks (the reorged packet is never recorded
 // or delivered, and the packet that later reuses its guid is delivered with
-// its own contents).
+// its own contents); relayers down past a request's deadline (anyone cancels
+// it on the lending chain with `loanbridge cancel`, the collateral comes back
+// and the late request never activates the loan).
 import { readFile } from "node:fs/promises";
 import { decodeLoanMessage, decodePacket, type Hex, toBytes, toHex } from "@loanbridge/shared";
 import {
@@ -16,7 +18,7 @@ import {
   readAccount,
   VaultLoanState,
 } from "@loanbridge/solana-program";
-import { type Address, generateKeyPairSigner } from "@solana/kit";
+import { type Address, createKeyPairSignerFromBytes, generateKeyPairSigner } from "@solana/kit";
 import {
   type ContractTransactionResponse,
   type JsonRpcProvider,
@@ -24,14 +26,21 @@ import {
   Wallet,
   ZeroAddress,
 } from "ethers";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { main } from "../../relayer/src/cli.ts";
 import { devKey, providerFor } from "../../relayer/src/chains/evm/testing.ts";
-import { type Localnet, type RelayerProcess, startLocalnet } from "../localnet/index.ts";
+import {
+  type Localnet,
+  type RelayerProcess,
+  solanaKeypair,
+  startLocalnet,
+} from "../localnet/index.ts";
 import {
   EvmPoolStatus,
   evmContracts,
   evmDeliveries,
   EvmVaultState,
+  lamportsOf,
   mintToOwnerFor,
   type OpenedLoan,
   type SeenPacket,
@@ -46,6 +55,7 @@ import {
   solanaPoolLoan,
   solanaVaultLoan,
   tokenBalance,
+  travel,
   waitFor,
   waitForDeliveredPackets,
   waitForMirroredLoan,
@@ -53,6 +63,10 @@ import {
 
 const USDC = 1_000_000n;
 const SOL = 1_000_000_000n;
+/** Where the cancel test hands `loanbridge cancel` its EVM key. */
+const CANCEL_KEY_ENV = "LB_TEST_CANCEL_EVM_KEY";
+/** … and its Solana keypair. */
+const CANCEL_KEYPAIR_ENV = "LB_TEST_CANCEL_SOLANA_KEYPAIR";
 /**
  * A restarted relayer has finished what it had in flight within this, with
  * the relayer's default lease (60 s): it takes back its previous run's
@@ -62,6 +76,36 @@ const CATCH_UP_MS = 20_000;
 
 let net: Localnet;
 let provider: JsonRpcProvider;
+
+/** `loanbridge …` in this process: exit code, what it printed and what it reported. */
+async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = "";
+  let stderr = "";
+  const out = vi.spyOn(process.stdout, "write").mockImplementation((chunk) => {
+    stdout += String(chunk);
+    return true;
+  });
+  const err = vi.spyOn(process.stderr, "write").mockImplementation((chunk) => {
+    stderr += String(chunk);
+    return true;
+  });
+  try {
+    return { code: await main(args), stdout, stderr };
+  } finally {
+    out.mockRestore();
+    err.mockRestore();
+  }
+}
+
+async function evmVaultLoanState(loanId: Hex): Promise<bigint> {
+  const { vault } = await evmContracts(net, provider);
+  return ((await vault.getFunction("getLoan")(loanId)) as { state: bigint }).state;
+}
+
+async function evmPoolLoan(loanId: Hex): Promise<{ status: bigint }> {
+  const { pool } = await evmContracts(net, provider);
+  return (await pool.getFunction("getLoan")(loanId)) as { status: bigint };
+}
 
 beforeAll(async () => {
   net = await startLocalnet();
@@ -330,11 +374,12 @@ describe("faults: relayer crashes and an EVM reorg (3 relayers, 2 of 3)", () => 
     expect(await tokenBalance(net.solana.rpc, staleTokens)).toBe(0n);
 
     // The same borrower opens again: the vault nonce and the endpoint nonce
-    // were reverted, so this loan reuses the loan id and the guid, with
-    // another principal and recipient. It must be delivered as it is now.
+    // were reverted, so this packet reuses the guid, with another principal
+    // and recipient (and another loan id: it binds the request's deadline,
+    // taken from the new block's time). It must be delivered as it is now.
     const again = await ethLoan(borrower, 800n * USDC);
-    expect(again.loanId).toBe(opened.loanId);
     expect(again.guid).toBe(opened.guid);
+    expect(again.loanId).not.toBe(opened.loanId);
     await ethLoanActive(again);
     const lists = await waitForDeliveredPackets(net.relayers, again.loanId, [
       "OPEN_LOAN",
@@ -349,5 +394,107 @@ describe("faults: relayer crashes and an EVM reorg (3 relayers, 2 of 3)", () => 
     expect((await solanaPoolLoan(net, again.loanId))?.principal).toBe(800n * USDC);
     expect(await tokenBalance(net.solana.rpc, staleTokens)).toBe(0n);
     expect(await solanaDeliveries(net, again.guid)).toBe(1);
+  });
+
+  it("relayersDownPastExpiry_loanbridgeCancelOnEthereum_refundsTheSol_neverActiveOnEither", async () => {
+    const { rpc } = net.solana;
+    const executor = net.relayers[0];
+    if (executor === undefined) throw new Error("no executor");
+    const borrower = await generateKeyPairSigner();
+    await airdrop(rpc, borrower.address, 10n);
+    const cancel = (loanId: Hex) =>
+      cli([
+        "cancel",
+        loanId,
+        "--network",
+        net.networkFile,
+        "--from",
+        "solana",
+        "--evm-key-env",
+        CANCEL_KEY_ENV,
+      ]);
+    process.env[CANCEL_KEY_ENV] = devKey(9);
+    // Nobody delivers while the executor is down: the request goes unanswered.
+    await executor.stop();
+    let opened: OpenedLoan;
+    let afterOpen: bigint;
+    try {
+      opened = await openSolLoan(net, borrower, {
+        collateral: 2n * SOL,
+        principal: 50n * USDC,
+        recipient: new Wallet(devKey(8)).address,
+      });
+      afterOpen = await lamportsOf(rpc, borrower.address);
+      // Before its deadline the command refuses, and nothing is sent.
+      const early = await cancel(opened.loanId);
+      expect(early.code).toBe(2);
+      expect(early.stderr).toMatch(/expires at \d+, the pool's clock is \d+/);
+
+      await travel(net, provider, 3_600 + 60);
+      const cancelled = await cancel(opened.loanId);
+      expect(cancelled.code, cancelled.stderr).toBe(0);
+      expect(JSON.parse(cancelled.stdout)).toMatchObject({ loanId: opened.loanId, on: "evm" });
+      expect((await evmPoolLoan(opened.loanId)).status).toBe(EvmPoolStatus.Rejected);
+    } finally {
+      await executor.start();
+    }
+    // LOAN_REJECTED(Expired) refunds the SOL; the late OPEN_LOAN cannot activate the loan.
+    await waitFor("the refund on Solana", async () =>
+      (await solanaVaultLoan(net, opened.loanId))?.state === VaultLoanState.Refunded
+        ? true
+        : undefined,
+    );
+    expect(await lamportsOf(rpc, borrower.address)).toBe(afterOpen + 2n * SOL);
+    await waitFor("the late OPEN_LOAN to be handled on Ethereum", async () => {
+      const packets = await packetsOfLoan(executor.apiUrl, opened.loanId);
+      const open = packets.find((packet) => packet.guid === opened.guid);
+      return open?.status === "delivered" || open?.status === "failed" ? true : undefined;
+    });
+    expect((await evmPoolLoan(opened.loanId)).status).toBe(EvmPoolStatus.Rejected);
+    expect((await solanaVaultLoan(net, opened.loanId))?.state).toBe(VaultLoanState.Refunded);
+  });
+
+  it("relayersDownPastExpiry_loanbridgeCancelOnSolana_refundsTheEth_neverActiveOnEither", async () => {
+    const { rpc } = net.solana;
+    const executor = net.relayers[0];
+    if (executor === undefined) throw new Error("no executor");
+    const canceller = solanaKeypair();
+    await airdrop(rpc, (await createKeyPairSignerFromBytes(canceller)).address, 1n);
+    process.env[CANCEL_KEYPAIR_ENV] = JSON.stringify([...canceller]);
+    const borrower = new Wallet(devKey(7), provider);
+    const recipient = await generateKeyPairSigner();
+    await mintToOwnerFor(net, recipient.address, 0n);
+    await executor.stop();
+    let opened: OpenedLoan;
+    let afterOpen: bigint;
+    try {
+      opened = await openEthLoan(net, borrower, {
+        collateral: parseEther("1"),
+        principal: 50n * USDC,
+        recipient: recipient.address,
+      });
+      afterOpen = await provider.getBalance(borrower.address);
+      await travel(net, provider, 3_600 + 60);
+      const cancelled = await cli([
+        "cancel",
+        opened.loanId,
+        "--network",
+        net.networkFile,
+        "--from",
+        "evm",
+        "--solana-keypair-env",
+        CANCEL_KEYPAIR_ENV,
+      ]);
+      expect(cancelled.code, cancelled.stderr).toBe(0);
+      expect(JSON.parse(cancelled.stdout)).toMatchObject({ loanId: opened.loanId, on: "solana" });
+      expect((await solanaPoolLoan(net, opened.loanId))?.status).toBe(PoolLoanStatus.Rejected);
+    } finally {
+      await executor.start();
+    }
+    await waitFor("the refund on Ethereum", async () =>
+      (await evmVaultLoanState(opened.loanId)) === EvmVaultState.Refunded ? true : undefined,
+    );
+    expect(await provider.getBalance(borrower.address)).toBe(afterOpen + parseEther("1"));
+    expect((await solanaPoolLoan(net, opened.loanId))?.status).toBe(PoolLoanStatus.Rejected);
   });
 });

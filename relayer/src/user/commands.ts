@@ -247,7 +247,7 @@ async function cancelLoan(loanId: Hex, options: KeyOptions & { from: Chain }) {
     const loan = await vaultLoanOf(rpc, address(network.solana.programId), loanId);
     if (loan === null) throw new UsageError(`no loan ${loanId} in the Solana vault`);
     request = {
-      borrower: `0x${Buffer.from(loan.borrower as Uint8Array).toString("hex")}`,
+      borrower: `0x${Buffer.from(getAddressEncoder().encode(address(loan.borrower as string))).toString("hex")}`,
       vaultNonce: loan.vault_nonce as bigint,
       expiresAt: loan.expires_at as bigint,
       state: VAULT_STATE_NAMES[Number(loan.state)] ?? "Unknown",
