@@ -29,6 +29,8 @@ export const ENDPOINT_ABI = [
   "error EndpointPaused()",
   "error EndpointReceiverNotContract(address receiver)",
   "error EndpointRenounceDisabled()",
+  "error EndpointRetryNotApproved(bytes32 guid, uint64 deliveredEpoch, uint64 currentEpoch)",
+  "error EndpointRetryPeerChanged(bytes32 guid, bytes32 sender, bytes32 currentPeer)",
   "error EndpointSignerNotVerifier(uint256 index, address signer)",
   "error EndpointSignersNotAscending(uint256 index, address signer)",
   "error EndpointTooManyVerifiers(uint256 count, uint256 max)",

@@ -59,6 +59,8 @@ interface Chain {
   override?: (from: bigint, to: bigint) => EvmLog[];
   /** Blocks `outboundNonce` was read at. */
   counterReads: bigint[];
+  /** The node keeps no state for old blocks: `eth_call` there answers "0x". */
+  stateless?: boolean;
 }
 
 /** The endpoint's `outboundNonce` at `block`: the highest nonce of the chain's real logs by then. */
@@ -137,6 +139,7 @@ function rpcFor(state: Chain): JsonRpc {
         addressToWire(PEER),
       ]);
       state.counterReads.push(BigInt(block));
+      if (state.stateless === true) return answer({ result: "0x" });
       const counter = counterAt(state, BigInt(block));
       return answer({
         result: endpointInterface.encodeFunctionResult("outboundNonce", [counter]),
@@ -303,6 +306,20 @@ describe("nonce gaps", () => {
     expect(batch.packets).toEqual([]);
     expect(batch.gaps?.map((gap) => gap.nonce)).toEqual([nonce]);
     expect(batch.paths).toEqual([{ ...path, nonce }]);
+  });
+
+  it("nodeWithoutTheBlocksState_logsAloneTell_aSkippedNonceIsStillAGap", async () => {
+    const logs = [packetSentLog(3n, 0), packetSentLog(5n, 0), packetSentLog(7n, 0)];
+    const state = chain({
+      latest: 10n,
+      finalized: 10n,
+      logs,
+      stateless: true,
+      override: () => [logs[0], logs[2]].filter((log) => log !== undefined),
+    });
+    const batch = await watcherFor(state).poll(0n);
+    expect(batch.gaps?.map((gap) => gap.nonce)).toEqual([2n]);
+    expect(batch.paths).toEqual([{ ...path, nonce: 3n }]);
   });
 
   it("nothingNewOnAKnownPath_readsItsCounter_andReportsNothing", async () => {

@@ -161,7 +161,10 @@ export class EvmPacketWatcher implements PacketWatcher {
     const moved: PathCursor[] = [];
     const gaps: NonceGap[] = [];
     for (const { path, from, seen } of paths.values()) {
-      const counter = await this.#outboundNonce(path, to);
+      // A node without that block's state answers nothing: then the logs alone tell.
+      const counter =
+        (await this.#outboundNonce(path, to)) ??
+        [...seen].reduce((highest, nonce) => (nonce > highest ? nonce : highest), from);
       if (counter <= from) continue;
       const last = counter - from > MAX_GAPS_PER_PATH ? from + MAX_GAPS_PER_PATH : counter;
       for (let nonce = from + 1n; nonce <= last; nonce++) {
@@ -174,8 +177,12 @@ export class EvmPacketWatcher implements PacketWatcher {
     return { paths: moved, gaps };
   }
 
-  /** `outboundNonce(app, dstEid, receiver)` at block `at`, by quorum. */
-  async #outboundNonce(path: OutboundPath, at: bigint): Promise<bigint> {
+  /**
+   * `outboundNonce(app, dstEid, receiver)` at block `at`, by quorum; undefined
+   * when the node returns no data (some dev nodes keep no state for blocks
+   * they mined in bulk).
+   */
+  async #outboundNonce(path: OutboundPath, at: bigint): Promise<bigint | undefined> {
     const data = endpointInterface.encodeFunctionData("outboundNonce", [
       wireToEvmAddress(path.app),
       path.dstEid,
@@ -186,6 +193,7 @@ export class EvmPacketWatcher implements PacketWatcher {
       [{ to: this.#endpoint, data }, toQuantity(at)],
       hexSchema,
     );
+    if (answer === "0x") return undefined;
     const [nonce] = endpointInterface.decodeFunctionResult("outboundNonce", answer) as unknown as [
       bigint,
     ];
