@@ -30,14 +30,21 @@ import {LoanMessageCodec} from "./libraries/LoanMessageCodec.sol";
 ///      follows checks-effects-interactions. Interest, collateral value and LTV checks are
 ///      `LoanMath`'s, the arithmetic the Solana program and the TypeScript reference share.
 ///
-///      Interest counts in `totalAssets` as it accrues (shared/LOANS.md "Interest in pool
-///      assets"): `pendingScaled` holds, exactly, every active loan's `principal × rateBps ×
-///      (now − lastAccrual)`, brought forward by `rateWeight × elapsed` before any loan changes;
-///      a loan's accrual moves its exact share out of it and its rounded-down interest into
-///      `totalInterest`. Bounds: rates ≤ `MAX_RATE_BPS` (17 bits) and `totalPrincipal` ≤ 2^128 − 1
-///      (a larger loan is answered `InsufficientLiquidity`), so `rateWeight` < 2^145 and
-///      `pendingScaled` < 2^209; a loan's interest saturates so that its principal + interest
-///      ≤ 2^128 − 1 (the wire's `uint128`), so closing a loan never fails on arithmetic.
+///      Pool assets (shared/LOANS.md "Interest in pool assets", "Overdue loans leave pool assets
+///      at their due time") count only *performing* loans, those not past their `dueTime`. Loans
+///      are grouped in due buckets of `dueBucketSeconds` (W): a loan's `dueTime` is a multiple of W
+///      and its bucket is `dueTime / W`. A ring of `DUE_BUCKETS` slots holds, per bucket, the sums
+///      principal, recorded interest, `rateWeight = Σ principal × rateBps` and `anchor = Σ principal
+///      × rateBps × lastAccrual`; the performing totals are the sums over the buckets not yet due,
+///      so the performing loans' interest accrued to now is exactly `now × rateWeight − anchor`
+///      (base units × bps × seconds). `_flush` removes every due bucket (`index × W < now`) from
+///      the totals before each pool operation; `totalAssets` does the same virtually. Terms are at
+///      most `MAX_TERM_BUCKETS × W`, so every live bucket lies in `[cursor, cursor + 62]` and has
+///      its own slot. Bounds: rates ≤ `MAX_RATE_BPS` (17 bits), performing principal ≤ 2^128 − 1
+///      (a larger loan is answered `InsufficientLiquidity`) and times < 2^64, so `rateWeight` <
+///      2^145 and `anchor`, `now × rateWeight` < 2^209; a loan's interest saturates so that its
+///      principal + interest ≤ 2^128 − 1 (the wire's `uint128`), so closing a loan never fails on
+///      arithmetic.
 contract LendingPool is ILendingPool, ERC4626, Ownable2Step, Pausable, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
 
@@ -52,23 +59,42 @@ contract LendingPool is ILendingPool, ERC4626, Ownable2Step, Pausable, Reentranc
     /// @inheritdoc ILendingPool
     uint32 public constant MAX_RATE_BPS = 100_000;
 
-    /// @dev `BPS × YEAR_SECONDS`: `pendingScaled` over this is interest in base units.
+    /// @inheritdoc ILendingPool
+    uint256 public constant DUE_BUCKETS = 64;
+    /// @inheritdoc ILendingPool
+    uint64 public constant MAX_TERM_BUCKETS = 62;
+    /// @inheritdoc ILendingPool
+    uint64 public constant MIN_DUE_BUCKET_SECONDS = 3_600;
+    /// @inheritdoc ILendingPool
+    uint64 public constant MAX_DUE_BUCKET_SECONDS = 31_536_000;
+
+    /// @dev `BPS × YEAR_SECONDS`: scaled interest (`now × rateWeight − anchor`) over this is
+    ///      interest in base units.
     uint256 private constant _SCALE = LoanMath.BPS * LoanMath.SECONDS_PER_YEAR;
+
+    /// @dev One due bucket's sums over its performing loans (all zero once flushed or empty).
+    ///      `principal` fits: it is part of the performing principal, at most 2^128 − 1.
+    struct DueBucket {
+        uint128 principal;
+        uint256 interest;
+        uint256 rateWeight;
+        uint256 anchor;
+    }
 
     /// @inheritdoc ILendingPool
     address public immutable endpoint;
+    /// @inheritdoc ILendingPool
+    uint64 public immutable dueBucketSeconds;
 
+    // One slot: every operation reads the cursor, and a loan's opening or repayment then writes
+    // the principal warm.
+    uint128 private _performingPrincipal;
     /// @inheritdoc ILendingPool
-    uint256 public totalPrincipal;
-    /// @inheritdoc ILendingPool
-    uint256 public totalInterest;
-    /// @inheritdoc ILendingPool
-    uint256 public pendingScaled;
-    // One slot: `_sync` writes `lastUpdate` and every loan change then rewrites `rateWeight` warm.
-    /// @inheritdoc ILendingPool
-    uint192 public rateWeight;
-    /// @inheritdoc ILendingPool
-    uint64 public lastUpdate;
+    uint64 public dueCursor;
+    uint256 private _performingInterest;
+    uint256 private _rateWeight;
+    uint256 private _anchor;
+    DueBucket[DUE_BUCKETS] private _buckets;
 
     /// @inheritdoc ILendingPool
     uint32 public rateBps;
@@ -96,16 +122,27 @@ contract LendingPool is ILendingPool, ERC4626, Ownable2Step, Pausable, Reentranc
     /// @param stablecoin The asset lent and deposited.
     /// @param endpoint_ The local endpoint (delivers `OPEN_LOAN`, sends the answers).
     /// @param initialOwner Manages the settings.
+    /// @param dueBucketSeconds_ The due-bucket width W, in `[MIN_DUE_BUCKET_SECONDS,
+    ///        MAX_DUE_BUCKET_SECONDS]` (else `PoolInvalidDueBucket`); fixed for the pool's life.
     /// @param name_ Share token name.
     /// @param symbol_ Share token symbol.
     constructor(
         IERC20 stablecoin,
         address endpoint_,
         address initialOwner,
+        uint64 dueBucketSeconds_,
         string memory name_,
         string memory symbol_
     ) ERC20(name_, symbol_) ERC4626(stablecoin) Ownable(initialOwner) {
+        if (dueBucketSeconds_ < MIN_DUE_BUCKET_SECONDS || dueBucketSeconds_ > MAX_DUE_BUCKET_SECONDS) {
+            revert PoolInvalidDueBucket(dueBucketSeconds_, MIN_DUE_BUCKET_SECONDS, MAX_DUE_BUCKET_SECONDS);
+        }
         endpoint = endpoint_;
+        dueBucketSeconds = dueBucketSeconds_;
+        // No bucket before the first not yet due holds a loan: nothing to flush at the first
+        // operation.
+        dueCursor = _firstNotDue(dueBucketSeconds_);
+        emit DueBucketSecondsSet(dueBucketSeconds_);
     }
 
     // ---------------------------------------------------------------------------------------------
@@ -113,15 +150,16 @@ contract LendingPool is ILendingPool, ERC4626, Ownable2Step, Pausable, Reentranc
     // ---------------------------------------------------------------------------------------------
 
     /// @inheritdoc IERC4626
-    /// @dev Stablecoin held plus the active loans' principal and interest accrued to now: the
-    ///      loans' recorded interest plus `⌊(pendingScaled + rateWeight × (now − lastUpdate)) /
-    ///      (10,000 × 31,536,000)⌋`, at most one base unit per loan above the sum of the loans' own
-    ///      rounded accruals. A loan whose debt reaches the 2^128 - 1 saturation is counted with the
+    /// @dev Stablecoin held plus the performing loans' (those not past `dueTime`) principal and
+    ///      interest accrued to now: `held + principal + interest + ⌊(now × rateWeight − anchor) /
+    ///      (10,000 × 31,536,000)⌋` over the performing sums (`performing()`), at most one base unit
+    ///      per performing loan above the sum of the loans' own rounded accruals. An overdue loan
+    ///      counts zero. A loan whose debt reaches the 2^128 - 1 saturation is counted with the
     ///      interest it would have charged unsaturated until its next accrual moves only the capped
     ///      amount: out of reach of any real stablecoin (2^128 base units).
     function totalAssets() public view override(ERC4626, IERC4626) returns (uint256) {
-        uint256 pending = pendingScaled + uint256(rateWeight) * (block.timestamp - lastUpdate);
-        return _held() + totalPrincipal + totalInterest + pending / _SCALE;
+        PerformingSums memory sums = _performingNow();
+        return _held() + sums.principal + sums.interest + _accruedSince(sums);
     }
 
     /// @inheritdoc IERC4626
@@ -143,11 +181,13 @@ contract LendingPool is ILendingPool, ERC4626, Ownable2Step, Pausable, Reentranc
         nonReentrant
         returns (uint256)
     {
+        _flush();
         return super.deposit(assets, receiver);
     }
 
     /// @inheritdoc IERC4626
     function mint(uint256 shares, address receiver) public override(ERC4626, IERC4626) nonReentrant returns (uint256) {
+        _flush();
         return super.mint(shares, receiver);
     }
 
@@ -158,6 +198,7 @@ contract LendingPool is ILendingPool, ERC4626, Ownable2Step, Pausable, Reentranc
         nonReentrant
         returns (uint256)
     {
+        _flush();
         return super.withdraw(assets, receiver, owner);
     }
 
@@ -168,6 +209,7 @@ contract LendingPool is ILendingPool, ERC4626, Ownable2Step, Pausable, Reentranc
         nonReentrant
         returns (uint256)
     {
+        _flush();
         return super.redeem(shares, receiver, owner);
     }
 
@@ -183,6 +225,7 @@ contract LendingPool is ILendingPool, ERC4626, Ownable2Step, Pausable, Reentranc
     ///      already answered (so a duplicate can never refund an active loan's collateral).
     function onPacket(uint32 srcEid, bytes32, bytes32, bytes calldata message) external nonReentrant {
         if (msg.sender != endpoint) revert PoolNotEndpoint(msg.sender);
+        _flush();
         LoanMessageCodec.OpenLoan memory m = LoanMessageCodec.decodeOpenLoan(message);
         if (_loans[m.loanId].status != LoanStatus.None) revert PoolLoanExists(m.loanId);
         uint8 reason = _rejectReason(srcEid, m);
@@ -205,6 +248,7 @@ contract LendingPool is ILendingPool, ERC4626, Ownable2Step, Pausable, Reentranc
     {
         bytes32 vault = ILoanbridgeEndpointSender(endpoint).peer(address(this), srcEid);
         if (vault == bytes32(0)) revert PoolNoPeer(srcEid);
+        _flush();
         loanId = LoanId.compute(srcEid, vault, borrower, vaultNonce, expiresAt);
         if (block.timestamp <= expiresAt) revert PoolCancelTooEarly(loanId, expiresAt);
         if (_loans[loanId].status != LoanStatus.None) revert PoolLoanExists(loanId);
@@ -216,31 +260,13 @@ contract LendingPool is ILendingPool, ERC4626, Ownable2Step, Pausable, Reentranc
     function repay(bytes32 loanId, uint256 amount) external nonReentrant returns (uint256 paid) {
         if (amount == 0) revert PoolZeroRepayment();
         Loan storage loan = _activeLoan(loanId);
-        _accrue(loanId, loan);
-
-        uint256 principal = loan.principal;
-        uint256 interest = loan.interest;
-        // At most 2^128 - 1: interest saturates at the headroom above principal.
-        paid = Math.min(amount, principal + interest);
-        uint256 interestPaid = Math.min(paid, interest);
-        // Cannot underflow: interestPaid <= min(paid, interest); principalPaid <= principal since
-        // paid <= principal + interest; the totals and the weight sum over the active loans, this
-        // one's included (the accrual above moved its interest into totalInterest).
+        _flush();
+        uint256 interestPaid;
         uint256 principalPaid;
-        unchecked {
-            principalPaid = paid - interestPaid;
-            principal -= principalPaid;
-            interest -= interestPaid;
-            totalPrincipal -= principalPaid;
-            totalInterest -= interestPaid;
-            // Fits: principalPaid * rateBps <= this loan's part of rateWeight.
-            rateWeight -= uint192(principalPaid * loan.rateBps);
-        }
+        (paid, interestPaid, principalPaid) = _pay(loanId, loan, amount);
+        (uint128 principal, uint128 interest) = (loan.principal, loan.interest);
         // Saturates rather than fail the repayment: the wire's amountRepaid is a uint128.
         uint128 repaid = uint128(Math.min(uint256(loan.repaid) + paid, type(uint128).max));
-        // Both fit: they only decreased from uint128 values.
-        loan.principal = uint128(principal);
-        loan.interest = uint128(interest);
         loan.repaid = repaid;
         emit LoanRepayment(loanId, msg.sender, interestPaid, principalPaid, principal, interest);
 
@@ -268,6 +294,9 @@ contract LendingPool is ILendingPool, ERC4626, Ownable2Step, Pausable, Reentranc
         if (block.timestamp <= defaultableAfter) revert PoolLoanNotOverdue(loanId, defaultableAfter);
         uint32 srcEid = loan.srcEid;
         bytes32 beneficiary_ = _beneficiaryOf(srcEid);
+        // The loan is past its dueTime: flushed out of pool assets already (or now), so the
+        // write-off below changes nothing in them.
+        _flush();
         _accrue(loanId, loan);
 
         (uint256 principal, uint128 outstanding) = _writeOff(loan, LoanStatus.Defaulted);
@@ -285,6 +314,7 @@ contract LendingPool is ILendingPool, ERC4626, Ownable2Step, Pausable, Reentranc
     function liquidate(bytes32 loanId) external nonReentrant {
         Loan storage loan = _activeLoan(loanId);
         uint32 srcEid = loan.srcEid;
+        _flush();
         uint256 value = _requireLiquidatable(loanId, loan);
         bytes32 beneficiary_ = _beneficiaryOf(srcEid);
 
@@ -330,6 +360,9 @@ contract LendingPool is ILendingPool, ERC4626, Ownable2Step, Pausable, Reentranc
     {
         if (rateBps_ > MAX_RATE_BPS) revert PoolRateAboveMax(rateBps_, MAX_RATE_BPS);
         if (minTermSeconds_ > maxTermSeconds_) revert PoolInvalidTermRange(minTermSeconds_, maxTermSeconds_);
+        // Every open loan's bucket must have its own slot in the ring (contract notes).
+        uint64 termLimit = MAX_TERM_BUCKETS * dueBucketSeconds;
+        if (maxTermSeconds_ > termLimit) revert PoolMaxTermAboveBucketRing(maxTermSeconds_, termLimit);
         rateBps = rateBps_;
         minTermSeconds = minTermSeconds_;
         maxTermSeconds = maxTermSeconds_;
@@ -395,6 +428,21 @@ contract LendingPool is ILendingPool, ERC4626, Ownable2Step, Pausable, Reentranc
     }
 
     /// @inheritdoc ILendingPool
+    function performing() external view returns (PerformingSums memory) {
+        return _performingNow();
+    }
+
+    /// @inheritdoc ILendingPool
+    function dueBucket(uint64 index) external view returns (PerformingSums memory sums) {
+        // The slot holds bucket `index` only while it is in the live window: not yet due, and
+        // within the ring from the stored cursor (slots before the first not-yet-due bucket may
+        // still hold due, unflushed buckets).
+        if (index < _firstNotDue(dueBucketSeconds) || index >= uint256(dueCursor) + DUE_BUCKETS) return sums;
+        DueBucket storage bucket = _buckets[index % DUE_BUCKETS];
+        sums = PerformingSums(bucket.principal, bucket.interest, bucket.rateWeight, bucket.anchor);
+    }
+
+    /// @inheritdoc ILendingPool
     function collateralConfig(uint32 remoteEid, bytes32 asset_) external view returns (CollateralConfig memory) {
         return _collateral[remoteEid][asset_];
     }
@@ -421,7 +469,7 @@ contract LendingPool is ILendingPool, ERC4626, Ownable2Step, Pausable, Reentranc
         if (LoanMath.exceedsLtv(m.principal, value, config.maxLtvBps)) return LoanMessageCodec.REASON_LTV_TOO_HIGH;
         // The second bound keeps the interest aggregate's arithmetic far from overflow (see the
         // contract's notes); only a stablecoin with more than 2^128 base units could reach it.
-        if (m.principal > _held() || totalPrincipal + m.principal > type(uint128).max) {
+        if (m.principal > _held() || uint256(_performingPrincipal) + m.principal > type(uint128).max) {
             return LoanMessageCodec.REASON_INSUFFICIENT_LIQUIDITY;
         }
         return 0;
@@ -442,7 +490,10 @@ contract LendingPool is ILendingPool, ERC4626, Ownable2Step, Pausable, Reentranc
     /// @dev Records the loan as `Active`, disburses the principal and answers `LOAN_ACTIVE`.
     function _open(uint32 srcEid, LoanMessageCodec.OpenLoan memory m) private {
         uint64 startTime = uint64(block.timestamp);
-        uint64 dueTime = startTime + m.termSeconds;
+        // Rounded up to the bucket boundary (the borrower gets up to W − 1 s more). Fits: the term
+        // is at most 62 × W and W at most a year.
+        uint64 width = dueBucketSeconds;
+        uint64 dueTime = (startTime + m.termSeconds + width - 1) / width * width;
         uint32 rate = rateBps;
         _loans[m.loanId] = Loan({
             status: LoanStatus.Active,
@@ -456,10 +507,10 @@ contract LendingPool is ILendingPool, ERC4626, Ownable2Step, Pausable, Reentranc
             collateralAmount: m.collateralAmount,
             collateralAsset: m.collateralAsset
         });
-        _sync();
-        totalPrincipal += m.principal;
-        // Fits: rateWeight <= totalPrincipal * MAX_RATE_BPS < 2^145 (contract notes).
-        rateWeight += uint192(uint256(m.principal) * rate);
+        // Performing from now: dueTime >= now, and the flush has brought the cursor to now, so its
+        // bucket is live.
+        uint256 weight = uint256(m.principal) * rate;
+        _adjustBucket(dueTime, PerformingSums(m.principal, 0, weight, weight * startTime), _none());
         address recipient = EvmAddress.toAddress(m.recipient);
         emit LoanOpened(m.loanId, srcEid, m.borrower, recipient, m.principal, rate, startTime, dueTime);
 
@@ -478,34 +529,29 @@ contract LendingPool is ILendingPool, ERC4626, Ownable2Step, Pausable, Reentranc
         );
     }
 
-    /// @dev Brings `pendingScaled` to now. Called before any change to `rateWeight` or to a loan's
-    ///      accrual, so `pendingScaled` is always Σ principal × rateBps × (now − lastAccrual).
-    ///      Cannot overflow: `rateWeight` < 2^145 and the result stays below 2^209 (contract notes).
-    function _sync() private {
-        uint64 now_ = uint64(block.timestamp);
-        uint64 last = lastUpdate;
-        if (now_ == last) return;
-        pendingScaled += uint256(rateWeight) * (now_ - last);
-        lastUpdate = now_;
-    }
-
     /// @dev Adds the interest accrued since the last accrual (shared/LOANS.md "Interest"),
     ///      saturated (`_saturated`), and moves the accrual time to now, even when the rounded-down
-    ///      amount is zero. Moves the loan's exact scaled interest out of `pendingScaled` and the
-    ///      amount added into `totalInterest`.
+    ///      amount is zero. A performing loan moves its exact scaled interest `principal × rateBps
+    ///      × elapsed` into its bucket's anchor (it has accrued: no longer pending) and the amount
+    ///      added into the bucket's recorded interest; an overdue loan counts in no sum.
     function _accrue(bytes32 loanId, Loan storage loan) private {
+        (uint256 scaled, uint256 added) = _accrueLoan(loanId, loan);
+        if (scaled != 0 && _isPerforming(loan)) {
+            _adjustBucket(loan.dueTime, PerformingSums(0, added, 0, scaled), _none());
+        }
+    }
+
+    /// @dev `_accrue` on the loan's record only; returns the exact scaled interest since the last
+    ///      accrual and the (saturated, rounded-down) interest added, for the caller's bucket
+    ///      update.
+    function _accrueLoan(bytes32 loanId, Loan storage loan) private returns (uint256 scaled, uint256 added) {
         uint64 now_ = uint64(block.timestamp);
         uint64 elapsed = now_ - loan.lastAccrual;
-        if (elapsed == 0) return;
-        _sync();
+        if (elapsed == 0) return (0, 0);
         // The numerator of `LoanMath.accruedInterest`: below 2^(128+17+64), no overflow.
-        uint256 scaled = uint256(loan.principal) * loan.rateBps * elapsed;
+        scaled = uint256(loan.principal) * loan.rateBps * elapsed;
         uint256 interest = _saturated(loan, scaled / _SCALE);
-        uint256 added = interest - loan.interest;
-        // Never underflows: since the loan's last accrual, `_sync` has added its `principal ×
-        // rateBps` (part of `rateWeight` all that time) per second to `pendingScaled`.
-        pendingScaled -= scaled;
-        totalInterest += added;
+        added = interest - loan.interest;
         // Fits: `_saturated` caps it at 2^128 - 1 - principal.
         loan.interest = uint128(interest);
         loan.lastAccrual = now_;
@@ -549,7 +595,7 @@ contract LendingPool is ILendingPool, ERC4626, Ownable2Step, Pausable, Reentranc
     }
 
     /// @dev Moves an active loan, accrued to now, to `status`, removing its principal and interest
-    ///      from the pool's assets (lenders bear the loss); returns that principal and the debt left
+    ///      from the pool's assets if it still counts there (lenders bear the loss); returns that principal and the debt left
     ///      unpaid (principal plus accrued interest).
     function _writeOff(Loan storage loan, LoanStatus status)
         private
@@ -559,15 +605,155 @@ contract LendingPool is ILendingPool, ERC4626, Ownable2Step, Pausable, Reentranc
         uint256 interest = loan.interest;
         // Fits: interest saturates so that principal + interest <= 2^128 - 1.
         outstanding = uint128(principal + interest);
-        loan.status = status;
-        // Cannot underflow: the totals and the weight sum over the active loans, this one's
-        // included.
-        unchecked {
-            totalPrincipal -= principal;
-            totalInterest -= interest;
-            // Fits: principal * rateBps is this loan's part of rateWeight.
-            rateWeight -= uint192(principal * loan.rateBps);
+        // A performing loan (liquidated before its dueTime) leaves its bucket whole, accrued to
+        // now; an overdue one left pool assets when its bucket was flushed.
+        if (_isPerforming(loan)) {
+            uint256 weight = principal * loan.rateBps;
+            _adjustBucket(loan.dueTime, _none(), PerformingSums(principal, interest, weight, weight * block.timestamp));
         }
+        loan.status = status;
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Due buckets
+    // ---------------------------------------------------------------------------------------------
+
+    /// @dev The first bucket not yet due at `block.timestamp`: `⌈now / W⌉`. Bucket `b` is due
+    ///      (its loans overdue) when `b × W < now`, i.e. when `b` is below this.
+    function _firstNotDue(uint64 width) private view returns (uint64) {
+        // Fits: block.timestamp < 2^64 − W in any real chain's lifetime.
+        return uint64((block.timestamp + width - 1) / width);
+    }
+
+    /// @dev Whether an active loan still counts in pool assets: not past its dueTime (at dueTime
+    ///      itself it is on time). After `_flush` its bucket is live exactly then.
+    function _isPerforming(Loan storage loan) private view returns (bool) {
+        return block.timestamp <= loan.dueTime;
+    }
+
+    /// @dev Removes every due bucket from the performing totals and moves the cursor to the
+    ///      first bucket not yet due. A pool idle for more than a ring visits each slot once
+    ///      (`DUE_BUCKETS` at most): every bucket past those was empty, since an open loan's bucket
+    ///      is at most 62 past the cursor of its opening.
+    function _flush() private {
+        uint64 cursor = dueCursor;
+        uint64 target = _firstNotDue(dueBucketSeconds);
+        if (cursor >= target) return;
+        uint64 end = target - cursor > DUE_BUCKETS ? cursor + uint64(DUE_BUCKETS) : target;
+        for (uint64 index = cursor; index < end; ++index) {
+            DueBucket storage bucket = _buckets[index % DUE_BUCKETS];
+            // An empty bucket has all its sums zero: every active loan has non-zero principal
+            // (interest is paid first), and a loan leaving takes out exactly what it put in.
+            uint128 principal = bucket.principal;
+            if (principal == 0) continue;
+            uint256 interest = bucket.interest;
+            _performingPrincipal -= principal;
+            _performingInterest -= interest;
+            _rateWeight -= bucket.rateWeight;
+            _anchor -= bucket.anchor;
+            delete _buckets[index % DUE_BUCKETS];
+            emit DueBucketFlushed(index, index * dueBucketSeconds, principal, interest);
+        }
+        dueCursor = target;
+    }
+
+    /// @dev The performing sums with every due bucket removed, as `_flush` would leave them.
+    function _performingNow() private view returns (PerformingSums memory sums) {
+        sums = PerformingSums(_performingPrincipal, _performingInterest, _rateWeight, _anchor);
+        uint64 cursor = dueCursor;
+        uint64 target = _firstNotDue(dueBucketSeconds);
+        if (cursor >= target) return sums;
+        uint64 end = target - cursor > DUE_BUCKETS ? cursor + uint64(DUE_BUCKETS) : target;
+        for (uint64 index = cursor; index < end; ++index) {
+            DueBucket storage bucket = _buckets[index % DUE_BUCKETS];
+            uint128 principal = bucket.principal;
+            if (principal == 0) continue;
+            sums.principal -= principal;
+            sums.interest -= bucket.interest;
+            sums.rateWeight -= bucket.rateWeight;
+            sums.anchor -= bucket.anchor;
+        }
+    }
+
+    /// @dev `⌊(now × rateWeight − anchor) / (10,000 × 31,536,000)⌋`: the performing loans'
+    ///      interest accrued since their last accruals, summed exactly and rounded down once.
+    ///      Cannot underflow: each loan's anchor part is principal × rateBps × lastAccrual with
+    ///      lastAccrual ≤ now; no overflow (contract notes).
+    function _accruedSince(PerformingSums memory sums) private view returns (uint256) {
+        return (block.timestamp * sums.rateWeight - sums.anchor) / _SCALE;
+    }
+
+    /// @dev Moves a performing loan's parts in the bucket of `dueTime` and in the totals: each sum
+    ///      becomes `sum + add − sub`, written only when it changes. Cannot underflow: a loan takes
+    ///      out at most what it put in (its anchor part is principal × rateBps × lastAccrual, and
+    ///      callers accrue it to now first). Cannot overflow: the principal is bounded at open
+    ///      (`InsufficientLiquidity`), the rest by the contract notes' bounds.
+    function _adjustBucket(uint64 dueTime, PerformingSums memory add, PerformingSums memory sub) private {
+        DueBucket storage bucket = _buckets[(dueTime / dueBucketSeconds) % DUE_BUCKETS];
+        if (add.principal != sub.principal) {
+            // Fits: at most the performing principal, which the open checks keep below 2^128.
+            bucket.principal = uint128(bucket.principal + add.principal - sub.principal);
+            _performingPrincipal = uint128(_performingPrincipal + add.principal - sub.principal);
+        }
+        if (add.interest != sub.interest) {
+            bucket.interest = bucket.interest + add.interest - sub.interest;
+            _performingInterest = _performingInterest + add.interest - sub.interest;
+        }
+        if (add.rateWeight != sub.rateWeight) {
+            bucket.rateWeight = bucket.rateWeight + add.rateWeight - sub.rateWeight;
+            _rateWeight = _rateWeight + add.rateWeight - sub.rateWeight;
+        }
+        if (add.anchor != sub.anchor) {
+            bucket.anchor = bucket.anchor + add.anchor - sub.anchor;
+            _anchor = _anchor + add.anchor - sub.anchor;
+        }
+    }
+
+    /// @dev Accrues the loan and applies a payment of up to `amount`: accrued interest first,
+    ///      then principal, capped at the debt. Updates the loan's principal and interest and, for
+    ///      a performing loan, its bucket (accrual and payment in one update); an overdue loan's
+    ///      payment counts only in `held`.
+    function _pay(bytes32 loanId, Loan storage loan, uint256 amount)
+        private
+        returns (uint256 paid, uint256 interestPaid, uint256 principalPaid)
+    {
+        (uint256 scaled, uint256 added) = _accrueLoan(loanId, loan);
+        uint256 principal = loan.principal;
+        uint256 interest = loan.interest;
+        // At most 2^128 - 1: interest saturates at the headroom above principal.
+        paid = Math.min(amount, principal + interest);
+        interestPaid = Math.min(paid, interest);
+        // Cannot underflow: interestPaid <= min(paid, interest); principalPaid <= principal since
+        // paid <= principal + interest.
+        unchecked {
+            principalPaid = paid - interestPaid;
+            // Both fit: they only decrease from uint128 values.
+            loan.principal = uint128(principal - principalPaid);
+            loan.interest = uint128(interest - interestPaid);
+        }
+        if (_isPerforming(loan)) _repayInBucket(loan, scaled, added, principalPaid, interestPaid);
+    }
+
+    /// @dev A performing loan's repayment in its bucket: its accrual (`scaled`, `added`) in, what
+    ///      it paid out, in one update.
+    function _repayInBucket(
+        Loan storage loan,
+        uint256 scaled,
+        uint256 added,
+        uint256 principalPaid,
+        uint256 interestPaid
+    ) private {
+        uint256 weight = principalPaid * loan.rateBps;
+        _adjustBucket(
+            loan.dueTime,
+            PerformingSums(0, added, 0, scaled),
+            PerformingSums(principalPaid, interestPaid, weight, weight * block.timestamp)
+        );
+    }
+
+    /// @dev All-zero sums: "nothing" on one side of `_adjustBucket`.
+    function _none() private pure returns (PerformingSums memory) {
+        return PerformingSums(0, 0, 0, 0);
     }
 
     /// @dev The loan, which must be `Active` (else `PoolLoanNotActive`).

@@ -31,8 +31,11 @@ export interface DeployConfig {
   remoteBeneficiary?: string;
   vault: { requestTtlSeconds: bigint };
   pool: {
+    /** Due-bucket width W (fixed at deployment, 3,600 s to a year): due times round up to it. */
+    dueBucketSeconds: bigint;
     rateBps: number;
     minTermSeconds: bigint;
+    /** At most 62 × `dueBucketSeconds`. */
     maxTermSeconds: bigint;
     gracePeriodSeconds: bigint;
     maxPriceAgeSeconds: bigint;
@@ -42,9 +45,11 @@ export interface DeployConfig {
 export const DEV_DEFAULTS = {
   vault: { requestTtlSeconds: 3_600n },
   pool: {
+    dueBucketSeconds: 86_400n,
     rateBps: 800,
     minTermSeconds: 60n,
-    maxTermSeconds: 365n * 86_400n,
+    // The longest term a one-day bucket ring allows (62 × W).
+    maxTermSeconds: 62n * 86_400n,
     gracePeriodSeconds: 86_400n,
     maxPriceAgeSeconds: 3_600n,
   },
@@ -91,6 +96,17 @@ export function assertDeployConfig(config: DeployConfig): void {
   const unique = new Set(config.verifiers.map((address) => getAddress(address)));
   if (unique.size !== config.verifiers.length) {
     throw new DeployConfigError("verifiers must not repeat an address");
+  }
+  const { dueBucketSeconds, maxTermSeconds } = config.pool;
+  if (dueBucketSeconds < 3_600n || dueBucketSeconds > 31_536_000n) {
+    throw new DeployConfigError(
+      `pool.dueBucketSeconds must be in 3600..31536000, got ${dueBucketSeconds}`,
+    );
+  }
+  if (maxTermSeconds > 62n * dueBucketSeconds) {
+    throw new DeployConfigError(
+      `pool.maxTermSeconds must be at most 62 × dueBucketSeconds (${62n * dueBucketSeconds}), got ${maxTermSeconds}`,
+    );
   }
   if (!Number.isInteger(config.threshold) || config.threshold < 1) {
     throw new DeployConfigError(`threshold must be at least 1, got ${config.threshold}`);
@@ -160,6 +176,7 @@ export async function deployLoanbridge(
     stablecoin,
     endpoint.address,
     deployerAddress,
+    config.pool.dueBucketSeconds,
     "loanbridge pool share",
     "lbUSD",
   ]);

@@ -127,6 +127,9 @@ describe("deploy CLI", () => {
     expect(await vault.getFunction("lendingEid").staticCall()).toBe(40168n);
     expect(await pool.getFunction("endpoint").staticCall()).toBe(endpoint);
     expect(await pool.getFunction("asset").staticCall()).toBe(stablecoin);
+    // Dev defaults: one-day due buckets, terms up to the 62 buckets the ring covers.
+    expect(await pool.getFunction("dueBucketSeconds").staticCall()).toBe(86_400n);
+    expect(await pool.getFunction("maxTermSeconds").staticCall()).toBe(62n * 86_400n);
   });
 
   it.each([

@@ -41,7 +41,8 @@ const ETH_PRICE_ID = id("ETH/USD");
 const ETH_PRICE = 3_000_000_000n; // $3,000 per 10^18 wei, in 6-decimal units
 const RATE_BPS = 1_000n;
 const MIN_TERM = 86_400n;
-const MAX_TERM = 31_536_000n;
+const DUE_BUCKET = 86_400n;
+const MAX_TERM = 62n * DUE_BUCKET; // the longest the 64-bucket ring allows
 const GRACE = 259_200n;
 const MAX_PRICE_AGE = 3_600n;
 const MAX_LTV = 5_000n;
@@ -53,6 +54,9 @@ const TERM = 2_592_000n; // 30 days
 const MAX_RATE_BPS = 100_000n;
 const UINT128_MAX = 2n ** 128n - 1n;
 const USD = 1_000_000n; // one dollar in 6-decimal base units
+
+/** A loan's due time: `at` rounded up to the next bucket boundary. */
+const dueAt = (at: bigint) => ((at + DUE_BUCKET - 1n) / DUE_BUCKET) * DUE_BUCKET;
 
 const Status = { None: 0n, Active: 1n, Repaid: 2n, Rejected: 3n, Defaulted: 4n, Liquidated: 5n };
 
@@ -81,6 +85,18 @@ interface PoolLoan {
   repaid: bigint;
   collateralAmount: bigint;
   collateralAsset: string;
+}
+
+interface PerformingSums {
+  principal: bigint;
+  interest: bigint;
+  rateWeight: bigint;
+  anchor: bigint;
+}
+
+/** The pool's sums over performing loans, as of the latest block. */
+async function performing(): Promise<PerformingSums> {
+  return (await call<{ toObject(): PerformingSums }>(pool, "performing")).toObject();
 }
 
 async function loanOf(loanId: string): Promise<PoolLoan> {
@@ -166,6 +182,7 @@ beforeAll(async () => {
     stable.target,
     recorder.target,
     owner.address,
+    DUE_BUCKET,
     "loanbridge dUSD pool",
     "lbUSD",
   ]);
@@ -214,7 +231,7 @@ describe("LendingPool ERC-4626", () => {
   it("totalAssets_countsHeldPlusOutstandingPrincipal", async () => {
     await openAccepted();
     expect(await balanceOf(pool.target)).toBe(DEPOSIT - PRINCIPAL);
-    expect(await call(pool, "totalPrincipal")).toBe(PRINCIPAL);
+    expect((await performing()).principal).toBe(PRINCIPAL);
     expect(await call(pool, "totalAssets")).toBe(DEPOSIT);
   });
 
@@ -264,6 +281,7 @@ describe("LendingPool ERC-4626", () => {
       stable.target,
       recorder.target,
       owner.address,
+      DUE_BUCKET,
       "fresh",
       "F",
     ]);
@@ -306,7 +324,7 @@ describe("LendingPool.onPacket OPEN_LOAN accepted", () => {
       status: Status.Active,
       srcEid: BigInt(VAULT_EID),
       rateBps: RATE_BPS,
-      dueTime: now + TERM,
+      dueTime: dueAt(now + TERM),
       lastAccrual: now,
       principal: PRINCIPAL,
       interest: 0n,
@@ -322,7 +340,7 @@ describe("LendingPool.onPacket OPEN_LOAN accepted", () => {
       PRINCIPAL,
       RATE_BPS,
       now,
-      now + TERM,
+      dueAt(now + TERM),
     ]);
     const sent = onlySent(recorder, receipt);
     expect(sent.app).toBe(pool.target);
@@ -333,7 +351,7 @@ describe("LendingPool.onPacket OPEN_LOAN accepted", () => {
       principal: PRINCIPAL,
       rateBps: Number(RATE_BPS),
       startTime: now,
-      dueTime: now + TERM,
+      dueTime: dueAt(now + TERM),
     });
   });
 
@@ -388,7 +406,7 @@ describe("LendingPool.onPacket OPEN_LOAN rejected", () => {
     srcEid = VAULT_EID,
   ): Promise<void> {
     const held = await balanceOf(pool.target);
-    const outstanding = await call<bigint>(pool, "totalPrincipal");
+    const outstanding = (await performing()).principal;
 
     const receipt = await deliver(message, srcEid);
 
@@ -410,7 +428,7 @@ describe("LendingPool.onPacket OPEN_LOAN rejected", () => {
       codes[reason],
     ]);
     expect(await balanceOf(pool.target)).toBe(held);
-    expect(await call(pool, "totalPrincipal")).toBe(outstanding);
+    expect((await performing()).principal).toBe(outstanding);
     expect(await loanOf(message.loanId)).toMatchObject({
       status: Status.Rejected,
       srcEid: BigInt(srcEid),
@@ -840,36 +858,35 @@ describe("LendingPool interest in pool assets", () => {
 
   it("declareDefault_writesOffPrincipalAndAccruedInterest", async () => {
     const { loanId, startTime } = await openAccepted();
-    const at = startTime + TERM + GRACE + 1n;
+    const at = dueAt(startTime + TERM) + GRACE + 1n;
     await time.setNextTimestamp(at);
 
     await send(pool, "declareDefault", loanId);
 
     expect(await call(pool, "totalAssets")).toBe(DEPOSIT - PRINCIPAL);
-    expect([await call(pool, "totalInterest"), await call(pool, "pendingScaled")]).toEqual([
-      0n,
-      0n,
-    ]);
+    expect(await performing()).toEqual({ principal: 0n, interest: 0n, rateWeight: 0n, anchor: 0n });
   });
 
   it("test_jitDeposit_beforeLargeRepayment_getsOnlyItsTimeShareOfTheInterest", async () => {
-    // The issue's numbers: lenders hold $100,000, all lent for a year at 40 %; an attacker
-    // deposits $1,000,000 in the block before the $140,000 repayment and redeems right after.
-    // Counting interest only when repaid, it took $36,364 of the $40,000.
-    const rate = 4_000n;
+    // The issue's numbers: lenders hold $100,000, all lent earning $40,000 (the issue's year at
+    // 40 %, here a tenth of a year at 400 %: terms are at most 62 days); an attacker deposits
+    // $1,000,000 in the block before the $140,000 repayment and redeems right after. Counting
+    // interest only when repaid, it took $36,364 of the $40,000.
+    const rate = 40_000n;
+    const term = 31_536_000n / 10n;
     const principal = 100_000n * USD;
     const attacker = other;
     await send(pool, "setLoanTerms", rate, MIN_TERM, MAX_TERM, GRACE);
     await send(as(pool, lender), "withdraw", DEPOSIT - principal, lender.address, lender.address);
     const { loanId, startTime } = await openAccepted({
       principal,
-      termSeconds: MAX_TERM,
+      termSeconds: term,
       collateralAmount: 67n * COLLATERAL,
-      maxRateBps: 4_000,
+      maxRateBps: Number(rate),
     });
     const stake = 1_000_000n * USD;
     await mintAndApprove(attacker, stake);
-    const repayAt = startTime + MAX_TERM;
+    const repayAt = startTime + term;
 
     await time.setNextTimestamp(repayAt - 1n);
     await send(as(pool, attacker), "deposit", stake, attacker.address);
@@ -879,10 +896,10 @@ describe("LendingPool interest in pool assets", () => {
     const shares = await call<bigint>(pool, "balanceOf", attacker.address);
     await send(as(pool, attacker), "redeem", shares, attacker.address, attacker.address);
 
-    const interest = interestFor(principal, rate, MAX_TERM);
+    const interest = interestFor(principal, rate, term);
     expect(interest).toBe(40_000n * USD);
     const profit = (await balanceOf(attacker.address)) - stake;
-    // At most the interest of the one second it was in (about $0.0013), never the year's.
+    // At most the interest of the one second it was in (about $0.013), never the term's.
     expect(profit).toBeLessThanOrEqual(interestFor(principal, rate, 1n));
     expect(profit).toBeGreaterThanOrEqual(-1n);
     const lenderAssets = await call<bigint>(
@@ -895,11 +912,19 @@ describe("LendingPool interest in pool assets", () => {
     );
   });
 
-  it.each(["repay", "declareDefault", "liquidate"] as const)(
-    "test_%s_absurdPrincipalAtMaxRateFarInTheFuture_succeedsWithSaturatedDebt",
-    async (close) => {
-      // An owner-set maximum rate on a principal near the wire's uint128, ten years on: the
-      // interest would exceed 128 bits; it saturates so the loan can still be closed.
+  it.each([
+    ["repay", "performing"],
+    ["liquidate", "performing"],
+    ["repay", "overdue"],
+    ["declareDefault", "overdue"],
+    ["liquidate", "overdue"],
+  ] as const)(
+    "test_%s_absurdPrincipalAtMaxRate_%s_succeedsWithSaturatedDebt",
+    async (close, when) => {
+      // An owner-set maximum rate on a principal near the wire's uint128, at its longest term
+      // (still performing: due at or after it) or ten years on (overdue): the interest would
+      // exceed 128 bits; it saturates so the loan can still be closed, and the performing sums
+      // come back to exactly zero.
       const principal = 2n ** 127n;
       await send(pool, "setLoanTerms", MAX_RATE_BPS, MIN_TERM, MAX_TERM, GRACE);
       await mintAndApprove(lender, principal);
@@ -909,12 +934,17 @@ describe("LendingPool interest in pool assets", () => {
         principal,
         collateralAmount: principal,
         maxRateBps: Number(MAX_RATE_BPS),
+        termSeconds: MAX_TERM,
       });
-      await time.setNextTimestamp(startTime + 10n * 31_536_000n);
+      const elapsed = when === "performing" ? MAX_TERM : 10n * 31_536_000n;
+      await time.setNextTimestamp(startTime + elapsed);
       await send(feed, "setPrice", ETH_PRICE_ID, 10n ** 18n);
+      expect((await performing()).principal).toBe(when === "performing" ? principal : 0n);
       const [owedPrincipal, owedInterest] = await call<[bigint, bigint]>(pool, "debtOf", loanId);
       expect(owedPrincipal + owedInterest).toBe(UINT128_MAX);
-      expect(interestFor(principal, MAX_RATE_BPS, 10n * 31_536_000n)).toBeGreaterThan(UINT128_MAX);
+      expect(principal + interestFor(principal, MAX_RATE_BPS, elapsed)).toBeGreaterThan(
+        UINT128_MAX,
+      );
 
       let receipt: TransactionReceipt;
       if (close === "repay") {
@@ -933,16 +963,20 @@ describe("LendingPool interest in pool assets", () => {
         });
       }
       expect((await loanOf(loanId)).status).not.toBe(Status.Active);
-      expect(await call(pool, "totalPrincipal")).toBe(0n);
-      expect(await call(pool, "totalInterest")).toBe(0n);
-      expect(await call(pool, "rateWeight")).toBe(0n);
+      expect(await performing()).toEqual({
+        principal: 0n,
+        interest: 0n,
+        rateWeight: 0n,
+        anchor: 0n,
+      });
     },
   );
 });
 
 describe("LendingPool.repay", () => {
   it("repay_partialThenFull_interestFirstCappedAtDebtAndAnswersRepaid", async () => {
-    const { loanId, startTime } = await openAccepted();
+    // Due after the second payment (62 days), overdue at the third (90 days).
+    const { loanId, startTime } = await openAccepted({ termSeconds: MAX_TERM });
     const payerStart = await balanceOf(payer.address);
     const poolStart = await balanceOf(pool.target);
 
@@ -975,7 +1009,7 @@ describe("LendingPool.repay", () => {
       principalLeft,
       0n,
     ]);
-    expect(await call(pool, "totalPrincipal")).toBe(principalLeft);
+    expect((await performing()).principal).toBe(principalLeft);
 
     // 3. Ten times the debt after 90 days: capped at the debt; REPAID.
     const i3 = interestFor(principalLeft, RATE_BPS, 2_592_000n);
@@ -1003,7 +1037,7 @@ describe("LendingPool.repay", () => {
       interest: 0n,
       repaid: total,
     });
-    expect(await call(pool, "totalPrincipal")).toBe(0n);
+    expect((await performing()).principal).toBe(0n);
     expect(await balanceOf(payer.address)).toBe(payerStart - total);
     expect(await balanceOf(pool.target)).toBe(poolStart + total);
     expect(await call(pool, "totalAssets")).toBe(DEPOSIT + i1 + i2 + i3);
@@ -1059,7 +1093,7 @@ describe("LendingPool.repay", () => {
 describe("LendingPool.declareDefault", () => {
   it("declareDefault_boundary_revertsAtDuePlusGraceThenDefaultsOneSecondLater", async () => {
     const { loanId, startTime } = await openAccepted();
-    const dueTime = startTime + TERM;
+    const dueTime = dueAt(startTime + TERM);
     const deadline = dueTime + GRACE;
 
     await time.setNextTimestamp(deadline);
@@ -1085,7 +1119,7 @@ describe("LendingPool.declareDefault", () => {
       addressToWire(beneficiary.address),
     ]);
     expect((await loanOf(loanId)).status).toBe(Status.Defaulted);
-    expect(await call(pool, "totalPrincipal")).toBe(0n);
+    expect((await performing()).principal).toBe(0n);
     expect(await call(pool, "totalAssets")).toBe(DEPOSIT - PRINCIPAL);
 
     const again = await poolRevert(pool.getFunction("declareDefault").send(loanId));
@@ -1095,19 +1129,19 @@ describe("LendingPool.declareDefault", () => {
   it("declareDefault_partlyRepaid_writesOffTheRest", async () => {
     const { loanId } = await openAccepted();
     await send(as(pool, payer), "repay", loanId, 400_000_000n);
-    const { principal } = await loanOf(loanId);
-    await time.increaseTime(TERM + GRACE + 1n);
+    const { principal, dueTime } = await loanOf(loanId);
+    await time.setNextTimestamp(dueTime + GRACE + 1n);
     const receipt = await send(pool, "declareDefault", loanId);
     const [, writtenOff] = onlyEvent(pool, receipt, "LoanDefaulted");
     expect(writtenOff).toBe(principal);
-    expect(await call(pool, "totalPrincipal")).toBe(0n);
+    expect((await performing()).principal).toBe(0n);
   });
 
   it("declareDefault_withoutBeneficiary_reverts", async () => {
     await send(pool, "setCollateral", OTHER_EID, ETH, [MAX_LTV, LIQUIDATION_LTV, ETH_PRICE_ID]);
     const message = await openLoan();
     await deliver(message, OTHER_EID);
-    await time.increaseTime(TERM + GRACE + 1n);
+    await time.setNextTimestamp((await loanOf(message.loanId)).dueTime + GRACE + 1n);
     const reverted = await poolRevert(pool.getFunction("declareDefault").send(message.loanId));
     expect(reverted).toEqual({ name: "PoolBeneficiaryNotSet", args: [BigInt(OTHER_EID)] });
   });
@@ -1151,7 +1185,7 @@ describe("LendingPool.liquidate", () => {
       thresholdPrice - 1n,
     ]);
     expect((await loanOf(loanId)).status).toBe(Status.Liquidated);
-    expect(await call(pool, "totalPrincipal")).toBe(0n);
+    expect((await performing()).principal).toBe(0n);
 
     const again = await poolRevert(pool.getFunction("liquidate").send(loanId));
     expect(again).toEqual({ name: "PoolLoanNotActive", args: [loanId, Status.Liquidated] });
@@ -1202,6 +1236,7 @@ describe("LendingPool reentrancy", () => {
       token.target,
       recorder.target,
       owner.address,
+      DUE_BUCKET,
       "r",
       "R",
     ]);

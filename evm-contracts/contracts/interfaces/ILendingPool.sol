@@ -8,9 +8,11 @@ import {IPriceFeed} from "./IPriceFeed.sol";
 /// @title ILendingPool
 /// @notice The lending chain's half of a loan (shared/LOANS.md "Pool"): an ERC-4626 vault over the
 ///         stablecoin whose assets are lent against collateral locked on other chains.
-/// @dev `totalAssets` = stablecoin held + outstanding principal of active loans + their interest
-///      accrued to now (shared/LOANS.md "Interest in pool assets"), so the share price moves with
-///      time, not with repayments; withdrawals are limited to the stablecoin held. `onPacket`
+/// @dev `totalAssets` = stablecoin held + outstanding principal of performing loans (active and not
+///      past their `dueTime`) + their interest accrued to now (shared/LOANS.md "Interest in pool
+///      assets", "Overdue loans leave pool assets at their due time"), so the share price moves
+///      with time, not with repayments, and a loan's loss is shared by the lenders in when it went
+///      overdue; withdrawals are limited to the stablecoin held. `onPacket`
 ///      answers `OPEN_LOAN` with `LOAN_ACTIVE` or `LOAN_REJECTED`; `cancelExpired` answers an
 ///      unanswered expired request with `LOAN_REJECTED(Expired)`; `repay`, `declareDefault` and
 ///      `liquidate` answer `REPAID`, `DEFAULTED` and `LIQUIDATED`. Every answer goes to the loan's
@@ -30,7 +32,7 @@ interface ILendingPool is IERC4626, ILoanbridgeApp {
     /// @param status The loan's status.
     /// @param srcEid The collateral chain; answers go there.
     /// @param rateBps Annual rate charged.
-    /// @param dueTime `startTime + termSeconds`.
+    /// @param dueTime `startTime + termSeconds` rounded up to a multiple of `dueBucketSeconds`.
     /// @param lastAccrual When interest was last accrued (`startTime` at first).
     /// @param principal Outstanding principal.
     /// @param interest Accrued, unpaid interest.
@@ -59,6 +61,19 @@ interface ILendingPool is IERC4626, ILoanbridgeApp {
         uint16 maxLtvBps;
         uint16 liquidationLtvBps;
         bytes32 priceId;
+    }
+
+    /// @notice Sums over performing loans: those of one due bucket, or of every bucket not yet due.
+    /// @param principal Outstanding principal.
+    /// @param interest Interest accrued into the loans (at their last accruals) and not yet paid.
+    /// @param rateWeight Σ principal × rateBps.
+    /// @param anchor Σ principal × rateBps × lastAccrual; `now × rateWeight − anchor` is the
+    ///        interest accrued since, exactly, in base units × bps × seconds.
+    struct PerformingSums {
+        uint256 principal;
+        uint256 interest;
+        uint256 rateWeight;
+        uint256 anchor;
     }
 
     // ---------------------------------------------------------------------------------------------
@@ -119,6 +134,17 @@ interface ILendingPool is IERC4626, ILoanbridgeApp {
     /// @param minTermSeconds The given minimum.
     /// @param maxTermSeconds The given maximum.
     error PoolInvalidTermRange(uint64 minTermSeconds, uint64 maxTermSeconds);
+    /// @notice Thrown when the pool is deployed with a due-bucket width outside
+    ///         `[MIN_DUE_BUCKET_SECONDS, MAX_DUE_BUCKET_SECONDS]`.
+    /// @param dueBucketSeconds The given width.
+    /// @param minSeconds The smallest width allowed.
+    /// @param maxSeconds The largest width allowed.
+    error PoolInvalidDueBucket(uint64 dueBucketSeconds, uint64 minSeconds, uint64 maxSeconds);
+    /// @notice Thrown when the owner sets `maxTermSeconds` above `MAX_TERM_BUCKETS ×
+    ///         dueBucketSeconds`: a longer loan's due bucket could share a ring slot with a live one.
+    /// @param maxTermSeconds The given maximum term.
+    /// @param limit The longest term allowed.
+    error PoolMaxTermAboveBucketRing(uint64 maxTermSeconds, uint64 limit);
     /// @notice Thrown when `pause` is called by anyone but the owner or the guardian.
     /// @param caller The caller.
     error PoolNotGuardian(address caller);
@@ -139,7 +165,7 @@ interface ILendingPool is IERC4626, ILoanbridgeApp {
     /// @param principal Principal disbursed.
     /// @param rateBps Annual rate charged.
     /// @param startTime Start of the loan.
-    /// @param dueTime `startTime + termSeconds`.
+    /// @param dueTime `startTime + termSeconds` rounded up to a multiple of `dueBucketSeconds`.
     event LoanOpened(
         bytes32 indexed loanId,
         uint32 indexed srcEid,
@@ -230,6 +256,16 @@ interface ILendingPool is IERC4626, ILoanbridgeApp {
     /// @param maxTermSeconds Longest term accepted.
     /// @param gracePeriodSeconds Time after `dueTime` before a default.
     event LoanTermsSet(uint32 rateBps, uint64 minTermSeconds, uint64 maxTermSeconds, uint64 gracePeriodSeconds);
+    /// @notice Emitted once, at deployment, with the due-bucket width (fixed for the pool's life).
+    /// @param dueBucketSeconds The width W: due times are multiples of it.
+    event DueBucketSecondsSet(uint64 dueBucketSeconds);
+    /// @notice Emitted when a due bucket holding loans is flushed: its loans are overdue and leave
+    ///         pool assets (their principal and interest, recorded and accrued since).
+    /// @param index The bucket (`dueTime / dueBucketSeconds`).
+    /// @param dueTime The bucket's loans' due time.
+    /// @param principal Principal of its loans, removed from pool assets.
+    /// @param interest Interest recorded into its loans at their last accruals, removed with it.
+    event DueBucketFlushed(uint64 indexed index, uint64 dueTime, uint256 principal, uint256 interest);
     /// @notice Emitted when the owner sets the beneficiary for a remote chain.
     /// @param remoteEid The collateral chain.
     /// @param beneficiary Receives seized collateral there.
@@ -301,7 +337,8 @@ interface ILendingPool is IERC4626, ILoanbridgeApp {
     function setCollateral(uint32 remoteEid, bytes32 asset, CollateralConfig calldata config) external;
 
     /// @notice Sets the rate for new loans, the accepted term range and the default grace period.
-    /// @dev Only the owner. Reverts `PoolRateAboveMax` above `MAX_RATE_BPS`, `PoolInvalidTermRange`.
+    /// @dev Only the owner. Reverts `PoolRateAboveMax` above `MAX_RATE_BPS`, `PoolInvalidTermRange`,
+    ///      `PoolMaxTermAboveBucketRing` above `MAX_TERM_BUCKETS × dueBucketSeconds`.
     /// @param rateBps Annual rate.
     /// @param minTermSeconds Shortest term.
     /// @param maxTermSeconds Longest term.
@@ -348,26 +385,44 @@ interface ILendingPool is IERC4626, ILoanbridgeApp {
     /// @return 100,000.
     function MAX_RATE_BPS() external view returns (uint32);
 
-    /// @notice Principal lent out and not yet repaid or written off.
-    /// @return The sum over active loans.
-    function totalPrincipal() external view returns (uint256);
+    /// @notice Slots in the ring of due buckets.
+    /// @return 64.
+    function DUE_BUCKETS() external view returns (uint256);
 
-    /// @notice Interest accrued into active loans and not yet paid or written off.
-    /// @return The sum of active loans' `interest`.
-    function totalInterest() external view returns (uint256);
+    /// @notice The longest term allowed, in due buckets: every open loan's bucket then lies within
+    ///         62 of the first not yet due, so it has its own ring slot.
+    /// @return 62.
+    function MAX_TERM_BUCKETS() external view returns (uint64);
 
-    /// @notice Σ principal × rateBps over active loans: how fast `pendingScaled` grows per second.
-    /// @return The weight.
-    function rateWeight() external view returns (uint192);
+    /// @notice The smallest due-bucket width accepted at deployment (bounds an idle pool's flush).
+    /// @return 3,600 seconds.
+    function MIN_DUE_BUCKET_SECONDS() external view returns (uint64);
 
-    /// @notice Interest not yet accrued into loans, exactly, in base units × bps × seconds, as of
-    ///         `lastUpdate`.
-    /// @return The scaled amount.
-    function pendingScaled() external view returns (uint256);
+    /// @notice The largest due-bucket width accepted at deployment (keeps due times in 64 bits).
+    /// @return 31,536,000 seconds.
+    function MAX_DUE_BUCKET_SECONDS() external view returns (uint64);
 
-    /// @notice When `pendingScaled` was last brought forward.
-    /// @return Unix seconds.
-    function lastUpdate() external view returns (uint64);
+    /// @notice The due-bucket width W: every loan's `dueTime` is a multiple of it, and loans due at
+    ///         the same time leave pool assets together.
+    /// @return Seconds, fixed at deployment.
+    function dueBucketSeconds() external view returns (uint64);
+
+    /// @notice The first due bucket not yet flushed (index = due time / `dueBucketSeconds`).
+    /// @dev Moved by every pool operation to `⌈now / dueBucketSeconds⌉`; views compute as if it
+    ///      had been.
+    /// @return The bucket index.
+    function dueCursor() external view returns (uint64);
+
+    /// @notice The sums over performing loans (active, not past `dueTime`) as of `block.timestamp`,
+    ///         with every due bucket removed: pool assets are held + principal + interest +
+    ///         ⌊(now × rateWeight − anchor) / (10,000 × 31,536,000)⌋.
+    /// @return The sums.
+    function performing() external view returns (PerformingSums memory);
+
+    /// @notice The sums over the performing loans of one due bucket.
+    /// @param index The bucket: due time / `dueBucketSeconds`.
+    /// @return The sums; all zero for a bucket due (its loans overdue), empty or out of range.
+    function dueBucket(uint64 index) external view returns (PerformingSums memory);
 
     /// @notice A loan's record (interest as last accrued).
     /// @param loanId The loan.

@@ -22,6 +22,10 @@ export const ETH_PRICE_ID = id("ETH/USD") as Hex;
 export const NATIVE: Hex = `0x${"00".repeat(32)}`;
 /** The vault's request time-to-live, seconds. */
 export const REQUEST_TTL = 3_600n;
+/** The pool's due-bucket width: due times round up to a whole day. */
+export const DUE_BUCKET_SECONDS = 86_400n;
+/** The pool's longest term: 62 buckets. */
+export const POOL_MAX_TERM = 62n * DUE_BUCKET_SECONDS;
 /** $3,000 per ETH: stablecoin base units (6 decimals) per 10^18 wei. */
 export const ETH_PRICE = 3_000n * 10n ** 6n;
 
@@ -77,6 +81,7 @@ export async function deployTwoChains(ethers: Ethers, threshold = 2) {
     await stablecoin.getAddress(),
     await lendingEndpoint.getAddress(),
     owner.address,
+    DUE_BUCKET_SECONDS,
     "loanbridge pool share",
     "lbUSD",
   ]);
@@ -85,7 +90,7 @@ export async function deployTwoChains(ethers: Ethers, threshold = 2) {
 
   await sendTx(collateralEndpoint, "setPeer", await vault.getAddress(), LENDING_EID, poolWire);
   await sendTx(lendingEndpoint, "setPeer", await pool.getAddress(), COLLATERAL_EID, vaultWire);
-  await sendTx(pool, "setLoanTerms", 800, 60, 365n * 86_400n, 86_400n);
+  await sendTx(pool, "setLoanTerms", 800, 60, POOL_MAX_TERM, 86_400n);
   await sendTx(pool, "setPriceFeed", await priceFeed.getAddress(), 3_600n);
   await sendTx(pool, "setCollateral", COLLATERAL_EID, NATIVE, {
     maxLtvBps: 5_000,
