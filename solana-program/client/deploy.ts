@@ -40,7 +40,11 @@ export interface SolanaDeployConfig {
   verifiers: Address[];
   threshold: number;
   vault: { requestTtlSeconds: bigint };
-  pool: LoanTerms & { maxPriceAgeSeconds: bigint };
+  /**
+   * `dueBucketSeconds`: the due-bucket width W, fixed at creation (3,600 s
+   * to a year); due times round up to it and `maxTermSeconds` is at most 62 × W.
+   */
+  pool: LoanTerms & { maxPriceAgeSeconds: bigint; dueBucketSeconds: bigint };
   /** The remote native coin: its price id and price (stablecoin base units per 10^18). */
   collateral: { priceId: Uint8Array; price: bigint; maxLtvBps: number; liquidationLtvBps: number };
   /** Stablecoin decimals of the dev mint. */
@@ -52,9 +56,11 @@ export interface SolanaDeployConfig {
 export const SOLANA_DEV_DEFAULTS = {
   vault: { requestTtlSeconds: 3_600n },
   pool: {
+    dueBucketSeconds: 86_400n,
     rateBps: 800,
     minTermSeconds: 60n,
-    maxTermSeconds: 365n * 86_400n,
+    // The longest term a one-day bucket ring allows (62 × W).
+    maxTermSeconds: 62n * 86_400n,
     gracePeriodSeconds: 86_400n,
     maxPriceAgeSeconds: 3_600n,
   },
@@ -110,7 +116,7 @@ export async function deploySolana(
   progress("stablecoin");
   const stablecoin = await createMintAccount(rpc, send, admin, config.stablecoinDecimals);
   progress("pool");
-  const { maxPriceAgeSeconds, ...terms } = config.pool;
+  const { maxPriceAgeSeconds, dueBucketSeconds, ...terms } = config.pool;
   await send(
     await initializePoolInstruction(programId, {
       payer: admin,
@@ -118,6 +124,7 @@ export async function deploySolana(
       stablecoin,
       terms,
       maxPriceAge: maxPriceAgeSeconds,
+      dueBucketSeconds,
     }),
   );
   await send(

@@ -76,13 +76,28 @@ export function errorName(code: number): string | undefined {
   return idlJson.errors.find((error) => error.code === code)?.name;
 }
 
+/** The IDL layout of one account type, as Anchor's coder builds it. */
+interface AccountLayout {
+  layout: { encode(value: unknown, buffer: Buffer): number };
+}
+
 /**
  * Decodes account data with the IDL's coder and encodes the result again:
  * equal bytes mean the IDL describes every byte the program wrote.
+ * Encodes with the coder's own layout into a buffer of the account's size:
+ * `BorshAccountsCoder.encode` writes into a fixed 1,000-byte buffer, and the
+ * pool (with its ring of due buckets) is larger.
  */
-export async function reencodeAccount(name: AccountName, data: Uint8Array): Promise<Uint8Array> {
+export function reencodeAccount(name: AccountName, data: Uint8Array): Uint8Array {
   const decoded: unknown = accountsCoder.decode(name, Buffer.from(data));
-  return new Uint8Array(await accountsCoder.encode(name, decoded));
+  const layouts = (accountsCoder as unknown as { accountLayouts: Map<string, AccountLayout> })
+    .accountLayouts;
+  const account = layouts.get(name);
+  if (!account) throw new Error(`the IDL has no account ${name}`);
+  const discriminator = accountsCoder.accountDiscriminator(name);
+  const body = Buffer.alloc(accountSize(name) - discriminator.length);
+  const written = account.layout.encode(decoded, body);
+  return new Uint8Array(Buffer.concat([discriminator, body.subarray(0, written)]));
 }
 
 /** The IDL instruction name of instruction data (its 1-byte discriminator). */

@@ -52,6 +52,8 @@ export async function initializePoolInstruction(
     stablecoin: Address;
     terms: LoanTerms;
     maxPriceAge: bigint;
+    /** The due-bucket width W (3,600 s to a year), fixed for the pool's life. */
+    dueBucketSeconds: bigint;
   },
 ): Promise<Instruction> {
   return ix(
@@ -70,6 +72,7 @@ export async function initializePoolInstruction(
     encodeInstruction("initialize_pool", {
       ...termsArgs(input.terms),
       max_price_age: bn(input.maxPriceAge),
+      due_bucket_seconds: bn(input.dueBucketSeconds),
     }),
   );
 }

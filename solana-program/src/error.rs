@@ -155,6 +155,10 @@ pub enum LoanbridgeError {
     PoolCancelTooEarly = 218,
     /// A configured rate above `MAX_RATE_BPS`.
     PoolRateTooHigh = 219,
+    /// A due-bucket width outside `[3,600, 31,536,000]` seconds.
+    PoolInvalidDueBucket = 220,
+    /// A longest term above 62 due buckets (`MAX_TERM_BUCKETS × W`).
+    PoolMaxTermAboveBucketRing = 221,
 }
 
 impl LoanbridgeError {
@@ -228,6 +232,8 @@ impl LoanbridgeError {
         Self::PoolLoanMismatch,
         Self::PoolCancelTooEarly,
         Self::PoolRateTooHigh,
+        Self::PoolInvalidDueBucket,
+        Self::PoolMaxTermAboveBucketRing,
     ];
 }
 

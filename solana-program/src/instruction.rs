@@ -139,6 +139,8 @@ pub enum LoanbridgeInstruction<'a> {
     InitializePool {
         terms: LoanTermsArgs,
         max_price_age: u64,
+        /// The due-bucket width W (seconds), fixed for the pool's life.
+        due_bucket_seconds: u64,
     },
     SetLoanTerms(LoanTermsArgs),
     SetCollateral(SetCollateralArgs),
@@ -328,6 +330,7 @@ impl<'a> LoanbridgeInstruction<'a> {
             d::INITIALIZE_POOL => Self::InitializePool {
                 terms: r.terms()?,
                 max_price_age: r.u64()?,
+                due_bucket_seconds: r.u64()?,
             },
             d::SET_LOAN_TERMS => Self::SetLoanTerms(r.terms()?),
             d::SET_COLLATERAL => Self::SetCollateral(SetCollateralArgs {

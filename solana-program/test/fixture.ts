@@ -278,6 +278,17 @@ export const POOL_TERMS = {
   gracePeriodSeconds: 7n * 86_400n,
 };
 export const MAX_PRICE_AGE = 3_600n;
+/** A week: 62 buckets cover POOL_TERMS' year-long longest term. */
+export const DUE_BUCKET_SECONDS = 7n * 86_400n;
+
+/**
+ * A loan's due time as the pool sets it (shared/LOANS.md): start + term
+ * rounded up to the next multiple of the due-bucket width.
+ */
+export function dueTimeOf(start: bigint, termSeconds: bigint): bigint {
+  const end = start + termSeconds;
+  return ((end + DUE_BUCKET_SECONDS - 1n) / DUE_BUCKET_SECONDS) * DUE_BUCKET_SECONDS;
+}
 export const LIQUIDITY = 1_000_000n * USDC;
 
 export interface PoolFixture extends EndpointFixture {
@@ -312,6 +323,7 @@ export async function startPool(options: { deposit?: boolean } = {}): Promise<Po
       stablecoin,
       terms: POOL_TERMS,
       maxPriceAge: MAX_PRICE_AGE,
+      dueBucketSeconds: DUE_BUCKET_SECONDS,
     }),
   );
   await send(

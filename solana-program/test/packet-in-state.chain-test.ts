@@ -40,6 +40,7 @@ import {
   openLoanDelivery,
   openLoanMessage,
   type PoolFixture,
+  dueTimeOf,
   POOL_TERMS,
   REMOTE_EID,
   REMOTE_POOL,
@@ -167,7 +168,7 @@ describe("pool sends with truncated logs", () => {
 
   it("paddedDeclareDefault_storesDefaultedPacket", async () => {
     await open();
-    fixture.program.setTime(NOW + TERM + POOL_TERMS.gracePeriodSeconds + 1n);
+    fixture.program.setTime(dueTimeOf(NOW, TERM) + POOL_TERMS.gracePeriodSeconds + 1n);
 
     await expectPacketInStateDespiteTruncatedLogs(
       fixture,

@@ -34,6 +34,7 @@ import {
   NOW,
   openLoanMessage,
   type PoolFixture,
+  dueTimeOf,
   POOL_TERMS,
   REMOTE_EID,
   startPool,
@@ -88,7 +89,7 @@ describe("sending while the endpoint is paused", () => {
     if (!data) throw new Error(`no packet ${nonce}`);
     return decodeLoanMessage(decodePacket(outboundPacketBytes(data)).message);
   };
-  const defaultableAfter = NOW + TERM + POOL_TERMS.gracePeriodSeconds;
+  const defaultableAfter = dueTimeOf(NOW, TERM) + POOL_TERMS.gracePeriodSeconds;
 
   it("completingRepayWhilePaused_storesRepaidAndDefaultAfterUnpauseFails", async () => {
     // Given the endpoint paused through the due date, the borrower repays on time

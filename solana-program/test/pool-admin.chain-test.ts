@@ -20,6 +20,7 @@ import {
   ETH_PRICE_ID,
   expectCustomError,
   expectOk,
+  DUE_BUCKET_SECONDS,
   MAX_PRICE_AGE,
   NATIVE_ASSET,
   NOW,
@@ -40,7 +41,11 @@ describe("InitializePool", () => {
     fixture = await startEndpoint();
   });
 
-  const initialize = async (terms = POOL_TERMS, admin = fixture.admin) =>
+  const initialize = async (
+    terms = POOL_TERMS,
+    admin = fixture.admin,
+    dueBucketSeconds = DUE_BUCKET_SECONDS,
+  ) =>
     fixture.program.send(
       await initializePoolInstruction(fixture.id, {
         payer: fixture.program.payer,
@@ -48,6 +53,7 @@ describe("InitializePool", () => {
         stablecoin: await createMint(fixture.program.svm, fixture.admin.address, 6),
         terms,
         maxPriceAge: MAX_PRICE_AGE,
+        dueBucketSeconds,
       }),
     );
 
@@ -64,7 +70,8 @@ describe("InitializePool", () => {
       max_term_seconds: POOL_TERMS.maxTermSeconds,
       grace_period_seconds: POOL_TERMS.gracePeriodSeconds,
       max_price_age: MAX_PRICE_AGE,
-      outstanding_principal: 0n,
+      due_bucket_seconds: DUE_BUCKET_SECONDS,
+      performing_principal: 0n,
     });
     expect(mintSupply(fixture.program.svm, await pda.shares(fixture.id))).toBe(0n);
     // Shares carry 3 more decimals than the 6-decimal stablecoin.
@@ -83,6 +90,35 @@ describe("InitializePool", () => {
     expectCustomError(await initialize(POOL_TERMS, fixture.guardian), E.Unauthorized);
   });
 
+  it("dueBucketOutsideAnHourToAYear_failsWithPoolInvalidDueBucket", async () => {
+    for (const width of [0n, 3_599n, 31_536_001n, 2n ** 64n - 1n]) {
+      expectCustomError(
+        await initialize(
+          { ...POOL_TERMS, maxTermSeconds: 0n, minTermSeconds: 0n },
+          undefined,
+          width,
+        ),
+        E.PoolInvalidDueBucket,
+      );
+    }
+  });
+
+  it("longestTermAboveSixtyTwoBuckets_failsWithPoolMaxTermAboveBucketRing", async () => {
+    // A longer term would put a loan's due bucket on a slot of the ring a
+    // live bucket still holds.
+    expectCustomError(
+      await initialize({ ...POOL_TERMS, maxTermSeconds: 62n * 3_600n + 1n }, undefined, 3_600n),
+      E.PoolMaxTermAboveBucketRing,
+    );
+    expectOk(await initialize({ ...POOL_TERMS, maxTermSeconds: 62n * 3_600n }, undefined, 3_600n));
+    // The cursor starts at the first bucket not yet due.
+    const now = fixture.program.svm.getClock().unixTimestamp;
+    expect(fixture.program.decode("Pool", fixture.pool)).toMatchObject({
+      due_bucket_seconds: 3_600n,
+      due_cursor: (now + 3_599n) / 3_600n,
+    });
+  });
+
   it("rateAboveMaxRateBps_failsWithPoolRateTooHigh", async () => {
     // Issue 12 finding 5: an absurd owner-set rate is refused at configuration.
     fixture.program.setTime(NOW);
@@ -93,8 +129,7 @@ describe("InitializePool", () => {
     expectOk(await initialize({ ...POOL_TERMS, rateBps: MAX_RATE_BPS }));
     expect(fixture.program.decode("Pool", fixture.pool)).toMatchObject({
       rate_bps: MAX_RATE_BPS,
-      last_update: NOW,
-      total_interest: 0n,
+      performing_interest: 0n,
       rate_weight: 0n,
     });
   });
@@ -137,6 +172,23 @@ describe("pool settings", () => {
       ),
       E.PoolInvalidTermRange,
     );
+    // The ring bounds the longest term: 62 buckets of the pool's width.
+    const longest = 62n * DUE_BUCKET_SECONDS;
+    expectCustomError(
+      await send(
+        setLoanTermsInstruction(fixture.id, fixture.admin, {
+          ...terms,
+          maxTermSeconds: longest + 1n,
+        }),
+      ),
+      E.PoolMaxTermAboveBucketRing,
+    );
+    expectOk(
+      await send(
+        setLoanTermsInstruction(fixture.id, fixture.admin, { ...terms, maxTermSeconds: longest }),
+      ),
+    );
+    expectOk(await send(setLoanTermsInstruction(fixture.id, fixture.admin, terms)));
     expectCustomError(
       await send(setLoanTermsInstruction(fixture.id, fixture.guardian, terms)),
       E.Unauthorized,

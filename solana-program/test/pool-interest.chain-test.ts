@@ -116,7 +116,11 @@ describe("interest in pool assets", () => {
     expect(profit).toBeLessThanOrEqual(oneSecondOfInterest);
     // and the lender who was in all year keeps the year's interest.
     const pool = fixture.program.decode("Pool", fixture.pool);
-    expect(pool).toMatchObject({ outstanding_principal: 0n, total_interest: 0n, rate_weight: 0n });
+    expect(pool).toMatchObject({
+      performing_principal: 0n,
+      performing_interest: 0n,
+      rate_weight: 0n,
+    });
     const firstLenderShares = tokenBalance(fixture.program.svm, fixture.lenderShares);
     expectOk(
       await fixture.program.send(
@@ -228,8 +232,8 @@ describe("bounds: every loan can close", () => {
       outstanding: 1_000n * USDC + interestAt(FAR_FUTURE),
     });
     expect(fixture.program.decode("Pool", fixture.pool)).toMatchObject({
-      outstanding_principal: 0n,
-      total_interest: 0n,
+      performing_principal: 0n,
+      performing_interest: 0n,
       rate_weight: 0n,
     });
   });

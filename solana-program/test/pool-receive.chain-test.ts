@@ -40,6 +40,7 @@ import {
   NOW,
   openLoanMessage,
   type PoolFixture,
+  dueTimeOf,
   POOL_TERMS,
   REMOTE_EID,
   REMOTE_VAULT,
@@ -98,7 +99,7 @@ describe("pool receive: OPEN_LOAN", () => {
       principal: message.principal,
       rateBps: POOL_TERMS.rateBps,
       startTime: NOW,
-      dueTime: NOW + message.termSeconds,
+      dueTime: dueTimeOf(NOW, message.termSeconds),
     });
     expect(tokenBalance(fixture.program.svm, recipient.tokens)).toBe(message.principal);
     expect(tokenBalance(fixture.program.svm, await pda.liquidity(fixture.id))).toBe(
@@ -109,7 +110,7 @@ describe("pool receive: OPEN_LOAN", () => {
       src_eid: REMOTE_EID,
       rate_bps: POOL_TERMS.rateBps,
       start_time: NOW,
-      due_time: NOW + message.termSeconds,
+      due_time: dueTimeOf(NOW, message.termSeconds),
       last_accrual: NOW,
       principal: message.principal,
       interest: 0n,
@@ -118,7 +119,7 @@ describe("pool receive: OPEN_LOAN", () => {
       loan_id: toBytes(message.loanId),
       recipient: recipient.wallet.address,
     });
-    expect(fixture.program.decode("Pool", fixture.pool).outstanding_principal).toBe(
+    expect(fixture.program.decode("Pool", fixture.pool).performing_principal).toBe(
       message.principal,
     );
   });

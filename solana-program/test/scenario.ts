@@ -53,6 +53,7 @@ import {
   OPEN_DEFAULTS,
   openLoanMessage,
   type PoolFixture,
+  dueTimeOf,
   POOL_TERMS,
   REMOTE_EID,
   REMOTE_VAULT,
@@ -328,7 +329,8 @@ export async function runScenario(): Promise<ScenarioResult> {
       priceId: ETH_PRICE_ID,
     }),
   );
-  program.setTime(NOW + OPEN_DEFAULTS.termSeconds + POOL_TERMS.gracePeriodSeconds + 1n);
+  // The loans opened at NOW.
+  program.setTime(dueTimeOf(NOW, OPEN_DEFAULTS.termSeconds) + POOL_TERMS.gracePeriodSeconds + 1n);
   await step(
     "DeclareDefault (sends DEFAULTED)",
     await declareDefaultInstruction(id, ref(defaulted)),

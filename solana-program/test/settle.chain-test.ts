@@ -31,6 +31,7 @@ import {
   NOW,
   openLoanMessage,
   type PoolFixture,
+  dueTimeOf,
   POOL_TERMS,
   REMOTE_EID,
   startPool,
@@ -91,7 +92,7 @@ describe("DeclareDefault and Liquidate", () => {
     fixture.program.decode("PoolLoan", await pda.poolLoan(fixture.id, toBytes(message.loanId)))
       .status;
 
-  const defaultableAfter = NOW + TERM + POOL_TERMS.gracePeriodSeconds;
+  const defaultableAfter = dueTimeOf(NOW, TERM) + POOL_TERMS.gracePeriodSeconds;
 
   it("declareDefault_atTheGraceBoundary_failsWithPoolLoanNotOverdue", async () => {
     fixture.program.setTime(defaultableAfter);
@@ -106,7 +107,7 @@ describe("DeclareDefault and Liquidate", () => {
 
     expectOk(outcome);
     console.log(`DeclareDefault: ${loggedComputeUnits(outcome.logs, fixture.id)} CU`);
-    const elapsed = TERM + POOL_TERMS.gracePeriodSeconds + 1n;
+    const elapsed = defaultableAfter + 1n - NOW;
     const interest = (PRINCIPAL * 500n * elapsed) / (10_000n * 31_536_000n);
     expect(reply(outcome)).toEqual({
       type: "DEFAULTED",
@@ -116,7 +117,7 @@ describe("DeclareDefault and Liquidate", () => {
     });
     expect(await status()).toBe(PoolLoanStatus.Defaulted);
     // Lenders bear the loss: the principal leaves the pool's assets.
-    expect(fixture.program.decode("Pool", fixture.pool).outstanding_principal).toBe(0n);
+    expect(fixture.program.decode("Pool", fixture.pool).performing_principal).toBe(0n);
     expectCustomError(await declareDefault(), E.PoolLoanNotActive);
   });
 

@@ -55,8 +55,9 @@ fn error_codes_are_unique_and_outside_the_wire_range() {
     assert_eq!(codes.len(), LoanbridgeError::ALL.len());
 }
 
-/// Byte size of an IDL type (fixed-size types only).
-fn type_size(ty: &Value) -> usize {
+/// Byte size of an IDL type (fixed-size types only; `defined` types are
+/// looked up in `types`).
+fn type_size(ty: &Value, types: &[Value]) -> usize {
     if let Some(name) = ty.as_str() {
         return match name {
             "u8" | "bool" => 1,
@@ -69,7 +70,18 @@ fn type_size(ty: &Value) -> usize {
         };
     }
     if let Some(array) = ty.get("array") {
-        return type_size(&array[0]) * array[1].as_u64().unwrap() as usize;
+        return type_size(&array[0], types) * array[1].as_u64().unwrap() as usize;
+    }
+    if let Some(name) = ty.get("defined").and_then(|defined| defined.get("name")) {
+        let defined = types
+            .iter()
+            .find(|t| &t["name"] == name)
+            .unwrap_or_else(|| panic!("no type {name}"));
+        assert_eq!(defined["serialization"], "bytemuck", "{name}");
+        return array(&defined["type"], "fields")
+            .iter()
+            .map(|f| type_size(&f["type"], types))
+            .sum();
     }
     panic!("no fixed size for {ty}")
 }
@@ -120,7 +132,10 @@ fn accounts_have_the_program_layouts() {
         let fields = array(&ty["type"], "fields");
         assert_eq!(fields[0]["name"], "version", "{name}: header");
         assert_eq!(fields[1]["name"], "bump", "{name}: header");
-        let size: usize = 1 + fields.iter().map(|f| type_size(&f["type"])).sum::<usize>();
+        let size: usize = 1 + fields
+            .iter()
+            .map(|f| type_size(&f["type"], types))
+            .sum::<usize>();
         assert_eq!(size, rust_len, "{name}: IDL size vs Rust layout");
     }
 }
@@ -178,7 +193,7 @@ fn sample_arg(ty: &Value, out: &mut Vec<u8>) {
             sample_arg(item, out);
         }
     } else {
-        out.extend(std::iter::repeat_n(0x01, type_size(ty)));
+        out.extend(std::iter::repeat_n(0x01, type_size(ty, &[])));
     }
 }
 

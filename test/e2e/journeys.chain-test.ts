@@ -51,7 +51,7 @@ import {
   solanaPoolLoan,
   solanaVaultLoan,
   tokenBalance,
-  travel,
+  travelPastDefault,
   waitFor,
   waitForDeliveredPackets,
   waitForMirroredLoan,
@@ -375,7 +375,8 @@ describe("loan journeys across Ethereum and Solana (3 relayers, 2 of 3)", () => 
     await waitForMirroredLoan(net.relayers, opened.loanId, "Seized", "Liquidated");
   });
 
-  // Last: they move both chains' clocks a day ahead.
+  // Last: they move both chains' clocks past the loan's due time + grace (a
+  // few days: due times round up to the pool's one-day due buckets).
   it("solCollateral_defaultedOnEthereumAfterDueAndGrace_solToBeneficiary", async () => {
     const { rpc, admin } = net.solana;
     const borrower = await generateKeyPairSigner();
@@ -403,8 +404,8 @@ describe("loan journeys across Ethereum and Solana (3 relayers, 2 of 3)", () => 
 
     // Not overdue yet: the pool refuses.
     await expect(sent(pool, "declareDefault", opened.loanId)).rejects.toThrow();
-    // Past due (1 h) + grace (1 day).
-    await travel(net, provider, 3_600 + 86_400 + 60);
+    // Past the recorded due time (start + 1 h, rounded up to a day) + grace (1 day).
+    const { dueTime } = await travelPastDefault(net, provider, "evm", opened.loanId);
     const borrowerLamports = await lamportsOf(rpc, borrower.address);
     const beneficiaryBefore = await lamportsOf(rpc, admin.address);
     const receipt = await sent(pool, "declareDefault", opened.loanId);
@@ -429,6 +430,12 @@ describe("loan journeys across Ethereum and Solana (3 relayers, 2 of 3)", () => 
     const [mine] = lists as [SeenPacket[]];
     const packet = packetOfType(mine, "DEFAULTED");
     expect(packet.guid).toBe(defaulted.guid);
+    const active = packetOfType(mine, "LOAN_ACTIVE").message as {
+      startTime: bigint;
+      dueTime: bigint;
+    };
+    expect(active.dueTime).toBe(dueTime);
+    expect(dueTime).toBeGreaterThanOrEqual(active.startTime + 3_600n);
     expect(packet.message).toMatchObject({ beneficiary: toHex(addressBytes(admin.address)) });
     expect((packet.message as { outstanding: bigint }).outstanding).toBeGreaterThan(principal);
     expect(await solanaDeliveries(net, defaulted.guid)).toBe(1);
@@ -470,7 +477,8 @@ describe("loan journeys across Ethereum and Solana (3 relayers, 2 of 3)", () => 
     // Not overdue yet: the pool refuses.
     await expect(declareDefault()).rejects.toThrow();
 
-    await travel(net, provider, 600 + 86_400 + 60);
+    // Past the recorded due time (start + 10 min, rounded up to the pool's due bucket) + grace.
+    const { dueTime } = await travelPastDefault(net, provider, "solana", opened.loanId);
     const beneficiaryBefore = await provider.getBalance(beneficiary);
     await declareDefault();
     expect((await solanaPoolLoan(net, opened.loanId))?.status).toBe(PoolLoanStatus.Defaulted);
@@ -490,6 +498,12 @@ describe("loan journeys across Ethereum and Solana (3 relayers, 2 of 3)", () => 
     const [mine] = lists as [SeenPacket[]];
     const packet = packetOfType(mine, "DEFAULTED");
     expect(packet.message).toMatchObject({ beneficiary: addressToWire(beneficiary) });
+    const active = packetOfType(mine, "LOAN_ACTIVE").message as {
+      startTime: bigint;
+      dueTime: bigint;
+    };
+    expect(active.dueTime).toBe(dueTime);
+    expect(dueTime).toBeGreaterThanOrEqual(active.startTime + 600n);
     expect((packet.message as { outstanding: bigint }).outstanding).toBeGreaterThan(principal);
     expect(await evmDeliveries(net, provider, packet.guid)).toBe(1);
     await waitForMirroredLoan(net.relayers, opened.loanId, "Seized", "Defaulted");

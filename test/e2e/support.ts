@@ -12,6 +12,7 @@ import {
 } from "@loanbridge/shared";
 import {
   addressBytes,
+  clusterTime,
   decodeAccount,
   mintToOwner,
   openNativeLoan,
@@ -421,6 +422,83 @@ export async function travel(
   const [evmPrice] = (await feed.getFunction("price")(toHex(SOL_PRICE_ID))) as [bigint, bigint];
   await sent(feed, "setPrice", toHex(SOL_PRICE_ID), evmPrice);
   await setSolanaPrice(net, ETH_PRICE_ID, await solanaPrice(net, ETH_PRICE_ID));
+}
+
+/** The chain whose lending pool holds a loan (and decides when it may be declared in default). */
+export type LendingChain = "evm" | "solana";
+
+export interface DefaultDeadline {
+  /** The pool's recorded due time: start + term rounded up to a multiple of its due-bucket width. */
+  dueTime: bigint;
+  /** The pool's grace period after the due time. */
+  gracePeriodSeconds: bigint;
+  /** `dueTime + gracePeriodSeconds`: the pool accepts a default once its clock is past this. */
+  defaultableAfter: bigint;
+}
+
+/** When the lending pool lets anyone declare an active loan in default, read from its state. */
+export async function defaultDeadline(
+  net: Localnet,
+  provider: JsonRpcProvider,
+  lendingChain: LendingChain,
+  loanId: Hex,
+): Promise<DefaultDeadline> {
+  let dueTime: bigint;
+  let gracePeriodSeconds: bigint;
+  if (lendingChain === "evm") {
+    const { pool } = await evmContracts(net, provider);
+    dueTime = ((await pool.getFunction("getLoan")(loanId)) as { dueTime: bigint }).dueTime;
+    gracePeriodSeconds = (await pool.getFunction("gracePeriodSeconds")()) as bigint;
+  } else {
+    const loan = await solanaPoolLoan(net, loanId);
+    if (loan === null) throw new Error(`the Solana pool has no loan ${loanId}`);
+    dueTime = loan.due_time as bigint;
+    const { rpc, deployment } = net.solana;
+    const pool = await readAccount(rpc, deployment.pool);
+    if (pool === null) throw new Error("no Solana pool account");
+    gracePeriodSeconds = decodeAccount("Pool", pool).grace_period_seconds as bigint;
+  }
+  if (dueTime === 0n) throw new Error(`loan ${loanId} has no due time on ${lendingChain}`);
+  return { dueTime, gracePeriodSeconds, defaultableAfter: dueTime + gracePeriodSeconds };
+}
+
+/** A chain's clock: the latest EVM block's timestamp, or the Solana Clock's unix time. */
+export async function chainTime(
+  net: Localnet,
+  provider: JsonRpcProvider,
+  chain: LendingChain,
+): Promise<bigint> {
+  if (chain === "solana") return clusterTime(net.solana.rpc);
+  const block = await provider.getBlock("latest");
+  if (block === null) throw new Error("no latest block");
+  return BigInt(block.timestamp);
+}
+
+/**
+ * Moves both chains' clocks (as `travel`) to `marginSeconds` past the loan's
+ * recorded due time + its pool's grace period, so the lending pool accepts
+ * `declareDefault`. Due times are rounded up to the pool's due-bucket width,
+ * so this is not `term + grace` from the start. Returns the deadline.
+ */
+export async function travelPastDefault(
+  net: Localnet,
+  provider: JsonRpcProvider,
+  lendingChain: LendingChain,
+  loanId: Hex,
+  marginSeconds = 60,
+): Promise<DefaultDeadline> {
+  const deadline = await defaultDeadline(net, provider, lendingChain, loanId);
+  // `travel` drives the EVM clock and sets the Solana Clock to the new EVM time.
+  const ahead =
+    deadline.defaultableAfter + BigInt(marginSeconds) - (await chainTime(net, provider, "evm"));
+  await travel(net, provider, Number(ahead > 0n ? ahead : 0n));
+  const now = await chainTime(net, provider, lendingChain);
+  if (now <= deadline.defaultableAfter) {
+    throw new Error(
+      `travelled to ${now} on ${lendingChain}, not past due ${deadline.dueTime} + grace ${deadline.gracePeriodSeconds}`,
+    );
+  }
+  return deadline;
 }
 
 /** The Solana pool's price of `priceId`. */

@@ -11,18 +11,26 @@
 //!   stablecoin held, so `OPEN_LOAN` answers `InsufficientLiquidity`.
 //!
 //! Pool assets = stablecoin held (the liquidity account, PDA
-//! `[b"liquidity"]`) + outstanding principal of active loans + their
-//! interest accrued to now (shared/LOANS.md "Interest in pool assets"), so
-//! the share price moves with time, not with repayments: a deposit just
-//! before a large repayment earns only the interest of the time it was in.
+//! `[b"liquidity"]`) + principal of performing loans (active, not past their
+//! due time) + their interest accrued to now (shared/LOANS.md "Interest in
+//! pool assets"), so the share price moves with time, not with repayments:
+//! a deposit just before a large repayment earns only the interest of the
+//! time it was in. An overdue loan leaves pool assets at its due time
+//! ([`due`]), so lenders cannot leave its loss to others by withdrawing
+//! before anyone declares the default.
 //! Share conversions follow OpenZeppelin's ERC-4626 with virtual shares:
 //! `shares = assets × (supply + 10^3) / (assets_total + 1)` and back; pool
 //! assets past `u64::MAX` (only with absurd interest) price shares at
 //! `u64::MAX`.
 
+pub mod due;
+
+use pinocchio::account::{Ref, RefMut};
 use pinocchio::cpi::{Seed, Signer};
 use pinocchio::error::ProgramError;
 use pinocchio::{AccountView, Address, ProgramResult};
+
+use self::due::{Sums, MAX_TERM_BUCKETS};
 
 use crate::accounts::{
     create_pda, is_uninitialized, require_token_program, require_writable, token_account,
@@ -32,7 +40,7 @@ use crate::endpoint::send::{prepare, Outbound, Route};
 use crate::error::LoanbridgeError;
 use crate::instruction::LoanTermsArgs;
 use crate::math::{
-    collateral_value, exceeds_ltv, interest_of_scaled, mul_div_u64, rate_weight, scaled_interest,
+    checked_mul, collateral_value, exceeds_ltv, interest_of_scaled, mul_div_u64, scaled_interest,
     U256,
 };
 use crate::pda;
@@ -49,13 +57,19 @@ use crate::wire::{LoanActive, LoanMessage, LoanRejected, OpenLoan, RejectReason}
 /// that it saturates (shared/LOANS.md "Bounds so every loan can close").
 pub const MAX_RATE_BPS: u32 = 100_000;
 
-/// Checks loan terms as configured: a term range and a capped rate.
-pub fn check_terms(terms: &LoanTermsArgs) -> Result<(), LoanbridgeError> {
+/// Checks loan terms as configured: a term range, a capped rate, and a
+/// longest term of at most [`MAX_TERM_BUCKETS`] due buckets of
+/// `due_bucket_seconds`, so every open loan's bucket has its own slot.
+pub fn check_terms(terms: &LoanTermsArgs, due_bucket_seconds: u64) -> Result<(), LoanbridgeError> {
     if terms.min_term_seconds > terms.max_term_seconds {
         return Err(LoanbridgeError::PoolInvalidTermRange);
     }
     if terms.rate_bps > MAX_RATE_BPS {
         return Err(LoanbridgeError::PoolRateTooHigh);
+    }
+    let longest = checked_mul(MAX_TERM_BUCKETS, due_bucket_seconds).unwrap_or(u64::MAX);
+    if terms.max_term_seconds > longest {
+        return Err(LoanbridgeError::PoolMaxTermAboveBucketRing);
     }
     Ok(())
 }
@@ -65,11 +79,24 @@ pub const SHARE_DECIMALS_OFFSET: u8 = 3;
 /// `10^SHARE_DECIMALS_OFFSET`: the virtual shares.
 pub const VIRTUAL_SHARES: u64 = 1_000;
 
-/// Loads the pool account and checks it is the PDA `[b"pool"]`.
-pub fn load_pool(account: &AccountView, program_id: &Address) -> Result<Pool, ProgramError> {
-    let pool = *load::<Pool>(account, program_id)?;
+/// Borrows the pool account after checking it is the PDA `[b"pool"]`.
+/// The pool is too large to copy onto the SBF stack: keep it borrowed.
+pub fn load_pool<'a>(
+    account: &'a AccountView,
+    program_id: &Address,
+) -> Result<Ref<'a, Pool>, ProgramError> {
+    let pool = load::<Pool>(account, program_id)?;
     pda::check(account, &[pda::POOL], pool.header.bump, program_id)?;
     Ok(pool)
+}
+
+/// [`load_pool`], mutably (the account must be writable).
+pub fn load_pool_mut<'a>(
+    account: &'a mut AccountView,
+    program_id: &Address,
+) -> Result<RefMut<'a, Pool>, ProgramError> {
+    load_pool(account, program_id)?;
+    load_mut::<Pool>(account, program_id)
 }
 
 /// The pool's signer seeds need its bump; this holds it for [`pool_signer`].
@@ -94,69 +121,70 @@ pub fn liquidity_held(pool: &Pool, liquidity: &AccountView) -> Result<u64, Progr
     Ok(token_account(liquidity)?.amount)
 }
 
-/// `pending_scaled` brought forward to `now`, without storing it.
-fn pending_at(pool: &Pool, now: u64) -> U256 {
-    let elapsed = now.saturating_sub(pool.last_update.get());
-    let added = U256::from_u128(pool.rate_weight.get())
-        .checked_mul_u64(elapsed)
-        .unwrap_or(U256::MAX);
-    U256::from_le_bytes(&pool.pending_scaled).saturating_add(added)
-}
-
-/// Brings `pending_scaled` to `now` (`pendingScaled += rateWeight × (now −
-/// lastUpdate)`); a clock at or before `last_update` changes nothing.
-pub fn sync(pool: &mut Pool, now: u64) {
-    if now <= pool.last_update.get() {
-        return;
-    }
-    pool.pending_scaled = pending_at(pool, now).to_le_bytes();
-    pool.last_update.set(now);
-}
-
-/// Pool assets at `now`: stablecoin held + outstanding principal + interest
-/// accrued into loans + the pending interest rounded down, at most
-/// `u64::MAX − 1` (share conversions add one).
+/// Pool assets at `now`: stablecoin held + the performing loans' principal,
+/// interest accrued into them and interest accrued since, rounded down once
+/// (shared/LOANS.md "Overdue loans leave pool assets at their due time"),
+/// at most `u64::MAX − 1` (share conversions add one). An overdue loan
+/// counts zero.
 pub fn total_assets(pool: &Pool, held: u64, now: u64) -> u64 {
-    let pending = interest_of_scaled(pending_at(pool, now));
+    let sums = due::performing_at(pool, now);
     U256::from_u128(held as u128)
-        .saturating_add(U256::from_u128(pool.outstanding_principal.get() as u128))
-        .saturating_add(U256::from_u128(pool.total_interest.get()))
-        .saturating_add(U256::from_u128(pending))
+        .saturating_add(U256::from_u128(sums.principal as u128))
+        .saturating_add(U256::from_u128(sums.interest))
+        .saturating_add(U256::from_u128(sums.accrued_since(now)))
         .to_u128()
         .and_then(|assets| u64::try_from(assets).ok())
         .unwrap_or(u64::MAX)
         .min(u64::MAX - 1)
 }
 
-/// A loan enters the pool's aggregate (it was just disbursed at `now`).
-pub fn add_loan(pool: &mut Pool, principal: u64, rate_bps: u32, now: u64) -> ProgramResult {
-    sync(pool, now);
-    let outstanding = pool
-        .outstanding_principal
-        .get()
-        .checked_add(principal)
-        .ok_or(LoanbridgeError::ArithmeticOverflow)?;
-    pool.outstanding_principal.set(outstanding);
-    let weight = pool
-        .rate_weight
-        .get()
-        .saturating_add(rate_weight(principal, rate_bps));
-    pool.rate_weight.set(weight);
-    Ok(())
+/// A loan enters the pool's sums: just disbursed, due at its `due_time`
+/// (the caller has flushed the pool to its start).
+pub fn add_loan(pool: &mut Pool, loan: &PoolLoan) {
+    let parts = Sums::of_loan(
+        loan.principal.get(),
+        0,
+        loan.rate_bps.get(),
+        loan.last_accrual.get(),
+    );
+    due::adjust(pool, loan.due_time.get(), &parts, &Sums::default());
 }
 
-/// Principal and interest leave the pool's aggregate (paid or written
-/// off). Saturating: a repayment, default or liquidation never fails here.
-pub fn remove_from_pool(pool: &mut Pool, loan: &PoolLoan, principal: u64, interest: u128) {
-    let outstanding = pool.outstanding_principal.get().saturating_sub(principal);
-    pool.outstanding_principal.set(outstanding);
-    let total_interest = pool.total_interest.get().saturating_sub(interest);
-    pool.total_interest.set(total_interest);
-    let weight = pool
-        .rate_weight
-        .get()
-        .saturating_sub(rate_weight(principal, loan.rate_bps.get()));
-    pool.rate_weight.set(weight);
+/// What one repayment, default or liquidation did to a loan: the accrual it
+/// made ([`accrue`]) and the principal and interest that left the loan
+/// (paid or written off).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LoanChange {
+    pub accrued: Accrual,
+    pub principal_out: u64,
+    pub interest_out: u128,
+}
+
+/// Brings the pool's sums up to date with a loan's change: flushes the due
+/// buckets to `now`, then, if the loan is still performing, moves its
+/// accrual into its bucket and what left the loan out of it. An overdue
+/// loan left the sums at its due time, so its payments count only in the
+/// stablecoin held. Saturating: never fails.
+pub fn apply(pool: &mut Pool, loan: &PoolLoan, change: &LoanChange, now: u64) {
+    due::flush(pool, now);
+    if !due::is_performing(pool, loan) {
+        return;
+    }
+    let accrued = Sums {
+        principal: 0,
+        interest: change.accrued.added,
+        rate_weight: 0,
+        anchor: change.accrued.scaled,
+    };
+    // The loan's anchor part is principal × rate × last_accrual, and it
+    // has just accrued (to `now`, or later if the clock stepped back).
+    let out = Sums::of_loan(
+        change.principal_out,
+        change.interest_out,
+        loan.rate_bps.get(),
+        loan.last_accrual.get(),
+    );
+    due::adjust(pool, loan.due_time.get(), &accrued, &out);
 }
 
 /// The totals share conversions use.
@@ -190,25 +218,28 @@ pub fn to_assets(shares: u64, totals: &ShareTotals) -> Result<u64, ProgramError>
     .ok_or_else(|| LoanbridgeError::ArithmeticOverflow.into())
 }
 
+/// What an accrual added to a loan: its exact interest `principal ×
+/// rate_bps × elapsed` and that rounded down (saturated) into `interest`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Accrual {
+    pub scaled: U256,
+    pub added: u128,
+}
+
 /// Adds the interest accrued since the last accrual and moves the accrual
-/// time to `now` (shared/LOANS.md "Interest"), saturating at `u128::MAX`;
-/// in the pool, the loan's exact accrual moves out of `pending_scaled` and
-/// its rounded-down interest into `total_interest`. A clock at or before the
-/// last accrual adds nothing and moves nothing. Never fails.
-pub fn accrue(loan: &mut PoolLoan, pool: &mut Pool, now: u64) {
-    sync(pool, now);
+/// time to `now` (shared/LOANS.md "Interest"), saturating at `u128::MAX`.
+/// A clock at or before the last accrual adds nothing and moves nothing.
+/// Never fails; [`apply`] then moves the accrual into the pool's sums.
+pub fn accrue(loan: &mut PoolLoan, now: u64) -> Accrual {
     let last = loan.last_accrual.get();
     if now <= last {
-        return;
+        return Accrual::default();
     }
     let scaled = scaled_interest(loan.principal.get(), loan.rate_bps.get(), now - last);
     let added = interest_of_scaled(scaled);
     loan.interest.set(loan.interest.get().saturating_add(added));
     loan.last_accrual.set(now);
-    let pending = U256::from_le_bytes(&pool.pending_scaled).saturating_sub(scaled);
-    pool.pending_scaled = pending.to_le_bytes();
-    let total_interest = pool.total_interest.get().saturating_add(added);
-    pool.total_interest.set(total_interest);
+    Accrual { scaled, added }
 }
 
 /// Principal plus accrued interest, saturating at `u128::MAX` (the wire's
@@ -327,7 +358,7 @@ pub fn receive(delivery: &Delivery, accounts: &mut [AccountView]) -> ProgramResu
     require_writable(loan)?;
     require_writable(liquidity)?;
     require_token_program(token_program)?;
-    let pool = load_pool(pool_account, program_id)?;
+    let pool_key = pool_account.address().to_bytes();
     let LoanMessage::OpenLoan(request) = LoanMessage::decode(delivery.message)? else {
         return Err(LoanbridgeError::PoolUnexpectedMessageType.into());
     };
@@ -339,29 +370,67 @@ pub fn receive(delivery: &Delivery, accounts: &mut [AccountView]) -> ProgramResu
         .into());
     }
     let loan_bump = pda::check_canonical(loan, &[pda::POOL_LOAN, &request.loan_id], program_id)?;
-    let held = liquidity_held(&pool, liquidity)?;
     let now = now()?;
     let key = CollateralKey {
         remote_eid: delivery.src_eid,
         asset: &request.collateral_asset,
         program_id,
     };
-    let decision = OpenDecision {
-        pool: &pool,
-        request: &request,
-        pool_address: pool_account.address().as_array(),
-        held,
-        now,
+    let mut record = PoolLoan {
+        header: Header::new(PoolLoan::DISCRIMINATOR, loan_bump),
+        status: status::REJECTED,
+        reject_reason: 0,
+        src_eid: U32::new(delivery.src_eid),
+        rate_bps: U32::new(0),
+        start_time: U64::new(0),
+        due_time: U64::new(0),
+        last_accrual: U64::new(0),
+        principal: U64::new(0),
+        interest: U128::new(0),
+        repaid: U128::new(0),
+        collateral_amount: U128::new(request.collateral_amount),
+        collateral_asset: request.collateral_asset,
+        loan_id: request.loan_id,
+        borrower: request.borrower,
+        recipient: request.recipient,
     };
-    let reason = decide(&decision, &key, config_account, price_account)?;
-    if reason.is_none() {
-        let token = token_account(recipient_tokens)?;
-        if token.mint != pool.stablecoin_mint || token.owner != request.recipient {
-            return Err(LoanbridgeError::PoolWrongRecipientAccount.into());
+    // Decide and, when accepted, enter the loan in the pool's sums, in one
+    // borrow of the pool: it is flushed to now first, so the new loan's
+    // bucket has its slot to itself.
+    let (reason, signer_seeds) = {
+        let mut pool = load_pool_mut(pool_account, program_id)?;
+        due::flush(&mut pool, now);
+        let decision = OpenDecision {
+            pool: &pool,
+            request: &request,
+            pool_address: &pool_key,
+            held: liquidity_held(&pool, liquidity)?,
+            now,
+        };
+        let reason = decide(&decision, &key, config_account, price_account)?;
+        if reason.is_none() {
+            let token = token_account(recipient_tokens)?;
+            if token.mint != pool.stablecoin_mint || token.owner != request.recipient {
+                return Err(LoanbridgeError::PoolWrongRecipientAccount.into());
+            }
+            require_writable(recipient_tokens)?;
+            // Accepted: the principal is at most the stablecoin held, so it
+            // fits u64, and the term at most 62 buckets, so the due time
+            // fits too.
+            let principal =
+                u64::try_from(request.principal).map_err(|_| LoanbridgeError::AmountTooLarge)?;
+            let due_time = due::due_time(now, request.term_seconds, pool.due_bucket_seconds.get())
+                .ok_or(LoanbridgeError::ArithmeticOverflow)?;
+            record.status = status::ACTIVE;
+            record.rate_bps = pool.rate_bps;
+            record.start_time.set(now);
+            record.due_time.set(due_time);
+            record.last_accrual.set(now);
+            record.principal.set(principal);
+            add_loan(&mut pool, &record);
         }
-        require_writable(recipient_tokens)?;
-    }
-    let pool_key = pool_account.address().to_bytes();
+        (reason, PoolSeeds::new(&pool))
+    };
     let route = Route {
         app: &pool_key,
         remote_eid: delivery.src_eid,
@@ -390,24 +459,6 @@ pub fn receive(delivery: &Delivery, accounts: &mut [AccountView]) -> ProgramResu
         owner: program_id,
         seeds: &seeds,
     })?;
-    let mut record = PoolLoan {
-        header: Header::new(PoolLoan::DISCRIMINATOR, loan_bump),
-        status: status::REJECTED,
-        reject_reason: 0,
-        src_eid: U32::new(delivery.src_eid),
-        rate_bps: U32::new(0),
-        start_time: U64::new(0),
-        due_time: U64::new(0),
-        last_accrual: U64::new(0),
-        principal: U64::new(0),
-        interest: U128::new(0),
-        repaid: U128::new(0),
-        collateral_amount: U128::new(request.collateral_amount),
-        collateral_asset: request.collateral_asset,
-        loan_id: request.loan_id,
-        borrower: request.borrower,
-        recipient: request.recipient,
-    };
     if let Some(reason) = reason {
         record.reject_reason = reason.code();
         init(loan, &record)?;
@@ -418,41 +469,21 @@ pub fn receive(delivery: &Delivery, accounts: &mut [AccountView]) -> ProgramResu
         prepared.send(&answer.encode(), outbound)?;
         return Ok(());
     }
-
-    // Accepted: the principal is at most the stablecoin held, so it fits u64.
-    let principal =
-        u64::try_from(request.principal).map_err(|_| LoanbridgeError::AmountTooLarge)?;
-    let due_time = now
-        .checked_add(request.term_seconds)
-        .ok_or(LoanbridgeError::ArithmeticOverflow)?;
-    record.status = status::ACTIVE;
-    record.rate_bps = pool.rate_bps;
-    record.start_time.set(now);
-    record.due_time.set(due_time);
-    record.last_accrual.set(now);
-    record.principal.set(principal);
     init(loan, &record)?;
-    add_loan(
-        &mut *load_mut::<Pool>(pool_account, program_id)?,
-        principal,
-        pool.rate_bps.get(),
-        now,
-    )?;
-    let signer_seeds = PoolSeeds::new(&pool);
     let seeds = signer_seeds.seeds();
     let transfer = TokenTransfer {
         from: liquidity,
         to: recipient_tokens,
         authority: pool_account,
-        amount: principal,
+        amount: record.principal.get(),
     };
     token_transfer(&transfer, &[Signer::from(&seeds)])?;
     let answer = LoanActive {
         loan_id: request.loan_id,
         principal: request.principal,
-        rate_bps: pool.rate_bps.get(),
+        rate_bps: record.rate_bps.get(),
         start_time: now,
-        due_time,
+        due_time: record.due_time.get(),
     };
     prepared.send(&answer.encode(), outbound)?;
     Ok(())
@@ -515,7 +546,12 @@ fn decide(
     if exceeds_ltv(request.principal, value, config.max_ltv_bps.get() as u32) {
         return Ok(Some(RejectReason::LtvTooHigh));
     }
-    if request.principal > held as u128 {
+    // The second bound keeps the performing principal a u64; only a mint
+    // with more than 2^64 base units out could reach it.
+    let performing = pool.performing_principal.get() as u128;
+    if request.principal > held as u128
+        || performing.saturating_add(request.principal) > u64::MAX as u128
+    {
         return Ok(Some(RejectReason::InsufficientLiquidity));
     }
     Ok(None)
@@ -523,6 +559,7 @@ fn decide(
 
 #[cfg(test)]
 mod tests {
+    extern crate std;
     use super::*;
 
     #[test]
@@ -603,7 +640,10 @@ mod tests {
         assert!(!is_fresh(1, 101, 100, 60));
     }
 
-    fn empty_pool(now: u64) -> Pool {
+    const DAY: u64 = 86_400;
+    const YEAR: u64 = crate::math::SECONDS_PER_YEAR;
+
+    fn empty_pool(width: u64, now: u64) -> Pool {
         Pool {
             header: Header::new(Pool::DISCRIMINATOR, 255),
             paused: 0,
@@ -614,26 +654,31 @@ mod tests {
             liquidity_bump: 0,
             rate_bps: U32::new(1_000),
             min_term_seconds: U64::new(0),
-            max_term_seconds: U64::new(0),
+            max_term_seconds: U64::new(MAX_TERM_BUCKETS * width),
             grace_period_seconds: U64::new(0),
             max_price_age: U64::new(0),
-            outstanding_principal: U64::new(0),
-            total_interest: U128::new(0),
+            due_bucket_seconds: U64::new(width),
+            due_cursor: U64::new(due::first_not_due(now, width)),
+            performing_principal: U64::new(0),
+            performing_interest: U128::new(0),
             rate_weight: U128::new(0),
-            pending_scaled: [0; 32],
-            last_update: U64::new(now),
+            anchor: [0; 32],
+            due_buckets: [crate::state::DueBucket::default(); crate::state::DUE_BUCKETS],
         }
     }
 
-    fn active_loan(principal: u64, rate_bps: u32, now: u64) -> PoolLoan {
-        PoolLoan {
+    /// A loan opened as `receive` opens one: flush, round the due time, add.
+    fn open(pool: &mut Pool, principal: u64, rate_bps: u32, term: u64, now: u64) -> PoolLoan {
+        due::flush(pool, now);
+        let due_time = due::due_time(now, term, pool.due_bucket_seconds.get()).unwrap();
+        let loan = PoolLoan {
             header: Header::new(PoolLoan::DISCRIMINATOR, 255),
             status: status::ACTIVE,
             reject_reason: 0,
             src_eid: U32::new(1),
             rate_bps: U32::new(rate_bps),
             start_time: U64::new(now),
-            due_time: U64::new(now),
+            due_time: U64::new(due_time),
             last_accrual: U64::new(now),
             principal: U64::new(principal),
             interest: U128::new(0),
@@ -643,105 +688,243 @@ mod tests {
             loan_id: [0; 32],
             borrower: [0; 32],
             recipient: [0; 32],
+        };
+        add_loan(pool, &loan);
+        loan
+    }
+
+    /// A payment as `Repay` makes one (interest first); returns what was paid.
+    fn pay(pool: &mut Pool, loan: &mut PoolLoan, amount: u64, now: u64) -> u128 {
+        let accrued = accrue(loan, now);
+        let interest = loan.interest.get();
+        let paid = (amount as u128).min(debt(loan));
+        let interest_paid = paid.min(interest);
+        let principal_paid = (paid - interest_paid) as u64;
+        loan.principal.set(loan.principal.get() - principal_paid);
+        loan.interest.set(interest - interest_paid);
+        if loan.principal.get() == 0 {
+            loan.status = status::REPAID;
         }
+        let change = LoanChange {
+            accrued,
+            principal_out: principal_paid,
+            interest_out: interest_paid,
+        };
+        apply(pool, loan, &change, now);
+        paid
+    }
+
+    /// A default or liquidation as `settle` writes one off.
+    fn write_off(pool: &mut Pool, loan: &mut PoolLoan, now: u64) {
+        let accrued = accrue(loan, now);
+        let change = LoanChange {
+            accrued,
+            principal_out: loan.principal.get(),
+            interest_out: loan.interest.get(),
+        };
+        loan.status = status::DEFAULTED;
+        apply(pool, loan, &change, now);
+    }
+
+    /// What each active loan not past its due time is worth at `now`, by
+    /// brute force: principal + interest + its own rounded-down accrual.
+    fn performing_by_hand(loans: &[PoolLoan], now: u64) -> (u128, u128) {
+        let live = loans
+            .iter()
+            .filter(|loan| loan.status == status::ACTIVE && now <= loan.due_time.get());
+        live.fold((0, 0), |(value, count), loan| {
+            let pending = scaled_interest(
+                loan.principal.get(),
+                loan.rate_bps.get(),
+                now - loan.last_accrual.get(),
+            );
+            let worth =
+                loan.principal.get() as u128 + loan.interest.get() + interest_of_scaled(pending);
+            (value + worth, count + 1)
+        })
     }
 
     #[test]
     fn accrual_moves_time_only_forward() {
-        let mut pool = empty_pool(1_000);
-        let mut loan = active_loan(31_536_000_000, 1_000, 1_000);
-        add_loan(&mut pool, 31_536_000_000, 1_000, 1_000).unwrap();
-        accrue(&mut loan, &mut pool, 900);
+        let mut pool = empty_pool(DAY, 1_000);
+        let mut loan = open(&mut pool, 31_536_000_000, 1_000, DAY, 1_000);
+        assert_eq!(accrue(&mut loan, 900), Accrual::default());
         assert_eq!((loan.interest.get(), loan.last_accrual.get()), (0, 1_000));
         // 10% a year on 31,536,000,000 for 1 s = 100.
-        accrue(&mut loan, &mut pool, 1_001);
+        let accrued = accrue(&mut loan, 1_001);
+        assert_eq!(accrued.added, 100);
         assert_eq!((loan.interest.get(), loan.last_accrual.get()), (100, 1_001));
-        assert_eq!(pool.total_interest.get(), 100);
-        assert_eq!(U256::from_le_bytes(&pool.pending_scaled), U256::ZERO);
+    }
+
+    #[test]
+    fn due_times_round_up_to_the_bucket_boundary() {
+        assert_eq!(due::due_time(100, 3_500, 3_600), Some(3_600));
+        assert_eq!(due::due_time(100, 3_501, 3_600), Some(7_200));
+        assert_eq!(due::due_time(0, DAY, DAY), Some(DAY));
+        assert_eq!(due::due_time(u64::MAX, 1, DAY), None);
+        assert_eq!(due::first_not_due(0, DAY), 0);
+        assert_eq!(due::first_not_due(DAY, DAY), 1);
+        assert_eq!(due::first_not_due(DAY + 1, DAY), 2);
     }
 
     #[test]
     fn pool_assets_count_interest_as_it_accrues_not_when_paid() {
         // One loan of 1,000,000 at 10% for half a year: 50,000 of interest.
-        let mut pool = empty_pool(0);
-        add_loan(&mut pool, 1_000_000, 1_000, 0).unwrap();
+        let mut pool = empty_pool(YEAR, 0);
+        let mut loan = open(&mut pool, 1_000_000, 1_000, YEAR / 2, 0);
         assert_eq!(total_assets(&pool, 0, 0), 1_000_000);
-        let half_year = SECONDS_PER_YEAR_FOR_TESTS / 2;
+        let half_year = YEAR / 2;
         assert_eq!(total_assets(&pool, 0, half_year), 1_050_000);
-        // Accruing the loan moves interest from pending to accrued: same assets.
-        let mut loan = active_loan(1_000_000, 1_000, 0);
-        accrue(&mut loan, &mut pool, half_year);
-        assert_eq!(loan.interest.get(), 50_000);
-        assert_eq!(total_assets(&pool, 0, half_year), 1_050_000);
-        // Repaid in full: the stablecoin comes back, the aggregate empties.
-        remove_from_pool(&mut pool, &loan, 1_000_000, 50_000);
+        // Accruing and paying the interest moves it from loans to stablecoin
+        // held: same assets.
+        assert_eq!(pay(&mut pool, &mut loan, 50_000, half_year), 50_000);
+        assert_eq!(loan.interest.get(), 0);
+        assert_eq!(total_assets(&pool, 50_000, half_year), 1_050_000);
+        // Repaid in full: the stablecoin comes back, the sums empty.
+        pay(&mut pool, &mut loan, 1_000_000, half_year);
         assert_eq!(total_assets(&pool, 1_050_000, half_year), 1_050_000);
-        assert_eq!(pool.rate_weight.get(), 0);
+        assert_eq!(due::performing_at(&pool, half_year), due::Sums::default());
     }
 
     #[test]
-    fn pool_assets_are_at_most_one_unit_per_loan_above_the_loans_own_accruals() {
-        let mut pool = empty_pool(0);
-        let mut loans = [active_loan(7, 333, 0), active_loan(1_000_003, 77, 0)];
-        for loan in &loans {
-            add_loan(&mut pool, loan.principal.get(), loan.rate_bps.get(), 0).unwrap();
+    fn an_overdue_loan_leaves_pool_assets_at_its_due_time() {
+        // The front-run default: one loan of 1,000,000 due at day 1 (grace
+        // is irrelevant here). At its due time it still counts; one second
+        // later it counts zero, before anyone declares the default, so a
+        // lender redeeming then gets the marked-down price.
+        let mut pool = empty_pool(DAY, 0);
+        let mut loan = open(&mut pool, 1_000_000, 1_000, DAY, 0);
+        let on_time = total_assets(&pool, 0, DAY);
+        assert_eq!(on_time, 1_000_000 + 1_000_000 / 10 / 365);
+        assert_eq!(total_assets(&pool, 0, DAY + 1), 0);
+        // Reading without flushing and flushing agree.
+        due::flush(&mut pool, DAY + 1);
+        assert_eq!(due::performing_at(&pool, DAY + 1), due::Sums::default());
+        assert_eq!(pool.due_cursor.get(), 2);
+        // A late payment counts only in the stablecoin held; the sums stay
+        // empty and the write-off changes nothing more.
+        pay(&mut pool, &mut loan, 500, DAY + 10);
+        assert_eq!(total_assets(&pool, 500, DAY + 10), 500);
+        write_off(&mut pool, &mut loan, 2 * DAY);
+        assert_eq!(total_assets(&pool, 500, 2 * DAY), 500);
+        assert_eq!(due::performing_at(&pool, 2 * DAY), due::Sums::default());
+    }
+
+    #[test]
+    fn a_write_off_before_the_due_time_takes_the_loan_out_whole() {
+        let mut pool = empty_pool(DAY, 0);
+        let other = open(&mut pool, 2_000_000, 500, 10 * DAY, 0);
+        let mut liquidated = open(&mut pool, 1_000_000, 1_000, 10 * DAY, 0);
+        write_off(&mut pool, &mut liquidated, 3 * DAY);
+        let (value, _) = performing_by_hand(&[other], 3 * DAY);
+        assert_eq!(total_assets(&pool, 0, 3 * DAY) as u128, value);
+    }
+
+    /// Deterministic pseudo-random numbers (an LCG) for the property test.
+    struct Lcg(u64);
+
+    impl Lcg {
+        fn below(&mut self, bound: u64) -> u64 {
+            self.0 = self
+                .0
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            (self.0 >> 33) % bound
         }
-        for now in [1u64, 17, 86_400, 9_999_999] {
-            accrue(&mut loans[0], &mut pool, now);
-            let own: u128 = loans
-                .iter()
-                .map(|loan| {
-                    let pending = scaled_interest(
-                        loan.principal.get(),
-                        loan.rate_bps.get(),
-                        now - loan.last_accrual.get(),
-                    );
-                    loan.interest.get() + interest_of_scaled(pending)
-                })
-                .sum();
-            let principal: u128 = loans.iter().map(|loan| loan.principal.get() as u128).sum();
-            let assets = total_assets(&pool, 0, now) as u128;
-            assert!(
-                assets >= principal + own && assets <= principal + own + 2,
-                "at {now}"
-            );
+    }
+
+    #[test]
+    fn pool_assets_match_the_performing_loans_through_laps_of_the_ring() {
+        // Opens, partial and full repayments, write-offs before and after
+        // due times, and idle spells longer than the ring, for a narrow and
+        // a wide bucket: pool assets are the performing loans' worth, at
+        // most one unit per performing loan above it, whether read without
+        // flushing or after a flush.
+        for (width, seed) in [(3_600u64, 7u64), (DAY, 11), (7 * DAY, 13)] {
+            let mut random = Lcg(seed);
+            let mut pool = empty_pool(width, 1_000_000);
+            let mut loans: std::vec::Vec<PoolLoan> = std::vec::Vec::new();
+            let mut now = 1_000_000u64;
+            for step in 0..3_000 {
+                now += match random.below(20) {
+                    0 => 70 * width,
+                    1..=4 => random.below(3 * width),
+                    _ => random.below(width / 4),
+                };
+                match random.below(6) {
+                    0 | 1 => {
+                        let term = random.below(MAX_TERM_BUCKETS * width + 1);
+                        let principal = 1 + random.below(10_000_000_000);
+                        let rate = random.below(MAX_RATE_BPS as u64 + 1) as u32;
+                        loans.push(open(&mut pool, principal, rate, term, now));
+                    }
+                    choice if !loans.is_empty() => {
+                        let index = random.below(loans.len() as u64) as usize;
+                        let loan = &mut loans[index];
+                        if loan.status == status::ACTIVE {
+                            match choice {
+                                2 | 3 => {
+                                    let amount = 1 + random.below(loan.principal.get() / 2 + 10);
+                                    pay(&mut pool, loan, amount, now);
+                                }
+                                4 => {
+                                    pay(&mut pool, loan, u64::MAX, now);
+                                }
+                                _ => write_off(&mut pool, loan, now),
+                            }
+                        }
+                    }
+                    _ => {}
+                }
+                let (value, count) = performing_by_hand(&loans, now);
+                let read = total_assets(&pool, 0, now) as u128;
+                assert!(
+                    read >= value && read <= value + count,
+                    "width {width} step {step}: {read} for {value} over {count} loans"
+                );
+                if random.below(3) == 0 {
+                    due::flush(&mut pool, now);
+                    assert_eq!(total_assets(&pool, 0, now) as u128, read);
+                }
+            }
         }
     }
 
     #[test]
     fn absurd_interest_saturates_instead_of_failing() {
-        let mut pool = empty_pool(0);
-        let mut loan = active_loan(u64::MAX, u32::MAX, 0);
-        add_loan(&mut pool, u64::MAX, u32::MAX, 0).unwrap();
+        let mut pool = empty_pool(DAY, 0);
+        let mut loan = open(&mut pool, u64::MAX, u32::MAX, DAY, 0);
         // Interest already near the top, then the widest accrual.
         loan.interest.set(u128::MAX - 1);
-        pool.total_interest.set(u128::MAX - 1);
-        accrue(&mut loan, &mut pool, u64::MAX);
+        accrue(&mut loan, u64::MAX);
         assert_eq!(loan.interest.get(), u128::MAX);
         assert_eq!(debt(&loan), u128::MAX);
-        assert_eq!(total_assets(&pool, u64::MAX, u64::MAX), u64::MAX - 1);
-        remove_from_pool(&mut pool, &loan, u64::MAX, u128::MAX);
-        assert_eq!(pool.outstanding_principal.get(), 0);
+        assert_eq!(total_assets(&pool, u64::MAX, 0), u64::MAX - 1);
+        write_off(&mut pool, &mut loan, u64::MAX);
+        assert_eq!(total_assets(&pool, 0, u64::MAX), 0);
     }
 
     #[test]
-    fn terms_above_the_rate_cap_or_with_an_inverted_range_are_refused() {
-        let terms = |rate_bps, min_term_seconds| LoanTermsArgs {
+    fn terms_above_the_rate_cap_or_the_ring_or_with_an_inverted_range_are_refused() {
+        let terms = |rate_bps, min_term_seconds, max_term_seconds| LoanTermsArgs {
             rate_bps,
             min_term_seconds,
-            max_term_seconds: 10,
+            max_term_seconds,
             grace_period_seconds: 0,
         };
-        assert_eq!(check_terms(&terms(MAX_RATE_BPS, 1)), Ok(()));
+        assert_eq!(check_terms(&terms(MAX_RATE_BPS, 1, 10), DAY), Ok(()));
         assert_eq!(
-            check_terms(&terms(MAX_RATE_BPS + 1, 1)),
+            check_terms(&terms(MAX_RATE_BPS + 1, 1, 10), DAY),
             Err(LoanbridgeError::PoolRateTooHigh)
         );
         assert_eq!(
-            check_terms(&terms(0, 11)),
+            check_terms(&terms(0, 11, 10), DAY),
             Err(LoanbridgeError::PoolInvalidTermRange)
         );
+        assert_eq!(check_terms(&terms(0, 1, 62 * DAY), DAY), Ok(()));
+        assert_eq!(
+            check_terms(&terms(0, 1, 62 * DAY + 1), DAY),
+            Err(LoanbridgeError::PoolMaxTermAboveBucketRing)
+        );
     }
-
-    const SECONDS_PER_YEAR_FOR_TESTS: u64 = crate::math::SECONDS_PER_YEAR;
 }

@@ -1,7 +1,9 @@
 //! `InitializePool`: creates the pool (PDA `[b"pool"]`, its app identity on
 //! the wire), its liquidity token account (PDA `[b"liquidity"]`) and its
 //! share mint (PDA `[b"shares"]`, stablecoin decimals + 3), both owned by
-//! the pool.
+//! the pool. The due-bucket width W is fixed here for the pool's life
+//! (shared/LOANS.md "Overdue loans leave pool assets at their due time"):
+//! the first bucket not yet due at creation starts the ring's cursor.
 //!
 //! Accounts:
 //! 0. `[writable, signer]` payer
@@ -27,18 +29,31 @@ use crate::endpoint::{load_endpoint, require_admin};
 use crate::error::LoanbridgeError;
 use crate::instruction::LoanTermsArgs;
 use crate::pda;
+use crate::pool::due::{first_not_due, MAX_DUE_BUCKET_SECONDS, MIN_DUE_BUCKET_SECONDS};
 use crate::pool::{check_terms, SHARE_DECIMALS_OFFSET};
 use crate::processor::open::now;
-use crate::state::{init, Header, Layout, Pool, U128, U32, U64};
+use crate::state::{init_in_place, Header, Layout, Pool};
 
 const TOKEN_ACCOUNT_LEN: usize = 165;
 const MINT_LEN: usize = 82;
 
+/// `InitializePool`'s arguments.
+pub struct PoolSettings {
+    pub terms: LoanTermsArgs,
+    pub max_price_age: u64,
+    pub due_bucket_seconds: u64,
+}
+
 pub fn process(
     program_id: &Address,
     accounts: &mut [AccountView],
-    (terms, max_price_age): &(LoanTermsArgs, u64),
+    settings: &PoolSettings,
 ) -> ProgramResult {
+    let PoolSettings {
+        terms,
+        max_price_age,
+        due_bucket_seconds: width,
+    } = settings;
     let [payer, admin, endpoint, pool, stablecoin, liquidity, shares, token_program, system_program] =
         accounts
     else {
@@ -55,7 +70,10 @@ pub fn process(
         }
         state.pool_bump
     };
-    check_terms(terms)?;
+    if !(MIN_DUE_BUCKET_SECONDS..=MAX_DUE_BUCKET_SECONDS).contains(width) {
+        return Err(LoanbridgeError::PoolInvalidDueBucket.into());
+    }
+    check_terms(terms, *width)?;
     if !is_uninitialized(pool) {
         return Err(LoanbridgeError::AccountAlreadyInitialized.into());
     }
@@ -97,26 +115,20 @@ pub fn process(
         owner: program_id,
         seeds: &seeds,
     })?;
-    init(
-        pool,
-        &Pool {
-            header: Header::new(Pool::DISCRIMINATOR, bump),
-            paused: 0,
-            stablecoin_mint: stablecoin.address().to_bytes(),
-            share_mint: shares.address().to_bytes(),
-            liquidity: liquidity.address().to_bytes(),
-            share_mint_bump: shares_bump,
-            liquidity_bump,
-            rate_bps: U32::new(terms.rate_bps),
-            min_term_seconds: U64::new(terms.min_term_seconds),
-            max_term_seconds: U64::new(terms.max_term_seconds),
-            grace_period_seconds: U64::new(terms.grace_period_seconds),
-            max_price_age: U64::new(*max_price_age),
-            outstanding_principal: U64::new(0),
-            total_interest: U128::new(0),
-            rate_weight: U128::new(0),
-            pending_scaled: [0; 32],
-            last_update: U64::new(now()?),
-        },
-    )
+    let now = now()?;
+    let mut state = init_in_place::<Pool>(pool, Header::new(Pool::DISCRIMINATOR, bump))?;
+    state.stablecoin_mint = stablecoin.address().to_bytes();
+    state.share_mint = shares.address().to_bytes();
+    state.liquidity = liquidity.address().to_bytes();
+    state.share_mint_bump = shares_bump;
+    state.liquidity_bump = liquidity_bump;
+    state.rate_bps.set(terms.rate_bps);
+    state.min_term_seconds.set(terms.min_term_seconds);
+    state.max_term_seconds.set(terms.max_term_seconds);
+    state.grace_period_seconds.set(terms.grace_period_seconds);
+    state.max_price_age.set(*max_price_age);
+    state.due_bucket_seconds.set(*width);
+    // No bucket before the first not yet due holds a loan.
+    state.due_cursor.set(first_not_due(now, *width));
+    Ok(())
 }

@@ -54,18 +54,23 @@ pub fn process(
     require_writable(share_mint)?;
     require_writable(lender_stable)?;
     require_writable(lender_shares)?;
-    let pool = load_pool(pool_account, program_id)?;
-    if share_mint.address().as_array() != &pool.share_mint {
-        return Err(LoanbridgeError::InvalidPda.into());
-    }
     let lender_key = lender.address().to_bytes();
-    require_token_account(lender_stable, &pool.stablecoin_mint, &lender_key)?;
-    let share_balance = require_token_account(lender_shares, &pool.share_mint, &lender_key)?;
-    let held = liquidity_held(&pool, liquidity)?;
-    let totals = ShareTotals {
-        assets: total_assets(&pool, held, now()?),
-        supply: mint(share_mint)?.supply,
+    let (held, totals, signer_seeds) = {
+        let pool = load_pool(pool_account, program_id)?;
+        if share_mint.address().as_array() != &pool.share_mint {
+            return Err(LoanbridgeError::InvalidPda.into());
+        }
+        require_token_account(lender_stable, &pool.stablecoin_mint, &lender_key)?;
+        let held = liquidity_held(&pool, liquidity)?;
+        // Read-only: due buckets are left out without being flushed.
+        let totals = ShareTotals {
+            assets: total_assets(&pool, held, now()?),
+            supply: mint(share_mint)?.supply,
+        };
+        (held, totals, PoolSeeds::new(&pool))
     };
+    let share_mint_key = share_mint.address().to_bytes();
+    let share_balance = require_token_account(lender_shares, &share_mint_key, &lender_key)?;
 
     // (assets moved, shares moved) and the direction.
     let (assets, shares, depositing) = match *request {
@@ -80,7 +85,6 @@ pub fn process(
         return Err(LoanbridgeError::PoolInsufficientLiquidity.into());
     }
 
-    let signer_seeds = PoolSeeds::new(&pool);
     let seeds = signer_seeds.seeds();
     let pool_signer = [Signer::from(&seeds)];
     if depositing {

@@ -62,7 +62,16 @@ pub fn process_instruction(
         I::InitializePool {
             terms,
             max_price_age,
-        } => initialize_pool::process(program_id, accounts, &(terms, max_price_age)),
+            due_bucket_seconds,
+        } => initialize_pool::process(
+            program_id,
+            accounts,
+            &initialize_pool::PoolSettings {
+                terms,
+                max_price_age,
+                due_bucket_seconds,
+            },
+        ),
         I::SetLoanTerms(terms) => pool_admin::set_loan_terms(program_id, accounts, &terms),
         I::SetCollateral(args) => pool_admin::set_collateral(program_id, accounts, &args),
         I::SetBeneficiary {

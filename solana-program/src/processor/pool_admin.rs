@@ -45,8 +45,8 @@ pub fn set_loan_terms(
     terms: &LoanTermsArgs,
 ) -> ProgramResult {
     let pool = pool_settings(program_id, accounts)?;
-    check_terms(terms)?;
     let mut state = load_mut::<Pool>(pool, program_id)?;
+    check_terms(terms, state.due_bucket_seconds.get())?;
     state.rate_bps.set(terms.rate_bps);
     state.min_term_seconds.set(terms.min_term_seconds);
     state.max_term_seconds.set(terms.max_term_seconds);

@@ -30,10 +30,12 @@ use crate::accounts::{
 use crate::endpoint::load_endpoint;
 use crate::endpoint::send::{prepare, Outbound, Route};
 use crate::error::LoanbridgeError;
-use crate::pool::{accrue, debt, liquidity_held, load_active_loan, load_pool, remove_from_pool};
+use crate::pool::{
+    accrue, apply, debt, liquidity_held, load_active_loan, load_pool, load_pool_mut, LoanChange,
+};
 use crate::processor::open::now;
 use crate::state::pool::pool_loan_status;
-use crate::state::{load_mut, Pool, PoolLoan};
+use crate::state::{load_mut, PoolLoan};
 use crate::wire::Repaid;
 
 pub fn process(program_id: &Address, accounts: &mut [AccountView], amount: u64) -> ProgramResult {
@@ -51,18 +53,18 @@ pub fn process(program_id: &Address, accounts: &mut [AccountView], amount: u64) 
     if amount == 0 {
         return Err(LoanbridgeError::PoolZeroRepayment.into());
     }
-    let mut pool = load_pool(pool_account, program_id)?;
+    let stablecoin_mint = {
+        let pool = load_pool(pool_account, program_id)?;
+        liquidity_held(&pool, liquidity)?;
+        pool.stablecoin_mint
+    };
     let mut loan = load_active_loan(loan_account, program_id)?;
-    liquidity_held(&pool, liquidity)?;
-    require_token_account(
-        payer_tokens,
-        &pool.stablecoin_mint,
-        payer.address().as_array(),
-    )?;
+    require_token_account(payer_tokens, &stablecoin_mint, payer.address().as_array())?;
 
     // Interest and debt saturate at u128::MAX, and `paid` is at most the
     // u64 `amount`: no arithmetic here can fail, whatever the rate and time.
-    accrue(&mut loan, &mut pool, now()?);
+    let now = now()?;
+    let accrued = accrue(&mut loan, now);
     let interest = loan.interest.get();
     let paid = (amount as u128).min(debt(&loan));
     let interest_paid = paid.min(interest);
@@ -70,7 +72,11 @@ pub fn process(program_id: &Address, accounts: &mut [AccountView], amount: u64) 
     // rest is at most the principal (u64).
     let principal_paid = (paid - interest_paid) as u64;
     let principal = loan.principal.get().saturating_sub(principal_paid);
-    remove_from_pool(&mut pool, &loan, principal_paid, interest_paid);
+    let change = LoanChange {
+        accrued,
+        principal_out: principal_paid,
+        interest_out: interest_paid,
+    };
     loan.principal.set(principal);
     loan.interest.set(interest - interest_paid);
     loan.repaid.set(loan.repaid.get().saturating_add(paid));
@@ -104,7 +110,12 @@ pub fn process(program_id: &Address, accounts: &mut [AccountView], amount: u64) 
 
     // Effects. `paid` ≤ `amount`, a u64.
     *load_mut::<PoolLoan>(loan_account, program_id)? = loan;
-    *load_mut::<Pool>(pool_account, program_id)? = pool;
+    apply(
+        &mut *load_pool_mut(pool_account, program_id)?,
+        &loan,
+        &change,
+        now,
+    );
     let transfer = TokenTransfer {
         from: payer_tokens,
         to: liquidity,

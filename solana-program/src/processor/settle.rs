@@ -32,12 +32,12 @@ use crate::error::LoanbridgeError;
 use crate::math::{collateral_value, exceeds_ltv};
 use crate::pda;
 use crate::pool::{
-    accrue, collateral_config, debt, is_fresh, load_active_loan, load_pool, price_of,
-    remove_from_pool, CollateralKey,
+    accrue, apply, collateral_config, debt, is_fresh, load_active_loan, load_pool, load_pool_mut,
+    price_of, CollateralKey, LoanChange,
 };
 use crate::processor::open::now;
 use crate::state::pool::pool_loan_status;
-use crate::state::{load, load_mut, Beneficiary, Pool, PoolLoan};
+use crate::state::{load, load_mut, Beneficiary, PoolLoan};
 use crate::wire::CollateralSeizure;
 
 /// Which write-off.
@@ -59,17 +59,19 @@ pub fn process(
     };
     require_writable(pool_account)?;
     require_writable(loan_account)?;
-    let mut pool = load_pool(pool_account, program_id)?;
+    let (grace_period, max_price_age) = {
+        let pool = load_pool(pool_account, program_id)?;
+        (pool.grace_period_seconds.get(), pool.max_price_age.get())
+    };
     let mut loan = load_active_loan(loan_account, program_id)?;
     let src_eid = loan.src_eid.get();
     let now = now()?;
+    // Saturating throughout: a write-off never fails on arithmetic.
+    let accrued = accrue(&mut loan, now);
 
     match settlement {
         Settlement::Default => {
-            let defaultable_after = loan
-                .due_time
-                .get()
-                .saturating_add(pool.grace_period_seconds.get());
+            let defaultable_after = loan.due_time.get().saturating_add(grace_period);
             if now <= defaultable_after {
                 return Err(LoanbridgeError::PoolLoanNotOverdue.into());
             }
@@ -86,10 +88,9 @@ pub fn process(
             let config = collateral_config(config_account, &key)?
                 .ok_or(LoanbridgeError::PoolCollateralNotConfigured)?;
             let (price, updated_at) = price_of(price_account, &config.price_id, program_id)?;
-            if !is_fresh(price, updated_at, now, pool.max_price_age.get()) {
+            if !is_fresh(price, updated_at, now, max_price_age) {
                 return Err(LoanbridgeError::PoolPriceUnavailable.into());
             }
-            accrue(&mut loan, &mut pool, now);
             let value = collateral_value(loan.collateral_amount.get(), price);
             if !exceeds_ltv(debt(&loan), value, config.liquidation_ltv_bps.get() as u32) {
                 return Err(LoanbridgeError::PoolLoanHealthy.into());
@@ -97,10 +98,12 @@ pub fn process(
         }
     }
     let beneficiary_key = beneficiary_of(beneficiary, src_eid, program_id)?;
-    // Saturating throughout: a write-off never fails on arithmetic.
-    accrue(&mut loan, &mut pool, now);
     let outstanding = debt(&loan);
-    remove_from_pool(&mut pool, &loan, loan.principal.get(), loan.interest.get());
+    let change = LoanChange {
+        accrued,
+        principal_out: loan.principal.get(),
+        interest_out: loan.interest.get(),
+    };
     loan.status = match settlement {
         Settlement::Default => pool_loan_status::DEFAULTED,
         Settlement::Liquidation => pool_loan_status::LIQUIDATED,
@@ -122,7 +125,14 @@ pub fn process(
 
     // Effects: write the loan off, answer.
     *load_mut::<PoolLoan>(loan_account, program_id)? = loan;
-    *load_mut::<Pool>(pool_account, program_id)? = pool;
+    // A performing loan (liquidated before its due time) leaves its bucket
+    // whole; an overdue one left pool assets at its due time.
+    apply(
+        &mut *load_pool_mut(pool_account, program_id)?,
+        &loan,
+        &change,
+        now,
+    );
     let seizure = CollateralSeizure {
         loan_id: loan.loan_id,
         outstanding,

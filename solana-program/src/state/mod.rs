@@ -25,7 +25,7 @@ use pinocchio::{AccountView, Address};
 use crate::error::LoanbridgeError;
 
 pub use endpoint::{Delivered, Endpoint, OutboundNonce, OutboundPacket, Peer};
-pub use pool::{Beneficiary, CollateralConfig, Pool, PoolLoan, Price};
+pub use pool::{Beneficiary, CollateralConfig, DueBucket, Pool, PoolLoan, Price, DUE_BUCKETS};
 pub use vault::{AllowedAsset, Vault, VaultLoan};
 
 /// The layout version every account is written with today.
@@ -216,6 +216,30 @@ pub fn init<T: Layout>(account: &mut AccountView, value: &T) -> ProgramResult {
     let bytes = unsafe { core::slice::from_raw_parts(value as *const T as *const u8, T::LEN) };
     data.copy_from_slice(bytes);
     Ok(())
+}
+
+/// Starts a freshly created (zeroed) account of exactly `T::LEN` bytes as a
+/// `T` with `header` and every other field zero, and borrows it to fill in
+/// the rest in place: for layouts too large to build on the SBF stack
+/// (4 KiB a frame), which [`init`] would copy from there.
+pub fn init_in_place<'a, T: Layout>(
+    account: &'a mut AccountView,
+    header: Header,
+) -> Result<RefMut<'a, T>, ProgramError> {
+    let mut data = account.try_borrow_mut()?;
+    if data.len() != T::LEN {
+        return Err(LoanbridgeError::InvalidAccountData.into());
+    }
+    data[..size_of::<Header>()].copy_from_slice(&[
+        header.discriminator,
+        header.version,
+        header.bump,
+    ]);
+    view::<T>(&data)?;
+    // SAFETY: as in `load_mut`; the borrow is exclusive.
+    Ok(RefMut::map(data, |bytes| unsafe {
+        &mut *(bytes.as_mut_ptr() as *mut T)
+    }))
 }
 
 use pinocchio::ProgramResult;

@@ -25,25 +25,51 @@ pub struct Pool {
     pub grace_period_seconds: U64,
     /// Oldest price (seconds) a loan check accepts.
     pub max_price_age: U64,
-    /// Principal of active loans (LOANS.md `totalPrincipal`).
-    pub outstanding_principal: U64,
-    /// Interest accrued into active loans and not yet paid, saturating at
-    /// `u128::MAX` (LOANS.md `totalInterest`).
-    pub total_interest: U128,
-    /// `Σ principal × rate_bps` over active loans (LOANS.md `rateWeight`).
+    /// Due-bucket width W in seconds (shared/LOANS.md "Overdue loans leave
+    /// pool assets at their due time"), fixed at `InitializePool`: due
+    /// times are multiples of W and a loan's bucket is `due_time / W`.
+    pub due_bucket_seconds: U64,
+    /// The first bucket not yet flushed: every bucket below it is out of
+    /// the performing sums.
+    pub due_cursor: U64,
+    /// Principal of performing loans (active, not past their due time).
+    pub performing_principal: U64,
+    /// Interest accrued into performing loans and not yet paid, saturating
+    /// at `u128::MAX`.
+    pub performing_interest: U128,
+    /// `Σ principal × rate_bps` over performing loans.
     pub rate_weight: U128,
-    /// Interest not yet accrued into any loan, exactly, in units of
-    /// `base × bps × seconds`, as of `last_update` (LOANS.md
-    /// `pendingScaled`): a 256-bit little-endian integer.
-    pub pending_scaled: [u8; 32],
-    /// When `pending_scaled` was last brought forward.
-    pub last_update: U64,
+    /// `Σ principal × rate_bps × last_accrual` over performing loans, a
+    /// 256-bit little-endian integer: their interest accrued since their
+    /// last accruals is `now × rate_weight − anchor` (base × bps × s).
+    pub anchor: [u8; 32],
+    /// The ring of due buckets: bucket `b` lives in slot `b % DUE_BUCKETS`
+    /// while `b` is at or past `due_cursor`.
+    pub due_buckets: [DueBucket; DUE_BUCKETS],
 }
+
+/// Slots in the pool's ring of due buckets.
+pub const DUE_BUCKETS: usize = 64;
+
+/// One due bucket's sums over its performing loans, the same four sums as
+/// the pool's totals (all zero once flushed or empty).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DueBucket {
+    pub principal: U64,
+    pub interest: U128,
+    pub rate_weight: U128,
+    /// 256-bit little-endian.
+    pub anchor: [u8; 32],
+}
+
+const _: () = assert!(core::mem::align_of::<DueBucket>() == 1);
+const _: () = assert!(core::mem::size_of::<DueBucket>() == 8 + 16 * 2 + 32);
 
 impl_layout!(
     Pool,
     discriminator::POOL,
-    3 + 1 + 32 * 3 + 2 + 4 + 8 * 5 + 16 * 2 + 32 + 8
+    3 + 1 + 32 * 3 + 2 + 4 + 8 * 7 + 16 * 2 + 32 + 72 * DUE_BUCKETS
 );
 
 /// A pool loan's status (shared/LOANS.md).
