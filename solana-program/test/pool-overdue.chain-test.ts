@@ -12,6 +12,7 @@ import {
   declareDefaultInstruction,
   depositInstruction,
   type LendInput,
+  loggedComputeUnits,
   mintSupply,
   pda,
   PoolLoanStatus,
@@ -221,13 +222,14 @@ describe("overdue loans leave pool assets at their due time", () => {
   });
 
   it("idlePoolForMoreThanTheRing_thenOneRepayment_flushesEveryBucket", async () => {
-    // Loans due in three different buckets, then no operation for 70 weekly
-    // buckets (more than the ring's 64 slots).
-    const loans = [
-      await openLoan(10_000n * USDC, 86_400n),
-      await openLoan(20_000n * USDC, 10n * 86_400n),
-      await openLoan(30_000n * USDC, 300n * 86_400n),
-    ];
+    // A loan due in each of 52 weekly buckets (the longest term is a year),
+    // then no operation for 70 buckets, more than the ring's 64 slots: the
+    // worst case a flush meets.
+    const loans = [];
+    for (let weeks = 1n; weeks <= 52n; weeks++) {
+      loans.push(await openLoan(1_000n * USDC, weeks * W - 86_400n));
+    }
+    expect(new Set(loans.map((loan) => loan.dueTime)).size).toBe(52);
     const later = NOW + 70n * W;
     fixture.program.setTime(later);
     // Read-only: a deposit prices shares on the stablecoin held alone.
@@ -246,15 +248,15 @@ describe("overdue loans leave pool assets at their due time", () => {
       USDC,
     );
     const [first] = loans as [(typeof loans)[number]];
-    expectOk(
-      await fixture.program.send(
-        await repayInstruction(fixture.id, {
-          ...loanRef(first.message),
-          payerTokens,
-          amount: USDC,
-        }),
-      ),
+    const repaid = await fixture.program.send(
+      await repayInstruction(fixture.id, {
+        ...loanRef(first.message),
+        payerTokens,
+        amount: USDC,
+      }),
     );
+    expectOk(repaid);
+    console.log(`Repay flushing 52 due buckets: ${loggedComputeUnits(repaid.logs, fixture.id)} CU`);
     const pool = fixture.program.decode("Pool", fixture.pool);
     expect(pool).toMatchObject({
       performing_principal: 0n,

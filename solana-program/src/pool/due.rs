@@ -157,9 +157,9 @@ pub fn performing_at(pool: &Pool, now: u64) -> Sums {
 /// Removes every due bucket from the performing totals and moves the
 /// cursor to the first bucket not yet due.
 pub fn flush(pool: &mut Pool, now: u64) {
-    let none = Sums::default();
     let range = due_range(pool, now);
     let target = first_not_due(now, pool.due_bucket_seconds.get());
+    let mut gone = Sums::default();
     for index in range {
         let bucket = &mut pool.due_buckets[slot(index)];
         // Every active loan has non-zero principal (interest is paid
@@ -168,9 +168,11 @@ pub fn flush(pool: &mut Pool, now: u64) {
         if bucket.principal.get() == 0 {
             continue;
         }
-        let gone = Sums::of_bucket(bucket);
+        gone = gone.moved(&Sums::of_bucket(bucket), &Sums::default());
         *bucket = DueBucket::default();
-        store_totals(pool, Sums::of_pool(pool).moved(&none, &gone));
+    }
+    if gone != Sums::default() {
+        store_totals(pool, Sums::of_pool(pool).moved(&Sums::default(), &gone));
     }
     if target > pool.due_cursor.get() {
         pool.due_cursor.set(target);
