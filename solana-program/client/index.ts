@@ -3,6 +3,7 @@ export * from "./errors.ts";
 export * from "./idl.ts";
 export * from "./instructions.ts";
 export * from "./outbound.ts";
+export * from "./padding.ts";
 export * from "./litesvm.ts";
 export * from "./pda.ts";
 export * from "./pool.ts";

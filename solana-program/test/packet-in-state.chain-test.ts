@@ -22,9 +22,11 @@ import {
   createTokenAccount,
   declareDefaultInstruction,
   liquidateInstruction,
+  LOG_TRUNCATED,
   loggedData,
   openInstruction,
   outboundPacketBytes,
+  PACKET_DATA_SIZE,
   pda,
   PoolLoanStatus,
   repayInstruction,
@@ -50,7 +52,7 @@ import {
   startVault,
   USDC,
 } from "./fixture.ts";
-import { LOG_TRUNCATED, PACKET_DATA_SIZE, sendWithTruncatedLogs } from "./padding.ts";
+import { sendWithTruncatedLogs } from "./padding.ts";
 
 const PRINCIPAL = 1_000n * USDC;
 const TERM = 30n * 86_400n;

@@ -1,34 +1,29 @@
-// The log-truncation attack of issue 12 finding 1: whoever builds a sending
-// transaction places many cheap instructions before the send, so the
-// runtime's 10 kB log budget is spent before the packet's `Program data:`
-// line and the logs end in "Log truncated". The padding is the program's own
-// `Version` instruction; the transaction is v0 with an address lookup table
-// holding every account, so the padding fits the 1,232-byte size limit.
+// Sends a transaction padded until its logs truncate (see
+// ../client/padding.ts) on LiteSVM, with the program's own `Version`
+// instruction as the padding and a lookup table written straight into the
+// bank.
 import {
   type Address,
-  address,
-  appendTransactionMessageInstructions,
-  compressTransactionMessageUsingAddressLookupTables,
-  createTransactionMessage,
   generateKeyPairSigner,
   getAddressEncoder,
   getBase64EncodedWireTransaction,
   type Instruction,
   lamports,
-  pipe,
-  setTransactionMessageFeePayerSigner,
   signTransactionMessageWithSigners,
 } from "@solana/kit";
 import { FailedTransactionMetadata } from "litesvm";
-import { type ProgramHarness, versionInstruction } from "../client/index.ts";
+import {
+  ADDRESS_LOOKUP_TABLE_PROGRAM_ADDRESS,
+  lookupTableAddresses,
+  logsTruncatedBeforePacket,
+  PACKET_DATA_SIZE,
+  paddedV0Message,
+  type ProgramHarness,
+  versionInstruction,
+} from "../client/index.ts";
 
-/** The Address Lookup Table program. */
-const ALT_PROGRAM = address("AddressLookupTab1e1111111111111111111111111");
 /** `LOOKUP_TABLE_META_SIZE`: addresses start after this many bytes. */
 const ALT_META_SIZE = 56;
-/** The transaction size limit the runtime enforces (LiteSVM does not). */
-export const PACKET_DATA_SIZE = 1_232;
-export const LOG_TRUNCATED = "Log truncated";
 
 /** Writes an active lookup table holding `addresses` (as the ALT program would after `extend`). */
 async function lookupTable(program: ProgramHarness, addresses: Address[]): Promise<Address> {
@@ -49,7 +44,7 @@ async function lookupTable(program: ProgramHarness, addresses: Address[]): Promi
     data,
     executable: false,
     lamports: lamports(1_000_000_000n),
-    programAddress: ALT_PROGRAM,
+    programAddress: ADDRESS_LOOKUP_TABLE_PROGRAM_ADDRESS,
     space: BigInt(data.length),
   });
   return table;
@@ -75,36 +70,20 @@ export async function sendWithTruncatedLogs(
   program: ProgramHarness,
   instructions: Instruction[],
 ): Promise<PaddedOutcome> {
-  const programs = new Set(instructions.map((ix) => ix.programAddress));
-  const lookups = [
-    ...new Set(
-      instructions.flatMap((ix) =>
-        (ix.accounts ?? [])
-          .filter((meta) => !("signer" in meta) && !programs.has(meta.address))
-          .map((meta) => meta.address),
-      ),
-    ),
-  ];
-  const table = await lookupTable(program, lookups);
-  const build = (padding: number) =>
-    pipe(
-      createTransactionMessage({ version: 0 }),
-      (message) => setTransactionMessageFeePayerSigner(program.payer, message),
-      (message) => program.svm.setTransactionMessageLifetimeUsingLatestBlockhash(message),
-      (message) =>
-        appendTransactionMessageInstructions(
-          [
-            ...Array.from({ length: padding }, () => versionInstruction(program.programAddress)),
-            ...instructions,
-          ],
-          message,
-        ),
-      (message) =>
-        compressTransactionMessageUsingAddressLookupTables(message, { [table]: lookups }),
-      (message) => signTransactionMessageWithSigners(message),
-    );
+  const addresses = lookupTableAddresses(instructions);
+  const table = await lookupTable(program, addresses);
+  // LiteSVM's latest blockhash stays the same until the send expires it.
+  const lifetime = { blockhash: program.svm.latestBlockhash(), lastValidBlockHeight: 0n };
   for (let padding = 0; padding <= 200; padding += 4) {
-    const transaction = await build(padding);
+    const transaction = await signTransactionMessageWithSigners(
+      paddedV0Message({
+        feePayer: program.payer,
+        lifetime,
+        padding: { instruction: versionInstruction(program.programAddress), count: padding },
+        instructions,
+        lookupTable: { address: table, addresses },
+      }),
+    );
     const size = Buffer.from(getBase64EncodedWireTransaction(transaction), "base64").length;
     if (size > PACKET_DATA_SIZE) {
       throw new Error(`${padding} padding instructions make a ${size}-byte transaction`);
@@ -114,11 +93,7 @@ export async function sendWithTruncatedLogs(
       simulated instanceof FailedTransactionMetadata
         ? simulated.meta().logs()
         : simulated.meta().logs();
-    // Truncated before the packet's `Program data:` line (the only line
-    // the program logs with `sol_log_data`).
-    const hidden =
-      logs.includes(LOG_TRUNCATED) && !logs.some((line) => line.startsWith("Program data: "));
-    if (!hidden) continue;
+    if (!logsTruncatedBeforePacket(logs)) continue;
     const result = program.svm.sendTransaction(transaction);
     program.svm.expireBlockhash();
     const ok = !(result instanceof FailedTransactionMetadata);
