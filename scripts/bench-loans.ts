@@ -5,9 +5,10 @@
 //
 // Each loan: ETH locked on Ethereum → OPEN_LOAN to the Solana pool →
 // LOAN_ACTIVE back. "Relayer-added latency" is, per packet, from the moment
-// the executor observed it at finality to its delivery confirmed on the
-// destination (the executor's store: observedAt → deliveredAt); finality
-// waits are the chains', not the relayer's.
+// relayer-0 observed it at finality to its delivery confirmed on the
+// destination, by whichever relayer's turn it was (relayer-0's store:
+// observedAt → deliveredAt); finality waits are the chains', not the
+// relayer's.
 import { setTimeout as sleep } from "node:timers/promises";
 import { decodeLoanMessage, type Hex, toHex } from "@loanbridge/shared";
 import {
@@ -41,7 +42,7 @@ interface PacketRow {
   deliveredAt: string | null;
 }
 
-/** The executor's delivered packets (the API pages by 500; a run stays within that). */
+/** A relayer's delivered packets (the API pages by 500; a run stays within that). */
 async function deliveredPackets(apiUrl: string): Promise<PacketRow[]> {
   const reply = await fetch(`${apiUrl}/v1/packets?status=delivered&limit=500`);
   if (!reply.ok) throw new Error(`GET /v1/packets: ${reply.status} ${await reply.text()}`);
@@ -109,12 +110,12 @@ try {
   });
   console.log(`opened ${LOANS} loans in ${((performance.now() - started) / 1000).toFixed(1)} s`);
 
-  const executor = net.relayers[0];
-  if (executor === undefined) throw new Error("no executor");
+  const observer = net.relayers[0];
+  if (observer === undefined) throw new Error("no relayer");
   let delivered: PacketRow[] = [];
   while (delivered.length < 2 * LOANS) {
     await sleep(1_000);
-    delivered = await deliveredPackets(executor.apiUrl);
+    delivered = await deliveredPackets(observer.apiUrl);
     console.log(`  ${delivered.length} of ${2 * LOANS} packets delivered`);
     if (performance.now() - started > 15 * 60_000) throw new Error("gave up after 15 minutes");
   }

@@ -95,7 +95,7 @@ try {
   console.log(`  EVM ${net.evm.url}, Solana ${net.solana.url}, work dir ${net.workDir}`);
   for (const relayer of net.relayers) {
     console.log(
-      `  relayer-${relayer.index}${relayer.executor ? " (executor)" : ""}: ${relayer.apiUrl}`,
+      `  relayer-${relayer.index}${relayer.executor ? "" : " (confirms only)"}: ${relayer.apiUrl} pays EVM deliveries from ${relayer.evmSender}`,
     );
   }
 

@@ -256,6 +256,22 @@ const overview: DashboardSpec = {
       ],
     },
     {
+      title: "Executor takeovers and double sends",
+      description:
+        "Packets delivered by a relayer after those before it in the packet's executor order let their windows pass (a dead or stuck executor), and delivery transactions that lost to another relayer's (each costs a fee; windows shorter than a delivery), per destination, summed over relayers.",
+      unit: "short",
+      queries: [
+        {
+          expr: "sum by (dst_eid) (increase(loanbridge_executor_takeovers_total[$__rate_interval]))",
+          legend: "takeovers → {{dst_eid}}",
+        },
+        {
+          expr: "sum by (dst_eid) (increase(loanbridge_duplicate_deliveries_total[$__rate_interval]))",
+          legend: "double sends → {{dst_eid}}",
+        },
+      ],
+    },
+    {
       title: "Nonce gaps",
       description:
         "Source nonces per path (app, source → destination) whose packet a relayer could not read: a hidden or lost packet strands its loan (the most any relayer sees; 0 is the only good value).",

@@ -218,9 +218,11 @@ async function startRelayers(): Promise<void> {
           leaseMs: 1_000,
           retryBackoff: { initialMs: 50, maxMs: 200 },
         },
-        // relayer-1 delivers, paying with a funded dev account.
+        // relayer-1 delivers, paying with a funded dev account, at most two
+        // short windows after the attestations (whatever its rank).
         executor: {
           enabled: index === 0,
+          takeoverWindowMs: 100,
           evmSenderKey: { env: "LB_EXECUTOR_KEY" },
           peerTimeoutMs: 1_000,
         },

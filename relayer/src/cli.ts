@@ -83,8 +83,8 @@ export function buildProgram(): Command {
       "Run the relayer: watch, verify, attest, gather, deliver; serve the API. Stops on SIGINT/SIGTERM.",
     )
     .option(
-      "--executor",
-      "deliver packets (exactly one relayer of a deployment does); overrides executor.enabled",
+      "--no-executor",
+      "never deliver, only confirm deliveries (every relayer takes its turn by default); overrides executor.enabled",
     )
     .option("--sender-key-env <var>", "EVM executor gas key from this environment variable")
     .option("--sender-key-file <path>", "EVM executor gas key from this file")
@@ -93,7 +93,7 @@ export function buildProgram(): Command {
       "cap on maxFeePerGas for EVM deliveries; overrides executor.maxFeePerGasGwei",
       positiveInt,
     )
-    .addHelpText("after", "\nExample:\n  loanbridge run --config relayer.json --executor")
+    .addHelpText("after", "\nExample:\n  loanbridge run --config relayer.json")
     .action(
       async (
         options: {
@@ -112,7 +112,8 @@ export function buildProgram(): Command {
         );
         await runDaemon(config, {
           env: process.env,
-          ...(options.executor === true && { executor: true }),
+          // Commander sets it true unless --no-executor is given: only the flag overrides.
+          ...(options.executor === false && { executor: false }),
           ...(options.maxFeeGwei !== undefined && {
             maxFeePerGas: BigInt(options.maxFeeGwei) * 10n ** 9n,
           }),

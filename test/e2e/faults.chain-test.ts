@@ -18,7 +18,7 @@ import {
   readAccount,
   VaultLoanState,
 } from "@loanbridge/solana-program";
-import { type Address, createKeyPairSignerFromBytes, generateKeyPairSigner } from "@solana/kit";
+import { createKeyPairSignerFromBytes, generateKeyPairSigner } from "@solana/kit";
 import {
   type ContractTransactionResponse,
   type JsonRpcProvider,
@@ -36,6 +36,7 @@ import {
   startLocalnet,
 } from "../localnet/index.ts";
 import {
+  ethLoanToFreshRecipient,
   EvmPoolStatus,
   evmContracts,
   evmDeliveries,
@@ -56,6 +57,7 @@ import {
   solanaVaultLoan,
   tokenBalance,
   travel,
+  waitEthLoanActive,
   waitFor,
   waitForDeliveredPackets,
   waitForMirroredLoan,
@@ -108,7 +110,7 @@ async function evmPoolLoan(loanId: Hex): Promise<{ status: bigint }> {
 }
 
 beforeAll(async () => {
-  net = await startLocalnet();
+  net = await startLocalnet({ executors: [0] });
   provider = providerFor(net.evm.url);
 }, 300_000);
 
@@ -122,37 +124,15 @@ const relayer = (index: number): RelayerProcess => {
   return found;
 };
 
-async function evmVaultState(loanId: Hex): Promise<bigint> {
-  const { vault } = await evmContracts(net, provider);
-  return ((await vault.getFunction("getLoan")(loanId)) as { state: bigint }).state;
-}
-
 async function evmPoolStatus(loanId: Hex): Promise<bigint> {
   const { pool } = await evmContracts(net, provider);
   return ((await pool.getFunction("getLoan")(loanId)) as { status: bigint }).status;
 }
 
-/** An ETH-collateral loan borrowing on Solana, to a fresh recipient with a token account. */
-async function ethLoan(borrower: Wallet, principal: bigint) {
-  const recipient = await generateKeyPairSigner();
-  const tokens = await mintToOwnerFor(net, recipient.address, 0n);
-  const opened = await openEthLoan(net, borrower, {
-    collateral: parseEther("2"),
-    principal,
-    recipient: recipient.address,
-  });
-  return { ...opened, recipient, tokens, principal };
-}
-
-/** Waits until an ETH-collateral loan is active on both chains. */
-async function ethLoanActive(loan: OpenedLoan & { tokens: Address; principal: bigint }) {
-  await waitFor(`the principal of ${loan.loanId} on Solana`, async () =>
-    (await tokenBalance(net.solana.rpc, loan.tokens)) === loan.principal ? true : undefined,
-  );
-  await waitFor(`LOAN_ACTIVE of ${loan.loanId} on Ethereum`, async () =>
-    (await evmVaultState(loan.loanId)) === EvmVaultState.Active ? true : undefined,
-  );
-}
+const ethLoan = (borrower: Wallet, principal: bigint) =>
+  ethLoanToFreshRecipient(net, borrower, principal);
+const ethLoanActive = (loan: Parameters<typeof waitEthLoanActive>[2]) =>
+  waitEthLoanActive(net, provider, loan);
 
 /** A SOL-collateral loan borrowing on Ethereum. */
 async function solLoan(principal: bigint) {

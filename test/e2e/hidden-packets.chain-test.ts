@@ -19,6 +19,7 @@ import {
   toHex,
 } from "@loanbridge/shared";
 import {
+  ADDRESS_LOOKUP_TABLE_PROGRAM_ADDRESS,
   addressBytes,
   airdrop,
   decodeAccount,
@@ -26,6 +27,11 @@ import {
   deliverAppAccounts,
   deliverInstructions,
   leBytes,
+  LOG_TRUNCATED,
+  logsTruncatedBeforePacket,
+  lookupTableAddresses,
+  PACKET_DATA_SIZE,
+  paddedV0Message,
   pda,
   PoolLoanStatus,
   readAccount,
@@ -38,11 +44,7 @@ import {
 import {
   AccountRole,
   type Address,
-  address,
-  appendTransactionMessageInstructions,
-  compressTransactionMessageUsingAddressLookupTables,
   createKeyPairSignerFromBytes,
-  createTransactionMessage,
   generateKeyPairSigner,
   getAddressEncoder,
   getBase64EncodedWireTransaction,
@@ -50,9 +52,6 @@ import {
   getSignatureFromTransaction,
   type Instruction,
   type KeyPairSigner,
-  pipe,
-  setTransactionMessageFeePayerSigner,
-  setTransactionMessageLifetimeUsingBlockhash,
   signTransactionMessageWithSigners,
 } from "@solana/kit";
 import { type JsonRpcProvider, parseEther, Wallet } from "ethers";
@@ -68,24 +67,20 @@ import {
   packetSentBy,
   solanaPoolLoan,
   tokenBalance,
-  travel,
+  travelPastDefault,
   waitFor,
   waitForDeliveredPackets,
 } from "./support.ts";
 
 const USDC = 1_000_000n;
 const TERM_SECONDS = 600n;
-const DEFAULT_GRACE_SECONDS = 86_400;
-const LOG_TRUNCATED = "Log truncated";
-const ALT_PROGRAM = address("AddressLookupTab1e1111111111111111111111111");
-/** Transaction size limit on the wire. */
-const PACKET_DATA_SIZE = 1_232;
 
 let net: Localnet;
 let provider: JsonRpcProvider;
 
 beforeAll(async () => {
-  net = await startLocalnet();
+  // One executor, so that stopping it leaves the deliveries to the attacker.
+  net = await startLocalnet({ executors: [0] });
   provider = providerFor(net.evm.url);
 }, 300_000);
 
@@ -105,7 +100,7 @@ async function lookupTable(addresses: readonly Address[]): Promise<Address> {
   const { rpc, admin, node } = net.solana;
   const recentSlot = await rpc.getSlot({ commitment: "finalized" }).send();
   const [table, bump] = await getProgramDerivedAddress({
-    programAddress: ALT_PROGRAM,
+    programAddress: ADDRESS_LOOKUP_TABLE_PROGRAM_ADDRESS,
     seeds: [getAddressEncoder().encode(admin.address), u64(recentSlot)],
   });
   const accounts = [
@@ -116,12 +111,12 @@ async function lookupTable(addresses: readonly Address[]): Promise<Address> {
   ];
   const encoder = getAddressEncoder();
   const create: Instruction = {
-    programAddress: ALT_PROGRAM,
+    programAddress: ADDRESS_LOOKUP_TABLE_PROGRAM_ADDRESS,
     accounts,
     data: Uint8Array.from([...u32(0), ...u64(recentSlot), bump]),
   };
   const extend: Instruction = {
-    programAddress: ALT_PROGRAM,
+    programAddress: ADDRESS_LOOKUP_TABLE_PROGRAM_ADDRESS,
     accounts,
     data: Uint8Array.from([
       ...u32(2),
@@ -153,34 +148,18 @@ interface Padded {
  */
 async function sendPadded(payer: KeyPairSigner, instructions: Instruction[]): Promise<Padded> {
   const { rpc, deployment } = net.solana;
-  const programs = new Set(instructions.map((ix) => ix.programAddress));
-  const lookups = [
-    ...new Set(
-      instructions.flatMap((ix) =>
-        (ix.accounts ?? [])
-          .filter((meta) => !("signer" in meta) && !programs.has(meta.address))
-          .map((meta) => meta.address),
-      ),
-    ),
-  ];
-  const table = await lookupTable(lookups);
+  const addresses = lookupTableAddresses(instructions);
+  const table = await lookupTable(addresses);
   const { value: lifetime } = await rpc.getLatestBlockhash({ commitment: "confirmed" }).send();
   for (let padding = 32; padding <= 256; padding += 8) {
-    const transaction = await pipe(
-      createTransactionMessage({ version: 0 }),
-      (message) => setTransactionMessageFeePayerSigner(payer, message),
-      (message) => setTransactionMessageLifetimeUsingBlockhash(lifetime, message),
-      (message) =>
-        appendTransactionMessageInstructions(
-          [
-            ...Array.from({ length: padding }, () => versionInstruction(deployment.programId)),
-            ...instructions,
-          ],
-          message,
-        ),
-      (message) =>
-        compressTransactionMessageUsingAddressLookupTables(message, { [table]: lookups }),
-      (message) => signTransactionMessageWithSigners(message),
+    const transaction = await signTransactionMessageWithSigners(
+      paddedV0Message({
+        feePayer: payer,
+        lifetime,
+        padding: { instruction: versionInstruction(deployment.programId), count: padding },
+        instructions,
+        lookupTable: { address: table, addresses },
+      }),
     );
     const wire = getBase64EncodedWireTransaction(transaction);
     const size = Buffer.from(wire, "base64").length;
@@ -193,10 +172,7 @@ async function sendPadded(payer: KeyPairSigner, instructions: Instruction[]): Pr
         `simulation failed: ${JSON.stringify(simulated.err)}\n${(simulated.logs ?? []).slice(-8).join("\n")}`,
       );
     }
-    const logs = simulated.logs ?? [];
-    const hidden =
-      logs.includes(LOG_TRUNCATED) && !logs.some((line) => line.startsWith("Program data: "));
-    if (!hidden) continue;
+    if (!logsTruncatedBeforePacket(simulated.logs ?? [])) continue;
     await rpc.sendTransaction(wire, { encoding: "base64" }).send();
     const signature = getSignatureFromTransaction(transaction);
     const landed = await waitFor(`${signature} to be confirmed`, async () => {
@@ -344,7 +320,7 @@ describe("packets whose Solana logs were truncated are still relayed", () => {
 
   it("paddedDeclareDefaultOfAnOverdueLoan_defaultedStillRelayed_ethSeized", async () => {
     const { admin, deployment } = net.solana;
-    await travel(net, provider, Number(TERM_SECONDS) + DEFAULT_GRACE_SECONDS + 60);
+    await travelPastDefault(net, provider, "solana", overdue.loanId);
     const padded = await sendPadded(admin, [
       await declareDefaultInstruction(deployment.programId, {
         payer: admin,

@@ -25,12 +25,13 @@ import {
   type SolanaRpc,
   vaultLoanOf,
 } from "@loanbridge/solana-program";
-import type { Address, KeyPairSigner } from "@solana/kit";
+import { type Address, generateKeyPairSigner, type KeyPairSigner } from "@solana/kit";
 import {
   type Contract,
   type ContractRunner,
   type ContractTransactionResponse,
   type JsonRpcProvider,
+  parseEther,
   type TransactionReceipt,
   type Wallet,
   ZeroAddress,
@@ -534,5 +535,42 @@ export async function mintToOwnerFor(
     deployment.stablecoin,
     owner,
     amount,
+  );
+}
+
+/** An ETH-collateral loan borrowing on Solana, to a fresh recipient with a token account. */
+export async function ethLoanToFreshRecipient(net: Localnet, borrower: Wallet, principal: bigint) {
+  const recipient = await generateKeyPairSigner();
+  const tokens = await mintToOwnerFor(net, recipient.address, 0n);
+  const opened = await openEthLoan(net, borrower, {
+    collateral: parseEther("2"),
+    principal,
+    recipient: recipient.address,
+  });
+  return { ...opened, recipient, tokens, principal };
+}
+
+/** Waits until an ETH-collateral loan is active on both chains. */
+export async function waitEthLoanActive(
+  net: Localnet,
+  provider: JsonRpcProvider,
+  loan: OpenedLoan & { tokens: Address; principal: bigint },
+  timeoutMs?: number,
+): Promise<void> {
+  const { vault } = await evmContracts(net, provider);
+  await waitFor(
+    `the principal of ${loan.loanId} on Solana`,
+    async () =>
+      (await tokenBalance(net.solana.rpc, loan.tokens)) === loan.principal ? true : undefined,
+    timeoutMs,
+  );
+  await waitFor(
+    `LOAN_ACTIVE of ${loan.loanId} on Ethereum`,
+    async () =>
+      ((await vault.getFunction("getLoan")(loan.loanId)) as { state: bigint }).state ===
+      EvmVaultState.Active
+        ? true
+        : undefined,
+    timeoutMs,
   );
 }

@@ -1,7 +1,7 @@
 // A whole loanbridge on local chains: anvil (real `finalized` tag, a block a
 // second) with the EVM contracts, the SBF program on a local Solana JSON-RPC
 // node (LiteSVM behind solana-program/node), both sides peered, and N relayer
-// processes (`loanbridge run`, one executor) with a k-of-n verifier set on
+// processes (`loanbridge run`, each taking its turn delivering) with a k-of-n verifier set on
 // both chains, each with its own store, keys and API. The demo and the
 // end-to-end tests start this.
 import { type ChildProcess, spawn } from "node:child_process";
@@ -34,7 +34,13 @@ import {
 } from "@loanbridge/solana-program";
 import { type SvmNode, startSvmNode } from "@loanbridge/solana-program/node";
 import { createKeyPairSignerFromBytes, type KeyPairSigner } from "@solana/kit";
-import { Contract, type ContractTransactionResponse, NonceManager, Wallet } from "ethers";
+import {
+  Contract,
+  type ContractTransactionResponse,
+  NonceManager,
+  toQuantity,
+  Wallet,
+} from "ethers";
 import { type AnvilNode, startAnvil } from "../../relayer/src/chains/evm/anvil.ts";
 import { devKey, providerFor } from "../../relayer/src/chains/evm/testing.ts";
 
@@ -63,6 +69,13 @@ export interface LocalnetOptions {
   /** Solana slot time and finality depth. Defaults 100 ms and 8 slots. */
   slotMs?: number;
   finalityDepth?: number;
+  /**
+   * The relayers that take their turn delivering (`executor.enabled`), by
+   * index; the others only confirm. Default: all of them.
+   */
+  executors?: readonly number[];
+  /** `executor.takeoverWindowMs`. Default 3 s. */
+  takeoverWindowMs?: number;
   log?: (line: string) => void;
 }
 
@@ -78,8 +91,13 @@ export interface RelayerProcess {
   stop(): Promise<void>;
   /** SIGKILL: dies mid-whatever. */
   kill(): Promise<void>;
-  /** Starts the process again with the same config and store. */
-  start(): Promise<void>;
+  /**
+   * Starts the process again with the same config and store; `extraEnv` is
+   * added to its environment for this run (e.g. `LOANBRIDGE_CRASH_AT`).
+   */
+  start(extraEnv?: NodeJS.ProcessEnv): Promise<void>;
+  /** Its EVM delivery sender's address (it pays EVM deliveries). */
+  evmSender: string;
 }
 
 export interface Localnet {
@@ -185,10 +203,9 @@ export async function startLocalnet(options: LocalnetOptions = {}): Promise<Loca
     );
     const admin = await createKeyPairSignerFromBytes(solanaKeypair());
     await airdrop(rpc, admin.address, 1_000n);
-    // The executor pays Solana deliveries with its own keypair.
-    const executorSolana = solanaSigners[0];
-    if (executorSolana === undefined) throw new Error("at least one relayer");
-    await airdrop(rpc, executorSolana.address, 100n);
+    // Each relayer pays its Solana deliveries with its own keypair.
+    if (solanaSigners.length === 0) throw new Error("at least one relayer");
+    for (const signer of solanaSigners) await airdrop(rpc, signer.address, 100n);
 
     log("configuring the Solana program");
     const send = rpcSender(rpc, { feePayer: admin });
@@ -257,6 +274,16 @@ export async function startLocalnet(options: LocalnetOptions = {}): Promise<Loca
       ),
     );
 
+    // Each relayer pays its EVM deliveries from its own sender key (relayer-0
+    // the dev account 5, the others fresh keys funded here).
+    const executors = new Set(options.executors ?? keys.map((_, index) => index));
+    const senderKeys = keys.map((_, index) => (index === 0 ? devKey(5) : devKey(40 + index)));
+    for (const key of senderKeys.slice(1)) {
+      await providerFor(anvil.url).send("anvil_setBalance", [
+        new Wallet(key).address,
+        toQuantity(10n ** 21n),
+      ]);
+    }
     const ports = await Promise.all(keys.map(() => freePort()));
     const urls = ports.map((port) => `http://127.0.0.1:${port}`);
     const relayers = await Promise.all(
@@ -291,7 +318,8 @@ export async function startLocalnet(options: LocalnetOptions = {}): Promise<Loca
             retryBackoff: { initialMs: 250, maxMs: 5_000 },
           },
           executor: {
-            enabled: index === 0,
+            enabled: executors.has(index),
+            takeoverWindowMs: options.takeoverWindowMs ?? 3_000,
             evmSenderKey: { env: "LB_EVM_SENDER_KEY" },
             peerTimeoutMs: 2_000,
           },
@@ -303,13 +331,23 @@ export async function startLocalnet(options: LocalnetOptions = {}): Promise<Loca
           LB_ADMIN_TOKEN: `admin-token-${index}`,
           LB_EVM_SIGNER_KEY: key.evm,
           LB_SOLANA_KEYPAIR: JSON.stringify([...key.solana]),
-          LB_EVM_SENDER_KEY: devKey(5),
+          LB_EVM_SENDER_KEY: senderKeys[index],
         };
-        return relayerProcess(index, urls[index] ?? "", configFile, join(dir, "relayer.log"), env);
+        return relayerProcess({
+          index,
+          apiUrl: urls[index] ?? "",
+          configFile,
+          logFile: join(dir, "relayer.log"),
+          env,
+          executor: executors.has(index),
+          evmSender: new Wallet(senderKeys[index] ?? "").address,
+        });
       }),
     );
     for (const relayer of relayers) cleanups.push(() => relayer.stop());
-    log(`starting ${count} relayers (${threshold} of ${count}; relayer-0 executes)`);
+    log(
+      `starting ${count} relayers (${threshold} of ${count}; executing: ${[...executors].map((i) => `relayer-${i}`).join(", ")})`,
+    );
     await Promise.all(relayers.map((relayer) => relayer.start()));
     return {
       workDir,
@@ -360,13 +398,16 @@ async function configureEvmPool(deployer: NonceManager, deployment: EvmDeploymen
 
 export { contractAt };
 
-function relayerProcess(
-  index: number,
-  apiUrl: string,
-  configFile: string,
-  logFile: string,
-  env: NodeJS.ProcessEnv,
-): RelayerProcess {
+function relayerProcess(spec: {
+  index: number;
+  apiUrl: string;
+  configFile: string;
+  logFile: string;
+  env: NodeJS.ProcessEnv;
+  executor: boolean;
+  evmSender: string;
+}): RelayerProcess {
+  const { index, apiUrl, configFile, logFile, env, executor, evmSender } = spec;
   let child: ChildProcess | undefined;
   let exited: Promise<void> = Promise.resolve();
   const running = () => child !== undefined && child.exitCode === null && child.signalCode === null;
@@ -380,17 +421,18 @@ function relayerProcess(
     apiUrl,
     configFile,
     logFile,
-    executor: index === 0,
+    executor,
+    evmSender,
     get running() {
       return running();
     },
     stop: () => halt("SIGTERM"),
     kill: () => halt("SIGKILL"),
-    async start() {
+    async start(extraEnv = {}) {
       if (running()) return;
       const out = createWriteStream(logFile, { flags: "a" });
       const started = spawn(process.execPath, [CLI, "run", "--config", configFile], {
-        env,
+        env: { ...env, ...extraEnv },
         stdio: ["ignore", "pipe", "pipe"],
       });
       started.stdout.pipe(out);

@@ -24,6 +24,21 @@ export class InsufficientAttestationsError extends DeliveryError {
   }
 }
 
+/**
+ * A delivery of the guid is already on its way: the node's pending state
+ * has it delivered (another relayer's transaction is in the mempool), so
+ * sending ours would only pay for a transaction that reverts.
+ */
+export class DeliveryPendingError extends DeliveryError {
+  override name = "DeliveryPendingError";
+  readonly guid: Hex;
+
+  constructor(guid: Hex) {
+    super(`a delivery of ${guid} is already pending`);
+    this.guid = guid;
+  }
+}
+
 /** The destination already has the guid (someone else delivered it). */
 export class AlreadyDeliveredError extends DeliveryError {
   override name = "AlreadyDeliveredError";

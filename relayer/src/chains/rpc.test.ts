@@ -63,7 +63,7 @@ const ok = (result: unknown) => () => ({ result });
 
 function client(
   script: Parameters<typeof scripted>[0],
-  options: { quorum?: number; timeoutMs?: number } = {},
+  options: { quorum?: number; timeoutMs?: number; signal?: AbortSignal } = {},
 ) {
   const { fetch, calls } = scripted(script);
   const events: RpcCallEvent[] = [];
@@ -74,6 +74,7 @@ function client(
     timeoutMs: options.timeoutMs ?? 50,
     onCall: (event) => events.push(event),
     ...(options.quorum === undefined ? {} : { quorum: options.quorum }),
+    ...(options.signal === undefined ? {} : { signal: options.signal }),
   });
   return { rpc, calls, events };
 }
@@ -123,6 +124,27 @@ describe("request", () => {
       ["a.example/…", "timeout"],
       ["b.example", "ok"],
     ]);
+  });
+
+  it("stopSignal_abandonsTheCallInFlightAtOnce_withoutFailover_andMakesNoNewCall", async () => {
+    const stop = new AbortController();
+    const { rpc, calls, events } = client(
+      { [A]: () => "hang", [B]: ok("0x1") },
+      { timeoutMs: 60_000, signal: stop.signal },
+    );
+    const pending = rpc.request("eth_chainId");
+    setTimeout(() => {
+      stop.abort();
+    }, 20);
+    const started = performance.now();
+    const error = await pending.catch((e: unknown) => e);
+    expect(performance.now() - started).toBeLessThan(1_000);
+    expect(error).toBeInstanceOf(RpcError);
+    expect((error as RpcError).kind).toBe("aborted");
+    expect(calls.map((c) => c.url)).toEqual([A]);
+    await expect(rpc.request("eth_chainId")).rejects.toMatchObject({ kind: "aborted" });
+    expect(calls).toHaveLength(1);
+    expect(events.map((e) => e.outcome)).toEqual(["aborted", "aborted"]);
   });
 
   it("allEndpointsDown_throwsTheLastTypedErrorWithoutTheUrlSecret", async () => {

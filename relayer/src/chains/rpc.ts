@@ -19,7 +19,14 @@ import type { z } from "zod";
 
 /** How one call to one endpoint ended; the metric label. */
 export type RpcOutcome =
-  "ok" | "rpc_error" | "timeout" | "transport_error" | "http_error" | "invalid_response";
+  | "ok"
+  | "rpc_error"
+  | "timeout"
+  | "transport_error"
+  | "http_error"
+  | "invalid_response"
+  /** Abandoned because the caller is stopping (its `signal` was aborted). */
+  | "aborted";
 
 export interface RpcCallEvent {
   chain: string;
@@ -117,6 +124,11 @@ export interface JsonRpcOptions {
   onCall?: RpcCallHook;
   /** For tests: replaces the global fetch. */
   fetch?: typeof fetch;
+  /**
+   * Aborted when the caller stops: every call in flight is abandoned at
+   * once (kind `aborted`, no failover) and no new call is made.
+   */
+  signal?: AbortSignal;
 }
 
 const DEFAULT_TIMEOUT_MS = 10_000;
@@ -143,6 +155,7 @@ export class RpcEndpoint {
   readonly #timeoutMs: number;
   readonly #onCall: RpcCallHook | undefined;
   readonly #fetch: typeof fetch;
+  readonly #signal: AbortSignal | undefined;
   #nextId = 1;
   #consecutiveFailures = 0;
   #latencyMs: number | undefined;
@@ -157,6 +170,7 @@ export class RpcEndpoint {
       timeoutMs: number;
       onCall: RpcCallHook | undefined;
       fetch: typeof fetch;
+      signal?: AbortSignal | undefined;
     },
   ) {
     this.#url = url;
@@ -165,6 +179,12 @@ export class RpcEndpoint {
     this.#timeoutMs = options.timeoutMs;
     this.#onCall = options.onCall;
     this.#fetch = options.fetch;
+    this.#signal = options.signal;
+  }
+
+  /** A method, so the checker does not narrow the flag across awaits. */
+  #stopping(): boolean {
+    return this.#signal?.aborted === true;
   }
 
   /** Lower is healthier: failures in a row first, then average latency. */
@@ -189,7 +209,7 @@ export class RpcEndpoint {
           this.#latencyMs === undefined
             ? ms
             : this.#latencyMs + LATENCY_WEIGHT * (ms - this.#latencyMs);
-      } else {
+      } else if (outcome !== "aborted") {
         this.#consecutiveFailures++;
       }
       this.#onCall?.({
@@ -209,7 +229,9 @@ export class RpcEndpoint {
       return new RpcError(message, { method, url: this.label, kind, ...extra });
     };
 
+    if (this.#stopping()) throw fail("aborted", "stopping: call not made");
     const id = this.#nextId++;
+    const timeout = AbortSignal.timeout(this.#timeoutMs);
     let response: Response;
     let text: string;
     try {
@@ -217,10 +239,11 @@ export class RpcEndpoint {
         method: "POST",
         headers: { "content-type": "application/json" },
         body: JSON.stringify({ jsonrpc: "2.0", id, method, params }),
-        signal: AbortSignal.timeout(this.#timeoutMs),
+        signal: this.#signal === undefined ? timeout : AbortSignal.any([timeout, this.#signal]),
       });
       text = await response.text();
     } catch (cause) {
+      if (this.#stopping()) throw fail("aborted", "stopping: call abandoned", { cause });
       if (
         cause instanceof Error &&
         (cause.name === "TimeoutError" || cause.name === "AbortError")
@@ -304,6 +327,7 @@ export class JsonRpc {
         timeoutMs,
         onCall: options.onCall,
         fetch: options.fetch ?? fetch,
+        signal: options.signal,
       });
     });
   }
@@ -326,7 +350,13 @@ export class JsonRpc {
           ? await endpoint.call(method, params)
           : await endpoint.call(method, params, schema);
       } catch (error) {
-        if (!(error instanceof RpcError) || error.kind === "rpc_error") throw error;
+        if (
+          !(error instanceof RpcError) ||
+          error.kind === "rpc_error" ||
+          error.kind === "aborted"
+        ) {
+          throw error;
+        }
         last = error;
       }
     }

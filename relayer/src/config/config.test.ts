@@ -100,7 +100,8 @@ describe("parseConfig", () => {
         retryBackoff: { initialMs: 500, maxMs: 300_000, factor: 2 },
       },
       executor: {
-        enabled: false,
+        enabled: true,
+        takeoverWindowMs: 20_000,
         maxFeePerGasGwei: 200,
         computeUnitPriceMicroLamports: 1_000,
         peerTimeoutMs: 5_000,

@@ -181,10 +181,20 @@ export const pipelineSchema = z
   })
   .prefault({});
 
-/** Delivery: exactly one relayer of a deployment executes (gathers and delivers). */
+/**
+ * Delivery: every relayer takes its turn in each packet's executor order
+ * (rendezvous over the destination's verifiers), paying from its own keys.
+ */
 export const executorSchema = z
   .strictObject({
-    enabled: z.boolean().default(false),
+    /** Whether this relayer takes its turn delivering; when false it only confirms. */
+    enabled: z.boolean().default(true),
+    /**
+     * How long the relayer ranked k+1 waits, after it has the attestations,
+     * for the one ranked k; longer than a delivery takes to show up as
+     * delivered on the destination, or relayers double-send (counted).
+     */
+    takeoverWindowMs: z.int().min(100).max(3_600_000).default(20_000),
     /** Pays EVM deliveries; this relayer's EVM verifier key when absent. */
     evmSenderKey: secretRefSchema.optional(),
     /** Pays Solana deliveries (solana-keygen JSON); this relayer's Solana keypair when absent. */

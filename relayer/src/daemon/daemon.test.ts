@@ -1,6 +1,8 @@
 // The daemon built from a config (in-memory store, API on an ephemeral port,
-// an RPC nobody answers), and `loanbridge run` stopped by SIGTERM.
+// an RPC nobody answers), and `loanbridge run` stopped by SIGTERM, quickly
+// even when its chains take connections and never answer.
 import { spawn } from "node:child_process";
+import { createServer, type Server, type Socket } from "node:net";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -54,7 +56,9 @@ describe("startRelayer", () => {
     const logger = createLogger({ level: "debug", relayerId: "daemon-test", stream });
     const relayer = await startRelayer(config, { env, logger });
     expect(relayer.apiUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
-    expect(relayer.context.executor).toBe(false);
+    // Every relayer takes its turn delivering unless configured not to.
+    expect(relayer.context.executor).toBe(true);
+    expect(relayer.context.takeoverWindowMs).toBe(20_000);
     expect([...relayer.context.chains.signers.values()].map((s) => s.signer)).toEqual([
       VERIFIER_ADDRESSES[1],
     ]);
@@ -86,6 +90,69 @@ describe("startRelayer", () => {
     await expect(startRelayer(config, { env: {}, logger })).rejects.toThrow(
       /LOANBRIDGE_TEST_SIGNER_KEY/,
     );
+  });
+});
+
+/** A TCP server that takes connections and never answers: a hung RPC endpoint. */
+async function blackhole(): Promise<{ url: string; close(): Promise<void> }> {
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((socket) => {
+    sockets.add(socket);
+    socket.on("error", () => undefined);
+  });
+  await new Promise<void>((done) => server.listen(0, "127.0.0.1", done));
+  const address = server.address();
+  if (address === null || typeof address === "string") throw new Error("no port");
+  return {
+    url: `http://127.0.0.1:${address.port}`,
+    close: () =>
+      new Promise<void>((done) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => {
+          done();
+        });
+      }),
+  };
+}
+
+describe("stopping with hung chains", () => {
+  it("stop_whileEveryRpcCallHangs_returnsWithinTwoSeconds", SLOW, async () => {
+    const hung = await blackhole();
+    try {
+      const env = { [KEY_ENV]: VERIFIER_KEYS[1] };
+      const config = parseConfig(
+        {
+          ...raw,
+          chains: {
+            evm: { ...raw.chains.evm, rpcUrls: [hung.url], rpcTimeoutMs: 60_000 },
+          },
+        },
+        env,
+      );
+      const lines: string[] = [];
+      const logger = createLogger({
+        level: "debug",
+        relayerId: "daemon-test",
+        stream: new Writable({
+          write(chunk: Buffer, _encoding, done) {
+            lines.push(chunk.toString());
+            done();
+          },
+        }),
+      });
+      const relayer = await startRelayer(config, { env, logger });
+      // The first iteration is now waiting on calls that would take 60 s.
+      await new Promise((resolve) => setTimeout(resolve, 500));
+
+      const started = performance.now();
+      await relayer.stop();
+      const took = performance.now() - started;
+
+      expect(took).toBeLessThan(2_000);
+      expect(lines.join("")).toContain("relayer stopped");
+    } finally {
+      await hung.close();
+    }
   });
 });
 

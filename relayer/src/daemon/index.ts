@@ -40,8 +40,14 @@ import {
 import { RelayerEvents } from "../observability/events.ts";
 import { attachLogger, createLogger, type Logger } from "../observability/logger.ts";
 import { attachMetrics, createMetrics, initMetrics } from "../observability/metrics.ts";
-import { leaseOwner, type PipelineChains, type PipelineContext } from "../pipeline/context.ts";
+import {
+  type CrashPoint,
+  leaseOwner,
+  type PipelineChains,
+  type PipelineContext,
+} from "../pipeline/context.ts";
 import { startLoop } from "../pipeline/pipeline.ts";
+import { ReadyTimes } from "../pipeline/takeover.ts";
 import { Store } from "../store/store.ts";
 
 export interface DaemonOptions {
@@ -67,6 +73,28 @@ export interface RunningRelayer {
 }
 
 const deploymentSchema = z.object({ startBlock: z.int().min(0) });
+
+const CRASH_POINTS: readonly CrashPoint[] = ["attested", "submitted", "confirmed"];
+
+/**
+ * Fault injection for the end-to-end suite: `LOANBRIDGE_CRASH_AT=<point>`
+ * kills this process with SIGKILL (no cleanup, as `kill -9` would) the
+ * first time one of its deliveries reaches that point. Unset in production.
+ */
+export function crashPointFromEnv(
+  env: Readonly<Record<string, string | undefined>>,
+  logger: Logger,
+): ((point: CrashPoint) => void) | undefined {
+  const wanted = env.LOANBRIDGE_CRASH_AT;
+  if (wanted === undefined || wanted === "") return undefined;
+  if (!CRASH_POINTS.includes(wanted as CrashPoint)) {
+    throw new Error(`LOANBRIDGE_CRASH_AT must be one of ${CRASH_POINTS.join(", ")}, got ${wanted}`);
+  }
+  logger.warn("fault injection: this relayer kills itself at a delivery point", { point: wanted });
+  return (point) => {
+    if (point === wanted) process.kill(process.pid, "SIGKILL");
+  };
+}
 
 async function startHeightOf(chain: EvmChainConfig): Promise<bigint> {
   if (chain.deploymentsFile === undefined) return 0n;
@@ -96,18 +124,21 @@ interface BuildContext {
   config: RelayerConfig;
   options: DaemonOptions;
   events: RelayerEvents;
+  /** Aborted when the relayer stops. */
+  signal: AbortSignal;
 }
 
 function rpcFor(
   kind: ChainKind,
   chain: { eid: number; rpcUrls: string[]; rpcQuorum: number; rpcTimeoutMs: number },
-  events: RelayerEvents,
+  { events, signal }: Pick<BuildContext, "events" | "signal">,
 ): JsonRpc {
   return new JsonRpc({
     chain: `${kind}:${chain.eid}`,
     urls: chain.rpcUrls,
     quorum: chain.rpcQuorum,
     timeoutMs: chain.rpcTimeoutMs,
+    signal,
     onCall: (call) => {
       events.emit("rpcCall", {
         chain: kind,
@@ -123,9 +154,9 @@ function rpcFor(
 async function buildEvmChain(
   chain: EvmChainConfig,
   field: string,
-  { config, options, events }: BuildContext,
+  { config, options, events, signal }: BuildContext,
 ): Promise<ChainParts> {
-  const rpc = rpcFor("evm", chain, events);
+  const rpc = rpcFor("evm", chain, { events, signal });
   const finality = finalityOf(chain);
   const signerKey = await loadEvmPrivateKey(chain.signerKey, {
     env: options.env,
@@ -160,9 +191,9 @@ async function buildEvmChain(
 async function buildSolanaChain(
   chain: SolanaChainConfig,
   remoteEids: readonly number[],
-  { config, options, events }: BuildContext,
+  { config, options, events, signal }: BuildContext,
 ): Promise<ChainParts> {
-  const rpc = rpcFor("solana", chain, events);
+  const rpc = rpcFor("solana", chain, { events, signal });
   const keypair = await loadSolanaKeypair(chain.keypair, {
     env: options.env,
     field: "chains.solana.keypair",
@@ -244,7 +275,10 @@ export async function startRelayer(
   attachMetrics(events, metrics);
   attachLogger(events, logger);
 
-  const parts = await buildChains({ config, options, events });
+  // Stopping aborts every RPC call and peer request in flight, so a stop
+  // takes moments even when the chains do not answer.
+  const shutdown = new AbortController();
+  const parts = await buildChains({ config, options, events, signal: shutdown.signal });
   initMetrics(metrics, { chains: parts });
   const signers = [...new Set(parts.map((part) => part.signer.signer))];
   const adminToken =
@@ -264,6 +298,7 @@ export async function startRelayer(
   const lastPollAt: Record<string, number | undefined> = Object.fromEntries(
     parts.map((part) => [pollKey(part.eid), undefined]),
   );
+  const crashPoint = crashPointFromEnv(options.env, logger);
   const context: PipelineContext = {
     relayerId: config.relayerId,
     store,
@@ -271,6 +306,10 @@ export async function startRelayer(
     chains: pipelineChains(parts),
     settings: config.pipeline,
     executor: options.executor ?? config.executor.enabled,
+    takeoverWindowMs: config.executor.takeoverWindowMs,
+    readyTimes: new ReadyTimes(),
+    signal: shutdown.signal,
+    ...(crashPoint !== undefined && { crashPoint }),
     peers: config.peers,
     peerTimeoutMs: config.executor.peerTimeoutMs,
     startHeights: new Map(parts.map((part) => [part.eid, part.startHeight])),
@@ -314,10 +353,15 @@ export async function startRelayer(
   const stop = () => {
     stopping ??= (async () => {
       logger.info("relayer stopping");
+      shutdown.abort();
       try {
         await api.close();
       } finally {
         await loop.stop();
+        // Whatever the abandoned iteration held goes back for the next run
+        // (or another process of this operator) to take.
+        const released = await store.releaseAllLeases(leaseOwner(context));
+        if (released > 0) logger.info("gave back the leases in hand", { packets: released });
         await store.close();
       }
       logger.info("relayer stopped");

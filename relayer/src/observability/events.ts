@@ -37,6 +37,16 @@ export interface RelayerEventMap {
     seconds: number;
     outcome: "delivered" | "stored_failure";
   };
+  /**
+   * This relayer delivers a packet whose executor order put it `rank` places
+   * after the first, `waitedMs` after it had the attestations.
+   */
+  executorTakeover: PacketRef & { chain: ChainKind; rank: number; waitedMs: number };
+  /**
+   * Our delivery transaction(s) lost to another relayer's: the destination
+   * took the packet in `deliveredTx` (when known), not in one of `sentTxs`.
+   */
+  duplicateDelivery: PacketRef & { chain: ChainKind; sentTxs: string[]; deliveredTx?: string };
   /** A delivery attempt failed; `final` when the packet is marked failed. */
   deliveryFailed: PacketRef & { chain: ChainKind; error: string; attempts: number; final: boolean };
   /** An operator requeued or denied a packet through the API. */

@@ -124,6 +124,22 @@ export function attachLogger(events: RelayerEvents, logger: Logger): () => void 
         outcome: event.outcome,
       }),
     ),
+    events.on("executorTakeover", (event) =>
+      logger.warn("taking over a packet's delivery", {
+        ...route(event),
+        chain: event.chain,
+        rank: event.rank,
+        waitedMs: event.waitedMs,
+      }),
+    ),
+    events.on("duplicateDelivery", (event) =>
+      logger.warn("delivery lost to another relayer's transaction", {
+        ...route(event),
+        chain: event.chain,
+        sentTxs: event.sentTxs,
+        deliveredTx: event.deliveredTx,
+      }),
+    ),
     events.on("deliveryFailed", (event) =>
       logger.log(event.final ? "error" : "warn", "packet delivery failed", {
         ...route(event),

@@ -50,6 +50,8 @@ describe("metrics", () => {
     expect(ours.map((metric) => metric.name).sort()).toEqual([
       "loanbridge_cursor_height",
       "loanbridge_delivery_seconds",
+      "loanbridge_duplicate_deliveries_total",
+      "loanbridge_executor_takeovers_total",
       "loanbridge_head_height",
       "loanbridge_loans",
       "loanbridge_loans_disagreeing",
@@ -69,6 +71,34 @@ describe("metrics", () => {
     for (const metric of ours) expect(metric.help.length).toBeGreaterThan(20);
     // Default process metrics are there too.
     expect(all.some((metric) => metric.name === "process_cpu_user_seconds_total")).toBe(true);
+  });
+
+  it("takeoversAndDuplicateDeliveries_countPerDestination", async () => {
+    const { events, metrics } = setup();
+    initMetrics(metrics, {
+      chains: [
+        { kind: "evm", eid: 40161 },
+        { kind: "solana", eid: 40168 },
+      ],
+    });
+
+    events.emit("executorTakeover", { ...ref, chain: "solana", rank: 1, waitedMs: 20_000 });
+    events.emit("duplicateDelivery", { ...ref, chain: "solana", sentTxs: ["sig1"] });
+    events.emit("duplicateDelivery", {
+      ...ref,
+      chain: "solana",
+      sentTxs: ["sig2"],
+      deliveredTx: "sig3",
+    });
+
+    expect(await samples(metrics, "loanbridge_executor_takeovers_total")).toEqual({
+      "dst_eid=40161": 0,
+      "dst_eid=40168": 1,
+    });
+    expect(await samples(metrics, "loanbridge_duplicate_deliveries_total")).toEqual({
+      "dst_eid=40161": 0,
+      "dst_eid=40168": 2,
+    });
   });
 
   it("packetEvents_countByStageAndOutcome", async () => {

@@ -66,6 +66,8 @@ export interface RelayerMetrics {
   outstandingPrincipal: Gauge<"lending_eid">;
   lockedCollateral: Gauge<"eid" | "asset">;
   operatorActions: Counter<"action">;
+  executorTakeovers: Counter<"dst_eid">;
+  duplicateDeliveries: Counter<"dst_eid">;
   nonceGaps: Counter<"src_eid" | "dst_eid" | "app">;
   nonceGapsOpen: Gauge<"src_eid" | "dst_eid" | "app">;
 }
@@ -172,6 +174,18 @@ export function createMetrics(options: CreateMetricsOptions = {}): RelayerMetric
       labelNames: ["action"],
       registers,
     }),
+    executorTakeovers: new Counter({
+      name: "loanbridge_executor_takeovers_total",
+      help: "Packets this relayer delivered after the relayers before it in the packet's executor order did not within their windows.",
+      labelNames: ["dst_eid"],
+      registers,
+    }),
+    duplicateDeliveries: new Counter({
+      name: "loanbridge_duplicate_deliveries_total",
+      help: "Packets for which this relayer sent a delivery transaction that lost to another relayer's (each costs a fee).",
+      labelNames: ["dst_eid"],
+      registers,
+    }),
     nonceGaps: new Counter({
       name: "loanbridge_nonce_gaps_total",
       help: "Source nonces found used but whose packet could not be read (hidden or lost packets), per path.",
@@ -211,6 +225,10 @@ export function initMetrics(metrics: RelayerMetrics, options: InitMetricsOptions
     }
   }
   const eids = [...new Set(options.chains.map((c) => c.eid))];
+  for (const dst of eids) {
+    metrics.executorTakeovers.inc({ dst_eid: String(dst) }, 0);
+    metrics.duplicateDeliveries.inc({ dst_eid: String(dst) }, 0);
+  }
   for (const src of eids) {
     for (const dst of eids) {
       if (src === dst) continue;
@@ -263,6 +281,12 @@ export function attachMetrics(events: RelayerEvents, metrics: RelayerMetrics): (
     }),
     events.on("deliveryFailed", (packet) => {
       processed("deliver", packet.final ? "failed" : "retry", packet);
+    }),
+    events.on("executorTakeover", ({ dstEid }) => {
+      metrics.executorTakeovers.inc({ dst_eid: String(dstEid) });
+    }),
+    events.on("duplicateDelivery", ({ dstEid }) => {
+      metrics.duplicateDeliveries.inc({ dst_eid: String(dstEid) });
     }),
     events.on("operatorAction", ({ action }) => {
       metrics.operatorActions.inc({ action });

@@ -13,6 +13,15 @@ import type { PipelineConfig } from "../config/schema.ts";
 import type { RelayerEvents } from "../observability/events.ts";
 import type { Store } from "../store/store.ts";
 import type { PacketRecord } from "../store/types.ts";
+import type { ReadyTimes } from "./takeover.ts";
+
+/**
+ * Where a delivering relayer may be made to crash, for the fault-injection
+ * tests: after it has a threshold of attestations and its turn (before
+ * sending), right after a delivery transaction is sent, and after the
+ * destination confirmed it (before the store records it).
+ */
+export type CrashPoint = "attested" | "submitted" | "confirmed";
 
 export interface PipelineChains {
   /** Source watchers; each polls its own cursor (keyed by its eid). */
@@ -39,14 +48,29 @@ export interface PipelineContext {
   events: RelayerEvents;
   chains: PipelineChains;
   settings: PipelineSettings;
-  /** Only the executing relayer delivers; the others confirm delivery by reading the destination. */
+  /**
+   * Whether this relayer takes its turn delivering (takeover.ts); when
+   * false it only confirms deliveries by reading the destination.
+   */
   executor: boolean;
+  /** How long each relayer in a packet's executor order waits for the one before it. */
+  takeoverWindowMs: number;
+  /** When this relayer first had each pending packet's attestations. */
+  readyTimes: ReadyTimes;
+  /** Fault injection: called at each crash point of a delivery (absent in production). */
+  crashPoint?: (point: CrashPoint) => void;
   /** Other relayers' API base URLs, asked for their attestations. */
   peers: readonly string[];
   /** Per peer request. */
   peerTimeoutMs: number;
   /** Where a watcher starts when no cursor is stored (the height before the endpoint's deployment). */
   startHeights: ReadonlyMap<number, bigint>;
+  /**
+   * Aborted when the relayer stops: RPC calls and peer requests in flight
+   * are abandoned, and the work they were doing is left leased for the
+   * stop to give back (not counted as a failed attempt).
+   */
+  signal?: AbortSignal;
   /** Errors that do not stop the pipeline (peer fetches, loan mirror, lease bookkeeping). */
   onError: (error: unknown, where: string, guid?: Hex) => void;
   fetch?: typeof fetch;
@@ -100,6 +124,10 @@ export async function retryOrFail(
   return false;
 }
 
+/** Whether the relayer is stopping (a function: the flag changes across awaits). */
+export const isStopping = (context: Pick<PipelineContext, "signal">): boolean =>
+  context.signal?.aborted === true;
+
 /** Leases a bounded batch and hands each packet to `handle`; a throw releases that packet with backoff. */
 export async function forEachLeased(
   context: PipelineContext,
@@ -115,9 +143,12 @@ export async function forEachLeased(
     context.settings.leaseMs,
   );
   for (const packet of leased) {
+    // Stopping: the rest stays leased until the stop gives every lease back.
+    if (isStopping(context)) break;
     try {
       await handle(packet);
     } catch (error) {
+      if (isStopping(context)) break;
       context.onError(error, where, packet.guid);
       try {
         await retryOrFail(context, packet, `${where}: ${errorText(error)}`);

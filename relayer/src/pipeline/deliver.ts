@@ -1,14 +1,20 @@
-// Stage 5, deliver: the executing relayer checks the destination first,
-// gathers a threshold of attestations and delivers; a packet someone else
-// already delivered counts as delivered. The other relayers only confirm:
-// they read the destination until the packet shows up as delivered.
-// Either way the destination side of the loan is mirrored on delivery.
-import { AlreadyDeliveredError, InsufficientAttestationsError } from "../chains/errors.ts";
+// Stage 5, deliver: every relayer checks the destination first (a packet
+// someone else already delivered counts as delivered), gathers a threshold
+// of attestations and, when its turn in the packet's executor order has
+// come (takeover.ts), delivers. Until then it waits and reads the
+// destination. Either way the destination side of the loan is mirrored on
+// delivery.
+import {
+  AlreadyDeliveredError,
+  DeliveryPendingError,
+  InsufficientAttestationsError,
+} from "../chains/errors.ts";
 import type { DeliveryReceipt } from "../chains/types.ts";
 import type { PacketRecord } from "../store/types.ts";
 import {
   errorText,
   forEachLeased,
+  isStopping,
   kindOf,
   leaseOwner,
   type PipelineContext,
@@ -17,12 +23,14 @@ import {
 } from "./context.ts";
 import { gatherAttestations } from "./gather.ts";
 import { mirrorLoan } from "./loans.ts";
+import { executorRank } from "./takeover.ts";
 
 export type DeliverOutcome =
   | "delivered"
   | "already_delivered"
   | "awaiting_attestations"
   | "awaiting_delivery"
+  | "awaiting_turn"
   | "failed"
   | "retry";
 
@@ -31,6 +39,7 @@ async function recordDelivered(
   packet: PacketRecord,
   receipt: DeliveryReceipt | undefined,
 ): Promise<void> {
+  context.readyTimes.forget(packet.guid);
   // The status guard is enough here: the destination's record wins.
   const stored = await context.store.markDelivered(packet.guid, {
     ...(receipt !== undefined && { destTx: receipt.tx }),
@@ -45,11 +54,34 @@ async function recordDelivered(
   await mirrorLoan(context, packet, "delivered");
 }
 
-/** Waits for peers without using up attempts: a short, fixed retry. */
-async function wait(context: PipelineContext, packet: PacketRecord, why: string): Promise<void> {
-  await context.store.release(packet.guid, leaseOwner(context), {
-    error: why,
-    retryInMs: context.settings.pollIntervalMs,
+/** Waits for peers without using up attempts: by default a short, fixed retry. */
+async function wait(
+  context: PipelineContext,
+  packet: PacketRecord,
+  why: string,
+  retryInMs = context.settings.pollIntervalMs,
+): Promise<void> {
+  await context.store.release(packet.guid, leaseOwner(context), { error: why, retryInMs });
+}
+
+/**
+ * Our delivery transactions lost to another relayer's: the destination
+ * took the packet in a transaction that is not one we sent. Counted, since
+ * each costs the losing relayer its fee.
+ */
+function reportDuplicate(
+  context: PipelineContext,
+  packet: PacketRecord,
+  sent: readonly string[],
+  receipt: DeliveryReceipt | undefined,
+): void {
+  if (sent.length === 0) return;
+  if (receipt !== undefined && sent.includes(receipt.tx)) return;
+  context.events.emit("duplicateDelivery", {
+    ...refOf(packet),
+    chain: kindOf(context, packet.dstEid),
+    sentTxs: [...sent],
+    ...(receipt !== undefined && { deliveredTx: receipt.tx }),
   });
 }
 
@@ -69,26 +101,52 @@ export async function deliverPacket(
     return "already_delivered";
   }
   if (!context.executor) {
-    await wait(context, packet, "awaiting delivery by the executor");
+    await wait(context, packet, "awaiting delivery by the executing relayers");
     return "awaiting_delivery";
   }
+  const kind = kindOf(context, packet.dstEid);
   const set = await deliverer.verifierSet();
+  const signer = context.chains.signers.get(packet.dstEid);
+  const rank =
+    signer === undefined ? undefined : executorRank(kind, packet.guid, set.signers, signer.signer);
+  if (rank === undefined) {
+    await wait(context, packet, "awaiting delivery: this relayer is not a destination verifier");
+    return "awaiting_delivery";
+  }
   const attestations = await gatherAttestations(context, packet, set);
   if (attestations.length < set.threshold) {
     await wait(context, packet, `${attestations.length} of ${set.threshold} attestations`);
     return "awaiting_attestations";
   }
+  const now = Date.now();
+  const readySince = context.readyTimes.since(packet.guid, now);
+  const turnAt = readySince + rank * context.takeoverWindowMs;
+  if (now < turnAt) {
+    await wait(context, packet, `awaiting its turn to deliver (rank ${rank})`, turnAt - now);
+    return "awaiting_turn";
+  }
+  if (rank > 0) {
+    context.events.emit("executorTakeover", {
+      ...refOf(packet),
+      chain: kind,
+      rank,
+      waitedMs: now - readySince,
+    });
+  }
+  context.crashPoint?.("attested");
+  const sent: string[] = [];
   let receipt: DeliveryReceipt | undefined;
   try {
     receipt = await deliverer.deliver(packet.packet, attestations, (tx) => {
-      context.events.emit("deliverySubmitted", {
-        ...refOf(packet),
-        chain: kindOf(context, packet.dstEid),
-        destTx: tx,
-      });
+      sent.push(tx);
+      context.events.emit("deliverySubmitted", { ...refOf(packet), chain: kind, destTx: tx });
+      context.crashPoint?.("submitted");
     });
   } catch (error) {
+    // Abandoned because the relayer is stopping: not a failed attempt.
+    if (isStopping(context)) throw error;
     if (error instanceof AlreadyDeliveredError) {
+      reportDuplicate(context, packet, sent, undefined);
       await recordDelivered(context, packet, undefined);
       return "already_delivered";
     }
@@ -96,16 +154,24 @@ export async function deliverPacket(
       await wait(context, packet, errorText(error));
       return "awaiting_attestations";
     }
+    if (error instanceof DeliveryPendingError) {
+      // Someone else's delivery is in the mempool: watch it land.
+      await wait(context, packet, errorText(error));
+      return "awaiting_delivery";
+    }
     const final = await retryOrFail(context, packet, `deliver: ${errorText(error)}`);
+    if (final) context.readyTimes.forget(packet.guid);
     context.events.emit("deliveryFailed", {
       ...refOf(packet),
-      chain: kindOf(context, packet.dstEid),
+      chain: kind,
       error: errorText(error),
       attempts: packet.attempts,
       final,
     });
     return final ? "failed" : "retry";
   }
+  context.crashPoint?.("confirmed");
+  reportDuplicate(context, packet, sent, receipt);
   await recordDelivered(context, packet, receipt);
   return "delivered";
 }

@@ -34,14 +34,17 @@ export interface VerifierSet {
 
 /** One peer's attestations of `guid`; errors and timeouts are reported and count as none. */
 export async function fetchPeerAttestations(
-  context: Pick<PipelineContext, "peerTimeoutMs" | "onError" | "fetch">,
+  context: Pick<PipelineContext, "peerTimeoutMs" | "onError" | "fetch" | "signal">,
   peer: string,
   guid: Hex,
 ): Promise<Attestation[]> {
   const doFetch = context.fetch ?? fetch;
   const url = `${peer.replace(/\/+$/, "")}/v1/attestations/${guid}`;
+  const timeout = AbortSignal.timeout(context.peerTimeoutMs);
+  const signal =
+    context.signal === undefined ? timeout : AbortSignal.any([timeout, context.signal]);
   try {
-    const response = await doFetch(url, { signal: AbortSignal.timeout(context.peerTimeoutMs) });
+    const response = await doFetch(url, { signal });
     if (!response.ok) throw new Error(`peer ${peer} answered ${response.status}`);
     return peerAnswer.parse(await response.json()).attestations;
   } catch (error) {

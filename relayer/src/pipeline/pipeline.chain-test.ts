@@ -41,6 +41,7 @@ import type { PacketStatus } from "../store/types.ts";
 import { attestBatch } from "./attest.ts";
 import type { PipelineContext } from "./context.ts";
 import { runIteration } from "./pipeline.ts";
+import { ReadyTimes } from "./takeover.ts";
 import { verifyBatch } from "./verify.ts";
 import { watchAll } from "./watch.ts";
 
@@ -133,6 +134,9 @@ async function startRelayer(
       retryBackoff: { initialMs: 50, maxMs: 500, factor: 2 },
     },
     executor: index === 0,
+    // Only relayer-0 delivers here; whatever its rank, it waits little.
+    takeoverWindowMs: 50,
+    readyTimes: new ReadyTimes(),
     peers: [],
     peerTimeoutMs: 1_000,
     startHeights: new Map([[SRC_EID, startHeight]]),

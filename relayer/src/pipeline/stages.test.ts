@@ -14,7 +14,7 @@ import {
 } from "@loanbridge/shared";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createApiServer } from "../api/server.ts";
-import { AlreadyDeliveredError } from "../chains/errors.ts";
+import { AlreadyDeliveredError, DeliveryPendingError } from "../chains/errors.ts";
 import { ed25519AttestationSigner } from "../chains/solana/signer.ts";
 import { EvmAttestationSigner, recoverSigner } from "../chains/evm/signer.ts";
 import { VERIFIER_ADDRESSES, VERIFIER_KEYS } from "../chains/evm/testing.ts";
@@ -39,6 +39,7 @@ import { deliverBatch } from "./deliver.ts";
 import { gatherAttestations, isValidAttestation } from "./gather.ts";
 import { destinationSideUpdate, sourceSideUpdate } from "./loans.ts";
 import { runIteration, startLoop } from "./pipeline.ts";
+import { executorOrder, ReadyTimes } from "./takeover.ts";
 import { verifyBatch } from "./verify.ts";
 import { watchSource } from "./watch.ts";
 
@@ -106,6 +107,8 @@ class MemoryDestination implements PacketDeliverer {
   readonly delivered = new Map<Hex, Attestation[]>();
   calls = 0;
   failNext: Error | undefined;
+  /** Our transaction is sent, and then another relayer's lands first. */
+  loseRaceAfterSending: "reverted" | "already_delivered" | undefined;
   verifierSet() {
     return Promise.resolve({ epoch: EPOCH, threshold: 2, signers: [...VERIFIER_ADDRESSES] });
   }
@@ -127,6 +130,15 @@ class MemoryDestination implements PacketDeliverer {
       return Promise.reject(error);
     }
     const guid = attestations[0]?.guid ?? word(0);
+    if (this.loseRaceAfterSending !== undefined) {
+      // As the EVM deliverer reports a lost race: the winner's receipt, or
+      // (Solana) AlreadyDelivered after our own transaction was sent.
+      onSubmitted?.(`0xmine${this.calls}`);
+      this.delivered.set(guid, []);
+      return this.loseRaceAfterSending === "reverted"
+        ? Promise.resolve({ tx: "0xtheirs", height: 7n, outcome: "delivered" })
+        : Promise.reject(new AlreadyDeliveredError(guid));
+    }
     if (this.delivered.has(guid)) return Promise.reject(new AlreadyDeliveredError(guid));
     const digest = packetAttestationDigest(ENDPOINT, EPOCH, packet);
     const ok = attestations.filter((a) => recoverSigner(digest, a.signature) === a.signer);
@@ -151,7 +163,12 @@ const stores: Store[] = [];
 const closers: (() => Promise<void>)[] = [];
 
 async function harness(
-  options: { signer?: number; executor?: boolean; peers?: string[] } = {},
+  options: {
+    signer?: number;
+    executor?: boolean;
+    peers?: string[];
+    takeoverWindowMs?: number;
+  } = {},
 ): Promise<Harness> {
   const store = await Store.open({ kind: "pglite", dataDir: IN_MEMORY });
   stores.push(store);
@@ -163,6 +180,8 @@ async function harness(
     "verificationFailed",
     "packetAttested",
     "deliverySubmitted",
+    "executorTakeover",
+    "duplicateDelivery",
     "packetDelivered",
     "deliveryFailed",
     "cursorAdvanced",
@@ -203,6 +222,9 @@ async function harness(
       retryBackoff: { initialMs: 10, maxMs: 40, factor: 2 },
     },
     executor: options.executor ?? true,
+    // No wait for earlier ranks unless a test times the takeover.
+    takeoverWindowMs: options.takeoverWindowMs ?? 0,
+    readyTimes: new ReadyTimes(),
     peers: options.peers ?? [],
     peerTimeoutMs: 300,
     startHeights: new Map([[SRC, 99n]]),
@@ -595,6 +617,101 @@ describe("deliver", SLOW, () => {
     await attestedBy(h, a);
     return { h, a };
   }
+
+  /** A packet attested by two verifiers, seen by the one the executor order ranks `rank`. */
+  async function attestedAtRank(rank: number, takeoverWindowMs: number) {
+    const a = loanPacket(1n, openLoan(1));
+    const order = executorOrder("evm", a.guid, VERIFIER_ADDRESSES);
+    const index = (key: string | undefined) =>
+      VERIFIER_ADDRESSES.findIndex((address) => address.toLowerCase() === key);
+    const mine = index(order[rank]);
+    const other = index(order[rank === 0 ? 1 : 0]);
+    const peer = await harness({ signer: other });
+    await attestedBy(peer, a);
+    const url = await peerApi(peer.store, VERIFIER_ADDRESSES[other] ?? "");
+    const h = await harness({ signer: mine, peers: [url], takeoverWindowMs });
+    await attestedBy(h, a);
+    return { h, a };
+  }
+
+  it("deliver_firstInTheExecutorOrder_deliversAtOnce", async () => {
+    const { h, a } = await attestedAtRank(0, 60_000);
+    await deliverBatch(h.context);
+    expect(h.destination.calls).toBe(1);
+    expect((await h.store.getPacket(a.guid))?.status).toBe("delivered");
+    expect(h.events.executorTakeover).toBeUndefined();
+  });
+
+  it("deliver_secondInTheOrder_waitsOneWindow_thenTakesOverAndReportsIt", async () => {
+    const { h, a } = await attestedAtRank(1, 300);
+    await deliverBatch(h.context);
+    expect(h.destination.calls).toBe(0);
+    expect(await h.store.getPacket(a.guid)).toMatchObject({
+      status: "attested",
+      lastError: "awaiting its turn to deliver (rank 1)",
+      attempts: 1,
+    });
+    // Its lease comes back when the window has passed, not before.
+    expect(await deliverBatch(h.context)).toBe(0);
+    await new Promise((resolve) => setTimeout(resolve, 320));
+    await deliverBatch(h.context);
+    expect(h.destination.calls).toBe(1);
+    expect((await h.store.getPacket(a.guid))?.status).toBe("delivered");
+    expect(h.events.executorTakeover).toEqual([expect.objectContaining({ guid: a.guid, rank: 1 })]);
+    expect(h.events.executorTakeover?.[0]?.waitedMs).toBeGreaterThanOrEqual(300);
+  });
+
+  it("deliver_predecessorDeliversWithinTheWindow_laterRankNeverSends", async () => {
+    const { h, a } = await attestedAtRank(2, 200);
+    await deliverBatch(h.context);
+    h.destination.delivered.set(a.guid, []);
+    await new Promise((resolve) => setTimeout(resolve, 420));
+    await deliverBatch(h.context);
+    expect(h.destination.calls).toBe(0);
+    expect((await h.store.getPacket(a.guid))?.status).toBe("delivered");
+    expect(h.events.executorTakeover).toBeUndefined();
+  });
+
+  it.each(["reverted", "already_delivered"] as const)(
+    "deliver_ourTransactionLosesTheRace_%s_countsADuplicateDelivery",
+    async (how) => {
+      const { h, a } = await threeAttested();
+      h.destination.loseRaceAfterSending = how;
+      await deliverBatch(h.context);
+      expect((await h.store.getPacket(a.guid))?.status).toBe("delivered");
+      expect(h.events.duplicateDelivery).toEqual([
+        expect.objectContaining({
+          guid: a.guid,
+          sentTxs: ["0xmine1"],
+          ...(how === "reverted" && { deliveredTx: "0xtheirs" }),
+        }),
+      ]);
+    },
+  );
+
+  it("deliver_anotherRelayersDeliveryPending_waitsWithoutUsingAttempts_thenConfirmsIt", async () => {
+    const { h, a } = await threeAttested();
+    h.destination.failNext = new DeliveryPendingError(a.guid);
+    await deliverBatch(h.context);
+    expect(await h.store.getPacket(a.guid)).toMatchObject({
+      status: "attested",
+      lastError: `DeliveryPendingError: a delivery of ${a.guid} is already pending`,
+    });
+    expect(h.events.deliveryFailed).toBeUndefined();
+    h.destination.delivered.set(a.guid, []);
+    await waitUntilDue();
+    await deliverBatch(h.context);
+    expect(h.destination.calls).toBe(1);
+    expect((await h.store.getPacket(a.guid))?.status).toBe("delivered");
+  });
+
+  it("deliver_raceLostBeforeSending_isNoDuplicate", async () => {
+    const { h, a } = await threeAttested();
+    h.destination.failNext = new AlreadyDeliveredError(a.guid);
+    await deliverBatch(h.context);
+    expect((await h.store.getPacket(a.guid))?.status).toBe("delivered");
+    expect(h.events.duplicateDelivery).toBeUndefined();
+  });
 
   it("deliver_executor_gathersThresholdDeliversOnce_andMarksDelivered", async () => {
     const { h, a } = await threeAttested();

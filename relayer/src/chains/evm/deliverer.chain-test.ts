@@ -12,7 +12,11 @@ import {
 import { Interface, type InterfaceAbi, Wallet } from "ethers";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { Attestation } from "../types.ts";
-import { AlreadyDeliveredError, InsufficientAttestationsError } from "../errors.ts";
+import {
+  AlreadyDeliveredError,
+  DeliveryPendingError,
+  InsufficientAttestationsError,
+} from "../errors.ts";
 import {
   type DeliveryEvent,
   DeliveryTimeoutError,
@@ -86,6 +90,17 @@ async function attest(
 
 const senderNonce = (tag: "latest" | "pending" = "latest") =>
   pair.provider.getTransactionCount(new Wallet(SENDER_KEY).address, tag);
+
+async function waitForPendingTransactions(count: number): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    const block = (await rpcCall(node.url, "eth_getBlockByNumber", ["pending", false])) as {
+      transactions: string[];
+    };
+    if (block.transactions.length >= count) return;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  throw new Error(`fewer than ${count} pending transactions`);
+}
 
 describe("endpoint ABI", () => {
   it("matchesTheCompiledEndpoint_everyErrorAndEvent", async () => {
@@ -220,6 +235,29 @@ describe("deliver", () => {
       .deliver(packet, attestations)
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(AlreadyDeliveredError);
+  });
+});
+
+describe("another sender's delivery", () => {
+  it("pendingInTheMempool_isNotSentAgain_DeliveryPendingError", async () => {
+    const { packet } = await pair.send();
+    const { guid } = decodePacket(packet);
+    const attestations = await attest(packet);
+    await rpcCall(node.url, "evm_setAutomine", [false]);
+    // Another relayer's delivery sits in the mempool, not yet mined.
+    const other = deliverer({ senderKey: devKey(6) });
+    const pending = other.deliver(packet, attestations);
+    const ours = deliverer();
+    await waitForPendingTransactions(1);
+    const nonceBefore = await senderNonce("pending");
+
+    await expect(ours.deliver(packet, attestations)).rejects.toBeInstanceOf(DeliveryPendingError);
+    expect(await senderNonce("pending")).toBe(nonceBefore);
+    expect(await ours.isDelivered(guid)).toBe(false);
+
+    await rpcCall(node.url, "evm_mine");
+    expect((await pending).outcome).toBe("delivered");
+    expect(await ours.isDelivered(guid)).toBe(true);
   });
 });
 

@@ -20,7 +20,12 @@ import {
 import { formatEther, getAddress, hexlify, keccak256, Transaction, Wallet } from "ethers";
 import { z } from "zod";
 import type { Attestation, DeliveryReceipt, PacketDeliverer } from "../types.ts";
-import { AlreadyDeliveredError, DeliveryError, InsufficientAttestationsError } from "../errors.ts";
+import {
+  AlreadyDeliveredError,
+  DeliveryError,
+  DeliveryPendingError,
+  InsufficientAttestationsError,
+} from "../errors.ts";
 import { endpointInterface } from "./endpointAbi.ts";
 import { NonceManager } from "./nonces.ts";
 import { type JsonRpc, RpcError, toQuantity } from "../rpc.ts";
@@ -283,7 +288,7 @@ export class EvmPacketDeliverer implements PacketDeliverer {
     for (let round = 0; ; round++) {
       const simulated = await this.#simulate(guid, data);
       if (simulated === "already_delivered") return this.#alreadyDelivered(guid);
-      const gasLimit = await this.#gasLimit(data);
+      const gasLimit = await this.#gasLimit(guid, data);
       this.#onEvent({ kind: "simulated", guid, gasLimit });
       const outcome = await this.#sendAndWait(guid, data, gasLimit);
       if (outcome !== "dropped") return outcome;
@@ -310,14 +315,22 @@ export class EvmPacketDeliverer implements PacketDeliverer {
     }
   }
 
-  async #gasLimit(data: Hex): Promise<bigint> {
-    const estimate = BigInt(
-      await this.#rpc.request(
+  /** Estimated against the pending state, where another sender's delivery may already be. */
+  async #gasLimit(guid: Hex, data: Hex): Promise<bigint> {
+    let estimated: string;
+    try {
+      estimated = await this.#rpc.request(
         "eth_estimateGas",
         [{ from: this.#wallet.address, to: this.#endpoint, data }],
         quantitySchema,
-      ),
-    );
+      );
+    } catch (error) {
+      if (decodeRevert(guid, error)?.errorName === "EndpointAlreadyDelivered") {
+        throw new DeliveryPendingError(guid);
+      }
+      throw error;
+    }
+    const estimate = BigInt(estimated);
     const padded = (estimate * (BPS + this.#gasHeadroomBps)) / BPS;
     return padded > this.#gasMin ? padded : this.#gasMin;
   }
