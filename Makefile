@@ -46,6 +46,7 @@ vectors:
 gas-report:
 	node evm-contracts/scripts/gas-report.ts
 
-# N loans through the whole system: throughput, relayer-added latency, memory.
+# N loans through the whole system: throughput, relayer-added latency, memory,
+# takeovers and double sends (KILL_RELAYER_0=1: relayer-0 is killed midway).
 bench: setup
-	node scripts/bench-loans.ts $(or $(LOANS),20)
+	node scripts/bench-loans.ts $(or $(LOANS),20) $(if $(KILL_RELAYER_0),--kill-relayer-0)

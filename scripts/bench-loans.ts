@@ -1,7 +1,11 @@
-// `node scripts/bench-loans.ts [loans]`: runs N loans through the whole
-// system (anvil, the Solana node, three relayer processes, 2 of 3) and
-// prints throughput, relayer-added latency and relayer memory. A benchmark,
-// not a test: it prints figures and asserts nothing.
+// `node scripts/bench-loans.ts [loans] [--kill-relayer-0]`: runs N loans
+// through the whole system (anvil, the Solana node, three relayer
+// processes, 2 of 3, every one taking its turn delivering) and prints
+// throughput, relayer-added latency, relayer memory, executor takeovers and
+// double sends. With --kill-relayer-0, relayer-0 is killed with SIGKILL once
+// a quarter of the packets are delivered: the others take its packets over,
+// and the takeover times are printed. A benchmark, not a test: it prints
+// figures and asserts nothing.
 //
 // Each loan: ETH locked on Ethereum → OPEN_LOAN to the Solana pool →
 // LOAN_ACTIVE back. "Relayer-added latency" is, per packet, from the moment
@@ -9,6 +13,7 @@
 // destination, by whichever relayer's turn it was (relayer-0's store:
 // observedAt → deliveredAt); finality waits are the chains', not the
 // relayer's.
+import { readFile } from "node:fs/promises";
 import { setTimeout as sleep } from "node:timers/promises";
 import { decodeLoanMessage, type Hex, toHex } from "@loanbridge/shared";
 import {
@@ -30,8 +35,14 @@ import { devKey, providerFor } from "../relayer/src/chains/evm/testing.ts";
 import { contractAt, startLocalnet } from "../test/localnet/index.ts";
 
 const LOANS = Number(process.argv[2] ?? 20);
-if (!Number.isInteger(LOANS) || LOANS < 1 || LOANS > 250) {
-  console.error("usage: node scripts/bench-loans.ts [loans, 1..250]");
+const KILL_RELAYER_0 = process.argv.includes("--kill-relayer-0");
+if (
+  !Number.isInteger(LOANS) ||
+  LOANS < 1 ||
+  LOANS > 250 ||
+  process.argv.slice(3).some((arg) => arg !== "--kill-relayer-0")
+) {
+  console.error("usage: node scripts/bench-loans.ts [loans, 1..250] [--kill-relayer-0]");
   process.exit(2);
 }
 
@@ -55,9 +66,27 @@ async function residentMemory(apiUrl: string): Promise<number> {
   return Number(line?.split(" ")[1] ?? Number.NaN);
 }
 
+/** A counter's total over its series in a relayer's /metrics. */
+async function counterTotal(apiUrl: string, name: string): Promise<number> {
+  const text = await (await fetch(`${apiUrl}/metrics`)).text();
+  return text
+    .split("\n")
+    .filter((line) => line.startsWith(`${name}{`) || line.startsWith(`${name} `))
+    .reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(" ") + 1)), 0);
+}
+
+/** How long each takeover a relayer logged waited for the relayers before it, in ms. */
+async function takeoverWaits(logFile: string): Promise<number[]> {
+  const lines = (await readFile(logFile, "utf8")).split("\n");
+  return lines
+    .filter((line) => line.includes('"taking over a packet\'s delivery"'))
+    .map((line) => (JSON.parse(line) as { waitedMs: number }).waitedMs);
+}
+
 const percentile = (sorted: number[], p: number) =>
   sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN;
-const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
+const mib = (bytes: number) =>
+  Number.isNaN(bytes) ? "(killed)" : `${(bytes / 2 ** 20).toFixed(0)} MiB`;
 
 console.log(`starting the local system for ${LOANS} loans ...`);
 const net = await startLocalnet({
@@ -110,20 +139,37 @@ try {
   });
   console.log(`opened ${LOANS} loans in ${((performance.now() - started) / 1000).toFixed(1)} s`);
 
-  const observer = net.relayers[0];
-  if (observer === undefined) throw new Error("no relayer");
+  // The last relayer watches the run (relayer-0 may be killed).
+  const observer = net.relayers.at(-1);
+  const victim = net.relayers[0];
+  if (observer === undefined || victim === undefined) throw new Error("no relayer");
   let delivered: PacketRow[] = [];
   while (delivered.length < 2 * LOANS) {
     await sleep(1_000);
     delivered = await deliveredPackets(observer.apiUrl);
     console.log(`  ${delivered.length} of ${2 * LOANS} packets delivered`);
+    if (KILL_RELAYER_0 && victim.running && delivered.length >= LOANS / 2) {
+      await victim.kill();
+      console.log("  relayer-0 killed (SIGKILL)");
+    }
     if (performance.now() - started > 15 * 60_000) throw new Error("gave up after 15 minutes");
   }
   const seconds = (performance.now() - started) / 1000;
   const latencies = delivered
     .map((p) => Date.parse(p.deliveredAt ?? "") - Date.parse(p.observedAt))
     .sort((a, b) => a - b);
-  const memoryAfter = await Promise.all(net.relayers.map((r) => residentMemory(r.apiUrl)));
+  const alive = net.relayers.filter((r) => r.running);
+  const memoryAfter = await Promise.all(
+    net.relayers.map((r) => (r.running ? residentMemory(r.apiUrl) : Promise.resolve(Number.NaN))),
+  );
+  const doubleSends = (
+    await Promise.all(
+      alive.map((r) => counterTotal(r.apiUrl, "loanbridge_duplicate_deliveries_total")),
+    )
+  ).reduce((sum, total) => sum + total, 0);
+  const waits = (await Promise.all(alive.map((r) => takeoverWaits(r.logFile))))
+    .flat()
+    .sort((a, b) => a - b);
 
   console.log("\nresults");
   console.log(`  loans (both legs done)       ${loanIds.length}`);
@@ -133,6 +179,16 @@ try {
     `  relayer-added latency p50    ${percentile(latencies, 50)} ms (observed at finality → delivery confirmed)`,
   );
   console.log(`  relayer-added latency p99    ${percentile(latencies, 99)} ms`);
+  console.log(
+    `  double sends                 ${doubleSends} (delivery transactions that lost a race)`,
+  );
+  console.log(
+    `  executor takeovers           ${waits.length}${
+      waits.length === 0
+        ? ""
+        : ` (waited p50 ${percentile(waits, 50)} ms, max ${waits.at(-1) ?? Number.NaN} ms after the attestations were ready)`
+    }`,
+  );
   net.relayers.forEach((r, i) => {
     console.log(
       `  relayer-${r.index} RSS                ${mib(memoryBefore[i] ?? Number.NaN)} → ${mib(memoryAfter[i] ?? Number.NaN)}`,
