@@ -11,7 +11,7 @@ CARGO_MANIFEST := solana-program/Cargo.toml
 RUST_CRATE_ROOTS := solana-program/src/lib.rs solana-program/sbf-link/src/lib.rs solana-program/sbf-link/src/main.rs \
 	$(wildcard solana-program/tests/*.rs solana-program/sbf-link/tests/*.rs)
 
-.PHONY: demo test setup lint test-rust test-ts format vectors gas-report bench
+.PHONY: demo test setup lint test-rust test-ts format vectors gas-report bench soak
 
 demo: setup
 	node scripts/demo.ts
@@ -50,3 +50,8 @@ gas-report:
 # takeovers and double sends (KILL_RELAYER_0=1: relayer-0 is killed midway).
 bench: setup
 	node scripts/bench-loans.ts $(or $(LOANS),20) $(if $(KILL_RELAYER_0),--kill-relayer-0)
+
+# Steady load for MINUTES (default 30); fails if a relayer's memory grows more
+# than 10% after the warm-up. Not part of `make test`.
+soak: setup
+	node scripts/soak.ts $(or $(MINUTES),30)

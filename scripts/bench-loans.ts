@@ -9,30 +9,15 @@
 //
 // Each loan: ETH locked on Ethereum → OPEN_LOAN to the Solana pool →
 // LOAN_ACTIVE back. "Relayer-added latency" is, per packet, from the moment
-// relayer-0 observed it at finality to its delivery confirmed on the
-// destination, by whichever relayer's turn it was (relayer-0's store:
-// observedAt → deliveredAt); finality waits are the chains', not the
-// relayer's.
+// the last relayer (relayer-2, never killed) observed it at finality to its
+// delivery confirmed on the destination, by whichever relayer's turn it was
+// (that relayer's store: observedAt → deliveredAt); finality waits are the
+// chains', not the relayer's.
 import { readFile } from "node:fs/promises";
 import { setTimeout as sleep } from "node:timers/promises";
-import { decodeLoanMessage, type Hex, toHex } from "@loanbridge/shared";
-import {
-  addressBytes,
-  associatedTokenAccount,
-  mintToOwner,
-  rpcSender,
-} from "@loanbridge/solana-program";
-import { generateKeyPairSigner } from "@solana/kit";
-import {
-  type ContractTransactionResponse,
-  NonceManager,
-  parseEther,
-  Wallet,
-  ZeroAddress,
-} from "ethers";
-import { decodePacketSent, PACKET_SENT_TOPIC } from "../relayer/src/chains/evm/proof.ts";
-import { devKey, providerFor } from "../relayer/src/chains/evm/testing.ts";
-import { contractAt, startLocalnet } from "../test/localnet/index.ts";
+import type { Hex } from "@loanbridge/shared";
+import { startLocalnet } from "../test/localnet/index.ts";
+import { ethLoanLoad, metricTotal, mib } from "./load.ts";
 
 const LOANS = Number(process.argv[2] ?? 20);
 const KILL_RELAYER_0 = process.argv.includes("--kill-relayer-0");
@@ -60,20 +45,7 @@ async function deliveredPackets(apiUrl: string): Promise<PacketRow[]> {
   return ((await reply.json()) as { packets: PacketRow[] }).packets;
 }
 
-async function residentMemory(apiUrl: string): Promise<number> {
-  const text = await (await fetch(`${apiUrl}/metrics`)).text();
-  const line = text.split("\n").find((l) => l.startsWith("process_resident_memory_bytes "));
-  return Number(line?.split(" ")[1] ?? Number.NaN);
-}
-
-/** A counter's total over its series in a relayer's /metrics. */
-async function counterTotal(apiUrl: string, name: string): Promise<number> {
-  const text = await (await fetch(`${apiUrl}/metrics`)).text();
-  return text
-    .split("\n")
-    .filter((line) => line.startsWith(`${name}{`) || line.startsWith(`${name} `))
-    .reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(" ") + 1)), 0);
-}
+const residentMemory = (apiUrl: string) => metricTotal(apiUrl, "process_resident_memory_bytes");
 
 /** How long each takeover a relayer logged waited for the relayers before it, in ms. */
 async function takeoverWaits(logFile: string): Promise<number[]> {
@@ -85,8 +57,6 @@ async function takeoverWaits(logFile: string): Promise<number[]> {
 
 const percentile = (sorted: number[], p: number) =>
   sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN;
-const mib = (bytes: number) =>
-  Number.isNaN(bytes) ? "(killed)" : `${(bytes / 2 ** 20).toFixed(0)} MiB`;
 
 console.log(`starting the local system for ${LOANS} loans ...`);
 const net = await startLocalnet({
@@ -96,47 +66,9 @@ const net = await startLocalnet({
 });
 try {
   const memoryBefore = await Promise.all(net.relayers.map((r) => residentMemory(r.apiUrl)));
-  const provider = providerFor(net.evm.url);
-  const borrower = new NonceManager(new Wallet(devKey(1), provider));
-  const vault = await contractAt(
-    net.evm.deployment.contracts.collateralVault,
-    "contracts/CollateralVault.sol",
-    "CollateralVault",
-    borrower,
-  );
-  const recipient = await generateKeyPairSigner();
-  const send = rpcSender(net.solana.rpc, { feePayer: net.solana.admin });
-  await mintToOwner(
-    send,
-    net.solana.admin,
-    net.solana.deployment.stablecoin,
-    recipient.address,
-    0n,
-  );
-  console.log(
-    `recipient account ${await associatedTokenAccount(recipient.address, net.solana.deployment.stablecoin)}`,
-  );
-
+  const load = await ethLoanLoad(net);
   const started = performance.now();
-  const sent = await Promise.all(
-    Array.from({ length: LOANS }, async () => {
-      const tx = (await vault.getFunction("open")(
-        ZeroAddress,
-        parseEther("1"),
-        100n * 10n ** 6n,
-        1_000,
-        30n * 86_400n,
-        toHex(addressBytes(recipient.address)),
-        { value: parseEther("1") },
-      )) as ContractTransactionResponse;
-      return tx.wait();
-    }),
-  );
-  const loanIds = sent.map((receipt) => {
-    const log = receipt?.logs.find((entry) => entry.topics[0] === PACKET_SENT_TOPIC);
-    if (log === undefined) throw new Error("open sent no packet");
-    return decodeLoanMessage(decodePacketSent(log).packet.message).loanId;
-  });
+  const loanIds = await load.open(LOANS);
   console.log(`opened ${LOANS} loans in ${((performance.now() - started) / 1000).toFixed(1)} s`);
 
   // The last relayer watches the run (relayer-0 may be killed).
@@ -164,7 +96,7 @@ try {
   );
   const doubleSends = (
     await Promise.all(
-      alive.map((r) => counterTotal(r.apiUrl, "loanbridge_duplicate_deliveries_total")),
+      alive.map((r) => metricTotal(r.apiUrl, "loanbridge_duplicate_deliveries_total")),
     )
   ).reduce((sum, total) => sum + total, 0);
   const waits = (await Promise.all(alive.map((r) => takeoverWaits(r.logFile))))

@@ -1,0 +1,105 @@
+// `node scripts/soak.ts [minutes] [loans per minute]` (`make soak
+// MINUTES=30`): steady load on the whole local system (anvil, the Solana
+// node, three relayer processes) for N minutes. Every minute it prints each
+// relayer's resident memory and V8 heap, and the packets delivered. After a
+// warm-up (a fifth of the run, at least a minute) it takes each relayer's
+// memory as the baseline, and fails (exit 1) if any relayer's resident
+// memory or heap at the end is more than 10% above it: memory must stay
+// flat under steady load. Not part of `make test`: it takes the minutes it
+// is given.
+import { setTimeout as sleep } from "node:timers/promises";
+import { startLocalnet } from "../test/localnet/index.ts";
+import { ethLoanLoad, metricTotal, mib } from "./load.ts";
+
+const MINUTES = Number(process.argv[2] ?? 30);
+const LOANS_PER_MINUTE = Number(process.argv[3] ?? 12);
+if (
+  !Number.isInteger(MINUTES) ||
+  MINUTES < 2 ||
+  MINUTES > 24 * 60 ||
+  !Number.isInteger(LOANS_PER_MINUTE) ||
+  LOANS_PER_MINUTE < 1 ||
+  LOANS_PER_MINUTE > 120
+) {
+  console.error("usage: node scripts/soak.ts [minutes, 2..1440] [loans per minute, 1..120]");
+  process.exit(2);
+}
+const WARM_UP_MINUTES = Math.max(1, Math.floor(MINUTES / 5));
+const ALLOWED_GROWTH = 0.1;
+
+interface Sample {
+  minute: number;
+  rss: number[];
+  heap: number[];
+}
+
+async function sample(apiUrls: readonly string[], minute: number): Promise<Sample> {
+  const [rss, heap] = await Promise.all([
+    Promise.all(apiUrls.map((url) => metricTotal(url, "process_resident_memory_bytes"))),
+    Promise.all(apiUrls.map((url) => metricTotal(url, "nodejs_heap_size_used_bytes"))),
+  ]);
+  return { minute, rss, heap };
+}
+
+console.log(
+  `soak: ${MINUTES} min at ${LOANS_PER_MINUTE} loans/min, warm-up ${WARM_UP_MINUTES} min`,
+);
+const net = await startLocalnet({
+  log: (line) => {
+    console.log(`  ${line}`);
+  },
+});
+let failed = false;
+try {
+  const apiUrls = net.relayers.map((relayer) => relayer.apiUrl);
+  const load = await ethLoanLoad(net);
+  const started = performance.now();
+  const samples: Sample[] = [];
+  let opened = 0;
+  for (let minute = 1; minute <= MINUTES; minute++) {
+    // The minute's loans, evenly spaced.
+    for (let i = 0; i < LOANS_PER_MINUTE; i++) {
+      const due = started + ((minute - 1) * 60_000 + (i * 60_000) / LOANS_PER_MINUTE);
+      await sleep(Math.max(0, due - performance.now()));
+      opened += (await load.open(1)).length;
+    }
+    await sleep(Math.max(0, started + minute * 60_000 - performance.now()));
+    const now = await sample(apiUrls, minute);
+    samples.push(now);
+    const delivered = await metricTotal(
+      apiUrls.at(-1) ?? "",
+      "loanbridge_packets_total",
+      'stage="deliver",outcome="delivered"',
+    );
+    console.log(
+      `  minute ${minute}: ${opened} loans opened, ${delivered} packets delivered; ` +
+        now.rss
+          .map((rss, r) => `relayer-${r} ${mib(rss)} (heap ${mib(now.heap[r] ?? NaN)})`)
+          .join(", "),
+    );
+  }
+
+  const baseline = samples.find((s) => s.minute === WARM_UP_MINUTES);
+  const last = samples.at(-1);
+  if (baseline === undefined || last === undefined) throw new Error("no samples");
+  console.log(`\nmemory after the warm-up (minute ${WARM_UP_MINUTES}) → end`);
+  for (const [r, relayer] of net.relayers.entries()) {
+    const growth = (kind: "rss" | "heap") =>
+      (last[kind][r] ?? NaN) / (baseline[kind][r] ?? NaN) - 1;
+    const rss = growth("rss");
+    const heap = growth("heap");
+    const over = !(rss <= ALLOWED_GROWTH && heap <= ALLOWED_GROWTH);
+    failed ||= over;
+    console.log(
+      `  relayer-${relayer.index}: RSS ${mib(baseline.rss[r] ?? NaN)} → ${mib(last.rss[r] ?? NaN)} (${(rss * 100).toFixed(1)}%), ` +
+        `heap ${mib(baseline.heap[r] ?? NaN)} → ${mib(last.heap[r] ?? NaN)} (${(heap * 100).toFixed(1)}%)${over ? "  ← grew more than 10%" : ""}`,
+    );
+  }
+} finally {
+  await net.stop();
+}
+if (failed) {
+  console.error("soak: memory grew more than 10% after the warm-up");
+  process.exit(1);
+}
+console.log("soak: memory stayed flat");
