@@ -23,6 +23,7 @@ import {
   addressBytes,
   createMint,
   createTokenAccount,
+  type LendInput,
   deliverInstructions,
   depositInstruction,
   type DeliverInput,
@@ -437,4 +438,23 @@ export async function deliverOpenLoan(
   options: { recipientTokens: Address; nonce?: bigint; priceId?: Uint8Array },
 ): Promise<Outcome> {
   return fixture.program.send(...(await openLoanDelivery(fixture, message, options)));
+}
+
+/** A new funded wallet holding `amount` of the pool's stablecoin, with an empty share account. */
+export async function newLender(fixture: PoolFixture, amount: bigint): Promise<LendInput> {
+  const wallet = await fixture.program.fundedSigner();
+  return {
+    lender: wallet,
+    lenderStablecoin: await createTokenAccount(
+      fixture.program.svm,
+      fixture.stablecoin,
+      wallet.address,
+      amount,
+    ),
+    lenderShares: await createTokenAccount(
+      fixture.program.svm,
+      await pda.shares(fixture.id),
+      wallet.address,
+    ),
+  };
 }

@@ -5,13 +5,12 @@
 // however far in the future, a loan still closes by repay, default or
 // liquidation.
 import { decodeLoanMessage, decodePacket, type LoanMessageOf, toBytes } from "@loanbridge/shared";
-import { type Address, type KeyPairSigner } from "@solana/kit";
+import { type Address } from "@solana/kit";
 import { beforeEach, describe, expect, it } from "vitest";
 import {
   createTokenAccount,
   declareDefaultInstruction,
   depositInstruction,
-  type LendInput,
   liquidateInstruction,
   outboundPacketBytes,
   pda,
@@ -28,6 +27,7 @@ import {
   ETH_PRICE_ID,
   expectOk,
   LIQUIDITY,
+  newLender,
   NATIVE_ASSET,
   NOW,
   openLoanMessage,
@@ -67,20 +67,6 @@ describe("interest in pool assets", () => {
       fixture.program.payer.address,
       amount,
     );
-  const lenderOf = async (wallet: KeyPairSigner, amount: bigint): Promise<LendInput> => ({
-    lender: wallet,
-    lenderStablecoin: await createTokenAccount(
-      fixture.program.svm,
-      fixture.stablecoin,
-      wallet.address,
-      amount,
-    ),
-    lenderShares: await createTokenAccount(
-      fixture.program.svm,
-      await pda.shares(fixture.id),
-      wallet.address,
-    ),
-  });
   const repay = async (message: LoanMessageOf<"OPEN_LOAN">, payerTokens: Address, amount: bigint) =>
     fixture.program.send(
       await repayInstruction(fixture.id, {
@@ -96,7 +82,7 @@ describe("interest in pool assets", () => {
   it("justInTimeDepositBeforeLargeRepayment_earnsOnlyItsTimeShare", async () => {
     // Given 500,000 USDC lent for a year at 5% (25,000 USDC of interest)
     const loan = await openLoan(500_000n * USDC, 400n * ETH);
-    const attacker = await lenderOf(await fixture.program.fundedSigner(), LIQUIDITY);
+    const attacker = await newLender(fixture, LIQUIDITY);
     const borrowerTokens = await funded(600_000n * USDC);
 
     // when an attacker deposits as much as the pool holds one second before
@@ -145,7 +131,7 @@ describe("interest in pool assets", () => {
     // Half a year on, before any repayment, the share price has risen by the
     // interest accrued so far: 5% on half the pool for half a year = 1.25%.
     fixture.program.setTime(NOW + YEAR / 2n);
-    const depositor = await lenderOf(await fixture.program.fundedSigner(), 1_000n * USDC);
+    const depositor = await newLender(fixture, 1_000n * USDC);
     expectOk(
       await fixture.program.send(await depositInstruction(fixture.id, depositor, 1_000n * USDC)),
     );

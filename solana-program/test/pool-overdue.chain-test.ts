@@ -5,7 +5,6 @@
 // lender who arrives after the due time does not share it. The same attack
 // and rule as evm-contracts/test/pool.overdue.chain-test.ts.
 import { type LoanMessageOf, toBytes } from "@loanbridge/shared";
-import { type KeyPairSigner } from "@solana/kit";
 import { beforeEach, describe, expect, it } from "vitest";
 import {
   createTokenAccount,
@@ -28,6 +27,7 @@ import {
   ETH,
   expectOk,
   LIQUIDITY,
+  newLender,
   NOW,
   openLoanMessage,
   type PoolFixture,
@@ -51,20 +51,6 @@ describe("overdue loans leave pool assets at their due time", () => {
   let fixture: PoolFixture;
   let lenderB: LendInput;
 
-  const lenderOf = async (wallet: KeyPairSigner, amount: bigint): Promise<LendInput> => ({
-    lender: wallet,
-    lenderStablecoin: await createTokenAccount(
-      fixture.program.svm,
-      fixture.stablecoin,
-      wallet.address,
-      amount,
-    ),
-    lenderShares: await createTokenAccount(
-      fixture.program.svm,
-      await pda.shares(fixture.id),
-      wallet.address,
-    ),
-  });
   const lenderA = (): LendInput => ({
     lender: fixture.lender,
     lenderStablecoin: fixture.lenderStablecoin,
@@ -103,7 +89,7 @@ describe("overdue loans leave pool assets at their due time", () => {
 
   beforeEach(async () => {
     fixture = await startPool();
-    lenderB = await lenderOf(await fixture.program.fundedSigner(), DEPOSIT_B);
+    lenderB = await newLender(fixture, DEPOSIT_B);
     expectOk(await fixture.program.send(await depositInstruction(fixture.id, lenderB, DEPOSIT_B)));
   });
 
@@ -182,7 +168,7 @@ describe("overdue loans leave pool assets at their due time", () => {
     const { message, dueTime } = await openLoan();
     fixture.program.setTime(dueTime + 1n);
     const deposit = 300_000n * USDC;
-    const lenderC = await lenderOf(await fixture.program.fundedSigner(), deposit);
+    const lenderC = await newLender(fixture, deposit);
     expectOk(await fixture.program.send(await depositInstruction(fixture.id, lenderC, deposit)));
 
     fixture.program.setTime(dueTime + GRACE + 1n);
@@ -202,7 +188,7 @@ describe("overdue loans leave pool assets at their due time", () => {
     const amount = 1_000n * USDC;
     const mintedAt = async (time: bigint) => {
       fixture.program.setTime(time);
-      const lender = await lenderOf(await fixture.program.fundedSigner(), amount);
+      const lender = await newLender(fixture, amount);
       const totalShares = await supply();
       const assets = await held();
       expectOk(await fixture.program.send(await depositInstruction(fixture.id, lender, amount)));
@@ -234,7 +220,7 @@ describe("overdue loans leave pool assets at their due time", () => {
     fixture.program.setTime(later);
     // Read-only: a deposit prices shares on the stablecoin held alone.
     const amount = 1_000n * USDC;
-    const depositor = await lenderOf(await fixture.program.fundedSigner(), amount);
+    const depositor = await newLender(fixture, amount);
     const totalShares = await supply();
     const assets = await held();
     expectOk(await fixture.program.send(await depositInstruction(fixture.id, depositor, amount)));
