@@ -13,11 +13,15 @@
 // delivery confirmed on the destination, by whichever relayer's turn it was
 // (that relayer's store: observedAt → deliveredAt); finality waits are the
 // chains', not the relayer's.
-import { readFile } from "node:fs/promises";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Hex } from "@loanbridge/shared";
-import { startLocalnet } from "../test/localnet/index.ts";
-import { ethLoanLoad, metricTotal, mib } from "./load.ts";
+import {
+  loggedTakeovers,
+  type RelayerProcess,
+  relayerMetric,
+  startLocalnet,
+} from "../test/localnet/index.ts";
+import { ethLoanLoad, mib } from "./load.ts";
 
 const LOANS = Number(process.argv[2] ?? 20);
 const KILL_RELAYER_0 = process.argv.includes("--kill-relayer-0");
@@ -45,15 +49,8 @@ async function deliveredPackets(apiUrl: string): Promise<PacketRow[]> {
   return ((await reply.json()) as { packets: PacketRow[] }).packets;
 }
 
-const residentMemory = (apiUrl: string) => metricTotal(apiUrl, "process_resident_memory_bytes");
-
-/** How long each takeover a relayer logged waited for the relayers before it, in ms. */
-async function takeoverWaits(logFile: string): Promise<number[]> {
-  const lines = (await readFile(logFile, "utf8")).split("\n");
-  return lines
-    .filter((line) => line.includes('"taking over a packet\'s delivery"'))
-    .map((line) => (JSON.parse(line) as { waitedMs: number }).waitedMs);
-}
+const residentMemory = (relayer: RelayerProcess) =>
+  relayerMetric(relayer, "process_resident_memory_bytes");
 
 const percentile = (sorted: number[], p: number) =>
   sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN;
@@ -65,7 +62,7 @@ const net = await startLocalnet({
   },
 });
 try {
-  const memoryBefore = await Promise.all(net.relayers.map((r) => residentMemory(r.apiUrl)));
+  const memoryBefore = await Promise.all(net.relayers.map((r) => residentMemory(r)));
   const load = await ethLoanLoad(net);
   const started = performance.now();
   const loanIds = await load.open(LOANS);
@@ -92,14 +89,16 @@ try {
     .sort((a, b) => a - b);
   const alive = net.relayers.filter((r) => r.running);
   const memoryAfter = await Promise.all(
-    net.relayers.map((r) => (r.running ? residentMemory(r.apiUrl) : Promise.resolve(Number.NaN))),
+    net.relayers.map((r) => (r.running ? residentMemory(r) : Promise.resolve(Number.NaN))),
   );
   const doubleSends = (
-    await Promise.all(
-      alive.map((r) => metricTotal(r.apiUrl, "loanbridge_duplicate_deliveries_total")),
-    )
+    await Promise.all(alive.map((r) => relayerMetric(r, "loanbridge_duplicate_deliveries_total")))
   ).reduce((sum, total) => sum + total, 0);
-  const waits = (await Promise.all(alive.map((r) => takeoverWaits(r.logFile))))
+  const waits = (
+    await Promise.all(
+      alive.map(async (r) => (await loggedTakeovers(r)).map((takeover) => takeover.waitedMs)),
+    )
+  )
     .flat()
     .sort((a, b) => a - b);
 

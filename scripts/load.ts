@@ -1,13 +1,8 @@
 // Load for the benchmark and the soak run: ETH-collateral loans opened on
 // the local system (each sends OPEN_LOAN to the Solana pool, which answers
-// LOAN_ACTIVE), and the relayers' own figures read from their /metrics.
+// LOAN_ACTIVE).
 import { decodeLoanMessage, type Hex, toHex } from "@loanbridge/shared";
-import {
-  addressBytes,
-  associatedTokenAccount,
-  mintToOwner,
-  rpcSender,
-} from "@loanbridge/solana-program";
+import { addressBytes } from "@loanbridge/solana-program";
 import { generateKeyPairSigner } from "@solana/kit";
 import {
   type ContractTransactionResponse,
@@ -18,21 +13,8 @@ import {
 } from "ethers";
 import { decodePacketSent, PACKET_SENT_TOPIC } from "../relayer/src/chains/evm/proof.ts";
 import { devKey, providerFor } from "../relayer/src/chains/evm/testing.ts";
+import { mintToOwnerFor } from "../test/e2e/support.ts";
 import { contractAt, type Localnet } from "../test/localnet/index.ts";
-
-/**
- * A metric's total over its series in a relayer's /metrics, only those
- * whose line contains `having` when given (NaN when none).
- */
-export async function metricTotal(apiUrl: string, name: string, having = ""): Promise<number> {
-  const text = await (await fetch(`${apiUrl}/metrics`)).text();
-  const values = text
-    .split("\n")
-    .filter((line) => line.startsWith(`${name}{`) || line.startsWith(`${name} `))
-    .filter((line) => line.includes(having))
-    .map((line) => Number(line.slice(line.lastIndexOf(" ") + 1)));
-  return values.length === 0 ? Number.NaN : values.reduce((sum, value) => sum + value, 0);
-}
 
 export const mib = (bytes: number) =>
   Number.isNaN(bytes) ? "(killed)" : `${(bytes / 2 ** 20).toFixed(0)} MiB`;
@@ -53,17 +35,7 @@ export async function ethLoanLoad(net: Localnet): Promise<LoanLoad> {
     borrower,
   );
   const recipient = await generateKeyPairSigner();
-  const send = rpcSender(net.solana.rpc, { feePayer: net.solana.admin });
-  await mintToOwner(
-    send,
-    net.solana.admin,
-    net.solana.deployment.stablecoin,
-    recipient.address,
-    0n,
-  );
-  console.log(
-    `recipient account ${await associatedTokenAccount(recipient.address, net.solana.deployment.stablecoin)}`,
-  );
+  console.log(`recipient account ${await mintToOwnerFor(net, recipient.address, 0n)}`);
   return {
     async open(count) {
       const sent = await Promise.all(

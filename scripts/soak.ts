@@ -8,8 +8,8 @@
 // flat under steady load. Not part of `make test`: it takes the minutes it
 // is given.
 import { setTimeout as sleep } from "node:timers/promises";
-import { startLocalnet } from "../test/localnet/index.ts";
-import { ethLoanLoad, metricTotal, mib } from "./load.ts";
+import { type RelayerProcess, relayerMetric, startLocalnet } from "../test/localnet/index.ts";
+import { ethLoanLoad, mib } from "./load.ts";
 
 const MINUTES = Number(process.argv[2] ?? 30);
 const LOANS_PER_MINUTE = Number(process.argv[3] ?? 12);
@@ -33,10 +33,10 @@ interface Sample {
   heap: number[];
 }
 
-async function sample(apiUrls: readonly string[], minute: number): Promise<Sample> {
+async function sample(relayers: readonly RelayerProcess[], minute: number): Promise<Sample> {
   const [rss, heap] = await Promise.all([
-    Promise.all(apiUrls.map((url) => metricTotal(url, "process_resident_memory_bytes"))),
-    Promise.all(apiUrls.map((url) => metricTotal(url, "nodejs_heap_size_used_bytes"))),
+    Promise.all(relayers.map((r) => relayerMetric(r, "process_resident_memory_bytes"))),
+    Promise.all(relayers.map((r) => relayerMetric(r, "nodejs_heap_size_used_bytes"))),
   ]);
   return { minute, rss, heap };
 }
@@ -51,7 +51,8 @@ const net = await startLocalnet({
 });
 let failed = false;
 try {
-  const apiUrls = net.relayers.map((relayer) => relayer.apiUrl);
+  const observer = net.relayers.at(-1);
+  if (observer === undefined) throw new Error("no relayer");
   const load = await ethLoanLoad(net);
   const started = performance.now();
   const samples: Sample[] = [];
@@ -64,10 +65,10 @@ try {
       opened += (await load.open(1)).length;
     }
     await sleep(Math.max(0, started + minute * 60_000 - performance.now()));
-    const now = await sample(apiUrls, minute);
+    const now = await sample(net.relayers, minute);
     samples.push(now);
-    const delivered = await metricTotal(
-      apiUrls.at(-1) ?? "",
+    const delivered = await relayerMetric(
+      observer,
       "loanbridge_packets_total",
       'stage="deliver",outcome="delivered"',
     );

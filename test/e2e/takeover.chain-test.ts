@@ -15,7 +15,13 @@ import type { AddressInfo } from "node:net";
 import { type JsonRpcProvider, keccak256, Wallet } from "ethers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { devKey, providerFor } from "../../relayer/src/chains/evm/testing.ts";
-import { type Localnet, type RelayerProcess, startLocalnet } from "../localnet/index.ts";
+import {
+  type Localnet,
+  loggedTakeovers,
+  type RelayerProcess,
+  relayerMetric,
+  startLocalnet,
+} from "../localnet/index.ts";
 import {
   ethLoanToFreshRecipient,
   evmDeliveries,
@@ -40,25 +46,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await net.stop();
 });
-
-/** A counter's total over its series in a relayer's /metrics. */
-async function counterTotal(relayer: RelayerProcess, name: string): Promise<number> {
-  const text = await (await fetch(`${relayer.apiUrl}/metrics`)).text();
-  return text
-    .split("\n")
-    .filter((line) => line.startsWith(`${name}{`) || line.startsWith(`${name} `))
-    .reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(" ") + 1)), 0);
-}
-
-/** The takeovers a relayer logged, with how long it waited for the relayers before it. */
-async function loggedTakeovers(
-  relayer: RelayerProcess,
-): Promise<{ guid: Hex; waitedMs: number }[]> {
-  const lines = (await readFile(relayer.logFile, "utf8")).split("\n");
-  return lines
-    .filter((line) => line.includes('"taking over a packet\'s delivery"'))
-    .map((line) => JSON.parse(line) as { guid: Hex; waitedMs: number });
-}
 
 /** Each packet of an ETH-collateral loan landed exactly once on its destination. */
 async function expectEachPacketDeliveredOnce(
@@ -85,7 +72,7 @@ describe("any relayer executes: takeover after a crash at each point (3 relayers
       if (victim === undefined) throw new Error("no relayer-1");
       const survivors = network.relayers.filter((relayer) => relayer !== victim);
       const takeoversBefore = await Promise.all(
-        survivors.map((relayer) => counterTotal(relayer, "loanbridge_executor_takeovers_total")),
+        survivors.map((relayer) => relayerMetric(relayer, "loanbridge_executor_takeovers_total")),
       );
       await victim.stop();
       await victim.start({ LOANBRIDGE_CRASH_AT: point });
@@ -104,7 +91,7 @@ describe("any relayer executes: takeover after a crash at each point (3 relayers
       for (const loan of loans) await expectEachPacketDeliveredOnce(network, evm, loan.loanId);
       const takeovers = (
         await Promise.all(
-          survivors.map((relayer) => counterTotal(relayer, "loanbridge_executor_takeovers_total")),
+          survivors.map((relayer) => relayerMetric(relayer, "loanbridge_executor_takeovers_total")),
         )
       ).reduce((sum, total, index) => sum + total - (takeoversBefore[index] ?? 0), 0);
       if (point === "attested") {
@@ -188,7 +175,7 @@ describe("relayers cut off from the destination's mempool: more than one sends",
       (
         await Promise.all(
           network.relayers.map((relayer) =>
-            counterTotal(relayer, "loanbridge_duplicate_deliveries_total"),
+            relayerMetric(relayer, "loanbridge_duplicate_deliveries_total"),
           ),
         )
       ).reduce((sum, total) => sum + total, 0);

@@ -7,7 +7,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { generateKeyPairSync } from "node:crypto";
 import { createWriteStream } from "node:fs";
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -120,6 +120,34 @@ export interface Localnet {
    */
   verifierKeys: { evm: Hex; solana: Uint8Array }[];
   stop(): Promise<void>;
+}
+
+/**
+ * A metric's total over its series in a relayer's /metrics, only those
+ * whose line contains `having` when given (NaN when none).
+ */
+export async function relayerMetric(
+  relayer: Pick<RelayerProcess, "apiUrl">,
+  name: string,
+  having = "",
+): Promise<number> {
+  const text = await (await fetch(`${relayer.apiUrl}/metrics`)).text();
+  const values = text
+    .split("\n")
+    .filter((line) => line.startsWith(`${name}{`) || line.startsWith(`${name} `))
+    .filter((line) => line.includes(having))
+    .map((line) => Number(line.slice(line.lastIndexOf(" ") + 1)));
+  return values.length === 0 ? Number.NaN : values.reduce((sum, value) => sum + value, 0);
+}
+
+/** The takeovers a relayer logged, with how long it waited for the relayers before it. */
+export async function loggedTakeovers(
+  relayer: Pick<RelayerProcess, "logFile">,
+): Promise<{ guid: Hex; waitedMs: number }[]> {
+  const lines = (await readFile(relayer.logFile, "utf8")).split("\n");
+  return lines
+    .filter((line) => line.includes('"taking over a packet\'s delivery"'))
+    .map((line) => JSON.parse(line) as { guid: Hex; waitedMs: number });
 }
 
 /** A free loopback port (the API must know its peers' URLs before they start). */
