@@ -375,6 +375,18 @@ const chainPage: DashboardSpec = {
       ],
     },
     {
+      title: "RPC endpoints outvoted",
+      description:
+        "Quorum reads in which an endpoint answered otherwise than the others and was outvoted, per endpoint (LoanbridgeRpcDisagreement).",
+      unit: "short",
+      queries: [
+        {
+          expr: `sum by (url) (increase(loanbridge_rpc_disagreements_total{${chainSelector}}[$__rate_interval]))`,
+          legend: "{{url}}",
+        },
+      ],
+    },
+    {
       title: "RPC latency p95 by method",
       description: "95th percentile JSON-RPC call latency, all relayers.",
       unit: "s",

@@ -10,6 +10,7 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Secret } from "../src/config/secret.ts";
 import {
+  MAX_HELD_CLAIMS,
   type ObservedInput,
   PACKET_STATUSES,
   type PacketStatus,
@@ -126,10 +127,10 @@ describe.each(backends)("Store on $name", (backend) => {
         loanId: hex32(),
       });
 
-      const { created, packet } = await store.recordObserved(input);
+      const { outcome, packet } = await store.recordObserved(input);
       const read = await store.getPacket(input.guid);
 
-      expect(created).toBe(true);
+      expect(outcome).toBe("created");
       expect(read).toEqual(packet);
       expect(read).toMatchObject({
         guid: input.guid,
@@ -156,8 +157,8 @@ describe.each(backends)("Store on $name", (backend) => {
       const first = await store.recordObserved(input);
       const second = await store.recordObserved({ ...input });
 
-      expect(first.created).toBe(true);
-      expect(second.created).toBe(false);
+      expect(first.outcome).toBe("created");
+      expect(second.outcome).toBe("known");
       expect(second.packet).toEqual(first.packet);
     });
 
@@ -171,26 +172,134 @@ describe.each(backends)("Store on $name", (backend) => {
       expect((await store.getPacket(input.guid))?.guid).toBe(input.guid);
     });
 
-    it("recordObserved_sameGuidOtherBytes_isConflict", async () => {
+    it("recordObserved_sameGuidOtherBytes_isHeldAside_theRowKeepsTheFirstClaim", async () => {
       const input = observed();
       await store.recordObserved(input);
+      const other = { ...input, packet: Uint8Array.from([9, 9, 9]) };
 
-      const error = await store
-        .recordObserved({ ...input, packet: Uint8Array.from([9, 9, 9]) })
-        .catch((caught: unknown) => caught);
+      const { outcome, packet } = await store.recordObserved(other);
 
-      expect(error).toBeInstanceOf(StoreError);
-      expect((error as StoreError).code).toBe("Conflict");
-      expect((error as StoreError).shortMessage).toBe(
-        `packet ${input.guid} is already recorded with different bytes`,
-      );
+      expect(outcome).toBe("held");
+      expect(packet.packet).toEqual(input.packet);
+      expect(await store.listHeldClaims(input.guid)).toEqual([
+        expect.objectContaining({ packet: other.packet, sourceTx: input.sourceTx }),
+      ]);
+      expect((await store.recordObserved(other)).outcome).toBe("held");
+      expect(await store.listHeldClaims(input.guid)).toHaveLength(1);
     });
 
-    it("recordObserved_otherGuidAtSameSourcePosition_isConflict", async () => {
+    it("recordObserved_sameBytesAtAnotherSourcePosition_isHeldAside", async () => {
       const input = observed();
       await store.recordObserved(input);
 
-      expect(await errorCode(store.recordObserved({ ...input, guid: hex32() }))).toBe("Conflict");
+      const moved = await store.recordObserved({ ...input, sourceTx: hex32(), sourceIndex: 3 });
+
+      expect(moved.outcome).toBe("held");
+      expect(moved.packet.sourceTx).toBe(input.sourceTx);
+    });
+
+    it("recordObserved_otherGuidAtSameSourcePosition_isItsOwnRow", async () => {
+      // A forged log can claim a real log's position; it must not keep the real packet out.
+      const input = observed();
+      await store.recordObserved(input);
+      const squatted = { ...input, guid: hex32() };
+
+      expect((await store.recordObserved(squatted)).outcome).toBe("created");
+      expect(await store.getPacket(squatted.guid)).toMatchObject({ sourceTx: input.sourceTx });
+      expect(await store.getPacket(input.guid)).toMatchObject({ sourceTx: input.sourceTx });
+    });
+
+    it("recordObserved_holdsAtMostMaxHeldClaimsPerGuid_thenDrops", async () => {
+      const input = observed();
+      await store.recordObserved(input);
+      for (let i = 0; i < MAX_HELD_CLAIMS; i++) {
+        const claim = { ...input, packet: Uint8Array.from([i]) };
+        expect((await store.recordObserved(claim)).outcome).toBe("held");
+      }
+
+      const extra = await store.recordObserved({ ...input, packet: Uint8Array.from([0xee]) });
+
+      expect(extra.outcome).toBe("dropped");
+      expect(await store.listHeldClaims(input.guid)).toHaveLength(MAX_HELD_CLAIMS);
+    });
+
+    it("disprove_withAHeldClaim_putsItInTheRowsPlace_toBeVerifiedFromTheStart", async () => {
+      const store = await backend.fresh();
+      const forged = observed();
+      const real = {
+        ...forged,
+        packet: Uint8Array.from([7, 7]),
+        sourceTx: hex32(),
+        sourceIndex: 2,
+      };
+      await store.recordObserved(forged);
+      await store.recordObserved(real);
+      const [leased] = await store.leaseWork("w", ["observed"], 10, 60_000);
+      expect(leased?.guid).toBe(forged.guid);
+
+      const { replaced, packet } = await store.disprove(
+        forged.guid,
+        "receipt_missing: no such log",
+        {
+          owner: "w",
+        },
+      );
+
+      expect(replaced).toBe(true);
+      expect(packet).toMatchObject({
+        status: "observed",
+        attempts: 0,
+        sourceTx: real.sourceTx,
+        sourceIndex: 2,
+        leaseOwner: null,
+        lastError: "replaced: receipt_missing: no such log",
+      });
+      expect(packet.packet).toEqual(real.packet);
+      expect(await store.listHeldClaims(forged.guid)).toEqual([]);
+    });
+
+    it("disprove_withNothingHeld_failsThePacket_andALaterClaimReplacesIt", async () => {
+      const store = await backend.fresh();
+      const forged = observed();
+      await store.recordObserved(forged);
+      await store.leaseWork("w", ["observed"], 10, 60_000);
+
+      const { replaced, packet } = await store.disprove(forged.guid, "log_missing: gone", {
+        owner: "w",
+      });
+      expect(replaced).toBe(false);
+      expect(packet).toMatchObject({ status: "failed", lastError: "log_missing: gone" });
+
+      const real = { ...forged, packet: Uint8Array.from([5]), sourceTx: hex32() };
+      const later = await store.recordObserved(real);
+      expect(later.outcome).toBe("replaced");
+      expect(later.packet).toMatchObject({ status: "observed", sourceTx: real.sourceTx });
+    });
+
+    it("aFailedPacketNotDisproved_isNotReplaced_theClaimIsHeld", async () => {
+      const store = await backend.fresh();
+      // Attempts running out (a chain behind) say nothing against the claim.
+      const input = observed();
+      await store.recordObserved(input);
+      await store.leaseWork("w", ["observed"], 10, 60_000);
+      await store.markFailed(input.guid, "not_finalized: attempts used up", { owner: "w" });
+
+      const other = await store.recordObserved({ ...input, packet: Uint8Array.from([4]) });
+
+      expect(other.outcome).toBe("held");
+      expect(other.packet.packet).toEqual(input.packet);
+    });
+
+    it("disprove_byAWorkerWithoutTheLease_isLeaseLost", async () => {
+      const store = await backend.fresh();
+      const input = observed();
+      await store.recordObserved(input);
+      await store.recordObserved({ ...input, packet: Uint8Array.from([1]) });
+      await store.leaseWork("w", ["observed"], 10, 60_000);
+
+      expect(await errorCode(store.disprove(input.guid, "x", { owner: "other" }))).toBe(
+        "LeaseLost",
+      );
     });
 
     it("badGuid_isInvalidInput", async () => {
@@ -825,7 +934,8 @@ describe("several relayer processes on one PostgreSQL", () => {
       Array.from({ length: 10 }, (_, index) => (index % 2 === 0 ? a : b).recordObserved(input)),
     );
 
-    expect(results.filter((result) => result.created)).toHaveLength(1);
+    expect(results.filter((result) => result.outcome === "created")).toHaveLength(1);
+    expect(results.filter((result) => result.outcome === "known")).toHaveLength(9);
     expect((await a.countPacketsByStatus()).observed).toBe(1);
   });
 

@@ -12,6 +12,7 @@ import {
   RpcError,
   isMethodUnsupported,
   type RpcCallEvent,
+  type RpcDisagreementEvent,
   RpcDisagreementError,
   RpcQuorumError,
 } from "./rpc.ts";
@@ -67,16 +68,18 @@ function client(
 ) {
   const { fetch, calls } = scripted(script);
   const events: RpcCallEvent[] = [];
+  const dissent: RpcDisagreementEvent[] = [];
   const rpc = new JsonRpc({
     chain: "test",
     urls: Object.keys(script),
     fetch,
     timeoutMs: options.timeoutMs ?? 50,
     onCall: (event) => events.push(event),
+    onDisagreement: (event) => dissent.push(event),
     ...(options.quorum === undefined ? {} : { quorum: options.quorum }),
     ...(options.signal === undefined ? {} : { signal: options.signal }),
   });
-  return { rpc, calls, events };
+  return { rpc, calls, events, dissent };
 }
 
 describe("labels", () => {
@@ -236,12 +239,45 @@ describe("quorum", () => {
     expect(await rpc.quorum("eth_getBlockByNumber", ["0x1", false], schema)).toEqual(block("0xaa"));
   });
 
-  it("aThirdEndpointDisagreeing_failsEvenWhenTwoAgree", async () => {
+  it("aThirdEndpointDisagreeing_isOutvotedAndReported_notAVeto", async () => {
+    const { rpc, dissent } = client({
+      [A]: ok(block("0xcc")),
+      [B]: ok(block("0xaa")),
+      [C]: ok(block("0xaa")),
+    });
+    expect(await rpc.quorum("eth_getBlockByNumber", ["0x1", false], schema)).toEqual(block("0xaa"));
+    expect(dissent).toEqual([
+      { chain: "test", method: "eth_getBlockByNumber", url: "a.example/…" },
+    ]);
+  });
+
+  it("agreement_reportsNoDissent", async () => {
+    const { rpc, dissent } = client({ [A]: ok(block("0xaa")), [B]: ok(block("0xaa")) });
+    await rpc.quorum("eth_getBlockByNumber", ["0x1", false], schema);
+    expect(dissent).toEqual([]);
+  });
+
+  it("threeDifferentAnswers_haveNoQuorum_andThrowDisagreement", async () => {
     const { rpc } = client({
       [A]: ok(block("0xaa")),
-      [B]: ok(block("0xaa")),
+      [B]: ok(block("0xbb")),
       [C]: ok(block("0xcc")),
     });
+    await expect(rpc.quorum("eth_getBlockByNumber", ["0x1", false], schema)).rejects.toBeInstanceOf(
+      RpcDisagreementError,
+    );
+  });
+
+  it("twoAnswersEachWithAQuorum_areAmbiguous_andThrowDisagreement", async () => {
+    const { rpc } = client(
+      {
+        [A]: ok(block("0xaa")),
+        [B]: ok(block("0xbb")),
+        [C]: ok(block("0xbb")),
+        [`${C}/x`]: ok(block("0xaa")),
+      },
+      { quorum: 2 },
+    );
     await expect(rpc.quorum("eth_getBlockByNumber", ["0x1", false], schema)).rejects.toBeInstanceOf(
       RpcDisagreementError,
     );
@@ -253,6 +289,33 @@ describe("quorum", () => {
     expect(new JsonRpc({ chain: "t", urls: [A], fetch }).quorumSize).toBe(1);
     expect(() => new JsonRpc({ chain: "t", urls: [A], quorum: 2, fetch })).toThrow(RpcConfigError);
     expect(() => new JsonRpc({ chain: "t", urls: [], fetch })).toThrow(RpcConfigError);
+  });
+});
+
+describe("quorumHeight", () => {
+  const height = (rpc: JsonRpc) =>
+    rpc.quorumHeight("eth_blockNumber", async (endpoint) =>
+      BigInt(await endpoint.call("eth_blockNumber", [], z.string())),
+    );
+
+  it("oneEndpointFarAhead_cannotRunUsAhead", async () => {
+    const { rpc } = client({ [A]: ok("0xf4240"), [B]: ok("0x10"), [C]: ok("0x11") });
+    expect(await height(rpc)).toBe(0x11n);
+  });
+
+  it("oneEndpointStuckBehind_cannotHoldUsBack", async () => {
+    const { rpc } = client({ [A]: ok("0x0"), [B]: ok("0x10"), [C]: ok("0x11") });
+    expect(await height(rpc)).toBe(0x10n);
+  });
+
+  it("tooFewAnswers_isRpcQuorumError", async () => {
+    const { rpc } = client({ [A]: ok("0x10"), [B]: () => "refuse", [C]: () => "refuse" });
+    await expect(height(rpc)).rejects.toBeInstanceOf(RpcQuorumError);
+  });
+
+  it("aSingleEndpoint_isItsOwnQuorum", async () => {
+    const { rpc } = client({ [A]: ok("0x10") });
+    expect(await height(rpc)).toBe(0x10n);
   });
 });
 

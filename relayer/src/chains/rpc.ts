@@ -7,10 +7,17 @@
 //   after a timeout or transport failure (a JSON-RPC error is an answer and is
 //   thrown at once). For data the verifier re-checks anyway (logs, fees) and
 //   for sending.
-// - `quorum` / `quorumRead`: asks every endpoint and needs at least `quorum`
-//   answers, all identical. For data a signature depends on (headers,
-//   receipts): one poisoned RPC must not be able to feed us a forged block
-//   (DESIGN.md "Lessons": quorum, not failover).
+// - `quorum` / `quorumRead`: asks every endpoint and accepts the answer at
+//   least `quorum` of them gave identically; an endpoint that answered
+//   otherwise is reported to `onDisagreement` and outvoted, never a veto. For
+//   data a signature depends on or that decides what exists (headers,
+//   receipts, logs, packet accounts): one poisoned RPC must not be able to
+//   feed us a forged block, hide a packet or stall us (DESIGN.md "Lessons":
+//   quorum, not failover).
+// - `quorumHeight`: a height every endpoint reports its own view of (heads
+//   differ by a block or two between honest nodes): the highest that at
+//   least `quorum` endpoints reach, so one endpoint can neither run us ahead
+//   of finality nor hold us back.
 //
 // Endpoint URLs often carry API keys, so errors and metrics name an endpoint
 // by a label (host, with the path elided), never by its full URL.
@@ -38,6 +45,16 @@ export interface RpcCallEvent {
 }
 
 export type RpcCallHook = (event: RpcCallEvent) => void;
+
+/** An endpoint answered a quorum read otherwise than the accepted answer. */
+export interface RpcDisagreementEvent {
+  chain: string;
+  method: string;
+  /** The dissenting endpoint's label. */
+  url: string;
+}
+
+export type RpcDisagreementHook = (event: RpcDisagreementEvent) => void;
 
 export type RpcErrorKind = Exclude<RpcOutcome, "ok">;
 
@@ -76,7 +93,7 @@ export class RpcError extends BaseError {
   }
 }
 
-/** Endpoints answered a quorum read differently. Never sign on such data. */
+/** No answer to a quorum read had `quorum` endpoints behind it. Never sign on such data. */
 export class RpcDisagreementError extends BaseError {
   override name = "RpcDisagreementError";
   readonly method: string;
@@ -119,9 +136,11 @@ export interface JsonRpcOptions {
   urls: readonly string[];
   /** Per call, per endpoint. Default 10 s. */
   timeoutMs?: number;
-  /** Answers a quorum read needs, all identical. Default min(2, urls). */
+  /** Identical answers a quorum read needs. Default min(2, urls). */
   quorum?: number;
   onCall?: RpcCallHook;
+  /** Each endpoint outvoted in a quorum read (for the disagreement metric and alert). */
+  onDisagreement?: RpcDisagreementHook;
   /** For tests: replaces the global fetch. */
   fetch?: typeof fetch;
   /**
@@ -304,6 +323,7 @@ export class JsonRpc {
   readonly chain: string;
   readonly quorumSize: number;
   readonly endpoints: readonly RpcEndpoint[];
+  readonly #onDisagreement: RpcDisagreementHook | undefined;
 
   constructor(options: JsonRpcOptions) {
     if (options.urls.length === 0) throw new RpcConfigError("no RPC endpoint configured");
@@ -317,6 +337,7 @@ export class JsonRpc {
     if (!(timeoutMs > 0)) throw new RpcConfigError(`timeoutMs must be positive`);
     this.chain = options.chain;
     this.quorumSize = quorum;
+    this.#onDisagreement = options.onDisagreement;
     const seen = new Map<string, number>();
     this.endpoints = options.urls.map((url) => {
       const base = endpointLabel(url);
@@ -373,11 +394,13 @@ export class JsonRpc {
   }
 
   /**
-   * Runs `read` against every endpoint at once and returns the answer when at
-   * least `quorum` endpoints answered and every answer is identical under
-   * `canonical`. Throws `RpcDisagreementError` if any two answers differ,
-   * `RpcQuorumError` if too few endpoints answered. `read` may throw
-   * `RpcError` (counted as no answer) or anything else (rethrown).
+   * Runs `read` against every endpoint at once and returns the answer that at
+   * least `quorum` endpoints gave, identical under `canonical`. Endpoints that
+   * answered otherwise are reported to `onDisagreement` and outvoted. Throws
+   * `RpcDisagreementError` when no answer (or more than one) has a quorum
+   * behind it although a quorum answered, `RpcQuorumError` when too few
+   * endpoints answered. `read` may throw `RpcError` (counted as no answer) or
+   * anything else (rethrown).
    */
   async quorumRead<T>(
     what: string,
@@ -389,7 +412,11 @@ export class JsonRpc {
       throw new RpcQuorumError(what, this.quorumSize, answers.length, errors);
     }
     const forms = answers.map(({ value }) => canonical(value));
-    if (forms.some((form) => form !== forms[0])) {
+    const votes = new Map<string, number>();
+    for (const form of forms) votes.set(form, (votes.get(form) ?? 0) + 1);
+    const carried = [...votes].filter(([, count]) => count >= this.quorumSize);
+    const [winner] = carried;
+    if (winner === undefined || carried.length > 1) {
       throw new RpcDisagreementError(
         what,
         answers.map(({ endpoint }, i) => ({
@@ -398,9 +425,33 @@ export class JsonRpc {
         })),
       );
     }
-    const [first] = answers;
-    if (first === undefined) throw new RpcQuorumError(what, this.quorumSize, 0, errors);
-    return first.value;
+    answers.forEach(({ endpoint }, i) => {
+      if (forms[i] !== winner[0]) {
+        this.#onDisagreement?.({ chain: this.chain, method: what, url: endpoint.label });
+      }
+    });
+    const accepted = answers[forms.indexOf(winner[0])];
+    if (accepted === undefined) throw new RpcQuorumError(what, this.quorumSize, 0, errors);
+    return accepted.value;
+  }
+
+  /**
+   * A height read from every endpoint: the highest that at least `quorum`
+   * endpoints report (the quorum-th highest answer). An endpoint reporting a
+   * height far ahead cannot make us act before the others get there, and
+   * one stuck behind cannot hold us back while a quorum is ahead of it.
+   */
+  async quorumHeight(
+    what: string,
+    read: (endpoint: RpcEndpoint) => Promise<bigint>,
+  ): Promise<bigint> {
+    const { answers, errors } = await this.readAll(read);
+    const heights = answers.map(({ value }) => value).sort((a, b) => (a > b ? -1 : a < b ? 1 : 0));
+    const height = heights[this.quorumSize - 1];
+    if (height === undefined) {
+      throw new RpcQuorumError(what, this.quorumSize, answers.length, errors);
+    }
+    return height;
   }
 
   /** Runs `read` against every endpoint at once; answers and RPC errors apart. */

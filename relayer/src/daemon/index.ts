@@ -148,6 +148,9 @@ function rpcFor(
         endpoint: call.url,
       });
     },
+    onDisagreement: ({ method, url }) => {
+      events.emit("rpcDisagreement", { chain: kind, method, endpoint: url });
+    },
   });
 }
 

@@ -67,6 +67,21 @@ export interface RelayerEventMap {
     error?: string | undefined;
   };
   /**
+   * A watcher's claim contradicted the one recorded for its guid (other bytes
+   * or another source position): held aside, dropped (too many held), or
+   * put in place of a disproved claim.
+   */
+  claimContradicted: {
+    chain: ChainKind;
+    guid: Hex;
+    srcEid: number;
+    sourceTx: string;
+    sourceIndex: number;
+    outcome: "held" | "dropped" | "replaced";
+  };
+  /** An endpoint answered a quorum read otherwise than the quorum and was outvoted. */
+  rpcDisagreement: { chain: ChainKind; method: string; endpoint: string };
+  /**
    * A source nonce that was used but whose packet could not be read (a hidden
    * or lost packet): reported once, when first found.
    */

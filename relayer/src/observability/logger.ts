@@ -174,6 +174,23 @@ export function attachLogger(events: RelayerEvents, logger: Logger): () => void 
         ...(event.error !== undefined && { error: event.error }),
       });
     }),
+    events.on("claimContradicted", (event) =>
+      logger.warn("packet claim contradicts the recorded one", {
+        chain: event.chain,
+        guid: event.guid,
+        srcEid: event.srcEid,
+        sourceTx: event.sourceTx,
+        sourceIndex: event.sourceIndex,
+        outcome: event.outcome,
+      }),
+    ),
+    events.on("rpcDisagreement", (event) =>
+      logger.warn("rpc endpoint outvoted: it answered otherwise than the quorum", {
+        chain: event.chain,
+        method: event.method,
+        endpoint: event.endpoint,
+      }),
+    ),
     events.on("nonceGapDetected", (event) =>
       logger.error("nonce gap: a source packet could not be read", {
         chain: event.chain,

@@ -63,6 +63,7 @@ describe("metrics", () => {
       "loanbridge_outstanding_principal",
       "loanbridge_packets",
       "loanbridge_packets_total",
+      "loanbridge_rpc_disagreements_total",
       "loanbridge_rpc_duration_seconds",
       "loanbridge_rpc_requests_total",
       "loanbridge_verification_failures_total",
@@ -191,6 +192,31 @@ describe("metrics", () => {
     expect(duration["_count chain=evm,method=eth_getLogs"]).toBe(2);
     expect(duration["_sum chain=evm,method=eth_getLogs"]).toBeCloseTo(10.04);
     expect(duration["_bucket le=0.05,chain=evm,method=eth_getLogs"]).toBe(1);
+  });
+
+  it("rpcDisagreements_countPerOutvotedEndpoint", async () => {
+    const { events, metrics } = setup();
+
+    events.emit("rpcDisagreement", {
+      chain: "evm",
+      method: "eth_getLogs",
+      endpoint: "liar.example",
+    });
+    events.emit("rpcDisagreement", {
+      chain: "evm",
+      method: "eth_getLogs",
+      endpoint: "liar.example",
+    });
+    events.emit("rpcDisagreement", {
+      chain: "solana",
+      method: "getMultipleAccounts",
+      endpoint: "127.0.0.1:8899",
+    });
+
+    expect(await samples(metrics, "loanbridge_rpc_disagreements_total")).toEqual({
+      "chain=evm,method=eth_getLogs,url=liar.example": 2,
+      "chain=solana,method=getMultipleAccounts,url=127.0.0.1:8899": 1,
+    });
   });
 
   it("heightsAndBalances_areGauges", async () => {

@@ -58,6 +58,8 @@ export interface RelayerMetrics {
   verificationFailures: Counter<"chain" | "reason">;
   rpcRequests: Counter<"chain" | "method" | "outcome">;
   rpcDuration: Histogram<"chain" | "method">;
+  rpcDisagreements: Counter<"chain" | "method" | "url">;
+  contradictingClaims: Counter<"src_eid" | "outcome">;
   headHeight: Gauge<"chain" | "eid">;
   cursorHeight: Gauge<"chain" | "eid">;
   walletBalance: Gauge<"chain" | "eid" | "account">;
@@ -118,6 +120,18 @@ export function createMetrics(options: CreateMetricsOptions = {}): RelayerMetric
       name: "loanbridge_rpc_requests_total",
       help: "JSON-RPC calls by chain, method and outcome (ok, error, timeout).",
       labelNames: ["chain", "method", "outcome"],
+      registers,
+    }),
+    rpcDisagreements: new Counter({
+      name: "loanbridge_rpc_disagreements_total",
+      help: "Quorum reads in which this RPC endpoint (url: host only) answered otherwise than the quorum and was outvoted.",
+      labelNames: ["chain", "method", "url"],
+      registers,
+    }),
+    contradictingClaims: new Counter({
+      name: "loanbridge_contradicting_claims_total",
+      help: "Packet claims seen by a watcher that contradict the claim recorded for their guid (held aside, dropped, or replacing a disproved one).",
+      labelNames: ["src_eid", "outcome"],
       registers,
     }),
     rpcDuration: new Histogram({
@@ -294,6 +308,12 @@ export function attachMetrics(events: RelayerEvents, metrics: RelayerMetrics): (
     events.on("rpcCall", ({ chain, method, outcome, durationMs }) => {
       metrics.rpcRequests.inc({ chain, method, outcome });
       metrics.rpcDuration.observe({ chain, method }, durationMs / 1_000);
+    }),
+    events.on("claimContradicted", ({ srcEid, outcome }) => {
+      metrics.contradictingClaims.inc({ src_eid: String(srcEid), outcome });
+    }),
+    events.on("rpcDisagreement", ({ chain, method, endpoint }) => {
+      metrics.rpcDisagreements.inc({ chain, method, url: endpoint });
     }),
     events.on("nonceGapDetected", ({ srcEid, dstEid, app }) => {
       metrics.nonceGaps.inc({ src_eid: String(srcEid), dst_eid: String(dstEid), app });

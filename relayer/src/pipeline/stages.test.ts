@@ -178,6 +178,7 @@ async function harness(
     "packetObserved",
     "packetVerified",
     "verificationFailed",
+    "claimContradicted",
     "packetAttested",
     "deliverySubmitted",
     "executorTakeover",
@@ -282,13 +283,8 @@ describe("watch", SLOW, () => {
     const stored = await h.store.getPacket(a.guid);
     expect(stored).toMatchObject({ status: "observed", loanId: openLoan(1).loanId });
     expect(h.events.packetObserved?.map((e) => e.guid)).toEqual([a.guid, b.guid]);
-    expect(await h.store.getLoan(openLoan(1).loanId)).toMatchObject({
-      vaultState: "Requested",
-      poolState: null,
-      collateralEid: SRC,
-      lendingEid: DST,
-      principal: 1_000_000n,
-    });
+    // A claim does not speak for its loan until it is proven.
+    expect(await h.store.getLoan(openLoan(1).loanId)).toBeUndefined();
 
     // The same blocks again (a restart before the cursor moved): nothing new.
     const again = await watchSource(h.context, h.watcher);
@@ -361,14 +357,50 @@ describe("watch", SLOW, () => {
     ]);
   });
 
-  it("watch_storeRefusesAPacket_cursorStaysSoTheBlocksAreReadAgain", async () => {
+  it("watch_claimContradictingARecordedOne_isHeldAside_theBatchAndTheCursorGoOn", async () => {
     const h = await harness();
-    const a = loanPacket(1n, openLoan(1));
-    await h.store.recordObserved(a);
-    const forged = { ...a, packet: loanPacket(1n, openLoan(9)).packet };
-    h.watcher.batches = [{ packets: [forged], scannedTo: 150n, finalizedHead: 150n }];
-    await expect(watchSource(h.context, h.watcher)).rejects.toThrow(/different bytes/);
-    expect(await h.store.getCursor(SRC)).toBeUndefined();
+    // A forged log squats the real packet's guid (same header, other message) before it is sent.
+    const squatter = loanPacket(1n, openLoan(9));
+    h.watcher.batches = [{ packets: [squatter], scannedTo: 120n, finalizedHead: 120n }];
+    await watchSource(h.context, h.watcher);
+    const real = { ...loanPacket(1n, openLoan(1)), sourceTx: "0xreal", sourceIndex: 4 };
+    const next = loanPacket(2n, openLoan(2));
+    expect(real.guid).toBe(squatter.guid);
+    h.watcher.batches = [{ packets: [real, next], scannedTo: 150n, finalizedHead: 150n }];
+
+    const result = await watchSource(h.context, h.watcher);
+
+    expect(result).toMatchObject({ observed: 1, cursor: 150n });
+    expect(await h.store.getPacket(next.guid)).toMatchObject({ status: "observed" });
+    expect(h.events.claimContradicted).toEqual([
+      {
+        chain: "evm",
+        guid: real.guid,
+        srcEid: SRC,
+        sourceTx: "0xreal",
+        sourceIndex: 4,
+        outcome: "held",
+      },
+    ]);
+
+    // The squatter's proof fails: the real claim takes its place and proves.
+    h.verifier.result = { ok: false, reason: "receipt_missing", detail: "no such transaction" };
+    await verifyBatch(h.context);
+    expect(await h.store.getPacket(real.guid)).toMatchObject({
+      status: "observed",
+      sourceTx: "0xreal",
+      attempts: 0,
+    });
+    expect(h.events.verificationFailed?.find((e) => e.guid === real.guid)).toMatchObject({
+      final: false,
+    });
+    h.verifier.result = { ok: true };
+    await verifyBatch(h.context);
+    const proven = await h.store.getPacket(real.guid);
+    expect(proven?.status).toBe("verified");
+    expect(proven?.packet).toEqual(real.packet);
+    expect(await h.store.getLoan(openLoan(1).loanId)).toMatchObject({ vaultState: "Requested" });
+    expect(await h.store.getLoan(openLoan(9).loanId)).toBeUndefined();
   });
 });
 
@@ -380,6 +412,14 @@ describe("verify", SLOW, () => {
     expect(await verifyBatch(h.context)).toBe(1);
     expect((await h.store.getPacket(a.guid))?.status).toBe("verified");
     expect(h.events.packetVerified?.map((e) => e.guid)).toEqual([a.guid]);
+    // Proven, the packet speaks for its loan's source side.
+    expect(await h.store.getLoan(openLoan(1).loanId)).toMatchObject({
+      vaultState: "Requested",
+      poolState: null,
+      collateralEid: SRC,
+      lendingEid: DST,
+      principal: 1_000_000n,
+    });
 
     await h.store.recordObserved(b);
     h.verifier.result = { ok: false, reason: "wrong_emitter", detail: "log from 0x01" };
@@ -412,6 +452,27 @@ describe("verify", SLOW, () => {
     }
     expect((await h.store.getPacket(a.guid))?.status).toBe("failed");
     expect(h.events.verificationFailed?.map((e) => e.final)).toEqual([false, false, true]);
+  });
+
+  it("verify_rpcDisagreement_isWaitedOut_neverFailsThePacket", async () => {
+    const h = await harness();
+    const a = loanPacket(1n, openLoan(1));
+    await h.store.recordObserved(a);
+    h.verifier.result = { ok: false, reason: "rpc_disagreement", detail: "endpoints disagree" };
+    for (let i = 0; i < h.context.settings.maxAttempts + 2; i++) {
+      await waitUntilDue();
+      await verifyBatch(h.context);
+    }
+    expect(await h.store.getPacket(a.guid)).toMatchObject({
+      status: "observed",
+      lastError: "rpc_disagreement: endpoints disagree",
+    });
+    expect(h.events.verificationFailed?.every((e) => !e.final)).toBe(true);
+
+    h.verifier.result = { ok: true };
+    await waitUntilDue();
+    await verifyBatch(h.context);
+    expect((await h.store.getPacket(a.guid))?.status).toBe("verified");
   });
 
   it("verify_verifierThrows_packetIsReleasedNotLost", async () => {

@@ -1,10 +1,14 @@
 // Stage 2, verify: prove each observed packet on its source chain. A proof
-// that fails for good (wrong emitter, hash mismatch, …) marks the packet
-// failed at once; a chain that is only behind (not finalized, RPCs
-// disagreeing) is retried with backoff until the attempts run out.
+// that fails for good (wrong emitter, hash mismatch, …) disproves the claim:
+// a contradicting claim held for the guid takes its place, else the packet
+// is failed at once; a chain that is only behind (not finalized) is retried
+// with backoff until the attempts run out; RPC endpoints with no quorum
+// among them are waited for without limit (disagreement is never a verdict).
 import type { ObservedPacket, VerificationFailure } from "../chains/types.ts";
 import type { PacketRecord } from "../store/types.ts";
+import { mirrorLoan } from "./loans.ts";
 import {
+  backoffMs,
   forEachLeased,
   kindOf,
   leaseOwner,
@@ -42,12 +46,37 @@ export async function verifyPacket(context: PipelineContext, packet: PacketRecor
   if (result.ok) {
     await store.markVerified(packet.guid, { owner });
     events.emit("packetVerified", refOf(packet));
+    // Only a proven packet speaks for its loan.
+    await mirrorLoan(context, packet, "observed");
     return;
   }
   const reason = `${result.reason}: ${result.detail}`;
-  const final = RETRYABLE_FAILURES.has(result.reason)
-    ? await retryOrFail(context, packet, reason)
-    : (await store.markFailed(packet.guid, reason, { owner }), true);
+  let final: boolean;
+  if (result.reason === "rpc_disagreement") {
+    // Endpoints without a quorum say nothing about the packet: wait for them
+    // (backoff, capped) however long it takes, never fail it for that.
+    await store.release(packet.guid, owner, {
+      error: reason,
+      retryInMs: backoffMs(context.settings, packet.attempts),
+    });
+    final = false;
+  } else if (RETRYABLE_FAILURES.has(result.reason)) {
+    final = await retryOrFail(context, packet, reason);
+  } else {
+    // Disproved: a contradicting claim held for this guid gets its turn.
+    const { replaced, packet: next } = await store.disprove(packet.guid, reason, { owner });
+    final = !replaced;
+    if (replaced) {
+      events.emit("claimContradicted", {
+        chain: kindOf(context, packet.srcEid),
+        guid: next.guid,
+        srcEid: next.srcEid,
+        sourceTx: next.sourceTx,
+        sourceIndex: next.sourceIndex,
+        outcome: "replaced",
+      });
+    }
+  }
   events.emit("verificationFailed", {
     ...refOf(packet),
     chain: kindOf(context, packet.srcEid),

@@ -1,12 +1,16 @@
 // Stage 1, watch: read finalized packets from each source from its stored
-// cursors (height, and per outbound path the last nonce read), record them,
+// cursors (height, and per outbound path the last nonce read), record them
+// as claims for the verifier to prove (a claim contradicting a recorded one
+// is held aside, never an error: see Store.recordObserved),
 // record the nonce gaps the watcher found and close those its packets fill,
 // and only then move the cursors (a crash in between reads the same blocks
 // and nonces again; recording is idempotent).
 import { decodePacket } from "@loanbridge/shared";
 import type { PacketWatcher } from "../chains/types.ts";
 import { kindOf, type PipelineContext } from "./context.ts";
-import { loanIdOf, mirrorLoan } from "./loans.ts";
+import { StoreError } from "../store/errors.ts";
+import type { ClaimOutcome } from "../store/store.ts";
+import { loanIdOf } from "./loans.ts";
 
 export interface WatchResult {
   eid: number;
@@ -28,22 +32,42 @@ export async function watchSource(
   let observed = 0;
   for (const packet of batch.packets) {
     const loanId = loanIdOf(packet.packet);
-    const { created } = await store.recordObserved({
-      ...packet,
-      ...(loanId !== undefined && { loanId }),
-    });
-    if (!created) continue;
-    observed++;
-    events.emit("packetObserved", {
-      guid: packet.guid,
-      loanId,
-      srcEid: packet.srcEid,
-      dstEid: packet.dstEid,
-      nonce: packet.nonce,
-      sourceTx: packet.sourceTx,
-      sourceHeight: packet.sourceHeight,
-    });
-    await mirrorLoan(context, packet, "observed");
+    let outcome: ClaimOutcome;
+    try {
+      ({ outcome } = await store.recordObserved({
+        ...packet,
+        ...(loanId !== undefined && { loanId }),
+      }));
+    } catch (error) {
+      // One item the store refuses outright (not a key) is skipped and
+      // reported; anything else (the store down) stops the batch before the
+      // cursor moves, so it is read again.
+      if (!(error instanceof StoreError) || error.code !== "InvalidInput") throw error;
+      context.onError(error, `watch.${watcher.eid}`, packet.guid);
+      continue;
+    }
+    if (outcome === "created" || outcome === "replaced") {
+      observed++;
+      events.emit("packetObserved", {
+        guid: packet.guid,
+        loanId,
+        srcEid: packet.srcEid,
+        dstEid: packet.dstEid,
+        nonce: packet.nonce,
+        sourceTx: packet.sourceTx,
+        sourceHeight: packet.sourceHeight,
+      });
+    }
+    if (outcome !== "created" && outcome !== "known") {
+      events.emit("claimContradicted", {
+        chain,
+        guid: packet.guid,
+        srcEid: packet.srcEid,
+        sourceTx: packet.sourceTx,
+        sourceIndex: packet.sourceIndex,
+        outcome,
+      });
+    }
   }
   await store.closeGaps(
     watcher.eid,

@@ -63,7 +63,24 @@ export interface PacketsTable {
   verified_at: NullableTimestamp;
   attested_at: NullableTimestamp;
   delivered_at: NullableTimestamp;
+  /** When this row's claim failed its proof for good (a contradicting claim may replace it). */
+  disproved_at: NullableTimestamp;
   updated_at: Timestamp;
+}
+
+/** A claim that contradicts its guid's row, kept until that row is proven or disproved. */
+export interface PacketClaimsTable {
+  guid: string;
+  src_eid: Int8;
+  dst_eid: Int8;
+  nonce: Numeric;
+  packet: Bytes;
+  packet_hash: string;
+  loan_id: string | null;
+  source_tx: string;
+  source_height: Numeric;
+  source_index: number;
+  observed_at: Timestamp;
 }
 
 export interface AttestationsTable {
@@ -105,6 +122,7 @@ export interface Database {
   path_cursors: PathCursorsTable;
   nonce_gaps: NonceGapsTable;
   packets: PacketsTable;
+  packet_claims: PacketClaimsTable;
   attestations: AttestationsTable;
   loans: LoansTable;
   audit_log: AuditLogTable;

@@ -116,10 +116,45 @@ const outboundPaths: Migration = {
   },
 };
 
+/**
+ * What the watcher sees is a claim until the verifier proves it (issue 18,
+ * "nothing unproven claims anything"). A packet's row is its first claim; a
+ * later claim that contradicts it (other bytes or another source position)
+ * waits in `packet_claims` instead of being refused, and takes the row's place
+ * if the row's proof fails (`disproved_at`). A forged log can then neither
+ * squat a real packet's guid nor its source position, so the position is no
+ * longer unique.
+ */
+const packetClaims: Migration = {
+  async up(db: Kysely<unknown>): Promise<void> {
+    const statements = [
+      sql`ALTER TABLE packets DROP CONSTRAINT IF EXISTS packets_src_eid_source_tx_source_index_key`,
+      sql`CREATE INDEX packets_source ON packets (src_eid, source_tx, source_index)`,
+      sql`ALTER TABLE packets ADD COLUMN disproved_at timestamptz`,
+      sql`CREATE TABLE packet_claims (
+        guid text NOT NULL CHECK (guid ~ ${HEX32}),
+        src_eid bigint NOT NULL CHECK (src_eid BETWEEN 0 AND 4294967295),
+        dst_eid bigint NOT NULL CHECK (dst_eid BETWEEN 0 AND 4294967295),
+        nonce numeric(20, 0) NOT NULL CHECK (nonce >= 0),
+        packet bytea NOT NULL,
+        packet_hash text NOT NULL CHECK (packet_hash ~ ${HEX32}),
+        loan_id text CHECK (loan_id ~ ${HEX32}),
+        source_tx text NOT NULL,
+        source_height numeric(20, 0) NOT NULL CHECK (source_height >= 0),
+        source_index integer NOT NULL CHECK (source_index >= 0),
+        observed_at timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (guid, src_eid, source_tx, source_index, packet_hash)
+      )`,
+    ];
+    for (const statement of statements) await statement.execute(db);
+  },
+};
+
 /** Every migration, by name; names sort in the order they run. */
 export const MIGRATIONS: Record<string, Migration> = {
   "0001_initial": initial,
   "0002_outbound_paths": outboundPaths,
+  "0003_packet_claims": packetClaims,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -4,7 +4,9 @@
 // one transaction; work is leased with FOR UPDATE SKIP LOCKED.
 import { PGlite } from "@electric-sql/pglite";
 import type { Hex } from "@loanbridge/shared";
+import { keccak256 } from "ethers";
 import {
+  type Insertable,
   Kysely,
   PostgresDialect,
   type Selectable,
@@ -30,6 +32,7 @@ import type {
   AuditLogTable,
   Database,
   LoansTable,
+  PacketClaimsTable,
   PacketsTable,
 } from "./database.ts";
 import { StoreError } from "./errors.ts";
@@ -66,6 +69,16 @@ export interface OpenStoreOptions {
 
 /** A packet as the watcher hands it over, plus its loan when decoded. */
 export type ObservedInput = ObservedPacket & { loanId?: Hex };
+
+/** How `recordObserved` took a claim (see there). */
+export type ClaimOutcome = "created" | "known" | "replaced" | "held" | "dropped";
+
+/**
+ * Contradicting claims held per guid at most: a real packet's claim arrives
+ * from a quorum of RPC endpoints, so more than a few means one liar
+ * repeating itself, not more chances for the truth.
+ */
+export const MAX_HELD_CLAIMS = 8;
 
 export interface TransitionOptions {
   /** The worker's lease: the change is refused (LeaseLost) unless it still holds it. */
@@ -340,41 +353,139 @@ export class Store {
    * again changes nothing (`created: false`). A different packet under a
    * known guid or source position is a Conflict.
    */
+  /**
+   * Records what a watcher saw: a claim, proven later by the verifier.
+   * - `created`: the guid's first claim, a new row (status observed);
+   * - `known`: the row already says exactly this (same bytes, same source);
+   * - `replaced`: the row's claim was disproved; this one takes its place and
+   *   is verified from the start;
+   * - `held`: it contradicts a row not disproved (other bytes or another
+   *   source position): kept aside in `packet_claims`, to replace the row if
+   *   the row's proof fails (`disprove`);
+   * - `dropped`: as `held`, but the guid already holds `MAX_HELD_CLAIMS`.
+   * A contradicting claim is never an error: a forged log must not stop the
+   * watcher or occupy the real packet's guid.
+   */
   async recordObserved(
     observed: ObservedInput,
-  ): Promise<{ created: boolean; packet: PacketRecord }> {
-    const guid = hex32(observed.guid, "guid");
-    const loanId = observed.loanId === undefined ? null : hex32(observed.loanId, "loanId");
-    const inserted = await this.#db
-      .insertInto("packets")
-      .values({
-        guid,
-        src_eid: observed.srcEid,
-        dst_eid: observed.dstEid,
-        nonce: observed.nonce.toString(),
-        packet: Buffer.from(observed.packet),
-        loan_id: loanId,
-        source_tx: observed.sourceTx,
-        source_height: observed.sourceHeight.toString(),
-        source_index: observed.sourceIndex,
-      })
-      .onConflict((conflict) => conflict.doNothing())
-      .returningAll()
-      .executeTakeFirst();
-    if (inserted !== undefined) return { created: true, packet: toPacket(inserted) };
+  ): Promise<{ outcome: ClaimOutcome; packet: PacketRecord }> {
+    const claim = claimRow(observed);
+    return this.#db.transaction().execute(async (trx) => {
+      const inserted = await trx
+        .insertInto("packets")
+        .values(packetRow(observed))
+        .onConflict((conflict) => conflict.column("guid").doNothing())
+        .returningAll()
+        .executeTakeFirst();
+      if (inserted !== undefined) return { outcome: "created", packet: toPacket(inserted) };
 
-    const existing = await this.getPacket(guid);
-    if (existing === undefined) {
-      throw new StoreError(
-        "Conflict",
-        `another packet is recorded at ${observed.sourceTx} index ${observed.sourceIndex} (eid ${observed.srcEid})`,
-        { details: `new guid ${guid}` },
-      );
-    }
-    if (!Buffer.from(existing.packet).equals(Buffer.from(observed.packet))) {
-      throw new StoreError("Conflict", `packet ${guid} is already recorded with different bytes`);
-    }
-    return { created: false, packet: existing };
+      const existing = await trx
+        .selectFrom("packets")
+        .selectAll()
+        .where("guid", "=", claim.guid)
+        .forUpdate()
+        .executeTakeFirstOrThrow();
+      if (sameClaim(existing, claim)) return { outcome: "known", packet: toPacket(existing) };
+      if (existing.disproved_at !== null && existing.status === "failed") {
+        const replaced = await replaceClaim(
+          trx,
+          claim,
+          `its claim at ${existing.source_tx} was disproved`,
+        );
+        return { outcome: "replaced", packet: replaced };
+      }
+      const held = await trx
+        .selectFrom("packet_claims")
+        .select((eb) => eb.fn.countAll<string>().as("count"))
+        .where("guid", "=", claim.guid)
+        .executeTakeFirstOrThrow();
+      if (Number(held.count) >= MAX_HELD_CLAIMS) {
+        return { outcome: "dropped", packet: toPacket(existing) };
+      }
+      await trx
+        .insertInto("packet_claims")
+        .values(claim)
+        .onConflict((conflict) => conflict.doNothing())
+        .execute();
+      return { outcome: "held", packet: toPacket(existing) };
+    });
+  }
+
+  /**
+   * The leased packet's claim failed its proof for good. If a contradicting
+   * claim is held for its guid, the oldest takes the row's place (status
+   * observed, attempts reset) and `replaced` is true; otherwise the packet is
+   * marked failed and disproved, so that a later claim replaces it.
+   */
+  async disprove(
+    guid: Hex,
+    reason: string,
+    options: TransitionOptions = {},
+  ): Promise<{ replaced: boolean; packet: PacketRecord }> {
+    const key = hex32(guid, "guid");
+    const next = await this.#db.transaction().execute(async (trx) => {
+      const held = await trx
+        .selectFrom("packet_claims")
+        .selectAll()
+        .where("guid", "=", key)
+        .orderBy("observed_at")
+        .orderBy("source_tx")
+        .orderBy("source_index")
+        .limit(1)
+        .forUpdate()
+        .executeTakeFirst();
+      if (held === undefined) return undefined;
+      const current = await trx
+        .selectFrom("packets")
+        .select(["status", "lease_owner"])
+        .where("guid", "=", key)
+        .forUpdate()
+        .executeTakeFirst();
+      if (current === undefined) throw notFound(key);
+      if (options.owner !== undefined && current.lease_owner !== options.owner) {
+        throw new StoreError("LeaseLost", `packet ${key} is not leased to ${options.owner}`, {
+          details: `lease owner: ${current.lease_owner ?? "none"}`,
+        });
+      }
+      await trx
+        .deleteFrom("packet_claims")
+        .where("guid", "=", key)
+        .where("src_eid", "=", held.src_eid)
+        .where("source_tx", "=", held.source_tx)
+        .where("source_index", "=", held.source_index)
+        .where("packet_hash", "=", held.packet_hash)
+        .execute();
+      return replaceClaim(trx, held, reason);
+    });
+    if (next !== undefined) return { replaced: true, packet: next };
+    const failed = await this.#transition(
+      key,
+      "failed",
+      options,
+      { last_error: reason, disproved_at: sql<Date>`now()` },
+      false,
+    );
+    return { replaced: false, packet: failed };
+  }
+
+  /** Claims held aside for a guid (oldest first). */
+  async listHeldClaims(guid: Hex): Promise<ObservedPacket[]> {
+    const rows = await this.#db
+      .selectFrom("packet_claims")
+      .selectAll()
+      .where("guid", "=", hex32(guid, "guid"))
+      .orderBy("observed_at")
+      .execute();
+    return rows.map((row) => ({
+      packet: toBytes(row.packet),
+      guid: row.guid as Hex,
+      srcEid: Number(row.src_eid),
+      dstEid: Number(row.dst_eid),
+      nonce: BigInt(row.nonce),
+      sourceTx: row.source_tx,
+      sourceHeight: BigInt(row.source_height),
+      sourceIndex: row.source_index,
+    }));
   }
 
   async getPacket(guid: Hex): Promise<PacketRecord | undefined> {
@@ -956,6 +1067,70 @@ function hex32(value: string, field: string): Hex {
 const notFound = (guid: string) => new StoreError("NotFound", `packet ${guid} is not recorded`);
 
 const toBytes = (value: Uint8Array): Uint8Array => Uint8Array.from(value);
+
+type PacketRow = Insertable<PacketsTable> & { guid: string; src_eid: number };
+type ClaimRow = PacketRow & Insertable<PacketClaimsTable>;
+
+function claimRow(observed: ObservedInput): ClaimRow {
+  return { ...packetRow(observed), packet_hash: keccak256(observed.packet) };
+}
+
+function packetRow(observed: ObservedInput): PacketRow {
+  return {
+    guid: hex32(observed.guid, "guid"),
+    src_eid: observed.srcEid,
+    dst_eid: observed.dstEid,
+    nonce: observed.nonce.toString(),
+    packet: Buffer.from(observed.packet),
+    loan_id: observed.loanId === undefined ? null : hex32(observed.loanId, "loanId"),
+    source_tx: observed.sourceTx,
+    source_height: observed.sourceHeight.toString(),
+    source_index: observed.sourceIndex,
+  };
+}
+
+/** Whether a row already records exactly this claim. */
+function sameClaim(row: Selectable<PacketsTable>, claim: ClaimRow): boolean {
+  return (
+    Buffer.from(row.packet).equals(Buffer.from(claim.packet)) &&
+    Number(row.src_eid) === claim.src_eid &&
+    row.source_tx === claim.source_tx &&
+    row.source_index === claim.source_index &&
+    row.source_height === claim.source_height
+  );
+}
+
+/** Puts `claim` in its guid's row, to be verified from the start. */
+async function replaceClaim(
+  trx: Db,
+  claim: Selectable<PacketClaimsTable> | ClaimRow,
+  reason: string,
+): Promise<PacketRecord> {
+  const row = await trx
+    .updateTable("packets")
+    .set({
+      dst_eid: Number(claim.dst_eid),
+      nonce: claim.nonce,
+      packet: claim.packet,
+      loan_id: claim.loan_id ?? null,
+      source_tx: claim.source_tx,
+      source_height: claim.source_height,
+      source_index: claim.source_index,
+      status: "observed",
+      attempts: 0,
+      last_error: `replaced: ${reason}`,
+      lease_owner: null,
+      lease_until: null,
+      next_attempt_at: null,
+      disproved_at: null,
+      observed_at: sql<Date>`now()`,
+      updated_at: sql<Date>`now()`,
+    })
+    .where("guid", "=", claim.guid)
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  return toPacket(row);
+}
 
 function toPacket(row: Selectable<PacketsTable>): PacketRecord {
   return {

@@ -10,7 +10,7 @@ import type { ObservedPacket } from "../types.ts";
 import { type AnvilNode, startAnvil } from "./anvil.ts";
 import type { EvmFinality } from "./finality.ts";
 import { PACKET_SENT_TOPIC } from "./proof.ts";
-import { JsonRpc, type RpcCallEvent, RpcQuorumError } from "../rpc.ts";
+import { JsonRpc, type RpcCallEvent, type RpcDisagreementHook, RpcQuorumError } from "../rpc.ts";
 import { deployEndpointPair, type EndpointPair, mine, SRC_EID } from "./testing.ts";
 import { EvmPacketVerifier } from "./verifier.ts";
 import { EvmPacketWatcher } from "./watcher.ts";
@@ -75,6 +75,7 @@ function verifier(options: {
   finality?: EvmFinality;
   fetch?: typeof fetch;
   onCall?: (event: RpcCallEvent) => void;
+  onDisagreement?: RpcDisagreementHook;
 }) {
   return new EvmPacketVerifier({
     eid: SRC_EID,
@@ -84,6 +85,7 @@ function verifier(options: {
       ...(options.quorum === undefined ? {} : { quorum: options.quorum }),
       ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
       ...(options.onCall === undefined ? {} : { onCall: options.onCall }),
+      ...(options.onDisagreement === undefined ? {} : { onDisagreement: options.onDisagreement }),
     }),
     endpoint: options.endpoint ?? anvilPair.addresses.source,
     finality: options.finality ?? TAG,
@@ -189,6 +191,18 @@ describe("poisoned and disagreeing RPCs", () => {
       fetch: poisoned(`${anvil.url}/`, forgeMessage),
     });
     expect(await v.verify(observed)).toMatchObject({ ok: false, reason: "rpc_disagreement" });
+  });
+
+  it("oneEndpointForgingTheReceipt_besideTwoHonestOnes_isOutvoted_andTheRealPacketProves", async () => {
+    const dissent: string[] = [];
+    const v = verifier({
+      urls: [`${anvil.url}/`, anvil.url, `${anvil.url}/?second`],
+      quorum: 2,
+      fetch: poisoned(`${anvil.url}/`, forgeMessage),
+      onDisagreement: ({ method }) => dissent.push(method),
+    });
+    expect(await v.verify(observed)).toEqual({ ok: true });
+    expect(dissent).toContain("block receipts");
   });
 
   it("twoNodesWithDifferentHistories_isRpcDisagreement", async () => {

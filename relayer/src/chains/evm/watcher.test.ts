@@ -7,7 +7,7 @@ import { beforeEach, describe, expect, it } from "vitest";
 import type { ObservedPacket } from "../types.ts";
 import { endpointInterface } from "./endpointAbi.ts";
 import { PACKET_SENT_TOPIC } from "./proof.ts";
-import { JsonRpc, RpcError, toQuantity } from "../rpc.ts";
+import { JsonRpc, RpcError, RpcQuorumError, toQuantity } from "../rpc.ts";
 import type { EvmLog } from "./schemas.ts";
 import { EvmPacketWatcher, isRangeLimitError } from "./watcher.ts";
 
@@ -89,8 +89,9 @@ function chain(partial: Partial<Chain> = {}): Chain {
   };
 }
 
-function rpcFor(state: Chain): JsonRpc {
-  const fake = ((_input: string | URL | Request, init?: RequestInit) => {
+/** A node answering from `state`. */
+function nodeOf(state: Chain): typeof fetch {
+  return (_input: string | URL | Request, init?: RequestInit) => {
     const {
       id: requestId,
       method,
@@ -146,8 +147,29 @@ function rpcFor(state: Chain): JsonRpc {
       });
     }
     return answer({ error: { code: -32601, message: `no ${method}` } });
+  };
+}
+
+function rpcFor(state: Chain): JsonRpc {
+  return new JsonRpc({ chain: "test", urls: [URL_], fetch: nodeOf(state) });
+}
+
+/** One endpoint per state (`http://node0.test`, …), default quorum (2), dissent recorded. */
+function rpcOver(states: readonly Chain[], dissent: string[] = []): JsonRpc {
+  const urls = states.map((_, i) => `http://node${i}.test/`);
+  const nodes = states.map(nodeOf);
+  const route = ((input: string | URL | Request, init?: RequestInit) => {
+    const url = input instanceof Request ? input.url : input.toString();
+    const node = nodes[urls.indexOf(url)];
+    if (node === undefined) throw new TypeError(`no node at ${url}`);
+    return node(input, init);
   }) as typeof fetch;
-  return new JsonRpc({ chain: "test", urls: [URL_], fetch: fake });
+  return new JsonRpc({
+    chain: "test",
+    urls,
+    fetch: route,
+    onDisagreement: ({ method, url }) => dissent.push(`${method}@${url}`),
+  });
 }
 
 const watcherFor = (
@@ -369,7 +391,8 @@ describe("adaptive range", () => {
     const error = await watcherFor(state, { range: { initial: 4, min: 1 } })
       .poll(0n)
       .catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(RpcError);
+    expect(error).toBeInstanceOf(RpcQuorumError);
+    expect((error as RpcQuorumError).errors[0]).toBeInstanceOf(RpcError);
     expect(state.asked).toEqual([4, 2, 1]);
   });
 
@@ -397,5 +420,65 @@ describe("adaptive range", () => {
     expect(() =>
       watcherFor(chain(), { finality: { kind: "confirmations", confirmations: -1 } }),
     ).toThrow(RangeError);
+  });
+});
+
+describe("three providers, one lying", () => {
+  beforeEach(() => {
+    nonce = 0n;
+  });
+  const watcherOver = (rpc: JsonRpc) =>
+    new EvmPacketWatcher({
+      eid: 40161,
+      rpc,
+      endpoint: ENDPOINT,
+      finality: { kind: "tag", tag: "finalized" },
+    });
+
+  it("aLiarHidingALog_isOutvoted_theLogIsSeenAndNoGap", async () => {
+    const logs = [packetSentLog(3n, 0), packetSentLog(5n, 0)];
+    const honest = () => chain({ latest: 10n, finalized: 10n, logs });
+    const liar = chain({ latest: 10n, finalized: 10n, logs, override: () => logs.slice(0, 1) });
+    const dissent: string[] = [];
+    const batch = await watcherOver(rpcOver([liar, honest(), honest()], dissent)).poll(0n);
+    expect(batch.packets.map((p) => p.nonce)).toEqual([nonce - 1n, nonce]);
+    expect(batch.gaps).toEqual([]);
+    expect(dissent).toEqual(["eth_getLogs@node0.test"]);
+  });
+
+  it("aLiarAddingALog_isOutvoted_theForgeryNeverReachesTheBatch", async () => {
+    const real = packetSentLog(3n, 0);
+    const forged = packetSentLog(4n, 0);
+    const honest = () => chain({ latest: 10n, finalized: 10n, logs: [real] });
+    const liar = chain({
+      latest: 10n,
+      finalized: 10n,
+      logs: [real],
+      override: () => [real, forged],
+    });
+    const batch = await watcherOver(rpcOver([honest(), liar, honest()])).poll(0n);
+    expect(batch.packets.map((p) => p.sourceTx)).toEqual([real.transactionHash]);
+  });
+
+  it("aLiarReportingTheHeadFarAhead_cannotMoveUsPastTheQuorumsFinality", async () => {
+    const honest = () => chain({ latest: 10n, finalized: 10n });
+    const liar = chain({ latest: 10n, finalized: 1_000_000n });
+    const batch = await watcherOver(rpcOver([liar, honest(), honest()])).poll(0n);
+    expect(batch.finalizedHead).toBe(10n);
+    expect(batch.scannedTo).toBe(10n);
+  });
+
+  it("aLiarReportingTheHeadStuckBehind_cannotHoldUsBack", async () => {
+    const honest = () => chain({ latest: 10n, finalized: 10n });
+    const liar = chain({ latest: 10n, finalized: 0n });
+    const batch = await watcherOver(rpcOver([liar, honest(), honest()])).poll(0n);
+    expect(batch.scannedTo).toBe(10n);
+  });
+
+  it("twoProvidersDisagreeingWithNoThird_holdTheCursor", async () => {
+    const log = packetSentLog(3n, 0);
+    const honest = chain({ latest: 10n, finalized: 10n, logs: [log] });
+    const liar = chain({ latest: 10n, finalized: 10n, logs: [log], override: () => [] });
+    await expect(watcherOver(rpcOver([liar, honest])).poll(0n)).rejects.toThrow(/disagree/);
   });
 });

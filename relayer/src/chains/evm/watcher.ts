@@ -3,12 +3,14 @@
 // provider refuses it (block-range or result limits, timeouts), grown back
 // by a quarter after each full-range success, within [min, max].
 //
-// getLogs goes by failover, not quorum: whatever it returns is proven again
-// by the verifier before anything is signed. A provider that leaves a log out
-// is caught by the nonces: per path (app, dstEid, receiver) the endpoint
-// numbers packets 1, 2, 3…, and after each range its `outboundNonce` at the
-// range's last block (read by quorum) says how many there are; every nonce
-// up to it that no log showed is a gap.
+// getLogs decides what exists, so it is read by quorum: one provider can
+// neither hide a packet (the others outvote it) nor add one (a log is only a
+// hint anyway: the verifier proves it before anything is signed, and the
+// store keeps a conflicting hint aside instead of letting it occupy a guid).
+// The nonces cross-check what the quorum said: per path (app, dstEid,
+// receiver) the endpoint numbers packets 1, 2, 3…, and after each range its
+// `outboundNonce` at the range's last block (read by quorum) says how many
+// there are; every nonce up to it that no log showed is a gap.
 import { decodePacket, wireToEvmAddress } from "@loanbridge/shared";
 import { getAddress } from "ethers";
 import { z } from "zod";
@@ -24,7 +26,7 @@ import type {
 import { endpointInterface } from "./endpointAbi.ts";
 import { assertFinality, type EvmFinality, finalizedHead } from "./finality.ts";
 import { decodePacketSent, PACKET_SENT_TOPIC } from "./proof.ts";
-import { type JsonRpc, RpcError, toQuantity } from "../rpc.ts";
+import { canonicalJson, type JsonRpc, RpcError, RpcQuorumError, toQuantity } from "../rpc.ts";
 import { type EvmLog, hexSchema, logSchema } from "./schemas.ts";
 
 export interface EvmWatcherOptions {
@@ -45,6 +47,23 @@ const logsSchema = z.array(logSchema);
 const MAX_GAPS_PER_PATH = 1_000n;
 
 const pathKey = (path: OutboundPath) => `${path.app}:${path.dstEid}:${path.receiver}`;
+
+/** What two providers' logs must agree on: the consensus fields, in one spelling. */
+function canonicalLogs(logs: readonly EvmLog[]): string {
+  return canonicalJson(
+    logs
+      .filter((log) => log.removed !== true)
+      .map((log) => ({
+        address: log.address.toLowerCase(),
+        topics: log.topics.map((topic) => topic.toLowerCase()),
+        data: log.data.toLowerCase(),
+        logIndex: BigInt(log.logIndex),
+        blockNumber: BigInt(log.blockNumber),
+        blockHash: log.blockHash.toLowerCase(),
+        transactionHash: log.transactionHash.toLowerCase(),
+      })),
+  );
+}
 
 /** Whether an `eth_getLogs` failure means "ask for fewer blocks". */
 export function isRangeLimitError(error: unknown): boolean {
@@ -105,20 +124,22 @@ export class EvmPacketWatcher implements PacketWatcher {
       const to = from + span - 1n < head ? from + span - 1n : head;
       let logs: EvmLog[];
       try {
-        logs = await this.#rpc.request(
+        const filter = {
+          address: this.#endpoint,
+          topics: [PACKET_SENT_TOPIC],
+          fromBlock: toQuantity(from),
+          toBlock: toQuantity(to),
+        };
+        logs = await this.#rpc.quorumRead(
           "eth_getLogs",
-          [
-            {
-              address: this.#endpoint,
-              topics: [PACKET_SENT_TOPIC],
-              fromBlock: toQuantity(from),
-              toBlock: toQuantity(to),
-            },
-          ],
-          logsSchema,
+          (endpoint) => endpoint.call("eth_getLogs", [filter], logsSchema),
+          canonicalLogs,
         );
       } catch (error) {
-        if (isRangeLimitError(error) && this.#range > this.#min) {
+        const limited =
+          isRangeLimitError(error) ||
+          (error instanceof RpcQuorumError && error.errors.some(isRangeLimitError));
+        if (limited && this.#range > this.#min) {
           this.#range = Math.max(this.#min, Math.floor(this.#range / 2));
           continue;
         }

@@ -114,7 +114,9 @@ export class SolanaPacketWatcher implements PacketWatcher {
   }
 
   async poll(cursor: bigint, state?: WatchState): Promise<WatchBatch> {
-    const head = await this.#rpc.request("getSlot", [{ commitment: this.#commitment }], slotSchema);
+    const head = await this.#rpc.quorumHeight("getSlot", (endpoint) =>
+      endpoint.call("getSlot", [{ commitment: this.#commitment }], slotSchema),
+    );
     const paths = await this.paths();
     const { counters, slot } = await this.#counters(paths);
     const stored = new Map((state?.paths ?? []).map((p) => [pathKey(p), p.nonce]));
