@@ -196,6 +196,7 @@ async function startRelayers(): Promise<void> {
     return {
       eid: deployment.localEid,
       rpcUrls: [anvil.url],
+      insecureSingleRpc: true,
       endpoint: deployment.contracts.endpoint,
       confirmations: 2,
       deploymentsFile: file,

@@ -53,6 +53,7 @@ beforeAll(async () => {
         evm: {
           eid: 40161,
           rpcUrls: ["http://127.0.0.1:8545"],
+          insecureSingleRpc: true,
           endpoint: "0x5FbDB2315678afecb367f032d93F642f64180aa3",
           signerKey: { env: "LOANBRIDGE_TEST_UNUSED_KEY" },
         },

@@ -323,10 +323,13 @@ export async function startLocalnet(options: LocalnetOptions = {}): Promise<Loca
           store: { kind: "pglite", dataDir: join(dir, "store") },
           api: { host: "127.0.0.1", port: ports[index], adminToken: { env: "LB_ADMIN_TOKEN" } },
           log: { level: "info" },
+          // Each chain here is one local node this process started, so there is
+          // no second provider to ask: the relayers trust it alone, on purpose.
           chains: {
             evm: {
               eid: EVM_EID,
               rpcUrls: [anvil.url],
+              insecureSingleRpc: true,
               endpoint: evmDeployment.contracts.endpoint,
               confirmations: "finalized",
               deploymentsFile,
@@ -335,6 +338,7 @@ export async function startLocalnet(options: LocalnetOptions = {}): Promise<Loca
             solana: {
               eid: SOLANA_EID,
               rpcUrls: [node.url],
+              insecureSingleRpc: true,
               programId: IDL_PROGRAM_ADDRESS,
               commitment: "finalized",
               keypair: { env: "LB_SOLANA_KEYPAIR" },

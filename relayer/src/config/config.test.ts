@@ -29,6 +29,7 @@ const validInput = (): RelayerConfigInput & Record<string, unknown> => ({
     solana: {
       eid: 40168,
       rpcUrls: ["http://127.0.0.1:8899"],
+      insecureSingleRpc: true,
       programId: PROGRAM_ID,
       keypair: { env: "SOLANA_KEYPAIR" },
     },
@@ -76,6 +77,7 @@ describe("parseConfig", () => {
           rpcUrls: ["http://127.0.0.1:8545", "http://127.0.0.1:8546"],
           rpcQuorum: 2,
           rpcTimeoutMs: 10_000,
+          insecureSingleRpc: false,
           endpoint: ENDPOINT,
           confirmations: 2,
           deploymentsFile: "/etc/loanbridge/deployments/localhost.json",
@@ -86,6 +88,7 @@ describe("parseConfig", () => {
           rpcUrls: ["http://127.0.0.1:8899"],
           rpcQuorum: 1,
           rpcTimeoutMs: 10_000,
+          insecureSingleRpc: true,
           programId: PROGRAM_ID,
           commitment: "finalized",
           keypair: { env: "SOLANA_KEYPAIR" },
@@ -142,7 +145,7 @@ describe("parseConfig", () => {
         chains: {
           solana: {
             eid: 40168,
-            rpcUrls: ["http://x:8899"],
+            rpcUrls: ["http://x:8899", "http://y:8899"],
             programId: PROGRAM_ID,
             keypair: { file: "/k.json" },
           },
@@ -157,6 +160,7 @@ describe("parseConfig", () => {
     expect(config.log.level).toBe("info");
     expect(config.peers).toEqual([]);
     expect(config.pipeline.retryBackoff).toEqual({ initialMs: 1_000, maxMs: 300_000, factor: 2 });
+    expect(config.chains.solana).toMatchObject({ rpcQuorum: 2, insecureSingleRpc: false });
   });
 
   it("postgresStore_keepsUrlAsSecret", () => {
@@ -200,6 +204,8 @@ describe("parseConfig", () => {
       rpcUrlsEmpty: (input) => (evm(input).rpcUrls = []),
       rpcUrlDuplicate: (input) => (evm(input).rpcUrls = ["http://a:1", "http://a:1"]),
       quorumAboveUrls: (input) => (evm(input).rpcQuorum = 3),
+      quorumOneWithoutInsecureSingleRpc: (input) => (evm(input).rpcQuorum = 1),
+      singleRpcWithoutInsecureSingleRpc: (input) => delete solana(input).insecureSingleRpc,
       endpointNotAddress: (input) => (evm(input).endpoint = "0x1234"),
       endpointBadChecksum: (input) => (evm(input).endpoint = ENDPOINT.replace("F", "f")),
       confirmationsWord: (input) => (evm(input).confirmations = "safe"),
@@ -249,6 +255,7 @@ describe("parseConfig", () => {
         "noChains": "chains: configure at least one of evm, solana",
         "peerNotUrl": "peers[0]: Invalid URL",
         "quorumAboveUrls": "chains.evm.rpcQuorum: quorum 3 is more than the 2 RPC URLs given",
+        "quorumOneWithoutInsecureSingleRpc": "chains.evm.rpcQuorum: a quorum of 1 trusts a single RPC endpoint, which could make this relayer sign a forged or unfinalized packet: give at least 2 URLs (quorum ≥ 2), or set insecureSingleRpc: true (local dev chains only)",
         "rpcUrlDuplicate": "chains.evm.rpcUrls[1]: duplicate URL",
         "rpcUrlInvalid": "chains.evm.rpcUrls[1]: Invalid URL",
         "rpcUrlWrongScheme": "chains.evm.rpcUrls[0]: Invalid URL: expected http, https, ws, wss",
@@ -265,6 +272,7 @@ describe("parseConfig", () => {
         "signerKeyInlineNoPrefix": "chains.evm.signerKey: looks like a private key: keys never go in the config file; give { "file": PATH } or { "env": VAR }",
         "signerKeyMissing": "chains.evm.signerKey: required",
         "signerKeyPlainString": "chains.evm.signerKey: expected { "file": PATH } or { "env": VAR }, got a string",
+        "singleRpcWithoutInsecureSingleRpc": "chains.solana.rpcUrls: a quorum of 1 trusts a single RPC endpoint, which could make this relayer sign a forged or unfinalized packet: give at least 2 URLs (quorum ≥ 2), or set insecureSingleRpc: true (local dev chains only)",
         "solanaCommitment": "chains.solana.commitment: Invalid option: expected one of "finalized"|"confirmed"",
         "solanaKeypairInlineArray": "chains.solana.keypair: looks like a private key: keys never go in the config file; give { "file": PATH } or { "env": VAR }",
         "solanaProgramId": "chains.solana.programId: expected a Solana address (base58, 32 bytes)",
@@ -440,7 +448,7 @@ describe("configWarnings", () => {
 
     expect(configWarnings(config)).toMatchInlineSnapshot(`
       [
-        "chains.solana.rpcUrls: one RPC endpoint; use at least 2 so one poisoned provider cannot feed this verifier forged data",
+        "chains.solana.insecureSingleRpc: a single RPC endpoint is trusted alone; it could make this relayer sign a forged or unfinalized packet (local dev chains only)",
         "chains.evm.confirmations: 2 blocks instead of "finalized" (dev chains only)",
         "api.host: 0.0.0.0 exposes the API beyond this machine",
         "api.adminToken: not set, so the retry/deny endpoints are disabled",

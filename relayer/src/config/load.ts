@@ -250,19 +250,17 @@ function storeDir(dataDir: string, bases: PathBases): string {
 }
 
 /**
- * Valid but risky settings, for the daemon to log at start: one RPC per
- * chain, a quorum of one, the API off loopback, no admin token.
+ * Valid but risky settings, for the daemon to log at start: a quorum of one
+ * (allowed by `insecureSingleRpc`), the API off loopback, no admin token.
  */
 export function configWarnings(config: RelayerConfig): string[] {
   const warnings: string[] = [];
   for (const [name, chain] of Object.entries(config.chains)) {
     if (chain === undefined) continue;
-    if (chain.rpcUrls.length < 2) {
+    if (chain.rpcQuorum < 2) {
       warnings.push(
-        `chains.${name}.rpcUrls: one RPC endpoint; use at least 2 so one poisoned provider cannot feed this verifier forged data`,
+        `chains.${name}.insecureSingleRpc: a single RPC endpoint is trusted alone; it could make this relayer sign a forged or unfinalized packet (local dev chains only)`,
       );
-    } else if (chain.rpcQuorum < 2) {
-      warnings.push(`chains.${name}.rpcQuorum: 1 means any single RPC endpoint is trusted alone`);
     }
   }
   if (config.chains.evm !== undefined && config.chains.evm.confirmations !== "finalized") {

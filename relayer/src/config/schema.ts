@@ -65,19 +65,35 @@ const rpcFields = {
   rpcQuorum: z.int().min(1).optional(),
   /** Per-call timeout. */
   rpcTimeoutMs: z.int().min(100).max(120_000).default(10_000),
+  /**
+   * Accept a quorum of one: a single RPC endpoint trusted alone, which can
+   * feed a forged block or a head ahead of finality that this relayer would
+   * then sign. Only for local dev chains; logged, exported as a metric and
+   * shown in /readyz.
+   */
+  insecureSingleRpc: z.boolean().default(false),
 };
 
-/** Quorum defaults to a majority of the endpoints and cannot exceed their number. */
-function withQuorum<T extends { rpcUrls: string[]; rpcQuorum?: number | undefined }>(
-  chain: T,
-  ctx: z.RefinementCtx,
-): T & { rpcQuorum: number } {
+/**
+ * Quorum defaults to a majority of the endpoints and cannot exceed their
+ * number; below 2 it needs `insecureSingleRpc`.
+ */
+function withQuorum<
+  T extends { rpcUrls: string[]; rpcQuorum?: number | undefined; insecureSingleRpc: boolean },
+>(chain: T, ctx: z.RefinementCtx): T & { rpcQuorum: number } {
   const quorum = chain.rpcQuorum ?? Math.floor(chain.rpcUrls.length / 2) + 1;
   if (quorum > chain.rpcUrls.length) {
     ctx.addIssue({
       code: "custom",
       path: ["rpcQuorum"],
       message: `quorum ${quorum} is more than the ${chain.rpcUrls.length} RPC URLs given`,
+    });
+  } else if (quorum < 2 && !chain.insecureSingleRpc) {
+    ctx.addIssue({
+      code: "custom",
+      path: [chain.rpcUrls.length < 2 ? "rpcUrls" : "rpcQuorum"],
+      message:
+        "a quorum of 1 trusts a single RPC endpoint, which could make this relayer sign a forged or unfinalized packet: give at least 2 URLs (quorum ≥ 2), or set insecureSingleRpc: true (local dev chains only)",
     });
   }
   return { ...chain, rpcQuorum: quorum };

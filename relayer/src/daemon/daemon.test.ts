@@ -24,6 +24,7 @@ const raw = {
     evm: {
       eid: 40161,
       rpcUrls: ["http://127.0.0.1:9"],
+      insecureSingleRpc: true,
       rpcTimeoutMs: 200,
       endpoint: "0x5FbDB2315678afecb367f032d93F642f64180aa3",
       signerKey: { env: KEY_ENV },
@@ -64,6 +65,18 @@ describe("startRelayer", () => {
     ]);
     const health = await fetch(`${relayer.apiUrl}/healthz`);
     expect(health.status).toBe(200);
+    // Trusting one RPC endpoint is said at start, in /readyz and as a metric.
+    const ready = (await (await fetch(`${relayer.apiUrl}/readyz`)).json()) as {
+      checks: Record<string, { ok: boolean; detail?: string }>;
+    };
+    expect(ready.checks["insecureSingleRpc:evm:40161"]).toEqual({
+      ok: true,
+      detail:
+        "chains.evm trusts a single RPC endpoint alone (insecureSingleRpc): local dev chains only",
+    });
+    expect(await (await fetch(`${relayer.apiUrl}/metrics`)).text()).toContain(
+      'loanbridge_insecure_single_rpc{chain="evm",eid="40161"} 1',
+    );
     // The unreachable RPC is reported and the loop goes on.
     await new Promise((resolve) => setTimeout(resolve, 500));
     await relayer.stop();
@@ -71,6 +84,7 @@ describe("startRelayer", () => {
     await expect(fetch(`${relayer.apiUrl}/healthz`)).rejects.toThrow();
     const log = lines.join("");
     expect(log).toContain("relayer started");
+    expect(log).toContain("chains.evm.insecureSingleRpc: a single RPC endpoint is trusted alone");
     expect(log).toContain("watch.40161 failed");
     expect(log).toContain("relayer stopped");
     expect(log).not.toContain(VERIFIER_KEYS[1]?.slice(2) ?? "never");

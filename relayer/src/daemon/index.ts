@@ -103,6 +103,13 @@ async function startHeightOf(chain: EvmChainConfig): Promise<bigint> {
   return startBlock > 0 ? BigInt(startBlock - 1) : 0n;
 }
 
+/** The configured chains whose reads trust one RPC endpoint (a quorum of one). */
+function singleRpcChains(config: RelayerConfig): { name: string; eid: number }[] {
+  return Object.entries(config.chains).flatMap(([name, chain]) =>
+    chain !== undefined && chain.rpcQuorum < 2 ? [{ name, eid: chain.eid }] : [],
+  );
+}
+
 function finalityOf(chain: EvmChainConfig): EvmFinality {
   return chain.confirmations === "finalized"
     ? { kind: "tag", tag: "finalized" }
@@ -283,6 +290,11 @@ export async function startRelayer(
   const shutdown = new AbortController();
   const parts = await buildChains({ config, options, events, signal: shutdown.signal });
   initMetrics(metrics, { chains: parts });
+  const trustedAlone = singleRpcChains(config);
+  for (const part of parts) {
+    const alone = trustedAlone.some((chain) => chain.eid === part.eid);
+    metrics.insecureSingleRpc.set({ chain: part.kind, eid: String(part.eid) }, alone ? 1 : 0);
+  }
   const signers = [...new Set(parts.map((part) => part.signer.signer))];
   const adminToken =
     config.api.adminToken === undefined
@@ -323,12 +335,25 @@ export async function startRelayer(
       });
     },
   };
+  const polls = recentPolls(() => lastPollAt, Math.max(30_000, config.pipeline.pollIntervalMs * 5));
   const api = createApiServer({
     config: config.api,
     store,
     registry: metrics.registry,
     adminToken,
-    readiness: recentPolls(() => lastPollAt, Math.max(30_000, config.pipeline.pollIntervalMs * 5)),
+    readiness: async () => ({
+      ...(await polls()),
+      // Ready, but an operator looking here must see what it trusts.
+      ...Object.fromEntries(
+        trustedAlone.map(({ name, eid }) => [
+          `insecureSingleRpc:${name}:${eid}`,
+          {
+            ok: true,
+            detail: `chains.${name} trusts a single RPC endpoint alone (insecureSingleRpc): local dev chains only`,
+          },
+        ]),
+      ),
+    }),
     attestationSigners: signers,
     events,
     logger,

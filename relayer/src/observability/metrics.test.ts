@@ -48,11 +48,13 @@ describe("metrics", () => {
     const ours = all.filter((metric) => metric.name.startsWith("loanbridge_"));
 
     expect(ours.map((metric) => metric.name).sort()).toEqual([
+      "loanbridge_contradicting_claims_total",
       "loanbridge_cursor_height",
       "loanbridge_delivery_seconds",
       "loanbridge_duplicate_deliveries_total",
       "loanbridge_executor_takeovers_total",
       "loanbridge_head_height",
+      "loanbridge_insecure_single_rpc",
       "loanbridge_loans",
       "loanbridge_loans_disagreeing",
       "loanbridge_locked_collateral",

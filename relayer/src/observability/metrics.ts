@@ -59,6 +59,7 @@ export interface RelayerMetrics {
   rpcRequests: Counter<"chain" | "method" | "outcome">;
   rpcDuration: Histogram<"chain" | "method">;
   rpcDisagreements: Counter<"chain" | "method" | "url">;
+  insecureSingleRpc: Gauge<"chain" | "eid">;
   contradictingClaims: Counter<"src_eid" | "outcome">;
   headHeight: Gauge<"chain" | "eid">;
   cursorHeight: Gauge<"chain" | "eid">;
@@ -126,6 +127,12 @@ export function createMetrics(options: CreateMetricsOptions = {}): RelayerMetric
       name: "loanbridge_rpc_disagreements_total",
       help: "Quorum reads in which this RPC endpoint (url: host only) answered otherwise than the quorum and was outvoted.",
       labelNames: ["chain", "method", "url"],
+      registers,
+    }),
+    insecureSingleRpc: new Gauge({
+      name: "loanbridge_insecure_single_rpc",
+      help: "1 when this chain's reads trust a single RPC endpoint alone (insecureSingleRpc: a quorum of one), else 0.",
+      labelNames: ["chain", "eid"],
       registers,
     }),
     contradictingClaims: new Counter({
