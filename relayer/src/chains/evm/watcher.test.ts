@@ -4,7 +4,7 @@
 import { addressToWire, decodePacket, encodePacket } from "@loanbridge/shared";
 import { AbiCoder, getAddress, id, toBeHex, zeroPadValue } from "ethers";
 import { beforeEach, describe, expect, it } from "vitest";
-import type { ObservedPacket } from "../types.ts";
+import type { ObservedPacket, PathCursor } from "../types.ts";
 import { endpointInterface } from "./endpointAbi.ts";
 import { PACKET_SENT_TOPIC } from "./proof.ts";
 import { JsonRpc, RpcError, RpcQuorumError, toQuantity } from "../rpc.ts";
@@ -17,6 +17,10 @@ const PEER = "0x00000000000000000000000000000000000000b2";
 const URL_ = "http://chain.test";
 
 let nonce = 0n;
+// Each test's packets are nonces 1, 2, 3… of one path, as the endpoint numbers them.
+beforeEach(() => {
+  nonce = 0n;
+});
 function packetSentLog(block: bigint, logIndex: number, address = ENDPOINT): EvmLog {
   nonce++;
   const packet = encodePacket(
@@ -184,12 +188,18 @@ const watcherFor = (
     ...options,
   });
 
+/** Polls until the cursor stops, keeping path cursors as the store does (never backwards). */
 async function drain(watcher: EvmPacketWatcher, cursor: bigint) {
   const seen: ObservedPacket[] = [];
+  const paths = new Map<string, PathCursor>();
   let polls = 0;
   for (;;) {
-    const batch = await watcher.poll(cursor);
+    const batch = await watcher.poll(cursor, { paths: [...paths.values()], gaps: [] });
     polls++;
+    for (const moved of batch.paths ?? []) {
+      const key = `${moved.app}:${moved.dstEid}:${moved.receiver}`;
+      if (moved.nonce >= (paths.get(key)?.nonce ?? 0n)) paths.set(key, moved);
+    }
     seen.push(...batch.packets);
     if (batch.scannedTo === cursor) return { seen, polls, cursor };
     expect(batch.scannedTo).toBeGreaterThan(cursor);
@@ -315,7 +325,43 @@ describe("nonce gaps", () => {
     expect(batch.gaps).toEqual([
       { ...path, nonce: hidden, reason: "no PacketSent log up to block 10" },
     ]);
-    expect(batch.paths).toEqual([{ ...path, nonce }]);
+    // Neither cursor passes the hidden packet: its block (5) is read again next poll.
+    expect(batch.paths).toEqual([{ ...path, nonce: hidden - 1n }]);
+    expect(batch.scannedTo).toBe(4n);
+  });
+
+  it("aPathFirstSeenMidChain_itsEarlierNoncesAreGaps_butDoNotHoldTheCursor", async () => {
+    // Nonces 1 and 2 were sent before the cursor (blocks 3, 5): reading on cannot find them.
+    const logs = [packetSentLog(3n, 0), packetSentLog(5n, 0), packetSentLog(7n, 0)];
+    const state = chain({ latest: 10n, finalized: 10n, logs });
+    const batch = await watcherFor(state).poll(5n);
+    expect(batch.gaps?.map((gap) => gap.nonce)).toEqual([1n, 2n]);
+    expect(batch).toMatchObject({ scannedTo: 10n, paths: [{ ...path, nonce: 3n }] });
+  });
+
+  it("providerHidingALog_holdsTheCursorBeforeItsBlock_untilTheLogShows", async () => {
+    const logs = [packetSentLog(3n, 0), packetSentLog(5n, 0), packetSentLog(7n, 0)];
+    let hiding = true;
+    const state = chain({
+      latest: 10n,
+      finalized: 10n,
+      logs,
+      override: (from, to) =>
+        logs.filter((log) => {
+          const block = BigInt(log.blockNumber);
+          return block >= from && block <= to && !(hiding && log === logs[1]);
+        }),
+    });
+    const watcher = watcherFor(state);
+    const first = await watcher.poll(0n);
+    const again = await watcher.poll(first.scannedTo, { paths: first.paths ?? [], gaps: [] });
+    expect(again).toMatchObject({ scannedTo: 4n, paths: [{ ...path, nonce: 1n }] });
+    expect(again.gaps?.map((gap) => gap.nonce)).toEqual([2n]);
+
+    hiding = false;
+    const shown = await watcher.poll(again.scannedTo, { paths: again.paths ?? [], gaps: [] });
+    expect(shown.packets.map((p) => p.nonce)).toEqual([2n, 3n]);
+    expect(shown).toMatchObject({ scannedTo: 10n, gaps: [], paths: [{ ...path, nonce: 3n }] });
   });
 
   it("providerHidingTheLastLogOfAPathItKnows_isAGapToo_theCounterIsAhead", async () => {
@@ -327,7 +373,8 @@ describe("nonce gaps", () => {
     const batch = await watcherFor(state).poll(5n, { paths: known, gaps: [] });
     expect(batch.packets).toEqual([]);
     expect(batch.gaps?.map((gap) => gap.nonce)).toEqual([nonce]);
-    expect(batch.paths).toEqual([{ ...path, nonce }]);
+    expect(batch.paths).toEqual([{ ...path, nonce: nonce - 1n }]);
+    expect(batch.scannedTo).toBe(7n);
   });
 
   it("nodeWithoutTheBlocksState_logsAloneTell_aSkippedNonceIsStillAGap", async () => {
@@ -341,7 +388,9 @@ describe("nonce gaps", () => {
     });
     const batch = await watcherFor(state).poll(0n);
     expect(batch.gaps?.map((gap) => gap.nonce)).toEqual([2n]);
+    // Without the counter's history the gap's block is unknown: the cursors move on.
     expect(batch.paths).toEqual([{ ...path, nonce: 3n }]);
+    expect(batch.scannedTo).toBe(10n);
   });
 
   it("nothingNewOnAKnownPath_readsItsCounter_andReportsNothing", async () => {
@@ -424,9 +473,6 @@ describe("adaptive range", () => {
 });
 
 describe("three providers, one lying", () => {
-  beforeEach(() => {
-    nonce = 0n;
-  });
   const watcherOver = (rpc: JsonRpc) =>
     new EvmPacketWatcher({
       eid: 40161,

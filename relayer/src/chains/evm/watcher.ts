@@ -149,13 +149,69 @@ export class EvmPacketWatcher implements PacketWatcher {
         this.#range = Math.min(this.#max, Math.ceil(this.#range * 1.25));
       }
       const packets = this.#packetsOf(logs, from, to);
+      const { paths, gaps } = await this.#nonces(packets, state?.paths ?? [], to);
+      const held = await this.#holdForGaps(gaps, from, to);
       return {
         packets,
-        scannedTo: to,
+        scannedTo: held.scannedTo,
         finalizedHead: head,
-        ...(await this.#nonces(packets, state?.paths ?? [], to)),
+        // A held path stays before its first gap, so the gap is found again.
+        paths: paths.map((cursor) => held.paths.get(pathKey(cursor)) ?? cursor),
+        gaps,
       };
     }
+  }
+
+  /**
+   * A nonce used within [from, to] whose log did not show (a gap the blocks
+   * could still show, unlike one used before `from` on a path seen for the
+   * first time) holds the block cursor before the earliest block where such
+   * a nonce was used, and its path's cursor before that nonce: those blocks
+   * are read again next poll and a packet hidden by an endpoint is never
+   * passed by (the source waits; the gap alert says why). The block is found
+   * by bisecting the endpoint's counter; a node without historical state
+   * cannot say, and the cursor moves on with the gap recorded.
+   */
+  async #holdForGaps(
+    gaps: readonly NonceGap[],
+    from: bigint,
+    to: bigint,
+  ): Promise<{ scannedTo: bigint; paths: Map<string, PathCursor> }> {
+    const firstByPath = new Map<string, NonceGap>();
+    for (const gap of gaps) {
+      const first = firstByPath.get(pathKey(gap));
+      if (first === undefined || gap.nonce < first.nonce) firstByPath.set(pathKey(gap), gap);
+    }
+    let scannedTo = to;
+    const paths = new Map<string, PathCursor>();
+    for (const [key, first] of firstByPath) {
+      const before = await this.#outboundNonce(first, from - 1n);
+      if (before === undefined) continue;
+      const inRange = gaps
+        .filter((gap) => pathKey(gap) === key && gap.nonce > before)
+        .reduce<bigint | undefined>(
+          (min, gap) => (min === undefined || gap.nonce < min ? gap.nonce : min),
+          undefined,
+        );
+      if (inRange === undefined) continue;
+      let [low, high] = [from, to];
+      while (low < high) {
+        const middle = (low + high) / 2n;
+        const counter = await this.#outboundNonce(first, middle);
+        if (counter === undefined) break;
+        if (counter >= inRange) high = middle;
+        else low = middle + 1n;
+      }
+      if (low !== high) continue;
+      if (low - 1n < scannedTo) scannedTo = low - 1n;
+      paths.set(key, {
+        app: first.app,
+        dstEid: first.dstEid,
+        receiver: first.receiver,
+        nonce: inRange - 1n,
+      });
+    }
+    return { scannedTo, paths };
   }
 
   /**
