@@ -1,34 +1,17 @@
 // Each pipeline stage against a real in-memory PGlite store, real packets
 // (shared's encoders), real secp256k1 signers and, for gather, real peer API
-// servers. Only the chains are stand-ins: small in-test adapters that return
-// what a chain would.
+// servers. Only the chains are stand-ins: the in-memory doubles of
+// testing.ts, which return what a chain would.
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import {
-  computeGuid,
-  encodeLoanMessage,
-  encodePacket,
-  type Hex,
-  type LoanMessage,
-  packetAttestationDigest,
-} from "@loanbridge/shared";
+import { type Hex, type LoanMessage, packetAttestationDigest } from "@loanbridge/shared";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createApiServer } from "../api/server.ts";
 import { AlreadyDeliveredError, DeliveryPendingError } from "../chains/errors.ts";
 import { ed25519AttestationSigner } from "../chains/solana/signer.ts";
 import { EvmAttestationSigner, recoverSigner } from "../chains/evm/signer.ts";
 import { VERIFIER_ADDRESSES, VERIFIER_KEYS } from "../chains/evm/testing.ts";
-import type {
-  Attestation,
-  DeliveryReceipt,
-  ObservedPacket,
-  PacketDeliverer,
-  PacketVerifier,
-  PacketWatcher,
-  VerificationResult,
-  WatchBatch,
-  WatchState,
-} from "../chains/types.ts";
+import type { ObservedPacket } from "../chains/types.ts";
 import { IN_MEMORY } from "../config/schema.ts";
 import { type RelayerEventMap, RelayerEvents } from "../observability/events.ts";
 import { createMetrics } from "../observability/metrics.ts";
@@ -41,113 +24,19 @@ import { destinationSideUpdate, sourceSideUpdate } from "./loans.ts";
 import { runIteration, startLoop } from "./pipeline.ts";
 import { executorOrder, ReadyTimes } from "./takeover.ts";
 import { verifyBatch } from "./verify.ts";
+import {
+  DST,
+  ENDPOINT,
+  EPOCH,
+  ListWatcher,
+  loanPacket,
+  MemoryDestination,
+  openLoan,
+  ScriptedVerifier,
+  SRC,
+  word,
+} from "./testing.ts";
 import { watchSource } from "./watch.ts";
-
-const SRC = 40161;
-const DST = 40168;
-const EPOCH = 3n;
-const word = (n: number): Hex => `0x${n.toString(16).padStart(64, "0")}`;
-/** The destination endpoint (bytes32) every digest for DST binds. */
-const ENDPOINT = word(0xe9d);
-
-function loanPacket(nonce: bigint, message: LoanMessage, srcEid = SRC, dstEid = DST) {
-  const header = { nonce, srcEid, sender: word(0xa), dstEid, receiver: word(0xb) };
-  const packet = encodePacket(header, encodeLoanMessage(message));
-  const observed: ObservedPacket = {
-    packet,
-    guid: computeGuid(header),
-    srcEid,
-    dstEid,
-    nonce,
-    sourceTx: `0x${nonce.toString(16).padStart(64, "f")}`,
-    sourceHeight: 100n + nonce,
-    sourceIndex: 0,
-  };
-  return observed;
-}
-
-const openLoan = (n: number): LoanMessage => ({
-  type: "OPEN_LOAN",
-  loanId: word(0x1000 + n),
-  borrower: word(0xbb),
-  recipient: word(0xbb),
-  collateralAsset: word(0),
-  collateralAmount: 10n ** 18n,
-  principal: 1_000_000n,
-  maxRateBps: 1_000,
-  termSeconds: 86_400n,
-  expiresAt: 2_000_000_000n,
-});
-
-class ListWatcher implements PacketWatcher {
-  readonly eid = SRC;
-  readonly polls: bigint[] = [];
-  readonly states: (WatchState | undefined)[] = [];
-  batches: WatchBatch[] = [];
-  poll(cursor: bigint, state?: WatchState): Promise<WatchBatch> {
-    this.polls.push(cursor);
-    this.states.push(state);
-    const batch = this.batches.shift();
-    return Promise.resolve(batch ?? { packets: [], scannedTo: cursor, finalizedHead: cursor });
-  }
-}
-
-class ScriptedVerifier implements PacketVerifier {
-  readonly eid = SRC;
-  result: VerificationResult = { ok: true };
-  verify(): Promise<VerificationResult> {
-    return Promise.resolve(this.result);
-  }
-}
-
-/** The destination endpoint's rules in memory: epoch, set, threshold, delivered once. */
-class MemoryDestination implements PacketDeliverer {
-  readonly eid = DST;
-  endpoint: Hex = ENDPOINT;
-  readonly delivered = new Map<Hex, Attestation[]>();
-  calls = 0;
-  failNext: Error | undefined;
-  /** Our transaction is sent, and then another relayer's lands first. */
-  loseRaceAfterSending: "reverted" | "already_delivered" | undefined;
-  verifierSet() {
-    return Promise.resolve({ epoch: EPOCH, threshold: 2, signers: [...VERIFIER_ADDRESSES] });
-  }
-  isDelivered(guid: Hex) {
-    return Promise.resolve(this.delivered.has(guid));
-  }
-  walletBalance() {
-    return Promise.resolve({ account: "executor", balance: 1 });
-  }
-  deliver(
-    packet: Uint8Array,
-    attestations: Attestation[],
-    onSubmitted?: (tx: string) => void,
-  ): Promise<DeliveryReceipt> {
-    this.calls++;
-    if (this.failNext !== undefined) {
-      const error = this.failNext;
-      this.failNext = undefined;
-      return Promise.reject(error);
-    }
-    const guid = attestations[0]?.guid ?? word(0);
-    if (this.loseRaceAfterSending !== undefined) {
-      // As the EVM deliverer reports a lost race: the winner's receipt, or
-      // (Solana) AlreadyDelivered after our own transaction was sent.
-      onSubmitted?.(`0xmine${this.calls}`);
-      this.delivered.set(guid, []);
-      return this.loseRaceAfterSending === "reverted"
-        ? Promise.resolve({ tx: "0xtheirs", height: 7n, outcome: "delivered" })
-        : Promise.reject(new AlreadyDeliveredError(guid));
-    }
-    if (this.delivered.has(guid)) return Promise.reject(new AlreadyDeliveredError(guid));
-    const digest = packetAttestationDigest(ENDPOINT, EPOCH, packet);
-    const ok = attestations.filter((a) => recoverSigner(digest, a.signature) === a.signer);
-    if (ok.length < 2) return Promise.reject(new Error("not enough valid signatures"));
-    this.delivered.set(guid, attestations);
-    onSubmitted?.(`0xdead${this.calls}`);
-    return Promise.resolve({ tx: `0xdead${this.calls}`, height: 7n, outcome: "delivered" });
-  }
-}
 
 interface Harness {
   context: PipelineContext;

@@ -6,8 +6,9 @@
 // dstEid):
 //
 //   1. reads the nonce counters at the configured commitment from every RPC
-//      endpoint (a quorum must answer) and takes the highest, so an endpoint
-//      that lags or hides a packet cannot hold a nonce back;
+//      endpoint and takes the highest a quorum of them reaches, so one
+//      endpoint that lags or hides a packet cannot hold a nonce back and one
+//      that invents nonces cannot make us look for them;
 //   2. walks the nonces after the path's cursor up to the counter (and the
 //      open gaps again), reading the packet accounts with batched
 //      `getMultipleAccounts` by quorum, no older than the counters' slot;
@@ -169,9 +170,10 @@ export class SolanaPacketWatcher implements PacketWatcher {
   }
 
   /**
-   * The nonce counters by path, the highest any answering endpoint reports
-   * (a lagging or lying endpoint cannot hold a nonce back; one that invents
-   * nonces shows up as gaps), and the newest slot they were read at.
+   * The nonce counters by path and the slot they were read at, each the
+   * highest that a quorum of endpoints reaches (the quorum-th highest
+   * answer): an endpoint that lags or hides a packet cannot hold a nonce
+   * back, and one that invents nonces or slots cannot run us ahead.
    */
   async #counters(
     paths: readonly Path[],
@@ -187,23 +189,22 @@ export class SolanaPacketWatcher implements PacketWatcher {
         multipleAccountsSchema,
       ),
     );
-    if (answers.length < this.#rpc.quorumSize) {
+    const quorum = this.#rpc.quorumSize;
+    if (answers.length < quorum) {
       throw new SolanaChainError(
-        `nonce counters: ${answers.length} of the ${this.#rpc.quorumSize} endpoints needed answered`,
+        `nonce counters: ${answers.length} of the ${quorum} endpoints needed answered`,
         { details: errors.map((e) => e.shortMessage).join("; ") },
       );
     }
-    const counters = new Map<string, bigint>();
-    let slot = 0n;
-    for (const { value: answer } of answers) {
-      if (answer.context.slot > slot) slot = answer.context.slot;
-      paths.forEach((path, i) => {
-        const nonce = this.#counterOf(answer.value[i] ?? null);
-        const key = pathKey(path);
-        if (nonce > (counters.get(key) ?? 0n)) counters.set(key, nonce);
-      });
-    }
-    return { counters, slot };
+    const reached = (values: bigint[]): bigint =>
+      values.sort((a, b) => (a > b ? -1 : a < b ? 1 : 0))[quorum - 1] ?? 0n;
+    const counters = new Map(
+      paths.map((path, i) => [
+        pathKey(path),
+        reached(answers.map(({ value }) => this.#counterOf(value.value[i] ?? null))),
+      ]),
+    );
+    return { counters, slot: reached(answers.map(({ value }) => value.context.slot)) };
   }
 
   #counterOf(account: Account): bigint {

@@ -1,0 +1,133 @@
+// In-memory chain doubles for pipeline tests: a source whose watcher hands
+// out scripted batches, a verifier that says what it is told, and a
+// destination endpoint with the real rules (epoch, verifier set, threshold,
+// each guid delivered once). Real packets (shared's encoders) and real
+// signature checks; only the chains are stand-ins. Not used at run time.
+import {
+  computeGuid,
+  encodeLoanMessage,
+  encodePacket,
+  type Hex,
+  type LoanMessage,
+  packetAttestationDigest,
+} from "@loanbridge/shared";
+import { AlreadyDeliveredError } from "../chains/errors.ts";
+import { recoverSigner } from "../chains/evm/signer.ts";
+import { VERIFIER_ADDRESSES } from "../chains/evm/testing.ts";
+import type {
+  Attestation,
+  DeliveryReceipt,
+  ObservedPacket,
+  PacketDeliverer,
+  PacketVerifier,
+  PacketWatcher,
+  VerificationResult,
+  WatchBatch,
+  WatchState,
+} from "../chains/types.ts";
+
+export const SRC = 40161;
+export const DST = 40168;
+export const EPOCH = 3n;
+export const word = (n: number): Hex => `0x${n.toString(16).padStart(64, "0")}`;
+/** The destination endpoint (bytes32) every digest for DST binds. */
+export const ENDPOINT = word(0xe9d);
+
+export function loanPacket(nonce: bigint, message: LoanMessage, srcEid = SRC, dstEid = DST) {
+  const header = { nonce, srcEid, sender: word(0xa), dstEid, receiver: word(0xb) };
+  const packet = encodePacket(header, encodeLoanMessage(message));
+  const observed: ObservedPacket = {
+    packet,
+    guid: computeGuid(header),
+    srcEid,
+    dstEid,
+    nonce,
+    sourceTx: `0x${nonce.toString(16).padStart(64, "f")}`,
+    sourceHeight: 100n + nonce,
+    sourceIndex: 0,
+  };
+  return observed;
+}
+
+export const openLoan = (n: number): LoanMessage => ({
+  type: "OPEN_LOAN",
+  loanId: word(0x1000 + n),
+  borrower: word(0xbb),
+  recipient: word(0xbb),
+  collateralAsset: word(0),
+  collateralAmount: 10n ** 18n,
+  principal: 1_000_000n,
+  maxRateBps: 1_000,
+  termSeconds: 86_400n,
+  expiresAt: 2_000_000_000n,
+});
+
+export class ListWatcher implements PacketWatcher {
+  readonly eid = SRC;
+  readonly polls: bigint[] = [];
+  readonly states: (WatchState | undefined)[] = [];
+  batches: WatchBatch[] = [];
+  poll(cursor: bigint, state?: WatchState): Promise<WatchBatch> {
+    this.polls.push(cursor);
+    this.states.push(state);
+    const batch = this.batches.shift();
+    return Promise.resolve(batch ?? { packets: [], scannedTo: cursor, finalizedHead: cursor });
+  }
+}
+
+export class ScriptedVerifier implements PacketVerifier {
+  readonly eid = SRC;
+  result: VerificationResult = { ok: true };
+  verify(): Promise<VerificationResult> {
+    return Promise.resolve(this.result);
+  }
+}
+
+/** The destination endpoint's rules in memory: epoch, set, threshold, delivered once. */
+export class MemoryDestination implements PacketDeliverer {
+  readonly eid = DST;
+  endpoint: Hex = ENDPOINT;
+  readonly delivered = new Map<Hex, Attestation[]>();
+  calls = 0;
+  failNext: Error | undefined;
+  /** Our transaction is sent, and then another relayer's lands first. */
+  loseRaceAfterSending: "reverted" | "already_delivered" | undefined;
+  verifierSet() {
+    return Promise.resolve({ epoch: EPOCH, threshold: 2, signers: [...VERIFIER_ADDRESSES] });
+  }
+  isDelivered(guid: Hex) {
+    return Promise.resolve(this.delivered.has(guid));
+  }
+  walletBalance() {
+    return Promise.resolve({ account: "executor", balance: 1 });
+  }
+  deliver(
+    packet: Uint8Array,
+    attestations: Attestation[],
+    onSubmitted?: (tx: string) => void,
+  ): Promise<DeliveryReceipt> {
+    this.calls++;
+    if (this.failNext !== undefined) {
+      const error = this.failNext;
+      this.failNext = undefined;
+      return Promise.reject(error);
+    }
+    const guid = attestations[0]?.guid ?? word(0);
+    if (this.loseRaceAfterSending !== undefined) {
+      // As the EVM deliverer reports a lost race: the winner's receipt, or
+      // (Solana) AlreadyDelivered after our own transaction was sent.
+      onSubmitted?.(`0xmine${this.calls}`);
+      this.delivered.set(guid, []);
+      return this.loseRaceAfterSending === "reverted"
+        ? Promise.resolve({ tx: "0xtheirs", height: 7n, outcome: "delivered" })
+        : Promise.reject(new AlreadyDeliveredError(guid));
+    }
+    if (this.delivered.has(guid)) return Promise.reject(new AlreadyDeliveredError(guid));
+    const digest = packetAttestationDigest(ENDPOINT, EPOCH, packet);
+    const ok = attestations.filter((a) => recoverSigner(digest, a.signature) === a.signer);
+    if (ok.length < 2) return Promise.reject(new Error("not enough valid signatures"));
+    this.delivered.set(guid, attestations);
+    onSubmitted?.(`0xdead${this.calls}`);
+    return Promise.resolve({ tx: `0xdead${this.calls}`, height: 7n, outcome: "delivered" });
+  }
+}
