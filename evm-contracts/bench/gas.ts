@@ -5,6 +5,8 @@
 // for the same message in the same run. Every input is fixed (keys, block
 // times, amounts), so the figures repeat exactly.
 import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { pathToFileURL } from "node:url";
 import {
   addressToWire,
   decodeLoanMessage,
@@ -18,11 +20,14 @@ import {
   concat,
   Contract,
   ContractFactory,
+  getBytes,
+  hashMessage,
   hexlify,
   id,
   type InterfaceAbi,
   keccak256,
   parseEther,
+  solidityPacked,
   type TransactionReceipt,
 } from "ethers";
 import { hre } from "../test/hre.ts";
@@ -46,11 +51,19 @@ export interface DeliverGas {
   gasUsed: bigint;
 }
 
+/** Hyperlane's `Mailbox.process` for one message behind a 2-of-3 static multisig ISM. */
+export interface HyperlaneGas {
+  /** The npm package the artifacts come from, with its version. */
+  package: string;
+  row: GasRow;
+}
+
 export interface GasReport {
   hardfork: string;
   rows: GasRow[];
   deliver: DeliverGas[];
   layerZero: LayerZeroGas;
+  hyperlane: HyperlaneGas;
 }
 
 /** Block times of the measured transactions: far from "now", one minute apart. */
@@ -73,12 +86,14 @@ export async function measureGas(): Promise<GasReport> {
   const deliver = await endpointAlone(ethers, tick, record);
   await loanFlow(ethers, tick, record);
   const layerZero = await layerZeroPath(ethers, tick);
+  const hyperlane = await hyperlanePath(ethers, tick);
   const config = connection.networkConfig;
   return {
     hardfork: "hardfork" in config ? config.hardfork : "unknown",
     rows,
     deliver,
     layerZero,
+    hyperlane,
   };
 }
 
@@ -370,6 +385,109 @@ async function layerZeroPath(ethers: Ethers, tick: Tick): Promise<LayerZeroGas> 
   return { packages, rows };
 }
 
+const HYPERLANE_PACKAGE = "@hyperlane-xyz/core";
+/** The package's `dist/`, found through a file its exports map does name. */
+const HYPERLANE_DIST = dirname(require.resolve(`${HYPERLANE_PACKAGE}/buildArtifact.json`));
+/** Hyperlane's message version (`Mailbox.VERSION`). */
+const HYPERLANE_MESSAGE_VERSION = 3;
+
+/**
+ * A contract's ABI and bytecode from Hyperlane's typechain factories, the form
+ * their npm package ships them in; read by path, as the package's exports map
+ * hides them (the factories import only `ethers` and `@ethersproject/abi`).
+ */
+async function hyperlaneArtifact(path: string): Promise<Artifact> {
+  const url = pathToFileURL(join(HYPERLANE_DIST, "typechain/factories/contracts", path)).href;
+  const [factory] = Object.values((await import(url)) as { [name: string]: Artifact });
+  if (factory === undefined) throw new Error(`no factory in ${path}`);
+  return { abi: factory.abi, bytecode: factory.bytecode };
+}
+
+/**
+ * Hyperlane's destination path for the same OPEN_LOAN body: their Mailbox
+ * (deployed bare; production mailboxes sit behind a proxy, which costs more),
+ * a StaticMessageIdMultisigIsm of our three verifier keys with threshold 2 as
+ * the default ISM (made by their factory), and a recipient that checks what a
+ * `Router` checks. One `process` by the relayer with two validator signatures
+ * over the message-id checkpoint; measured on a path's second message.
+ */
+async function hyperlanePath(ethers: Ethers, tick: Tick): Promise<HyperlaneGas> {
+  const [owner, , , , executor] = await ethers.getSigners();
+  if (!owner || !executor) throw new Error("need five signers");
+  const deployArtifact = async ({ abi, bytecode }: Artifact, args: unknown[]) => {
+    const deployed = await new ContractFactory(abi, bytecode, owner).deploy(...args);
+    return new Contract(await deployed.getAddress(), abi, owner);
+  };
+  const mailbox = await deployArtifact(await hyperlaneArtifact("Mailbox__factory.js"), [LOCAL_EID]);
+  const hook = await deployArtifact(await hyperlaneArtifact("hooks/MerkleTreeHook__factory.js"), [
+    mailbox.target,
+  ]);
+  const ismFactory = await deployArtifact(
+    await hyperlaneArtifact(
+      "isms/multisig/StaticMultisigIsm.sol/StaticMessageIdMultisigIsmFactory__factory.js",
+    ),
+    [],
+  );
+  const validators = VERIFIERS.map((wallet) => wallet.address);
+  const ism = (await ismFactory.getFunction("deploy").staticCall(validators, 2)) as string;
+  await sendTx(ismFactory, "deploy", validators, 2);
+  await sendTx(mailbox, "initialize", owner.address, ism, hook.target, hook.target);
+  const recipient = new Contract(
+    await (await ethers.deployContract("MinimalHyperlaneRecipient", [mailbox.target])).getAddress(),
+    (await ethers.getContractFactory("MinimalHyperlaneRecipient")).interface,
+    owner,
+  );
+  await sendTx(recipient, "enrollRemoteRouter", REMOTE_EID, REMOTE_APP);
+
+  const recipientWire = addressToWire(await recipient.getAddress());
+  const originMerkleTreeHook = id("origin merkle tree hook");
+  const checkpointRoot = id("checkpoint root");
+  const asExecutor = new Contract(mailbox.target, mailbox.interface, executor);
+  const processMessage = async (nonce: number) => {
+    const message = solidityPacked(
+      ["uint8", "uint32", "uint32", "bytes32", "uint32", "bytes32", "bytes"],
+      [HYPERLANE_MESSAGE_VERSION, nonce, REMOTE_EID, REMOTE_APP, LOCAL_EID, recipientWire, MESSAGE],
+    );
+    // CheckpointLib.digest: EIP-191 over (domainHash, root, index, messageId).
+    const domainHash = keccak256(
+      solidityPacked(
+        ["uint32", "bytes32", "string"],
+        [REMOTE_EID, originMerkleTreeHook, "HYPERLANE"],
+      ),
+    );
+    const digest = hashMessage(
+      getBytes(
+        keccak256(
+          solidityPacked(
+            ["bytes32", "bytes32", "uint32", "bytes32"],
+            [domainHash, checkpointRoot, nonce, keccak256(message)],
+          ),
+        ),
+      ),
+    );
+    // MessageIdMultisigIsmMetadata: merkle tree hook, root, index, then the signatures in the
+    // validators' order.
+    const metadata = concat([
+      originMerkleTreeHook,
+      checkpointRoot,
+      solidityPacked(["uint32"], [nonce]),
+      ...VERIFIERS.slice(0, 2).map((wallet) => wallet.signingKey.sign(digest).serialized),
+    ]);
+    await tick();
+    return sendTx(asExecutor, "process", metadata, message);
+  };
+  await processMessage(1);
+  const processed = await processMessage(2);
+  const version = (require(join(HYPERLANE_DIST, "../package.json")) as { version: string }).version;
+  return {
+    package: `${HYPERLANE_PACKAGE}@${version}`,
+    row: {
+      operation: "Mailbox.process, 2 of 3 StaticMessageIdMultisigIsm → minimal recipient",
+      gasUsed: processed.gasUsed,
+    },
+  };
+}
+
 /** Right-aligned thousands, as in the tables. */
 const gas = (value: bigint) => value.toLocaleString("en-US");
 
@@ -386,7 +504,8 @@ function table(head: string[], body: string[][]): string[] {
 
 export function renderGasReport(report: GasReport): string {
   const lzTotal = report.layerZero.rows.reduce((sum, row) => sum + row.gasUsed, 0n);
-  const ratio = (ours: bigint) => (Number(ours) / Number(lzTotal)).toFixed(2);
+  const ratio = (ours: bigint, theirs: bigint) => (Number(ours) / Number(theirs)).toFixed(2);
+  const hyperlaneGas = report.hyperlane.row.gasUsed;
   return [
     "# EVM gas report",
     "",
@@ -424,9 +543,30 @@ export function renderGasReport(report: GasReport): string {
       ],
     ),
     "",
+    "## Side by side: Hyperlane",
+    "",
+    "The same OPEN_LOAN bytes as the body of a Hyperlane message, processed by",
+    `their Mailbox from their npm package (\`${report.hyperlane.package}\`, typechain`,
+    "factories), deployed without the proxy production mailboxes sit behind, with",
+    "a StaticMessageIdMultisigIsm of three validators, threshold 2, as its default",
+    "ISM, into a recipient that checks what a Hyperlane `Router` checks. One",
+    "transaction by the relayer; measured on a path's second message.",
+    "",
     ...table(
-      ["loanbridge Endpoint.deliver (one transaction)", "gas", "of LayerZero's total"],
-      report.deliver.map((row) => [row.label, gas(row.gasUsed), ratio(row.gasUsed)]),
+      ["Hyperlane transaction", "gas"],
+      [[report.hyperlane.row.operation, gas(hyperlaneGas)]],
+    ),
+    "",
+    "## Ours against both",
+    "",
+    ...table(
+      ["loanbridge Endpoint.deliver (one transaction)", "gas", "of LayerZero V2", "of Hyperlane"],
+      report.deliver.map((row) => [
+        row.label,
+        gas(row.gasUsed),
+        ratio(row.gasUsed, lzTotal),
+        ratio(row.gasUsed, hyperlaneGas),
+      ]),
     ),
     "",
   ].join("\n");
