@@ -488,7 +488,7 @@ async function hyperlanePath(ethers: Ethers, tick: Tick): Promise<HyperlaneGas> 
   };
 }
 
-/** Right-aligned thousands, as in the tables. */
+/** Gas with thousands separators, as the tables show it. */
 const gas = (value: bigint) => value.toLocaleString("en-US");
 
 /** A Markdown table whose columns are padded to their widest cell, the first left-aligned. */
