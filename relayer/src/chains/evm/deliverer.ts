@@ -229,7 +229,10 @@ export class EvmPacketDeliverer implements PacketDeliverer {
     };
   }
 
-  /** By the packet's path and nonce: the endpoint keeps a delivered-nonce bitmap per path, not a guid map. */
+  /**
+   * Read by the packet's path and nonce: the endpoint keeps a bitmap of
+   * delivered nonces per path, not a map of guids.
+   */
   async isDelivered(_guid: Hex, packet: Uint8Array): Promise<boolean> {
     return this.#isDelivered(decodePacket(packet));
   }
