@@ -16,7 +16,8 @@ import {PacketCodec} from "./libraries/PacketCodec.sol";
 ///         (shared/DESIGN.md "Trust and verification").
 /// @dev The owner should be a timelock (see `ILoanbridgeEndpoint`). Storage is laid out so that
 ///      `deliver` reads one packed slot for pause flag, epoch and threshold, one slot per
-///      signature for membership, one for the peer and one for the guid's status.
+///      signature for membership, one for the peer, and one word of the path's delivered-nonce
+///      bitmap, which it rewrites: a nonzero-to-nonzero write for 255 of every 256 nonces.
 contract Endpoint is ILoanbridgeEndpoint, Ownable2Step, ReentrancyGuardTransient {
     /// @notice The least gas the receiving app's `onPacket` gets from `deliver`.
     /// @dev Without a floor, an executor could pass just enough gas for `deliver` to finish while
@@ -32,38 +33,25 @@ contract Endpoint is ILoanbridgeEndpoint, Ownable2Step, ReentrancyGuardTransient
     uint256 public constant MAX_VERIFIERS = 32;
 
     /// @dev Gas kept back from the app's call so a failure can still be recorded (hash the
-    ///      message, rewrite the guid's slot, fill the two slots of its `_failures` entry, emit
-    ///      `PacketFailed`) even if the app burns all it got.
+    ///      message, fill the two slots of its `_failures` entry, emit `PacketFailed`) even if the
+    ///      app burns all it got.
     uint256 private constant _FAILURE_GAS = 75_000;
 
     /// @dev One signature: r (32) ‖ s (32) ‖ v (1).
     uint256 private constant _SIGNATURE_LENGTH = 65;
 
-    /// @dev What the endpoint knows of an inbound guid.
-    enum InboundStatus {
-        /// Never delivered.
-        None,
-        /// Delivered, and its app call succeeded, was retried or its failure cleared.
-        Delivered,
-        /// Delivered, and its app call failed: stored for `retry`.
-        Failed
-    }
+    /// @dev How many nonces one word of a path's delivered-nonce bitmap covers (one bit each).
+    uint256 private constant _NONCES_PER_WORD = 256;
 
-    /// @dev Per inbound guid, one storage slot: `status`; for a stored failure also the source
-    ///      endpoint id it was delivered from, the verifier epoch whose signatures delivered it, and
-    ///      the epoch the owner last re-approved it under with `approveRetry` (zero if never).
-    struct Inbound {
-        InboundStatus status;
-        uint32 srcEid;
+    /// @dev A stored failure, in two slots: keccak256 of the message whose app call failed (never
+    ///      zero for a stored one: zero means none), the verifier epoch whose signatures delivered
+    ///      it, and the epoch the owner last re-approved it under with `approveRetry` (zero if
+    ///      never). Where it came from needs no slot: the guid binds the header, and `retry`
+    ///      checks the packet it is given against the guid.
+    struct Failure {
+        bytes32 messageHash;
         uint64 epoch;
         uint64 approvedEpoch;
-    }
-
-    /// @dev The rest of a stored failure: keccak256 of the message whose app call failed, and the
-    ///      source app it was delivered from.
-    struct FailedMessage {
-        bytes32 messageHash;
-        bytes32 sender;
     }
 
     /// @inheritdoc ILoanbridgeEndpointSender
@@ -92,13 +80,18 @@ contract Endpoint is ILoanbridgeEndpoint, Ownable2Step, ReentrancyGuardTransient
     mapping(address app => mapping(uint32 dstEid => mapping(bytes32 receiver => uint64 nonce))) private
         _outboundNonces;
 
-    /// @dev Per guid, one slot: replay protection, and for a stored failure where and under which
-    ///      epoch it was delivered and re-approved. Recording a failure rewrites the slot `deliver`
-    ///      just set (100 gas) instead of filling another one (22,100).
-    mapping(bytes32 guid => Inbound) private _inbound;
+    /// @dev Replay protection: per path (receiver, source eid, source app, keyed in LayerZero's
+    ///      `inboundPayloadHash` order), one bit per nonce, 256 nonces a word (Permit2's unordered
+    ///      nonces). Nonces may be delivered in any order; only the first of a word's nonces fills
+    ///      a fresh slot (22,100 gas), the others set a bit in a word already nonzero (5,000 with
+    ///      its cold read).
+    mapping(
+        address receiver => mapping(uint32 srcEid => mapping(bytes32 sender => mapping(uint256 word => uint256 bits)))
+    ) private _deliveredNonces;
 
-    /// @dev Per stored failure: what `retry` must be given and whom it must still come from.
-    mapping(bytes32 guid => FailedMessage) private _failures;
+    /// @dev Per stored failure: what `retry` must be given and under which epoch it may run. Only
+    ///      a failing delivery pays for these slots.
+    mapping(bytes32 guid => Failure) private _failures;
 
     /// @param localEid_ This chain's endpoint id.
     /// @param initialOwner The owner (a timelock outside development).
@@ -154,11 +147,9 @@ contract Endpoint is ILoanbridgeEndpoint, Ownable2Step, ReentrancyGuardTransient
         bytes32 expectedSender = _peers[receiver][h.srcEid];
         if (expectedSender == bytes32(0) || expectedSender != h.sender) revert EndpointUnknownPeer(h.srcEid, h.sender);
         if (receiver.code.length == 0) revert EndpointReceiverNotContract(receiver);
-        if (_inbound[guid].status != InboundStatus.None) revert EndpointAlreadyDelivered(guid);
-
+        // Marked before the signatures are checked: a failed check reverts the mark with the rest.
+        _markDelivered(receiver, h.srcEid, h.sender, h.nonce, guid);
         _verifyAttestation(packet, signatures);
-
-        _inbound[guid] = Inbound({status: InboundStatus.Delivered, srcEid: 0, epoch: 0, approvedEpoch: 0});
         emit PacketDelivered(guid, h.srcEid, h.sender, receiver, h.nonce);
 
         // A stored failure must be the app's own, not the executor's choice of gas limit: the app
@@ -175,10 +166,9 @@ contract Endpoint is ILoanbridgeEndpoint, Ownable2Step, ReentrancyGuardTransient
         }
         try ILoanbridgeApp(receiver).onPacket{gas: appGas}(h.srcEid, h.sender, guid, message) {}
         catch (bytes memory reason) {
-            // Where and under which epoch it was delivered: `retry` executes it only while a
-            // delivery would still be accepted from there (same peer, same epoch or re-approved).
-            _inbound[guid] = Inbound({status: InboundStatus.Failed, srcEid: h.srcEid, epoch: _epoch, approvedEpoch: 0});
-            _failures[guid] = FailedMessage({messageHash: keccak256(message), sender: h.sender});
+            // Under which epoch it was delivered: `retry` executes it only while a delivery would
+            // still be accepted (same peer, same epoch or re-approved).
+            _failures[guid] = Failure({messageHash: keccak256(message), epoch: _epoch, approvedEpoch: 0});
             emit PacketFailed(guid, reason);
         }
     }
@@ -191,64 +181,60 @@ contract Endpoint is ILoanbridgeEndpoint, Ownable2Step, ReentrancyGuardTransient
     function retry(bytes calldata packet) external nonReentrant {
         if (_paused) revert EndpointPaused();
         (PacketCodec.Header memory h, bytes32 guid, bytes calldata message) = PacketCodec.decode(packet);
-        Inbound memory inbound = _inbound[guid];
-        if (inbound.status != InboundStatus.Failed) revert EndpointNoFailedPacket(guid);
-        FailedMessage memory failure = _failures[guid];
+        Failure memory failure = _failures[guid];
+        if (failure.messageHash == bytes32(0)) revert EndpointNoFailedPacket(guid);
         bytes32 messageHash = keccak256(message);
         if (messageHash != failure.messageHash) {
             revert EndpointFailedMessageMismatch(guid, failure.messageHash, messageHash);
         }
         address receiver = EvmAddress.toAddress(h.receiver);
-        bytes32 currentPeer = _peers[receiver][inbound.srcEid];
-        if (currentPeer != failure.sender) revert EndpointRetryPeerChanged(guid, failure.sender, currentPeer);
+        bytes32 currentPeer = _peers[receiver][h.srcEid];
+        if (currentPeer != h.sender) revert EndpointRetryPeerChanged(guid, h.sender, currentPeer);
         uint64 epoch = _epoch;
-        if (inbound.epoch != epoch && inbound.approvedEpoch != epoch) {
-            revert EndpointRetryNotApproved(guid, inbound.epoch, epoch);
+        if (failure.epoch != epoch && failure.approvedEpoch != epoch) {
+            revert EndpointRetryNotApproved(guid, failure.epoch, epoch);
         }
 
-        _clearFailure(guid);
+        delete _failures[guid];
         ILoanbridgeApp(receiver).onPacket(h.srcEid, h.sender, guid, message);
         emit PacketRetried(guid);
     }
 
     /// @inheritdoc ILoanbridgeEndpoint
     function approveRetry(bytes32 guid) external onlyOwner {
-        Inbound storage inbound = _inbound[guid];
-        if (inbound.status != InboundStatus.Failed) revert EndpointNoFailedPacket(guid);
+        Failure storage failure = _failures[guid];
+        if (failure.messageHash == bytes32(0)) revert EndpointNoFailedPacket(guid);
         uint64 epoch = _epoch;
-        inbound.approvedEpoch = epoch;
+        failure.approvedEpoch = epoch;
         emit RetryApproved(guid, epoch);
     }
 
     /// @inheritdoc ILoanbridgeEndpoint
     function clearFailure(bytes32 guid) external onlyOwner {
-        if (_inbound[guid].status != InboundStatus.Failed) revert EndpointNoFailedPacket(guid);
         bytes32 messageHash = _failures[guid].messageHash;
-        _clearFailure(guid);
+        if (messageHash == bytes32(0)) revert EndpointNoFailedPacket(guid);
+        delete _failures[guid];
         emit FailureCleared(guid, messageHash);
     }
 
     /// @inheritdoc ILoanbridgeEndpoint
-    function delivered(bytes32 guid) external view returns (bool) {
-        return _inbound[guid].status != InboundStatus.None;
+    function delivered(address receiver, uint32 srcEid, bytes32 sender, uint64 nonce) external view returns (bool) {
+        uint256 bits = _deliveredNonces[receiver][srcEid][sender][nonce / _NONCES_PER_WORD];
+        return bits & (uint256(1) << (nonce % _NONCES_PER_WORD)) != 0;
     }
 
     /// @inheritdoc ILoanbridgeEndpoint
     function failedPayloadHash(bytes32 guid) external view returns (bytes32) {
-        return _inbound[guid].status == InboundStatus.Failed ? _failures[guid].messageHash : bytes32(0);
+        return _failures[guid].messageHash;
     }
 
     /// @inheritdoc ILoanbridgeEndpoint
-    function storedFailure(bytes32 guid) external view returns (StoredFailure memory failure) {
-        Inbound memory inbound = _inbound[guid];
-        if (inbound.status != InboundStatus.Failed) return failure;
-        FailedMessage memory message = _failures[guid];
-        failure = StoredFailure({
-            messageHash: message.messageHash,
-            srcEid: inbound.srcEid,
-            sender: message.sender,
-            epoch: inbound.epoch,
-            approvedEpoch: inbound.approvedEpoch
+    function storedFailure(bytes32 guid) external view returns (StoredFailure memory) {
+        Failure memory failure = _failures[guid];
+        return StoredFailure({
+            messageHash: failure.messageHash,
+            epoch: failure.epoch,
+            approvedEpoch: failure.approvedEpoch
         });
     }
 
@@ -360,13 +346,20 @@ contract Endpoint is ILoanbridgeEndpoint, Ownable2Step, ReentrancyGuardTransient
         // Every verifier is nonzero, so any member is above the starting value.
         address previous = address(0);
         for (uint256 i = 0; i < count; ++i) {
-            bytes calldata signature;
-            // Cannot overflow: i < count = signatures.length / 65, so (i + 1) * 65 <= signatures.length.
-            unchecked {
-                signature = signatures[i * _SIGNATURE_LENGTH:(i + 1) * _SIGNATURE_LENGTH];
+            bytes32 r;
+            bytes32 s;
+            uint8 v;
+            // Reads signature i as ECDSA.tryRecoverCalldata does, without a bounds-checked slice
+            // (~240 gas a signature): i < count = signatures.length / 65, so all 65 bytes are in
+            // `signatures`.
+            assembly ("memory-safe") {
+                let at := add(signatures.offset, mul(i, _SIGNATURE_LENGTH))
+                r := calldataload(at)
+                s := calldataload(add(at, 0x20))
+                v := byte(0, calldataload(add(at, 0x40)))
             }
-            // tryRecover rejects v other than 27/28, s in the upper half order and failed recovery.
-            (address signer, ECDSA.RecoverError err,) = ECDSA.tryRecoverCalldata(digest, signature);
+            // tryRecover rejects s in the upper half order and failed recovery (v other than 27/28).
+            (address signer, ECDSA.RecoverError err,) = ECDSA.tryRecover(digest, v, r, s);
             if (err != ECDSA.RecoverError.NoError) revert EndpointInvalidSignature(i);
             if (signer <= previous) revert EndpointSignersNotAscending(i, signer);
             if (_signerEpoch[signer] != epoch) revert EndpointSignerNotVerifier(i, signer);
@@ -374,10 +367,14 @@ contract Endpoint is ILoanbridgeEndpoint, Ownable2Step, ReentrancyGuardTransient
         }
     }
 
-    /// @dev Forgets a stored failure; the guid stays delivered, so it can never execute again.
-    function _clearFailure(bytes32 guid) private {
-        _inbound[guid] = Inbound({status: InboundStatus.Delivered, srcEid: 0, epoch: 0, approvedEpoch: 0});
-        delete _failures[guid];
+    /// @dev Sets the nonce's bit in its path's bitmap; reverts `EndpointAlreadyDelivered` if set.
+    function _markDelivered(address receiver, uint32 srcEid, bytes32 sender, uint64 nonce, bytes32 guid) private {
+        mapping(uint256 word => uint256 bits) storage bitmap = _deliveredNonces[receiver][srcEid][sender];
+        uint256 word = nonce / _NONCES_PER_WORD;
+        uint256 bits = bitmap[word];
+        uint256 bit = uint256(1) << (nonce % _NONCES_PER_WORD);
+        if (bits & bit != 0) revert EndpointAlreadyDelivered(guid);
+        bitmap[word] = bits | bit;
     }
 
     /// @dev Validates and stores a verifier set under the next epoch.

@@ -10,6 +10,7 @@ import {
   type Hex,
   type PacketHeader,
   packetAttestationDigest,
+  wireToEvmAddress,
 } from "@loanbridge/shared";
 import {
   AbiCoder,
@@ -130,6 +131,12 @@ async function read<T>(contract: Handle, fn: string, ...args: unknown[]): Promis
   return (await contract.getFunction(fn).staticCall(...args)) as T;
 }
 
+/** Whether `endpoint` marked `packet` delivered: its nonce's bit in its path's bitmap. */
+async function isDelivered(endpoint: Handle, packet: Uint8Array): Promise<boolean> {
+  const { receiver, srcEid, sender, nonce } = decodePacket(packet);
+  return read<boolean>(endpoint, "delivered", wireToEvmAddress(receiver), srcEid, sender, nonce);
+}
+
 /** Sends a transaction and waits for its receipt. */
 async function send(contract: Handle, fn: string, ...args: unknown[]): Promise<TransactionReceipt> {
   const tx: ContractTransactionResponse = await contract.getFunction(fn).send(...args);
@@ -226,8 +233,6 @@ async function deliver(f: Fixture, packet: Uint8Array, signers: readonly Wallet[
 
 interface StoredFailure {
   messageHash: string;
-  srcEid: bigint;
-  sender: string;
   epoch: bigint;
   approvedEpoch: bigint;
 }
@@ -370,7 +375,7 @@ describe("Endpoint.deliver", () => {
 
     await deliver(f, packet, VERIFIERS.slice(0, threshold));
 
-    expect(await read(f.endpoint, "delivered", guidOf(packet))).toBe(true);
+    expect(await isDelivered(f.endpoint, packet)).toBe(true);
     expect(await read(f.app, "received")).toBe(1n);
   });
 
@@ -395,7 +400,7 @@ describe("Endpoint.deliver", () => {
 
     await deliver(f, packet, VERIFIERS);
 
-    expect(await read(f.endpoint, "delivered", guidOf(packet))).toBe(true);
+    expect(await isDelivered(f.endpoint, packet)).toBe(true);
   });
 
   it("deliver_emitsPacketDeliveredAndCallsAppWithPacketFields", async () => {
@@ -526,7 +531,7 @@ describe("Endpoint.deliver", () => {
     expect(reverted.name).toBe("EndpointSignerNotVerifier");
     expect(reverted.args[0]).toBe(0n);
     await send(f.endpoint, "deliver", packet, attest(f, packet, [V0, V1], 2n));
-    expect(await read(f.endpoint, "delivered", guidOf(packet))).toBe(true);
+    expect(await isDelivered(f.endpoint, packet)).toBe(true);
   });
 
   it("test_deliver_attestationForAnotherDeployment_revertsOnSameEidPeersAndSet", async () => {
@@ -548,9 +553,9 @@ describe("Endpoint.deliver", () => {
 
     // Over the second endpoint's digest, the first one's signatures recover to other addresses.
     expect(reverted.name).toBe("EndpointSignerNotVerifier");
-    expect(await read(second, "delivered", guidOf(packet))).toBe(false);
+    expect(await isDelivered(second, packet)).toBe(false);
     await send(f.endpoint, "deliver", packet, signatures);
-    expect(await read(f.endpoint, "delivered", guidOf(packet))).toBe(true);
+    expect(await isDelivered(f.endpoint, packet)).toBe(true);
   });
 
   it("deliver_revertsOnRemovedVerifierAfterRotation", async () => {
@@ -805,7 +810,7 @@ describe("Endpoint.deliver", () => {
     expect(f.app.interface.parseError(reason)?.name).toBe("RecordingAppRejected");
     expect(f.app.interface.parseError(reason)?.args.toArray()).toEqual([guid]);
     expect(await eventsOf(receipt, f.endpoint, "PacketDelivered")).toHaveLength(1);
-    expect(await read(f.endpoint, "delivered", guid)).toBe(true);
+    expect(await isDelivered(f.endpoint, packet)).toBe(true);
     expect(await read(f.endpoint, "failedPayloadHash", guid)).toBe(keccak256(MESSAGE));
     expect(await read(f.app, "received")).toBe(0n);
   });
@@ -827,7 +832,7 @@ describe("Endpoint.deliver", () => {
 
     expect(await eventArgs(receipt, f.endpoint, "PacketRetried")).toEqual([guid]);
     expect(await read(f.endpoint, "failedPayloadHash", guid)).toBe(ZeroHash);
-    expect(await read(f.endpoint, "delivered", guid)).toBe(true);
+    expect(await isDelivered(f.endpoint, packet)).toBe(true);
     expect(await read(f.app, "received")).toBe(1n);
     expect(await read(f.app, "lastMessage")).toBe(hexlify(MESSAGE));
     const again = await expectRevert(f.endpoint, send(f.endpoint, "retry", packet));
@@ -892,7 +897,7 @@ describe("Endpoint.deliver", () => {
     expect(reverted.name).toBe("EndpointPaused");
   });
 
-  it("deliver_appRevert_storesSourceSenderAndEpoch", async () => {
+  it("deliver_appRevert_storesMessageHashAndEpoch", async () => {
     const f = await deploy();
     await send(f.app, "setRejecting", true);
     const packet = inbound(f, 1n);
@@ -901,8 +906,6 @@ describe("Endpoint.deliver", () => {
 
     expect(await storedFailureOf(f, guidOf(packet))).toEqual({
       messageHash: keccak256(MESSAGE),
-      srcEid: BigInt(REMOTE_EID),
-      sender: REMOTE_APP,
       epoch: 1n,
       approvedEpoch: 0n,
     });
@@ -922,7 +925,7 @@ describe("Endpoint.deliver", () => {
 
     const [, reason] = (await eventArgs(receipt, f.endpoint, "PacketFailed")) as [string, string];
     expect(f.endpoint.interface.parseError(reason)?.name).toBe("ReentrancyGuardReentrantCall");
-    expect(await read(f.endpoint, "delivered", guidOf(inner))).toBe(false);
+    expect(await isDelivered(f.endpoint, inner)).toBe(false);
     // Outside the outer call the same packet goes through.
     await send(f.app, "setReentryCall", "0x");
     await deliver(f, inner);
@@ -976,9 +979,9 @@ describe("Endpoint.deliver", () => {
     const [available, required] = reverted.args as [bigint, bigint];
     expect(required).toBe(MIN_RECEIVE_GAS + FAILURE_GAS);
     expect(available).toBeLessThan(required);
-    expect(await read(f.endpoint, "delivered", guidOf(packet))).toBe(false);
+    expect(await isDelivered(f.endpoint, packet)).toBe(false);
     await send(f.endpoint, "deliver", packet, signatures, { gasLimit: needed });
-    expect(await read(f.endpoint, "delivered", guidOf(packet))).toBe(true);
+    expect(await isDelivered(f.endpoint, packet)).toBe(true);
   });
 
   it("deliver_atLeastGasLimit_givesAppMinReceiveGas", async () => {
@@ -1029,10 +1032,10 @@ describe("Endpoint.deliver", () => {
           gasLimit,
         });
         if (await reverts(pending)) {
-          expect(await read(f.endpoint, "delivered", guid)).toBe(false);
+          expect(await isDelivered(f.endpoint, packet)).toBe(false);
         } else {
           succeeded += 1;
-          expect(await read(f.endpoint, "delivered", guid)).toBe(true);
+          expect(await isDelivered(f.endpoint, packet)).toBe(true);
           expect(await read(f.endpoint, "failedPayloadHash", guid)).toBe(ZeroHash);
         }
       }),
@@ -1049,6 +1052,105 @@ describe("Endpoint.deliver", () => {
 // ---------------------------------------------------------------------------------------------
 // stored failures: retry only while still deliverable
 // ---------------------------------------------------------------------------------------------
+
+describe("Endpoint replay bitmap", () => {
+  // Replay protection is one bit per nonce, 256 nonces a storage word, per path (receiver,
+  // srcEid, sender): these pin the word arithmetic and the path separation.
+
+  it("deliver_outOfOrderNoncesAcrossA256Boundary_eachDeliveredOnceAndNeighboursUntouched", async () => {
+    const f = await deploy();
+    const order = [300n, 1n, 256n, 255n, 2n, 257n, 511n, 512n, 0n, 2n ** 64n - 1n];
+
+    for (const nonce of order) await deliver(f, inbound(f, nonce));
+
+    for (const nonce of order) {
+      const packet = inbound(f, nonce);
+      expect(await isDelivered(f.endpoint, packet)).toBe(true);
+      const replayed = await expectRevert(
+        f.endpoint,
+        send(f.endpoint, "deliver", packet, attest(f, packet, [V1, V2])),
+      );
+      expect(replayed).toEqual({ name: "EndpointAlreadyDelivered", args: [guidOf(packet)] });
+    }
+    for (const nonce of [3n, 254n, 258n, 299n, 301n, 510n, 513n, 2n ** 64n - 2n]) {
+      expect(await isDelivered(f.endpoint, inbound(f, nonce))).toBe(false);
+    }
+    expect(await read(f.app, "received")).toBe(BigInt(order.length));
+  });
+
+  it("deliver_sameNonceOnDistinctPaths_doNotInterfere", async () => {
+    const f = await deploy();
+    const otherApp = await ethers.deployContract("RecordingApp", [await f.endpoint.getAddress()]);
+    const otherAppWire = addressToWire(await otherApp.getAddress());
+    await send(f.endpoint, "setPeer", f.appAddress, OTHER_EID, REMOTE_APP);
+    await send(f.endpoint, "setPeer", await otherApp.getAddress(), REMOTE_EID, REMOTE_APP);
+    const paths = [
+      inbound(f, 7n),
+      inbound(f, 7n, { srcEid: OTHER_EID }),
+      inbound(f, 7n, { receiver: otherAppWire }),
+    ];
+
+    for (const [i, packet] of paths.entries()) {
+      await deliver(f, packet);
+      for (const [j, other] of paths.entries()) {
+        expect(await isDelivered(f.endpoint, other)).toBe(j <= i);
+      }
+    }
+    expect(await read(f.app, "received")).toBe(2n);
+    expect(await read(otherApp, "received")).toBe(1n);
+  });
+
+  it("deliver_afterPeerReplaced_newSendersNoncesStartFresh_oldOnesStayDelivered", async () => {
+    const f = await deploy();
+    const oldPacket = inbound(f, 1n);
+    await deliver(f, oldPacket);
+    const newPeer = id("redeployed remote vault") as Hex;
+    await send(f.endpoint, "setPeer", f.appAddress, REMOTE_EID, newPeer);
+
+    const newPacket = inbound(f, 1n, { sender: newPeer });
+    await deliver(f, newPacket);
+
+    expect(await isDelivered(f.endpoint, newPacket)).toBe(true);
+    expect(await isDelivered(f.endpoint, oldPacket)).toBe(true);
+    await send(f.endpoint, "setPeer", f.appAddress, REMOTE_EID, REMOTE_APP);
+    const replayed = await expectRevert(f.endpoint, deliver(f, oldPacket));
+    expect(replayed).toEqual({ name: "EndpointAlreadyDelivered", args: [guidOf(oldPacket)] });
+  });
+
+  it("deliver_replayAfterVerifierRotation_revertsAlreadyDelivered", async () => {
+    const f = await deploy();
+    const packet = inbound(f, 256n);
+    await deliver(f, packet);
+    await rotateEveryVerifierOut(f);
+
+    const replayed = await expectRevert(
+      f.endpoint,
+      send(f.endpoint, "deliver", packet, attest(f, packet, OUTSIDERS, 2n)),
+    );
+
+    expect(replayed).toEqual({ name: "EndpointAlreadyDelivered", args: [guidOf(packet)] });
+    expect(await read(f.app, "received")).toBe(1n);
+  });
+
+  it("storedFailure_inAFreshWord_retriesOnceAndIsNeverReplayed", async () => {
+    const f = await deploy();
+    await deliver(f, inbound(f, 255n));
+    const { packet, guid } = await storedFailure(f, 256n);
+    expect(await isDelivered(f.endpoint, packet)).toBe(true);
+    expect(await read(f.endpoint, "failedPayloadHash", guid)).toBe(keccak256(MESSAGE));
+    await deliver(f, inbound(f, 257n));
+
+    await send(as(f.endpoint, other), "retry", packet);
+
+    expect(await read(f.app, "timesReceived", guid)).toBe(1n);
+    expect(await read(f.endpoint, "failedPayloadHash", guid)).toBe(ZeroHash);
+    const retried = await expectRevert(f.endpoint, send(f.endpoint, "retry", packet));
+    expect(retried).toEqual({ name: "EndpointNoFailedPacket", args: [guid] });
+    const redelivered = await expectRevert(f.endpoint, deliver(f, packet));
+    expect(redelivered).toEqual({ name: "EndpointAlreadyDelivered", args: [guid] });
+    expect(await read(f.app, "received")).toBe(3n);
+  });
+});
 
 describe("Endpoint stored failures", () => {
   it.each([
@@ -1162,7 +1264,7 @@ describe("Endpoint stored failures", () => {
     ]);
     expect(await read(f.endpoint, "failedPayloadHash", guid)).toBe(ZeroHash);
     expect((await storedFailureOf(f, guid)).messageHash).toBe(ZeroHash);
-    expect(await read(f.endpoint, "delivered", guid)).toBe(true);
+    expect(await isDelivered(f.endpoint, packet)).toBe(true);
     const retried = await expectRevert(f.endpoint, send(as(f.endpoint, other), "retry", packet));
     expect(retried).toEqual({ name: "EndpointNoFailedPacket", args: [guid] });
     const redelivered = await expectRevert(f.endpoint, deliver(f, packet));
@@ -1219,7 +1321,7 @@ describe("Endpoint properties", () => {
           );
 
           expect(!rejected).toBe(valid);
-          expect(await read(f.endpoint, "delivered", guidOf(packet))).toBe(valid);
+          expect(await isDelivered(f.endpoint, packet)).toBe(valid);
         },
       ),
       { numRuns: FUZZ_RUNS },
@@ -1283,10 +1385,10 @@ describe("Endpoint properties", () => {
         }
 
         for (const n of [1, 2, 3, 4]) {
-          const guid = guidOf(inbound(f, BigInt(n)));
-          const times = await read<bigint>(f.app, "timesReceived", guid);
+          const packet = inbound(f, BigInt(n));
+          const times = await read<bigint>(f.app, "timesReceived", guidOf(packet));
           expect(times).toBe(delivered.has(n) && !failed.has(n) ? 1n : 0n);
-          expect(await read(f.endpoint, "delivered", guid)).toBe(delivered.has(n));
+          expect(await isDelivered(f.endpoint, packet)).toBe(delivered.has(n));
         }
       }),
       { numRuns: FUZZ_RUNS },

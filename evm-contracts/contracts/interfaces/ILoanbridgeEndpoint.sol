@@ -41,16 +41,13 @@ interface ILoanbridgeEndpoint is ILoanbridgeEndpointSender {
     // Types
     // ---------------------------------------------------------------------------------------------
 
-    /// @notice A stored failure as `storedFailure` reports it.
+    /// @notice A stored failure as `storedFailure` reports it. Where it came from is in the
+    ///         packet's header, which its guid binds (and `PacketDelivered` logs).
     /// @param messageHash keccak256 of the message whose app call failed.
-    /// @param srcEid The source endpoint id it was delivered from.
-    /// @param sender The source app it was delivered from.
     /// @param epoch The verifier epoch whose signatures delivered it.
     /// @param approvedEpoch The epoch the owner last re-approved it under; zero if never.
     struct StoredFailure {
         bytes32 messageHash;
-        uint32 srcEid;
-        bytes32 sender;
         uint64 epoch;
         uint64 approvedEpoch;
     }
@@ -89,7 +86,8 @@ interface ILoanbridgeEndpoint is ILoanbridgeEndpointSender {
     /// @param sender The packet's sender.
     error EndpointUnknownPeer(uint32 srcEid, bytes32 sender);
 
-    /// @notice Thrown when a packet whose guid was already delivered is delivered again.
+    /// @notice Thrown when a packet already delivered (its nonce on its path is marked) is
+    ///         delivered again.
     /// @param guid The packet's guid.
     error EndpointAlreadyDelivered(bytes32 guid);
 
@@ -209,7 +207,7 @@ interface ILoanbridgeEndpoint is ILoanbridgeEndpointSender {
     /// @param epoch The current epoch, under which `retry` may now execute it.
     event RetryApproved(bytes32 indexed guid, uint64 epoch);
 
-    /// @notice Emitted when the owner cleared a stored failure; the guid stays delivered and can
+    /// @notice Emitted when the owner cleared a stored failure; the packet stays delivered and can
     ///         never execute.
     /// @param guid The packet's guid.
     /// @param messageHash keccak256 of the message that had failed.
@@ -247,7 +245,8 @@ interface ILoanbridgeEndpoint is ILoanbridgeEndpointSender {
     /// @notice Verifies a packet addressed to this endpoint, marks it delivered and calls its app.
     /// @dev Anyone may call (normally the executing relayer). Checks, in order: not paused; the
     ///      packet decodes; `dstEid` is this endpoint; the receiver is an EVM address whose peer on
-    ///      `srcEid` is the packet's sender, and has code; the guid was never delivered;
+    ///      `srcEid` is the packet's sender, and has code; the packet's nonce was never delivered
+    ///      on its path (receiver, `srcEid`, sender), in whatever order nonces arrive;
     ///      `signatures` are at least `threshold` signatures over
     ///      `AttestationDigest.compute(endpoint, epoch, header, payloadHash)` (`endpoint`: this
     ///      contract's address as bytes32, so an attestation is good on this deployment only) by
@@ -262,8 +261,8 @@ interface ILoanbridgeEndpoint is ILoanbridgeEndpointSender {
     /// @notice Calls the app again for a delivered packet whose call failed, while a delivery of it
     ///         would still be accepted.
     /// @dev Anyone may call. Not while paused. The packet must decode and its message must hash to
-    ///      the stored failure; the receiver's peer on the failure's `srcEid` must still be the
-    ///      app it came from (`EndpointRetryPeerChanged`); and the current verifier epoch must be
+    ///      the stored failure; the receiver's peer on the packet's `srcEid` must still be the
+    ///      packet's sender (`EndpointRetryPeerChanged`); and the current verifier epoch must be
     ///      the one it was delivered under, or the one the owner re-approved it under with
     ///      `approveRetry` (`EndpointRetryNotApproved`). Clears the failure first; if the app
     ///      reverts again, the whole call reverts with the app's reason and the failure stays.
@@ -278,17 +277,22 @@ interface ILoanbridgeEndpoint is ILoanbridgeEndpointSender {
     /// @param guid The packet's guid.
     function approveRetry(bytes32 guid) external;
 
-    /// @notice Forgets a stored failure for good (LayerZero's `burn`/`nilify`): the guid stays
+    /// @notice Forgets a stored failure for good (LayerZero's `burn`/`nilify`): the packet stays
     ///         delivered, so neither `retry` nor `deliver` can ever execute it.
     /// @dev Owner only. For a failure that must never take effect (a forged packet of a retired
     ///      quorum, a message overtaken by events). Emits `FailureCleared`.
     /// @param guid The packet's guid.
     function clearFailure(bytes32 guid) external;
 
-    /// @notice Whether a guid was delivered (whether its app call succeeded or not).
-    /// @param guid The packet's guid.
+    /// @notice Whether a packet was delivered (whether its app call succeeded or not), by the
+    ///         header fields that place it: its path and its nonce on that path.
+    /// @dev Replay protection is a bitmap per path, so a guid alone (a hash) cannot be looked up.
+    /// @param receiver The receiving app (the packet's `receiver` as an address).
+    /// @param srcEid The packet's source endpoint id.
+    /// @param sender The packet's source app, as bytes32.
+    /// @param nonce The packet's nonce on its path.
     /// @return True once `deliver` accepted the packet.
-    function delivered(bytes32 guid) external view returns (bool);
+    function delivered(address receiver, uint32 srcEid, bytes32 sender, uint64 nonce) external view returns (bool);
 
     /// @notice The stored failure of a delivered packet.
     /// @param guid The packet's guid.

@@ -149,8 +149,13 @@ export interface PacketDeliverer {
   verifierSet(): Promise<{ epoch: bigint; threshold: number; signers: string[] }>;
   /** The account that pays for deliveries and its balance in whole coins (ETH, SOL). */
   walletBalance(): Promise<{ account: string; balance: number }>;
-  /** Whether the guid is already delivered on-chain (checked before sending). */
-  isDelivered(guid: Hex): Promise<boolean>;
+  /**
+   * Whether the packet (`guid`, encoded as `packet`) is already delivered
+   * on-chain (checked before sending). Solana looks the guid up; an EVM
+   * endpoint keeps a delivered-nonce bitmap per path, read by the packet's
+   * receiver, srcEid, sender and nonce.
+   */
+  isDelivered(guid: Hex, packet: Uint8Array): Promise<boolean>;
   /**
    * Simulates, then sends `packet` with `attestations` (at least the
    * threshold, from distinct current verifiers) and waits for confirmation;

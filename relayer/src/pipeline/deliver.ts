@@ -96,7 +96,7 @@ export async function deliverPacket(
     });
     return "failed";
   }
-  if (await deliverer.isDelivered(packet.guid)) {
+  if (await deliverer.isDelivered(packet.guid, packet.packet)) {
     await recordDelivered(context, packet, undefined);
     return "already_delivered";
   }

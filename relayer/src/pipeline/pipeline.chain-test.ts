@@ -8,7 +8,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Hex } from "@loanbridge/shared";
+import { decodePacket, type Hex, wireToEvmAddress } from "@loanbridge/shared";
 import { Wallet } from "ethers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type ApiServer, createApiServer } from "../api/server.ts";
@@ -183,8 +183,14 @@ async function deliveredLogs(guid: Hex) {
 }
 
 const executorNonce = () => pair.provider.getTransactionCount(EXECUTOR, "latest");
-const isDelivered = async (guid: Hex) =>
-  (await pair.destination.getFunction("delivered").staticCall(guid)) as boolean;
+/** Whether the destination marked the packet delivered (by path and nonce, read from its record). */
+async function isDelivered(guid: Hex): Promise<boolean> {
+  const record = await relayers[0]?.store.getPacket(guid);
+  if (record === undefined) throw new Error(`no packet ${guid} in the executor's store`);
+  const { receiver, srcEid, sender, nonce } = decodePacket(record.packet);
+  const delivered = pair.destination.getFunction("delivered");
+  return (await delivered.staticCall(wireToEvmAddress(receiver), srcEid, sender, nonce)) as boolean;
+}
 
 /** Sends a packet and makes it final; returns its guid. */
 async function sendFinal(): Promise<Hex> {
@@ -295,7 +301,7 @@ describe("three relayers, one executor, one anvil", () => {
       eid: real.eid,
       endpoint: real.endpoint,
       verifierSet: () => real.verifierSet(),
-      isDelivered: (guid) => real.isDelivered(guid),
+      isDelivered: (guid, packet) => real.isDelivered(guid, packet),
       walletBalance: () => real.walletBalance(),
       deliver: async (packet, attestations) => {
         await real.deliver(packet, attestations);

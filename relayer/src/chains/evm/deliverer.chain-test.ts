@@ -131,7 +131,8 @@ describe("verifierSet and isDelivered", () => {
       threshold: 2,
       signers: signers.map((s) => s.signer),
     });
-    expect(await d.isDelivered(`0x${"00".repeat(32)}`)).toBe(false);
+    const { packet } = await pair.send();
+    expect(await d.isDelivered(decodePacket(packet).guid, packet)).toBe(false);
   });
 });
 
@@ -156,7 +157,7 @@ describe("deliver", () => {
     );
     expect(receipt.outcome).toBe("delivered");
     expect(submitted).toEqual([receipt.tx]);
-    expect(await d.isDelivered(guid)).toBe(true);
+    expect(await d.isDelivered(guid, packet)).toBe(true);
     expect(await pair.destinationApp.getFunction("timesReceived").staticCall(guid)).toBe(1n);
     // Exactly the threshold's signatures went on chain.
     const tx = await pair.provider.getTransaction(receipt.tx);
@@ -253,11 +254,11 @@ describe("another sender's delivery", () => {
 
     await expect(ours.deliver(packet, attestations)).rejects.toBeInstanceOf(DeliveryPendingError);
     expect(await senderNonce("pending")).toBe(nonceBefore);
-    expect(await ours.isDelivered(guid)).toBe(false);
+    expect(await ours.isDelivered(guid, packet)).toBe(false);
 
     await rpcCall(node.url, "evm_mine");
     expect((await pending).outcome).toBe("delivered");
-    expect(await ours.isDelivered(guid)).toBe(true);
+    expect(await ours.isDelivered(guid, packet)).toBe(true);
   });
 });
 
@@ -315,7 +316,7 @@ describe("stuck transactions", () => {
     // The last attempt is still in the pool and lands once blocks come.
     await rpcCall(node.url, "evm_mine");
     await rpcCall(node.url, "evm_setAutomine", [true]);
-    expect(await d.isDelivered(decodePacket(packet).guid)).toBe(true);
+    expect(await d.isDelivered(decodePacket(packet).guid, packet)).toBe(true);
   });
 });
 

@@ -16,6 +16,7 @@ import {
   type Hex,
   type Packet,
   packetAttestationDigest,
+  wireToEvmAddress,
 } from "@loanbridge/shared";
 import { formatEther, getAddress, hexlify, keccak256, Transaction, Wallet } from "ethers";
 import { z } from "zod";
@@ -228,8 +229,22 @@ export class EvmPacketDeliverer implements PacketDeliverer {
     };
   }
 
-  async isDelivered(guid: Hex): Promise<boolean> {
-    const [delivered] = (await this.#view("delivered", [guid])) as unknown as [boolean];
+  /**
+   * Read by the packet's path and nonce: the endpoint keeps a bitmap of
+   * delivered nonces per path, not a map of guids.
+   */
+  async isDelivered(_guid: Hex, packet: Uint8Array): Promise<boolean> {
+    return this.#isDelivered(decodePacket(packet));
+  }
+
+  async #isDelivered(packet: Packet): Promise<boolean> {
+    const { receiver, srcEid, sender, nonce } = packet;
+    const [delivered] = (await this.#view("delivered", [
+      wireToEvmAddress(receiver),
+      srcEid,
+      sender,
+      nonce,
+    ])) as unknown as [boolean];
     return delivered;
   }
 
@@ -290,7 +305,7 @@ export class EvmPacketDeliverer implements PacketDeliverer {
       if (simulated === "already_delivered") return this.#alreadyDelivered(guid);
       const gasLimit = await this.#gasLimit(guid, data);
       this.#onEvent({ kind: "simulated", guid, gasLimit });
-      const outcome = await this.#sendAndWait(guid, data, gasLimit);
+      const outcome = await this.#sendAndWait(packet, data, gasLimit);
       if (outcome !== "dropped") return outcome;
       if (round > 0) throw new EvmDeliveryError(`deliver of ${guid} was dropped twice`);
     }
@@ -396,7 +411,12 @@ export class EvmPacketDeliverer implements PacketDeliverer {
   // ---------------------------------------------------------------------------
   // Sending
 
-  async #sendAndWait(guid: Hex, data: Hex, gasLimit: bigint): Promise<DeliveryReceipt | "dropped"> {
+  async #sendAndWait(
+    packet: Packet,
+    data: Hex,
+    gasLimit: bigint,
+  ): Promise<DeliveryReceipt | "dropped"> {
+    const { guid } = packet;
     const chainId = await this.#chain();
     let fees = await this.#initialFees(guid);
     const sign = async (nonce: bigint, withFees: Fees) =>
@@ -425,12 +445,12 @@ export class EvmPacketDeliverer implements PacketDeliverer {
     let deadline = Date.now() + this.#receiptTimeoutMs;
     for (;;) {
       const receipt = await this.#firstReceipt(hashes);
-      if (receipt !== undefined) return this.#settle(guid, receipt);
+      if (receipt !== undefined) return this.#settle(packet, receipt);
 
       if (await this.#nonceTaken(nonce)) {
         // Mined by now, or replaced by someone else's transaction: look once more.
         const late = await this.#firstReceipt(hashes);
-        if (late !== undefined) return this.#settle(guid, late);
+        if (late !== undefined) return this.#settle(packet, late);
         await this.#nonces.reconcile();
         return "dropped";
       }
@@ -508,10 +528,11 @@ export class EvmPacketDeliverer implements PacketDeliverer {
     return mined > nonce;
   }
 
-  async #settle(guid: Hex, receipt: EvmTxReceipt): Promise<DeliveryReceipt> {
+  async #settle(packet: Packet, receipt: EvmTxReceipt): Promise<DeliveryReceipt> {
+    const { guid } = packet;
     if (BigInt(receipt.status) !== 1n) {
       // Lost a race with another executor, or the state changed since the simulation.
-      if (await this.isDelivered(guid)) return this.#alreadyDelivered(guid);
+      if (await this.#isDelivered(packet)) return this.#alreadyDelivered(guid);
       throw new EndpointRevertError(guid, undefined, [], undefined);
     }
     const result: DeliveryReceipt = {

@@ -8,7 +8,7 @@ import { Interface } from "ethers";
 export const ENDPOINT_ABI = [
   "function localEid() view returns (uint32)",
   "function deliver(bytes packet, bytes signatures)",
-  "function delivered(bytes32 guid) view returns (bool)",
+  "function delivered(address receiver, uint32 srcEid, bytes32 sender, uint64 nonce) view returns (bool)",
   "function failedPayloadHash(bytes32 guid) view returns (bytes32)",
   "function verifierSet() view returns (address[] signers, uint8 threshold, uint64 epoch)",
   "function outboundNonce(address app, uint32 dstEid, bytes32 receiver) view returns (uint64)",
