@@ -11,7 +11,7 @@ CARGO_MANIFEST := solana-program/Cargo.toml
 RUST_CRATE_ROOTS := solana-program/src/lib.rs solana-program/sbf-link/src/lib.rs solana-program/sbf-link/src/main.rs \
 	$(wildcard solana-program/tests/*.rs solana-program/sbf-link/tests/*.rs)
 
-.PHONY: demo test setup lint test-rust test-ts format vectors gas-report bench soak
+.PHONY: demo test setup lint test-rust test-ts format vectors gas-report bench soak chaos
 
 demo: setup
 	node scripts/demo.ts
@@ -55,3 +55,8 @@ bench: setup
 # than 10% after the warm-up. Not part of `make test`.
 soak: setup
 	node scripts/soak.ts $(or $(MINUTES),30)
+
+# The fault-injection suite, every case on both chains: a relayer whose first
+# RPC URL lies or fails (test/chaos); `make test` runs one case of each kind.
+chaos: setup
+	LOANBRIDGE_CHAOS=full vitest run test/faults test/chaos

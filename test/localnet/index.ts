@@ -76,6 +76,16 @@ export interface LocalnetOptions {
   executors?: readonly number[];
   /** `executor.takeoverWindowMs`. Default 3 s. */
   takeoverWindowMs?: number;
+  /**
+   * Each relayer's RPC URLs for a chain, given that chain's node URL (the
+   * fault tests put proxies here). Default: the node alone, trusted with
+   * `insecureSingleRpc`.
+   */
+  rpcUrls?: (
+    chain: "evm" | "solana",
+    node: string,
+    relayer: number,
+  ) => Promise<readonly string[]> | readonly string[];
   log?: (line: string) => void;
 }
 
@@ -318,18 +328,21 @@ export async function startLocalnet(options: LocalnetOptions = {}): Promise<Loca
       keys.map(async (key, index) => {
         const dir = join(workDir, `relayer-${index}`);
         await mkdir(dir, { recursive: true });
+        const rpc = async (chain: "evm" | "solana", node: string) => {
+          const rpcUrls = [...((await options.rpcUrls?.(chain, node, index)) ?? [node])];
+          // A chain here is one local node this process started, so without
+          // proxies there is no second provider to ask: it is trusted alone.
+          return { rpcUrls, insecureSingleRpc: rpcUrls.length === 1 };
+        };
         const config = {
           relayerId: `relayer-${index}`,
           store: { kind: "pglite", dataDir: join(dir, "store") },
           api: { host: "127.0.0.1", port: ports[index], adminToken: { env: "LB_ADMIN_TOKEN" } },
           log: { level: "info" },
-          // Each chain here is one local node this process started, so there is
-          // no second provider to ask: the relayers trust it alone, on purpose.
           chains: {
             evm: {
               eid: EVM_EID,
-              rpcUrls: [anvil.url],
-              insecureSingleRpc: true,
+              ...(await rpc("evm", anvil.url)),
               endpoint: evmDeployment.contracts.endpoint,
               confirmations: "finalized",
               deploymentsFile,
@@ -337,8 +350,7 @@ export async function startLocalnet(options: LocalnetOptions = {}): Promise<Loca
             },
             solana: {
               eid: SOLANA_EID,
-              rpcUrls: [node.url],
-              insecureSingleRpc: true,
+              ...(await rpc("solana", node.url)),
               programId: IDL_PROGRAM_ADDRESS,
               commitment: "finalized",
               keypair: { env: "LB_SOLANA_KEYPAIR" },

@@ -251,6 +251,29 @@ describe("quorum", () => {
     ]);
   });
 
+  it("aStalledThirdEndpoint_doesNotHoldTheReadToItsTimeout", async () => {
+    const { rpc } = client(
+      { [A]: () => "hang", [B]: ok(block("0xaa")), [C]: ok(block("0xaa")) },
+      { timeoutMs: 10_000 },
+    );
+    const started = performance.now();
+    expect(await rpc.quorum("eth_getBlockByNumber", ["0x1", false], schema)).toEqual(block("0xaa"));
+    expect(performance.now() - started).toBeLessThan(2_000);
+  });
+
+  it("aStalledEndpoint_isLeftOutOfAHeightOnceAQuorumAnswered", async () => {
+    const { rpc } = client(
+      { [A]: () => "hang", [B]: ok("0x10"), [C]: ok("0x11") },
+      { timeoutMs: 10_000 },
+    );
+    const started = performance.now();
+    const height = await rpc.quorumHeight("eth_blockNumber", async (endpoint) =>
+      BigInt(await endpoint.call("eth_blockNumber", [], z.string())),
+    );
+    expect(height).toBe(0x10n);
+    expect(performance.now() - started).toBeLessThan(2_000);
+  });
+
   it("agreement_reportsNoDissent", async () => {
     const { rpc, dissent } = client({ [A]: ok(block("0xaa")), [B]: ok(block("0xaa")) });
     await rpc.quorum("eth_getBlockByNumber", ["0x1", false], schema);

@@ -151,6 +151,12 @@ export interface JsonRpcOptions {
 }
 
 const DEFAULT_TIMEOUT_MS = 10_000;
+/**
+ * How long a read of every endpoint waits for the rest once a quorum has
+ * answered: enough for healthy endpoints to be counted (and outvote a liar),
+ * short enough that a stalled one does not slow every read to its timeout.
+ */
+const QUORUM_GRACE_MS = 300;
 /** Weight of the newest latency sample in an endpoint's running average. */
 const LATENCY_WEIGHT = 0.2;
 
@@ -407,7 +413,18 @@ export class JsonRpc {
     read: (endpoint: RpcEndpoint) => Promise<T>,
     canonical: (answer: T) => string = canonicalJson,
   ): Promise<T> {
-    const { answers, errors } = await this.readAll(read);
+    // With a strict-majority quorum, no other answer can gather one once one has.
+    const decisive = 2 * this.quorumSize > this.endpoints.length;
+    const { answers, errors } = await this.readAll(read, (sofar) => {
+      if (!decisive) return false;
+      const counts = new Map<string, number>();
+      return sofar.some(({ value }) => {
+        const form = canonical(value);
+        const count = (counts.get(form) ?? 0) + 1;
+        counts.set(form, count);
+        return count >= this.quorumSize;
+      });
+    });
     if (answers.length < this.quorumSize) {
       throw new RpcQuorumError(what, this.quorumSize, answers.length, errors);
     }
@@ -454,26 +471,60 @@ export class JsonRpc {
     return height;
   }
 
-  /** Runs `read` against every endpoint at once; answers and RPC errors apart. */
-  async readAll<T>(read: (endpoint: RpcEndpoint) => Promise<T>): Promise<{
+  /**
+   * Runs `read` against every endpoint at once; answers and RPC errors apart.
+   * Returns when every endpoint has settled, or earlier: as soon as `enough`
+   * says the answers so far decide, or `QUORUM_GRACE_MS` after a quorum has
+   * answered, so that one stalled endpoint does not hold every read to its
+   * timeout (it counts as not having answered).
+   */
+  async readAll<T>(
+    read: (endpoint: RpcEndpoint) => Promise<T>,
+    enough: (answers: readonly { endpoint: RpcEndpoint; value: T }[]) => boolean = () => false,
+  ): Promise<{
     answers: { endpoint: RpcEndpoint; value: T }[];
     errors: RpcError[];
   }> {
-    const settled = await Promise.allSettled(this.endpoints.map((endpoint) => read(endpoint)));
     const answers: { endpoint: RpcEndpoint; value: T }[] = [];
     const errors: RpcError[] = [];
-    settled.forEach((result, i) => {
-      const endpoint = this.endpoints[i];
-      if (endpoint === undefined) return;
-      if (result.status === "fulfilled") {
-        answers.push({ endpoint, value: result.value });
-      } else if (result.reason instanceof RpcError) {
-        errors.push(result.reason);
-      } else {
-        throw result.reason;
-      }
-    });
-    return { answers, errors };
+    let grace: ReturnType<typeof setTimeout> | undefined;
+    try {
+      await new Promise<void>((resolve, reject) => {
+        let settled = 0;
+        const check = () => {
+          if (settled === this.endpoints.length || enough(answers)) resolve();
+          else if (answers.length >= this.quorumSize && grace === undefined) {
+            grace = setTimeout(resolve, QUORUM_GRACE_MS);
+          }
+        };
+        for (const endpoint of this.endpoints) {
+          read(endpoint).then(
+            (value) => {
+              settled++;
+              answers.push({ endpoint, value });
+              check();
+            },
+            (error: unknown) => {
+              settled++;
+              // Not an RPC failure (a bug, a parse of a decided answer): the caller's.
+              if (!(error instanceof RpcError)) {
+                reject(error instanceof Error ? error : new Error(String(error)));
+              } else {
+                errors.push(error);
+                check();
+              }
+            },
+          );
+        }
+        check();
+      });
+    } finally {
+      clearTimeout(grace);
+    }
+    // Configured order, not arrival order: ties and reports stay deterministic.
+    const order = (endpoint: RpcEndpoint) => this.endpoints.indexOf(endpoint);
+    answers.sort((a, b) => order(a.endpoint) - order(b.endpoint));
+    return { answers: [...answers], errors: [...errors] };
   }
 
   #byHealth(): RpcEndpoint[] {

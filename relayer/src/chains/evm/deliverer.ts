@@ -29,7 +29,13 @@ import {
 } from "../errors.ts";
 import { endpointInterface } from "./endpointAbi.ts";
 import { NonceManager } from "./nonces.ts";
-import { type JsonRpc, RpcError, toQuantity } from "../rpc.ts";
+import {
+  type JsonRpc,
+  RpcDisagreementError,
+  RpcError,
+  RpcQuorumError,
+  toQuantity,
+} from "../rpc.ts";
 import {
   type EvmTxReceipt,
   feeHistorySchema,
@@ -504,13 +510,24 @@ export class EvmPacketDeliverer implements PacketDeliverer {
     }
   }
 
+  /**
+   * The first of our transactions a quorum of endpoints shows mined (one
+   * endpoint inventing a receipt must not make a packet count as delivered);
+   * endpoints without a quorum yet are "not yet".
+   */
   async #firstReceipt(hashes: readonly Hex[]): Promise<EvmTxReceipt | undefined> {
     for (const hash of [...hashes].reverse()) {
-      const receipt = await this.#rpc.request(
-        "eth_getTransactionReceipt",
-        [hash],
-        txReceiptSchema.nullable(),
-      );
+      let receipt: EvmTxReceipt | null;
+      try {
+        receipt = await this.#rpc.quorum(
+          "eth_getTransactionReceipt",
+          [hash],
+          txReceiptSchema.nullable(),
+        );
+      } catch (error) {
+        if (error instanceof RpcDisagreementError || error instanceof RpcQuorumError) continue;
+        throw error;
+      }
       if (receipt !== null) return receipt;
     }
     return undefined;
@@ -587,9 +604,10 @@ export class EvmPacketDeliverer implements PacketDeliverer {
     };
   }
 
+  /** Views that decide what is sent (or that nothing is) are read by quorum: one endpoint must not steer them. */
   async #view(fn: "verifierSet" | "delivered", args: unknown[]) {
     const data = endpointInterface.encodeFunctionData(fn, args);
-    const result = await this.#rpc.request(
+    const result = await this.#rpc.quorum(
       "eth_call",
       [{ to: this.#endpoint, data }, "latest"],
       hexSchema,

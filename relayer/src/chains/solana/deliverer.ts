@@ -40,7 +40,7 @@ import {
   signTransactionMessageWithSigners,
 } from "@solana/kit";
 import { AlreadyDeliveredError, InsufficientAttestationsError } from "../errors.ts";
-import type { JsonRpc } from "../rpc.ts";
+import { type JsonRpc, RpcDisagreementError, RpcQuorumError } from "../rpc.ts";
 import type { Attestation, DeliveryReceipt, PacketDeliverer } from "../types.ts";
 import { SolanaDeliveryError } from "./errors.ts";
 import {
@@ -67,6 +67,9 @@ export type SolanaDeliveryEvent =
   | { kind: "budget_dropped"; guid: Hex; size: number }
   | { kind: "expired"; guid: Hex; signature: string; attempt: number }
   | { kind: "confirmed"; guid: Hex; signature: string; slot: bigint };
+
+/** A delivery transaction as a quorum sees it. */
+type SignatureStatus = "pending" | { slot: bigint; err: unknown };
 
 export interface SolanaDelivererOptions {
   eid: number;
@@ -241,13 +244,8 @@ export class SolanaPacketDeliverer implements PacketDeliverer {
         sentAt = Date.now();
       }
       await sleep(this.#pollIntervalMs);
-      const { value } = await this.#rpc.request(
-        "getSignatureStatuses",
-        [[signature], { searchTransactionHistory: false }],
-        signatureStatusesSchema,
-      );
-      const status = value[0];
-      if (status != null && status.confirmationStatus !== "processed") {
+      const status = await this.#status(signature);
+      if (status !== "pending") {
         if (status.err !== null) {
           throw new SolanaDeliveryError(`deliver of ${guid} failed on chain`, {
             details: JSON.stringify(status.err),
@@ -286,13 +284,49 @@ export class SolanaPacketDeliverer implements PacketDeliverer {
     return used + (used * this.#marginBps + 9_999n) / 10_000n;
   }
 
+  /**
+   * Accounts a delivery is built from or judged by (the verifier set, the
+   * receiving app's state, the delivered-guid record) are read by quorum:
+   * one endpoint must not steer what is sent or make a packet look delivered.
+   */
   async #account(account: Address) {
-    const { value } = await this.#rpc.request(
-      "getAccountInfo",
-      [account, { commitment: "confirmed", encoding: "base64" }],
-      accountInfoSchema,
-    );
-    return value;
+    return this.#rpc.quorumRead("getAccountInfo", async (endpoint) => {
+      const { value } = await endpoint.call(
+        "getAccountInfo",
+        [account, { commitment: "confirmed", encoding: "base64" }],
+        accountInfoSchema,
+      );
+      return value;
+    });
+  }
+
+  /**
+   * Whether a quorum of endpoints shows the transaction confirmed (or failed);
+   * "pending" while they do not agree on it.
+   */
+  async #status(signature: string): Promise<SignatureStatus> {
+    try {
+      return await this.#rpc.quorumRead(
+        "getSignatureStatuses",
+        async (endpoint) => {
+          const { value } = await endpoint.call(
+            "getSignatureStatuses",
+            [[signature], { searchTransactionHistory: false }],
+            signatureStatusesSchema,
+          );
+          const status = value[0];
+          if (status == null || status.confirmationStatus === "processed") return "pending";
+          return { slot: status.slot, err: status.err };
+        },
+        // Endpoints see a confirmation at different slots: they agree on its outcome.
+        (status) => (status === "pending" ? "pending" : JSON.stringify(status.err)),
+      );
+    } catch (error) {
+      if (error instanceof RpcDisagreementError || error instanceof RpcQuorumError) {
+        return "pending";
+      }
+      throw error;
+    }
   }
 
   async #read(account: Address): Promise<Uint8Array | null> {
