@@ -125,7 +125,7 @@ export async function deliverPacket(
     await wait(context, packet, `awaiting its turn to deliver (rank ${rank})`, turnAt - now);
     return "awaiting_turn";
   }
-  if (rank > 0) {
+  if (rank > 0 && context.readyTimes.firstTakeover(packet.guid)) {
     context.events.emit("executorTakeover", {
       ...refOf(packet),
       chain: kind,

@@ -76,4 +76,14 @@ describe("executor order", () => {
     expect(times.size).toBe(0);
     expect(times.since(guid, 900)).toBe(900);
   });
+
+  it("aTakeoverCountsOncePerPacket_howeverManyAttemptsItTakes", () => {
+    const times = new ReadyTimes();
+    const guid = guidOf(1);
+    expect(times.firstTakeover(guid)).toBe(true);
+    expect(times.firstTakeover(guid)).toBe(false);
+    expect(times.firstTakeover(guidOf(2))).toBe(true);
+    times.forget(guid);
+    expect(times.firstTakeover(guid)).toBe(true);
+  });
 });

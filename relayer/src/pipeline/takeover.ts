@@ -43,6 +43,7 @@ export function executorRank(
  */
 export class ReadyTimes {
   readonly #since = new Map<Hex, number>();
+  readonly #takenOver = new Set<Hex>();
 
   /** When `guid` was first seen ready (now, the first time it is asked). */
   since(guid: Hex, now: number): number {
@@ -52,9 +53,20 @@ export class ReadyTimes {
     return now;
   }
 
+  /**
+   * Whether this is the first time this relayer takes over `guid` (a
+   * takeover is one event per packet, however many attempts it takes).
+   */
+  firstTakeover(guid: Hex): boolean {
+    if (this.#takenOver.has(guid)) return false;
+    this.#takenOver.add(guid);
+    return true;
+  }
+
   /** The packet is settled (delivered or failed): nothing more to time. */
   forget(guid: Hex): void {
     this.#since.delete(guid);
+    this.#takenOver.delete(guid);
   }
 
   get size(): number {
