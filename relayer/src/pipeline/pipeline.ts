@@ -3,7 +3,7 @@
 // watch and deliver). All progress lives in the store (cursors, packet
 // statuses, attestations), so a restart simply runs the next iteration.
 import { attestBatch } from "./attest.ts";
-import type { PipelineContext } from "./context.ts";
+import { leaseOwner, type PipelineContext } from "./context.ts";
 import { deliverBatch } from "./deliver.ts";
 import { snapshot, walletBalances } from "./snapshot.ts";
 import { verifyBatch } from "./verify.ts";
@@ -40,6 +40,17 @@ export interface PipelineLoop {
 /**
  * Runs iterations every `pollIntervalMs` until stopped. An iteration that
  * throws (the store unreachable) is reported and the loop goes on.
+ *
+ * After an iteration that reported any error, the loop first gives back
+ * every lease this relayer still holds: a packet whose store call failed
+ * (the database went away mid-iteration) could not be released either, and
+ * would otherwise sit leased, untouched, until its lease ran out (`leaseMs`,
+ * a minute by default) after the store is back. Between iterations nothing
+ * of this loop is in flight, so every lease of its owner is a leftover (the
+ * daemon gives back a crashed run's leases the same way when it starts).
+ * Until that succeeds, and the store answers its readiness ping (for the
+ * embedded store: its data dir writable), no iteration runs, so no chain
+ * is read for work the store could not record.
  */
 export function startLoop(
   context: PipelineContext,
@@ -57,12 +68,27 @@ export function startLoop(
         resolve();
       };
     });
+  // Whether errors were reported since the leases were last known clean.
+  let leftovers = false;
+  const counted: PipelineContext = {
+    ...context,
+    onError: (error, where, guid) => {
+      leftovers = true;
+      context.onError(error, where, guid);
+    },
+  };
   const run = async () => {
     while (!stopping()) {
       try {
-        const result = await runIteration(context);
+        if (leftovers) {
+          await context.store.ping();
+          await context.store.releaseAllLeases(leaseOwner(context));
+          leftovers = false;
+        }
+        const result = await runIteration(counted);
         options.onIteration?.(result);
       } catch (error) {
+        leftovers = true;
         context.onError(error, "iteration");
       }
       if (!stopping()) await sleep(context.settings.pollIntervalMs);

@@ -109,7 +109,7 @@ async function harness(
       maxAttempts: 3,
       leaseMs: 60_000,
       pollIntervalMs: 50,
-      retryBackoff: { initialMs: 10, maxMs: 40, factor: 2 },
+      retryBackoff: { initialMs: 150, maxMs: 300, factor: 2 },
     },
     executor: options.executor ?? true,
     // No wait for earlier ranks unless a test times the takeover.
@@ -143,8 +143,9 @@ const SLOW = { timeout: 60_000 };
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Past the harness's longest retry backoff (which is long enough that a busy machine never outruns it). */
 async function waitUntilDue(): Promise<void> {
-  await sleep(60);
+  await sleep(320);
 }
 
 beforeEach(() => {
@@ -380,7 +381,7 @@ describe("verify", SLOW, () => {
 
   it("backoff_growsByFactor_andIsCapped", async () => {
     const h = await harness();
-    expect([1, 2, 3, 4].map((n) => backoffMs(h.context.settings, n))).toEqual([10, 20, 40, 40]);
+    expect([1, 2, 3, 4].map((n) => backoffMs(h.context.settings, n))).toEqual([150, 300, 300, 300]);
   });
 });
 

@@ -150,11 +150,21 @@ const packetClaims: Migration = {
   },
 };
 
+/** A relayer gives back its leases by owner after a store outage (pipeline.ts): no full scan. */
+const leaseOwnerIndex: Migration = {
+  async up(db: Kysely<unknown>): Promise<void> {
+    await sql`CREATE INDEX packets_lease_owner ON packets (lease_owner) WHERE lease_owner IS NOT NULL`.execute(
+      db,
+    );
+  },
+};
+
 /** Every migration, by name; names sort in the order they run. */
 export const MIGRATIONS: Record<string, Migration> = {
   "0001_initial": initial,
   "0002_outbound_paths": outboundPaths,
   "0003_packet_claims": packetClaims,
+  "0004_lease_owner_index": leaseOwnerIndex,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -2,7 +2,11 @@
 // default) or PostgreSQL (shared by several relayer processes of one
 // operator), the same SQL on both. Every state change is one statement or
 // one transaction; work is leased with FOR UPDATE SKIP LOCKED.
-import { PGlite } from "@electric-sql/pglite";
+import { constants } from "node:fs";
+import { access, readdir } from "node:fs/promises";
+import { join } from "node:path";
+import { Worker } from "node:worker_threads";
+import { PGlite, type QueryOptions, type Results } from "@electric-sql/pglite";
 import type { Hex } from "@loanbridge/shared";
 import { keccak256 } from "ethers";
 import {
@@ -38,6 +42,7 @@ import type {
 import { StoreError } from "./errors.ts";
 import { migrationProvider } from "./migrations.ts";
 import { lockDataDir } from "./pglite-lock.ts";
+import type { WorkerError, WorkerInit, WorkerReply, WorkerRequest } from "./pglite-worker.ts";
 import {
   ACTIVE_PACKET_STATUSES,
   type ActivePacketStatus,
@@ -65,6 +70,8 @@ type Db = Kysely<Database> | Transaction<Database>;
 export interface OpenStoreOptions {
   /** Errors of idle PostgreSQL connections (server restarts); the next query reports too. */
   onPoolError?: (error: Error) => void;
+  /** Embedded store on a data dir: a query not answered this soon has hung (default 15 s). */
+  queryTimeoutMs?: number;
 }
 
 /** A packet as the watcher hands it over, plus its loan when decoded. */
@@ -109,35 +116,308 @@ const HEX32 = /^0x[0-9a-fA-F]{64}$/;
  */
 const PGLITE_SETTINGS = ["shared_buffers=16MB", "wal_buffers=1MB"];
 
+/** PGlite's error severities after which its instance must not be used again. */
+const FATAL_SEVERITIES: ReadonlySet<string> = new Set(["PANIC", "FATAL"]);
+
+/** Whether a PGlite error leaves the instance unusable (a PANIC, a hang, the wasm module aborted). */
+function fatalToPGlite(error: unknown): boolean {
+  if (error instanceof PGliteTimeout) return true;
+  // WebAssembly.RuntimeError (an abort inside the module), named: no DOM types here.
+  if (error instanceof Error && error.name === "RuntimeError") return true;
+  const severity = (error as { severity?: unknown } | null)?.severity;
+  return typeof severity === "string" && FATAL_SEVERITIES.has(severity);
+}
+
+/** Throws unless `paths` (recursively under each when `recursive`) can all be written. */
+async function assertWritable(paths: readonly string[], recursive: boolean): Promise<void> {
+  for (const path of paths) {
+    await access(path, constants.W_OK);
+    if (!recursive) continue;
+    for (const entry of await readdir(path, { recursive: true })) {
+      await access(join(path, entry), constants.W_OK);
+    }
+  }
+}
+
+/** Least time between two attempts to reopen a failed embedded store. */
+const REOPEN_INTERVAL_MS = 1_000;
+/** How long an embedded store may take to start (initdb on first use, WAL replay). */
+const PGLITE_START_TIMEOUT_MS = 60_000;
+/** A PGlite query not answered in this long has hung (they take milliseconds). */
+const PGLITE_QUERY_TIMEOUT_MS = 15_000;
+
+/** What Kysely's PGlite dialect calls: `query` and `close`. */
+interface PGliteClient {
+  query<T>(query: string, params?: unknown[], options?: QueryOptions): Promise<Results<T>>;
+  close(): Promise<void>;
+}
+
+/**
+ * A PGlite on a data dir, run in a worker thread (pglite-worker.ts). Why:
+ * when a write to the data dir is refused (directory made unwritable, disk
+ * full), PGlite 0.4's WAL write PANICs and the instance then spins forever
+ * inside its wasm module, on whatever thread runs it (measured: a COMMIT
+ * that never returns, or the query after a PANIC). On the relayer's main
+ * thread that froze everything: the loop, `/readyz`, `/metrics`, timers.
+ * In a worker, a call not answered within `timeoutMs` is abandoned, the
+ * worker terminated (which stops even a wasm loop), and the caller gets an
+ * error (StoreError Unavailable), while the relayer's own thread runs on.
+ */
+class PGliteThread implements PGliteClient {
+  readonly #worker: Worker;
+  readonly #timeoutMs: number;
+  readonly #pending = new Map<number, (reply: WorkerReply | Error) => void>();
+  #nextId = 0;
+  /** Why the thread is gone, once it is. */
+  #dead: Error | undefined;
+
+  private constructor(worker: Worker, timeoutMs: number) {
+    this.#worker = worker;
+    this.#timeoutMs = timeoutMs;
+    worker.on("message", (reply: WorkerReply) => {
+      if (!("id" in reply)) return;
+      const settle = this.#pending.get(reply.id);
+      this.#pending.delete(reply.id);
+      settle?.(reply);
+    });
+    const gone = (error: Error) => {
+      this.#dead ??= error;
+      for (const settle of this.#pending.values()) settle(error);
+      this.#pending.clear();
+    };
+    worker.on("error", gone);
+    worker.on("exit", (code) => {
+      gone(new Error(`the PGlite worker exited (code ${code})`));
+    });
+  }
+
+  static async start(dataDir: string, timeoutMs: number): Promise<PGliteThread> {
+    const init: WorkerInit = { dataDir, settings: PGLITE_SETTINGS };
+    const worker = new Worker(new URL("./pglite-worker.ts", import.meta.url), {
+      workerData: init,
+    });
+    // The store's callers keep the process alive while they wait; an idle
+    // thread must not (a relayer stopping during an outage cannot close it).
+    worker.unref();
+    const started = new Promise<void>((resolve, reject) => {
+      const onMessage = (reply: WorkerReply) => {
+        if (reply.kind === "ready") resolve();
+        else if (reply.kind === "failed") reject(workerError(reply.error));
+      };
+      worker.on("message", onMessage);
+      worker.once("error", reject);
+      worker.once("exit", (code) => {
+        reject(new Error(`the PGlite worker exited (code ${code}) while starting`));
+      });
+    });
+    try {
+      await withTimeout(started, PGLITE_START_TIMEOUT_MS, "PGlite did not start");
+    } catch (error) {
+      await worker.terminate();
+      throw error;
+    }
+    return new PGliteThread(worker, timeoutMs);
+  }
+
+  async query<T>(query: string, params: unknown[] = []): Promise<Results<T>> {
+    const reply = await this.#call({ kind: "query", sql: query, params });
+    return { rows: reply.rows as T[], fields: [], affectedRows: reply.affectedRows ?? 0 };
+  }
+
+  async close(): Promise<void> {
+    try {
+      if (this.#dead === undefined) await this.#call({ kind: "close" });
+    } finally {
+      await this.#worker.terminate();
+    }
+  }
+
+  #call(request: DistributiveOmit<WorkerRequest, "id">): Promise<WorkerReply & { kind: "ok" }> {
+    if (this.#dead !== undefined) return Promise.reject(this.#dead);
+    const id = this.#nextId++;
+    const answer = new Promise<WorkerReply & { kind: "ok" }>((resolve, reject) => {
+      this.#pending.set(id, (reply) => {
+        if (reply instanceof Error) reject(reply);
+        else if (reply.kind === "ok") resolve(reply);
+        else if (reply.kind === "error") reject(workerError(reply.error));
+      });
+    });
+    this.#worker.postMessage({ ...request, id } satisfies WorkerRequest);
+    return withTimeout(answer, this.#timeoutMs, "PGlite did not answer").catch(
+      async (error: unknown) => {
+        if (error instanceof PGliteTimeout) {
+          // Hung (see the class comment): end the thread; the store reopens later.
+          this.#dead = error;
+          this.#pending.delete(id);
+          await this.#worker.terminate();
+        }
+        throw error;
+      },
+    );
+  }
+}
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
+class PGliteTimeout extends Error {
+  override name = "PGliteTimeout";
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      reject(new PGliteTimeout(`${what} within ${ms} ms`));
+    }, ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => {
+    clearTimeout(timer);
+  });
+}
+
+/** A worker's error fields as an Error again (PGlite's severity, code, … kept). */
+function workerError(fields: WorkerError): Error {
+  return Object.assign(new Error(fields.message), fields);
+}
+
+/**
+ * The embedded store behind Kysely. In memory: PGlite on this thread. On a
+ * data dir: PGlite in a worker thread (PGliteThread), guarded: after a
+ * PANIC or a hang no call reaches that instance again, each fails at once
+ * (StoreError Unavailable), and once the data dir is writable again a fresh
+ * PGlite is opened on it, whose crash recovery replays the WAL (every commit
+ * acknowledged before the failure is there; the one that failed never was).
+ */
+class EmbeddedDatabase implements PGliteClient {
+  readonly #dataDir: string | undefined;
+  readonly #timeoutMs: number;
+  #client: PGliteClient;
+  /** Why the current instance is unusable, while it is. */
+  #failure: unknown;
+  #nextReopenAt = 0;
+
+  private constructor(dataDir: string | undefined, timeoutMs: number, client: PGliteClient) {
+    this.#dataDir = dataDir;
+    this.#timeoutMs = timeoutMs;
+    this.#client = client;
+  }
+
+  static async open(dataDir: string | undefined, timeoutMs: number): Promise<EmbeddedDatabase> {
+    return new EmbeddedDatabase(
+      dataDir,
+      timeoutMs,
+      await EmbeddedDatabase.#start(dataDir, timeoutMs),
+    );
+  }
+
+  static async #start(dataDir: string | undefined, timeoutMs: number): Promise<PGliteClient> {
+    if (dataDir !== undefined) return PGliteThread.start(dataDir, timeoutMs);
+    const pglite = new PGlite({ postgresqlconf: PGLITE_SETTINGS });
+    await pglite.waitReady;
+    return pglite;
+  }
+
+  async query<T>(query: string, params?: unknown[], options?: QueryOptions): Promise<Results<T>> {
+    if (this.#failure !== undefined) await this.#reopen();
+    try {
+      return await this.#client.query<T>(query, params, options);
+    } catch (error) {
+      if (fatalToPGlite(error)) {
+        this.#failure = error;
+        throw new StoreError("Unavailable", "the PGlite store failed", {
+          details: errorMessage(error),
+          cause: error,
+        });
+      }
+      throw error;
+    }
+  }
+
+  /**
+   * Throws unless the store can serve reads and writes: its data dir (and the
+   * WAL and control-file folders in it) writable, and a failed instance
+   * replaced. Reads may still work from an unwritable dir, writes would not.
+   */
+  async check(): Promise<void> {
+    if (this.#dataDir === undefined) return;
+    const dir = this.#dataDir;
+    try {
+      await assertWritable([dir, join(dir, "pg_wal"), join(dir, "global")], false);
+    } catch (cause) {
+      throw new StoreError("Unavailable", `the PGlite data dir ${dir} is not writable`, { cause });
+    }
+  }
+
+  /** Replaces a failed instance once its data dir is writable again (at most once a second). */
+  async #reopen(): Promise<void> {
+    const dir = this.#dataDir;
+    const unavailable = (why: string, cause: unknown) =>
+      new StoreError("Unavailable", `the PGlite store failed and ${why}`, {
+        details: `failed with: ${errorMessage(this.#failure)}`,
+        cause,
+      });
+    // An in-memory store has nothing to recover from.
+    if (dir === undefined) throw unavailable("has no data dir to reopen", this.#failure);
+    if (Date.now() < this.#nextReopenAt) throw unavailable("is not reopened yet", this.#failure);
+    this.#nextReopenAt = Date.now() + REOPEN_INTERVAL_MS;
+    try {
+      await assertWritable([dir], true);
+    } catch (cause) {
+      throw unavailable(`its data dir ${dir} is not writable`, cause);
+    }
+    // The failed instance is only closed (its thread ended), never queried.
+    await this.#client.close().catch(() => undefined);
+    try {
+      this.#client = await EmbeddedDatabase.#start(dir, this.#timeoutMs);
+    } catch (cause) {
+      throw unavailable(`reopening ${dir} failed`, cause);
+    }
+    this.#failure = undefined;
+  }
+
+  async close(): Promise<void> {
+    await this.#client.close();
+  }
+}
+
+const errorMessage = (error: unknown): string =>
+  error instanceof Error ? error.message : String(error);
+
 export class Store {
   readonly kind: StoreConfig["kind"];
   readonly #db: Kysely<Database>;
   readonly #unlock: () => Promise<void>;
+  readonly #embedded: EmbeddedDatabase | undefined;
 
   private constructor(
     db: Kysely<Database>,
     kind: StoreConfig["kind"],
     unlock: () => Promise<void>,
+    embedded?: EmbeddedDatabase,
   ) {
     this.#db = db;
     this.kind = kind;
     this.#unlock = unlock;
+    this.#embedded = embedded;
   }
 
   /** Opens (and creates, migrates) the store the config names. */
   static async open(config: StoreConfig, options: OpenStoreOptions = {}): Promise<Store> {
     let db: Kysely<Database>;
     let unlock: () => Promise<void> = () => Promise.resolve();
+    let embedded: EmbeddedDatabase | undefined;
     if (config.kind === "pglite") {
       const inMemory = config.dataDir === IN_MEMORY;
       if (!inMemory) unlock = await lockDataDir(config.dataDir);
       try {
-        const pglite = new PGlite({
-          ...(!inMemory && { dataDir: config.dataDir }),
-          postgresqlconf: PGLITE_SETTINGS,
+        embedded = await EmbeddedDatabase.open(
+          inMemory ? undefined : config.dataDir,
+          options.queryTimeoutMs ?? PGLITE_QUERY_TIMEOUT_MS,
+        );
+        // The dialect calls only `query` and `close` (PGliteClient), which this has.
+        db = new Kysely<Database>({
+          dialect: new PGliteDialect(embedded as unknown as PGlite),
         });
-        await pglite.waitReady;
-        db = new Kysely<Database>({ dialect: new PGliteDialect(pglite) });
       } catch (cause) {
         await unlock();
         const where = inMemory ? "memory" : config.dataDir;
@@ -165,7 +445,7 @@ export class Store {
       await unlock();
       throw new StoreError("Unavailable", "migrating the store failed", { cause: error });
     }
-    return new Store(db, config.kind, unlock);
+    return new Store(db, config.kind, unlock, embedded);
   }
 
   async close(): Promise<void> {
@@ -176,8 +456,9 @@ export class Store {
     }
   }
 
-  /** Throws unless the database answers (readiness). */
+  /** Throws unless the database answers and (embedded) can be written to (readiness). */
   async ping(): Promise<void> {
+    await this.#embedded?.check();
     await sql`SELECT 1`.execute(this.#db);
   }
 
