@@ -1,8 +1,10 @@
 import { defineConfig } from "vitest/config";
 
-// Two projects so CI can run and report them apart: `unit` is pure and fast,
+// Projects so CI can run and report them apart: `unit` is pure and fast,
 // `chain` needs a real chain (Hardhat's network, a local node, or LiteSVM
-// running the SBF program) and so runs its files one at a time.
+// running the SBF program) and so runs its files one at a time; `chaos` is
+// the long fault-injection cases only `make chaos` runs (`make test` runs
+// `unit` and `chain`).
 export default defineConfig({
   test: {
     reporters: ["default", "./scripts/vitest-summary.ts"],
@@ -21,6 +23,16 @@ export default defineConfig({
           exclude: ["**/node_modules/**"],
           fileParallelism: false,
           testTimeout: 120_000,
+          hookTimeout: 120_000,
+        },
+      },
+      {
+        test: {
+          name: "chaos",
+          include: ["**/*.chaos-test.ts"],
+          exclude: ["**/node_modules/**"],
+          fileParallelism: false,
+          testTimeout: 180_000,
           hookTimeout: 120_000,
         },
       },

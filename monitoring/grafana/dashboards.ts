@@ -284,6 +284,26 @@ const overview: DashboardSpec = {
       ],
     },
     {
+      title: "Contradicting packet claims",
+      description:
+        "Logs or packet accounts a watcher saw that contradict the claim recorded for their guid (held aside, dropped, or replacing a disproved one): a forged or squatting claim got past the RPC quorum (LoanbridgeContradictingClaims).",
+      unit: "short",
+      queries: [
+        {
+          expr: "sum by (src_eid, outcome) (increase(loanbridge_contradicting_claims_total[$__rate_interval]))",
+          legend: "{{src_eid}} {{outcome}}",
+        },
+      ],
+    },
+    {
+      title: "Chains trusting a single RPC",
+      description:
+        "Relayers whose reads of a chain trust one RPC endpoint alone (insecureSingleRpc: dev chains only); 0 is the only good value in production.",
+      kind: "stat",
+      width: 5,
+      queries: [{ expr: "sum(loanbridge_insecure_single_rpc)", legend: "trusted alone" }],
+    },
+    {
       title: "Loans by state",
       description:
         "Mirrored loans by side (vault = collateral chain, pool = lending chain) and state.",

@@ -8,7 +8,8 @@
 // prints one line: fault, chain, expected, observed, packets lost/duplicated.
 //
 // `make chaos` runs every case on both chains (LOANBRIDGE_CHAOS=full); the
-// test run keeps one case of each fault kind.
+// test run keeps one case of each fault kind: forged content, a squatted
+// guid, a hidden packet, a lying head, a stalled and a failing endpoint.
 import { addressToWire, computeGuid, type Hex, toHex } from "@loanbridge/shared";
 import { addressBytes, pda } from "@loanbridge/solana-program";
 import { type JsonRpcProvider, Wallet } from "ethers";
@@ -97,7 +98,6 @@ const CASES: Record<string, FaultCase> = {
     },
     expected: "forged log outvoted, never recorded",
     outvoted: true,
-    short: true,
     forgedGuid: evmForgedGuid(1_000_000n),
   },
   "evm squat": {
@@ -203,7 +203,6 @@ const CASES: Record<string, FaultCase> = {
     mode: async (net) => ({ mode: "head-behind", stuckAt: await net.solana.rpc.getSlot().send() }),
     expected: "a stuck endpoint does not hold the watcher back",
     outvoted: false,
-    short: true,
   },
   "solana stall": {
     chain: "solana",
@@ -217,7 +216,6 @@ const CASES: Record<string, FaultCase> = {
     mode: () => ({ mode: "malformed", shape: "wrong-id" }),
     expected: "malformed answers are no answers",
     outvoted: false,
-    short: true,
   },
   "solana http-error": {
     chain: "solana",

@@ -125,6 +125,8 @@ interface ChainParts {
   deliverer: PacketDeliverer;
   signer: AttestationSigner;
   startHeight: bigint;
+  /** Its RPC endpoints' labels (for the metrics' zero series). */
+  rpcEndpoints: readonly string[];
 }
 
 interface BuildContext {
@@ -195,6 +197,7 @@ async function buildEvmChain(
     }),
     signer: new EvmAttestationSigner(signerKey.reveal()),
     startHeight: await startHeightOf(chain),
+    rpcEndpoints: rpc.endpoints.map((endpoint) => endpoint.label),
   };
 }
 
@@ -236,6 +239,7 @@ async function buildSolanaChain(
     signer: ed25519AttestationSigner(keypair.reveal()),
     // Packets are walked by nonce from the first; the height only tracks the head.
     startHeight: 0n,
+    rpcEndpoints: rpc.endpoints.map((endpoint) => endpoint.label),
   };
 }
 

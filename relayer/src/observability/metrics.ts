@@ -228,9 +228,23 @@ export function createMetrics(options: CreateMetricsOptions = {}): RelayerMetric
 }
 
 export interface InitMetricsOptions {
-  /** The chains this relayer watches and delivers to. */
-  chains: readonly { kind: ChainKind; eid: number }[];
+  /** The chains this relayer watches and delivers to, with their RPC endpoints' labels. */
+  chains: readonly { kind: ChainKind; eid: number; rpcEndpoints?: readonly string[] }[];
 }
+
+/** The quorum reads of each kind of chain (the `method` of an outvoted endpoint). */
+export const QUORUM_READS: Record<ChainKind, readonly string[]> = {
+  evm: [
+    "eth_getLogs",
+    "eth_getBlockByNumber",
+    "block receipts",
+    "eth_call",
+    "eth_getTransactionReceipt",
+  ],
+  solana: ["getMultipleAccounts", "getAccountInfo", "getSignatureStatuses"],
+};
+
+const CLAIM_OUTCOMES = ["held", "dropped", "replaced"] as const;
 
 /**
  * Creates, at 0, the labelled counter series the configured chains can
@@ -243,6 +257,16 @@ export function initMetrics(metrics: RelayerMetrics, options: InitMetricsOptions
   for (const chain of new Set(options.chains.map((c) => c.kind))) {
     for (const reason of VERIFICATION_FAILURES) {
       metrics.verificationFailures.inc({ chain, reason }, 0);
+    }
+  }
+  for (const { kind, eid, rpcEndpoints = [] } of options.chains) {
+    for (const url of rpcEndpoints) {
+      for (const method of QUORUM_READS[kind]) {
+        metrics.rpcDisagreements.inc({ chain: kind, method, url }, 0);
+      }
+    }
+    for (const outcome of CLAIM_OUTCOMES) {
+      metrics.contradictingClaims.inc({ src_eid: String(eid), outcome }, 0);
     }
   }
   const eids = [...new Set(options.chains.map((c) => c.eid))];

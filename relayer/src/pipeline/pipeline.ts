@@ -69,13 +69,13 @@ export function startLoop(
       };
     });
   // Whether errors were reported since the leases were last known clean.
+  // The context's reporter is wrapped in place, not copied with it: callers
+  // keep changing the context the loop runs on (peers, executor).
   let leftovers = false;
-  const counted: PipelineContext = {
-    ...context,
-    onError: (error, where, guid) => {
-      leftovers = true;
-      context.onError(error, where, guid);
-    },
+  const report = context.onError;
+  context.onError = (error, where, guid) => {
+    leftovers = true;
+    report(error, where, guid);
   };
   const run = async () => {
     while (!stopping()) {
@@ -85,7 +85,7 @@ export function startLoop(
           await context.store.releaseAllLeases(leaseOwner(context));
           leftovers = false;
         }
-        const result = await runIteration(counted);
+        const result = await runIteration(context);
         options.onIteration?.(result);
       } catch (error) {
         leftovers = true;

@@ -1,12 +1,12 @@
 // Issue 18, the table's one-URL column: a relayer trusting a single Ethereum
 // RPC endpoint (`insecureSingleRpc`, as the demo runs) that is a fault proxy.
-// One URL cannot outvote a liar, but what it lies about must still never
+// Runs in `make chaos` only (the `chaos` vitest project). One URL cannot outvote a liar, but what it lies about must still never
 // freeze the source or lose a packet:
 // - squat: a forged log carrying the next real packet's guid with other
 //   bytes is a claim; its proof fails, the real log takes its place and the
 //   loan is relayed (before: "already recorded with different bytes", the
 //   watch batch aborted and the source froze for good);
-// - hide (`make chaos`): a hidden PacketSent log is a nonce gap that holds the
+// - hide: a hidden PacketSent log is a nonce gap that holds the
 //   cursor before its block, so the packet is relayed once the endpoint
 //   shows it again (before: the cursor moved on and the packet was missed).
 import { type JsonRpcProvider, Wallet } from "ethers";
@@ -27,7 +27,6 @@ import {
 } from "../e2e/support.ts";
 
 const USDC = 10n ** 6n;
-const FULL = process.env.LOANBRIDGE_CHAOS === "full";
 
 let net: Localnet;
 let provider: JsonRpcProvider;
@@ -107,29 +106,27 @@ describe("a single lying Ethereum RPC (insecureSingleRpc)", () => {
     await waitEthLoanActive(net, provider, next, 90_000);
   });
 
-  if (FULL) {
-    it("hide_theGapHoldsTheCursor_andThePacketIsRelayedOnceShown", async () => {
-      await liar.setMode({ mode: "hide" });
-      const borrower = new Wallet(devKey(2), provider);
-      const loan = await ethLoanToFreshRecipient(net, borrower, 1_000n * USDC);
-      try {
-        // Hidden for a while: a gap is open and nothing reaches Solana.
-        const deadline = Date.now() + 10_000;
-        while (Date.now() < deadline && (await metric("loanbridge_nonce_gaps_open")) === 0) {
-          await new Promise((resolve) => setTimeout(resolve, 250));
-        }
-        expect(await metric("loanbridge_nonce_gaps_open")).toBeGreaterThan(0);
-        expect(await tokenBalance(net.solana.rpc, loan.tokens)).toBe(0n);
-      } finally {
-        await liar.setMode({ mode: "pass" });
+  it("hide_theGapHoldsTheCursor_andThePacketIsRelayedOnceShown", async () => {
+    await liar.setMode({ mode: "hide" });
+    const borrower = new Wallet(devKey(2), provider);
+    const loan = await ethLoanToFreshRecipient(net, borrower, 1_000n * USDC);
+    try {
+      // Hidden for a while: a gap is open and nothing reaches Solana.
+      const deadline = Date.now() + 10_000;
+      while (Date.now() < deadline && (await metric("loanbridge_nonce_gaps_open")) === 0) {
+        await new Promise((resolve) => setTimeout(resolve, 250));
       }
-      await waitEthLoanActive(net, provider, loan, 90_000);
-      await expectRelayedOnce(
-        "hide",
-        "cursor held at the gap, packet relayed once shown",
-        loan.loanId,
-      );
-      expect(await metric("loanbridge_nonce_gaps_open")).toBe(0);
-    });
-  }
+      expect(await metric("loanbridge_nonce_gaps_open")).toBeGreaterThan(0);
+      expect(await tokenBalance(net.solana.rpc, loan.tokens)).toBe(0n);
+    } finally {
+      await liar.setMode({ mode: "pass" });
+    }
+    await waitEthLoanActive(net, provider, loan, 90_000);
+    await expectRelayedOnce(
+      "hide",
+      "cursor held at the gap, packet relayed once shown",
+      loan.loanId,
+    );
+    expect(await metric("loanbridge_nonce_gaps_open")).toBe(0);
+  });
 });
