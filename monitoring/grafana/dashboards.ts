@@ -256,9 +256,9 @@ const overview: DashboardSpec = {
       ],
     },
     {
-      title: "Executor takeovers and double sends",
+      title: "Executor takeovers, double sends and fee caps",
       description:
-        "Packets delivered by a relayer after those before it in the packet's executor order let their windows pass (a dead or stuck executor), and delivery transactions that lost to another relayer's (each costs a fee; windows shorter than a delivery), per destination, summed over relayers.",
+        "Packets delivered by a relayer after those before it in the packet's executor order let their windows pass (a dead or stuck executor), delivery transactions that lost to another relayer's (each costs a fee; windows shorter than a delivery), and deliveries whose fee replacements hit the configured cap (LoanbridgeFeeCapReached), per destination, summed over relayers.",
       unit: "short",
       queries: [
         {
@@ -268,6 +268,10 @@ const overview: DashboardSpec = {
         {
           expr: "sum by (dst_eid) (increase(loanbridge_duplicate_deliveries_total[$__rate_interval]))",
           legend: "double sends → {{dst_eid}}",
+        },
+        {
+          expr: "sum by (dst_eid) (increase(loanbridge_fee_cap_reached_total[$__rate_interval]))",
+          legend: "fee cap reached → {{dst_eid}}",
         },
       ],
     },

@@ -194,6 +194,16 @@ async function buildEvmChain(
       nonces: new NonceManager(rpc, new EvmAttestationSigner(sender).signer),
       fees: { maxFeePerGas },
       ...(chain.chainId !== undefined && { chainId: BigInt(chain.chainId) }),
+      onEvent: (event) => {
+        if (event.kind === "fee_cap_reached") {
+          events.emit("feeCapReached", {
+            chain: "evm",
+            dstEid: chain.eid,
+            guid: event.guid,
+            maxFeePerGas: event.maxFeePerGas,
+          });
+        }
+      },
     }),
     signer: new EvmAttestationSigner(signerKey.reveal()),
     startHeight: await startHeightOf(chain),

@@ -47,6 +47,11 @@ export interface RelayerEventMap {
    * took the packet in `deliveredTx` (when known), not in one of `sentTxs`.
    */
   duplicateDelivery: PacketRef & { chain: ChainKind; sentTxs: string[]; deliveredTx?: string };
+  /**
+   * A delivery's fee replacements reached `executor.maxFeePerGasGwei` while
+   * the market asked more: it waits for fees to fall (or the cap to rise).
+   */
+  feeCapReached: { chain: ChainKind; dstEid: number; guid: Hex; maxFeePerGas: bigint };
   /** A delivery attempt failed; `final` when the packet is marked failed. */
   deliveryFailed: PacketRef & { chain: ChainKind; error: string; attempts: number; final: boolean };
   /** An operator requeued or denied a packet through the API. */

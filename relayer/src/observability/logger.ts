@@ -132,6 +132,14 @@ export function attachLogger(events: RelayerEvents, logger: Logger): () => void 
         waitedMs: event.waitedMs,
       }),
     ),
+    events.on("feeCapReached", (event) =>
+      logger.warn("delivery fees reached the configured cap", {
+        chain: event.chain,
+        dstEid: event.dstEid,
+        guid: event.guid,
+        maxFeePerGas: event.maxFeePerGas.toString(),
+      }),
+    ),
     events.on("duplicateDelivery", (event) =>
       logger.warn("delivery lost to another relayer's transaction", {
         ...route(event),

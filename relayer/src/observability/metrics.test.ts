@@ -53,6 +53,7 @@ describe("metrics", () => {
       "loanbridge_delivery_seconds",
       "loanbridge_duplicate_deliveries_total",
       "loanbridge_executor_takeovers_total",
+      "loanbridge_fee_cap_reached_total",
       "loanbridge_head_height",
       "loanbridge_insecure_single_rpc",
       "loanbridge_loans",
@@ -218,6 +219,21 @@ describe("metrics", () => {
     expect(await samples(metrics, "loanbridge_rpc_disagreements_total")).toEqual({
       "chain=evm,method=eth_getLogs,url=liar.example": 2,
       "chain=solana,method=getMultipleAccounts,url=127.0.0.1:8899": 1,
+    });
+  });
+
+  it("feeCapsReached_countPerDestination", async () => {
+    const { events, metrics } = setup();
+
+    events.emit("feeCapReached", {
+      chain: "evm",
+      dstEid: 40161,
+      guid: `0x${"ab".repeat(32)}`,
+      maxFeePerGas: 200n * 10n ** 9n,
+    });
+
+    expect(await samples(metrics, "loanbridge_fee_cap_reached_total")).toMatchObject({
+      "dst_eid=40161": 1,
     });
   });
 

@@ -71,6 +71,7 @@ export interface RelayerMetrics {
   operatorActions: Counter<"action">;
   executorTakeovers: Counter<"dst_eid">;
   duplicateDeliveries: Counter<"dst_eid">;
+  feeCapsReached: Counter<"dst_eid">;
   nonceGaps: Counter<"src_eid" | "dst_eid" | "app">;
   nonceGapsOpen: Gauge<"src_eid" | "dst_eid" | "app">;
 }
@@ -207,6 +208,12 @@ export function createMetrics(options: CreateMetricsOptions = {}): RelayerMetric
       labelNames: ["dst_eid"],
       registers,
     }),
+    feeCapsReached: new Counter({
+      name: "loanbridge_fee_cap_reached_total",
+      help: "Deliveries whose fee replacements reached the configured fee cap while the chain asked more (they wait for fees to fall).",
+      labelNames: ["dst_eid"],
+      registers,
+    }),
     nonceGaps: new Counter({
       name: "loanbridge_nonce_gaps_total",
       help: "Source nonces found used but whose packet could not be read (hidden or lost packets), per path.",
@@ -273,6 +280,7 @@ export function initMetrics(metrics: RelayerMetrics, options: InitMetricsOptions
   for (const dst of eids) {
     metrics.executorTakeovers.inc({ dst_eid: String(dst) }, 0);
     metrics.duplicateDeliveries.inc({ dst_eid: String(dst) }, 0);
+    metrics.feeCapsReached.inc({ dst_eid: String(dst) }, 0);
   }
   for (const src of eids) {
     for (const dst of eids) {
@@ -329,6 +337,9 @@ export function attachMetrics(events: RelayerEvents, metrics: RelayerMetrics): (
     }),
     events.on("executorTakeover", ({ dstEid }) => {
       metrics.executorTakeovers.inc({ dst_eid: String(dstEid) });
+    }),
+    events.on("feeCapReached", ({ dstEid }) => {
+      metrics.feeCapsReached.inc({ dst_eid: String(dstEid) });
     }),
     events.on("duplicateDelivery", ({ dstEid }) => {
       metrics.duplicateDeliveries.inc({ dst_eid: String(dstEid) });

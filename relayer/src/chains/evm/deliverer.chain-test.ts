@@ -9,7 +9,7 @@ import {
   type Hex,
   packetAttestationDigest,
 } from "@loanbridge/shared";
-import { Interface, type InterfaceAbi, Wallet } from "ethers";
+import { Interface, type InterfaceAbi, toQuantity, Wallet } from "ethers";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { Attestation } from "../types.ts";
 import {
@@ -291,6 +291,41 @@ describe("stuck transactions", () => {
     );
     expect(receipt.tx).toBe(second.hash);
     expect(receipt.outcome).toBe("delivered");
+    expect(await pair.provider.getTransactionReceipt(first.hash)).toBeNull();
+  });
+
+  it("baseFeeSpikeMidDelivery_theReplacementGoesToTheMarketFee_andMines", async () => {
+    const { packet } = await pair.send();
+    await rpcCall(node.url, "evm_setAutomine", [false]);
+    const sent: Extract<DeliveryEvent, { kind: "sent" }>[] = [];
+    let spiked: bigint | undefined;
+    const d = deliverer({
+      receiptTimeoutMs: 300,
+      onEvent: (event) => {
+        if (event.kind !== "sent") return;
+        sent.push(event);
+        if (sent.length === 1) {
+          // A spike: the next block's base fee ten times what the first attempt offers at most.
+          spiked = event.maxFeePerGas * 10n;
+          void (async () => {
+            await rpcCall(node.url, "hardhat_setNextBlockBaseFeePerGas", [toQuantity(spiked)]);
+            await rpcCall(node.url, "evm_mine");
+          })();
+        } else if (sent.length === 2) {
+          void rpcCall(node.url, "evm_mine");
+        }
+      },
+    });
+    const receipt = await d.deliver(packet, await attest(packet));
+
+    const [first, second] = sent;
+    if (!first || !second || spiked === undefined)
+      throw new Error("expected a spike and two attempts");
+    expect(first.maxFeePerGas).toBeLessThan(spiked);
+    // Not 12.5% more: the market's fee at once, above the spiked base fee.
+    expect(second.maxFeePerGas).toBeGreaterThanOrEqual(spiked);
+    expect(second.nonce).toBe(first.nonce);
+    expect(receipt.tx).toBe(second.hash);
     expect(await pair.provider.getTransactionReceipt(first.hash)).toBeNull();
   });
 
