@@ -164,6 +164,17 @@ const CASES: Record<string, FaultCase> = {
     expected: "503 with Retry-After is no answer",
     outvoted: false,
   },
+  "evm drop": {
+    chain: "evm",
+    mode: () => ({
+      mode: "drop",
+      fraction: 1,
+      how: "silence",
+      methods: ["eth_sendRawTransaction"],
+    }),
+    expected: "a send the liar swallows (answering success) still reaches the chain",
+    outvoted: false,
+  },
   "solana forge": {
     chain: "solana",
     mode: async (net) => ({
@@ -223,6 +234,12 @@ const CASES: Record<string, FaultCase> = {
     expected: "429 with Retry-After is no answer",
     outvoted: false,
     short: true,
+  },
+  "solana drop": {
+    chain: "solana",
+    mode: () => ({ mode: "drop", fraction: 1, how: "swallow", methods: ["sendTransaction"] }),
+    expected: "a send the liar swallows (answering success) still reaches the leader",
+    outvoted: false,
   },
 };
 

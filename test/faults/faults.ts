@@ -66,8 +66,12 @@ export type CommonMode =
       mode: "drop";
       /** Share of the targeted requests dropped, spread evenly (0.25: every 4th). */
       fraction: number;
-      /** Reset the connection, or leave it open with no answer (until the client gives up). */
-      how: "reset" | "silence";
+      /**
+       * Reset the connection, leave it open with no answer (until the client
+       * gives up), or swallow it: answer success (a made-up transaction id)
+       * without passing it on, as a black-holing provider does.
+       */
+      how: "reset" | "silence" | "swallow";
       /** The request reaches the node first (a sent transaction lands; only its answer is lost). */
       afterUpstream?: boolean;
     } & Targeted);
@@ -200,6 +204,16 @@ function drop(spec: Extract<CommonMode, { mode: "drop" }>): Fault {
       if (!dropped) return asIs(reply);
     }
     exchange.applied();
-    return { kind: spec.how };
+    if (spec.how !== "swallow") return { kind: spec.how };
+    const answers = exchange.calls.map((call) => ({
+      jsonrpc: "2.0",
+      id: call.id,
+      result: call.method === "eth_sendRawTransaction" ? SWALLOWED_HASH : SWALLOWED_SIGNATURE,
+    }));
+    return json(200, answers.length === 1 ? answers[0] : answers);
   };
 }
+
+/** What a swallowing provider answers for a transaction it never passes on. */
+const SWALLOWED_HASH = `0x${"ee".repeat(32)}`;
+const SWALLOWED_SIGNATURE = "1".repeat(64);

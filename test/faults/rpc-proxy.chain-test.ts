@@ -516,6 +516,16 @@ describe("transport faults (both chains)", () => {
     expect(await outcome(evm.proxy.url, "evm_mine")).toBe("transport_error");
     expect(BigInt((await rpcCall(evm.anvil.url, "eth_blockNumber")) as string)).toBe(height + 1n);
     expect(evm.proxy.applied("drop")).toBe(5);
+
+    // Swallowed: a success answer for a transaction the node never saw.
+    await evm.proxy.setMode({ mode: "drop", fraction: 1, how: "swallow" });
+    const pending = await rpcCall(evm.anvil.url, "eth_getBlockByNumber", ["pending", false]);
+    expect(await rpcCall(evm.proxy.url, "eth_sendRawTransaction", ["0x02"])).toBe(
+      `0x${"ee".repeat(32)}`,
+    );
+    expect(await rpcCall(evm.anvil.url, "eth_getBlockByNumber", ["pending", false])).toEqual(
+      pending,
+    );
     await evm.proxy.setMode({ mode: "pass" });
   });
 });

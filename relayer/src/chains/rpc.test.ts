@@ -315,6 +315,31 @@ describe("quorum", () => {
   });
 });
 
+describe("broadcast", () => {
+  it("reachesEveryEndpoint_andOneThatSwallowsItDoesNotHoldItUp", async () => {
+    const { rpc, calls } = client(
+      { [A]: () => "hang", [B]: ok("0xhash"), [C]: ok("0xhash") },
+      { timeoutMs: 10_000 },
+    );
+    const started = performance.now();
+    expect(await rpc.broadcast("eth_sendRawTransaction", ["0x02"], z.string())).toBe("0xhash");
+    expect(performance.now() - started).toBeLessThan(2_000);
+    expect(calls.map((call) => call.url).sort()).toEqual([A, B, C].sort());
+  });
+
+  it("noEndpointTakingIt_throwsTheChainsVerdict_beforeTransportFailures", async () => {
+    const { rpc } = client({
+      [A]: () => "refuse",
+      [B]: () => ({ error: { code: -32000, message: "nonce too low" } }),
+    });
+    const error = await rpc
+      .broadcast("eth_sendRawTransaction", ["0x02"], z.string())
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RpcError);
+    expect(error).toMatchObject({ kind: "rpc_error", url: "b.example" });
+  });
+});
+
 describe("quorumHeight", () => {
   const height = (rpc: JsonRpc) =>
     rpc.quorumHeight("eth_blockNumber", async (endpoint) =>

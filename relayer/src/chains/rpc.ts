@@ -391,6 +391,25 @@ export class JsonRpc {
   }
 
   /**
+   * `method` sent to every endpoint at once, for a transaction: one endpoint
+   * that swallows or refuses it must not keep it from the chain (failover
+   * would keep choosing an endpoint that answers but drops it). Resolves
+   * with the first answer; when none accepted it, throws the first JSON-RPC
+   * error answer (the chain's verdict, e.g. a nonce too low), else the first
+   * failure.
+   */
+  async broadcast<T>(method: string, params: readonly unknown[], schema: z.ZodType<T>): Promise<T> {
+    const { answers, errors } = await this.readAll(
+      (endpoint) => endpoint.call(method, params, schema),
+      (sofar) => sofar.length > 0,
+    );
+    const [first] = answers;
+    if (first !== undefined) return first.value;
+    const verdict = errors.find((error) => error.kind === "rpc_error") ?? errors[0];
+    throw verdict ?? new RpcConfigError("no RPC endpoint configured");
+  }
+
+  /**
    * `method` through every endpoint, each answer parsed by `schema` (which
    * drops fields it does not name) and compared as canonical JSON; see
    * `quorumRead`.

@@ -492,11 +492,12 @@ export class EvmPacketDeliverer implements PacketDeliverer {
     }
   }
 
+  /** Sent to every endpoint; the hash is ours to compute, not an endpoint's to say. */
   async #sendRaw(raw: Hex): Promise<Hex> {
-    const hash = keccak256(raw) as Hex;
+    const hash = keccak256(raw).toLowerCase() as Hex;
     try {
-      const answered = await this.#rpc.request("eth_sendRawTransaction", [raw], hexSchema);
-      return answered.toLowerCase() as Hex;
+      await this.#rpc.broadcast("eth_sendRawTransaction", [raw], hexSchema);
+      return hash;
     } catch (error) {
       // The very same transaction is already in the pool: it was sent.
       if (

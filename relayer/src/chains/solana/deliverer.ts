@@ -40,6 +40,7 @@ import {
   signTransactionMessageWithSigners,
 } from "@solana/kit";
 import { AlreadyDeliveredError, InsufficientAttestationsError } from "../errors.ts";
+import { z } from "zod";
 import { type JsonRpc, RpcDisagreementError, RpcQuorumError } from "../rpc.ts";
 import type { Attestation, DeliveryReceipt, PacketDeliverer } from "../types.ts";
 import { SolanaDeliveryError } from "./errors.ts";
@@ -236,10 +237,12 @@ export class SolanaPacketDeliverer implements PacketDeliverer {
     let sentAt = 0;
     for (;;) {
       if (Date.now() - sentAt >= this.#rebroadcastMs) {
-        await this.#rpc.request("sendTransaction", [
-          wire,
-          { encoding: "base64", skipPreflight: true, maxRetries: 0 },
-        ]);
+        // To every endpoint: one that drops it must not keep it from the leader.
+        await this.#rpc.broadcast(
+          "sendTransaction",
+          [wire, { encoding: "base64", skipPreflight: true, maxRetries: 0 }],
+          z.string(),
+        );
         if (sentAt === 0) this.#emit({ kind: "sent", guid, signature, attempt });
         sentAt = Date.now();
       }
