@@ -274,6 +274,35 @@ describe("quorum", () => {
     expect(performance.now() - started).toBeLessThan(2_000);
   });
 
+  it("aSlowDissenter_isReportedWhenItAnswers_afterTheQuorumDecided", async () => {
+    const dissent: RpcDisagreementEvent[] = [];
+    let reported: () => void = () => undefined;
+    const lateReport = new Promise<void>((resolve) => (reported = resolve));
+    const fetch = (async (input: string | URL | Request, init?: RequestInit) => {
+      const url = input instanceof Request ? input.url : String(input);
+      const { id } = JSON.parse(init?.body as string) as { id: number };
+      if (url === A) await new Promise((resolve) => setTimeout(resolve, 100));
+      const result = block(url === A ? "0xcc" : "0xaa");
+      return new Response(JSON.stringify({ jsonrpc: "2.0", id, result }));
+    }) as typeof globalThis.fetch;
+    const rpc = new JsonRpc({
+      chain: "test",
+      urls: [A, B, C],
+      fetch,
+      onDisagreement: (event) => {
+        dissent.push(event);
+        reported();
+      },
+    });
+
+    expect(await rpc.quorum("eth_getBlockByNumber", ["0x1", false], schema)).toEqual(block("0xaa"));
+    expect(dissent).toEqual([]);
+    await lateReport;
+    expect(dissent).toEqual([
+      { chain: "test", method: "eth_getBlockByNumber", url: "a.example/…" },
+    ]);
+  });
+
   it("agreement_reportsNoDissent", async () => {
     const { rpc, dissent } = client({ [A]: ok(block("0xaa")), [B]: ok(block("0xaa")) });
     await rpc.quorum("eth_getBlockByNumber", ["0x1", false], schema);

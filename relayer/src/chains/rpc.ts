@@ -432,18 +432,31 @@ export class JsonRpc {
     read: (endpoint: RpcEndpoint) => Promise<T>,
     canonical: (answer: T) => string = canonicalJson,
   ): Promise<T> {
-    // With a strict-majority quorum, no other answer can gather one once one has.
+    // With a strict-majority quorum, no other answer can gather one once one
+    // has: return then, and judge the endpoints still answering as they do.
     const decisive = 2 * this.quorumSize > this.endpoints.length;
-    const { answers, errors } = await this.readAll(read, (sofar) => {
-      if (!decisive) return false;
-      const counts = new Map<string, number>();
-      return sofar.some(({ value }) => {
-        const form = canonical(value);
-        const count = (counts.get(form) ?? 0) + 1;
-        counts.set(form, count);
-        return count >= this.quorumSize;
-      });
-    });
+    const verdict: { form?: string } = {};
+    const undecided: { endpoint: RpcEndpoint; value: T }[] = [];
+    const judgeLate = (answer: { endpoint: RpcEndpoint; value: T }) => {
+      if (verdict.form === undefined) undecided.push(answer);
+      else if (canonical(answer.value) !== verdict.form) {
+        this.#onDisagreement?.({ chain: this.chain, method: what, url: answer.endpoint.label });
+      }
+    };
+    const { answers, errors } = await this.readAll(
+      read,
+      (sofar) => {
+        if (!decisive) return false;
+        const counts = new Map<string, number>();
+        return sofar.some(({ value }) => {
+          const form = canonical(value);
+          const count = (counts.get(form) ?? 0) + 1;
+          counts.set(form, count);
+          return count >= this.quorumSize;
+        });
+      },
+      judgeLate,
+    );
     if (answers.length < this.quorumSize) {
       throw new RpcQuorumError(what, this.quorumSize, answers.length, errors);
     }
@@ -466,6 +479,8 @@ export class JsonRpc {
         this.#onDisagreement?.({ chain: this.chain, method: what, url: endpoint.label });
       }
     });
+    verdict.form = winner[0];
+    for (const answer of undecided.splice(0)) judgeLate(answer);
     const accepted = answers[forms.indexOf(winner[0])];
     if (accepted === undefined) throw new RpcQuorumError(what, this.quorumSize, 0, errors);
     return accepted.value;
@@ -500,6 +515,8 @@ export class JsonRpc {
   async readAll<T>(
     read: (endpoint: RpcEndpoint) => Promise<T>,
     enough: (answers: readonly { endpoint: RpcEndpoint; value: T }[]) => boolean = () => false,
+    /** Answers that arrive after this returned (the caller may still judge them). */
+    late?: (answer: { endpoint: RpcEndpoint; value: T }) => void,
   ): Promise<{
     answers: { endpoint: RpcEndpoint; value: T }[];
     errors: RpcError[];
@@ -507,6 +524,7 @@ export class JsonRpc {
     const answers: { endpoint: RpcEndpoint; value: T }[] = [];
     const errors: RpcError[] = [];
     let grace: ReturnType<typeof setTimeout> | undefined;
+    let returned = false;
     try {
       await new Promise<void>((resolve, reject) => {
         let settled = 0;
@@ -520,6 +538,10 @@ export class JsonRpc {
           read(endpoint).then(
             (value) => {
               settled++;
+              if (returned) {
+                late?.({ endpoint, value });
+                return;
+              }
               answers.push({ endpoint, value });
               check();
             },
@@ -539,6 +561,7 @@ export class JsonRpc {
       });
     } finally {
       clearTimeout(grace);
+      returned = true;
     }
     // Configured order, not arrival order: ties and reports stay deterministic.
     const order = (endpoint: RpcEndpoint) => this.endpoints.indexOf(endpoint);
