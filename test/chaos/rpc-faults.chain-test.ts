@@ -21,23 +21,14 @@ import {
   type SolanaMode,
   startRpcProxy,
 } from "../faults/rpc-proxy.ts";
-import {
-  EVM_EID,
-  type Localnet,
-  relayerMetric,
-  SOLANA_EID,
-  startLocalnet,
-} from "../localnet/index.ts";
+import { EVM_EID, type Localnet, SOLANA_EID, startLocalnet } from "../localnet/index.ts";
 import {
   ethLoanToFreshRecipient,
-  evmDeliveries,
   nextPoolPacketNonce,
   packetByGuid,
-  packetOfType,
-  solanaDeliveries,
   waitEthLoanActive,
-  waitForDeliveredPackets,
 } from "../e2e/support.ts";
+import { loanDeliveries, metricOf } from "./support.ts";
 
 const USDC = 10n ** 6n;
 const FULL = process.env.LOANBRIDGE_CHAOS === "full";
@@ -278,12 +269,7 @@ afterAll(async () => {
 });
 
 /** A relayer-0 metric's total over the series whose line contains `having` (0 when none). */
-const metric = async (name: string, having = "") => {
-  const [relayer] = net.relayers;
-  if (relayer === undefined) throw new Error("no relayer");
-  const value = await relayerMetric(relayer, name, having);
-  return Number.isNaN(value) ? 0 : value;
-};
+const metric = (name: string, having = "") => metricOf(net, name, having);
 
 const selected = Object.entries(CASES).filter(([, fault]) => FULL || fault.short === true);
 
@@ -299,28 +285,22 @@ describe("one lying or failing RPC of three (1 relayer, 1 of 1)", () => {
     };
     const mode = await fault.mode(net);
     await liar.setMode(mode);
-    let deliveries: number[];
+    let landed: Awaited<ReturnType<typeof loanDeliveries>>;
     let applied: number;
     try {
       const borrower = new Wallet(devKey(2), provider);
       const loan = await ethLoanToFreshRecipient(net, borrower, 1_000n * USDC);
       await waitEthLoanActive(net, provider, loan, 90_000);
-      const [seen = []] = await waitForDeliveredPackets([relayer], loan.loanId, [
-        "OPEN_LOAN",
-        "LOAN_ACTIVE",
-      ]);
-      deliveries = [
-        await solanaDeliveries(net, packetOfType(seen, "OPEN_LOAN").guid),
-        await evmDeliveries(net, provider, packetOfType(seen, "LOAN_ACTIVE").guid),
-      ];
+      landed = await loanDeliveries(net, provider, loan.loanId);
     } finally {
       applied = liar.applied(mode.mode);
       await liar.setMode({ mode: "pass" });
     }
     const outvoted = (await metric("loanbridge_rpc_disagreements_total")) - before.outvoted;
-    const lost = deliveries.filter((count) => count === 0).length;
+    const { deliveries, lost } = landed;
+    // Landed twice, or sent twice (a lost race the destination turned down).
     const duplicated =
-      deliveries.reduce((sum, count) => sum + Math.max(0, count - 1), 0) +
+      landed.duplicated +
       (await metric("loanbridge_duplicate_deliveries_total")) -
       before.duplicated;
     const forged = fault.forgedGuid?.(net);

@@ -15,16 +15,9 @@ import { devKey, providerFor } from "../../relayer/src/chains/evm/testing.ts";
 import { type EvmMode, type RpcProxy, startRpcProxy } from "../faults/rpc-proxy.ts";
 import { type Hex, toHex } from "@loanbridge/shared";
 import { addressBytes } from "@loanbridge/solana-program";
-import { type Localnet, relayerMetric, SOLANA_EID, startLocalnet } from "../localnet/index.ts";
-import {
-  ethLoanToFreshRecipient,
-  evmDeliveries,
-  packetOfType,
-  solanaDeliveries,
-  tokenBalance,
-  waitEthLoanActive,
-  waitForDeliveredPackets,
-} from "../e2e/support.ts";
+import { type Localnet, SOLANA_EID, startLocalnet } from "../localnet/index.ts";
+import { ethLoanToFreshRecipient, tokenBalance, waitEthLoanActive } from "../e2e/support.ts";
+import { loanDeliveries, metricOf } from "./support.ts";
 
 const USDC = 10n ** 6n;
 
@@ -50,27 +43,11 @@ afterAll(async () => {
   await liar.close();
 });
 
-const metric = async (name: string, having = "") => {
-  const [relayer] = net.relayers;
-  if (relayer === undefined) throw new Error("no relayer");
-  const value = await relayerMetric(relayer, name, having);
-  return Number.isNaN(value) ? 0 : value;
-};
+const metric = (name: string, having = "") => metricOf(net, name, having);
 
 /** Each packet of the loan landed once; prints the case's line. */
 async function expectRelayedOnce(fault: string, expected: string, loanId: Hex) {
-  const [relayer] = net.relayers;
-  if (relayer === undefined) throw new Error("no relayer");
-  const [seen = []] = await waitForDeliveredPackets([relayer], loanId, [
-    "OPEN_LOAN",
-    "LOAN_ACTIVE",
-  ]);
-  const deliveries = [
-    await solanaDeliveries(net, packetOfType(seen, "OPEN_LOAN").guid),
-    await evmDeliveries(net, provider, packetOfType(seen, "LOAN_ACTIVE").guid),
-  ];
-  const lost = deliveries.filter((count) => count === 0).length;
-  const duplicated = deliveries.reduce((sum, count) => sum + Math.max(0, count - 1), 0);
+  const { deliveries, lost, duplicated } = await loanDeliveries(net, provider, loanId);
   console.log(
     `fault=${fault} chain=evm (1 URL) expected="${expected}" observed="delivered ${deliveries.join("+")}" lost=${lost} duplicated=${duplicated}`,
   );

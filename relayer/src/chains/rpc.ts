@@ -497,12 +497,16 @@ export class JsonRpc {
     read: (endpoint: RpcEndpoint) => Promise<bigint>,
   ): Promise<bigint> {
     const { answers, errors } = await this.readAll(read);
-    const heights = answers.map(({ value }) => value).sort((a, b) => (a > b ? -1 : a < b ? 1 : 0));
-    const height = heights[this.quorumSize - 1];
+    const height = this.reachedByQuorum(answers.map(({ value }) => value));
     if (height === undefined) {
       throw new RpcQuorumError(what, this.quorumSize, answers.length, errors);
     }
     return height;
+  }
+
+  /** The highest of `values` (one per answering endpoint) that a quorum reaches; undefined with too few. */
+  reachedByQuorum(values: readonly bigint[]): bigint | undefined {
+    return [...values].sort((a, b) => (a > b ? -1 : a < b ? 1 : 0))[this.quorumSize - 1];
   }
 
   /**

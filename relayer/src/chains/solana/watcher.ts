@@ -196,8 +196,8 @@ export class SolanaPacketWatcher implements PacketWatcher {
         { details: errors.map((e) => e.shortMessage).join("; ") },
       );
     }
-    const reached = (values: bigint[]): bigint =>
-      values.sort((a, b) => (a > b ? -1 : a < b ? 1 : 0))[quorum - 1] ?? 0n;
+    // A quorum answered, so each value is reached by one.
+    const reached = (values: bigint[]): bigint => this.#rpc.reachedByQuorum(values) ?? 0n;
     const counters = new Map(
       paths.map((path, i) => [
         pathKey(path),
