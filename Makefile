@@ -32,7 +32,7 @@ test-rust:
 	cargo test --manifest-path $(CARGO_MANIFEST) --workspace
 
 test-ts:
-	vitest run --project unit --project chain
+	vitest run --project unit --project chain --project e2e
 
 format:
 	prettier --write .
@@ -59,4 +59,4 @@ soak: setup
 # The fault-injection suite, every case on both chains: a relayer whose first
 # RPC URL lies or fails (test/chaos); `make test` runs one case of each kind.
 chaos: setup
-	LOANBRIDGE_CHAOS=full vitest run --project chain --project chaos test/faults test/chaos
+	LOANBRIDGE_CHAOS=full vitest run --project chain --project e2e --project chaos test/faults test/chaos

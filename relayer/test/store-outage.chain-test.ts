@@ -24,6 +24,7 @@ import { EvmAttestationSigner } from "../src/chains/evm/signer.ts";
 import { VERIFIER_KEYS } from "../src/chains/evm/testing.ts";
 import type {
   Attestation,
+  DeliveryProgress,
   DeliveryReceipt,
   ObservedPacket,
   PacketWatcher,
@@ -98,9 +99,9 @@ class OutageDestination extends MemoryDestination {
   override async deliver(
     packet: Uint8Array,
     attestations: Attestation[],
-    onSubmitted?: (tx: string) => void,
+    onProgress?: DeliveryProgress,
   ): Promise<DeliveryReceipt> {
-    const receipt = await super.deliver(packet, attestations, onSubmitted);
+    const receipt = await super.deliver(packet, attestations, onProgress);
     const guid = attestations[0]?.guid ?? "0x";
     this.landed.set(guid, (this.landed.get(guid) ?? 0) + 1);
     // The packet is on the destination; the store has not heard yet.

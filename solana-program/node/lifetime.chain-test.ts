@@ -215,4 +215,28 @@ describe("svm node blockhash lifetime, clock and tokens", () => {
       data: { err: { InsufficientFundsForRent: { account_index: 1 } } },
     });
   });
+
+  it("stopRpc_refusesClientsWhileSlotsGoOn_startRpcServesTheSameChainOnItsPort", async () => {
+    const before = (await rpc.getBalance(payer.address).send()).value;
+    const slotAtStop = node.slot();
+    await node.stopRpc();
+    const refused = await rpc
+      .getSlot()
+      .send()
+      .then(
+        () => "answered",
+        (error: unknown) => String(error),
+      );
+    expect(refused).not.toBe("answered");
+    // The chain does not wait for its RPC server.
+    await waitFor(
+      () => Promise.resolve(node.slot()),
+      (slot) => slot >= slotAtStop + 5n,
+    );
+    await node.startRpc();
+    expect((await rpc.getBalance(payer.address).send()).value).toBe(before);
+    expect(await rpc.getSlot({ commitment: "confirmed" }).send()).toBeGreaterThanOrEqual(
+      slotAtStop + 5n,
+    );
+  });
 });

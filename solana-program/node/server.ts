@@ -58,6 +58,13 @@ export interface SvmNode {
   slot(): bigint;
   /** The finalized slot. */
   finalizedSlot(): bigint;
+  /**
+   * Takes the RPC server down (open connections cut, new ones refused)
+   * while the chain keeps producing slots: a node its clients cannot reach.
+   */
+  stopRpc(): Promise<void>;
+  /** Serves RPC again on the same port. */
+  startRpc(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -139,13 +146,24 @@ export async function startSvmNode(options: SvmNodeOptions = {}): Promise<SvmNod
 
   const methods = createMethods({ chain, airdrop, airdropCap: options.airdropCap });
   const server = createRpcServer(methods, options.maxBodyBytes ?? MAX_REQUEST_BODY_BYTES);
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(options.port ?? 0, "127.0.0.1", () => {
-      server.off("error", reject);
-      resolve();
+  const listen = (on: number) =>
+    new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(on, "127.0.0.1", () => {
+        server.off("error", reject);
+        resolve();
+      });
     });
-  });
+  const close = () => {
+    server.closeAllConnections();
+    return new Promise<void>((resolve, reject) => {
+      server.close((error) => {
+        if (error) reject(error);
+        else resolve();
+      });
+    });
+  };
+  await listen(options.port ?? 0);
   const { port } = server.address() as AddressInfo;
 
   // Slots follow wall-clock time: a late timer catches up slot by slot.
@@ -166,15 +184,15 @@ export async function startSvmNode(options: SvmNodeOptions = {}): Promise<SvmNod
     svm,
     slot: () => chain.slot(),
     finalizedSlot: () => chain.finalizedSlot(),
+    stopRpc: async () => {
+      if (server.listening) await close();
+    },
+    startRpc: async () => {
+      if (!server.listening) await listen(port);
+    },
     stop: async () => {
       clearInterval(timer);
-      server.closeAllConnections();
-      await new Promise<void>((resolve, reject) => {
-        server.close((error) => {
-          if (error) reject(error);
-          else resolve();
-        });
-      });
+      if (server.listening) await close();
     },
   };
 }

@@ -82,6 +82,8 @@ export interface ApiPacket {
   destTx: string | null;
   /** The whole packet, hex. */
   packet: Hex;
+  /** The relayer worker holding it, if any. */
+  leaseOwner: string | null;
 }
 
 /** A relayer's packets of one loan. */

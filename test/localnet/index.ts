@@ -114,7 +114,15 @@ export interface Localnet {
   workDir: string;
   /** The network file the `loanbridge` user commands read (`--network`). */
   networkFile: string;
-  evm: { url: string; deployment: EvmDeployment; deployer: NonceManager };
+  evm: {
+    url: string;
+    deployment: EvmDeployment;
+    deployer: NonceManager;
+    /** Stops anvil (its chain saved to the work dir) and resolves once it exited. */
+    stopNode(): Promise<void>;
+    /** Starts anvil again on the same port and chain (blocks, receipts, accounts). */
+    startNode(): Promise<void>;
+  };
   solana: {
     url: string;
     node: SvmNode;
@@ -224,8 +232,14 @@ export async function startLocalnet(options: LocalnetOptions = {}): Promise<Loca
   };
   try {
     log("starting anvil (EVM, a block a second, finalized = latest − 4)");
-    const anvil: AnvilNode = await startAnvil({ slotsInAnEpoch: 2, blockTimeSeconds: 1 });
-    cleanups.push(() => anvil.stop());
+    const anvilOptions = {
+      slotsInAnEpoch: 2,
+      blockTimeSeconds: 1,
+      statePath: join(workDir, "anvil-state.json"),
+    };
+    let anvil: AnvilNode | undefined = await startAnvil(anvilOptions);
+    const anvilUrl = anvil.url;
+    cleanups.push(() => anvil?.stop() ?? Promise.resolve());
     log("starting the Solana node (LiteSVM + the SBF program)");
     const node = await startSvmNode({
       programs: [{ id: IDL_PROGRAM_ADDRESS, elf: await readProgramBinary() }],
@@ -265,7 +279,7 @@ export async function startLocalnet(options: LocalnetOptions = {}): Promise<Loca
     });
 
     log("deploying the EVM contracts");
-    const deployer = new NonceManager(new Wallet(devKey(0), providerFor(anvil.url)));
+    const deployer = new NonceManager(new Wallet(devKey(0), providerFor(anvilUrl)));
     const evmDeployment = await deployLoanbridge(deployer, {
       localEid: EVM_EID,
       remoteEid: SOLANA_EID,
@@ -294,7 +308,7 @@ export async function startLocalnet(options: LocalnetOptions = {}): Promise<Loca
         {
           evm: {
             eid: EVM_EID,
-            rpcUrl: anvil.url,
+            rpcUrl: anvilUrl,
             vault: evmDeployment.contracts.collateralVault,
             pool: evmDeployment.contracts.lendingPool,
             stablecoin: evmDeployment.contracts.stablecoin,
@@ -317,7 +331,7 @@ export async function startLocalnet(options: LocalnetOptions = {}): Promise<Loca
     const executors = new Set(options.executors ?? keys.map((_, index) => index));
     const senderKeys = keys.map((_, index) => (index === 0 ? devKey(5) : devKey(40 + index)));
     for (const key of senderKeys.slice(1)) {
-      await providerFor(anvil.url).send("anvil_setBalance", [
+      await providerFor(anvilUrl).send("anvil_setBalance", [
         new Wallet(key).address,
         toQuantity(10n ** 21n),
       ]);
@@ -342,7 +356,7 @@ export async function startLocalnet(options: LocalnetOptions = {}): Promise<Loca
           chains: {
             evm: {
               eid: EVM_EID,
-              ...(await rpc("evm", anvil.url)),
+              ...(await rpc("evm", anvilUrl)),
               endpoint: evmDeployment.contracts.endpoint,
               confirmations: "finalized",
               deploymentsFile,
@@ -396,7 +410,19 @@ export async function startLocalnet(options: LocalnetOptions = {}): Promise<Loca
     return {
       workDir,
       networkFile,
-      evm: { url: anvil.url, deployment: evmDeployment, deployer },
+      evm: {
+        url: anvilUrl,
+        deployment: evmDeployment,
+        deployer,
+        stopNode: async () => {
+          await anvil?.stop();
+          anvil = undefined;
+        },
+        startNode: async () => {
+          if (anvil !== undefined) return;
+          anvil = await startAnvil({ ...anvilOptions, port: Number(new URL(anvilUrl).port) });
+        },
+      },
       solana: { url: node.url, node, rpc, deployment: solanaDeployment, admin },
       relayers,
       verifierKeys: keys.map(({ evm, solana }) => ({ evm, solana })),

@@ -136,6 +136,12 @@ export interface DeliveryReceipt {
   outcome: "delivered" | "stored_failure";
 }
 
+/**
+ * A delivery's transactions as they happen: each is `signed`, then `sent`
+ * (a transaction id, its hash or signature, may be signed and never sent).
+ */
+export type DeliveryProgress = (step: "signed" | "sent", tx: string) => void;
+
 /** Submits attested packets to the destination endpoint. */
 export interface PacketDeliverer {
   readonly eid: number;
@@ -159,11 +165,12 @@ export interface PacketDeliverer {
   /**
    * Simulates, then sends `packet` with `attestations` (at least the
    * threshold, from distinct current verifiers) and waits for confirmation;
-   * `onSubmitted` hears each transaction id as it is sent (replacements too).
+   * `onProgress` hears each transaction id as it is signed and as it is
+   * sent (replacements and fresh blockhashes too).
    */
   deliver(
     packet: Uint8Array,
     attestations: Attestation[],
-    onSubmitted?: (tx: string) => void,
+    onProgress?: DeliveryProgress,
   ): Promise<DeliveryReceipt>;
 }

@@ -41,6 +41,7 @@ import { RelayerEvents } from "../observability/events.ts";
 import { attachLogger, createLogger, type Logger } from "../observability/logger.ts";
 import { attachMetrics, createMetrics, initMetrics } from "../observability/metrics.ts";
 import {
+  CRASH_POINTS,
   type CrashPoint,
   leaseOwner,
   type PipelineChains,
@@ -74,12 +75,10 @@ export interface RunningRelayer {
 
 const deploymentSchema = z.object({ startBlock: z.int().min(0) });
 
-const CRASH_POINTS: readonly CrashPoint[] = ["attested", "submitted", "confirmed"];
-
 /**
  * Fault injection for the end-to-end suite: `LOANBRIDGE_CRASH_AT=<point>`
  * kills this process with SIGKILL (no cleanup, as `kill -9` would) the
- * first time one of its deliveries reaches that point. Unset in production.
+ * first time a packet reaches that point (CRASH_POINTS). Unset in production.
  */
 export function crashPointFromEnv(
   env: Readonly<Record<string, string | undefined>>,
@@ -87,10 +86,10 @@ export function crashPointFromEnv(
 ): ((point: CrashPoint) => void) | undefined {
   const wanted = env.LOANBRIDGE_CRASH_AT;
   if (wanted === undefined || wanted === "") return undefined;
-  if (!CRASH_POINTS.includes(wanted as CrashPoint)) {
+  if (!(CRASH_POINTS as readonly string[]).includes(wanted)) {
     throw new Error(`LOANBRIDGE_CRASH_AT must be one of ${CRASH_POINTS.join(", ")}, got ${wanted}`);
   }
-  logger.warn("fault injection: this relayer kills itself at a delivery point", { point: wanted });
+  logger.warn("fault injection: this relayer kills itself at a pipeline point", { point: wanted });
   return (point) => {
     if (point === wanted) process.kill(process.pid, "SIGKILL");
   };
@@ -414,16 +413,24 @@ export async function startRelayer(
   return { apiUrl: address.url, context, stop, stopped: stopped.then(() => undefined) };
 }
 
-/** Runs until SIGINT/SIGTERM; resolves once stopped cleanly. */
+/**
+ * Runs until SIGINT/SIGTERM; resolves once stopped cleanly. The handlers
+ * are in place before the relayer starts: a signal while it starts (after
+ * it logged "relayer started", say) stops it once started, never kills it.
+ */
 export async function runDaemon(config: RelayerConfig, options: DaemonOptions): Promise<void> {
-  const relayer = await startRelayer(config, options);
+  let relayer: RunningRelayer | undefined;
+  const signal = { received: false };
   const onSignal = () => {
+    signal.received = true;
     // A failure to stop surfaces through `stopped` below.
-    relayer.stop().catch(() => undefined);
+    relayer?.stop().catch(() => undefined);
   };
   process.once("SIGINT", onSignal);
   process.once("SIGTERM", onSignal);
   try {
+    relayer = await startRelayer(config, options);
+    if (signal.received) relayer.stop().catch(() => undefined);
     await relayer.stopped;
   } finally {
     process.off("SIGINT", onSignal);

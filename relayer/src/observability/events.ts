@@ -27,7 +27,7 @@ export interface RelayerEventMap {
     final: boolean;
   };
   /** This relayer signed the packet's attestation digest. */
-  packetAttested: PacketRef & { signer: string; epoch: bigint };
+  packetAttested: PacketRef & { signer: string; epoch: bigint; digest: Hex; signature: Hex };
   /** A delivery transaction was sent (or replaced). */
   deliverySubmitted: PacketRef & { chain: ChainKind; destTx: string };
   /** Confirmed on the destination; `seconds` from source finality to destination confirmation. */

@@ -104,7 +104,13 @@ describe("attachLogger", () => {
       detail: "log from 0xbad",
       final: true,
     });
-    events.emit("packetAttested", { ...ref, signer: "0xSigner", epoch: 3n });
+    events.emit("packetAttested", {
+      ...ref,
+      signer: "0xSigner",
+      epoch: 3n,
+      digest: `0x${"ab".repeat(32)}`,
+      signature: `0x${"cd".repeat(65)}`,
+    });
     events.emit("deliverySubmitted", { ...ref, chain: "solana", destTx: "5sig" });
     events.emit("packetDelivered", {
       ...ref,

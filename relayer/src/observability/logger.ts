@@ -106,7 +106,14 @@ export function attachLogger(events: RelayerEvents, logger: Logger): () => void 
       }),
     ),
     events.on("packetAttested", (event) =>
-      logger.info("packet attested", { ...route(event), signer: event.signer, epoch: event.epoch }),
+      // The digest and signature: an audit trail of what this key signed.
+      logger.info("packet attested", {
+        ...route(event),
+        signer: event.signer,
+        epoch: event.epoch,
+        digest: event.digest,
+        signature: event.signature,
+      }),
     ),
     events.on("deliverySubmitted", (event) =>
       logger.info("delivery submitted", {

@@ -111,7 +111,13 @@ describe("metrics", () => {
     events.emit("packetObserved", { ...ref, nonce: 1n, sourceTx: "0xt", sourceHeight: 5n });
     events.emit("packetObserved", { ...ref, nonce: 2n, sourceTx: "0xt", sourceHeight: 5n });
     events.emit("packetVerified", ref);
-    events.emit("packetAttested", { ...ref, signer: "0xS", epoch: 1n });
+    events.emit("packetAttested", {
+      ...ref,
+      signer: "0xS",
+      epoch: 1n,
+      digest: `0x${"ab".repeat(32)}`,
+      signature: `0x${"cd".repeat(65)}`,
+    });
     events.emit("deliveryFailed", {
       ...ref,
       chain: "solana",

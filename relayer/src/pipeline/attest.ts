@@ -19,9 +19,20 @@ export async function attestPacket(context: PipelineContext, packet: PacketRecor
   const { epoch } = await deliverer.verifierSet();
   const digest = packetAttestationDigest(deliverer.endpoint, epoch, packet.packet);
   const attestation = await signer.sign(packet.guid, epoch, digest);
+  context.crashPoint?.("signed");
+  // Signing again after a crash gives the same bytes (deterministic
+  // signatures over the same digest); the store refuses different ones.
   await store.putAttestation(attestation);
+  context.crashPoint?.("stored");
   await store.markAttested(packet.guid, { owner });
-  context.events.emit("packetAttested", { ...refOf(packet), signer: signer.signer, epoch });
+  context.events.emit("packetAttested", {
+    ...refOf(packet),
+    signer: signer.signer,
+    epoch,
+    digest,
+    signature: attestation.signature,
+  });
+  context.crashPoint?.("attested");
 }
 
 /** Attests one bounded batch of verified packets. */

@@ -9,6 +9,7 @@ import type {
   PacketVerifier,
   PacketWatcher,
 } from "../chains/types.ts";
+import { RpcDisagreementError, RpcError, RpcQuorumError } from "../chains/rpc.ts";
 import type { PipelineConfig } from "../config/schema.ts";
 import type { RelayerEvents } from "../observability/events.ts";
 import type { Store } from "../store/store.ts";
@@ -16,12 +17,41 @@ import type { PacketRecord } from "../store/types.ts";
 import type { ReadyTimes } from "./takeover.ts";
 
 /**
- * Where a delivering relayer may be made to crash, for the fault-injection
- * tests: after it has a threshold of attestations and its turn (before
- * sending), right after a delivery transaction is sent, and after the
- * destination confirmed it (before the store records it).
+ * Where a relayer may be made to crash, for the fault-injection tests
+ * (`LOANBRIDGE_CRASH_AT`): between every two steps of the pipeline that
+ * leave a trace (a store write, a signature, a transaction), in pipeline
+ * order. Each is reached only with a packet in hand.
  */
-export type CrashPoint = "attested" | "submitted" | "confirmed";
+export const CRASH_POINTS = [
+  /** watch: new claims recorded; gaps and cursors not yet moved. */
+  "observed",
+  /** watch: the source's cursor moved past them. */
+  "cursor-moved",
+  /** verify: the proof passed; the packet not yet marked verified. */
+  "proven",
+  /** verify: marked verified; the source side of its loan not yet mirrored. */
+  "verified",
+  /** verify: the loan mirrored (the stage done). */
+  "mirrored",
+  /** attest: the attestation signed; not yet stored. */
+  "signed",
+  /** attest: the attestation stored; the packet not yet marked attested. */
+  "stored",
+  /** attest: marked attested (the stage done). */
+  "attested",
+  /** deliver: a threshold of attestations and this relayer's turn; nothing sent. */
+  "gathered",
+  /** deliver: the delivery transaction signed; not yet sent. */
+  "tx-signed",
+  /** deliver: the transaction sent; not yet confirmed. */
+  "submitted",
+  /** deliver: the destination confirmed it; the store not yet told. */
+  "confirmed",
+  /** deliver: recorded delivered; the destination side of the loan not yet mirrored. */
+  "delivered",
+] as const;
+
+export type CrashPoint = (typeof CRASH_POINTS)[number];
 
 export interface PipelineChains {
   /** Source watchers; each polls its own cursor (keyed by its eid). */
@@ -57,7 +87,7 @@ export interface PipelineContext {
   takeoverWindowMs: number;
   /** When this relayer first had each pending packet's attestations. */
   readyTimes: ReadyTimes;
-  /** Fault injection: called at each crash point of a delivery (absent in production). */
+  /** Fault injection: called at each crash point (absent in production). */
   crashPoint?: (point: CrashPoint) => void;
   /** Other relayers' API base URLs, asked for their attestations. */
   peers: readonly string[];
@@ -104,15 +134,49 @@ export function kindOf(context: PipelineContext, eid: number): ChainKind {
 }
 
 /**
+ * Whether an error says only that a chain could not be asked: no endpoint
+ * answered (down, timed out, 429/5xx, garbled), too few did, or no answer
+ * had a quorum. None says anything about the packet (the cause chain is
+ * searched: the deliverers wrap what the RPC layer threw).
+ */
+export function isChainUnavailable(error: unknown): boolean {
+  let current: unknown = error;
+  for (let depth = 0; current instanceof Error && depth < 8; depth++) {
+    if (current instanceof RpcDisagreementError) return true;
+    if (current instanceof RpcQuorumError) return current.errors.every(isChainUnavailable);
+    if (current instanceof RpcError) {
+      if (current.kind === "http_error") {
+        return current.code === 429 || (current.code !== undefined && current.code >= 500);
+      }
+      return current.kind !== "rpc_error" && current.kind !== "aborted";
+    }
+    current = current.cause;
+  }
+  return false;
+}
+
+/**
  * After a transient error: gives the lease back with backoff, or, once the
  * attempts are used up, marks the packet failed. Returns whether it was final.
+ * A chain that could not be reached (`cause`, isChainUnavailable) is waited
+ * out without using up attempts, however long it takes: a node down for an
+ * hour must not fail every packet that tried it meanwhile.
  */
 export async function retryOrFail(
   context: PipelineContext,
   packet: PacketRecord,
   error: string,
+  cause?: unknown,
 ): Promise<boolean> {
   const owner = leaseOwner(context);
+  if (isChainUnavailable(cause)) {
+    await context.store.release(packet.guid, owner, {
+      error,
+      retryInMs: backoffMs(context.settings, packet.attempts),
+      attempt: false,
+    });
+    return false;
+  }
   if (packet.attempts >= context.settings.maxAttempts) {
     await context.store.markFailed(packet.guid, error, { owner });
     return true;
@@ -151,7 +215,7 @@ export async function forEachLeased(
       if (isStopping(context)) break;
       context.onError(error, where, packet.guid);
       try {
-        await retryOrFail(context, packet, `${where}: ${errorText(error)}`);
+        await retryOrFail(context, packet, `${where}: ${errorText(error)}`, error);
       } catch (releaseError) {
         // The lease runs out by itself; the packet is never lost.
         context.onError(releaseError, `${where}.release`, packet.guid);

@@ -38,6 +38,7 @@ async function recordDelivered(
   context: PipelineContext,
   packet: PacketRecord,
   receipt: DeliveryReceipt | undefined,
+  onRecorded?: () => void,
 ): Promise<void> {
   context.readyTimes.forget(packet.guid);
   // The status guard is enough here: the destination's record wins.
@@ -51,6 +52,7 @@ async function recordDelivered(
     seconds: Math.max(0, (Date.now() - packet.observedAt.getTime()) / 1000),
     outcome: receipt?.outcome ?? "delivered",
   });
+  onRecorded?.();
   await mirrorLoan(context, packet, "delivered");
 }
 
@@ -61,7 +63,11 @@ async function wait(
   why: string,
   retryInMs = context.settings.pollIntervalMs,
 ): Promise<void> {
-  await context.store.release(packet.guid, leaseOwner(context), { error: why, retryInMs });
+  await context.store.release(packet.guid, leaseOwner(context), {
+    error: why,
+    retryInMs,
+    attempt: false,
+  });
 }
 
 /**
@@ -133,11 +139,15 @@ export async function deliverPacket(
       waitedMs: now - readySince,
     });
   }
-  context.crashPoint?.("attested");
+  context.crashPoint?.("gathered");
   const sent: string[] = [];
   let receipt: DeliveryReceipt | undefined;
   try {
-    receipt = await deliverer.deliver(packet.packet, attestations, (tx) => {
+    receipt = await deliverer.deliver(packet.packet, attestations, (step, tx) => {
+      if (step === "signed") {
+        context.crashPoint?.("tx-signed");
+        return;
+      }
       sent.push(tx);
       context.events.emit("deliverySubmitted", { ...refOf(packet), chain: kind, destTx: tx });
       context.crashPoint?.("submitted");
@@ -159,7 +169,7 @@ export async function deliverPacket(
       await wait(context, packet, errorText(error));
       return "awaiting_delivery";
     }
-    const final = await retryOrFail(context, packet, `deliver: ${errorText(error)}`);
+    const final = await retryOrFail(context, packet, `deliver: ${errorText(error)}`, error);
     if (final) context.readyTimes.forget(packet.guid);
     context.events.emit("deliveryFailed", {
       ...refOf(packet),
@@ -172,7 +182,7 @@ export async function deliverPacket(
   }
   context.crashPoint?.("confirmed");
   reportDuplicate(context, packet, sent, receipt);
-  await recordDelivered(context, packet, receipt);
+  await recordDelivered(context, packet, receipt, () => context.crashPoint?.("delivered"));
   return "delivered";
 }
 

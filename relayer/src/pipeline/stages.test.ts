@@ -8,6 +8,8 @@ import { type Hex, type LoanMessage, packetAttestationDigest } from "@loanbridge
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createApiServer } from "../api/server.ts";
 import { AlreadyDeliveredError, DeliveryPendingError } from "../chains/errors.ts";
+import { EvmDeliveryError } from "../chains/evm/deliverer.ts";
+import { RpcDisagreementError, RpcError, RpcQuorumError } from "../chains/rpc.ts";
 import { ed25519AttestationSigner } from "../chains/solana/signer.ts";
 import { EvmAttestationSigner, recoverSigner } from "../chains/evm/signer.ts";
 import { VERIFIER_ADDRESSES, VERIFIER_KEYS } from "../chains/evm/testing.ts";
@@ -17,7 +19,7 @@ import { type RelayerEventMap, RelayerEvents } from "../observability/events.ts"
 import { createMetrics } from "../observability/metrics.ts";
 import { Store } from "../store/store.ts";
 import { attestBatch } from "./attest.ts";
-import { backoffMs, leaseOwner, type PipelineContext } from "./context.ts";
+import { backoffMs, isChainUnavailable, leaseOwner, type PipelineContext } from "./context.ts";
 import { deliverBatch } from "./deliver.ts";
 import { gatherAttestations, isValidAttestation } from "./gather.ts";
 import { destinationSideUpdate, sourceSideUpdate } from "./loans.ts";
@@ -600,7 +602,7 @@ describe("deliver", SLOW, () => {
     expect(await h.store.getPacket(a.guid)).toMatchObject({
       status: "attested",
       lastError: "awaiting its turn to deliver (rank 1)",
-      attempts: 1,
+      attempts: 0,
     });
     // Its lease comes back when the window has passed, not before.
     expect(await deliverBatch(h.context)).toBe(0);
@@ -700,12 +702,90 @@ describe("deliver", SLOW, () => {
     const a = loanPacket(1n, openLoan(1));
     const h = await harness({ signer: 0 });
     await attestedBy(h, a);
-    await deliverBatch(h.context);
+    for (let round = 0; round < h.context.settings.maxAttempts + 2; round++) {
+      await deliverBatch(h.context);
+      await waitUntilDue();
+    }
     expect(h.destination.calls).toBe(0);
     expect(await h.store.getPacket(a.guid)).toMatchObject({
       status: "attested",
       lastError: "1 of 2 attestations",
+      attempts: 0,
     });
+  });
+
+  it("deliver_destinationUnreachable_isWaitedOutWithoutAttempts_thenDelivered", async () => {
+    const { h, a } = await threeAttested();
+    const unreachable = [
+      new RpcError("connect ECONNREFUSED", {
+        method: "eth_sendRawTransaction",
+        url: "http://node-1",
+        kind: "transport_error",
+      }),
+      new RpcError("no answer in 10000 ms", {
+        method: "eth_estimateGas",
+        url: "http://node-1",
+        kind: "timeout",
+      }),
+      new EvmDeliveryError("gas estimate failed", {
+        cause: new RpcError("HTTP 503", {
+          method: "eth_estimateGas",
+          url: "http://node-1",
+          kind: "http_error",
+          code: 503,
+        }),
+      }),
+    ];
+    for (let round = 0; round < h.context.settings.maxAttempts + 2; round++) {
+      h.destination.failNext = unreachable[round % unreachable.length];
+      await deliverBatch(h.context);
+      expect(await h.store.getPacket(a.guid)).toMatchObject({ status: "attested", attempts: 0 });
+      await waitUntilDue();
+    }
+    expect(h.events.deliveryFailed?.every((event) => !event.final)).toBe(true);
+    await deliverBatch(h.context);
+    expect((await h.store.getPacket(a.guid))?.status).toBe("delivered");
+  });
+
+  it("deliver_destinationRejects_usesAttempts_untilFailed", async () => {
+    const { h, a } = await threeAttested();
+    for (let round = 0; round < h.context.settings.maxAttempts; round++) {
+      h.destination.failNext = new RpcError("execution reverted", {
+        method: "eth_estimateGas",
+        url: "http://node-1",
+        kind: "rpc_error",
+        code: 3,
+      });
+      await deliverBatch(h.context);
+      await waitUntilDue();
+    }
+    expect((await h.store.getPacket(a.guid))?.status).toBe("failed");
+    expect(h.events.deliveryFailed?.at(-1)).toMatchObject({ final: true });
+  });
+
+  it("isChainUnavailable_onlyForErrorsThatSayNothingAboutThePacket", () => {
+    const call = { method: "eth_call", url: "http://node-1" };
+    const http = (code: number) =>
+      new RpcError(`HTTP ${code}`, { ...call, kind: "http_error", code });
+    const cases: [unknown, boolean][] = [
+      [new RpcError("refused", { ...call, kind: "transport_error" }), true],
+      [new RpcError("slow", { ...call, kind: "timeout" }), true],
+      [new RpcError("not JSON", { ...call, kind: "invalid_response" }), true],
+      [http(429), true],
+      [http(502), true],
+      [http(400), false],
+      [new RpcError("execution reverted", { ...call, kind: "rpc_error", code: 3 }), false],
+      [new RpcError("stopping", { ...call, kind: "aborted" }), false],
+      [new RpcDisagreementError("eth_call", [{ url: "http://node-1", fingerprint: "0xab" }]), true],
+      [new RpcQuorumError("eth_call", 2, 1, [http(503)]), true],
+      [new RpcQuorumError("eth_call", 2, 1, [http(400)]), false],
+      [new EvmDeliveryError("wrapped", { cause: http(503) }), true],
+      [new Error("nonce too low"), false],
+      [undefined, false],
+    ];
+    for (const [error, unavailable] of cases) {
+      expect(isChainUnavailable(error), String(error)).toBe(unavailable);
+    }
   });
 
   it("deliver_sendFails_releasedWithBackoff_thenRetriedAndDelivered", async () => {

@@ -16,6 +16,7 @@ import { recoverSigner } from "../chains/evm/signer.ts";
 import { VERIFIER_ADDRESSES } from "../chains/evm/testing.ts";
 import type {
   Attestation,
+  DeliveryProgress,
   DeliveryReceipt,
   ObservedPacket,
   PacketDeliverer,
@@ -104,7 +105,7 @@ export class MemoryDestination implements PacketDeliverer {
   deliver(
     packet: Uint8Array,
     attestations: Attestation[],
-    onSubmitted?: (tx: string) => void,
+    onProgress?: DeliveryProgress,
   ): Promise<DeliveryReceipt> {
     this.calls++;
     if (this.failNext !== undefined) {
@@ -116,7 +117,8 @@ export class MemoryDestination implements PacketDeliverer {
     if (this.loseRaceAfterSending !== undefined) {
       // As the EVM deliverer reports a lost race: the winner's receipt, or
       // (Solana) AlreadyDelivered after our own transaction was sent.
-      onSubmitted?.(`0xmine${this.calls}`);
+      onProgress?.("signed", `0xmine${this.calls}`);
+      onProgress?.("sent", `0xmine${this.calls}`);
       this.delivered.set(guid, []);
       return this.loseRaceAfterSending === "reverted"
         ? Promise.resolve({ tx: "0xtheirs", height: 7n, outcome: "delivered" })
@@ -127,7 +129,8 @@ export class MemoryDestination implements PacketDeliverer {
     const ok = attestations.filter((a) => recoverSigner(digest, a.signature) === a.signer);
     if (ok.length < 2) return Promise.reject(new Error("not enough valid signatures"));
     this.delivered.set(guid, attestations);
-    onSubmitted?.(`0xdead${this.calls}`);
+    onProgress?.("signed", `0xdead${this.calls}`);
+    onProgress?.("sent", `0xdead${this.calls}`);
     return Promise.resolve({ tx: `0xdead${this.calls}`, height: 7n, outcome: "delivered" });
   }
 }

@@ -44,10 +44,13 @@ export async function verifyPacket(context: PipelineContext, packet: PacketRecor
   }
   const result = await verifier.verify(observedOf(packet));
   if (result.ok) {
+    context.crashPoint?.("proven");
     await store.markVerified(packet.guid, { owner });
     events.emit("packetVerified", refOf(packet));
+    context.crashPoint?.("verified");
     // Only a proven packet speaks for its loan.
     await mirrorLoan(context, packet, "observed");
+    context.crashPoint?.("mirrored");
     return;
   }
   const reason = `${result.reason}: ${result.detail}`;
@@ -58,6 +61,7 @@ export async function verifyPacket(context: PipelineContext, packet: PacketRecor
     await store.release(packet.guid, owner, {
       error: reason,
       retryInMs: backoffMs(context.settings, packet.attempts),
+      attempt: false,
     });
     final = false;
   } else if (RETRYABLE_FAILURES.has(result.reason)) {

@@ -69,6 +69,7 @@ export async function watchSource(
       });
     }
   }
+  if (observed > 0) context.crashPoint?.("observed");
   await store.closeGaps(
     watcher.eid,
     batch.packets.map(({ packet, nonce, dstEid }) => {
@@ -87,7 +88,10 @@ export async function watchSource(
   });
   const cursor =
     batch.scannedTo > from ? await store.setCursor(watcher.eid, batch.scannedTo) : from;
-  if (cursor > from) events.emit("cursorAdvanced", { chain, eid: watcher.eid, height: cursor });
+  if (cursor > from) {
+    events.emit("cursorAdvanced", { chain, eid: watcher.eid, height: cursor });
+    if (observed > 0) context.crashPoint?.("cursor-moved");
+  }
   return { eid: watcher.eid, observed, cursor, finalizedHead: batch.finalizedHead };
 }
 

@@ -906,11 +906,14 @@ export class Store {
   /**
    * Gives a lease back without a status change: after a transient error
    * (recorded as `lastError`), not to be leased again for `retryInMs`.
+   * With `attempt: false` the lease was no attempt (the relayer waited:
+   * for peers, its turn, or a chain it could not reach) and its count is
+   * given back, so waiting never brings a packet nearer to failing.
    */
   async release(
     guid: Hex,
     owner: string,
-    options: { error?: string; retryInMs?: number } = {},
+    options: { error?: string; retryInMs?: number; attempt?: boolean } = {},
   ): Promise<PacketRecord> {
     const key = hex32(guid, "guid");
     const row = await this.#db
@@ -923,6 +926,7 @@ export class Store {
           options.retryInMs === undefined
             ? null
             : sql<Date>`now() + ${milliseconds(options.retryInMs)}`,
+        ...(options.attempt === false && { attempts: sql<number>`greatest(attempts - 1, 0)` }),
         updated_at: sql<Date>`now()`,
       })
       .where("guid", "=", key)

@@ -21,6 +21,12 @@ export interface AnvilOptions {
   blockTimeSeconds?: number;
   /** 0 (default): anvil picks a free port and prints it. */
   port?: number;
+  /**
+   * `--state`: the chain (blocks, receipts, accounts) is loaded from this
+   * file when it exists and written to it when the node stops, so a node
+   * started again on it resumes the same chain (its mempool is lost).
+   */
+  statePath?: string;
 }
 
 const READY_TIMEOUT_MS = 30_000;
@@ -45,6 +51,7 @@ export async function startAnvil(options: AnvilOptions = {}): Promise<AnvilNode>
   if (options.blockTimeSeconds !== undefined) {
     args.push("--block-time", String(options.blockTimeSeconds));
   }
+  if (options.statePath !== undefined) args.push("--state", options.statePath);
   const child = spawn(anvilBinaryPath(), args, { stdio: ["ignore", "pipe", "pipe"] });
 
   let output = "";

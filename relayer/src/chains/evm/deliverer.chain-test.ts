@@ -151,12 +151,17 @@ describe("deliver", () => {
     );
     const stale = (await attest(packet, [0], 7n))[0] as Attestation;
 
-    const submitted: string[] = [];
-    const receipt = await d.deliver(packet, [stranger, stale, ...attestations.reverse()], (tx) =>
-      submitted.push(tx),
+    const progress: [string, string][] = [];
+    const receipt = await d.deliver(
+      packet,
+      [stranger, stale, ...attestations.reverse()],
+      (step, tx) => progress.push([step, tx]),
     );
     expect(receipt.outcome).toBe("delivered");
-    expect(submitted).toEqual([receipt.tx]);
+    expect(progress).toEqual([
+      ["signed", receipt.tx],
+      ["sent", receipt.tx],
+    ]);
     expect(await d.isDelivered(guid, packet)).toBe(true);
     expect(await pair.destinationApp.getFunction("timesReceived").staticCall(guid)).toBe(1n);
     // Exactly the threshold's signatures went on chain.

@@ -20,7 +20,7 @@ import {
 } from "@loanbridge/shared";
 import { formatEther, getAddress, hexlify, keccak256, Transaction, Wallet } from "ethers";
 import { z } from "zod";
-import type { Attestation, DeliveryReceipt, PacketDeliverer } from "../types.ts";
+import type { Attestation, DeliveryProgress, DeliveryReceipt, PacketDeliverer } from "../types.ts";
 import {
   AlreadyDeliveredError,
   DeliveryError,
@@ -177,8 +177,8 @@ export class EvmPacketDeliverer implements PacketDeliverer {
   readonly #pollIntervalMs: number;
   readonly #lookback: number;
   readonly #onEvent: (event: DeliveryEvent) => void;
-  /** The `onSubmitted` of each delivery in progress, by guid. */
-  readonly #submitted = new Map<Hex, (tx: string) => void>();
+  /** The `onProgress` of each delivery in progress, by guid. */
+  readonly #progress = new Map<Hex, DeliveryProgress>();
   #chainId: bigint | undefined;
 
   constructor(options: EvmDelivererOptions) {
@@ -263,7 +263,7 @@ export class EvmPacketDeliverer implements PacketDeliverer {
   async deliver(
     packetBytes: Uint8Array,
     attestations: Attestation[],
-    onSubmitted?: (tx: string) => void,
+    onProgress?: DeliveryProgress,
   ): Promise<DeliveryReceipt> {
     let packet: Packet;
     try {
@@ -271,18 +271,18 @@ export class EvmPacketDeliverer implements PacketDeliverer {
     } catch (cause) {
       throw new EvmDeliveryError("packet does not decode", { cause });
     }
-    if (onSubmitted === undefined) return this.#deliver(packet, packetBytes, attestations);
-    this.#submitted.set(packet.guid, onSubmitted);
+    if (onProgress === undefined) return this.#deliver(packet, packetBytes, attestations);
+    this.#progress.set(packet.guid, onProgress);
     try {
       return await this.#deliver(packet, packetBytes, attestations);
     } finally {
-      this.#submitted.delete(packet.guid);
+      this.#progress.delete(packet.guid);
     }
   }
 
   #emit(event: DeliveryEvent): void {
     this.#onEvent(event);
-    if (event.kind === "sent") this.#submitted.get(event.guid)?.(event.hash);
+    if (event.kind === "sent") this.#progress.get(event.guid)?.("sent", event.hash);
   }
 
   async #deliver(
@@ -425,8 +425,8 @@ export class EvmPacketDeliverer implements PacketDeliverer {
     const { guid } = packet;
     const chainId = await this.#chain();
     let fees = await this.#initialFees(guid);
-    const sign = async (nonce: bigint, withFees: Fees) =>
-      (await this.#wallet.signTransaction(
+    const sign = async (nonce: bigint, withFees: Fees) => {
+      const raw = (await this.#wallet.signTransaction(
         Transaction.from({
           type: 2,
           chainId,
@@ -439,6 +439,9 @@ export class EvmPacketDeliverer implements PacketDeliverer {
           value: 0n,
         }),
       )) as Hex;
+      this.#progress.get(guid)?.("signed", keccak256(raw).toLowerCase());
+      return raw;
+    };
 
     const { nonce, result: first } = await this.#nonces.withNonce(async (nonce) =>
       this.#sendRaw(await sign(nonce, fees)),

@@ -42,7 +42,7 @@ import {
 import { AlreadyDeliveredError, InsufficientAttestationsError } from "../errors.ts";
 import { z } from "zod";
 import { type JsonRpc, RpcDisagreementError, RpcQuorumError } from "../rpc.ts";
-import type { Attestation, DeliveryReceipt, PacketDeliverer } from "../types.ts";
+import type { Attestation, DeliveryProgress, DeliveryReceipt, PacketDeliverer } from "../types.ts";
 import { SolanaDeliveryError } from "./errors.ts";
 import {
   accountData,
@@ -106,8 +106,8 @@ export class SolanaPacketDeliverer implements PacketDeliverer {
   readonly #pollIntervalMs: number;
   readonly #rebroadcastMs: number;
   readonly #onEvent: NonNullable<SolanaDelivererOptions["onEvent"]>;
-  /** The `onSubmitted` of each delivery in progress, by guid. */
-  readonly #submitted = new Map<Hex, (tx: string) => void>();
+  /** The `onProgress` of each delivery in progress, by guid. */
+  readonly #progress = new Map<Hex, DeliveryProgress>();
 
   constructor(options: SolanaDelivererOptions) {
     this.eid = options.eid;
@@ -155,21 +155,21 @@ export class SolanaPacketDeliverer implements PacketDeliverer {
   async deliver(
     packet: Uint8Array,
     attestations: Attestation[],
-    onSubmitted?: (tx: string) => void,
+    onProgress?: DeliveryProgress,
   ): Promise<DeliveryReceipt> {
     const { guid } = decodePacket(packet);
-    if (onSubmitted === undefined) return this.#deliver(guid, packet, attestations);
-    this.#submitted.set(guid, onSubmitted);
+    if (onProgress === undefined) return this.#deliver(guid, packet, attestations);
+    this.#progress.set(guid, onProgress);
     try {
       return await this.#deliver(guid, packet, attestations);
     } finally {
-      this.#submitted.delete(guid);
+      this.#progress.delete(guid);
     }
   }
 
   #emit(event: SolanaDeliveryEvent): void {
     this.#onEvent(event);
-    if (event.kind === "sent") this.#submitted.get(event.guid)?.(event.signature);
+    if (event.kind === "sent") this.#progress.get(event.guid)?.("sent", event.signature);
   }
 
   async #deliver(
@@ -234,6 +234,7 @@ export class SolanaPacketDeliverer implements PacketDeliverer {
       transaction = await build([...budget(Number(units)), ...instructions]);
     }
     const { wire, signature } = transaction;
+    this.#progress.get(guid)?.("signed", signature);
     let sentAt = 0;
     for (;;) {
       if (Date.now() - sentAt >= this.#rebroadcastMs) {

@@ -882,11 +882,16 @@ describe("SolanaPacketDeliverer", () => {
     const attestations = await attest(chain.verifierKeys.slice(0, 2), packet, epoch);
     expect(await target.isDelivered(guid)).toBe(false);
 
-    const submitted: string[] = [];
-    const receipt = await target.deliver(packet, attestations, (tx) => submitted.push(tx));
+    const progress: [string, string][] = [];
+    const receipt = await target.deliver(packet, attestations, (step, tx) =>
+      progress.push([step, tx]),
+    );
 
     expect(receipt.tx).toMatch(/^[1-9A-HJ-NP-Za-km-z]{64,88}$/);
-    expect(submitted).toEqual([receipt.tx]);
+    expect(progress).toEqual([
+      ["signed", receipt.tx],
+      ["sent", receipt.tx],
+    ]);
     expect(receipt.outcome).toBe("delivered");
     const loan = await readAccount(chain, await pda.poolLoan(chain.programId, toBytes(loanId)));
     expect(loan).not.toBeNull();
