@@ -32,7 +32,7 @@ test-rust:
 	cargo test --manifest-path $(CARGO_MANIFEST) --workspace
 
 test-ts:
-	vitest run --project unit --project chain --project e2e
+	bash scripts/test-ts.sh
 
 format:
 	prettier --write .

@@ -4,15 +4,11 @@ import { defineConfig } from "vitest/config";
 // `chain` needs a real chain (Hardhat's network, a local node, or LiteSVM
 // running the SBF program) and so runs its files one at a time; `e2e` starts
 // a whole localnet per file (test/e2e, test/chaos: chains and relayer
-// processes, mostly waiting on finality and takeover windows), one file at a
-// time too but beside `chain`, so the two streams share the machine's cores;
-// `chaos` is the long fault-injection cases only `make chaos` runs (`make
-// test` runs `unit`, `chain` and `e2e`).
+// processes), one file at a time too, and `make test` runs it in a second
+// vitest process beside `unit` and `chain` (scripts/test-ts.sh); `chaos` is
+// the long fault-injection cases only `make chaos` runs.
 export default defineConfig({
   test: {
-    // Two streams at once (vitest's default on 2 cores is one): `chain`
-    // files are CPU-bound, `e2e` files mostly wait on chains.
-    maxWorkers: 2,
     reporters: ["default", "./scripts/vitest-summary.ts"],
     projects: [
       {

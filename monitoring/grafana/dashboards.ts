@@ -273,6 +273,10 @@ const overview: DashboardSpec = {
           expr: "sum by (dst_eid) (increase(loanbridge_fee_cap_reached_total[$__rate_interval]))",
           legend: "fee cap reached → {{dst_eid}}",
         },
+        {
+          expr: "sum by (dst_eid) (increase(loanbridge_delivery_expired_total[$__rate_interval]))",
+          legend: "blockhash expired → {{dst_eid}}",
+        },
       ],
     },
     {

@@ -13,12 +13,22 @@
 // fault, chain, expected, observed, packets lost/duplicated.
 //
 // The outage lasts a minute under `make chaos`, 10 s in the test run.
+//
+// And a lossy Solana endpoint (every relayer's only one, through the fault
+// proxy): it first drops every transaction sent (answering success), so
+// the LOAN_ACTIVE delivery's blockhash expires unconfirmed; the relayer says
+// so (log, `loanbridge_delivery_expired_total`) and signs it again with a
+// fresh blockhash, which lands once the endpoint passes one send in two.
+// The transaction that landed carries a compute-unit limit and price (the
+// priority fee).
+import { readFile } from "node:fs/promises";
 import type { Hex } from "@loanbridge/shared";
 import { airdrop } from "@loanbridge/solana-program";
-import { generateKeyPairSigner } from "@solana/kit";
+import { generateKeyPairSigner, getBase58Encoder } from "@solana/kit";
 import { type JsonRpcProvider, parseEther, Wallet } from "ethers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { devKey, providerFor } from "../../relayer/src/chains/evm/testing.ts";
+import { type RpcProxy, type SolanaMode, startRpcProxy } from "../faults/rpc-proxy.ts";
 import { type Localnet, relayerMetric, startLocalnet } from "../localnet/index.ts";
 import {
   evmDeliveries,
@@ -26,12 +36,16 @@ import {
   openEthLoan,
   openSolLoan,
   packetOfType,
+  packetsOfLoan,
+  rpcCall,
   solanaDeliveries,
+  waitFor,
   waitForDeliveredPackets,
   waitForMirroredLoan,
 } from "../e2e/support.ts";
 
 const USDC = 10n ** 6n;
+const COMPUTE_BUDGET_PROGRAM = "ComputeBudget111111111111111111111111111111";
 const SOL = 10n ** 9n;
 const OUTAGE_MS = process.env.LOANBRIDGE_CHAOS === "full" ? 60_000 : 10_000;
 /** After the node is back: the retry backoff stays short (waiting uses no attempts). */
@@ -39,14 +53,23 @@ const RECOVERY_MS = 45_000;
 
 let net: Localnet;
 let provider: JsonRpcProvider;
+/** Every relayer's one Solana endpoint (passing through but for the lossy case). */
+let lossy: RpcProxy<SolanaMode> | undefined;
 
 beforeAll(async () => {
-  net = await startLocalnet();
+  net = await startLocalnet({
+    rpcUrls: async (chain, node) => {
+      if (chain === "evm") return [node];
+      lossy ??= await startRpcProxy({ chain, upstream: node });
+      return [lossy.url];
+    },
+  });
   provider = providerFor(net.evm.url);
 }, 300_000);
 
 afterAll(async () => {
   await net.stop();
+  await lossy?.close();
 });
 
 type Chain = "evm" | "solana";
@@ -187,3 +210,110 @@ describe("a chain's node down and back (3 relayers, 2 of 3)", () => {
     },
   );
 });
+
+/** The compute-budget instructions of a landed Solana transaction: [tag, value] (2: limit, 3: price). */
+async function computeBudgetOf(signature: string): Promise<[number, bigint][]> {
+  const tx = (await rpcCall(net.solana.url, "getTransaction", [
+    signature,
+    { encoding: "json", commitment: "confirmed", maxSupportedTransactionVersion: 0 },
+  ])) as {
+    transaction: {
+      message: {
+        accountKeys: string[];
+        instructions: { programIdIndex: number; data: string }[];
+      };
+    };
+  };
+  const { accountKeys, instructions } = tx.transaction.message;
+  return instructions
+    .filter((ix) => accountKeys[ix.programIdIndex] === COMPUTE_BUDGET_PROGRAM)
+    .map((ix) => {
+      const data = Buffer.from(getBase58Encoder().encode(ix.data));
+      const tag = data[0] ?? -1;
+      return [tag, tag === 3 ? data.readBigUInt64LE(1) : BigInt(data.readUInt32LE(1))];
+    });
+}
+
+describe("a lossy Solana endpoint: deliveries outlive their blockhash", () => {
+  it("sendsDroppedPastTheBlockhashLifetime_signedAgainWithAFreshOne_landsOnceWithItsPriorityFee", async () => {
+    const proxy = lossy;
+    if (proxy === undefined) throw new Error("no Solana proxy");
+    const expiredBefore = await total("loanbridge_delivery_expired_total");
+    const open = await readySolLoan(9);
+    await proxy.setMode({
+      mode: "drop",
+      fraction: 1,
+      how: "swallow",
+      methods: ["sendTransaction"],
+    });
+    try {
+      const loan = await open();
+      const expired = await waitFor(
+        "a relayer to see its LOAN_ACTIVE delivery expire",
+        async () => {
+          const seen = await expiredTxs(loan.loanId);
+          return seen.length > 0 ? seen : undefined;
+        },
+        90_000,
+      );
+      // One send in two now reaches the node.
+      await proxy.setMode({
+        mode: "drop",
+        fraction: 0.5,
+        how: "swallow",
+        methods: ["sendTransaction"],
+      });
+      const lists = await waitForDeliveredPackets(
+        net.relayers,
+        loan.loanId,
+        ["OPEN_LOAN", "LOAN_ACTIVE"],
+        60_000,
+      );
+      const [seen = []] = lists;
+      const active = packetOfType(seen, "LOAN_ACTIVE");
+      const deliveries = [
+        await deliveriesOn("evm", packetOfType(seen, "OPEN_LOAN").guid),
+        await deliveriesOn("solana", active.guid),
+      ];
+      // The relayer whose transaction landed recorded it (the others only saw the guid delivered).
+      const landed = lists
+        .map((list) => packetOfType(list, "LOAN_ACTIVE").destTx)
+        .find((tx) => tx !== null);
+      if (landed === undefined) throw new Error("no relayer recorded the landed transaction");
+      const budget = await computeBudgetOf(landed);
+      const expiredCount = (await total("loanbridge_delivery_expired_total")) - expiredBefore;
+      console.log(
+        `fault=lossy-sends chain=solana expected="re-signed with a fresh blockhash, lands with a priority fee" ` +
+          `observed="${expiredCount} expired, landed ${landed.slice(0, 12)}…, budget ${JSON.stringify(
+            budget.map(([tag, value]) => `${tag === 3 ? "price" : "limit"}=${value}`),
+          )}, dropped ${proxy.applied("drop")}x" ` +
+          `lost=${deliveries.filter((n) => n === 0).length} duplicated=${deliveries.reduce((sum, n) => sum + Math.max(0, n - 1), 0)}`,
+      );
+      expect(deliveries).toEqual([1, 1]);
+      expect(expiredCount).toBeGreaterThanOrEqual(1);
+      expect(expired).not.toContain(landed);
+      expect(budget.find(([tag]) => tag === 3)?.[1]).toBe(1_000n);
+      expect(budget.find(([tag]) => tag === 2)?.[1]).toBeGreaterThan(0n);
+      await waitForMirroredLoan(net.relayers, loan.loanId, "Active", "Active");
+    } finally {
+      await proxy.setMode({ mode: "pass" });
+    }
+  });
+});
+
+/** The transactions relayers logged as expired for a loan's packets. */
+async function expiredTxs(loanId: Hex): Promise<string[]> {
+  const guids = new Set<string>();
+  for (const relayer of net.relayers) {
+    for (const packet of await packetsOfLoan(relayer.apiUrl, loanId)) guids.add(packet.guid);
+  }
+  const expired: string[] = [];
+  for (const relayer of net.relayers) {
+    for (const line of (await readFile(relayer.logFile, "utf8")).split("\n")) {
+      if (!line.includes('"delivery expired before it landed')) continue;
+      const entry = JSON.parse(line) as { guid: string; expiredTx: string };
+      if (guids.has(entry.guid)) expired.push(entry.expiredTx);
+    }
+  }
+  return expired;
+}

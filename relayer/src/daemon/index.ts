@@ -244,6 +244,17 @@ async function buildSolanaChain(
       programId: chain.programId,
       payerKeypair: payer.reveal(),
       computeUnitPrice: BigInt(config.executor.computeUnitPriceMicroLamports),
+      onEvent: (event) => {
+        if (event.kind === "expired") {
+          events.emit("deliveryExpired", {
+            chain: "solana",
+            dstEid: chain.eid,
+            guid: event.guid,
+            tx: event.signature,
+            attempt: event.attempt,
+          });
+        }
+      },
     }),
     signer: ed25519AttestationSigner(keypair.reveal()),
     // Packets are walked by nonce from the first; the height only tracks the head.

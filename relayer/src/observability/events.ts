@@ -52,6 +52,8 @@ export interface RelayerEventMap {
    * the market asked more: it waits for fees to fall (or the cap to rise).
    */
   feeCapReached: { chain: ChainKind; dstEid: number; guid: Hex; maxFeePerGas: bigint };
+  /** A Solana delivery's blockhash expired before it landed: signed again with a fresh one. */
+  deliveryExpired: { chain: ChainKind; dstEid: number; guid: Hex; tx: string; attempt: number };
   /** A delivery attempt failed; `final` when the packet is marked failed. */
   deliveryFailed: PacketRef & { chain: ChainKind; error: string; attempts: number; final: boolean };
   /** An operator requeued or denied a packet through the API. */

@@ -147,6 +147,15 @@ export function attachLogger(events: RelayerEvents, logger: Logger): () => void 
         maxFeePerGas: event.maxFeePerGas.toString(),
       }),
     ),
+    events.on("deliveryExpired", (event) =>
+      logger.warn("delivery expired before it landed; signing it again with a fresh blockhash", {
+        chain: event.chain,
+        dstEid: event.dstEid,
+        guid: event.guid,
+        expiredTx: event.tx,
+        attempt: event.attempt,
+      }),
+    ),
     events.on("duplicateDelivery", (event) =>
       logger.warn("delivery lost to another relayer's transaction", {
         ...route(event),

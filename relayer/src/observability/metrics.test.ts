@@ -50,6 +50,7 @@ describe("metrics", () => {
     expect(ours.map((metric) => metric.name).sort()).toEqual([
       "loanbridge_contradicting_claims_total",
       "loanbridge_cursor_height",
+      "loanbridge_delivery_expired_total",
       "loanbridge_delivery_seconds",
       "loanbridge_duplicate_deliveries_total",
       "loanbridge_executor_takeovers_total",
@@ -240,6 +241,22 @@ describe("metrics", () => {
 
     expect(await samples(metrics, "loanbridge_fee_cap_reached_total")).toMatchObject({
       "dst_eid=40161": 1,
+    });
+  });
+
+  it("expiredDeliveries_countPerDestination", async () => {
+    const { events, metrics } = setup();
+
+    events.emit("deliveryExpired", {
+      chain: "solana",
+      dstEid: 40168,
+      guid: `0x${"ab".repeat(32)}`,
+      tx: "5sig",
+      attempt: 1,
+    });
+
+    expect(await samples(metrics, "loanbridge_delivery_expired_total")).toMatchObject({
+      "dst_eid=40168": 1,
     });
   });
 

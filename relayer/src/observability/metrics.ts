@@ -72,6 +72,7 @@ export interface RelayerMetrics {
   executorTakeovers: Counter<"dst_eid">;
   duplicateDeliveries: Counter<"dst_eid">;
   feeCapsReached: Counter<"dst_eid">;
+  deliveriesExpired: Counter<"dst_eid">;
   nonceGaps: Counter<"src_eid" | "dst_eid" | "app">;
   nonceGapsOpen: Gauge<"src_eid" | "dst_eid" | "app">;
 }
@@ -214,6 +215,12 @@ export function createMetrics(options: CreateMetricsOptions = {}): RelayerMetric
       labelNames: ["dst_eid"],
       registers,
     }),
+    deliveriesExpired: new Counter({
+      name: "loanbridge_delivery_expired_total",
+      help: "Solana delivery transactions whose blockhash expired before they landed (each is signed again with a fresh one).",
+      labelNames: ["dst_eid"],
+      registers,
+    }),
     nonceGaps: new Counter({
       name: "loanbridge_nonce_gaps_total",
       help: "Source nonces found used but whose packet could not be read (hidden or lost packets), per path.",
@@ -281,6 +288,7 @@ export function initMetrics(metrics: RelayerMetrics, options: InitMetricsOptions
     metrics.executorTakeovers.inc({ dst_eid: String(dst) }, 0);
     metrics.duplicateDeliveries.inc({ dst_eid: String(dst) }, 0);
     metrics.feeCapsReached.inc({ dst_eid: String(dst) }, 0);
+    metrics.deliveriesExpired.inc({ dst_eid: String(dst) }, 0);
   }
   for (const src of eids) {
     for (const dst of eids) {
@@ -337,6 +345,9 @@ export function attachMetrics(events: RelayerEvents, metrics: RelayerMetrics): (
     }),
     events.on("executorTakeover", ({ dstEid }) => {
       metrics.executorTakeovers.inc({ dst_eid: String(dstEid) });
+    }),
+    events.on("deliveryExpired", ({ dstEid }) => {
+      metrics.deliveriesExpired.inc({ dst_eid: String(dstEid) });
     }),
     events.on("feeCapReached", ({ dstEid }) => {
       metrics.feeCapsReached.inc({ dst_eid: String(dstEid) });
