@@ -4,7 +4,10 @@
 // one transaction; work is leased with FOR UPDATE SKIP LOCKED.
 import { constants } from "node:fs";
 import { access, readdir } from "node:fs/promises";
+import { execFile } from "node:child_process";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
 import { Worker } from "node:worker_threads";
 import { PGlite, type QueryOptions, type Results } from "@electric-sql/pglite";
 import type { Hex } from "@loanbridge/shared";
@@ -42,6 +45,7 @@ import type {
 import { StoreError } from "./errors.ts";
 import { migrationProvider } from "./migrations.ts";
 import { lockDataDir } from "./pglite-lock.ts";
+import { PGLITE_SETTINGS } from "./pglite-settings.ts";
 import type { WorkerError, WorkerInit, WorkerReply, WorkerRequest } from "./pglite-worker.ts";
 import {
   ACTIVE_PACKET_STATUSES,
@@ -108,14 +112,6 @@ export interface ListLoansQuery {
 
 const HEX32 = /^0x[0-9a-fA-F]{64}$/;
 
-/**
- * The embedded Postgres's settings: a relayer's working set is a few
- * thousand small rows, and PGlite's default 128 MB of shared buffers is
- * most of a relayer's memory (measured: about 130 MiB less resident memory
- * with these).
- */
-const PGLITE_SETTINGS = ["shared_buffers=16MB", "wal_buffers=1MB"];
-
 /** PGlite's error severities after which its instance must not be used again. */
 const FATAL_SEVERITIES: ReadonlySet<string> = new Set(["PANIC", "FATAL"]);
 
@@ -138,6 +134,8 @@ async function assertWritable(paths: readonly string[], recursive: boolean): Pro
     }
   }
 }
+
+const execFileAsync = promisify(execFile);
 
 /** Least time between two attempts to reopen a failed embedded store. */
 const REOPEN_INTERVAL_MS = 1_000;
@@ -193,10 +191,12 @@ class PGliteThread implements PGliteClient {
 
   /**
    * A thread with PGlite open on `dataDir`. A fresh dir is first given its
-   * cluster (initdb) by a thread of its own that then ends: the instance
-   * that ran initdb keeps ~450 MiB of wasm memory it never returns
-   * (measured: 767 MiB RSS after a first open against 183 MiB reopening),
-   * and ending a thread is what frees a wasm instance's memory.
+   * cluster (initdb) by a process of its own (pglite-initdb.ts): the
+   * instance that ran initdb keeps hundreds of MiB of wasm memory, which
+   * neither closing it nor ending its thread gives back to the system
+   * (measured, the store alone: 682 MiB resident after a first open on
+   * this thread, 307–381 MiB when a thread that ran initdb had ended, 262
+   * MiB with initdb in a process).
    */
   static async start(dataDir: string, timeoutMs: number): Promise<PGliteThread> {
     const hasCluster = await access(join(dataDir, "PG_VERSION")).then(
@@ -204,12 +204,21 @@ class PGliteThread implements PGliteClient {
       () => false,
     );
     if (!hasCluster) {
-      await (await PGliteThread.#spawn(dataDir, timeoutMs)).close();
+      await execFileAsync(
+        process.execPath,
+        [
+          ...process.execArgv,
+          fileURLToPath(new URL("./pglite-initdb.ts", import.meta.url)),
+          dataDir,
+        ],
+        { timeout: PGLITE_START_TIMEOUT_MS },
+      ).catch((error: unknown) => {
+        throw new StoreError("Unavailable", `could not create the embedded store in ${dataDir}`, {
+          details: errorMessage(error),
+          cause: error,
+        });
+      });
     }
-    return PGliteThread.#spawn(dataDir, timeoutMs);
-  }
-
-  static async #spawn(dataDir: string, timeoutMs: number): Promise<PGliteThread> {
     const init: WorkerInit = { dataDir, settings: PGLITE_SETTINGS };
     const worker = new Worker(new URL("./pglite-worker.ts", import.meta.url), {
       workerData: init,
