@@ -1,6 +1,6 @@
 // The CLI as an operator runs it: a separate `node src/cli.ts` process.
 import { execFile } from "node:child_process";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -93,7 +93,80 @@ describe("loanbridge --help", () => {
   });
 });
 
+describe("loanbridge --version", () => {
+  it("version_printsTheRelayerPackageVersion", SLOW, async () => {
+    const packageJson = fileURLToPath(new URL("../package.json", import.meta.url));
+    const { version } = JSON.parse(await readFile(packageJson, "utf8")) as { version: string };
+    const runs = await Promise.all([cli(["--version"]), cli(["-V"])]);
+    for (const run of runs) {
+      expect(run.code).toBe(0);
+      expect(run.stdout).toBe(`${version}\n`);
+    }
+  });
+});
+
+describe("subcommand help", () => {
+  it("subcommandHelp_showsConfigOnEveryCommandThatReadsIt", SLOW, async () => {
+    const commands = [
+      ["run"],
+      ["status"],
+      ["loans", "list"],
+      ["loans", "show"],
+      ["packets", "list"],
+      ["packets", "show"],
+      ["packets", "deny"],
+      ["retry"],
+    ];
+    const runs = await Promise.all(commands.map((command) => cli([...command, "--help"])));
+    runs.forEach((run, i) => {
+      expect(run.code, commands[i]?.join(" ")).toBe(0);
+      expect(run.stdout, commands[i]?.join(" ")).toContain("-c, --config <file>");
+    });
+  });
+});
+
 describe("bad input", () => {
+  it("usageError_printsTheErrorAndAHintNamingTheCommandsHelp_notTheWholeHelp", SLOW, async () => {
+    const cases: [string[], string, string][] = [
+      [["packets", "list", "--bogus"], "unknown option '--bogus'", "loanbridge packets list"],
+      [["packets", "deny"], "missing required argument 'guid'", "loanbridge packets deny"],
+      [["loans", "list", "--limit", "0"], "expected a whole number", "loanbridge loans list"],
+      [["status"], "missing --config", "loanbridge status"],
+    ];
+    const runs = await Promise.all(cases.map(([args]) => cli(args)));
+    runs.forEach((run, i) => {
+      const [, error = "", command = ""] = cases[i] ?? [];
+      expect(run.code).toBe(2);
+      const lines = run.stderr.trimEnd().split("\n");
+      expect(lines).toHaveLength(2);
+      expect(lines[0]).toContain(error);
+      expect(lines[1]).toBe(`run '${command} --help' for usage`);
+    });
+  });
+
+  it("missingRequiredOptions_areAllReportedInOneMessage", SLOW, async () => {
+    const run = await cli(["borrow", "--from", "evm"]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(
+      "required options '--collateral <amount>', '--principal <amount>', '--recipient <address>' not specified",
+    );
+  });
+
+  it("packetsDeny_notAGuidOrNoReason_exits2WithAClearMessage", SLOW, async () => {
+    const guid = word("ab");
+    const [notAGuid, noReason, blankReason] = await Promise.all([
+      cli(["packets", "deny", "not-a-guid", "--reason", "spam", "-c", configPath]),
+      cli(["packets", "deny", guid, "-c", configPath]),
+      cli(["packets", "deny", guid, "--reason", " ", "-c", configPath]),
+    ]);
+    expect(notAGuid.code).toBe(2);
+    expect(notAGuid.stderr).toContain("expected a guid: 0x followed by 64 hex digits");
+    expect(noReason.code).toBe(2);
+    expect(noReason.stderr).toContain("required option '--reason <text>' not specified");
+    expect(blankReason.code).toBe(2);
+    expect(blankReason.stderr).toContain("expected a reason");
+  });
+
   it("packetsShow_notAGuid_exits2WithAClearMessage", SLOW, async () => {
     const run = await cli(["packets", "show", "not-a-guid"]);
     expect(run.code).toBe(2);
@@ -177,5 +250,61 @@ describe("against a store", () => {
     const noLoan = await cli(["loans", "show", `0x${"11".repeat(32)}`, "--config", configPath]);
     expect(noLoan.code).toBe(1);
     expect(noLoan.stderr).toContain("no loan");
+  });
+
+  it("packetsDeny_deniesThePacketWithAnAuditEntry", SLOW, async () => {
+    const header = {
+      nonce: 2n,
+      srcEid: 40161,
+      sender: word("0a"),
+      dstEid: 40168,
+      receiver: word("0b"),
+    };
+    const guid = computeGuid(header);
+    const store = await Store.open({ kind: "pglite", dataDir: join(dir, "data") });
+    await store.recordObserved({
+      packet: encodePacket(header, "0x02"),
+      guid,
+      srcEid: 40161,
+      dstEid: 40168,
+      nonce: 2n,
+      sourceTx: `0x${"dd".repeat(32)}`,
+      sourceHeight: 6n,
+      sourceIndex: 0,
+    });
+    await store.close();
+
+    const deny = await cli([
+      "packets",
+      "deny",
+      guid,
+      "--reason",
+      "sender is compromised",
+      "--actor",
+      "bob",
+      "-c",
+      configPath,
+    ]);
+    expect(deny.code, deny.stderr).toBe(0);
+    expect(JSON.parse(deny.stdout)).toMatchObject({
+      guid,
+      status: "denied",
+      lastError: "denied: sender is compromised",
+    });
+    const shown = await cli(["packets", "show", guid, "--config", configPath]);
+    expect(JSON.parse(shown.stdout)).toMatchObject({
+      packet: { guid, status: "denied" },
+      audit: [
+        {
+          actor: "bob",
+          action: "deny",
+          subject: guid,
+          detail: { via: "cli", reason: "sender is compromised" },
+        },
+      ],
+    });
+    const again = await cli(["packets", "deny", guid, "--reason", "twice", "-c", configPath]);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain("cannot become denied");
   });
 });

@@ -4,6 +4,7 @@
 // guid, a missing or invalid config).
 import { BaseError, type Hex } from "@loanbridge/shared";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
+import relayerPackage from "../package.json" with { type: "json" };
 import { ConfigError, loadConfig, type RelayerConfig } from "./config/index.ts";
 import { runDaemon } from "./daemon/index.ts";
 import { StoreError } from "./store/errors.ts";
@@ -31,6 +32,17 @@ function positiveInt(value: string): number {
   return n;
 }
 
+// As the HTTP API's deny and retry bodies allow.
+const MAX_REASON_LENGTH = 500;
+
+function reasonText(value: string): string {
+  if (value.trim() === "") throw new InvalidArgumentError("expected a reason: say why");
+  if (value.length > MAX_REASON_LENGTH) {
+    throw new InvalidArgumentError(`expected at most ${MAX_REASON_LENGTH} characters`);
+  }
+  return value;
+}
+
 function json(value: unknown): string {
   return JSON.stringify(
     value,
@@ -47,12 +59,13 @@ function print(value: unknown): void {
   process.stdout.write(`${json(value)}\n`);
 }
 
-interface GlobalOptions {
-  config?: string;
+/** Declared on each command that reads the relayer config, so that its own help shows it. */
+function configOption(): Option {
+  return new Option("-c, --config <file>", "relayer config file (JSON)").env("LOANBRIDGE_CONFIG");
 }
 
 async function configOf(command: Command): Promise<RelayerConfig> {
-  const { config } = command.optsWithGlobals<GlobalOptions>();
+  const { config } = command.opts<{ config?: string }>();
   if (config === undefined || config === "") {
     throw new UsageError("missing --config <file> (or LOANBRIDGE_CONFIG)");
   }
@@ -71,10 +84,12 @@ async function withStore<T>(command: Command, use: (store: Store) => Promise<T>)
 export function buildProgram(): Command {
   const program = new Command("loanbridge")
     .description("The loanbridge relayer: runs the daemon and inspects its store.")
-    .addOption(
-      new Option("-c, --config <file>", "relayer config file (JSON)").env("LOANBRIDGE_CONFIG"),
+    .version(relayerPackage.version, "-V, --version", "print the relayer's version")
+    .addHelpText(
+      "after",
+      "\nThe operator commands (run, status, loans, packets, retry) read the relayer config:\n" +
+        "-c, --config <file> or LOANBRIDGE_CONFIG.",
     )
-    .showHelpAfterError()
     .exitOverride();
 
   program
@@ -82,6 +97,7 @@ export function buildProgram(): Command {
     .description(
       "Run the relayer: watch, verify, attest, gather, deliver; serve the API. Stops on SIGINT/SIGTERM.",
     )
+    .addOption(configOption())
     .option(
       "--no-executor",
       "never deliver, only confirm deliveries (every relayer takes its turn by default); overrides executor.enabled",
@@ -129,6 +145,7 @@ export function buildProgram(): Command {
         "With one: the loan on both chains (needs --network).",
     )
     .argument("[loanId]", "a loan id (0x + 64 hex digits)", hex32("loan id"))
+    .addOption(configOption())
     .option("-n, --network <file>", "network file (where each chain and its contracts are)")
     .action(async (loanId: Hex | undefined, options: { network?: string }, command: Command) => {
       if (loanId !== undefined) {
@@ -147,6 +164,7 @@ export function buildProgram(): Command {
   loans
     .command("list")
     .description("List loans, most recently updated first.")
+    .addOption(configOption())
     .addOption(new Option("--state <state>", "either side in this state").choices(LOAN_STATES))
     .option("--limit <n>", "at most this many", positiveInt, 100)
     .action(async (options: { state?: LoanState; limit: number }, command: Command) => {
@@ -163,6 +181,7 @@ export function buildProgram(): Command {
     .command("show")
     .description("Show one loan's two sides.")
     .argument("<loanId>", "the loan id (0x + 64 hex digits)", hex32("loan id"))
+    .addOption(configOption())
     .action(async (loanId: Hex, _options: unknown, command: Command) => {
       await withStore(command, async (store) => {
         const loan = await store.getLoan(loanId);
@@ -175,6 +194,7 @@ export function buildProgram(): Command {
   packets
     .command("list")
     .description("List packets, most recently changed first.")
+    .addOption(configOption())
     .addOption(new Option("--status <status>", "only this status").choices(PACKET_STATUSES))
     .option("--limit <n>", "at most this many", positiveInt, 100)
     .action(async (options: { status?: PacketStatus; limit: number }, command: Command) => {
@@ -190,6 +210,7 @@ export function buildProgram(): Command {
     .command("show")
     .description("Show one packet, its attestations and its audit trail.")
     .argument("<guid>", "the packet guid (0x + 64 hex digits)", hex32("guid"))
+    .addOption(configOption())
     .action(async (guid: Hex, _options: unknown, command: Command) => {
       await withStore(command, async (store) => {
         const packet = await store.getPacket(guid);
@@ -201,6 +222,25 @@ export function buildProgram(): Command {
         });
       });
     });
+  packets
+    .command("deny")
+    .description(
+      "Deny an observed, verified, attested or failed packet: no relayer delivers it unless it is retried (audited).",
+    )
+    .argument("<guid>", "the packet guid (0x + 64 hex digits)", hex32("guid"))
+    .addOption(configOption())
+    .requiredOption(
+      "--reason <text>",
+      "why it is denied (required; audit log and the packet's last error)",
+      reasonText,
+    )
+    .option("--actor <name>", "who asks (audit log)", process.env.USER ?? "operator")
+    .action(async (guid: Hex, options: DenyOptions, command: Command) => {
+      await withStore(command, async (store) => {
+        const audit = operatorAudit("deny", guid, options);
+        print(await store.deny(guid, options.reason, { audit }));
+      });
+    });
 
   program
     .command("retry")
@@ -208,23 +248,78 @@ export function buildProgram(): Command {
       "Requeue a failed or denied packet: it is verified again from the start (audited).",
     )
     .argument("<guid>", "the packet guid (0x + 64 hex digits)", hex32("guid"))
+    .addOption(configOption())
     .option("--actor <name>", "who asks (audit log)", process.env.USER ?? "operator")
     .option("--reason <text>", "why (audit log)")
-    .action(async (guid: Hex, options: { actor: string; reason?: string }, command: Command) => {
+    .action(async (guid: Hex, options: OperatorOptions, command: Command) => {
       await withStore(command, async (store) => {
-        const packet = await store.requeue(guid, {
-          audit: {
-            actor: options.actor,
-            action: "retry",
-            subject: guid,
-            detail: { via: "cli", ...(options.reason !== undefined && { reason: options.reason }) },
-          },
-        });
-        print(packet);
+        print(await store.requeue(guid, { audit: operatorAudit("retry", guid, options) }));
       });
     });
   addUserCommands(program, print);
+  for (const command of commandTree(program)) {
+    command.showHelpAfterError(usageHint(command));
+    checkRequiredOptionsTogether(command);
+  }
   return program;
+}
+
+interface OperatorOptions {
+  actor: string;
+  reason?: string;
+}
+
+type DenyOptions = Required<OperatorOptions>;
+
+/** The audit entry of an operator's `retry` or `deny` from the CLI. */
+function operatorAudit(action: "retry" | "deny", guid: Hex, options: OperatorOptions) {
+  return {
+    actor: options.actor,
+    action,
+    subject: guid,
+    detail: { via: "cli", ...(options.reason !== undefined && { reason: options.reason }) },
+  };
+}
+
+function* commandTree(command: Command): Generator<Command> {
+  yield command;
+  for (const subcommand of command.commands) yield* commandTree(subcommand);
+}
+
+/** The command as typed, e.g. "loanbridge packets list". */
+function commandPath(command: Command): string {
+  const names: string[] = [];
+  for (let at: Command | null = command; at !== null; at = at.parent) names.unshift(at.name());
+  return names.join(" ");
+}
+
+// After a usage error, one line naming the command's help: the whole help
+// text would bury the error.
+function usageHint(command: Command): string {
+  return `run '${commandPath(command)} --help' for usage`;
+}
+
+/**
+ * Commander stops at the first missing required option, so an operator would
+ * learn them one run at a time. Here they are checked together, before the
+ * action, and commander no longer checks them itself.
+ */
+function checkRequiredOptionsTogether(command: Command): void {
+  const required = command.options.filter((option) => option.mandatory);
+  if (required.length === 0) return;
+  for (const option of required) option.makeOptionMandatory(false);
+  command.hook("preAction", () => {
+    const missing = required.filter(
+      (option) => command.getOptionValue(option.attributeName()) === undefined,
+    );
+    if (missing.length === 0) return;
+    const flags = missing.map((option) => `'${option.flags}'`).join(", ");
+    const noun = missing.length === 1 ? "option" : "options";
+    command.error(`error: required ${noun} ${flags} not specified`, {
+      code: "commander.missingMandatoryOptionValue",
+      exitCode: 2,
+    });
+  });
 }
 
 class NotFound extends Error {
@@ -234,6 +329,11 @@ class NotFound extends Error {
 /** Runs the CLI; returns the exit code. */
 export async function main(argv: readonly string[]): Promise<number> {
   const program = buildProgram();
+  // The command whose action runs, for the usage hint of a UsageError it throws.
+  let running = program;
+  program.hook("preAction", (_program, actionCommand) => {
+    running = actionCommand;
+  });
   try {
     await program.parseAsync([...argv], { from: "user" });
     return 0;
@@ -242,7 +342,11 @@ export async function main(argv: readonly string[]): Promise<number> {
       // Help and version are "errors" to commander; it has printed them already.
       return error.exitCode === 0 ? 0 : 2;
     }
-    if (error instanceof UsageError || error instanceof ConfigError) {
+    if (error instanceof UsageError) {
+      process.stderr.write(`error: ${error.message}\n${usageHint(running)}\n`);
+      return 2;
+    }
+    if (error instanceof ConfigError) {
       process.stderr.write(`error: ${error.message}\n`);
       return 2;
     }

@@ -192,6 +192,31 @@ describe("HTTP API", () => {
       });
     });
 
+    it("recentPolls_aChainNotReady_saysItsLastErrorSinceItsLastPoll", () => {
+      const check = recentPolls(
+        () => ({ down: undefined, stale: 0, recovered: 1_100 }),
+        500,
+        () => 1_200,
+        () => ({
+          down: { message: "connect ECONNREFUSED 127.0.0.1:8545", at: 1_150 },
+          stale: { message: "HTTP 503", at: 900 },
+          recovered: { message: "timed out", at: 1_000 },
+        }),
+      );
+
+      expect(check()).toEqual({
+        down: {
+          ok: false,
+          detail: "not polled yet; last error 50 ms ago: connect ECONNREFUSED 127.0.0.1:8545",
+        },
+        stale: {
+          ok: false,
+          detail: "last poll 1200 ms ago (limit 500 ms); last error 300 ms ago: HTTP 503",
+        },
+        recovered: { ok: true },
+      });
+    });
+
     it("metrics_isPrometheusText", async () => {
       events.emit("headAdvanced", { chain: "evm", eid: 40161, height: 77n });
 

@@ -485,26 +485,44 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   });
 }
 
+/** A chain's last failed poll: why, and when. */
+export interface PollFailure {
+  message: string;
+  at: number;
+}
+
 /**
  * A readiness callback from the chains' last successful polls: each chain is
- * ready when it polled within `maxAgeMs`.
+ * ready when it polled within `maxAgeMs`. A chain that is not says why, with
+ * its last failed poll when there was one since (an operator sees "connect
+ * ECONNREFUSED", not only that nothing was polled).
  */
 export function recentPolls(
   lastPollAt: () => Record<string, number | undefined>,
   maxAgeMs: number,
   now: () => number = Date.now,
+  lastFailure: () => Record<string, PollFailure | undefined> = () => ({}),
 ): ReadinessCallback {
-  return () =>
-    Object.fromEntries(
-      Object.entries(lastPollAt()).map(([chain, at]) => {
-        if (at === undefined) return [chain, { ok: false, detail: "not polled yet" }];
-        const age = now() - at;
+  return () => {
+    const failures = lastFailure();
+    const at = now();
+    return Object.fromEntries(
+      Object.entries(lastPollAt()).map(([chain, polledAt]) => {
+        const failure = failures[chain];
+        const failed =
+          failure !== undefined && (polledAt === undefined || failure.at > polledAt)
+            ? `; last error ${at - failure.at} ms ago: ${failure.message}`
+            : "";
+        if (polledAt === undefined)
+          return [chain, { ok: false, detail: `not polled yet${failed}` }];
+        const age = at - polledAt;
         return [
           chain,
           age <= maxAgeMs
             ? { ok: true }
-            : { ok: false, detail: `last poll ${age} ms ago (limit ${maxAgeMs} ms)` },
+            : { ok: false, detail: `last poll ${age} ms ago (limit ${maxAgeMs} ms)${failed}` },
         ];
       }),
     );
+  };
 }

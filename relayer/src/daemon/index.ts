@@ -3,8 +3,9 @@
 // and stops cleanly (API closed, current iteration finished, store closed).
 import { readFile } from "node:fs/promises";
 import type { Hex } from "@loanbridge/shared";
+import { getBase58Decoder } from "@solana/kit";
 import { z } from "zod";
-import { createApiServer, recentPolls } from "../api/server.ts";
+import { createApiServer, type PollFailure, recentPolls } from "../api/server.ts";
 import {
   EvmAttestationSigner,
   type EvmFinality,
@@ -48,6 +49,7 @@ import {
   type PipelineContext,
 } from "../pipeline/context.ts";
 import { startLoop } from "../pipeline/pipeline.ts";
+import { FailureBackoff } from "../pipeline/backoff.ts";
 import { ReadyTimes } from "../pipeline/takeover.ts";
 import { Store } from "../store/store.ts";
 
@@ -74,6 +76,9 @@ export interface RunningRelayer {
 }
 
 const deploymentSchema = z.object({ startBlock: z.int().min(0) });
+
+/** The longest pause between two reads of a chain that keeps failing them. */
+const UNREACHABLE_RETRY_MAX_MS = 10_000;
 
 /**
  * Fault injection for the end-to-end suite: `LOANBRIDGE_CRASH_AT=<point>`
@@ -126,6 +131,8 @@ interface ChainParts {
   startHeight: bigint;
   /** Its RPC endpoints' labels (for the metrics' zero series). */
   rpcEndpoints: readonly string[];
+  /** The account its deliveries are paid from. */
+  payingAccount: string;
 }
 
 interface BuildContext {
@@ -207,6 +214,7 @@ async function buildEvmChain(
     signer: new EvmAttestationSigner(signerKey.reveal()),
     startHeight: await startHeightOf(chain),
     rpcEndpoints: rpc.endpoints.map((endpoint) => endpoint.label),
+    payingAccount: new EvmAttestationSigner(sender).signer,
   };
 }
 
@@ -260,6 +268,8 @@ async function buildSolanaChain(
     // Packets are walked by nonce from the first; the height only tracks the head.
     startHeight: 0n,
     rpcEndpoints: rpc.endpoints.map((endpoint) => endpoint.label),
+    // A keypair's last 32 bytes are its public key, the address.
+    payingAccount: getBase58Decoder().decode(payer.reveal().subarray(32, 64)),
   };
 }
 
@@ -313,7 +323,13 @@ export async function startRelayer(
   // takes moments even when the chains do not answer.
   const shutdown = new AbortController();
   const parts = await buildChains({ config, options, events, signal: shutdown.signal });
-  initMetrics(metrics, { chains: parts });
+  const executor = options.executor ?? config.executor.enabled;
+  initMetrics(metrics, {
+    chains: parts,
+    ...(executor && {
+      wallets: parts.map(({ kind, eid, payingAccount }) => ({ kind, eid, account: payingAccount })),
+    }),
+  });
   const trustedAlone = singleRpcChains(config);
   for (const part of parts) {
     const alone = trustedAlone.some((chain) => chain.eid === part.eid);
@@ -337,6 +353,8 @@ export async function startRelayer(
   const lastPollAt: Record<string, number | undefined> = Object.fromEntries(
     parts.map((part) => [pollKey(part.eid), undefined]),
   );
+  const lastPollFailure: Record<string, PollFailure | undefined> = {};
+  const WATCH_WHERE = /^watch\.(\d+)$/;
   const crashPoint = crashPointFromEnv(options.env, logger);
   const context: PipelineContext = {
     relayerId: config.relayerId,
@@ -344,22 +362,34 @@ export async function startRelayer(
     events,
     chains: pipelineChains(parts),
     settings: config.pipeline,
-    executor: options.executor ?? config.executor.enabled,
+    executor,
     takeoverWindowMs: config.executor.takeoverWindowMs,
     readyTimes: new ReadyTimes(),
+    // A chain that keeps failing is read again after twice the poll interval, then doubling.
+    backoff: new FailureBackoff(2 * config.pipeline.pollIntervalMs, UNREACHABLE_RETRY_MAX_MS),
     signal: shutdown.signal,
     ...(crashPoint !== undefined && { crashPoint }),
     peers: config.peers,
     peerTimeoutMs: config.executor.peerTimeoutMs,
     startHeights: new Map(parts.map((part) => [part.eid, part.startHeight])),
     onError: (error, where, guid) => {
+      const message = error instanceof Error ? error.message : String(error);
+      const watched = WATCH_WHERE.exec(where);
+      if (watched !== null && guid === undefined) {
+        lastPollFailure[pollKey(Number(watched[1]))] = { message, at: Date.now() };
+      }
       logger.warn(`${where} failed`, {
-        error: error instanceof Error ? error.message : String(error),
+        error: message,
         ...(guid !== undefined && { guid: guid satisfies Hex }),
       });
     },
   };
-  const polls = recentPolls(() => lastPollAt, Math.max(30_000, config.pipeline.pollIntervalMs * 5));
+  const polls = recentPolls(
+    () => lastPollAt,
+    Math.max(30_000, config.pipeline.pollIntervalMs * 5),
+    Date.now,
+    () => lastPollFailure,
+  );
   const api = createApiServer({
     config: config.api,
     store,

@@ -396,6 +396,28 @@ describe("metrics", () => {
     });
   });
 
+  it("initMetrics_headsAndWallets_existAtZeroBeforeTheirFirstRead", async () => {
+    const { events, metrics } = setup();
+    initMetrics(metrics, {
+      chains: [
+        { kind: "evm", eid: 40161 },
+        { kind: "solana", eid: 40168 },
+      ],
+      wallets: [{ kind: "solana", eid: 40168, account: "Payer111" }],
+    });
+
+    // A chain that cannot be read still has series for the alerts to judge.
+    expect(await samples(metrics, "loanbridge_head_height")).toEqual({
+      "chain=evm,eid=40161": 0,
+      "chain=solana,eid=40168": 0,
+    });
+    expect(await samples(metrics, "loanbridge_wallet_balance")).toEqual({
+      "chain=solana,eid=40168,account=Payer111": 0,
+    });
+    events.emit("headAdvanced", { chain: "evm", eid: 40161, height: 120n });
+    expect((await samples(metrics, "loanbridge_head_height"))["chain=evm,eid=40161"]).toBe(120);
+  });
+
   it("initMetrics_createsEveryCounterSeriesTheChainsCanProduce_atZero", async () => {
     const { events, metrics } = setup();
     initMetrics(metrics, {

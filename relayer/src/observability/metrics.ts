@@ -244,6 +244,8 @@ export function createMetrics(options: CreateMetricsOptions = {}): RelayerMetric
 export interface InitMetricsOptions {
   /** The chains this relayer watches and delivers to, with their RPC endpoints' labels. */
   chains: readonly { kind: ChainKind; eid: number; rpcEndpoints?: readonly string[] }[];
+  /** The accounts this relayer pays deliveries from (an executor's), by chain. */
+  wallets?: readonly { kind: ChainKind; eid: number; account: string }[];
 }
 
 /** The quorum reads of each kind of chain (the `method` of an outvoted endpoint). */
@@ -274,6 +276,9 @@ export function initMetrics(metrics: RelayerMetrics, options: InitMetricsOptions
     }
   }
   for (const { kind, eid, rpcEndpoints = [] } of options.chains) {
+    // Up-style zeros until the first read: a chain never read shows as a
+    // head that never moves (LoanbridgeHeadStalled), not as no series.
+    metrics.headHeight.set({ chain: kind, eid: String(eid) }, 0);
     for (const url of rpcEndpoints) {
       for (const method of QUORUM_READS[kind]) {
         metrics.rpcDisagreements.inc({ chain: kind, method, url }, 0);
@@ -282,6 +287,10 @@ export function initMetrics(metrics: RelayerMetrics, options: InitMetricsOptions
     for (const outcome of CLAIM_OUTCOMES) {
       metrics.contradictingClaims.inc({ src_eid: String(eid), outcome }, 0);
     }
+  }
+  // …and a wallet never read as empty (LoanbridgeWalletBalanceLow).
+  for (const { kind, eid, account } of options.wallets ?? []) {
+    metrics.walletBalance.set({ chain: kind, eid: String(eid), account }, 0);
   }
   const eids = [...new Set(options.chains.map((c) => c.eid))];
   for (const dst of eids) {

@@ -14,6 +14,7 @@ import type { PipelineConfig } from "../config/schema.ts";
 import type { RelayerEvents } from "../observability/events.ts";
 import type { Store } from "../store/store.ts";
 import type { PacketRecord } from "../store/types.ts";
+import type { FailureBackoff } from "./backoff.ts";
 import type { ReadyTimes } from "./takeover.ts";
 
 /**
@@ -87,6 +88,11 @@ export interface PipelineContext {
   takeoverWindowMs: number;
   /** When this relayer first had each pending packet's attestations. */
   readyTimes: ReadyTimes;
+  /**
+   * Pauses for sources and wallets whose reads keep failing (absent: every
+   * iteration tries them all).
+   */
+  backoff?: FailureBackoff;
   /** Fault injection: called at each crash point (absent in production). */
   crashPoint?: (point: CrashPoint) => void;
   /** Other relayers' API base URLs, asked for their attestations. */

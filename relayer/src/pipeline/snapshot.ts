@@ -24,11 +24,15 @@ export async function snapshot(context: PipelineContext): Promise<void> {
 export async function walletBalances(context: PipelineContext): Promise<void> {
   if (!context.executor) return;
   for (const [eid, deliverer] of context.chains.deliverers) {
+    const key = `walletBalance.${eid}`;
+    if (context.backoff?.due(key) === false) continue;
     try {
       const { account, balance } = await deliverer.walletBalance();
       context.events.emit("walletBalance", { chain: kindOf(context, eid), eid, account, balance });
+      context.backoff?.succeeded(key);
     } catch (error) {
-      context.onError(error, `walletBalance.${eid}`);
+      context.backoff?.failed(key);
+      context.onError(error, key);
     }
   }
 }

@@ -19,6 +19,7 @@ import { type RelayerEventMap, RelayerEvents } from "../observability/events.ts"
 import { createMetrics } from "../observability/metrics.ts";
 import { Store } from "../store/store.ts";
 import { attestBatch } from "./attest.ts";
+import { FailureBackoff } from "./backoff.ts";
 import { backoffMs, isChainUnavailable, leaseOwner, type PipelineContext } from "./context.ts";
 import { deliverBatch } from "./deliver.ts";
 import { gatherAttestations, isValidAttestation } from "./gather.ts";
@@ -38,7 +39,7 @@ import {
   SRC,
   word,
 } from "./testing.ts";
-import { watchSource } from "./watch.ts";
+import { watchAll, watchSource } from "./watch.ts";
 
 interface Harness {
   context: PipelineContext;
@@ -247,6 +248,31 @@ describe("watch", SLOW, () => {
     expect(h.events.nonceGapsCounted?.[0]?.paths).toEqual([
       { app: path.app, dstEid: DST, open: 0 },
     ]);
+  });
+
+  it("watchAll_aSourceThatKeepsFailing_isSkippedDuringItsPause_thenPolledAgain", async () => {
+    const h = await harness();
+    h.context.backoff = new FailureBackoff(200, 1_000);
+    const poll = h.watcher.poll.bind(h.watcher);
+    let down = true;
+    let tries = 0;
+    h.watcher.poll = (cursor, state) => {
+      tries++;
+      return down ? Promise.reject(new Error("connect ECONNREFUSED")) : poll(cursor, state);
+    };
+    await watchAll(h.context);
+    await watchAll(h.context);
+    await watchAll(h.context);
+    // One try, then nothing until its pause is over (one warning, not three).
+    expect(tries).toBe(1);
+    expect(h.errors).toEqual([`watch.${SRC}: Error: connect ECONNREFUSED`]);
+    await sleep(220);
+    down = false;
+    expect(await watchAll(h.context)).toHaveLength(1);
+    expect(tries).toBe(2);
+    // Back: polled at every iteration again.
+    await watchAll(h.context);
+    expect(tries).toBe(3);
   });
 
   it("watch_claimContradictingARecordedOne_isHeldAside_theBatchAndTheCursorGoOn", async () => {

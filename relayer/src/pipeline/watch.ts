@@ -95,14 +95,22 @@ export async function watchSource(
   return { eid: watcher.eid, observed, cursor, finalizedHead: batch.finalizedHead };
 }
 
-/** Polls every source once; one source's failure does not hold up the others. */
+/**
+ * Polls every source once; one source's failure does not hold up the
+ * others. A source whose polls keep failing is skipped until its pause
+ * (context.backoff) is over.
+ */
 export async function watchAll(context: PipelineContext): Promise<WatchResult[]> {
   const results: WatchResult[] = [];
   for (const watcher of context.chains.watchers) {
+    const key = `watch.${watcher.eid}`;
+    if (context.backoff?.due(key) === false) continue;
     try {
       results.push(await watchSource(context, watcher));
+      context.backoff?.succeeded(key);
     } catch (error) {
-      context.onError(error, `watch.${watcher.eid}`);
+      context.backoff?.failed(key);
+      context.onError(error, key);
     }
   }
   return results;
