@@ -1,6 +1,6 @@
 // The CLI as an operator runs it: a separate `node src/cli.ts` process.
 import { execFile } from "node:child_process";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -73,7 +73,7 @@ describe("loanbridge --help", () => {
   it("help_documentsEveryCommand", SLOW, async () => {
     const top = await cli(["--help"]);
     expect(top.code).toBe(0);
-    for (const command of ["run", "status", "loans", "packets", "retry"]) {
+    for (const command of ["run", "status", "loans", "packets", "retry", "config", "keys"]) {
       expect(top.stdout).toContain(command);
     }
     const cases: [string[], RegExp][] = [
@@ -84,6 +84,8 @@ describe("loanbridge --help", () => {
       [["packets", "list", "--help"], /--status/],
       [["packets", "show", "--help"], /guid/],
       [["retry", "--help"], /Requeue/],
+      [["config", "check", "--help"], /never\s+a\s+secret/],
+      [["keys", "generate", "--help"], /--out <dir>[\s\S]*--force/],
     ];
     const runs = await Promise.all(cases.map(([args]) => cli(args)));
     runs.forEach((run, i) => {
@@ -116,6 +118,7 @@ describe("subcommand help", () => {
       ["packets", "show"],
       ["packets", "deny"],
       ["retry"],
+      ["config", "check"],
     ];
     const runs = await Promise.all(commands.map((command) => cli([...command, "--help"])));
     runs.forEach((run, i) => {
@@ -186,6 +189,123 @@ describe("bad input", () => {
     const run = await cli(["packets", "list", "--status", "lost", "--config", configPath]);
     expect(run.code).toBe(2);
     expect(run.stderr).toContain("Allowed choices are observed");
+  });
+});
+
+describe("setup: keys generate, config check", () => {
+  it("keysGenerate_thenConfigCheck_printPublicKeysAndASummary_neverASecret", SLOW, async () => {
+    const out = join(dir, "setup-keys");
+    const generated = await cli(["keys", "generate", "--out", out]);
+    expect(generated.code, generated.stderr).toBe(0);
+    const keys = JSON.parse(generated.stdout) as {
+      evmAddress: string;
+      solanaPublicKey: string;
+      config: { chains: { evm: { signerKey: unknown }; solana: { keypair: unknown } } };
+    };
+    const evmKeyFile = join(out, "evm.key");
+    const solanaKeypairFile = join(out, "solana-keypair.json");
+    expect(keys.evmAddress).toMatch(/^0x[0-9a-fA-F]{40}$/);
+    expect(keys.config.chains).toEqual({
+      evm: { signerKey: { file: evmKeyFile } },
+      solana: { keypair: { file: solanaKeypairFile } },
+    });
+    expect((await stat(evmKeyFile)).mode & 0o777).toBe(0o600);
+    const evmKey = (await readFile(evmKeyFile, "utf8")).trim();
+    const solanaKeypair = await readFile(solanaKeypairFile, "utf8");
+
+    const path = join(dir, "setup.json");
+    await writeFile(
+      path,
+      JSON.stringify({
+        relayerId: "setup-test",
+        store: { kind: "pglite", dataDir: "memory://" },
+        chains: {
+          evm: {
+            eid: 40161,
+            rpcUrls: ["http://127.0.0.1:8545"],
+            insecureSingleRpc: true,
+            endpoint: "0x5FbDB2315678afecb367f032d93F642f64180aa3",
+            ...keys.config.chains.evm,
+          },
+          solana: {
+            eid: 40168,
+            rpcUrls: ["http://127.0.0.1:8899", "http://127.0.0.1:8999"],
+            programId: "HWduTQQPx63ZCg1whS7eNbGXCqCu1ws5aRnF1ydMRfFz",
+            ...keys.config.chains.solana,
+          },
+        },
+      }),
+    );
+    const check = await cli(["config", "check", "-c", path], { LOANBRIDGE_API_PORT: "9191" });
+
+    expect(check.code, check.stderr).toBe(0);
+    expect(JSON.parse(check.stdout)).toMatchObject({
+      relayerId: "setup-test",
+      chains: [
+        { name: "evm", eid: 40161, rpcUrls: 1, rpcQuorum: 1, insecureSingleRpc: true },
+        { name: "solana", eid: 40168, rpcUrls: 2, rpcQuorum: 2, insecureSingleRpc: false },
+      ],
+      store: "pglite",
+      executor: { enabled: true },
+      peers: 0,
+      envOverrides: [{ env: "LOANBRIDGE_API_PORT", field: "api.port" }],
+      secrets: [
+        { field: "chains.evm.signerKey", publicKey: keys.evmAddress },
+        { field: "chains.solana.keypair", publicKey: keys.solanaPublicKey },
+      ],
+    });
+    for (const output of [generated.stdout, generated.stderr, check.stdout, check.stderr]) {
+      expect(output).not.toContain(evmKey.slice(2));
+      expect(output).not.toContain(solanaKeypair.slice(1, 40));
+    }
+  });
+
+  it("keysGenerate_existingFiles_areKeptAndItExits1NamingForce", SLOW, async () => {
+    const out = join(dir, "kept-keys");
+    await cli(["keys", "generate", "--out", out]);
+    const before = await readFile(join(out, "evm.key"), "utf8");
+
+    const again = await cli(["keys", "generate", "--out", out]);
+
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain(`${join(out, "evm.key")}, ${join(out, "solana-keypair.json")}`);
+    expect(again.stderr).toContain("--force");
+    expect(await readFile(join(out, "evm.key"), "utf8")).toBe(before);
+  });
+
+  it("configCheck_builtinProgramIdOrMissingKey_exits2NamingTheField", SLOW, async () => {
+    const path = join(dir, "bad-setup.json");
+    await writeFile(
+      path,
+      JSON.stringify({
+        relayerId: "setup-test",
+        chains: {
+          solana: {
+            eid: 40168,
+            rpcUrls: ["http://127.0.0.1:8899"],
+            insecureSingleRpc: true,
+            programId: "BPFLoaderUpgradeab1e11111111111111111111111",
+            keypair: { file: "keys/absent.json" },
+          },
+        },
+      }),
+    );
+    const badProgram = await cli(["config", "check", "-c", path]);
+    expect(badProgram.code).toBe(2);
+    expect(badProgram.stderr).toContain(
+      "chains.solana.programId: BPFLoaderUpgradeab1e11111111111111111111111 is the upgradeable BPF loader, not the loanbridge program",
+    );
+
+    const text = (await readFile(path, "utf8")).replace(
+      "BPFLoaderUpgradeab1e11111111111111111111111",
+      "HWduTQQPx63ZCg1whS7eNbGXCqCu1ws5aRnF1ydMRfFz",
+    );
+    await writeFile(path, text);
+    const missingKey = await cli(["config", "check", "-c", path]);
+    expect(missingKey.code).toBe(2);
+    expect(missingKey.stderr).toBe(
+      `error: chains.solana.keypair: cannot read ${join(dir, "keys/absent.json")}: no such file\n\nDetails: in ${path}\n`,
+    );
   });
 });
 

@@ -5,7 +5,15 @@
 import { BaseError, type Hex } from "@loanbridge/shared";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import relayerPackage from "../package.json" with { type: "json" };
-import { ConfigError, loadConfig, type RelayerConfig } from "./config/index.ts";
+import {
+  checkConfig,
+  ConfigError,
+  EVM_KEY_FILE,
+  generateKeyFiles,
+  loadConfig,
+  type RelayerConfig,
+  SOLANA_KEYPAIR_FILE,
+} from "./config/index.ts";
 import { runDaemon } from "./daemon/index.ts";
 import { StoreError } from "./store/errors.ts";
 import { Store } from "./store/store.ts";
@@ -64,12 +72,16 @@ function configOption(): Option {
   return new Option("-c, --config <file>", "relayer config file (JSON)").env("LOANBRIDGE_CONFIG");
 }
 
-async function configOf(command: Command): Promise<RelayerConfig> {
+function configPathOf(command: Command): string {
   const { config } = command.opts<{ config?: string }>();
   if (config === undefined || config === "") {
     throw new UsageError("missing --config <file> (or LOANBRIDGE_CONFIG)");
   }
-  return loadConfig(config, process.env);
+  return config;
+}
+
+async function configOf(command: Command): Promise<RelayerConfig> {
+  return loadConfig(configPathOf(command), process.env);
 }
 
 async function withStore<T>(command: Command, use: (store: Store) => Promise<T>): Promise<T> {
@@ -87,7 +99,7 @@ export function buildProgram(): Command {
     .version(relayerPackage.version, "-V, --version", "print the relayer's version")
     .addHelpText(
       "after",
-      "\nThe operator commands (run, status, loans, packets, retry) read the relayer config:\n" +
+      "\nThe operator commands (run, status, loans, packets, retry, config check) read the relayer config:\n" +
         "-c, --config <file> or LOANBRIDGE_CONFIG.",
     )
     .exitOverride();
@@ -256,12 +268,53 @@ export function buildProgram(): Command {
         print(await store.requeue(guid, { audit: operatorAudit("retry", guid, options) }));
       });
     });
+  addSetupCommands(program);
   addUserCommands(program, print);
   for (const command of commandTree(program)) {
     command.showHelpAfterError(usageHint(command));
     checkRequiredOptionsTogether(command);
   }
   return program;
+}
+
+/** `config check` and `keys generate`: what an operator runs before the first `run`. */
+function addSetupCommands(program: Command): void {
+  program
+    .command("config")
+    .description("Check the relayer config.")
+    .command("check")
+    .description(
+      "Load the config with its LOANBRIDGE_* overrides and every key it references, as run would; print a summary (never a secret). Exit 2 with every problem found.",
+    )
+    .addOption(configOption())
+    .addHelpText("after", "\nExample:\n  loanbridge config check -c relayer.json")
+    .action(async (_options: unknown, command: Command) => {
+      print(await checkConfig(configPathOf(command), process.env));
+    });
+
+  program
+    .command("keys")
+    .description("Create this relayer's keys.")
+    .command("generate")
+    .description(
+      `Write a new EVM key (${EVM_KEY_FILE}) and Solana keypair (${SOLANA_KEYPAIR_FILE}), mode 0600, into a folder (created 0700); print their public keys and the config lines that reference them.`,
+    )
+    .requiredOption("--out <dir>", "folder to write the key files into")
+    .option("--force", "replace key files that already exist (their keys are lost)")
+    .addHelpText("after", "\nExample:\n  loanbridge keys generate --out /etc/loanbridge/keys")
+    .action(async (options: { out: string; force?: boolean }) => {
+      const keys = await generateKeyFiles(options.out, { force: options.force === true });
+      print({
+        evmAddress: keys.evmAddress,
+        solanaPublicKey: keys.solanaPublicKey,
+        config: {
+          chains: {
+            evm: { signerKey: { file: keys.evmKeyFile } },
+            solana: { keypair: { file: keys.solanaKeypairFile } },
+          },
+        },
+      });
+    });
 }
 
 interface OperatorOptions {

@@ -1,6 +1,7 @@
 // The API against a real (in-memory) PGlite store, on an ephemeral port.
 import { randomBytes } from "node:crypto";
 import { request as httpRequest } from "node:http";
+import { type AddressInfo, createServer as createNetServer } from "node:net";
 import { PassThrough } from "node:stream";
 import type { Hex } from "@loanbridge/shared";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -9,7 +10,13 @@ import { RelayerEvents } from "../observability/events.ts";
 import { createLogger } from "../observability/logger.ts";
 import { attachMetrics, createMetrics } from "../observability/metrics.ts";
 import { Store } from "../store/store.ts";
-import { type ApiServer, type CheckResult, createApiServer, recentPolls } from "./server.ts";
+import {
+  ApiPortInUseError,
+  type ApiServer,
+  type CheckResult,
+  createApiServer,
+  recentPolls,
+} from "./server.ts";
 
 const TOKEN = "test-admin-token-0123456789";
 const OWN_SIGNER = "0xOwnSigner";
@@ -645,5 +652,32 @@ describe("HTTP API", () => {
       expect(head.status).toBe(200);
       expect(head.text).toBe("");
     });
+  });
+});
+
+describe("listen", () => {
+  it("portInUse_isAnApiPortInUseErrorNamingTheSetting", async () => {
+    const squatter = createNetServer();
+    await new Promise<void>((resolve) => squatter.listen(0, "127.0.0.1", resolve));
+    const { port } = squatter.address() as AddressInfo;
+    const api = createApiServer({
+      config: { host: "127.0.0.1", port, maxBodyBytes: 1_024 },
+      store: {} as unknown as Store,
+      registry: createMetrics({ defaultMetrics: false }).registry,
+    });
+    try {
+      const error: unknown = await api.listen().then(
+        () => undefined,
+        (caught: unknown) => caught,
+      );
+
+      expect(error).toBeInstanceOf(ApiPortInUseError);
+      expect((error as ApiPortInUseError).shortMessage).toBe(
+        `api.port ${port} on 127.0.0.1 is in use (set api.port or LOANBRIDGE_API_PORT)`,
+      );
+      expect(api.server.listening).toBe(false);
+    } finally {
+      await new Promise((resolve) => squatter.close(resolve));
+    }
   });
 });

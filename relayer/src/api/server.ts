@@ -63,6 +63,24 @@ export class ApiError extends BaseError {
   }
 }
 
+/**
+ * The API's address is taken (another relayer, a second run, anything on
+ * that port): names the setting to change, as the OS error does not.
+ */
+export class ApiPortInUseError extends BaseError {
+  override name = "ApiPortInUseError";
+  readonly host: string;
+  readonly port: number;
+
+  constructor(host: string, port: number, cause: unknown) {
+    super(`api.port ${port} on ${host} is in use (set api.port or LOANBRIDGE_API_PORT)`, {
+      cause,
+    });
+    this.host = host;
+    this.port = port;
+  }
+}
+
 type Method = "GET" | "POST";
 
 interface Request {
@@ -333,9 +351,13 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
     server,
     listen() {
       return new Promise((resolve, reject) => {
-        server.once("error", reject);
+        const fail = (error: Error) => {
+          const inUse = (error as NodeJS.ErrnoException).code === "EADDRINUSE";
+          reject(inUse ? new ApiPortInUseError(config.host, config.port, error) : error);
+        };
+        server.once("error", fail);
         server.listen(config.port, config.host, () => {
-          server.off("error", reject);
+          server.off("error", fail);
           const { address, port } = server.address() as AddressInfo;
           const host = address.includes(":") ? `[${address}]` : address;
           resolve({ host: address, port, url: `http://${host}:${port}` });

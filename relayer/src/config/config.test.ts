@@ -1,13 +1,15 @@
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ConfigError } from "./errors.ts";
 import { configWarnings, loadConfig, parseConfig } from "./load.ts";
 import type { RelayerConfigInput } from "./schema.ts";
+import { SOLANA_BUILTIN_ADDRESSES } from "./solana-builtins.ts";
 
 const ENDPOINT = "0x5FbDB2315678afecb367f032d93F642f64180aa3";
-const PROGRAM_ID = "BPFLoaderUpgradeab1e11111111111111111111111";
+// The loanbridge program id this repo deploys (solana-program/idl/loanbridge.json).
+const PROGRAM_ID = "HWduTQQPx63ZCg1whS7eNbGXCqCu1ws5aRnF1ydMRfFz";
 // Hardhat's first dev account key: public, used only to show it is refused inline.
 const DEV_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
 
@@ -284,6 +286,21 @@ describe("parseConfig", () => {
     `);
   });
 
+  it("solanaProgramId_aBuiltinAddress_isRefusedSayingWhatTheFieldMustBe", () => {
+    const message = errorOf(
+      (input) => (solana(input).programId = "BPFLoaderUpgradeab1e11111111111111111111111"),
+    );
+
+    expect(message).toBe(
+      'chains.solana.programId: BPFLoaderUpgradeab1e11111111111111111111111 is the upgradeable BPF loader, not the loanbridge program: give the address the loanbridge program is deployed at (the "address" of solana-program/idl/loanbridge.json for the program this repo builds)',
+    );
+    for (const [address, what] of SOLANA_BUILTIN_ADDRESSES) {
+      expect(errorOf((input) => (solana(input).programId = address))).toContain(
+        `${address} is ${what}, not the loanbridge program`,
+      );
+    }
+  });
+
   it("inlineKey_neverAppearsInTheError", () => {
     const message = errorOf((input) => (evm(input).signerKey = DEV_KEY));
     const inEnvField = errorOf((input) => (evm(input).signerKey = { env: DEV_KEY }));
@@ -411,12 +428,15 @@ describe("loadConfig", () => {
     expect(config.chains.evm?.signerKey).toEqual({ file: join(dir, "keys/evm.key") });
   });
 
-  it("exampleConfig_loads", async () => {
+  it("exampleConfig_loadsWithTheProgramIdThisRepoDeploys", async () => {
     const path = join(import.meta.dirname, "relayer.example.json");
+    const idlPath = join(import.meta.dirname, "../../../solana-program/idl/loanbridge.json");
+    const idl = JSON.parse(await readFile(idlPath, "utf8")) as { address: string };
 
     const config = await loadConfig(path, {}, { cwd: "/srv" });
 
     expect(config.relayerId).toBe("relayer-a");
+    expect(config.chains.solana?.programId).toBe(idl.address);
     expect(config.chains.evm?.signerKey).toEqual({
       file: join(import.meta.dirname, "keys/evm-signer.key"),
     });

@@ -4,6 +4,7 @@
 import { decodeBase58, getAddress } from "ethers";
 import { z } from "zod";
 import { Secret, secretRefSchema } from "./secret.ts";
+import { SOLANA_BUILTIN_ADDRESSES } from "./solana-builtins.ts";
 
 /** Where PGlite keeps its files unless told otherwise: under the working directory. */
 export const DEFAULT_PGLITE_DATA_DIR = "loanbridge-data";
@@ -57,6 +58,16 @@ const solanaAddress = z.string().refine(
   },
   { message: "expected a Solana address (base58, 32 bytes)" },
 );
+
+/** The loanbridge program's id: any Solana address but those every cluster has built in. */
+const loanbridgeProgramId = solanaAddress.superRefine((value, ctx) => {
+  const builtin = SOLANA_BUILTIN_ADDRESSES.get(value);
+  if (builtin === undefined) return;
+  ctx.addIssue({
+    code: "custom",
+    message: `${value} is ${builtin}, not the loanbridge program: give the address the loanbridge program is deployed at (the "address" of solana-program/idl/loanbridge.json for the program this repo builds)`,
+  });
+});
 
 const rpcFields = {
   /** JSON-RPC endpoints; security-relevant reads need `rpcQuorum` of them to agree. */
@@ -135,7 +146,7 @@ export const solanaChainSchema = z
     ...rpcFields,
     rpcUrls: rpcFields.rpcUrls.superRefine(uniqueUrls),
     /** The loanbridge program. */
-    programId: solanaAddress,
+    programId: loanbridgeProgramId,
     /** Commitment source accounts are read at: `finalized` (default) or `confirmed` (dev). */
     commitment: z.enum(["finalized", "confirmed"]).default("finalized"),
     /** This relayer's ed25519 keypair (solana-keygen JSON): `{ "file": … }` or `{ "env": … }`. */
