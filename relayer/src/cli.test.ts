@@ -309,27 +309,27 @@ describe("setup: keys generate, config check", () => {
   });
 });
 
+/** Records an observed packet at `nonce` on one path (its own source transaction); returns its guid. */
+async function recordObserved(store: Store, nonce: bigint): Promise<Hex> {
+  const header = { nonce, srcEid: 40161, sender: word("0a"), dstEid: 40168, receiver: word("0b") };
+  const guid = computeGuid(header);
+  await store.recordObserved({
+    packet: encodePacket(header, `0x0${nonce}` as Hex),
+    guid,
+    srcEid: 40161,
+    dstEid: 40168,
+    nonce,
+    sourceTx: `0x${nonce.toString(16).padStart(64, "c")}`,
+    sourceHeight: 4n + nonce,
+    sourceIndex: 0,
+  });
+  return guid;
+}
+
 describe("against a store", () => {
   it("status_packets_retry_readAndRequeueWithAnAuditEntry", SLOW, async () => {
-    const header = {
-      nonce: 1n,
-      srcEid: 40161,
-      sender: word("0a"),
-      dstEid: 40168,
-      receiver: word("0b"),
-    };
-    const guid = computeGuid(header);
     const store = await Store.open({ kind: "pglite", dataDir: join(dir, "data") });
-    await store.recordObserved({
-      packet: encodePacket(header, "0x01"),
-      guid,
-      srcEid: 40161,
-      dstEid: 40168,
-      nonce: 1n,
-      sourceTx: `0x${"cc".repeat(32)}`,
-      sourceHeight: 5n,
-      sourceIndex: 0,
-    });
+    const guid = await recordObserved(store, 1n);
     await store.markFailed(guid, "wrong_emitter: test");
     await store.setCursor(40161, 9n);
     await store.close();
@@ -373,25 +373,8 @@ describe("against a store", () => {
   });
 
   it("packetsDeny_deniesThePacketWithAnAuditEntry", SLOW, async () => {
-    const header = {
-      nonce: 2n,
-      srcEid: 40161,
-      sender: word("0a"),
-      dstEid: 40168,
-      receiver: word("0b"),
-    };
-    const guid = computeGuid(header);
     const store = await Store.open({ kind: "pglite", dataDir: join(dir, "data") });
-    await store.recordObserved({
-      packet: encodePacket(header, "0x02"),
-      guid,
-      srcEid: 40161,
-      dstEid: 40168,
-      nonce: 2n,
-      sourceTx: `0x${"dd".repeat(32)}`,
-      sourceHeight: 6n,
-      sourceIndex: 0,
-    });
+    const guid = await recordObserved(store, 2n);
     await store.close();
 
     const deny = await cli([

@@ -23,30 +23,31 @@
 // priority fee).
 import { readFile } from "node:fs/promises";
 import type { Hex } from "@loanbridge/shared";
-import { airdrop } from "@loanbridge/solana-program";
-import { generateKeyPairSigner, getBase58Encoder } from "@solana/kit";
-import { type JsonRpcProvider, parseEther, Wallet } from "ethers";
+import { getBase58Encoder } from "@solana/kit";
+import { type JsonRpcProvider, Wallet } from "ethers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { devKey, providerFor } from "../../relayer/src/chains/evm/testing.ts";
 import { type RpcProxy, type SolanaMode, startRpcProxy } from "../faults/rpc-proxy.ts";
 import { type Localnet, relayerMetric, startLocalnet } from "../localnet/index.ts";
 import {
-  evmDeliveries,
-  mintToOwnerFor,
-  openEthLoan,
-  openSolLoan,
   packetOfType,
   packetsOfLoan,
   rpcCall,
-  solanaDeliveries,
   waitFor,
   waitForDeliveredPackets,
   waitForMirroredLoan,
 } from "../e2e/support.ts";
+import {
+  type Chain,
+  deliveriesOn,
+  lostAndDuplicated,
+  type OpenedLoanCase,
+  readyEthLoan,
+  readySolLoan,
+} from "./support.ts";
 
 const USDC = 10n ** 6n;
 const COMPUTE_BUDGET_PROGRAM = "ComputeBudget111111111111111111111111111111";
-const SOL = 10n ** 9n;
 const OUTAGE_MS = process.env.LOANBRIDGE_CHAOS === "full" ? 60_000 : 10_000;
 /** After the node is back: the retry backoff stays short (waiting uses no attempts). */
 const RECOVERY_MS = 45_000;
@@ -72,49 +73,16 @@ afterAll(async () => {
   await lossy?.close();
 });
 
-type Chain = "evm" | "solana";
-
-interface Opened {
-  loanId: Hex;
-  /** Where its OPEN_LOAN goes; its LOAN_ACTIVE comes back. */
-  openTo: Chain;
-}
-
 /**
  * Readies a loan while both chains are up (its accounts on the other chain)
  * and gives back what opens it, which needs only its collateral's chain.
  */
-type ReadyLoan = (index: number) => Promise<() => Promise<Opened>>;
+type ReadyLoan = (index: number) => Promise<() => Promise<OpenedLoanCase>>;
 
-const readyEthLoan: ReadyLoan = async (index) => {
-  const recipient = await generateKeyPairSigner();
-  await mintToOwnerFor(net, recipient.address, 0n);
-  return async () => {
-    const borrower = new Wallet(devKey(3), provider);
-    const loan = await openEthLoan(net, borrower, {
-      collateral: parseEther("2"),
-      principal: BigInt(600 + index) * USDC,
-      recipient: recipient.address,
-    });
-    return { loanId: loan.loanId, openTo: "solana" };
-  };
-};
+const readyEth: ReadyLoan = (index) =>
+  readyEthLoan(net, new Wallet(devKey(3), provider), BigInt(600 + index) * USDC);
 
-const readySolLoan: ReadyLoan = async (index) => {
-  const borrower = await generateKeyPairSigner();
-  await airdrop(net.solana.rpc, borrower.address, 20n);
-  return async () => {
-    const loan = await openSolLoan(net, borrower, {
-      collateral: 10n * SOL,
-      principal: BigInt(200 + index) * USDC,
-      recipient: Wallet.createRandom().address,
-    });
-    return { loanId: loan.loanId, openTo: "evm" };
-  };
-};
-
-const deliveriesOn = (chain: Chain, guid: Hex) =>
-  chain === "solana" ? solanaDeliveries(net, guid) : evmDeliveries(net, provider, guid);
+const readySol: ReadyLoan = (index) => readySolLoan(net, BigInt(200 + index) * USDC);
 
 const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
 
@@ -142,15 +110,15 @@ const CASES: readonly {
     chain: "evm",
     stop: () => net.evm.stopNode(),
     start: () => net.evm.startNode(),
-    fromFailing: readyEthLoan,
-    toFailing: readySolLoan,
+    fromFailing: readyEth,
+    toFailing: readySol,
   },
   {
     chain: "solana",
     stop: () => net.solana.node.stopRpc(),
     start: () => net.solana.node.startRpc(),
-    fromFailing: readySolLoan,
-    toFailing: readyEthLoan,
+    fromFailing: readySol,
+    toFailing: readyEth,
   },
 ];
 
@@ -164,7 +132,7 @@ describe("a chain's node down and back (3 relayers, 2 of 3)", () => {
       const openSecond = await toFailing(index);
       const first = await openFirst();
       await stop();
-      let second: Opened;
+      let second: OpenedLoanCase;
       try {
         second = await openSecond();
         await sleep(OUTAGE_MS);
@@ -187,13 +155,12 @@ describe("a chain's node down and back (3 relayers, 2 of 3)", () => {
         const answerTo: Chain = loan.openTo === "solana" ? "evm" : "solana";
         const [seen = []] = lists;
         counts.push(
-          await deliveriesOn(loan.openTo, packetOfType(seen, "OPEN_LOAN").guid),
-          await deliveriesOn(answerTo, packetOfType(seen, "LOAN_ACTIVE").guid),
+          await deliveriesOn(net, provider, loan.openTo, packetOfType(seen, "OPEN_LOAN").guid),
+          await deliveriesOn(net, provider, answerTo, packetOfType(seen, "LOAN_ACTIVE").guid),
         );
       }
       const recoveredMs = Date.now() - backAt;
-      const lost = counts.filter((count) => count === 0).length;
-      const duplicated = counts.reduce((sum, count) => sum + Math.max(0, count - 1), 0);
+      const { lost, duplicated } = lostAndDuplicated(counts);
       const gaps = (await total("loanbridge_nonce_gaps_total")) - gapsBefore;
       const failed = (await total("loanbridge_packets", 'status="failed"')) - failedBefore;
       console.log(
@@ -239,7 +206,7 @@ describe("a lossy Solana endpoint: deliveries outlive their blockhash", () => {
     const proxy = lossy;
     if (proxy === undefined) throw new Error("no Solana proxy");
     const expiredBefore = await total("loanbridge_delivery_expired_total");
-    const open = await readySolLoan(9);
+    const open = await readySol(9);
     await proxy.setMode({
       mode: "drop",
       fraction: 1,
@@ -272,8 +239,8 @@ describe("a lossy Solana endpoint: deliveries outlive their blockhash", () => {
       const [seen = []] = lists;
       const active = packetOfType(seen, "LOAN_ACTIVE");
       const deliveries = [
-        await deliveriesOn("evm", packetOfType(seen, "OPEN_LOAN").guid),
-        await deliveriesOn("solana", active.guid),
+        await deliveriesOn(net, provider, "evm", packetOfType(seen, "OPEN_LOAN").guid),
+        await deliveriesOn(net, provider, "solana", active.guid),
       ];
       // The relayer whose transaction landed recorded it (the others only saw the guid delivered).
       const landed = lists
@@ -281,13 +248,14 @@ describe("a lossy Solana endpoint: deliveries outlive their blockhash", () => {
         .find((tx) => tx !== null);
       if (landed === undefined) throw new Error("no relayer recorded the landed transaction");
       const budget = await computeBudgetOf(landed);
+      const { lost, duplicated } = lostAndDuplicated(deliveries);
       const expiredCount = (await total("loanbridge_delivery_expired_total")) - expiredBefore;
       console.log(
         `fault=lossy-sends chain=solana expected="re-signed with a fresh blockhash, lands with a priority fee" ` +
           `observed="${expiredCount} expired, landed ${landed.slice(0, 12)}…, budget ${JSON.stringify(
             budget.map(([tag, value]) => `${tag === 3 ? "price" : "limit"}=${value}`),
           )}, dropped ${proxy.applied("drop")}x" ` +
-          `lost=${deliveries.filter((n) => n === 0).length} duplicated=${deliveries.reduce((sum, n) => sum + Math.max(0, n - 1), 0)}`,
+          `lost=${lost} duplicated=${duplicated}`,
       );
       expect(deliveries).toEqual([1, 1]);
       expect(expiredCount).toBeGreaterThanOrEqual(1);

@@ -14,28 +14,27 @@
 // two others attest (2 of 3). `make chaos` runs every point in both
 // directions; the test run keeps one point of each stage.
 import { readFile } from "node:fs/promises";
-import type { Hex } from "@loanbridge/shared";
-import { airdrop } from "@loanbridge/solana-program";
-import { generateKeyPairSigner } from "@solana/kit";
 import { type JsonRpcProvider, Wallet } from "ethers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { devKey, providerFor } from "../../relayer/src/chains/evm/testing.ts";
 import { CRASH_POINTS, type CrashPoint } from "../../relayer/src/pipeline/context.ts";
 import { type Localnet, type RelayerProcess, startLocalnet } from "../localnet/index.ts";
 import {
-  ethLoanToFreshRecipient,
-  evmDeliveries,
-  openSolLoan,
   packetOfType,
   packetsOfLoan,
-  solanaDeliveries,
   waitFor,
   waitForDeliveredPackets,
   waitForMirroredLoan,
 } from "../e2e/support.ts";
+import {
+  deliveriesOn,
+  lostAndDuplicated,
+  type OpenedLoanCase,
+  readyEthLoan,
+  readySolLoan,
+} from "./support.ts";
 
 const USDC = 10n ** 6n;
-const SOL = 10n ** 9n;
 const FULL = process.env.LOANBRIDGE_CHAOS === "full";
 /** Under the relayer's default lease (60 s): a lease held past the crash would show. */
 const RECOVERY_MS = 30_000;
@@ -76,31 +75,14 @@ afterAll(async () => {
   await net.stop();
 });
 
-interface OpenedCase {
-  loanId: Hex;
-  /** The destination of OPEN_LOAN and of LOAN_ACTIVE. */
-  openTo: "solana" | "evm";
+/** Opens a loan whose OPEN_LOAN leaves from the `direction` chain. */
+async function openLoan(direction: Direction, index: number): Promise<OpenedLoanCase> {
+  const open =
+    direction === "eth"
+      ? await readyEthLoan(net, new Wallet(devKey(2), provider), BigInt(500 + index) * USDC)
+      : await readySolLoan(net, BigInt(300 + index) * USDC);
+  return open();
 }
-
-async function openLoan(direction: Direction, index: number): Promise<OpenedCase> {
-  if (direction === "eth") {
-    const borrower = new Wallet(devKey(2), provider);
-    const loan = await ethLoanToFreshRecipient(net, borrower, BigInt(500 + index) * USDC);
-    return { loanId: loan.loanId, openTo: "solana" };
-  }
-  const borrower = await generateKeyPairSigner();
-  await airdrop(net.solana.rpc, borrower.address, 20n);
-  const loan = await openSolLoan(net, borrower, {
-    collateral: 10n * SOL,
-    principal: BigInt(300 + index) * USDC,
-    recipient: Wallet.createRandom().address,
-  });
-  return { loanId: loan.loanId, openTo: "evm" };
-}
-
-/** How often a packet landed on `chain`. */
-const deliveriesOn = (chain: "solana" | "evm", guid: Hex) =>
-  chain === "solana" ? solanaDeliveries(net, guid) : evmDeliveries(net, provider, guid);
 
 /**
  * Each key's stored attestations as its relayer logged them, by packet:
@@ -153,11 +135,10 @@ describe("the executor killed at every pipeline step, then restarted (3 relayers
       const recoveredMs = Date.now() - restartedAt;
       const answerTo = loan.openTo === "solana" ? "evm" : "solana";
       const deliveries = [
-        await deliveriesOn(loan.openTo, packetOfType(seen, "OPEN_LOAN").guid),
-        await deliveriesOn(answerTo, packetOfType(seen, "LOAN_ACTIVE").guid),
+        await deliveriesOn(net, provider, loan.openTo, packetOfType(seen, "OPEN_LOAN").guid),
+        await deliveriesOn(net, provider, answerTo, packetOfType(seen, "LOAN_ACTIVE").guid),
       ];
-      const lost = deliveries.filter((count) => count === 0).length;
-      const duplicated = deliveries.reduce((sum, count) => sum + Math.max(0, count - 1), 0);
+      const { lost, duplicated } = lostAndDuplicated(deliveries);
       const spent = (await provider.getTransactionCount(victim.evmSender, "latest")) - sentBefore;
       console.log(
         `crash at ${point} (${direction} loan): recovered in ${recoveredMs} ms, ` +
