@@ -1,0 +1,145 @@
+// What the API answers with, as zod schemas: the one description of each
+// response that the server, the CLI, the explorer page and /openapi.json
+// share. States and statuses are lower case everywhere (`active`,
+// `delivered`); times are ISO 8601; amounts carry their decimals.
+import { z } from "zod";
+import { LOAN_STATES, PACKET_STATUSES } from "../store/types.ts";
+
+/** Loan states as the API spells them: LOANS.md's names in lower case. */
+export const API_LOAN_STATES = LOAN_STATES.map((state) => state.toLowerCase()) as Lowercase<
+  (typeof LOAN_STATES)[number]
+>[];
+export type ApiLoanState = (typeof API_LOAN_STATES)[number];
+
+export const CHAIN_NAMES = ["evm", "solana"] as const;
+export type ChainName = (typeof CHAIN_NAMES)[number];
+
+const isoTime = z.iso.datetime({ offset: true }).describe("ISO 8601 time");
+const hex32 = z.string().regex(/^0x[0-9a-f]{64}$/);
+
+export const chainRefSchema = z
+  .object({
+    name: z.enum(CHAIN_NAMES).describe("which of the relayer's chains"),
+    eid: z.int().min(0).max(0xffff_ffff).describe("its LayerZero endpoint id"),
+  })
+  .meta({ id: "ChainRef" });
+export type ChainRef = z.infer<typeof chainRefSchema>;
+
+export const amountSchema = z
+  .object({
+    units: z.string().regex(/^\d+$/).describe("base units, as a decimal string"),
+    decimals: z.int().min(0).max(255).nullable().describe("null when the asset is not known"),
+    symbol: z.string().nullable(),
+    formatted: z
+      .string()
+      .nullable()
+      .describe("units in whole units (`1.5`), null when decimals are not known"),
+  })
+  .meta({ id: "Amount" });
+export type Amount = z.infer<typeof amountSchema>;
+
+export const loanStateSchema = z.enum(API_LOAN_STATES).meta({ id: "LoanState" });
+export const packetStatusSchema = z.enum(PACKET_STATUSES).meta({ id: "PacketStatus" });
+
+export const loanViewSchema = z
+  .object({
+    loanId: hex32,
+    borrower: z
+      .string()
+      .nullable()
+      .describe("the collateral-chain borrower, in that chain's native form (0x… or base58)"),
+    recipient: z
+      .string()
+      .nullable()
+      .describe("who receives the principal, in the lending chain's native form"),
+    collateralChain: chainRefSchema,
+    lendingChain: chainRefSchema,
+    vaultState: loanStateSchema.nullable().describe("the collateral vault's state"),
+    poolState: loanStateSchema.nullable().describe("the lending pool's state"),
+    agrees: z.boolean().describe("whether the two halves agree (LOANS.md's table)"),
+    collateral: amountSchema.nullable(),
+    principal: amountSchema.nullable().describe("outstanding principal"),
+    rateBps: z.int().nullable(),
+    dueAt: isoTime.nullable(),
+    updatedAt: isoTime,
+    vaultUpdatedAt: isoTime.nullable(),
+    poolUpdatedAt: isoTime.nullable(),
+    links: z.object({ self: z.string(), packets: z.string() }),
+  })
+  .meta({ id: "Loan" });
+export type LoanView = z.infer<typeof loanViewSchema>;
+
+export const packetViewSchema = z
+  .object({
+    guid: hex32,
+    loanId: hex32.nullable(),
+    messageType: z.string().nullable().describe("OPEN_LOAN, LOAN_ACTIVE, …; null if not a loan"),
+    srcChain: chainRefSchema,
+    dstChain: chainRefSchema,
+    nonce: z.string().regex(/^\d+$/),
+    status: packetStatusSchema,
+    attempts: z.int().min(0),
+    lastError: z.string().nullable(),
+    sourceTx: z.string(),
+    sourceHeight: z.string().regex(/^\d+$/),
+    destTx: z.string().nullable(),
+    observedAt: isoTime,
+    verifiedAt: isoTime.nullable(),
+    attestedAt: isoTime.nullable(),
+    deliveredAt: isoTime.nullable(),
+    updatedAt: isoTime,
+    nextAttemptAt: isoTime.nullable(),
+    packet: z
+      .string()
+      .regex(/^0x([0-9a-f]{2})*$/)
+      .describe("the raw packet"),
+    links: z.object({
+      self: z.string(),
+      loan: z.string().nullable(),
+      sourceTx: z.string().nullable().describe("block explorer, when configured"),
+      destTx: z.string().nullable().describe("block explorer, when configured"),
+    }),
+  })
+  .meta({ id: "Packet" });
+export type PacketView = z.infer<typeof packetViewSchema>;
+
+const nextCursor = z
+  .string()
+  .nullable()
+  .describe("pass as ?cursor= for the next page; null on the last page");
+
+export const loanListSchema = z
+  .object({ loans: z.array(loanViewSchema), nextCursor })
+  .meta({ id: "LoanList" });
+export const packetListSchema = z
+  .object({ packets: z.array(packetViewSchema), nextCursor })
+  .meta({ id: "PacketList" });
+
+export const statusViewSchema = z
+  .object({
+    relayerId: z.string(),
+    chains: z.array(
+      z.object({
+        chain: chainRefSchema,
+        head: z.string().nullable().describe("latest block/slot seen"),
+        finalized: z.string().nullable().describe("latest finalized block/slot seen"),
+        cursor: z.string().nullable().describe("scanned up to"),
+        finalityLag: z.string().nullable().describe("head − finalized"),
+        lastPollAt: isoTime.nullable(),
+        explorer: z.object({ tx: z.string().nullable(), address: z.string().nullable() }),
+      }),
+    ),
+    packets: z.record(z.enum(PACKET_STATUSES), z.int().min(0)),
+  })
+  .meta({ id: "Status" });
+export type StatusView = z.infer<typeof statusViewSchema>;
+
+export const errorViewSchema = z
+  .object({
+    error: z.object({
+      code: z.string(),
+      message: z.string(),
+      parameter: z.string().optional(),
+    }),
+  })
+  .meta({ id: "Error" });
