@@ -4,14 +4,24 @@
 //   node monitoring/grafana/dashboards.ts
 // (monitoring/test checks the files match). Every query is plain PromQL over
 // the relayer's metrics (relayer/src/observability/metrics.ts) and `up`;
-// the only Grafana variables are `$chain`, `$instance`, `$__rate_interval`
-// and `$__range`, which the chain test substitutes to run each query.
+// the only Grafana variables in queries are `$chain`, `$relayer`,
+// `$__rate_interval` and `$__range`, which the chain test substitutes to run
+// each query.
+//
+// The dashboards name no datasource: every panel, query and variable uses
+// the `$datasource` variable (any Prometheus datasource, the default one
+// first), so the same files are provisioned from disk and imported into an
+// existing Grafana ("Import dashboard", or its HTTP API) unchanged. They have
+// no `__inputs`: Grafana fills `${DS_…}` inputs in only when importing
+// through the UI, never when provisioning.
 import { writeFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 
-/** The datasource uid provisioned in provisioning/datasources/prometheus.yml. */
-export const DATASOURCE = { type: "prometheus", uid: "loanbridge-prometheus" } as const;
+/** Every datasource reference: the dashboard's `datasource` variable. */
+export const DATASOURCE = { type: "prometheus", uid: "${datasource}" } as const;
 const JOB = 'job="loanbridge-relayer"';
+/** Where the `relayer` variable takes its values: a series every relayer exports from its start. */
+const RELAYER_VALUES = "label_values(loanbridge_operator_actions_total, relayer)";
 
 interface Query {
   expr: string;
@@ -41,13 +51,33 @@ interface DashboardSpec {
   uid: string;
   title: string;
   description: string;
+  /**
+   * How the dashboard picks relayers (the `relayer` label every relayer
+   * puts on its series): `all` a multi-value `$relayer` filter (All by
+   * default), `one` a single relayer. Either way the builder adds the
+   * matcher to every selector of every query, so none can miss it.
+   */
+  relayers: "all" | "one";
   variables: VariableSpec[];
   panels: PanelSpec[];
 }
 
 export type Dashboard = Record<string, unknown>;
 
-function panelJson(spec: PanelSpec, id: number, gridPos: Record<string, number>) {
+// A metric name of the relayer's (the prefixes metricNamesIn knows) or `up`,
+// and its label matchers if any. Label values never name a metric here.
+const SELECTOR = /\b((?:loanbridge|process|nodejs)_[a-z0-9_]+|up)\b(?:\{([^}]*)\})?/g;
+
+/** `expr` with `matcher` added to every selector of a relayer metric or `up`. */
+export function withMatcher(expr: string, matcher: string): string {
+  return expr.replace(
+    SELECTOR,
+    (_selector, name: string, labels: string | undefined) =>
+      `${name}{${labels === undefined || labels === "" ? "" : `${labels}, `}${matcher}}`,
+  );
+}
+
+function panelJson(spec: PanelSpec, id: number, gridPos: Record<string, number>, matcher: string) {
   const kind = spec.kind ?? "timeseries";
   return {
     id,
@@ -73,14 +103,35 @@ function panelJson(spec: PanelSpec, id: number, gridPos: Record<string, number>)
     targets: spec.queries.map((query, index) => ({
       refId: String.fromCharCode(65 + index),
       datasource: DATASOURCE,
-      expr: query.expr,
+      expr: withMatcher(query.expr, matcher),
       legendFormat: query.legend ?? "__auto",
       range: true,
     })),
   };
 }
 
+function queryVariableJson(variable: VariableSpec, multi: boolean) {
+  return {
+    name: variable.name,
+    label: variable.label,
+    type: "query",
+    datasource: DATASOURCE,
+    definition: variable.query,
+    query: { query: variable.query, refId: "PrometheusVariableQueryEditor-VariableQuery" },
+    refresh: 2,
+    sort: 1,
+    // All is `.*`, not the list of values, so series of a relayer that
+    // stopped reporting still show.
+    ...(multi
+      ? { includeAll: true, multi: true, allValue: ".*" }
+      : { includeAll: false, multi: false }),
+    current: {},
+    options: [],
+  };
+}
+
 function dashboardJson(spec: DashboardSpec): Dashboard {
+  const matcher = spec.relayers === "all" ? 'relayer=~"$relayer"' : 'relayer="$relayer"';
   let x = 0;
   let y = 0;
   let rowHeight = 0;
@@ -92,7 +143,7 @@ function dashboardJson(spec: DashboardSpec): Dashboard {
       y += rowHeight;
       rowHeight = 0;
     }
-    const json = panelJson(panel, index + 1, { x, y, w, h });
+    const json = panelJson(panel, index + 1, { x, y, w, h }, matcher);
     x += w;
     rowHeight = Math.max(rowHeight, h);
     return json;
@@ -119,20 +170,27 @@ function dashboardJson(spec: DashboardSpec): Dashboard {
       },
     ],
     templating: {
-      list: spec.variables.map((variable) => ({
-        name: variable.name,
-        label: variable.label,
-        type: "query",
-        datasource: DATASOURCE,
-        definition: variable.query,
-        query: { query: variable.query, refId: "PrometheusVariableQueryEditor-VariableQuery" },
-        refresh: 2,
-        sort: 1,
-        includeAll: false,
-        multi: false,
-        current: {},
-        options: [],
-      })),
+      list: [
+        // Empty `current`: Grafana takes the default datasource if it is a
+        // Prometheus one, else the first Prometheus datasource.
+        {
+          name: "datasource",
+          label: "Datasource",
+          type: "datasource",
+          query: "prometheus",
+          regex: "",
+          refresh: 1,
+          includeAll: false,
+          multi: false,
+          current: {},
+          options: [],
+        },
+        ...spec.variables.map((variable) => queryVariableJson(variable, false)),
+        queryVariableJson(
+          { name: "relayer", label: "Relayer", query: RELAYER_VALUES },
+          spec.relayers === "all",
+        ),
+      ],
     },
     annotations: { list: [] },
     panels,
@@ -150,6 +208,7 @@ const overview: DashboardSpec = {
   title: "loanbridge / Overview",
   description:
     "The bridge as a whole: relayers up, throughput, delivery latency, the pipeline's queues, loans and value locked. Each relayer keeps its own store, so store-derived figures are the max over relayers, not a sum.",
+  relayers: "all",
   variables: [],
   panels: [
     {
@@ -166,7 +225,7 @@ const overview: DashboardSpec = {
       width: 5,
       queries: [
         {
-          expr: 'max(sum by (instance) (increase(loanbridge_packets_total{stage="deliver", outcome=~"delivered|stored_failure"}[$__range])))',
+          expr: 'max(sum by (relayer) (increase(loanbridge_packets_total{stage="deliver", outcome=~"delivered|stored_failure"}[$__range])))',
           legend: "delivered",
         },
       ],
@@ -200,7 +259,7 @@ const overview: DashboardSpec = {
       unit: "ops",
       queries: [
         {
-          expr: 'max by (stage) (sum by (instance, stage) (rate(loanbridge_packets_total{outcome=~"ok|delivered|stored_failure"}[$__rate_interval])))',
+          expr: 'max by (stage) (sum by (relayer, stage) (rate(loanbridge_packets_total{outcome=~"ok|delivered|stored_failure"}[$__rate_interval])))',
           legend: "{{stage}}",
         },
       ],
@@ -238,7 +297,7 @@ const overview: DashboardSpec = {
       unit: "ops",
       queries: [
         {
-          expr: 'max by (outcome) (sum by (instance, outcome) (rate(loanbridge_packets_total{stage="deliver"}[$__rate_interval])))',
+          expr: 'max by (outcome) (sum by (relayer, outcome) (rate(loanbridge_packets_total{stage="deliver"}[$__rate_interval])))',
           legend: "{{outcome}}",
         },
       ],
@@ -250,7 +309,7 @@ const overview: DashboardSpec = {
       unit: "ops",
       queries: [
         {
-          expr: 'max by (src_eid, dst_eid) (sum by (instance, src_eid, dst_eid) (rate(loanbridge_packets_total{stage="deliver", outcome=~"delivered|stored_failure"}[$__rate_interval])))',
+          expr: 'max by (src_eid, dst_eid) (sum by (relayer, src_eid, dst_eid) (rate(loanbridge_packets_total{stage="deliver", outcome=~"delivered|stored_failure"}[$__rate_interval])))',
           legend: "{{src_eid}} → {{dst_eid}}",
         },
       ],
@@ -350,6 +409,7 @@ const chainPage: DashboardSpec = {
   title: "loanbridge / Chain",
   description:
     "One chain kind (evm, solana) as every relayer sees it: finalized head against the watcher cursors, RPC health, wallets, deliveries to it.",
+  relayers: "all",
   variables: [
     { name: "chain", label: "Chain", query: "label_values(loanbridge_head_height, chain)" },
   ],
@@ -456,37 +516,35 @@ const chainPage: DashboardSpec = {
   ],
 };
 
-const instanceSelector = 'instance="$instance"';
-
 const relayerPage: DashboardSpec = {
   uid: "loanbridge-relayer",
   title: "loanbridge / Relayer",
   description:
     "One relayer process: its pipeline, verification failures, RPC, wallets and the Node process (memory, CPU, event loop).",
-  variables: [{ name: "instance", label: "Relayer", query: `label_values(up{${JOB}}, instance)` }],
+  relayers: "one",
+  variables: [],
   panels: [
     {
       title: "Up",
-      description: "1 when Prometheus could scrape this relayer.",
+      description:
+        "1 when Prometheus could scrape this relayer (by its target's relayer label, which prometheus.yml sets to the relayer's id).",
       kind: "stat",
       width: 6,
-      queries: [{ expr: `up{${JOB}, ${instanceSelector}}`, legend: "{{relayer}}" }],
+      queries: [{ expr: `up{${JOB}}`, legend: "{{relayer}}" }],
     },
     {
       title: "Failed packets",
       description: "Packets waiting for an operator's retry or deny.",
       kind: "stat",
       width: 6,
-      queries: [
-        { expr: `loanbridge_packets{${instanceSelector}, status="failed"}`, legend: "failed" },
-      ],
+      queries: [{ expr: 'loanbridge_packets{status="failed"}', legend: "failed" }],
     },
     {
       title: "Loans disagreeing",
       description: "Loans whose two halves disagree, as this relayer's store sees them.",
       kind: "stat",
       width: 6,
-      queries: [{ expr: `loanbridge_loans_disagreeing{${instanceSelector}}`, legend: "loans" }],
+      queries: [{ expr: "loanbridge_loans_disagreeing", legend: "loans" }],
     },
     {
       title: "Operator actions",
@@ -495,7 +553,7 @@ const relayerPage: DashboardSpec = {
       width: 6,
       queries: [
         {
-          expr: `sum by (action) (increase(loanbridge_operator_actions_total{${instanceSelector}}[$__range]))`,
+          expr: "sum by (action) (increase(loanbridge_operator_actions_total[$__range]))",
           legend: "{{action}}",
         },
       ],
@@ -505,7 +563,7 @@ const relayerPage: DashboardSpec = {
       description: "This relayer's store: packets waiting in each stage, by status.",
       queries: [
         {
-          expr: `loanbridge_packets{${instanceSelector}, stage!="done"}`,
+          expr: 'loanbridge_packets{stage!="done"}',
           legend: "{{stage}} ({{status}})",
         },
       ],
@@ -517,7 +575,7 @@ const relayerPage: DashboardSpec = {
       unit: "s",
       queries: [
         {
-          expr: `loanbridge_oldest_packet_age_seconds{${instanceSelector}}`,
+          expr: "loanbridge_oldest_packet_age_seconds",
           legend: "{{status}}",
         },
       ],
@@ -528,7 +586,7 @@ const relayerPage: DashboardSpec = {
       unit: "ops",
       queries: [
         {
-          expr: `sum by (stage, outcome) (rate(loanbridge_packets_total{${instanceSelector}}[$__rate_interval]))`,
+          expr: "sum by (stage, outcome) (rate(loanbridge_packets_total[$__rate_interval]))",
           legend: "{{stage}} {{outcome}}",
         },
       ],
@@ -540,7 +598,7 @@ const relayerPage: DashboardSpec = {
       unit: "ops",
       queries: [
         {
-          expr: `sum by (src_eid, dst_eid, outcome) (rate(loanbridge_packets_total{${instanceSelector}, stage="deliver"}[$__rate_interval]))`,
+          expr: 'sum by (src_eid, dst_eid, outcome) (rate(loanbridge_packets_total{stage="deliver"}[$__rate_interval]))',
           legend: "{{src_eid}} → {{dst_eid}} {{outcome}}",
         },
       ],
@@ -550,7 +608,7 @@ const relayerPage: DashboardSpec = {
       description: "Packets this relayer could not prove on their source chain, by reason.",
       queries: [
         {
-          expr: `sum by (chain, reason) (increase(loanbridge_verification_failures_total{${instanceSelector}}[$__rate_interval]))`,
+          expr: "sum by (chain, reason) (increase(loanbridge_verification_failures_total[$__rate_interval]))",
           legend: "{{chain}} {{reason}}",
         },
       ],
@@ -560,11 +618,7 @@ const relayerPage: DashboardSpec = {
       description:
         "Seconds from source finality to destination confirmation, as this relayer saw it.",
       unit: "s",
-      queries: quantiles(
-        `{${instanceSelector}}`,
-        ["chain"],
-        (q) => `{{chain}} p${Number(q) * 100}`,
-      ),
+      queries: quantiles("", ["chain"], (q) => `{{chain}} p${Number(q) * 100}`),
     },
     {
       title: "RPC calls by outcome",
@@ -572,7 +626,7 @@ const relayerPage: DashboardSpec = {
       unit: "reqps",
       queries: [
         {
-          expr: `sum by (chain, outcome) (rate(loanbridge_rpc_requests_total{${instanceSelector}}[$__rate_interval]))`,
+          expr: "sum by (chain, outcome) (rate(loanbridge_rpc_requests_total[$__rate_interval]))",
           legend: "{{chain}} {{outcome}}",
         },
       ],
@@ -583,7 +637,7 @@ const relayerPage: DashboardSpec = {
       unit: "s",
       queries: [
         {
-          expr: `histogram_quantile(0.95, sum by (chain, method, le) (rate(loanbridge_rpc_duration_seconds_bucket{${instanceSelector}}[$__rate_interval])))`,
+          expr: "histogram_quantile(0.95, sum by (chain, method, le) (rate(loanbridge_rpc_duration_seconds_bucket[$__rate_interval])))",
           legend: "{{chain}} {{method}}",
         },
       ],
@@ -593,7 +647,7 @@ const relayerPage: DashboardSpec = {
       description: "Blocks or slots between the finalized head and this relayer's cursor.",
       queries: [
         {
-          expr: `loanbridge_head_height{${instanceSelector}} - loanbridge_cursor_height{${instanceSelector}}`,
+          expr: "loanbridge_head_height - loanbridge_cursor_height",
           legend: "{{chain}} {{eid}}",
         },
       ],
@@ -603,7 +657,7 @@ const relayerPage: DashboardSpec = {
       description: "This relayer's accounts, in whole native coins.",
       queries: [
         {
-          expr: `loanbridge_wallet_balance{${instanceSelector}}`,
+          expr: "loanbridge_wallet_balance",
           legend: "{{chain}} {{eid}} {{account}}",
         },
       ],
@@ -614,9 +668,9 @@ const relayerPage: DashboardSpec = {
         "Resident set size and V8 heap (prom-client default metrics); a steady climb is a leak.",
       unit: "bytes",
       queries: [
-        { expr: `process_resident_memory_bytes{${instanceSelector}}`, legend: "resident" },
-        { expr: `nodejs_heap_size_used_bytes{${instanceSelector}}`, legend: "heap used" },
-        { expr: `nodejs_heap_size_total_bytes{${instanceSelector}}`, legend: "heap total" },
+        { expr: "process_resident_memory_bytes", legend: "resident" },
+        { expr: "nodejs_heap_size_used_bytes", legend: "heap used" },
+        { expr: "nodejs_heap_size_total_bytes", legend: "heap total" },
       ],
     },
     {
@@ -625,7 +679,7 @@ const relayerPage: DashboardSpec = {
       unit: "percentunit",
       queries: [
         {
-          expr: `rate(process_cpu_seconds_total{${instanceSelector}}[$__rate_interval])`,
+          expr: "rate(process_cpu_seconds_total[$__rate_interval])",
           legend: "cpu",
         },
       ],
@@ -635,16 +689,16 @@ const relayerPage: DashboardSpec = {
       description: "Node event loop delay; high values delay every stage and the API.",
       unit: "s",
       queries: [
-        { expr: `nodejs_eventloop_lag_p99_seconds{${instanceSelector}}`, legend: "p99" },
-        { expr: `nodejs_eventloop_lag_mean_seconds{${instanceSelector}}`, legend: "mean" },
+        { expr: "nodejs_eventloop_lag_p99_seconds", legend: "p99" },
+        { expr: "nodejs_eventloop_lag_mean_seconds", legend: "mean" },
       ],
     },
     {
       title: "Open file descriptors",
       description: "Sockets and files held open (RPC connections, store, API clients).",
       queries: [
-        { expr: `process_open_fds{${instanceSelector}}`, legend: "open" },
-        { expr: `process_max_fds{${instanceSelector}}`, legend: "max" },
+        { expr: "process_open_fds", legend: "open" },
+        { expr: "process_max_fds", legend: "max" },
       ],
     },
   ],

@@ -1,6 +1,7 @@
 // Reads the monitoring files for the tests: alert rules (a line-based reader
 // for our own rules file; the repo has no YAML library), the dashboards'
-// queries and variables, and the metric names an expression uses.
+// queries, variables and datasource references, and the metric names an
+// expression uses.
 import { execFile } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
@@ -10,8 +11,8 @@ export const MONITORING_DIR = fileURLToPath(new URL("..", import.meta.url));
 export const PROMETHEUS_CONFIG = `${MONITORING_DIR}prometheus.yml`;
 export const RULES_FILE = `${MONITORING_DIR}alerts/loanbridge.rules.yml`;
 export const RULES_TEST_FILE = `${MONITORING_DIR}alerts/loanbridge.rules.test.yml`;
-export const README = `${MONITORING_DIR}README.md`;
 export const DASHBOARDS_DIR = `${MONITORING_DIR}grafana/dashboards/`;
+export const RUNBOOKS_DIR = `${MONITORING_DIR}runbooks/`;
 export const PROMTOOL = process.env.PROMTOOL ?? "/usr/bin/promtool";
 export const PROMETHEUS = process.env.PROMETHEUS ?? "/usr/bin/prometheus";
 
@@ -143,7 +144,7 @@ interface DashboardJson {
   uid?: unknown;
   title?: unknown;
   panels?: { id?: unknown; title?: unknown; targets?: { expr?: unknown }[] }[];
-  templating?: { list?: { name?: unknown; query?: { query?: unknown } }[] };
+  templating?: { list?: { name?: unknown; type?: unknown; query?: unknown }[] };
 }
 
 export function dashboardQueries(name: string, json: unknown): DashboardQuery[] {
@@ -157,15 +158,18 @@ export function dashboardQueries(name: string, json: unknown): DashboardQuery[] 
   );
 }
 
+/** The dashboard's query variables (the `datasource` variable picks a datasource, it queries none). */
 export function dashboardVariables(name: string, json: unknown): DashboardVariable[] {
   const dashboard = json as DashboardJson;
-  return (dashboard.templating?.list ?? []).map((variable) => {
-    const query = typeof variable.query?.query === "string" ? variable.query.query : "";
-    const match = /^label_values\((.+),\s*([A-Za-z_][A-Za-z0-9_]*)\)$/.exec(query);
+  const variables = (dashboard.templating?.list ?? []).filter(
+    (variable) => variable.type !== "datasource",
+  );
+  return variables.map((variable) => {
+    const { query } = variable as { query?: { query?: unknown } };
+    const text = typeof query?.query === "string" ? query.query : "";
+    const match = /^label_values\((.+),\s*([A-Za-z_][A-Za-z0-9_]*)\)$/.exec(text);
     if (match?.[1] === undefined || match[2] === undefined) {
-      throw new Error(
-        `${name}: variable ${String(variable.name)} is not label_values(…): ${query}`,
-      );
+      throw new Error(`${name}: variable ${String(variable.name)} is not label_values(…): ${text}`);
     }
     return { dashboard: name, name: String(variable.name), selector: match[1], label: match[2] };
   });
@@ -176,4 +180,30 @@ export function metricNamesIn(expr: string): string[] {
   const code = expr.replace(/"(?:[^"\\]|\\.)*"/g, '""');
   const names = code.match(/\b(?:loanbridge_|process_|nodejs_)[A-Za-z0-9_:]*|\bup\b/g) ?? [];
   return [...new Set(names)];
+}
+
+/** How every datasource reference in a dashboard reads: its `datasource` variable. */
+export const DATASOURCE_VARIABLE = "${datasource}";
+
+/**
+ * Where a dashboard names a datasource other than through its `datasource`
+ * variable, as JSON paths: any `datasource` (object or legacy name string)
+ * anywhere (panels, nested rows, targets, annotations, templating) whose uid
+ * is not `${datasource}`, `${DS_…}` import inputs, and `__inputs`.
+ */
+export function hardCodedDatasources(json: unknown, path = "$"): string[] {
+  if (Array.isArray(json)) {
+    return json.flatMap((item, index) => hardCodedDatasources(item, `${path}[${index}]`));
+  }
+  if (typeof json === "string") return json.includes("${DS_") ? [path] : [];
+  if (typeof json !== "object" || json === null) return [];
+  return Object.entries(json).flatMap(([key, value]) => {
+    const at = `${path}.${key}`;
+    if (key === "__inputs") return [at];
+    if (key === "datasource") {
+      const uid = typeof value === "string" ? value : (value as { uid?: unknown } | null)?.uid;
+      if (uid !== DATASOURCE_VARIABLE) return [at];
+    }
+    return hardCodedDatasources(value, at);
+  });
 }

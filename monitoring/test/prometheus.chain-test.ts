@@ -9,7 +9,8 @@
 // silent), the forged packets fire LoanbridgeVerificationFailures and
 // LoanbridgePacketsFailed, and stopping a relayer fires LoanbridgeRelayerDown.
 // Counters are there at 0 before anything happened (initMetrics), and so is
-// the oldest packet age of every unfinished status.
+// the oldest packet age of every unfinished status. Every series a relayer
+// exports carries its own id as `relayer`, and Prometheus keeps it as is.
 //
 // The config and rules are the repository's, with two changes for a test
 // that must finish in about a minute: 1 s scrape and evaluation intervals,
@@ -43,6 +44,7 @@ import { createLogger } from "../../relayer/src/observability/logger.ts";
 import { STAGE_OUTCOMES, VERIFICATION_FAILURES } from "../../relayer/src/observability/metrics.ts";
 import { freePort } from "../../test/localnet/index.ts";
 import { dashboards } from "../grafana/dashboards.ts";
+import { DEFAULT_RUNBOOK_BASE_URL } from "../render-rules.ts";
 import {
   alertRules,
   dashboardQueries,
@@ -438,6 +440,25 @@ describe("Prometheus scraping three relayers that relayed a loan", () => {
     ]);
   });
 
+  it("everySeries_carriesItsRelayersOwnId_asRelayer", async () => {
+    // Straight from each relayer: every sample it serves names it.
+    for (const relayer of relayers) {
+      const text = await (await fetch(`${relayer.running.apiUrl}/metrics`)).text();
+      const samples = text.split("\n").filter((line) => line !== "" && !line.startsWith("#"));
+      expect(samples.length, relayer.name).toBeGreaterThan(100);
+      const others = samples.filter((line) => !line.includes(`relayer="${relayer.name}"`));
+      expect(others, relayer.name).toEqual([]);
+    }
+    // And in Prometheus: under that label, not renamed, none without it.
+    const scraped = '{job="loanbridge-relayer", __name__=~"loanbridge_.+|process_.+|nodejs_.+"}';
+    const byRelayer = await vector(`count by (relayer) (${scraped})`);
+    expect(byRelayer.map((sample) => sample.metric.relayer).sort()).toEqual(
+      relayers.map((relayer) => relayer.name),
+    );
+    expect(await vector(`count(${scraped.replace("}", ', relayer=""}')})`)).toEqual([]);
+    expect(await vector('count({exported_relayer!=""})')).toEqual([]);
+  });
+
   it("countersStartAtZero_forEveryConfiguredChainReasonAndRoute", async () => {
     // relayer-1 saw no verification failure and made no operator action.
     const failures = await vector('loanbridge_verification_failures_total{relayer="relayer-1"}');
@@ -541,7 +562,7 @@ describe("Prometheus scraping three relayers that relayed a loan", () => {
     });
     expect(firing.map((alert) => alert.metric.relayer)).toEqual(["relayer-3"]);
     expect(firing[0]?.metric).toMatchObject({ severity: "critical", instance: stopped.target });
-    // The API lists it with its annotations, runbook included.
+    // The API lists it with its annotations, the runbook's URL included.
     const response = await fetch(`${prometheusUrl}/api/v1/alerts`);
     const { data } = (await response.json()) as {
       data: {
@@ -557,7 +578,7 @@ describe("Prometheus scraping three relayers that relayed a loan", () => {
       state: "firing",
       annotations: {
         summary: `Relayer relayer-3 (${stopped.target}) is down`,
-        runbook: "monitoring/README.md#loanbridgerelayerdown",
+        runbook_url: `${DEFAULT_RUNBOOK_BASE_URL}/LoanbridgeRelayerDown.md`,
       },
     });
   });

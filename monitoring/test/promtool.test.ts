@@ -1,24 +1,38 @@
 // The monitoring files checked without a running Prometheus: promtool
-// accepts the config and the rules and passes the rules' unit tests; every
-// alert is tested both ways, is labelled and documented; every dashboard is
-// what monitoring/grafana/dashboards.ts builds, and every query names only
+// accepts the config and the rules (also rendered with another runbook base)
+// and passes the rules' unit tests; every alert is tested both ways, is
+// labelled and has a runbook its runbook_url points at; every dashboard is
+// what monitoring/grafana/dashboards.ts builds, names no datasource but its
+// `datasource` variable, filters every query by relayer, and names only
 // metrics the relayer exports.
-import { readdir, readFile } from "node:fs/promises";
+import { access, mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { createMetrics } from "../../relayer/src/observability/metrics.ts";
-import { DATASOURCE, dashboards } from "../grafana/dashboards.ts";
+import { DATASOURCE, dashboards, withMatcher } from "../grafana/dashboards.ts";
+import {
+  DEFAULT_RUNBOOK_BASE_URL,
+  main as renderRulesMain,
+  RenderRulesError,
+  renderRules,
+  toRunbookBaseUrl,
+} from "../render-rules.ts";
 import {
   alertRules,
   alertTestCoverage,
   DASHBOARDS_DIR,
+  DATASOURCE_VARIABLE,
   dashboardQueries,
   dashboardVariables,
+  hardCodedDatasources,
   metricNamesIn,
   PROMETHEUS_CONFIG,
+  parseAlertRules,
   promtool,
-  README,
   RULES_FILE,
   RULES_TEST_FILE,
+  RUNBOOKS_DIR,
   splitThreshold,
 } from "./files.ts";
 
@@ -47,13 +61,33 @@ async function exportedMetricNames(): Promise<Set<string>> {
   return names;
 }
 
-/** GitHub's anchor for a Markdown heading. */
-const anchorOf = (heading: string) =>
-  heading
-    .trim()
-    .toLowerCase()
-    .replace(/[^a-z0-9 _-]/g, "")
-    .replace(/ /g, "-");
+/** The runbooks by file name (monitoring/runbooks/*.md, the index README.md aside). */
+async function runbookFiles(): Promise<Map<string, string>> {
+  const names = (await readdir(RUNBOOKS_DIR)).filter(
+    (name) => name.endsWith(".md") && name !== "README.md",
+  );
+  const files = new Map<string, string>();
+  for (const name of names.sort()) files.set(name, await readFile(RUNBOOKS_DIR + name, "utf8"));
+  return files;
+}
+
+/** Relative Markdown link targets in `text` (no scheme, no pure anchors), fragment dropped. */
+const relativeLinks = (text: string) =>
+  [...text.matchAll(/\]\(([^)\s]+)\)/g)]
+    .map((match) => match[1] ?? "")
+    .filter((target) => !/^[a-z]+:/.test(target) && !target.startsWith("#"))
+    .map((target) => target.replace(/#.*$/, ""));
+
+/** Runs the render-rules command; its exit code and what it printed. */
+async function renderRulesCommand(args: string[], env: Record<string, string | undefined>) {
+  let stdout = "";
+  let stderr = "";
+  const code = await renderRulesMain(args, env, {
+    stdout: (text) => (stdout += text),
+    stderr: (text) => (stderr += text),
+  });
+  return { code, stdout, stderr };
+}
 
 describe("promtool", () => {
   it("checkConfig_acceptsPrometheusYml_withItsRuleFile", SLOW, async () => {
@@ -84,24 +118,43 @@ describe("alert rules", () => {
     expect([...coverage.keys()].sort()).toEqual(rules.map((rule) => rule.alert).sort());
   });
 
-  it("everyAlert_hasFor_severity_summary_description_andARunbookHeadingInTheReadme", async () => {
-    const readme = await readFile(README, "utf8");
-    const anchors = new Set(
-      readme
-        .split("\n")
-        .filter((line) => line.startsWith("#"))
-        .map((line) => anchorOf(line.replace(/^#+/, ""))),
-    );
+  it("everyAlert_hasFor_severity_summary_description_andARunbookUrlToItsRunbook", async () => {
+    const runbooks = await runbookFiles();
     for (const rule of await alertRules()) {
       expect(rule.for, rule.alert).toMatch(/^\d+[smh]$/);
       expect(["critical", "warning"], rule.alert).toContain(rule.labels.severity);
       expect(rule.annotations.summary, rule.alert).toBeTruthy();
       expect(rule.annotations.description, rule.alert).toBeTruthy();
-      expect(rule.annotations.runbook, rule.alert).toBe(
-        `monitoring/README.md#${rule.alert.toLowerCase()}`,
+      expect(rule.annotations.runbook, rule.alert).toBeUndefined();
+      expect(rule.annotations.runbook_url, rule.alert).toBe(
+        `${DEFAULT_RUNBOOK_BASE_URL}/${rule.alert}.md`,
       );
-      expect(anchors, rule.alert).toContain(rule.alert.toLowerCase());
+      // The page the URL names is in the repository, about this alert, at its severity.
+      const runbook = runbooks.get(`${rule.alert}.md`);
+      expect(runbook, rule.alert).toBeDefined();
+      expect(runbook?.split("\n")[0], rule.alert).toBe(`# ${rule.alert}`);
+      expect(runbook, rule.alert).toContain(`**Severity:** ${rule.labels.severity} `);
     }
+  });
+
+  it("runbooks_areOnePerAlert_listedInTheIndexAtTheirSeverity_andTheirLinksResolve", async () => {
+    const runbooks = await runbookFiles();
+    const rules = await alertRules();
+    expect([...runbooks.keys()]).toEqual(rules.map((rule) => `${rule.alert}.md`).sort());
+    const index = await readFile(`${RUNBOOKS_DIR}README.md`, "utf8");
+    const rows = [...index.matchAll(/^\| \[(\w+)\]\(\1\.md\) +\| (\w+) +\|$/gm)].map(
+      ([, alert, severity]) => ({ alert, severity }),
+    );
+    expect(rows).toEqual(
+      rules.map((rule) => ({ alert: rule.alert, severity: rule.labels.severity })),
+    );
+    const missing: string[] = [];
+    for (const [name, text] of [...runbooks, ["README.md", index] as const]) {
+      for (const target of relativeLinks(text)) {
+        await access(RUNBOOKS_DIR + target).catch(() => missing.push(`${name} → ${target}`));
+      }
+    }
+    expect(missing).toEqual([]);
   });
 
   it("everyExpr_isABaseExpressionComparedWithAThreshold", async () => {
@@ -113,6 +166,112 @@ describe("alert rules", () => {
   });
 });
 
+describe("render-rules", () => {
+  const BASE = "https://wiki.example.com/loanbridge/runbooks";
+
+  it(
+    "rendersEveryRunbookUrlUnderTheGivenBase_changingNothingElse_andPromtoolAcceptsIt",
+    SLOW,
+    async () => {
+      const original = await readFile(RULES_FILE, "utf8");
+      const dir = await mkdtemp(join(tmpdir(), "loanbridge-rules-"));
+      try {
+        const out = join(dir, "loanbridge.rules.yml");
+        const result = await renderRulesCommand([out], { RUNBOOK_BASE_URL: `${BASE}/` });
+        expect(result).toEqual({ code: 0, stdout: "", stderr: "" });
+        const rendered = await readFile(out, "utf8");
+
+        const rules = parseAlertRules(rendered);
+        expect(rules.map((rule) => rule.annotations.runbook_url)).toEqual(
+          rules.map((rule) => `${BASE}/${rule.alert}.md`),
+        );
+        const unchanged = (text: string) =>
+          text.split("\n").filter((line) => !line.includes("runbook_url:"));
+        expect(unchanged(rendered)).toEqual(unchanged(original));
+        const output = await promtool("check", "rules", out);
+        expect(output).toContain(`SUCCESS: ${rules.length} rules found`);
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    },
+  );
+
+  it("withoutRunbookBaseUrl_writesTheCommittedRulesToStdout", async () => {
+    const result = await renderRulesCommand([], {});
+    expect(result).toEqual({ code: 0, stdout: await readFile(RULES_FILE, "utf8"), stderr: "" });
+  });
+
+  it("badBaseUrls_areRefused", () => {
+    const refused = [
+      "",
+      "wiki/runbooks",
+      "ftp://example.com/runbooks",
+      `${BASE}?page=1`,
+      `${BASE}#top`,
+    ].map((value) => {
+      try {
+        toRunbookBaseUrl(value);
+        return `${value}: accepted`;
+      } catch (error) {
+        expect(error).toBeInstanceOf(RenderRulesError);
+        return (error as RenderRulesError).shortMessage;
+      }
+    });
+    expect(refused).toMatchInlineSnapshot(`
+      [
+        "RUNBOOK_BASE_URL is not an absolute URL",
+        "RUNBOOK_BASE_URL is not an absolute URL",
+        "RUNBOOK_BASE_URL must be an http(s) URL",
+        "RUNBOOK_BASE_URL must have no query or fragment",
+        "RUNBOOK_BASE_URL must have no query or fragment",
+      ]
+    `);
+    expect(toRunbookBaseUrl(`${BASE}//`)).toBe(BASE);
+  });
+
+  it("rulesItCannotRender_areRefused", () => {
+    expect(() => renderRules("groups: []\n", BASE)).toThrowErrorMatchingInlineSnapshot(
+      `[RenderRulesError: the rules file has no runbook_url annotation]`,
+    );
+    expect(() =>
+      renderRules("          runbook_url: https://elsewhere.example/LoanbridgeX.md\n", BASE),
+    ).toThrowErrorMatchingInlineSnapshot(`
+      [RenderRulesError: a runbook_url is not under the default base
+
+      Details: https://elsewhere.example/LoanbridgeX.md (expected https://github.com/loanbridge/loanbridge/blob/main/monitoring/runbooks/<alert>.md)]
+    `);
+  });
+
+  it("command_badArgumentsOrBase_exitWith2_andWriteNothing", async () => {
+    expect(await renderRulesCommand(["a.yml", "b.yml"], {})).toMatchInlineSnapshot(`
+      {
+        "code": 2,
+        "stderr": "render-rules: expected at most one argument, the file to write
+
+      Details: usage: RUNBOOK_BASE_URL=<https://…> node monitoring/render-rules.ts [out-file]
+      ",
+        "stdout": "",
+      }
+    `);
+    expect(await renderRulesCommand(["--out"], {})).toMatchObject({ code: 2, stdout: "" });
+    expect(await renderRulesCommand([], { RUNBOOK_BASE_URL: "runbooks" })).toMatchInlineSnapshot(`
+      {
+        "code": 2,
+        "stderr": "render-rules: RUNBOOK_BASE_URL is not an absolute URL
+
+      Details: "runbooks"
+      ",
+        "stdout": "",
+      }
+    `);
+    expect(await renderRulesCommand(["/nonexistent-dir/rules.yml"], {})).toMatchObject({
+      code: 2,
+      stdout: "",
+      stderr: expect.stringContaining("cannot write /nonexistent-dir/rules.yml") as unknown,
+    });
+  });
+});
+
 describe("dashboards", () => {
   it("files_areWhatDashboardsTsBuilds", async () => {
     const files = await dashboardFiles();
@@ -121,12 +280,8 @@ describe("dashboards", () => {
     for (const [name, json] of files) expect(json, name).toEqual(built[name]);
   });
 
-  it("everyPanel_hasTargetsWithAnExpr_onTheProvisionedDatasource", async () => {
-    const provisioned = await readFile(
-      new URL("../grafana/provisioning/datasources/prometheus.yml", import.meta.url),
-      "utf8",
-    );
-    expect(provisioned).toContain(`uid: ${DATASOURCE.uid}`);
+  it("everyPanel_hasTargetsWithAnExpr_onTheDatasourceVariable", async () => {
+    expect(DATASOURCE).toEqual({ type: "prometheus", uid: DATASOURCE_VARIABLE });
     const uids = new Set<string>();
     for (const [name, json] of await dashboardFiles()) {
       const dashboard = json as {
@@ -146,6 +301,86 @@ describe("dashboards", () => {
       }
       dashboardVariables(name, json); // Throws unless every variable is label_values(…).
     }
+  });
+
+  it("noDashboard_namesADatasource_butThroughItsPrometheusDatasourceVariable", async () => {
+    for (const [name, json] of await dashboardFiles()) {
+      expect(hardCodedDatasources(json), name).toEqual([]);
+      const { templating } = json as { templating: { list: Record<string, unknown>[] } };
+      expect(templating.list[0], name).toMatchObject({
+        name: "datasource",
+        type: "datasource",
+        query: "prometheus",
+        current: {},
+      });
+    }
+    // Provisioning still works: the provisioned datasource is a Prometheus
+    // one and the default, which is what the variable picks first.
+    const provisioned = await readFile(
+      new URL("../grafana/provisioning/datasources/prometheus.yml", import.meta.url),
+      "utf8",
+    );
+    expect(provisioned).toMatch(/^\s+type: prometheus$/m);
+    expect(provisioned).toMatch(/^\s+isDefault: true$/m);
+  });
+
+  it("hardCodedDatasources_findsEveryFormAnywhere", () => {
+    const fixed = { type: "prometheus", uid: "P1809F7CD0C75ACF3" };
+    const good = { type: "prometheus", uid: "${datasource}" };
+    const dashboard = {
+      __inputs: [{ name: "DS_PROMETHEUS", type: "datasource" }],
+      annotations: { list: [{ datasource: fixed }, { datasource: good }] },
+      templating: {
+        list: [
+          { name: "x", datasource: "${DS_PROMETHEUS}" },
+          { name: "y", datasource: good },
+        ],
+      },
+      panels: [
+        { datasource: "Prometheus", targets: [{ datasource: good }, { datasource: fixed }] },
+        {
+          type: "row",
+          panels: [{ datasource: null, targets: [{ expr: "up", datasource: good }] }],
+        },
+        { datasource: good, targets: [{ expr: "up" }] },
+      ],
+    };
+    expect(hardCodedDatasources(dashboard)).toEqual([
+      "$.__inputs",
+      "$.annotations.list[0].datasource",
+      "$.templating.list[0].datasource",
+      "$.panels[0].datasource",
+      "$.panels[0].targets[1].datasource",
+      "$.panels[1].panels[0].datasource",
+    ]);
+  });
+
+  it("everyQuery_selectsRelayersByTheirOwnLabel", async () => {
+    for (const [name, json] of await dashboardFiles()) {
+      const variable = dashboardVariables(name, json).find((v) => v.name === "relayer");
+      expect(variable, name).toMatchObject({ label: "relayer" });
+      for (const { panel, expr } of dashboardQueries(name, json)) {
+        const selectors =
+          expr.match(
+            /\b(?:loanbridge|process|nodejs)_[a-z0-9_]+\b(\{[^}]*\})?|\bup\b(\{[^}]*\})?/g,
+          ) ?? [];
+        expect(selectors.length, `${name} ${panel}`).toBeGreaterThan(0);
+        for (const selector of selectors) {
+          expect(selector, `${name} ${panel}`).toMatch(/[{ ]relayer=~?"\$relayer"}$/);
+        }
+      }
+    }
+  });
+
+  it("withMatcher_addsTheMatcherToEverySelector_andNothingElse", () => {
+    expect(
+      withMatcher(
+        'sum by (relayer) (rate(loanbridge_packets_total{stage="deliver"}[5m])) / up + process_open_fds{} - nodejs_x',
+        'relayer="r"',
+      ),
+    ).toBe(
+      'sum by (relayer) (rate(loanbridge_packets_total{stage="deliver", relayer="r"}[5m])) / up{relayer="r"} + process_open_fds{relayer="r"} - nodejs_x{relayer="r"}',
+    );
   });
 
   it("everyMetricInDashboardsAndAlerts_isExportedByTheRelayer", async () => {

@@ -325,6 +325,7 @@ export async function startRelayer(
   const parts = await buildChains({ config, options, events, signal: shutdown.signal });
   const executor = options.executor ?? config.executor.enabled;
   initMetrics(metrics, {
+    relayerId: config.relayerId,
     chains: parts,
     ...(executor && {
       wallets: parts.map(({ kind, eid, payingAccount }) => ({ kind, eid, account: payingAccount })),

@@ -81,6 +81,7 @@ describe("metrics", () => {
   it("takeoversAndDuplicateDeliveries_countPerDestination", async () => {
     const { events, metrics } = setup();
     initMetrics(metrics, {
+      relayerId: "relayer-1",
       chains: [
         { kind: "evm", eid: 40161 },
         { kind: "solana", eid: 40168 },
@@ -399,6 +400,7 @@ describe("metrics", () => {
   it("initMetrics_headsAndWallets_existAtZeroBeforeTheirFirstRead", async () => {
     const { events, metrics } = setup();
     initMetrics(metrics, {
+      relayerId: "relayer-1",
       chains: [
         { kind: "evm", eid: 40161 },
         { kind: "solana", eid: 40168 },
@@ -421,6 +423,7 @@ describe("metrics", () => {
   it("initMetrics_createsEveryCounterSeriesTheChainsCanProduce_atZero", async () => {
     const { events, metrics } = setup();
     initMetrics(metrics, {
+      relayerId: "relayer-1",
       chains: [
         { kind: "evm", eid: 40161 },
         { kind: "evm", eid: 40162 },
@@ -460,6 +463,70 @@ describe("metrics", () => {
         "stage=verify,outcome=failed,src_eid=40161,dst_eid=40168"
       ],
     ).toBe(1);
+  });
+
+  it("initMetrics_namesTheRelayerOnEverySeries_processMetricsIncluded", async () => {
+    const events = new RelayerEvents();
+    const metrics = createMetrics();
+    attachMetrics(events, metrics);
+    initMetrics(metrics, {
+      relayerId: "relayer-7",
+      chains: [
+        { kind: "evm", eid: 40161, rpcEndpoints: ["a.example"] },
+        { kind: "solana", eid: 40168 },
+      ],
+      wallets: [{ kind: "solana", eid: 40168, account: "Payer111" }],
+    });
+    // What the daemon sets itself, and the series only events create.
+    metrics.insecureSingleRpc.set({ chain: "evm", eid: "40161" }, 0);
+    events.emit("cursorAdvanced", { chain: "evm", eid: 40161, height: 100n });
+    events.emit("rpcCall", { chain: "evm", method: "eth_getLogs", outcome: "ok", durationMs: 40 });
+    events.emit("packetDelivered", {
+      ...ref,
+      chain: "evm",
+      destTx: "0xd",
+      seconds: 3,
+      outcome: "delivered",
+    });
+    events.emit("nonceGapsCounted", {
+      chain: "solana",
+      srcEid: 40168,
+      paths: [{ app: `0x${"0a".repeat(32)}`, dstEid: 40161, open: 0 }],
+    });
+    events.emit("packetsCounted", {
+      counts: {
+        observed: 0,
+        verified: 0,
+        attested: 0,
+        delivering: 0,
+        delivered: 1,
+        failed: 0,
+        denied: 0,
+      },
+      oldestAgeSeconds: { observed: 0, verified: 0, attested: 0, delivering: 0 },
+    });
+    events.emit("loansCounted", {
+      totals: {
+        bySideAndState: [{ side: "pool", state: "Active", count: 1 }],
+        outstandingPrincipal: [{ lendingEid: 40168, amount: 1n }],
+        lockedCollateral: [{ collateralEid: 40161, asset: "0x00", amount: 1n }],
+      },
+      disagreeing: 0,
+    });
+
+    // What /metrics serves: every sample has the label, and every one of
+    // our families has samples (so none passes for want of any).
+    const text = await metrics.registry.metrics();
+    const samples = text.split("\n").filter((line) => line !== "" && !line.startsWith("#"));
+    const ours = [...text.matchAll(/^# TYPE (loanbridge_\S+) /gm)].map((match) => match[1] ?? "");
+    const nameOf = (line: string) => /^[^{ ]+/.exec(line)?.[0].replace(/_(bucket|sum|count)$/, "");
+    const empty = ours.filter((family) => !samples.some((line) => nameOf(line) === family));
+    const unlabelled = samples.filter((line) => !/[{,]relayer="relayer-7"[,}]/.test(line));
+
+    expect(ours.length).toBe(24);
+    expect(empty).toEqual([]);
+    expect(samples.some((line) => line.startsWith("process_cpu_user_seconds_total{"))).toBe(true);
+    expect(unlabelled).toEqual([]);
   });
 
   it("prometheusText_carriesHelpLines", async () => {

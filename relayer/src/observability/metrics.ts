@@ -242,6 +242,12 @@ export function createMetrics(options: CreateMetricsOptions = {}): RelayerMetric
 }
 
 export interface InitMetricsOptions {
+  /**
+   * This relayer's id (config `relayerId`): every series it exports carries
+   * it as the `relayer` label, so one Prometheus tells relayers apart
+   * whatever its scrape config calls their targets.
+   */
+  relayerId: string;
   /** The chains this relayer watches and delivers to, with their RPC endpoints' labels. */
   chains: readonly { kind: ChainKind; eid: number; rpcEndpoints?: readonly string[] }[];
   /** The accounts this relayer pays deliveries from (an executor's), by chain. */
@@ -263,13 +269,17 @@ export const QUORUM_READS: Record<ChainKind, readonly string[]> = {
 const CLAIM_OUTCOMES = ["held", "dropped", "replaced"] as const;
 
 /**
- * Creates, at 0, the labelled counter series the configured chains can
- * produce, so that the first failure after a start is an increase from 0
- * (increase() cannot see the first increment of a series it creates):
- * verification failures per chain kind and reason, and packets per stage,
- * outcome and route (every ordered pair of distinct configured eids).
+ * Sets up the metrics for this relayer's configuration: names the relayer
+ * on every series (`relayer`, a default label of the registry, so process
+ * and Node metrics carry it too), and creates, at 0, the labelled counter
+ * series the configured chains can produce, so that the first failure after
+ * a start is an increase from 0 (increase() cannot see the first increment
+ * of a series it creates): verification failures per chain kind and reason,
+ * and packets per stage, outcome and route (every ordered pair of distinct
+ * configured eids).
  */
 export function initMetrics(metrics: RelayerMetrics, options: InitMetricsOptions): void {
+  metrics.registry.setDefaultLabels({ relayer: options.relayerId });
   for (const chain of new Set(options.chains.map((c) => c.kind))) {
     for (const reason of VERIFICATION_FAILURES) {
       metrics.verificationFailures.inc({ chain, reason }, 0);
