@@ -10,6 +10,8 @@ pub mod endpoint;
 pub mod error;
 pub mod instruction;
 pub mod math;
+#[cfg(all(target_arch = "bpf", not(target_os = "solana")))]
+mod mem;
 pub mod pda;
 pub mod pool;
 pub mod processor;

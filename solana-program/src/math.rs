@@ -3,8 +3,10 @@
 //!
 //! Upstream LLVM's BPF backend refuses 128-bit multiplication and division
 //! (`__multi3`, `__udivti3`), so products are built from 32-bit halves into a
-//! 256-bit integer and division is binary long division. 128-bit shifts,
-//! additions and comparisons lower to 64-bit instructions and are fine.
+//! 256-bit integer and division is long division: by 32-bit digits when the
+//! divisor fits 32 bits (native 64-bit divisions), bit by bit otherwise.
+//! 128-bit shifts, additions and comparisons lower to 64-bit instructions and
+//! are fine.
 
 /// Basis points in one.
 pub const BPS: u64 = 10_000;
@@ -116,6 +118,9 @@ impl U256 {
         if divisor == 0 {
             return None;
         }
+        if let Ok(small) = u32::try_from(divisor) {
+            return Some(self.div_u32(small));
+        }
         let divisor = divisor as u128;
         let mut quotient = [0u64; 4];
         // remainder < divisor < 2^64 before each shift, so it stays below 2^65.
@@ -131,6 +136,26 @@ impl U256 {
             }
         }
         Some(U256(quotient))
+    }
+
+    /// `self / divisor` for a non-zero 32-bit divisor, rounded down: long
+    /// division by 32-bit digits, most significant first, each step one
+    /// native 64-bit division (the remainder is below the divisor, so
+    /// `remainder × 2^32 + digit` fits 64 bits): 8 steps instead of one per
+    /// bit of the dividend.
+    fn div_u32(self, divisor: u32) -> U256 {
+        let divisor = divisor as u64;
+        let mut quotient = [0u64; 4];
+        let mut remainder = 0u64;
+        for (limb, out) in self.0.iter().zip(quotient.iter_mut()).rev() {
+            let high = (remainder << 32) | (limb >> 32);
+            let (q_high, r_high) = (high / divisor, high % divisor);
+            let low = (r_high << 32) | (limb & 0xffff_ffff);
+            let (q_low, r_low) = (low / divisor, low % divisor);
+            *out = (q_high << 32) | q_low;
+            remainder = r_low;
+        }
+        U256(quotient)
     }
 }
 
@@ -240,12 +265,22 @@ pub fn rate_weight(principal: u64, rate_bps: u32) -> u128 {
     ((high as u128) << 64) | low as u128
 }
 
+/// [`PRICE_SCALE`] = 10^18 = 2^18 × 1,953,125 × 1,953,125: three factors
+/// below 2^32, so dividing by each in turn (floor of floors is the floor of
+/// the whole) takes [`U256::div_u32`]'s 8 steps thrice, not one per bit.
+const PRICE_SCALE_FACTORS: [u32; 3] = [1 << 18, 1_953_125, 1_953_125];
+const _: () = assert!(
+    PRICE_SCALE_FACTORS[0] as u64 * PRICE_SCALE_FACTORS[1] as u64 * PRICE_SCALE_FACTORS[2] as u64
+        == PRICE_SCALE
+);
+
 /// Value of `amount` collateral base units at `price`, in stablecoin base units.
 pub fn collateral_value(amount: u128, price: u128) -> U256 {
-    // PRICE_SCALE is not zero.
-    mul_u128(amount, price)
-        .checked_div_u64(PRICE_SCALE)
-        .unwrap_or(U256::ZERO)
+    PRICE_SCALE_FACTORS
+        .iter()
+        .fold(mul_u128(amount, price), |value, factor| {
+            value.div_u32(*factor)
+        })
 }
 
 /// Whether `debt` is above `ltv_bps` of `value`: `debt × 10,000 > value × ltv_bps`.
@@ -393,6 +428,72 @@ mod tests {
             }
         }
         assert_eq!(U256::from_u128(5).checked_div_u64(0), None);
+    }
+
+    /// The bit-by-bit long division, the reference [`U256::div_u32`] must match.
+    fn div_by_bits(x: U256, divisor: u64) -> U256 {
+        let mut quotient = [0u64; 4];
+        let mut remainder = 0u128;
+        for bit in (0..256).rev() {
+            remainder = (remainder << 1) | ((x.0[bit / 64] >> (bit % 64)) & 1) as u128;
+            if remainder >= divisor as u128 {
+                remainder -= divisor as u128;
+                quotient[bit / 64] |= 1 << (bit % 64);
+            }
+        }
+        U256(quotient)
+    }
+
+    #[test]
+    fn div_u32_matches_bitwise_long_division_over_256_bits() {
+        let dividends = [
+            U256::ZERO,
+            U256::from_u128(1),
+            U256::from_u128(u128::MAX),
+            U256::MAX,
+            U256([0, 0, 0, 1]),
+            U256([u64::MAX, 0, u64::MAX, 0]),
+            U256([0x0123_4567_89ab_cdef, 0xfedc_ba98_7654_3210, 7, 1 << 63]),
+            mul_u128(u128::MAX, u128::MAX),
+        ];
+        let divisors = [
+            1u32,
+            2,
+            3,
+            10_000,
+            1 << 18,
+            1_953_125,
+            u32::MAX - 1,
+            u32::MAX,
+        ];
+        for x in dividends {
+            for d in divisors {
+                assert_eq!(x.div_u32(d), div_by_bits(x, d as u64), "{x:?} / {d}");
+                assert_eq!(x.checked_div_u64(d as u64), Some(div_by_bits(x, d as u64)));
+            }
+        }
+    }
+
+    #[test]
+    fn collateral_value_is_the_product_divided_by_the_price_scale() {
+        let samples = [
+            0u128,
+            1,
+            999_999_999_999_999_999,
+            1_000_000_000_000_000_000,
+            3_000_000_000,
+            u64::MAX as u128,
+            u128::MAX,
+        ];
+        for amount in samples {
+            for price in samples {
+                assert_eq!(
+                    collateral_value(amount, price),
+                    div_by_bits(mul_u128(amount, price), PRICE_SCALE),
+                    "{amount} × {price}"
+                );
+            }
+        }
     }
 
     #[test]

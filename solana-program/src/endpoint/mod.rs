@@ -16,7 +16,16 @@
 //!   checks.
 //! - **Replay protection** is the delivered account, PDA
 //!   `[b"delivered", guid]`, created by `Deliver`: a second delivery of the
-//!   guid finds it and fails (`AlreadyDelivered`).
+//!   guid finds it and fails (`AlreadyDelivered`). It is created only at the
+//!   canonical bump, which the program computes itself ([`crate::pda::find`]:
+//!   no bump comes from the caller), so the same guid can never get a second
+//!   delivered account at another bump; an account at any other address
+//!   fails `InvalidPda`. The search costs about 370 CU a try (sha256 and
+//!   `sol_curve_validate_point`), not `find_program_address`'s 1,500.
+//!   A bitmap of delivered nonces per path, created ahead by a permissionless
+//!   instruction (the EVM endpoint's and LayerZero's way), would save the
+//!   search and the account creation too, but would change how relayers ask
+//!   "delivered?" (by guid today): left for when the CU budget needs it.
 //! - **Sent packets** are an account per packet, PDA `[b"packet", app,
 //!   dst_eid, nonce]`, holding the packet's bytes, keccak256 and guid: relayers
 //!   walk nonces per (app, dst_eid) in state. The bytes are also logged
