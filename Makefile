@@ -11,7 +11,7 @@ CARGO_MANIFEST := solana-program/Cargo.toml
 RUST_CRATE_ROOTS := solana-program/src/lib.rs solana-program/sbf-link/src/lib.rs solana-program/sbf-link/src/main.rs \
 	$(wildcard solana-program/tests/*.rs solana-program/sbf-link/tests/*.rs)
 
-.PHONY: demo test setup lint test-rust test-ts format vectors gas-report bench soak chaos
+.PHONY: demo test setup lint test-rust test-ts format vectors gas-report bench soak chaos screenshots
 
 demo: setup
 	node scripts/demo.ts
@@ -25,6 +25,7 @@ lint:
 	eslint --max-warnings 0 .
 	prettier --check .
 	tsc -p tsconfig.json
+	tsc -p relayer/explorer/tsconfig.json
 	rustfmt --edition 2021 --check $(RUST_CRATE_ROOTS)
 	/usr/bin/cargo-clippy clippy --quiet --manifest-path $(CARGO_MANIFEST) --workspace --all-targets -- -D warnings
 
@@ -46,8 +47,10 @@ vectors:
 gas-report:
 	node evm-contracts/scripts/gas-report.ts
 
-# N loans through the whole system: throughput, relayer-added latency, memory,
-# takeovers and double sends (KILL_RELAYER_0=1: relayer-0 is killed midway).
+# LOANS loans per direction at once (ETH -> Solana and SOL -> EVM) through the
+# whole system: throughput, packets/s per stage, finalized -> submitted and
+# -> confirmed latency, memory, takeovers and double sends (KILL_RELAYER_0=1:
+# relayer-0 is killed midway).
 bench: setup
 	node scripts/bench-loans.ts $(or $(LOANS),20) $(if $(KILL_RELAYER_0),--kill-relayer-0)
 
@@ -60,3 +63,8 @@ soak: setup
 # RPC URL lies or fails (test/chaos); `make test` runs one case of each kind.
 chaos: setup
 	LOANBRIDGE_CHAOS=full vitest run --project chain --project e2e --project chaos test/faults test/chaos
+
+# The explorer page's pictures in the README (docs/explorer-loans.png,
+# docs/explorer-loan.png): its browser test on a localnet, saving them there.
+screenshots: setup
+	LOANBRIDGE_SCREENSHOTS=$(CURDIR)/docs vitest run --project e2e test/e2e/explorer.chain-test.ts

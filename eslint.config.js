@@ -14,6 +14,7 @@ export default defineConfig(
       "evm-contracts/types/",
       "solana-program/target/",
       "solana-program/build/",
+      "relayer/explorer/dist/",
     ],
   },
   js.configs.recommended,

@@ -16,6 +16,9 @@ export default defineConfig({
           name: "unit",
           include: ["**/*.test.ts"],
           exclude: ["**/node_modules/**"],
+          // Some suites open an embedded PGlite store before their tests:
+          // seconds alone, longer beside the chain and e2e processes.
+          hookTimeout: 60_000,
         },
       },
       {

@@ -1,27 +1,41 @@
-// `node scripts/bench-loans.ts [loans] [--kill-relayer-0]`: runs N loans
-// through the whole system (anvil, the Solana node, three relayer
-// processes, 2 of 3, every one taking its turn delivering) and prints
-// throughput, relayer-added latency, relayer memory, executor takeovers and
-// double sends. With --kill-relayer-0, relayer-0 is killed with SIGKILL once
-// a quarter of the packets are delivered: the others take its packets over,
-// and the takeover times are printed. A benchmark, not a test: it prints
-// figures and asserts nothing.
+// `node scripts/bench-loans.ts [loans per direction] [--kill-relayer-0]`:
+// runs loans through the whole system (anvil, the Solana node, three relayer
+// processes, 2 of 3, every one taking its turn delivering) in both directions
+// at once, N each way, and prints throughput, packet rates per stage,
+// finalized → submitted and finalized → confirmed latency, relayer memory,
+// executor takeovers and double sends. With --kill-relayer-0, relayer-0 is
+// killed with SIGKILL once a quarter of the packets are delivered: the others
+// take its packets over, and the takeover times are printed. A benchmark,
+// not a test: it prints figures and asserts nothing.
 //
-// Each loan: ETH locked on Ethereum → OPEN_LOAN to the Solana pool →
-// LOAN_ACTIVE back. "Relayer-added latency" is, per packet, from the moment
-// the last relayer (relayer-2, never killed) observed it at finality to its
-// delivery confirmed on the destination, by whichever relayer's turn it was
-// (that relayer's store: observedAt → deliveredAt); finality waits are the
-// chains', not the relayer's.
+// Each direction's loan makes two packets: ETH locked on Ethereum → OPEN_LOAN
+// to the Solana pool → LOAN_ACTIVE back; SOL locked on Solana → OPEN_LOAN to
+// the EVM pool → LOAN_ACTIVE back. The ETH loans are sent all at once, the SOL
+// loans one after another (load.ts says why), both starting together.
+//
+// "Finalized" is when a relayer's watcher recorded the packet (observedAt),
+// which it does only once the source block is final: the chains' own finality
+// waits come before it and are not the relayer's. Per packet the figures are
+// from the store of the relayer that first sent a delivery transaction
+// (observedAt → submittedAt, observedAt → deliveredAt, one clock); a packet
+// no running relayer sent (relayer-0 killed) counts its confirmation from the
+// observing relayer's store. For packets from Ethereum the real finality
+// time is known too: anvil finalizes block h when block h + 4 is mined, so
+// that block's timestamp (whole seconds) is when the packet became final;
+// those packets are also measured from it, which adds the watcher's lag. "Relayer-added latency" is, per packet, from the
+// moment the last relayer (relayer-2, never killed) observed it to its
+// delivery confirmed, by whichever relayer's turn it was.
+import { loadavg } from "node:os";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Hex } from "@loanbridge/shared";
+import { providerFor } from "../relayer/src/chains/evm/testing.ts";
 import {
   loggedTakeovers,
   type RelayerProcess,
   relayerMetric,
   startLocalnet,
 } from "../test/localnet/index.ts";
-import { ethLoanLoad, mib } from "./load.ts";
+import { ethLoanLoad, mib, solLoanLoad } from "./load.ts";
 
 const LOANS = Number(process.argv[2] ?? 20);
 const KILL_RELAYER_0 = process.argv.includes("--kill-relayer-0");
@@ -31,22 +45,44 @@ if (
   LOANS > 250 ||
   process.argv.slice(3).some((arg) => arg !== "--kill-relayer-0")
 ) {
-  console.error("usage: node scripts/bench-loans.ts [loans, 1..250] [--kill-relayer-0]");
+  console.error(
+    "usage: node scripts/bench-loans.ts [loans per direction, 1..250] [--kill-relayer-0]",
+  );
   process.exit(2);
 }
+/** Two directions, two packets a loan. */
+const PACKETS = 4 * LOANS;
+const GIVE_UP_MS = 40 * 60_000;
+/** anvil's `finalized` is latest − 4 on the localnet (slotsInAnEpoch 2). */
+const EVM_FINALITY_DEPTH = 4;
 
 interface PacketRow {
   guid: Hex;
   status: string;
+  srcChain: { name: string };
+  sourceHeight: string;
   observedAt: string;
+  verifiedAt: string | null;
+  attestedAt: string | null;
+  submittedAt: string | null;
   deliveredAt: string | null;
 }
 
-/** A relayer's delivered packets (the API pages by 500; a run stays within that). */
-async function deliveredPackets(apiUrl: string): Promise<PacketRow[]> {
-  const reply = await fetch(`${apiUrl}/v1/packets?status=delivered&limit=500`);
-  if (!reply.ok) throw new Error(`GET /v1/packets: ${reply.status} ${await reply.text()}`);
-  return ((await reply.json()) as { packets: PacketRow[] }).packets;
+/** A relayer's packets (of one status, when given), every page of them. */
+async function packetsOf(apiUrl: string, status?: string): Promise<PacketRow[]> {
+  const rows: PacketRow[] = [];
+  let cursor: string | null = null;
+  do {
+    const query = new URLSearchParams({ limit: "500" });
+    if (status !== undefined) query.set("status", status);
+    if (cursor !== null) query.set("cursor", cursor);
+    const reply = await fetch(`${apiUrl}/v1/packets?${query.toString()}`);
+    if (!reply.ok) throw new Error(`GET /v1/packets: ${reply.status} ${await reply.text()}`);
+    const page = (await reply.json()) as { packets: PacketRow[]; nextCursor: string | null };
+    rows.push(...page.packets);
+    cursor = page.nextCursor;
+  } while (cursor !== null);
+  return rows;
 }
 
 const residentMemory = (relayer: RelayerProcess) =>
@@ -55,7 +91,79 @@ const residentMemory = (relayer: RelayerProcess) =>
 const percentile = (sorted: number[], p: number) =>
   sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN;
 
-console.log(`starting the local system for ${LOANS} loans ...`);
+const time = (iso: string | null) => (iso === null ? Number.NaN : Date.parse(iso));
+const sortedFinite = (values: number[]) =>
+  values.filter((value) => Number.isFinite(value)).sort((a, b) => a - b);
+const p50p99 = (sorted: number[]) =>
+  `${percentile(sorted, 50)} ms / ${percentile(sorted, 99)} ms (${sorted.length} packets)`;
+const load = () =>
+  loadavg()
+    .map((value) => value.toFixed(2))
+    .join(" ");
+
+/**
+ * Per packet, the record of the relayer that first sent its delivery (the
+ * earliest submittedAt across the stores read); the observer's otherwise.
+ */
+function senderRecords(observed: PacketRow[], stores: PacketRow[][]): PacketRow[] {
+  const first = new Map<Hex, PacketRow>();
+  for (const row of stores.flat()) {
+    if (row.submittedAt === null) continue;
+    const seen = first.get(row.guid);
+    if (seen === undefined || time(row.submittedAt) < time(seen.submittedAt)) {
+      first.set(row.guid, row);
+    }
+  }
+  return observed.map((row) => first.get(row.guid) ?? row);
+}
+
+/** The most of `sorted` (times, ms) within any `windowMs`. */
+function busiest(sorted: number[], windowMs: number): number {
+  let most = 0;
+  for (let start = 0, end = 0; end < sorted.length; end++) {
+    while ((sorted[end] ?? 0) - (sorted[start] ?? 0) >= windowMs) start++;
+    most = Math.max(most, end - start + 1);
+  }
+  return most;
+}
+
+/** Each stage's packets per second: from its first to its last packet, and its busiest 10 s. */
+function stageRates(rows: PacketRow[]): string[] {
+  const stages = ["observedAt", "verifiedAt", "attestedAt", "deliveredAt"] as const;
+  return stages.map((stage) => {
+    const times = sortedFinite(rows.map((row) => time(row[stage])));
+    const spanMs = (times.at(-1) ?? 0) - (times[0] ?? 0);
+    const active = spanMs > 0 ? `${((times.length / spanMs) * 1000).toFixed(2)}/s` : "-";
+    const peak = (busiest(times, 10_000) / 10).toFixed(1);
+    return `${stage.replace("At", "").padEnd(9)} ${String(times.length).padStart(4)} packets, ${active} first → last, ${peak}/s in the busiest 10 s`;
+  });
+}
+
+/** When each EVM-sourced packet's block became final: the timestamp of the block that finalized it. */
+async function evmFinalizedTimes(url: string, rows: PacketRow[]): Promise<Map<Hex, number>> {
+  const provider = providerFor(url);
+  const blocks = new Map<number, Promise<number>>();
+  const finalizedAt = (height: number) => {
+    let at = blocks.get(height);
+    if (at === undefined) {
+      at = provider.getBlock(height).then((block) => {
+        if (block === null) throw new Error(`no block ${height}`);
+        return block.timestamp * 1000;
+      });
+      blocks.set(height, at);
+    }
+    return at;
+  };
+  const evm = rows.filter((row) => row.srcChain.name === "evm");
+  const times = await Promise.all(
+    evm.map((row) => finalizedAt(Number(row.sourceHeight) + EVM_FINALITY_DEPTH)),
+  );
+  return new Map(evm.map((row, i) => [row.guid, times[i] ?? Number.NaN]));
+}
+
+console.log(
+  `starting the local system for ${LOANS} loans per direction (${2 * LOANS} loans, ${PACKETS} packets) ...`,
+);
 const net = await startLocalnet({
   log: (line) => {
     console.log(`  ${line}`);
@@ -63,34 +171,64 @@ const net = await startLocalnet({
 });
 try {
   const memoryBefore = await Promise.all(net.relayers.map((r) => residentMemory(r)));
-  const load = await ethLoanLoad(net);
+  const [ethLoad, solLoad] = await Promise.all([ethLoanLoad(net), solLoanLoad(net, LOANS)]);
+  const loadBefore = load();
   const started = performance.now();
-  const loanIds = await load.open(LOANS);
-  console.log(`opened ${LOANS} loans in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  const since = () => ((performance.now() - started) / 1000).toFixed(1);
+  let openError: Error | undefined;
+  const opened = Promise.all([
+    ethLoad.open(LOANS).then((ids) => {
+      console.log(`  opened ${LOANS} ETH → Solana loans in ${since()} s (all at once)`);
+      return ids;
+    }),
+    solLoad.open(LOANS).then((ids) => {
+      console.log(`  opened ${LOANS} SOL → EVM loans in ${since()} s (one after another)`);
+      return ids;
+    }),
+  ]);
+  opened.catch((error: unknown) => {
+    openError = error instanceof Error ? error : new Error(String(error));
+  });
 
   // The last relayer watches the run (relayer-0 may be killed).
   const observer = net.relayers.at(-1);
   const victim = net.relayers[0];
   if (observer === undefined || victim === undefined) throw new Error("no relayer");
   let delivered: PacketRow[] = [];
-  while (delivered.length < 2 * LOANS) {
-    await sleep(1_000);
-    delivered = await deliveredPackets(observer.apiUrl);
-    console.log(`  ${delivered.length} of ${2 * LOANS} packets delivered`);
-    if (KILL_RELAYER_0 && victim.running && delivered.length >= LOANS / 2) {
+  while (delivered.length < PACKETS) {
+    await sleep(2_000);
+    if (openError !== undefined) throw openError;
+    delivered = await packetsOf(observer.apiUrl, "delivered");
+    console.log(`  ${since()} s: ${delivered.length} of ${PACKETS} packets delivered`);
+    if (KILL_RELAYER_0 && victim.running && delivered.length >= PACKETS / 4) {
       await victim.kill();
       console.log("  relayer-0 killed (SIGKILL)");
     }
-    if (performance.now() - started > 15 * 60_000) throw new Error("gave up after 15 minutes");
+    if (performance.now() - started > GIVE_UP_MS) throw new Error("gave up after 40 minutes");
   }
   const seconds = (performance.now() - started) / 1000;
-  const latencies = delivered
-    .map((p) => Date.parse(p.deliveredAt ?? "") - Date.parse(p.observedAt))
-    .sort((a, b) => a - b);
+  const loanIds = (await opened).flat();
+  const loadAfter = load();
   const alive = net.relayers.filter((r) => r.running);
   const memoryAfter = await Promise.all(
     net.relayers.map((r) => (r.running ? residentMemory(r) : Promise.resolve(Number.NaN))),
   );
+  const stores = await Promise.all(alive.map((r) => packetsOf(r.apiUrl)));
+  const latencies = sortedFinite(
+    delivered.map((p) => time(p.deliveredAt) - Date.parse(p.observedAt)),
+  );
+  const senders = senderRecords(delivered, stores);
+  const toSubmitted = sortedFinite(senders.map((p) => time(p.submittedAt) - time(p.observedAt)));
+  const toConfirmed = sortedFinite(senders.map((p) => time(p.deliveredAt) - time(p.observedAt)));
+  const runStart = Math.min(...delivered.map((p) => time(p.observedAt)));
+  const runEnd = Math.max(...delivered.map((p) => time(p.deliveredAt)));
+  const evmFinal = await evmFinalizedTimes(net.evm.url, senders);
+  const fromEvmFinal = (stage: "observedAt" | "submittedAt" | "deliveredAt") =>
+    sortedFinite(
+      senders
+        .filter((p) => evmFinal.has(p.guid))
+        .map((p) => time(p[stage]) - (evmFinal.get(p.guid) ?? Number.NaN)),
+    );
   const doubleSends = (
     await Promise.all(alive.map((r) => relayerMetric(r, "loanbridge_duplicate_deliveries_total")))
   ).reduce((sum, total) => sum + total, 0);
@@ -103,15 +241,42 @@ try {
     .sort((a, b) => a - b);
 
   console.log("\nresults");
+  console.log(
+    `  loans per direction          ${LOANS} (ETH → Solana and SOL → EVM at once; ${2 * LOANS} loans, ${PACKETS} packets)`,
+  );
   console.log(`  loans (both legs done)       ${loanIds.length}`);
   console.log(`  wall time                    ${seconds.toFixed(1)} s`);
-  console.log(`  throughput                   ${((LOANS / seconds) * 60).toFixed(1)} loans/min`);
+  console.log(
+    `  throughput                   ${(((2 * LOANS) / seconds) * 60).toFixed(1)} loans/min (both directions)`,
+  );
   console.log(
     `  relayer-added latency p50    ${percentile(latencies, 50)} ms (observed at finality → delivery confirmed)`,
   );
   console.log(`  relayer-added latency p99    ${percentile(latencies, 99)} ms`);
   console.log(
-    `  double sends                 ${doubleSends} (delivery transactions that lost a race)`,
+    `  packets per stage            (relayer-${observer.index}'s store; run ${((runEnd - runStart) / 1000).toFixed(1)} s from the first observed to the last delivered)`,
+  );
+  for (const line of stageRates(delivered)) console.log(`    ${line}`);
+  const unattributed = delivered.length - toSubmitted.length;
+  console.log(
+    `  finalized → submitted        p50 / p99 ${p50p99(toSubmitted)} (observedAt → first delivery transaction sent, the sender's store${
+      unattributed === 0 ? "" : `; ${unattributed} sent by no running relayer`
+    })`,
+  );
+  console.log(
+    `  finalized → confirmed        p50 / p99 ${p50p99(toConfirmed)} (observedAt → deliveredAt, the sender's store)`,
+  );
+  console.log(
+    `  from Ethereum, block final → observed p50 / p99 ${p50p99(fromEvmFinal("observedAt"))} (block h + ${EVM_FINALITY_DEPTH} mined, whole seconds)`,
+  );
+  console.log(
+    `  from Ethereum, block final → submitted p50 / p99 ${p50p99(fromEvmFinal("submittedAt"))}`,
+  );
+  console.log(
+    `  from Ethereum, block final → confirmed p50 / p99 ${p50p99(fromEvmFinal("deliveredAt"))}`,
+  );
+  console.log(
+    `  double sends                 ${doubleSends} (delivery transactions that lost a race, loanbridge_duplicate_deliveries_total summed over ${alive.length} relayers)`,
   );
   console.log(
     `  executor takeovers           ${waits.length}${
@@ -125,6 +290,7 @@ try {
       `  relayer-${r.index} RSS                ${mib(memoryBefore[i] ?? Number.NaN)} → ${mib(memoryAfter[i] ?? Number.NaN)}`,
     );
   });
+  console.log(`  machine load (1/5/15 min)    ${loadBefore} → ${loadAfter}`);
 } finally {
   await net.stop();
 }

@@ -140,9 +140,8 @@ try {
     ]),
   );
   const firstLoan = first.loanId as Hex;
-  const sides = first as unknown as { evm: { vault: string }; solana: { pool: string } };
   console.log(
-    `  loan ${firstLoan}: Ethereum vault ${sides.evm.vault}, Solana pool ${sides.solana.pool}`,
+    `  loan ${firstLoan}: Ethereum vault ${String(first.vaultState)}, Solana pool ${String(first.poolState)}`,
   );
   await step("repay in full on Solana", () =>
     loanbridge(["repay", ...network, ...keys, "--on", "solana", "--loan", firstLoan]),
@@ -150,7 +149,7 @@ try {
   await step("REPAID relayed: ETH released on Ethereum", () =>
     until("the release on Ethereum", async () => {
       const status = await loanbridge(["status", firstLoan, ...network]);
-      return (status.evm as { vault: string }).vault === "Released" ? status : undefined;
+      return status.vaultState === "released" ? status : undefined;
     }),
   );
 
@@ -202,14 +201,14 @@ try {
   await step("DEFAULTED relayed: SOL collateral seized to the pool's beneficiary", () =>
     until("the seizure on Solana", async () => {
       const status = await loanbridge(["status", secondLoan, ...network]);
-      return (status.solana as { vault: string }).vault === "Seized" ? status : undefined;
+      return status.vaultState === "seized" ? status : undefined;
     }),
   );
 
   heading(`both journeys done in ${seconds(started)}`);
   for (const relayer of net.relayers) {
     console.log(
-      `  relayer-${relayer.index}: ${relayer.apiUrl}/v1/loans  ${relayer.apiUrl}/metrics  (log ${relayer.logFile})`,
+      `  relayer-${relayer.index}: explorer ${relayer.apiUrl}/  API ${relayer.apiUrl}/v1/loans  metrics ${relayer.apiUrl}/metrics  (log ${relayer.logFile})`,
     );
   }
   if (process.env.LOANBRIDGE_DEMO_EXIT === "1") {

@@ -1,8 +1,9 @@
-// Load for the benchmark and the soak run: ETH-collateral loans opened on
-// the local system (each sends OPEN_LOAN to the Solana pool, which answers
-// LOAN_ACTIVE).
+// Load for the benchmark and the soak run: loans opened on the local system.
+// ETH-collateral loans send OPEN_LOAN to the Solana pool, which answers
+// LOAN_ACTIVE; SOL-collateral loans send OPEN_LOAN to the EVM pool, which
+// answers the same way.
 import { decodeLoanMessage, type Hex, toHex } from "@loanbridge/shared";
-import { addressBytes } from "@loanbridge/solana-program";
+import { addressBytes, airdrop } from "@loanbridge/solana-program";
 import { generateKeyPairSigner } from "@solana/kit";
 import {
   type ContractTransactionResponse,
@@ -13,18 +14,23 @@ import {
 } from "ethers";
 import { decodePacketSent, PACKET_SENT_TOPIC } from "../relayer/src/chains/evm/proof.ts";
 import { devKey, providerFor } from "../relayer/src/chains/evm/testing.ts";
-import { mintToOwnerFor } from "../test/e2e/support.ts";
+import { mintToOwnerFor, openSolLoan } from "../test/e2e/support.ts";
 import { contractAt, type Localnet } from "../test/localnet/index.ts";
 
 export const mib = (bytes: number) =>
   Number.isNaN(bytes) ? "(killed)" : `${(bytes / 2 ** 20).toFixed(0)} MiB`;
 
 export interface LoanLoad {
-  /** Opens `count` loans at once (1 ETH for 100 USDC each); their loan ids. */
+  /** Opens `count` loans; their loan ids. */
   open(count: number): Promise<Hex[]>;
 }
 
-/** One borrower on Ethereum and one recipient on Solana, ready to open loans. */
+const SOL = 10n ** 9n;
+const USDC = 10n ** 6n;
+/** Collateral per SOL loan; the airdrop covers it and the fees. */
+const SOL_COLLATERAL = 2n * SOL;
+
+/** One borrower on Ethereum and one recipient on Solana; opens its loans all at once (1 ETH for 100 USDC each). */
 export async function ethLoanLoad(net: Localnet): Promise<LoanLoad> {
   const provider = providerFor(net.evm.url);
   const borrower = new NonceManager(new Wallet(devKey(1), provider));
@@ -57,6 +63,31 @@ export async function ethLoanLoad(net: Localnet): Promise<LoanLoad> {
         if (log === undefined) throw new Error("open sent no packet");
         return decodeLoanMessage(decodePacketSent(log).packet.message).loanId;
       });
+    },
+  };
+}
+
+/**
+ * One borrower on Solana and one recipient on Ethereum. Its loans (2 SOL for
+ * 100 USDC each) open one after another: each open reads the vault's loan
+ * and packet nonces, so two in flight at once would claim the same ones.
+ */
+export async function solLoanLoad(net: Localnet, maxLoans: number): Promise<LoanLoad> {
+  const borrower = await generateKeyPairSigner();
+  await airdrop(net.solana.rpc, borrower.address, (SOL_COLLATERAL / SOL) * BigInt(maxLoans) + 10n);
+  const recipient = Wallet.createRandom().address;
+  return {
+    async open(count) {
+      const ids: Hex[] = [];
+      for (let i = 0; i < count; i++) {
+        const { loanId } = await openSolLoan(net, borrower, {
+          collateral: SOL_COLLATERAL,
+          principal: 100n * USDC,
+          recipient,
+        });
+        ids.push(loanId);
+      }
+      return ids;
     },
   };
 }

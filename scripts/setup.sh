@@ -20,7 +20,8 @@ die() { printf 'setup: %s\n' "$*" >&2; exit 1; }
 # rustfmt-web/rust-web-clippy: `cargo fmt` and `cargo clippy` for that toolchain.
 # postgresql: PostgreSQL 15 binaries for the relayer store's tests (scripts/postgres.sh).
 # prometheus: prometheus + promtool for the monitoring tests (rules and dashboards).
-debian_packages=(rustc-web cargo-web rust-web-src rustfmt-web rust-web-clippy llvm-22 postgresql prometheus)
+# chromium: the browser the explorer page's test drives (playwright-core, no browser download).
+debian_packages=(rustc-web cargo-web rust-web-src rustfmt-web rust-web-clippy llvm-22 postgresql prometheus chromium)
 missing=()
 for pkg in "${debian_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
@@ -62,5 +63,8 @@ step "building the Solana program to SBF (offline pipeline: sbf-link)"
 PATH="/usr/bin:$PATH" cargo run --quiet --manifest-path solana-program/Cargo.toml -p sbf-link -- \
   build --manifest-path solana-program/Cargo.toml --package loanbridge-program \
   --out solana-program/build/loanbridge_program.so
+
+step "building the explorer page (relayer/explorer/dist)"
+node relayer/explorer/build.ts
 
 step "setup complete"

@@ -4,8 +4,14 @@ import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { type AddressInfo, createServer as createNetServer } from "node:net";
 import { computeGuid, encodePacket, type Hex } from "@loanbridge/shared";
+import { getAddress } from "ethers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ChainDirectory } from "./api/chains.ts";
+import { createApiServer } from "./api/server.ts";
+import { Secret } from "./config/secret.ts";
+import { createMetrics } from "./observability/metrics.ts";
 import { Store } from "./store/store.ts";
 
 const word = (byte: string): Hex => `0x${byte.repeat(32)}`;
@@ -185,6 +191,21 @@ describe("bad input", () => {
     expect(absent.stderr).toContain("no such file");
   });
 
+  it("listFlags_badStateBorrowerLimitCursorTx_exit2", SLOW, async () => {
+    const cases: [string[], string][] = [
+      [["loans", "list", "--state", "Active"], "Allowed choices are requested, active"],
+      [["loans", "list", "--borrower", "0x12"], "expected an EVM address"],
+      [["loans", "list", "--limit", "501"], "expected a whole number from 1 to 500"],
+      [["loans", "list", "--cursor", "nope"], "expected the nextCursor of a previous page"],
+      [["packets", "list", "--tx", "a b"], "expected a transaction hash"],
+    ];
+    const runs = await Promise.all(cases.map(([args]) => cli([...args, "-c", configPath])));
+    runs.forEach((run, i) => {
+      expect(run.code, cases[i]?.[0].join(" ")).toBe(2);
+      expect(run.stderr).toContain(cases[i]?.[1]);
+    });
+  });
+
   it("unknownStatus_exits2", SLOW, async () => {
     const run = await cli(["packets", "list", "--status", "lost", "--config", configPath]);
     expect(run.code).toBe(2);
@@ -326,6 +347,16 @@ async function recordObserved(store: Store, nonce: bigint): Promise<Hex> {
   return guid;
 }
 
+/** The audit trail of a packet in the CLI's store (closed again). */
+async function auditOf(guid: Hex) {
+  const store = await Store.open({ kind: "pglite", dataDir: join(dir, "data") });
+  try {
+    return await store.listAudit({ subject: guid, limit: 10 });
+  } finally {
+    await store.close();
+  }
+}
+
 describe("against a store", () => {
   it("status_packets_retry_readAndRequeueWithAnAuditEntry", SLOW, async () => {
     const store = await Store.open({ kind: "pglite", dataDir: join(dir, "data") });
@@ -337,11 +368,15 @@ describe("against a store", () => {
     const status = await cli(["status", "--config", configPath]);
     expect(status.code).toBe(0);
     expect(JSON.parse(status.stdout)).toMatchObject({
-      cursors: [{ eid: 40161, height: "9" }],
+      relayerId: "cli-test",
+      chains: [{ chain: { name: "evm", eid: 40161 }, cursor: "9", head: null }],
       packets: { failed: 1, observed: 0 },
     });
     const failed = await cli(["packets", "list", "--status", "failed", "-c", configPath]);
-    expect((JSON.parse(failed.stdout) as { guid: string }[]).map((p) => p.guid)).toEqual([guid]);
+    expect(JSON.parse(failed.stdout)).toMatchObject({
+      packets: [{ guid, status: "failed", srcChain: { name: "evm", eid: 40161 } }],
+      nextCursor: null,
+    });
 
     const retry = await cli([
       "retry",
@@ -354,19 +389,25 @@ describe("against a store", () => {
       configPath,
     ]);
     expect(retry.code).toBe(0);
+    expect(JSON.parse(retry.stdout)).toMatchObject({ guid, status: "observed" });
     const shown = await cli(["packets", "show", guid, "--config", configPath]);
     expect(shown.code).toBe(0);
-    expect(JSON.parse(shown.stdout)).toMatchObject({
-      packet: { guid, status: "observed" },
-      audit: [{ actor: "alice", action: "retry", subject: guid }],
-    });
+    expect(JSON.parse(shown.stdout)).toMatchObject({ guid, status: "observed", attempts: 0 });
+    expect(await auditOf(guid)).toMatchObject([
+      {
+        actor: "alice",
+        action: "retry",
+        subject: guid,
+        detail: { via: "cli", reason: "fixed rpc" },
+      },
+    ]);
     const again = await cli(["retry", guid, "--config", configPath]);
     expect(again.code).toBe(1);
     expect(again.stderr).toContain("cannot become observed");
 
     const loans = await cli(["loans", "list", "--config", configPath]);
     expect(loans.code).toBe(0);
-    expect(JSON.parse(loans.stdout)).toEqual([]);
+    expect(JSON.parse(loans.stdout)).toEqual({ loans: [], nextCursor: null });
     const noLoan = await cli(["loans", "show", `0x${"11".repeat(32)}`, "--config", configPath]);
     expect(noLoan.code).toBe(1);
     expect(noLoan.stderr).toContain("no loan");
@@ -395,19 +436,212 @@ describe("against a store", () => {
       lastError: "denied: sender is compromised",
     });
     const shown = await cli(["packets", "show", guid, "--config", configPath]);
-    expect(JSON.parse(shown.stdout)).toMatchObject({
-      packet: { guid, status: "denied" },
-      audit: [
-        {
-          actor: "bob",
-          action: "deny",
-          subject: guid,
-          detail: { via: "cli", reason: "sender is compromised" },
-        },
-      ],
-    });
+    expect(JSON.parse(shown.stdout)).toMatchObject({ guid, status: "denied" });
+    expect(await auditOf(guid)).toMatchObject([
+      {
+        actor: "bob",
+        action: "deny",
+        subject: guid,
+        detail: { via: "cli", reason: "sender is compromised" },
+      },
+    ]);
     const again = await cli(["packets", "deny", guid, "--reason", "twice", "-c", configPath]);
     expect(again.code).toBe(1);
     expect(again.stderr).toContain("cannot become denied");
+  });
+});
+
+/** A port nothing listens on (taken, then given back). */
+async function freePort(): Promise<number> {
+  const server = createNetServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+// Defect 3: the embedded store is locked while the relayer runs. Here this
+// test process is "the relayer": it holds the store (its lock names this
+// live process) and serves the API on it, as the daemon does.
+describe("while the relayer holds the embedded store", () => {
+  const relayerId = "locked-test";
+  const chains = { evm: { eid: 40161 }, solana: { eid: 40168 } };
+  let lockedDir: string;
+
+  async function configFor(port: number, adminToken: boolean): Promise<string> {
+    const path = join(lockedDir, `relayer-${port}-${adminToken}.json`);
+    await writeFile(
+      path,
+      JSON.stringify({
+        relayerId,
+        store: { kind: "pglite", dataDir: "store" },
+        api: {
+          host: "127.0.0.1",
+          port,
+          ...(adminToken && { adminToken: { env: "LOANBRIDGE_TEST_ADMIN_TOKEN" } }),
+        },
+        chains: {
+          evm: {
+            eid: 40161,
+            rpcUrls: ["http://127.0.0.1:8545"],
+            insecureSingleRpc: true,
+            endpoint: "0x5FbDB2315678afecb367f032d93F642f64180aa3",
+            signerKey: { env: "LOANBRIDGE_TEST_UNUSED_KEY" },
+          },
+          solana: {
+            eid: 40168,
+            rpcUrls: ["http://127.0.0.1:8899"],
+            insecureSingleRpc: true,
+            programId: "HWduTQQPx63ZCg1whS7eNbGXCqCu1ws5aRnF1ydMRfFz",
+            keypair: { env: "LOANBRIDGE_TEST_UNUSED_KEYPAIR" },
+          },
+        },
+      }),
+    );
+    return path;
+  }
+
+  /** The store and its API, running; `stop` gives the store back. */
+  async function runningRelayer(token: string | undefined) {
+    const store = await Store.open({ kind: "pglite", dataDir: join(lockedDir, "store") });
+    const api = createApiServer({
+      config: { host: "127.0.0.1", port: 0, maxBodyBytes: 4_096 },
+      store,
+      registry: createMetrics({ defaultMetrics: false }).registry,
+      relayerId,
+      chains: ChainDirectory.fromConfig(chains),
+      ...(token !== undefined && { adminToken: new Secret(token, "test") }),
+    });
+    const { port } = await api.listen();
+    return {
+      store,
+      port,
+      stop: async () => {
+        await api.close();
+        await store.close();
+      },
+    };
+  }
+
+  beforeAll(async () => {
+    lockedDir = await mkdtemp(join(tmpdir(), "loanbridge-cli-locked-"));
+  });
+
+  afterAll(async () => {
+    await rm(lockedDir, { recursive: true, force: true });
+  });
+
+  it("reads_goThroughTheRunningRelayersApi_andPrintWhatTheStoreWouldGive", SLOW, async () => {
+    const relayer = await runningRelayer(undefined);
+    let config = "";
+    const reads: string[][] = [];
+    const throughApi: Run[] = [];
+    try {
+      const guid = await recordObserved(relayer.store, 3n);
+      const loanId: Hex = `0x${"42".repeat(32)}`;
+      await relayer.store.upsertLoan({
+        loanId,
+        collateralEid: 40161,
+        lendingEid: 40168,
+        side: "vault",
+        state: "Requested",
+        borrower: `0x${"00".repeat(12)}${"cd".repeat(20)}`,
+        collateralAsset: `0x${"00".repeat(32)}`,
+        collateralAmount: 25n * 10n ** 17n,
+      });
+      await relayer.store.setCursor(40161, 12n);
+      config = await configFor(relayer.port, false);
+      reads.push(
+        ["status"],
+        ["loans", "list", "--state", "requested", "--borrower", `0x${"CD".repeat(20)}`],
+        ["loans", "show", loanId],
+        ["packets", "list", "--limit", "1"],
+        ["packets", "show", guid],
+      );
+      throughApi.push(...(await Promise.all(reads.map((args) => cli([...args, "-c", config])))));
+    } finally {
+      await relayer.stop();
+    }
+    // One at a time: each locks the store while it reads.
+    const fromStore: Run[] = [];
+    for (const args of reads) fromStore.push(await cli([...args, "-c", config]));
+
+    const url = `http://127.0.0.1:${relayer.port}`;
+    throughApi.forEach((run, i) => {
+      const command = reads[i]?.join(" ");
+      expect(run.code, `${command}: ${run.stderr}`).toBe(0);
+      expect(run.stderr).toBe(
+        `the PGlite data dir ${join(lockedDir, "store")} is in use by process ${process.pid}: going through the running relayer's API at ${url}\n`,
+      );
+      expect(fromStore[i]?.stderr, command).toBe("");
+      // The same views, whichever way they came.
+      expect(JSON.parse(run.stdout), command).toEqual(JSON.parse(fromStore[i]?.stdout ?? ""));
+    });
+    expect(JSON.parse(throughApi[1]?.stdout ?? "")).toMatchObject({
+      loans: [
+        {
+          loanId: `0x${"42".repeat(32)}`,
+          borrower: getAddress(`0x${"cd".repeat(20)}`),
+          vaultState: "requested",
+          collateral: { formatted: "2.5", symbol: "ETH" },
+        },
+      ],
+      nextCursor: null,
+    });
+    expect(JSON.parse(throughApi[0]?.stdout ?? "")).toMatchObject({
+      relayerId,
+      chains: [{ cursor: "12" }, { cursor: null }],
+    });
+  });
+
+  it("retryAndDeny_goThroughTheApiWithTheAdminToken_orSayWhatIsMissing", SLOW, async () => {
+    const token = "cli-admin-token-0123456789";
+    const relayer = await runningRelayer(token);
+    try {
+      const guid = await recordObserved(relayer.store, 4n);
+      const withToken = await configFor(relayer.port, true);
+      const withoutToken = await configFor(relayer.port, false);
+      const env = { LOANBRIDGE_TEST_ADMIN_TOKEN: token };
+
+      const noToken = await cli(["packets", "deny", guid, "--reason", "x", "-c", withoutToken]);
+      const denied = await cli(
+        ["packets", "deny", guid, "--reason", "spam", "--actor", "carol", "-c", withToken],
+        env,
+      );
+      const retried = await cli(["retry", guid, "--actor", "carol", "-c", withToken], env);
+      const again = await cli(["retry", guid, "-c", withToken], env);
+
+      expect(noToken.code).toBe(1);
+      expect(noToken.stderr).toContain("need its admin token: set api.adminToken");
+      expect(denied.code, denied.stderr).toBe(0);
+      expect(JSON.parse(denied.stdout)).toMatchObject({ guid, status: "denied" });
+      expect(retried.code, retried.stderr).toBe(0);
+      expect(JSON.parse(retried.stdout)).toMatchObject({ guid, status: "observed" });
+      expect(again.code).toBe(1);
+      expect(again.stderr).toContain("cannot become observed");
+      expect(await relayer.store.listAudit({ subject: guid, limit: 5 })).toMatchObject([
+        { actor: "carol", action: "packet.retry" },
+        { actor: "carol", action: "packet.deny", detail: { reason: "spam", from: "observed" } },
+      ]);
+    } finally {
+      await relayer.stop();
+    }
+  });
+
+  it("apiUnreachableToo_theErrorNamesBoth", SLOW, async () => {
+    const store = await Store.open({ kind: "pglite", dataDir: join(lockedDir, "store") });
+    try {
+      const port = await freePort();
+      const config = await configFor(port, false);
+
+      const run = await cli(["loans", "list", "-c", config]);
+
+      expect(run.code).toBe(1);
+      expect(run.stderr).toContain(
+        `error: the PGlite data dir ${join(lockedDir, "store")} is in use by process ${process.pid}, and the relayer's API at http://127.0.0.1:${port} cannot be reached`,
+      );
+    } finally {
+      await store.close();
+    }
   });
 });

@@ -5,19 +5,33 @@
 import { BaseError, type Hex } from "@loanbridge/shared";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import relayerPackage from "../package.json" with { type: "json" };
+import { ChainDirectory } from "./api/chains.ts";
+import { bytes32FromNative } from "./api/format.ts";
+import { DEFAULT_LIMIT, MAX_LIMIT, txParam } from "./api/params.ts";
+import {
+  ApiUnreachableError,
+  apiReads,
+  apiUrlOf,
+  type OperatorReads,
+  QueryError,
+  storeReads,
+} from "./api/reads.ts";
+import { API_LOAN_STATES } from "./api/views.ts";
 import {
   checkConfig,
   ConfigError,
   EVM_KEY_FILE,
   generateKeyFiles,
   loadConfig,
+  loadSecret,
   type RelayerConfig,
   SOLANA_KEYPAIR_FILE,
 } from "./config/index.ts";
 import { runDaemon } from "./daemon/index.ts";
-import { StoreError } from "./store/errors.ts";
+import { decodeCursor } from "./store/page.ts";
+import { DataDirInUseError, StoreError } from "./store/errors.ts";
 import { Store } from "./store/store.ts";
-import { LOAN_STATES, type LoanState, PACKET_STATUSES, type PacketStatus } from "./store/types.ts";
+import { PACKET_STATUSES } from "./store/types.ts";
 import { secretRefFromFlags, UsageError } from "./usage.ts";
 import { addUserCommands, loanStatus } from "./user/commands.ts";
 
@@ -84,10 +98,88 @@ async function configOf(command: Command): Promise<RelayerConfig> {
   return loadConfig(configPathOf(command), process.env);
 }
 
-async function withStore<T>(command: Command, use: (store: Store) => Promise<T>): Promise<T> {
-  const store = await Store.open((await configOf(command)).store);
+/** A page size, as the API allows. */
+function limitOf(value: string): string {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < 1 || n > MAX_LIMIT) {
+    throw new InvalidArgumentError(`expected a whole number from 1 to ${MAX_LIMIT}`);
+  }
+  return value;
+}
+
+function cursorOf(value: string): string {
+  if (decodeCursor(value) === undefined) {
+    throw new InvalidArgumentError("expected the nextCursor of a previous page");
+  }
+  return value;
+}
+
+function borrowerOf(value: string): string {
+  if (bytes32FromNative(value) === undefined) {
+    throw new InvalidArgumentError(
+      "expected an EVM address (0x + 40 hex digits) or a Solana address",
+    );
+  }
+  return value;
+}
+
+function txOf(value: string): string {
+  const result = txParam.safeParse(value);
+  if (!result.success) {
+    throw new InvalidArgumentError("expected a transaction hash (0x…) or signature (base58)");
+  }
+  return value;
+}
+
+/**
+ * The embedded store is locked by the running relayer, and its API could not
+ * be reached either: names both, as either would have answered.
+ */
+class NoSourceError extends BaseError {
+  override name = "NoSourceError";
+
+  constructor(locked: DataDirInUseError, unreachable: ApiUnreachableError) {
+    super(`${locked.shortMessage}, and ${unreachable.shortMessage}`, {
+      details:
+        "Start the relayer (its API answers while it holds the store), or stop it to read the store directly.",
+      cause: unreachable,
+    });
+  }
+}
+
+/**
+ * Runs `use` on the store the config names; when the embedded store is
+ * locked by the running relayer, on that relayer's API instead (said on
+ * stderr). Both give the API's views.
+ */
+async function withReads<T>(
+  command: Command,
+  use: (reads: OperatorReads) => Promise<T>,
+): Promise<T> {
+  const config = await configOf(command);
+  let store: Store;
   try {
-    return await use(store);
+    store = await Store.open(config.store);
+  } catch (error) {
+    if (!(error instanceof DataDirInUseError)) throw error;
+    const url = apiUrlOf(config.api);
+    process.stderr.write(
+      `${error.shortMessage}: going through the running relayer's API at ${url}\n`,
+    );
+    const tokenRef = config.api.adminToken;
+    const adminToken =
+      tokenRef === undefined
+        ? undefined
+        : () => loadSecret(tokenRef, { env: process.env, field: "api.adminToken" });
+    try {
+      return await use(apiReads(url, adminToken));
+    } catch (failure) {
+      if (failure instanceof ApiUnreachableError) throw new NoSourceError(error, failure);
+      throw failure;
+    }
+  }
+  try {
+    return await use(storeReads(store, ChainDirectory.fromConfig(config.chains), config.relayerId));
   } finally {
     await store.close();
   }
@@ -153,7 +245,7 @@ export function buildProgram(): Command {
   program
     .command("status")
     .description(
-      "Without a loan id: each chain's cursor and the packet counts by status (needs --config). " +
+      "Without a loan id: the relayer's status as /v1/status shows it: each chain's cursor and the packet counts by status (needs --config). " +
         "With one: the loan on both chains (needs --network).",
     )
     .argument("[loanId]", "a loan id (0x + 64 hex digits)", hex32("loan id"))
@@ -164,74 +256,86 @@ export function buildProgram(): Command {
         print(await loanStatus(loanId, options.network));
         return;
       }
-      await withStore(command, async (store) => {
-        print({
-          cursors: await store.listCursors(),
-          packets: await store.countPacketsByStatus(),
-        });
+      await withReads(command, async (reads) => {
+        print(await reads.status());
       });
     });
 
-  const loans = program.command("loans").description("Inspect the mirrored loans.");
+  const loans = program
+    .command("loans")
+    .description(
+      "Inspect the mirrored loans (the API's views; through its API while the relayer holds the store).",
+    );
   loans
     .command("list")
-    .description("List loans, most recently updated first.")
+    .description("List loans, most recently updated first, one page at a time (as GET /v1/loans).")
     .addOption(configOption())
-    .addOption(new Option("--state <state>", "either side in this state").choices(LOAN_STATES))
-    .option("--limit <n>", "at most this many", positiveInt, 100)
-    .action(async (options: { state?: LoanState; limit: number }, command: Command) => {
-      await withStore(command, async (store) => {
-        print(
-          await store.listLoans({
-            limit: options.limit,
-            ...(options.state !== undefined && { state: options.state }),
-          }),
-        );
-      });
-    });
+    .addOption(
+      new Option("--state <state>", "either side in this state (lower case)").choices(
+        API_LOAN_STATES,
+      ),
+    )
+    .option("--borrower <address>", "borrower or recipient: EVM or Solana address", borrowerOf)
+    .option("--limit <n>", `at most this many, 1 to ${MAX_LIMIT}`, limitOf, String(DEFAULT_LIMIT))
+    .option("--cursor <cursor>", "the nextCursor of the previous page", cursorOf)
+    .action(
+      async (options: ListOptions & { state?: string; borrower?: string }, command: Command) => {
+        await withReads(command, async (reads) => {
+          const { state, borrower, limit, cursor } = options;
+          print(await reads.loans({ state, borrower, limit, cursor }));
+        });
+      },
+    );
   loans
     .command("show")
-    .description("Show one loan's two sides.")
+    .description("Show one loan's two sides (as GET /v1/loans/<loanId>).")
     .argument("<loanId>", "the loan id (0x + 64 hex digits)", hex32("loan id"))
     .addOption(configOption())
     .action(async (loanId: Hex, _options: unknown, command: Command) => {
-      await withStore(command, async (store) => {
-        const loan = await store.getLoan(loanId);
+      await withReads(command, async (reads) => {
+        const loan = await reads.loan(loanId);
         if (loan === undefined) throw new NotFound(`no loan ${loanId}`);
         print(loan);
       });
     });
 
-  const packets = program.command("packets").description("Inspect relayed packets.");
+  const packets = program
+    .command("packets")
+    .description(
+      "Inspect relayed packets (the API's views; through its API while the relayer holds the store).",
+    );
   packets
     .command("list")
-    .description("List packets, most recently changed first.")
+    .description(
+      "List packets, most recently changed first, one page at a time (as GET /v1/packets).",
+    )
     .addOption(configOption())
     .addOption(new Option("--status <status>", "only this status").choices(PACKET_STATUSES))
-    .option("--limit <n>", "at most this many", positiveInt, 100)
-    .action(async (options: { status?: PacketStatus; limit: number }, command: Command) => {
-      await withStore(command, async (store) => {
-        const list = await store.listPackets({
-          limit: options.limit,
-          ...(options.status !== undefined && { status: options.status }),
+    .option("--loan-id <loanId>", "only this loan's packets", hex32("loan id"))
+    .option("--tx <tx>", "source or destination transaction (hash or signature)", txOf)
+    .option("--limit <n>", `at most this many, 1 to ${MAX_LIMIT}`, limitOf, String(DEFAULT_LIMIT))
+    .option("--cursor <cursor>", "the nextCursor of the previous page", cursorOf)
+    .action(
+      async (
+        options: ListOptions & { status?: string; loanId?: string; tx?: string },
+        command: Command,
+      ) => {
+        await withReads(command, async (reads) => {
+          const { status, loanId, tx, limit, cursor } = options;
+          print(await reads.packets({ status, loanId, tx, limit, cursor }));
         });
-        print(list);
-      });
-    });
+      },
+    );
   packets
     .command("show")
-    .description("Show one packet, its attestations and its audit trail.")
+    .description("Show one packet (as GET /v1/packets/<guid>).")
     .argument("<guid>", "the packet guid (0x + 64 hex digits)", hex32("guid"))
     .addOption(configOption())
     .action(async (guid: Hex, _options: unknown, command: Command) => {
-      await withStore(command, async (store) => {
-        const packet = await store.getPacket(guid);
+      await withReads(command, async (reads) => {
+        const packet = await reads.packet(guid);
         if (packet === undefined) throw new NotFound(`no packet ${guid}`);
-        print({
-          packet,
-          attestations: await store.listAttestations(guid),
-          audit: await store.listAudit({ subject: guid, limit: 50 }),
-        });
+        print(packet);
       });
     });
   packets
@@ -248,9 +352,8 @@ export function buildProgram(): Command {
     )
     .option("--actor <name>", "who asks (audit log)", process.env.USER ?? "operator")
     .action(async (guid: Hex, options: DenyOptions, command: Command) => {
-      await withStore(command, async (store) => {
-        const audit = operatorAudit("deny", guid, options);
-        print(await store.deny(guid, options.reason, { audit }));
+      await withReads(command, async (reads) => {
+        print(await reads.deny(guid, { actor: options.actor, reason: options.reason }));
       });
     });
 
@@ -264,8 +367,9 @@ export function buildProgram(): Command {
     .option("--actor <name>", "who asks (audit log)", process.env.USER ?? "operator")
     .option("--reason <text>", "why (audit log)")
     .action(async (guid: Hex, options: OperatorOptions, command: Command) => {
-      await withStore(command, async (store) => {
-        print(await store.requeue(guid, { audit: operatorAudit("retry", guid, options) }));
+      await withReads(command, async (reads) => {
+        const { actor, reason } = options;
+        print(await reads.retry(guid, { actor, ...(reason !== undefined && { reason }) }));
       });
     });
   addSetupCommands(program);
@@ -324,14 +428,9 @@ interface OperatorOptions {
 
 type DenyOptions = Required<OperatorOptions>;
 
-/** The audit entry of an operator's `retry` or `deny` from the CLI. */
-function operatorAudit(action: "retry" | "deny", guid: Hex, options: OperatorOptions) {
-  return {
-    actor: options.actor,
-    action,
-    subject: guid,
-    detail: { via: "cli", ...(options.reason !== undefined && { reason: options.reason }) },
-  };
+interface ListOptions {
+  limit: string;
+  cursor?: string;
 }
 
 function* commandTree(command: Command): Generator<Command> {
@@ -399,7 +498,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       process.stderr.write(`error: ${error.message}\n${usageHint(running)}\n`);
       return 2;
     }
-    if (error instanceof ConfigError) {
+    if (error instanceof ConfigError || error instanceof QueryError) {
       process.stderr.write(`error: ${error.message}\n`);
       return 2;
     }

@@ -18,6 +18,7 @@ import {
   type StoredAttestation,
   StoreError,
 } from "../src/store/index.ts";
+import { sourceSideUpdate } from "../src/pipeline/loans.ts";
 import { startPostgres, type TestPostgres } from "./postgres.ts";
 
 const U64_MAX = 2n ** 64n - 1n;
@@ -328,6 +329,57 @@ describe.each(backends)("Store on $name", (backend) => {
       expect(delivered.deliveredAt?.getTime()).toBeGreaterThanOrEqual(
         delivered.observedAt.getTime(),
       );
+    });
+
+    it("markSubmitted_keepsTheFirstSend_acrossReplacementsAndARequeue", async () => {
+      const input = observed();
+      await store.recordObserved(input);
+      await store.markVerified(input.guid);
+      const attested = await store.markAttested(input.guid);
+      expect(attested.submittedAt).toBeNull();
+
+      const first = await store.markSubmitted(input.guid);
+      await sleep(20);
+      const replacement = await store.markSubmitted(input.guid);
+      const failed = await store.markFailed(input.guid, "deliver: reverted");
+      await store.requeue(input.guid);
+      await sleep(20);
+      const resent = await store.markSubmitted(input.guid);
+      const delivered = await store.markDelivered(input.guid, { destTx: "0xsent" });
+
+      expect(first.submittedAt).toBeInstanceOf(Date);
+      expect(first.submittedAt?.getTime()).toBeGreaterThanOrEqual(
+        attested.attestedAt?.getTime() ?? NaN,
+      );
+      expect(first.status).toBe("attested");
+      for (const later of [replacement, failed, resent, delivered]) {
+        expect(later.submittedAt).toEqual(first.submittedAt);
+      }
+      expect(delivered.deliveredAt?.getTime()).toBeGreaterThanOrEqual(
+        first.submittedAt?.getTime() ?? NaN,
+      );
+      expect(await store.getPacket(input.guid)).toMatchObject({ submittedAt: first.submittedAt });
+    });
+
+    it("markSubmitted_unknownGuid_isNotFound_badGuid_isInvalidInput", async () => {
+      expect(await errorCode(store.markSubmitted(hex32()))).toBe("NotFound");
+      expect(await errorCode(store.markSubmitted("0x12"))).toBe("InvalidInput");
+    });
+
+    it("aDisprovedRowReplacedByItsHeldClaim_hasNoSubmittedTime", async () => {
+      const store = await backend.fresh();
+      const forged = observed();
+      await store.recordObserved(forged);
+      await store.recordObserved({ ...forged, packet: Uint8Array.from([9]), sourceIndex: 3 });
+      await store.markSubmitted(forged.guid);
+      await store.leaseWork("w", ["observed"], 10, 60_000);
+
+      const { replaced, packet } = await store.disprove(forged.guid, "receipt_missing", {
+        owner: "w",
+      });
+
+      expect(replaced).toBe(true);
+      expect(packet.submittedAt).toBeNull();
     });
 
     it("transitions_followTheTable", async () => {
@@ -755,6 +807,131 @@ describe.each(backends)("Store on $name", (backend) => {
           { side: "pool", state: "Repaid", count: 1 },
         ]),
       );
+    });
+  });
+
+  describe("pages and filters", () => {
+    /** Every item of a list, walked page by page; the number of pages. */
+    async function walk<T>(
+      page: (cursor: string | undefined) => Promise<{ items: T[]; nextCursor: string | null }>,
+    ): Promise<{ items: T[]; pages: number }> {
+      const items: T[] = [];
+      let cursor: string | undefined;
+      let pages = 0;
+      for (;;) {
+        const next = await page(cursor);
+        items.push(...next.items);
+        pages += 1;
+        if (next.nextCursor === null) return { items, pages };
+        cursor = next.nextCursor;
+      }
+    }
+
+    it("upsertLoan_recordsRecipientRateAndDueTime_fromTheMirroredMessages", async () => {
+      const loanId = hex32();
+      const recipient = hex32();
+      const route = { srcEid: 40161, dstEid: 40168 };
+      await store.upsertLoan(
+        sourceSideUpdate(
+          {
+            type: "OPEN_LOAN",
+            loanId,
+            borrower: hex32(),
+            recipient,
+            collateralAsset: `0x${"00".repeat(32)}`,
+            collateralAmount: 10n,
+            principal: 5n,
+            maxRateBps: 900,
+            termSeconds: 3_600n,
+            expiresAt: 1n,
+          },
+          route,
+        ),
+      );
+      const active = sourceSideUpdate(
+        {
+          type: "LOAN_ACTIVE",
+          loanId,
+          principal: 5n,
+          rateBps: 850,
+          startTime: 1_800_000_000n,
+          dueTime: 1_800_003_600n,
+        },
+        { srcEid: 40168, dstEid: 40161 },
+      );
+
+      const loan = await store.upsertLoan(active);
+
+      expect(loan).toMatchObject({
+        recipient,
+        rateBps: 850,
+        dueAt: new Date(1_800_003_600_000),
+        vaultState: "Requested",
+        poolState: "Active",
+      });
+      expect(await store.getLoan(loanId)).toEqual(loan);
+    });
+
+    it("loanPage_walksEveryLoanOnce_byBorrowerOrRecipient", async () => {
+      const own = await backend.fresh();
+      const [alice, bob] = [hex32(), hex32()];
+      const ids: Hex[] = [];
+      for (let i = 0; i < 7; i++) {
+        const loanId = hex32();
+        ids.push(loanId);
+        await own.upsertLoan({
+          loanId,
+          collateralEid: 40161,
+          lendingEid: 40168,
+          side: "vault",
+          state: i % 2 === 0 ? "Requested" : "Active",
+          borrower: i < 5 ? alice : bob,
+          recipient: i === 6 ? alice : bob,
+        });
+      }
+
+      const all = await walk((cursor) => own.loanPage({ limit: 2, cursor }));
+      const ofAlice = await walk((cursor) => own.loanPage({ limit: 3, cursor, borrower: alice }));
+      const activeOfAlice = await own.loanPage({ limit: 10, borrower: alice, state: "Active" });
+      const bad = await errorCode(own.loanPage({ limit: 2, cursor: "not-a-cursor" }));
+
+      expect(all.pages).toBe(4);
+      expect(all.items.map((loan) => loan.loanId).sort()).toEqual([...ids].sort());
+      const updated = all.items.map((loan) => loan.updatedAt.getTime());
+      expect(updated).toEqual([...updated].sort((x, y) => y - x));
+      expect(ofAlice.items.map((loan) => loan.loanId).sort()).toEqual(
+        [ids[0], ids[1], ids[2], ids[3], ids[4], ids[6]].sort(),
+      );
+      expect(activeOfAlice.items.map((loan) => loan.loanId).sort()).toEqual(
+        [ids[1], ids[3]].sort(),
+      );
+      expect(bad).toBe("InvalidInput");
+    });
+
+    it("packetPage_walksEveryPacketOnce_whileOthersArrive_andFiltersByTx", async () => {
+      const loanId = hex32();
+      const inputs = Array.from({ length: 6 }, () => observed({ loanId }));
+      for (const input of inputs) await store.recordObserved(input);
+
+      const first = await store.packetPage({ loanId, limit: 4 });
+      // A packet observed after the first page is newer than its cursor: not in later pages.
+      const late = observed({ loanId });
+      await store.recordObserved(late);
+      const rest = await walk((cursor) =>
+        store.packetPage({ loanId, limit: 4, cursor: cursor ?? first.nextCursor ?? "" }),
+      );
+      await store.markDelivered(inputs[2]?.guid ?? hex32(), { destTx: "5DestSignature" });
+      const bySource = await store.packetPage({
+        tx: (inputs[0]?.sourceTx ?? "").toUpperCase().replace("0X", "0x"),
+        limit: 10,
+      });
+      const byDest = await store.packetPage({ tx: "5DestSignature", limit: 10 });
+
+      const walked = [...first.items, ...rest.items].map((packet) => packet.guid);
+      expect(walked.sort()).toEqual(inputs.map((input) => input.guid).sort());
+      expect(bySource.items.map((packet) => packet.guid)).toEqual([inputs[0]?.guid]);
+      expect(byDest.items.map((packet) => packet.guid)).toEqual([inputs[2]?.guid]);
+      expect(byDest.nextCursor).toBeNull();
     });
   });
 

@@ -16,6 +16,12 @@ import { associatedTokenAccount } from "./deliver.ts";
 import { addressBytes } from "./ed25519.ts";
 import { IDL_PROGRAM_ADDRESS } from "./idl.ts";
 import { initializeEndpointInstruction, setPeerInstruction } from "./instructions.ts";
+import {
+  createLookupTableInstruction,
+  type DeliverTableInput,
+  deliverLookupTableAddresses,
+  extendLookupTableInstruction,
+} from "./lookup-table.ts";
 import { pda } from "./pda.ts";
 import {
   depositInstruction,
@@ -220,6 +226,64 @@ export async function setSolanaPeers(
       beneficiary: toBytes(remote.beneficiary),
     }),
   );
+}
+
+/** Addresses per `ExtendLookupTable`: what fits one transaction with room to spare. */
+const EXTEND_BATCH = 20;
+
+/**
+ * Creates a lookup table with `authority` as its authority and `addresses`
+ * in it; resolves once a transaction may load them (the slot after the last
+ * extension).
+ */
+export async function createLookupTable(
+  rpc: SolanaRpc,
+  send: SendInstructions,
+  authority: KeyPairSigner,
+  addresses: readonly Address[],
+  pollIntervalMs = 100,
+): Promise<Address> {
+  // A finalized slot is one every validator has in its SlotHashes.
+  const recentSlot = await rpc.getSlot({ commitment: "finalized" }).send();
+  const { instruction, table } = await createLookupTableInstruction({
+    authority,
+    payer: authority,
+    recentSlot,
+  });
+  let { slot } = await send(instruction);
+  for (let start = 0; start < addresses.length; start += EXTEND_BATCH) {
+    ({ slot } = await send(
+      extendLookupTableInstruction({
+        table,
+        authority,
+        payer: authority,
+        addresses: addresses.slice(start, start + EXTEND_BATCH),
+      }),
+    ));
+  }
+  while ((await rpc.getSlot({ commitment: "confirmed" }).send()) <= slot) {
+    await new Promise((resolve) => setTimeout(resolve, pollIntervalMs));
+  }
+  return table;
+}
+
+/**
+ * The lookup table of the accounts every `Deliver` to `deployment` names
+ * (`deliverLookupTableAddresses`); run once the program is configured, and
+ * give its address to the relayers (`chains.solana.lookupTable`).
+ */
+export async function createDeliverLookupTable(
+  rpc: SolanaRpc,
+  send: SendInstructions,
+  admin: KeyPairSigner,
+  deployment: SolanaDeployment,
+  input: Omit<DeliverTableInput, "remoteEid">,
+): Promise<Address> {
+  const addresses = await deliverLookupTableAddresses(deployment.programId, {
+    ...input,
+    remoteEid: deployment.remoteEid,
+  });
+  return createLookupTable(rpc, send, admin, addresses);
 }
 
 /** A new SPL mint with `authority` as its mint authority. */

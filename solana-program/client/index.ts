@@ -1,3 +1,4 @@
+export * from "./close-packet.ts";
 export * from "./ed25519.ts";
 export * from "./errors.ts";
 export * from "./idl.ts";
@@ -14,3 +15,5 @@ export * from "./deliver.ts";
 export * from "./deploy.ts";
 export * from "./rpc.ts";
 export * from "./actions.ts";
+export * from "./lookup-table.ts";
+export * from "./transaction.ts";

@@ -32,6 +32,7 @@ export const InstructionDiscriminator = {
   TransferAdmin: 7,
   AcceptAdmin: 8,
   Deliver: 9,
+  ClosePacket: 10,
 } as const;
 
 type Meta = AccountMeta | AccountSignerMeta;

@@ -2,20 +2,15 @@
 // for tests and the demo.
 import {
   type Address,
-  appendTransactionMessageInstructions,
-  createTransactionMessage,
   generateKeyPairSigner,
-  getBase64EncodedWireTransaction,
   type Instruction,
   type KeyPairSigner,
   lamports,
-  pipe,
-  setTransactionMessageFeePayerSigner,
-  signTransactionMessageWithSigners,
 } from "@solana/kit";
 import { FailedTransactionMetadata, LiteSVM } from "litesvm";
 import { type AccountName, decodeAccount, IDL_PROGRAM_ADDRESS, type Plain } from "./idl.ts";
 import { readProgramBinary } from "./program.ts";
+import { signV0Transaction, type TransactionInput } from "./transaction.ts";
 
 /**
  * Codes of the runtime's own `InstructionError` variants as LiteSVM reports
@@ -61,6 +56,11 @@ export type ProgramHarness = {
   payer: KeyPairSigner;
   /** Signs (every signer in the instructions' account metas) and sends one transaction. */
   send(...instructions: Instruction[]): Promise<Outcome>;
+  /** `send` with the compute-budget instructions and lookup tables a relayer's delivery has. */
+  sendWith(
+    options: Pick<TransactionInput, "budget" | "lookupTables">,
+    ...instructions: Instruction[]
+  ): Promise<Outcome>;
   /** The account's data, or null when it does not exist. */
   data(address: Address): Uint8Array | null;
   /** The account decoded by its IDL name. */
@@ -83,21 +83,26 @@ export async function startProgram(
 
   const history: SentTransaction[] = [];
 
-  async function send(...instructions: Instruction[]): Promise<Outcome> {
-    const outcome = await sendOnce(instructions);
+  async function sendWith(
+    options: Pick<TransactionInput, "budget" | "lookupTables">,
+    ...instructions: Instruction[]
+  ): Promise<Outcome> {
+    const outcome = await sendOnce(instructions, options);
     history.push({ instructions, outcome });
     return outcome;
   }
 
-  async function sendOnce(instructions: Instruction[]): Promise<Outcome> {
-    const transaction = await pipe(
-      createTransactionMessage({ version: 0 }),
-      (message) => setTransactionMessageFeePayerSigner(payer, message),
-      (message) => svm.setTransactionMessageLifetimeUsingLatestBlockhash(message),
-      (message) => appendTransactionMessageInstructions(instructions, message),
-      (message) => signTransactionMessageWithSigners(message),
-    );
-    const size = Buffer.from(getBase64EncodedWireTransaction(transaction), "base64").length;
+  async function sendOnce(
+    instructions: Instruction[],
+    options: Pick<TransactionInput, "budget" | "lookupTables">,
+  ): Promise<Outcome> {
+    const { transaction, size } = await signV0Transaction({
+      feePayer: payer,
+      instructions,
+      // LiteSVM checks the blockhash, not the height.
+      lifetime: { blockhash: svm.latestBlockhash(), lastValidBlockHeight: 0n },
+      ...options,
+    });
     const result = svm.sendTransaction(transaction);
     // A fresh blockhash per transaction, so identical retries are not
     // rejected as duplicates.
@@ -149,7 +154,8 @@ export async function startProgram(
     history,
     programAddress,
     payer,
-    send,
+    send: (...instructions) => sendWith({}, ...instructions),
+    sendWith,
     data,
     decode,
     lamports: (address) => svm.getBalance(address) ?? 0n,

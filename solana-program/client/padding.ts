@@ -7,7 +7,6 @@
 // fits the size limit.
 import {
   type Address,
-  address,
   appendTransactionMessageInstructions,
   type BlockhashLifetimeConstraint,
   compressTransactionMessageUsingAddressLookupTables,
@@ -19,9 +18,6 @@ import {
   type TransactionSigner,
 } from "@solana/kit";
 
-export const ADDRESS_LOOKUP_TABLE_PROGRAM_ADDRESS = address(
-  "AddressLookupTab1e1111111111111111111111111",
-);
 /** The transaction size limit on the wire (`PACKET_DATA_SIZE`); LiteSVM does not enforce it. */
 export const PACKET_DATA_SIZE = 1_232;
 /** The runtime's last log line once a transaction has spent its log budget. */

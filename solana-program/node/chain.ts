@@ -98,6 +98,8 @@ const SIGNATURE_PRECOMPILES = new Set([
   "Secp256r1SigVerify1111111111111111111111111",
 ]);
 const DEFAULT_INSTRUCTION_COMPUTE_UNITS = 200_000n;
+/** Slots getRecentPrioritizationFees covers (Agave's prioritization fee cache). */
+const RECENT_FEE_SLOTS = 150n;
 const MAX_COMPUTE_UNITS = 1_400_000n;
 
 export class Chain {
@@ -139,6 +141,46 @@ export class Chain {
 
   transactionCount(): number {
     return this.ledger.length;
+  }
+
+  /**
+   * getRecentPrioritizationFees as Agave answers it, for the newest
+   * `RECENT_FEE_SLOTS` slots: per slot, the least compute-unit price any
+   * transaction in it paid, raised to the least price paid by those writing
+   * each of `accounts` (what a transaction locking them competed with); 0
+   * for a slot without transactions.
+   */
+  recentPrioritizationFees(accounts: readonly Address[]): { slot: bigint; fee: bigint }[] {
+    const newest = this.currentSlot;
+    const count = newest < RECENT_FEE_SLOTS ? newest + 1n : RECENT_FEE_SLOTS;
+    const oldest = newest - count + 1n;
+    const slots = new Map<bigint, { block: bigint; byAccount: Map<Address, bigint> }>();
+    for (let index = this.ledger.length - 1; index >= 0; index--) {
+      const landed = this.ledger[index];
+      if (landed === undefined || landed.slot < oldest) break;
+      const price = computeUnitPriceOf(landed.wire.message);
+      const entry = slots.get(landed.slot) ?? {
+        block: price,
+        byAccount: new Map<Address, bigint>(),
+      };
+      if (price < entry.block) entry.block = price;
+      for (const account of writableKeys(landed)) {
+        const least = entry.byAccount.get(account);
+        if (least === undefined || price < least) entry.byAccount.set(account, price);
+      }
+      slots.set(landed.slot, entry);
+    }
+    return Array.from({ length: Number(count) }, (_, index) => {
+      const slot = oldest + BigInt(index);
+      const entry = slots.get(slot);
+      if (entry === undefined) return { slot, fee: 0n };
+      let fee = entry.block;
+      for (const account of accounts) {
+        const least = entry.byAccount.get(account);
+        if (least !== undefined && least > fee) fee = least;
+      }
+      return { slot, fee };
+    });
   }
 
   /** Moves to the next slot: clock, then a new blockhash. */
@@ -394,6 +436,31 @@ export class Chain {
       this.blockhashSlots.delete(oldest.blockhash);
     }
   }
+}
+
+/** The keys a landed transaction wrote: writable static keys, then writable loaded ones. */
+function writableKeys(landed: LandedTransaction): Address[] {
+  const { header, staticKeys } = landed.wire.message;
+  const signed = header.numRequiredSignatures;
+  const writable = staticKeys.filter((_, index) =>
+    index < signed
+      ? index < signed - header.numReadonlySignedAccounts
+      : index < staticKeys.length - header.numReadonlyUnsignedAccounts,
+  );
+  return [...writable, ...landed.loadedAddresses.writable];
+}
+
+/** The compute-unit price (micro-lamports) a message's SetComputeUnitPrice asks; 0 without one. */
+export function computeUnitPriceOf(message: WireMessage): bigint {
+  let price = 0n;
+  for (const instruction of message.instructions) {
+    if (message.staticKeys[instruction.programIdIndex] !== COMPUTE_BUDGET_PROGRAM) continue;
+    const { data } = instruction;
+    if (data[0] === 3 && data.byteLength >= 9) {
+      price = new DataView(data.buffer, data.byteOffset, data.byteLength).getBigUint64(1, true);
+    }
+  }
+  return price;
 }
 
 /**

@@ -245,13 +245,15 @@ export function createMethods({
       );
     },
 
-    getRecentPrioritizationFees: () => {
-      const newest = chain.slot();
-      const count = newest < 150n ? newest + 1n : 150n;
-      return Array.from({ length: Number(count) }, (_, index) => ({
-        slot: newest - count + 1n + BigInt(index),
-        prioritizationFee: 0,
-      }));
+    getRecentPrioritizationFees: (params) => {
+      // Agave takes at most 128 accounts, all optional.
+      const accounts =
+        params[0] === undefined
+          ? []
+          : arrayParam(params, 0, "accounts", 128).map((value) => toAddress(value, "account"));
+      return chain
+        .recentPrioritizationFees(accounts)
+        .map(({ slot, fee }) => ({ slot, prioritizationFee: fee }));
     },
 
     sendTransaction: (params) => {

@@ -84,6 +84,12 @@ pub enum LoanbridgeError {
     NotPendingAdmin = 39,
     /// A zero local endpoint id.
     InvalidEid = 40,
+    /// `ClosePacket` for a packet whose loan is not final on this chain.
+    PacketLoanNotFinal = 41,
+    /// `ClosePacket` before the packet is `MIN_PACKET_AGE_SECONDS` old.
+    PacketTooYoung = 42,
+    /// `ClosePacket` paying the rent to another account than the packet's payer.
+    WrongRentRecipient = 43,
 
     // --- collateral vault (60–99) ---------------------------------------------
     /// A message from another chain than the vault's lending chain.
@@ -199,6 +205,9 @@ impl LoanbridgeError {
         Self::InvalidPeer,
         Self::NotPendingAdmin,
         Self::InvalidEid,
+        Self::PacketLoanNotFinal,
+        Self::PacketTooYoung,
+        Self::WrongRentRecipient,
         Self::VaultUnexpectedSource,
         Self::VaultUnexpectedMessageType,
         Self::VaultUnexpectedLoanState,

@@ -22,6 +22,7 @@ pub mod discriminator {
     pub const TRANSFER_ADMIN: u8 = 7;
     pub const ACCEPT_ADMIN: u8 = 8;
     pub const DELIVER: u8 = 9;
+    pub const CLOSE_PACKET: u8 = 10;
     pub const INITIALIZE_VAULT: u8 = 20;
     pub const SET_REQUEST_TTL: u8 = 21;
     pub const SET_ASSET_ALLOWED: u8 = 22;
@@ -124,6 +125,8 @@ pub enum LoanbridgeInstruction<'a> {
     Deliver {
         packet: &'a [u8],
     },
+    /// Closes an old outbound packet account of a final loan, rent to its payer.
+    ClosePacket,
     InitializeVault {
         lending_eid: u32,
         request_ttl: u64,
@@ -317,6 +320,7 @@ impl<'a> LoanbridgeInstruction<'a> {
             },
             d::ACCEPT_ADMIN => Self::AcceptAdmin,
             d::DELIVER => Self::Deliver { packet: r.bytes()? },
+            d::CLOSE_PACKET => Self::ClosePacket,
             d::INITIALIZE_VAULT => Self::InitializeVault {
                 lending_eid: r.u32()?,
                 request_ttl: r.u64()?,
@@ -406,8 +410,8 @@ mod tests {
         assert_eq!(
             known,
             [
-                0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 20, 21, 22, 23, 24, 40, 41, 42, 43, 44, 45, 46, 47,
-                48, 49, 50, 51, 52, 53, 54
+                0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 20, 21, 22, 23, 24, 40, 41, 42, 43, 44, 45, 46,
+                47, 48, 49, 50, 51, 52, 53, 54
             ]
         );
     }

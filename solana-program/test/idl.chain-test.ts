@@ -19,7 +19,7 @@ describe("IDL against the program", () => {
     const succeeded = new Set(allSteps(result).map((step) => step.instruction));
 
     expect([...IDL_INSTRUCTIONS].filter((name) => !succeeded.has(name))).toEqual([]);
-    expect(IDL_INSTRUCTIONS).toHaveLength(30);
+    expect(IDL_INSTRUCTIONS).toHaveLength(31);
   });
 
   it("everyIdlAccount_decodesAndReencodesToTheProgramsBytes", async () => {

@@ -9,6 +9,7 @@ import { type Address, type Instruction } from "@solana/kit";
 import {
   acceptAdminInstruction,
   cancelExpiredInstruction,
+  closePacketInstruction,
   createMint,
   createTokenAccount,
   declareDefaultInstruction,
@@ -17,11 +18,14 @@ import {
   instructionName,
   type InstructionName,
   liquidateInstruction,
+  MIN_PACKET_AGE_SECONDS,
   nativePayout,
   openInstruction,
+  outboundPacketRent,
   type Outcome,
   pauseInstruction,
   pausePoolInstruction,
+  pda,
   redeemInstruction,
   repayInstruction,
   setAssetAllowedInstruction,
@@ -294,9 +298,10 @@ export async function runScenario(): Promise<ScenarioResult> {
     "Repay (partial)",
     await repayInstruction(id, { ...ref(repaid), payerTokens, amount: 100n * USDC }),
   );
+  const fullRepay = ref(repaid);
   await step(
     "Repay (full, sends REPAID)",
-    await repayInstruction(id, { ...ref(repaid), payerTokens, amount: 10_000n * USDC }),
+    await repayInstruction(id, { ...fullRepay, payerTokens, amount: 10_000n * USDC }),
   );
   await step(
     "CancelExpired (sends LOAN_REJECTED)",
@@ -335,13 +340,21 @@ export async function runScenario(): Promise<ScenarioResult> {
     "DeclareDefault (sends DEFAULTED)",
     await declareDefaultInstruction(id, ref(defaulted)),
   );
+  // The repaid loan's REPAID packet, once old enough: its rent back to its payer.
+  const repaidPacket = await pda.packet(id, fixture.pool, REMOTE_EID, fullRepay.packetNonce);
+  const repaidData = program.data(repaidPacket);
+  if (repaidData === null) throw new Error("no REPAID packet account");
+  program.setTime(outboundPacketRent(repaidData).sentAt + MIN_PACKET_AGE_SECONDS);
+  await step(
+    "ClosePacket (REPAID of a repaid loan, rent to its payer)",
+    await closePacketInstruction(id, { packet: repaidPacket, data: repaidData }),
+  );
   return { fixture, steps };
 }
 
 /** Addresses of one account of each IDL type the scenario leaves behind. */
 export async function scenarioAccounts(result: ScenarioResult): Promise<Record<string, Address>> {
   const { fixture } = result;
-  const { pda } = await import("../client/index.ts");
   const id = fixture.id;
   const firstDelivered = result.steps.find((s) => s.instruction === "deliver");
   if (!firstDelivered) throw new Error("no delivery");

@@ -155,6 +155,7 @@ fn rust_discriminator(name: &str) -> u8 {
         "UNPAUSE" => ix::UNPAUSE,
         "TRANSFER_ADMIN" => ix::TRANSFER_ADMIN,
         "ACCEPT_ADMIN" => ix::ACCEPT_ADMIN,
+        "CLOSE_PACKET" => ix::CLOSE_PACKET,
         "DELIVER" => ix::DELIVER,
         "INITIALIZE_VAULT" => ix::INITIALIZE_VAULT,
         "SET_REQUEST_TTL" => ix::SET_REQUEST_TTL,

@@ -172,7 +172,7 @@ describe("a chain's node down and back (3 relayers, 2 of 3)", () => {
       expect(gaps).toBe(0);
       expect(failed).toBe(0);
       for (const loan of [first, second]) {
-        await waitForMirroredLoan(net.relayers, loan.loanId, "Active", "Active");
+        await waitForMirroredLoan(net.relayers, loan.loanId, "active", "active");
       }
     },
   );
@@ -262,7 +262,7 @@ describe("a lossy Solana endpoint: deliveries outlive their blockhash", () => {
       expect(expired).not.toContain(landed);
       expect(budget.find(([tag]) => tag === 3)?.[1]).toBe(1_000n);
       expect(budget.find(([tag]) => tag === 2)?.[1]).toBeGreaterThan(0n);
-      await waitForMirroredLoan(net.relayers, loan.loanId, "Active", "Active");
+      await waitForMirroredLoan(net.relayers, loan.loanId, "active", "active");
     } finally {
       await proxy.setMode({ mode: "pass" });
     }

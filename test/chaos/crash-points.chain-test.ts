@@ -154,7 +154,7 @@ describe("the executor killed at every pipeline step, then restarted (3 relayers
       for (const [key, contents] of await loggedAttestations()) {
         expect(contents.size, `${key} signed with different content`).toBe(1);
       }
-      await waitForMirroredLoan(net.relayers, loan.loanId, "Active", "Active");
+      await waitForMirroredLoan(net.relayers, loan.loanId, "active", "active");
     },
   );
 });

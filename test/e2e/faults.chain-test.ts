@@ -194,7 +194,7 @@ describe("faults: relayer crashes and an EVM reorg (3 relayers, 2 of 3)", () => 
     }
     expect(Date.now() - restartedAt).toBeLessThan(CATCH_UP_MS);
     for (const loan of [...first, ...second, sol]) {
-      await waitForMirroredLoan(net.relayers, loan.loanId, "Active", "Active");
+      await waitForMirroredLoan(net.relayers, loan.loanId, "active", "active");
     }
   });
 

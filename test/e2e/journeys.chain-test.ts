@@ -177,7 +177,7 @@ describe("loan journeys across Ethereum and Solana (3 relayers, 2 of 3)", () => 
     expect(await solanaDeliveries(net, opened.guid)).toBe(1);
     expect(await evmDeliveries(net, provider, packetOfType(mine, "LOAN_ACTIVE").guid)).toBe(1);
     expect(await evmDeliveries(net, provider, repaidPacket.guid)).toBe(1);
-    await waitForMirroredLoan(net.relayers, opened.loanId, "Released", "Repaid");
+    await waitForMirroredLoan(net.relayers, opened.loanId, "released", "repaid");
   });
 
   it("ethCollateral_principalAboveSolanaLiquidity_rejectedAndEthRefunded", async () => {
@@ -214,7 +214,7 @@ describe("loan journeys across Ethereum and Solana (3 relayers, 2 of 3)", () => 
     expect(rejected.message).toMatchObject({ reason: "InsufficientLiquidity" });
     expect(await solanaDeliveries(net, opened.guid)).toBe(1);
     expect(await evmDeliveries(net, provider, rejected.guid)).toBe(1);
-    await waitForMirroredLoan(net.relayers, opened.loanId, "Refunded", "Rejected");
+    await waitForMirroredLoan(net.relayers, opened.loanId, "refunded", "rejected");
   });
 
   it("solCollateral_ltvTooHighOnEthereum_rejectedAndSolRefunded", async () => {
@@ -250,7 +250,7 @@ describe("loan journeys across Ethereum and Solana (3 relayers, 2 of 3)", () => 
     expect(packetOfType(mine, "OPEN_LOAN").guid).toBe(opened.guid);
     expect(await evmDeliveries(net, provider, opened.guid)).toBe(1);
     expect(await solanaDeliveries(net, rejected.guid)).toBe(1);
-    await waitForMirroredLoan(net.relayers, opened.loanId, "Refunded", "Rejected");
+    await waitForMirroredLoan(net.relayers, opened.loanId, "refunded", "rejected");
   });
 
   it("ethCollateral_priceDropOnSolana_liquidatedAndEthToBeneficiary", async () => {
@@ -315,7 +315,7 @@ describe("loan journeys across Ethereum and Solana (3 relayers, 2 of 3)", () => 
       principal,
     );
     expect(await evmDeliveries(net, provider, liquidated.guid)).toBe(1);
-    await waitForMirroredLoan(net.relayers, opened.loanId, "Seized", "Liquidated");
+    await waitForMirroredLoan(net.relayers, opened.loanId, "seized", "liquidated");
   });
 
   it("solCollateral_priceDropOnEthereum_liquidatedAndSolToBeneficiary", async () => {
@@ -372,7 +372,7 @@ describe("loan journeys across Ethereum and Solana (3 relayers, 2 of 3)", () => 
     expect(packet.guid).toBe(liquidated.guid);
     expect(packet.message).toMatchObject({ beneficiary: toHex(addressBytes(admin.address)) });
     expect(await solanaDeliveries(net, liquidated.guid)).toBe(1);
-    await waitForMirroredLoan(net.relayers, opened.loanId, "Seized", "Liquidated");
+    await waitForMirroredLoan(net.relayers, opened.loanId, "seized", "liquidated");
   });
 
   // Last: they move both chains' clocks past the loan's due time + grace (a
@@ -440,7 +440,7 @@ describe("loan journeys across Ethereum and Solana (3 relayers, 2 of 3)", () => 
     expect((packet.message as { outstanding: bigint }).outstanding).toBeGreaterThan(principal);
     expect(await solanaDeliveries(net, defaulted.guid)).toBe(1);
     expect(await evmDeliveries(net, provider, opened.guid)).toBe(1);
-    await waitForMirroredLoan(net.relayers, opened.loanId, "Seized", "Defaulted");
+    await waitForMirroredLoan(net.relayers, opened.loanId, "seized", "defaulted");
   });
 
   it("ethCollateral_defaultedOnSolanaAfterDueAndGrace_ethToBeneficiary", async () => {
@@ -506,6 +506,6 @@ describe("loan journeys across Ethereum and Solana (3 relayers, 2 of 3)", () => 
     expect(dueTime).toBeGreaterThanOrEqual(active.startTime + 600n);
     expect((packet.message as { outstanding: bigint }).outstanding).toBeGreaterThan(principal);
     expect(await evmDeliveries(net, provider, packet.guid)).toBe(1);
-    await waitForMirroredLoan(net.relayers, opened.loanId, "Seized", "Defaulted");
+    await waitForMirroredLoan(net.relayers, opened.loanId, "seized", "defaulted");
   });
 });

@@ -74,11 +74,12 @@ export async function tokenBalance(rpc: SolanaRpc, account: Address): Promise<bi
   return data === null ? 0n : Buffer.from(data).readBigUInt64LE(64);
 }
 
+/** The fields of the API's packet view (relayer/src/api/views.ts) these tests read. */
 export interface ApiPacket {
   guid: Hex;
   status: string;
-  srcEid: number;
-  dstEid: number;
+  srcChain: { eid: number };
+  dstChain: { eid: number };
   destTx: string | null;
   /** The whole packet, hex. */
   packet: Hex;
@@ -113,6 +114,7 @@ export async function packetByGuid(apiUrl: string, guid: Hex): Promise<ApiPacket
   return (await reply.json()) as ApiPacket;
 }
 
+/** The fields of the API's loan view these tests read; states are lower case. */
 export interface ApiLoan {
   loanId: Hex;
   vaultState: string | null;
@@ -381,7 +383,7 @@ export function packetOfType(list: readonly SeenPacket[], type: LoanMessage["typ
   return found[0] as SeenPacket;
 }
 
-/** Waits until every relayer mirrors the loan with these vault and pool states. */
+/** Waits until every relayer mirrors the loan with these (lower-case) vault and pool states. */
 export async function waitForMirroredLoan(
   relayers: readonly { index: number; apiUrl: string }[],
   loanId: Hex,

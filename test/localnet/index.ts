@@ -22,6 +22,7 @@ import { addressToWire, type Hex, toHex } from "@loanbridge/shared";
 import {
   addressBytes,
   airdrop,
+  createDeliverLookupTable,
   deploySolana,
   IDL_PROGRAM_ADDRESS,
   readProgramBinary,
@@ -33,7 +34,7 @@ import {
   solanaRpc,
 } from "@loanbridge/solana-program";
 import { type SvmNode, startSvmNode } from "@loanbridge/solana-program/node";
-import { createKeyPairSignerFromBytes, type KeyPairSigner } from "@solana/kit";
+import { type Address, createKeyPairSignerFromBytes, type KeyPairSigner } from "@solana/kit";
 import {
   Contract,
   type ContractTransactionResponse,
@@ -129,6 +130,8 @@ export interface Localnet {
     rpc: SolanaRpc;
     deployment: SolanaDeployment;
     admin: KeyPairSigner;
+    /** The lookup table deliveries load their static accounts from (`chains.solana.lookupTable`). */
+    lookupTable: Address;
   };
   relayers: RelayerProcess[];
   /**
@@ -296,6 +299,12 @@ export async function startLocalnet(options: LocalnetOptions = {}): Promise<Loca
       pool: addressToWire(evmDeployment.contracts.lendingPool),
       beneficiary: addressToWire(await deployer.getAddress()),
     });
+    log("creating the Solana lookup table for deliveries");
+    // The accounts every Deliver names, so an OPEN_LOAN with 3 signatures
+    // and the compute budget fits a transaction; the relayers load it.
+    const lookupTable = await createDeliverLookupTable(rpc, send, admin, solanaDeployment, {
+      priceId: ETH_PRICE_ID,
+    });
     log("funding the EVM pool and pricing SOL collateral");
     await configureEvmPool(deployer, evmDeployment);
     const deploymentsFile = join(workDir, "evm-deployment.json");
@@ -319,6 +328,9 @@ export async function startLocalnet(options: LocalnetOptions = {}): Promise<Loca
             rpcUrl: node.url,
             programId: IDL_PROGRAM_ADDRESS,
             stablecoin: solanaDeployment.stablecoin,
+            // An SPL mint has no symbol of its own; the EVM side reads its token's.
+            stablecoinSymbol: "dUSD",
+            lookupTable,
           },
         },
         null,
@@ -361,6 +373,15 @@ export async function startLocalnet(options: LocalnetOptions = {}): Promise<Loca
               confirmations: "finalized",
               deploymentsFile,
               signerKey: { env: "LB_EVM_SIGNER_KEY" },
+              // The API shows principal amounts with the pool's stablecoin's decimals.
+              assets: [
+                {
+                  asset: evmDeployment.contracts.stablecoin,
+                  symbol: "dUSD",
+                  decimals: 6,
+                  principal: true,
+                },
+              ],
             },
             solana: {
               eid: SOLANA_EID,
@@ -368,6 +389,15 @@ export async function startLocalnet(options: LocalnetOptions = {}): Promise<Loca
               programId: IDL_PROGRAM_ADDRESS,
               commitment: "finalized",
               keypair: { env: "LB_SOLANA_KEYPAIR" },
+              lookupTable,
+              assets: [
+                {
+                  asset: solanaDeployment.stablecoin,
+                  symbol: "dUSD",
+                  decimals: SOLANA_DEV_DEFAULTS.stablecoinDecimals,
+                  principal: true,
+                },
+              ],
             },
           },
           peers: urls.filter((_, other) => other !== index),
@@ -423,7 +453,7 @@ export async function startLocalnet(options: LocalnetOptions = {}): Promise<Loca
           anvil = await startAnvil({ ...anvilOptions, port: Number(new URL(anvilUrl).port) });
         },
       },
-      solana: { url: node.url, node, rpc, deployment: solanaDeployment, admin },
+      solana: { url: node.url, node, rpc, deployment: solanaDeployment, admin, lookupTable },
       relayers,
       verifierKeys: keys.map(({ evm, solana }) => ({ evm, solana })),
       stop,

@@ -1,7 +1,10 @@
 // Every path parameter, query string and body the API accepts, as zod
 // schemas. A failure names the parameter.
 import { z } from "zod";
-import { LOAN_STATES, PACKET_STATUSES } from "../store/types.ts";
+import { decodeCursor } from "../store/page.ts";
+import { LOAN_STATES, type LoanState, PACKET_STATUSES } from "../store/types.ts";
+import { bytes32FromNative } from "./format.ts";
+import { API_LOAN_STATES } from "./views.ts";
 
 export const MAX_LIMIT = 500;
 export const DEFAULT_LIMIT = 100;
@@ -17,6 +20,7 @@ export const loanIdParam = hex32("loanId");
 
 const limit = z
   .string()
+  .describe(`at most this many, from 1 to ${MAX_LIMIT} (default ${DEFAULT_LIMIT})`)
   .regex(/^\d{1,6}$/, "limit must be a whole number")
   .transform(Number)
   .pipe(
@@ -27,21 +31,58 @@ const limit = z
   )
   .default(DEFAULT_LIMIT);
 
+const cursor = z
+  .string()
+  .refine((value) => decodeCursor(value) !== undefined, "cursor is not one a list gave out")
+  .describe("the nextCursor of the previous page")
+  .optional();
+
+/** The store's spelling of a lower-case API state. */
+const storeState = (state: string): LoanState =>
+  LOAN_STATES.find((each) => each.toLowerCase() === state) ?? LOAN_STATES[0];
+
+export const loanStateParam = z
+  .enum(API_LOAN_STATES, { error: `state must be one of ${API_LOAN_STATES.join(", ")}` })
+  .transform(storeState)
+  .describe("either side (vault or pool) in this state");
+
+/** An account in its chain's native form, as the store holds it (bytes32). */
+export const borrowerParam = z
+  .string()
+  .transform((value, ctx) => {
+    const bytes32 = bytes32FromNative(value);
+    if (bytes32 === undefined) {
+      ctx.addIssue({
+        code: "custom",
+        message:
+          "borrower must be an EVM address (0x + 40 hex digits) or a Solana address (base58)",
+      });
+      return z.NEVER;
+    }
+    return bytes32;
+  })
+  .describe("the borrower or the recipient: an EVM address (any case) or a Solana address");
+
+export const txParam = z
+  .string()
+  .regex(/^[0-9A-Za-z]{1,128}$/, "tx must be a transaction hash (0x…) or signature (base58)")
+  .describe("a source or destination transaction: EVM hash or Solana signature");
+
 export const packetsQuery = z.strictObject({
   status: z
     .enum(PACKET_STATUSES, { error: `status must be one of ${PACKET_STATUSES.join(", ")}` })
     .optional(),
   loanId: hex32("loanId").optional(),
+  tx: txParam.optional(),
   limit,
+  cursor,
 });
 
 export const loansQuery = z.strictObject({
-  state: z
-    .enum(LOAN_STATES, {
-      error: `state must be one of ${LOAN_STATES.join(", ")}`,
-    })
-    .optional(),
+  state: loanStateParam.optional(),
+  borrower: borrowerParam.optional(),
   limit,
+  cursor,
 });
 
 export const noQuery = z.strictObject({});

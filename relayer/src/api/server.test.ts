@@ -3,13 +3,17 @@ import { randomBytes } from "node:crypto";
 import { request as httpRequest } from "node:http";
 import { type AddressInfo, createServer as createNetServer } from "node:net";
 import { PassThrough } from "node:stream";
-import type { Hex } from "@loanbridge/shared";
+import { computeGuid, encodeLoanMessage, encodePacket, type Hex } from "@loanbridge/shared";
+import { encodeBase58, Wallet } from "ethers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Secret } from "../config/secret.ts";
 import { RelayerEvents } from "../observability/events.ts";
 import { createLogger } from "../observability/logger.ts";
 import { attachMetrics, createMetrics } from "../observability/metrics.ts";
 import { Store } from "../store/store.ts";
+import { ChainDirectory } from "./chains.ts";
+import { bytes32FromNative } from "./format.ts";
+import type { ChainProgress } from "./present.ts";
 import {
   ApiPortInUseError,
   type ApiServer,
@@ -21,6 +25,28 @@ import {
 const TOKEN = "test-admin-token-0123456789";
 const OWN_SIGNER = "0xOwnSigner";
 const hex32 = (): Hex => `0x${randomBytes(32).toString("hex")}`;
+
+const EVM_USDC = "0x00000000000000000000000000000000000000Cc";
+const SOLANA_USDC = "Es9vMFrzaCERmJfrF4H2FYD4KCoNkY11McCe8BenwNYB";
+/** Two chains as a demo relayer config gives them: stablecoins and explorers. */
+const TEST_CHAINS = ChainDirectory.fromConfig({
+  evm: {
+    eid: 40161,
+    assets: [{ asset: EVM_USDC, symbol: "USDC", decimals: 6, principal: true }],
+    explorer: {
+      tx: "https://evm.example/tx/{tx}",
+      address: "https://evm.example/address/{address}",
+    },
+  },
+  solana: {
+    eid: 40168,
+    assets: [{ asset: SOLANA_USDC, symbol: "USDC", decimals: 6, principal: true }],
+    explorer: {
+      tx: "https://solana.example/tx/{tx}",
+      address: "https://solana.example/account/{address}",
+    },
+  },
+});
 
 interface Reply {
   status: number;
@@ -78,6 +104,9 @@ describe("HTTP API", () => {
   let api: ApiServer;
   let base: string;
   let chains: Record<string, CheckResult> = { evm: { ok: true } };
+  const progress = new Map<number, ChainProgress>([
+    [40161, { head: 130n, finalized: 100n, lastPollAt: Date.UTC(2026, 0, 2, 3, 4, 5) }],
+  ]);
   const events = new RelayerEvents();
   const actions: string[] = [];
   let logText = "";
@@ -100,6 +129,9 @@ describe("HTTP API", () => {
       attestationSigners: [OWN_SIGNER],
       events,
       logger: createLogger({ level: "debug", relayerId: "test", stream }),
+      relayerId: "relayer-test",
+      chains: TEST_CHAINS,
+      status: () => progress,
     });
     ({ url: base } = await api.listen());
   });
@@ -248,14 +280,90 @@ describe("HTTP API", () => {
       );
 
       expect(reply.status).toBe(200);
-      expect(reply.json).toMatchObject({
+      const packet = await store.getPacket(guid);
+      expect(reply.json).toEqual({
         guid,
         loanId,
+        messageType: null,
+        srcChain: { name: "evm", eid: 40161 },
+        dstChain: { name: "solana", eid: 40168 },
         nonce: "18446744073709551615",
-        sourceHeight: String(2n ** 60n),
-        packet: "0x010203ff",
         status: "observed",
-        srcEid: 40161,
+        attempts: 0,
+        lastError: null,
+        sourceTx: packet?.sourceTx,
+        sourceKind: "transaction",
+        sourceHeight: String(2n ** 60n),
+        destTx: null,
+        observedAt: packet?.observedAt.toISOString(),
+        verifiedAt: null,
+        attestedAt: null,
+        submittedAt: null,
+        deliveredAt: null,
+        updatedAt: packet?.updatedAt.toISOString(),
+        nextAttemptAt: null,
+        leaseOwner: null,
+        leaseUntil: null,
+        packet: "0x010203ff",
+        links: {
+          self: `/v1/packets/${guid}`,
+          loan: `/v1/loans/${loanId}`,
+          sourceTx: `https://evm.example/tx/${packet?.sourceTx}`,
+          // Nothing is delivered yet.
+          destTx: null,
+        },
+      });
+    });
+
+    it("getPacket_showsWhenThisRelayerFirstSentItsDelivery", async () => {
+      const guid = await packetIn("observed");
+      const submitted = await store.markSubmitted(guid);
+      await store.markDelivered(guid, { destTx: "0xdest" });
+
+      const reply = await request(base, "GET", `/v1/packets/${guid}`);
+
+      expect(reply.status).toBe(200);
+      expect(reply.json).toMatchObject({
+        status: "delivered",
+        submittedAt: submitted.submittedAt?.toISOString(),
+      });
+    });
+
+    it("getPacket_ofALoanMessage_namesItsType", async () => {
+      const header = {
+        nonce: 7n,
+        srcEid: 40168,
+        sender: hex32(),
+        dstEid: 40161,
+        receiver: hex32(),
+      };
+      const message = { type: "LOAN_REJECTED", loanId: hex32(), reason: "LtvTooHigh" } as const;
+      const guid = computeGuid(header);
+      await store.recordObserved({
+        packet: encodePacket(header, encodeLoanMessage(message)),
+        guid,
+        srcEid: 40168,
+        dstEid: 40161,
+        nonce: 7n,
+        // A Solana packet is named by its account (the watcher reads state).
+        sourceTx: "7Y1wB3TbrcKAwbXrgBnvEzLDQzbYmjU4FF7CZxJ6C3Wg",
+        sourceHeight: 9n,
+        sourceIndex: 0,
+        loanId: message.loanId,
+      });
+      await store.markDelivered(guid, { destTx: `0x${"AB".repeat(32)}` });
+
+      const reply = await request(base, "GET", `/v1/packets/${guid}`);
+
+      expect(reply.json).toMatchObject({
+        messageType: "LOAN_REJECTED",
+        srcChain: { name: "solana", eid: 40168 },
+        sourceKind: "account",
+        status: "delivered",
+        links: {
+          sourceTx: "https://solana.example/account/7Y1wB3TbrcKAwbXrgBnvEzLDQzbYmjU4FF7CZxJ6C3Wg",
+          destTx: `https://evm.example/tx/0x${"AB".repeat(32)}`,
+        },
       });
     });
 
@@ -304,6 +412,68 @@ describe("HTTP API", () => {
       expect(guids(failed).sort()).toEqual([b, c].sort());
       expect(guids(limited)).toHaveLength(1);
       expect(guids(all).sort()).toEqual([a, b, c].sort());
+    });
+
+    it("listPackets_byTx_matchesSourceOrDestination_hexInAnyCase", async () => {
+      const guid = await packetIn("delivered");
+      const packet = await store.getPacket(guid);
+      const sourceTx = packet?.sourceTx ?? "";
+
+      const bySource = await request(
+        base,
+        "GET",
+        `/v1/packets?tx=${sourceTx.toUpperCase().replace("0X", "0x")}`,
+      );
+      const byDest = await request(base, "GET", "/v1/packets?tx=0xdest&limit=500");
+      const none = await request(base, "GET", `/v1/packets?tx=${hex32()}`);
+
+      const guids = (reply: Reply) => (reply.json.packets as { guid: string }[]).map((p) => p.guid);
+      expect(guids(bySource)).toEqual([guid]);
+      expect(guids(byDest)).toContain(guid);
+      expect(none.json).toEqual({ packets: [], nextCursor: null });
+    });
+
+    it("listPackets_cursorPages_coverEveryPacketOnce_evenWhenOneChangesBetweenPages", async () => {
+      const loanId = hex32();
+      const created: Hex[] = [];
+      for (let i = 0; i < 5; i++) created.push(await packetIn("observed", loanId));
+
+      const first = await request(base, "GET", `/v1/packets?loanId=${loanId}&limit=3`);
+      const firstGuids = (first.json.packets as { guid: Hex }[]).map((p) => p.guid);
+      // A packet of the first page changes: it moves to the front, behind the cursor.
+      await store.markFailed(firstGuids[0] ?? hex32(), "changed between pages");
+      const second = await request(
+        base,
+        "GET",
+        `/v1/packets?loanId=${loanId}&limit=3&cursor=${String(first.json.nextCursor)}`,
+      );
+
+      const secondGuids = (second.json.packets as { guid: Hex }[]).map((p) => p.guid);
+      expect(first.json.nextCursor).toEqual(expect.any(String));
+      expect(second.json.nextCursor).toBeNull();
+      expect([...firstGuids, ...secondGuids].sort()).toEqual([...created].sort());
+    });
+
+    it("listPackets_badTxOrCursor_is400", async () => {
+      const cursor = Buffer.from(JSON.stringify(["yesterday", hex32()])).toString("base64url");
+      const replies = await Promise.all(
+        ["tx=a%20b", `tx=${"a".repeat(129)}`, "cursor=%2F%2F", `cursor=${cursor}`].map((query) =>
+          request(base, "GET", `/v1/packets?${query}`),
+        ),
+      );
+
+      expect(replies.map((reply) => [reply.status, reply.json.error])).toEqual([
+        [400, expect.objectContaining({ parameter: "tx" })],
+        [400, expect.objectContaining({ parameter: "tx" })],
+        [
+          400,
+          expect.objectContaining({
+            parameter: "cursor",
+            message: "cursor is not one a list gave out",
+          }),
+        ],
+        [400, expect.objectContaining({ parameter: "cursor" })],
+      ]);
     });
 
     it("listPackets_badQuery_namesTheParameter", async () => {
@@ -400,49 +570,222 @@ describe("HTTP API", () => {
   });
 
   describe("loans", () => {
-    it("loans_byIdAndState_withAgreement", async () => {
+    const borrower = Wallet.createRandom().address;
+    const recipient = encodeBase58(randomBytes(32));
+
+    /** A loan from EVM collateral to a Solana pool, as the mirror records it. */
+    async function loanOf(options: { collateralAsset?: string; borrower?: string } = {}) {
       const loanId = hex32();
-      const base_ = { loanId, collateralEid: 40161, lendingEid: 40168 };
+      const ids = { loanId, collateralEid: 40161, lendingEid: 40168 };
       await store.upsertLoan({
-        ...base_,
+        ...ids,
         side: "vault",
+        state: "Requested",
+        borrower: bytes32FromNative(options.borrower ?? borrower) ?? "",
+        recipient: bytes32FromNative(recipient) ?? "",
+        collateralAsset: options.collateralAsset ?? `0x${"00".repeat(32)}`,
+        collateralAmount: 15n * 10n ** 17n,
+        principal: 1_234_500_000n,
+      });
+      await store.upsertLoan({
+        ...ids,
+        side: "pool",
         state: "Active",
-        collateralAmount: 2n ** 255n,
+        principal: 1_234_500_000n,
+        rateBps: 800,
+        dueAt: new Date("2027-01-02T03:04:05Z"),
       });
-      await store.upsertLoan({ ...base_, side: "pool", state: "Active", principal: 10n ** 24n });
+      return loanId;
+    }
 
-      const one = await request(base, "GET", `/v1/loans/${loanId}`);
-      const active = await request(base, "GET", "/v1/loans?state=Active&limit=500");
+    it("getLoan_isTheLoanView_nativeAddressesAmountsWithDecimalsLowerCaseStates", async () => {
+      const loanId = await loanOf();
 
-      expect(one.status).toBe(200);
-      expect(one.json).toMatchObject({
+      const reply = await request(base, "GET", `/v1/loans/${loanId}`);
+
+      const loan = await store.getLoan(loanId);
+      expect(reply.status).toBe(200);
+      expect(reply.json).toEqual({
         loanId,
-        vaultState: "Active",
-        poolState: "Active",
-        principal: String(10n ** 24n),
-        collateralAmount: String(2n ** 255n),
-        agrees: true,
+        borrower,
+        recipient,
+        collateralChain: { name: "evm", eid: 40161 },
+        lendingChain: { name: "solana", eid: 40168 },
+        vaultState: "requested",
+        poolState: "active",
+        agrees: false,
+        collateral: { units: "1500000000000000000", decimals: 18, symbol: "ETH", formatted: "1.5" },
+        principal: { units: "1234500000", decimals: 6, symbol: "USDC", formatted: "1234.5" },
+        rateBps: 800,
+        dueAt: "2027-01-02T03:04:05.000Z",
+        updatedAt: loan?.updatedAt.toISOString(),
+        vaultUpdatedAt: loan?.vaultUpdatedAt?.toISOString(),
+        poolUpdatedAt: loan?.poolUpdatedAt?.toISOString(),
+        links: { self: `/v1/loans/${loanId}`, packets: `/v1/packets?loanId=${loanId}` },
       });
-      expect((active.json.loans as { loanId: string }[]).map((loan) => loan.loanId)).toContain(
-        loanId,
-      );
     });
 
-    it("loans_badInput_is400_unknownIs404", async () => {
-      const state = await request(base, "GET", "/v1/loans?state=Happy");
+    it("getLoan_unknownAsset_hasNoDecimals_neverAGuess", async () => {
+      const loanId = await loanOf({ collateralAsset: hex32() });
+
+      const reply = await request(base, "GET", `/v1/loans/${loanId}`);
+
+      expect(reply.json.collateral).toEqual({
+        units: "1500000000000000000",
+        decimals: null,
+        symbol: null,
+        formatted: null,
+      });
+    });
+
+    it("listLoans_byLowerCaseStateAndBorrowerInAnyForm", async () => {
+      const own = Wallet.createRandom().address;
+      const loanId = await loanOf({ borrower: own });
+      await store.upsertLoan({
+        loanId,
+        collateralEid: 40161,
+        lendingEid: 40168,
+        side: "vault",
+        state: "Active",
+      });
+      const ids = (reply: Reply) => (reply.json.loans as { loanId: string }[]).map((l) => l.loanId);
+
+      const active = await request(base, "GET", `/v1/loans?state=active&borrower=${own}`);
+      const lower = await request(base, "GET", `/v1/loans?borrower=${own.toLowerCase()}`);
+      const requested = await request(base, "GET", `/v1/loans?state=requested&borrower=${own}`);
+      const byRecipient = await request(base, "GET", `/v1/loans?borrower=${recipient}&limit=500`);
+
+      expect(ids(active)).toEqual([loanId]);
+      expect(active.json.nextCursor).toBeNull();
+      expect(ids(lower)).toEqual([loanId]);
+      expect(ids(requested)).toEqual([]);
+      expect(ids(byRecipient)).toContain(loanId);
+    });
+
+    it("listLoans_cursorPages_coverEveryLoanOnce", async () => {
+      const own = Wallet.createRandom().address;
+      const created = new Set<string>();
+      for (let i = 0; i < 5; i++) created.add(await loanOf({ borrower: own }));
+
+      const seen: string[] = [];
+      let cursor: string | null = null;
+      let pages = 0;
+      do {
+        const query: string = cursor === null ? "" : `&cursor=${cursor}`;
+        const reply = await request(base, "GET", `/v1/loans?borrower=${own}&limit=2${query}`);
+        expect(reply.status).toBe(200);
+        seen.push(...(reply.json.loans as { loanId: string }[]).map((loan) => loan.loanId));
+        cursor = reply.json.nextCursor as string | null;
+        pages += 1;
+      } while (cursor !== null);
+
+      expect(pages).toBe(3);
+      expect(seen).toHaveLength(5);
+      expect(new Set(seen)).toEqual(created);
+    });
+
+    it("loans_badInput_is400NamingTheParameter_unknownIs404", async () => {
+      const cases = [
+        "state=Active",
+        "state=happy",
+        "borrower=0x1234",
+        "borrower=not-an-address",
+        "cursor=abc",
+        "limit=0",
+        "owner=x",
+      ];
+      const replies = await Promise.all(
+        cases.map((query) => request(base, "GET", `/v1/loans?${query}`)),
+      );
       const id = await request(base, "GET", "/v1/loans/0xnothex");
       const missing = await request(base, "GET", `/v1/loans/${hex32()}`);
 
-      expect(state.status).toBe(400);
-      expect(state.json.error).toEqual({
-        code: "invalid_parameter",
-        message:
-          "state must be one of Requested, Active, Released, Refunded, Seized, Repaid, Rejected, Defaulted, Liquidated",
-        parameter: "state",
-      });
+      expect(replies.map((reply) => reply.status)).toEqual(cases.map(() => 400));
+      expect(Object.fromEntries(cases.map((query, index) => [query, replies[index]?.json.error])))
+        .toMatchInlineSnapshot(`
+        {
+          "borrower=0x1234": {
+            "code": "invalid_parameter",
+            "message": "borrower must be an EVM address (0x + 40 hex digits) or a Solana address (base58)",
+            "parameter": "borrower",
+          },
+          "borrower=not-an-address": {
+            "code": "invalid_parameter",
+            "message": "borrower must be an EVM address (0x + 40 hex digits) or a Solana address (base58)",
+            "parameter": "borrower",
+          },
+          "cursor=abc": {
+            "code": "invalid_parameter",
+            "message": "cursor is not one a list gave out",
+            "parameter": "cursor",
+          },
+          "limit=0": {
+            "code": "invalid_parameter",
+            "message": "limit must be from 1 to 500",
+            "parameter": "limit",
+          },
+          "owner=x": {
+            "code": "invalid_parameter",
+            "message": "unknown query parameter owner",
+            "parameter": "owner",
+          },
+          "state=Active": {
+            "code": "invalid_parameter",
+            "message": "state must be one of requested, active, released, refunded, seized, repaid, rejected, defaulted, liquidated",
+            "parameter": "state",
+          },
+          "state=happy": {
+            "code": "invalid_parameter",
+            "message": "state must be one of requested, active, released, refunded, seized, repaid, rejected, defaulted, liquidated",
+            "parameter": "state",
+          },
+        }
+      `);
       expect(id.status).toBe(400);
       expect((id.json.error as { parameter: string }).parameter).toBe("loanId");
       expect(missing.status).toBe(404);
+    });
+  });
+
+  describe("status", () => {
+    it("status_chainsFromTheDaemonAndTheStore_packetCounts", async () => {
+      await store.setCursor(40161, 99n);
+
+      const reply = await request(base, "GET", "/v1/status");
+
+      expect(reply.status).toBe(200);
+      expect(reply.json).toEqual({
+        relayerId: "relayer-test",
+        chains: [
+          {
+            chain: { name: "evm", eid: 40161 },
+            head: "130",
+            finalized: "100",
+            cursor: "99",
+            finalityLag: "30",
+            lastPollAt: "2026-01-02T03:04:05.000Z",
+            explorer: {
+              tx: "https://evm.example/tx/{tx}",
+              address: "https://evm.example/address/{address}",
+            },
+          },
+          {
+            chain: { name: "solana", eid: 40168 },
+            head: null,
+            finalized: null,
+            cursor: null,
+            finalityLag: null,
+            lastPollAt: null,
+            explorer: {
+              tx: "https://solana.example/tx/{tx}",
+              address: "https://solana.example/account/{address}",
+            },
+          },
+        ],
+        packets: await store.countPacketsByStatus(),
+      });
+      const bad = await request(base, "GET", "/v1/status?verbose=1");
+      expect(bad.status).toBe(400);
     });
   });
 

@@ -5,7 +5,7 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { BaseError, type Hex } from "@loanbridge/shared";
+import { BaseError } from "@loanbridge/shared";
 import type { Registry } from "prom-client";
 import type { z } from "zod";
 import type { ApiConfig } from "../config/schema.ts";
@@ -14,7 +14,9 @@ import type { RelayerEvents } from "../observability/events.ts";
 import type { Logger } from "../observability/logger.ts";
 import { StoreError } from "../store/errors.ts";
 import type { Store } from "../store/store.ts";
-import { AGREEING_STATES, type LoanRecord, type PacketRecord } from "../store/types.ts";
+import { ChainDirectory } from "./chains.ts";
+import { EXPLORER_PATH, serveExplorer } from "./explorer.ts";
+import { openApiDocument } from "./openapi.ts";
 import {
   denyBody,
   guidParam,
@@ -24,6 +26,13 @@ import {
   packetsQuery,
   retryBody,
 } from "./params.ts";
+import {
+  type ChainProgress,
+  toAttestationJson,
+  toLoanView,
+  toPacketView,
+  toStatusView,
+} from "./present.ts";
 
 /** One readiness check's result; `detail` says why when not ok. */
 export interface CheckResult {
@@ -34,6 +43,10 @@ export interface CheckResult {
 /** The daemon's own readiness (chains polled recently, …), merged with the store's. */
 export type ReadinessCallback = () =>
   Promise<Record<string, CheckResult>> | Record<string, CheckResult>;
+
+/** What only the running daemon knows of each chain (by eid), for `/v1/status`. */
+export type StatusCallback = () =>
+  Promise<ReadonlyMap<number, ChainProgress>> | ReadonlyMap<number, ChainProgress>;
 
 export interface ApiServerOptions {
   config: Pick<ApiConfig, "host" | "port" | "maxBodyBytes">;
@@ -46,6 +59,11 @@ export interface ApiServerOptions {
   attestationSigners?: readonly string[];
   events?: RelayerEvents;
   logger?: Logger;
+  /** Names this relayer in `/v1/status`. */
+  relayerId?: string;
+  /** Chain names, assets and explorer links for the views; none known when absent. */
+  chains?: ChainDirectory;
+  status?: StatusCallback;
 }
 
 /** An HTTP error answer: status, a stable code, and the parameter at fault. */
@@ -94,18 +112,36 @@ interface Answer {
   status: number;
   body: unknown;
   contentType?: string;
+  /** Added to (and over) the defaults: the explorer page's caching and CSP. */
+  headers?: Record<string, string>;
 }
 
 interface Route {
-  pattern: RegExp;
+  /** The path as /openapi.json writes it (`/v1/packets/{guid}`); its pattern unless given one. */
+  path: string;
+  pattern?: RegExp;
+  /** False for what is served to browsers rather than the JSON API (not in /openapi.json). */
+  openapi?: false;
   methods: Partial<Record<Method, (request: Request) => Promise<Answer>>>;
 }
+
+/** A route as the server serves it: path template and methods (HEAD with every GET). */
+export interface ServedRoute {
+  path: string;
+  methods: Method[];
+  openapi: boolean;
+}
+
+const patternOf = (route: Route): RegExp =>
+  route.pattern ?? new RegExp(`^${route.path.replace(/\{[^}]+\}/g, "([^/]+)")}$`);
 
 const JSON_TYPE = "application/json; charset=utf-8";
 const READINESS_TIMEOUT_MS = 5_000;
 
 export interface ApiServer {
   readonly server: Server;
+  /** Every route, for the test that holds them equal to /openapi.json. */
+  readonly routes: readonly ServedRoute[];
   /** Starts listening; resolves with the bound address (port 0 picks a free one). */
   listen(): Promise<{ host: string; port: number; url: string }>;
   close(): Promise<void>;
@@ -116,14 +152,17 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
   const tokenDigest =
     options.adminToken === undefined ? undefined : sha256(options.adminToken.reveal());
 
+  const chains = options.chains ?? new ChainDirectory([]);
+  let document: unknown;
+
   const routes: Route[] = [
     {
-      pattern: /^\/healthz$/,
+      path: "/healthz",
       methods: { GET: () => Promise.resolve({ status: 200, body: { status: "ok" } }) },
     },
-    { pattern: /^\/readyz$/, methods: { GET: readiness } },
+    { path: "/readyz", methods: { GET: readiness } },
     {
-      pattern: /^\/metrics$/,
+      path: "/metrics",
       methods: {
         GET: async () => ({
           status: 200,
@@ -133,7 +172,35 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
       },
     },
     {
-      pattern: /^\/v1\/attestations\/([^/]+)$/,
+      path: "/openapi.json",
+      methods: {
+        GET: ({ query }) => {
+          parse(noQuery, queryObject(query), "query");
+          document ??= openApiDocument();
+          return Promise.resolve({ status: 200, body: document });
+        },
+      },
+    },
+    {
+      path: "/v1/status",
+      methods: {
+        GET: async ({ query }) => {
+          parse(noQuery, queryObject(query), "query");
+          const [cursors, packets] = await Promise.all([
+            store.listCursors(),
+            store.countPacketsByStatus(),
+          ]);
+          const progress = (await options.status?.()) ?? new Map<number, ChainProgress>();
+          const relayerId = options.relayerId ?? "";
+          return {
+            status: 200,
+            body: toStatusView(relayerId, chains, { cursors, packets }, progress),
+          };
+        },
+      },
+    },
+    {
+      path: "/v1/attestations/{guid}",
       methods: {
         GET: async ({ params, query }) => {
           parse(noQuery, queryObject(query), "query");
@@ -143,67 +210,70 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
               signers: options.attestationSigners,
             }),
           });
-          return { status: 200, body: { guid, attestations } };
+          return { status: 200, body: { guid, attestations: attestations.map(toAttestationJson) } };
         },
       },
     },
     {
-      pattern: /^\/v1\/packets$/,
+      path: "/v1/packets",
       methods: {
         GET: async ({ query }) => {
-          const { status, loanId, limit } = parse(packetsQuery, queryObject(query), "query");
-          const packets = await store.listPackets({
-            limit,
-            ...(status !== undefined && { status }),
-            ...(loanId !== undefined && { loanId }),
-          });
-          return { status: 200, body: { packets: packets.map(packetJson) } };
+          const page = await store.packetPage(parse(packetsQuery, queryObject(query), "query"));
+          const packets = page.items.map((packet) => toPacketView(packet, chains));
+          return { status: 200, body: { packets, nextCursor: page.nextCursor } };
         },
       },
     },
     {
-      pattern: /^\/v1\/packets\/([^/]+)$/,
+      path: "/v1/packets/{guid}",
       methods: {
         GET: async ({ params, query }) => {
           parse(noQuery, queryObject(query), "query");
           const guid = parse(guidParam, params[0], "guid");
           const packet = await store.getPacket(guid);
           if (packet === undefined) throw notFound("packet", guid);
-          return { status: 200, body: packetJson(packet) };
+          return { status: 200, body: toPacketView(packet, chains) };
         },
       },
     },
     {
-      pattern: /^\/v1\/packets\/([^/]+)\/retry$/,
+      path: "/v1/packets/{guid}/retry",
       methods: { POST: (request) => operatorAction("retry", request) },
     },
     {
-      pattern: /^\/v1\/packets\/([^/]+)\/deny$/,
+      path: "/v1/packets/{guid}/deny",
       methods: { POST: (request) => operatorAction("deny", request) },
     },
     {
-      pattern: /^\/v1\/loans$/,
+      path: "/v1/loans",
       methods: {
         GET: async ({ query }) => {
-          const { state, limit } = parse(loansQuery, queryObject(query), "query");
-          const loans = await store.listLoans({ limit, ...(state !== undefined && { state }) });
-          return { status: 200, body: { loans: loans.map(loanJson) } };
+          const page = await store.loanPage(parse(loansQuery, queryObject(query), "query"));
+          const loans = page.items.map((loan) => toLoanView(loan, chains));
+          return { status: 200, body: { loans, nextCursor: page.nextCursor } };
         },
       },
     },
     {
-      pattern: /^\/v1\/loans\/([^/]+)$/,
+      path: "/v1/loans/{loanId}",
       methods: {
         GET: async ({ params, query }) => {
           parse(noQuery, queryObject(query), "query");
           const loanId = parse(loanIdParam, params[0], "loanId");
           const loan = await store.getLoan(loanId);
           if (loan === undefined) throw notFound("loan", loanId);
-          return { status: 200, body: loanJson(loan) };
+          return { status: 200, body: toLoanView(loan, chains) };
         },
       },
     },
+    {
+      path: "/",
+      pattern: EXPLORER_PATH,
+      openapi: false,
+      methods: { GET: ({ params }) => serveExplorer(params[0] ?? "") },
+    },
   ];
+  const patterns = new Map(routes.map((route) => [route, patternOf(route)]));
 
   async function readiness(): Promise<Answer> {
     const checks: Record<string, CheckResult> = {};
@@ -257,7 +327,7 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
       actor,
       reason: body.reason,
     });
-    return { status: 200, body: packetJson(packet) };
+    return { status: 200, body: toPacketView(packet, chains) };
   }
 
   function authorize(incoming: IncomingMessage): void {
@@ -286,7 +356,7 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
     let allow: string | undefined;
     try {
       const url = new URL(incoming.url ?? "/", "http://relayer");
-      const route = routes.find(({ pattern }) => pattern.test(url.pathname));
+      const route = routes.find((each) => patterns.get(each)?.test(url.pathname) === true);
       if (route === undefined) throw new ApiError(404, "not_found", `no route for ${url.pathname}`);
       const method = incoming.method === "HEAD" ? "GET" : incoming.method;
       const handler = method === "GET" || method === "POST" ? route.methods[method] : undefined;
@@ -300,7 +370,7 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
           `${String(incoming.method)} is not allowed here; use ${allow}`,
         );
       }
-      const params = (route.pattern.exec(url.pathname) ?? []).slice(1).map(decodeSegment);
+      const params = (patterns.get(route)?.exec(url.pathname) ?? []).slice(1).map(decodeSegment);
       answer = await handler({
         method: method as Method,
         params,
@@ -328,6 +398,7 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
       ...(answer.status === 401 && { "www-authenticate": 'Bearer realm="loanbridge"' }),
       // After refusing a body, don't read the rest of it.
       ...(answer.status === 413 && { connection: "close" }),
+      ...answer.headers,
     });
     response.end(text);
     logger?.debug("api request", {
@@ -349,6 +420,11 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
 
   return {
     server,
+    routes: routes.map((route) => ({
+      path: route.path,
+      methods: Object.keys(route.methods) as Method[],
+      openapi: route.openapi !== false,
+    })),
     listen() {
       return new Promise((resolve, reject) => {
         const fail = (error: Error) => {
@@ -473,19 +549,6 @@ function jsonReplacer(_key: string, value: unknown): unknown {
   return value;
 }
 
-function packetJson(packet: PacketRecord) {
-  return { ...packet, packet: toHex(packet.packet) };
-}
-
-/** A loan plus whether its halves agree (LOANS.md's table). */
-function loanJson(loan: LoanRecord) {
-  const agrees = AGREEING_STATES.some(
-    ([vault, pool]) => loan.vaultState === vault && loan.poolState === pool,
-  );
-  return { ...loan, agrees };
-}
-
-const toHex = (bytes: Uint8Array): Hex => `0x${Buffer.from(bytes).toString("hex")}`;
 const sha256 = (text: string): Buffer => createHash("sha256").update(text).digest();
 const pathOf = (incoming: IncomingMessage) => (incoming.url ?? "/").split("?")[0];
 const messageOf = (error: unknown) =>

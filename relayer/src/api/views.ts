@@ -19,7 +19,12 @@ const hex32 = z.string().regex(/^0x[0-9a-f]{64}$/);
 
 export const chainRefSchema = z
   .object({
-    name: z.enum(CHAIN_NAMES).describe("which of the relayer's chains"),
+    name: z
+      .enum(CHAIN_NAMES)
+      .nullable()
+      .describe(
+        "which of the relayer's chains; null for an eid this relayer is not configured for",
+      ),
     eid: z.int().min(0).max(0xffff_ffff).describe("its LayerZero endpoint id"),
   })
   .meta({ id: "ChainRef" });
@@ -80,15 +85,29 @@ export const packetViewSchema = z
     status: packetStatusSchema,
     attempts: z.int().min(0),
     lastError: z.string().nullable(),
-    sourceTx: z.string(),
+    sourceTx: z
+      .string()
+      .describe(
+        "what names the packet at its source: the EVM transaction hash, or the Solana packet account (the relayer reads Solana packets from state, which has no transaction id)",
+      ),
+    sourceKind: z
+      .enum(["transaction", "account"])
+      .describe("whether sourceTx is a transaction or an account"),
     sourceHeight: z.string().regex(/^\d+$/),
     destTx: z.string().nullable(),
     observedAt: isoTime,
     verifiedAt: isoTime.nullable(),
     attestedAt: isoTime.nullable(),
+    submittedAt: isoTime
+      .nullable()
+      .describe(
+        "when this relayer first sent a delivery transaction for it (replacements keep the first); null if it never sent one",
+      ),
     deliveredAt: isoTime.nullable(),
     updatedAt: isoTime,
     nextAttemptAt: isoTime.nullable(),
+    leaseOwner: z.string().nullable().describe("the relayer worker holding it, if any"),
+    leaseUntil: isoTime.nullable(),
     packet: z
       .string()
       .regex(/^0x([0-9a-f]{2})*$/)
@@ -143,3 +162,31 @@ export const errorViewSchema = z
     }),
   })
   .meta({ id: "Error" });
+
+export const healthViewSchema = z.object({ status: z.literal("ok") }).meta({ id: "Health" });
+
+export const readinessViewSchema = z
+  .object({
+    ready: z.boolean(),
+    checks: z.record(
+      z.string(),
+      z.object({ ok: z.boolean(), detail: z.string().optional().describe("why, when not ok") }),
+    ),
+  })
+  .meta({ id: "Readiness" });
+
+export const attestationListSchema = z
+  .object({
+    guid: hex32,
+    attestations: z.array(
+      z.object({
+        guid: hex32,
+        signer: z.string(),
+        epoch: z.string().regex(/^\d+$/),
+        digest: hex32,
+        signature: z.string().regex(/^0x([0-9a-f]{2})+$/),
+        createdAt: isoTime,
+      }),
+    ),
+  })
+  .meta({ id: "AttestationList" });

@@ -14,7 +14,11 @@ export interface ObservedPacket {
   srcEid: number;
   dstEid: number;
   nonce: bigint;
-  /** Source transaction id: EVM tx hash, or Solana signature (base58). */
+  /**
+   * What names the packet at its source: the EVM transaction hash, or the
+   * Solana packet account (base58; packets are read from state, which has
+   * no transaction id).
+   */
   sourceTx: string;
   /** EVM block number or Solana slot of the source transaction. */
   sourceHeight: bigint;
@@ -70,6 +74,12 @@ export interface WatchBatch {
   paths?: PathCursor[];
   /** Gaps found in this batch (open ones may be reported again; the store keeps each once). */
   gaps?: NonceGap[];
+  /**
+   * Nonces whose packets the source closed before this relayer read them
+   * (Solana `ClosePacket`: the loan final, the packet older than any relayer
+   * may lag). Not gaps: no packet is hidden there, and nothing will fill them.
+   */
+  closed?: (OutboundPath & { nonce: bigint })[];
 }
 
 /** Reads finalized packets from the source endpoint, from a cursor onwards. */
@@ -124,7 +134,12 @@ export interface Attestation {
 export interface AttestationSigner {
   readonly kind: ChainKind;
   readonly signer: string;
-  sign(guid: Hex, epoch: bigint, digest: Hex): Promise<Attestation>;
+  /**
+   * `preimage`: the bytes `digest` is the keccak256 of. An EVM key at a
+   * remote signer needs it (web3signer signs keccak256 of what it is sent);
+   * other keys ignore it.
+   */
+  sign(guid: Hex, epoch: bigint, digest: Hex, preimage?: Uint8Array): Promise<Attestation>;
 }
 
 export interface DeliveryReceipt {

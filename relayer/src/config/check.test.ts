@@ -2,8 +2,12 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { EvmAttestationSigner } from "../chains/evm/signer.ts";
 import { checkConfig } from "./check.ts";
 import { ConfigError } from "./errors.ts";
+import { type Hex, toBytes } from "@loanbridge/shared";
+import { id } from "ethers";
+import { type StandInSigner, startStandInSigner } from "../signing/testing.ts";
 import { type GeneratedKeys, generateKeyFiles } from "./keys.ts";
 
 const PROGRAM_ID = "HWduTQQPx63ZCg1whS7eNbGXCqCu1ws5aRnF1ydMRfFz";
@@ -144,5 +148,93 @@ describe("checkConfig", () => {
         message: "Invalid input: expected number, received string",
       },
     ]);
+  });
+});
+
+describe("checkConfig with remote attestation keys", () => {
+  const SIGNER_TOKEN = "remote-signer-token-never-printed-0123";
+  let dir: string;
+  let signer: StandInSigner;
+  const remoteConfig = (executor: Record<string, unknown>) => {
+    const config = configWith({ executor });
+    const remote = { url: signer.url, tokenEnv: "TEST_SIGNER_TOKEN", timeoutMs: 2_000 };
+    config.chains.evm.signerKey = {
+      remote: { ...remote, identifier: signer.evmIdentifiers[0] },
+    } as never;
+    config.chains.solana.keypair = {
+      remote: { ...remote, identifier: signer.ed25519Addresses[0] },
+    } as never;
+    return config;
+  };
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), "loanbridge-check-remote-"));
+    await generateKeyFiles(join(dir, "keys"));
+    signer = await startStandInSigner({
+      evmKeys: [id("check test: remote evm key") as Hex],
+      ed25519Keys: [toBytes(id("check test: remote ed25519 seed") as Hex)],
+      token: SIGNER_TOKEN,
+    });
+  });
+  afterAll(async () => {
+    await signer.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("asksTheSignerForItsKeys_printsThem_neverTheToken", async () => {
+    const path = join(dir, "remote.json");
+    await writeFile(
+      path,
+      JSON.stringify(
+        remoteConfig({
+          evmSenderKey: { file: "keys/evm.key" },
+          solanaPayerKeypair: { file: "keys/solana-keypair.json" },
+        }),
+      ),
+    );
+
+    const summary = await checkConfig(path, {
+      TEST_ADMIN_TOKEN: TOKEN,
+      TEST_SIGNER_TOKEN: SIGNER_TOKEN,
+    });
+
+    expect(summary.secrets.slice(0, 2)).toEqual([
+      {
+        field: "chains.evm.signerKey",
+        source: `remote ${signer.url}`,
+        publicKey: new EvmAttestationSigner(id("check test: remote evm key") as Hex).signer,
+      },
+      {
+        field: "chains.solana.keypair",
+        source: `remote ${signer.url}`,
+        publicKey: signer.ed25519Addresses[0],
+      },
+    ]);
+    expect(signer.requests.some((request) => request.path.includes("/sign/"))).toBe(true);
+    expect(JSON.stringify(summary)).not.toContain(SIGNER_TOKEN);
+  });
+
+  it("wrongToken_andNoExecutorKey_areIssuesByField", async () => {
+    const path = join(dir, "remote-bad.json");
+    await writeFile(path, JSON.stringify(remoteConfig({})));
+
+    const error = await checkError(path, {
+      TEST_ADMIN_TOKEN: TOKEN,
+      TEST_SIGNER_TOKEN: "wrong",
+    });
+
+    expect(error.issues.map((issue) => issue.path)).toEqual([
+      "executor.evmSenderKey",
+      "executor.solanaPayerKeypair",
+      "chains.evm.signerKey",
+      "chains.solana.keypair",
+    ]);
+    expect(error.issues[0]?.message).toBe(
+      'chains.evm.signerKey is a remote signer, which signs attestations only: give executor.evmSenderKey as { "file": PATH } or { "env": VAR } to pay deliveries, or set executor.enabled to false',
+    );
+    expect(error.issues[2]?.message).toMatch(
+      /^remote signer refused GET .*: 401 \(check the token\)$/,
+    );
+    expect(error.message).not.toContain(SIGNER_TOKEN);
   });
 });

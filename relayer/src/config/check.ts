@@ -2,15 +2,14 @@
 // file, its environment overrides, every key it references) found without
 // starting anything. The summary shows what was understood; it holds counts,
 // sources and public keys, never a secret or an RPC URL (API keys live there).
-import { computeAddress } from "ethers";
 import { type ConfigIssue, ConfigError } from "./errors.ts";
-import { solanaPublicKeyOf } from "./keys.ts";
 import { configWarnings, ENV_OVERRIDES, loadConfig } from "./load.ts";
 import type { RelayerConfig, StoreConfig } from "./schema.ts";
+import { executorKeyMissing, loadEd25519KeySigner, loadEvmKeySigner } from "../signing/load.ts";
 import {
-  loadEvmPrivateKey,
+  isRemoteKey,
+  type KeyRef,
   loadSecret,
-  loadSolanaKeypair,
   type LoadSecretOptions,
   type SecretRef,
 } from "./secret.ts";
@@ -44,14 +43,13 @@ export interface ConfigSummary {
   warnings: string[];
 }
 
-/** How a secret is loaded and checked: the loader `loanbridge run` uses for it. */
-type SecretKind = "evmKey" | "solanaKeypair" | "token";
-
-interface SecretUse {
-  field: string;
-  ref: SecretRef;
-  kind: SecretKind;
-}
+/**
+ * A secret and how it is loaded and checked: the loader `loanbridge run` uses
+ * for it. Attestation keys may be at a remote signer; tokens may not.
+ */
+type SecretUse =
+  | { field: string; kind: "evmKey" | "solanaKeypair"; ref: KeyRef }
+  | { field: string; kind: "token"; ref: SecretRef };
 
 /**
  * Loads the config at `path` with `env`'s overrides and loads every secret
@@ -62,7 +60,7 @@ export async function checkConfig(path: string, env: Env): Promise<ConfigSummary
   const results = await Promise.allSettled(
     secretUses(config).map((use) => checkSecret(use, { env, field: use.field })),
   );
-  const issues: ConfigIssue[] = [];
+  const issues: ConfigIssue[] = executorKeyIssues(config);
   const secrets: SecretCheck[] = [];
   for (const result of results) {
     if (result.status === "fulfilled") secrets.push(result.value);
@@ -92,22 +90,45 @@ function secretUses(config: RelayerConfig): SecretUse[] {
   return uses.filter((use) => use !== undefined);
 }
 
+/**
+ * Loads one secret as `loanbridge run` does. A remote attestation key is
+ * asked for (connected, listed, a probe signed and verified): its source is
+ * the signer's scheme, host and port, never its token.
+ */
 async function checkSecret(use: SecretUse, options: LoadSecretOptions): Promise<SecretCheck> {
+  const { field } = use;
   switch (use.kind) {
     case "evmKey": {
-      const key = await loadEvmPrivateKey(use.ref, options);
-      return { field: use.field, source: key.source, publicKey: computeAddress(key.reveal()) };
+      const key = await loadEvmKeySigner(use.ref, options);
+      return { field, source: key.source, publicKey: key.address };
     }
     case "solanaKeypair": {
-      const keypair = await loadSolanaKeypair(use.ref, options);
-      const publicKey = solanaPublicKeyOf(keypair.reveal());
-      return { field: use.field, source: keypair.source, publicKey };
+      const key = await loadEd25519KeySigner(use.ref, options);
+      return { field, source: key.source, publicKey: key.publicKey };
     }
     case "token": {
       const token = await loadSecret(use.ref, options);
-      return { field: use.field, source: token.source };
+      return { field, source: token.source };
     }
   }
+}
+
+/**
+ * A remote attestation key signs no transactions: with the executor on,
+ * deliveries on that chain need an executor key of their own.
+ */
+function executorKeyIssues(config: RelayerConfig): ConfigIssue[] {
+  if (!config.executor.enabled) return [];
+  const { evm, solana } = config.chains;
+  const { evmSenderKey, solanaPayerKeypair } = config.executor;
+  const issues: ConfigIssue[] = [];
+  if (evm !== undefined && isRemoteKey(evm.signerKey) && evmSenderKey === undefined) {
+    issues.push(executorKeyMissing("chains.evm.signerKey", "executor.evmSenderKey"));
+  }
+  if (solana !== undefined && isRemoteKey(solana.keypair) && solanaPayerKeypair === undefined) {
+    issues.push(executorKeyMissing("chains.solana.keypair", "executor.solanaPayerKeypair"));
+  }
+  return issues;
 }
 
 function summarize(config: RelayerConfig, env: Env, secrets: SecretCheck[]): ConfigSummary {

@@ -6,7 +6,7 @@ import { dirname, isAbsolute, resolve } from "node:path";
 import { z } from "zod";
 import { type ConfigIssue, ConfigError } from "./errors.ts";
 import { IN_MEMORY, type RelayerConfig, relayerConfigSchema } from "./schema.ts";
-import type { SecretRef } from "./secret.ts";
+import type { KeyRef, SecretRef } from "./secret.ts";
 
 type Env = Readonly<Record<string, string | undefined>>;
 type Path = readonly (string | number)[];
@@ -203,7 +203,7 @@ interface PathBases {
 function resolvePaths(config: RelayerConfig, bases: PathBases): RelayerConfig {
   const at = (path: Path, value: string): string =>
     isAbsolute(value) ? value : resolve(bases.fromEnv(path) ? bases.cwd : bases.file, value);
-  const ref = (path: Path, value: SecretRef): SecretRef =>
+  const ref = <T extends KeyRef>(path: Path, value: T): T | SecretRef =>
     "file" in value ? { file: at(path, value.file) } : value;
   const { store, api, chains, executor } = config;
   const { evm, solana } = chains;

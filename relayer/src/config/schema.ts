@@ -3,7 +3,7 @@
 // (`{ "file": … }` / `{ "env": … }`), never material.
 import { decodeBase58, getAddress } from "ethers";
 import { z } from "zod";
-import { Secret, secretRefSchema } from "./secret.ts";
+import { evmKeyRefSchema, Secret, secretRefSchema, solanaKeyRefSchema } from "./secret.ts";
 import { SOLANA_BUILTIN_ADDRESSES } from "./solana-builtins.ts";
 
 /** Where PGlite keeps its files unless told otherwise: under the working directory. */
@@ -110,6 +110,51 @@ function withQuorum<
   return { ...chain, rpcQuorum: quorum };
 }
 
+/** A URL template with `{name}` in it, http(s) once filled in. */
+const urlTemplate = (name: string) =>
+  z
+    .string()
+    .refine((value) => value.includes(`{${name}}`), { message: `expected {${name}} in the URL` })
+    .refine((value) => /^https?:\/\/[^/{}]+/.test(value), {
+      message: "expected an http(s) URL with a host",
+    });
+
+/** Block-explorer links the API gives for this chain's transactions and accounts. */
+const explorerSchema = z.strictObject({
+  /** e.g. `https://etherscan.io/tx/{tx}`. */
+  tx: urlTemplate("tx").optional(),
+  /** e.g. `https://etherscan.io/address/{address}`. */
+  address: urlTemplate("address").optional(),
+});
+
+/**
+ * An asset the API shows amounts of with decimals and a symbol; the native
+ * coin (ETH/18, SOL/9) is known without one. `principal`: the lending pool
+ * on this chain lends it (loans' principal is in it).
+ */
+const assetsSchema = (address: z.ZodType<string, string>) =>
+  z
+    .array(
+      z.strictObject({
+        asset: z.union([z.literal("native"), address]),
+        symbol: z.string().regex(/^[A-Za-z0-9.$_-]{1,16}$/, "expected 1-16 letters or digits"),
+        decimals: z.int().min(0).max(36),
+        principal: z.boolean().default(false),
+      }),
+    )
+    .superRefine((assets, ctx) => {
+      const seen = new Set<string>();
+      assets.forEach(({ asset }, index) => {
+        if (seen.has(asset))
+          ctx.addIssue({ code: "custom", path: [index, "asset"], message: "duplicate asset" });
+        seen.add(asset);
+      });
+      if (assets.filter((asset) => asset.principal).length > 1) {
+        ctx.addIssue({ code: "custom", message: "at most one asset is the principal" });
+      }
+    })
+    .default([]);
+
 const uniqueUrls = (urls: string[], ctx: z.RefinementCtx): void => {
   const seen = new Set<string>();
   urls.forEach((value, index) => {
@@ -135,8 +180,13 @@ export const evmChainSchema = z
       .default("finalized"),
     /** The file `evm-contracts/scripts/deploy.ts` writes (addresses of the app contracts). */
     deploymentsFile: z.string().min(1).optional(),
-    /** This relayer's secp256k1 verifier key: `{ "file": … }` or `{ "env": … }`. */
-    signerKey: secretRefSchema,
+    /**
+     * This relayer's secp256k1 verifier key: `{ "file": … }`, `{ "env": … }` or
+     * `{ "remote": { "url", "identifier", "tokenEnv"?, "timeoutMs"? } }` (a web3signer-style signer).
+     */
+    signerKey: evmKeyRefSchema,
+    assets: assetsSchema(evmAddress),
+    explorer: explorerSchema.optional(),
   })
   .transform(withQuorum);
 
@@ -149,8 +199,19 @@ export const solanaChainSchema = z
     programId: loanbridgeProgramId,
     /** Commitment source accounts are read at: `finalized` (default) or `confirmed` (dev). */
     commitment: z.enum(["finalized", "confirmed"]).default("finalized"),
-    /** This relayer's ed25519 keypair (solana-keygen JSON): `{ "file": … }` or `{ "env": … }`. */
-    keypair: secretRefSchema,
+    /**
+     * This relayer's ed25519 keypair (solana-keygen JSON): `{ "file": … }`, `{ "env": … }`
+     * or `{ "remote": … }` (signing/http.ts's `ed25519` scheme).
+     */
+    keypair: solanaKeyRefSchema,
+    assets: assetsSchema(solanaAddress),
+    explorer: explorerSchema.optional(),
+    /**
+     * The address lookup table deliveries load their static accounts from
+     * (the deploy creates it): without it an OPEN_LOAN with 3 signatures does
+     * not fit a transaction. Read by quorum and used for what it holds.
+     */
+    lookupTable: solanaAddress.optional(),
   })
   .transform(withQuorum);
 
@@ -228,11 +289,30 @@ export const executorSchema = z
     solanaPayerKeypair: secretRefSchema.optional(),
     /** Cap on an EVM delivery's maxFeePerGas. */
     maxFeePerGasGwei: z.int().min(1).max(100_000).default(200),
-    /** Solana priority fee, micro-lamports per compute unit. */
+    /**
+     * The least Solana priority fee, micro-lamports per compute unit: what a
+     * delivery offers when recent fees for its accounts are lower (or none).
+     */
     computeUnitPriceMicroLamports: z.int().min(0).max(100_000_000).default(1_000),
+    /** The most Solana priority fee a delivery offers, micro-lamports per compute unit. */
+    maxComputeUnitPriceMicroLamports: z.int().min(0).max(100_000_000).default(1_000_000),
+    /** Percentile of getRecentPrioritizationFees (for the writable accounts) offered. */
+    computeUnitPricePercentile: z.int().min(1).max(100).default(75),
+    /** Solana compute-unit limit: simulated units plus this share (basis points)… */
+    computeUnitMarginBps: z.int().min(0).max(10_000).default(1_000),
+    /** …plus these units. */
+    computeUnitMarginUnits: z.int().min(0).max(200_000).default(1_000),
     /** Per peer request when gathering attestations. */
     peerTimeoutMs: z.int().min(100).max(120_000).default(5_000),
   })
+  .refine(
+    (executor) =>
+      executor.computeUnitPriceMicroLamports <= executor.maxComputeUnitPriceMicroLamports,
+    {
+      path: ["maxComputeUnitPriceMicroLamports"],
+      message: "below computeUnitPriceMicroLamports (the floor)",
+    },
+  )
   .prefault({});
 
 export const relayerConfigSchema = z.strictObject({

@@ -8,6 +8,7 @@ import { inspect } from "node:util";
 import type { Hex } from "@loanbridge/shared";
 import { decodeBase58, toBeArray } from "ethers";
 import { z } from "zod";
+import { evmAddressOf, isSolanaAddress } from "../signing/identifiers.ts";
 import { ConfigError } from "./errors.ts";
 
 export const REDACTED = "[redacted]";
@@ -72,6 +73,8 @@ export function looksLikeKey(value: unknown): boolean {
 const KEY_INLINE =
   'looks like a private key: keys never go in the config file; give { "file": PATH } or { "env": VAR }';
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const REMOTE_UNSUPPORTED =
+  'a remote signer is supported for the attestation keys only (chains.evm.signerKey, chains.solana.keypair): the executor signs transactions with a local key, give { "file": PATH } or { "env": VAR }';
 
 /**
  * A `SecretRef` in the config. Key-looking input is refused with a message
@@ -91,6 +94,7 @@ export const secretRefSchema = z.unknown().transform((input, ctx): SecretRef => 
   for (const [name, value] of Object.entries(fields)) {
     if (looksLikeKey(value)) return fail(KEY_INLINE, [name]);
   }
+  if ("remote" in fields) return fail(REMOTE_UNSUPPORTED, ["remote"]);
   const unknown = Object.keys(fields).filter((name) => name !== "file" && name !== "env");
   if (unknown.length > 0) return fail("unknown field", [unknown[0] ?? ""]);
   const { file, env } = fields;
@@ -107,6 +111,87 @@ export const secretRefSchema = z.unknown().transform((input, ctx): SecretRef => 
   }
   return fail('expected { "file": PATH } or { "env": VAR }');
 });
+
+/** An attestation key at a remote signer (signing/http.ts has the protocol). */
+export interface RemoteKeyRef {
+  /** The signer's base URL, http(s), no credentials in it. */
+  url: string;
+  /** EVM: the secp256k1 public key, 0x + 128 hex (web3signer's identifier). Solana: the base58 address. */
+  identifier: string;
+  /** The environment variable holding the signer's bearer token, if it wants one. */
+  tokenEnv?: string | undefined;
+  /** Per request to the signer. */
+  timeoutMs: number;
+}
+
+/** Where an attestation key is: a file, an environment variable, or a remote signer. */
+export type KeyRef = SecretRef | { remote: RemoteKeyRef };
+
+export const isRemoteKey = (ref: KeyRef): ref is { remote: RemoteKeyRef } => "remote" in ref;
+
+const signerUrl = z.string().superRefine((value, ctx) => {
+  let parsed: URL;
+  try {
+    parsed = new URL(value);
+  } catch {
+    ctx.addIssue({ code: "custom", message: "Invalid URL" });
+    return;
+  }
+  if (!["http:", "https:"].includes(parsed.protocol) || parsed.hostname === "") {
+    ctx.addIssue({ code: "custom", message: "Invalid URL: expected http, https" });
+  } else if (parsed.username !== "" || parsed.password !== "" || parsed.search !== "") {
+    // Never repeat the URL: credentials would be in it.
+    ctx.addIssue({
+      code: "custom",
+      message: 'no credentials or query in the signer URL: give the token through "tokenEnv"',
+    });
+  }
+});
+
+const remoteKeySchema = (identifier: z.ZodType<string>) =>
+  z.strictObject({
+    url: signerUrl,
+    identifier,
+    tokenEnv: z
+      .string()
+      .regex(ENV_NAME, "expected an environment variable name (letters, digits, _)")
+      .optional(),
+    timeoutMs: z.int().min(100).max(120_000).default(5_000),
+  });
+
+/**
+ * An attestation key in the config: `{ "file" }`, `{ "env" }` (secretRefSchema)
+ * or `{ "remote": { url, identifier, tokenEnv?, timeoutMs? } }`, the
+ * identifier checked with `identifier`.
+ */
+export const keyRefSchema = (identifier: z.ZodType<string>) => {
+  const remote = remoteKeySchema(identifier);
+  return z.unknown().transform((input, ctx): KeyRef => {
+    const isRemote =
+      typeof input === "object" && input !== null && !Array.isArray(input) && "remote" in input;
+    const result = isRemote
+      ? z.strictObject({ remote }).safeParse(input)
+      : secretRefSchema.safeParse(input);
+    if (result.success) return result.data;
+    for (const issue of result.error.issues) {
+      ctx.addIssue({ code: "custom", message: issue.message, path: issue.path });
+    }
+    return z.NEVER;
+  });
+};
+
+/** An EVM attestation key: file, env, or a remote `eth1` key named by its public key. */
+export const evmKeyRefSchema = keyRefSchema(
+  z.string().refine((value) => evmAddressOf(value) !== undefined, {
+    message:
+      "expected the key's secp256k1 public key as the signer names it: 0x + 128 hex digits (x ‖ y, no 04 prefix)",
+  }),
+);
+
+/** A Solana attestation keypair: file, env, or a remote `ed25519` key named by its address. */
+export const solanaKeyRefSchema = keyRefSchema(
+  z.string().refine(isSolanaAddress, { message: "expected the key's Solana address (base58)" }),
+);
 
 function describe(value: unknown): string {
   if (value === null) return "null";

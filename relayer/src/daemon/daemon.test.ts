@@ -75,7 +75,7 @@ describe("startRelayer", () => {
         "chains.evm trusts a single RPC endpoint alone (insecureSingleRpc): local dev chains only",
     });
     expect(await (await fetch(`${relayer.apiUrl}/metrics`)).text()).toContain(
-      'loanbridge_insecure_single_rpc{chain="evm",eid="40161"} 1',
+      'loanbridge_insecure_single_rpc{chain="evm",eid="40161",relayer="daemon-test"} 1',
     );
     // The unreachable RPC is reported and the loop goes on.
     await new Promise((resolve) => setTimeout(resolve, 500));

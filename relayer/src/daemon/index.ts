@@ -5,6 +5,8 @@ import { readFile } from "node:fs/promises";
 import type { Hex } from "@loanbridge/shared";
 import { getBase58Decoder } from "@solana/kit";
 import { z } from "zod";
+import { ChainDirectory } from "../api/chains.ts";
+import type { ChainProgress } from "../api/present.ts";
 import { createApiServer, type PollFailure, recentPolls } from "../api/server.ts";
 import {
   EvmAttestationSigner,
@@ -12,6 +14,7 @@ import {
   EvmPacketDeliverer,
   EvmPacketVerifier,
   EvmPacketWatcher,
+  latestHead,
   NonceManager,
 } from "../chains/evm/index.ts";
 import { JsonRpc } from "../chains/rpc.ts";
@@ -21,6 +24,7 @@ import {
   SolanaPacketVerifier,
   SolanaPacketWatcher,
 } from "../chains/solana/index.ts";
+import { latestSlot } from "../chains/solana/head.ts";
 import type {
   AttestationSigner,
   ChainKind,
@@ -31,9 +35,7 @@ import type {
 import {
   configWarnings,
   type EvmChainConfig,
-  loadEvmPrivateKey,
   loadSecret,
-  loadSolanaKeypair,
   type RelayerConfig,
   type SecretRef,
   type SolanaChainConfig,
@@ -49,6 +51,12 @@ import {
   type PipelineContext,
 } from "../pipeline/context.ts";
 import { startLoop } from "../pipeline/pipeline.ts";
+import {
+  loadEd25519KeySigner,
+  loadEvmKeySigner,
+  loadEvmSenderKey,
+  loadSolanaPayerKeypair,
+} from "../signing/load.ts";
 import { FailureBackoff } from "../pipeline/backoff.ts";
 import { ReadyTimes } from "../pipeline/takeover.ts";
 import { Store } from "../store/store.ts";
@@ -108,6 +116,34 @@ async function startHeightOf(chain: EvmChainConfig): Promise<bigint> {
 }
 
 /** The configured chains whose reads trust one RPC endpoint (a quorum of one). */
+/** Each chain's newest head is read for at most this long; a chain that does not answer shows none. */
+const LATEST_HEAD_TIMEOUT_MS = 2_000;
+
+/** The polls' progress plus each chain's newest head, read now. */
+async function withLatestHeads(
+  parts: readonly ChainParts[],
+  progress: ReadonlyMap<number, ChainProgress>,
+): Promise<Map<number, ChainProgress>> {
+  const heads = await Promise.all(
+    parts.map((part) =>
+      Promise.race([
+        part.latestHead(),
+        new Promise<undefined>((resolve) => {
+          setTimeout(() => {
+            resolve(undefined);
+          }, LATEST_HEAD_TIMEOUT_MS).unref();
+        }),
+      ]).catch(() => undefined),
+    ),
+  );
+  return new Map(
+    parts.map((part, index) => {
+      const head = heads[index];
+      return [part.eid, { ...progress.get(part.eid), ...(head !== undefined && { head }) }];
+    }),
+  );
+}
+
 function singleRpcChains(config: RelayerConfig): { name: string; eid: number }[] {
   return Object.entries(config.chains).flatMap(([name, chain]) =>
     chain !== undefined && chain.rpcQuorum < 2 ? [{ name, eid: chain.eid }] : [],
@@ -133,6 +169,8 @@ interface ChainParts {
   rpcEndpoints: readonly string[];
   /** The account its deliveries are paid from. */
   payingAccount: string;
+  /** The newest block/slot, finalized or not (`/v1/status` shows how far finality lags). */
+  latestHead: () => Promise<bigint>;
 }
 
 interface BuildContext {
@@ -176,20 +214,25 @@ async function buildEvmChain(
 ): Promise<ChainParts> {
   const rpc = rpcFor("evm", chain, { events, signal });
   const finality = finalityOf(chain);
-  const signerKey = await loadEvmPrivateKey(chain.signerKey, {
+  const attestationKey = await loadEvmKeySigner(chain.signerKey, {
     env: options.env,
     field: `${field}.signerKey`,
   });
-  const senderRef = options.senderKey ?? config.executor.evmSenderKey;
-  const senderKey =
-    senderRef === undefined
-      ? signerKey
-      : await loadEvmPrivateKey(senderRef, { env: options.env, field: "executor.evmSenderKey" });
-  const sender = senderKey.reveal();
+  const sender = await loadEvmSenderKey(
+    {
+      attestationKey: chain.signerKey,
+      attestationField: `${field}.signerKey`,
+      executorKey: options.senderKey ?? config.executor.evmSenderKey,
+      executorField: "executor.evmSenderKey",
+      executor: options.executor ?? config.executor.enabled,
+    },
+    { env: options.env },
+  );
   const maxFeePerGas = options.maxFeePerGas ?? BigInt(config.executor.maxFeePerGasGwei) * 10n ** 9n;
   return {
     eid: chain.eid,
     kind: "evm",
+    latestHead: () => latestHead(rpc),
     watcher: new EvmPacketWatcher({ eid: chain.eid, rpc, endpoint: chain.endpoint, finality }),
     verifier: new EvmPacketVerifier({ eid: chain.eid, rpc, endpoint: chain.endpoint, finality }),
     deliverer: new EvmPacketDeliverer({
@@ -211,7 +254,7 @@ async function buildEvmChain(
         }
       },
     }),
-    signer: new EvmAttestationSigner(signerKey.reveal()),
+    signer: new EvmAttestationSigner(attestationKey),
     startHeight: await startHeightOf(chain),
     rpcEndpoints: rpc.endpoints.map((endpoint) => endpoint.label),
     payingAccount: new EvmAttestationSigner(sender).signer,
@@ -224,52 +267,87 @@ async function buildSolanaChain(
   { config, options, events, signal }: BuildContext,
 ): Promise<ChainParts> {
   const rpc = rpcFor("solana", chain, { events, signal });
-  const keypair = await loadSolanaKeypair(chain.keypair, {
+  const attestationKey = await loadEd25519KeySigner(chain.keypair, {
     env: options.env,
     field: "chains.solana.keypair",
   });
-  const payerRef = config.executor.solanaPayerKeypair;
-  const payer =
-    payerRef === undefined
-      ? keypair
-      : await loadSolanaKeypair(payerRef, {
-          env: options.env,
-          field: "executor.solanaPayerKeypair",
-        });
+  const payer = await loadSolanaPayerKeypair(
+    {
+      attestationKey: chain.keypair,
+      attestationField: "chains.solana.keypair",
+      executorKey: config.executor.solanaPayerKeypair,
+      executorField: "executor.solanaPayerKeypair",
+      executor: options.executor ?? config.executor.enabled,
+    },
+    { env: options.env },
+  );
   const source = { eid: chain.eid, rpc, programId: chain.programId, commitment: chain.commitment };
+  const { executor } = config;
+  const deliverer = new SolanaPacketDeliverer({
+    eid: chain.eid,
+    rpc,
+    programId: chain.programId,
+    payerKeypair: payer,
+    ...(chain.lookupTable !== undefined && { lookupTable: chain.lookupTable }),
+    priorityFee: {
+      percentile: executor.computeUnitPricePercentile,
+      floor: BigInt(executor.computeUnitPriceMicroLamports),
+      cap: BigInt(executor.maxComputeUnitPriceMicroLamports),
+    },
+    computeUnitMargin: {
+      bps: executor.computeUnitMarginBps,
+      units: executor.computeUnitMarginUnits,
+    },
+    onEvent: (event) => {
+      if (event.kind === "expired") {
+        events.emit("deliveryExpired", {
+          chain: "solana",
+          dstEid: chain.eid,
+          guid: event.guid,
+          tx: event.signature,
+          attempt: event.attempt,
+        });
+      } else if (event.kind === "sent") {
+        events.emit("deliveryBudget", {
+          chain: "solana",
+          dstEid: chain.eid,
+          guid: event.guid,
+          tx: event.signature,
+          computeUnitLimit: event.computeUnitLimit,
+          computeUnitPrice: event.computeUnitPrice,
+          bytes: event.size,
+          lookupTable: event.lookupTable,
+        });
+      } else if (event.kind === "lookup_table") {
+        events.emit("lookupTableRead", {
+          chain: "solana",
+          dstEid: chain.eid,
+          table: event.table,
+          ...("error" in event ? { error: event.error } : { usable: event.usable }),
+        });
+      }
+    },
+  });
+  // Read now so a table that cannot be used is a warning at startup, not at
+  // the first delivery; not awaited: an unreachable RPC must not hold the start.
+  void deliverer.refreshLookupTable().catch(() => undefined);
   return {
     eid: chain.eid,
     kind: "solana",
+    latestHead: () => latestSlot(rpc),
     watcher: new SolanaPacketWatcher({
       ...source,
       remoteEids,
       maxPackets: config.pipeline.batchSize,
     }),
     verifier: new SolanaPacketVerifier(source),
-    deliverer: new SolanaPacketDeliverer({
-      eid: chain.eid,
-      rpc,
-      programId: chain.programId,
-      payerKeypair: payer.reveal(),
-      computeUnitPrice: BigInt(config.executor.computeUnitPriceMicroLamports),
-      onEvent: (event) => {
-        if (event.kind === "expired") {
-          events.emit("deliveryExpired", {
-            chain: "solana",
-            dstEid: chain.eid,
-            guid: event.guid,
-            tx: event.signature,
-            attempt: event.attempt,
-          });
-        }
-      },
-    }),
-    signer: ed25519AttestationSigner(keypair.reveal()),
+    deliverer,
+    signer: ed25519AttestationSigner(attestationKey),
     // Packets are walked by nonce from the first; the height only tracks the head.
     startHeight: 0n,
     rpcEndpoints: rpc.endpoints.map((endpoint) => endpoint.label),
     // A keypair's last 32 bytes are its public key, the address.
-    payingAccount: getBase58Decoder().decode(payer.reveal().subarray(32, 64)),
+    payingAccount: getBase58Decoder().decode(payer.subarray(32, 64)),
   };
 }
 
@@ -355,6 +433,8 @@ export async function startRelayer(
     parts.map((part) => [pollKey(part.eid), undefined]),
   );
   const lastPollFailure: Record<string, PollFailure | undefined> = {};
+  // For /v1/status: the finalized head from each poll, the newest read when asked.
+  const progress = new Map<number, ChainProgress>();
   const WATCH_WHERE = /^watch\.(\d+)$/;
   const crashPoint = crashPointFromEnv(options.env, logger);
   const context: PipelineContext = {
@@ -412,6 +492,9 @@ export async function startRelayer(
     attestationSigners: signers,
     events,
     logger,
+    relayerId: config.relayerId,
+    chains: ChainDirectory.fromConfig(config.chains, options.extraEvmChains),
+    status: () => withLatestHeads(parts, progress),
   });
   let address: { url: string };
   try {
@@ -429,7 +512,10 @@ export async function startRelayer(
   const loop = startLoop(context, {
     onIteration: (result) => {
       const now = Date.now();
-      for (const watched of result.watched) lastPollAt[pollKey(watched.eid)] = now;
+      for (const watched of result.watched) {
+        lastPollAt[pollKey(watched.eid)] = now;
+        progress.set(watched.eid, { finalized: watched.finalizedHead, lastPollAt: now });
+      }
     },
   });
   let stopping: Promise<void> | undefined;

@@ -2,7 +2,7 @@
 // subscribe (attachMetrics, attachLogger) instead of being sprinkled
 // through the pipeline.
 import type { Hex } from "@loanbridge/shared";
-import type { ChainKind, NonceGap, VerificationFailure } from "../chains/types.ts";
+import type { ChainKind, NonceGap, OutboundPath, VerificationFailure } from "../chains/types.ts";
 import type { ActivePacketStatus, LoanTotals, PacketStatus } from "../store/types.ts";
 
 /** Which packet an event is about; every packet log line carries these. */
@@ -52,6 +52,28 @@ export interface RelayerEventMap {
    * the market asked more: it waits for fees to fall (or the cap to rise).
    */
   feeCapReached: { chain: ChainKind; dstEid: number; guid: Hex; maxFeePerGas: bigint };
+  /**
+   * A Solana delivery transaction was sent with this compute budget: limit
+   * (simulated + margin), priority fee (micro-lamports per unit), its size
+   * and the lookup table it loaded accounts from (null: none).
+   */
+  deliveryBudget: {
+    chain: ChainKind;
+    dstEid: number;
+    guid: Hex;
+    tx: string;
+    computeUnitLimit: number;
+    computeUnitPrice: bigint;
+    bytes: number;
+    lookupTable: string | null;
+  };
+  /**
+   * The Solana lookup table was read (first time, or what it offers changed):
+   * `usable` addresses, or why it cannot be used (`error`).
+   */
+  lookupTableRead: { chain: ChainKind; dstEid: number; table: string } & (
+    { usable: number } | { error: string }
+  );
   /** A Solana delivery's blockhash expired before it landed: signed again with a fresh one. */
   deliveryExpired: { chain: ChainKind; dstEid: number; guid: Hex; tx: string; attempt: number };
   /** A delivery attempt failed; `final` when the packet is marked failed. */
@@ -93,6 +115,12 @@ export interface RelayerEventMap {
    * or lost packet): reported once, when first found.
    */
   nonceGapDetected: NonceGap & { chain: ChainKind; srcEid: number };
+  /**
+   * A source nonce whose packet was closed before this relayer read it
+   * (Solana `ClosePacket`, shared/LOANS.md): this relayer lagged more than
+   * any relayer may. Not a gap; said once, when passed.
+   */
+  closedPacketPassed: OutboundPath & { nonce: bigint; chain: ChainKind; srcEid: number };
   /** Open gaps per (app, dstEid) of one source, after each poll (0 for paths with none). */
   nonceGapsCounted: {
     chain: ChainKind;

@@ -147,6 +147,31 @@ export function attachLogger(events: RelayerEvents, logger: Logger): () => void 
         maxFeePerGas: event.maxFeePerGas.toString(),
       }),
     ),
+    events.on("deliveryBudget", (event) =>
+      logger.info("delivery compute budget", {
+        chain: event.chain,
+        dstEid: event.dstEid,
+        guid: event.guid,
+        destTx: event.tx,
+        computeUnitLimit: event.computeUnitLimit,
+        computeUnitPriceMicroLamports: event.computeUnitPrice,
+        bytes: event.bytes,
+        lookupTable: event.lookupTable,
+      }),
+    ),
+    events.on("lookupTableRead", (event) =>
+      "error" in event
+        ? logger.warn(
+            "lookup table unusable: deliveries name every account inline, and those too large for that fail",
+            { chain: event.chain, dstEid: event.dstEid, table: event.table, error: event.error },
+          )
+        : logger.info("lookup table read", {
+            chain: event.chain,
+            dstEid: event.dstEid,
+            table: event.table,
+            usable: event.usable,
+          }),
+    ),
     events.on("deliveryExpired", (event) =>
       logger.warn("delivery expired before it landed; signing it again with a fresh blockhash", {
         chain: event.chain,
@@ -214,6 +239,19 @@ export function attachLogger(events: RelayerEvents, logger: Logger): () => void 
         method: event.method,
         endpoint: event.endpoint,
       }),
+    ),
+    events.on("closedPacketPassed", (event) =>
+      logger.warn(
+        "packet closed before this relayer read it: it lagged more than the 30 days a packet stays open",
+        {
+          chain: event.chain,
+          srcEid: event.srcEid,
+          dstEid: event.dstEid,
+          app: event.app,
+          receiver: event.receiver,
+          nonce: event.nonce,
+        },
+      ),
     ),
     events.on("nonceGapDetected", (event) =>
       logger.error("nonce gap: a source packet could not be read", {

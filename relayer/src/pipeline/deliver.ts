@@ -141,6 +141,10 @@ export async function deliverPacket(
   }
   context.crashPoint?.("gathered");
   const sent: string[] = [];
+  // The first send's time (the store keeps the earliest across attempts).
+  // Recorded while the transaction waits for confirmation; a failed write
+  // costs a timing figure, never the delivery.
+  let submitting: Promise<void> | undefined;
   let receipt: DeliveryReceipt | undefined;
   try {
     receipt = await deliverer.deliver(packet.packet, attestations, (step, tx) => {
@@ -148,6 +152,12 @@ export async function deliverPacket(
         context.crashPoint?.("tx-signed");
         return;
       }
+      submitting ??= context.store.markSubmitted(packet.guid).then(
+        () => undefined,
+        (error: unknown) => {
+          context.onError(error, "deliver.submitted", packet.guid);
+        },
+      );
       sent.push(tx);
       context.events.emit("deliverySubmitted", { ...refOf(packet), chain: kind, destTx: tx });
       context.crashPoint?.("submitted");
@@ -179,6 +189,8 @@ export async function deliverPacket(
       final,
     });
     return final ? "failed" : "retry";
+  } finally {
+    await submitting;
   }
   context.crashPoint?.("confirmed");
   reportDuplicate(context, packet, sent, receipt);

@@ -44,6 +44,7 @@ export function sourceSideUpdate(message: LoanMessage, route: Route): LoanSideUp
       collateralEid: route.srcEid,
       lendingEid: route.dstEid,
       borrower: message.borrower,
+      recipient: message.recipient,
       collateralAsset: message.collateralAsset,
       collateralAmount: message.collateralAmount,
       principal: message.principal,
@@ -52,7 +53,15 @@ export function sourceSideUpdate(message: LoanMessage, route: Route): LoanSideUp
   const ids = { loanId: message.loanId, collateralEid: route.dstEid, lendingEid: route.srcEid };
   switch (message.type) {
     case "LOAN_ACTIVE":
-      return { side: "pool", state: "Active", ...ids, principal: message.principal };
+      return {
+        side: "pool",
+        state: "Active",
+        ...ids,
+        principal: message.principal,
+        rateBps: message.rateBps,
+        // A due time of 0 is not one: the field is left as stored.
+        ...(message.dueTime > 0n && { dueAt: new Date(Number(message.dueTime) * 1000) }),
+      };
     case "LOAN_REJECTED":
       return { side: "pool", state: "Rejected", ...ids };
     case "REPAID":

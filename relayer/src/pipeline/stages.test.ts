@@ -79,6 +79,7 @@ async function harness(
     "deliveryFailed",
     "cursorAdvanced",
     "nonceGapDetected",
+    "closedPacketPassed",
     "nonceGapsCounted",
     "packetsCounted",
     "loansCounted",
@@ -227,6 +228,28 @@ describe("watch", SLOW, () => {
       { app: path.app, dstEid: DST, open: 0 },
     ]);
     expect((await h.store.getWatchState(SRC)).gaps).toEqual([]);
+  });
+
+  it("watch_packetClosedBeforeItWasRead_isSaidOnce_neverAGap", async () => {
+    const h = await harness();
+    const path = { app: word(0xa), dstEid: DST, receiver: word(0xb) };
+    h.watcher.batches = [
+      {
+        packets: [],
+        scannedTo: 150n,
+        finalizedHead: 150n,
+        paths: [{ ...path, nonce: 2n }],
+        closed: [{ ...path, nonce: 1n }],
+      },
+    ];
+    await watchSource(h.context, h.watcher);
+    expect(h.events.closedPacketPassed).toEqual([
+      { ...path, nonce: 1n, chain: "evm", srcEid: SRC },
+    ]);
+    expect(h.events.nonceGapDetected).toBeUndefined();
+    expect(h.events.nonceGapsCounted?.[0]?.paths).toEqual([
+      { app: path.app, dstEid: DST, open: 0 },
+    ]);
   });
 
   it("watch_gapWhosePacketIsAlreadyRecorded_isNoGap", async () => {
@@ -426,6 +449,36 @@ describe("attest", SLOW, () => {
     expect(recoverSigner(digest, stored?.signature ?? "0x")).toBe(VERIFIER_ADDRESSES[1]);
     expect((await h.store.getPacket(a.guid))?.status).toBe("attested");
     expect(h.events.packetAttested?.[0]).toMatchObject({ epoch: EPOCH });
+  });
+
+  it("attest_signatureStoredBeforeACrash_isReused_notSignedAgain", async () => {
+    const h = await harness({ signer: 1 });
+    const a = loanPacket(1n, openLoan(1));
+    await h.store.recordObserved(a);
+    await h.store.markVerified(a.guid);
+    const key = new EvmAttestationSigner(VERIFIER_KEYS[1] as Hex);
+    const digest = packetAttestationDigest(ENDPOINT, EPOCH, a.packet);
+    const before = await key.sign(a.guid, EPOCH, digest);
+    await h.store.putAttestation(before);
+    // A signer that never signs the same way twice (a KMS) would meet the
+    // store's refusal of a second signature; this one would fail outright.
+    let signed = 0;
+    const kms = {
+      kind: key.kind,
+      signer: key.signer,
+      sign: () => {
+        signed += 1;
+        return Promise.reject(new Error("signed a second time"));
+      },
+    };
+    const context = {
+      ...h.context,
+      chains: { ...h.context.chains, signers: new Map([[DST, kms]]) },
+    };
+    expect(await attestBatch(context)).toBe(1);
+    expect(signed).toBe(0);
+    expect(await h.store.listAttestations(a.guid)).toMatchObject([{ signature: before.signature }]);
+    expect((await h.store.getPacket(a.guid))?.status).toBe("attested");
   });
 
   it("attest_unknownDestination_marksFailed", async () => {
@@ -707,6 +760,49 @@ describe("deliver", SLOW, () => {
     // Nothing is left to deliver.
     expect(await deliverBatch(h.context)).toBe(0);
     expect(h.destination.calls).toBe(1);
+  });
+
+  it("deliver_recordsItsFirstSendAsSubmittedAt_aReplacementKeepsIt", async () => {
+    const { h, a } = await threeAttested();
+    // A replacement: the first transaction is sent, then another (the
+    // double's own) a moment later, before the delivery is confirmed.
+    const deliver = h.destination.deliver.bind(h.destination);
+    h.destination.deliver = async (packet, attestations, onProgress) => {
+      onProgress?.("signed", "0xfirst");
+      onProgress?.("sent", "0xfirst");
+      await sleep(50);
+      return deliver(packet, attestations, onProgress);
+    };
+    const attested = await h.store.getPacket(a.guid);
+    await deliverBatch(h.context);
+    const delivered = await h.store.getPacket(a.guid);
+
+    expect(h.events.deliverySubmitted?.map((event) => event.destTx)).toEqual([
+      "0xfirst",
+      "0xdead1",
+    ]);
+    const submitted = delivered?.submittedAt?.getTime() ?? NaN;
+    expect(submitted).toBeGreaterThanOrEqual(attested?.attestedAt?.getTime() ?? NaN);
+    // The first send, not the replacement 50 ms later.
+    expect((delivered?.deliveredAt?.getTime() ?? NaN) - submitted).toBeGreaterThanOrEqual(50);
+    expect(h.errors).toEqual([]);
+  });
+
+  it("deliver_deliveredByAnotherRelayer_orRefusedBeforeSending_hasNoSubmittedAt", async () => {
+    const { h, a } = await threeAttested();
+    h.destination.failNext = new AlreadyDeliveredError(a.guid);
+    await deliverBatch(h.context);
+    const b = loanPacket(2n, openLoan(2));
+    await attestedBy(h, b);
+    h.destination.delivered.set(b.guid, []);
+    await deliverBatch(h.context);
+
+    for (const guid of [a.guid, b.guid]) {
+      expect(await h.store.getPacket(guid)).toMatchObject({
+        status: "delivered",
+        submittedAt: null,
+      });
+    }
   });
 
   it("deliver_alreadyDeliveredOnChain_isNotSentAgain", async () => {

@@ -80,6 +80,9 @@ export async function watchSource(
   for (const gap of await store.recordGaps(watcher.eid, batch.gaps ?? [])) {
     events.emit("nonceGapDetected", { ...gap, chain, srcEid: watcher.eid });
   }
+  for (const closed of batch.closed ?? []) {
+    events.emit("closedPacketPassed", { ...closed, chain, srcEid: watcher.eid });
+  }
   await store.advancePaths(watcher.eid, batch.paths ?? []);
   events.emit("nonceGapsCounted", {
     chain,

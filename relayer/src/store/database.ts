@@ -62,6 +62,8 @@ export interface PacketsTable {
   observed_at: Timestamp;
   verified_at: NullableTimestamp;
   attested_at: NullableTimestamp;
+  /** This relayer's first delivery transaction sent (replacements keep it). */
+  submitted_at: NullableTimestamp;
   delivered_at: NullableTimestamp;
   /** When this row's claim failed its proof for good (a contradicting claim may replace it). */
   disproved_at: NullableTimestamp;
@@ -105,6 +107,11 @@ export interface LoansTable {
   updated_at: Timestamp;
   vault_updated_at: NullableTimestamp;
   pool_updated_at: NullableTimestamp;
+  /** Who receives the principal on the lending chain (bytes32), from OPEN_LOAN. */
+  recipient: ColumnType<string | null, string | null | undefined, string | null>;
+  /** From LOAN_ACTIVE. */
+  rate_bps: ColumnType<number | null, number | null | undefined, number | null>;
+  due_at: NullableTimestamp;
 }
 
 export interface AuditLogTable {

@@ -29,3 +29,22 @@ export class StoreError extends BaseError {
     this.code = code;
   }
 }
+
+/**
+ * The embedded store's data dir is locked by a live process (the running
+ * relayer, usually): PGlite serves one process. Operator reads can then go
+ * through that relayer's API instead (cli.ts).
+ */
+export class DataDirInUseError extends StoreError {
+  override name = "DataDirInUseError";
+  readonly dataDir: string;
+  readonly pid: number;
+
+  constructor(dataDir: string, pid: number, lockFile: string) {
+    super("Unavailable", `the PGlite data dir ${dataDir} is in use by process ${pid}`, {
+      details: `PGlite serves one process: run several relayer processes on a PostgreSQL store. If process ${pid} is not a relayer, delete ${lockFile}.`,
+    });
+    this.dataDir = dataDir;
+    this.pid = pid;
+  }
+}

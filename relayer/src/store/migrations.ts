@@ -159,12 +159,47 @@ const leaseOwnerIndex: Migration = {
   },
 };
 
+/**
+ * What the API shows of a loan beyond its states (issue 15): who receives the
+ * principal (OPEN_LOAN), the rate and due time (LOAN_ACTIVE); indexes for the
+ * borrower and transaction filters and for keyset pages (newest first, then
+ * by key).
+ */
+const loanTerms: Migration = {
+  async up(db: Kysely<unknown>): Promise<void> {
+    const statements = [
+      sql`ALTER TABLE loans ADD COLUMN recipient text CHECK (recipient ~ ${HEX32})`,
+      sql`ALTER TABLE loans ADD COLUMN rate_bps integer CHECK (rate_bps >= 0)`,
+      sql`ALTER TABLE loans ADD COLUMN due_at timestamptz`,
+      sql`CREATE INDEX loans_borrower ON loans (borrower) WHERE borrower IS NOT NULL`,
+      sql`CREATE INDEX loans_recipient ON loans (recipient) WHERE recipient IS NOT NULL`,
+      sql`CREATE INDEX loans_recent ON loans (updated_at DESC, loan_id)`,
+      sql`CREATE INDEX packets_source_tx ON packets (source_tx)`,
+      sql`CREATE INDEX packets_dest_tx ON packets (dest_tx) WHERE dest_tx IS NOT NULL`,
+    ];
+    for (const statement of statements) await statement.execute(db);
+  },
+};
+
+/**
+ * When this relayer first sent a delivery transaction for the packet (issue
+ * 13): the finalized → submitted latency, apart from the wait for the
+ * destination to confirm it.
+ */
+const submittedAt: Migration = {
+  async up(db: Kysely<unknown>): Promise<void> {
+    await sql`ALTER TABLE packets ADD COLUMN submitted_at timestamptz`.execute(db);
+  },
+};
+
 /** Every migration, by name; names sort in the order they run. */
 export const MIGRATIONS: Record<string, Migration> = {
   "0001_initial": initial,
   "0002_outbound_paths": outboundPaths,
   "0003_packet_claims": packetClaims,
   "0004_lease_owner_index": leaseOwnerIndex,
+  "0005_loan_terms": loanTerms,
+  "0006_packet_submitted_at": submittedAt,
 };
 
 export const migrationProvider: MigrationProvider = {

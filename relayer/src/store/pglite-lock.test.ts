@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { StoreError } from "./errors.ts";
+import { DataDirInUseError, StoreError } from "./errors.ts";
 import { LOCK_FILE, lockDataDir } from "./pglite-lock.ts";
 
 describe("lockDataDir", () => {
@@ -31,6 +31,8 @@ describe("lockDataDir", () => {
       const error = await lockDataDir(dir).catch((caught: unknown) => caught);
 
       expect(error).toBeInstanceOf(StoreError);
+      expect(error).toBeInstanceOf(DataDirInUseError);
+      expect((error as DataDirInUseError).pid).toBe(process.pid);
       expect((error as StoreError).code).toBe("Unavailable");
       expect((error as StoreError).shortMessage).toBe(
         `the PGlite data dir ${dir} is in use by process ${process.pid}`,

@@ -3,7 +3,7 @@
 // dir; several processes of one operator share a PostgreSQL store instead.
 import { mkdir, open, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
-import { StoreError } from "./errors.ts";
+import { DataDirInUseError, StoreError } from "./errors.ts";
 
 export const LOCK_FILE = "loanbridge.lock";
 
@@ -27,10 +27,7 @@ export async function lockDataDir(dir: string): Promise<() => Promise<void>> {
     throw new StoreError("Unavailable", `cannot create the PGlite data dir ${dir}`, { cause });
   }
   const path = join(dir, LOCK_FILE);
-  const inUse = (pid: number) =>
-    new StoreError("Unavailable", `the PGlite data dir ${dir} is in use by process ${pid}`, {
-      details: `PGlite serves one process: run several relayer processes on a PostgreSQL store. If process ${pid} is not a relayer, delete ${path}.`,
-    });
+  const inUse = (pid: number) => new DataDirInUseError(dir, pid, path);
   if (held.has(dir)) throw inUse(process.pid);
   for (let attempt = 0; attempt < 2; attempt += 1) {
     try {

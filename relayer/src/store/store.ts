@@ -45,6 +45,7 @@ import type {
 import { StoreError } from "./errors.ts";
 import { migrationProvider } from "./migrations.ts";
 import { lockDataDir } from "./pglite-lock.ts";
+import { decodeCursor, encodeCursor, type Page, type PageKey } from "./page.ts";
 import { PGLITE_SETTINGS } from "./pglite-settings.ts";
 import type { WorkerError, WorkerInit, WorkerReply, WorkerRequest } from "./pglite-worker.ts";
 import {
@@ -99,15 +100,23 @@ export interface TransitionOptions {
 }
 
 export interface ListPacketsQuery {
-  status?: PacketStatus;
-  loanId?: Hex;
+  status?: PacketStatus | undefined;
+  loanId?: Hex | undefined;
+  /** A source or destination transaction (hash or signature). */
+  tx?: string | undefined;
   limit: number;
+  /** Continue after the page this cursor ended (`nextCursor`). */
+  cursor?: string | undefined;
 }
 
 export interface ListLoansQuery {
   /** Matches either side's state. */
-  state?: LoanState;
+  state?: LoanState | undefined;
+  /** A SPEC.md bytes32 account: matches the borrower or the recipient. */
+  borrower?: string | undefined;
   limit: number;
+  /** Continue after the page this cursor ended (`nextCursor`). */
+  cursor?: string | undefined;
 }
 
 const HEX32 = /^0x[0-9a-fA-F]{64}$/;
@@ -807,16 +816,41 @@ export class Store {
 
   /** Most recently changed first. */
   async listPackets(query: ListPacketsQuery): Promise<PacketRecord[]> {
-    let select = this.#db.selectFrom("packets").selectAll();
+    return (await this.packetPage(query)).items;
+  }
+
+  /** Most recently changed first, one keyset page at a time. */
+  async packetPage(query: ListPacketsQuery): Promise<Page<PacketRecord>> {
+    let select = this.#db
+      .selectFrom("packets")
+      .selectAll()
+      .select(sql<string>`updated_at::text`.as("page_at"));
     if (query.status !== undefined) select = select.where("status", "=", query.status);
     if (query.loanId !== undefined)
       select = select.where("loan_id", "=", hex32(query.loanId, "loanId"));
+    const { tx } = query;
+    if (tx !== undefined) {
+      const id = /^0x[0-9a-fA-F]+$/.test(tx) ? tx.toLowerCase() : tx;
+      select = select.where((eb) => eb.or([eb("source_tx", "=", id), eb("dest_tx", "=", id)]));
+    }
+    if (query.cursor !== undefined) {
+      const { at, id } = pageKey(query.cursor);
+      select = select.where((eb) =>
+        eb.or([
+          eb("updated_at", "<", sql<Date>`CAST(${at} AS timestamptz)`),
+          eb.and([
+            eb("updated_at", "=", sql<Date>`CAST(${at} AS timestamptz)`),
+            eb("guid", ">", id),
+          ]),
+        ]),
+      );
+    }
     const rows = await select
       .orderBy("updated_at", "desc")
       .orderBy("guid")
-      .limit(query.limit)
+      .limit(query.limit + 1)
       .execute();
-    return rows.map(toPacket);
+    return pageOf(rows, query.limit, toPacket, (row) => ({ at: row.page_at, id: row.guid }));
   }
 
   async countPacketsByStatus(): Promise<Record<PacketStatus, number>> {
@@ -995,6 +1029,26 @@ export class Store {
     });
   }
 
+  /**
+   * This relayer sent a delivery transaction for the packet: its first send
+   * is kept, so a replacement, a retry or a requeue never moves it later.
+   * No status change (the delivery is not confirmed yet).
+   */
+  async markSubmitted(guid: Hex): Promise<PacketRecord> {
+    const key = hex32(guid, "guid");
+    const row = await this.#db
+      .updateTable("packets")
+      .set({
+        submitted_at: sql<Date>`coalesce(submitted_at, now())`,
+        updated_at: sql<Date>`now()`,
+      })
+      .where("guid", "=", key)
+      .returningAll()
+      .executeTakeFirst();
+    if (row === undefined) throw notFound(key);
+    return toPacket(row);
+  }
+
   /** → delivered: confirmed on the destination (by us or anyone). */
   markDelivered(
     guid: Hex,
@@ -1145,6 +1199,9 @@ export class Store {
     const vault = update.side === "vault";
     const fields = {
       ...(update.borrower !== undefined && { borrower: update.borrower }),
+      ...(update.recipient !== undefined && { recipient: hex32(update.recipient, "recipient") }),
+      ...(update.rateBps !== undefined && { rate_bps: update.rateBps }),
+      ...(update.dueAt !== undefined && { due_at: update.dueAt }),
       ...(update.collateralAsset !== undefined && { collateral_asset: update.collateralAsset }),
       ...(update.principal !== undefined && { principal: update.principal.toString() }),
       ...(update.collateralAmount !== undefined && {
@@ -1222,19 +1279,45 @@ export class Store {
 
   /** Most recently changed first. */
   async listLoans(query: ListLoansQuery): Promise<LoanRecord[]> {
-    let select = this.#db.selectFrom("loans").selectAll();
+    return (await this.loanPage(query)).items;
+  }
+
+  /** Most recently changed first, one keyset page at a time. */
+  async loanPage(query: ListLoansQuery): Promise<Page<LoanRecord>> {
+    let select = this.#db
+      .selectFrom("loans")
+      .selectAll()
+      .select(sql<string>`updated_at::text`.as("page_at"));
     const { state } = query;
     if (state !== undefined) {
       select = select.where((eb) =>
         eb.or([eb("vault_state", "=", state), eb("pool_state", "=", state)]),
       );
     }
+    if (query.borrower !== undefined) {
+      const account = hex32(query.borrower, "borrower");
+      select = select.where((eb) =>
+        eb.or([eb("borrower", "=", account), eb("recipient", "=", account)]),
+      );
+    }
+    if (query.cursor !== undefined) {
+      const { at, id } = pageKey(query.cursor);
+      select = select.where((eb) =>
+        eb.or([
+          eb("updated_at", "<", sql<Date>`CAST(${at} AS timestamptz)`),
+          eb.and([
+            eb("updated_at", "=", sql<Date>`CAST(${at} AS timestamptz)`),
+            eb("loan_id", ">", id),
+          ]),
+        ]),
+      );
+    }
     const rows = await select
       .orderBy("updated_at", "desc")
       .orderBy("loan_id")
-      .limit(query.limit)
+      .limit(query.limit + 1)
       .execute();
-    return rows.map(toLoan);
+    return pageOf(rows, query.limit, toLoan, (row) => ({ at: row.page_at, id: row.loan_id }));
   }
 
   /**
@@ -1376,6 +1459,25 @@ function hex32(value: string, field: string): Hex {
   return value.toLowerCase() as Hex;
 }
 
+function pageKey(cursor: string): PageKey {
+  const key = decodeCursor(cursor);
+  if (key === undefined) throw new StoreError("InvalidInput", "cursor is not one a list gave out");
+  return key;
+}
+
+/** `rows` holds up to one more than `limit`: its presence says another page follows. */
+function pageOf<Row, T>(
+  rows: Row[],
+  limit: number,
+  convert: (row: Row) => T,
+  keyOf: (row: Row) => PageKey,
+): Page<T> {
+  const items = rows.slice(0, limit);
+  const last = items.at(-1);
+  const nextCursor = rows.length > limit && last !== undefined ? encodeCursor(keyOf(last)) : null;
+  return { items: items.map(convert), nextCursor };
+}
+
 const notFound = (guid: string) => new StoreError("NotFound", `packet ${guid} is not recorded`);
 
 const toBytes = (value: Uint8Array): Uint8Array => Uint8Array.from(value);
@@ -1435,6 +1537,7 @@ async function replaceClaim(
       lease_until: null,
       next_attempt_at: null,
       disproved_at: null,
+      submitted_at: null,
       observed_at: sql<Date>`now()`,
       updated_at: sql<Date>`now()`,
     })
@@ -1465,6 +1568,7 @@ function toPacket(row: Selectable<PacketsTable>): PacketRecord {
     observedAt: row.observed_at,
     verifiedAt: row.verified_at,
     attestedAt: row.attested_at,
+    submittedAt: row.submitted_at,
     deliveredAt: row.delivered_at,
     updatedAt: row.updated_at,
   };
@@ -1492,6 +1596,9 @@ function toLoan(row: Selectable<LoansTable>): LoanRecord {
     collateralAsset: row.collateral_asset,
     principal: row.principal === null ? null : BigInt(row.principal),
     collateralAmount: row.collateral_amount === null ? null : BigInt(row.collateral_amount),
+    recipient: row.recipient,
+    rateBps: row.rate_bps,
+    dueAt: row.due_at,
     updatedAt: row.updated_at,
     vaultUpdatedAt: row.vault_updated_at,
     poolUpdatedAt: row.pool_updated_at,

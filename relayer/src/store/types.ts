@@ -62,6 +62,8 @@ export interface PacketRecord {
   observedAt: Date;
   verifiedAt: Date | null;
   attestedAt: Date | null;
+  /** When this relayer first sent a delivery transaction for it; null if it never did. */
+  submittedAt: Date | null;
   deliveredAt: Date | null;
   updatedAt: Date;
 }
@@ -147,6 +149,12 @@ export interface LoanRecord {
   principal: bigint | null;
   /** Collateral base units. */
   collateralAmount: bigint | null;
+  /** Who receives the principal on the lending chain, a SPEC.md bytes32 (OPEN_LOAN). */
+  recipient: string | null;
+  /** Interest rate in basis points (LOAN_ACTIVE). */
+  rateBps: number | null;
+  /** When the loan falls due (LOAN_ACTIVE). */
+  dueAt: Date | null;
   updatedAt: Date;
   vaultUpdatedAt: Date | null;
   poolUpdatedAt: Date | null;
@@ -157,9 +165,12 @@ interface LoanSideFields {
   collateralEid: number;
   lendingEid: number;
   borrower?: string;
+  recipient?: string;
   collateralAsset?: string;
   principal?: bigint;
   collateralAmount?: bigint;
+  rateBps?: number;
+  dueAt?: Date;
 }
 
 /** One side's news about a loan; fields left out keep their stored value. */

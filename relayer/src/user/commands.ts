@@ -1,7 +1,9 @@
 // The borrower's and lender's commands: borrow, repay, deposit, withdraw,
 // default, liquidate, cancel and `status <loanId>`. Each reads a network file
 // (`--network`), takes keys only as references (env var or file, as the
-// relayer's), prints JSON on stdout and progress on stderr.
+// relayer's), prints JSON on stdout and progress on stderr. Every chain
+// request has a deadline (`--rpc-timeout`, LOANBRIDGE_RPC_TIMEOUT_SECONDS)
+// and every failure names its chain (chain-call.ts).
 import type { Hex } from "@loanbridge/shared";
 import {
   associatedTokenAccount,
@@ -15,7 +17,6 @@ import {
   readAccount,
   repayLoan,
   rpcSender,
-  solanaRpc,
   vaultLoanOf,
   withdrawLiquidity,
 } from "@loanbridge/solana-program";
@@ -23,29 +24,35 @@ import { getCreateAssociatedTokenIdempotentInstructionAsync } from "@solana-prog
 import { address, createKeyPairSignerFromBytes, getAddressEncoder } from "@solana/kit";
 import { type Command, InvalidArgumentError, Option } from "commander";
 import { getAddress, parseUnits, zeroPadValue } from "ethers";
+import type { ChainName } from "../api/views.ts";
 import { loadEvmPrivateKey, loadSolanaKeypair } from "../config/secret.ts";
 import { secretRefFromFlags, UsageError } from "../usage.ts";
-import { evmSide, POOL_STATUS_NAMES, VAULT_STATE_NAMES } from "./evm.ts";
+import { type ChainCallContext, onChain } from "./chain-call.ts";
+import { LoanNotActiveError, LoanNotFoundError, WaitTimeoutError } from "./errors.ts";
+import { type EvmSide, evmSide } from "./evm.ts";
+import {
+  amountWith,
+  answered,
+  type Asset,
+  collateralChainOf,
+  type LoanStatusView,
+  loanStatusView,
+  NATIVE_COINS,
+  otherChain,
+  poolFromEvm,
+  poolFromSolana,
+  vaultFromEvm,
+  vaultFromSolana,
+  waitingLine,
+  waitingStage,
+} from "./loan-view.ts";
 import { loadNetwork, type Network } from "./network.ts";
+import { type RpcEndpoint, rpcTimeoutMs, solanaRpcFor } from "./rpc.ts";
 
-type Chain = "evm" | "solana";
+type Chain = ChainName;
 const CHAINS: readonly Chain[] = ["evm", "solana"];
-const NATIVE_DECIMALS: Record<Chain, number> = { evm: 18, solana: 9 };
 /** An SPL mint's `decimals` byte (the mint layout: authority option, supply, then decimals). */
 const MINT_DECIMALS_OFFSET = 44;
-
-/** The Solana pool's stablecoin decimals, read from its mint. */
-async function solanaStablecoinDecimals(network: Network): Promise<number> {
-  const mint = await readAccount(
-    solanaRpc(network.solana.rpcUrl),
-    address(network.solana.stablecoin),
-  );
-  const decimals = mint?.[MINT_DECIMALS_OFFSET];
-  if (decimals === undefined) {
-    throw new UsageError(`no stablecoin mint ${network.solana.stablecoin} on Solana`);
-  }
-  return decimals;
-}
 
 interface KeyOptions {
   network?: string;
@@ -53,6 +60,41 @@ interface KeyOptions {
   evmKeyFile?: string;
   solanaKeypairEnv?: string;
   solanaKeypairFile?: string;
+  rpcTimeout?: string;
+}
+
+/** The Solana side: a client with the deadline, and the context its failures are explained with. */
+function solanaOf(network: Network, timeoutMs: number) {
+  const endpoint: RpcEndpoint = { chain: "solana", url: network.solana.rpcUrl, timeoutMs };
+  const context: ChainCallContext = { endpoint, programId: network.solana.programId };
+  return {
+    rpc: solanaRpcFor(endpoint),
+    program: address(network.solana.programId),
+    /** Runs a Solana call, failing explained; `loanId` fills the hints. */
+    call: <T>(action: string, run: () => Promise<T>, loanId?: Hex) =>
+      onChain({ ...context, ...(loanId !== undefined && { loanId }) }, action, run),
+  };
+}
+
+type SolanaSide = ReturnType<typeof solanaOf>;
+
+/** The Solana pool's stablecoin: decimals from its mint, the symbol from the network file. */
+async function solanaStablecoin(network: Network, solana: SolanaSide): Promise<Asset> {
+  const mint = await solana.call("read the stablecoin mint", () =>
+    readAccount(solana.rpc, address(network.solana.stablecoin)),
+  );
+  const decimals = mint?.[MINT_DECIMALS_OFFSET];
+  if (decimals === undefined) {
+    throw new UsageError(
+      `no stablecoin mint ${network.solana.stablecoin} on Solana (solana.stablecoin in the network file)`,
+    );
+  }
+  return { decimals, symbol: network.solana.stablecoinSymbol ?? null };
+}
+
+async function evmStablecoin(evm: EvmSide): Promise<Asset> {
+  const [decimals, symbol] = await Promise.all([evm.stablecoinDecimals(), evm.stablecoinSymbol()]);
+  return { decimals, symbol };
 }
 
 /** A decimal amount ("1.5") as base units; a clear error for anything else. */
@@ -82,14 +124,20 @@ async function networkOf(file: string | undefined): Promise<Network> {
   return loadNetwork(file);
 }
 
-async function evmWith(network: Network, options: KeyOptions) {
+/** The network file and the request deadline every command starts from. */
+async function setupOf(options: KeyOptions) {
+  const timeoutMs = rpcTimeoutMs(options.rpcTimeout, process.env);
+  return { network: await networkOf(options.network), timeoutMs };
+}
+
+async function evmWith(network: Network, timeoutMs: number, options: KeyOptions) {
   const key = secretRefFromFlags(options.evmKeyEnv, options.evmKeyFile, "evm-key");
   if (key === undefined) throw new UsageError("this command needs --evm-key-env or --evm-key-file");
   const secret = await loadEvmPrivateKey(key, { env: process.env, field: "evm key" });
-  return evmSide(network.evm, secret.reveal());
+  return evmSide(network.evm, timeoutMs, secret.reveal());
 }
 
-async function solanaWith(network: Network, options: KeyOptions) {
+async function solanaWith(network: Network, timeoutMs: number, options: KeyOptions) {
   const key = secretRefFromFlags(
     options.solanaKeypairEnv,
     options.solanaKeypairFile,
@@ -100,13 +148,8 @@ async function solanaWith(network: Network, options: KeyOptions) {
   }
   const secret = await loadSolanaKeypair(key, { env: process.env, field: "solana keypair" });
   const signer = await createKeyPairSignerFromBytes(secret.reveal());
-  const rpc = solanaRpc(network.solana.rpcUrl);
-  return {
-    rpc,
-    signer,
-    program: address(network.solana.programId),
-    send: rpcSender(rpc, { feePayer: signer }),
-  };
+  const solana = solanaOf(network, timeoutMs);
+  return { ...solana, signer, send: rpcSender(solana.rpc, { feePayer: signer }) };
 }
 
 /** The recipient on the other chain as bytes32 (an EVM address or a Solana address). */
@@ -134,84 +177,129 @@ const progress = (line: string) => process.stderr.write(`${line}\n`);
  * must exist when OPEN_LOAN arrives: created here (paid by the Solana
  * keypair) when missing, or a clear error without a keypair.
  */
-async function ensureStablecoinAccount(network: Network, options: KeyOptions, recipient: string) {
-  const rpc = solanaRpc(network.solana.rpcUrl);
+async function ensureStablecoinAccount(
+  network: Network,
+  timeoutMs: number,
+  options: KeyOptions,
+  recipient: string,
+) {
+  const solana = solanaOf(network, timeoutMs);
   const owner = address(recipient);
   const mint = address(network.solana.stablecoin);
   const account = await associatedTokenAccount(owner, mint);
-  if ((await readAccount(rpc, account)) !== null) return;
+  const existing = await solana.call("read the recipient's stablecoin account", () =>
+    readAccount(solana.rpc, account),
+  );
+  if (existing !== null) return;
   if (options.solanaKeypairEnv === undefined && options.solanaKeypairFile === undefined) {
     throw new UsageError(
       `the recipient ${recipient} has no stablecoin account on Solana (${account}); ` +
         "give --solana-keypair-env/--solana-keypair-file to create it",
     );
   }
-  const solana = await solanaWith(network, options);
-  await solana.send(
-    await getCreateAssociatedTokenIdempotentInstructionAsync({ payer: solana.signer, owner, mint }),
+  const payer = await solanaWith(network, timeoutMs, options);
+  await payer.call("create the recipient's stablecoin account", async () =>
+    payer.send(
+      await getCreateAssociatedTokenIdempotentInstructionAsync({
+        payer: payer.signer,
+        owner,
+        mint,
+      }),
+    ),
   );
   progress(`created the recipient's stablecoin account ${account} on Solana`);
 }
 
-/** The loan on both chains (either side may not know it yet). */
-export async function loanStatus(loanId: Hex, networkFile: string | undefined) {
-  const network = await networkOf(networkFile);
-  const evm = await evmSide(network.evm);
-  const rpc = solanaRpc(network.solana.rpcUrl);
-  const program = address(network.solana.programId);
-  const [evmVault, evmPool, solanaVault, solanaPool] = await Promise.all([
-    evm.vaultLoan(loanId),
-    evm.poolLoan(loanId),
-    vaultLoanOf(rpc, program, loanId),
-    poolLoanOf(rpc, program, loanId),
-  ]);
-  return {
-    loanId,
-    evm: {
-      vault: evmVault.stateName,
-      pool: evmPool.statusName,
-      ...(evmPool.statusName !== "None" && {
-        principal: evmPool.principal,
-        repaid: evmPool.repaid,
-        dueTime: evmPool.dueTime,
-      }),
-    },
-    solana: {
-      vault: VAULT_STATE_NAMES[Number(solanaVault?.state ?? 0)] ?? "Unknown",
-      pool: POOL_STATUS_NAMES[Number(solanaPool?.status ?? 0)] ?? "Unknown",
-      ...(solanaPool !== null && {
-        principal: solanaPool.principal as bigint,
-        repaid: solanaPool.repaid as bigint,
-        dueTime: solanaPool.due_time as bigint,
-      }),
-    },
+/**
+ * Reads a loan from both chains' vaults and pools (either side may not
+ * know it yet) and maps it to the status view; null when no chain knows it.
+ */
+function loanReader(network: Network, timeoutMs: number) {
+  const solana = solanaOf(network, timeoutMs);
+  const evm = evmSide(network.evm, timeoutMs);
+  // Read once: a symbol and decimals do not change while a command runs.
+  let stablecoins: Partial<Record<Chain, Promise<Asset>>> = {};
+  const stablecoinOn = (chain: Chain) =>
+    (stablecoins[chain] ??=
+      chain === "evm" ? evm.then(evmStablecoin) : solanaStablecoin(network, solana));
+  return async (loanId: Hex): Promise<LoanStatusView | null> => {
+    const [evmVault, evmPool, solanaVault, solanaPool] = await Promise.all([
+      evm.then((side) => side.vaultLoan(loanId)),
+      evm.then((side) => side.poolLoan(loanId)),
+      solana.call("read the vault's loan", () => vaultLoanOf(solana.rpc, solana.program, loanId)),
+      solana.call("read the pool's loan", () => poolLoanOf(solana.rpc, solana.program, loanId)),
+    ]);
+    const vaults = { evm: vaultFromEvm(evmVault), solana: vaultFromSolana(solanaVault) };
+    const pools = { evm: poolFromEvm(evmPool), solana: poolFromSolana(solanaPool) };
+    const collateralChain = collateralChainOf(vaults, pools);
+    if (collateralChain === undefined) return null;
+    const lendingChain = otherChain(collateralChain);
+    let stablecoin: Asset;
+    try {
+      stablecoin = await stablecoinOn(lendingChain);
+    } catch (error) {
+      stablecoins = {};
+      throw error;
+    }
+    return loanStatusView({
+      loanId,
+      collateralChain,
+      eids: { evm: network.evm.eid, solana: network.solana.eid },
+      vault: vaults[collateralChain],
+      pool: pools[lendingChain],
+      stablecoin,
+    });
   };
 }
 
-/** Polls until the collateral chain's vault leaves `Requested` (the lending chain answered). */
+/**
+ * The loan on both chains, in the API's terms (`status <loanId>`); a loan
+ * neither chain knows is an error. The deadline comes from
+ * LOANBRIDGE_RPC_TIMEOUT_SECONDS (the operator's `status` has no flag for it).
+ */
+export async function loanStatus(loanId: Hex, networkFile: string | undefined) {
+  const timeoutMs = rpcTimeoutMs(undefined, process.env);
+  const network = await networkOf(networkFile);
+  const view = await loanReader(network, timeoutMs)(loanId);
+  if (view === null) throw new LoanNotFoundError(`loan ${loanId} not found on evm or solana`);
+  return view;
+}
+
+/** How often `--wait` says where the loan is when its stage has not changed. */
+const WAIT_PROGRESS_MS = 5_000;
+
+/**
+ * Polls until the collateral chain's vault leaves `requested` (the lending
+ * chain answered and the answer came back), saying on stderr which stage
+ * the loan is in whenever it changes and every few seconds.
+ */
 async function waitForAnswer(
   loanId: Hex,
-  networkFile: string | undefined,
-  from: Chain,
+  network: Network,
+  rpcTimeout: number,
   timeoutMs: number,
-) {
+): Promise<LoanStatusView> {
+  const read = loanReader(network, rpcTimeout);
   const started = Date.now();
-  let shown = 0;
+  let shown = { stage: "", at: 0 };
+  let last = "the loan was not read yet";
   while (Date.now() - started < timeoutMs) {
-    const status = await loanStatus(loanId, networkFile);
-    const vault = status[from].vault;
-    if (vault !== "Requested" && vault !== "None") {
-      return { ...status, answeredAfterSeconds: (Date.now() - started) / 1000 };
-    }
-    if (Date.now() - shown >= 2_000) {
-      progress(
-        `waiting for the lending chain's answer (${Math.round((Date.now() - started) / 1000)} s)`,
-      );
-      shown = Date.now();
+    const view = await read(loanId);
+    if (view !== null && answered(view)) return view;
+    if (view !== null) {
+      const stage = waitingStage(view);
+      last = stage;
+      if (stage !== shown.stage || Date.now() - shown.at >= WAIT_PROGRESS_MS) {
+        progress(waitingLine(stage, (Date.now() - started) / 1000));
+        shown = { stage, at: Date.now() };
+      }
     }
     await new Promise((done) => setTimeout(done, 250));
   }
-  throw new Error(`no answer for ${loanId} within ${timeoutMs / 1000} s`);
+  throw new WaitTimeoutError(
+    `no answer for loan ${loanId} within ${timeoutMs / 1000} s: ${last} ` +
+      "(`loanbridge status <loanId>` follows it later)",
+  );
 }
 
 /**
@@ -222,64 +310,78 @@ async function waitForAnswer(
  * LOAN_REJECTED(Expired) answer refunds the collateral once relayed.
  */
 async function cancelLoan(loanId: Hex, options: KeyOptions & { from: Chain }) {
-  const network = await networkOf(options.network);
+  const { network, timeoutMs } = await setupOf(options);
   // Keys first: the lending chain's signer pays for the cancel.
   const lending =
     options.from === "evm"
-      ? { chain: "solana" as const, solana: await solanaWith(network, options) }
-      : { chain: "evm" as const, evm: await evmWith(network, options) };
+      ? { chain: "solana" as const, solana: await solanaWith(network, timeoutMs, options) }
+      : { chain: "evm" as const, evm: await evmWith(network, timeoutMs, options) };
   let request: { borrower: Hex; vaultNonce: bigint; expiresAt: bigint; state: string };
   if (options.from === "evm") {
-    const evm = await evmSide(network.evm);
+    const evm = await evmSide(network.evm, timeoutMs);
     const loan = await evm.vaultLoan(loanId);
     const found = await evm.vaultRequest(loanId);
-    if (loan.stateName === "None" || found === undefined) {
-      throw new UsageError(`no loan ${loanId} in the EVM vault`);
+    if (loan === null || found === undefined) {
+      throw new LoanNotFoundError(`loan ${loanId} not found in the vault on evm`);
     }
     request = {
       borrower: zeroPadValue(found.borrower, 32) as Hex,
       vaultNonce: found.vaultNonce,
       expiresAt: found.expiresAt,
-      state: loan.stateName,
+      state: loan.state,
     };
   } else {
-    const rpc = solanaRpc(network.solana.rpcUrl);
-    const loan = await vaultLoanOf(rpc, address(network.solana.programId), loanId);
-    if (loan === null) throw new UsageError(`no loan ${loanId} in the Solana vault`);
+    const solana = solanaOf(network, timeoutMs);
+    const loan = await solana.call(
+      "read the vault's loan",
+      () => vaultLoanOf(solana.rpc, solana.program, loanId),
+      loanId,
+    );
+    const vault = vaultFromSolana(loan);
+    if (loan === null || vault === null) {
+      throw new LoanNotFoundError(`loan ${loanId} not found in the vault on solana`);
+    }
     request = {
-      borrower: `0x${Buffer.from(getAddressEncoder().encode(address(loan.borrower as string))).toString("hex")}`,
+      borrower: `0x${Buffer.from(getAddressEncoder().encode(address(vault.borrower))).toString("hex")}`,
       vaultNonce: loan.vault_nonce as bigint,
-      expiresAt: loan.expires_at as bigint,
-      state: VAULT_STATE_NAMES[Number(loan.state)] ?? "Unknown",
+      expiresAt: vault.expiresAt,
+      state: vault.state,
     };
   }
   if (request.state !== "Requested") {
-    throw new UsageError(
-      `loan ${loanId} is ${request.state}: only a Requested loan can be cancelled`,
+    throw new LoanNotActiveError(
+      `loan ${loanId} is ${request.state.toLowerCase()} in the vault on ${options.from}: ` +
+        "only a requested loan can be cancelled",
     );
   }
   const { borrower, vaultNonce, expiresAt } = request;
   const srcEid = network[options.from].eid;
+  const tooEarly = (now: bigint) =>
+    new UsageError(
+      `loan ${loanId} expires at ${expiresAt}, the pool's clock is ${now} ` +
+        `(${new Date(Number(expiresAt) * 1000).toISOString()}, ${new Date(Number(now) * 1000).toISOString()})`,
+    );
   if (lending.chain === "evm") {
     const now = await lending.evm.chainTime();
-    if (now <= expiresAt) {
-      throw new UsageError(`loan ${loanId} expires at ${expiresAt}, the pool's clock is ${now}`);
-    }
+    if (now <= expiresAt) throw tooEarly(now);
     const sent = await lending.evm.cancelExpired({ srcEid, borrower, vaultNonce, expiresAt });
     return { loanId, on: lending.chain, tx: sent.hash, block: sent.block };
   }
   const { solana } = lending;
-  const now = await clusterTime(solana.rpc);
-  if (now <= expiresAt) {
-    throw new UsageError(`loan ${loanId} expires at ${expiresAt}, the pool's clock is ${now}`);
-  }
-  const sent = await cancelExpiredLoan(solana.rpc, solana.send, solana.program, {
-    payer: solana.signer,
-    srcEid,
-    borrower,
-    vaultNonce,
-    expiresAt,
-  });
+  const now = await solana.call("read the cluster's time", () => clusterTime(solana.rpc));
+  if (now <= expiresAt) throw tooEarly(now);
+  const sent = await solana.call(
+    "cancel",
+    () =>
+      cancelExpiredLoan(solana.rpc, solana.send, solana.program, {
+        payer: solana.signer,
+        srcEid,
+        borrower,
+        vaultNonce,
+        expiresAt,
+      }),
+    loanId,
+  );
   if (sent.loanId.toLowerCase() !== loanId) {
     throw new Error(`the vault's request computes to loan ${sent.loanId}, not ${loanId}`);
   }
@@ -295,11 +397,24 @@ function keyOptions(command: Command): Command {
       "--solana-keypair-env <var>",
       "Solana keypair (JSON bytes) from this environment variable",
     )
-    .option("--solana-keypair-file <path>", "Solana keypair file (solana-keygen JSON)");
+    .option("--solana-keypair-file <path>", "Solana keypair file (solana-keygen JSON)")
+    .option(
+      "--rpc-timeout <seconds>",
+      "give up on a chain request after this long (default 10, or LOANBRIDGE_RPC_TIMEOUT_SECONDS)",
+    );
 }
 
 const chainOption = (flags: string, description: string) =>
   new Option(flags, description).choices(CHAINS).makeOptionMandatory();
+
+/** `--timeout` of `borrow --wait`, in milliseconds. */
+function waitTimeoutMs(value: string): number {
+  const seconds = Number(value);
+  if (!/^\d+(\.\d+)?$/.test(value) || seconds <= 0) {
+    throw new UsageError(`--timeout: expected a number of seconds above 0, got "${value}"`);
+  }
+  return seconds * 1000;
+}
 
 export function addUserCommands(program: Command, print: (value: unknown) => void): void {
   keyOptions(
@@ -314,7 +429,7 @@ export function addUserCommands(program: Command, print: (value: unknown) => voi
       .requiredOption("--recipient <address>", "who receives the principal on the lending chain")
       .option("--term-days <days>", "loan term", "30")
       .option("--max-rate-bps <bps>", "highest annual rate accepted, basis points", "1000")
-      .option("--wait", "wait for the lending chain's answer and print both sides")
+      .option("--wait", "wait for the lending chain's answer and print the loan as `status` does")
       .option("--timeout <seconds>", "with --wait: give up after", "180"),
   ).action(
     async (
@@ -329,8 +444,8 @@ export function addUserCommands(program: Command, print: (value: unknown) => voi
         timeout: string;
       },
     ) => {
-      const network = await networkOf(options.network);
-      const lending: Chain = options.from === "evm" ? "solana" : "evm";
+      const { network, timeoutMs } = await setupOf(options);
+      const lending = otherChain(options.from);
       const termDays = Number(options.termDays);
       const maxRateBps = Number(options.maxRateBps);
       if (!Number.isInteger(termDays) || termDays < 1) {
@@ -339,23 +454,24 @@ export function addUserCommands(program: Command, print: (value: unknown) => voi
       if (!Number.isInteger(maxRateBps) || maxRateBps < 0 || maxRateBps > 0xffff_ffff) {
         throw new UsageError("--max-rate-bps: expected a whole number of basis points");
       }
+      const waitMs = waitTimeoutMs(options.timeout);
       const collateral = amountIn(
         options.collateral,
-        NATIVE_DECIMALS[options.from],
+        NATIVE_COINS[options.from].decimals,
         "--collateral",
       );
       const recipient = recipientBytes32(lending, options.recipient);
       // Keys first: a missing key is a usage error before any chain is asked.
       const opener =
         options.from === "evm"
-          ? { chain: "evm" as const, evm: await evmWith(network, options) }
-          : { chain: "solana" as const, solana: await solanaWith(network, options) };
-      const principalDecimals =
+          ? { chain: "evm" as const, evm: await evmWith(network, timeoutMs, options) }
+          : { chain: "solana" as const, solana: await solanaWith(network, timeoutMs, options) };
+      const stablecoin =
         lending === "evm"
-          ? await (await evmSide(network.evm)).stablecoinDecimals()
-          : await solanaStablecoinDecimals(network);
+          ? await evmStablecoin(await evmSide(network.evm, timeoutMs))
+          : await solanaStablecoin(network, solanaOf(network, timeoutMs));
       const loan = {
-        principal: amountIn(options.principal, principalDecimals, "--principal"),
+        principal: amountIn(options.principal, stablecoin.decimals, "--principal"),
         maxRateBps,
         termSeconds: BigInt(termDays) * 86_400n,
         recipient,
@@ -363,30 +479,31 @@ export function addUserCommands(program: Command, print: (value: unknown) => voi
       const started = Date.now();
       let opened: { loanId: Hex; tx: string };
       if (opener.chain === "evm") {
-        await ensureStablecoinAccount(network, options, options.recipient);
+        await ensureStablecoinAccount(network, timeoutMs, options, options.recipient);
         const sent = await opener.evm.openNativeLoan({ ...loan, wei: collateral });
         opened = { loanId: sent.loanId, tx: sent.hash };
       } else {
         const { solana } = opener;
-        const sent = await openNativeLoan(solana.rpc, solana.send, solana.program, {
-          ...loan,
-          borrower: solana.signer,
-          lamports: collateral,
-        });
+        const sent = await solana.call("borrow", () =>
+          openNativeLoan(solana.rpc, solana.send, solana.program, {
+            ...loan,
+            borrower: solana.signer,
+            lamports: collateral,
+          }),
+        );
         opened = { loanId: sent.loanId, tx: sent.signature };
       }
-      progress(`opened loan ${opened.loanId} on ${options.from} (tx ${opened.tx})`);
+      progress(
+        `opened loan ${opened.loanId} on ${options.from} (tx ${opened.tx}): ` +
+          `${amountWith(collateral, NATIVE_COINS[options.from]).formatted} ${NATIVE_COINS[options.from].symbol} locked, ` +
+          `asking for ${amountWith(loan.principal, stablecoin).formatted} ${stablecoin.symbol ?? "stablecoin"} on ${lending}`,
+      );
       if (options.wait !== true) {
         print({ ...opened, from: options.from });
         return;
       }
-      const answered = await waitForAnswer(
-        opened.loanId,
-        options.network,
-        options.from,
-        Number(options.timeout) * 1_000,
-      );
-      print({ ...opened, from: options.from, ...answered, seconds: (Date.now() - started) / 1000 });
+      const view = await waitForAnswer(opened.loanId, network, timeoutMs, waitMs);
+      print({ ...view, tx: opened.tx, from: options.from, seconds: (Date.now() - started) / 1000 });
     },
   );
 
@@ -400,31 +517,59 @@ export function addUserCommands(program: Command, print: (value: unknown) => voi
       .requiredOption("--loan <loanId>", "the loan id", loanIdArg)
       .option("--amount <amount>", "stablecoin in whole units (default: the whole debt)"),
   ).action(async (options: KeyOptions & { on: Chain; loan: Hex; amount?: string }) => {
-    const network = await networkOf(options.network);
+    const { network, timeoutMs } = await setupOf(options);
+    const notFound = () =>
+      new LoanNotFoundError(
+        `loan ${options.loan} not found in the pool on ${options.on} (\`loanbridge status ${options.loan}\` says where it is)`,
+      );
+    const notActive = (state: string) =>
+      new LoanNotActiveError(
+        `loan ${options.loan} is ${state.toLowerCase()} in the pool on ${options.on}: nothing to repay`,
+      );
     if (options.on === "evm") {
-      const evm = await evmWith(network, options);
-      const amount =
-        options.amount === undefined
-          ? await evm.debt(options.loan)
-          : amountIn(options.amount, await evm.stablecoinDecimals(), "--amount");
-      print({ ...(await evm.repay(options.loan, amount)), amount });
+      const evm = await evmWith(network, timeoutMs, options);
+      const stablecoin = await evmStablecoin(evm);
+      let amount: bigint;
+      if (options.amount === undefined) {
+        const loan = await evm.poolLoan(options.loan);
+        if (loan === null) throw notFound();
+        if (loan.status !== "Active") throw notActive(loan.status);
+        amount = await evm.debt(options.loan);
+      } else {
+        amount = amountIn(options.amount, stablecoin.decimals, "--amount");
+      }
+      const sent = await evm.repay(options.loan, amount);
+      print({ ...sent, amount: amountWith(amount, stablecoin) });
       return;
     }
-    const solana = await solanaWith(network, options);
-    const loan = await poolLoanOf(solana.rpc, solana.program, options.loan);
-    if (loan === null) throw new UsageError(`no loan ${options.loan} in the Solana pool`);
-    // The whole debt grows by the second: ask for more and the pool takes what is owed.
-    const owed = (loan.principal as bigint) + (loan.interest as bigint) - (loan.repaid as bigint);
-    const amount =
-      options.amount === undefined
-        ? owed + owed / 100n + 1n
-        : amountIn(options.amount, await solanaStablecoinDecimals(network), "--amount");
-    const sent = await repayLoan(solana.rpc, solana.send, solana.program, {
-      payer: solana.signer,
-      loanId: options.loan,
-      amount,
-    });
-    print({ tx: sent.signature, slot: sent.slot, amount });
+    const solana = await solanaWith(network, timeoutMs, options);
+    const stablecoin = await solanaStablecoin(network, solana);
+    const loan = poolFromSolana(
+      await solana.call("read the pool's loan", () =>
+        poolLoanOf(solana.rpc, solana.program, options.loan),
+      ),
+    );
+    if (loan === null) throw notFound();
+    let amount: bigint;
+    if (options.amount === undefined) {
+      if (loan.state !== "Active") throw notActive(loan.state);
+      // The whole debt grows by the second: offer more and the pool takes what is owed.
+      const owed = loan.principal + loan.interest;
+      amount = owed + owed / 100n + 1n;
+    } else {
+      amount = amountIn(options.amount, stablecoin.decimals, "--amount");
+    }
+    const sent = await solana.call(
+      "repay",
+      () =>
+        repayLoan(solana.rpc, solana.send, solana.program, {
+          payer: solana.signer,
+          loanId: options.loan,
+          amount,
+        }),
+      options.loan,
+    );
+    print({ tx: sent.signature, slot: sent.slot, amount: amountWith(amount, stablecoin) });
   });
 
   for (const [name, description] of [
@@ -438,21 +583,25 @@ export function addUserCommands(program: Command, print: (value: unknown) => voi
         .addOption(chainOption("--on <chain>", "the pool's chain"))
         .requiredOption("--amount <amount>", "stablecoin in whole units"),
     ).action(async (options: KeyOptions & { on: Chain; amount: string }) => {
-      const network = await networkOf(options.network);
+      const { network, timeoutMs } = await setupOf(options);
       if (options.on === "evm") {
-        const evm = await evmWith(network, options);
-        const amount = amountIn(options.amount, await evm.stablecoinDecimals(), "--amount");
-        print(await (name === "deposit" ? evm.deposit(amount) : evm.withdraw(amount)));
+        const evm = await evmWith(network, timeoutMs, options);
+        const stablecoin = await evmStablecoin(evm);
+        const amount = amountIn(options.amount, stablecoin.decimals, "--amount");
+        const sent = await (name === "deposit" ? evm.deposit(amount) : evm.withdraw(amount));
+        print({ ...sent, amount: amountWith(amount, stablecoin) });
         return;
       }
-      const solana = await solanaWith(network, options);
-      const amount = amountIn(options.amount, await solanaStablecoinDecimals(network), "--amount");
+      const solana = await solanaWith(network, timeoutMs, options);
+      const stablecoin = await solanaStablecoin(network, solana);
+      const amount = amountIn(options.amount, stablecoin.decimals, "--amount");
       const input = { lender: solana.signer, amount };
-      const sent =
+      const sent = await solana.call(name, () =>
         name === "deposit"
-          ? await depositLiquidity(solana.rpc, solana.send, solana.program, input)
-          : await withdrawLiquidity(solana.rpc, solana.send, solana.program, input);
-      print({ tx: sent.signature, slot: sent.slot });
+          ? depositLiquidity(solana.rpc, solana.send, solana.program, input)
+          : withdrawLiquidity(solana.rpc, solana.send, solana.program, input),
+      );
+      print({ tx: sent.signature, slot: sent.slot, amount: amountWith(amount, stablecoin) });
     });
   }
 
@@ -480,9 +629,9 @@ export function addUserCommands(program: Command, print: (value: unknown) => voi
         .addOption(chainOption("--on <chain>", "the lending chain"))
         .requiredOption("--loan <loanId>", "the loan id", loanIdArg),
     ).action(async (options: KeyOptions & { on: Chain; loan: Hex }) => {
-      const network = await networkOf(options.network);
+      const { network, timeoutMs } = await setupOf(options);
       if (options.on === "evm") {
-        const evm = await evmWith(network, options);
+        const evm = await evmWith(network, timeoutMs, options);
         print(
           await (name === "default"
             ? evm.declareDefault(options.loan)
@@ -490,12 +639,16 @@ export function addUserCommands(program: Command, print: (value: unknown) => voi
         );
         return;
       }
-      const solana = await solanaWith(network, options);
+      const solana = await solanaWith(network, timeoutMs, options);
       const input = { payer: solana.signer, loanId: options.loan };
-      const sent =
-        name === "default"
-          ? await declareLoanDefault(solana.rpc, solana.send, solana.program, input)
-          : await liquidateLoan(solana.rpc, solana.send, solana.program, input);
+      const sent = await solana.call(
+        name,
+        () =>
+          name === "default"
+            ? declareLoanDefault(solana.rpc, solana.send, solana.program, input)
+            : liquidateLoan(solana.rpc, solana.send, solana.program, input),
+        options.loan,
+      );
       print({ tx: sent.signature, slot: sent.slot });
     });
   }

@@ -2,14 +2,14 @@
 // chain's RPC and the loanbridge addresses on it. The demo and the deploy
 // scripts write this file; `--network <file>` reads it.
 import { readFile } from "node:fs/promises";
+import { isAddress } from "@solana/kit";
 import { z } from "zod";
 import { ConfigError } from "../config/errors.ts";
 
 const httpUrl = z.url({ protocol: /^https?$/ });
 const evmAddress = z.string().regex(/^0x[0-9a-fA-F]{40}$/, "expected an EVM address");
-const solanaAddress = z
-  .string()
-  .regex(/^[1-9A-HJ-NP-Za-km-z]{32,44}$/, "expected a Solana address");
+// A base58 string of the right length can still decode to 31 or 33 bytes: isAddress checks the bytes.
+const solanaAddress = z.string().refine(isAddress, "expected a Solana address (base58, 32 bytes)");
 
 export const networkSchema = z.strictObject({
   evm: z.strictObject({
@@ -25,6 +25,10 @@ export const networkSchema = z.strictObject({
     rpcUrl: httpUrl,
     programId: solanaAddress,
     stablecoin: solanaAddress,
+    /** An SPL mint names no symbol: amounts carry this one when given. */
+    stablecoinSymbol: z.string().min(1).max(16).optional(),
+    /** The deploy's lookup table of the accounts every `Deliver` names (relayers load it). */
+    lookupTable: solanaAddress.optional(),
   }),
 });
 

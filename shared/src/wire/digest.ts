@@ -7,16 +7,17 @@ import { PACKET_HEADER_LENGTH, packetHeaderBytes, payloadHash, decodePacket } fr
 export const ATTESTATION_DOMAIN = keccak256(toUtf8Bytes("loanbridge:attestation:v2")) as Hex;
 
 /**
- * `keccak256(ATTESTATION_DOMAIN ‖ endpoint ‖ epoch ‖ header ‖ payloadHash)`, where `endpoint`
- * is the destination endpoint's address as `bytes32` (SPEC.md "Addresses as bytes32"): a
- * signature is valid on one deployment only, even where two share an eid and app addresses.
+ * `ATTESTATION_DOMAIN ‖ endpoint ‖ epoch ‖ header ‖ payloadHash`, where `endpoint` is the
+ * destination endpoint's address as `bytes32` (SPEC.md "Addresses as bytes32"): a signature
+ * is valid on one deployment only, even where two share an eid and app addresses. Remote
+ * signers that hash what they are sent (web3signer) are sent this, not its digest.
  */
-export function attestationDigest(
+export function attestationPreimage(
   endpoint: Hex,
   epoch: bigint,
   header: Uint8Array,
   payloadHashHex: Hex,
-): Hex {
+): Uint8Array {
   const endpointBytes = toBytes(endpoint);
   if (endpointBytes.length !== 32) {
     throw new WireError(
@@ -36,15 +37,34 @@ export function attestationDigest(
   writeUint(preimage, 64, 8, epoch, "epoch");
   preimage.set(header, 72);
   preimage.set(toBytes(payloadHashHex), 72 + PACKET_HEADER_LENGTH);
-  return keccak256(preimage) as Hex;
+  return preimage;
 }
 
-/** The digest of a whole encoded packet, which is decoded (and so checked) first. */
-export function packetAttestationDigest(endpoint: Hex, epoch: bigint, packet: Uint8Array): Hex {
-  return attestationDigest(
+/** What relayers sign: `keccak256` of [`attestationPreimage`]. */
+export function attestationDigest(
+  endpoint: Hex,
+  epoch: bigint,
+  header: Uint8Array,
+  payloadHashHex: Hex,
+): Hex {
+  return keccak256(attestationPreimage(endpoint, epoch, header, payloadHashHex)) as Hex;
+}
+
+/** The preimage of a whole encoded packet, which is decoded (and so checked) first. */
+export function packetAttestationPreimage(
+  endpoint: Hex,
+  epoch: bigint,
+  packet: Uint8Array,
+): Uint8Array {
+  return attestationPreimage(
     endpoint,
     epoch,
     packetHeaderBytes(packet),
     payloadHash(decodePacket(packet)),
   );
+}
+
+/** The digest of a whole encoded packet, which is decoded (and so checked) first. */
+export function packetAttestationDigest(endpoint: Hex, epoch: bigint, packet: Uint8Array): Hex {
+  return keccak256(packetAttestationPreimage(endpoint, epoch, packet)) as Hex;
 }

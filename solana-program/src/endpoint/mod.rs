@@ -31,6 +31,14 @@
 //!   walk nonces per (app, dst_eid) in state. The bytes are also logged
 //!   (`sol_log_data`) as a hint, never as the only copy: whoever builds a
 //!   transaction can fill its 10 kB log budget first and truncate them.
+//! - **Rent comes back** from sent packets only
+//!   ([`crate::processor`]'s `ClosePacket`): a packet account records its
+//!   payer and send time, and anyone may close it to that payer once its
+//!   loan is final here and it is `MIN_PACKET_AGE_SECONDS` (30 days) old,
+//!   far longer than any relayer may lag. Closing raises the path's
+//!   `close_horizon` in the nonce account, so a relayer tells a closed packet
+//!   (gone at or below it) from a hidden one (gone above it). Delivered-guid
+//!   accounts are never closed: they are the replay guard.
 
 pub mod ed25519;
 pub mod send;

@@ -25,9 +25,10 @@ use crate::accounts::{
 };
 use crate::error::LoanbridgeError;
 use crate::pda;
+use crate::processor::open::now;
 use crate::state::endpoint::{packet_status, MAX_PACKET_LEN};
 use crate::state::{
-    load, load_mut, Endpoint, Header, Layout, OutboundNonce, OutboundPacket, Peer, U16,
+    load, load_mut, Endpoint, Header, Layout, OutboundNonce, OutboundPacket, Peer, U16, U64,
 };
 use crate::wire::{encode_packet, keccak256, PacketHeader, MESSAGE_OFFSET};
 
@@ -151,7 +152,8 @@ impl PreparedSend<'_> {
     }
 
     /// Sends `message`: stores the nonce, creates the packet account holding
-    /// the packet's bytes, keccak256 and guid, and logs the bytes (a hint
+    /// the packet's bytes, keccak256 and guid, its payer and the time (for
+    /// `ClosePacket`), and logs the bytes (a hint
     /// only: logs can be truncated). Returns the guid.
     pub fn send(self, message: &[u8], outbound: Outbound) -> Result<[u8; 32], ProgramError> {
         let program_id = self.program_id;
@@ -195,6 +197,8 @@ impl PreparedSend<'_> {
                 guid,
                 packet_len,
                 packet: buffer,
+                payer: *outbound.payer.address().as_array(),
+                sent_at: U64::new(now()?),
             },
         )?;
         solana_program_log::log_data(&[packet]);

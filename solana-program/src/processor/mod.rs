@@ -1,6 +1,7 @@
 //! One module per instruction; this one only dispatches.
 mod admin;
 mod cancel_expired;
+mod close_packet;
 pub mod deliver;
 mod initialize_endpoint;
 mod initialize_pool;
@@ -45,6 +46,7 @@ pub fn process_instruction(
         I::TransferAdmin { new_admin } => admin::transfer_admin(program_id, accounts, new_admin),
         I::AcceptAdmin => admin::accept_admin(program_id, accounts),
         I::Deliver { packet } => deliver::process(program_id, accounts, &packet),
+        I::ClosePacket => close_packet::process(program_id, accounts),
         I::InitializeVault {
             lending_eid,
             request_ttl,

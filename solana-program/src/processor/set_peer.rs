@@ -112,6 +112,7 @@ pub fn process(
                 dst_eid: U32::new(remote_eid),
                 app,
                 nonce: U64::new(0),
+                close_horizon: U64::new(0),
             },
         )?;
     }

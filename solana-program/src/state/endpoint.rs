@@ -82,9 +82,20 @@ pub struct OutboundNonce {
     pub app: [u8; 32],
     /// The last nonce sent (0 before the first packet; packets start at 1).
     pub nonce: U64,
+    /// The highest nonce `ClosePacket` has closed on this path (0 before
+    /// any). Every nonce at or below it was sent no later than a packet
+    /// already [`MIN_PACKET_AGE_SECONDS`] old, so a packet account missing
+    /// at or below it is closed (or, equally for a relayer, older than any
+    /// relayer may lag); one missing above it was never closed, and is
+    /// hidden.
+    pub close_horizon: U64,
 }
 
-impl_layout!(OutboundNonce, discriminator::OUTBOUND_NONCE, 3 + 4 + 32 + 8);
+impl_layout!(
+    OutboundNonce,
+    discriminator::OUTBOUND_NONCE,
+    3 + 4 + 32 + 8 + 8
+);
 
 /// Status of an [`OutboundPacket`].
 pub mod packet_status {
@@ -114,13 +125,27 @@ pub struct OutboundPacket {
     pub packet_len: U16,
     /// The encoded packet (shared/SPEC.md), zero-padded.
     pub packet: [u8; MAX_PACKET_LEN],
+    /// Who paid the account's rent: `ClosePacket` returns it here, and only
+    /// here.
+    pub payer: [u8; 32],
+    /// Unix time (the Clock sysvar) the packet was sent: `ClosePacket` waits
+    /// [`MIN_PACKET_AGE_SECONDS`] from it.
+    pub sent_at: U64,
 }
 
 impl_layout!(
     OutboundPacket,
     discriminator::OUTBOUND_PACKET,
-    3 + 1 + 32 + 32 + 2 + 295
+    3 + 1 + 32 + 32 + 2 + 295 + 32 + 8
 );
+
+/// How old a packet must be before `ClosePacket` may close its account:
+/// 30 days, far longer than any relayer may lag behind this chain (the
+/// `LoanbridgeCursorLag` alert fires after about 15 minutes; shared/LOANS.md
+/// "On Solana"). A relayer that does lag longer finds the account gone at
+/// or below the path's [`OutboundNonce::close_horizon`] and reports the
+/// nonce as a closed gap, never as a packet.
+pub const MIN_PACKET_AGE_SECONDS: u64 = 30 * 24 * 60 * 60;
 
 /// A delivered guid. PDA `[b"delivered", guid]`: creating it is the replay
 /// protection, so a guid is delivered at most once.

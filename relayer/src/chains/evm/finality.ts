@@ -31,6 +31,13 @@ export function finalizedHead(rpc: JsonRpc, finality: EvmFinality): Promise<bigi
   });
 }
 
+/** The latest block, as a quorum of endpoints reports it (for display: how far finality lags). */
+export function latestHead(rpc: JsonRpc): Promise<bigint> {
+  return rpc.quorumHeight("eth_blockNumber", async (endpoint) =>
+    BigInt(await endpoint.call("eth_blockNumber", [], quantitySchema)),
+  );
+}
+
 export function assertFinality(finality: EvmFinality): void {
   if (
     finality.kind === "confirmations" &&

@@ -13,7 +13,7 @@ export {
   selectAttestations,
 } from "./deliverer.ts";
 export { ENDPOINT_ABI, endpointInterface } from "./endpointAbi.ts";
-export { type EvmFinality, finalizedHead } from "./finality.ts";
+export { type EvmFinality, finalizedHead, latestHead } from "./finality.ts";
 export { isNonceError, NonceManager } from "./nonces.ts";
 export {
   decodePacketSent,

@@ -2,10 +2,12 @@
 // attestation digest (no EIP-191 prefix; shared/SPEC.md), 65 bytes r ‖ s ‖ v
 // with v 27/28 and low s, which is what Endpoint's ECDSA.tryRecover takes.
 //
-// The key is held in a private field: it never appears in JSON, util.inspect
-// output, errors or logs. Only the address (`signer`) is public.
+// The key is a local one (LocalEvmKey: held in a private field, never in
+// JSON, util.inspect output, errors or logs) or a remote signer's
+// (signing/remote.ts). Only the address (`signer`) is public.
 import { BaseError, type Hex, toBytes } from "@loanbridge/shared";
 import { computeAddress, concat, getAddress, recoverAddress, SigningKey } from "ethers";
+import type { EvmDigestSigner } from "../../signing/types.ts";
 import type { Attestation, AttestationSigner } from "../types.ts";
 
 export class EvmSignerError extends BaseError {
@@ -14,14 +16,14 @@ export class EvmSignerError extends BaseError {
 
 const SIGNATURE_LENGTH = 65;
 
-export class EvmAttestationSigner implements AttestationSigner {
-  readonly kind = "evm" as const;
-  /** Checksummed address of the key. */
-  readonly signer: string;
+/** A secp256k1 key from a file or an environment variable, held in this process. */
+export class LocalEvmKey implements EvmDigestSigner {
+  readonly address: string;
+  readonly source: string;
   readonly #key: SigningKey;
 
   /** `privateKey`: the 32-byte secp256k1 key, as bytes or 0x-hex. */
-  constructor(privateKey: Uint8Array | Hex) {
+  constructor(privateKey: Uint8Array | Hex, source = "local key") {
     let bytes: Uint8Array;
     try {
       bytes = toBytes(privateKey);
@@ -34,24 +36,50 @@ export class EvmAttestationSigner implements AttestationSigner {
     }
     try {
       this.#key = new SigningKey(bytes);
-      this.signer = computeAddress(this.#key.publicKey);
+      this.address = computeAddress(this.#key.publicKey);
     } catch {
       throw new EvmSignerError("attestation key is not a valid secp256k1 private key");
     }
+    this.source = source;
   }
 
-  sign(guid: Hex, epoch: bigint, digest: Hex): Promise<Attestation> {
+  signDigest(digest: Hex): Promise<Hex> {
+    return Promise.resolve(this.#key.sign(digest).serialized as Hex);
+  }
+
+  toJSON(): { address: string; source: string } {
+    return { address: this.address, source: this.source };
+  }
+
+  [Symbol.for("nodejs.util.inspect.custom")](): string {
+    return `LocalEvmKey(${this.address})`;
+  }
+}
+
+export class EvmAttestationSigner implements AttestationSigner {
+  readonly kind = "evm" as const;
+  /** Checksummed address of the key. */
+  readonly signer: string;
+  readonly #key: EvmDigestSigner;
+
+  /** `key`: a 32-byte secp256k1 private key (bytes or 0x-hex), or a key held elsewhere. */
+  constructor(key: Uint8Array | Hex | EvmDigestSigner) {
+    this.#key = typeof key === "string" || key instanceof Uint8Array ? new LocalEvmKey(key) : key;
+    this.signer = this.#key.address;
+  }
+
+  async sign(guid: Hex, epoch: bigint, digest: Hex, preimage?: Uint8Array): Promise<Attestation> {
     if (toBytes(digest).length !== 32) {
-      return Promise.reject(new EvmSignerError("attestation digest must be 32 bytes"));
+      throw new EvmSignerError("attestation digest must be 32 bytes");
     }
-    const signature = this.#key.sign(digest).serialized as Hex;
-    return Promise.resolve({
+    const signature = await this.#key.signDigest(digest, preimage);
+    return {
       guid: guid.toLowerCase() as Hex,
       epoch,
       digest: digest.toLowerCase() as Hex,
       signer: this.signer,
       signature,
-    });
+    };
   }
 
   toJSON(): { kind: "evm"; signer: string } {

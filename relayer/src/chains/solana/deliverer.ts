@@ -1,9 +1,14 @@
 // Delivers attested packets to the Solana program: the Ed25519 precompile
 // instruction carrying a threshold of verifier signatures, then `Deliver`
-// with the receiving app's accounts resolved from chain state. Each attempt
-// simulates first (CU + 10% becomes the compute-unit limit, with a priority
-// fee), sends, rebroadcasts until confirmed, and on blockhash expiry checks
-// the destination and tries again with a fresh blockhash.
+// with the receiving app's accounts resolved from chain state. The static
+// accounts load from the deployment's address lookup table (read by quorum,
+// used only for the addresses it holds), which is what lets 3 signatures and
+// both compute-budget instructions fit 1,232 bytes. Each attempt simulates
+// first (simulated units + margin become the compute-unit limit; the priority
+// fee follows getRecentPrioritizationFees for the writable accounts, within
+// the configured floor and cap), sends, rebroadcasts until confirmed, and on
+// blockhash expiry checks the destination and tries again with a fresh
+// blockhash.
 import {
   decodePacket,
   type Hex,
@@ -13,59 +18,80 @@ import {
 } from "@loanbridge/shared";
 import {
   type AccountReader,
+  ADDRESS_LOOKUP_TABLE_PROGRAM_ADDRESS,
   addressBytes,
+  type CompiledTransaction,
+  type ComputeBudget,
   decodeAccount,
+  decodeLookupTable,
   deliverAppAccounts,
+  LookupTableError,
   deliverInstructions,
+  PACKET_DATA_SIZE,
   pda,
+  signV0Transaction,
+  usableLookupTableAddresses,
 } from "@loanbridge/solana-program";
-import {
-  getSetComputeUnitLimitInstruction,
-  getSetComputeUnitPriceInstruction,
-} from "@solana-program/compute-budget";
 import {
   type Address,
   address,
-  appendTransactionMessageInstructions,
+  type AddressesByLookupTableAddress,
   type Blockhash,
   createKeyPairSignerFromBytes,
-  createTransactionMessage,
-  getBase64EncodedWireTransaction,
-  getSignatureFromTransaction,
   type Instruction,
+  isWritableRole,
   type KeyPairSigner,
-  pipe,
-  setTransactionMessageFeePayerSigner,
-  setTransactionMessageLifetimeUsingBlockhash,
-  signTransactionMessageWithSigners,
 } from "@solana/kit";
 import { AlreadyDeliveredError, InsufficientAttestationsError } from "../errors.ts";
 import { z } from "zod";
-import { type JsonRpc, RpcDisagreementError, RpcQuorumError } from "../rpc.ts";
+import { type JsonRpc, RpcDisagreementError, RpcError, RpcQuorumError } from "../rpc.ts";
 import type { Attestation, DeliveryProgress, DeliveryReceipt, PacketDeliverer } from "../types.ts";
-import { SolanaDeliveryError } from "./errors.ts";
+import {
+  type ComputeUnitMargin,
+  computeUnitLimit,
+  MAX_COMPUTE_UNIT_LIMIT,
+  priorityFee,
+  type PriorityFeePolicy,
+} from "./budget.ts";
+import { SolanaDeliveryError, SolanaTransactionTooLargeError } from "./errors.ts";
 import {
   accountData,
   accountInfoSchema,
   balanceSchema,
   latestBlockhashSchema,
+  prioritizationFeesSchema,
   signatureStatusesSchema,
+  type SolanaAccount,
   simulationSchema,
   slotSchema,
 } from "./schemas.ts";
 import { publicKeyBytes, verifyEd25519 } from "./signer.ts";
 
 /** The most bytes a Solana transaction may have on the wire. */
-export const MAX_TRANSACTION_SIZE = 1_232;
-/** The most compute units a transaction may ask for. */
-const MAX_COMPUTE_UNIT_LIMIT = 1_400_000;
+export const MAX_TRANSACTION_SIZE = PACKET_DATA_SIZE;
 const LAMPORTS_PER_SOL = 1_000_000_000;
+
+/** What the relayer could make of its lookup table, the last time it read it. */
+export type LookupTableState =
+  { table: Address; usable: number } | { table: Address; error: string };
 
 export type SolanaDeliveryEvent =
   | { kind: "simulated"; guid: Hex; units: bigint }
-  | { kind: "sent"; guid: Hex; signature: string; attempt: number }
-  /** The compute-budget instructions did not fit: sent without limit and priority fee. */
-  | { kind: "budget_dropped"; guid: Hex; size: number }
+  | {
+      kind: "sent";
+      guid: Hex;
+      signature: string;
+      attempt: number;
+      computeUnitLimit: number;
+      /** Micro-lamports per compute unit. */
+      computeUnitPrice: bigint;
+      /** The signed transaction's bytes on the wire. */
+      size: number;
+      /** The lookup table it loaded accounts from; null when sent without one. */
+      lookupTable: Address | null;
+    }
+  /** The lookup table was read for the first time, or what it offers changed. */
+  | ({ kind: "lookup_table" } & LookupTableState)
   | { kind: "expired"; guid: Hex; signature: string; attempt: number }
   | { kind: "confirmed"; guid: Hex; signature: string; slot: bigint };
 
@@ -78,10 +104,20 @@ export interface SolanaDelivererOptions {
   programId: string;
   /** The fee payer's 64-byte keypair (solana-keygen JSON bytes). */
   payerKeypair: Uint8Array;
-  /** Priority fee, micro-lamports per compute unit. Default 1,000. */
-  computeUnitPrice?: bigint;
-  /** Added to the simulated compute units, in basis points. Default 1,000 (10%). */
-  computeUnitMarginBps?: number;
+  /**
+   * The address lookup table holding the accounts every `Deliver` names (the
+   * deploy scripts create it). Read before each delivery and used only for
+   * the addresses it holds; unreadable, deliveries go without it if they fit.
+   */
+  lookupTable?: string;
+  /**
+   * The priority fee: this percentile of getRecentPrioritizationFees for the
+   * delivery's writable accounts, within [floor, cap] micro-lamports per
+   * unit. Default 75th, [1,000, 1,000,000].
+   */
+  priorityFee?: PriorityFeePolicy;
+  /** Added to the simulated compute units. Default 10% + 1,000. */
+  computeUnitMargin?: ComputeUnitMargin;
   /** Fresh blockhashes tried before giving up. Default 3. */
   maxAttempts?: number;
   /** Status polls. Default 250 ms. */
@@ -100,8 +136,11 @@ export class SolanaPacketDeliverer implements PacketDeliverer {
   readonly #rpc: JsonRpc;
   readonly #programId: Address;
   readonly #payer: Promise<KeyPairSigner>;
-  readonly #computeUnitPrice: bigint;
-  readonly #marginBps: bigint;
+  readonly #lookupTable: Address | undefined;
+  readonly #priorityFee: PriorityFeePolicy;
+  readonly #margin: ComputeUnitMargin;
+  /** The last state read, to report changes only. */
+  #lookupTableState: LookupTableState | undefined;
   readonly #maxAttempts: number;
   readonly #pollIntervalMs: number;
   readonly #rebroadcastMs: number;
@@ -117,8 +156,10 @@ export class SolanaPacketDeliverer implements PacketDeliverer {
     this.#payer = createKeyPairSignerFromBytes(options.payerKeypair);
     // A rejected key would otherwise surface as an unhandled rejection.
     this.#payer.catch(() => undefined);
-    this.#computeUnitPrice = options.computeUnitPrice ?? 1_000n;
-    this.#marginBps = BigInt(options.computeUnitMarginBps ?? 1_000);
+    this.#lookupTable =
+      options.lookupTable === undefined ? undefined : address(options.lookupTable);
+    this.#priorityFee = options.priorityFee ?? { percentile: 75, floor: 1_000n, cap: 1_000_000n };
+    this.#margin = options.computeUnitMargin ?? { bps: 1_000, units: 1_000 };
     this.#maxAttempts = options.maxAttempts ?? 3;
     this.#pollIntervalMs = options.pollIntervalMs ?? 250;
     this.#rebroadcastMs = options.rebroadcastMs ?? 2_000;
@@ -212,27 +253,28 @@ export class SolanaPacketDeliverer implements PacketDeliverer {
       [{ commitment: "confirmed" }],
       latestBlockhashSchema,
     );
-    const build = (list: Instruction[]) =>
-      signedTransaction(payer, list, {
-        blockhash: lifetime.blockhash as Blockhash,
-        lastValidBlockHeight: lifetime.lastValidBlockHeight,
+    const lookupTables = await this.#lookupTables();
+    const build = (budget: ComputeBudget) =>
+      signV0Transaction({
+        feePayer: payer,
+        instructions,
+        lifetime: {
+          blockhash: lifetime.blockhash as Blockhash,
+          lastValidBlockHeight: lifetime.lastValidBlockHeight,
+        },
+        budget,
+        ...(lookupTables && { lookupTables }),
       });
-    const budget = (units: number) => [
-      getSetComputeUnitLimitInstruction({ units }),
-      getSetComputeUnitPriceInstruction({ microLamports: this.#computeUnitPrice }),
-    ];
+    const microLamports = await this.#priorityFeeFor(instructions);
     // Simulated as it will be sent (the compute-budget instructions use units
-    // too), at the most units a transaction may have; the limit's size is fixed.
-    const probe = await build([...budget(MAX_COMPUTE_UNIT_LIMIT), ...instructions]);
-    let transaction: SignedTransaction;
+    // too), at the most units a transaction may have; the limit's and the
+    // price's sizes are fixed, so the probe's size is the final size.
+    const probe = await build({ units: MAX_COMPUTE_UNIT_LIMIT, microLamports });
     if (probe.size > MAX_TRANSACTION_SIZE) {
-      this.#onEvent({ kind: "budget_dropped", guid, size: probe.size });
-      transaction = await build(instructions);
-      await this.#simulate(guid, transaction);
-    } else {
-      const units = await this.#simulate(guid, probe);
-      transaction = await build([...budget(Number(units)), ...instructions]);
+      throw new SolanaTransactionTooLargeError(guid, probe.size, this.#lookupTableState);
     }
+    const units = computeUnitLimit(await this.#simulate(guid, probe), this.#margin);
+    const transaction = await build({ units, microLamports });
     const { wire, signature } = transaction;
     this.#progress.get(guid)?.("signed", signature);
     let sentAt = 0;
@@ -244,7 +286,18 @@ export class SolanaPacketDeliverer implements PacketDeliverer {
           [wire, { encoding: "base64", skipPreflight: true, maxRetries: 0 }],
           z.string(),
         );
-        if (sentAt === 0) this.#emit({ kind: "sent", guid, signature, attempt });
+        if (sentAt === 0) {
+          this.#emit({
+            kind: "sent",
+            guid,
+            signature,
+            attempt,
+            computeUnitLimit: units,
+            computeUnitPrice: microLamports,
+            size: transaction.size,
+            lookupTable: lookupTables === undefined ? null : (this.#lookupTable ?? null),
+          });
+        }
         sentAt = Date.now();
       }
       await sleep(this.#pollIntervalMs);
@@ -270,8 +323,8 @@ export class SolanaPacketDeliverer implements PacketDeliverer {
     }
   }
 
-  /** Compute units with the margin; throws what the program said when simulation fails. */
-  async #simulate(guid: Hex, transaction: SignedTransaction): Promise<bigint> {
+  /** Compute units used; throws what the program said when simulation fails. */
+  async #simulate(guid: Hex, transaction: CompiledTransaction): Promise<bigint> {
     const { value } = await this.#rpc.request(
       "simulateTransaction",
       [transaction.wire, { encoding: "base64", commitment: "confirmed", sigVerify: true }],
@@ -285,7 +338,76 @@ export class SolanaPacketDeliverer implements PacketDeliverer {
     }
     const used = value.unitsConsumed ?? 200_000n;
     this.#onEvent({ kind: "simulated", guid, units: used });
-    return used + (used * this.#marginBps + 9_999n) / 10_000n;
+    return used;
+  }
+
+  /**
+   * The priority fee for a transaction of `instructions`: what recently
+   * landed writing the same accounts paid. A fee hint, asked of one endpoint:
+   * the floor and cap bound what a wrong answer can do.
+   */
+  async #priorityFeeFor(instructions: readonly Instruction[]): Promise<bigint> {
+    const writable = [
+      ...new Set(
+        instructions.flatMap((ix) =>
+          (ix.accounts ?? []).filter((meta) => isWritableRole(meta.role)).map((m) => m.address),
+        ),
+      ),
+    ];
+    const recent = await this.#rpc.request(
+      "getRecentPrioritizationFees",
+      // The RPC takes at most 128 accounts.
+      [writable.slice(0, 128)],
+      prioritizationFeesSchema,
+    );
+    return priorityFee(
+      recent.map((entry) => entry.prioritizationFee),
+      this.#priorityFee,
+    );
+  }
+
+  /**
+   * Reads the lookup table (by quorum: it decides which accounts a signed
+   * transaction names) and reports what changed. A table that cannot be
+   * read is reported and left out; a table missing an account leaves that
+   * account inline.
+   */
+  async refreshLookupTable(): Promise<LookupTableState | undefined> {
+    return (await this.#readLookupTable())?.state;
+  }
+
+  async #readLookupTable(): Promise<{ state: LookupTableState; usable: Address[] } | undefined> {
+    const table = this.#lookupTable;
+    if (table === undefined) return undefined;
+    let read: TableRead;
+    try {
+      read = await this.#rpc.quorumRead("getAccountInfo", async (endpoint) => {
+        const { context, value } = await endpoint.call(
+          "getAccountInfo",
+          [table, { commitment: "confirmed", encoding: "base64" }],
+          accountInfoSchema,
+        );
+        // The next transaction lands after the slot read: usable from it on.
+        return tableRead(table, value, context.slot + 1n);
+      });
+    } catch (error) {
+      if (!isRpcFailure(error)) throw error;
+      read = { error: `cannot read ${table}: ${(error as Error).message}` };
+    }
+    const state: LookupTableState =
+      "error" in read ? { table, error: read.error } : { table, usable: read.usable.length };
+    if (JSON.stringify(state) !== JSON.stringify(this.#lookupTableState)) {
+      this.#onEvent({ kind: "lookup_table", ...state });
+    }
+    this.#lookupTableState = state;
+    return { state, usable: "error" in read ? [] : read.usable };
+  }
+
+  /** The table and its usable addresses for the next transaction; undefined without any. */
+  async #lookupTables(): Promise<AddressesByLookupTableAddress | undefined> {
+    const read = await this.#readLookupTable();
+    if (read === undefined || read.usable.length === 0) return undefined;
+    return { [read.state.table]: read.usable };
   }
 
   /**
@@ -339,30 +461,29 @@ export class SolanaPacketDeliverer implements PacketDeliverer {
   }
 }
 
-interface SignedTransaction {
-  wire: string;
-  signature: string;
-  size: number;
+type TableRead = { usable: Address[] } | { error: string };
+
+/** What a table account (as read at some slot) offers a transaction landing at `slot`. */
+function tableRead(table: Address, account: SolanaAccount, slot: bigint): TableRead {
+  if (account === null) return { error: `no account at ${table}` };
+  if (account.owner !== ADDRESS_LOOKUP_TABLE_PROGRAM_ADDRESS) {
+    return { error: `${table} is owned by ${account.owner}, not the Address Lookup Table program` };
+  }
+  try {
+    return { usable: usableLookupTableAddresses(decodeLookupTable(accountData(account)), slot) };
+  } catch (error) {
+    if (error instanceof LookupTableError) return { error: `${table}: ${error.shortMessage}` };
+    throw error;
+  }
 }
 
-async function signedTransaction(
-  payer: KeyPairSigner,
-  instructions: Instruction[],
-  lifetime: { blockhash: Blockhash; lastValidBlockHeight: bigint },
-): Promise<SignedTransaction> {
-  const transaction = await pipe(
-    createTransactionMessage({ version: 0 }),
-    (message) => setTransactionMessageFeePayerSigner(payer, message),
-    (message) => setTransactionMessageLifetimeUsingBlockhash(lifetime, message),
-    (message) => appendTransactionMessageInstructions(instructions, message),
-    (message) => signTransactionMessageWithSigners(message),
+/** The endpoints could not (or would not agree to) answer: the table is unusable for now. */
+function isRpcFailure(error: unknown): boolean {
+  return (
+    error instanceof RpcError ||
+    error instanceof RpcDisagreementError ||
+    error instanceof RpcQuorumError
   );
-  const wire = getBase64EncodedWireTransaction(transaction);
-  return {
-    wire,
-    signature: getSignatureFromTransaction(transaction),
-    size: Buffer.from(wire, "base64").length,
-  };
 }
 
 /**

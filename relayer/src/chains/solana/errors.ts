@@ -11,3 +11,26 @@ export class SolanaChainError extends BaseError {
 export class SolanaDeliveryError extends DeliveryError {
   override name = "SolanaDeliveryError";
 }
+
+/**
+ * The delivery transaction, compute-budget instructions included, exceeds
+ * the 1,232 bytes a Solana transaction may have: too many signatures for
+ * the lookup table the relayer could use (or it had none).
+ */
+export class SolanaTransactionTooLargeError extends SolanaDeliveryError {
+  override name = "SolanaTransactionTooLargeError";
+  constructor(
+    guid: string,
+    size: number,
+    lookupTable: { table: string; usable: number } | { table: string; error: string } | undefined,
+  ) {
+    super(`deliver of ${guid} is ${size} bytes, over the 1,232 a transaction may have`, {
+      details:
+        lookupTable === undefined
+          ? "no lookup table configured (chains.solana.lookupTable)"
+          : "error" in lookupTable
+            ? `lookup table ${lookupTable.table} unusable: ${lookupTable.error}`
+            : `lookup table ${lookupTable.table}: ${lookupTable.usable} usable addresses`,
+    });
+  }
+}

@@ -67,6 +67,9 @@ export const simulationSchema = withContext(
   }),
 );
 
+/** getRecentPrioritizationFees: micro-lamports per compute unit, one entry per recent slot. */
+export const prioritizationFeesSchema = z.array(z.object({ slot: u64, prioritizationFee: u64 }));
+
 /** Account data from a base64 `getAccountInfo` answer. */
 export const accountData = (account: NonNullable<SolanaAccount>): Uint8Array =>
   new Uint8Array(Buffer.from(account.data[0], "base64"));

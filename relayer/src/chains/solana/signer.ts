@@ -1,8 +1,10 @@
 // Attestations for Solana destinations: ed25519 signatures over the
-// attestation digest, checked on-chain through the Ed25519 precompile.
+// attestation digest, checked on-chain through the Ed25519 precompile. The
+// key is local (localEd25519Key) or a remote signer's (signing/remote.ts).
 import { createPrivateKey, createPublicKey, type KeyObject, sign, verify } from "node:crypto";
 import { BaseError, type Hex, toBytes, toHex } from "@loanbridge/shared";
 import { decodeBase58, encodeBase58, toBeArray } from "ethers";
+import type { Ed25519MessageSigner } from "../../signing/types.ts";
 import type { Attestation, AttestationSigner } from "../types.ts";
 
 export class SolanaSignerError extends BaseError {
@@ -45,10 +47,10 @@ export function verifyEd25519(signer: string, message: Uint8Array, signature: Ui
 }
 
 /**
- * A signer from a Solana keypair: the 64-byte `seed ‖ publicKey` array of a
- * keypair file, or a bare 32-byte seed. The key stays inside a KeyObject.
+ * A local ed25519 key from a Solana keypair: the 64-byte `seed ‖ publicKey`
+ * array of a keypair file, or a bare 32-byte seed. The key stays inside a KeyObject.
  */
-export function ed25519AttestationSigner(keypair: Uint8Array): AttestationSigner {
+export function localEd25519Key(keypair: Uint8Array, source = "local key"): Ed25519MessageSigner {
   if (keypair.length !== 64 && keypair.length !== 32) {
     throw new SolanaSignerError("an ed25519 keypair is 64 bytes (or a 32-byte seed)", {
       details: `got ${keypair.length} bytes`,
@@ -65,18 +67,29 @@ export function ed25519AttestationSigner(keypair: Uint8Array): AttestationSigner
   if (keypair.length === 64 && !Buffer.from(keypair.subarray(32)).equals(publicKey)) {
     throw new SolanaSignerError("keypair's public half does not match its secret half");
   }
-  const signer = encodeBase58(publicKey);
+  return {
+    publicKey: encodeBase58(publicKey),
+    source,
+    sign: (message) => Promise.resolve(new Uint8Array(sign(null, message, privateKey))),
+  };
+}
 
+/** An attestation signer from a keypair (see localEd25519Key) or a key held elsewhere. */
+export function ed25519AttestationSigner(
+  key: Uint8Array | Ed25519MessageSigner,
+): AttestationSigner {
+  const ed25519 = key instanceof Uint8Array ? localEd25519Key(key) : key;
+  const signer = ed25519.publicKey;
   return {
     kind: "solana",
     signer,
-    sign(guid: Hex, epoch: bigint, digest: Hex): Promise<Attestation> {
+    async sign(guid: Hex, epoch: bigint, digest: Hex): Promise<Attestation> {
       const message = toBytes(digest);
       if (message.length !== 32) {
-        return Promise.reject(new SolanaSignerError("an attestation digest is 32 bytes"));
+        throw new SolanaSignerError("an attestation digest is 32 bytes");
       }
-      const signature = toHex(sign(null, message, privateKey));
-      return Promise.resolve({ guid, epoch, digest, signer, signature });
+      const signature = toHex(await ed25519.sign(message));
+      return { guid, epoch, digest, signer, signature };
     },
   };
 }

@@ -23,12 +23,18 @@ import {
 import {
   addressBytes,
   airdrop,
+  closePacketInstruction,
   clusterTime,
+  createDeliverLookupTable,
+  createLookupTable,
   decodeAccount,
   deploySolana,
+  extendLookupTableInstruction,
   IDL_PROGRAM_ADDRESS,
+  MIN_PACKET_AGE_SECONDS,
   mintToOwner,
   openInstruction,
+  outboundPacketRent,
   pda,
   readProgramBinary,
   rpcSender,
@@ -61,7 +67,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { AlreadyDeliveredError, InsufficientAttestationsError } from "../errors.ts";
 import { JsonRpc, RpcDisagreementError } from "../rpc.ts";
-import { SolanaDeliveryError } from "./errors.ts";
+import { SolanaDeliveryError, SolanaTransactionTooLargeError } from "./errors.ts";
 import {
   ANY_RECEIVER,
   type Attestation,
@@ -121,6 +127,8 @@ interface Chain {
   verifierKeys: Uint8Array[];
   jsonRpc: JsonRpc;
   programId: Address;
+  /** The Deliver lookup table the deploy created. */
+  lookupTable: Address;
 }
 
 async function startChain(
@@ -163,9 +171,13 @@ async function startChain(
     pool: REMOTE_POOL,
     beneficiary: REMOTE_BENEFICIARY,
   });
+  const lookupTable = await createDeliverLookupTable(rpc, send, admin, deployment, {
+    priceId: ETH_PRICE_ID,
+  });
   const jsonRpc = new JsonRpc({ chain: "solana", urls: [node.url] });
   return {
     node,
+    lookupTable,
     rpc,
     send,
     admin,
@@ -454,7 +466,10 @@ async function deliverer(
     sol?: bigint;
     events?: SolanaDeliveryEvent[];
     rebroadcastMs?: number;
-    marginBps?: number;
+    margin?: { bps: number; units: number };
+    priorityFee?: { percentile: number; floor: bigint; cap: bigint };
+    /** Default the chain's table; null for none. */
+    lookupTable?: string | null;
   } = {},
 ): Promise<SolanaPacketDeliverer> {
   const payerKeypair = solanaKeypair();
@@ -471,7 +486,11 @@ async function deliverer(
     payerKeypair,
     pollIntervalMs: 25,
     ...(options.rebroadcastMs === undefined ? {} : { rebroadcastMs: options.rebroadcastMs }),
-    ...(options.marginBps === undefined ? {} : { computeUnitMarginBps: options.marginBps }),
+    ...(options.margin === undefined ? {} : { computeUnitMargin: options.margin }),
+    ...(options.priorityFee === undefined ? {} : { priorityFee: options.priorityFee }),
+    ...(options.lookupTable === null
+      ? {}
+      : { lookupTable: options.lookupTable ?? chain.lookupTable }),
     ...(events === undefined ? {} : { onEvent: (event) => events.push(event) }),
   });
 }
@@ -481,12 +500,22 @@ const transactionSchema = z.object({
     message: z.object({
       accountKeys: z.array(z.string()),
       instructions: z.array(z.object({ programIdIndex: z.number(), data: z.string() })),
+      addressTableLookups: z.array(z.object({ accountKey: z.string() })).optional(),
     }),
   }),
-  meta: z.object({ computeUnitsConsumed: z.number().optional() }).nullable(),
+  version: z.union([z.literal(0), z.literal("legacy")]),
+  meta: z
+    .object({
+      computeUnitsConsumed: z.number().optional(),
+      loadedAddresses: z.object({ writable: z.array(z.string()), readonly: z.array(z.string()) }),
+    })
+    .nullable(),
 });
 
-/** The landed transaction's compute-budget instruction tags (2 = limit, 3 = price) and wire size. */
+/**
+ * The landed transaction's compute-budget instruction tags (2 = limit, 3 =
+ * price), wire size, version, the tables it loaded from and how many accounts.
+ */
 async function landed(chain: Chain, signature: string) {
   const json = await chain.jsonRpc.request(
     "getTransaction",
@@ -502,10 +531,14 @@ async function landed(chain: Chain, signature: string) {
     [signature, { commitment: "confirmed", encoding: "base64", maxSupportedTransactionVersion: 0 }],
     z.object({ transaction: z.tuple([z.string(), z.literal("base64")]) }),
   );
+  const loaded = json.meta?.loadedAddresses;
   return {
     budgetTags,
     size: Buffer.from(raw.transaction[0], "base64").length,
     units: json.meta?.computeUnitsConsumed,
+    version: json.version,
+    tables: (json.transaction.message.addressTableLookups ?? []).map((l) => l.accountKey),
+    loadedAccounts: (loaded?.writable.length ?? 0) + (loaded?.readonly.length ?? 0),
   };
 }
 
@@ -709,7 +742,8 @@ describe("SolanaPacketWatcher", () => {
     const inventing = await startProxy(chain.node.url, {
       rewrite: (method, reply, params) => {
         rewriteAccount({ method, reply, params }, counter, (data) => {
-          data.writeBigUInt64LE(opened.packetNonce + 1n, data.length - 8);
+          // OutboundNonce: ... nonce (u64), close_horizon (u64).
+          data.writeBigUInt64LE(opened.packetNonce + 1n, data.length - 16);
           return data;
         });
       },
@@ -735,6 +769,80 @@ describe("SolanaPacketWatcher", () => {
       await expect(hidden).rejects.toBeInstanceOf(RpcDisagreementError);
     } finally {
       await Promise.all([inventing.close(), hiding.close()]);
+    }
+  });
+
+  it("packetClosedAfterItsLoanIsFinal_isReportedClosedToALaggingRelayer_neverAPacketNorAGap_andNotLookedForAgain", async () => {
+    // Given an open whose loan the lending chain rejected (Refunded: final here).
+    const opened = await openLoan(chain);
+    const target = await deliverer(chain);
+    const { epoch } = await target.verifierSet();
+    const rejected = inbound(chain.deployment.vault, REMOTE_POOL, {
+      type: "LOAN_REJECTED",
+      loanId: toHex(opened.loanId),
+      reason: "LtvTooHigh",
+    });
+    await target.deliver(rejected, await attest(chain.verifierKeys.slice(0, 2), rejected, epoch));
+    const account = await pda.packet(
+      chain.programId,
+      chain.deployment.vault,
+      EVM_EID,
+      opened.packetNonce,
+    );
+    const data = await readAccount(chain, account);
+    if (data === null) throw new Error("no OPEN_LOAN packet account");
+    // And, 30 days on, its OPEN_LOAN packet account closed to the borrower who paid it.
+    const sentAt = outboundPacketRent(data).sentAt;
+    await chain.jsonRpc.request("svm_setUnixTimestamp", [Number(sentAt + MIN_PACKET_AGE_SECONDS)]);
+    try {
+      const { slot } = await chain.send(
+        await closePacketInstruction(chain.programId, { packet: account, data }),
+      );
+      await waitFinalized(chain, slot);
+      expect(await readAccount(chain, account)).toBeNull();
+
+      // A relayer that had not read that far.
+      const batch = await watcher().poll(0n, readUpTo(opened.packetNonce - 1n));
+
+      expect(ofVault(batch)).toEqual([]);
+      expect(batch.gaps).toEqual([]);
+      expect(batch.closed).toEqual([{ ...vaultPath(chain), nonce: opened.packetNonce }]);
+      expect(batch.paths).toContainEqual({ ...vaultPath(chain), nonce: opened.packetNonce });
+      // The closed nonce is not read again (it never fills), so it takes no poll's budget.
+      const again = await watcher(chain.jsonRpc, 1).poll(0n, {
+        paths: batch.paths ?? [],
+        gaps: batch.gaps ?? [],
+      });
+      expect(again.gaps).toEqual([]);
+      expect(again.closed).toEqual([]);
+      expect(ofVault(again)).toEqual([]);
+
+      // Above the horizon a missing account was never closed: a hidden packet, not a closed one.
+      const next = await openLoan(chain);
+      await waitFinalized(chain, next.slot);
+      const nextAccount = await pda.packet(
+        chain.programId,
+        chain.deployment.vault,
+        EVM_EID,
+        next.packetNonce,
+      );
+      const hiding = await startProxy(chain.node.url, {
+        rewrite: (method, reply, params) => {
+          rewriteAccount({ method, reply, params }, nextAccount, () => null);
+        },
+      });
+      try {
+        const rpc = new JsonRpc({ chain: "solana", urls: [hiding.url], quorum: 1 });
+        const hidden = await watcher(rpc).poll(0n, readUpTo(opened.packetNonce));
+        expect(hidden.gaps).toEqual([
+          { ...vaultPath(chain), nonce: next.packetNonce, reason: "missing" },
+        ]);
+      } finally {
+        await hiding.close();
+      }
+    } finally {
+      // Later tests date their packets by the wall clock.
+      await chain.jsonRpc.request("svm_setUnixTimestamp", [Math.floor(Date.now() / 1_000)]);
     }
   });
 });
@@ -900,20 +1008,36 @@ describe("SolanaPacketDeliverer", () => {
     const again = await target.deliver(packet, attestations).catch((e: unknown) => e);
     expect(again).toBeInstanceOf(AlreadyDeliveredError);
 
-    // An OPEN_LOAN's Deliver names ~25 accounts: with the two compute-budget
-    // instructions it is over the size limit, so it goes without them.
-    const { budgetTags, size, units } = await landed(chain, receipt.tx);
-    const dropped = events.find((e) => e.kind === "budget_dropped");
-    console.log(
-      `OPEN_LOAN deliver (2 signatures): ${units} CU, ${size} bytes landed, ` +
-        `${dropped?.kind === "budget_dropped" ? dropped.size : "?"} bytes with the compute budget`,
+    // The static accounts load from the deploy's lookup table: with both
+    // compute-budget instructions it fits, as a v0 transaction.
+    const { budgetTags, size, units, version, tables, loadedAccounts } = await landed(
+      chain,
+      receipt.tx,
     );
-    expect(dropped).toMatchObject({ kind: "budget_dropped", guid });
-    expect(dropped?.kind === "budget_dropped" && dropped.size).toBeGreaterThan(
-      MAX_TRANSACTION_SIZE,
-    );
+    const sent = events.find((e) => e.kind === "sent");
+    console.log(`OPEN_LOAN deliver (2 signatures, table): ${units} CU, ${size} bytes landed`);
+    expect(version).toBe(0);
+    expect(tables).toEqual([chain.lookupTable]);
+    expect(loadedAccounts).toBeGreaterThanOrEqual(10);
     expect(size).toBeLessThanOrEqual(MAX_TRANSACTION_SIZE);
-    expect(budgetTags).toEqual([]);
+    expect(budgetTags).toEqual([2, 3]);
+    expect(sent).toMatchObject({
+      kind: "sent",
+      guid,
+      size,
+      lookupTable: chain.lookupTable,
+      // The node reports no recent fees: the floor.
+      computeUnitPrice: 1_000n,
+    });
+    // Simulated units + 10% + 1,000 (the default margin).
+    expect(sent?.kind === "sent" && sent.computeUnitLimit).toBe(
+      (units ?? 0) + Math.ceil((units ?? 0) / 10) + 1_000,
+    );
+    expect(events.find((e) => e.kind === "lookup_table")).toEqual({
+      kind: "lookup_table",
+      table: chain.lookupTable,
+      usable: 12,
+    });
   });
 
   it("attestationsFromNonMembersOrAnotherEpoch_areInsufficient", async () => {
@@ -956,7 +1080,6 @@ describe("SolanaPacketDeliverer", () => {
     console.log(
       `LOAN_ACTIVE deliver (2 signatures): ${units} CU (simulated ${simulated?.kind === "simulated" ? simulated.units : "?"}), ${size} bytes`,
     );
-    expect(events.map((e) => e.kind)).not.toContain("budget_dropped");
     expect(budgetTags).toEqual([2, 3]);
   });
 
@@ -985,7 +1108,7 @@ describe("SolanaPacketDeliverer", () => {
     // The limit comes from simulating the transaction as it is sent: the
     // compute-budget instructions cost units too.
     const events: SolanaDeliveryEvent[] = [];
-    const target = await deliverer(chain, { events, marginBps: 0 });
+    const target = await deliverer(chain, { events, margin: { bps: 0, units: 0 } });
     const { epoch } = await target.verifierSet();
     const opened = await openLoan(chain);
     const packet = loanActivePacket(chain, opened.loanId);
@@ -999,6 +1122,178 @@ describe("SolanaPacketDeliverer", () => {
     const simulated = events.find((e) => e.kind === "simulated");
     expect(budgetTags).toEqual([2, 3]);
     expect(simulated?.kind === "simulated" && simulated.units).toBe(BigInt(units ?? 0));
+  });
+});
+
+describe("SolanaPacketDeliverer's lookup table", () => {
+  async function deliverLoanActive(target: SolanaPacketDeliverer) {
+    const { epoch } = await target.verifierSet();
+    const opened = await openLoan(chain);
+    const packet = loanActivePacket(chain, opened.loanId);
+    const receipt = await target.deliver(
+      packet,
+      await attest(chain.verifierKeys.slice(0, 2), packet, epoch),
+    );
+    return landed(chain, receipt.tx);
+  }
+
+  it("tableWithoutAnAccount_isReported_andDeliveriesGoWithoutIt", async () => {
+    const events: SolanaDeliveryEvent[] = [];
+    const missing = (await createKeyPairSignerFromBytes(solanaKeypair())).address;
+    const target = await deliverer(chain, { events, lookupTable: missing });
+
+    expect(await target.refreshLookupTable()).toEqual({
+      table: missing,
+      error: `no account at ${missing}`,
+    });
+    const { tables, budgetTags } = await deliverLoanActive(target);
+
+    expect(tables).toEqual([]);
+    expect(budgetTags).toEqual([2, 3]);
+    expect(events.filter((e) => e.kind === "lookup_table")).toHaveLength(1);
+    expect(events.find((e) => e.kind === "sent")).toMatchObject({ lookupTable: null });
+  });
+
+  it("accountThatIsNotATable_isReported_andLeftOut", async () => {
+    const events: SolanaDeliveryEvent[] = [];
+    const target = await deliverer(chain, { events, lookupTable: chain.deployment.pool });
+
+    const state = await target.refreshLookupTable();
+
+    expect(state).toEqual({
+      table: chain.deployment.pool,
+      error: `${chain.deployment.pool} is owned by ${chain.programId}, not the Address Lookup Table program`,
+    });
+    expect((await deliverLoanActive(target)).tables).toEqual([]);
+  });
+
+  it("tableMissingAccounts_loadsWhatItHas_andTheRestGoInline", async () => {
+    const partial = await createLookupTable(chain.rpc, chain.send, chain.admin, [
+      await pda.endpoint(chain.programId),
+      chain.deployment.vault,
+    ]);
+    const target = await deliverer(chain, { lookupTable: partial });
+
+    const { tables, loadedAccounts } = await deliverLoanActive(target);
+
+    expect(tables).toEqual([partial]);
+    expect(loadedAccounts).toBe(2);
+  });
+
+  it("tableExtendedAfterStart_isReadAgain_beforeTheNextDelivery", async () => {
+    const events: SolanaDeliveryEvent[] = [];
+    const endpoint = await pda.endpoint(chain.programId);
+    const growing = await createLookupTable(chain.rpc, chain.send, chain.admin, [endpoint]);
+    const target = await deliverer(chain, { events, lookupTable: growing });
+    expect(await target.refreshLookupTable()).toEqual({ table: growing, usable: 1 });
+
+    const { slot } = await chain.send(
+      extendLookupTableInstruction({
+        table: growing,
+        authority: chain.admin,
+        payer: chain.admin,
+        addresses: [chain.deployment.vault],
+      }),
+    );
+    await until("the extension is usable", () => chain.node.slot() > slot);
+    const { loadedAccounts } = await deliverLoanActive(target);
+
+    expect(loadedAccounts).toBe(2);
+    expect(events.filter((e) => e.kind === "lookup_table")).toEqual([
+      { kind: "lookup_table", table: growing, usable: 1 },
+      { kind: "lookup_table", table: growing, usable: 2 },
+    ]);
+  });
+});
+
+describe("SolanaPacketDeliverer's priority fee", () => {
+  it("followsWhatRecentWritersOfItsAccountsPaid_withinTheFloorAndCap", async () => {
+    // Given two LOAN_ACTIVE packets (both write the vault) for loans opened
+    // before, and a first delivery paying 7,000 micro-lamports a unit.
+    const opened = [await openLoan(chain), await openLoan(chain)];
+    const packets = opened.map((loan) => loanActivePacket(chain, loan.loanId));
+    const openedAt = chain.node.slot();
+    await until("the opens' slot is past", () => chain.node.slot() > openedAt);
+    const events: SolanaDeliveryEvent[] = [];
+    const dear = await deliverer(chain, {
+      priorityFee: { percentile: 50, floor: 7_000n, cap: 7_000n },
+    });
+    const { epoch } = await dear.verifierSet();
+    const signed = (packet: Uint8Array) => attest(chain.verifierKeys.slice(0, 2), packet, epoch);
+    await dear.deliver(packets[0] as Uint8Array, await signed(packets[0] as Uint8Array));
+
+    // When a relayer with a lower floor delivers the second.
+    const market = await deliverer(chain, {
+      events,
+      priorityFee: { percentile: 100, floor: 1_000n, cap: 1_000_000n },
+    });
+    const receipt = await market.deliver(
+      packets[1] as Uint8Array,
+      await signed(packets[1] as Uint8Array),
+    );
+
+    // Then it offers what the vault's last writer paid, and the cap bounds it.
+    expect(events.find((e) => e.kind === "sent")).toMatchObject({
+      computeUnitPrice: 7_000n,
+      signature: receipt.tx,
+    });
+    const third = await openLoan(chain);
+    const packet = loanActivePacket(chain, third.loanId);
+    const cappedEvents: SolanaDeliveryEvent[] = [];
+    const cappedTarget = await deliverer(chain, {
+      events: cappedEvents,
+      priorityFee: { percentile: 100, floor: 1_000n, cap: 5_000n },
+    });
+    await cappedTarget.deliver(packet, await signed(packet));
+    expect(cappedEvents.find((e) => e.kind === "sent")).toMatchObject({ computeUnitPrice: 5_000n });
+  });
+});
+
+describe("SolanaPacketDeliverer with 3 signatures (threshold 3 of 3)", () => {
+  let strict: Chain;
+
+  beforeAll(async () => {
+    strict = await startChain({ threshold: 3 });
+  });
+
+  afterAll(async () => {
+    await strict.node.stop();
+  });
+
+  it("openLoan_withTheTable_fitsWithTheComputeBudget_andLands", async () => {
+    const events: SolanaDeliveryEvent[] = [];
+    const target = await deliverer(strict, { events });
+    const { epoch } = await target.verifierSet();
+    const { packet, loanId } = await openLoanPacket(strict);
+
+    const receipt = await target.deliver(packet, await attest(strict.verifierKeys, packet, epoch));
+
+    const { budgetTags, size, version, tables, units } = await landed(strict, receipt.tx);
+    console.log(`OPEN_LOAN deliver (3 signatures, table): ${units} CU, ${size} bytes landed`);
+    expect(version).toBe(0);
+    expect(tables).toEqual([strict.lookupTable]);
+    expect(budgetTags).toEqual([2, 3]);
+    expect(size).toBeLessThan(MAX_TRANSACTION_SIZE);
+    const loan = await readAccount(strict, await pda.poolLoan(strict.programId, toBytes(loanId)));
+    expect(decodeAccount("PoolLoan", loan ?? new Uint8Array()).status).toBe(1);
+  });
+
+  it("openLoan_withoutATable_isTooLarge_andNothingIsSent", async () => {
+    const events: SolanaDeliveryEvent[] = [];
+    const target = await deliverer(strict, { events, lookupTable: null });
+    const { epoch } = await target.verifierSet();
+    const { packet } = await openLoanPacket(strict);
+
+    const error = await target
+      .deliver(packet, await attest(strict.verifierKeys, packet, epoch))
+      .catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(SolanaTransactionTooLargeError);
+    expect((error as SolanaTransactionTooLargeError).details).toBe(
+      "no lookup table configured (chains.solana.lookupTable)",
+    );
+    expect(events.map((e) => e.kind)).not.toContain("sent");
+    expect(await target.isDelivered(decodePacket(packet).guid)).toBe(false);
   });
 });
 
@@ -1051,7 +1346,8 @@ describe("SolanaPacketDeliverer across an expired blockhash", () => {
       await attest(short.verifierKeys.slice(0, 2), packet, epoch),
     );
 
-    expect(events.map((e) => e.kind).filter((kind) => kind !== "simulated")).toEqual([
+    const delivery = (kind: string) => kind !== "simulated" && kind !== "lookup_table";
+    expect(events.map((e) => e.kind).filter(delivery)).toEqual([
       "sent",
       "expired",
       "sent",
@@ -1081,10 +1377,8 @@ describe("SolanaPacketDeliverer across an expired blockhash", () => {
 
     expect(swallowNext).toBe(false);
     expect(receipt.tx).toBe(swallowed);
-    expect(events.map((e) => e.kind).filter((kind) => kind !== "simulated")).toEqual([
-      "sent",
-      "confirmed",
-    ]);
+    const delivery = (kind: string) => kind !== "simulated" && kind !== "lookup_table";
+    expect(events.map((e) => e.kind).filter(delivery)).toEqual(["sent", "confirmed"]);
     expect(await deliveredHistory(decodePacket(packet).guid)).toEqual([
       expect.objectContaining({ signature: receipt.tx, err: null }),
     ]);

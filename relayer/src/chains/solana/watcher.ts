@@ -16,6 +16,17 @@
 //      bytes that hash to the stored hash (the client's decoder), and a
 //      header on this very path and nonce; every other nonce is a gap.
 //
+// Closed packets (shared/LOANS.md "On Solana", rent): `ClosePacket` closes
+// a packet account once its loan is final on Solana and it is 30 days old,
+// and raises the path's `close_horizon` (read with the counter, in the same
+// account) to at least that nonce. A relayer that keeps up has read every
+// packet long before. One that lagged longer finds the account gone: at or
+// below the horizon that nonce is reported as closed (a warning, never a
+// packet nor a gap, and not looked for again: nonces are sent in order, so
+// its packet is older than any relayer may lag, and no send reuses a nonce);
+// above the horizon a missing account was never closed, and stays the
+// "missing" gap of a hidden packet, looked for again each poll.
+//
 // The verifier proves each packet again against the same account before
 // anything is signed.
 import { decodePacket, toHex } from "@loanbridge/shared";
@@ -57,6 +68,18 @@ export interface SolanaWatcherOptions {
 
 /** The most addresses one `getMultipleAccounts` takes. */
 const MULTIPLE_ACCOUNTS_LIMIT = 100;
+
+/** The system program: a closed account's owner once lamports are sent to it again. */
+const SYSTEM_PROGRAM = "11111111111111111111111111111111";
+
+/** A nonce at or below its path's close horizon with no packet account: closed, not hidden. */
+const CLOSED = Symbol("closed");
+
+/** A path's nonce counter and close horizon, as its `OutboundNonce` account holds them. */
+interface Counter {
+  nonce: bigint;
+  horizon: bigint;
+}
 
 const multipleAccountsSchema = z.object({
   context: z.object({ slot: slotSchema }),
@@ -120,6 +143,8 @@ export class SolanaPacketWatcher implements PacketWatcher {
     );
     const paths = await this.paths();
     const { counters, slot } = await this.#counters(paths);
+    const counterOf = (path: OutboundPath): Counter =>
+      counters.get(pathKey(path)) ?? { nonce: 0n, horizon: 0n };
     const stored = new Map((state?.paths ?? []).map((p) => [pathKey(p), p.nonce]));
 
     // Open gaps first (bounded), so a packet that turns up is recorded; then new nonces.
@@ -128,12 +153,14 @@ export class SolanaPacketWatcher implements PacketWatcher {
     for (const gap of state?.gaps ?? []) {
       const path = known.get(pathKey(gap));
       if (path === undefined || wanted.length >= this.#maxPackets) continue;
+      // At or below the horizon the packet is older than any relayer may lag: never refilled.
+      if (gap.nonce <= counterOf(path).horizon) continue;
       wanted.push({ path, nonce: gap.nonce, account: await this.#packetAddress(path, gap.nonce) });
     }
     const moved: PathCursor[] = [];
     for (const path of paths) {
       const from = stored.get(pathKey(path)) ?? 0n;
-      const counter = counters.get(pathKey(path)) ?? 0n;
+      const counter = counterOf(path).nonce;
       let last = from;
       for (let nonce = from + 1n; nonce <= counter && wanted.length < this.#maxPackets; nonce++) {
         wanted.push({ path, nonce, account: await this.#packetAddress(path, nonce) });
@@ -145,6 +172,7 @@ export class SolanaPacketWatcher implements PacketWatcher {
 
     const packets: ObservedPacket[] = [];
     const gaps: NonceGap[] = [];
+    const closed: NonNullable<WatchBatch["closed"]> = [];
     for (let i = 0; i < wanted.length; i += MULTIPLE_ACCOUNTS_LIMIT) {
       const chunk = wanted.slice(i, i + MULTIPLE_ACCOUNTS_LIMIT);
       const accounts = await this.#readPackets(
@@ -152,8 +180,15 @@ export class SolanaPacketWatcher implements PacketWatcher {
         slot,
       );
       chunk.forEach((want, index) => {
-        const result = this.#packetOf(want, accounts[index] ?? null, slot);
-        if (typeof result === "string") {
+        const result = this.#packetOf(
+          want,
+          accounts[index] ?? null,
+          slot,
+          counterOf(want.path).horizon,
+        );
+        if (result === CLOSED) {
+          closed.push({ ...pathOf(want.path), nonce: want.nonce });
+        } else if (typeof result === "string") {
           gaps.push({ ...pathOf(want.path), nonce: want.nonce, reason: result });
         } else {
           packets.push(result);
@@ -166,18 +201,20 @@ export class SolanaPacketWatcher implements PacketWatcher {
       finalizedHead: head,
       paths: moved,
       gaps,
+      closed,
     };
   }
 
   /**
-   * The nonce counters by path and the slot they were read at, each the
-   * highest that a quorum of endpoints reaches (the quorum-th highest
-   * answer): an endpoint that lags or hides a packet cannot hold a nonce
-   * back, and one that invents nonces or slots cannot run us ahead.
+   * The nonce counters and close horizons by path and the slot they were
+   * read at, each the highest that a quorum of endpoints reaches (the
+   * quorum-th highest answer): an endpoint that lags or hides a packet
+   * cannot hold a nonce back, and one that invents nonces, horizons or
+   * slots cannot run us ahead.
    */
   async #counters(
     paths: readonly Path[],
-  ): Promise<{ counters: Map<string, bigint>; slot: bigint }> {
+  ): Promise<{ counters: Map<string, Counter>; slot: bigint }> {
     if (paths.length === 0) return { counters: new Map(), slot: 0n };
     const addresses = await Promise.all(
       paths.map((path) => pda.nonce(this.#programId, path.appAddress, path.dstEid)),
@@ -199,21 +236,27 @@ export class SolanaPacketWatcher implements PacketWatcher {
     // A quorum answered, so each value is reached by one.
     const reached = (values: bigint[]): bigint => this.#rpc.reachedByQuorum(values) ?? 0n;
     const counters = new Map(
-      paths.map((path, i) => [
-        pathKey(path),
-        reached(answers.map(({ value }) => this.#counterOf(value.value[i] ?? null))),
-      ]),
+      paths.map((path, i) => {
+        const read = answers.map(({ value }) => this.#counterOf(value.value[i] ?? null));
+        const counter: Counter = {
+          nonce: reached(read.map((c) => c.nonce)),
+          horizon: reached(read.map((c) => c.horizon)),
+        };
+        return [pathKey(path), counter];
+      }),
     );
     return { counters, slot: reached(answers.map(({ value }) => value.context.slot)) };
   }
 
-  #counterOf(account: Account): bigint {
+  #counterOf(account: Account): Counter {
     // Only the program can write its PDA's data; anything else counts as no packet sent.
-    if (account === null || account.owner !== this.#programId) return 0n;
+    const none = { nonce: 0n, horizon: 0n };
+    if (account === null || account.owner !== this.#programId) return none;
     try {
-      return decodeAccount("OutboundNonce", accountData(account)).nonce as bigint;
+      const record = decodeAccount("OutboundNonce", accountData(account));
+      return { nonce: record.nonce as bigint, horizon: record.close_horizon as bigint };
     } catch {
-      return 0n;
+      return none;
     }
   }
 
@@ -242,7 +285,16 @@ export class SolanaPacketWatcher implements PacketWatcher {
   }
 
   /** The observed packet, or why this nonce is a gap. */
-  #packetOf(want: Wanted, account: Account, slot: bigint): ObservedPacket | string {
+  #packetOf(
+    want: Wanted,
+    account: Account,
+    slot: bigint,
+    horizon: bigint,
+  ): ObservedPacket | typeof CLOSED | string {
+    // Gone: never created there, or closed (and maybe sent lamports again since).
+    const gone =
+      account === null || (account.owner === SYSTEM_PROGRAM && accountData(account).length === 0);
+    if (gone && want.nonce <= horizon) return CLOSED;
     if (account === null) return "missing";
     if (account.owner !== this.#programId) return `owned by ${account.owner}`;
     let bytes: Uint8Array;
