@@ -11,7 +11,7 @@ CARGO_MANIFEST := solana-program/Cargo.toml
 RUST_CRATE_ROOTS := solana-program/src/lib.rs solana-program/sbf-link/src/lib.rs solana-program/sbf-link/src/main.rs \
 	$(wildcard solana-program/tests/*.rs solana-program/sbf-link/tests/*.rs)
 
-.PHONY: demo test setup lint test-rust test-ts format vectors gas-report bench soak chaos screenshots
+.PHONY: demo test setup lint test-rust test-ts format vectors idl gas-report bench soak chaos screenshots
 
 demo: setup
 	node scripts/demo.ts
@@ -42,6 +42,11 @@ format:
 # Regenerate shared/vectors/*.json after a deliberate wire-format change.
 vectors:
 	node shared/scripts/generate-vectors.ts
+
+# Regenerate solana-program/idl/loanbridge.json from the program's interface
+# table (src/idl.rs, src/error.rs) after a deliberate interface change.
+idl:
+	LOANBRIDGE_WRITE_IDL=1 cargo test --quiet --manifest-path $(CARGO_MANIFEST) --test idl
 
 # Re-measure EVM gas into evm-contracts/gas-report.md (a test keeps it current).
 gas-report:

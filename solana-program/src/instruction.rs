@@ -1,6 +1,6 @@
 //! Instructions (interface): the first byte of the instruction data selects
-//! one, the rest are its arguments, Borsh-encoded as the IDL
-//! (`idl/loanbridge.json`) declares them: integers little-endian, `pubkey`
+//! one, the rest are its arguments, Borsh-encoded as `crate::idl` (and the
+//! IDL generated from it) declares them: integers little-endian, `pubkey`
 //! and `[u8; 32]` as 32 raw bytes, `bool` as one byte 0/1, `vec<pubkey>` and
 //! `bytes` as a `u32` little-endian length then the items. Nothing may
 //! follow the last argument.

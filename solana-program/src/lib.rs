@@ -8,6 +8,7 @@
 pub mod accounts;
 pub mod endpoint;
 pub mod error;
+pub mod idl;
 pub mod instruction;
 pub mod math;
 #[cfg(all(target_arch = "bpf", not(target_os = "solana")))]

@@ -1,9 +1,10 @@
 // The IDL against the running program: every instruction the IDL declares
 // is built with Anchor's coder from the IDL and succeeds on the SBF
 // program, and every account type the IDL declares decodes from what the
-// program wrote and encodes back to the same bytes. With tests/idl.rs
-// (discriminators, sizes, argument layouts, errors on the Rust side), the
-// IDL and the program cannot drift apart unnoticed.
+// program wrote and encodes back to the same bytes. The IDL is generated
+// from the program's own table (src/idl.rs, checked against the structs at
+// compile time; tests/idl.rs fails while the committed JSON differs), so
+// with this the IDL and the program cannot drift apart unnoticed.
 import { beforeAll, describe, expect, it } from "vitest";
 import { accountSize, IDL_ACCOUNTS, IDL_INSTRUCTIONS, reencodeAccount } from "../client/index.ts";
 import { allSteps, runScenario, type ScenarioResult, scenarioAccounts } from "./scenario.ts";

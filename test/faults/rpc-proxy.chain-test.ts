@@ -13,6 +13,7 @@ import {
   IDL_PROGRAM_ADDRESS,
   openNativeLoan,
   outboundPacketBytes,
+  outboundPacketRent,
   pda,
   readAccount,
   readProgramBinary,
@@ -678,7 +679,11 @@ describe("solana", () => {
     );
     const realData = await readAccount(solana.rpc, account);
     const realPacket = outboundPacketBytes(realData ?? new Uint8Array());
-    const rebuilt = await outboundPacketAccount(IDL_PROGRAM_ADDRESS, realPacket);
+    const rebuilt = await outboundPacketAccount(
+      IDL_PROGRAM_ADDRESS,
+      realPacket,
+      outboundPacketRent(realData ?? new Uint8Array()),
+    );
     expect(rebuilt.address).toBe(account);
     expect(toHex(rebuilt.data)).toBe(toHex(realData ?? new Uint8Array()));
     expect(solana.proxy.applied("squat")).toBeGreaterThan(0);

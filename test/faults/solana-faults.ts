@@ -140,11 +140,13 @@ export async function solanaMode(spec: SolanaMode, upstream: Upstream): Promise<
  * The data of a well-formed OutboundPacket account holding `packet` at its
  * PDA (the layout `outboundPacketBytes` in the client reads: discriminator,
  * version, bump, status SENT, keccak256 of the packet, guid, length, the
- * packet zero-padded to capacity).
+ * packet zero-padded to capacity, then who paid its rent and when it was
+ * sent; a forger's own, or none, unless `rent` gives them).
  */
 export async function outboundPacketAccount(
   programId: Address,
   packet: Uint8Array,
+  rent?: { payer: Address; sentAt: bigint },
 ): Promise<{ address: Address; data: Uint8Array }> {
   const { sender, dstEid, nonce, guid } = decodePacket(packet);
   if (packet.length > OUTBOUND_PACKET_CAPACITY) {
@@ -158,8 +160,14 @@ export async function outboundPacketAccount(
   data.set([OUTBOUND_PACKET_DISCRIMINATOR, LAYOUT_VERSION, bump, OUTBOUND_PACKET_SENT]);
   data.set(toBytes(keccak256(packet) as Hex), 4);
   data.set(toBytes(guid), 36);
-  new DataView(data.buffer).setUint16(68, packet.length, true);
+  const view = new DataView(data.buffer);
+  view.setUint16(68, packet.length, true);
   data.set(packet, 70);
+  if (rent !== undefined) {
+    const payerAt = 70 + OUTBOUND_PACKET_CAPACITY;
+    data.set(addressBytes(rent.payer), payerAt);
+    view.setBigUint64(payerAt + 32, rent.sentAt, true);
+  }
   return { address, data };
 }
 

@@ -104,6 +104,7 @@ describe("parseConfig", () => {
         batchSize: 50,
         maxAttempts: 10,
         leaseMs: 60_000,
+        deliverConcurrency: 8,
         retryBackoff: { initialMs: 500, maxMs: 300_000, factor: 2 },
       },
       executor: {
@@ -243,6 +244,8 @@ describe("parseConfig", () => {
       backoffInverted: (input) =>
         (input.pipeline = { retryBackoff: { initialMs: 10_000, maxMs: 100 } }),
       batchSizeZero: (input) => (input.pipeline = { batchSize: 0 }),
+      deliverConcurrencyZero: (input) => (input.pipeline = { deliverConcurrency: 0 }),
+      deliverConcurrencyFraction: (input) => (input.pipeline = { deliverConcurrency: 1.5 }),
       severalAtOnce: (input) => {
         input.api = { port: -1 };
         input.log = { level: 3 };
@@ -262,6 +265,8 @@ describe("parseConfig", () => {
         "badStoreKind": "store.kind: expected "kind": "pglite" or "postgres"",
         "batchSizeZero": "pipeline.batchSize: Too small: expected number to be >=1",
         "confirmationsWord": "chains.evm.confirmations: expected "finalized" or a number of blocks from 0 to 10000",
+        "deliverConcurrencyFraction": "pipeline.deliverConcurrency: Invalid input: expected int, received number",
+        "deliverConcurrencyZero": "pipeline.deliverConcurrency: Too small: expected number to be >=1",
         "endpointBadChecksum": "chains.evm.endpoint: EVM address has a wrong checksum",
         "endpointNotAddress": "chains.evm.endpoint: expected an EVM address (0x + 40 hex digits)",
         "evmEidTooBig": "chains.evm.eid: expected an endpoint id from 1 to 4294967295",

@@ -255,6 +255,12 @@ export const pipelineSchema = z
     maxAttempts: z.int().min(1).max(1_000).default(10),
     /** How long a leased packet stays with one worker before others may take it. */
     leaseMs: z.int().min(1_000).max(3_600_000).default(60_000),
+    /**
+     * Most deliveries of a batch in flight at once (1: one at a time), so
+     * one slow confirmation does not hold the others back. EVM sends from
+     * one key still take their nonces one at a time (nonces.ts).
+     */
+    deliverConcurrency: z.int().min(1).max(256).default(8),
     retryBackoff: z
       .strictObject({
         initialMs: z.int().min(10).max(3_600_000).default(1_000),

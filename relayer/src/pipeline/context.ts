@@ -70,7 +70,8 @@ export interface PipelineChains {
 export type PipelineSettings = Pick<
   PipelineConfig,
   "batchSize" | "maxAttempts" | "leaseMs" | "retryBackoff" | "pollIntervalMs"
->;
+> &
+  Partial<Pick<PipelineConfig, "deliverConcurrency">>;
 
 export interface PipelineContext {
   /** Names the lease owner and audit actor. */
@@ -198,12 +199,19 @@ export async function retryOrFail(
 export const isStopping = (context: Pick<PipelineContext, "signal">): boolean =>
   context.signal?.aborted === true;
 
-/** Leases a bounded batch and hands each packet to `handle`; a throw releases that packet with backoff. */
+/**
+ * Leases a bounded batch and hands each packet to `handle`, at most
+ * `concurrency` at a time; a throw releases that packet with backoff. Each
+ * packet keeps its own lease, attempts and store transitions, so a crash
+ * mid-batch leaves every packet leased by this owner (given back at the
+ * restart, or when the lease runs out), whichever were in flight.
+ */
 export async function forEachLeased(
   context: PipelineContext,
   statuses: readonly PacketRecord["status"][],
   where: string,
   handle: (packet: PacketRecord) => Promise<void>,
+  concurrency = 1,
 ): Promise<number> {
   const owner = leaseOwner(context);
   const leased = await context.store.leaseWork(
@@ -212,21 +220,26 @@ export async function forEachLeased(
     context.settings.batchSize,
     context.settings.leaseMs,
   );
-  for (const packet of leased) {
+  const queue = leased.values();
+  const work = async (): Promise<void> => {
     // Stopping: the rest stays leased until the stop gives every lease back.
-    if (isStopping(context)) break;
-    try {
-      await handle(packet);
-    } catch (error) {
-      if (isStopping(context)) break;
-      context.onError(error, where, packet.guid);
+    for (let next = queue.next(); !next.done && !isStopping(context); next = queue.next()) {
+      const packet = next.value;
       try {
-        await retryOrFail(context, packet, `${where}: ${errorText(error)}`, error);
-      } catch (releaseError) {
-        // The lease runs out by itself; the packet is never lost.
-        context.onError(releaseError, `${where}.release`, packet.guid);
+        await handle(packet);
+      } catch (error) {
+        if (isStopping(context)) return;
+        context.onError(error, where, packet.guid);
+        try {
+          await retryOrFail(context, packet, `${where}: ${errorText(error)}`, error);
+        } catch (releaseError) {
+          // The lease runs out by itself; the packet is never lost.
+          context.onError(releaseError, `${where}.release`, packet.guid);
+        }
       }
     }
-  }
+  };
+  const workers = Math.max(1, Math.min(concurrency, leased.length));
+  await Promise.all(Array.from({ length: workers }, work));
   return leased.length;
 }

@@ -198,9 +198,19 @@ export async function deliverPacket(
   return "delivered";
 }
 
-/** Delivers (executor) or confirms (others) one bounded batch of attested packets. */
+/**
+ * Delivers (executor) or confirms (others) one bounded batch of attested
+ * packets, `deliverConcurrency` at a time (absent: one at a time): a
+ * delivery waiting seconds for its confirmation does not hold back the rest.
+ */
 export function deliverBatch(context: PipelineContext): Promise<number> {
-  return forEachLeased(context, ["attested", "delivering"], "deliver", async (packet) => {
-    await deliverPacket(context, packet);
-  });
+  return forEachLeased(
+    context,
+    ["attested", "delivering"],
+    "deliver",
+    async (packet) => {
+      await deliverPacket(context, packet);
+    },
+    context.settings.deliverConcurrency ?? 1,
+  );
 }

@@ -131,6 +131,7 @@ async function startRelayer(
       maxAttempts: 5,
       leaseMs: 1_000,
       pollIntervalMs: 50,
+      deliverConcurrency: 8,
       retryBackoff: { initialMs: 50, maxMs: 500, factor: 2 },
     },
     executor: index === 0,

@@ -60,6 +60,7 @@ async function harness(
     executor?: boolean;
     peers?: string[];
     takeoverWindowMs?: number;
+    deliverConcurrency?: number;
   } = {},
 ): Promise<Harness> {
   const store = await Store.open({ kind: "pglite", dataDir: IN_MEMORY });
@@ -114,6 +115,9 @@ async function harness(
       leaseMs: 60_000,
       pollIntervalMs: 50,
       retryBackoff: { initialMs: 150, maxMs: 300, factor: 2 },
+      ...(options.deliverConcurrency !== undefined && {
+        deliverConcurrency: options.deliverConcurrency,
+      }),
     },
     executor: options.executor ?? true,
     // No wait for earlier ranks unless a test times the takeover.
@@ -760,6 +764,87 @@ describe("deliver", SLOW, () => {
     // Nothing is left to deliver.
     expect(await deliverBatch(h.context)).toBe(0);
     expect(h.destination.calls).toBe(1);
+  });
+
+  /** `count` packets attested by two verifiers, seen by an executor delivering `concurrency` at a time. */
+  async function manyAttested(count: number, concurrency?: number) {
+    const packets = Array.from({ length: count }, (_, i) =>
+      loanPacket(BigInt(i + 1), openLoan(i + 1)),
+    );
+    const peer = await harness({ signer: 1 });
+    for (const packet of packets) await attestedBy(peer, packet);
+    const url = await peerApi(peer.store, VERIFIER_ADDRESSES[1] ?? "");
+    const h = await harness({
+      signer: 0,
+      peers: [url],
+      ...(concurrency !== undefined && { deliverConcurrency: concurrency }),
+    });
+    for (const packet of packets) await attestedBy(h, packet);
+    return { h, packets };
+  }
+
+  /** Resolves once `event` has been emitted `count` times from now on. */
+  function emitted(h: Harness, event: "deliverySubmitted" | "packetDelivered", count: number) {
+    return new Promise<void>((resolve) => {
+      let seen = 0;
+      h.context.events.on(event, () => {
+        if (++seen === count) resolve();
+      });
+    });
+  }
+
+  function gate() {
+    let open = (): void => undefined;
+    const opened = new Promise<void>((resolve) => {
+      open = resolve;
+    });
+    return { opened, open };
+  }
+
+  it("deliver_slowConfirmationOfOnePacket_doesNotHoldBackTheOthers", async () => {
+    const { h, packets } = await manyAttested(3, 3);
+    const [slow, ...others] = packets.map((packet) => packet.guid);
+    if (slow === undefined) throw new Error("no packets");
+    const confirmation = gate();
+    h.destination.confirmations.set(slow, confirmation.opened);
+    const othersDelivered = emitted(h, "packetDelivered", 2);
+
+    const batch = deliverBatch(h.context);
+    await othersDelivered;
+    for (const guid of others) expect((await h.store.getPacket(guid))?.status).toBe("delivered");
+    // Sent, its lease still held, waiting for the destination.
+    const pending = await h.store.getPacket(slow);
+    expect(pending).toMatchObject({ status: "attested", leaseOwner: leaseOwner(h.context) });
+    expect(pending?.submittedAt).toBeInstanceOf(Date);
+
+    confirmation.open();
+    expect(await batch).toBe(3);
+    expect((await h.store.getPacket(slow))?.status).toBe("delivered");
+    expect(h.destination.calls).toBe(3);
+    expect(h.errors).toEqual([]);
+  });
+
+  it.each([
+    { concurrency: undefined, most: 1 },
+    { concurrency: 1, most: 1 },
+    { concurrency: 2, most: 2 },
+  ])("deliver_inFlightDeliveries_areBoundedByDeliverConcurrency ($concurrency)", async (bound) => {
+    const { h, packets } = await manyAttested(5, bound.concurrency);
+    const confirmation = gate();
+    for (const { guid } of packets) h.destination.confirmations.set(guid, confirmation.opened);
+    const full = emitted(h, "deliverySubmitted", bound.most);
+
+    const batch = deliverBatch(h.context);
+    await full;
+    expect(h.destination.inFlight).toBe(bound.most);
+    confirmation.open();
+    expect(await batch).toBe(5);
+
+    expect(h.destination.maxInFlight).toBe(bound.most);
+    expect(h.destination.calls).toBe(5);
+    for (const { guid } of packets) {
+      expect((await h.store.getPacket(guid))?.status).toBe("delivered");
+    }
   });
 
   it("deliver_recordsItsFirstSendAsSubmittedAt_aReplacementKeepsIt", async () => {

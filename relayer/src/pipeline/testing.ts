@@ -93,6 +93,11 @@ export class MemoryDestination implements PacketDeliverer {
   failNext: Error | undefined;
   /** Our transaction is sent, and then another relayer's lands first. */
   loseRaceAfterSending: "reverted" | "already_delivered" | undefined;
+  /** Deliveries whose confirmation waits for the promise (sent at once). */
+  readonly confirmations = new Map<Hex, Promise<void>>();
+  /** Deliveries between the call and its answer: now, and the most at once. */
+  inFlight = 0;
+  maxInFlight = 0;
   verifierSet() {
     return Promise.resolve({ epoch: EPOCH, threshold: 2, signers: [...VERIFIER_ADDRESSES] });
   }
@@ -102,16 +107,30 @@ export class MemoryDestination implements PacketDeliverer {
   walletBalance() {
     return Promise.resolve({ account: "executor", balance: 1 });
   }
-  deliver(
+  async deliver(
     packet: Uint8Array,
     attestations: Attestation[],
     onProgress?: DeliveryProgress,
   ): Promise<DeliveryReceipt> {
     this.calls++;
+    this.inFlight++;
+    this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
+    try {
+      return await this.#deliver(packet, attestations, onProgress);
+    } finally {
+      this.inFlight--;
+    }
+  }
+
+  async #deliver(
+    packet: Uint8Array,
+    attestations: Attestation[],
+    onProgress?: DeliveryProgress,
+  ): Promise<DeliveryReceipt> {
     if (this.failNext !== undefined) {
       const error = this.failNext;
       this.failNext = undefined;
-      return Promise.reject(error);
+      throw error;
     }
     const guid = attestations[0]?.guid ?? word(0);
     if (this.loseRaceAfterSending !== undefined) {
@@ -120,17 +139,21 @@ export class MemoryDestination implements PacketDeliverer {
       onProgress?.("signed", `0xmine${this.calls}`);
       onProgress?.("sent", `0xmine${this.calls}`);
       this.delivered.set(guid, []);
-      return this.loseRaceAfterSending === "reverted"
-        ? Promise.resolve({ tx: "0xtheirs", height: 7n, outcome: "delivered" })
-        : Promise.reject(new AlreadyDeliveredError(guid));
+      if (this.loseRaceAfterSending === "reverted") {
+        return { tx: "0xtheirs", height: 7n, outcome: "delivered" };
+      }
+      throw new AlreadyDeliveredError(guid);
     }
-    if (this.delivered.has(guid)) return Promise.reject(new AlreadyDeliveredError(guid));
+    if (this.delivered.has(guid)) throw new AlreadyDeliveredError(guid);
     const digest = packetAttestationDigest(ENDPOINT, EPOCH, packet);
     const ok = attestations.filter((a) => recoverSigner(digest, a.signature) === a.signer);
-    if (ok.length < 2) return Promise.reject(new Error("not enough valid signatures"));
+    if (ok.length < 2) throw new Error("not enough valid signatures");
+    const tx = `0xdead${this.calls}`;
+    onProgress?.("signed", tx);
+    onProgress?.("sent", tx);
+    await this.confirmations.get(guid);
+    if (this.delivered.has(guid)) throw new AlreadyDeliveredError(guid);
     this.delivered.set(guid, attestations);
-    onProgress?.("signed", `0xdead${this.calls}`);
-    onProgress?.("sent", `0xdead${this.calls}`);
-    return Promise.resolve({ tx: `0xdead${this.calls}`, height: 7n, outcome: "delivered" });
+    return { tx, height: 7n, outcome: "delivered" };
   }
 }

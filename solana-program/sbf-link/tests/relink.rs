@@ -6,6 +6,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use object::elf;
 use object::read::elf::ElfFile64;
@@ -21,7 +22,13 @@ fn compile(name: &str) -> Vec<u8> {
     let fixture = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures")
         .join(format!("{name}.ll"));
-    let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("sbf-link-{name}.o"));
+    // One file per call: tests (and test runs) go in parallel and two may
+    // compile the same fixture, so a shared path lets one read the other's
+    // half-written object.
+    static CALLS: AtomicUsize = AtomicUsize::new(0);
+    let call = CALLS.fetch_add(1, Ordering::Relaxed);
+    let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("sbf-link-{name}-{}-{call}.o", std::process::id()));
     let status = Command::new("llc-22")
         .args(["-march=bpfel", "-mcpu=v2", "-filetype=obj"])
         .arg(&fixture)
@@ -30,7 +37,9 @@ fn compile(name: &str) -> Vec<u8> {
         .status()
         .expect("llc-22 must be installed (Debian package llvm-22)");
     assert!(status.success(), "llc-22 failed on {}", fixture.display());
-    std::fs::read(&out).unwrap()
+    let object = std::fs::read(&out).unwrap();
+    std::fs::remove_file(&out).unwrap();
+    object
 }
 
 fn u32_at(bytes: &[u8], at: usize) -> u32 {

@@ -409,4 +409,43 @@ describe("nonces", () => {
     expect(new Set(receipts.map((r) => r.tx)).size).toBe(3);
     expect(receipts.every((r) => r.outcome === "delivered")).toBe(true);
   });
+
+  it("severalInFlightFromOneKey_takeConsecutiveNonces_andEachReplacementKeepsItsOwn", async () => {
+    // As the pipeline delivers a batch: one deliverer, several packets at once.
+    const packets = await Promise.all([0, 1, 2].map(async () => (await pair.send()).packet));
+    const all = await Promise.all(packets.map(async (packet) => attest(packet)));
+    const first = BigInt(await senderNonce("pending"));
+    await rpcCall(node.url, "evm_setAutomine", [false]);
+    const sent: Extract<DeliveryEvent, { kind: "sent" }>[] = [];
+    let mined = false;
+    const nonces = new NonceManager(rpc, new Wallet(SENDER_KEY).address);
+    const d = deliverer({
+      nonces,
+      receiptTimeoutMs: 300,
+      onEvent: (event) => {
+        if (event.kind !== "sent") return;
+        sent.push(event);
+        // All three sit in the pool until each has been replaced once.
+        const replaced = new Set(sent.filter((e) => e.attempt > 0).map((e) => e.guid));
+        if (replaced.size === 3 && !mined) {
+          mined = true;
+          void rpcCall(node.url, "evm_mine");
+        }
+      },
+    });
+
+    const receipts = await Promise.all(packets.map((packet, i) => d.deliver(packet, all[i] ?? [])));
+
+    const firstSends = sent.filter((e) => e.attempt === 0);
+    const byNonce = firstSends.map((e) => e.nonce).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    expect(byNonce).toEqual([first, first + 1n, first + 2n]);
+    for (const replacement of sent.filter((e) => e.attempt > 0)) {
+      const original = firstSends.find((e) => e.guid === replacement.guid);
+      expect(replacement.nonce).toBe(original?.nonce);
+    }
+    expect(receipts.map((r) => r.outcome)).toEqual(["delivered", "delivered", "delivered"]);
+    expect(new Set(receipts.map((r) => r.height)).size).toBe(1);
+    expect(nonces.next).toBe(first + 3n);
+    expect(BigInt(await senderNonce())).toBe(first + 3n);
+  });
 });
