@@ -19,6 +19,7 @@ import {
   StoreError,
 } from "../src/store/index.ts";
 import { sourceSideUpdate } from "../src/pipeline/loans.ts";
+import { postgresPool } from "../src/store/store.ts";
 import { startPostgres, type TestPostgres } from "./postgres.ts";
 
 const U64_MAX = 2n ** 64n - 1n;
@@ -1009,6 +1010,38 @@ describe.each(backends)("Store on $name", (backend) => {
 });
 
 // --- restarts and several processes --------------------------------------------
+
+describe("a PostgreSQL connection lost", () => {
+  it("whileCheckedOutBetweenQueries_isHeard_notAnUncaughtError", async () => {
+    if (postgres === undefined) throw new Error("PostgreSQL is not started");
+    const heard: Error[] = [];
+    const pool = postgresPool(
+      { url: new Secret(await createDatabase(), "test"), poolSize: 2 },
+      (error) => heard.push(error),
+    );
+    const admin = new pg.Client({ connectionString: postgres.url });
+    await admin.connect();
+    try {
+      // Checked out and between queries, as inside a transaction.
+      const held = await pool.connect();
+      const { rows } = await held.query<{ pid: number }>("SELECT pg_backend_pid() AS pid");
+      await admin.query("SELECT pg_terminate_backend($1)", [rows[0]?.pid]);
+      const deadline = Date.now() + 10_000;
+      while (heard.length === 0 && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      // Unheard, the client's `error` event would have ended the test process.
+      expect(heard.map((error) => error.message).join()).toMatch(/terminat/i);
+      await expect(held.query("SELECT 1")).rejects.toThrow();
+      held.release(true);
+      // The pool goes on with a new connection.
+      expect((await pool.query<{ one: number }>("SELECT 1 AS one")).rows).toEqual([{ one: 1 }]);
+    } finally {
+      await admin.end();
+      await pool.end();
+    }
+  });
+});
 
 describe("restart", () => {
   it("pglite_sameDataDir_keepsEverything", async () => {

@@ -460,12 +460,7 @@ export class Store {
         throw new StoreError("Unavailable", `cannot open the PGlite store at ${where}`, { cause });
       }
     } else {
-      const pool = new pg.Pool({
-        connectionString: config.url.reveal(),
-        max: config.poolSize,
-        connectionTimeoutMillis: 10_000,
-      });
-      pool.on("error", options.onPoolError ?? (() => undefined));
+      const pool = postgresPool(config, options.onPoolError ?? (() => undefined));
       db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
       try {
         await sql`SELECT 1`.execute(db);
@@ -1615,4 +1610,28 @@ function toAudit(row: Selectable<AuditLogTable>): AuditEntry {
     subject: row.subject,
     detail: (detail ?? {}) as Record<string, unknown>,
   };
+}
+
+/**
+ * The PostgreSQL pool, every connection's loss heard. pg reports a lost
+ * connection as an `error` event: on the pool while the connection is idle,
+ * but on the client itself while it is checked out between two queries (in a
+ * transaction, or held by a caller), where nothing listens by default, and an
+ * unheard `error` event ends the process. Heard, the loss fails the next
+ * query on that connection instead, which the store reports as Unavailable.
+ */
+export function postgresPool(
+  config: { url: { reveal(): string }; poolSize: number },
+  onError: (error: Error) => void,
+): pg.Pool {
+  const pool = new pg.Pool({
+    connectionString: config.url.reveal(),
+    max: config.poolSize,
+    connectionTimeoutMillis: 10_000,
+  });
+  pool.on("error", onError);
+  pool.on("connect", (client) => {
+    client.on("error", onError);
+  });
+  return pool;
 }
