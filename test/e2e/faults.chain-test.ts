@@ -17,8 +17,8 @@ import {
   Wallet,
   ZeroAddress,
 } from "ethers";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { main } from "../../relayer/src/cli.ts";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runCli as cli } from "../../relayer/src/cli-testing.ts";
 import { devKey, providerFor } from "../../relayer/src/chains/evm/testing.ts";
 import {
   type Localnet,
@@ -69,26 +69,6 @@ const CATCH_UP_MS = 20_000;
 
 let net: Localnet;
 let provider: JsonRpcProvider;
-
-/** `loanbridge …` in this process: exit code, what it printed and what it reported. */
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = "";
-  let stderr = "";
-  const out = vi.spyOn(process.stdout, "write").mockImplementation((chunk) => {
-    stdout += String(chunk);
-    return true;
-  });
-  const err = vi.spyOn(process.stderr, "write").mockImplementation((chunk) => {
-    stderr += String(chunk);
-    return true;
-  });
-  try {
-    return { code: await main(args), stdout, stderr };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-  }
-}
 
 async function evmVaultLoanState(loanId: Hex): Promise<bigint> {
   const { vault } = await evmContracts(net, provider);

@@ -12,10 +12,10 @@ import type { Hex } from "@loanbridge/shared";
 import { airdrop, mintToOwner, rpcSender } from "@loanbridge/solana-program";
 import { createKeyPairSignerFromBytes, type KeyPairSigner } from "@solana/kit";
 import { Wallet } from "ethers";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Localnet, solanaKeypair, startLocalnet } from "../../../test/localnet/index.ts";
 import { devKey } from "../chains/evm/testing.ts";
-import { main } from "../cli.ts";
+import { runCli as cli } from "../cli-testing.ts";
 
 const EVM_KEY_ENV = "LB_TEST_USER_EVM_KEY";
 const SOLANA_KEYPAIR_ENV = "LB_TEST_USER_SOLANA_KEYPAIR";
@@ -26,25 +26,6 @@ let net: Localnet;
 let network: string;
 let borrower: Wallet;
 let solanaUser: KeyPairSigner;
-
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = "";
-  let stderr = "";
-  const out = vi.spyOn(process.stdout, "write").mockImplementation((chunk) => {
-    stdout += String(chunk);
-    return true;
-  });
-  const err = vi.spyOn(process.stderr, "write").mockImplementation((chunk) => {
-    stderr += String(chunk);
-    return true;
-  });
-  try {
-    return { code: await main(args), stdout, stderr };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-  }
-}
 
 const keys = ["--evm-key-env", EVM_KEY_ENV, "--solana-keypair-env", SOLANA_KEYPAIR_ENV];
 

@@ -6,8 +6,8 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createServer, type Server, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { main } from "../cli.ts";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runCli as run } from "../cli-testing.ts";
 
 const LOAN = `0x${"ab".repeat(32)}`;
 const NETWORK = {
@@ -55,19 +55,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
-
-async function run(args: string[]): Promise<{ code: number; stderr: string }> {
-  let stderr = "";
-  const spy = vi.spyOn(process.stderr, "write").mockImplementation((chunk) => {
-    stderr += String(chunk);
-    return true;
-  });
-  try {
-    return { code: await main(args), stderr };
-  } finally {
-    spy.mockRestore();
-  }
-}
 
 // Tables are built before beforeAll: files are named by placeholders.
 const borrow = (...extra: string[]) => [
@@ -196,16 +183,8 @@ describe("user commands, bad input", () => {
   });
 
   it("help_documentsEveryUserCommand", async () => {
-    let stdout = "";
-    const spy = vi.spyOn(process.stdout, "write").mockImplementation((chunk) => {
-      stdout += String(chunk);
-      return true;
-    });
-    try {
-      expect(await main(["--help"])).toBe(0);
-    } finally {
-      spy.mockRestore();
-    }
+    const { code, stdout } = await run(["--help"]);
+    expect(code).toBe(0);
     for (const command of [
       "borrow",
       "repay",
