@@ -52,6 +52,7 @@ export async function ethLoanLoad(net: Localnet): Promise<LoanLoad> {
             100n * 10n ** 6n,
             1_000,
             30n * 86_400n,
+            1,
             toHex(addressBytes(recipient.address)),
             { value: parseEther("1") },
           )) as ContractTransactionResponse;

@@ -117,6 +117,7 @@ const MESSAGE = encodeLoanMessage({
   maxRateBps: 900,
   termSeconds: 30n * 86_400n,
   expiresAt: BigInt(T0 + 86_400),
+  installments: 1,
 });
 
 /** The endpoint's own cost: a receiver that does nothing, verifier sets of 1–3 of 3. */
@@ -234,6 +235,7 @@ async function loanFlow(ethers: Ethers, tick: Tick, record: Record) {
       12_000n * 10n ** 6n,
       1_000,
       30n * 86_400n,
+      1,
       borrowerWire,
       { value },
     );
@@ -277,6 +279,92 @@ async function loanFlow(ethers: Ethers, tick: Tick, record: Record) {
   );
   await tick();
   record("Endpoint.deliver REPAID → CollateralVault: releases ETH", await world.relay(repaid));
+
+  await installmentFlow(world, tick, record);
+}
+
+/**
+ * Installment loans (shared/LOANS.md "Installments"): 4 weekly payments on the
+ * pool of `loanFlow`. Measured in a pool whose buckets are in use, as they are
+ * in steady state: an unpaid loan stays in the measured loan's first bucket and
+ * another, one installment ahead, is in its second, so a completed installment
+ * moves the loan between two buckets that hold other loans. A loan moving into
+ * a bucket no loan is in yet writes its sums into fresh slots (its own row).
+ */
+async function installmentFlow(
+  world: Awaited<ReturnType<typeof deployTwoChains>>,
+  tick: Tick,
+  record: Record,
+) {
+  const { vault, pool, signers } = world;
+  const as = (contract: Contract, signer: typeof signers.owner) =>
+    new Contract(contract.target, contract.interface, signer);
+  const borrowerPool = as(pool, signers.borrower);
+  const week = 7n * 86_400n;
+  await tick();
+  await sendTx(pool, "setInstallmentTerms", 12, [86_400n, week, 30n * 86_400n, 0n]);
+  const openWeekly = async () => {
+    // The feed's price must be fresh when the OPEN_LOAN arrives.
+    await tick();
+    await sendTx(world.priceFeed, "setPrice", id("ETH/USD"), 3_000n * 10n ** 6n);
+    await tick();
+    const requested = await sendTx(
+      as(vault, signers.borrower),
+      "open",
+      "0x0000000000000000000000000000000000000000",
+      parseEther("10"),
+      12_000n * 10n ** 6n,
+      1_000,
+      4n * week,
+      4,
+      addressToWire(signers.borrower.address),
+      { value: parseEther("10") },
+    );
+    await tick();
+    const accepted = await world.relay(requested);
+    await tick();
+    await world.relay(accepted);
+    const [packet] = world.packetsOf(requested);
+    if (!packet) throw new Error("no OPEN_LOAN packet");
+    const { loanId } = decodeLoanMessage(decodePacket(packet).message);
+    const { installmentAmount } = (await pool.getFunction("loanSchedule").staticCall(loanId)) as {
+      installmentAmount: bigint;
+    };
+    return { accepted, loanId, installmentAmount };
+  };
+
+  // The first installment loan is alone in its buckets: its first installment moves it into an
+  // empty one. It then shares the measured loan's second bucket.
+  const first = await openWeekly();
+  await tick();
+  record(
+    "LendingPool.repay, one installment, into a bucket no loan is in yet (4 weekly)",
+    await sendTx(borrowerPool, "repay", first.loanId, first.installmentAmount),
+  );
+  await openWeekly(); // stays unpaid in the first bucket
+  const measured = await openWeekly();
+  record(
+    "Endpoint.deliver OPEN_LOAN → LendingPool, 4 weekly installments (bucket in use)",
+    measured.accepted,
+  );
+  await tick(6 * 86_400);
+  record(
+    "LendingPool.repay, one installment (4 weekly; moves between buckets in use)",
+    await sendTx(borrowerPool, "repay", measured.loanId, measured.installmentAmount),
+  );
+  await tick();
+  record(
+    "LendingPool.repay, part of an installment (4 weekly)",
+    await sendTx(borrowerPool, "repay", measured.loanId, measured.installmentAmount / 2n),
+  );
+  // Installments 2 and 3 (with the half already paid), then the rest a week later.
+  await tick();
+  await sendTx(borrowerPool, "repay", measured.loanId, measured.installmentAmount * 2n);
+  await tick(7 * 86_400);
+  record(
+    "LendingPool.repay, the last installment (4 weekly; sends REPAID)",
+    await sendTx(borrowerPool, "repay", measured.loanId, 2n ** 128n - 1n),
+  );
 }
 
 const require = createRequire(import.meta.url);
@@ -518,7 +606,9 @@ export function renderGasReport(report: GasReport): string {
     "Replay protection is a bitmap per path (256 nonces a storage slot): a path's",
     "deliveries are measured in a word already in use, as 255 of every 256 are; the",
     "first nonce of each word fills a fresh slot (its own row). Loan paths are warmed",
-    "by one unmeasured loan.",
+    "by one unmeasured loan. Installment loans (4 weekly payments) are measured in a",
+    "pool whose due buckets hold other loans, as they do in steady state; one row",
+    "shows a loan moving into a bucket no loan is in yet (fresh storage slots).",
     "",
     ...table(
       ["operation", "gas"],

@@ -72,10 +72,12 @@ contract CollateralVault is ICollateralVault, Ownable2Step, ReentrancyGuardTrans
         uint128 principal,
         uint32 maxRateBps,
         uint64 termSeconds,
+        uint16 installments,
         bytes32 recipient
     ) external payable nonReentrant returns (bytes32 loanId) {
         if (collateralAmount == 0) revert VaultZeroCollateral();
         if (principal == 0) revert VaultZeroPrincipal();
+        if (installments == 0) revert VaultZeroInstallments();
         if (recipient == bytes32(0)) revert VaultZeroRecipient();
         if (!isAssetAllowed(asset)) revert VaultAssetNotAllowed(asset);
         uint256 expectedValue = asset == address(0) ? collateralAmount : 0;
@@ -90,7 +92,8 @@ contract CollateralVault is ICollateralVault, Ownable2Step, ReentrancyGuardTrans
             principal: principal,
             maxRateBps: maxRateBps,
             termSeconds: termSeconds,
-            expiresAt: uint64(block.timestamp) + requestTtl
+            expiresAt: uint64(block.timestamp) + requestTtl,
+            installments: installments
         });
         loanId = _request(m, asset);
 
@@ -263,6 +266,7 @@ contract CollateralVault is ICollateralVault, Ownable2Step, ReentrancyGuardTrans
             m.principal,
             m.maxRateBps,
             m.termSeconds,
+            m.installments,
             m.recipient,
             m.expiresAt,
             loanNonce

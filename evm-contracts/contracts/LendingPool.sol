@@ -15,6 +15,7 @@ import {ILendingPool} from "./interfaces/ILendingPool.sol";
 import {ILoanbridgeApp} from "./interfaces/ILoanbridgeApp.sol";
 import {ILoanbridgeEndpointSender} from "./interfaces/ILoanbridgeEndpoint.sol";
 import {IPriceFeed} from "./interfaces/IPriceFeed.sol";
+import {Annuity} from "./libraries/Annuity.sol";
 import {EvmAddress} from "./libraries/EvmAddress.sol";
 import {LoanId} from "./libraries/LoanId.sol";
 import {LoanMath} from "./libraries/LoanMath.sol";
@@ -30,21 +31,23 @@ import {LoanMessageCodec} from "./libraries/LoanMessageCodec.sol";
 ///      follows checks-effects-interactions. Interest, collateral value and LTV checks are
 ///      `LoanMath`'s, the arithmetic the Solana program and the TypeScript reference share.
 ///
-///      Pool assets (shared/LOANS.md "Interest in pool assets", "Overdue loans leave pool assets
-///      at their due time") count only *performing* loans, those not past their `dueTime`. Loans
-///      are grouped in due buckets of `dueBucketSeconds` (W): a loan's `dueTime` is a multiple of W
-///      and its bucket is `dueTime / W`. A ring of `DUE_BUCKETS` slots holds, per bucket, the sums
-///      principal, recorded interest, `rateWeight = Σ principal × rateBps` and `anchor = Σ principal
-///      × rateBps × lastAccrual`; the performing totals are the sums over the buckets not yet due,
-///      so the performing loans' interest accrued to now is exactly `now × rateWeight − anchor`
-///      (base units × bps × seconds). `_flush` removes every due bucket (`index × W < now`) from
-///      the totals before each pool operation; `totalAssets` does the same virtually. Terms are at
-///      most `MAX_TERM_BUCKETS × W`, so every live bucket lies in `[cursor, cursor + 62]` and has
-///      its own slot. Bounds: rates ≤ `MAX_RATE_BPS` (17 bits), performing principal ≤ 2^128 − 1
-///      (a larger loan is answered `InsufficientLiquidity`) and times < 2^64, so `rateWeight` <
-///      2^145 and `anchor`, `now × rateWeight` < 2^209; a loan's interest saturates so that its
-///      principal + interest ≤ 2^128 − 1 (the wire's `uint128`), so closing a loan never fails on
-///      arithmetic.
+///      Pool assets (shared/LOANS.md "Interest in pool assets", "Overdue loans leave pool assets at
+///      their due time", "Installments") count only *performing* loans, those not past the due time
+///      of their first unpaid installment (a bullet loan's `dueTime`) and that never missed one.
+///      Loans are grouped in due buckets of `dueBucketSeconds` (W): due times are multiples of W,
+///      and a loan is booked in the bucket `due / W` of its first unpaid installment, moving to the
+///      next installment's as it pays one on time. A ring of `DUE_BUCKETS` slots holds, per bucket,
+///      the sums principal, recorded interest, `rateWeight = Σ principal × rateBps` and `anchor = Σ
+///      principal × rateBps × lastAccrual`; the performing totals are the sums over the buckets not
+///      yet due, so the performing loans' interest accrued to now is exactly `now × rateWeight −
+///      anchor` (base units × bps × seconds). `_flush` removes every due bucket (`index × W < now`)
+///      from the totals before each pool operation; `totalAssets` does the same virtually. Terms
+///      are at most `MAX_TERM_BUCKETS × W`, so every live bucket lies in `[cursor, cursor + 62]`
+///      and has its own slot. Bounds: rates ≤ `MAX_RATE_BPS` (17 bits), performing principal ≤
+///      2^128 − 1 (a larger loan is answered `InsufficientLiquidity`) and times < 2^64, so
+///      `rateWeight` < 2^145 and `anchor`, `now × rateWeight` < 2^209; a loan's interest saturates
+///      so that its principal + interest ≤ 2^128 − 1 (the wire's `uint128`), so closing a loan
+///      never fails on arithmetic.
 contract LendingPool is ILendingPool, ERC4626, Ownable2Step, Pausable, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
 
@@ -58,6 +61,8 @@ contract LendingPool is ILendingPool, ERC4626, Ownable2Step, Pausable, Reentranc
     uint8 public constant DECIMALS_OFFSET = 6;
     /// @inheritdoc ILendingPool
     uint32 public constant MAX_RATE_BPS = 100_000;
+    /// @inheritdoc ILendingPool
+    uint16 public constant MAX_INSTALLMENTS = 360;
 
     /// @inheritdoc ILendingPool
     uint256 public constant DUE_BUCKETS = 64;
@@ -104,6 +109,9 @@ contract LendingPool is ILendingPool, ERC4626, Ownable2Step, Pausable, Reentranc
     uint64 public maxTermSeconds;
     /// @inheritdoc ILendingPool
     uint64 public gracePeriodSeconds;
+    /// @inheritdoc ILendingPool
+    uint16 public maxInstallments;
+    uint64[4] private _installmentPeriods;
 
     /// @inheritdoc ILendingPool
     IPriceFeed public priceFeed;
@@ -143,6 +151,9 @@ contract LendingPool is ILendingPool, ERC4626, Ownable2Step, Pausable, Reentranc
         // operation.
         dueCursor = _firstNotDue(dueBucketSeconds_);
         emit DueBucketSecondsSet(dueBucketSeconds_);
+        // Bullet loans only until the owner allows installments.
+        maxInstallments = 1;
+        emit InstallmentTermsSet(1, _installmentPeriods);
     }
 
     // ---------------------------------------------------------------------------------------------
@@ -150,8 +161,8 @@ contract LendingPool is ILendingPool, ERC4626, Ownable2Step, Pausable, Reentranc
     // ---------------------------------------------------------------------------------------------
 
     /// @inheritdoc IERC4626
-    /// @dev Stablecoin held plus the performing loans' (those not past `dueTime`) principal and
-    ///      interest accrued to now: `held + principal + interest + ⌊(now × rateWeight − anchor) /
+    /// @dev Stablecoin held plus the performing loans' (those not past their next due time)
+    ///      principal and interest accrued to now: `held + principal + interest + ⌊(now × rateWeight − anchor) /
     ///      (10,000 × 31,536,000)⌋` over the performing sums (`performing()`), at most one base unit
     ///      per performing loan above the sum of the loans' own rounded accruals. An overdue loan
     ///      counts zero. A loan whose debt reaches the 2^128 - 1 saturation is counted with the
@@ -228,11 +239,11 @@ contract LendingPool is ILendingPool, ERC4626, Ownable2Step, Pausable, Reentranc
         _flush();
         LoanMessageCodec.OpenLoan memory m = LoanMessageCodec.decodeOpenLoan(message);
         if (_loans[m.loanId].status != LoanStatus.None) revert PoolLoanExists(m.loanId);
-        uint8 reason = _rejectReason(srcEid, m);
+        (uint8 reason, uint128 installmentAmount) = _rejectReason(srcEid, m);
         if (reason != 0) {
             _reject(srcEid, m.loanId, reason);
         } else {
-            _open(srcEid, m);
+            _open(srcEid, m, installmentAmount);
         }
     }
 
@@ -261,22 +272,9 @@ contract LendingPool is ILendingPool, ERC4626, Ownable2Step, Pausable, Reentranc
         if (amount == 0) revert PoolZeroRepayment();
         Loan storage loan = _activeLoan(loanId);
         _flush();
-        uint256 interestPaid;
-        uint256 principalPaid;
-        (paid, interestPaid, principalPaid) = _pay(loanId, loan, amount);
-        (uint128 principal, uint128 interest) = (loan.principal, loan.interest);
-        // Saturates rather than fail the repayment: the wire's amountRepaid is a uint128.
-        uint128 repaid = uint128(Math.min(uint256(loan.repaid) + paid, type(uint128).max));
-        loan.repaid = repaid;
-        emit LoanRepayment(loanId, msg.sender, interestPaid, principalPaid, principal, interest);
-
-        // Interest is paid first and stops accruing at zero principal, so zero principal means
-        // zero debt.
-        bool fullyRepaid = principal == 0;
-        if (fullyRepaid) {
-            loan.status = LoanStatus.Repaid;
-            emit LoanRepaid(loanId, repaid);
-        }
+        uint128 repaid;
+        bool fullyRepaid;
+        (paid, repaid, fullyRepaid) = _repay(loanId, loan, amount);
 
         IERC20(asset()).safeTransferFrom(msg.sender, address(this), paid);
         if (fullyRepaid) {
@@ -290,12 +288,13 @@ contract LendingPool is ILendingPool, ERC4626, Ownable2Step, Pausable, Reentranc
     /// @inheritdoc ILendingPool
     function declareDefault(bytes32 loanId) external nonReentrant {
         Loan storage loan = _activeLoan(loanId);
-        uint256 defaultableAfter = uint256(loan.dueTime) + gracePeriodSeconds;
+        // A missed installment, not only the last, makes the loan defaultable.
+        uint256 defaultableAfter = uint256(_nextDue(loan)) + gracePeriodSeconds;
         if (block.timestamp <= defaultableAfter) revert PoolLoanNotOverdue(loanId, defaultableAfter);
         uint32 srcEid = loan.srcEid;
         bytes32 beneficiary_ = _beneficiaryOf(srcEid);
-        // The loan is past its dueTime: flushed out of pool assets already (or now), so the
-        // write-off below changes nothing in them.
+        // The loan is past its first unpaid installment's due time: flushed out of pool assets
+        // already (or now), so the write-off below changes nothing in them.
         _flush();
         _accrue(loanId, loan);
 
@@ -371,6 +370,23 @@ contract LendingPool is ILendingPool, ERC4626, Ownable2Step, Pausable, Reentranc
     }
 
     /// @inheritdoc ILendingPool
+    function setInstallmentTerms(uint16 maxInstallments_, uint64[4] calldata periods)
+        external
+        onlyOwner
+        nonReentrant
+    {
+        bool valid = maxInstallments_ != 0 && maxInstallments_ <= MAX_INSTALLMENTS;
+        uint64 maxTerm = maxTermSeconds;
+        for (uint256 i = 0; i < periods.length; ++i) {
+            if (periods[i] > maxTerm) valid = false;
+        }
+        if (!valid) revert PoolInvalidInstallmentTerms(maxInstallments_, periods);
+        maxInstallments = maxInstallments_;
+        _installmentPeriods = periods;
+        emit InstallmentTermsSet(maxInstallments_, periods);
+    }
+
+    /// @inheritdoc ILendingPool
     function setBeneficiary(uint32 remoteEid, bytes32 beneficiary_) external onlyOwner nonReentrant {
         beneficiary[remoteEid] = beneficiary_;
         emit BeneficiarySet(remoteEid, beneficiary_);
@@ -443,6 +459,33 @@ contract LendingPool is ILendingPool, ERC4626, Ownable2Step, Pausable, Reentranc
     }
 
     /// @inheritdoc ILendingPool
+    function loanSchedule(bytes32 loanId)
+        external
+        view
+        returns (
+            uint16 installments,
+            uint16 paidInstallments,
+            uint64 periodSeconds,
+            uint64 startTime,
+            uint128 installmentAmount,
+            uint64 nextDueTime
+        )
+    {
+        Loan storage loan = _loans[loanId];
+        installments = loan.installments;
+        paidInstallments = loan.paidInstallments;
+        periodSeconds = loan.periodSeconds;
+        startTime = loan.startTime;
+        installmentAmount = loan.installmentAmount;
+        if (loan.status == LoanStatus.Active) nextDueTime = _nextDue(loan);
+    }
+
+    /// @inheritdoc ILendingPool
+    function installmentPeriods() external view returns (uint64[4] memory) {
+        return _installmentPeriods;
+    }
+
+    /// @inheritdoc ILendingPool
     function collateralConfig(uint32 remoteEid, bytes32 asset_) external view returns (CollateralConfig memory) {
         return _collateral[remoteEid][asset_];
     }
@@ -452,27 +495,66 @@ contract LendingPool is ILendingPool, ERC4626, Ownable2Step, Pausable, Reentranc
     // ---------------------------------------------------------------------------------------------
 
     /// @dev The first failing check of shared/LOANS.md's `OPEN_LOAN` table, as a reject reason
-    ///      code; 0 when every check passes.
-    function _rejectReason(uint32 srcEid, LoanMessageCodec.OpenLoan memory m) private view returns (uint8) {
-        if (paused()) return LoanMessageCodec.REASON_PAUSED;
-        if (block.timestamp > m.expiresAt) return LoanMessageCodec.REASON_EXPIRED;
+    ///      code (0 when every check passes), and the schedule's payment once the installment row
+    ///      has passed.
+    function _rejectReason(uint32 srcEid, LoanMessageCodec.OpenLoan memory m)
+        private
+        view
+        returns (uint8 reason, uint128 installmentAmount)
+    {
+        if (paused()) return (LoanMessageCodec.REASON_PAUSED, 0);
+        if (block.timestamp > m.expiresAt) return (LoanMessageCodec.REASON_EXPIRED, 0);
         if (
             m.termSeconds < minTermSeconds || m.termSeconds > maxTermSeconds || m.principal == 0
                 || !_isRecipient(m.recipient)
-        ) return LoanMessageCodec.REASON_INVALID_TERMS;
+        ) return (LoanMessageCodec.REASON_INVALID_TERMS, 0);
+        bool allowed;
+        (allowed, installmentAmount) = _schedulePayment(m);
+        if (!allowed) return (LoanMessageCodec.REASON_INVALID_TERMS, 0);
         CollateralConfig memory config = _collateral[srcEid][m.collateralAsset];
-        if (config.maxLtvBps == 0) return LoanMessageCodec.REASON_UNSUPPORTED_COLLATERAL;
+        if (config.maxLtvBps == 0) return (LoanMessageCodec.REASON_UNSUPPORTED_COLLATERAL, 0);
         (bool fresh, uint256 price,) = _freshPrice(config.priceId);
-        if (!fresh) return LoanMessageCodec.REASON_UNSUPPORTED_COLLATERAL;
-        if (rateBps > m.maxRateBps) return LoanMessageCodec.REASON_RATE_ABOVE_MAX;
+        if (!fresh) return (LoanMessageCodec.REASON_UNSUPPORTED_COLLATERAL, 0);
+        if (rateBps > m.maxRateBps) return (LoanMessageCodec.REASON_RATE_ABOVE_MAX, 0);
         uint256 value = LoanMath.collateralValue(m.collateralAmount, price);
-        if (LoanMath.exceedsLtv(m.principal, value, config.maxLtvBps)) return LoanMessageCodec.REASON_LTV_TOO_HIGH;
+        if (LoanMath.exceedsLtv(m.principal, value, config.maxLtvBps)) {
+            return (LoanMessageCodec.REASON_LTV_TOO_HIGH, 0);
+        }
         // The second bound keeps the interest aggregate's arithmetic far from overflow (see the
         // contract's notes); only a stablecoin with more than 2^128 base units could reach it.
         if (m.principal > _held() || uint256(_performingPrincipal) + m.principal > type(uint128).max) {
-            return LoanMessageCodec.REASON_INSUFFICIENT_LIQUIDITY;
+            return (LoanMessageCodec.REASON_INSUFFICIENT_LIQUIDITY, 0);
         }
-        return 0;
+    }
+
+    /// @dev The installment row of the `OPEN_LOAN` table (shared/LOANS.md "Installments"): whether
+    ///      the count is in `[1, maxInstallments]` and divides the term and, with more than one
+    ///      installment, the period is one of `installmentPeriods` and the schedule's payment fits
+    ///      128 bits; and that payment at the pool's rate. A bullet loan's payment is capped at
+    ///      2^128 − 1 instead of refused: it decides nothing (its one installment is paid at zero
+    ///      debt), and bullet loans keep the rules they had.
+    function _schedulePayment(LoanMessageCodec.OpenLoan memory m)
+        private
+        view
+        returns (bool allowed, uint128 installmentAmount)
+    {
+        uint16 n = m.installments;
+        if (n == 0 || n > maxInstallments || m.termSeconds % n != 0) return (false, 0);
+        uint64 period = m.termSeconds / n;
+        if (n > 1 && !_isInstallmentPeriod(period)) return (false, 0);
+        uint256 payment = Annuity.payment(m.principal, rateBps, period, n);
+        if (payment > type(uint128).max) {
+            if (n > 1) return (false, 0);
+            payment = type(uint128).max;
+        }
+        return (true, uint128(payment));
+    }
+
+    /// @dev Whether `period` is a non-zero entry of `installmentPeriods` (0 marks an unused slot).
+    function _isInstallmentPeriod(uint64 period) private view returns (bool) {
+        if (period == 0) return false;
+        uint64[4] memory periods = _installmentPeriods;
+        return period == periods[0] || period == periods[1] || period == periods[2] || period == periods[3];
     }
 
     /// @dev Records the loan as `Rejected` and answers `LOAN_REJECTED`; moves nothing.
@@ -487,13 +569,16 @@ contract LendingPool is ILendingPool, ERC4626, Ownable2Step, Pausable, Reentranc
         );
     }
 
-    /// @dev Records the loan as `Active`, disburses the principal and answers `LOAN_ACTIVE`.
-    function _open(uint32 srcEid, LoanMessageCodec.OpenLoan memory m) private {
+    /// @dev Records the loan as `Active` with its schedule, books it in its first installment's
+    ///      due bucket, disburses the principal and answers `LOAN_ACTIVE`.
+    function _open(uint32 srcEid, LoanMessageCodec.OpenLoan memory m, uint128 installmentAmount) private {
         uint64 startTime = uint64(block.timestamp);
         // Rounded up to the bucket boundary (the borrower gets up to W − 1 s more). Fits: the term
-        // is at most 62 × W and W at most a year.
+        // is at most 62 × W and W at most a year. The last installment's due time.
         uint64 width = dueBucketSeconds;
         uint64 dueTime = (startTime + m.termSeconds + width - 1) / width * width;
+        // The installment row passed: installments divides the term.
+        uint64 period = m.termSeconds / m.installments;
         uint32 rate = rateBps;
         _loans[m.loanId] = Loan({
             status: LoanStatus.Active,
@@ -501,18 +586,26 @@ contract LendingPool is ILendingPool, ERC4626, Ownable2Step, Pausable, Reentranc
             rateBps: rate,
             dueTime: dueTime,
             lastAccrual: startTime,
+            installments: m.installments,
+            paidInstallments: 0,
+            offBook: false,
             principal: m.principal,
             interest: 0,
             repaid: 0,
             collateralAmount: m.collateralAmount,
-            collateralAsset: m.collateralAsset
+            collateralAsset: m.collateralAsset,
+            startTime: startTime,
+            periodSeconds: period,
+            installmentAmount: installmentAmount
         });
-        // Performing from now: dueTime >= now, and the flush has brought the cursor to now, so its
-        // bucket is live.
+        // Performing from now: its first due time is at least now, and the flush has brought the
+        // cursor to now, so its bucket is live. Fits 64 bits: at most dueTime.
+        uint64 firstDue = uint64(Annuity.dueTime(startTime, period, 1, width));
         uint256 weight = uint256(m.principal) * rate;
-        _adjustBucket(dueTime, PerformingSums(m.principal, 0, weight, weight * startTime), _none());
+        _adjustBucket(firstDue, PerformingSums(m.principal, 0, weight, weight * startTime), _none());
         address recipient = EvmAddress.toAddress(m.recipient);
         emit LoanOpened(m.loanId, srcEid, m.borrower, recipient, m.principal, rate, startTime, dueTime);
+        emit LoanScheduled(m.loanId, m.installments, period, installmentAmount);
 
         IERC20(asset()).safeTransfer(recipient, m.principal);
         _send(
@@ -536,9 +629,9 @@ contract LendingPool is ILendingPool, ERC4626, Ownable2Step, Pausable, Reentranc
     ///      added into the bucket's recorded interest; an overdue loan counts in no sum.
     function _accrue(bytes32 loanId, Loan storage loan) private {
         (uint256 scaled, uint256 added) = _accrueLoan(loanId, loan);
-        if (scaled != 0 && _isPerforming(loan)) {
-            _adjustBucket(loan.dueTime, PerformingSums(0, added, 0, scaled), _none());
-        }
+        if (scaled == 0) return;
+        (bool isPerforming, uint64 due) = _booking(loan);
+        if (isPerforming) _adjustBucket(due, PerformingSums(0, added, 0, scaled), _none());
     }
 
     /// @dev `_accrue` on the loan's record only; returns the exact scaled interest since the last
@@ -595,8 +688,8 @@ contract LendingPool is ILendingPool, ERC4626, Ownable2Step, Pausable, Reentranc
     }
 
     /// @dev Moves an active loan, accrued to now, to `status`, removing its principal and interest
-    ///      from the pool's assets if it still counts there (lenders bear the loss); returns that principal and the debt left
-    ///      unpaid (principal plus accrued interest).
+    ///      from the pool's assets if it still counts there (lenders bear the loss); returns that
+    ///      principal and the debt left unpaid (principal plus accrued interest).
     function _writeOff(Loan storage loan, LoanStatus status)
         private
         returns (uint256 principal, uint128 outstanding)
@@ -605,11 +698,12 @@ contract LendingPool is ILendingPool, ERC4626, Ownable2Step, Pausable, Reentranc
         uint256 interest = loan.interest;
         // Fits: interest saturates so that principal + interest <= 2^128 - 1.
         outstanding = uint128(principal + interest);
-        // A performing loan (liquidated before its dueTime) leaves its bucket whole, accrued to
-        // now; an overdue one left pool assets when its bucket was flushed.
-        if (_isPerforming(loan)) {
+        // A performing loan (liquidated before its next due time) leaves its bucket whole, accrued
+        // to now; an overdue one left pool assets when its bucket was flushed.
+        (bool isPerforming, uint64 due) = _booking(loan);
+        if (isPerforming) {
             uint256 weight = principal * loan.rateBps;
-            _adjustBucket(loan.dueTime, _none(), PerformingSums(principal, interest, weight, weight * block.timestamp));
+            _adjustBucket(due, _none(), PerformingSums(principal, interest, weight, weight * block.timestamp));
         }
         loan.status = status;
     }
@@ -625,10 +719,26 @@ contract LendingPool is ILendingPool, ERC4626, Ownable2Step, Pausable, Reentranc
         return uint64((block.timestamp + width - 1) / width);
     }
 
-    /// @dev Whether an active loan still counts in pool assets: not past its dueTime (at dueTime
-    ///      itself it is on time). After `_flush` its bucket is live exactly then.
-    function _isPerforming(Loan storage loan) private view returns (bool) {
-        return block.timestamp <= loan.dueTime;
+    /// @dev Whether an active loan still counts in pool assets, and the due time of the bucket it is
+    ///      booked in: its first unpaid installment's. It counts until that due time (at the due
+    ///      time itself it is on time; after `_flush` its bucket is live exactly then), and never
+    ///      again once `offBook`.
+    function _booking(Loan storage loan) private view returns (bool isPerforming, uint64 due) {
+        if (loan.offBook) return (false, 0);
+        due = _nextDue(loan);
+        isPerforming = block.timestamp <= due;
+    }
+
+    /// @dev The due time of the loan's first unpaid installment; a bullet loan's `dueTime`, without
+    ///      reading its schedule.
+    function _nextDue(Loan storage loan) private view returns (uint64) {
+        return loan.installments == 1 ? loan.dueTime : _dueOf(loan, loan.paidInstallments + 1);
+    }
+
+    /// @dev The due time of installment `index` (1-based) of the loan. Fits 64 bits: at most the
+    ///      loan's dueTime.
+    function _dueOf(Loan storage loan, uint256 index) private view returns (uint64) {
+        return uint64(Annuity.dueTime(loan.startTime, loan.periodSeconds, index, dueBucketSeconds));
     }
 
     /// @dev Removes every due bucket from the performing totals and moves the cursor to the
@@ -689,31 +799,38 @@ contract LendingPool is ILendingPool, ERC4626, Ownable2Step, Pausable, Reentranc
     ///      callers accrue it to now first). Cannot overflow: the principal is bounded at open
     ///      (`InsufficientLiquidity`), the rest by the contract notes' bounds.
     function _adjustBucket(uint64 dueTime, PerformingSums memory add, PerformingSums memory sub) private {
+        _adjustBucketOnly(dueTime, add, sub);
+        if (add.principal != sub.principal) {
+            // Fits: at most the performing principal, which the open checks keep below 2^128.
+            _performingPrincipal = uint128(_performingPrincipal + add.principal - sub.principal);
+        }
+        if (add.interest != sub.interest) {
+            _performingInterest = _performingInterest + add.interest - sub.interest;
+        }
+        if (add.rateWeight != sub.rateWeight) _rateWeight = _rateWeight + add.rateWeight - sub.rateWeight;
+        if (add.anchor != sub.anchor) _anchor = _anchor + add.anchor - sub.anchor;
+    }
+
+    /// @dev `_adjustBucket` on the bucket of `dueTime` alone: for a loan moving between buckets,
+    ///      which leaves the totals as they are.
+    function _adjustBucketOnly(uint64 dueTime, PerformingSums memory add, PerformingSums memory sub) private {
         DueBucket storage bucket = _buckets[(dueTime / dueBucketSeconds) % DUE_BUCKETS];
         if (add.principal != sub.principal) {
             // Fits: at most the performing principal, which the open checks keep below 2^128.
             bucket.principal = uint128(bucket.principal + add.principal - sub.principal);
-            _performingPrincipal = uint128(_performingPrincipal + add.principal - sub.principal);
         }
-        if (add.interest != sub.interest) {
-            bucket.interest = bucket.interest + add.interest - sub.interest;
-            _performingInterest = _performingInterest + add.interest - sub.interest;
-        }
+        if (add.interest != sub.interest) bucket.interest = bucket.interest + add.interest - sub.interest;
         if (add.rateWeight != sub.rateWeight) {
             bucket.rateWeight = bucket.rateWeight + add.rateWeight - sub.rateWeight;
-            _rateWeight = _rateWeight + add.rateWeight - sub.rateWeight;
         }
-        if (add.anchor != sub.anchor) {
-            bucket.anchor = bucket.anchor + add.anchor - sub.anchor;
-            _anchor = _anchor + add.anchor - sub.anchor;
-        }
+        if (add.anchor != sub.anchor) bucket.anchor = bucket.anchor + add.anchor - sub.anchor;
     }
 
     /// @dev Accrues the loan and applies a payment of up to `amount`: accrued interest first,
     ///      then principal, capped at the debt. Updates the loan's principal and interest and, for
-    ///      a performing loan, its bucket (accrual and payment in one update); an overdue loan's
-    ///      payment counts only in `held`.
-    function _pay(bytes32 loanId, Loan storage loan, uint256 amount)
+    ///      a performing loan (`isPerforming`), its bucket, that of `due` (accrual and payment in
+    ///      one update); an overdue loan's payment counts only in `held`.
+    function _pay(bytes32 loanId, Loan storage loan, uint256 amount, bool isPerforming, uint64 due)
         private
         returns (uint256 paid, uint256 interestPaid, uint256 principalPaid)
     {
@@ -731,13 +848,42 @@ contract LendingPool is ILendingPool, ERC4626, Ownable2Step, Pausable, Reentranc
             loan.principal = uint128(principal - principalPaid);
             loan.interest = uint128(interest - interestPaid);
         }
-        if (_isPerforming(loan)) _repayInBucket(loan, scaled, added, principalPaid, interestPaid);
+        if (isPerforming) _repayInBucket(loan, due, scaled, added, principalPaid, interestPaid);
     }
 
-    /// @dev A performing loan's repayment in its bucket: its accrual (`scaled`, `added`) in, what
-    ///      it paid out, in one update.
+    /// @dev `repay`'s effects: applies the payment (`_pay`), adds it to `repaid`, completes the
+    ///      installments it covers and, at zero debt, marks the loan `Repaid`. Returns the amount
+    ///      taken, the new `repaid` and whether the loan is repaid.
+    function _repay(bytes32 loanId, Loan storage loan, uint256 amount)
+        private
+        returns (uint256 paid, uint128 repaid, bool fullyRepaid)
+    {
+        // Where the loan is booked before the payment (its first unpaid installment's bucket).
+        (bool isPerforming, uint64 due) = _booking(loan);
+        uint256 interestPaid;
+        uint256 principalPaid;
+        (paid, interestPaid, principalPaid) = _pay(loanId, loan, amount, isPerforming, due);
+        (uint128 principal, uint128 interest) = (loan.principal, loan.interest);
+        // Saturates rather than fail the repayment: the wire's amountRepaid is a uint128.
+        repaid = uint128(Math.min(uint256(loan.repaid) + paid, type(uint128).max));
+        loan.repaid = repaid;
+        emit LoanRepayment(loanId, msg.sender, interestPaid, principalPaid, principal, interest);
+        _completeInstallments(loanId, loan, repaid, principal, isPerforming, due);
+
+        // Interest is paid first and stops accruing at zero principal, so zero principal means
+        // zero debt.
+        fullyRepaid = principal == 0;
+        if (fullyRepaid) {
+            loan.status = LoanStatus.Repaid;
+            emit LoanRepaid(loanId, repaid);
+        }
+    }
+
+    /// @dev A performing loan's repayment in its bucket (that of `due`): its accrual (`scaled`,
+    ///      `added`) in, what it paid out, in one update.
     function _repayInBucket(
         Loan storage loan,
+        uint64 due,
         uint256 scaled,
         uint256 added,
         uint256 principalPaid,
@@ -745,10 +891,51 @@ contract LendingPool is ILendingPool, ERC4626, Ownable2Step, Pausable, Reentranc
     ) private {
         uint256 weight = principalPaid * loan.rateBps;
         _adjustBucket(
-            loan.dueTime,
+            due,
             PerformingSums(0, added, 0, scaled),
             PerformingSums(principalPaid, interestPaid, weight, weight * block.timestamp)
         );
+    }
+
+    /// @dev Completes the installments the loan's cumulative `repaid` now covers (shared/LOANS.md
+    ///      "Repayment"): k < n once `repaid ≥ k × installmentAmount`, all n once the debt is zero
+    ///      (`principal` zero: interest is paid first). Emits `Payment` for each, in order. A loan
+    ///      with debt left that was performing (`isPerforming`, booked in the bucket of `due`)
+    ///      moves, accrued to now and after its payment, to the bucket of its new first unpaid
+    ///      installment; one that was not (an installment overdue) is `offBook` for good. A bullet
+    ///      loan reads no schedule.
+    function _completeInstallments(
+        bytes32 loanId,
+        Loan storage loan,
+        uint256 repaid,
+        uint256 principal,
+        bool isPerforming,
+        uint64 due
+    ) private {
+        uint16 n = loan.installments;
+        uint16 paidBefore = loan.paidInstallments;
+        // A bullet loan's one installment is the rest of `repaid`, whatever this amount.
+        uint256 installmentAmount = n == 1 ? 0 : loan.installmentAmount;
+        uint16 paidNow = paidBefore;
+        if (principal == 0) paidNow = n;
+        else if (n > 1) paidNow = Annuity.paidInstallments(repaid, installmentAmount, n);
+        if (paidNow == paidBefore) return;
+        loan.paidInstallments = paidNow;
+        for (uint16 k = paidBefore + 1; k <= paidNow; ++k) {
+            emit Payment(loanId, k, Annuity.amountOf(repaid, installmentAmount, n, k), principal);
+        }
+        // A repaid loan's payment took its sums out of its bucket.
+        if (principal == 0) return;
+        if (!isPerforming) {
+            loan.offBook = true;
+            return;
+        }
+        uint64 next = _dueOf(loan, paidNow + 1);
+        if (next == due) return;
+        uint256 weight = principal * loan.rateBps;
+        PerformingSums memory sums = PerformingSums(principal, loan.interest, weight, weight * block.timestamp);
+        _adjustBucketOnly(due, _none(), sums);
+        _adjustBucketOnly(next, sums, _none());
     }
 
     /// @dev All-zero sums: "nothing" on one side of `_adjustBucket`.

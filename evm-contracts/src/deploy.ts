@@ -39,6 +39,10 @@ export interface DeployConfig {
     maxTermSeconds: bigint;
     gracePeriodSeconds: bigint;
     maxPriceAgeSeconds: bigint;
+    /** Most installments a loan may have (1..360; 1: bullet loans only). */
+    maxInstallments: number;
+    /** The periods an installment loan may have, each at most `maxTermSeconds` (0: unused). */
+    installmentPeriods: readonly [bigint, bigint, bigint, bigint];
   };
 }
 
@@ -52,6 +56,9 @@ export const DEV_DEFAULTS = {
     maxTermSeconds: 62n * 86_400n,
     gracePeriodSeconds: 86_400n,
     maxPriceAgeSeconds: 3_600n,
+    maxInstallments: 12,
+    // A day, a week, 30 days.
+    installmentPeriods: [86_400n, 7n * 86_400n, 30n * 86_400n, 0n],
   },
 } as const satisfies Pick<DeployConfig, "vault" | "pool">;
 
@@ -107,6 +114,17 @@ export function assertDeployConfig(config: DeployConfig): void {
     throw new DeployConfigError(
       `pool.maxTermSeconds must be at most 62 × dueBucketSeconds (${62n * dueBucketSeconds}), got ${maxTermSeconds}`,
     );
+  }
+  const { maxInstallments, installmentPeriods } = config.pool;
+  if (!Number.isInteger(maxInstallments) || maxInstallments < 1 || maxInstallments > 360) {
+    throw new DeployConfigError(`pool.maxInstallments must be in 1..360, got ${maxInstallments}`);
+  }
+  for (const period of installmentPeriods) {
+    if (period < 0n || period > maxTermSeconds) {
+      throw new DeployConfigError(
+        `pool.installmentPeriods must each be in 0..maxTermSeconds (${maxTermSeconds}), got ${period}`,
+      );
+    }
   }
   if (!Number.isInteger(config.threshold) || config.threshold < 1) {
     throw new DeployConfigError(`threshold must be at least 1, got ${config.threshold}`);
@@ -187,6 +205,10 @@ export async function deployLoanbridge(
     terms.minTermSeconds,
     terms.maxTermSeconds,
     terms.gracePeriodSeconds,
+  ]);
+  await send(pool.contract, "configured pool", "setInstallmentTerms", [
+    terms.maxInstallments,
+    terms.installmentPeriods,
   ]);
   await send(pool.contract, "configured pool", "setPriceFeed", [
     priceFeed.address,

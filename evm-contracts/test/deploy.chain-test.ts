@@ -130,6 +130,10 @@ describe("deploy CLI", () => {
     // Dev defaults: one-day due buckets, terms up to the 62 buckets the ring covers.
     expect(await pool.getFunction("dueBucketSeconds").staticCall()).toBe(86_400n);
     expect(await pool.getFunction("maxTermSeconds").staticCall()).toBe(62n * 86_400n);
+    // Up to 12 installments of a day, a week or 30 days.
+    expect(await pool.getFunction("maxInstallments").staticCall()).toBe(12n);
+    const periods = (await pool.getFunction("installmentPeriods").staticCall()) as bigint[];
+    expect([...periods]).toEqual([86_400n, 604_800n, 2_592_000n, 0n]);
   });
 
   it.each([

@@ -32,7 +32,7 @@ const vaultState = async (loanId: string) =>
 const poolStatus = async (loanId: string) =>
   (await view<bigint[]>(world.pool, "getLoan", loanId))[0];
 
-async function openLoan(collateral: bigint, principal: bigint) {
+async function openLoan(collateral: bigint, principal: bigint, installments = 1) {
   const { vault, signers } = world;
   const receipt = await sendTx(
     as(vault, signers.borrower),
@@ -42,6 +42,7 @@ async function openLoan(collateral: bigint, principal: bigint) {
     principal,
     1_000,
     30n * 86_400n,
+    installments,
     addressToWire(signers.borrower.address),
     { value: collateral },
   );
@@ -105,6 +106,46 @@ describe("a loan across two endpoints", () => {
 
     // The same REPAID packet again: the endpoint's replay map stops it.
     await expect(world.relay(repaid)).rejects.toThrow(/EndpointAlreadyDelivered/);
+  });
+
+  it("installmentLoan_paidInstallmentByInstallment_releasesOnTheLast", async () => {
+    const { pool, signers } = world;
+    await sendTx(pool, "setInstallmentTerms", 3, [10n * 86_400n, 0n, 0n, 0n]);
+    const collateral = parseEther("10");
+    const { receipt: opened, loanId } = await openLoan(collateral, 12_000n * 10n ** 6n, 3);
+    expect(messageOf(world, opened)).toMatchObject({ type: "OPEN_LOAN", installments: 3 });
+    const accepted = await world.relay(opened);
+    const active = messageOf(world, accepted);
+    if (active.type !== "LOAN_ACTIVE") throw new Error(`answered ${active.type}`);
+    await world.relay(accepted);
+    const schedule = async () =>
+      (await view<{ toObject(): Record<string, bigint> }>(pool, "loanSchedule", loanId)).toObject();
+    const { installmentAmount, nextDueTime } = await schedule();
+    expect(await schedule()).toMatchObject({ installments: 3n, periodSeconds: 10n * 86_400n });
+    expect(nextDueTime).toBeLessThan(active.dueTime);
+
+    const borrowerPool = as(pool, signers.borrower);
+    for (const index of [1n, 2n]) {
+      await provider.request({ method: "evm_increaseTime", params: [9 * 86_400] });
+      const paid = await sendTx(borrowerPool, "repay", loanId, installmentAmount);
+      const [principalLeft] = await view<[bigint, bigint]>(pool, "debtOf", loanId);
+      const payments = paid.logs.flatMap((log) => {
+        const parsed = log.address === pool.target ? pool.interface.parseLog(log) : null;
+        return parsed?.name === "Payment" ? [parsed.args.toArray()] : [];
+      });
+      expect(payments).toEqual([[loanId, index, installmentAmount, principalLeft]]);
+      expect((await schedule()).paidInstallments).toBe(index);
+      // Nothing crosses to the collateral chain until the last one.
+      expect(world.packetsOf(paid)).toEqual([]);
+    }
+    // The third installment's due time is the loan's, sent in LOAN_ACTIVE.
+    expect((await schedule()).nextDueTime).toBe(active.dueTime);
+
+    await provider.request({ method: "evm_increaseTime", params: [9 * 86_400] });
+    const repaid = await sendTx(borrowerPool, "repay", loanId, 2n ** 128n - 1n);
+    expect(messageOf(world, repaid).type).toBe("REPAID");
+    await world.relay(repaid);
+    expect(await vaultState(loanId)).toBe(VaultState.Released);
   });
 
   it("ltvTooHigh_isRejectedAndRefundedThroughBothEndpoints", async () => {

@@ -4,6 +4,7 @@
 // answer is read back from its log and checked field by field.
 import {
   addressToWire,
+  annuityPayment,
   type Hex,
   type LoanMessageOf,
   type RejectReasonName,
@@ -80,11 +81,17 @@ interface PoolLoan {
   rateBps: bigint;
   dueTime: bigint;
   lastAccrual: bigint;
+  installments: bigint;
+  paidInstallments: bigint;
+  offBook: boolean;
   principal: bigint;
   interest: bigint;
   repaid: bigint;
   collateralAmount: bigint;
   collateralAsset: string;
+  startTime: bigint;
+  periodSeconds: bigint;
+  installmentAmount: bigint;
 }
 
 interface PerformingSums {
@@ -118,6 +125,7 @@ async function openLoan(overrides: Partial<OpenLoan> = {}): Promise<OpenLoan> {
     maxRateBps: 1_500,
     termSeconds: TERM,
     expiresAt: (await time.now()) + 3_600n,
+    installments: 1,
     ...overrides,
   };
 }
@@ -320,17 +328,30 @@ describe("LendingPool.onPacket OPEN_LOAN accepted", () => {
     const now = await time.timeOf(receipt);
 
     expect(await balanceOf(recipient.address)).toBe(recipientBefore + PRINCIPAL);
+    // A bullet loan: one installment of the whole term.
+    const installmentAmount = annuityPayment({
+      principal: PRINCIPAL,
+      rateBps: RATE_BPS,
+      periodSeconds: TERM,
+      installments: 1,
+    });
     expect(await loanOf(message.loanId)).toEqual({
       status: Status.Active,
       srcEid: BigInt(VAULT_EID),
       rateBps: RATE_BPS,
       dueTime: dueAt(now + TERM),
       lastAccrual: now,
+      installments: 1n,
+      paidInstallments: 0n,
+      offBook: false,
       principal: PRINCIPAL,
       interest: 0n,
       repaid: 0n,
       collateralAmount: COLLATERAL,
       collateralAsset: ETH,
+      startTime: now,
+      periodSeconds: TERM,
+      installmentAmount,
     });
     expect(onlyEvent(pool, receipt, "LoanOpened")).toEqual([
       message.loanId,
@@ -341,6 +362,12 @@ describe("LendingPool.onPacket OPEN_LOAN accepted", () => {
       RATE_BPS,
       now,
       dueAt(now + TERM),
+    ]);
+    expect(onlyEvent(pool, receipt, "LoanScheduled")).toEqual([
+      message.loanId,
+      1n,
+      TERM,
+      installmentAmount,
     ]);
     const sent = onlySent(recorder, receipt);
     expect(sent.app).toBe(pool.target);

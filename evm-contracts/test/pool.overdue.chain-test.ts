@@ -95,6 +95,7 @@ async function openLoan(overrides: Partial<LoanMessageOf<"OPEN_LOAN">> = {}) {
     maxRateBps: 2_000,
     termSeconds: TERM,
     expiresAt: 2n ** 63n,
+    installments: 1,
     ...overrides,
   };
   const receipt = await send(

@@ -7,10 +7,19 @@
 // performing loan (interest counts as it accrues; overdue loans count zero).
 // Hour-wide due buckets and warps of up to five days take loans past their due
 // times, through repayments and defaults of overdue loans and idle stretches
-// longer than the 64-bucket ring.
+// longer than the 64-bucket ring. Loans are bullets or installment loans
+// (shared/LOANS.md "Installments"): an installment loan performs until its
+// first unpaid installment's due time, moves buckets as it pays installments
+// on time, and stays out of pool assets for good once it missed one.
 // Every transaction runs at a timestamp the test sets, so the model predicts
 // each outcome (accept or reject with which reason, revert or not, amounts).
-import { addressToWire, type Hex, type RejectReasonName } from "@loanbridge/shared";
+import {
+  addressToWire,
+  annuityPayment,
+  type Hex,
+  installmentAmounts,
+  type RejectReasonName,
+} from "@loanbridge/shared";
 import fc from "fast-check";
 import { type Contract, id, type TransactionReceipt } from "ethers";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -20,6 +29,7 @@ import {
   call,
   chain,
   encode,
+  eventsOf,
   expectRevert,
   interestFor,
   onlyEvent,
@@ -47,6 +57,9 @@ const MAX_PRICE_AGE = 10n * 86_400n;
 const MAX_LTV = 5_000n;
 const LIQUIDATION_LTV = 8_000n;
 const START_PRICE = 3_000_000_000n;
+const MAX_INSTALLMENTS = 12;
+/** The installment periods the pool allows: an hour, four hours, twelve hours (and an unused slot). */
+const PERIODS = [3_600n, 14_400n, 43_200n, 0n] as const;
 const NUM_RUNS = 40;
 const MAX_STEPS = 15;
 
@@ -54,7 +67,16 @@ type Command =
   | { kind: "deposit"; who: number; amount: bigint }
   | { kind: "withdraw"; who: number; percent: number }
   | { kind: "redeem"; who: number; percent: number }
-  | { kind: "open"; ltvBps: bigint; collateral: bigint; termSeconds: bigint; maxRateBps: number }
+  | {
+      kind: "open";
+      ltvBps: bigint;
+      collateral: bigint;
+      termSeconds: bigint;
+      maxRateBps: number;
+      installments: number;
+      period: bigint;
+      jitter: bigint;
+    }
   | { kind: "repay"; loan: number; amount: bigint }
   | { kind: "warp"; seconds: bigint }
   | { kind: "price"; percent: bigint }
@@ -89,7 +111,9 @@ const command: fc.Arbitrary<Command> = fc.oneof(
     }),
   },
   // Principal as a fraction of the collateral's value at the current price, so that most
-  // requests pass the LTV check and some do not; terms and rates mostly valid.
+  // requests pass the LTV check and some do not; terms and rates mostly valid. A bullet loan
+  // (one installment) has `termSeconds`; an installment loan `installments × period + jitter`,
+  // mostly an allowed period and no jitter.
   {
     weight: 3,
     arbitrary: fc.record({
@@ -104,6 +128,19 @@ const command: fc.Arbitrary<Command> = fc.oneof(
         { weight: 4, arbitrary: fc.integer({ min: Number(RATE_BPS), max: 2_000 }) },
         { weight: 1, arbitrary: fc.integer({ min: 0, max: 2_000 }) },
       ),
+      installments: fc.oneof(
+        { weight: 3, arbitrary: fc.constant(1) },
+        { weight: 3, arbitrary: fc.integer({ min: 2, max: MAX_INSTALLMENTS }) },
+        { weight: 1, arbitrary: fc.integer({ min: 0, max: MAX_INSTALLMENTS + 2 }) },
+      ),
+      period: fc.oneof(
+        { weight: 5, arbitrary: fc.constantFrom(PERIODS[0], PERIODS[1], PERIODS[2]) },
+        { weight: 1, arbitrary: fc.bigInt(1n, MAX_TERM) },
+      ),
+      jitter: fc.oneof(
+        { weight: 5, arbitrary: fc.constant(0n) },
+        { weight: 1, arbitrary: fc.bigInt(1n, 100n) },
+      ),
     }),
   },
   {
@@ -111,7 +148,11 @@ const command: fc.Arbitrary<Command> = fc.oneof(
     arbitrary: fc.record({
       kind: fc.constant("repay" as const),
       loan: loanIndex,
-      amount: fc.bigInt(1n, 300_000_000_000n),
+      // Small amounts too, so installment loans pay an installment or a part of one.
+      amount: fc.oneof(
+        { weight: 2, arbitrary: fc.bigInt(1n, 300_000_000_000n) },
+        { weight: 1, arbitrary: fc.bigInt(1n, 30_000_000_000n) },
+      ),
     }),
   },
   {
@@ -139,9 +180,25 @@ interface ModelLoan {
   principal: bigint;
   interest: bigint;
   lastAccrual: bigint;
-  dueTime: bigint;
   collateral: bigint;
+  startTime: bigint;
+  installments: number;
+  period: bigint;
+  installmentAmount: bigint;
+  paidInstallments: number;
+  repaid: bigint;
+  /** Missed an installment and paid one later: out of pool assets for good. */
+  offBook: boolean;
 }
+
+/** `due_k = ⌈(startTime + k × period) / W⌉ × W`. */
+const dueOf = (loan: ModelLoan, k: number) =>
+  ((loan.startTime + BigInt(k) * loan.period + W - 1n) / W) * W;
+/** The first unpaid installment's due time: where the loan is booked, and what a default waits for. */
+const nextDue = (loan: ModelLoan) => dueOf(loan, loan.paidInstallments + 1);
+/** Counts in pool assets: active, never off book, its first unpaid installment not yet due. */
+const isPerforming = (loan: ModelLoan, now: bigint) =>
+  loan.active && !loan.offBook && now <= nextDue(loan);
 
 let lenders: Signer[];
 let payer: Signer;
@@ -170,6 +227,7 @@ beforeAll(async () => {
     "P",
   ]);
   await send(pool, "setLoanTerms", RATE_BPS, MIN_TERM, MAX_TERM, GRACE);
+  await send(pool, "setInstallmentTerms", MAX_INSTALLMENTS, PERIODS);
   await send(pool, "setCollateral", VAULT_EID, ZERO_BYTES32, [
     MAX_LTV,
     LIQUIDATION_LTV,
@@ -231,7 +289,8 @@ async function runSequence(commands: Command[]): Promise<void> {
   };
   const priceFresh = (at: bigint) => at - priceTime <= MAX_PRICE_AGE;
 
-  // Every sequence starts with some liquidity and one loan (so loan commands have a target).
+  // Every sequence starts with some liquidity and two loans, a bullet and one of six hourly
+  // installments (so loan commands have a target of each kind).
   await send(
     as(pool, lenders[0] as Signer),
     "deposit",
@@ -245,10 +304,14 @@ async function runSequence(commands: Command[]): Promise<void> {
     collateral: 10n ** 20n,
     termSeconds: 10n * W,
     maxRateBps: 1_000,
+    installments: 1,
+    period: 0n,
+    jitter: 0n,
   };
+  const second: Command = { ...first, ltvBps: 2_000n, installments: 6, period: W };
 
   count("runs");
-  for (const cmd of [first, ...commands]) {
+  for (const cmd of [first, second, ...commands]) {
     switch (cmd.kind) {
       case "deposit": {
         const lender = lenders[cmd.who] as Signer;
@@ -292,8 +355,17 @@ async function runSequence(commands: Command[]): Promise<void> {
         const loanId = id(`p-${loanCounter}`) as Hex;
         const at = await nextTime();
         const principal = (valueOf(cmd.collateral, price) * cmd.ltvBps) / BPS;
+        const n = cmd.installments;
+        const termSeconds = n > 1 ? cmd.period * BigInt(n) + cmd.jitter : cmd.termSeconds;
+        const period = n === 0 ? 0n : termSeconds / BigInt(n);
+        // The installment row; a payment above 128 bits needs principals far above these.
+        const badInstallments =
+          n === 0 ||
+          n > MAX_INSTALLMENTS ||
+          termSeconds % BigInt(n) !== 0n ||
+          (n > 1 && (period === 0n || !PERIODS.includes(period as (typeof PERIODS)[number])));
         const expected: RejectReasonName | null =
-          cmd.termSeconds < MIN_TERM || cmd.termSeconds > MAX_TERM || principal === 0n
+          termSeconds < MIN_TERM || termSeconds > MAX_TERM || principal === 0n || badInstallments
             ? "InvalidTerms"
             : !priceFresh(at)
               ? "UnsupportedCollateral"
@@ -313,8 +385,9 @@ async function runSequence(commands: Command[]): Promise<void> {
           collateralAmount: cmd.collateral,
           principal,
           maxRateBps: cmd.maxRateBps,
-          termSeconds: cmd.termSeconds,
+          termSeconds,
           expiresAt: at + 3_600n,
+          installments: n,
         });
         const receipt = await send(
           recorder,
@@ -326,18 +399,32 @@ async function runSequence(commands: Command[]): Promise<void> {
           message,
         );
         expect(rejection(receipt)).toBe(expected);
-        count(`open:${expected ?? "accepted"}`);
+        count(`open:${expected ?? (n > 1 ? "accepted installments" : "accepted")}`);
         if (expected === null) {
           held -= principal;
+          const installmentAmount = annuityPayment({
+            principal,
+            rateBps: RATE_BPS,
+            periodSeconds: period,
+            installments: n,
+          });
           loans.push({
             id: loanId,
             active: true,
             principal,
             interest: 0n,
             lastAccrual: at,
-            dueTime: ((at + cmd.termSeconds + W - 1n) / W) * W,
             collateral: cmd.collateral,
+            startTime: at,
+            installments: n,
+            period,
+            installmentAmount,
+            paidInstallments: 0,
+            repaid: 0n,
+            offBook: false,
           });
+          const [, , , installmentAmountOnChain] = onlyEvent(pool, receipt, "LoanScheduled");
+          expect(installmentAmountOnChain).toBe(installmentAmount);
         }
         break;
       }
@@ -352,17 +439,36 @@ async function runSequence(commands: Command[]): Promise<void> {
         }
         const receipt = await (await pending).wait();
         if (receipt === null) throw new Error("no receipt");
+        const performedBefore = isPerforming(loan, at);
         accrue(loan, at);
         const paid =
           cmd.amount < loan.principal + loan.interest ? cmd.amount : loan.principal + loan.interest;
         const interestPaid = paid < loan.interest ? paid : loan.interest;
         loan.interest -= interestPaid;
         loan.principal -= paid - interestPaid;
+        loan.repaid += paid;
         const [, , ip, pp] = onlyEvent(pool, receipt, "LoanRepayment") as bigint[];
         expect([ip, pp]).toEqual([interestPaid, paid - interestPaid]);
         held += paid;
         count(loan.principal === 0n ? "repay:full" : "repay:partial");
-        if (at > loan.dueTime) count("repay:overdue");
+        if (at > dueOf(loan, loan.installments)) count("repay:overdue");
+        // Installments paid in order out of `repaid`; all of them at zero debt.
+        const n = loan.installments;
+        const paidNow =
+          loan.principal === 0n ? n : Math.min(Number(loan.repaid / loan.installmentAmount), n - 1);
+        const attributed = installmentAmounts(loan.repaid, loan.installmentAmount, n);
+        const expectedPayments = [];
+        for (let k = loan.paidInstallments + 1; k <= paidNow; k++) {
+          expectedPayments.push([loan.id, BigInt(k), attributed[k - 1], loan.principal]);
+        }
+        expect(eventsOf(pool, receipt, "Payment")).toEqual(expectedPayments);
+        if (n > 1) count("repay:installment loan");
+        if (paidNow > loan.paidInstallments && loan.principal > 0n) {
+          // A performing loan moves to its next bucket; a late one is off book for good.
+          count(performedBefore ? "repay:installment on time" : "repay:installment late");
+          loan.offBook ||= !performedBefore;
+        }
+        loan.paidInstallments = paidNow;
         if (loan.principal === 0n) {
           loan.active = false;
           expect(onlySent(recorder, receipt).message.type).toBe("REPAID");
@@ -383,7 +489,7 @@ async function runSequence(commands: Command[]): Promise<void> {
         if (loan === undefined) break;
         const at = await nextTime();
         const pending = pool.getFunction("declareDefault").send(loan.id);
-        if (!loan.active || at <= loan.dueTime + GRACE) {
+        if (!loan.active || at <= nextDue(loan) + GRACE) {
           const reverted = await expectRevert(pending, pool.interface);
           expect(reverted.name).toBe(loan.active ? "PoolLoanNotOverdue" : "PoolLoanNotActive");
           count(`default:${reverted.name}`);
@@ -394,6 +500,7 @@ async function runSequence(commands: Command[]): Promise<void> {
         accrue(loan, at);
         loan.active = false;
         count("default:done");
+        if (loan.paidInstallments + 1 < loan.installments) count("default:missed installment");
         expect(onlySent(recorder, receipt).message).toMatchObject({
           type: "DEFAULTED",
           outstanding: loan.principal + loan.interest,
@@ -442,10 +549,11 @@ async function runSequence(commands: Command[]): Promise<void> {
       await call<bigint>(pool, "convertToAssets", totalSupply),
     );
     expect(await call(stable, "balanceOf", pool.target)).toBe(held);
-    // Performing: active and not past the due time (at the due time itself, still on time).
+    // Performing: active, never off book, and not past its first unpaid installment's due time
+    // (at the due time itself, still on time).
     const now = await time.now();
-    const active = loans.filter((l) => l.active && now <= l.dueTime);
-    if (loans.some((l) => l.active && now > l.dueTime)) count("overdue loan held");
+    const active = loans.filter((l) => isPerforming(l, now));
+    if (loans.some((l) => l.active && now > dueOf(l, l.installments))) count("overdue loan held");
     const outstanding = active.reduce((sum, l) => sum + l.principal, 0n);
     const sums = (await call<{ toObject(): { principal: bigint } }>(pool, "performing")).toObject();
     expect(sums.principal).toBe(outstanding);
@@ -495,12 +603,31 @@ describe("LendingPool properties", () => {
               { kind: "liquidate", loan: 0 },
             ],
           ],
+          // The installment loan through its rules (installments of about 1.0 × 10^10): the
+          // first paid on time (its sums move to the next bucket), the second missed and paid
+          // three hours on (off book for good), the third missed past its grace (defaulted).
+          [
+            [
+              { kind: "repay", loan: 1, amount: 11_000_000_000n },
+              { kind: "warp", seconds: 10_800n },
+              { kind: "repay", loan: 1, amount: 11_000_000_000n },
+              { kind: "warp", seconds: 50_400n },
+              { kind: "default", loan: 1 },
+            ],
+          ],
         ],
       },
     );
     console.log("pool sequences reached:", Object.fromEntries([...reached].sort()));
-    // The sequences reach what the markdown is about.
-    for (const outcome of ["overdue loan held", "repay:overdue", "default:done"]) {
+    // The sequences reach what the markdown and the installment rules are about.
+    for (const outcome of [
+      "overdue loan held",
+      "repay:overdue",
+      "default:done",
+      "repay:installment on time",
+      "repay:installment late",
+      "default:missed installment",
+    ]) {
       expect(reached.get(outcome) ?? 0, outcome).toBeGreaterThan(0);
     }
   });

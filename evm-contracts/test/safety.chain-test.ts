@@ -116,12 +116,13 @@ async function openLoan() {
     PRINCIPAL,
     1_000,
     TERM,
+    1,
     addressToWire(signers.borrower.address),
     { value: COLLATERAL },
   );
   const [requested] = eventsOf(vault, receipt, "LoanRequested");
   if (requested === undefined) throw new Error("no LoanRequested");
-  const [loanId, , , , , , , , expiresAt, nonce] = requested as [Hex, ...bigint[]];
+  const [loanId, , , , , , , , , expiresAt, nonce] = requested as [Hex, ...bigint[]];
   return { receipt, loanId, expiresAt: expiresAt as bigint, nonce: nonce as bigint };
 }
 

@@ -69,6 +69,7 @@ interface OpenOptions {
   principal?: bigint;
   maxRateBps?: number;
   termSeconds?: bigint;
+  installments?: number;
   recipient?: Hex;
   value?: bigint;
 }
@@ -87,6 +88,7 @@ async function open(
     options.principal ?? 1_000_000_000n,
     options.maxRateBps ?? 1_500,
     options.termSeconds ?? 2_592_000n,
+    options.installments ?? 1,
     options.recipient ?? RECIPIENT,
   ];
   const receipt = await send(as(vault, from), "open", ...args, { value });
@@ -188,7 +190,7 @@ describe("CollateralVault deployment", () => {
 });
 
 describe("CollateralVault.open", () => {
-  it("open_native_locksRecordsEmitsAndSendsOpenLoan", async () => {
+  it("open_native_locksRecordsEmitsAndSendsOpenLoanWithItsInstallments", async () => {
     const amount = 2n * 10n ** 18n;
     const before = await time.balance(borrower.address);
 
@@ -196,6 +198,7 @@ describe("CollateralVault.open", () => {
       amount,
       principal: 3_000_000_000n,
       maxRateBps: 1_234,
+      installments: 3,
     });
     const now = await time.timeOf(receipt);
 
@@ -237,6 +240,7 @@ describe("CollateralVault.open", () => {
       3_000_000_000n,
       1_234n,
       2_592_000n,
+      3n,
       RECIPIENT,
       now + REQUEST_TTL,
       1n,
@@ -255,6 +259,7 @@ describe("CollateralVault.open", () => {
       maxRateBps: 1_234,
       termSeconds: 2_592_000n,
       expiresAt: now + REQUEST_TTL,
+      installments: 3,
     });
   });
 
@@ -296,6 +301,7 @@ describe("CollateralVault.open", () => {
   it.each([
     ["VaultZeroCollateral", { amount: 0n }, []],
     ["VaultZeroPrincipal", { principal: 0n }, []],
+    ["VaultZeroInstallments", { installments: 0 }, []],
     ["VaultZeroRecipient", { recipient: ZERO_BYTES32 }, []],
     ["VaultValueMismatch", { amount: 10n, value: 9n }, [10n, 9n]],
     ["VaultValueMismatch", { amount: 10n, value: 11n }, [10n, 11n]],
@@ -639,7 +645,7 @@ describe("CollateralVault hostile borrowers", () => {
 
   it.each([
     ["claim", () => vault.interface.encodeFunctionData("claim")],
-    ["open", () => vault.interface.encodeFunctionData("open", [ETH, 1n, 1n, 1, 1n, RECIPIENT])],
+    ["open", () => vault.interface.encodeFunctionData("open", [ETH, 1n, 1n, 1, 1n, 1, RECIPIENT])],
   ] as const)("payout_reenteringWith %s_isBlockedByTheGuard", async (_, data) => {
     const loanId = await openHostile();
     await deliver(active(loanId));
@@ -679,7 +685,7 @@ describe("CollateralVault hostile borrowers", () => {
       reentrant,
       "arm",
       vault.target,
-      vault.interface.encodeFunctionData("open", [ETH, 1n, 1n, 1, 1n, RECIPIENT]),
+      vault.interface.encodeFunctionData("open", [ETH, 1n, 1n, 1, 1n, 1, RECIPIENT]),
     );
 
     await open({ asset: reentrant.target as string, amount: 10n });

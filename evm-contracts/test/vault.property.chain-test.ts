@@ -218,6 +218,7 @@ async function runSequence(commands: Command[]): Promise<void> {
             1n,
             1,
             1n,
+            1,
             recipient,
             { value: native ? cmd.amount : 0n },
           );

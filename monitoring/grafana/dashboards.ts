@@ -377,6 +377,18 @@ const overview: DashboardSpec = {
       queries: [{ expr: "max by (side, state) (loanbridge_loans)", legend: "{{side}} {{state}}" }],
     },
     {
+      title: "Share of loans late, defaulted, liquidated",
+      description:
+        'Of the loans disbursed, the share whose outcome is late (an installment paid after its due time, or an active loan past a due time unpaid), defaulted or liquidated (loanbridge_loans_by_outcome; LOANS.md "Borrower credit history"). The most any relayer\'s store shows.',
+      unit: "percentunit",
+      queries: [
+        {
+          expr: 'max by (outcome) (loanbridge_loans_by_outcome{outcome=~"late|defaulted|liquidated"} / on (relayer) group_left clamp_min(sum by (relayer) (loanbridge_loans_by_outcome), 1))',
+          legend: "{{outcome}}",
+        },
+      ],
+    },
+    {
       title: "Outstanding principal",
       description:
         "Outstanding principal of active loans per lending chain (eid), in stablecoin base units (USDC: 6 decimals).",

@@ -27,6 +27,7 @@ import {
   type RelayerConfig,
   SOLANA_KEYPAIR_FILE,
 } from "./config/index.ts";
+import { borrowerListText } from "./credit/text.ts";
 import { runDaemon } from "./daemon/index.ts";
 import { decodeCursor } from "./store/page.ts";
 import { DataDirInUseError, StoreError } from "./store/errors.ts";
@@ -191,7 +192,7 @@ export function buildProgram(): Command {
     .version(relayerPackage.version, "-V, --version", "print the relayer's version")
     .addHelpText(
       "after",
-      "\nThe operator commands (run, status, loans, packets, retry, config check) read the relayer config:\n" +
+      "\nThe operator commands (run, status, loans, borrower, packets, retry, config check) read the relayer config:\n" +
         "-c, --config <file> or LOANBRIDGE_CONFIG.",
     )
     .exitOverride();
@@ -296,6 +297,23 @@ export function buildProgram(): Command {
         const loan = await reads.loan(loanId);
         if (loan === undefined) throw new NotFound(`no loan ${loanId}`);
         print(loan);
+      });
+    });
+
+  program
+    .command("borrower")
+    .description(
+      "A borrower's credit record and points-1 score, with its loans (as GET /v1/borrowers/<address>): by the borrower's address, or a recipient's to find who paid out to it.",
+    )
+    .argument("<address>", "an EVM address (0x + 40 hex digits) or a Solana address", borrowerOf)
+    .addOption(configOption())
+    .option("--json", "print the API's view (JSON) instead of text")
+    .action(async (address: string, options: { json?: boolean }, command: Command) => {
+      await withReads(command, async (reads) => {
+        const list = await reads.borrowers(address);
+        if (list === undefined) throw new NotFound(`no loan of or to ${address} is recorded`);
+        if (options.json === true) print(list);
+        else process.stdout.write(borrowerListText(list));
       });
     });
 

@@ -167,6 +167,7 @@ async function rig(store: Store): Promise<Rig> {
       maxAttempts: 10,
       leaseMs: LEASE_MS,
       pollIntervalMs: 50,
+      scheduleReadIntervalMs: 1_000,
       retryBackoff: { initialMs: 10, maxMs: 40, factor: 2 },
     },
     executor: true,

@@ -845,6 +845,7 @@ describe.each(backends)("Store on $name", (backend) => {
             maxRateBps: 900,
             termSeconds: 3_600n,
             expiresAt: 1n,
+            installments: 1,
           },
           route,
         ),

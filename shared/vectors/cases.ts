@@ -4,6 +4,7 @@
 import {
   accruedInterest,
   addressToWire,
+  annuitySchedule,
   ATTESTATION_DOMAIN,
   attestationDigest,
   collateralValue,
@@ -12,6 +13,7 @@ import {
   encodePacket,
   exceedsLtv,
   type Hex,
+  installmentDueTimes,
   type LoanMessage,
   MESSAGE_LAYOUTS,
   messageLength,
@@ -26,6 +28,7 @@ import {
   wireToEvmAddress,
 } from "../src/index.ts";
 
+const U16_MAX = 2 ** 16 - 1;
 const U32_MAX = 2 ** 32 - 1;
 const U64_MAX = 2n ** 64n - 1n;
 const U128_MAX = 2n ** 128n - 1n;
@@ -61,6 +64,7 @@ const validMessages: { name: string; message: LoanMessage }[] = [
       maxRateBps: 1_200,
       termSeconds: 30n * 86_400n,
       expiresAt: 1_767_225_600n,
+      installments: 1,
     },
   },
   {
@@ -76,6 +80,23 @@ const validMessages: { name: string; message: LoanMessage }[] = [
       maxRateBps: 800,
       termSeconds: 7n * 86_400n,
       expiresAt: 1_767_229_200n,
+      installments: 3,
+    },
+  },
+  {
+    name: "open_loan_360_monthly_installments",
+    message: {
+      type: "OPEN_LOAN",
+      loanId: repeat("d4"),
+      borrower: EVM_BORROWER,
+      recipient: SOLANA_BORROWER,
+      collateralAsset: EVM_USDC,
+      collateralAmount: 500_000n * 10n ** 6n,
+      principal: 250_000n * 10n ** 6n,
+      maxRateBps: 650,
+      termSeconds: 360n * 30n * 86_400n,
+      expiresAt: 1_767_232_800n,
+      installments: 360,
     },
   },
   {
@@ -91,6 +112,7 @@ const validMessages: { name: string; message: LoanMessage }[] = [
       maxRateBps: U32_MAX,
       termSeconds: U64_MAX,
       expiresAt: U64_MAX,
+      installments: U16_MAX,
     },
   },
   {
@@ -106,6 +128,7 @@ const validMessages: { name: string; message: LoanMessage }[] = [
       maxRateBps: 0,
       termSeconds: 0n,
       expiresAt: 0n,
+      installments: 0,
     },
   },
   {
@@ -218,6 +241,12 @@ const invalidMessages: Invalid[] = [
       { name: `${type}_trailing_byte`, encoded: hex([...bytes, 0]), error: "MessageTooLong" },
     ];
   }),
+  {
+    // The 182-byte layout from before `installments`: senders not yet upgraded.
+    name: "OPEN_LOAN_without_installments",
+    encoded: hex(sampleOf("OPEN_LOAN").subarray(0, messageLength("OPEN_LOAN") - 2)),
+    error: "MessageTooShort",
+  },
   {
     name: "DEFAULTED_type_with_OPEN_LOAN_length",
     encoded: hex(withByte(sampleOf("OPEN_LOAN"), 1, MESSAGE_LAYOUTS.DEFAULTED.code)),
@@ -465,6 +494,133 @@ const ltvCases = [
   })),
 ].map((c) => ({ ...c, exceeds: exceedsLtv(c.debt, c.value, c.ltvBps) }));
 
+// --- installment schedules (LOANS.md "Installments") ----------------------------
+
+const DAY = 86_400n;
+const scheduleLabels: [string, bigint][] = [
+  ["1", 1n],
+  ["2", 2n],
+  ["999", 999n],
+  ["1500000000", 1_500_000_000n],
+  ["u64max_minus_1", U64_MAX - 1n],
+  ["u64max", U64_MAX],
+];
+// Rows of a 360-installment schedule are 360 lines each: a handful pins the
+// long tail of rounding, the rest check periodRate and payment only.
+const full360 = new Set([
+  "n360_rate800_period2592000_principal_1500000000",
+  "n360_rate10000_period2592000_principal_u64max",
+  "n360_rate10000_period86400_principal_999",
+]);
+
+const scheduleTerms = [
+  ...[1, 2, 12, 360].flatMap((installments) =>
+    [0n, 1n, 800n, 10_000n, 100_000n].flatMap((rateBps) =>
+      [3_600n, DAY, 30n * DAY, 365n * DAY].flatMap((periodSeconds) =>
+        scheduleLabels.map(([label, principal]) => {
+          const name = `n${installments}_rate${rateBps}_period${periodSeconds}_principal_${label}`;
+          const withRows = installments < 360 || full360.has(name);
+          return { name, principal, rateBps, periodSeconds, installments, withRows };
+        }),
+      ),
+    ),
+  ),
+  ...(() => {
+    // Its own seed, so these cases do not shift the loan-math ones. Rates and
+    // periods stay within 1000% a year and one year, and principals within
+    // u64, so Rust's u128 arithmetic holds every intermediate.
+    const random = seededBigInts(0x5c4ed01e5n);
+    return Array.from({ length: 20 }, (_, i) => {
+      const installments = 1 + Number(random(9) % 360n);
+      return {
+        name: `seeded_${i}`,
+        principal: random(64),
+        rateBps: random(17) % 100_001n,
+        periodSeconds: random(25) % (365n * DAY + 1n),
+        installments,
+        withRows: installments <= 24,
+      };
+    });
+  })(),
+];
+
+const schedules = scheduleTerms.map(({ withRows, ...terms }) => {
+  const { periodRate, payment, rows } = annuitySchedule(terms);
+  return {
+    ...terms,
+    periodRate,
+    payment,
+    ...(withRows ? { rows: rows.map(({ interest, principal }) => ({ interest, principal })) } : {}),
+  };
+});
+
+const dueTimeCases = [
+  {
+    name: "bullet_30_days_hour_buckets",
+    startTime: 1_767_225_000n,
+    periodSeconds: 30n * DAY,
+    installments: 1,
+    dueBucketSeconds: 3_600n,
+  },
+  {
+    name: "monthly_12_day_buckets",
+    startTime: 1_767_225_000n,
+    periodSeconds: 30n * DAY,
+    installments: 12,
+    dueBucketSeconds: DAY,
+  },
+  {
+    name: "weekly_on_bucket_boundary",
+    startTime: 1_767_225_600n,
+    periodSeconds: 7n * DAY,
+    installments: 4,
+    dueBucketSeconds: 3_600n,
+  },
+  {
+    name: "unit_buckets_do_not_round",
+    startTime: 1_767_225_001n,
+    periodSeconds: DAY,
+    installments: 3,
+    dueBucketSeconds: 1n,
+  },
+  {
+    name: "buckets_wider_than_the_period",
+    startTime: 1_767_225_000n,
+    periodSeconds: 3_600n,
+    installments: 6,
+    dueBucketSeconds: 7n * DAY,
+  },
+  { name: "zero_start", startTime: 0n, periodSeconds: DAY, installments: 2, dueBucketSeconds: 7n },
+  {
+    name: "monthly_360",
+    startTime: 1_767_225_000n,
+    periodSeconds: 30n * DAY,
+    installments: 360,
+    dueBucketSeconds: DAY,
+  },
+  {
+    // Large but within u64, which is where the chains keep times.
+    name: "large_times",
+    startTime: 1n << 63n,
+    periodSeconds: (1n << 40n) + 1n,
+    installments: 3,
+    dueBucketSeconds: 1n << 32n,
+  },
+  ...(() => {
+    const random = seededBigInts(0xd0e71e5n);
+    return Array.from({ length: 10 }, (_, i) => ({
+      name: `seeded_${i}`,
+      startTime: random(40),
+      periodSeconds: random(25),
+      installments: 1 + Number(random(6) % 24n),
+      dueBucketSeconds: 1n + random(20),
+    }));
+  })(),
+].map((c) => ({
+  ...c,
+  dueTimes: installmentDueTimes(c.startTime, c.periodSeconds, c.installments, c.dueBucketSeconds),
+}));
+
 /** The vector files by name, as plain JSON values. */
 export function buildVectors(): Record<string, unknown> {
   return {
@@ -500,6 +656,7 @@ export function buildVectors(): Record<string, unknown> {
       collateralValue: valueCases,
       exceedsLtv: ltvCases,
     },
+    "loan-schedules.json": { schedules, dueTimes: dueTimeCases },
   };
 }
 

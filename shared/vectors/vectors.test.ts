@@ -5,6 +5,7 @@ import { readFile } from "node:fs/promises";
 import { describe, expect, it } from "vitest";
 import {
   accruedInterest,
+  annuitySchedule,
   ATTESTATION_DOMAIN,
   attestationDigest,
   collateralValue,
@@ -14,6 +15,7 @@ import {
   encodePacket,
   exceedsLtv,
   type Hex,
+  installmentDueTimes,
   type LoanMessage,
   MESSAGE_LAYOUTS,
   type MessageTypeName,
@@ -60,7 +62,7 @@ function messageFromJson(type: MessageTypeName, fields: Json): LoanMessage {
   for (const [name, kind] of MESSAGE_LAYOUTS[type].fields) {
     const value = fields[name] ?? "";
     message[name] =
-      kind === "uint32"
+      kind === "uint32" || kind === "uint16"
         ? Number(value)
         : kind === "uint64" || kind === "uint128"
           ? BigInt(value)
@@ -168,5 +170,55 @@ describe("loan arithmetic", () => {
 
   it.each(math.exceedsLtv.map((v) => [v.name, v] as const))("ltv_%s", (_name, v) => {
     expect(exceedsLtv(big(v.debt), big(v.value), big(v.ltvBps))).toBe(v.exceeds);
+  });
+});
+
+const schedules = await readVectors<{
+  schedules: (Json & { rows?: Json[] })[];
+  dueTimes: (Json & { dueTimes: string[] })[];
+}>("loan-schedules.json");
+
+describe("installment schedules", () => {
+  const big = (value: string | undefined) => BigInt(value ?? "");
+
+  it.each(schedules.schedules.map((v) => [v.name, v] as const))("schedule_%s", (_name, v) => {
+    const schedule = annuitySchedule({
+      principal: big(v.principal),
+      rateBps: big(v.rateBps),
+      periodSeconds: big(v.periodSeconds),
+      installments: Number(v.installments),
+    });
+
+    expect(schedule.periodRate).toBe(big(v.periodRate));
+    expect(schedule.payment).toBe(big(v.payment));
+    if (v.rows) {
+      expect(schedule.rows.map(({ interest, principal }) => ({ interest, principal }))).toEqual(
+        v.rows.map((row) => ({ interest: big(row.interest), principal: big(row.principal) })),
+      );
+    }
+  });
+
+  it.each(schedules.dueTimes.map((v) => [v.name, v] as const))("dueTimes_%s", (_name, v) => {
+    const dueTimes = installmentDueTimes(
+      big(v.startTime),
+      big(v.periodSeconds),
+      Number(v.installments),
+      big(v.dueBucketSeconds),
+    );
+    expect(dueTimes).toEqual(v.dueTimes.map(big));
+  });
+
+  // Solidity and Rust read every vector: principals and due times must fit
+  // the widths they compute in, and the grid LOANS.md's cases name must be there.
+  it("cover_theGrid_withinU64", () => {
+    const u64Max = (1n << 64n) - 1n;
+    const values = (key: string) => new Set(schedules.schedules.map((v) => v[key]));
+    expect([...values("installments")]).toEqual(expect.arrayContaining(["1", "2", "12", "360"]));
+    expect([...values("rateBps")]).toEqual(
+      expect.arrayContaining(["0", "1", "800", "10000", "100000"]),
+    );
+    expect(schedules.schedules.some((v) => v.installments === "360" && v.rows)).toBe(true);
+    expect(schedules.schedules.every((v) => big(v.principal) <= u64Max)).toBe(true);
+    expect(schedules.dueTimes.every((v) => v.dueTimes.every((t) => big(t) <= u64Max))).toBe(true);
   });
 });

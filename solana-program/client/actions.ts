@@ -10,6 +10,8 @@ import { decodeAccount, type Plain } from "./idl.ts";
 import { outboundPacketBytes } from "./outbound.ts";
 import { pda } from "./pda.ts";
 import {
+  decodePoolLoan,
+  type PoolLoanAccount,
   cancelExpiredInstruction,
   declareDefaultInstruction,
   depositInstruction,
@@ -87,6 +89,16 @@ export async function poolLoanOf(
   return data === null ? null : decodeAccount("PoolLoan", data);
 }
 
+/** The pool's loan with its schedule and installment records (`decodePoolLoan`), or null. */
+export async function poolLoanAccountOf(
+  rpc: SolanaRpc,
+  program: Address,
+  loanId: Hex,
+): Promise<PoolLoanAccount | null> {
+  const data = await readAccount(rpc, await pda.poolLoan(program, toBytes(loanId)));
+  return data === null ? null : decodePoolLoan(data);
+}
+
 export interface OpenNativeLoan {
   borrower: KeyPairSigner;
   lamports: bigint;
@@ -95,6 +107,8 @@ export interface OpenNativeLoan {
   termSeconds: bigint;
   /** Who receives the principal on the lending chain, as bytes32. */
   recipient: Hex;
+  /** Equal payments the loan is repaid in (shared/LOANS.md "Installments"); default 1 (bullet). */
+  installments?: number;
 }
 
 /**
@@ -126,6 +140,7 @@ export async function openNativeLoan(
     termSeconds: input.termSeconds,
     recipient: toBytes(input.recipient),
     expiresAt,
+    installments: input.installments ?? 1,
     localEid: decodeAccount("Endpoint", endpointData).local_eid as number,
     lendingEid,
     vaultNonce: (vault.loan_nonce as bigint) + 1n,

@@ -26,9 +26,11 @@ import { pda } from "./pda.ts";
 import {
   depositInstruction,
   initializePoolInstruction,
+  type InstallmentTerms,
   type LoanTerms,
   setBeneficiaryInstruction,
   setCollateralInstruction,
+  setInstallmentTermsInstruction,
   setPriceInstruction,
 } from "./pool.ts";
 import { type SendInstructions, type SolanaRpc } from "./rpc.ts";
@@ -50,7 +52,16 @@ export interface SolanaDeployConfig {
    * `dueBucketSeconds`: the due-bucket width W, fixed at creation (3,600 s
    * to a year); due times round up to it and `maxTermSeconds` is at most 62 × W.
    */
-  pool: LoanTerms & { maxPriceAgeSeconds: bigint; dueBucketSeconds: bigint };
+  pool: LoanTerms & {
+    maxPriceAgeSeconds: bigint;
+    dueBucketSeconds: bigint;
+    /**
+     * Installment settings (`SetInstallmentTerms`, shared/LOANS.md "Installments"): the most
+     * installments a loan may have and up to four allowed periods (seconds). Left out, the
+     * pool allows bullet loans only.
+     */
+    installments?: InstallmentTerms;
+  };
   /** The remote native coin: its price id and price (stablecoin base units per 10^18). */
   collateral: { priceId: Uint8Array; price: bigint; maxLtvBps: number; liquidationLtvBps: number };
   /** Stablecoin decimals of the dev mint. */
@@ -69,6 +80,8 @@ export const SOLANA_DEV_DEFAULTS = {
     maxTermSeconds: 62n * 86_400n,
     gracePeriodSeconds: 86_400n,
     maxPriceAgeSeconds: 3_600n,
+    // Up to 12 equal payments, daily, weekly or every 30 days.
+    installments: { maxInstallments: 12, periods: [86_400n, 7n * 86_400n, 30n * 86_400n, 0n] },
   },
   stablecoinDecimals: 6,
 } as const;
@@ -122,7 +135,7 @@ export async function deploySolana(
   progress("stablecoin");
   const stablecoin = await createMintAccount(rpc, send, admin, config.stablecoinDecimals);
   progress("pool");
-  const { maxPriceAgeSeconds, dueBucketSeconds, ...terms } = config.pool;
+  const { maxPriceAgeSeconds, dueBucketSeconds, installments, ...terms } = config.pool;
   await send(
     await initializePoolInstruction(programId, {
       payer: admin,
@@ -133,6 +146,9 @@ export async function deploySolana(
       dueBucketSeconds,
     }),
   );
+  if (installments !== undefined) {
+    await send(await setInstallmentTermsInstruction(programId, admin, installments));
+  }
   await send(
     await setCollateralInstruction(programId, {
       payer: admin,

@@ -63,6 +63,7 @@ async function openLoanDelivery(verifiers: number) {
       maxRateBps: 800,
       termSeconds: 30n * 86_400n,
       expiresAt: 1_900_000_000n,
+      installments: 1,
     }),
   );
   const digest = toBytes(packetAttestationDigest(toHex(addressBytes(PROGRAM)), 1n, packet));

@@ -8,15 +8,15 @@ import { accountSize, decodeAccount } from "./idl.ts";
 
 /** Discriminator of the `OutboundPacket` account (its first byte). */
 export const OUTBOUND_PACKET_DISCRIMINATOR = 4;
-/** Capacity of `OutboundPacket.packet`: the 113-byte head plus the longest message (OPEN_LOAN, 182). */
-export const OUTBOUND_PACKET_CAPACITY = 295;
+/** Capacity of `OutboundPacket.packet`: the 113-byte head plus the longest message (OPEN_LOAN, 184). */
+export const OUTBOUND_PACKET_CAPACITY = 297;
 /** `OutboundPacket.status` of a sent packet. */
 export const OUTBOUND_PACKET_SENT = 1;
 
 /**
  * The packet bytes an `OutboundPacket` account holds. Throws unless the data
  * is an outbound packet account of the current layout (discriminator and
- * size), `packet_len` ≤ 295, and keccak256 of the bytes is the stored
+ * size), `packet_len` ≤ 297, and keccak256 of the bytes is the stored
  * `packet_hash`.
  */
 export function outboundPacketBytes(data: Uint8Array): Uint8Array {

@@ -1,8 +1,14 @@
 // Lending pool instruction builders (src/processor/{initialize_pool,
 // pool_admin,lend,repay,settle,cancel_expired}.rs and the pool's Deliver
 // accounts in src/pool/mod.rs).
-import type { AccountMeta, Address, Instruction, TransactionSigner } from "@solana/kit";
-import { bn, encodeInstruction, type InstructionName } from "./idl.ts";
+import type {
+  AccountMeta,
+  Address,
+  Instruction,
+  ReadonlyUint8Array,
+  TransactionSigner,
+} from "@solana/kit";
+import { accountSize, bn, decodeAccount, encodeInstruction, type InstructionName } from "./idl.ts";
 import {
   payerMeta,
   readonly,
@@ -100,6 +106,36 @@ export const setMaxPriceAgeInstruction = (
   admin: TransactionSigner,
   maxPriceAge: bigint,
 ) => poolSettings(program, "set_max_price_age", admin, { max_price_age: bn(maxPriceAge) });
+/** Pool installment settings (shared/LOANS.md "Installments"). */
+export interface InstallmentTerms {
+  /** 1 to 360 (`MAX_INSTALLMENTS`); 1 allows bullet loans only. */
+  maxInstallments: number;
+  /** Up to four allowed periods in seconds (0 = unused slot), each at most `maxTermSeconds`. */
+  periods: readonly bigint[];
+}
+
+/** Most installments a pool may allow (`SetInstallmentTerms`). */
+export const MAX_INSTALLMENTS = 360;
+/** Allowed-period slots of `SetInstallmentTerms`. */
+export const INSTALLMENT_PERIOD_SLOTS = 4;
+
+/** `SetInstallmentTerms` (admin): the periods are padded with zeros to four slots. */
+export function setInstallmentTermsInstruction(
+  program: Address,
+  admin: TransactionSigner,
+  terms: InstallmentTerms,
+): Promise<Instruction> {
+  if (terms.periods.length > INSTALLMENT_PERIOD_SLOTS) {
+    throw new Error(`at most ${INSTALLMENT_PERIOD_SLOTS} installment periods`);
+  }
+  const periods = Array.from({ length: INSTALLMENT_PERIOD_SLOTS }, (_, i) =>
+    bn(terms.periods[i] ?? 0n),
+  );
+  return poolSettings(program, "set_installment_terms", admin, {
+    max_installments: terms.maxInstallments,
+    periods,
+  });
+}
 export const pausePoolInstruction = (program: Address, authority: TransactionSigner) =>
   poolSettings(program, "pause_pool", authority);
 export const unpausePoolInstruction = (program: Address, admin: TransactionSigner) =>
@@ -376,3 +412,109 @@ export async function cancelExpiredInstruction(
   );
   return { instruction, loanId };
 }
+
+/** One installment record of a pool loan (after its fixed fields; 24 bytes each). */
+export interface InstallmentRecord {
+  /** 1-based installment index. */
+  index: number;
+  /** Unix time of the repayment that completed it; 0 while unpaid. */
+  paidAt: bigint;
+  /** What it was paid out of the loan's cumulative repaid (saturating at u64::MAX). */
+  amount: bigint;
+  /** The loan's principal after that repayment. */
+  remainingPrincipal: bigint;
+}
+
+/** A `PoolLoan` account: its fixed fields, its schedule and one record per installment. */
+export interface PoolLoanAccount {
+  status: number;
+  rejectReason: number;
+  srcEid: number;
+  rateBps: number;
+  startTime: bigint;
+  /** The last installment's due time (sent in LOAN_ACTIVE). */
+  dueTime: bigint;
+  lastAccrual: bigint;
+  principal: bigint;
+  interest: bigint;
+  repaid: bigint;
+  collateralAmount: bigint;
+  collateralAsset: Uint8Array;
+  loanId: Uint8Array;
+  borrower: Uint8Array;
+  recipient: Address;
+  schedule: {
+    /** 1 = bullet; 0 for a rejected loan (no records). */
+    installments: number;
+    paidInstallments: number;
+    periodSeconds: bigint;
+    /** The schedule's equal payment. */
+    installmentAmount: bigint;
+    /** True once the first unpaid installment passed its due time (out of pool assets for good). */
+    offBook: boolean;
+  };
+  /** One per installment, in order; unpaid ones have `paidAt` 0. */
+  records: InstallmentRecord[];
+}
+
+/** Bytes of one `InstallmentRecord`. */
+export const INSTALLMENT_RECORD_SIZE = 24;
+
+/**
+ * Decodes a `PoolLoan` account: the fixed fields with the IDL's coder, then the
+ * `installments` records after them. Throws unless the data is a pool loan whose size is
+ * the fixed part plus 24 bytes per installment.
+ */
+export function decodePoolLoan(account: Uint8Array | ReadonlyUint8Array): PoolLoanAccount {
+  // A read-only view (LiteSVM's, an RPC decoder's) is a Uint8Array at run time.
+  const data = account as Uint8Array;
+  const fixed = accountSize("PoolLoan");
+  if (data[0] !== POOL_LOAN_DISCRIMINATOR || data.length < fixed) {
+    throw new Error("not a pool loan account");
+  }
+  const loan = decodeAccount("PoolLoan", data.subarray(0, fixed));
+  const installments = loan.installments as number;
+  if (data.length !== fixed + INSTALLMENT_RECORD_SIZE * installments) {
+    throw new Error(
+      `pool loan account of ${data.length} bytes, expected ${fixed + INSTALLMENT_RECORD_SIZE * installments} for ${installments} installments`,
+    );
+  }
+  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  const records = Array.from({ length: installments }, (_, i): InstallmentRecord => {
+    const at = fixed + INSTALLMENT_RECORD_SIZE * i;
+    return {
+      index: i + 1,
+      paidAt: view.getBigInt64(at, true),
+      amount: view.getBigUint64(at + 8, true),
+      remainingPrincipal: view.getBigUint64(at + 16, true),
+    };
+  });
+  return {
+    status: loan.status as number,
+    rejectReason: loan.reject_reason as number,
+    srcEid: loan.src_eid as number,
+    rateBps: loan.rate_bps as number,
+    startTime: loan.start_time as bigint,
+    dueTime: loan.due_time as bigint,
+    lastAccrual: loan.last_accrual as bigint,
+    principal: loan.principal as bigint,
+    interest: loan.interest as bigint,
+    repaid: loan.repaid as bigint,
+    collateralAmount: loan.collateral_amount as bigint,
+    collateralAsset: loan.collateral_asset as Uint8Array,
+    loanId: loan.loan_id as Uint8Array,
+    borrower: loan.borrower as Uint8Array,
+    recipient: loan.recipient as Address,
+    schedule: {
+      installments,
+      paidInstallments: loan.paid_installments as number,
+      periodSeconds: loan.period_seconds as bigint,
+      installmentAmount: loan.installment_amount as bigint,
+      offBook: (loan.off_book as number) !== 0,
+    },
+    records,
+  };
+}
+
+/** Discriminator of the `PoolLoan` account (its first byte). */
+export const POOL_LOAN_DISCRIMINATOR = 21;

@@ -145,6 +145,12 @@ export interface OpenInput {
    * the loan id. Use the cluster's clock + `Vault.request_ttl` (see `openNativeLoan`).
    */
   expiresAt: bigint;
+  /**
+   * Equal payments the loan is repaid in (shared/LOANS.md "Installments"); 1, the default, is a
+   * bullet loan. The vault refuses 0 (`VaultZeroInstallments`); the pool answers `InvalidTerms`
+   * above its `max_installments` or for a period it does not allow.
+   */
+  installments?: number;
   /** This chain's endpoint id (for the loan id). */
   localEid: number;
   lendingEid: number;
@@ -195,6 +201,7 @@ export async function openInstruction(
     term_seconds: bn(input.termSeconds),
     recipient: Array.from(input.recipient),
     expires_at: bn(input.expiresAt),
+    installments: input.installments ?? 1,
   });
   return { instruction: { programAddress: program, accounts, data }, loanId };
 }

@@ -20,15 +20,20 @@ import { writeFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { toBytes } from "@loanbridge/shared";
+import { type ReadonlyUint8Array } from "@solana/kit";
 import * as prettier from "prettier";
 import {
   createLookupTableInstruction,
+  accountSize,
+  decodePoolLoan,
   deliverLookupTableAddresses,
   extendLookupTableInstruction,
+  INSTALLMENT_RECORD_SIZE,
   loggedComputeUnits,
   type Outcome,
   PACKET_DATA_SIZE,
   pda,
+  PoolLoanStatus,
   poolReceiveAccounts,
   setPriceInstruction,
   setVerifierSetInstruction,
@@ -177,9 +182,13 @@ interface RentLine {
 function rentPerCompletedLoan(result: ScenarioResult): { side: string; lines: RentLine[] }[] {
   const { svm } = result.fixture.program;
   const accounts = svm.getProgramAccounts(result.fixture.id);
-  const sizeOf = (discriminator: number, name: string): number => {
+  const sizeOf = (
+    discriminator: number,
+    name: string,
+    pick: (data: ReadonlyUint8Array) => boolean = () => true,
+  ): number => {
     const sizes = new Set(
-      accounts.filter((a) => a.data[0] === discriminator).map((a) => a.data.length),
+      accounts.filter((a) => a.data[0] === discriminator && pick(a.data)).map((a) => a.data.length),
     );
     const [size, ...others] = [...sizes];
     if (size === undefined || others.length > 0)
@@ -190,10 +199,10 @@ function rentPerCompletedLoan(result: ScenarioResult): { side: string; lines: Re
     account: string,
     discriminator: number,
     why: string,
-    count: number,
-    closed: boolean,
+    [count, closed]: [number, boolean],
+    pick?: (data: ReadonlyUint8Array) => boolean,
   ): RentLine => {
-    const size = sizeOf(discriminator, account);
+    const size = sizeOf(discriminator, account, pick);
     return {
       account,
       why,
@@ -212,28 +221,41 @@ function rentPerCompletedLoan(result: ScenarioResult): { side: string; lines: Re
     {
       side: "Collateral chain (vault), a repaid loan",
       lines: [
-        line("VaultLoan", 11, "the loan's state (Released)", 1, false),
-        line("OutboundPacket", 4, "OPEN_LOAN", 1, true),
-        line("Delivered", 5, "LOAN_ACTIVE and REPAID delivered (replay guard)", 2, false),
+        line("VaultLoan", 11, "the loan's state (Released)", [1, false]),
+        line("OutboundPacket", 4, "OPEN_LOAN", [1, true]),
+        line("Delivered", 5, "LOAN_ACTIVE and REPAID delivered (replay guard)", [2, false]),
       ],
     },
     {
       side: "Lending chain (pool), a repaid loan",
       lines: [
-        line("PoolLoan", 21, "the loan's state (Repaid)", 1, false),
-        line("OutboundPacket", 4, "LOAN_ACTIVE and REPAID", 2, true),
-        line("Delivered", 5, "OPEN_LOAN delivered (replay guard)", 1, false),
+        line(
+          "PoolLoan",
+          21,
+          "the loan's state (Repaid), a bullet loan: one installment record",
+          [1, false],
+          (data) => {
+            const loan = decodePoolLoan(data);
+            return loan.status === PoolLoanStatus.Repaid && loan.schedule.installments === 1;
+          },
+        ),
+        line("OutboundPacket", 4, "LOAN_ACTIVE and REPAID", [2, true]),
+        line("Delivered", 5, "OPEN_LOAN delivered (replay guard)", [1, false]),
       ],
     },
   ];
 }
 
 let packetFieldsRent = 0n;
+let lastRentSvm: ScenarioResult["fixture"]["program"]["svm"] | undefined;
 const rows = new Map<string, Row>();
 let rent: ReturnType<typeof rentPerCompletedLoan> = [];
 for (let run = 0; run < runs; run++) {
   const result = await runScenario();
-  if (run === 0) rent = rentPerCompletedLoan(result);
+  if (run === 0) {
+    rent = rentPerCompletedLoan(result);
+    lastRentSvm = result.fixture.program.svm;
+  }
   // The scenario's steps first: the extra delivery's setup is not a step.
   const steps = allSteps(result);
   const largest = await deliverWithThreeSignatures(result.fixture);
@@ -283,6 +305,22 @@ const largestUnbudgeted = Math.max(
 
 const sol = (lamports: bigint) => (Number(lamports) / 1e9).toFixed(6);
 
+/**
+ * `Repay` before installments (cu-report.md at commit 4873294): a partial
+ * repayment and the completing one. A repayment that completes one installment
+ * must stay within 10% of the partial one.
+ */
+const REPAY_BEFORE = { partial: 8_194, full: 10_867 };
+const REPAY_INSTALLMENT_LIMIT = Math.floor(REPAY_BEFORE.partial * 1.1);
+const worst = (label: string) => Math.max(...(rows.get(label)?.programCu ?? [NaN]));
+const oneInstallment = worst("Repay (installment loan: completes one installment)");
+const percentOver = (cu: number, base: number) =>
+  `${cu >= base ? "+" : ""}${(((cu - base) / base) * 100).toFixed(1)} %`;
+const poolLoanRent = (installments: number) => {
+  const size = accountSize("PoolLoan") + INSTALLMENT_RECORD_SIZE * installments;
+  return `${size} bytes, ${lastRentSvm?.minimumBalanceForRentExemption(BigInt(size)) ?? NaN} lamports`;
+};
+
 const lines = [
   "# Compute units per instruction",
   "",
@@ -292,7 +330,9 @@ const lines = [
   "transaction; *bytes* is the signed transaction's size (the limit is 1,232). Where runs differ,",
   "figures are min / median / max: creating an account at a canonical PDA searches its bump",
   "(src/pda.rs: one sha256 and one curve check per try, about 370 CU), and how many tries",
-  "depends on the keys.",
+  "depends on the keys. The offline build (sbf-link) lets LLVM load and store integers at",
+  "unaligned addresses, as the SBF VM and platform-tools' SBF target do: an integer of an",
+  "alignment-1 account layout is one load, not one per byte.",
   "",
   "## Deliver with 2 signatures",
   "",
@@ -315,6 +355,23 @@ const lines = [
   `  and the table: ${largestBytes} bytes — ${largestBytes < PACKET_DATA_SIZE ? `under the limit by ${PACKET_DATA_SIZE - largestBytes}` : `over the limit by ${largestBytes - PACKET_DATA_SIZE}`}`,
   `  (with 2 signatures, no compute budget and no table, as the scenario's rows are sent: ${largestUnbudgeted});`,
   `  at most ${largestCu} program CU, ${verdict(largestCu)} too.`,
+  "",
+  "## Installment repayments",
+  "",
+  'Loans repaid in equal installments (shared/LOANS.md "Installments"): the scenario opens one of',
+  "three payments every four weeks and repays one installment, then part of the next, then the rest.",
+  "A repayment that completes installments writes their 24-byte records into the loan account and",
+  "moves a performing loan's sums to the due bucket of its next installment.",
+  "",
+  `- Target: a \`Repay\` that completes one installment within 10 % of \`Repay\` before installments`,
+  `  (partial ${REPAY_BEFORE.partial} CU, full ${REPAY_BEFORE.full} CU): at most ${REPAY_INSTALLMENT_LIMIT} CU.`,
+  `- Completing one installment: ${oneInstallment} CU (${percentOver(oneInstallment, REPAY_BEFORE.partial)} on the partial \`Repay\` before) — ${oneInstallment <= REPAY_INSTALLMENT_LIMIT ? "within the target" : `over the target by ${oneInstallment - REPAY_INSTALLMENT_LIMIT}`}.`,
+  `- Partial payment of an installment loan: ${worst("Repay (installment loan: partial)")} CU; the last two installments with REPAID: ${worst("Repay (installment loan: the last two, sends REPAID)")} CU`,
+  `  (${percentOver(worst("Repay (installment loan: the last two, sends REPAID)"), REPAY_BEFORE.full)} on the full \`Repay\` before).`,
+  `- Bullet loans in the same runs: partial ${worst("Repay (partial)")} CU, full ${worst("Repay (full, sends REPAID)")} CU.`,
+  `- Deliver of an OPEN_LOAN with 3 installments: ${worst("Deliver OPEN_LOAN to the pool, accepted, 3 installments (2 signatures)")} CU (the schedule's payment is computed at delivery).`,
+  `- A pool loan account is its fields plus one record per installment: bullet ${poolLoanRent(1)};`,
+  `  12 installments ${poolLoanRent(12)}; 360 (the most) ${poolLoanRent(360)}, within the 10,240 bytes a program may create.`,
   "",
   "## Rent per completed loan",
   "",

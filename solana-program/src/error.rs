@@ -69,6 +69,7 @@ pub enum LoanbridgeError {
     VaultCollateralBelowRentMinimum = 71,
     VaultLoanMismatch = 72,
     VaultInvalidExpiry = 73,
+    VaultZeroInstallments = 74,
 
     // --- lending pool (200–259) -----------------------------------------------
     PoolLoanExists = 200,
@@ -93,6 +94,7 @@ pub enum LoanbridgeError {
     PoolRateTooHigh = 219,
     PoolInvalidDueBucket = 220,
     PoolMaxTermAboveBucketRing = 221,
+    PoolInvalidInstallmentTerms = 222,
 }
 
 /// A variant with the name and message the IDL gives it.
@@ -371,6 +373,11 @@ pub const ERRORS: &[ErrorDef] = {
             "An open's `expires_at` not in `(now, now + request_ttl]`.",
         ),
         ErrorDef::new(
+            E::VaultZeroInstallments,
+            "VaultZeroInstallments",
+            "An open with zero installments (1 is a bullet loan).",
+        ),
+        ErrorDef::new(
             E::PoolLoanExists,
             "PoolLoanExists",
             "An `OPEN_LOAN` for a loan id the pool already knows.",
@@ -471,6 +478,11 @@ pub const ERRORS: &[ErrorDef] = {
             E::PoolMaxTermAboveBucketRing,
             "PoolMaxTermAboveBucketRing",
             "A longest term above 62 due buckets (`MAX_TERM_BUCKETS × W`).",
+        ),
+        ErrorDef::new(
+            E::PoolInvalidInstallmentTerms,
+            "PoolInvalidInstallmentTerms",
+            "`SetInstallmentTerms` with max_installments outside [1, 360] or a period above max_term_seconds.",
         ),
     ]
 };

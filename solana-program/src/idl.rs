@@ -15,8 +15,8 @@ use core::mem::{offset_of, size_of};
 use crate::instruction::discriminator as ix;
 use crate::pda;
 use crate::state::{
-    AllowedAsset, Beneficiary, CollateralConfig, Delivered, DueBucket, Endpoint, Layout,
-    OutboundNonce, OutboundPacket, Peer, Pool, PoolLoan, Price, Vault, VaultLoan,
+    AllowedAsset, Beneficiary, CollateralConfig, Delivered, DueBucket, Endpoint, InstallmentRecord,
+    Layout, OutboundNonce, OutboundPacket, Peer, Pool, PoolLoan, Price, Vault, VaultLoan,
 };
 
 /// The address the program is deployed at (the IDL's `address`).
@@ -40,6 +40,7 @@ pub enum Type {
     U16,
     U32,
     U64,
+    I64,
     U128,
     Bool,
     Pubkey,
@@ -136,7 +137,7 @@ pub const fn type_size(ty: &Type) -> usize {
         Type::U8 | Type::Bool => 1,
         Type::U16 => 2,
         Type::U32 => 4,
-        Type::U64 => 8,
+        Type::U64 | Type::I64 => 8,
         Type::U128 => 16,
         Type::Pubkey => 32,
         Type::Array(item, len) => type_size(item) * *len,
@@ -691,6 +692,7 @@ pub const INSTRUCTIONS: &[Instruction] = &[
             Field::new("term_seconds", Type::U64),
             Field::new("recipient", Type::Array(&Type::U8, 32)),
             Field::new("expires_at", Type::U64),
+            Field::new("installments", Type::U16),
         ],
     },
     Instruction {
@@ -780,6 +782,7 @@ pub const INSTRUCTIONS: &[Instruction] = &[
             Field::new("term_seconds", Type::U64),
             Field::new("recipient", Type::Array(&Type::U8, 32)),
             Field::new("expires_at", Type::U64),
+            Field::new("installments", Type::U16),
         ],
     },
     Instruction {
@@ -1485,6 +1488,35 @@ pub const INSTRUCTIONS: &[Instruction] = &[
             Field::new("expires_at", Type::U64),
         ],
     },
+    Instruction {
+        name: "set_installment_terms",
+        docs: &[
+            "Sets the most installments a loan may have (1 to 360; 1 = bullet loans only) and up to four allowed installment periods in seconds (0 = unused slot; each at most max_term_seconds); else PoolInvalidInstallmentTerms.",
+        ],
+        discriminator: ix::SET_INSTALLMENT_TERMS,
+        accounts: &[
+            AccountMeta {
+                name: "admin",
+                signer: true,
+                ..AccountMeta::NONE
+            },
+            AccountMeta {
+                name: "endpoint",
+                pda: &[Seed::Const(pda::ENDPOINT)],
+                ..AccountMeta::NONE
+            },
+            AccountMeta {
+                name: "pool",
+                writable: true,
+                pda: &[Seed::Const(pda::POOL)],
+                ..AccountMeta::NONE
+            },
+        ],
+        args: &[
+            Field::new("max_installments", Type::U16),
+            Field::new("periods", Type::Array(&Type::U64, 4)),
+        ],
+    },
 ];
 
 // --- account layouts -------------------------------------------------------
@@ -1558,6 +1590,7 @@ pub const TYPES: &[&TypeDef] = &[
     &POOL,
     &DUE_BUCKET,
     &POOL_LOAN,
+    &INSTALLMENT_RECORD,
     &COLLATERAL_CONFIG,
     &PRICE,
     &BENEFICIARY,
@@ -1615,7 +1648,7 @@ pub const OUTBOUND_NONCE: TypeDef = TypeDef {
 pub const OUTBOUND_PACKET: TypeDef = TypeDef {
     name: "OutboundPacket",
     docs: &[
-        "A sent packet, PDA [\"packet\", app, dst_eid, nonce]: its bytes (packet[..packet_len], zero-padded to 295), their keccak256 and its guid, who paid its rent and when it was sent (unix seconds). Relayers read packets from here; the sending transaction's log line is only a hint. ClosePacket may close it once its loan is final here and it is 30 days old.",
+        "A sent packet, PDA [\"packet\", app, dst_eid, nonce]: its bytes (packet[..packet_len], zero-padded to 297), their keccak256 and its guid, who paid its rent and when it was sent (unix seconds). Relayers read packets from here; the sending transaction's log line is only a hint. ClosePacket may close it once its loan is final here and it is 30 days old.",
     ],
     fields: &[
         Field::new("version", Type::U8),
@@ -1624,7 +1657,7 @@ pub const OUTBOUND_PACKET: TypeDef = TypeDef {
         Field::new("packet_hash", Type::Array(&Type::U8, 32)),
         Field::new("guid", Type::Array(&Type::U8, 32)),
         Field::new("packet_len", Type::U16),
-        Field::new("packet", Type::Array(&Type::U8, 295)),
+        Field::new("packet", Type::Array(&Type::U8, 297)),
         Field::new("payer", Type::Array(&Type::U8, 32)),
         Field::new("sent_at", Type::U64),
     ],
@@ -1695,7 +1728,7 @@ pub const ALLOWED_ASSET: TypeDef = TypeDef {
 pub const POOL: TypeDef = TypeDef {
     name: "Pool",
     docs: &[
-        "The pool, PDA [\"pool\"]: its app identity and the authority of its liquidity and share mint; with the due-bucket sums that count performing loans (active, not past their due time) in pool assets: performing totals, a cursor and a ring of 64 due buckets (anchor: a 256-bit little-endian integer).",
+        "The pool, PDA [\"pool\"]: its app identity and the authority of its liquidity and share mint; with the due-bucket sums that count performing loans (active, not past their due time) in pool assets: performing totals, a cursor and a ring of 64 due buckets (anchor: a 256-bit little-endian integer); then the installment settings (max_installments 1 = bullet loans only; installment_periods in seconds, 0 = unused slot).",
     ],
     fields: &[
         Field::new("version", Type::U8),
@@ -1718,6 +1751,8 @@ pub const POOL: TypeDef = TypeDef {
         Field::new("rate_weight", Type::U128),
         Field::new("anchor", Type::Array(&Type::U8, 32)),
         Field::new("due_buckets", Type::Array(&Type::Defined(&DUE_BUCKET), 64)),
+        Field::new("max_installments", Type::U16),
+        Field::new("installment_periods", Type::Array(&Type::U64, 4)),
     ],
 };
 
@@ -1738,6 +1773,8 @@ pub const POOL_LOAN: TypeDef = TypeDef {
     name: "PoolLoan",
     docs: &[
         "A loan as the pool records it, PDA [\"pool_loan\", loan_id]. status: 1 Active, 2 Repaid, 3 Rejected, 4 Defaulted, 5 Liquidated.",
+        "The account is these fields, then `installments` InstallmentRecord entries of 24 bytes (none for a rejected loan): account size 250 + 24 × installments.",
+        "off_book: 1 once the first unpaid installment passed its due time (out of pool assets for good); installment_amount: the schedule's equal payment.",
     ],
     fields: &[
         Field::new("version", Type::U8),
@@ -1757,6 +1794,23 @@ pub const POOL_LOAN: TypeDef = TypeDef {
         Field::new("loan_id", Type::Array(&Type::U8, 32)),
         Field::new("borrower", Type::Array(&Type::U8, 32)),
         Field::new("recipient", Type::Pubkey),
+        Field::new("installments", Type::U16),
+        Field::new("paid_installments", Type::U16),
+        Field::new("off_book", Type::U8),
+        Field::new("period_seconds", Type::U64),
+        Field::new("installment_amount", Type::U128),
+    ],
+};
+
+pub const INSTALLMENT_RECORD: TypeDef = TypeDef {
+    name: "InstallmentRecord",
+    docs: &[
+        "One installment of a PoolLoan, in order after its fixed fields, written by the Repay that completes it: paid_at (unix seconds, 0 while unpaid), amount paid out of the loan's cumulative repaid (saturating at u64::MAX), the loan's principal after that repayment.",
+    ],
+    fields: &[
+        Field::new("paid_at", Type::I64),
+        Field::new("amount", Type::U64),
+        Field::new("remaining_principal", Type::U64),
     ],
 };
 
@@ -1927,6 +1981,8 @@ const _: () = {
     assert!(account_offset(&POOL, "rate_weight") == offset_of!(Pool, rate_weight));
     assert!(account_offset(&POOL, "anchor") == offset_of!(Pool, anchor));
     assert!(account_offset(&POOL, "due_buckets") == offset_of!(Pool, due_buckets));
+    assert!(account_offset(&POOL, "max_installments") == offset_of!(Pool, max_installments));
+    assert!(account_offset(&POOL, "installment_periods") == offset_of!(Pool, installment_periods));
     assert!(account_size(&POOL) == size_of::<Pool>());
     // DueBucket
     assert!(offset(&DUE_BUCKET, "principal") == offset_of!(DueBucket, principal));
@@ -1956,6 +2012,24 @@ const _: () = {
     assert!(account_offset(&POOL_LOAN, "loan_id") == offset_of!(PoolLoan, loan_id));
     assert!(account_offset(&POOL_LOAN, "borrower") == offset_of!(PoolLoan, borrower));
     assert!(account_offset(&POOL_LOAN, "recipient") == offset_of!(PoolLoan, recipient));
+    assert!(account_offset(&POOL_LOAN, "installments") == offset_of!(PoolLoan, installments));
+    assert!(
+        account_offset(&POOL_LOAN, "paid_installments") == offset_of!(PoolLoan, paid_installments)
+    );
+    assert!(account_offset(&POOL_LOAN, "off_book") == offset_of!(PoolLoan, off_book));
+    assert!(account_offset(&POOL_LOAN, "period_seconds") == offset_of!(PoolLoan, period_seconds));
+    assert!(
+        account_offset(&POOL_LOAN, "installment_amount")
+            == offset_of!(PoolLoan, installment_amount)
+    );
+    // InstallmentRecord
+    assert!(offset(&INSTALLMENT_RECORD, "paid_at") == offset_of!(InstallmentRecord, paid_at));
+    assert!(offset(&INSTALLMENT_RECORD, "amount") == offset_of!(InstallmentRecord, amount));
+    assert!(
+        offset(&INSTALLMENT_RECORD, "remaining_principal")
+            == offset_of!(InstallmentRecord, remaining_principal)
+    );
+    assert!(size(&INSTALLMENT_RECORD) == size_of::<InstallmentRecord>());
     assert!(account_size(&POOL_LOAN) == size_of::<PoolLoan>());
     // CollateralConfig
     assert!(

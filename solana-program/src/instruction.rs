@@ -44,6 +44,7 @@ pub mod discriminator {
     pub const DECLARE_DEFAULT: u8 = 52;
     pub const LIQUIDATE: u8 = 53;
     pub const CANCEL_EXPIRED: u8 = 54;
+    pub const SET_INSTALLMENT_TERMS: u8 = 55;
 }
 
 /// `InitializeEndpoint` arguments.
@@ -67,6 +68,8 @@ pub struct OpenArgs {
     /// loan id, so the borrower's client fixes it to derive the loan's
     /// account (the clock at execution is not known in advance).
     pub expires_at: u64,
+    /// Equal payments the loan is repaid in (1 = bullet); 0 is refused.
+    pub installments: u16,
 }
 
 /// `CancelExpired` arguments: what the loan id is computed from, with the
@@ -86,6 +89,16 @@ pub struct LoanTermsArgs {
     pub min_term_seconds: u64,
     pub max_term_seconds: u64,
     pub grace_period_seconds: u64,
+}
+
+/// `SetInstallmentTerms` arguments (shared/LOANS.md "Installments").
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct InstallmentTermsArgs {
+    /// In `[1, MAX_INSTALLMENTS]`; 1 allows bullet loans only.
+    pub max_installments: u16,
+    /// Allowed installment periods in seconds, 0 = unused slot; each at
+    /// most the pool's `max_term_seconds`.
+    pub periods: [u64; 4],
 }
 
 /// `SetCollateral` arguments.
@@ -178,6 +191,8 @@ pub enum LoanbridgeInstruction<'a> {
     /// Cancels an unknown loan id after its deadline: records it `Rejected`
     /// and answers `LOAN_REJECTED(Expired)`.
     CancelExpired(CancelExpiredArgs),
+    /// Sets the most installments a loan may have and the allowed periods.
+    SetInstallmentTerms(InstallmentTermsArgs),
 }
 
 /// Reads Borsh values off the front of the instruction data.
@@ -262,6 +277,7 @@ impl<'a> Reader<'a> {
             term_seconds: self.u64()?,
             recipient: self.bytes32()?,
             expires_at: self.u64()?,
+            installments: self.u16()?,
         })
     }
 
@@ -369,6 +385,10 @@ impl<'a> LoanbridgeInstruction<'a> {
                 vault_nonce: r.u64()?,
                 expires_at: r.u64()?,
             }),
+            d::SET_INSTALLMENT_TERMS => Self::SetInstallmentTerms(InstallmentTermsArgs {
+                max_installments: r.u16()?,
+                periods: [r.u64()?, r.u64()?, r.u64()?, r.u64()?],
+            }),
             _ => return Err(LoanbridgeError::UnknownInstruction),
         };
         r.finish(instruction)
@@ -411,7 +431,7 @@ mod tests {
             known,
             [
                 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 20, 21, 22, 23, 24, 40, 41, 42, 43, 44, 45, 46,
-                47, 48, 49, 50, 51, 52, 53, 54
+                47, 48, 49, 50, 51, 52, 53, 54, 55
             ]
         );
     }
@@ -500,6 +520,7 @@ mod tests {
         data.extend_from_slice(&8u64.to_le_bytes());
         data.extend_from_slice(&[9; 32]);
         data.extend_from_slice(&10u64.to_le_bytes());
+        data.extend_from_slice(&11u16.to_le_bytes());
         assert_eq!(
             LoanbridgeInstruction::unpack(&data),
             Ok(LoanbridgeInstruction::OpenNative(OpenArgs {
@@ -509,6 +530,7 @@ mod tests {
                 term_seconds: 8,
                 recipient: [9; 32],
                 expires_at: 10,
+                installments: 11,
             }))
         );
         // Every strict prefix is too short.
@@ -543,7 +565,7 @@ mod tests {
             // goes past the first byte.
             if let Some(first) = data.first_mut() {
                 if rng.next().is_multiple_of(2) {
-                    *first = (rng.next() % 55) as u8;
+                    *first = (rng.next() % 56) as u8;
                 }
             }
             // Small lengths in Borsh prefixes reach the vec/bytes paths.

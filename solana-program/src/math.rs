@@ -121,21 +121,47 @@ impl U256 {
         if let Ok(small) = u32::try_from(divisor) {
             return Some(self.div_u32(small));
         }
-        let divisor = divisor as u128;
+        // Long division by 64-bit digits, most significant first: each step
+        // divides `remainder × 2^64 + limb` (remainder below the divisor) by
+        // the divisor with [`div_128_by_64`], four steps in all instead of
+        // one per bit of the dividend.
         let mut quotient = [0u64; 4];
-        // remainder < divisor < 2^64 before each shift, so it stays below 2^65.
+        let mut remainder = 0u64;
+        for (limb, out) in self.0.iter().zip(quotient.iter_mut()).rev() {
+            (*out, remainder) = div_128_by_64(remainder, *limb, divisor);
+        }
+        Some(U256(quotient))
+    }
+
+    /// `self / divisor`, rounded down, for a 128-bit divisor; `None` for
+    /// zero. A divisor that fits 64 bits takes [`U256::checked_div_u64`];
+    /// a wider one (rare: the schedule's discount at absurd rates) long
+    /// division bit by bit.
+    pub fn checked_div_u128(self, divisor: u128) -> Option<U256> {
+        if let Ok(narrow) = u64::try_from(divisor) {
+            return self.checked_div_u64(narrow);
+        }
+        let mut quotient = [0u64; 4];
         let mut remainder = 0u128;
-        // Bits above the dividend's highest set bit add nothing: skipping them
-        // cuts the loop (and the compute units) to the dividend's width.
         for bit in (0..self.bit_length()).rev() {
             let limb = bit / 64;
+            // remainder < divisor; shifted left it may pass 2^128: the bit
+            // shifted out then makes it larger than the divisor.
+            let carry = remainder >> 127;
             remainder = (remainder << 1) | ((self.0[limb] >> (bit % 64)) & 1) as u128;
-            if remainder >= divisor {
-                remainder -= divisor;
+            if carry == 1 || remainder >= divisor {
+                remainder = remainder.wrapping_sub(divisor);
                 quotient[limb] |= 1 << (bit % 64);
             }
         }
         Some(U256(quotient))
+    }
+
+    /// `self / 10^18`, rounded down (the price and schedule scale).
+    pub fn div_scale(self) -> U256 {
+        PRICE_SCALE_FACTORS
+            .iter()
+            .fold(self, |value, factor| value.div_u32(*factor))
     }
 
     /// `self / divisor` for a non-zero 32-bit divisor, rounded down: long
@@ -184,6 +210,57 @@ pub fn mul_u64(a: u64, b: u64) -> (u64, u64) {
     let low = (middle << 32) | (lo_lo & 0xffff_ffff);
     let high = hi_hi + (hi_lo >> 32) + (lo_hi >> 32) + (middle >> 32);
     (high, low)
+}
+
+/// `(high × 2^64 + low) / divisor` and its remainder, for `high <
+/// divisor` (so the quotient fits 64 bits): Knuth's algorithm D with 32-bit
+/// digits (Hacker's Delight `divlu`), native 64-bit divisions only; upstream
+/// BPF cannot divide 128-bit integers.
+pub fn div_128_by_64(high: u64, low: u64, divisor: u64) -> (u64, u64) {
+    const DIGIT: u64 = 1 << 32;
+    const MASK: u64 = DIGIT - 1;
+    debug_assert!(high < divisor);
+    // Normalize: the divisor's top bit set, the dividend shifted alike.
+    let shift = divisor.leading_zeros();
+    let divisor = divisor << shift;
+    let (d1, d0) = (divisor >> 32, divisor & MASK);
+    let top = if shift == 0 {
+        high
+    } else {
+        (high << shift) | (low >> (64 - shift))
+    };
+    let rest = low << shift;
+    let (n1, n0) = (rest >> 32, rest & MASK);
+    // One 32-bit quotient digit of `(top × 2^32 + next) / divisor`, where
+    // `top < divisor`: estimated from the divisor's high digit, then
+    // corrected (at most twice). Every product stays below 2^64: `q < 2^32`
+    // is checked before `q × d0`, and `rhat < 2^32` before `rhat × 2^32`.
+    // (Wrapping multiplications: a checked one lowers to a 128-bit
+    // multiply, which upstream BPF refuses; neither can overflow here.)
+    let digit = |top: u64, next: u64| -> u64 {
+        let mut q = top / d1;
+        // q × d1 ≤ top.
+        let mut rhat = top - q.wrapping_mul(d1);
+        while q >= DIGIT || q.wrapping_mul(d0) > (rhat << 32) + next {
+            q -= 1;
+            rhat += d1;
+            if rhat >= DIGIT {
+                break;
+            }
+        }
+        q
+    };
+    let q1 = digit(top, n1);
+    // The partial remainder is below the divisor, so the wrapping
+    // arithmetic gives it exactly.
+    let middle = (top << 32)
+        .wrapping_add(n1)
+        .wrapping_sub(q1.wrapping_mul(divisor));
+    let q0 = digit(middle, n0);
+    let remainder = (middle << 32)
+        .wrapping_add(n0)
+        .wrapping_sub(q0.wrapping_mul(divisor));
+    ((q1 << 32) | q0, remainder >> shift)
 }
 
 /// `a × b`, or `None` past `u64::MAX`. `u64::checked_mul` lowers to a
@@ -295,6 +372,7 @@ pub fn exceeds_ltv(debt: u128, value: U256, ltv_bps: u32) -> bool {
 
 #[cfg(test)]
 mod tests {
+    extern crate std;
     use super::*;
 
     #[test]
@@ -472,6 +550,94 @@ mod tests {
                 assert_eq!(x.checked_div_u64(d as u64), Some(div_by_bits(x, d as u64)));
             }
         }
+    }
+
+    #[test]
+    fn div_128_by_64_matches_native_128_bit_division() {
+        let samples = [
+            1u64,
+            2,
+            3,
+            0xffff_ffff,
+            1 << 32,
+            (1 << 32) + 1,
+            999_999_999_999_999_989,
+            INTEREST_SCALE,
+            PRICE_SCALE,
+            1 << 63,
+            (1 << 63) + 1,
+            u64::MAX / 3,
+            u64::MAX - 1,
+            u64::MAX,
+        ];
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let mut divisors = samples.to_vec();
+        divisors.extend((0..200).map(|i| next() >> (i % 64)).filter(|d| *d != 0));
+        for divisor in divisors {
+            let mut highs = std::vec![0, divisor - 1, divisor / 2];
+            highs.extend((0..20).map(|_| next() % divisor));
+            for high in highs {
+                for low in samples.iter().copied().chain([0, next(), next()]) {
+                    let dividend = ((high as u128) << 64) | low as u128;
+                    let expected = (
+                        (dividend / divisor as u128) as u64,
+                        (dividend % divisor as u128) as u64,
+                    );
+                    assert_eq!(
+                        div_128_by_64(high, low, divisor),
+                        expected,
+                        "{dividend} / {divisor}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn checked_div_u64_and_u128_match_bitwise_long_division() {
+        let dividends = [
+            U256::ZERO,
+            U256::from_u128(u128::MAX),
+            U256::MAX,
+            U256([0x0123_4567_89ab_cdef, 0xfedc_ba98_7654_3210, 7, 1 << 63]),
+            mul_u128(u128::MAX, u128::MAX),
+            mul_u128(PRICE_SCALE as u128, PRICE_SCALE as u128),
+        ];
+        for x in dividends {
+            for d in [1u64 << 32, PRICE_SCALE, INTEREST_SCALE, u64::MAX] {
+                assert_eq!(x.checked_div_u64(d), Some(div_by_bits(x, d)), "{x:?} / {d}");
+                assert_eq!(x.checked_div_u128(d as u128), Some(div_by_bits(x, d)));
+            }
+        }
+        // Wide divisors, against u128 arithmetic.
+        for (x, d) in [
+            (u128::MAX, u128::MAX),
+            (u128::MAX, (1u128 << 127) + 1),
+            (u128::MAX, 1u128 << 64),
+            (10u128.pow(36), 10u128.pow(18) + (1 << 70)),
+            (12_345_678_901_234_567_890_123, 98_765_432_109_876_543_210),
+        ] {
+            assert_eq!(
+                U256::from_u128(x).checked_div_u128(d),
+                Some(U256::from_u128(x / d)),
+                "{x} / {d}"
+            );
+        }
+        assert_eq!(
+            U256::MAX.checked_div_u128(1 << 64),
+            Some(U256([u64::MAX, u64::MAX, u64::MAX, 0]))
+        );
+        assert_eq!(U256::MAX.checked_div_u128(0), None);
+        assert_eq!(
+            mul_u128(PRICE_SCALE as u128, 7).div_scale(),
+            U256::from_u128(7)
+        );
     }
 
     #[test]

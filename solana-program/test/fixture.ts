@@ -399,6 +399,7 @@ export function openLoanMessage(
     maxRateBps: 800,
     termSeconds: 30n * 86_400n,
     expiresAt: NOW + 3_600n,
+    installments: 1,
     ...overrides,
   };
 }

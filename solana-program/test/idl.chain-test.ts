@@ -6,7 +6,14 @@
 // compile time; tests/idl.rs fails while the committed JSON differs), so
 // with this the IDL and the program cannot drift apart unnoticed.
 import { beforeAll, describe, expect, it } from "vitest";
-import { accountSize, IDL_ACCOUNTS, IDL_INSTRUCTIONS, reencodeAccount } from "../client/index.ts";
+import {
+  accountSize,
+  decodePoolLoan,
+  IDL_ACCOUNTS,
+  IDL_INSTRUCTIONS,
+  INSTALLMENT_RECORD_SIZE,
+  reencodeAccount,
+} from "../client/index.ts";
 import { allSteps, runScenario, type ScenarioResult, scenarioAccounts } from "./scenario.ts";
 
 describe("IDL against the program", () => {
@@ -20,7 +27,7 @@ describe("IDL against the program", () => {
     const succeeded = new Set(allSteps(result).map((step) => step.instruction));
 
     expect([...IDL_INSTRUCTIONS].filter((name) => !succeeded.has(name))).toEqual([]);
-    expect(IDL_INSTRUCTIONS).toHaveLength(31);
+    expect(IDL_INSTRUCTIONS).toHaveLength(32);
   });
 
   it("everyIdlAccount_decodesAndReencodesToTheProgramsBytes", async () => {
@@ -35,6 +42,29 @@ describe("IDL against the program", () => {
       expect(data.length, name).toBe(accountSize(name));
       expect(reencodeAccount(name, data), name).toEqual(data);
     }
+  });
+
+  it("everyPoolLoan_isItsIdlFieldsThenOneInstallmentRecordEach", () => {
+    // A pool loan's size depends on its installments: the IDL's fields, then
+    // 24 bytes per installment (none for a rejected loan).
+    const { fixture } = result;
+    const loans = fixture.program.svm
+      .getProgramAccounts(fixture.id)
+      .filter((account) => account.data[0] === 21);
+    const counts = new Set<number>();
+    for (const { data } of loans) {
+      const fixed = accountSize("PoolLoan");
+      const loan = decodePoolLoan(data);
+      counts.add(loan.schedule.installments);
+      expect(data.length).toBe(fixed + INSTALLMENT_RECORD_SIZE * loan.schedule.installments);
+      const head = data.slice(0, fixed);
+      expect(reencodeAccount("PoolLoan", head)).toEqual(head);
+      expect(loan.records.filter((record) => record.paidAt !== 0n)).toHaveLength(
+        loan.schedule.paidInstallments,
+      );
+    }
+    // Rejected (0), bullet (1) and the scenario's installment loan (3).
+    expect([...counts].sort()).toEqual([0, 1, 3]);
   });
 
   it("decodedValuesAreTheOnesTheProgramWrote", () => {

@@ -135,6 +135,7 @@ describe("OpenNative and OpenToken", () => {
       maxRateBps: OPEN_DEFAULTS.maxRateBps,
       termSeconds: OPEN_DEFAULTS.termSeconds,
       expiresAt: NOW + REQUEST_TTL,
+      installments: 1,
     });
     const record = fixture.program.decode(
       "OutboundPacket",
@@ -151,6 +152,19 @@ describe("OpenNative and OpenToken", () => {
         await pda.nonce(fixture.id, fixture.vault, REMOTE_EID),
       ).nonce,
     ).toBe(1n);
+  });
+
+  it("installments_areSentInOpenLoan", async () => {
+    const { instruction } = await open({ installments: 12 });
+    const outcome = await fixture.program.send(instruction);
+
+    expectOk(outcome);
+    const [packet] = loggedData(outcome.logs);
+    if (!packet) throw new Error("no packet logged");
+    expect(decodeLoanMessage(decodePacket(packet).message)).toMatchObject({
+      type: "OPEN_LOAN",
+      installments: 12,
+    });
   });
 
   it("secondOpen_usesTheNextNoncesAndAnotherLoanId", async () => {
@@ -200,6 +214,7 @@ describe("OpenNative and OpenToken", () => {
     ["zeroCollateral", { collateralAmount: 0n }, "VaultZeroCollateral"],
     ["zeroPrincipal", { principal: 0n }, "VaultZeroPrincipal"],
     ["zeroRecipient", { recipient: new Uint8Array(32) }, "VaultZeroRecipient"],
+    ["zeroInstallments", { installments: 0 }, "VaultZeroInstallments"],
     ["nativeBelowRentMinimum", { collateralAmount: 890_879n }, "VaultCollateralBelowRentMinimum"],
   ] as const)("%s_failsWith%s", async (_name, overrides, error) => {
     const { instruction } = await open(overrides);

@@ -34,8 +34,8 @@ function account(packet: Uint8Array = PACKET): Uint8Array {
 
 describe("outboundPacketBytes", () => {
   it("returnsExactlyTheStoredPacket", () => {
-    // 365 bytes of packet record, then its payer (32) and send time (8) for ClosePacket.
-    expect(accountSize("OutboundPacket")).toBe(405);
+    // 367 bytes of packet record, then its payer (32) and send time (8) for ClosePacket.
+    expect(accountSize("OutboundPacket")).toBe(407);
     expect(outboundPacketBytes(account())).toEqual(PACKET);
   });
 
@@ -52,7 +52,7 @@ describe("outboundPacketBytes", () => {
   it("lengthAboveCapacity_throws", () => {
     const data = account();
     new DataView(data.buffer).setUint16(68, OUTBOUND_PACKET_CAPACITY + 1, true);
-    expect(() => outboundPacketBytes(data)).toThrow(/exceeds 295/);
+    expect(() => outboundPacketBytes(data)).toThrow(/exceeds 297/);
   });
 
   it("bytesNotMatchingTheStoredHash_throw", () => {

@@ -8,6 +8,7 @@ import { type LoanMessageOf, toBytes, toHex } from "@loanbridge/shared";
 import { type Address, type Instruction } from "@solana/kit";
 import {
   acceptAdminInstruction,
+  accountSize,
   cancelExpiredInstruction,
   closePacketInstruction,
   createMint,
@@ -30,6 +31,7 @@ import {
   repayInstruction,
   setAssetAllowedInstruction,
   setGuardianInstruction,
+  setInstallmentTermsInstruction,
   setLoanTermsInstruction,
   setMaxPriceAgeInstruction,
   setPriceInstruction,
@@ -46,6 +48,7 @@ import {
 import {
   deliver,
   deliverOpenLoan,
+  ETH,
   ETH_PRICE_ID,
   expectOk,
   inboundPacket,
@@ -65,6 +68,14 @@ import {
   startPool,
   USDC,
 } from "./fixture.ts";
+
+/** Four weeks: an installment period of whole week-wide due buckets. */
+const INSTALLMENT_PERIOD = 28n * 86_400n;
+/** The scenario's installment settings: up to 12, every four weeks, week or day. */
+const INSTALLMENT_TERMS = {
+  maxInstallments: 12,
+  periods: [INSTALLMENT_PERIOD, 7n * 86_400n, 86_400n, 0n],
+};
 
 /** One sent transaction of the scenario. */
 export interface Step {
@@ -231,6 +242,10 @@ export async function runScenario(): Promise<ScenarioResult> {
   // Pool: settings and lenders (startPool initialized it and deposited).
   await step("SetLoanTerms", await setLoanTermsInstruction(id, admin, POOL_TERMS));
   await step("SetMaxPriceAge", await setMaxPriceAgeInstruction(id, admin, MAX_PRICE_AGE));
+  await step(
+    "SetInstallmentTerms",
+    await setInstallmentTermsInstruction(id, admin, INSTALLMENT_TERMS),
+  );
   await step("PausePool (guardian)", await pausePoolInstruction(id, fixture.guardian));
   await step("UnpausePool", await unpausePoolInstruction(id, admin));
   await step(
@@ -302,6 +317,64 @@ export async function runScenario(): Promise<ScenarioResult> {
   await step(
     "Repay (full, sends REPAID)",
     await repayInstruction(id, { ...fullRepay, payerTokens, amount: 10_000n * USDC }),
+  );
+  // One loan of three equal payments every four weeks (shared/LOANS.md
+  // "Installments"), after the bullet loans' answers so their packet nonces
+  // (and bump searches) stay those of the report before installments.
+  const installmentLoan = openLoanMessage(recipient.wallet.address, {
+    principal: 3_000n * USDC,
+    collateralAmount: 2n * ETH,
+    termSeconds: 3n * INSTALLMENT_PERIOD,
+    installments: 3,
+    expiresAt: program.now() + 3_600n,
+  });
+  // Priced afresh (not a step: the price set at the start is a day old).
+  expectOk(
+    await program.send(
+      await setPriceInstruction(id, {
+        payer: program.payer,
+        admin,
+        priceId: ETH_PRICE_ID,
+        price: 3_000n * USDC,
+      }),
+    ),
+  );
+  const installmentOpened = await deliverOpenLoan(fixture, installmentLoan, {
+    recipientTokens: recipient.tokens,
+  });
+  expectOk(installmentOpened);
+  const installmentAmount = program.decode(
+    "PoolLoan",
+    await pda.poolLoan(id, toBytes(installmentLoan.loanId)),
+  ).installment_amount as bigint;
+  if (installmentAmount === 0n) throw new Error("the installment loan was not accepted");
+  steps.push({
+    instruction: "deliver",
+    label: "Deliver OPEN_LOAN to the pool, accepted, 3 installments (2 signatures)",
+    outcome: installmentOpened,
+  });
+  // The installment loan: one installment before its due time three weeks
+  // on, a partial payment, then the rest.
+  program.setTime(program.now() + 21n * 86_400n);
+  await step(
+    "Repay (installment loan: completes one installment)",
+    await repayInstruction(id, {
+      ...ref(installmentLoan),
+      payerTokens,
+      amount: installmentAmount,
+    }),
+  );
+  await step(
+    "Repay (installment loan: partial)",
+    await repayInstruction(id, {
+      ...ref(installmentLoan),
+      payerTokens,
+      amount: installmentAmount / 2n,
+    }),
+  );
+  await step(
+    "Repay (installment loan: the last two, sends REPAID)",
+    await repayInstruction(id, { ...ref(installmentLoan), payerTokens, amount: 10_000n * USDC }),
   );
   await step(
     "CancelExpired (sends LOAN_REJECTED)",
@@ -382,7 +455,14 @@ export async function scenarioAccounts(result: ScenarioResult): Promise<Record<s
     VaultLoan: byDiscriminator(11),
     AllowedAsset: byDiscriminator(12),
     Pool: fixture.pool,
-    PoolLoan: byDiscriminator(21),
+    // A rejected loan: its fixed fields only (the others carry installment records).
+    PoolLoan: (() => {
+      const rejected = vaultLoans.find(
+        (account) => account.data[0] === 21 && account.data.length === accountSize("PoolLoan"),
+      );
+      if (!rejected) throw new Error("no rejected pool loan");
+      return rejected.address;
+    })(),
     CollateralConfig: await pda.collateral(id, REMOTE_EID, NATIVE_ASSET),
     Price: await pda.price(id, ETH_PRICE_ID),
     Beneficiary: await pda.beneficiary(id, REMOTE_EID),

@@ -360,6 +360,7 @@ describe("vault receive", () => {
       maxRateBps: 1,
       termSeconds: 1n,
       expiresAt: 1n,
+      installments: 1,
     };
 
     expectCustomError(await receive(message, loanId), E.VaultUnexpectedMessageType);

@@ -115,6 +115,7 @@ fn type_json(ty: &Type) -> Json {
         Type::U16 => str("u16"),
         Type::U32 => str("u32"),
         Type::U64 => str("u64"),
+        Type::I64 => str("i64"),
         Type::U128 => str("u128"),
         Type::Bool => str("bool"),
         Type::Pubkey => str("pubkey"),

@@ -260,6 +260,7 @@ fn field_names(message_type: MessageType) -> &'static [&'static str] {
             "maxRateBps",
             "termSeconds",
             "expiresAt",
+            "installments",
         ],
         MessageType::LoanActive => &["loanId", "principal", "rateBps", "startTime", "dueTime"],
         MessageType::LoanRejected => &["loanId", "reason"],
@@ -303,6 +304,7 @@ fn message_from_fields(message_type: MessageType, f: &Value) -> Result<LoanMessa
             max_rate_bps: int(f, "maxRateBps")?,
             term_seconds: int(f, "termSeconds")?,
             expires_at: int(f, "expiresAt")?,
+            installments: int(f, "installments")?,
         }),
         MessageType::LoanActive => LoanMessage::LoanActive(LoanActive {
             loan_id: array(f, "loanId")?,
@@ -574,4 +576,95 @@ fn checksum_helper_matches_eip55() {
         checksummed(&address),
         "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"
     );
+}
+
+#[test]
+fn loan_schedules() {
+    use loanbridge_program::pool::schedule;
+    const FILE: &str = "loan-schedules.json";
+    let vectors = load(FILE);
+    let mut failures = Vec::new();
+
+    check_all(
+        &mut failures,
+        FILE,
+        "schedules",
+        list(&vectors, FILE, "schedules"),
+        |vector, mismatches| {
+            // Principals are u64 on Solana; the vectors stay within it.
+            let principal: u64 = int(vector, "principal")?;
+            let rate_bps: u32 = int(vector, "rateBps")?;
+            let period: u64 = int(vector, "periodSeconds")?;
+            let installments: u16 = int(vector, "installments")?;
+            mismatches.eq(
+                "periodRate",
+                schedule::period_rate(rate_bps, period),
+                Some(int(vector, "periodRate")?),
+            );
+            let want_payment: u128 = int(vector, "payment")?;
+            let terms = schedule::Terms {
+                principal: principal as u128,
+                rate_bps,
+                period_seconds: period,
+                installments,
+            };
+            let Some(rows) = schedule::rows(&terms) else {
+                mismatches.0.push("no schedule (payment overflowed)".into());
+                return Ok(());
+            };
+            mismatches.eq("payment", rows.payment(), want_payment);
+            let Some(want_rows) = vector.get("rows") else {
+                return Ok(());
+            };
+            let want_rows = want_rows.as_array().ok_or("`rows` is not an array")?;
+            let got: Vec<_> = rows.collect();
+            mismatches.eq("rows", got.len(), want_rows.len());
+            for (row, want) in got.iter().zip(want_rows) {
+                let k = row.index;
+                mismatches.eq(
+                    &format!("row {k} interest"),
+                    row.interest,
+                    int(want, "interest")?,
+                );
+                mismatches.eq(
+                    &format!("row {k} principal"),
+                    row.principal,
+                    int(want, "principal")?,
+                );
+            }
+            Ok(())
+        },
+    );
+
+    check_all(
+        &mut failures,
+        FILE,
+        "dueTimes",
+        list(&vectors, FILE, "dueTimes"),
+        |vector, mismatches| {
+            let start: u64 = int(vector, "startTime")?;
+            let period: u64 = int(vector, "periodSeconds")?;
+            let installments: u16 = int(vector, "installments")?;
+            let width: u64 = int(vector, "dueBucketSeconds")?;
+            let want = get(vector, "dueTimes")?
+                .as_array()
+                .ok_or("`dueTimes` is not an array")?;
+            mismatches.eq("count", want.len(), installments as usize);
+            for (index, due) in want.iter().enumerate() {
+                let k = index as u16 + 1;
+                let want: u64 = match due {
+                    Value::String(text) => text.parse().map_err(|_| format!("due {k}: {text}"))?,
+                    other => other.as_u64().ok_or(format!("due {k}: {other}"))?,
+                };
+                mismatches.eq(
+                    &format!("due {k}"),
+                    schedule::installment_due(start, k, period, width),
+                    Some(want),
+                );
+            }
+            Ok(())
+        },
+    );
+
+    assert_no_failures(FILE, &failures);
 }

@@ -196,6 +196,7 @@ describe("faults: relayer crashes and an EVM reorg (3 relayers, 2 of 3)", () => 
         900n * USDC,
         1_000,
         30n * 86_400n,
+        1,
         toHex(addressBytes(stale.address)),
         { value: parseEther("2") },
       )) as ContractTransactionResponse;

@@ -62,6 +62,7 @@ describe("a loan relayed between Ethereum and Solana by 3 relayer processes (2 o
       principal,
       1_000,
       30n * 86_400n,
+      1,
       toHex(addressBytes(recipient.address)),
       { value: parseEther("10") },
     )) as { hash: string };

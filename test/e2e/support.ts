@@ -224,6 +224,8 @@ export async function openEthLoan(
     recipient: Address;
     maxRateBps?: number;
     termSeconds?: bigint;
+    /** 1 (a bullet loan) when absent. */
+    installments?: number;
   },
 ): Promise<OpenedLoan & { receipt: TransactionReceipt; gasCost: bigint }> {
   const { vault } = await evmContracts(net, borrower);
@@ -235,6 +237,7 @@ export async function openEthLoan(
     input.principal,
     input.maxRateBps ?? 1_000,
     input.termSeconds ?? 30n * 86_400n,
+    input.installments ?? 1,
     toHex(addressBytes(input.recipient)),
     { value: input.collateral },
   );
@@ -258,6 +261,8 @@ export async function openSolLoan(
     recipient: string;
     maxRateBps?: number;
     termSeconds?: bigint;
+    /** 1 (a bullet loan) when absent. */
+    installments?: number;
   },
 ): Promise<OpenedLoan> {
   const { rpc, deployment } = net.solana;
@@ -271,6 +276,7 @@ export async function openSolLoan(
       principal: input.principal,
       maxRateBps: input.maxRateBps ?? 1_000,
       termSeconds: input.termSeconds ?? 30n * 86_400n,
+      installments: input.installments ?? 1,
       recipient: addressToWire(input.recipient),
     },
   );

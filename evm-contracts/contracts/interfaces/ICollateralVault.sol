@@ -64,6 +64,8 @@ interface ICollateralVault is ILoanbridgeApp {
     error VaultZeroCollateral();
     /// @notice Thrown when opening with zero principal.
     error VaultZeroPrincipal();
+    /// @notice Thrown when opening with zero installments (1 is a bullet loan).
+    error VaultZeroInstallments();
     /// @notice Thrown when opening with a zero recipient.
     error VaultZeroRecipient();
     /// @notice Thrown when opening with an ERC-20 that is not on the allow-list.
@@ -108,6 +110,7 @@ interface ICollateralVault is ILoanbridgeApp {
     /// @param principal Principal requested.
     /// @param maxRateBps Highest annual rate the borrower accepts.
     /// @param termSeconds Loan term.
+    /// @param installments Equal payments the term is split into (1: a bullet loan).
     /// @param recipient Who receives the principal on the lending chain.
     /// @param expiresAt The lending chain rejects the request after this time.
     /// @param nonce The vault's loan counter for this loan (from 1).
@@ -119,6 +122,7 @@ interface ICollateralVault is ILoanbridgeApp {
         uint256 principal,
         uint32 maxRateBps,
         uint64 termSeconds,
+        uint16 installments,
         bytes32 recipient,
         uint64 expiresAt,
         uint64 nonce
@@ -177,13 +181,17 @@ interface ICollateralVault is ILoanbridgeApp {
     ///      approve the vault first and send no value. Sets `expiresAt = now + requestTtl`, computes
     ///      `loanId = keccak256(localEid ‖ vault ‖ borrower ‖ nonce ‖ expiresAt)` (bytes32
     ///      addresses, uint64 nonce from 1, `LoanId`), and sends `OPEN_LOAN` to the lending chain.
-    ///      Reverts `VaultZeroCollateral`, `VaultZeroPrincipal`, `VaultZeroRecipient`,
-    ///      `VaultAssetNotAllowed`, `VaultValueMismatch`, `VaultTransferAmountMismatch`.
+    ///      Reverts `VaultZeroCollateral`, `VaultZeroPrincipal`, `VaultZeroInstallments`,
+    ///      `VaultZeroRecipient`, `VaultAssetNotAllowed`, `VaultValueMismatch`,
+    ///      `VaultTransferAmountMismatch`.
     /// @param asset The ERC-20 to lock, or `address(0)` for ETH.
     /// @param collateralAmount Collateral in the asset's base units.
     /// @param principal Principal requested, in the lending chain's stablecoin base units.
     /// @param maxRateBps Highest annual rate accepted, in basis points.
     /// @param termSeconds Loan term.
+    /// @param installments Equal payments of principal and interest the term is split into, one
+    ///        per `termSeconds / installments` (shared/LOANS.md "Installments"); 1 is a bullet loan.
+    ///        The pool answers `InvalidTerms` to a count or period it does not allow.
     /// @param recipient Who receives the principal on the lending chain (shared/SPEC.md address).
     /// @return loanId The new loan's id.
     function open(
@@ -192,6 +200,7 @@ interface ICollateralVault is ILoanbridgeApp {
         uint128 principal,
         uint32 maxRateBps,
         uint64 termSeconds,
+        uint16 installments,
         bytes32 recipient
     ) external payable returns (bytes32 loanId);
 

@@ -8,11 +8,14 @@ import {IPriceFeed} from "./IPriceFeed.sol";
 /// @title ILendingPool
 /// @notice The lending chain's half of a loan (shared/LOANS.md "Pool"): an ERC-4626 vault over the
 ///         stablecoin whose assets are lent against collateral locked on other chains.
-/// @dev `totalAssets` = stablecoin held + outstanding principal of performing loans (active and not
-///      past their `dueTime`) + their interest accrued to now (shared/LOANS.md "Interest in pool
-///      assets", "Overdue loans leave pool assets at their due time"), so the share price moves
-///      with time, not with repayments, and a loan's loss is shared by the lenders in when it went
-///      overdue; withdrawals are limited to the stablecoin held. `onPacket`
+/// @dev `totalAssets` = stablecoin held + outstanding principal of performing loans (active, not
+///      past their first unpaid installment's due time, a bullet loan's `dueTime`, and never past
+///      one before) + their interest accrued to now (shared/LOANS.md "Interest in pool assets",
+///      "Overdue loans leave pool assets at their due time", "Installments"), so the share price
+///      moves with time, not with repayments, and a loan's loss is shared by the lenders in when
+///      it went overdue; withdrawals are limited to the stablecoin held. Loans are repaid in
+///      `installments` equal payments (1: a bullet loan), each completed installment recorded by
+///      a `Payment`. `onPacket`
 ///      answers `OPEN_LOAN` with `LOAN_ACTIVE` or `LOAN_REJECTED`; `cancelExpired` answers an
 ///      unanswered expired request with `LOAN_REJECTED(Expired)`; `repay`, `declareDefault` and
 ///      `liquidate` answer `REPAID`, `DEFAULTED` and `LIQUIDATED`. Every answer goes to the loan's
@@ -32,24 +35,43 @@ interface ILendingPool is IERC4626, ILoanbridgeApp {
     /// @param status The loan's status.
     /// @param srcEid The collateral chain; answers go there.
     /// @param rateBps Annual rate charged.
-    /// @param dueTime `startTime + termSeconds` rounded up to a multiple of `dueBucketSeconds`.
+    /// @param dueTime `startTime + termSeconds` rounded up to a multiple of `dueBucketSeconds`: the
+    ///        last installment's due time.
     /// @param lastAccrual When interest was last accrued (`startTime` at first).
+    /// @param installments Equal payments the loan is repaid in (1: a bullet loan).
+    /// @param paidInstallments Installments paid so far, in order (shared/LOANS.md "Repayment").
+    /// @param offBook Set once a repayment finds the loan's first unpaid installment past its due
+    ///        time: the loan left pool assets then and stays out (its later payments count only in
+    ///        the stablecoin held). Only installment loans set it; a bullet loan past its `dueTime`
+    ///        is out for good anyway.
     /// @param principal Outstanding principal.
     /// @param interest Accrued, unpaid interest.
     /// @param repaid Everything paid so far (interest and principal).
     /// @param collateralAmount Collateral locked on the collateral chain.
     /// @param collateralAsset The collateral asset on the collateral chain (shared/SPEC.md address).
+    /// @param startTime When the loan was disbursed.
+    /// @param periodSeconds `termSeconds / installments`.
+    /// @param installmentAmount The schedule's equal payment (`Annuity.payment`); a bullet loan's is
+    ///        capped at 2^128 − 1 (it decides nothing: its one installment is paid at zero debt).
     struct Loan {
+        // Slot 0: everything a bullet loan's repayment reads besides amounts.
         LoanStatus status;
         uint32 srcEid;
         uint32 rateBps;
         uint64 dueTime;
         uint64 lastAccrual;
+        uint16 installments;
+        uint16 paidInstallments;
+        bool offBook;
         uint128 principal;
         uint128 interest;
         uint128 repaid;
         uint128 collateralAmount;
         bytes32 collateralAsset;
+        // The schedule: read by installment loans only.
+        uint64 startTime;
+        uint64 periodSeconds;
+        uint128 installmentAmount;
     }
 
     /// @notice Pool settings for one collateral asset of one remote chain.
@@ -145,6 +167,11 @@ interface ILendingPool is IERC4626, ILoanbridgeApp {
     /// @param maxTermSeconds The given maximum term.
     /// @param limit The longest term allowed.
     error PoolMaxTermAboveBucketRing(uint64 maxTermSeconds, uint64 limit);
+    /// @notice Thrown when the owner sets installment terms outside `1 ≤ maxInstallments ≤
+    ///         MAX_INSTALLMENTS`, or a non-zero period above `maxTermSeconds`.
+    /// @param maxInstallments The given most installments.
+    /// @param periods The given periods.
+    error PoolInvalidInstallmentTerms(uint16 maxInstallments, uint64[4] periods);
     /// @notice Thrown when `pause` is called by anyone but the owner or the guardian.
     /// @param caller The caller.
     error PoolNotGuardian(address caller);
@@ -176,6 +203,14 @@ interface ILendingPool is IERC4626, ILoanbridgeApp {
         uint64 startTime,
         uint64 dueTime
     );
+    /// @notice Emitted right after `LoanOpened` with the loan's installment schedule
+    ///         (shared/LOANS.md "Installments").
+    /// @param loanId The loan.
+    /// @param installments Equal payments the loan is repaid in (1: a bullet loan).
+    /// @param periodSeconds `termSeconds / installments`; installment k is due at `⌈(startTime + k ×
+    ///        periodSeconds) / dueBucketSeconds⌉ × dueBucketSeconds`.
+    /// @param installmentAmount The schedule's equal payment (capped at 2^128 − 1 for a bullet loan).
+    event LoanScheduled(bytes32 indexed loanId, uint16 installments, uint64 periodSeconds, uint256 installmentAmount);
     /// @notice Emitted when the pool answers an `OPEN_LOAN` with `LOAN_REJECTED`.
     /// @param loanId The loan.
     /// @param srcEid The collateral chain.
@@ -218,6 +253,16 @@ interface ILendingPool is IERC4626, ILoanbridgeApp {
         uint256 principalLeft,
         uint256 interestLeft
     );
+    /// @notice Emitted for each installment a repayment completes, in order (shared/LOANS.md
+    ///         "Repayment"): installment k < n once the loan's cumulative `repaid` reaches k ×
+    ///         `installmentAmount`, the last one (with every earlier one) once the debt is zero.
+    /// @param loanId The loan.
+    /// @param index The installment, 1-based.
+    /// @param amount What it is attributed out of `repaid`: `min(installmentAmount, max(repaid −
+    ///        (index − 1) × installmentAmount, 0))`, the last one without the `min` (the amounts
+    ///        of a loan's installments sum to its `repaid`).
+    /// @param remainingPrincipal The loan's principal after the repayment.
+    event Payment(bytes32 indexed loanId, uint16 indexed index, uint256 amount, uint256 remainingPrincipal);
     /// @notice Emitted when a loan is fully repaid and the pool answers `REPAID`.
     /// @param loanId The loan.
     /// @param amountRepaid Everything paid over the loan's life.
@@ -254,8 +299,14 @@ interface ILendingPool is IERC4626, ILoanbridgeApp {
     /// @param rateBps Annual rate for new loans.
     /// @param minTermSeconds Shortest term accepted.
     /// @param maxTermSeconds Longest term accepted.
-    /// @param gracePeriodSeconds Time after `dueTime` before a default.
+    /// @param gracePeriodSeconds Time after an unpaid installment's due time (a bullet loan's `dueTime`)
+    ///        before a default.
     event LoanTermsSet(uint32 rateBps, uint64 minTermSeconds, uint64 maxTermSeconds, uint64 gracePeriodSeconds);
+    /// @notice Emitted when the owner sets the installment terms (and at deployment: bullet loans
+    ///         only).
+    /// @param maxInstallments Most installments a loan may have.
+    /// @param periods The periods an installment loan may have (0: unused slot).
+    event InstallmentTermsSet(uint16 maxInstallments, uint64[4] periods);
     /// @notice Emitted once, at deployment, with the due-bucket width (fixed for the pool's life).
     /// @param dueBucketSeconds The width W: due times are multiples of it.
     event DueBucketSecondsSet(uint64 dueBucketSeconds);
@@ -302,16 +353,20 @@ interface ILendingPool is IERC4626, ILoanbridgeApp {
         returns (bytes32 loanId);
 
     /// @notice Pays towards a loan: accrued interest first, then principal; capped at the debt.
-    /// @dev Accrues interest first. Pulls the (capped) payment from the caller. When principal and
-    ///      interest both reach zero the loan is `Repaid` and the pool sends `REPAID` with
-    ///      everything paid over the loan's life. Reverts `PoolZeroRepayment`, `PoolLoanNotActive`.
+    /// @dev Accrues interest first. Pulls the (capped) payment from the caller. Completes the
+    ///      installments the loan's cumulative `repaid` now covers, in order, with a `Payment` each
+    ///      (shared/LOANS.md "Repayment"); a performing loan then moves to the due bucket of its
+    ///      first unpaid installment. When principal and interest both reach zero every
+    ///      installment is paid, the loan is `Repaid` and the pool sends `REPAID` with everything
+    ///      paid over the loan's life. Reverts `PoolZeroRepayment`, `PoolLoanNotActive`.
     /// @param loanId The loan.
     /// @param amount The most to pay, in stablecoin base units.
     /// @return paid The amount taken.
     function repay(bytes32 loanId, uint256 amount) external returns (uint256 paid);
 
     /// @notice Declares an overdue loan in default: writes its principal off and sends `DEFAULTED`.
-    /// @dev Allowed once `block.timestamp > dueTime + gracePeriodSeconds`; accrues interest first so
+    /// @dev Allowed once `block.timestamp` is past the first unpaid installment's due time plus
+    ///      `gracePeriodSeconds` (a bullet loan's: `dueTime`); accrues interest first so
     ///      `outstanding` is principal plus interest to now. Reverts `PoolLoanNotActive`,
     ///      `PoolLoanNotOverdue`, `PoolBeneficiaryNotSet`.
     /// @param loanId The loan.
@@ -342,9 +397,21 @@ interface ILendingPool is IERC4626, ILoanbridgeApp {
     /// @param rateBps Annual rate.
     /// @param minTermSeconds Shortest term.
     /// @param maxTermSeconds Longest term.
-    /// @param gracePeriodSeconds Time after `dueTime` before a default.
+    /// @param gracePeriodSeconds Time after an unpaid installment's due time (a bullet loan's `dueTime`)
+    ///        before a default.
     function setLoanTerms(uint32 rateBps, uint64 minTermSeconds, uint64 maxTermSeconds, uint64 gracePeriodSeconds)
         external;
+
+    /// @notice Sets how many installments a loan may have and the periods it may have them at
+    ///         (shared/LOANS.md "Installments"): an `OPEN_LOAN` whose count is above
+    ///         `maxInstallments`, or, with more than one installment, whose period `termSeconds /
+    ///         installments` is not one of `periods`, is answered `InvalidTerms`.
+    /// @dev Only the owner. Reverts `PoolInvalidInstallmentTerms` unless `1 ≤ maxInstallments ≤
+    ///      MAX_INSTALLMENTS` and every non-zero period is at most `maxTermSeconds`. Applies to loans
+    ///      opened after it.
+    /// @param maxInstallments Most installments (1: bullet loans only).
+    /// @param periods Up to four allowed periods, in seconds; 0 marks an unused slot.
+    function setInstallmentTerms(uint16 maxInstallments, uint64[4] calldata periods) external;
 
     /// @notice Sets who receives seized collateral on a remote chain.
     /// @dev Only the owner.
@@ -385,6 +452,10 @@ interface ILendingPool is IERC4626, ILoanbridgeApp {
     /// @return 100,000.
     function MAX_RATE_BPS() external view returns (uint32);
 
+    /// @notice The most installments the owner may allow.
+    /// @return 360.
+    function MAX_INSTALLMENTS() external view returns (uint16);
+
     /// @notice Slots in the ring of due buckets.
     /// @return 64.
     function DUE_BUCKETS() external view returns (uint256);
@@ -413,9 +484,9 @@ interface ILendingPool is IERC4626, ILoanbridgeApp {
     /// @return The bucket index.
     function dueCursor() external view returns (uint64);
 
-    /// @notice The sums over performing loans (active, not past `dueTime`) as of `block.timestamp`,
-    ///         with every due bucket removed: pool assets are held + principal + interest +
-    ///         ⌊(now × rateWeight − anchor) / (10,000 × 31,536,000)⌋.
+    /// @notice The sums over performing loans (active, not past their next due time) as of
+    ///         `block.timestamp`, with every due bucket removed: pool assets are held + principal +
+    ///         interest + ⌊(now × rateWeight − anchor) / (10,000 × 31,536,000)⌋.
     /// @return The sums.
     function performing() external view returns (PerformingSums memory);
 
@@ -436,6 +507,28 @@ interface ILendingPool is IERC4626, ILoanbridgeApp {
     /// @return interest Accrued interest as of `block.timestamp`.
     function debtOf(bytes32 loanId) external view returns (uint256 principal, uint256 interest);
 
+    /// @notice A loan's installment schedule, what the relayer reads to follow its payments.
+    /// @param loanId The loan.
+    /// @return installments Equal payments (1: a bullet loan; 0 for an unknown or rejected id).
+    /// @return paidInstallments Installments paid so far.
+    /// @return periodSeconds One period.
+    /// @return startTime When the loan was disbursed.
+    /// @return installmentAmount The schedule's equal payment.
+    /// @return nextDueTime The first unpaid installment's due time, `⌈(startTime +
+    ///         (paidInstallments + 1) × periodSeconds) / dueBucketSeconds⌉ × dueBucketSeconds`; 0
+    ///         unless the loan is `Active`.
+    function loanSchedule(bytes32 loanId)
+        external
+        view
+        returns (
+            uint16 installments,
+            uint16 paidInstallments,
+            uint64 periodSeconds,
+            uint64 startTime,
+            uint128 installmentAmount,
+            uint64 nextDueTime
+        );
+
     /// @notice The collateral settings of (remote eid, asset).
     /// @param remoteEid The collateral chain.
     /// @param asset The asset.
@@ -454,9 +547,18 @@ interface ILendingPool is IERC4626, ILoanbridgeApp {
     /// @return Seconds.
     function maxTermSeconds() external view returns (uint64);
 
-    /// @notice Time after `dueTime` before anyone may declare a default.
+    /// @notice Time after an unpaid installment's due time (a bullet loan's `dueTime`) before anyone
+    ///         may declare a default.
     /// @return Seconds.
     function gracePeriodSeconds() external view returns (uint64);
+
+    /// @notice The most installments a new loan may have (1 until the owner allows more).
+    /// @return The count.
+    function maxInstallments() external view returns (uint16);
+
+    /// @notice The periods a new installment loan may have.
+    /// @return Seconds each; 0 marks an unused slot.
+    function installmentPeriods() external view returns (uint64[4] memory);
 
     /// @notice Who receives seized collateral on `remoteEid`.
     /// @param remoteEid The collateral chain.

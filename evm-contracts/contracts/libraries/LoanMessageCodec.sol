@@ -29,6 +29,8 @@ library LoanMessageCodec {
     error UnexpectedMessageType(uint8 expected, uint8 actual);
 
     /// @notice `OPEN_LOAN` (collateral chain to lending chain).
+    /// @dev Any `installments` decodes; the vault and the pool refuse 0 and counts above the pool's
+    ///      `maxInstallments` (shared/SPEC.md).
     struct OpenLoan {
         bytes32 loanId;
         bytes32 borrower;
@@ -39,6 +41,7 @@ library LoanMessageCodec {
         uint32 maxRateBps;
         uint64 termSeconds;
         uint64 expiresAt;
+        uint16 installments;
     }
 
     /// @notice `LOAN_ACTIVE` (lending chain to collateral chain).
@@ -79,7 +82,7 @@ library LoanMessageCodec {
     uint8 internal constant DEFAULTED = 5;
     uint8 internal constant LIQUIDATED = 6;
 
-    uint256 internal constant OPEN_LOAN_LENGTH = 182;
+    uint256 internal constant OPEN_LOAN_LENGTH = 184;
     uint256 internal constant LOAN_ACTIVE_LENGTH = 70;
     uint256 internal constant LOAN_REJECTED_LENGTH = 35;
     uint256 internal constant REPAID_LENGTH = 50;
@@ -96,9 +99,9 @@ library LoanMessageCodec {
 
     /// @dev Byte `t` (from the right) holds the length of type `t`; bytes 0 and 7.. are 0:
     ///      LIQUIDATED 0x52 (82), DEFAULTED 0x52 (82), REPAID 0x32 (50), LOAN_REJECTED 0x23 (35),
-    ///      LOAN_ACTIVE 0x46 (70), OPEN_LOAN 0xb6 (182). A literal because solc 0.8.28 evaluates a
+    ///      LOAN_ACTIVE 0x46 (70), OPEN_LOAN 0xb8 (184). A literal because solc 0.8.28 evaluates a
     ///      constant expression (shifts of the *_LENGTH constants) at every use, ~750 gas here.
-    uint256 private constant _LENGTHS = 0x52_52_32_23_46_b6_00;
+    uint256 private constant _LENGTHS = 0x52_52_32_23_46_b8_00;
 
     /// @dev Offset of the reject reason in `LOAN_REJECTED`.
     uint256 private constant _REASON_OFFSET = 34;
@@ -154,6 +157,7 @@ library LoanMessageCodec {
         m.maxRateBps = uint32(_word(message, 162) >> 224);
         m.termSeconds = uint64(_word(message, 166) >> 192);
         m.expiresAt = uint64(_word(message, 174) >> 192);
+        m.installments = uint16(_word(message, 182) >> 240);
     }
 
     /// @notice Decodes a `LOAN_ACTIVE`.
@@ -213,7 +217,7 @@ library LoanMessageCodec {
 
     /// @notice Encodes an `OPEN_LOAN`.
     /// @param m The fields.
-    /// @return The 182-byte message.
+    /// @return The 184-byte message.
     function encodeOpenLoan(OpenLoan memory m) internal pure returns (bytes memory) {
         return abi.encodePacked(
             MESSAGE_VERSION,
@@ -226,7 +230,8 @@ library LoanMessageCodec {
             m.principal,
             m.maxRateBps,
             m.termSeconds,
-            m.expiresAt
+            m.expiresAt,
+            m.installments
         );
     }
 

@@ -43,7 +43,7 @@ contract ReentrantBorrower {
         reenterData = reenterData_;
     }
 
-    /// @notice Opens an ETH-collateralised loan as the borrower.
+    /// @notice Opens an ETH-collateralised bullet loan (one installment) as the borrower.
     /// @param principal Principal requested.
     /// @param maxRateBps Highest rate accepted.
     /// @param termSeconds Term.
@@ -55,7 +55,7 @@ contract ReentrantBorrower {
         returns (bytes32 loanId)
     {
         return vault.open{value: msg.value}(
-            address(0), uint128(msg.value), principal, maxRateBps, termSeconds, recipient
+            address(0), uint128(msg.value), principal, maxRateBps, termSeconds, 1, recipient
         );
     }
 

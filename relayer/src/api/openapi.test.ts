@@ -234,6 +234,22 @@ describe("openapi.json", () => {
       await check("GET", `/v1/loans/${loanId}`, 200);
       await check("GET", "/v1/loans/nope", 400);
       await check("GET", `/v1/loans/${hex32()}`, 404);
+      await check("GET", `/v1/loans/${loanId}/schedule`, 404);
+      await store.recordLoanSchedule(loanId, {
+        installments: 2,
+        periodSeconds: 86_400n,
+        installmentAmount: 2_500_100n,
+        startAt: new Date("2027-01-01T00:00:00Z"),
+        dues: [
+          { dueAt: new Date("2027-01-02T00:00:00Z"), amountDue: 2_500_100n },
+          { dueAt: new Date("2027-01-03T00:00:00Z"), amountDue: 2_500_000n },
+        ],
+      });
+      await check("GET", `/v1/loans/${loanId}/schedule`, 200);
+      await check("GET", "/v1/loans/nope/schedule", 400);
+      await check("GET", `/v1/borrowers/0x${"AB".repeat(20)}`, 200);
+      await check("GET", "/v1/borrowers/nope", 400);
+      await check("GET", `/v1/borrowers/0x${"CD".repeat(20)}`, 404);
       for (const action of ["retry", "deny"] as const) {
         const path = (guid: string) => `/v1/packets/${guid}/${action}`;
         await check("POST", path(failed), 401, { body: reason });

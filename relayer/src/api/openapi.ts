@@ -5,6 +5,7 @@
 import { z } from "zod";
 import relayerPackage from "../../package.json" with { type: "json" };
 import {
+  borrowerParam,
   denyBody,
   guidParam,
   loanIdParam,
@@ -15,6 +16,7 @@ import {
 } from "./params.ts";
 import {
   attestationListSchema,
+  borrowerListSchema,
   errorViewSchema,
   healthViewSchema,
   loanListSchema,
@@ -22,6 +24,7 @@ import {
   packetListSchema,
   packetViewSchema,
   readinessViewSchema,
+  scheduleViewSchema,
   statusViewSchema,
 } from "./views.ts";
 
@@ -160,6 +163,26 @@ const OPERATIONS: readonly Operation[] = [
     pathParams: { loanId: loanIdParam },
     query: noQuery,
     ok: loanViewSchema,
+    errors: ONE,
+  },
+  {
+    path: "/v1/loans/{loanId}/schedule",
+    method: "get",
+    summary:
+      "A loan's installments (LOANS.md \"Installments\"): each one's due time, planned amount, payment and state, as read from its lending pool (404: no such loan, or its schedule not read yet)",
+    pathParams: { loanId: loanIdParam },
+    query: noQuery,
+    ok: scheduleViewSchema,
+    errors: ONE,
+  },
+  {
+    path: "/v1/borrowers/{address}",
+    method: "get",
+    summary:
+      "A borrower's credit record and points-1 score (LOANS.md), with its loans; looked up by the borrower's address or a recipient's (404: no loan of or to it)",
+    pathParams: { address: borrowerParam },
+    query: noQuery,
+    ok: borrowerListSchema,
     errors: ONE,
   },
 ];

@@ -2,10 +2,12 @@
 // packet or the relayer's status gets its public shape, used by the server
 // and by the operator CLI when it reads the store itself.
 import { toHex } from "@loanbridge/shared";
+import { standingOf } from "../credit/outcome.ts";
 import { loanMessageOf } from "../pipeline/loans.ts";
 import {
   AGREEING_STATES,
   type CursorRecord,
+  type InstallmentRecord,
   type LoanRecord,
   type PacketRecord,
   type PacketStatus,
@@ -13,7 +15,7 @@ import {
 } from "../store/types.ts";
 import type { ChainDirectory } from "./chains.ts";
 import { amountOf, apiLoanState } from "./format.ts";
-import type { LoanView, PacketView, StatusView } from "./views.ts";
+import type { InstallmentView, LoanView, PacketView, ScheduleView, StatusView } from "./views.ts";
 
 const iso = (date: Date | null): string | null => (date === null ? null : date.toISOString());
 
@@ -41,10 +43,64 @@ export function toLoanView(loan: LoanRecord, chains: ChainDirectory): LoanView {
       loan.principal === null ? null : amountOf(loan.principal, chains.principal(lendingEid)),
     rateBps: loan.rateBps,
     dueAt: iso(loan.dueAt),
+    installments: loan.installments,
     updatedAt: loan.updatedAt.toISOString(),
     vaultUpdatedAt: iso(loan.vaultUpdatedAt),
     poolUpdatedAt: iso(loan.poolUpdatedAt),
-    links: { self: loanPath(loan.loanId), packets: `/v1/packets?loanId=${loan.loanId}` },
+    links: {
+      self: loanPath(loan.loanId),
+      packets: `/v1/packets?loanId=${loan.loanId}`,
+      schedule: `${loanPath(loan.loanId)}/schedule`,
+    },
+  };
+}
+
+/** An installment's state at `now` (views.ts `INSTALLMENT_STATES`). */
+export function installmentState(
+  loan: Pick<LoanRecord, "vaultState" | "poolState">,
+  installment: Pick<InstallmentRecord, "dueAt" | "paidAt">,
+  now: Date,
+): InstallmentView["state"] {
+  if (installment.paidAt !== null) {
+    return installment.paidAt > installment.dueAt ? "paid_late" : "paid";
+  }
+  const standing = standingOf(loan);
+  if (standing === "defaulted" || standing === "liquidated") return "missed";
+  // At the due time itself it is on time (LOANS.md).
+  return installment.dueAt < now ? "overdue" : "due";
+}
+
+/**
+ * A loan's installment plan and payments, as the installment mirror read
+ * them from its lending pool; undefined before its schedule is recorded.
+ */
+export function toScheduleView(
+  loan: LoanRecord,
+  installments: readonly InstallmentRecord[],
+  chains: ChainDirectory,
+  now: Date,
+): ScheduleView | undefined {
+  const { periodSeconds, installmentAmount, startAt } = loan;
+  if (periodSeconds === null || installmentAmount === null || startAt === null) return undefined;
+  const stablecoin = chains.principal(loan.lendingEid);
+  return {
+    loanId: loan.loanId,
+    installments: loan.installments,
+    periodSeconds: periodSeconds.toString(),
+    installmentAmount: amountOf(installmentAmount, stablecoin),
+    startAt: startAt.toISOString(),
+    items: installments.map((installment) => ({
+      index: installment.index,
+      dueAt: installment.dueAt.toISOString(),
+      amountDue: amountOf(installment.amountDue, stablecoin),
+      paid: installment.paidAt === null ? null : amountOf(installment.paidAmount, stablecoin),
+      paidAt: iso(installment.paidAt),
+      remainingPrincipal:
+        installment.remainingPrincipal === null
+          ? null
+          : amountOf(installment.remainingPrincipal, stablecoin),
+      state: installmentState(loan, installment, now),
+    })),
   };
 }
 

@@ -8,9 +8,12 @@ import { z } from "zod";
 import type { Secret } from "../config/secret.ts";
 import type { Store } from "../store/store.ts";
 import type { ChainDirectory } from "./chains.ts";
-import { loansQuery, packetsQuery } from "./params.ts";
+import { lookUpBorrowers } from "./credit.ts";
+import { borrowerParam, loansQuery, packetsQuery } from "./params.ts";
 import { toLoanView, toPacketView, toStatusView } from "./present.ts";
 import {
+  type BorrowerList,
+  borrowerListSchema,
   errorViewSchema,
   loanListSchema,
   type LoanView,
@@ -45,6 +48,8 @@ export interface OperatorReads {
   loan(loanId: Hex): Promise<LoanView | undefined>;
   packets(query: PacketsQueryText): Promise<PacketList>;
   packet(guid: Hex): Promise<PacketView | undefined>;
+  /** The borrowers an EVM or Solana address names (GET /v1/borrowers/<address>); none: undefined. */
+  borrowers(address: string): Promise<BorrowerList | undefined>;
   retry(guid: Hex, input: ActionInput): Promise<PacketView>;
   deny(guid: Hex, input: ActionInput & { reason: string }): Promise<PacketView>;
 }
@@ -99,6 +104,13 @@ export function storeReads(store: Store, chains: ChainDirectory, relayerId: stri
     async packet(guid) {
       const packet = await store.getPacket(guid);
       return packet === undefined ? undefined : toPacketView(packet, chains);
+    },
+    async borrowers(address) {
+      const parsed = borrowerParam.safeParse(address);
+      if (!parsed.success) throw new QueryError(parsed.error.issues[0]?.message ?? "bad address");
+      const account = parsed.data;
+      const list = await lookUpBorrowers(store, chains, address, account, new Date());
+      return list.borrowers.length === 0 ? undefined : list;
     },
     async retry(guid, input) {
       return toPacketView(
@@ -207,6 +219,10 @@ export function apiReads(baseUrl: string, adminToken?: () => Promise<Secret>): O
     loan: (loanId) => call(loanViewSchema, `/v1/loans/${loanId}`, { missing: "undefined" }),
     packets: (query) => required(call(packetListSchema, `/v1/packets${queryString(query)}`)),
     packet: (guid) => call(packetViewSchema, `/v1/packets/${guid}`, { missing: "undefined" }),
+    borrowers: (address) =>
+      call(borrowerListSchema, `/v1/borrowers/${encodeURIComponent(address)}`, {
+        missing: "undefined",
+      }),
     retry: (guid, input) =>
       required(
         call(packetViewSchema, `/v1/packets/${guid}/retry`, {

@@ -618,11 +618,71 @@ describe("HTTP API", () => {
         principal: { units: "1234500000", decimals: 6, symbol: "USDC", formatted: "1234.5" },
         rateBps: 800,
         dueAt: "2027-01-02T03:04:05.000Z",
+        installments: 1,
         updatedAt: loan?.updatedAt.toISOString(),
         vaultUpdatedAt: loan?.vaultUpdatedAt?.toISOString(),
         poolUpdatedAt: loan?.poolUpdatedAt?.toISOString(),
-        links: { self: `/v1/loans/${loanId}`, packets: `/v1/packets?loanId=${loanId}` },
+        links: {
+          self: `/v1/loans/${loanId}`,
+          packets: `/v1/packets?loanId=${loanId}`,
+          schedule: `/v1/loans/${loanId}/schedule`,
+        },
       });
+    });
+
+    it("getSchedule_eachInstallmentWithItsAmountsAndState_paidLateDueOverdue", async () => {
+      const loanId = await loanOf();
+      const day = (n: number) => new Date(Date.UTC(2026, 0, n));
+      const far = new Date(Date.now() + 86_400_000);
+      await store.recordLoanSchedule(loanId, {
+        installments: 4,
+        periodSeconds: 86_400n,
+        installmentAmount: 310_000_000n,
+        startAt: day(1),
+        dues: [
+          { dueAt: day(2), amountDue: 310_000_000n },
+          { dueAt: day(3), amountDue: 310_000_000n },
+          { dueAt: day(4), amountDue: 310_000_000n },
+          { dueAt: far, amountDue: 309_999_000n },
+        ],
+      });
+      await store.recordInstallmentPayments(loanId, [
+        { index: 1, amount: 310_000_000n, paidAt: day(2), remainingPrincipal: 930_000_000n },
+        { index: 2, amount: 310_000_000n, paidAt: day(5), remainingPrincipal: 620_000_000n },
+      ]);
+
+      const reply = await request(base, "GET", `/v1/loans/${loanId}/schedule`);
+
+      expect(reply.status).toBe(200);
+      expect(reply.json).toMatchObject({
+        loanId,
+        installments: 4,
+        periodSeconds: "86400",
+        installmentAmount: { units: "310000000", decimals: 6, symbol: "USDC", formatted: "310" },
+        startAt: day(1).toISOString(),
+      });
+      const items = (reply.json as { items: { state: string; paid: unknown }[] }).items;
+      expect(items.map((item) => item.state)).toEqual(["paid", "paid_late", "overdue", "due"]);
+      expect(items[0]).toEqual({
+        index: 1,
+        dueAt: day(2).toISOString(),
+        amountDue: { units: "310000000", decimals: 6, symbol: "USDC", formatted: "310" },
+        paid: { units: "310000000", decimals: 6, symbol: "USDC", formatted: "310" },
+        paidAt: day(2).toISOString(),
+        remainingPrincipal: { units: "930000000", decimals: 6, symbol: "USDC", formatted: "930" },
+        state: "paid",
+      });
+      expect(items[2]?.paid).toBeNull();
+    });
+
+    it("getSchedule_badIdUnknownLoanOrNotReadYet_400And404", async () => {
+      const loanId = await loanOf();
+      expect((await request(base, "GET", "/v1/loans/0x12/schedule")).status).toBe(400);
+      expect((await request(base, "GET", `/v1/loans/${loanId}/schedule?x=1`)).status).toBe(400);
+      expect((await request(base, "GET", `/v1/loans/${hex32()}/schedule`)).status).toBe(404);
+      const notRead = await request(base, "GET", `/v1/loans/${loanId}/schedule`);
+      expect(notRead.status).toBe(404);
+      expect(JSON.stringify(notRead.json)).toContain("not recorded yet");
     });
 
     it("getLoan_unknownAsset_hasNoDecimals_neverAGuess", async () => {

@@ -15,9 +15,11 @@ import type { Logger } from "../observability/logger.ts";
 import { StoreError } from "../store/errors.ts";
 import type { Store } from "../store/store.ts";
 import { ChainDirectory } from "./chains.ts";
+import { lookUpBorrowers } from "./credit.ts";
 import { EXPLORER_PATH, serveExplorer } from "./explorer.ts";
 import { openApiDocument } from "./openapi.ts";
 import {
+  borrowerParam,
   denyBody,
   guidParam,
   loanIdParam,
@@ -30,6 +32,7 @@ import {
   type ChainProgress,
   toAttestationJson,
   toLoanView,
+  toScheduleView,
   toPacketView,
   toStatusView,
 } from "./present.ts";
@@ -263,6 +266,46 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
           const loan = await store.getLoan(loanId);
           if (loan === undefined) throw notFound("loan", loanId);
           return { status: 200, body: toLoanView(loan, chains) };
+        },
+      },
+    },
+    {
+      path: "/v1/loans/{loanId}/schedule",
+      methods: {
+        GET: async ({ params, query }) => {
+          parse(noQuery, queryObject(query), "query");
+          const loanId = parse(loanIdParam, params[0], "loanId");
+          const loan = await store.getLoan(loanId);
+          if (loan === undefined) throw notFound("loan", loanId);
+          const view = toScheduleView(
+            loan,
+            await store.listInstallments(loanId),
+            chains,
+            new Date(),
+          );
+          if (view === undefined) {
+            throw new ApiError(
+              404,
+              "not_found",
+              `loan ${loanId}'s schedule is not recorded yet (read from its lending pool once the loan is active there)`,
+            );
+          }
+          return { status: 200, body: view };
+        },
+      },
+    },
+    {
+      path: "/v1/borrowers/{address}",
+      methods: {
+        GET: async ({ params, query }) => {
+          parse(noQuery, queryObject(query), "query");
+          const address = params[0] ?? "";
+          const account = parse(borrowerParam, address, "address");
+          const list = await lookUpBorrowers(store, chains, address, account, new Date());
+          if (list.borrowers.length === 0) {
+            throw new ApiError(404, "not_found", `no loan of or to ${address} is recorded`);
+          }
+          return { status: 200, body: list };
         },
       },
     },

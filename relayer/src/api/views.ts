@@ -3,7 +3,9 @@
 // share. States and statuses are lower case everywhere (`active`,
 // `delivered`); times are ISO 8601; amounts carry their decimals.
 import { z } from "zod";
-import { LOAN_STATES, PACKET_STATUSES } from "../store/types.ts";
+import { LOAN_STANDINGS } from "../credit/outcome.ts";
+import { SCORE_VERSION } from "../credit/score.ts";
+import { LOAN_OUTCOMES, LOAN_STATES, PACKET_STATUSES } from "../store/types.ts";
 
 /** Loan states as the API spells them: LOANS.md's names in lower case. */
 export const API_LOAN_STATES = LOAN_STATES.map((state) => state.toLowerCase()) as Lowercase<
@@ -65,14 +67,51 @@ export const loanViewSchema = z
     collateral: amountSchema.nullable(),
     principal: amountSchema.nullable().describe("outstanding principal"),
     rateBps: z.int().nullable(),
-    dueAt: isoTime.nullable(),
+    dueAt: isoTime.nullable().describe("the last installment's due time"),
+    installments: z
+      .int()
+      .min(1)
+      .describe('equal payments the loan is repaid in (LOANS.md "Installments"); 1: at once'),
     updatedAt: isoTime,
     vaultUpdatedAt: isoTime.nullable(),
     poolUpdatedAt: isoTime.nullable(),
-    links: z.object({ self: z.string(), packets: z.string() }),
+    links: z.object({ self: z.string(), packets: z.string(), schedule: z.string() }),
   })
   .meta({ id: "Loan" });
 export type LoanView = z.infer<typeof loanViewSchema>;
+
+export const INSTALLMENT_STATES = ["due", "overdue", "paid", "paid_late", "missed"] as const;
+
+export const installmentViewSchema = z
+  .object({
+    index: z.int().min(1),
+    dueAt: isoTime,
+    amountDue: amountSchema.describe("the plan's amount (the last one absorbs the rounding)"),
+    paid: amountSchema.nullable().describe("what the repayment that completed it paid toward it"),
+    paidAt: isoTime.nullable(),
+    remainingPrincipal: amountSchema
+      .nullable()
+      .describe("the loan's principal after the repayment that completed it"),
+    state: z
+      .enum(INSTALLMENT_STATES)
+      .describe(
+        "due: unpaid, not yet past its due time; overdue: unpaid past it while the loan is active; paid: on time; paid_late: after its due time; missed: never paid (the loan ended in default or liquidation)",
+      ),
+  })
+  .meta({ id: "Installment" });
+export type InstallmentView = z.infer<typeof installmentViewSchema>;
+
+export const scheduleViewSchema = z
+  .object({
+    loanId: hex32,
+    installments: z.int().min(1),
+    periodSeconds: z.string().regex(/^\d+$/),
+    installmentAmount: amountSchema.describe("the schedule's equal payment"),
+    startAt: isoTime,
+    items: z.array(installmentViewSchema),
+  })
+  .meta({ id: "Schedule" });
+export type ScheduleView = z.infer<typeof scheduleViewSchema>;
 
 export const packetViewSchema = z
   .object({
@@ -190,3 +229,114 @@ export const attestationListSchema = z
     ),
   })
   .meta({ id: "AttestationList" });
+
+/** An account on a chain, in that chain's native form. */
+const chainAccountSchema = z
+  .object({ chain: chainRefSchema, address: z.string() })
+  .meta({ id: "ChainAccount" });
+
+const chainPrincipalSchema = z.object({ chain: chainRefSchema, principal: amountSchema });
+const count = z.int().min(0);
+
+export const creditRecordSchema = z
+  .object({
+    loans: z
+      .object({
+        opened: count.describe("every loan the borrower asked for"),
+        pending: count.describe("not answered yet"),
+        rejected: count.describe("refused by the pool (its terms, liquidity, price), or expired"),
+        active: count,
+        repaid: count,
+        defaulted: count,
+        liquidated: count,
+      })
+      .describe("the borrower's loans by where they stand"),
+    late: z.object({
+      installments: count.describe("installments paid after their due time"),
+      loans: count.describe("loans with at least one installment paid late"),
+      repaidLoans: count.describe("of those, the repaid ones"),
+      overdueLoans: count.describe(
+        "active loans with an installment (a bullet loan: the loan) unpaid past its due time now",
+      ),
+    }),
+    volume: z
+      .array(chainPrincipalSchema)
+      .describe("principal of the loans disbursed, per lending chain"),
+    outstanding: z
+      .array(chainPrincipalSchema)
+      .describe("principal still owed on active loans, per lending chain"),
+    firstActivityAt: isoTime.describe("when the relayer first recorded one of the loans"),
+    lastActivityAt: isoTime.describe("the latest change or installment payment of one of them"),
+  })
+  .meta({ id: "CreditRecord" });
+
+export const creditScoreSchema = z
+  .object({
+    version: z
+      .literal(SCORE_VERSION)
+      .describe("the published table the value comes from (LOANS.md)"),
+    value: z.int().describe("base + the lines' totals, clamped to [min, max]"),
+    base: z.int(),
+    min: z.int(),
+    max: z.int(),
+    lines: z.array(
+      z.object({
+        rule: z.string(),
+        count: count.describe("how many the record has"),
+        counted: count.describe("how many count (the rule's cap applied)"),
+        points: z.int().describe("points each"),
+        total: z.int(),
+      }),
+    ),
+  })
+  .meta({ id: "CreditScore" });
+
+export const borrowerViewSchema = z
+  .object({
+    match: z
+      .enum(["borrower", "recipient"])
+      .describe(
+        "how the address looked up names this borrower: it is the borrower, or its loans paid out to it",
+      ),
+    borrower: chainAccountSchema.describe("who opened the loans, on the collateral chain"),
+    recipients: z
+      .array(chainAccountSchema)
+      .describe("where its loans paid out, as the borrower named them (not verified identities)"),
+    record: creditRecordSchema,
+    score: creditScoreSchema,
+    loans: z
+      .array(
+        z.object({
+          loanId: hex32,
+          lendingChain: chainRefSchema,
+          standing: z.enum(LOAN_STANDINGS),
+          outcome: z
+            .enum(LOAN_OUTCOMES)
+            .nullable()
+            .describe(
+              "as loanbridge_loans_by_outcome counts it (late: an installment paid late or overdue); null when never disbursed",
+            ),
+          vaultState: loanStateSchema.nullable(),
+          poolState: loanStateSchema.nullable(),
+          installments: z.int().min(1),
+          installmentsPaidLate: count,
+          overdue: z.boolean(),
+          links: z.object({ self: z.string() }),
+        }),
+      )
+      .describe("newest first"),
+  })
+  .meta({ id: "Borrower" });
+export type BorrowerView = z.infer<typeof borrowerViewSchema>;
+
+export const borrowerListSchema = z
+  .object({
+    address: z.string().describe("the address looked up, as given"),
+    borrowers: z
+      .array(borrowerViewSchema)
+      .describe(
+        "the borrower with that address first (one per collateral chain), then the borrowers that paid out to it",
+      ),
+  })
+  .meta({ id: "BorrowerList" });
+export type BorrowerList = z.infer<typeof borrowerListSchema>;

@@ -189,3 +189,42 @@ export interface PacketDeliverer {
     onProgress?: DeliveryProgress,
   ): Promise<DeliveryReceipt>;
 }
+
+/** An installment a repayment completed, as the lending pool recorded it. */
+export interface PoolInstallmentPayment {
+  /** 1-based. */
+  index: number;
+  amount: bigint;
+  /** The loan's principal after the repayment that completed it. */
+  remainingPrincipal: bigint;
+  /** Unix seconds of that repayment's block or slot. */
+  paidAt: bigint;
+}
+
+/**
+ * A loan's installment plan and payments as its lending pool holds them at
+ * finality (LOANS.md "Installments"): EVM `getLoan` and `Payment` logs; the
+ * Solana pool-loan account and its installment records.
+ */
+export interface PoolLoanSchedule {
+  installments: number;
+  periodSeconds: bigint;
+  startTime: bigint;
+  /** The schedule's equal payment. */
+  installmentAmount: bigint;
+  /** The pool's due-bucket width W: installment k is due at ⌈(start + k·T) / W⌉·W. */
+  dueBucketSeconds: bigint;
+  payments: PoolInstallmentPayment[];
+}
+
+/** Reads loans from the lending pool on one chain. */
+export interface PoolLoanReader {
+  readonly eid: number;
+  /**
+   * The loan's schedule and payments at finality, or undefined when the pool
+   * (`pool`, its app address as `bytes32`) holds no active or closed loan by
+   * that id there yet. `openedAt`: the EVM block the loan was opened in (where
+   * its `Payment` logs start); Solana ignores it.
+   */
+  readSchedule(pool: Hex, loanId: Hex, openedAt: bigint): Promise<PoolLoanSchedule | undefined>;
+}

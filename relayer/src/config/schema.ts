@@ -261,6 +261,11 @@ export const pipelineSchema = z
      * one key still take their nonces one at a time (nonces.ts).
      */
     deliverConcurrency: z.int().min(1).max(256).default(8),
+    /**
+     * How often each active loan's installments are read from its lending
+     * pool (repayments send no packet until the last one; schedules.ts).
+     */
+    scheduleReadIntervalMs: z.int().min(100).max(3_600_000).default(10_000),
     retryBackoff: z
       .strictObject({
         initialMs: z.int().min(10).max(3_600_000).default(1_000),

@@ -14,6 +14,7 @@ import {
   EvmPacketDeliverer,
   EvmPacketVerifier,
   EvmPacketWatcher,
+  EvmPoolReader,
   latestHead,
   NonceManager,
 } from "../chains/evm/index.ts";
@@ -23,6 +24,7 @@ import {
   SolanaPacketDeliverer,
   SolanaPacketVerifier,
   SolanaPacketWatcher,
+  SolanaPoolReader,
 } from "../chains/solana/index.ts";
 import { latestSlot } from "../chains/solana/head.ts";
 import type {
@@ -31,6 +33,7 @@ import type {
   PacketDeliverer,
   PacketVerifier,
   PacketWatcher,
+  PoolLoanReader,
 } from "../chains/types.ts";
 import {
   configWarnings,
@@ -163,6 +166,8 @@ interface ChainParts {
   watcher: PacketWatcher;
   verifier: PacketVerifier;
   deliverer: PacketDeliverer;
+  /** The lending pool's loans (the installment mirror). */
+  poolReader: PoolLoanReader;
   signer: AttestationSigner;
   startHeight: bigint;
   /** Its RPC endpoints' labels (for the metrics' zero series). */
@@ -235,6 +240,7 @@ async function buildEvmChain(
     latestHead: () => latestHead(rpc),
     watcher: new EvmPacketWatcher({ eid: chain.eid, rpc, endpoint: chain.endpoint, finality }),
     verifier: new EvmPacketVerifier({ eid: chain.eid, rpc, endpoint: chain.endpoint, finality }),
+    poolReader: new EvmPoolReader({ eid: chain.eid, rpc, finality }),
     deliverer: new EvmPacketDeliverer({
       eid: chain.eid,
       rpc,
@@ -341,6 +347,7 @@ async function buildSolanaChain(
       maxPackets: config.pipeline.batchSize,
     }),
     verifier: new SolanaPacketVerifier(source),
+    poolReader: new SolanaPoolReader(source),
     deliverer,
     signer: ed25519AttestationSigner(attestationKey),
     // Packets are walked by nonce from the first; the height only tracks the head.
@@ -377,6 +384,7 @@ function pipelineChains(parts: readonly ChainParts[]): PipelineChains {
     deliverers: new Map(parts.map((part) => [part.eid, part.deliverer])),
     signers: new Map(parts.map((part) => [part.eid, part.signer])),
     kinds: new Map(parts.map((part) => [part.eid, part.kind])),
+    poolReaders: new Map(parts.map((part) => [part.eid, part.poolReader])),
   };
 }
 

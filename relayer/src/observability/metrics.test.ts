@@ -58,6 +58,7 @@ describe("metrics", () => {
       "loanbridge_head_height",
       "loanbridge_insecure_single_rpc",
       "loanbridge_loans",
+      "loanbridge_loans_by_outcome",
       "loanbridge_loans_disagreeing",
       "loanbridge_locked_collateral",
       "loanbridge_nonce_gaps_open",
@@ -345,6 +346,7 @@ describe("metrics", () => {
         ],
         outstandingPrincipal: [{ lendingEid: 40168, amount: 1_500_000_000n }],
         lockedCollateral: [{ collateralEid: 40161, asset: "0x00", amount: 2n * 10n ** 18n }],
+        byOutcome: { active: 2, late: 1, repaid: 5, defaulted: 1, liquidated: 0 },
       },
       disagreeing: 1,
     });
@@ -376,6 +378,13 @@ describe("metrics", () => {
       "eid=40161,asset=0x00": 2e18,
     });
     expect(await samples(metrics, "loanbridge_loans_disagreeing")).toEqual({ "": 1 });
+    expect(await samples(metrics, "loanbridge_loans_by_outcome")).toEqual({
+      "outcome=active": 2,
+      "outcome=late": 1,
+      "outcome=repaid": 5,
+      "outcome=defaulted": 1,
+      "outcome=liquidated": 0,
+    });
     expect(await samples(metrics, "loanbridge_operator_actions_total")).toEqual({
       "action=retry": 1,
       "action=deny": 0,
@@ -510,6 +519,7 @@ describe("metrics", () => {
         bySideAndState: [{ side: "pool", state: "Active", count: 1 }],
         outstandingPrincipal: [{ lendingEid: 40168, amount: 1n }],
         lockedCollateral: [{ collateralEid: 40161, asset: "0x00", amount: 1n }],
+        byOutcome: { active: 1, late: 0, repaid: 0, defaulted: 0, liquidated: 0 },
       },
       disagreeing: 0,
     });
@@ -523,7 +533,7 @@ describe("metrics", () => {
     const empty = ours.filter((family) => !samples.some((line) => nameOf(line) === family));
     const unlabelled = samples.filter((line) => !/[{,]relayer="relayer-7"[,}]/.test(line));
 
-    expect(ours.length).toBe(24);
+    expect(ours.length).toBe(25);
     expect(empty).toEqual([]);
     expect(samples.some((line) => line.startsWith("process_cpu_user_seconds_total{"))).toBe(true);
     expect(unlabelled).toEqual([]);

@@ -68,6 +68,7 @@ export interface RelayerMetrics {
   loansDisagreeing: Gauge;
   outstandingPrincipal: Gauge<"lending_eid">;
   lockedCollateral: Gauge<"eid" | "asset">;
+  loansByOutcome: Gauge<"outcome">;
   operatorActions: Counter<"action">;
   executorTakeovers: Counter<"dst_eid">;
   duplicateDeliveries: Counter<"dst_eid">;
@@ -189,6 +190,12 @@ export function createMetrics(options: CreateMetricsOptions = {}): RelayerMetric
       name: "loanbridge_locked_collateral",
       help: "Collateral locked in requested and active loans in base units, per chain and asset.",
       labelNames: ["eid", "asset"],
+      registers,
+    }),
+    loansByOutcome: new Gauge({
+      name: "loanbridge_loans_by_outcome",
+      help: "Disbursed loans by outcome: active, late (an installment paid late or overdue), repaid, defaulted, liquidated (snapshot).",
+      labelNames: ["outcome"],
       registers,
     }),
     operatorActions: new Counter({
@@ -428,6 +435,9 @@ export function attachMetrics(events: RelayerEvents, metrics: RelayerMetrics): (
       metrics.lockedCollateral.reset();
       for (const { collateralEid, asset, amount } of totals.lockedCollateral) {
         metrics.lockedCollateral.set({ eid: String(collateralEid), asset }, Number(amount));
+      }
+      for (const [outcome, count] of Object.entries(totals.byOutcome)) {
+        metrics.loansByOutcome.set({ outcome }, count);
       }
       metrics.loansDisagreeing.set(disagreeing);
     }),

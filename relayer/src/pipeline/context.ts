@@ -8,6 +8,7 @@ import type {
   PacketDeliverer,
   PacketVerifier,
   PacketWatcher,
+  PoolLoanReader,
 } from "../chains/types.ts";
 import { RpcDisagreementError, RpcError, RpcQuorumError } from "../chains/rpc.ts";
 import type { PipelineConfig } from "../config/schema.ts";
@@ -65,13 +66,16 @@ export interface PipelineChains {
   signers: ReadonlyMap<number, AttestationSigner>;
   /** Which kind of chain each eid is. */
   kinds: ReadonlyMap<number, ChainKind>;
+  /** Lending-pool readers by eid, for the installment mirror (absent: not mirrored). */
+  poolReaders?: ReadonlyMap<number, PoolLoanReader>;
 }
 
 export type PipelineSettings = Pick<
   PipelineConfig,
   "batchSize" | "maxAttempts" | "leaseMs" | "retryBackoff" | "pollIntervalMs"
 > &
-  Partial<Pick<PipelineConfig, "deliverConcurrency">>;
+  Partial<Pick<PipelineConfig, "deliverConcurrency">> &
+  Pick<PipelineConfig, "scheduleReadIntervalMs">;
 
 export interface PipelineContext {
   /** Names the lease owner and audit actor. */

@@ -48,6 +48,7 @@ export function sourceSideUpdate(message: LoanMessage, route: Route): LoanSideUp
       collateralAsset: message.collateralAsset,
       collateralAmount: message.collateralAmount,
       principal: message.principal,
+      installments: message.installments,
     };
   }
   const ids = { loanId: message.loanId, collateralEid: route.dstEid, lendingEid: route.srcEid };

@@ -132,6 +132,7 @@ async function startRelayer(
       leaseMs: 1_000,
       pollIntervalMs: 50,
       deliverConcurrency: 8,
+      scheduleReadIntervalMs: 1_000,
       retryBackoff: { initialMs: 50, maxMs: 500, factor: 2 },
     },
     executor: index === 0,

@@ -1,10 +1,12 @@
 // The pipeline: one iteration runs every stage once over bounded batches
 // (watch → verify → attest → gather/deliver, with the loan mirror inside
-// watch and deliver). All progress lives in the store (cursors, packet
-// statuses, attestations), so a restart simply runs the next iteration.
+// watch and deliver; then the installment mirror reads lending pools). All
+// progress lives in the store (cursors, packet statuses, attestations), so a
+// restart simply runs the next iteration.
 import { attestBatch } from "./attest.ts";
 import { leaseOwner, type PipelineContext } from "./context.ts";
 import { deliverBatch } from "./deliver.ts";
+import { syncSchedules } from "./schedules.ts";
 import { snapshot, walletBalances } from "./snapshot.ts";
 import { verifyBatch } from "./verify.ts";
 import { watchAll, type WatchResult } from "./watch.ts";
@@ -14,6 +16,8 @@ export interface IterationResult {
   verified: number;
   attested: number;
   delivered: number;
+  /** Loans whose installments were read from their lending pools. */
+  schedulesRead: number;
 }
 
 export async function runIteration(context: PipelineContext): Promise<IterationResult> {
@@ -21,13 +25,14 @@ export async function runIteration(context: PipelineContext): Promise<IterationR
   const verified = await verifyBatch(context);
   const attested = await attestBatch(context);
   const delivered = await deliverBatch(context);
+  const schedulesRead = await syncSchedules(context);
   try {
     await snapshot(context);
   } catch (error) {
     context.onError(error, "snapshot");
   }
   await walletBalances(context);
-  return { watched, verified, attested, delivered };
+  return { watched, verified, attested, delivered, schedulesRead };
 }
 
 export interface PipelineLoop {

@@ -114,6 +114,7 @@ async function harness(
       maxAttempts: 3,
       leaseMs: 60_000,
       pollIntervalMs: 50,
+      scheduleReadIntervalMs: 1_000,
       retryBackoff: { initialMs: 150, maxMs: 300, factor: 2 },
       ...(options.deliverConcurrency !== undefined && {
         deliverConcurrency: options.deliverConcurrency,

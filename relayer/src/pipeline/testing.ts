@@ -61,6 +61,7 @@ export const openLoan = (n: number): LoanMessage => ({
   maxRateBps: 1_000,
   termSeconds: 86_400n,
   expiresAt: 2_000_000_000n,
+  installments: 1,
 });
 
 export class ListWatcher implements PacketWatcher {

@@ -112,6 +112,30 @@ export interface LoansTable {
   /** From LOAN_ACTIVE. */
   rate_bps: ColumnType<number | null, number | null | undefined, number | null>;
   due_at: NullableTimestamp;
+  /** The plan (LOANS.md "Installments"): 1 for a bullet loan. */
+  installments: ColumnType<number, number | undefined, number>;
+  period_seconds: NullableNumeric;
+  installment_amount: NullableNumeric;
+  start_at: NullableTimestamp;
+  /** The principal the loan was opened for (OPEN_LOAN, LOAN_ACTIVE); `principal` is what is owed. */
+  opened_principal: NullableNumeric;
+  /** When the mirror first recorded the loan. */
+  created_at: Timestamp;
+  /** When the installment mirror last read the loan from its lending pool. */
+  schedule_read_at: NullableTimestamp;
+}
+
+/** One installment of a loan's plan and its payment, once paid. */
+export interface LoanInstallmentsTable {
+  loan_id: string;
+  /** 1-based. */
+  idx: number;
+  due_at: Timestamp;
+  /** The plan's amount; the payment may differ (the last one absorbs the rounding). */
+  amount_due: Numeric;
+  paid_amount: ColumnType<string, string | undefined, string>;
+  paid_at: NullableTimestamp;
+  remaining_principal: NullableNumeric;
 }
 
 export interface AuditLogTable {
@@ -132,5 +156,6 @@ export interface Database {
   packet_claims: PacketClaimsTable;
   attestations: AttestationsTable;
   loans: LoansTable;
+  loan_installments: LoanInstallmentsTable;
   audit_log: AuditLogTable;
 }

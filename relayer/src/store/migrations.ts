@@ -192,6 +192,53 @@ const submittedAt: Migration = {
   },
 };
 
+/**
+ * Installment loans in the mirror (LOANS.md "Installments") and what a
+ * borrower's credit history needs (LOANS.md "Borrower credit history"): the
+ * loan's plan (`installments`, 1 for a bullet loan; its period, payment and
+ * start), each installment's due time, planned amount and payment, the
+ * principal the loan was opened for (`principal` is what is still owed, 0
+ * once repaid) and when the mirror first recorded the loan. Loans mirrored
+ * before this keep their principal as opened unless already repaid (then
+ * unknown), and their earliest recorded change as their creation.
+ */
+const loanInstallments: Migration = {
+  async up(db: Kysely<unknown>): Promise<void> {
+    const statements = [
+      sql`ALTER TABLE loans ADD COLUMN installments integer NOT NULL DEFAULT 1
+        CHECK (installments BETWEEN 1 AND 65535)`,
+      sql`ALTER TABLE loans ADD COLUMN period_seconds numeric(20, 0) CHECK (period_seconds > 0)`,
+      sql`ALTER TABLE loans ADD COLUMN installment_amount numeric(78, 0)
+        CHECK (installment_amount >= 0)`,
+      sql`ALTER TABLE loans ADD COLUMN start_at timestamptz`,
+      sql`ALTER TABLE loans ADD COLUMN opened_principal numeric(78, 0)
+        CHECK (opened_principal >= 0)`,
+      sql`ALTER TABLE loans ADD COLUMN created_at timestamptz`,
+      // When the installment mirror last read the loan from its pool (schedules.ts).
+      sql`ALTER TABLE loans ADD COLUMN schedule_read_at timestamptz`,
+      sql`UPDATE loans SET
+        opened_principal = CASE WHEN pool_state = 'Repaid' OR vault_state = 'Released'
+          THEN NULL ELSE principal END,
+        created_at = LEAST(updated_at, vault_updated_at, pool_updated_at)`,
+      sql`ALTER TABLE loans ALTER COLUMN created_at SET DEFAULT now()`,
+      sql`ALTER TABLE loans ALTER COLUMN created_at SET NOT NULL`,
+      sql`CREATE TABLE loan_installments (
+        loan_id text NOT NULL REFERENCES loans (loan_id),
+        idx integer NOT NULL CHECK (idx BETWEEN 1 AND 65535),
+        due_at timestamptz NOT NULL,
+        amount_due numeric(78, 0) NOT NULL CHECK (amount_due >= 0),
+        paid_amount numeric(78, 0) NOT NULL DEFAULT 0 CHECK (paid_amount >= 0),
+        paid_at timestamptz,
+        remaining_principal numeric(78, 0) CHECK (remaining_principal >= 0),
+        PRIMARY KEY (loan_id, idx)
+      )`,
+      sql`CREATE INDEX loans_borrower_identity ON loans (collateral_eid, borrower)
+        WHERE borrower IS NOT NULL`,
+    ];
+    for (const statement of statements) await statement.execute(db);
+  },
+};
+
 /** Every migration, by name; names sort in the order they run. */
 export const MIGRATIONS: Record<string, Migration> = {
   "0001_initial": initial,
@@ -200,6 +247,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   "0004_lease_owner_index": leaseOwnerIndex,
   "0005_loan_terms": loanTerms,
   "0006_packet_submitted_at": submittedAt,
+  "0007_loan_installments": loanInstallments,
 };
 
 export const migrationProvider: MigrationProvider = {

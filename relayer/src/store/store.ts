@@ -10,7 +10,7 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { Worker } from "node:worker_threads";
 import { PGlite, type QueryOptions, type Results } from "@electric-sql/pglite";
-import type { Hex } from "@loanbridge/shared";
+import { decodePacket, type Hex } from "@loanbridge/shared";
 import { keccak256 } from "ethers";
 import {
   type Insertable,
@@ -43,6 +43,13 @@ import type {
   PacketsTable,
 } from "./database.ts";
 import { StoreError } from "./errors.ts";
+import {
+  installmentsOf,
+  MAX_INSTALLMENTS,
+  outcomeCounts,
+  recordPayments,
+  recordSchedule,
+} from "./installments.ts";
 import { migrationProvider } from "./migrations.ts";
 import { lockDataDir } from "./pglite-lock.ts";
 import { decodeCursor, encodeCursor, type Page, type PageKey } from "./page.ts";
@@ -54,14 +61,19 @@ import {
   AGREEING_STATES,
   type AuditEntry,
   type AuditInput,
+  type BorrowerHistory,
   type CursorRecord,
+  type InstallmentPayment,
+  type InstallmentRecord,
   type LoanRecord,
+  type LoanScheduleInput,
   type LoanSideUpdate,
   type LoanState,
   type LoanTotals,
   PACKET_STATUSES,
   PACKET_TRANSITIONS,
   type PacketRecord,
+  type ScheduleSyncTarget,
   type PacketStatus,
   POOL_RANK,
   type PoolState,
@@ -1197,11 +1209,19 @@ export class Store {
       ...(update.recipient !== undefined && { recipient: hex32(update.recipient, "recipient") }),
       ...(update.rateBps !== undefined && { rate_bps: update.rateBps }),
       ...(update.dueAt !== undefined && { due_at: update.dueAt }),
+      ...(update.installments !== undefined && {
+        installments: installmentCount(update.installments),
+      }),
       ...(update.collateralAsset !== undefined && { collateral_asset: update.collateralAsset }),
       ...(update.principal !== undefined && { principal: update.principal.toString() }),
       ...(update.collateralAmount !== undefined && {
         collateral_amount: update.collateralAmount.toString(),
       }),
+      // OPEN_LOAN and LOAN_ACTIVE carry the whole principal; later news only what is owed.
+      ...(update.principal !== undefined &&
+        update.state === (vault ? "Requested" : "Active") && {
+          opened_principal: update.principal.toString(),
+        }),
     };
     return this.#db.transaction().execute(async (trx) => {
       const inserted = await trx
@@ -1348,7 +1368,7 @@ export class Store {
 
   /** Counts and sums behind the loan metrics. */
   async loanTotals(): Promise<LoanTotals> {
-    const [vault, pool, principal, collateral] = await Promise.all([
+    const [vault, pool, principal, collateral, byOutcome] = await Promise.all([
       this.#db
         .selectFrom("loans")
         .select(["vault_state as state", (eb) => eb.fn.countAll<number | string>().as("count")])
@@ -1378,6 +1398,7 @@ export class Store {
         .where("collateral_asset", "is not", null)
         .groupBy(["collateral_eid", "collateral_asset"])
         .execute(),
+      outcomeCounts(this.#db),
     ]);
     const count =
       (side: "vault" | "pool") => (row: { state: string | null; count: number | string }) => ({
@@ -1396,7 +1417,119 @@ export class Store {
         asset: row.collateral_asset ?? "",
         amount: BigInt(row.amount),
       })),
+      byOutcome,
     };
+  }
+
+  /**
+   * Records a loan's installment plan (LOANS.md "Installments"), its
+   * installments unpaid. The same plan again changes nothing; another plan
+   * is a Conflict; a loan not mirrored is NotFound.
+   */
+  async recordLoanSchedule(loanId: Hex, schedule: LoanScheduleInput): Promise<InstallmentRecord[]> {
+    return recordSchedule(this.#db, hex32(loanId, "loanId"), schedule);
+  }
+
+  /**
+   * Records installments completed by repayments (all or none); an
+   * installment once paid stays paid as first reported. Returns the loan's
+   * installments.
+   */
+  async recordInstallmentPayments(
+    loanId: Hex,
+    payments: readonly InstallmentPayment[],
+  ): Promise<InstallmentRecord[]> {
+    return recordPayments(this.#db, hex32(loanId, "loanId"), payments);
+  }
+
+  /**
+   * Loans whose installments to read from their lending pools next, least
+   * recently read first: active ones not read since `readBefore`, and final
+   * ones (repaid, defaulted, liquidated) not read since they became final.
+   * Each needs its disbursed principal and rate mirrored and a packet from
+   * its pool stored (the pool's address and the block it opened the loan in).
+   */
+  async scheduleSyncTargets(query: {
+    lendingEids: readonly number[];
+    limit: number;
+    readBefore: Date;
+  }): Promise<ScheduleSyncTarget[]> {
+    if (query.lendingEids.length === 0) return [];
+    const { rows } = await sql<{
+      loan_id: string;
+      lending_eid: string;
+      opened_principal: string;
+      rate_bps: number;
+      packet: Uint8Array;
+      source_height: string;
+      read_as_of: Date;
+    }>`
+      SELECT l.loan_id, l.lending_eid, l.opened_principal, l.rate_bps,
+        p.packet, p.source_height, now() AS read_as_of
+      FROM loans l
+      JOIN LATERAL (
+        SELECT packet, source_height FROM packets
+        WHERE loan_id = l.loan_id AND src_eid = l.lending_eid
+        ORDER BY source_height, source_index LIMIT 1
+      ) p ON true
+      WHERE l.lending_eid IN (${sql.join(query.lendingEids)})
+        AND l.opened_principal IS NOT NULL AND l.rate_bps IS NOT NULL
+        AND (
+          (l.pool_state = 'Active'
+            AND (l.schedule_read_at IS NULL OR l.schedule_read_at < ${query.readBefore}))
+          OR (l.pool_state IN ('Repaid', 'Defaulted', 'Liquidated')
+            AND (l.schedule_read_at IS NULL OR l.schedule_read_at < l.pool_updated_at))
+        )
+      ORDER BY l.schedule_read_at NULLS FIRST, l.loan_id
+      LIMIT ${query.limit}`.execute(this.#db);
+    return rows.map((row) => ({
+      loanId: row.loan_id as Hex,
+      lendingEid: Number(row.lending_eid),
+      pool: decodePacket(row.packet).sender,
+      openedAt: BigInt(row.source_height),
+      openedPrincipal: BigInt(row.opened_principal),
+      rateBps: row.rate_bps,
+      readAsOf: row.read_as_of,
+    }));
+  }
+
+  /** Records that the loan's installments were read from its pool as of `at` (the target's `readAsOf`). */
+  async markScheduleRead(loanId: Hex, at: Date): Promise<void> {
+    await this.#db
+      .updateTable("loans")
+      .set({ schedule_read_at: at })
+      .where("loan_id", "=", hex32(loanId, "loanId"))
+      .execute();
+  }
+
+  /** A loan's installments by index (none before its schedule is recorded). */
+  async listInstallments(loanId: Hex): Promise<InstallmentRecord[]> {
+    return installmentsOf(this.#db, [hex32(loanId, "loanId")]);
+  }
+
+  /**
+   * Every loan of each borrower `account` (a SPEC.md bytes32) names: the
+   * borrower itself on any collateral chain, and the borrowers whose loans
+   * paid out to it as recipient; newest first, with their installments.
+   */
+  async borrowerHistory(account: string): Promise<BorrowerHistory> {
+    const key = hex32(account, "borrower");
+    const rows = await this.#db
+      .selectFrom("loans")
+      .selectAll()
+      .where(
+        sql<boolean>`(collateral_eid, borrower) IN (
+          SELECT collateral_eid, borrower FROM loans
+          WHERE borrower IS NOT NULL AND (borrower = ${key} OR recipient = ${key}))`,
+      )
+      .orderBy("created_at", "desc")
+      .orderBy("loan_id")
+      .execute();
+    const installments = await installmentsOf(
+      this.#db,
+      rows.map((row) => row.loan_id),
+    );
+    return { loans: rows.map(toLoan), installments };
   }
 
   // --- audit -------------------------------------------------------------
@@ -1452,6 +1585,17 @@ function hex32(value: string, field: string): Hex {
     throw new StoreError("InvalidInput", `${field} must be 0x followed by 64 hex digits`);
   }
   return value.toLowerCase() as Hex;
+}
+
+/** A loan has at least one installment, and at most what the wire's uint16 holds. */
+function installmentCount(value: number): number {
+  if (!Number.isInteger(value) || value < 1 || value > MAX_INSTALLMENTS) {
+    throw new StoreError(
+      "InvalidInput",
+      `installments must be a whole number from 1 to ${MAX_INSTALLMENTS}`,
+    );
+  }
+  return value;
 }
 
 function pageKey(cursor: string): PageKey {
@@ -1594,6 +1738,12 @@ function toLoan(row: Selectable<LoansTable>): LoanRecord {
     recipient: row.recipient,
     rateBps: row.rate_bps,
     dueAt: row.due_at,
+    installments: row.installments,
+    periodSeconds: row.period_seconds === null ? null : BigInt(row.period_seconds),
+    installmentAmount: row.installment_amount === null ? null : BigInt(row.installment_amount),
+    startAt: row.start_at,
+    openedPrincipal: row.opened_principal === null ? null : BigInt(row.opened_principal),
+    createdAt: row.created_at,
     updatedAt: row.updated_at,
     vaultUpdatedAt: row.vault_updated_at,
     poolUpdatedAt: row.pool_updated_at,

@@ -155,10 +155,82 @@ export interface LoanRecord {
   rateBps: number | null;
   /** When the loan falls due (LOAN_ACTIVE). */
   dueAt: Date | null;
+  /** Installments of its plan (LOANS.md "Installments"); 1 for a bullet loan. */
+  installments: number;
+  /** The plan's period, payment and start, once its schedule is recorded. */
+  periodSeconds: bigint | null;
+  installmentAmount: bigint | null;
+  startAt: Date | null;
+  /** The principal it was opened for (OPEN_LOAN, LOAN_ACTIVE); null when never seen. */
+  openedPrincipal: bigint | null;
+  /** When the mirror first recorded it. */
+  createdAt: Date;
   updatedAt: Date;
   vaultUpdatedAt: Date | null;
   poolUpdatedAt: Date | null;
 }
+
+/** A loan's plan as the pool fixed it at disbursement (LOANS.md "Installments"). */
+export interface LoanScheduleInput {
+  installments: number;
+  periodSeconds: bigint;
+  /** The schedule's `payment`. */
+  installmentAmount: bigint;
+  startAt: Date;
+  /** Installments 1..n in order: each one's due time and planned amount. */
+  dues: readonly { dueAt: Date; amountDue: bigint }[];
+}
+
+/** A loan the installment mirror reads next from its lending pool (schedules.ts). */
+export interface ScheduleSyncTarget {
+  loanId: Hex;
+  lendingEid: number;
+  /** The pool app (`bytes32`): the sender of the loan's first packet from the lending chain. */
+  pool: Hex;
+  /** The block or slot of that packet (LOAN_ACTIVE): where the loan was opened. */
+  openedAt: bigint;
+  openedPrincipal: bigint;
+  rateBps: number;
+  /** The store's clock when the target was chosen: recorded as read as of then. */
+  readAsOf: Date;
+}
+
+/** An installment completed by a repayment (EVM `Payment`, a Solana installment record). */
+export interface InstallmentPayment {
+  /** 1-based. */
+  index: number;
+  amount: bigint;
+  paidAt: Date;
+  /** The loan's principal after that repayment. */
+  remainingPrincipal: bigint;
+}
+
+/** One installment of a loan, paid or not. */
+export interface InstallmentRecord {
+  loanId: Hex;
+  index: number;
+  dueAt: Date;
+  amountDue: bigint;
+  /** 0 while unpaid. */
+  paidAmount: bigint;
+  paidAt: Date | null;
+  remainingPrincipal: bigint | null;
+}
+
+/** A borrower's loans (every one of each collateral-chain identity found) and their installments. */
+export interface BorrowerHistory {
+  loans: LoanRecord[];
+  installments: InstallmentRecord[];
+}
+
+/**
+ * What became of each disbursed loan, one outcome each, for
+ * `loanbridge_loans_by_outcome` (LOANS.md "Borrower credit history"): `late`
+ * takes the active and repaid loans with an installment paid after its due
+ * time or, still active, one unpaid past it.
+ */
+export const LOAN_OUTCOMES = ["active", "late", "repaid", "defaulted", "liquidated"] as const;
+export type LoanOutcome = (typeof LOAN_OUTCOMES)[number];
 
 interface LoanSideFields {
   loanId: Hex;
@@ -171,6 +243,8 @@ interface LoanSideFields {
   collateralAmount?: bigint;
   rateBps?: number;
   dueAt?: Date;
+  /** The plan's installment count (OPEN_LOAN); its schedule comes with `recordLoanSchedule`. */
+  installments?: number;
 }
 
 /** One side's news about a loan; fields left out keep their stored value. */
@@ -185,6 +259,8 @@ export interface LoanTotals {
   outstandingPrincipal: { lendingEid: number; amount: bigint }[];
   /** Collateral of vault-`Requested`/`Active` loans, per collateral chain and asset. */
   lockedCollateral: { collateralEid: number; asset: string; amount: bigint }[];
+  /** Disbursed loans by outcome, every outcome present (0 when none). */
+  byOutcome: Record<LoanOutcome, number>;
 }
 
 export interface AuditEntry {

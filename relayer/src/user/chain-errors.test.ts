@@ -27,7 +27,12 @@ const LOAN = `0x${"ab".repeat(32)}`;
 /** A value of each ABI type, for encoding a revert payload to decode. */
 function sample(type: ParamType): unknown {
   if (type.isTuple()) return type.components.map(sample);
-  if (type.isArray()) return [];
+  if (type.isArray()) {
+    // A fixed-size array needs its count of elements; a dynamic one may be empty.
+    return type.arrayLength === -1
+      ? []
+      : Array.from({ length: type.arrayLength }, () => sample(type.arrayChildren));
+  }
   if (type.baseType === "address") return "0x5FbDB2315678afecb367f032d93F642f64180aa3";
   if (type.baseType === "bool") return true;
   if (type.baseType === "string") return "why";

@@ -74,6 +74,7 @@ export const HINTS: Readonly<Record<string, string>> = {
     "the loan is not in the state this needs: check `loanbridge status <loan>`",
   VaultZeroCollateral: "give --collateral above 0",
   VaultZeroPrincipal: "give --principal above 0",
+  VaultZeroInstallments: "give --installments of 1 or more",
   VaultZeroRecipient: "give a --recipient",
   VaultAssetNotAllowed: "the vault does not take this collateral asset",
   VaultValueMismatch: "the native value sent is not the collateral amount",

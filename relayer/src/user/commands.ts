@@ -4,7 +4,7 @@
 // relayer's), prints JSON on stdout and progress on stderr. Every chain
 // request has a deadline (`--rpc-timeout`, LOANBRIDGE_RPC_TIMEOUT_SECONDS)
 // and every failure names its chain (chain-call.ts).
-import type { Hex } from "@loanbridge/shared";
+import { type Hex, MAX_INSTALLMENTS } from "@loanbridge/shared";
 import {
   associatedTokenAccount,
   cancelExpiredLoan,
@@ -428,6 +428,11 @@ export function addUserCommands(program: Command, print: (value: unknown) => voi
       .requiredOption("--principal <amount>", "stablecoin to borrow, in whole units, e.g. 1000")
       .requiredOption("--recipient <address>", "who receives the principal on the lending chain")
       .option("--term-days <days>", "loan term", "30")
+      .option(
+        "--installments <n>",
+        "equal payments the term is split into, one per term/n (1: repaid at once)",
+        "1",
+      )
       .option("--max-rate-bps <bps>", "highest annual rate accepted, basis points", "1000")
       .option("--wait", "wait for the lending chain's answer and print the loan as `status` does")
       .option("--timeout <seconds>", "with --wait: give up after", "180"),
@@ -439,6 +444,7 @@ export function addUserCommands(program: Command, print: (value: unknown) => voi
         principal: string;
         recipient: string;
         termDays: string;
+        installments: string;
         maxRateBps: string;
         wait?: boolean;
         timeout: string;
@@ -450,6 +456,17 @@ export function addUserCommands(program: Command, print: (value: unknown) => voi
       const maxRateBps = Number(options.maxRateBps);
       if (!Number.isInteger(termDays) || termDays < 1) {
         throw new UsageError("--term-days: expected a whole number of days");
+      }
+      const installments = Number(options.installments);
+      if (!Number.isInteger(installments) || installments < 1 || installments > MAX_INSTALLMENTS) {
+        throw new UsageError(
+          `--installments: expected a whole number from 1 to ${MAX_INSTALLMENTS}`,
+        );
+      }
+      if ((BigInt(termDays) * 86_400n) % BigInt(installments) !== 0n) {
+        throw new UsageError(
+          `--installments: a ${termDays}-day term does not split into ${installments} equal periods of whole seconds`,
+        );
       }
       if (!Number.isInteger(maxRateBps) || maxRateBps < 0 || maxRateBps > 0xffff_ffff) {
         throw new UsageError("--max-rate-bps: expected a whole number of basis points");
@@ -474,6 +491,7 @@ export function addUserCommands(program: Command, print: (value: unknown) => voi
         principal: amountIn(options.principal, stablecoin.decimals, "--principal"),
         maxRateBps,
         termSeconds: BigInt(termDays) * 86_400n,
+        installments,
         recipient,
       };
       const started = Date.now();

@@ -129,6 +129,7 @@ export async function evmSide(network: Network["evm"], timeoutMs: number, privat
       principal: bigint;
       maxRateBps: number;
       termSeconds: bigint;
+      installments: number;
       recipient: Hex;
     }): Promise<EvmSent & { loanId: Hex; guid: Hex }> =>
       call("borrow", async () => {
@@ -140,6 +141,7 @@ export async function evmSide(network: Network["evm"], timeoutMs: number, privat
             input.principal,
             input.maxRateBps,
             input.termSeconds,
+            input.installments,
             input.recipient,
             { value: input.wei },
           ),

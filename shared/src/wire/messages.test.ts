@@ -20,6 +20,7 @@ const fieldArbitrary = {
   uint128: uint(128),
   uint64: uint(64),
   uint32: fc.integer({ min: 0, max: 2 ** 32 - 1 }),
+  uint16: fc.integer({ min: 0, max: 2 ** 16 - 1 }),
   rejectReason: fc.constantFrom(...(Object.keys(RejectReason) as RejectReasonName[])),
 };
 

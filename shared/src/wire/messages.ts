@@ -18,7 +18,7 @@ export type RejectReasonName = keyof typeof RejectReason;
 
 /** What a field holds in memory: hex bytes, an integer, or a reason name. */
 type FieldValue = string | bigint | number;
-type FieldKind = "bytes32" | "uint128" | "uint64" | "uint32" | "rejectReason";
+type FieldKind = "bytes32" | "uint128" | "uint64" | "uint32" | "uint16" | "rejectReason";
 type Field = readonly [name: string, kind: FieldKind];
 
 const FIELD_SIZE: Record<FieldKind, number> = {
@@ -26,6 +26,7 @@ const FIELD_SIZE: Record<FieldKind, number> = {
   uint128: 16,
   uint64: 8,
   uint32: 4,
+  uint16: 2,
   rejectReason: 1,
 };
 
@@ -49,6 +50,7 @@ export const MESSAGE_LAYOUTS = {
       ["maxRateBps", "uint32"],
       ["termSeconds", "uint64"],
       ["expiresAt", "uint64"],
+      ["installments", "uint16"],
     ],
   },
   LOAN_ACTIVE: {
@@ -85,7 +87,7 @@ type ValueOf<K extends FieldKind> = K extends "bytes32"
   ? Hex
   : K extends "rejectReason"
     ? RejectReasonName
-    : K extends "uint32"
+    : K extends "uint32" | "uint16"
       ? number
       : bigint;
 
@@ -166,6 +168,7 @@ function readField(bytes: Uint8Array, offset: number, kind: FieldKind): FieldVal
     case "bytes32":
       return toHex(bytes.subarray(offset, offset + size));
     case "uint32":
+    case "uint16":
       return Number(readUint(bytes, offset, size));
     case "rejectReason": {
       const code = bytes[offset] ?? 0;
@@ -201,6 +204,7 @@ function writeField(
       bytes[offset] = code;
       return;
     }
+    case "uint16":
     case "uint32":
     case "uint64":
     case "uint128":

@@ -6,7 +6,7 @@
 //!     -Z build-std=core,alloc --target-dir <dir>/target/sbf -- --emit=obj
 //!                                    (fat LTO: the .o is LLVM bitcode)
 //! llvm-dis-22 → route_mem_intrinsics → llvm-as-22
-//! llc-22 -march=bpfel -mcpu=v2 -bpf-stack-size=4096 -filetype=obj
+//! llc-22 -march=bpfel -mcpu=v2 -mattr=+allows-misaligned-mem-access -bpf-stack-size=4096 -filetype=obj
 //! relink → <out>.so
 //! ```
 
@@ -239,9 +239,14 @@ fn llc_command(tools: &Tools, input: &Path, output: &Path) -> Command {
     let mut llc = Command::new(&tools.llc);
     // -mcpu=v2: the instruction set SBPF v0 runs (no v3 32-bit jumps/atomics).
     // -bpf-stack-size=4096: SBF frames are 4 KiB, upstream's default is 512 B.
+    // +allows-misaligned-mem-access: the SBF VM loads and stores at any
+    // address (platform-tools' SBF target assumes so too), so an integer in
+    // an alignment-1 account layout is one load, not eight byte loads and
+    // shifts.
     llc.args([
         "-march=bpfel",
         "-mcpu=v2",
+        "-mattr=+allows-misaligned-mem-access",
         "-bpf-stack-size=4096",
         "-filetype=obj",
     ])

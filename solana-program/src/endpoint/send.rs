@@ -161,7 +161,7 @@ impl PreparedSend<'_> {
         let len = encode_packet(&self.header, message, &mut buffer)
             .map_err(|_| LoanbridgeError::InvalidInstructionData)?;
         let packet = &buffer[..len];
-        // len ≤ MAX_PACKET_LEN = 295.
+        // len ≤ MAX_PACKET_LEN = 297.
         let packet_len = U16::new(len as u16);
         let mut guid = [0u8; 32];
         guid.copy_from_slice(&packet[MESSAGE_OFFSET - 32..MESSAGE_OFFSET]);

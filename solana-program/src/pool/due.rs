@@ -72,6 +72,11 @@ impl Sums {
         }
     }
 
+    /// `self + other`, each sum saturating at its bounds.
+    pub fn plus(&self, other: &Sums) -> Sums {
+        self.moved(other, &Sums::default())
+    }
+
     /// `self + add − sub`, each sum saturating at its bounds.
     fn moved(self, add: &Sums, sub: &Sums) -> Sums {
         Sums {
@@ -118,13 +123,71 @@ pub fn first_not_due(now: u64, width: u64) -> u64 {
     now.div_ceil(width)
 }
 
-/// Whether an active loan still counts in the pool's sums: its bucket is
-/// at or past the cursor. After a [`flush`] to `now` that is exactly "not
-/// past its due time" (at the due time itself it is on time), and it stays
-/// right if the cluster clock ever steps back: a flushed bucket is never
-/// touched again.
+/// Whether an active loan still counts in the pool's sums: not `off_book`
+/// and its bucket, that of its first unpaid installment
+/// ([`super::booked_due`]), is at or past the cursor. After a [`flush`] to
+/// `now` that is exactly "that installment not past its due time" (at the
+/// due time itself it is on time), and it stays right if the cluster clock
+/// ever steps back: a flushed bucket is never touched again. A loan found
+/// not performing is marked `off_book` by its next repayment, so a catch-up
+/// payment that moves its first unpaid installment into a live bucket
+/// never brings it back.
 pub fn is_performing(pool: &Pool, loan: &PoolLoan) -> bool {
-    loan.due_time.get() / pool.due_bucket_seconds.get() >= pool.due_cursor.get()
+    is_performing_at(
+        pool,
+        loan,
+        super::booked_due(loan, pool.due_bucket_seconds.get()),
+    )
+}
+
+/// [`is_performing`] for a loan booked at `booked_due` (its
+/// [`super::booked_due`], computed once by the caller).
+pub fn is_performing_at(pool: &Pool, loan: &PoolLoan, booked_due: u64) -> bool {
+    loan.off_book == 0 && booked_due / pool.due_bucket_seconds.get() >= pool.due_cursor.get()
+}
+
+/// [`adjust`] for a performing loan whose first unpaid installment moved
+/// (shared/LOANS.md "Pool assets"): the totals take `add − sub` as usual;
+/// the bucket of `from_due` takes `add − sub` and gives up `parts`, the
+/// loan's parts after the change, which the bucket of `to_due` (its new
+/// first unpaid installment) takes. One read and write per bucket and of
+/// the totals. The caller has flushed, so both buckets are live (`to_due`
+/// is at most the loan's `due_time`, within the ring since its opening).
+pub fn adjust_and_move(pool: &mut Pool, (from_due, to_due): (u64, u64), change: &Moved) {
+    let width = pool.due_bucket_seconds.get();
+    let (from, to) = (from_due / width, to_due / width);
+    if from == to {
+        adjust(pool, from_due, change.add, change.sub);
+        return;
+    }
+    let leaving = change.sub.plus(change.parts);
+    let source = &mut pool.due_buckets[slot(from)];
+    store_bucket(source, Sums::of_bucket(source).moved(change.add, &leaving));
+    let target = &mut pool.due_buckets[slot(to)];
+    store_bucket(
+        target,
+        Sums::of_bucket(target).moved(change.parts, &Sums::default()),
+    );
+    store_totals(pool, Sums::of_pool(pool).moved(change.add, change.sub));
+}
+
+/// What [`adjust_and_move`] moves.
+pub struct Moved<'a> {
+    /// Into the loan's sums (its accrual).
+    pub add: &'a Sums,
+    /// Out of them (what the payment took).
+    pub sub: &'a Sums,
+    /// The loan's parts after the change, which move bucket.
+    pub parts: &'a Sums,
+}
+
+fn store_bucket(bucket: &mut DueBucket, sums: Sums) {
+    *bucket = DueBucket {
+        principal: U64::new(sums.principal),
+        interest: U128::new(sums.interest),
+        rate_weight: U128::new(sums.rate_weight),
+        anchor: sums.anchor.to_le_bytes(),
+    };
 }
 
 /// The buckets a flush at `now` removes: from the cursor to the first not
@@ -185,13 +248,7 @@ pub fn flush(pool: &mut Pool, now: u64) {
 pub fn adjust(pool: &mut Pool, due_time: u64, add: &Sums, sub: &Sums) {
     let index = due_time / pool.due_bucket_seconds.get();
     let bucket = &mut pool.due_buckets[slot(index)];
-    let moved = Sums::of_bucket(bucket).moved(add, sub);
-    *bucket = DueBucket {
-        principal: U64::new(moved.principal),
-        interest: U128::new(moved.interest),
-        rate_weight: U128::new(moved.rate_weight),
-        anchor: moved.anchor.to_le_bytes(),
-    };
+    store_bucket(bucket, Sums::of_bucket(bucket).moved(add, sub));
     store_totals(pool, Sums::of_pool(pool).moved(add, sub));
 }
 

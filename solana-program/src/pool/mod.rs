@@ -18,12 +18,19 @@
 //! time it was in. An overdue loan leaves pool assets at its due time
 //! ([`due`]), so lenders cannot leave its loss to others by withdrawing
 //! before anyone declares the default.
+//! Installment loans (shared/LOANS.md "Installments") are booked in the
+//! bucket of their first unpaid installment ([`booked_due`]); a repayment
+//! that completes installments moves a performing loan to its next one
+//! ([`apply_repayment`]), and one that missed an installment stays out of
+//! pool assets for good (`off_book`). The schedule's arithmetic is
+//! [`schedule`].
 //! Share conversions follow OpenZeppelin's ERC-4626 with virtual shares:
 //! `shares = assets × (supply + 10^3) / (assets_total + 1)` and back; pool
 //! assets past `u64::MAX` (only with absurd interest) price shares at
 //! `u64::MAX`.
 
 pub mod due;
+pub mod schedule;
 
 use pinocchio::account::{Ref, RefMut};
 use pinocchio::cpi::{Seed, Signer};
@@ -31,6 +38,7 @@ use pinocchio::error::ProgramError;
 use pinocchio::{AccountView, Address, ProgramResult};
 
 use self::due::{Sums, MAX_TERM_BUCKETS};
+use self::schedule::{installment_due, INSTALLMENT_PERIOD_SLOTS, MAX_INSTALLMENTS};
 
 use crate::accounts::{
     create_pda, is_uninitialized, require_token_program, require_writable, token_account,
@@ -38,7 +46,7 @@ use crate::accounts::{
 };
 use crate::endpoint::send::{prepare, Outbound, Route};
 use crate::error::LoanbridgeError;
-use crate::instruction::LoanTermsArgs;
+use crate::instruction::{InstallmentTermsArgs, LoanTermsArgs};
 use crate::math::{
     checked_mul, collateral_value, exceeds_ltv, interest_of_scaled, mul_div_u64, scaled_interest,
     U256,
@@ -48,7 +56,8 @@ use crate::processor::deliver::Delivery;
 use crate::processor::open::now;
 use crate::state::pool::pool_loan_status as status;
 use crate::state::{
-    init, load, load_mut, CollateralConfig, Header, Layout, Pool, PoolLoan, Price, U128, U32, U64,
+    load, load_mut, view_pool_loan, view_pool_loan_mut, CollateralConfig, Header, Layout, Pool,
+    PoolLoan, Price, U128, U16, U32, U64,
 };
 use crate::wire::{LoanActive, LoanMessage, LoanRejected, OpenLoan, RejectReason};
 
@@ -70,6 +79,24 @@ pub fn check_terms(terms: &LoanTermsArgs, due_bucket_seconds: u64) -> Result<(),
     let longest = checked_mul(MAX_TERM_BUCKETS, due_bucket_seconds).unwrap_or(u64::MAX);
     if terms.max_term_seconds > longest {
         return Err(LoanbridgeError::PoolMaxTermAboveBucketRing);
+    }
+    Ok(())
+}
+
+/// Checks installment settings (shared/LOANS.md "Installments"):
+/// `1 ≤ max_installments ≤ MAX_INSTALLMENTS` and every non-zero period at
+/// most `max_term_seconds`.
+pub fn check_installment_terms(
+    terms: &InstallmentTermsArgs,
+    max_term_seconds: u64,
+) -> Result<(), LoanbridgeError> {
+    if !(1..=MAX_INSTALLMENTS).contains(&terms.max_installments)
+        || terms
+            .periods
+            .iter()
+            .any(|period| *period > max_term_seconds)
+    {
+        return Err(LoanbridgeError::PoolInvalidInstallmentTerms);
     }
     Ok(())
 }
@@ -138,8 +165,32 @@ pub fn total_assets(pool: &Pool, held: u64, now: u64) -> u64 {
         .min(u64::MAX - 1)
 }
 
-/// A loan enters the pool's sums: just disbursed, due at its `due_time`
-/// (the caller has flushed the pool to its start).
+/// The due time of a loan's first unpaid installment,
+/// `due_{paid_installments + 1}` (shared/LOANS.md "Pool assets"): the
+/// bucket it is booked in. A bullet loan's is its `due_time`; a repaid
+/// loan's stays its last installment's.
+pub fn booked_due(loan: &PoolLoan, width: u64) -> u64 {
+    let installments = loan.installments.get();
+    if installments <= 1 {
+        return loan.due_time.get();
+    }
+    let next = loan
+        .paid_installments
+        .get()
+        .saturating_add(1)
+        .min(installments);
+    // Every installment is due by `due_time`, which fit at open.
+    installment_due(
+        loan.start_time.get(),
+        next,
+        loan.period_seconds.get(),
+        width,
+    )
+    .unwrap_or(loan.due_time.get())
+}
+
+/// A loan enters the pool's sums: just disbursed, in the bucket of its
+/// first installment (the caller has flushed the pool to its start).
 pub fn add_loan(pool: &mut Pool, loan: &PoolLoan) {
     let parts = Sums::of_loan(
         loan.principal.get(),
@@ -147,7 +198,8 @@ pub fn add_loan(pool: &mut Pool, loan: &PoolLoan) {
         loan.rate_bps.get(),
         loan.last_accrual.get(),
     );
-    due::adjust(pool, loan.due_time.get(), &parts, &Sums::default());
+    let due = booked_due(loan, pool.due_bucket_seconds.get());
+    due::adjust(pool, due, &parts, &Sums::default());
 }
 
 /// What one repayment, default or liquidation did to a loan: the accrual it
@@ -164,12 +216,87 @@ pub struct LoanChange {
 /// buckets to `now`, then, if the loan is still performing, moves its
 /// accrual into its bucket and what left the loan out of it. An overdue
 /// loan left the sums at its due time, so its payments count only in the
-/// stablecoin held. Saturating: never fails.
-pub fn apply(pool: &mut Pool, loan: &PoolLoan, change: &LoanChange, now: u64) {
+/// stablecoin held. Returns whether the loan was performing. Saturating:
+/// never fails.
+pub fn apply(pool: &mut Pool, loan: &PoolLoan, change: &LoanChange, now: u64) -> bool {
+    let booked = booked_due(loan, pool.due_bucket_seconds.get());
+    apply_at(pool, loan, change, (now, booked))
+}
+
+/// [`apply`] for a loan booked at `booked` (its [`booked_due`], computed
+/// once by the caller).
+fn apply_at(
+    pool: &mut Pool,
+    loan: &PoolLoan,
+    change: &LoanChange,
+    (now, booked): (u64, u64),
+) -> bool {
     due::flush(pool, now);
-    if !due::is_performing(pool, loan) {
-        return;
+    if !due::is_performing_at(pool, loan, booked) {
+        return false;
     }
+    let (accrued, out) = change_sums(loan, change);
+    due::adjust(pool, booked, &accrued, &out);
+    true
+}
+
+/// Where a loan's repayments stand against its schedule.
+pub fn progress_of(loan: &PoolLoan) -> schedule::Progress {
+    schedule::Progress {
+        repaid: loan.repaid.get(),
+        payment: loan.installment_amount.get(),
+        installments: loan.installments.get(),
+    }
+}
+
+/// [`apply`] for a repayment, with the installments it completes
+/// (shared/LOANS.md "Repayment", "Pool assets"): after the payment has been
+/// applied to `loan` (principal, interest, `repaid`), counts the
+/// installments now paid, sets `paid_installments`, marks a loan that was
+/// not performing `off_book` for good, and moves a performing loan that is
+/// not yet repaid to the bucket of its new first unpaid installment.
+/// Returns the installments paid before, so the caller records the ones
+/// after it. Saturating: never fails.
+pub fn apply_repayment(pool: &mut Pool, loan: &mut PoolLoan, change: &LoanChange, now: u64) -> u16 {
+    let width = pool.due_bucket_seconds.get();
+    let fully_repaid = loan.principal.get() == 0;
+    let paid_before = loan.paid_installments.get();
+    let paid_now = schedule::installments_paid(&progress_of(loan), fully_repaid);
+    let from_due = booked_due(loan, width);
+    loan.paid_installments.set(paid_now.max(paid_before));
+    if fully_repaid || paid_now <= paid_before {
+        // Same bucket (or none left): as any payment.
+        if !apply_at(pool, loan, change, (now, from_due)) {
+            loan.off_book = 1;
+        }
+        return paid_before;
+    }
+    due::flush(pool, now);
+    if !due::is_performing_at(pool, loan, from_due) {
+        // Its first unpaid installment is past due: the loan left pool
+        // assets with that bucket and never comes back.
+        loan.off_book = 1;
+        return paid_before;
+    }
+    let (accrued, out) = change_sums(loan, change);
+    let parts = Sums::of_loan(
+        loan.principal.get(),
+        loan.interest.get(),
+        loan.rate_bps.get(),
+        loan.last_accrual.get(),
+    );
+    let moved = due::Moved {
+        add: &accrued,
+        sub: &out,
+        parts: &parts,
+    };
+    due::adjust_and_move(pool, (from_due, booked_due(loan, width)), &moved);
+    paid_before
+}
+
+/// A loan's change as sums: its accrual (into them) and what left the loan
+/// (out of them).
+fn change_sums(loan: &PoolLoan, change: &LoanChange) -> (Sums, Sums) {
     let accrued = Sums {
         principal: 0,
         interest: change.accrued.added,
@@ -184,7 +311,7 @@ pub fn apply(pool: &mut Pool, loan: &PoolLoan, change: &LoanChange, now: u64) {
         loan.rate_bps.get(),
         loan.last_accrual.get(),
     );
-    due::adjust(pool, loan.due_time.get(), &accrued, &out);
+    (accrued, out)
 }
 
 /// The totals share conversions use.
@@ -248,12 +375,74 @@ pub fn debt(loan: &PoolLoan) -> u128 {
     (loan.principal.get() as u128).saturating_add(loan.interest.get())
 }
 
-/// Loads an active pool loan (PDA `[b"pool_loan", loan_id]`, stored bump).
+/// Borrows a pool loan account's data after checking owner, layout and
+/// size ([`view_pool_loan`]); the PDA is the caller's to check.
+pub fn load_pool_loan<'a>(
+    account: &'a AccountView,
+    program_id: &Address,
+) -> Result<Ref<'a, [u8]>, ProgramError> {
+    if !account.owned_by(program_id) {
+        return Err(LoanbridgeError::InvalidAccountOwner.into());
+    }
+    let data = account.try_borrow()?;
+    view_pool_loan(&data)?;
+    Ok(data)
+}
+
+/// A pool loan's fixed part ([`load_pool_loan`]'s checks).
+pub fn pool_loan_head(
+    account: &AccountView,
+    program_id: &Address,
+) -> Result<PoolLoan, ProgramError> {
+    let data = load_pool_loan(account, program_id)?;
+    Ok(*view_pool_loan(&data)?.0)
+}
+
+/// Writes a pool loan's fixed part back (the account must be writable and
+/// hold a pool loan of the same size).
+pub fn store_pool_loan(
+    account: &mut AccountView,
+    program_id: &Address,
+    loan: &PoolLoan,
+) -> ProgramResult {
+    if !account.is_writable() {
+        return Err(LoanbridgeError::AccountNotWritable.into());
+    }
+    if !account.owned_by(program_id) {
+        return Err(LoanbridgeError::InvalidAccountOwner.into());
+    }
+    let mut data = account.try_borrow_mut()?;
+    let (head, records) = view_pool_loan_mut(&mut data)?;
+    if loan.installments != head.installments || records.len() != loan.installments.get() as usize {
+        return Err(LoanbridgeError::InvalidAccountData.into());
+    }
+    *head = *loan;
+    Ok(())
+}
+
+/// Writes a new pool loan's fixed part into its freshly created (zeroed)
+/// account of [`PoolLoan::space`]`(installments)` bytes; its records stay
+/// zero (unpaid).
+fn init_pool_loan(account: &mut AccountView, loan: &PoolLoan) -> ProgramResult {
+    let mut data = account.try_borrow_mut()?;
+    if data.len() != PoolLoan::space(loan.installments.get()) {
+        return Err(LoanbridgeError::InvalidAccountData.into());
+    }
+    // SAFETY: `PoolLoan` is plain bytes of size `PoolLoan::LEN` (the
+    // `Layout` contract).
+    let bytes =
+        unsafe { core::slice::from_raw_parts(loan as *const PoolLoan as *const u8, PoolLoan::LEN) };
+    data[..PoolLoan::LEN].copy_from_slice(bytes);
+    Ok(())
+}
+
+/// Loads an active pool loan's fixed part (PDA `[b"pool_loan", loan_id]`,
+/// stored bump).
 pub fn load_active_loan(
     account: &AccountView,
     program_id: &Address,
 ) -> Result<PoolLoan, ProgramError> {
-    let loan = *load::<PoolLoan>(account, program_id)?;
+    let loan = pool_loan_head(account, program_id)?;
     pda::check(
         account,
         &[pda::POOL_LOAN, &loan.loan_id],
@@ -343,9 +532,12 @@ pub fn is_fresh(price: u128, updated_at: u64, now: u64, max_age: u64) -> bool {
 /// 7. `[writable]` outbound nonce, PDA `[b"nonce", pool, srcEid]`
 /// 8. `[writable]` outbound packet, PDA `[b"packet", pool, srcEid, nonce]` (created)
 ///
-/// Checks in shared/LOANS.md's order; the first failure records the loan as
-/// `Rejected` and answers `LOAN_REJECTED`; otherwise disburses and answers
-/// `LOAN_ACTIVE`. A loan id the pool already knows fails (`PoolLoanExists`)
+/// Checks in shared/LOANS.md's order (the installment row after the term
+/// row); the first failure records the loan as `Rejected` (no schedule, no
+/// installment records) and answers `LOAN_REJECTED`; otherwise stores the
+/// schedule's payment, creates the loan with one empty record per
+/// installment, disburses and answers `LOAN_ACTIVE` (due at the last
+/// installment). A loan id the pool already knows fails (`PoolLoanExists`)
 /// without an answer.
 pub fn receive(delivery: &Delivery, accounts: &mut [AccountView]) -> ProgramResult {
     let program_id = delivery.program_id;
@@ -363,7 +555,7 @@ pub fn receive(delivery: &Delivery, accounts: &mut [AccountView]) -> ProgramResu
         return Err(LoanbridgeError::PoolUnexpectedMessageType.into());
     };
     if loan.owned_by(program_id) {
-        return Err(match load::<PoolLoan>(loan, program_id) {
+        return Err(match pool_loan_head(loan, program_id) {
             Ok(known) if known.loan_id == request.loan_id => LoanbridgeError::PoolLoanExists,
             _ => LoanbridgeError::InvalidPda,
         }
@@ -393,6 +585,11 @@ pub fn receive(delivery: &Delivery, accounts: &mut [AccountView]) -> ProgramResu
         loan_id: request.loan_id,
         borrower: request.borrower,
         recipient: request.recipient,
+        installments: U16::new(0),
+        paid_installments: U16::new(0),
+        off_book: 0,
+        period_seconds: U64::new(0),
+        installment_amount: U128::new(0),
     };
     // Decide and, when accepted, enter the loan in the pool's sums, in one
     // borrow of the pool: it is flushed to now first, so the new loan's
@@ -421,12 +618,26 @@ pub fn receive(delivery: &Delivery, accounts: &mut [AccountView]) -> ProgramResu
                 u64::try_from(request.principal).map_err(|_| LoanbridgeError::AmountTooLarge)?;
             let due_time = due::due_time(now, request.term_seconds, pool.due_bucket_seconds.get())
                 .ok_or(LoanbridgeError::ArithmeticOverflow)?;
+            // The check row made installments ≥ 1 and a divisor of the term.
+            let installments = request.installments;
+            let period = request.term_seconds / installments as u64;
+            let rate_bps = pool.rate_bps.get();
+            let payment = schedule::payment(&schedule::Terms {
+                principal: principal as u128,
+                rate_bps,
+                period_seconds: period,
+                installments,
+            })
+            .ok_or(LoanbridgeError::ArithmeticOverflow)?;
             record.status = status::ACTIVE;
             record.rate_bps = pool.rate_bps;
             record.start_time.set(now);
             record.due_time.set(due_time);
             record.last_accrual.set(now);
             record.principal.set(principal);
+            record.installments.set(installments);
+            record.period_seconds.set(period);
+            record.installment_amount.set(payment);
             add_loan(&mut pool, &record);
         }
         (reason, PoolSeeds::new(&pool))
@@ -455,13 +666,13 @@ pub fn receive(delivery: &Delivery, accounts: &mut [AccountView]) -> ProgramResu
     create_pda(&NewAccount {
         payer: delivery.payer,
         account: loan,
-        space: PoolLoan::LEN,
+        space: PoolLoan::space(record.installments.get()),
         owner: program_id,
         seeds: &seeds,
     })?;
     if let Some(reason) = reason {
         record.reject_reason = reason.code();
-        init(loan, &record)?;
+        init_pool_loan(loan, &record)?;
         let answer = LoanRejected {
             loan_id: request.loan_id,
             reason,
@@ -469,7 +680,7 @@ pub fn receive(delivery: &Delivery, accounts: &mut [AccountView]) -> ProgramResu
         prepared.send(&answer.encode(), outbound)?;
         return Ok(());
     }
-    init(loan, &record)?;
+    init_pool_loan(loan, &record)?;
     let seeds = signer_seeds.seeds();
     let transfer = TokenTransfer {
         from: liquidity,
@@ -487,6 +698,24 @@ pub fn receive(delivery: &Delivery, accounts: &mut [AccountView]) -> ProgramResu
     };
     prepared.send(&answer.encode(), outbound)?;
     Ok(())
+}
+
+/// The installment row of the `OPEN_LOAN` checks (shared/LOANS.md
+/// "Installments"): `installments` in `[1, max_installments]`, dividing the
+/// term, and, for more than one, a period the pool allows.
+fn installments_allowed(pool: &Pool, term: u64, installments: u16) -> bool {
+    if installments == 0 || installments > pool.max_installments.get() {
+        return false;
+    }
+    let count = installments as u64;
+    if !term.is_multiple_of(count) {
+        return false;
+    }
+    let period = term / count;
+    installments == 1
+        || pool.installment_periods[..INSTALLMENT_PERIOD_SLOTS]
+            .iter()
+            .any(|allowed| allowed.get() != 0 && allowed.get() == period)
 }
 
 /// What the `OPEN_LOAN` checks look at.
@@ -524,6 +753,9 @@ fn decide(
         || term > pool.max_term_seconds.get()
         || request.principal == 0
     {
+        return Ok(Some(RejectReason::InvalidTerms));
+    }
+    if !installments_allowed(pool, term, request.installments) {
         return Ok(Some(RejectReason::InvalidTerms));
     }
     // Any 32 bytes name a Solana address; zero and the pool's own accounts
@@ -664,13 +896,28 @@ mod tests {
             rate_weight: U128::new(0),
             anchor: [0; 32],
             due_buckets: [crate::state::DueBucket::default(); crate::state::DUE_BUCKETS],
+            max_installments: U16::new(12),
+            installment_periods: [U64::new(0); 4],
         }
     }
 
     /// A loan opened as `receive` opens one: flush, round the due time, add.
     fn open(pool: &mut Pool, principal: u64, rate_bps: u32, term: u64, now: u64) -> PoolLoan {
+        open_in(pool, principal, rate_bps, (term, 1), now)
+    }
+
+    /// [`open`] for a loan of `installments` equal payments over `term`
+    /// (which they divide).
+    fn open_in(
+        pool: &mut Pool,
+        principal: u64,
+        rate_bps: u32,
+        (term, installments): (u64, u16),
+        now: u64,
+    ) -> PoolLoan {
         due::flush(pool, now);
         let due_time = due::due_time(now, term, pool.due_bucket_seconds.get()).unwrap();
+        let period = term / installments as u64;
         let loan = PoolLoan {
             header: Header::new(PoolLoan::DISCRIMINATOR, 255),
             status: status::ACTIVE,
@@ -688,6 +935,19 @@ mod tests {
             loan_id: [0; 32],
             borrower: [0; 32],
             recipient: [0; 32],
+            installments: U16::new(installments),
+            paid_installments: U16::new(0),
+            off_book: 0,
+            period_seconds: U64::new(period),
+            installment_amount: U128::new(
+                schedule::payment(&schedule::Terms {
+                    principal: principal as u128,
+                    rate_bps,
+                    period_seconds: period,
+                    installments,
+                })
+                .unwrap(),
+            ),
         };
         add_loan(pool, &loan);
         loan
@@ -702,6 +962,7 @@ mod tests {
         let principal_paid = (paid - interest_paid) as u64;
         loan.principal.set(loan.principal.get() - principal_paid);
         loan.interest.set(interest - interest_paid);
+        loan.repaid.set(loan.repaid.get() + paid);
         if loan.principal.get() == 0 {
             loan.status = status::REPAID;
         }
@@ -710,7 +971,7 @@ mod tests {
             principal_out: principal_paid,
             interest_out: interest_paid,
         };
-        apply(pool, loan, &change, now);
+        apply_repayment(pool, loan, &change, now);
         paid
     }
 
@@ -728,10 +989,12 @@ mod tests {
 
     /// What each active loan not past its due time is worth at `now`, by
     /// brute force: principal + interest + its own rounded-down accrual.
-    fn performing_by_hand(loans: &[PoolLoan], now: u64) -> (u128, u128) {
-        let live = loans
-            .iter()
-            .filter(|loan| loan.status == status::ACTIVE && now <= loan.due_time.get());
+    fn performing_by_hand(loans: &[PoolLoan], now: u64, width: u64) -> (u128, u128) {
+        // Performing: active, never found past an installment's due time,
+        // and not past its first unpaid installment's.
+        let live = loans.iter().filter(|loan| {
+            loan.status == status::ACTIVE && loan.off_book == 0 && now <= booked_due(loan, width)
+        });
         live.fold((0, 0), |(value, count), loan| {
             let pending = scaled_interest(
                 loan.principal.get(),
@@ -816,7 +1079,7 @@ mod tests {
         let other = open(&mut pool, 2_000_000, 500, 10 * DAY, 0);
         let mut liquidated = open(&mut pool, 1_000_000, 1_000, 10 * DAY, 0);
         write_off(&mut pool, &mut liquidated, 3 * DAY);
-        let (value, _) = performing_by_hand(&[other], 3 * DAY);
+        let (value, _) = performing_by_hand(&[other], 3 * DAY, DAY);
         assert_eq!(total_assets(&pool, 0, 3 * DAY) as u128, value);
     }
 
@@ -856,16 +1119,31 @@ mod tests {
                         let term = random.below(MAX_TERM_BUCKETS * width + 1);
                         let principal = 1 + random.below(10_000_000_000);
                         let rate = random.below(MAX_RATE_BPS as u64 + 1) as u32;
-                        loans.push(open(&mut pool, principal, rate, term, now));
+                        // Bullet loans, and installment loans over terms
+                        // their count divides.
+                        let installments = [1u16, 1, 2, 3, 12][random.below(5) as usize];
+                        let term = term - term % installments as u64;
+                        loans.push(open_in(
+                            &mut pool,
+                            principal,
+                            rate,
+                            (term.max(installments as u64), installments),
+                            now,
+                        ));
                     }
                     choice if !loans.is_empty() => {
                         let index = random.below(loans.len() as u64) as usize;
                         let loan = &mut loans[index];
                         if loan.status == status::ACTIVE {
                             match choice {
-                                2 | 3 => {
+                                2 => {
                                     let amount = 1 + random.below(loan.principal.get() / 2 + 10);
                                     pay(&mut pool, loan, amount, now);
+                                }
+                                3 => {
+                                    // About one installment, to complete some.
+                                    let amount = loan.installment_amount.get() as u64;
+                                    pay(&mut pool, loan, amount.max(1), now);
                                 }
                                 4 => {
                                     pay(&mut pool, loan, u64::MAX, now);
@@ -876,7 +1154,7 @@ mod tests {
                     }
                     _ => {}
                 }
-                let (value, count) = performing_by_hand(&loans, now);
+                let (value, count) = performing_by_hand(&loans, now, width);
                 let read = total_assets(&pool, 0, now) as u128;
                 assert!(
                     read >= value && read <= value + count,

@@ -32,10 +32,10 @@ use crate::endpoint::send::{peer_of, prepare, Outbound, Route};
 use crate::error::LoanbridgeError;
 use crate::instruction::CancelExpiredArgs;
 use crate::pda;
-use crate::pool::load_pool;
+use crate::pool::{load_pool, pool_loan_head};
 use crate::processor::open::now;
 use crate::state::pool::pool_loan_status;
-use crate::state::{init, load, Header, Layout, PoolLoan, U128, U32, U64};
+use crate::state::{init, Header, Layout, PoolLoan, U128, U16, U32, U64};
 use crate::vault::{loan_id, LoanKey};
 use crate::wire::{LoanRejected, RejectReason};
 
@@ -74,7 +74,7 @@ pub fn process(
         return Err(LoanbridgeError::PoolCancelTooEarly.into());
     }
     if loan.owned_by(program_id) {
-        return Err(match load::<PoolLoan>(loan, program_id) {
+        return Err(match pool_loan_head(loan, program_id) {
             Ok(known) if known.loan_id == id => LoanbridgeError::PoolLoanExists,
             _ => LoanbridgeError::InvalidPda,
         }
@@ -124,6 +124,12 @@ pub fn process(
             loan_id: id,
             borrower: args.borrower,
             recipient: [0; 32],
+            // No schedule: a cancelled loan has no installment records.
+            installments: U16::new(0),
+            paid_installments: U16::new(0),
+            off_book: 0,
+            period_seconds: U64::new(0),
+            installment_amount: U128::new(0),
         },
     )?;
     let answer = LoanRejected {

@@ -64,7 +64,7 @@ use crate::processor::open::now;
 use crate::state::endpoint::{packet_status, MIN_PACKET_AGE_SECONDS};
 use crate::state::pool::pool_loan_status;
 use crate::state::vault::vault_loan_state;
-use crate::state::{load, load_mut, Endpoint, OutboundNonce, OutboundPacket, PoolLoan, VaultLoan};
+use crate::state::{load, load_mut, Endpoint, OutboundNonce, OutboundPacket, VaultLoan};
 use crate::wire::{LoanMessage, Packet};
 
 pub fn process(program_id: &Address, accounts: &mut [AccountView]) -> ProgramResult {
@@ -192,7 +192,7 @@ fn loan_is_final(
         ));
     }
     if *sender == endpoint.pool {
-        let state = load::<PoolLoan>(loan, program_id)?;
+        let state = crate::pool::pool_loan_head(loan, program_id)?;
         if &state.loan_id != loan_id {
             return Err(LoanbridgeError::PoolLoanMismatch.into());
         }

@@ -130,5 +130,7 @@ pub fn process(
     state.due_bucket_seconds.set(*width);
     // No bucket before the first not yet due holds a loan.
     state.due_cursor.set(first_not_due(now, *width));
+    // Bullet loans only until `SetInstallmentTerms` (no periods allowed).
+    state.max_installments.set(1);
     Ok(())
 }

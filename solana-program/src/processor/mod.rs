@@ -97,5 +97,8 @@ pub fn process_instruction(
         I::DeclareDefault => settle::process(program_id, accounts, &settle::Settlement::Default),
         I::Liquidate => settle::process(program_id, accounts, &settle::Settlement::Liquidation),
         I::CancelExpired(args) => cancel_expired::process(program_id, accounts, &args),
+        I::SetInstallmentTerms(terms) => {
+            pool_admin::set_installment_terms(program_id, accounts, &terms)
+        }
     }
 }

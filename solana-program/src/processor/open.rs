@@ -82,6 +82,9 @@ pub fn process(
     if args.recipient == [0; 32] {
         return Err(LoanbridgeError::VaultZeroRecipient.into());
     }
+    if args.installments == 0 {
+        return Err(LoanbridgeError::VaultZeroInstallments.into());
+    }
     let endpoint_state = load_endpoint(endpoint, program_id)?;
     if vault.address().as_array() != &endpoint_state.vault {
         return Err(LoanbridgeError::InvalidPda.into());
@@ -247,6 +250,7 @@ pub fn process(
         max_rate_bps: args.max_rate_bps,
         term_seconds: args.term_seconds,
         expires_at,
+        installments: args.installments,
     };
     prepared.send(&message.encode(), outbound)?;
     set_return_data(&id);

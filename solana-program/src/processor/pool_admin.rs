@@ -1,6 +1,6 @@
 //! The pool's admin instructions (shared/LOANS.md "Pool" settings):
 //! `SetLoanTerms`, `SetMaxPriceAge`, `SetCollateral`, `SetBeneficiary`,
-//! `SetPrice`, `PausePool`, `UnpausePool`.
+//! `SetPrice`, `PausePool`, `UnpausePool`, `SetInstallmentTerms`.
 
 use pinocchio::cpi::Seed;
 use pinocchio::error::ProgramError;
@@ -12,10 +12,10 @@ use crate::accounts::{
 };
 use crate::endpoint::{load_endpoint, require_admin};
 use crate::error::LoanbridgeError;
-use crate::instruction::{LoanTermsArgs, SetCollateralArgs};
+use crate::instruction::{InstallmentTermsArgs, LoanTermsArgs, SetCollateralArgs};
 use crate::math::BPS;
 use crate::pda;
-use crate::pool::{check_terms, load_pool};
+use crate::pool::{check_installment_terms, check_terms, load_pool};
 use crate::processor::open::now;
 use crate::state::{
     init, load, load_mut, Beneficiary, CollateralConfig, Header, Layout, Pool, Price, U128, U16,
@@ -51,6 +51,23 @@ pub fn set_loan_terms(
     state.min_term_seconds.set(terms.min_term_seconds);
     state.max_term_seconds.set(terms.max_term_seconds);
     state.grace_period_seconds.set(terms.grace_period_seconds);
+    Ok(())
+}
+
+/// `SetInstallmentTerms` (admin; shared/LOANS.md "Installments"): the most
+/// installments a loan may have, in `[1, MAX_INSTALLMENTS]`, and up to four
+/// allowed periods (0 = unused slot), each at most `max_term_seconds`;
+/// otherwise `PoolInvalidInstallmentTerms`. Applies to loans opened after.
+pub fn set_installment_terms(
+    program_id: &Address,
+    accounts: &mut [AccountView],
+    terms: &InstallmentTermsArgs,
+) -> ProgramResult {
+    let pool = pool_settings(program_id, accounts)?;
+    let mut state = load_mut::<Pool>(pool, program_id)?;
+    check_installment_terms(terms, state.max_term_seconds.get())?;
+    state.max_installments.set(terms.max_installments);
+    state.installment_periods = terms.periods.map(U64::new);
     Ok(())
 }
 

@@ -3,6 +3,13 @@
 //! principal reaches zero the loan is `Repaid` and the pool answers `REPAID`
 //! with everything paid over the loan's life (shared/LOANS.md "Repay").
 //!
+//! Installments (shared/LOANS.md "Repayment") are completed in order out of
+//! the loan's cumulative `repaid`: each one completed here gets its record
+//! (paid now, its amount, the principal left). A still-performing loan's
+//! sums move to the bucket of its new first unpaid installment; a loan
+//! whose first unpaid installment is past due was flushed out of pool
+//! assets and is marked `off_book` for good.
+//!
 //! Accounts:
 //! 0. `[writable, signer]` payer: pays the stablecoin (and the packet account)
 //! 1. `[writable]` payer's stablecoin token account
@@ -30,12 +37,14 @@ use crate::accounts::{
 use crate::endpoint::load_endpoint;
 use crate::endpoint::send::{prepare, Outbound, Route};
 use crate::error::LoanbridgeError;
+use crate::pool::schedule::installment_paid_amount;
 use crate::pool::{
-    accrue, apply, debt, liquidity_held, load_active_loan, load_pool, load_pool_mut, LoanChange,
+    accrue, apply_repayment, debt, liquidity_held, load_active_loan, load_pool, load_pool_mut,
+    progress_of, LoanChange,
 };
 use crate::processor::open::now;
 use crate::state::pool::pool_loan_status;
-use crate::state::{load_mut, PoolLoan};
+use crate::state::{view_pool_loan_mut, InstallmentRecord, PoolLoan, I64, U64};
 use crate::wire::Repaid;
 
 pub fn process(program_id: &Address, accounts: &mut [AccountView], amount: u64) -> ProgramResult {
@@ -109,13 +118,13 @@ pub fn process(program_id: &Address, accounts: &mut [AccountView], amount: u64) 
     };
 
     // Effects. `paid` ≤ `amount`, a u64.
-    *load_mut::<PoolLoan>(loan_account, program_id)? = loan;
-    apply(
+    let paid_before = apply_repayment(
         &mut *load_pool_mut(pool_account, program_id)?,
-        &loan,
+        &mut loan,
         &change,
         now,
     );
+    record_installments(loan_account, &loan, paid_before, now)?;
     let transfer = TokenTransfer {
         from: payer_tokens,
         to: liquidity,
@@ -129,6 +138,43 @@ pub fn process(program_id: &Address, accounts: &mut [AccountView], amount: u64) 
             amount_repaid: loan.repaid.get(),
         };
         prepared.send(&answer.encode(), outbound)?;
+    }
+    Ok(())
+}
+
+/// Writes the loan's fixed part and the records of the installments this
+/// repayment completed (`paid_before + 1 ..= paid_installments`): paid at
+/// `now`, their amounts out of the cumulative `repaid` (saturating at
+/// `u64::MAX`), the principal left.
+fn record_installments(
+    account: &mut AccountView,
+    loan: &PoolLoan,
+    paid_before: u16,
+    now: u64,
+) -> ProgramResult {
+    let mut data = account.try_borrow_mut()?;
+    let (head, records) = view_pool_loan_mut(&mut data)?;
+    *head = *loan;
+    let progress = progress_of(loan);
+    let installments = progress.installments;
+    let paid_at = I64::new(i64::try_from(now).unwrap_or(i64::MAX));
+    let first = paid_before as usize;
+    let last = (loan.paid_installments.get() as usize).min(records.len());
+    for (index, record) in records.iter_mut().enumerate().take(last).skip(first) {
+        let k = index as u16 + 1;
+        // An installment k < n is complete once repaid ≥ k × payment, so
+        // its amount, min(payment, repaid − (k−1) × payment), is the
+        // payment; only the last one needs the subtraction.
+        let amount = if k < installments {
+            progress.payment
+        } else {
+            installment_paid_amount(&progress, k)
+        };
+        *record = InstallmentRecord {
+            paid_at,
+            amount: U64::new(u64::try_from(amount).unwrap_or(u64::MAX)),
+            remaining_principal: loan.principal,
+        };
     }
     Ok(())
 }

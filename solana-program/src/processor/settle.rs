@@ -2,7 +2,8 @@
 //! send its collateral to the remote chain's beneficiary (shared/LOANS.md
 //! "Default", "Liquidate").
 //!
-//! - Default: `now > dueTime + gracePeriodSeconds`; interest accrues first;
+//! - Default: `now > due_{paid+1} + gracePeriodSeconds` (the first unpaid
+//!   installment's due time; a bullet loan's `dueTime`); interest accrues first;
 //!   answers `DEFAULTED` with principal + interest.
 //! - Liquidate: at a fresh price, debt × 10,000 > value × liquidationLtv;
 //!   answers `LIQUIDATED`.
@@ -32,12 +33,12 @@ use crate::error::LoanbridgeError;
 use crate::math::{collateral_value, exceeds_ltv};
 use crate::pda;
 use crate::pool::{
-    accrue, apply, collateral_config, debt, is_fresh, load_active_loan, load_pool, load_pool_mut,
-    price_of, CollateralKey, LoanChange,
+    accrue, apply, booked_due, collateral_config, debt, is_fresh, load_active_loan, load_pool,
+    load_pool_mut, price_of, store_pool_loan, CollateralKey, LoanChange,
 };
 use crate::processor::open::now;
 use crate::state::pool::pool_loan_status;
-use crate::state::{load, load_mut, Beneficiary, PoolLoan};
+use crate::state::{load, Beneficiary};
 use crate::wire::CollateralSeizure;
 
 /// Which write-off.
@@ -59,9 +60,13 @@ pub fn process(
     };
     require_writable(pool_account)?;
     require_writable(loan_account)?;
-    let (grace_period, max_price_age) = {
+    let (grace_period, max_price_age, width) = {
         let pool = load_pool(pool_account, program_id)?;
-        (pool.grace_period_seconds.get(), pool.max_price_age.get())
+        (
+            pool.grace_period_seconds.get(),
+            pool.max_price_age.get(),
+            pool.due_bucket_seconds.get(),
+        )
     };
     let mut loan = load_active_loan(loan_account, program_id)?;
     let src_eid = loan.src_eid.get();
@@ -71,7 +76,9 @@ pub fn process(
 
     match settlement {
         Settlement::Default => {
-            let defaultable_after = loan.due_time.get().saturating_add(grace_period);
+            // A missed installment, not only the final due time, makes
+            // the loan defaultable: due_{paid + 1} + grace.
+            let defaultable_after = booked_due(&loan, width).saturating_add(grace_period);
             if now <= defaultable_after {
                 return Err(LoanbridgeError::PoolLoanNotOverdue.into());
             }
@@ -124,7 +131,7 @@ pub fn process(
     let prepared = prepare(&*load_endpoint(endpoint, program_id)?, &route, &outbound)?;
 
     // Effects: write the loan off, answer.
-    *load_mut::<PoolLoan>(loan_account, program_id)? = loan;
+    store_pool_loan(loan_account, program_id, &loan)?;
     // A performing loan (liquidated before its due time) leaves its bucket
     // whole; an overdue one left pool assets at its due time.
     apply(

@@ -104,7 +104,7 @@ pub mod packet_status {
 }
 
 /// The longest packet: the 113-byte head and the longest message
-/// (`OPEN_LOAN`, 182 bytes).
+/// (`OPEN_LOAN`, 184 bytes).
 pub const MAX_PACKET_LEN: usize = MESSAGE_OFFSET + MAX_MESSAGE_LEN;
 
 /// A packet an app sent. PDA `[b"packet", app, dst_eid (u32 LE), nonce (u64
@@ -136,7 +136,7 @@ pub struct OutboundPacket {
 impl_layout!(
     OutboundPacket,
     discriminator::OUTBOUND_PACKET,
-    3 + 1 + 32 + 32 + 2 + 295 + 32 + 8
+    3 + 1 + 32 + 32 + 2 + 297 + 32 + 8
 );
 
 /// How old a packet must be before `ClosePacket` may close its account:

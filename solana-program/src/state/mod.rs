@@ -25,7 +25,10 @@ use pinocchio::{AccountView, Address};
 use crate::error::LoanbridgeError;
 
 pub use endpoint::{Delivered, Endpoint, OutboundNonce, OutboundPacket, Peer};
-pub use pool::{Beneficiary, CollateralConfig, DueBucket, Pool, PoolLoan, Price, DUE_BUCKETS};
+pub use pool::{
+    view_pool_loan, view_pool_loan_mut, Beneficiary, CollateralConfig, DueBucket,
+    InstallmentRecord, Pool, PoolLoan, Price, DUE_BUCKETS,
+};
 pub use vault::{AllowedAsset, Vault, VaultLoan};
 
 /// The layout version every account is written with today.
@@ -80,6 +83,10 @@ le_int!(
 le_int!(
     /// A little-endian `u64` with alignment 1.
     U64, u64, 8
+);
+le_int!(
+    /// A little-endian `i64` with alignment 1.
+    I64, i64, 8
 );
 le_int!(
     /// A little-endian `u128` with alignment 1.
@@ -161,7 +168,7 @@ pub fn view<T: Layout>(bytes: &[u8]) -> Result<&T, LoanbridgeError> {
     Ok(value)
 }
 
-fn check_header<T: Layout>(header: &Header) -> Result<(), LoanbridgeError> {
+pub(crate) fn check_header<T: Layout>(header: &Header) -> Result<(), LoanbridgeError> {
     if header.discriminator != T::DISCRIMINATOR || header.version != LAYOUT_VERSION {
         return Err(LoanbridgeError::InvalidAccountData);
     }

@@ -1,6 +1,7 @@
 //! Lending pool accounts (shared/LOANS.md "Pool").
 
-use super::{discriminator, impl_layout, Header, U128, U16, U32, U64};
+use super::{check_header, discriminator, impl_layout, Header, Layout, I64, U128, U16, U32, U64};
+use crate::error::LoanbridgeError;
 
 /// The pool, PDA `[b"pool"]`: its address is the pool's app identity on the
 /// wire and the authority of its liquidity account and share mint.
@@ -46,6 +47,12 @@ pub struct Pool {
     /// The ring of due buckets: bucket `b` lives in slot `b % DUE_BUCKETS`
     /// while `b` is at or past `due_cursor`.
     pub due_buckets: [DueBucket; DUE_BUCKETS],
+    /// Most installments a loan may have (shared/LOANS.md "Installments"),
+    /// in `[1, MAX_INSTALLMENTS]`; 1 (the default) allows bullet loans only.
+    pub max_installments: U16,
+    /// Allowed installment periods in seconds (0 = unused slot), each at
+    /// most `max_term_seconds` when set.
+    pub installment_periods: [U64; 4],
 }
 
 /// Slots in the pool's ring of due buckets.
@@ -69,7 +76,7 @@ const _: () = assert!(core::mem::size_of::<DueBucket>() == 8 + 16 * 2 + 32);
 impl_layout!(
     Pool,
     discriminator::POOL,
-    3 + 1 + 32 * 3 + 2 + 4 + 8 * 7 + 16 * 2 + 32 + 72 * DUE_BUCKETS
+    3 + 1 + 32 * 3 + 2 + 4 + 8 * 7 + 16 * 2 + 32 + 72 * DUE_BUCKETS + 2 + 8 * 4
 );
 
 /// A pool loan's status (shared/LOANS.md).
@@ -82,7 +89,11 @@ pub mod pool_loan_status {
     pub const LIQUIDATED: u8 = 5;
 }
 
-/// A loan as the pool records it, PDA `[b"pool_loan", loan_id]`.
+/// A loan as the pool records it, PDA `[b"pool_loan", loan_id]`: this
+/// fixed part, then one [`InstallmentRecord`] per installment
+/// (`installments` of them; none for a rejected loan), so the account is
+/// [`PoolLoan::space`]`(installments)` bytes, at most 8,890 (360
+/// installments), within the 10,240 bytes a program may create by CPI.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PoolLoan {
@@ -113,13 +124,93 @@ pub struct PoolLoan {
     pub borrower: [u8; 32],
     /// Who received the principal here.
     pub recipient: [u8; 32],
+    /// Equal payments the loan is repaid in (1 = bullet); 0 for a rejected
+    /// loan (no schedule, no records).
+    pub installments: U16,
+    /// Installments paid so far, in order (shared/LOANS.md "Repayment").
+    pub paid_installments: U16,
+    /// 1 once the loan's first unpaid installment passed its due time: its
+    /// bucket was flushed, and it stays out of pool assets for good.
+    pub off_book: u8,
+    /// `term_seconds / installments`.
+    pub period_seconds: U64,
+    /// The schedule's equal payment (shared/LOANS.md "The schedule").
+    pub installment_amount: U128,
 }
 
 impl_layout!(
     PoolLoan,
     discriminator::POOL_LOAN,
-    3 + 2 + 4 + 4 + 8 * 4 + 16 * 3 + 32 * 4
+    3 + 2 + 4 + 4 + 8 * 4 + 16 * 3 + 32 * 4 + 2 + 2 + 1 + 8 + 16
 );
+
+/// One installment of a pool loan, after the loan's fixed part: written by
+/// the `Repay` that completes it, so relayers read payments from account
+/// state, not from logs.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct InstallmentRecord {
+    /// Unix time of the repayment that completed it; 0 while unpaid.
+    pub paid_at: I64,
+    /// What it was paid out of the loan's cumulative repaid, saturating at
+    /// `u64::MAX`.
+    pub amount: U64,
+    /// The loan's principal after that repayment.
+    pub remaining_principal: U64,
+}
+
+/// Bytes of one [`InstallmentRecord`].
+pub const INSTALLMENT_RECORD_LEN: usize = 24;
+const _: () = assert!(core::mem::align_of::<InstallmentRecord>() == 1);
+const _: () = assert!(core::mem::size_of::<InstallmentRecord>() == INSTALLMENT_RECORD_LEN);
+
+impl PoolLoan {
+    /// The account size of a loan with `installments` records.
+    pub const fn space(installments: u16) -> usize {
+        Self::LEN + INSTALLMENT_RECORD_LEN * installments as usize
+    }
+}
+
+/// Views a pool loan's data as its fixed part and its records, after
+/// checking discriminator, version and that the size is
+/// [`PoolLoan::space`] of its `installments`.
+pub fn view_pool_loan(bytes: &[u8]) -> Result<(&PoolLoan, &[InstallmentRecord]), LoanbridgeError> {
+    let (head, tail) = bytes
+        .split_at_checked(PoolLoan::LEN)
+        .ok_or(LoanbridgeError::InvalidAccountData)?;
+    // SAFETY: `PoolLoan` has alignment 1, accepts any bit pattern (the
+    // `Layout` contract) and `head` holds exactly `PoolLoan::LEN` bytes.
+    let loan = unsafe { &*(head.as_ptr() as *const PoolLoan) };
+    check_header::<PoolLoan>(loan.header())?;
+    if tail.len() != INSTALLMENT_RECORD_LEN * loan.installments.get() as usize {
+        return Err(LoanbridgeError::InvalidAccountData);
+    }
+    // SAFETY: `InstallmentRecord` has alignment 1, size 24 and only byte
+    // arrays; `tail` holds exactly `installments` of them.
+    let records = unsafe {
+        core::slice::from_raw_parts(
+            tail.as_ptr() as *const InstallmentRecord,
+            loan.installments.get() as usize,
+        )
+    };
+    Ok((loan, records))
+}
+
+/// [`view_pool_loan`], mutably.
+pub fn view_pool_loan_mut(
+    bytes: &mut [u8],
+) -> Result<(&mut PoolLoan, &mut [InstallmentRecord]), LoanbridgeError> {
+    let count = view_pool_loan(bytes)?.1.len();
+    let (head, tail) = bytes.split_at_mut(PoolLoan::LEN);
+    // SAFETY: as in `view_pool_loan`, which checked the sizes; the two
+    // borrows are disjoint halves of one exclusive borrow.
+    unsafe {
+        Ok((
+            &mut *(head.as_mut_ptr() as *mut PoolLoan),
+            core::slice::from_raw_parts_mut(tail.as_mut_ptr() as *mut InstallmentRecord, count),
+        ))
+    }
+}
 
 /// Pool settings for one collateral asset of one remote chain, PDA
 /// `[b"collateral", remote_eid (u32 LE), asset]`. Both LTVs zero: not

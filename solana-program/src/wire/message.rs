@@ -154,7 +154,7 @@ fn start<const M: usize>(message_type: MessageType) -> [u8; M] {
     out
 }
 
-/// `OPEN_LOAN` (collateral chain → lending chain), 182 bytes.
+/// `OPEN_LOAN` (collateral chain → lending chain), 184 bytes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct OpenLoan {
     /// Chosen by the collateral chain, unique per vault.
@@ -175,11 +175,15 @@ pub struct OpenLoan {
     pub term_seconds: u64,
     /// The lending chain rejects the request after this unix time.
     pub expires_at: u64,
+    /// Equal payments the loan is repaid in (shared/LOANS.md
+    /// "Installments"); 1 = a bullet loan. Any value decodes: the vault and
+    /// the pool refuse 0 and counts above the pool's maximum.
+    pub installments: u16,
 }
 
 impl OpenLoan {
     /// Encoded length.
-    pub const LEN: usize = 182;
+    pub const LEN: usize = 184;
 
     /// The message bytes.
     pub fn encode(&self) -> [u8; Self::LEN] {
@@ -193,6 +197,7 @@ impl OpenLoan {
         put::<162, 4, _>(&mut out, &self.max_rate_bps.to_be_bytes());
         put::<166, 8, _>(&mut out, &self.term_seconds.to_be_bytes());
         put::<174, 8, _>(&mut out, &self.expires_at.to_be_bytes());
+        put::<182, 2, _>(&mut out, &self.installments.to_be_bytes());
         out
     }
 
@@ -207,6 +212,7 @@ impl OpenLoan {
             max_rate_bps: u32::from_be_bytes(*field::<162, 4, _>(bytes)),
             term_seconds: u64::from_be_bytes(*field::<166, 8, _>(bytes)),
             expires_at: u64::from_be_bytes(*field::<174, 8, _>(bytes)),
+            installments: u16::from_be_bytes(*field::<182, 2, _>(bytes)),
         }
     }
 }
@@ -484,6 +490,7 @@ mod tests {
             max_rate_bps: 1_250,
             term_seconds: 30 * 86_400,
             expires_at: 1_800_000_000,
+            installments: 12,
         }
     }
 
@@ -521,8 +528,8 @@ mod tests {
     #[test]
     fn lengths_are_the_spec_lengths() {
         let lengths = MessageType::ALL.map(MessageType::encoded_len);
-        assert_eq!(lengths, [182, 70, 35, 50, 82, 82]);
-        assert_eq!(MAX_MESSAGE_LEN, 182);
+        assert_eq!(lengths, [184, 70, 35, 50, 82, 82]);
+        assert_eq!(MAX_MESSAGE_LEN, 184);
     }
 
     #[test]
@@ -557,6 +564,7 @@ mod tests {
         assert_eq!(&bytes[162..166], &1_250u32.to_be_bytes());
         assert_eq!(&bytes[166..174], &(30u64 * 86_400).to_be_bytes());
         assert_eq!(&bytes[174..182], &1_800_000_000u64.to_be_bytes());
+        assert_eq!(&bytes[182..184], &12u16.to_be_bytes());
     }
 
     #[test]

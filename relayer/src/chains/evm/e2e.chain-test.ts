@@ -13,6 +13,7 @@ import {
 } from "@loanbridge/evm-contracts";
 import {
   addressToWire,
+  annuityPayment,
   decodeLoanMessage,
   decodePacket,
   type Hex,
@@ -26,6 +27,7 @@ import { type AnvilNode, startAnvil } from "./anvil.ts";
 import { EvmPacketDeliverer } from "./deliverer.ts";
 import type { EvmFinality } from "./finality.ts";
 import { NonceManager as RelayerNonces } from "./nonces.ts";
+import { EvmPoolReader } from "./pool-reader.ts";
 import { PACKET_SENT_TOPIC } from "./proof.ts";
 import { JsonRpc } from "../rpc.ts";
 import { EvmAttestationSigner } from "./signer.ts";
@@ -193,7 +195,11 @@ afterAll(async () => {
   await anvil.stop();
 });
 
-async function openLoan(collateralWei: bigint, principal: bigint) {
+async function openLoan(
+  collateralWei: bigint,
+  principal: bigint,
+  schedule = { termSeconds: 30n * 86_400n, installments: 1 },
+) {
   const receipt = await sendTx(
     contracts.vault,
     "open",
@@ -201,7 +207,8 @@ async function openLoan(collateralWei: bigint, principal: bigint) {
     collateralWei,
     principal,
     1_000,
-    30n * 86_400n,
+    schedule.termSeconds,
+    schedule.installments,
     addressToWire(borrower.address),
     { value: collateralWei },
   );
@@ -299,6 +306,65 @@ describe("a loan across two endpoints, relayed over JSON-RPC", () => {
       .staticCall(opened.loanId)) as unknown[];
     expect(vaultLoan[2]).toBe(VaultState.Active);
     console.info(`loan relayed both ways in ${Math.round(performance.now() - started)} ms`);
+  });
+});
+
+describe("the lending pool's installments, read at finality", () => {
+  it("installmentLoan_readerSeesItsScheduleAndEachPayment_onlyOnceFinal", async () => {
+    const principal = 3_000n * USD;
+    const { guid } = await openLoan(parseEther("4"), principal, {
+      termSeconds: 3n * 86_400n,
+      installments: 3,
+    });
+    await mine(anvil.url, 8);
+    const { packets } = await pollAll(
+      relayer(0).collateral.watcher,
+      BigInt(collateral.startBlock) - 1n,
+    );
+    const open = packets.find((packet) => packet.guid === guid);
+    if (!open) throw new Error("OPEN_LOAN not watched");
+    const delivered = await attestAndDeliver(open, "collateral", [0, 1]);
+    expect(delivered.outcome).toBe("delivered");
+    const { loanId } = decodeLoanMessage(decodePacket(open.packet).message);
+    const reader = new EvmPoolReader({
+      eid: LENDING_EID,
+      rpc: new JsonRpc({ chain: "anvil", urls: [anvil.url, `${anvil.url}/`], quorum: 2 }),
+      finality: FINALIZED,
+    });
+    const pool = addressToWire(lending.contracts.lendingPool);
+    // Opened in a block not yet final: the pool holds no loan by that id at finality.
+    expect(await reader.readSchedule(pool, loanId, delivered.height)).toBeUndefined();
+    await mine(anvil.url, 8);
+    const schedule = await reader.readSchedule(pool, loanId, delivered.height);
+    const payment = annuityPayment({
+      principal,
+      rateBps: BigInt(DEV_DEFAULTS.pool.rateBps),
+      periodSeconds: 86_400n,
+      installments: 3,
+    });
+    expect(schedule).toMatchObject({
+      installments: 3,
+      periodSeconds: 86_400n,
+      installmentAmount: payment,
+      dueBucketSeconds: DEV_DEFAULTS.pool.dueBucketSeconds,
+      payments: [],
+    });
+
+    await sendTx(contracts.stablecoin, "approve", lending.contracts.lendingPool, payment);
+    const repaid = await sendTx(contracts.pool, "repay", loanId, payment);
+    expect((await reader.readSchedule(pool, loanId, delivered.height))?.payments).toEqual([]);
+    await mine(anvil.url, 8);
+    const after = await reader.readSchedule(pool, loanId, delivered.height);
+    const block = await providerFor(anvil.url).getBlock(repaid.blockNumber);
+    expect(after?.payments).toEqual([
+      {
+        index: 1,
+        amount: payment,
+        remainingPrincipal: expect.any(BigInt) as bigint,
+        paidAt: BigInt(block?.timestamp ?? 0),
+      },
+    ]);
+    expect(after?.payments[0]?.remainingPrincipal).toBeLessThan(principal);
   });
 });
 

@@ -15,6 +15,7 @@ export {
 export { ENDPOINT_ABI, endpointInterface } from "./endpointAbi.ts";
 export { type EvmFinality, finalizedHead, latestHead } from "./finality.ts";
 export { isNonceError, NonceManager } from "./nonces.ts";
+export { EvmPoolReader, POOL_READ_ABI } from "./pool-reader.ts";
 export {
   decodePacketSent,
   EvmProofError,

@@ -22,5 +22,6 @@ export {
   SolanaSignerError,
   verifyEd25519,
 } from "./signer.ts";
+export { SolanaPoolReader, type SolanaPoolReaderOptions } from "./pool-reader.ts";
 export { SolanaPacketVerifier, type SolanaVerifierOptions } from "./verifier.ts";
 export { SolanaPacketWatcher, type SolanaWatcherOptions } from "./watcher.ts";

@@ -443,6 +443,7 @@ async function openLoanPacket(chain: Chain): Promise<{ packet: Uint8Array; loanI
     maxRateBps: 800,
     termSeconds: 30n * 86_400n,
     expiresAt: now + 3_600n,
+    installments: 1,
   });
   return { packet, loanId };
 }

@@ -1,0 +1,95 @@
+// The Solana lending pool's loans at the configured commitment (LOANS.md
+// "Installments"): the pool-loan account holds the schedule and one record
+// per installment, written by the repayment that completed it, so payments
+// are read from account state, never from logs. Every read is asked of a
+// quorum of endpoints.
+import { type Hex, toBytes } from "@loanbridge/shared";
+import { decodeAccount, decodePoolLoan, pda } from "@loanbridge/solana-program";
+import { type Address, address } from "@solana/kit";
+import { z } from "zod";
+import type { JsonRpc } from "../rpc.ts";
+import type { PoolLoanReader, PoolLoanSchedule } from "../types.ts";
+import { accountData, accountSchema, type Commitment, slotSchema } from "./schemas.ts";
+
+export interface SolanaPoolReaderOptions {
+  eid: number;
+  rpc: JsonRpc;
+  /** The loanbridge program (the pool and its loans are its PDAs). */
+  programId: string;
+  commitment: Commitment;
+}
+
+const accountAnswerSchema = z.object({
+  context: z.object({ slot: slotSchema }),
+  value: accountSchema,
+});
+
+/** Pool-loan statuses with no schedule (solana-program `pool_loan_status`). */
+const UNSCHEDULED_STATUSES = new Set([0, 3]);
+
+export class SolanaPoolReader implements PoolLoanReader {
+  readonly eid: number;
+  readonly #rpc: JsonRpc;
+  readonly #programId: Address;
+  readonly #commitment: Commitment;
+  /** Fixed when the pool was created. */
+  #dueBucketSeconds: bigint | undefined;
+
+  constructor(options: SolanaPoolReaderOptions) {
+    this.eid = options.eid;
+    this.#rpc = options.rpc;
+    this.#programId = address(options.programId);
+    this.#commitment = options.commitment;
+  }
+
+  async readSchedule(_pool: Hex, loanId: Hex): Promise<PoolLoanSchedule | undefined> {
+    const account = await pda.poolLoan(this.#programId, toBytes(loanId));
+    const loan = await this.#read(account, (data) => {
+      const decoded = decodePoolLoan(data);
+      return {
+        status: decoded.status,
+        installments: decoded.schedule.installments,
+        periodSeconds: decoded.schedule.periodSeconds,
+        startTime: decoded.startTime,
+        installmentAmount: decoded.schedule.installmentAmount,
+        payments: decoded.records
+          .filter((record) => record.paidAt > 0n)
+          .map((record) => ({
+            index: record.index,
+            amount: record.amount,
+            remainingPrincipal: record.remainingPrincipal,
+            paidAt: record.paidAt,
+          })),
+      };
+    });
+    if (loan === undefined || UNSCHEDULED_STATUSES.has(loan.status)) return undefined;
+    const { status: _status, ...schedule } = loan;
+    return { ...schedule, dueBucketSeconds: await this.#bucketWidth() };
+  }
+
+  async #bucketWidth(): Promise<bigint> {
+    if (this.#dueBucketSeconds === undefined) {
+      const pool = await this.#read(
+        await pda.pool(this.#programId),
+        (data) => decodeAccount("Pool", data).due_bucket_seconds as bigint,
+      );
+      if (pool === undefined) throw new Error(`no pool account for program ${this.#programId}`);
+      this.#dueBucketSeconds = pool;
+    }
+    return this.#dueBucketSeconds;
+  }
+
+  /** The account decoded by `decode`, as a quorum of endpoints holds it; undefined when absent. */
+  #read<T>(account: Address, decode: (data: Uint8Array) => T): Promise<T | undefined> {
+    return this.#rpc.quorumRead("getAccountInfo", async (endpoint) => {
+      const answer = await endpoint.call(
+        "getAccountInfo",
+        [account, { commitment: this.#commitment, encoding: "base64" }],
+        accountAnswerSchema,
+      );
+      const { value } = answer;
+      if (value === null || value.owner !== this.#programId) return undefined;
+      return decode(accountData(value));
+    });
+  }
+}
