@@ -1,6 +1,6 @@
 // The API the page reads (relayer/src/api/views.ts describes each answer;
 // only its types come here, so no zod reaches the browser).
-import type { LoanView, PacketView, StatusView } from "../src/api/views.ts";
+import type { LoanView, PacketView, ScheduleView, StatusView } from "../src/api/views.ts";
 
 export interface LoanList {
   loans: LoanView[];
@@ -58,6 +58,22 @@ export function listLoans(
 export async function getLoan(loanId: string, signal?: AbortSignal): Promise<LoanView | null> {
   try {
     return await getJson<LoanView>(`/v1/loans/${encodeURIComponent(loanId)}`, signal);
+  } catch (error) {
+    if (error instanceof ApiRequestError && error.status === 404) return null;
+    throw error;
+  }
+}
+
+/**
+ * A loan's installments, or null while the relayer has not read them from
+ * the lending pool yet (the API answers 404 until then).
+ */
+export async function getSchedule(
+  loanId: string,
+  signal?: AbortSignal,
+): Promise<ScheduleView | null> {
+  try {
+    return await getJson<ScheduleView>(`/v1/loans/${encodeURIComponent(loanId)}/schedule`, signal);
   } catch (error) {
     if (error instanceof ApiRequestError && error.status === 404) return null;
     throw error;

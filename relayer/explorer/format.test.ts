@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { PacketView } from "../src/api/views.ts";
+import type { InstallmentView, PacketView, ScheduleView } from "../src/api/views.ts";
 import {
   chainName,
   fillTemplate,
@@ -10,8 +10,12 @@ import {
   formatRate,
   formatTime,
   groupDigits,
+  installmentCount,
+  installmentStateLabel,
   packetSteps,
   safeHref,
+  schedulePlan,
+  scheduleSummary,
   shortId,
   timelineOrder,
   totalTime,
@@ -47,6 +51,36 @@ function packet(overrides: Partial<PacketView>): PacketView {
     packet: "0x",
     links: { self: "/v1/packets/x", loan: null, sourceTx: null, destTx: null },
     ...overrides,
+  };
+}
+
+const usdc = (formatted: string) => ({
+  units: String(Math.round(Number(formatted) * 1e6)),
+  decimals: 6,
+  symbol: "USDC",
+  formatted,
+});
+
+/** A 3 × 1 d schedule whose installments are in `states`. */
+function schedule(...states: InstallmentView["state"][]): ScheduleView {
+  return {
+    loanId: `0x${"22".repeat(32)}`,
+    installments: states.length,
+    periodSeconds: "86400",
+    installmentAmount: usdc("500.41"),
+    startAt: T0,
+    items: states.map((state, offset) => {
+      const paid = state === "paid" || state === "paid_late";
+      return {
+        index: offset + 1,
+        dueAt: at((offset + 1) * 86_400_000),
+        amountDue: usdc("500.41"),
+        paid: paid ? usdc("500.41") : null,
+        paidAt: paid ? at(offset * 86_400_000) : null,
+        remainingPrincipal: paid ? usdc("1000") : null,
+        state,
+      };
+    }),
   };
 }
 
@@ -144,6 +178,34 @@ describe("explorer formatting", () => {
       900,
     ]);
     expect(totalTime(packet({}))).toBeNull();
+  });
+
+  it("installmentStateLabel_andCount_inWords", () => {
+    expect(installmentStateLabel("paid_late")).toBe("paid late");
+    expect(installmentStateLabel("overdue")).toBe("overdue");
+    expect(installmentCount(3)).toBe("3 installments");
+    expect(installmentCount(1)).toBeNull();
+  });
+
+  it("schedulePlan_countPeriodAndPayment", () => {
+    expect(schedulePlan(schedule("due", "due", "due"))).toBe("3 × 1 d of 500.41 USDC");
+    expect(schedulePlan({ ...schedule("due"), periodSeconds: String(30 * 86_400) })).toBe(
+      "1 × 30 d of 500.41 USDC",
+    );
+  });
+
+  it("scheduleSummary_paidCountThenNextDueOverdueOrMissed", () => {
+    expect(scheduleSummary(schedule("paid", "due", "due"))).toBe(
+      "1 of 3 installments paid, next due 2026-12-08",
+    );
+    expect(scheduleSummary(schedule("paid", "paid_late", "overdue"))).toBe(
+      "2 of 3 installments paid (1 late), installment 3 overdue since 2026-12-09",
+    );
+    expect(scheduleSummary(schedule("paid", "missed", "missed"))).toBe(
+      "1 of 3 installments paid, 2 missed",
+    );
+    expect(scheduleSummary(schedule("paid", "paid", "paid"))).toBe("All 3 installments paid");
+    expect(scheduleSummary(schedule("paid_late", "paid"))).toBe("All 2 installments paid (1 late)");
   });
 
   it("timelineOrder_firstSeenFirst", () => {

@@ -1,7 +1,13 @@
 // How the page writes what the API answers: amounts with their symbol,
 // dates, durations, shortened ids, and a packet's steps with the time each
 // took. Pure, so the page's wording is unit-tested without a browser.
-import type { Amount, ChainRef, PacketView } from "../src/api/views.ts";
+import type {
+  Amount,
+  ChainRef,
+  InstallmentView,
+  PacketView,
+  ScheduleView,
+} from "../src/api/views.ts";
 
 const DASH = "—";
 
@@ -136,4 +142,47 @@ export function timelineOrder(packets: readonly PacketView[]): PacketView[] {
       Number(BigInt(a.nonce) - BigInt(b.nonce)) ||
       a.guid.localeCompare(b.guid),
   );
+}
+
+/** An installment's state as the page writes it: "paid_late" → "paid late". */
+export function installmentStateLabel(state: InstallmentView["state"]): string {
+  return state.replace("_", " ");
+}
+
+/** "3 installments"; null for a loan repaid at once. */
+export function installmentCount(installments: number): string | null {
+  return installments > 1 ? `${installments} installments` : null;
+}
+
+/** A schedule's shape: "3 × 1 d of 500.41 USDC". */
+export function schedulePlan(schedule: ScheduleView): string {
+  const period = formatDuration(Number(schedule.periodSeconds) * 1_000);
+  return `${schedule.installments} × ${period} of ${formatAmount(schedule.installmentAmount)}`;
+}
+
+/**
+ * Where a schedule stands: "1 of 3 installments paid, next due 2026-12-07",
+ * "… (1 late), installment 2 overdue since 2026-12-07", "… , 2 missed",
+ * "All 3 installments paid".
+ */
+export function scheduleSummary(schedule: ScheduleView): string {
+  const { items } = schedule;
+  const paid = items.filter((item) => item.state === "paid" || item.state === "paid_late");
+  const late = paid.filter((item) => item.state === "paid_late").length;
+  const missed = items.filter((item) => item.state === "missed").length;
+  const lateNote = late === 0 ? "" : ` (${late} late)`;
+  if (paid.length === items.length) {
+    return `All ${items.length} installments paid${lateNote}`;
+  }
+  const parts = [`${paid.length} of ${items.length} installments paid${lateNote}`];
+  const next = items.find((item) => item.state === "due" || item.state === "overdue");
+  if (next !== undefined) {
+    parts.push(
+      next.state === "overdue"
+        ? `installment ${next.index} overdue since ${formatDate(next.dueAt)}`
+        : `next due ${formatDate(next.dueAt)}`,
+    );
+  }
+  if (missed > 0) parts.push(`${missed} missed`);
+  return parts.join(", ");
 }

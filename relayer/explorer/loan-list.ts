@@ -3,7 +3,7 @@
 import type { LoanView } from "../src/api/views.ts";
 import type { LoanList } from "./api.ts";
 import { el } from "./dom.ts";
-import { chainName, formatAmount, formatDate, shortId } from "./format.ts";
+import { chainName, formatAmount, formatDate, installmentCount, shortId } from "./format.ts";
 import { routeHash } from "./route.ts";
 
 export function loanList(list: LoanList, borrower: string | undefined): HTMLElement {
@@ -92,7 +92,18 @@ function loanRow(loan: LoanView): HTMLElement {
     stateCell(loan.vaultState, "vault"),
     stateCell(loan.poolState, "pool"),
     agreement(loan.agrees),
-    el("td", {}, formatDate(loan.dueAt)),
+    dueCell(loan),
+  );
+}
+
+/** The last due date, and how many installments lead to it. */
+function dueCell(loan: LoanView): HTMLElement {
+  const count = installmentCount(loan.installments);
+  return el(
+    "td",
+    {},
+    formatDate(loan.dueAt),
+    count === null ? null : el("small", { testid: "installments" }, ` · ${count}`),
   );
 }
 

@@ -16,13 +16,19 @@ import {
   totalTime,
 } from "./format.ts";
 import { agreement, stateCell } from "./loan-list.ts";
+import { type ScheduleState, scheduleSection } from "./schedule.ts";
 
 export function loanPage(
   loan: LoanView,
   packets: readonly PacketView[],
-  options: { highlightTx: string | undefined; status: StatusView | null },
+  options: {
+    highlightTx: string | undefined;
+    status: StatusView | null;
+    /** Null for a loan repaid at once: its one due date is in the facts. */
+    schedule: ScheduleState | null;
+  },
 ): HTMLElement {
-  const { highlightTx, status } = options;
+  const { highlightTx, status, schedule } = options;
   /** The chain's address link, from its explorer template in /v1/status. */
   const account = (chain: ChainRef, address: string | null) => {
     if (address === null) return mono("—");
@@ -37,7 +43,12 @@ export function loanPage(
     ["Collateral", `${formatAmount(loan.collateral)} on ${chainName(loan.collateralChain)}`],
     ["Principal", `${formatAmount(loan.principal)} on ${chainName(loan.lendingChain)}`],
     ["Rate", formatRate(loan.rateBps)],
-    ["Due", formatDate(loan.dueAt)],
+    [
+      "Due",
+      loan.installments > 1
+        ? `${formatDate(loan.dueAt)} (the last of ${loan.installments} installments)`
+        : formatDate(loan.dueAt),
+    ],
     ["Updated", formatTime(loan.updatedAt)],
   ];
   return el(
@@ -67,6 +78,7 @@ export function loanPage(
       { class: "facts" },
       ...facts.flatMap(([name, value]) => [el("dt", {}, name), el("dd", {}, value)]),
     ),
+    schedule === null ? null : scheduleSection(schedule, loan.installments),
     el("h2", {}, "Packets"),
     packets.length === 0
       ? el("p", { class: "empty" }, "No packets of this loan are recorded yet.")

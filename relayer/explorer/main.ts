@@ -1,10 +1,11 @@
 // The page: a search box, the status strip, and the view the hash names,
 // refreshed every few seconds while the tab is visible.
-import { getLoan, getStatus, listLoans, listPackets } from "./api.ts";
+import { getLoan, getSchedule, getStatus, listLoans, listPackets } from "./api.ts";
 import { el, replace } from "./dom.ts";
 import { loanList } from "./loan-list.ts";
 import { loanPage } from "./loan-page.ts";
 import { parseRoute, type Route, routeHash } from "./route.ts";
+import type { ScheduleState } from "./schedule.ts";
 import { parseSearch } from "./search.ts";
 import { statusStrip } from "./status-strip.ts";
 
@@ -55,12 +56,25 @@ async function render(route: Route, signal: AbortSignal): Promise<HTMLElement | 
       if (loan === null) {
         return message("not-found", `Loan ${route.loanId} is not recorded by this relayer.`);
       }
-      return loanPage(loan, packets.packets, { highlightTx: route.tx, status });
+      // Asked for only once the loan says it has installments.
+      const schedule = loan.installments > 1 ? await scheduleOf(route.loanId, signal) : null;
+      return loanPage(loan, packets.packets, { highlightTx: route.tx, status, schedule });
     }
     case "search":
       return search(route.query, signal);
     case "unknown":
       return message("not-found", `There is no page #${route.hash}.`);
+  }
+}
+
+/** A loan's schedule; a failure shows in its section, and the rest of the page still shows. */
+async function scheduleOf(loanId: string, signal: AbortSignal): Promise<ScheduleState> {
+  try {
+    const schedule = await getSchedule(loanId, signal);
+    return schedule === null ? { kind: "notRead" } : { kind: "read", schedule };
+  } catch (error) {
+    if (signal.aborted) throw error;
+    return { kind: "failed", reason: describe(error) };
   }
 }
 

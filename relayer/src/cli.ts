@@ -28,6 +28,7 @@ import {
   SOLANA_KEYPAIR_FILE,
 } from "./config/index.ts";
 import { borrowerListText } from "./credit/text.ts";
+import { scheduleText } from "./api/schedule-text.ts";
 import { runDaemon } from "./daemon/index.ts";
 import { decodeCursor } from "./store/page.ts";
 import { DataDirInUseError, StoreError } from "./store/errors.ts";
@@ -297,6 +298,27 @@ export function buildProgram(): Command {
         const loan = await reads.loan(loanId);
         if (loan === undefined) throw new NotFound(`no loan ${loanId}`);
         print(loan);
+      });
+    });
+
+  program
+    .command("schedule")
+    .description(
+      "A loan's installments as the relayer read them from its lending pool (as GET /v1/loans/<loanId>/schedule): each one's due time, amount, payment and state.",
+    )
+    .argument("<loanId>", "the loan id (0x + 64 hex digits)", hex32("loan id"))
+    .addOption(configOption())
+    .option("--json", "print the API's view (JSON) instead of text")
+    .action(async (loanId: Hex, options: { json?: boolean }, command: Command) => {
+      await withReads(command, async (reads) => {
+        const schedule = await reads.schedule(loanId);
+        if (schedule === undefined) {
+          throw new NotFound(
+            `no schedule for loan ${loanId}: not mirrored, or not read from its lending pool yet`,
+          );
+        }
+        if (options.json === true) print(schedule);
+        else process.stdout.write(scheduleText(schedule));
       });
     });
 

@@ -10,7 +10,7 @@ import type { Store } from "../store/store.ts";
 import type { ChainDirectory } from "./chains.ts";
 import { lookUpBorrowers } from "./credit.ts";
 import { borrowerParam, loansQuery, packetsQuery } from "./params.ts";
-import { toLoanView, toPacketView, toStatusView } from "./present.ts";
+import { toLoanView, toPacketView, toScheduleView, toStatusView } from "./present.ts";
 import {
   type BorrowerList,
   borrowerListSchema,
@@ -21,6 +21,8 @@ import {
   packetListSchema,
   type PacketView,
   packetViewSchema,
+  type ScheduleView,
+  scheduleViewSchema,
   type StatusView,
   statusViewSchema,
 } from "./views.ts";
@@ -46,6 +48,8 @@ export interface OperatorReads {
   status(): Promise<StatusView>;
   loans(query: LoansQueryText): Promise<LoanList>;
   loan(loanId: Hex): Promise<LoanView | undefined>;
+  /** The loan's installments (GET /v1/loans/<loanId>/schedule); no loan or no schedule read yet: undefined. */
+  schedule(loanId: Hex): Promise<ScheduleView | undefined>;
   packets(query: PacketsQueryText): Promise<PacketList>;
   packet(guid: Hex): Promise<PacketView | undefined>;
   /** The borrowers an EVM or Solana address names (GET /v1/borrowers/<address>); none: undefined. */
@@ -93,6 +97,11 @@ export function storeReads(store: Store, chains: ChainDirectory, relayerId: stri
     async loan(loanId) {
       const loan = await store.getLoan(loanId);
       return loan === undefined ? undefined : toLoanView(loan, chains);
+    },
+    async schedule(loanId) {
+      const loan = await store.getLoan(loanId);
+      if (loan === undefined) return undefined;
+      return toScheduleView(loan, await store.listInstallments(loanId), chains, new Date());
     },
     async packets(query) {
       const page = await store.packetPage(parseQuery(packetsQuery, query));
@@ -217,6 +226,8 @@ export function apiReads(baseUrl: string, adminToken?: () => Promise<Secret>): O
     status: () => required(call(statusViewSchema, "/v1/status")),
     loans: (query) => required(call(loanListSchema, `/v1/loans${queryString(query)}`)),
     loan: (loanId) => call(loanViewSchema, `/v1/loans/${loanId}`, { missing: "undefined" }),
+    schedule: (loanId) =>
+      call(scheduleViewSchema, `/v1/loans/${loanId}/schedule`, { missing: "undefined" }),
     packets: (query) => required(call(packetListSchema, `/v1/packets${queryString(query)}`)),
     packet: (guid) => call(packetViewSchema, `/v1/packets/${guid}`, { missing: "undefined" }),
     borrowers: (address) =>

@@ -108,6 +108,17 @@ describe("user commands, bad input", () => {
       /expected an EVM address/,
     ],
     ["a bad term", borrow("--term-days", "0"), /--term-days/],
+    [
+      "no installments",
+      borrow("--installments", "0"),
+      /--installments: expected a whole number from 1 to 360/,
+    ],
+    ["too many installments", borrow("--installments", "361"), /from 1 to 360/],
+    [
+      "a term that does not split into equal periods",
+      borrow("--term-days", "1", "--installments", "7"),
+      /a 1-day term does not split into 7 equal periods/,
+    ],
     ["no key", borrow(), /needs --solana-keypair-env or --solana-keypair-file/],
     [
       "two key sources",

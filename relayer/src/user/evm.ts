@@ -69,6 +69,10 @@ export interface EvmPoolLoan {
   repaid: bigint;
   collateralAmount: bigint;
   collateralAsset: Hex;
+  installments: number;
+  paidInstallments: number;
+  periodSeconds: bigint;
+  installmentAmount: bigint;
 }
 
 /** One account's view of the EVM deployment; requests time out after `timeoutMs`. */
@@ -284,8 +288,14 @@ export async function evmSide(network: Network["evm"], timeoutMs: number, privat
         async () => {
           const loan = (await pool.getFunction("getLoan")(loanId)) as Omit<
             EvmPoolLoan,
-            "status" | "srcEid" | "rateBps"
-          > & { status: bigint; srcEid: bigint; rateBps: bigint };
+            "status" | "srcEid" | "rateBps" | "installments" | "paidInstallments"
+          > & {
+            status: bigint;
+            srcEid: bigint;
+            rateBps: bigint;
+            installments: bigint;
+            paidInstallments: bigint;
+          };
           const status = POOL_STATUS_NAMES[Number(loan.status)] ?? "Unknown";
           if (status === "None") return null;
           return {
@@ -298,6 +308,10 @@ export async function evmSide(network: Network["evm"], timeoutMs: number, privat
             repaid: loan.repaid,
             collateralAmount: loan.collateralAmount,
             collateralAsset: loan.collateralAsset,
+            installments: Number(loan.installments),
+            paidInstallments: Number(loan.paidInstallments),
+            periodSeconds: loan.periodSeconds,
+            installmentAmount: loan.installmentAmount,
           };
         },
         loanId,

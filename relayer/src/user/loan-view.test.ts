@@ -48,6 +48,10 @@ const activePool: PoolRecord = {
   principal: 12_000_000_000n,
   interest: 1_500_000n,
   repaid: 0n,
+  installments: 3,
+  paidInstallments: 1,
+  periodSeconds: 2_592_000n,
+  installmentAmount: 4_026_000_000n,
 };
 const input = (vault: VaultRecord | null, pool: PoolRecord | null): LoanStatusInput => ({
   loanId: LOAN,
@@ -97,6 +101,12 @@ describe("loanStatusView", () => {
         startedAt: "2023-11-14T22:15:00.000Z",
         interest: { units: "1500000", decimals: 6, symbol: "USDC", formatted: "1.5" },
         repaid: { units: "0", decimals: 6, symbol: "USDC", formatted: "0" },
+        installments: {
+          count: 3,
+          paid: 1,
+          amount: { units: "4026000000", decimals: 6, symbol: "USDC", formatted: "4026" },
+          periodSeconds: "2592000",
+        },
       },
     });
   });
@@ -211,6 +221,10 @@ describe("records from each chain", () => {
       principal: 6n,
       interest: 0n,
       repaid: 0n,
+      installments: 1,
+      paid_installments: 0,
+      period_seconds: 86_400n,
+      installment_amount: 7n,
     });
 
     expect(vault).toMatchObject({

@@ -51,6 +51,11 @@ export interface PoolRecord {
   /** Interest accrued up to the pool's last accrual and not yet paid. */
   interest: bigint;
   repaid: bigint;
+  /** Its plan (LOANS.md "Installments"): 1 installment for a bullet loan. */
+  installments: number;
+  paidInstallments: number;
+  periodSeconds: bigint;
+  installmentAmount: bigint;
 }
 
 export interface Asset {
@@ -133,6 +138,10 @@ export function poolFromEvm(loan: EvmPoolLoan | null): PoolRecord | null {
     principal: loan.principal,
     interest: loan.interest,
     repaid: loan.repaid,
+    installments: loan.installments,
+    paidInstallments: loan.paidInstallments,
+    periodSeconds: loan.periodSeconds,
+    installmentAmount: loan.installmentAmount,
   };
 }
 
@@ -167,6 +176,10 @@ export function poolFromSolana(loan: Record<string, Plain> | null): PoolRecord |
     principal: loan.principal as bigint,
     interest: loan.interest as bigint,
     repaid: loan.repaid as bigint,
+    installments: Number(loan.installments),
+    paidInstallments: Number(loan.paid_installments),
+    periodSeconds: loan.period_seconds as bigint,
+    installmentAmount: loan.installment_amount as bigint,
   };
 }
 
@@ -218,6 +231,8 @@ export type LoanStatusView = Pick<
     startedAt: string | null;
     interest: Amount;
     repaid: Amount;
+    /** Its plan and how far it is paid; `loanbridge schedule` shows each installment. */
+    installments: { count: number; paid: number; amount: Amount; periodSeconds: string };
   } | null;
 };
 
@@ -279,6 +294,12 @@ export function loanStatusView(input: LoanStatusInput): LoanStatusView {
             startedAt: pool.startTime === null ? null : isoFromUnixSeconds(pool.startTime),
             interest: amountWith(pool.interest, stablecoin),
             repaid: amountWith(pool.repaid, stablecoin),
+            installments: {
+              count: pool.installments,
+              paid: pool.paidInstallments,
+              amount: amountWith(pool.installmentAmount, stablecoin),
+              periodSeconds: pool.periodSeconds.toString(),
+            },
           },
   };
 }

@@ -63,8 +63,14 @@ export class SolanaPoolReader implements PoolLoanReader {
       };
     });
     if (loan === undefined || UNSCHEDULED_STATUSES.has(loan.status)) return undefined;
-    const { status: _status, ...schedule } = loan;
-    return { ...schedule, dueBucketSeconds: await this.#bucketWidth() };
+    return {
+      installments: loan.installments,
+      periodSeconds: loan.periodSeconds,
+      startTime: loan.startTime,
+      installmentAmount: loan.installmentAmount,
+      dueBucketSeconds: await this.#bucketWidth(),
+      payments: loan.payments,
+    };
   }
 
   async #bucketWidth(): Promise<bigint> {

@@ -1,0 +1,30 @@
+// A loan's installments (the API's Schedule view) as the operator CLI prints
+// them for people: a summary line, then one row per installment. `--json`
+// prints the view itself.
+import type { Amount, ScheduleView } from "./views.ts";
+
+const amountText = (amount: Amount | null): string =>
+  amount === null
+    ? "-"
+    : amount.formatted === null
+      ? `${amount.units} base units`
+      : `${amount.formatted} ${amount.symbol ?? ""}`.trimEnd();
+
+const day = (iso: string | null): string => (iso === null ? "-" : iso.replace(".000Z", "Z"));
+
+export function scheduleText(view: ScheduleView): string {
+  const paid = view.items.filter((item) => item.paidAt !== null).length;
+  const next = view.items.find((item) => item.paidAt === null);
+  const header = [
+    `loan ${view.loanId}: ${view.installments} installments of ${amountText(view.installmentAmount)} every ${Number(view.periodSeconds) / 86_400} d from ${day(view.startAt)}`,
+    `  ${paid} of ${view.installments} paid${next === undefined ? "" : `; next: #${next.index} due ${day(next.dueAt)} (${next.state})`}`,
+  ];
+  const rows = view.items.map(
+    (item) =>
+      `  #${item.index}  due ${day(item.dueAt)}  ${amountText(item.amountDue)}  ${item.state}` +
+      (item.paidAt === null
+        ? ""
+        : `  paid ${amountText(item.paid)} at ${day(item.paidAt)}, principal left ${amountText(item.remainingPrincipal)}`),
+  );
+  return `${[...header, ...rows].join("\n")}\n`;
+}

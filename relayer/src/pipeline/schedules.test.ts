@@ -1,0 +1,239 @@
+// The installment mirror's stage against a real in-memory PGlite store. Only
+// the lending pool is a stand-in: a reader that returns what a pool holds.
+import {
+  annuitySchedule,
+  decodePacket,
+  type Hex,
+  installmentDueTimes,
+  type LoanMessage,
+} from "@loanbridge/shared";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { PoolLoanReader, PoolLoanSchedule } from "../chains/types.ts";
+import { IN_MEMORY } from "../config/schema.ts";
+import { RelayerEvents } from "../observability/events.ts";
+import { Store } from "../store/store.ts";
+import type { PipelineContext } from "./context.ts";
+import { planOf, syncSchedules } from "./schedules.ts";
+import { DST, loanPacket, SRC, word } from "./testing.ts";
+import { ReadyTimes } from "./takeover.ts";
+
+const LENDING = DST;
+const COLLATERAL = SRC;
+const PRINCIPAL = 3_000_000_000n;
+const RATE_BPS = 800;
+const DAY = 86_400n;
+const START = 1_767_225_600n; // 2026-01-01T00:00:00Z
+
+/** A pool's answer for a 3-installment loan, with the installments paid so far. */
+function poolSchedule(payments: PoolLoanSchedule["payments"]): PoolLoanSchedule {
+  const { payment } = annuitySchedule({
+    principal: PRINCIPAL,
+    rateBps: BigInt(RATE_BPS),
+    periodSeconds: DAY,
+    installments: 3,
+  });
+  return {
+    installments: 3,
+    periodSeconds: DAY,
+    startTime: START,
+    installmentAmount: payment,
+    dueBucketSeconds: 3_600n,
+    payments,
+  };
+}
+
+/** Stands in for a lending pool: answers from `loans`, counts reads, can be made to fail. */
+class PoolDouble implements PoolLoanReader {
+  readonly eid = LENDING;
+  readonly loans = new Map<Hex, PoolLoanSchedule>();
+  readonly reads: { pool: Hex; loanId: Hex; openedAt: bigint }[] = [];
+  failing = false;
+
+  readSchedule(pool: Hex, loanId: Hex, openedAt: bigint): Promise<PoolLoanSchedule | undefined> {
+    this.reads.push({ pool, loanId, openedAt });
+    if (this.failing) return Promise.reject(new Error("pool unreachable"));
+    return Promise.resolve(this.loans.get(loanId));
+  }
+}
+
+let store: Store;
+let pool: PoolDouble;
+let context: PipelineContext;
+let errors: string[];
+
+beforeEach(async () => {
+  store = await Store.open({ kind: "pglite", dataDir: IN_MEMORY });
+  pool = new PoolDouble();
+  errors = [];
+  context = {
+    relayerId: "schedules-test",
+    store,
+    events: new RelayerEvents(),
+    chains: {
+      watchers: [],
+      verifiers: new Map(),
+      deliverers: new Map(),
+      signers: new Map(),
+      kinds: new Map(),
+      poolReaders: new Map([[LENDING, pool]]),
+    },
+    settings: {
+      batchSize: 10,
+      maxAttempts: 3,
+      leaseMs: 60_000,
+      pollIntervalMs: 50,
+      scheduleReadIntervalMs: 60_000,
+      retryBackoff: { initialMs: 150, maxMs: 300, factor: 2 },
+    },
+    executor: false,
+    takeoverWindowMs: 0,
+    readyTimes: new ReadyTimes(),
+    peers: [],
+    peerTimeoutMs: 300,
+    startHeights: new Map(),
+    onError: (error, where) => {
+      errors.push(`${where}: ${String(error)}`);
+    },
+  };
+});
+
+afterEach(async () => {
+  await store.close();
+});
+
+/** A loan the mirror has seen opened and answered Active, with the pool's LOAN_ACTIVE stored. */
+async function activeLoan(n: number): Promise<{ loanId: Hex; poolApp: Hex }> {
+  const loanId = word(0x5000 + n);
+  const ids = { loanId, collateralEid: COLLATERAL, lendingEid: LENDING };
+  await store.upsertLoan({
+    ...ids,
+    side: "vault",
+    state: "Requested",
+    borrower: word(0xbb),
+    recipient: word(0xcc),
+    collateralAsset: word(0),
+    collateralAmount: 10n ** 18n,
+    principal: PRINCIPAL,
+    installments: 3,
+  });
+  await store.upsertLoan({
+    ...ids,
+    side: "pool",
+    state: "Active",
+    principal: PRINCIPAL,
+    rateBps: RATE_BPS,
+  });
+  const active: LoanMessage = {
+    type: "LOAN_ACTIVE",
+    loanId,
+    principal: PRINCIPAL,
+    rateBps: RATE_BPS,
+    startTime: START,
+    dueTime: START + 3n * DAY,
+  };
+  const observed = loanPacket(BigInt(n), active, LENDING, COLLATERAL);
+  await store.recordObserved({ ...observed, loanId });
+  return { loanId, poolApp: decodePacket(observed.packet).sender };
+}
+
+describe("syncSchedules", () => {
+  it("activeLoan_recordsThePoolsPlanAndPayments_fromItsAddressAndOpeningBlock", async () => {
+    const { loanId, poolApp } = await activeLoan(1);
+    const paid = {
+      index: 1,
+      amount: poolSchedule([]).installmentAmount,
+      remainingPrincipal: 2_000_000_000n,
+      paidAt: START + DAY + 5n,
+    };
+    pool.loans.set(loanId, poolSchedule([paid]));
+
+    expect(await syncSchedules(context)).toBe(1);
+
+    expect(pool.reads).toEqual([{ pool: poolApp, loanId, openedAt: 101n }]);
+    const plan = planOf(PRINCIPAL, RATE_BPS, poolSchedule([]));
+    const rows = await store.listInstallments(loanId);
+    expect(
+      rows.map((row) => [row.index, row.dueAt, row.amountDue, row.paidAmount, row.paidAt]),
+    ).toEqual([
+      [
+        1,
+        plan.dues[0]?.dueAt,
+        plan.dues[0]?.amountDue,
+        paid.amount,
+        new Date(Number(paid.paidAt) * 1_000),
+      ],
+      [2, plan.dues[1]?.dueAt, plan.dues[1]?.amountDue, 0n, null],
+      [3, plan.dues[2]?.dueAt, plan.dues[2]?.amountDue, 0n, null],
+    ]);
+    expect(rows[0]?.remainingPrincipal).toBe(2_000_000_000n);
+    expect(errors).toEqual([]);
+  });
+
+  it("planOf_dueTimesRoundUpToTheBucket_lastRowAbsorbsTheRounding", () => {
+    const plan = planOf(PRINCIPAL, RATE_BPS, { ...poolSchedule([]), startTime: START + 1n });
+    const dues = installmentDueTimes(START + 1n, DAY, 3, 3_600n);
+    expect(plan.dues.map((due) => BigInt(due.dueAt.getTime() / 1_000))).toEqual(dues);
+    expect(dues[0]).toBe(START + DAY + 3_600n);
+    const { rows, payment } = annuitySchedule({
+      principal: PRINCIPAL,
+      rateBps: BigInt(RATE_BPS),
+      periodSeconds: DAY,
+      installments: 3,
+    });
+    expect(plan.dues.map((due) => due.amountDue)).toEqual(rows.map((row) => row.amount));
+    expect(plan.installmentAmount).toBe(payment);
+  });
+
+  it("readAgain_onlyAfterTheInterval_orOnceAfterTheLoanBecameFinal", async () => {
+    const { loanId } = await activeLoan(2);
+    pool.loans.set(loanId, poolSchedule([]));
+    await syncSchedules(context);
+    expect(await syncSchedules(context)).toBe(0);
+
+    await store.upsertLoan({
+      loanId,
+      collateralEid: COLLATERAL,
+      lendingEid: LENDING,
+      side: "pool",
+      state: "Repaid",
+      principal: 0n,
+    });
+    expect(await syncSchedules(context)).toBe(1);
+    expect(await syncSchedules(context)).toBe(0);
+    expect(pool.reads).toHaveLength(2);
+
+    context.settings.scheduleReadIntervalMs = 0;
+    expect(await syncSchedules(context)).toBe(0);
+  });
+
+  it("aPoolThatFails_isReported_andTheLoanReadAgainNextTime", async () => {
+    const { loanId } = await activeLoan(3);
+    pool.loans.set(loanId, poolSchedule([]));
+    pool.failing = true;
+
+    expect(await syncSchedules(context)).toBe(0);
+    expect(errors).toEqual(["schedules: Error: pool unreachable"]);
+
+    pool.failing = false;
+    expect(await syncSchedules(context)).toBe(1);
+    expect(await store.listInstallments(loanId)).toHaveLength(3);
+  });
+
+  it("aLoanWithoutItsPoolsPacket_orOnAChainWithNoReader_isNotRead", async () => {
+    const loanId = word(0x6000);
+    await store.upsertLoan({
+      loanId,
+      collateralEid: COLLATERAL,
+      lendingEid: LENDING,
+      side: "pool",
+      state: "Active",
+      principal: PRINCIPAL,
+      rateBps: RATE_BPS,
+    });
+    expect(await syncSchedules(context)).toBe(0);
+    const elsewhere = await activeLoan(4);
+    context.chains = { ...context.chains, poolReaders: new Map() };
+    expect(await syncSchedules(context)).toBe(0);
+    expect(pool.reads.map((read) => read.loanId)).not.toContain(elsewhere.loanId);
+  });
+});
