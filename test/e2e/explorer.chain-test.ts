@@ -1,10 +1,12 @@
 // The explorer page in a real browser (Debian's chromium driven by
 // playwright-core) against the real system: anvil, the SBF program on the
 // local Solana node and three relayer processes. One loan (ETH collateral,
-// borrowing on Solana) is opened and delivered both ways; relayer-0's page
-// must list it with both halves' states and amounts, find it by loan id,
-// borrower and either chain's transaction, and show its packets in order
-// with their statuses and tx ids, while the status strip keeps moving.
+// borrowing on Solana, repaid in 3 daily installments) is opened and
+// delivered both ways; relayer-0's page must list it with both halves'
+// states, amounts and installments, find it by loan id, borrower and either
+// chain's transaction, and show its packets in order with their statuses and
+// tx ids, while the status strip keeps moving; once the first installment is
+// paid on Solana, the loan's schedule shows it paid and the other two due.
 //
 // Screenshots of the list and the loan go to a temp dir, or to
 // $LOANBRIDGE_SCREENSHOTS (`make screenshots` sets it to docs/).
@@ -12,23 +14,38 @@ import { randomBytes } from "node:crypto";
 import { mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import type { Hex } from "@loanbridge/shared";
-import { Wallet } from "ethers";
+import { type Hex, toBytes } from "@loanbridge/shared";
+import {
+  airdrop,
+  poolLoanAccountOf,
+  repayInstruction,
+  rpcSender,
+} from "@loanbridge/solana-program";
+import { generateKeyPairSigner } from "@solana/kit";
+import { parseEther, Wallet } from "ethers";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildExplorer } from "../../relayer/explorer/build.ts";
-import { formatAmount, formatDate } from "../../relayer/explorer/format.ts";
-import type { LoanView, PacketView } from "../../relayer/src/api/views.ts";
+import {
+  formatAmount,
+  formatDate,
+  formatTime,
+  scheduleSummary,
+} from "../../relayer/explorer/format.ts";
+import type { LoanView, PacketView, ScheduleView } from "../../relayer/src/api/views.ts";
 import { devKey, providerFor } from "../../relayer/src/chains/evm/testing.ts";
 import { EVM_EID, type Localnet, SOLANA_EID, startLocalnet } from "../localnet/index.ts";
 import {
-  ethLoanToFreshRecipient,
+  mintToOwnerFor,
+  nextPoolPacketNonce,
+  openEthLoan,
   waitEthLoanActive,
   waitFor,
   waitForDeliveredPackets,
 } from "./support.ts";
 
 const USDC = 1_000_000n;
+const DAY = 86_400n;
 const CHROMIUM = "/usr/bin/chromium";
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 
@@ -80,7 +97,21 @@ describe("the explorer page (chromium, 3 relayers, 2 of 3)", () => {
   it("explorer_followsALoanAcrossBothChains", async () => {
     const provider = providerFor(net.evm.url);
     const borrower = new Wallet(devKey(1), provider);
-    const loan = await ethLoanToFreshRecipient(net, borrower, 1_500n * USDC);
+    // 3 installments of a day each (the dev pools allow 1, 7 and 30 d periods);
+    // the recipient pays the first one below, so it has SOL for fees.
+    const { rpc, deployment } = net.solana;
+    const recipient = await generateKeyPairSigner();
+    await airdrop(rpc, recipient.address, 1n);
+    const tokens = await mintToOwnerFor(net, recipient.address, 0n);
+    const principal = 1_500n * USDC;
+    const opened = await openEthLoan(net, borrower, {
+      collateral: parseEther("2"),
+      principal,
+      recipient: recipient.address,
+      termSeconds: 3n * DAY,
+      installments: 3,
+    });
+    const loan = { ...opened, tokens, principal };
     await waitEthLoanActive(net, provider, loan);
     const lists = await waitForDeliveredPackets(net.relayers, loan.loanId, [
       "OPEN_LOAN",
@@ -100,6 +131,7 @@ describe("the explorer page (chromium, 3 relayers, 2 of 3)", () => {
           found.vaultState === "active" && found.poolState === "active" ? found : undefined,
         ),
     );
+    expect(view.installments).toBe(3);
     const { packets } = await apiGet<{ packets: PacketView[] }>(
       `${relayer.apiUrl}/v1/packets?loanId=${loan.loanId}`,
     );
@@ -112,9 +144,13 @@ describe("the explorer page (chromium, 3 relayers, 2 of 3)", () => {
     const problems: string[] = [];
     page.on("console", (message) => {
       if (message.type() !== "error" && message.type() !== "warning") return;
-      // A loan id that is a tx hash: the page asks for the loan first and gets a 404.
+      // A loan id that is a tx hash: the page asks for the loan first and gets
+      // a 404; and a schedule the relayer has not read yet is a 404 too.
       const { url } = message.location();
-      if (message.text().includes("status of 404") && /\/v1\/loans\/0x[0-9a-f]{64}$/.test(url)) {
+      if (
+        message.text().includes("status of 404") &&
+        /\/v1\/loans\/0x[0-9a-f]{64}(\/schedule)?$/.test(url)
+      ) {
         return;
       }
       problems.push(`${message.text()} (${url})`);
@@ -133,6 +169,7 @@ describe("the explorer page (chromium, 3 relayers, 2 of 3)", () => {
     expect(rowText).toContain(`${formatAmount(view.principal)} on solana`);
     expect(formatDate(view.dueAt)).toMatch(/^\d{4}-\d{2}-\d{2}$/);
     expect(rowText).toContain(formatDate(view.dueAt));
+    expect(await row.getByTestId("installments").innerText()).toContain("3 installments");
 
     // The status strip: both chains' heads, and it keeps moving (anvil
     // mines a block a second; the page polls every 3 s).
@@ -210,6 +247,59 @@ describe("the explorer page (chromium, 3 relayers, 2 of 3)", () => {
     expect(await timeline.nth(1).innerText()).toContain("solana → evm");
     const halves = page.locator("table.halves");
     expect(await halves.getByTestId("vault").innerText()).toBe("active");
+    expect(await halves.getByTestId("pool").innerText()).toBe("active");
+
+    // The schedule, once the relayer has read it from the Solana pool: three
+    // installments, none paid.
+    const schedule = page.getByTestId("schedule");
+    const stateOf = (index: number) =>
+      schedule.getByTestId(`installment-${index}`).getByTestId("installment-state").innerText();
+    await schedule.getByTestId("installment-3").waitFor({ timeout: 60_000 });
+    expect([await stateOf(1), await stateOf(2), await stateOf(3)]).toEqual(["due", "due", "due"]);
+    expect(await schedule.getByTestId("schedule-summary").innerText()).toMatch(
+      /^0 of 3 installments paid, next due \d{4}-\d{2}-\d{2}$/,
+    );
+
+    // The recipient pays the first installment on Solana (no packet: the loan
+    // stays active); the relayer reads it at its next schedule read.
+    const poolLoan = await poolLoanAccountOf(rpc, deployment.programId, loan.loanId);
+    if (poolLoan === null) throw new Error(`the Solana pool has no loan ${loan.loanId}`);
+    expect(poolLoan.schedule.installments).toBe(3);
+    expect(poolLoan.schedule.periodSeconds).toBe(DAY);
+    await rpcSender(rpc, { feePayer: recipient })(
+      await repayInstruction(deployment.programId, {
+        payer: recipient,
+        payerTokens: tokens,
+        loanId: toBytes(loan.loanId),
+        srcEid: EVM_EID,
+        packetNonce: await nextPoolPacketNonce(net),
+        amount: poolLoan.schedule.installmentAmount,
+      }),
+    );
+    const paid = await waitFor(
+      `relayer-${relayer.index} to read the first installment of ${loan.loanId} as paid`,
+      () =>
+        apiGet<ScheduleView>(`${relayer.apiUrl}/v1/loans/${loan.loanId}/schedule`).then((found) =>
+          found.items[0]?.state === "paid" ? found : undefined,
+        ),
+      60_000,
+    );
+    expect(paid.items.map((item) => item.state)).toEqual(["paid", "due", "due"]);
+    // The page's refresh loop (every 3 s) shows it.
+    await waitFor("the page to show the first installment paid", async () =>
+      (await stateOf(1)) === "paid" ? true : undefined,
+    );
+    expect([await stateOf(2), await stateOf(3)]).toEqual(["due", "due"]);
+    const [firstPaid, second] = paid.items;
+    if (firstPaid === undefined || second === undefined) throw new Error("schedule items missing");
+    const firstRow = schedule.getByTestId("installment-1");
+    expect(await firstRow.getByTestId("paid").innerText()).toBe(formatAmount(firstPaid.paid));
+    expect(await firstRow.getByTestId("paid-at").innerText()).toBe(formatTime(firstPaid.paidAt));
+    expect(await firstRow.innerText()).toContain(formatAmount(firstPaid.remainingPrincipal));
+    expect(await schedule.getByTestId("installment-2").getByTestId("paid").innerText()).toBe("—");
+    const summary = await schedule.getByTestId("schedule-summary").innerText();
+    expect(summary).toBe(scheduleSummary(paid));
+    expect(summary).toBe(`1 of 3 installments paid, next due ${formatDate(second.dueAt)}`);
     expect(await halves.getByTestId("pool").innerText()).toBe("active");
     await screenshot(page, "explorer-loan.png");
 
