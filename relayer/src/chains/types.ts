@@ -212,6 +212,8 @@ export interface PoolLoanSchedule {
   startTime: bigint;
   /** The schedule's equal payment. */
   installmentAmount: bigint;
+  /** Principal still owed at finality. */
+  outstandingPrincipal: bigint;
   /** The pool's due-bucket width W: installment k is due at ⌈(start + k·T) / W⌉·W. */
   dueBucketSeconds: bigint;
   payments: PoolInstallmentPayment[];

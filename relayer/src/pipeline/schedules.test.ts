@@ -37,6 +37,7 @@ function poolSchedule(payments: PoolLoanSchedule["payments"]): PoolLoanSchedule 
     periodSeconds: DAY,
     startTime: START,
     installmentAmount: payment,
+    outstandingPrincipal: PRINCIPAL - BigInt(payments.length) * 900_000_000n,
     dueBucketSeconds: 3_600n,
     payments,
   };
@@ -166,6 +167,7 @@ describe("syncSchedules", () => {
       [3, plan.dues[2]?.dueAt, plan.dues[2]?.amountDue, 0n, null],
     ]);
     expect(rows[0]?.remainingPrincipal).toBe(2_000_000_000n);
+    expect((await store.getLoan(loanId))?.principal).toBe(2_100_000_000n);
     expect(errors).toEqual([]);
   });
 

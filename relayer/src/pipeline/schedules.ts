@@ -3,7 +3,8 @@
 // installments paid are read from its lending pool at finality, a bounded
 // batch per iteration, the loans least recently read first. A loan is read
 // while its pool side is active, and once more after it became final (the
-// repayment that closed it completed its last installments).
+// repayment that closed it completed its last installments). The principal
+// still owed is read with it: partial repayments send no packet either.
 import { annuitySchedule, type Hex, installmentDueTimes } from "@loanbridge/shared";
 import type { PoolLoanSchedule } from "../chains/types.ts";
 import type { LoanScheduleInput, ScheduleSyncTarget } from "../store/types.ts";
@@ -64,6 +65,7 @@ async function syncOne(context: PipelineContext, loan: ScheduleSyncTarget): Prom
         paidAt: secondsToDate(payment.paidAt),
       })),
     );
+    await context.store.recordOutstandingPrincipal(loan.loanId, schedule.outstandingPrincipal);
   }
   await context.store.markScheduleRead(loan.loanId, loan.readAsOf);
 }

@@ -1493,6 +1493,20 @@ export class Store {
     }));
   }
 
+  /**
+   * The principal an active loan still owes, as its pool holds it at
+   * finality (repayments before the last send no packet); a loan no longer
+   * active keeps what its final message said.
+   */
+  async recordOutstandingPrincipal(loanId: Hex, principal: bigint): Promise<void> {
+    await this.#db
+      .updateTable("loans")
+      .set({ principal: principal.toString(), updated_at: sql<Date>`now()` })
+      .where("loan_id", "=", hex32(loanId, "loanId"))
+      .where("pool_state", "=", "Active")
+      .execute();
+  }
+
   /** Records that the loan's installments were read from its pool as of `at` (the target's `readAsOf`). */
   async markScheduleRead(loanId: Hex, at: Date): Promise<void> {
     await this.#db

@@ -51,6 +51,7 @@ export class EvmPoolReader implements PoolLoanReader {
       status: bigint;
       installments: bigint;
       paidInstallments: bigint;
+      principal: bigint;
       startTime: bigint;
       periodSeconds: bigint;
       installmentAmount: bigint;
@@ -65,6 +66,7 @@ export class EvmPoolReader implements PoolLoanReader {
       periodSeconds: fields.periodSeconds,
       startTime: fields.startTime,
       installmentAmount: fields.installmentAmount,
+      outstandingPrincipal: fields.principal,
       dueBucketSeconds: await this.#bucketWidth(address, head),
       payments,
     };

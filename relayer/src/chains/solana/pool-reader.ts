@@ -52,6 +52,7 @@ export class SolanaPoolReader implements PoolLoanReader {
         periodSeconds: decoded.schedule.periodSeconds,
         startTime: decoded.startTime,
         installmentAmount: decoded.schedule.installmentAmount,
+        outstandingPrincipal: decoded.principal,
         payments: decoded.records
           .filter((record) => record.paidAt > 0n)
           .map((record) => ({
@@ -68,6 +69,7 @@ export class SolanaPoolReader implements PoolLoanReader {
       periodSeconds: loan.periodSeconds,
       startTime: loan.startTime,
       installmentAmount: loan.installmentAmount,
+      outstandingPrincipal: loan.outstandingPrincipal,
       dueBucketSeconds: await this.#bucketWidth(),
       payments: loan.payments,
     };
