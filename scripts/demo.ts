@@ -1,7 +1,9 @@
 // `make demo`: the whole bridge on local chains. Starts anvil and the Solana
 // node, deploys both sides, starts three relayer processes (2 of 3), then
 // walks a borrower through two loans with the `loanbridge` user commands:
-//   1. lock ETH on Ethereum → borrow on Solana → repay → ETH released;
+//   1. lock ETH on Ethereum → borrow on Solana in 3 installments → pay them
+//      one after another (each payment and the schedule as relayer-0's API
+//      shows it) → ETH released;
 //   2. lock SOL on Solana → borrow on Ethereum → default → SOL to the pool.
 // Then it leaves the relayers, their APIs and /metrics running until Ctrl-C.
 import { spawn } from "node:child_process";
@@ -11,6 +13,7 @@ import type { Hex } from "@loanbridge/shared";
 import { airdrop, mintToOwner, rpcSender } from "@loanbridge/solana-program";
 import { createKeyPairSignerFromBytes } from "@solana/kit";
 import { JsonRpcProvider, Wallet } from "ethers";
+import type { BorrowerList, ScheduleView } from "../relayer/src/api/views.ts";
 import { devKey } from "../relayer/src/chains/evm/testing.ts";
 import { contractAt, solanaKeypair, startLocalnet } from "../test/localnet/index.ts";
 
@@ -69,6 +72,29 @@ async function until<T>(what: string, check: () => Promise<T | undefined>): Prom
   }
 }
 
+/** A loan's installments as a relayer's API shows them (undefined until read from its pool). */
+async function scheduleOn(apiUrl: string, loanId: Hex): Promise<ScheduleView | undefined> {
+  const reply = await fetch(`${apiUrl}/v1/loans/${loanId}/schedule`);
+  if (reply.status === 404) return undefined;
+  if (!reply.ok) throw new Error(`GET schedule: ${reply.status}`);
+  return (await reply.json()) as ScheduleView;
+}
+
+function printSchedule(schedule: ScheduleView): void {
+  const amount = (value: ScheduleView["installmentAmount"] | null) =>
+    value === null ? "-" : `${value.formatted ?? value.units} ${value.symbol ?? ""}`.trim();
+  const time = (iso: string) => iso.replace("T", " ").replace(/\.\d+Z$/, " UTC");
+  for (const item of schedule.items) {
+    const paid =
+      item.paidAt === null
+        ? ""
+        : `, paid ${amount(item.paid)} at ${time(item.paidAt)}, principal left ${amount(item.remainingPrincipal)}`;
+    console.log(
+      `    ${item.index}/${schedule.installments} due ${time(item.dueAt)}: ${amount(item.amountDue)}${paid} [${item.state}]`,
+    );
+  }
+}
+
 heading("local chains, contracts and relayers");
 const net = await step("start anvil, the Solana node, deploy both sides, start 3 relayers", () =>
   startLocalnet({
@@ -122,8 +148,10 @@ try {
     );
   });
 
-  heading("journey 1: lock ETH on Ethereum, borrow on Solana, repay, ETH released");
-  const first = await step("borrow 12,000 against 10 ETH", () =>
+  heading(
+    "journey 1: lock ETH on Ethereum, borrow on Solana in 3 installments, pay each, ETH released",
+  );
+  const first = await step("borrow 12,000 against 10 ETH for 3 days in 3 installments", () =>
     loanbridge([
       "borrow",
       ...network,
@@ -136,6 +164,10 @@ try {
       "12000",
       "--recipient",
       solanaBorrower.address,
+      "--term-days",
+      "3",
+      "--installments",
+      "3",
       "--wait",
     ]),
   );
@@ -143,15 +175,65 @@ try {
   console.log(
     `  loan ${firstLoan}: Ethereum vault ${String(first.vaultState)}, Solana pool ${String(first.poolState)}`,
   );
-  await step("repay in full on Solana", () =>
-    loanbridge(["repay", ...network, ...keys, "--on", "solana", "--loan", firstLoan]),
-  );
+  const api = net.relayers[0]?.apiUrl ?? "";
+  const plan = await step("the schedule, as relayer-0 read it from the Solana pool", async () => {
+    const schedule = await until("the schedule on relayer-0's API", () =>
+      scheduleOn(api, firstLoan),
+    );
+    console.log(
+      `  GET ${api}/v1/loans/${firstLoan}/schedule: ${schedule.installments} installments of ${schedule.installmentAmount.formatted ?? schedule.installmentAmount.units} every ${schedule.periodSeconds} s`,
+    );
+    printSchedule(schedule);
+    return schedule;
+  });
+  for (const item of plan.items) {
+    const last = item.index === plan.installments;
+    const installment = plan.installmentAmount.formatted ?? "";
+    await step(
+      last
+        ? `pay installment ${item.index} of ${plan.installments} on Solana: the rest of the debt`
+        : `pay installment ${item.index} of ${plan.installments} on Solana: ${installment} dUSD`,
+      async () => {
+        await loanbridge([
+          "repay",
+          ...network,
+          ...keys,
+          "--on",
+          "solana",
+          "--loan",
+          firstLoan,
+          ...(last ? [] : ["--amount", installment]),
+        ]);
+        const schedule = await until(
+          `installment ${item.index} paid on relayer-0's API`,
+          async () => {
+            const read = await scheduleOn(api, firstLoan);
+            return read?.items[item.index - 1]?.paidAt === null ? undefined : read;
+          },
+        );
+        printSchedule(schedule);
+      },
+    );
+  }
   await step("REPAID relayed: ETH released on Ethereum", () =>
     until("the release on Ethereum", async () => {
       const status = await loanbridge(["status", firstLoan, ...network]);
       return status.vaultState === "released" ? status : undefined;
     }),
   );
+  await step("the borrower's record on relayer-0", async () => {
+    const view = await until("the repaid loan in the borrower's record", async () => {
+      const reply = await fetch(`${api}/v1/borrowers/${evmBorrower}`);
+      if (!reply.ok) return undefined;
+      const list = (await reply.json()) as BorrowerList;
+      const borrower = list.borrowers.find((entry) => entry.match === "borrower");
+      return borrower !== undefined && borrower.record.loans.repaid > 0 ? borrower : undefined;
+    });
+    const { loans, late } = view.record;
+    console.log(
+      `  GET ${api}/v1/borrowers/${evmBorrower}: ${loans.repaid} repaid, ${late.installments} installments late, ${loans.defaulted} defaulted: score ${view.score.value} (${view.score.version})`,
+    );
+  });
 
   heading("journey 2: lock SOL on Solana, borrow on Ethereum, default, SOL to the pool");
   const second = await step("borrow 5,000 against 100 SOL for 1 day", () =>

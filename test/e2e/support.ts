@@ -36,6 +36,7 @@ import {
   type Wallet,
   ZeroAddress,
 } from "ethers";
+import type { BorrowerList, ScheduleView } from "../../relayer/src/api/views.ts";
 import { endpointInterface } from "../../relayer/src/chains/evm/endpointAbi.ts";
 import { decodePacketSent, PACKET_SENT_TOPIC } from "../../relayer/src/chains/evm/proof.ts";
 import {
@@ -128,6 +129,25 @@ export async function loanOf(apiUrl: string, loanId: Hex): Promise<ApiLoan | und
   if (reply.status === 404) return undefined;
   if (!reply.ok) throw new Error(`GET loan: ${reply.status}`);
   return (await reply.json()) as ApiLoan;
+}
+
+/** A relayer's installments of a loan (GET /v1/loans/{id}/schedule), or undefined on 404. */
+export async function scheduleOf(apiUrl: string, loanId: Hex): Promise<ScheduleView | undefined> {
+  const reply = await fetch(`${apiUrl}/v1/loans/${loanId}/schedule`);
+  if (reply.status === 404) return undefined;
+  if (!reply.ok) throw new Error(`GET schedule: ${reply.status}`);
+  return (await reply.json()) as ScheduleView;
+}
+
+/** The borrowers a relayer finds for an address (GET /v1/borrowers/{address}), or undefined on 404. */
+export async function borrowersOf(
+  apiUrl: string,
+  address: string,
+): Promise<BorrowerList | undefined> {
+  const reply = await fetch(`${apiUrl}/v1/borrowers/${encodeURIComponent(address)}`);
+  if (reply.status === 404) return undefined;
+  if (!reply.ok) throw new Error(`GET borrowers: ${reply.status}`);
+  return (await reply.json()) as BorrowerList;
 }
 
 // A raw JSON-RPC call (anvil cheats, the Solana node's dev methods).

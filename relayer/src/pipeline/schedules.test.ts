@@ -208,7 +208,7 @@ describe("syncSchedules", () => {
     expect(await syncSchedules(context)).toBe(0);
   });
 
-  it("aPoolThatFails_isReported_andTheLoanReadAgainNextTime", async () => {
+  it("aPoolThatFails_isReported_andTheLoanTriedAgainOnlyAfterTheInterval", async () => {
     const { loanId } = await activeLoan(3);
     pool.loans.set(loanId, poolSchedule([]));
     pool.failing = true;
@@ -217,8 +217,31 @@ describe("syncSchedules", () => {
     expect(errors).toEqual(["schedules: Error: pool unreachable"]);
 
     pool.failing = false;
+    expect(await syncSchedules(context)).toBe(0);
+    expect(pool.reads).toHaveLength(1);
+    context.settings.scheduleReadIntervalMs = 0;
     expect(await syncSchedules(context)).toBe(1);
     expect(await store.listInstallments(loanId)).toHaveLength(3);
+  });
+
+  it("failingLoans_doNotTakeEveryBatch_theOthersAreStillRead", async () => {
+    context.settings.batchSize = 2;
+    const failing = [await activeLoan(5), await activeLoan(6)];
+    const healthy = await activeLoan(7);
+    pool.loans.set(healthy.loanId, poolSchedule([]));
+    // The two failing loans (no answer to plan from) come first: never read before.
+    pool.readSchedule = (poolApp, loanId, openedAt) => {
+      pool.reads.push({ pool: poolApp, loanId, openedAt });
+      return failing.some((loan) => loan.loanId === loanId)
+        ? Promise.reject(new Error("unreadable"))
+        : Promise.resolve(pool.loans.get(loanId));
+    };
+
+    await syncSchedules(context);
+    expect(await syncSchedules(context)).toBe(1);
+
+    expect(pool.reads.map((read) => read.loanId).slice(-1)).toEqual([healthy.loanId]);
+    expect(await store.listInstallments(healthy.loanId)).toHaveLength(3);
   });
 
   it("aLoanWithoutItsPoolsPacket_orOnAChainWithNoReader_isNotRead", async () => {

@@ -87,6 +87,11 @@ export async function syncSchedules(context: PipelineContext): Promise<number> {
       read += 1;
     } catch (error) {
       context.onError(error, "schedules", loan.loanId satisfies Hex);
+      try {
+        await context.store.markScheduleReadFailed(loan.loanId);
+      } catch (markError) {
+        context.onError(markError, "schedules", loan.loanId);
+      }
     }
   }
   return read;

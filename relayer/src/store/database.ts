@@ -123,6 +123,8 @@ export interface LoansTable {
   created_at: Timestamp;
   /** When the installment mirror last read the loan from its lending pool. */
   schedule_read_at: NullableTimestamp;
+  /** When a read of it last failed (tried again after the read interval). */
+  schedule_failed_at: NullableTimestamp;
 }
 
 /** One installment of a loan's plan and its payment, once paid. */

@@ -216,6 +216,8 @@ const loanInstallments: Migration = {
       sql`ALTER TABLE loans ADD COLUMN created_at timestamptz`,
       // When the installment mirror last read the loan from its pool (schedules.ts).
       sql`ALTER TABLE loans ADD COLUMN schedule_read_at timestamptz`,
+      // When a read of it last failed: tried again only after the read interval.
+      sql`ALTER TABLE loans ADD COLUMN schedule_failed_at timestamptz`,
       sql`UPDATE loans SET
         opened_principal = CASE WHEN pool_state = 'Repaid' OR vault_state = 'Released'
           THEN NULL ELSE principal END,

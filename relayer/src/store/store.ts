@@ -1445,7 +1445,9 @@ export class Store {
   /**
    * Loans whose installments to read from their lending pools next, least
    * recently read first: active ones not read since `readBefore`, and final
-   * ones (repaid, defaulted, liquidated) not read since they became final.
+   * ones (repaid, defaulted, liquidated) not read since they became final;
+   * none whose read failed since `readBefore` (so failing loans cannot take
+   * every batch, and each is tried again after the interval).
    * Each needs its disbursed principal and rate mirrored and a packet from
    * its pool stored (the pool's address and the block it opened the loan in).
    */
@@ -1474,6 +1476,7 @@ export class Store {
       ) p ON true
       WHERE l.lending_eid IN (${sql.join(query.lendingEids)})
         AND l.opened_principal IS NOT NULL AND l.rate_bps IS NOT NULL
+        AND (l.schedule_failed_at IS NULL OR l.schedule_failed_at < ${query.readBefore})
         AND (
           (l.pool_state = 'Active'
             AND (l.schedule_read_at IS NULL OR l.schedule_read_at < ${query.readBefore}))
@@ -1511,7 +1514,16 @@ export class Store {
   async markScheduleRead(loanId: Hex, at: Date): Promise<void> {
     await this.#db
       .updateTable("loans")
-      .set({ schedule_read_at: at })
+      .set({ schedule_read_at: at, schedule_failed_at: null })
+      .where("loan_id", "=", hex32(loanId, "loanId"))
+      .execute();
+  }
+
+  /** Records that reading the loan's installments failed now (it is tried again after the interval). */
+  async markScheduleReadFailed(loanId: Hex): Promise<void> {
+    await this.#db
+      .updateTable("loans")
+      .set({ schedule_failed_at: sql<Date>`now()` })
       .where("loan_id", "=", hex32(loanId, "loanId"))
       .execute();
   }
