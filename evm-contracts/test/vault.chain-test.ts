@@ -583,7 +583,7 @@ describe("CollateralVault.onPacket guards", () => {
 
   it("onPacket_malformed_revertsWithCodecError", async () => {
     const reverted = await vaultRevert(
-      recorder.getFunction("deliver").send(vault.target, LENDING_EID, POOL, id("g"), "0x0102"),
+      recorder.getFunction("deliver").send(vault.target, LENDING_EID, POOL, id("g"), "0x0202"),
     );
     expect(reverted).toEqual({ name: "MessageTooShort", args: [2n] });
   });

@@ -216,11 +216,17 @@ const invalidMessages: Invalid[] = [
     error: "UnsupportedMessageVersion",
   },
   {
-    name: "version_2",
-    encoded: hex(withByte(sampleOf("REPAID"), 0, 2)),
+    // Version 1 had no OPEN_LOAN.installments; its messages are refused by version first.
+    name: "version_1",
+    encoded: hex(withByte(sampleOf("REPAID"), 0, 1)),
     error: "UnsupportedMessageVersion",
   },
-  { name: "version_checked_before_type", encoded: "0x0209", error: "UnsupportedMessageVersion" },
+  {
+    name: "version_3",
+    encoded: hex(withByte(sampleOf("REPAID"), 0, 3)),
+    error: "UnsupportedMessageVersion",
+  },
+  { name: "version_checked_before_type", encoded: "0x0109", error: "UnsupportedMessageVersion" },
   { name: "type_0", encoded: hex(withByte(sampleOf("REPAID"), 1, 0)), error: "UnknownMessageType" },
   { name: "type_7", encoded: hex(withByte(sampleOf("REPAID"), 1, 7)), error: "UnknownMessageType" },
   {
@@ -228,7 +234,7 @@ const invalidMessages: Invalid[] = [
     encoded: hex(withByte(sampleOf("REPAID"), 1, 255)),
     error: "UnknownMessageType",
   },
-  { name: "type_checked_before_length", encoded: "0x0109", error: "UnknownMessageType" },
+  { name: "type_checked_before_length", encoded: "0x0209", error: "UnknownMessageType" },
   ...(Object.keys(MESSAGE_LAYOUTS) as MessageTypeName[]).flatMap((type): Invalid[] => {
     const bytes = sampleOf(type);
     return [
@@ -242,8 +248,13 @@ const invalidMessages: Invalid[] = [
     ];
   }),
   {
-    // The 182-byte layout from before `installments`: senders not yet upgraded.
-    name: "OPEN_LOAN_without_installments",
+    // The 182-byte layout from before `installments`, as a sender not yet upgraded sends it.
+    name: "OPEN_LOAN_version_1_without_installments",
+    encoded: hex(withByte(sampleOf("OPEN_LOAN"), 0, 1).subarray(0, messageLength("OPEN_LOAN") - 2)),
+    error: "UnsupportedMessageVersion",
+  },
+  {
+    name: "OPEN_LOAN_version_2_without_installments",
     encoded: hex(sampleOf("OPEN_LOAN").subarray(0, messageLength("OPEN_LOAN") - 2)),
     error: "MessageTooShort",
   },

@@ -1,7 +1,7 @@
 // The vault's receive hook, through the real Deliver path with real
 // signatures: LOAN_ACTIVE, LOAN_REJECTED, REPAID, DEFAULTED, LIQUIDATED
 // (shared/LOANS.md "Vault" 2–5, 7). Collateral moves at most once.
-import { type LoanMessage, toHex } from "@loanbridge/shared";
+import { type LoanMessage, MESSAGE_VERSION, toHex } from "@loanbridge/shared";
 import { type AccountMeta, type Address, type KeyPairSigner } from "@solana/kit";
 import { beforeEach, describe, expect, it } from "vitest";
 import {
@@ -369,7 +369,7 @@ describe("vault receive", () => {
   it("malformedMessage_failsWithWireError", async () => {
     const loanId = await openNative();
     nonce += 1n;
-    const packet = inboundPacket(fixture.vault, Uint8Array.of(1, 9), { nonce });
+    const packet = inboundPacket(fixture.vault, Uint8Array.of(MESSAGE_VERSION, 9), { nonce });
 
     const outcome = await deliver(fixture, packet, {
       appAccounts: await vaultReceiveAccounts(fixture.id, loanId),

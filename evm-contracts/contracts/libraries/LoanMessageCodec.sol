@@ -73,7 +73,7 @@ library LoanMessageCodec {
         bytes32 beneficiary;
     }
 
-    uint8 internal constant MESSAGE_VERSION = 1;
+    uint8 internal constant MESSAGE_VERSION = 2;
 
     uint8 internal constant OPEN_LOAN = 1;
     uint8 internal constant LOAN_ACTIVE = 2;

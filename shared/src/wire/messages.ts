@@ -3,7 +3,7 @@
 import { type Hex, readUint, toBytes, toHex, writeBytes32, writeUint } from "./bytes.ts";
 import { WireError } from "./errors.ts";
 
-export const MESSAGE_VERSION = 1;
+export const MESSAGE_VERSION = 2;
 
 export const RejectReason = {
   InsufficientLiquidity: 1,

@@ -5,7 +5,7 @@
 use super::{field, put, WireError};
 
 /// The only message version this format knows.
-pub const MESSAGE_VERSION: u8 = 1;
+pub const MESSAGE_VERSION: u8 = 2;
 
 /// Length of the longest message (`OPEN_LOAN`), enough for any message.
 pub const MAX_MESSAGE_LEN: usize = OpenLoan::LEN;
@@ -554,7 +554,7 @@ mod tests {
     #[test]
     fn open_loan_layout() {
         let bytes = open_loan().encode();
-        assert_eq!(&bytes[..2], &[1, 1]);
+        assert_eq!(&bytes[..2], &[MESSAGE_VERSION, 1]);
         assert_eq!(&bytes[2..34], &[0x01; 32]);
         assert_eq!(&bytes[34..66], &[0x02; 32]);
         assert_eq!(&bytes[66..98], &[0x03; 32]);
@@ -583,7 +583,10 @@ mod tests {
                 encoded.as_bytes().len(),
                 message.message_type().encoded_len()
             );
-            assert_eq!(encoded.as_bytes()[..2], [1, message.message_type().code()]);
+            assert_eq!(
+                encoded.as_bytes()[..2],
+                [MESSAGE_VERSION, message.message_type().code()]
+            );
             assert_eq!(LoanMessage::decode(encoded.as_bytes()), Ok(message));
         }
     }
@@ -599,21 +602,21 @@ mod tests {
     #[test]
     fn version_then_type_then_length() {
         assert_eq!(
-            LoanMessage::decode(&[2, 1]),
+            LoanMessage::decode(&[1, 1]),
             Err(WireError::UnsupportedMessageVersion)
         );
         assert_eq!(
-            LoanMessage::decode(&[2, 99]),
+            LoanMessage::decode(&[3, 99]),
             Err(WireError::UnsupportedMessageVersion)
         );
         for type_code in [0, 7, 0xff] {
             assert_eq!(
-                LoanMessage::decode(&[1, type_code]),
+                LoanMessage::decode(&[MESSAGE_VERSION, type_code]),
                 Err(WireError::UnknownMessageType)
             );
         }
         assert_eq!(
-            LoanMessage::decode(&[1, 1]),
+            LoanMessage::decode(&[MESSAGE_VERSION, 1]),
             Err(WireError::MessageTooShort)
         );
     }
@@ -657,7 +660,7 @@ mod tests {
 
     #[test]
     fn length_is_checked_before_reason() {
-        let bytes = [1, 3, 0, 0];
+        let bytes = [MESSAGE_VERSION, 3, 0, 0];
         assert_eq!(LoanMessage::decode(&bytes), Err(WireError::MessageTooShort));
     }
 
