@@ -7,6 +7,7 @@
 import { readFileSync } from "node:fs";
 import { annuitySchedule, completedInstallments, installmentAmounts } from "@loanbridge/shared";
 import type { Contract } from "ethers";
+import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import { buildContracts, hre } from "./hre.ts";
 
@@ -107,4 +108,48 @@ describe("Annuity attribution of repaid", () => {
       );
     },
   );
+});
+
+describe("Annuity properties", () => {
+  // Random terms up to the wire's widths (principals to 2^128 - 1, beyond what
+  // Rust takes): Solidity's rows equal the reference's, and on them the
+  // principal parts sum to the principal, every payment covers its row's
+  // interest, and interest and what is left never grow.
+  it("randomTerms_rowsEqualTheReference_andKeepTheScheduleProperties", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.bigInt(1n, 2n ** 128n - 1n),
+        fc.integer({ min: 0, max: 100_000 }),
+        fc.constantFrom(3_600n, 86_400n, 7n * 86_400n, 30n * 86_400n, 365n * 86_400n),
+        fc.integer({ min: 1, max: 36 }),
+        async (principal, rateBps, periodSeconds, installments) => {
+          const reference = annuitySchedule({
+            principal,
+            rateBps: BigInt(rateBps),
+            periodSeconds,
+            installments,
+          });
+          // The pool refuses a payment above 128 bits; the harness takes 128-bit principals.
+          fc.pre(reference.payment < 2n ** 200n);
+          const terms = [principal, rateBps, periodSeconds, installments];
+          const payment = await call<bigint>("payment", ...terms);
+          const [interests, principals] = await call<[bigint[], bigint[]]>("rows", ...terms);
+          expect(payment).toBe(reference.payment);
+          expect(bigints(interests)).toEqual(reference.rows.map((row) => row.interest));
+          expect(bigints(principals)).toEqual(reference.rows.map((row) => row.principal));
+          expect(bigints(principals).reduce((sum, part) => sum + part, 0n)).toBe(principal);
+          let left = principal;
+          for (const [index, interest] of interests.entries()) {
+            expect(payment).toBeGreaterThanOrEqual(interest);
+            if (index > 0) expect(interest).toBeLessThanOrEqual(interests[index - 1] ?? 0n);
+            const next = left - (principals[index] ?? 0n);
+            expect(next).toBeLessThanOrEqual(left);
+            left = next;
+          }
+          expect(left).toBe(0n);
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
 });
