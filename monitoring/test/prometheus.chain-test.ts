@@ -366,6 +366,7 @@ beforeAll(async () => {
     12_000n * USD,
     1_000,
     30n * 86_400n,
+    1,
     addressToWire(new Wallet(devKey(1)).address),
     { value: collateralWei },
   );
