@@ -221,6 +221,8 @@ describe("openapi.json", () => {
       await check("GET", "/v1/status?x=1", 400);
       await check("GET", `/v1/attestations/${observed}`, 200);
       await check("GET", "/v1/attestations/0x12", 400);
+      await check("GET", `/v1/attestations?guids=${observed},${failed}`, 200);
+      await check("GET", "/v1/attestations?guids=0x12", 400);
       const page = (await check("GET", "/v1/packets?limit=2", 200)) as { nextCursor: string };
       await check("GET", `/v1/packets?limit=2&cursor=${page.nextCursor}`, 200);
       await check("GET", `/v1/packets?status=failed&loanId=${loanId}&tx=${hex32()}`, 200);

@@ -7,6 +7,7 @@ import relayerPackage from "../../package.json" with { type: "json" };
 import {
   borrowerParam,
   denyBody,
+  attestationsQuery,
   guidParam,
   loanIdParam,
   loansQuery,
@@ -15,6 +16,7 @@ import {
   retryBody,
 } from "./params.ts";
 import {
+  attestationBatchSchema,
   attestationListSchema,
   borrowerListSchema,
   errorViewSchema,
@@ -98,6 +100,15 @@ const OPERATIONS: readonly Operation[] = [
       "The relayer's chains (head, finalized, cursor, last poll) and packet counts by status",
     query: noQuery,
     ok: statusViewSchema,
+    errors: READ,
+  },
+  {
+    path: "/v1/attestations",
+    method: "get",
+    summary:
+      "This relayer's attestations of several packets at once (what peer relayers gather for a batch)",
+    query: attestationsQuery,
+    ok: attestationBatchSchema,
     errors: READ,
   },
   {

@@ -87,6 +87,22 @@ export const loansQuery = z.strictObject({
 
 export const noQuery = z.strictObject({});
 
+/** Most guids one batch of attestations is asked for. */
+export const MAX_ATTESTATION_GUIDS = 100;
+
+export const attestationsQuery = z.strictObject({
+  guids: z
+    .string({ error: "guids: list the packet guids, comma-separated" })
+    .describe(`comma-separated packet guids (0x + 64 hex digits), 1 to ${MAX_ATTESTATION_GUIDS}`)
+    .transform((value) => value.split(","))
+    .pipe(
+      z
+        .array(hex32("each guid"))
+        .min(1)
+        .max(MAX_ATTESTATION_GUIDS, `guids must list at most ${MAX_ATTESTATION_GUIDS}`),
+    ),
+});
+
 const actor = z
   .string()
   .regex(/^[\w.@:-]{1,100}$/, "actor must be 1-100 letters, digits or . _ @ : -")

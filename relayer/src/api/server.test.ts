@@ -567,6 +567,86 @@ describe("HTTP API", () => {
       expect(bad.status).toBe(400);
       expect((bad.json.error as { parameter: string }).parameter).toBe("guid");
     });
+
+    it("attestationBatch_everyGuidAskedFor_thisRelayersOnly", async () => {
+      const [first, second, unknown] = [hex32(), hex32(), hex32()];
+      const signature: Hex = `0x${"cd".repeat(65)}`;
+      for (const guid of [first, second]) {
+        await store.putAttestation({
+          guid,
+          signer: OWN_SIGNER,
+          epoch: 3n,
+          digest: hex32(),
+          signature,
+        });
+        await store.putAttestation({
+          guid,
+          signer: "0xPeer",
+          epoch: 3n,
+          digest: hex32(),
+          signature,
+        });
+      }
+
+      const reply = await request(
+        base,
+        "GET",
+        `/v1/attestations?guids=${first},${second.toUpperCase().replace("0X", "0x")},${unknown}`,
+      );
+
+      expect(reply.status).toBe(200);
+      const attestations = reply.json.attestations as { guid: string; signer: string }[];
+      expect(attestations.map((a) => [a.guid, a.signer]).sort()).toEqual(
+        [
+          [first, OWN_SIGNER],
+          [second, OWN_SIGNER],
+        ].sort(),
+      );
+    });
+
+    it("attestationBatch_badInput_is400NamingTheQuery", async () => {
+      const cases: Record<string, string> = {
+        missing: "/v1/attestations",
+        empty: "/v1/attestations?guids=",
+        notAGuid: "/v1/attestations?guids=nope",
+        emptyItem: `/v1/attestations?guids=${hex32()},,${hex32()}`,
+        tooMany: `/v1/attestations?guids=${Array.from({ length: 101 }, () => hex32()).join(",")}`,
+        unknownParameter: `/v1/attestations?guids=${hex32()}&x=1`,
+      };
+      const answers: Record<string, unknown> = {};
+      for (const [name, path] of Object.entries(cases)) {
+        const reply = await request(base, "GET", path);
+        answers[name] = [reply.status, (reply.json.error as { message: string }).message];
+      }
+      expect(answers).toMatchInlineSnapshot(`
+        {
+          "empty": [
+            400,
+            "each guid must be 0x followed by 64 hex digits",
+          ],
+          "emptyItem": [
+            400,
+            "each guid must be 0x followed by 64 hex digits",
+          ],
+          "missing": [
+            400,
+            "guids: list the packet guids, comma-separated",
+          ],
+          "notAGuid": [
+            400,
+            "each guid must be 0x followed by 64 hex digits",
+          ],
+          "tooMany": [
+            400,
+            "guids must list at most 100",
+          ],
+          "unknownParameter": [
+            400,
+            "unknown query parameter x",
+          ],
+        }
+      `);
+    });
   });
 
   describe("loans", () => {

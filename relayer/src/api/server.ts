@@ -21,6 +21,7 @@ import { openApiDocument } from "./openapi.ts";
 import {
   borrowerParam,
   denyBody,
+  attestationsQuery,
   guidParam,
   loanIdParam,
   loansQuery,
@@ -214,6 +215,20 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
             }),
           });
           return { status: 200, body: { guid, attestations: attestations.map(toAttestationJson) } };
+        },
+      },
+    },
+    {
+      path: "/v1/attestations",
+      methods: {
+        GET: async ({ query }) => {
+          const { guids } = parse(attestationsQuery, queryObject(query), "query");
+          const attestations = await store.listAttestationsOf(guids, {
+            ...(options.attestationSigners !== undefined && {
+              signers: options.attestationSigners,
+            }),
+          });
+          return { status: 200, body: { attestations: attestations.map(toAttestationJson) } };
         },
       },
     },

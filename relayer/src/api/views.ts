@@ -230,6 +230,14 @@ export const attestationListSchema = z
   })
   .meta({ id: "AttestationList" });
 
+export const attestationBatchSchema = z
+  .object({
+    attestations: attestationListSchema.shape.attestations.describe(
+      "this relayer's attestations of every guid asked for that it has attested",
+    ),
+  })
+  .meta({ id: "AttestationBatch" });
+
 /** An account on a chain, in that chain's native form. */
 const chainAccountSchema = z
   .object({ chain: chainRefSchema, address: z.string() })

@@ -204,8 +204,9 @@ export const isStopping = (context: Pick<PipelineContext, "signal">): boolean =>
   context.signal?.aborted === true;
 
 /**
- * Leases a bounded batch and hands each packet to `handle`, at most
- * `concurrency` at a time; a throw releases that packet with backoff. Each
+ * Leases a bounded batch, lets `prepare` see it whole (one request for all,
+ * say), and hands each packet to `handle`, at most `concurrency` at a time;
+ * a throw releases that packet with backoff. Each
  * packet keeps its own lease, attempts and store transitions, so a crash
  * mid-batch leaves every packet leased by this owner (given back at the
  * restart, or when the lease runs out), whichever were in flight.
@@ -216,6 +217,7 @@ export async function forEachLeased(
   where: string,
   handle: (packet: PacketRecord) => Promise<void>,
   concurrency = 1,
+  prepare?: (leased: readonly PacketRecord[]) => Promise<void>,
 ): Promise<number> {
   const owner = leaseOwner(context);
   const leased = await context.store.leaseWork(
@@ -224,6 +226,14 @@ export async function forEachLeased(
     context.settings.batchSize,
     context.settings.leaseMs,
   );
+  if (prepare !== undefined && leased.length > 0) {
+    try {
+      await prepare(leased);
+    } catch (error) {
+      // Only a head start: each packet's handler does the work without it.
+      context.onError(error, `${where}.prepare`);
+    }
+  }
   const queue = leased.values();
   const work = async (): Promise<void> => {
     // Stopping: the rest stays leased until the stop gives every lease back.

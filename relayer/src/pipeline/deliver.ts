@@ -21,7 +21,7 @@ import {
   refOf,
   retryOrFail,
 } from "./context.ts";
-import { gatherAttestations } from "./gather.ts";
+import { gatherAttestations, prefetchAttestations } from "./gather.ts";
 import { mirrorLoan } from "./loans.ts";
 import { executorRank } from "./takeover.ts";
 
@@ -202,6 +202,7 @@ export async function deliverPacket(
  * Delivers (executor) or confirms (others) one bounded batch of attested
  * packets, `deliverConcurrency` at a time (absent: one at a time): a
  * delivery waiting seconds for its confirmation does not hold back the rest.
+ * An executor first asks each peer once for the whole batch's attestations.
  */
 export function deliverBatch(context: PipelineContext): Promise<number> {
   return forEachLeased(
@@ -212,5 +213,6 @@ export function deliverBatch(context: PipelineContext): Promise<number> {
       await deliverPacket(context, packet);
     },
     context.settings.deliverConcurrency ?? 1,
+    context.executor ? (leased) => prefetchAttestations(context, leased) : undefined,
   );
 }

@@ -1,14 +1,18 @@
 // Stage 4, gather: this relayer's own attestation plus the peers' (from
-// their `GET /v1/attestations/:guid`), keeping only valid ones: the
+// their `GET /v1/attestations?guids=…`), keeping only valid ones: the
 // current epoch, the digest we computed ourselves, a signer in the
 // destination's current set, and a signature by that signer (secp256k1
 // recovery for EVM destinations, ed25519 verification for Solana).
 // Valid peer attestations are stored, so a restart need not ask again.
+// A deliver batch asks each peer once for all its packets
+// (`prefetchAttestations`); a packet still short when its turn comes asks
+// again for itself alone.
 import { type Hex, packetAttestationDigest, toBytes } from "@loanbridge/shared";
 import { z } from "zod";
 import { recoverSigner } from "../chains/evm/signer.ts";
 import { verifyEd25519 } from "../chains/solana/signer.ts";
 import type { Attestation, ChainKind } from "../chains/types.ts";
+import { MAX_ATTESTATION_GUIDS } from "../api/params.ts";
 import type { PacketRecord } from "../store/types.ts";
 import { kindOf, type PipelineContext } from "./context.ts";
 
@@ -32,14 +36,17 @@ export interface VerifierSet {
   signers: readonly string[];
 }
 
-/** One peer's attestations of `guid`; errors and timeouts are reported and count as none. */
+/**
+ * One peer's attestations of `guids` (at most MAX_ATTESTATION_GUIDS), in one
+ * request; errors and timeouts are reported and count as none.
+ */
 export async function fetchPeerAttestations(
   context: Pick<PipelineContext, "peerTimeoutMs" | "onError" | "fetch" | "signal">,
   peer: string,
-  guid: Hex,
+  guids: readonly Hex[],
 ): Promise<Attestation[]> {
   const doFetch = context.fetch ?? fetch;
-  const url = `${peer.replace(/\/+$/, "")}/v1/attestations/${guid}`;
+  const url = `${peer.replace(/\/+$/, "")}/v1/attestations?guids=${guids.join(",")}`;
   const timeout = AbortSignal.timeout(context.peerTimeoutMs);
   const signal =
     context.signal === undefined ? timeout : AbortSignal.any([timeout, context.signal]);
@@ -48,7 +55,7 @@ export async function fetchPeerAttestations(
     if (!response.ok) throw new Error(`peer ${peer} answered ${response.status}`);
     return peerAnswer.parse(await response.json()).attestations;
   } catch (error) {
-    context.onError(error, `gather.peer ${peer}`, guid);
+    context.onError(error, `gather.peer ${peer}`, guids.length === 1 ? guids[0] : undefined);
     return [];
   }
 }
@@ -79,17 +86,79 @@ export function isValidAttestation(
   return recovered !== undefined && sameSigner(kind, recovered, attestation.signer);
 }
 
+/** What a valid attestation of `packet` must match, at `set`; none without a deliverer. */
+function expectationOf(context: PipelineContext, packet: PacketRecord, set: VerifierSet) {
+  const deliverer = context.chains.deliverers.get(packet.dstEid);
+  if (deliverer === undefined) return undefined;
+  const digest = packetAttestationDigest(deliverer.endpoint, set.epoch, packet.packet);
+  return { kind: kindOf(context, packet.dstEid), expected: { guid: packet.guid, digest, set } };
+}
+
+/** Stores a peer's attestation already judged valid; a store error is reported, not thrown. */
+async function storePeerAttestation(context: PipelineContext, attestation: Attestation) {
+  try {
+    await context.store.putAttestation(attestation);
+  } catch (error) {
+    context.onError(error, "gather.store", attestation.guid);
+  }
+}
+
+/**
+ * Asks each peer once (in chunks of MAX_ATTESTATION_GUIDS) for the
+ * attestations of a batch of packets not yet holding a threshold of them
+ * here, and stores the valid ones: each packet's gather then finds them
+ * without a request of its own. The destinations' sets are read once each.
+ */
+export async function prefetchAttestations(
+  context: PipelineContext,
+  packets: readonly PacketRecord[],
+): Promise<void> {
+  if (context.peers.length === 0 || packets.length === 0) return;
+  const sets = new Map<number, VerifierSet>();
+  for (const eid of new Set(packets.map((packet) => packet.dstEid))) {
+    const deliverer = context.chains.deliverers.get(eid);
+    if (deliverer !== undefined) sets.set(eid, await deliverer.verifierSet());
+  }
+  const stored = await context.store.listAttestationsOf(packets.map((packet) => packet.guid));
+  const wanted = new Map<Hex, NonNullable<ReturnType<typeof expectationOf>>>();
+  for (const packet of packets) {
+    const set = sets.get(packet.dstEid);
+    const expectation = set === undefined ? undefined : expectationOf(context, packet, set);
+    if (expectation === undefined || set === undefined) continue;
+    const valid = stored.filter(
+      (attestation) =>
+        attestation.guid === packet.guid &&
+        isValidAttestation(expectation.kind, attestation, expectation.expected),
+    );
+    if (valid.length < set.threshold) wanted.set(packet.guid, expectation);
+  }
+  const guids = [...wanted.keys()];
+  const chunks = Array.from({ length: Math.ceil(guids.length / MAX_ATTESTATION_GUIDS) }, (_, i) =>
+    guids.slice(i * MAX_ATTESTATION_GUIDS, (i + 1) * MAX_ATTESTATION_GUIDS),
+  );
+  const answers = await Promise.all(
+    context.peers.flatMap((peer) =>
+      chunks.map((chunk) => fetchPeerAttestations(context, peer, chunk)),
+    ),
+  );
+  for (const attestation of answers.flat()) {
+    const expectation = wanted.get(attestation.guid.toLowerCase() as Hex);
+    if (expectation === undefined) continue;
+    if (isValidAttestation(expectation.kind, attestation, expectation.expected)) {
+      await storePeerAttestation(context, attestation);
+    }
+  }
+}
+
 /** The valid attestations for `packet` at the current epoch, one per signer, ours first. */
 export async function gatherAttestations(
   context: PipelineContext,
   packet: PacketRecord,
   set: VerifierSet,
 ): Promise<Attestation[]> {
-  const kind = kindOf(context, packet.dstEid);
-  const deliverer = context.chains.deliverers.get(packet.dstEid);
-  if (deliverer === undefined) return [];
-  const digest = packetAttestationDigest(deliverer.endpoint, set.epoch, packet.packet);
-  const expected = { guid: packet.guid, digest, set };
+  const expectation = expectationOf(context, packet, set);
+  if (expectation === undefined) return [];
+  const { kind, expected } = expectation;
   const stored: Attestation[] = await context.store.listAttestations(packet.guid);
   const bySigner = new Map<string, Attestation>();
   const keep = (attestation: Attestation) => {
@@ -104,15 +173,10 @@ export async function gatherAttestations(
   if (bySigner.size >= set.threshold) return [...bySigner.values()];
 
   const answers = await Promise.all(
-    context.peers.map((peer) => fetchPeerAttestations(context, peer, packet.guid)),
+    context.peers.map((peer) => fetchPeerAttestations(context, peer, [packet.guid])),
   );
   for (const attestation of answers.flat()) {
-    if (!keep(attestation)) continue;
-    try {
-      await context.store.putAttestation(attestation);
-    } catch (error) {
-      context.onError(error, "gather.store", packet.guid);
-    }
+    if (keep(attestation)) await storePeerAttestation(context, attestation);
   }
   return [...bySigner.values()];
 }

@@ -150,6 +150,10 @@ async function peerApi(store: Store, signer: string): Promise<string> {
 // Each test opens one to three PGlite stores: a few seconds on a loaded machine.
 const SLOW = { timeout: 60_000 };
 
+const never = (): never => {
+  throw new Error("not stored");
+};
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Past the harness's longest retry backoff (which is long enough that a busy machine never outruns it). */
@@ -670,6 +674,50 @@ describe("deliver", SLOW, () => {
     await attestedBy(h, a);
     return { h, a };
   }
+
+  it("deliver_asksEachPeerOnceForTheWholeBatchsAttestations_thenDeliversEvery", async () => {
+    const packets = [1n, 2n, 3n].map((nonce) => loanPacket(nonce, openLoan(Number(nonce))));
+    const peer = await harness({ signer: 1 });
+    for (const a of packets) await attestedBy(peer, a);
+    const url = await peerApi(peer.store, VERIFIER_ADDRESSES[1] ?? "");
+    const h = await harness({ signer: 0, peers: [url] });
+    for (const a of packets) await attestedBy(h, a);
+    const asked: string[] = [];
+    h.context.fetch = (input, init) => {
+      asked.push(input instanceof Request ? input.url : input.toString());
+      return fetch(input, init);
+    };
+
+    await deliverBatch(h.context);
+
+    expect(asked).toHaveLength(1);
+    const guids = new URL(asked[0] ?? "").searchParams.get("guids")?.split(",") ?? [];
+    expect(guids.sort()).toEqual(packets.map((a) => a.guid).sort());
+    expect(h.destination.calls).toBe(3);
+    for (const a of packets) {
+      expect((await h.store.getPacket(a.guid))?.status).toBe("delivered");
+      expect(await h.store.listAttestations(a.guid)).toHaveLength(2);
+    }
+  });
+
+  it("deliver_packetsAlreadyHoldingAThreshold_areNotAskedFor", async () => {
+    const { h, a } = await threeAttested();
+    await gatherAttestations(
+      h.context,
+      (await h.store.getPacket(a.guid)) ?? never(),
+      await h.destination.verifierSet(),
+    );
+    const asked: string[] = [];
+    h.context.fetch = (input, init) => {
+      asked.push(input instanceof Request ? input.url : input.toString());
+      return fetch(input, init);
+    };
+
+    await deliverBatch(h.context);
+
+    expect(asked).toEqual([]);
+    expect((await h.store.getPacket(a.guid))?.status).toBe("delivered");
+  });
 
   it("deliver_firstInTheExecutorOrder_deliversAtOnce", async () => {
     const { h, a } = await attestedAtRank(0, 60_000);

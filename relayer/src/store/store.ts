@@ -1178,19 +1178,32 @@ export class Store {
     return { created: false };
   }
 
-  async listAttestations(
+  listAttestations(
     guid: Hex,
     options: { signers?: readonly string[] } = {},
   ): Promise<StoredAttestation[]> {
+    return this.listAttestationsOf([guid], options);
+  }
+
+  /** The attestations of every one of `guids` (by guid, epoch and signer). */
+  async listAttestationsOf(
+    guids: readonly Hex[],
+    options: { signers?: readonly string[] } = {},
+  ): Promise<StoredAttestation[]> {
+    if (guids.length === 0) return [];
     let select = this.#db
       .selectFrom("attestations")
       .selectAll()
-      .where("guid", "=", hex32(guid, "guid"));
+      .where(
+        "guid",
+        "in",
+        guids.map((guid) => hex32(guid, "guid")),
+      );
     if (options.signers !== undefined) {
       if (options.signers.length === 0) return [];
       select = select.where("signer", "in", options.signers);
     }
-    const rows = await select.orderBy("epoch").orderBy("signer").execute();
+    const rows = await select.orderBy("guid").orderBy("epoch").orderBy("signer").execute();
     return rows.map(toAttestation);
   }
 
