@@ -2,7 +2,10 @@
 // the lending pool is a stand-in: a reader that returns what a pool holds.
 import {
   annuitySchedule,
+  computeGuid,
   decodePacket,
+  encodeLoanMessage,
+  encodePacket,
   type Hex,
   installmentDueTimes,
   type LoanMessage,
@@ -103,7 +106,7 @@ afterEach(async () => {
 });
 
 /** A loan the mirror has seen opened and answered Active, with the pool's LOAN_ACTIVE stored. */
-async function activeLoan(n: number): Promise<{ loanId: Hex; poolApp: Hex }> {
+async function activeLoan(n: number): Promise<{ loanId: Hex; poolApp: Hex; active: LoanMessage }> {
   const loanId = word(0x5000 + n);
   const ids = { loanId, collateralEid: COLLATERAL, lendingEid: LENDING };
   await store.upsertLoan({
@@ -134,7 +137,8 @@ async function activeLoan(n: number): Promise<{ loanId: Hex; poolApp: Hex }> {
   };
   const observed = loanPacket(BigInt(n), active, LENDING, COLLATERAL);
   await store.recordObserved({ ...observed, loanId });
-  return { loanId, poolApp: decodePacket(observed.packet).sender };
+  await store.markDelivered(observed.guid, { destTx: word(0xde) });
+  return { loanId, poolApp: decodePacket(observed.packet).sender, active };
 }
 
 describe("syncSchedules", () => {
@@ -242,6 +246,36 @@ describe("syncSchedules", () => {
 
     expect(pool.reads.map((read) => read.loanId).slice(-1)).toEqual([healthy.loanId]);
     expect(await store.listInstallments(healthy.loanId)).toHaveLength(3);
+  });
+
+  it("aPacketAnotherAppSentForTheLoan_neverNamesThePoolRead_onlyADeliveredOne", async () => {
+    const { loanId, poolApp, active } = await activeLoan(8);
+    // Earlier on the lending chain, an app that is no peer of the vault sent
+    // the same LOAN_ACTIVE: proven on its chain, never delivered.
+    const header = {
+      nonce: 1n,
+      srcEid: LENDING,
+      sender: word(0xe71),
+      dstEid: COLLATERAL,
+      receiver: word(0xb),
+    };
+    const packet = encodePacket(header, encodeLoanMessage(active));
+    await store.recordObserved({
+      packet,
+      guid: computeGuid(header),
+      srcEid: LENDING,
+      dstEid: COLLATERAL,
+      nonce: 1n,
+      sourceTx: word(0xe72),
+      sourceHeight: 1n,
+      sourceIndex: 0,
+      loanId,
+    });
+    pool.loans.set(loanId, poolSchedule([]));
+
+    expect(await syncSchedules(context)).toBe(1);
+
+    expect(pool.reads).toEqual([{ pool: poolApp, loanId, openedAt: 108n }]);
   });
 
   it("aLoanWithoutItsPoolsPacket_orOnAChainWithNoReader_isNotRead", async () => {

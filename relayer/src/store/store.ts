@@ -1462,7 +1462,10 @@ export class Store {
    * none whose read failed since `readBefore` (so failing loans cannot take
    * every batch, and each is tried again after the interval).
    * Each needs its disbursed principal and rate mirrored and a packet from
-   * its pool stored (the pool's address and the block it opened the loan in).
+   * its pool delivered (the pool's address and the block it opened the loan
+   * in): delivered, so the collateral chain's endpoint took it from its
+   * registered peer, and a packet any other app sent with the same loan id
+   * can never point the reads at a contract of its choosing.
    */
   async scheduleSyncTargets(query: {
     lendingEids: readonly number[];
@@ -1484,7 +1487,7 @@ export class Store {
       FROM loans l
       JOIN LATERAL (
         SELECT packet, source_height FROM packets
-        WHERE loan_id = l.loan_id AND src_eid = l.lending_eid
+        WHERE loan_id = l.loan_id AND src_eid = l.lending_eid AND status = 'delivered'
         ORDER BY source_height, source_index LIMIT 1
       ) p ON true
       WHERE l.lending_eid IN (${sql.join(query.lendingEids)})

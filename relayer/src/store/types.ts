@@ -185,7 +185,7 @@ export interface LoanScheduleInput {
 export interface ScheduleSyncTarget {
   loanId: Hex;
   lendingEid: number;
-  /** The pool app (`bytes32`): the sender of the loan's first packet from the lending chain. */
+  /** The pool app (`bytes32`): the sender of the loan's first delivered packet from the lending chain. */
   pool: Hex;
   /** The block or slot of that packet (LOAN_ACTIVE): where the loan was opened. */
   openedAt: bigint;
