@@ -47,6 +47,12 @@ export function amountOf(units: bigint, asset?: { decimals: number; symbol: stri
   return { units: units.toString(), decimals: asset.decimals, symbol: asset.symbol, formatted };
 }
 
+/** An amount as the operator CLI prints it: whole units and symbol, or base units without decimals. */
+export const amountText = (amount: Amount): string =>
+  amount.formatted === null
+    ? `${amount.units} base units`
+    : `${amount.formatted} ${amount.symbol ?? ""}`.trimEnd();
+
 export const apiLoanState = (state: LoanState): ApiLoanState => state.toLowerCase() as ApiLoanState;
 
 /** Unix seconds (a chain's timestamp) as ISO 8601; null for 0 (not set). */

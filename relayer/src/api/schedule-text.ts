@@ -1,14 +1,11 @@
 // A loan's installments (the API's Schedule view) as the operator CLI prints
 // them for people: a summary line, then one row per installment. `--json`
 // prints the view itself.
+import { amountText } from "./format.ts";
 import type { Amount, ScheduleView } from "./views.ts";
 
-const amountText = (amount: Amount | null): string =>
-  amount === null
-    ? "-"
-    : amount.formatted === null
-      ? `${amount.units} base units`
-      : `${amount.formatted} ${amount.symbol ?? ""}`.trimEnd();
+const maybeAmountText = (amount: Amount | null): string =>
+  amount === null ? "-" : amountText(amount);
 
 const day = (iso: string | null): string => (iso === null ? "-" : iso.replace(".000Z", "Z"));
 
@@ -24,7 +21,7 @@ export function scheduleText(view: ScheduleView): string {
       `  #${item.index}  due ${day(item.dueAt)}  ${amountText(item.amountDue)}  ${item.state}` +
       (item.paidAt === null
         ? ""
-        : `  paid ${amountText(item.paid)} at ${day(item.paidAt)}, principal left ${amountText(item.remainingPrincipal)}`),
+        : `  paid ${maybeAmountText(item.paid)} at ${day(item.paidAt)}, principal left ${maybeAmountText(item.remainingPrincipal)}`),
   );
   return `${[...header, ...rows].join("\n")}\n`;
 }

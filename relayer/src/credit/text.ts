@@ -1,14 +1,10 @@
 // A borrower lookup (the API's BorrowerList view) as the operator CLI prints
 // it for people: one block per borrower, the score's lines that count, the
 // record's counts and sums, then its loans. `--json` prints the view itself.
-import type { Amount, BorrowerList, BorrowerView, ChainRef } from "../api/views.ts";
+import { amountText } from "../api/format.ts";
+import type { BorrowerList, BorrowerView, ChainRef } from "../api/views.ts";
 
 const chainText = (chain: ChainRef) => `${chain.name ?? "eid"} (${chain.eid})`;
-
-const amountText = (amount: Amount) =>
-  amount.formatted === null
-    ? `${amount.units} base units`
-    : `${amount.formatted} ${amount.symbol ?? ""}`.trimEnd();
 
 const sumsText = (sums: BorrowerView["record"]["volume"]) =>
   sums.length === 0
