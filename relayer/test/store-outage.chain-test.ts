@@ -161,6 +161,8 @@ async function rig(store: Store): Promise<Rig> {
         [SRC, "evm"],
         [DST, "evm"],
       ]),
+      // No loan mirror here: this rig is about packets.
+      loanApps: new Map(),
     },
     settings: {
       batchSize: 4,

@@ -6,12 +6,12 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Hex } from "@loanbridge/shared";
+import type { ObservedPacket } from "../src/chains/types.ts";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Secret } from "../src/config/secret.ts";
 import {
   MAX_HELD_CLAIMS,
-  type ObservedInput,
   PACKET_STATUSES,
   type PacketStatus,
   Store,
@@ -29,7 +29,7 @@ const hex32 = (): Hex => `0x${randomBytes(32).toString("hex")}`;
 const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
 
 let sourceIndex = 0;
-function observed(overrides: Partial<ObservedInput> = {}): ObservedInput {
+function observed(overrides: Partial<ObservedPacket> = {}): ObservedPacket {
   sourceIndex += 1;
   return {
     packet: Uint8Array.from([1, 0, 0, 255, ...randomBytes(100)]),
@@ -126,7 +126,6 @@ describe.each(backends)("Store on $name", (backend) => {
         sourceHeight: 2n ** 63n - 1n,
         srcEid: 0xffff_ffff,
         packet: Uint8Array.from([0, 0, 1, 0, 255, 0]),
-        loanId: hex32(),
       });
 
       const { outcome, packet } = await store.recordObserved(input);
@@ -140,7 +139,8 @@ describe.each(backends)("Store on $name", (backend) => {
         dstEid: 40168,
         nonce: U64_MAX,
         packet: Uint8Array.from([0, 0, 1, 0, 255, 0]),
-        loanId: input.loanId,
+        // Named by its loan only once proven (markVerified).
+        loanId: null,
         sourceTx: input.sourceTx,
         sourceHeight: 2n ** 63n - 1n,
         sourceIndex: input.sourceIndex,
@@ -506,12 +506,18 @@ describe.each(backends)("Store on $name", (backend) => {
 
     it("listPackets_filtersByStatusAndLoan_newestFirst", async () => {
       const loanId = hex32();
-      const [a, b, c] = [observed({ loanId }), observed({ loanId }), observed({ loanId })];
-      for (const input of [a, b, c]) await store.recordObserved(input);
+      const [a, b, c, untagged] = [observed(), observed(), observed(), observed()];
+      for (const input of [a, b, c, untagged]) await store.recordObserved(input);
+      // A packet is named by its loan once verify finds a loan app sent it.
+      for (const input of [a, c]) {
+        await store.markVerified(input.guid, { loanId });
+        await store.markAttested(input.guid);
+      }
+      await store.markVerified(untagged.guid);
       // updated_at ties (same clock tick) fall back to guid order; let the
       // database clock move on so b is strictly the newest.
       await new Promise((resolve) => setTimeout(resolve, 20));
-      await store.markVerified(b.guid);
+      await store.markVerified(b.guid, { loanId });
 
       const all = await store.listPackets({ loanId, limit: 10 });
       const verified = await store.listPackets({ loanId, status: "verified", limit: 10 });
@@ -912,13 +918,17 @@ describe.each(backends)("Store on $name", (backend) => {
 
     it("packetPage_walksEveryPacketOnce_whileOthersArrive_andFiltersByTx", async () => {
       const loanId = hex32();
-      const inputs = Array.from({ length: 6 }, () => observed({ loanId }));
-      for (const input of inputs) await store.recordObserved(input);
+      const inputs = Array.from({ length: 6 }, () => observed());
+      for (const input of inputs) {
+        await store.recordObserved(input);
+        await store.markVerified(input.guid, { loanId });
+      }
 
       const first = await store.packetPage({ loanId, limit: 4 });
-      // A packet observed after the first page is newer than its cursor: not in later pages.
-      const late = observed({ loanId });
+      // A packet verified after the first page is newer than its cursor: not in later pages.
+      const late = observed();
       await store.recordObserved(late);
+      await store.markVerified(late.guid, { loanId });
       const rest = await walk((cursor) =>
         store.packetPage({ loanId, limit: 4, cursor: cursor ?? first.nextCursor ?? "" }),
       );

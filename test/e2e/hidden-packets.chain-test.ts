@@ -11,9 +11,17 @@
 //   (c) a griefer completing someone's loan with a padded Repay: REPAID is
 //       relayed and the borrower's ETH released;
 //   (a) a padded DeclareDefault of an overdue loan: the EVM vault ends Seized.
+//
+// And bytes that only look like a loan's: another app the EVM endpoint
+// serves sends OPEN_LOAN and DEFAULTED to the Solana loan apps, naming a
+// victim's loan and address. They are real packets, proven and relayed like
+// any app's (the Solana program refuses them: not the apps' peer), but no
+// relayer names a loan by them or changes its mirror or the victim's record.
 import {
+  encodeLoanMessage,
   encodePacket,
   type Hex,
+  type LoanMessage,
   packetAttestationDigest,
   toBytes,
   toHex,
@@ -54,22 +62,38 @@ import {
   type KeyPairSigner,
   signTransactionMessageWithSigners,
 } from "@solana/kit";
-import { type JsonRpcProvider, parseEther, Wallet } from "ethers";
+import { contractAt, readArtifact } from "@loanbridge/evm-contracts";
+import {
+  type Contract,
+  ContractFactory,
+  hexlify,
+  type InterfaceAbi,
+  type JsonRpcProvider,
+  parseEther,
+  randomBytes,
+  Wallet,
+} from "ethers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { devKey, providerFor } from "../../relayer/src/chains/evm/testing.ts";
-import { EVM_EID, type Localnet, startLocalnet } from "../localnet/index.ts";
+import { EVM_EID, type Localnet, SOLANA_EID, startLocalnet } from "../localnet/index.ts";
 import {
+  borrowersOf,
   evmContracts,
   EvmVaultState,
+  loanOf,
   mintToOwnerFor,
   nextPoolPacketNonce,
   openEthLoan,
+  openSolLoan,
+  packetsOfLoan,
   packetSentBy,
+  sent,
   solanaPoolLoan,
   tokenBalance,
   travelPastDefault,
   waitFor,
   waitForDeliveredPackets,
+  waitForMirroredLoan,
 } from "./support.ts";
 
 const USDC = 1_000_000n;
@@ -339,4 +363,108 @@ describe("packets whose Solana logs were truncated are still relayed", () => {
       "DEFAULTED",
     ]);
   });
+});
+
+describe("loan messages another app sends count for no loan", () => {
+  const SOL = 1_000_000_000n;
+
+  /** An app the EVM endpoint's owner registered, peered with a Solana loan app. */
+  async function otherApp(peer: Address): Promise<Contract> {
+    const { abi, bytecode } = await readArtifact("contracts/test/RecordingApp.sol", "RecordingApp");
+    const { endpoint: endpointAddress } = net.evm.deployment.contracts;
+    const factory = new ContractFactory(abi as InterfaceAbi, bytecode, net.evm.deployer);
+    const app = (await factory.deploy(endpointAddress)) as Contract;
+    await app.waitForDeployment();
+    const endpoint = await contractAt(
+      endpointAddress,
+      "contracts/Endpoint.sol",
+      "Endpoint",
+      net.evm.deployer,
+    );
+    await sent(endpoint, "setPeer", await app.getAddress(), SOLANA_EID, toHex(addressBytes(peer)));
+    return app;
+  }
+
+  interface PacketView {
+    status: string;
+    loanId: Hex | null;
+    messageType: string | null;
+  }
+
+  async function packetView(apiUrl: string, guid: Hex): Promise<PacketView | undefined> {
+    const reply = await fetch(`${apiUrl}/v1/packets/${guid}`);
+    return reply.ok ? ((await reply.json()) as PacketView) : undefined;
+  }
+
+  it("otherAppsOpenLoanAndDefault_namingAVictim_relayedButNoMirrorOrRecordChanges", async () => {
+    const { rpc, deployment } = net.solana;
+    // The victim: a SOL-collateral loan from the EVM pool, Active everywhere.
+    const victim = await generateKeyPairSigner();
+    await airdrop(rpc, victim.address, 20n);
+    const opened = await openSolLoan(net, victim, {
+      collateral: 10n * SOL,
+      principal: 300n * USDC,
+      recipient: Wallet.createRandom().address,
+    });
+    await waitForMirroredLoan(net.relayers, opened.loanId, "active", "active");
+    const records = await Promise.all(
+      net.relayers.map((relayer) => borrowersOf(relayer.apiUrl, victim.address)),
+    );
+    // The installment mirror reads the pool now and then and stamps `updatedAt`.
+    const loanSides = async () =>
+      Promise.all(
+        net.relayers.map(async (relayer) => {
+          const loan: Record<string, unknown> = {
+            ...(await loanOf(relayer.apiUrl, opened.loanId)),
+          };
+          delete loan.updatedAt;
+          return loan;
+        }),
+      );
+    const loans = await loanSides();
+
+    const toVault = await otherApp(deployment.vault);
+    const toPool = await otherApp(deployment.pool);
+    const victimBytes = toHex(addressBytes(victim.address));
+    const forgedOpen: LoanMessage = {
+      type: "OPEN_LOAN",
+      loanId: hexlify(randomBytes(32)) as Hex,
+      borrower: victimBytes,
+      recipient: victimBytes,
+      collateralAsset: `0x${"00".repeat(32)}`,
+      collateralAmount: 10n ** 18n,
+      principal: 1_000n * USDC,
+      maxRateBps: 1_000,
+      termSeconds: 86_400n,
+      expiresAt: 4_000_000_000n,
+      installments: 1,
+    };
+    const forgedDefault: LoanMessage = {
+      type: "DEFAULTED",
+      loanId: opened.loanId,
+      outstanding: 300n * USDC,
+      beneficiary: victimBytes,
+    };
+    const forged = [
+      packetSentBy(await sent(toPool, "sendPacket", SOLANA_EID, encodeLoanMessage(forgedOpen))),
+      packetSentBy(await sent(toVault, "sendPacket", SOLANA_EID, encodeLoanMessage(forgedDefault))),
+    ];
+
+    for (const relayer of net.relayers) {
+      for (const packet of forged) {
+        const view = await waitFor(`relayer ${relayer.index} to prove ${packet.guid}`, async () => {
+          const found = await packetView(relayer.apiUrl, packet.guid);
+          return found !== undefined && found.status !== "observed" ? found : undefined;
+        });
+        expect(view).toMatchObject({ loanId: null, messageType: null });
+      }
+      expect(await loanOf(relayer.apiUrl, forgedOpen.loanId)).toBeUndefined();
+      const guids = (await packetsOfLoan(relayer.apiUrl, opened.loanId)).map((p) => p.guid);
+      expect(guids).not.toContain(forged[1]?.guid);
+    }
+    expect(await loanSides()).toEqual(loans);
+    expect(
+      await Promise.all(net.relayers.map((relayer) => borrowersOf(relayer.apiUrl, victim.address))),
+    ).toEqual(records);
+  }, 180_000);
 });

@@ -193,14 +193,14 @@ describe("openapi.json", () => {
           sourceTx: hex32(),
           sourceHeight: nonce,
           sourceIndex: 0,
-          loanId,
         });
+        await store.markVerified(guid, { loanId });
       }
-      const [failed, delivered, observed, other] = guids as [Hex, Hex, Hex, Hex];
+      const [failed, delivered, verified, other] = guids as [Hex, Hex, Hex, Hex];
       await store.markFailed(failed, "test");
       await store.markDelivered(delivered, { destTx: hex32() });
       await store.putAttestation({
-        guid: observed,
+        guid: verified,
         signer: "0xSigner",
         epoch: 1n,
         digest: hex32(),
@@ -219,15 +219,15 @@ describe("openapi.json", () => {
       await check("GET", "/openapi.json?x=1", 400);
       await check("GET", "/v1/status", 200);
       await check("GET", "/v1/status?x=1", 400);
-      await check("GET", `/v1/attestations/${observed}`, 200);
+      await check("GET", `/v1/attestations/${verified}`, 200);
       await check("GET", "/v1/attestations/0x12", 400);
-      await check("GET", `/v1/attestations?guids=${observed},${failed}`, 200);
+      await check("GET", `/v1/attestations?guids=${verified},${failed}`, 200);
       await check("GET", "/v1/attestations?guids=0x12", 400);
       const page = (await check("GET", "/v1/packets?limit=2", 200)) as { nextCursor: string };
       await check("GET", `/v1/packets?limit=2&cursor=${page.nextCursor}`, 200);
       await check("GET", `/v1/packets?status=failed&loanId=${loanId}&tx=${hex32()}`, 200);
       await check("GET", "/v1/packets?status=Failed", 400);
-      await check("GET", `/v1/packets/${observed}`, 200);
+      await check("GET", `/v1/packets/${verified}`, 200);
       await check("GET", "/v1/packets/nope", 400);
       await check("GET", `/v1/packets/${hex32()}`, 404);
       await check("GET", "/v1/loans?state=active&limit=1", 200);

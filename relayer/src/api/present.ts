@@ -112,7 +112,9 @@ export function toPacketView(packet: PacketRecord, chains: ChainDirectory): Pack
   return {
     guid: packet.guid,
     loanId: packet.loanId,
-    messageType: loanMessageOf(packet.packet)?.type ?? null,
+    // Only a loan app's message is one (tagged at verify): other apps' bytes
+    // that decode as a loan message are not shown as one.
+    messageType: packet.loanId === null ? null : (loanMessageOf(packet.packet)?.type ?? null),
     srcChain: chains.ref(packet.srcEid),
     dstChain: chains.ref(packet.dstEid),
     nonce: packet.nonce.toString(),

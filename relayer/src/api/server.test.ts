@@ -141,7 +141,11 @@ describe("HTTP API", () => {
     await store.close();
   });
 
-  async function packetIn(status: "observed" | "failed" | "delivered", loanId?: Hex): Promise<Hex> {
+  /** A packet in `status`; with `loanId`, verified first (a loan app's packet is named then). */
+  async function packetIn(
+    status: "observed" | "verified" | "failed" | "delivered",
+    loanId?: Hex,
+  ): Promise<Hex> {
     const guid = hex32();
     await store.recordObserved({
       packet: Uint8Array.from([1, 2, 3, 255]),
@@ -152,8 +156,10 @@ describe("HTTP API", () => {
       sourceTx: hex32(),
       sourceHeight: 2n ** 60n,
       sourceIndex: 0,
-      ...(loanId !== undefined && { loanId }),
     });
+    if (loanId !== undefined || status === "verified") {
+      await store.markVerified(guid, { ...(loanId !== undefined && { loanId }) });
+    }
     if (status === "failed") await store.markFailed(guid, "receipts_root_mismatch");
     if (status === "delivered") await store.markDelivered(guid, { destTx: "0xdest" });
     return guid;
@@ -271,7 +277,7 @@ describe("HTTP API", () => {
   describe("packets", () => {
     it("getPacket_returnsExactNumbersAndHexBytes", async () => {
       const loanId = hex32();
-      const guid = await packetIn("observed", loanId);
+      const guid = await packetIn("verified", loanId);
 
       const reply = await request(
         base,
@@ -288,7 +294,7 @@ describe("HTTP API", () => {
         srcChain: { name: "evm", eid: 40161 },
         dstChain: { name: "solana", eid: 40168 },
         nonce: "18446744073709551615",
-        status: "observed",
+        status: "verified",
         attempts: 0,
         lastError: null,
         sourceTx: packet?.sourceTx,
@@ -296,7 +302,7 @@ describe("HTTP API", () => {
         sourceHeight: String(2n ** 60n),
         destTx: null,
         observedAt: packet?.observedAt.toISOString(),
-        verifiedAt: null,
+        verifiedAt: packet?.verifiedAt?.toISOString(),
         attestedAt: null,
         submittedAt: null,
         deliveredAt: null,
@@ -349,8 +355,8 @@ describe("HTTP API", () => {
         sourceTx: "7Y1wB3TbrcKAwbXrgBnvEzLDQzbYmjU4FF7CZxJ6C3Wg",
         sourceHeight: 9n,
         sourceIndex: 0,
-        loanId: message.loanId,
       });
+      await store.markVerified(guid, { loanId: message.loanId });
       await store.markDelivered(guid, { destTx: `0x${"AB".repeat(32)}` });
 
       const reply = await request(base, "GET", `/v1/packets/${guid}`);
@@ -397,7 +403,7 @@ describe("HTTP API", () => {
     it("listPackets_filtersByStatusLoanAndLimit", async () => {
       const loanId = hex32();
       const [a, b, c] = [
-        await packetIn("observed", loanId),
+        await packetIn("verified", loanId),
         await packetIn("failed", loanId),
         await packetIn("failed", loanId),
       ];
@@ -436,7 +442,7 @@ describe("HTTP API", () => {
     it("listPackets_cursorPages_coverEveryPacketOnce_evenWhenOneChangesBetweenPages", async () => {
       const loanId = hex32();
       const created: Hex[] = [];
-      for (let i = 0; i < 5; i++) created.push(await packetIn("observed", loanId));
+      for (let i = 0; i < 5; i++) created.push(await packetIn("verified", loanId));
 
       const first = await request(base, "GET", `/v1/packets?loanId=${loanId}&limit=3`);
       const firstGuids = (first.json.packets as { guid: Hex }[]).map((p) => p.guid);

@@ -117,7 +117,12 @@ export const packetViewSchema = z
   .object({
     guid: hex32,
     loanId: hex32.nullable(),
-    messageType: z.string().nullable().describe("OPEN_LOAN, LOAN_ACTIVE, …; null if not a loan"),
+    messageType: z
+      .string()
+      .nullable()
+      .describe(
+        "OPEN_LOAN, LOAN_ACTIVE, …; null until a loan app's message is verified, and for any other packet",
+      ),
     srcChain: chainRefSchema,
     dstChain: chainRefSchema,
     nonce: z.string().regex(/^\d+$/),

@@ -230,3 +230,21 @@ export interface PoolLoanReader {
    */
   readSchedule(pool: Hex, loanId: Hex, openedAt: bigint): Promise<PoolLoanSchedule | undefined>;
 }
+
+/** What a loan app is (shared/LOANS.md "Roles and flow"). */
+export type LoanRole = "vault" | "pool";
+
+/**
+ * The loan apps a chain's own deployment defines, and the peers they
+ * registered: what tells a loan message from any other app's bytes that
+ * decode as one. A chain whose loan apps the relayer cannot name on its
+ * own (EVM: the endpoint serves any app its owner registers) has none; its
+ * loan apps are the peers the other chain's apps registered.
+ */
+export interface LoanAppRegistry {
+  readonly eid: number;
+  /** The role of `app` (`bytes32`) on this chain; undefined when it is no loan app. */
+  roleOf(app: Hex): Promise<LoanRole | undefined>;
+  /** The app (`bytes32`) that loan app `app` registered as its peer on `remoteEid`, at finality. */
+  peerOf(app: Hex, remoteEid: number): Promise<Hex | undefined>;
+}

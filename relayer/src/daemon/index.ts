@@ -21,6 +21,7 @@ import {
 import { JsonRpc } from "../chains/rpc.ts";
 import {
   ed25519AttestationSigner,
+  SolanaLoanApps,
   SolanaPacketDeliverer,
   SolanaPacketVerifier,
   SolanaPacketWatcher,
@@ -30,6 +31,7 @@ import { latestSlot } from "../chains/solana/head.ts";
 import type {
   AttestationSigner,
   ChainKind,
+  LoanAppRegistry,
   PacketDeliverer,
   PacketVerifier,
   PacketWatcher,
@@ -168,6 +170,8 @@ interface ChainParts {
   deliverer: PacketDeliverer;
   /** The lending pool's loans (the installment mirror). */
   poolReader: PoolLoanReader;
+  /** Its own loan apps, when the chain names them (loans.ts: which packets speak for loans). */
+  loanApps?: LoanAppRegistry;
   signer: AttestationSigner;
   startHeight: bigint;
   /** Its RPC endpoints' labels (for the metrics' zero series). */
@@ -348,6 +352,7 @@ async function buildSolanaChain(
     }),
     verifier: new SolanaPacketVerifier(source),
     poolReader: new SolanaPoolReader(source),
+    loanApps: new SolanaLoanApps(source),
     deliverer,
     signer: ed25519AttestationSigner(attestationKey),
     // Packets are walked by nonce from the first; the height only tracks the head.
@@ -385,6 +390,9 @@ function pipelineChains(parts: readonly ChainParts[]): PipelineChains {
     signers: new Map(parts.map((part) => [part.eid, part.signer])),
     kinds: new Map(parts.map((part) => [part.eid, part.kind])),
     poolReaders: new Map(parts.map((part) => [part.eid, part.poolReader])),
+    loanApps: new Map(
+      parts.flatMap((part) => (part.loanApps === undefined ? [] : [[part.eid, part.loanApps]])),
+    ),
   };
 }
 

@@ -5,6 +5,7 @@ import type { Hex } from "@loanbridge/shared";
 import type {
   AttestationSigner,
   ChainKind,
+  LoanAppRegistry,
   PacketDeliverer,
   PacketVerifier,
   PacketWatcher,
@@ -66,6 +67,11 @@ export interface PipelineChains {
   signers: ReadonlyMap<number, AttestationSigner>;
   /** Which kind of chain each eid is. */
   kinds: ReadonlyMap<number, ChainKind>;
+  /**
+   * The chains that name their own loan apps, by eid: what decides which
+   * packets speak for loans (loans.ts). None: no packet does.
+   */
+  loanApps: ReadonlyMap<number, LoanAppRegistry>;
   /** Lending-pool readers by eid, for the installment mirror (absent: not mirrored). */
   poolReaders?: ReadonlyMap<number, PoolLoanReader>;
 }

@@ -22,7 +22,7 @@ import {
   retryOrFail,
 } from "./context.ts";
 import { gatherAttestations, prefetchAttestations } from "./gather.ts";
-import { mirrorLoan } from "./loans.ts";
+import { loanMessageOf, mirrorLoan } from "./loans.ts";
 import { executorRank } from "./takeover.ts";
 
 export type DeliverOutcome =
@@ -53,7 +53,9 @@ async function recordDelivered(
     outcome: receipt?.outcome ?? "delivered",
   });
   onRecorded?.();
-  await mirrorLoan(context, packet, "delivered");
+  // Tagged with a loan id only when verify found a loan app's message.
+  const message = stored.loanId === null ? undefined : loanMessageOf(stored.packet);
+  if (message !== undefined) await mirrorLoan(context, packet, message, "delivered");
 }
 
 /** Waits for peers without using up attempts: by default a short, fixed retry. */

@@ -17,7 +17,7 @@ export {
 } from "./gather.ts";
 export {
   destinationSideUpdate,
-  loanIdOf,
+  loanMessageFromLoanApp,
   loanMessageOf,
   mirrorLoan,
   sourceSideUpdate,

@@ -12,11 +12,21 @@
 //   LIQUIDATED     pool Liquidated          vault Seized
 //
 // The store ignores replays (older states) and refuses contradictions.
+//
+// Only loan apps speak for loans. Any app an endpoint serves can send bytes
+// that decode as a loan message, naming any loan id and borrower, and the
+// watchers see every packet, so a packet counts for a loan only when its
+// sender is a loan app in the role that sends its message type: the source
+// chain's own vault or pool, or the app that the destination's own vault
+// or pool registered as its peer for the source eid (the source endpoint
+// vouches for who sent it). Anything else is relayed as any app's packet
+// and says nothing about loans.
 import { decodeLoanMessage, decodePacket, type Hex, type LoanMessage } from "@loanbridge/shared";
+import type { LoanAppRegistry, LoanRole } from "../chains/types.ts";
 import type { LoanSideUpdate } from "../store/types.ts";
 import type { PipelineContext } from "./context.ts";
 
-/** The packet's loan message, or undefined when it is not one (a test app's bytes). */
+/** The packet's bytes as a loan message, or undefined when they are not one; says nothing of who sent it. */
 export function loanMessageOf(packet: Uint8Array): LoanMessage | undefined {
   try {
     return decodeLoanMessage(decodePacket(packet).message);
@@ -25,8 +35,63 @@ export function loanMessageOf(packet: Uint8Array): LoanMessage | undefined {
   }
 }
 
-export function loanIdOf(packet: Uint8Array): Hex | undefined {
-  return loanMessageOf(packet)?.loanId;
+/** Who sends each message (LOANS.md "Roles and flow"). */
+const SENDER_ROLES: Readonly<Record<LoanMessage["type"], LoanRole>> = {
+  OPEN_LOAN: "vault",
+  LOAN_ACTIVE: "pool",
+  LOAN_REJECTED: "pool",
+  REPAID: "pool",
+  DEFAULTED: "pool",
+  LIQUIDATED: "pool",
+};
+
+const OTHER_ROLE: Readonly<Record<LoanRole, LoanRole>> = { vault: "pool", pool: "vault" };
+
+interface PacketHeader {
+  srcEid: number;
+  sender: Hex;
+  dstEid: number;
+  receiver: Hex;
+}
+
+/**
+ * The loan role of the packet's sender: the source chain's own loan app,
+ * or the peer the destination's loan app registered for the source eid;
+ * undefined when neither chain names it a loan app. Throws when a chain
+ * could not be read (the caller tries again; no answer is no verdict).
+ */
+export async function senderLoanRole(
+  registries: ReadonlyMap<number, LoanAppRegistry>,
+  header: PacketHeader,
+): Promise<LoanRole | undefined> {
+  const own = await registries.get(header.srcEid)?.roleOf(header.sender);
+  if (own !== undefined) return own;
+  const destination = registries.get(header.dstEid);
+  const receiverRole = await destination?.roleOf(header.receiver);
+  if (destination === undefined || receiverRole === undefined) return undefined;
+  const peer = await destination.peerOf(header.receiver, header.srcEid);
+  return peer?.toLowerCase() === header.sender.toLowerCase() ? OTHER_ROLE[receiverRole] : undefined;
+}
+
+/**
+ * The packet's loan message when a loan app sent it in the role that sends
+ * it; undefined for any other packet. Throws when a chain could not be read.
+ */
+export async function loanMessageFromLoanApp(
+  registries: ReadonlyMap<number, LoanAppRegistry>,
+  packet: Uint8Array,
+): Promise<LoanMessage | undefined> {
+  let header: PacketHeader;
+  let message: LoanMessage;
+  try {
+    const decoded = decodePacket(packet);
+    header = decoded;
+    message = decodeLoanMessage(decoded.message);
+  } catch {
+    return undefined;
+  }
+  const role = await senderLoanRole(registries, header);
+  return role === SENDER_ROLES[message.type] ? message : undefined;
 }
 
 interface Route {
@@ -95,14 +160,17 @@ export function destinationSideUpdate(
   }
 }
 
-/** Mirrors one side; a mirror error is reported, never stops the packet. */
+/**
+ * Mirrors one side of the loan `message` (from a loan app: verify checks
+ * that, and only then tags the packet with its loan id); a mirror error is
+ * reported, never stops the packet.
+ */
 export async function mirrorLoan(
   context: Pick<PipelineContext, "store" | "onError">,
-  packet: { packet: Uint8Array } & Route,
+  packet: Route,
+  message: LoanMessage,
   when: "observed" | "delivered",
 ): Promise<void> {
-  const message = loanMessageOf(packet.packet);
-  if (message === undefined) return;
   const update =
     when === "observed"
       ? sourceSideUpdate(message, packet)

@@ -105,6 +105,8 @@ function chainsFor(index: number, wrap?: (deliverer: PacketDeliverer) => PacketD
       [SRC_EID, "evm" as const],
       [DST_EID, "evm" as const],
     ]),
+    // Test apps, no loan apps: nothing here speaks for a loan.
+    loanApps: new Map(),
   };
 }
 

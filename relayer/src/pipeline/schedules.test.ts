@@ -12,8 +12,8 @@ import {
 } from "@loanbridge/shared";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { PoolLoanReader, PoolLoanSchedule } from "../chains/types.ts";
-import { IN_MEMORY } from "../config/schema.ts";
 import { RelayerEvents } from "../observability/events.ts";
+import { IN_MEMORY } from "../config/schema.ts";
 import { Store } from "../store/store.ts";
 import type { PipelineContext } from "./context.ts";
 import { planOf, syncSchedules } from "./schedules.ts";
@@ -79,6 +79,7 @@ beforeEach(async () => {
       deliverers: new Map(),
       signers: new Map(),
       kinds: new Map(),
+      loanApps: new Map(),
       poolReaders: new Map([[LENDING, pool]]),
     },
     settings: {
@@ -136,7 +137,8 @@ async function activeLoan(n: number): Promise<{ loanId: Hex; poolApp: Hex; activ
     dueTime: START + 3n * DAY,
   };
   const observed = loanPacket(BigInt(n), active, LENDING, COLLATERAL);
-  await store.recordObserved({ ...observed, loanId });
+  await store.recordObserved(observed);
+  await store.markVerified(observed.guid, { loanId });
   await store.markDelivered(observed.guid, { destTx: word(0xde) });
   return { loanId, poolApp: decodePacket(observed.packet).sender, active };
 }
@@ -269,8 +271,8 @@ describe("syncSchedules", () => {
       sourceTx: word(0xe72),
       sourceHeight: 1n,
       sourceIndex: 0,
-      loanId,
     });
+    await store.markVerified(computeGuid(header), { loanId });
     pool.loans.set(loanId, poolSchedule([]));
 
     expect(await syncSchedules(context)).toBe(1);

@@ -14,9 +14,9 @@ import { ed25519AttestationSigner } from "../chains/solana/signer.ts";
 import { EvmAttestationSigner, recoverSigner } from "../chains/evm/signer.ts";
 import { VERIFIER_ADDRESSES, VERIFIER_KEYS } from "../chains/evm/testing.ts";
 import type { ObservedPacket } from "../chains/types.ts";
-import { IN_MEMORY } from "../config/schema.ts";
 import { type RelayerEventMap, RelayerEvents } from "../observability/events.ts";
 import { createMetrics } from "../observability/metrics.ts";
+import { IN_MEMORY } from "../config/schema.ts";
 import { Store } from "../store/store.ts";
 import { attestBatch } from "./attest.ts";
 import { FailureBackoff } from "./backoff.ts";
@@ -34,9 +34,12 @@ import {
   ListWatcher,
   loanPacket,
   MemoryDestination,
+  MemoryLoanApps,
   openLoan,
+  POOL_APP,
   ScriptedVerifier,
   SRC,
+  VAULT_APP,
   word,
 } from "./testing.ts";
 import { watchAll, watchSource } from "./watch.ts";
@@ -47,6 +50,7 @@ interface Harness {
   watcher: ListWatcher;
   verifier: ScriptedVerifier;
   destination: MemoryDestination;
+  loanApps: MemoryLoanApps;
   events: { [K in keyof RelayerEventMap]?: RelayerEventMap[K][] };
   errors: string[];
 }
@@ -93,6 +97,7 @@ async function harness(
   const watcher = new ListWatcher();
   const verifier = new ScriptedVerifier();
   const destination = new MemoryDestination();
+  const loanApps = new MemoryLoanApps(DST);
   const errors: string[] = [];
   const signer = new EvmAttestationSigner(VERIFIER_KEYS[options.signer ?? 0] as Hex);
   const context: PipelineContext = {
@@ -108,6 +113,7 @@ async function harness(
         [SRC, "evm"],
         [DST, "evm"],
       ]),
+      loanApps: new Map([[DST, loanApps]]),
     },
     settings: {
       batchSize: 10,
@@ -131,7 +137,7 @@ async function harness(
       errors.push(`${where}: ${String(error)}`);
     },
   };
-  return { context, store, watcher, verifier, destination, events, errors };
+  return { context, store, watcher, verifier, destination, loanApps, events, errors };
 }
 
 /** Serves `store`'s attestations by `signer` the way a peer relayer does. */
@@ -184,7 +190,8 @@ describe("watch", SLOW, () => {
     expect(h.watcher.polls).toEqual([99n]);
     expect(await h.store.getCursor(SRC)).toBe(150n);
     const stored = await h.store.getPacket(a.guid);
-    expect(stored).toMatchObject({ status: "observed", loanId: openLoan(1).loanId });
+    // Named by its loan only once proven to come from a loan app (verify).
+    expect(stored).toMatchObject({ status: "observed", loanId: null });
     expect(h.events.packetObserved?.map((e) => e.guid)).toEqual([a.guid, b.guid]);
     // A claim does not speak for its loan until it is proven.
     expect(await h.store.getLoan(openLoan(1).loanId)).toBeUndefined();
@@ -1096,6 +1103,140 @@ describe("deliver", SLOW, () => {
     // Each iteration ends with the gauges' snapshot.
     expect(h.events.packetsCounted?.at(-1)?.counts).toMatchObject({ delivered: 1 });
     expect(h.events.loansCounted?.at(-1)).toMatchObject({ disagreeing: 0 });
+  });
+});
+
+/** One message of each type about `loanId`. */
+function everyMessage(loanId: Hex): LoanMessage[] {
+  const settlement = { loanId, outstanding: 0n, beneficiary: word(2) };
+  return [
+    { ...openLoan(1), loanId },
+    { type: "LOAN_ACTIVE", loanId, principal: 1n, rateBps: 1, startTime: 1n, dueTime: 2n },
+    { type: "LOAN_REJECTED", loanId, reason: "LtvTooHigh" },
+    { type: "REPAID", loanId, amountRepaid: 5n },
+    { type: "DEFAULTED", ...settlement },
+    { type: "LIQUIDATED", ...settlement },
+  ];
+}
+
+/** Runs `packets` through every stage to delivery, a second relayer attesting. */
+async function relayed(h: Harness, packets: ObservedPacket[]): Promise<void> {
+  h.watcher.batches = [{ packets, scannedTo: 200n, finalizedHead: 200n }];
+  const peer = await harness({ signer: 2 });
+  for (const packet of packets) await attestedBy(peer, packet);
+  h.context.peers = [await peerApi(peer.store, VERIFIER_ADDRESSES[2] ?? "")];
+  const delivered = async () => {
+    const statuses = await Promise.all(packets.map((p) => h.store.getPacket(p.guid)));
+    return statuses.every((packet) => packet?.status === "delivered");
+  };
+  // Batches of 10: as many iterations as that takes.
+  for (let i = 0; i < Math.ceil(packets.length / 10) + 1 && !(await delivered()); i++) {
+    await runIteration(h.context);
+  }
+  expect(await delivered()).toBe(true);
+}
+
+describe("loan apps", SLOW, () => {
+  const ROGUE = word(0xe);
+  const NOT_AN_APP = word(0xf);
+
+  it("anotherAppsLoanBytes_ofEveryType_relayedAsAnyPacket_neverNamedOrMirrored", async () => {
+    const h = await harness();
+    const loanId = word(0x7001);
+    // Each message from each kind of app that is not its sender: a stranger
+    // to the receiving loan app, the loan app of the other role (the
+    // receiver's own peer), and a loan app writing to a stranger.
+    const packets = everyMessage(loanId).flatMap((message, index) => {
+      const [role, peer] =
+        message.type === "OPEN_LOAN" ? [VAULT_APP, POOL_APP] : [POOL_APP, VAULT_APP];
+      const senders = [
+        { sender: ROGUE, receiver: peer },
+        { sender: peer, receiver: role },
+        { sender: role, receiver: NOT_AN_APP },
+      ];
+      return senders.map((apps, k) =>
+        loanPacket(BigInt(index * 3 + k + 1), message, SRC, DST, apps),
+      );
+    });
+
+    await relayed(h, packets);
+
+    expect(await h.store.getLoan(loanId)).toBeUndefined();
+    for (const packet of packets) {
+      expect((await h.store.getPacket(packet.guid))?.loanId).toBeNull();
+    }
+    expect(h.events.packetVerified?.map((event) => event.loanId)).toEqual(
+      packets.map(() => undefined),
+    );
+    expect((await h.store.listPackets({ loanId, limit: 50 })).length).toBe(0);
+  });
+
+  it("forgedDefault_forAVictimsActiveLoan_leavesTheLoanAndItsPacketsAlone", async () => {
+    const h = await harness();
+    const loanId = word(0x7002);
+    const [open, active, defaulted] = [
+      everyMessage(loanId)[0],
+      everyMessage(loanId)[1],
+      everyMessage(loanId)[4],
+    ] as [LoanMessage, LoanMessage, LoanMessage];
+    // The victim's loan: opened on SRC, answered from DST.
+    await relayed(h, [loanPacket(1n, open)]);
+    await h.store.upsertLoan(sourceSideUpdate(active, { srcEid: DST, dstEid: SRC }));
+    const before = await h.store.getLoan(loanId);
+    expect(before).toMatchObject({ vaultState: "Requested", poolState: "Active" });
+
+    const forged = loanPacket(2n, defaulted, SRC, DST, { sender: ROGUE, receiver: VAULT_APP });
+    await relayed(h, [forged]);
+
+    expect(await h.store.getLoan(loanId)).toEqual(before);
+    expect((await h.store.listPackets({ loanId, limit: 10 })).map((p) => p.guid)).toEqual([
+      loanPacket(1n, open).guid,
+    ]);
+  });
+
+  it("loanAppsUnreadable_packetWaitsUnverified_withoutUsingAnAttempt_thenIsNamed", async () => {
+    const h = await harness();
+    const a = loanPacket(1n, openLoan(1));
+    await h.store.recordObserved(a);
+    h.loanApps.down = true;
+
+    await verifyBatch(h.context);
+
+    expect(await h.store.getPacket(a.guid)).toMatchObject({ status: "observed", attempts: 0 });
+    expect(await h.store.getLoan(openLoan(1).loanId)).toBeUndefined();
+    h.loanApps.down = false;
+    await waitUntilDue();
+    await verifyBatch(h.context);
+    expect(await h.store.getPacket(a.guid)).toMatchObject({
+      status: "verified",
+      loanId: openLoan(1).loanId,
+    });
+    expect(await h.store.getLoan(openLoan(1).loanId)).toMatchObject({ vaultState: "Requested" });
+  });
+
+  it("sourceChainsOwnLoanApp_speaksForItsLoan_withoutAPeerRead", async () => {
+    const h = await harness();
+    const source = new MemoryLoanApps(SRC);
+    h.context.chains = { ...h.context.chains, loanApps: new Map([[SRC, source]]) };
+    const genuine = loanPacket(1n, openLoan(1), SRC, DST, { sender: VAULT_APP, receiver: ROGUE });
+    const stranger = loanPacket(2n, openLoan(2), SRC, DST, { sender: ROGUE, receiver: POOL_APP });
+    await h.store.recordObserved(genuine);
+    await h.store.recordObserved(stranger);
+
+    await verifyBatch(h.context);
+
+    expect(await h.store.getPacket(genuine.guid)).toMatchObject({
+      status: "verified",
+      loanId: openLoan(1).loanId,
+    });
+    expect(await h.store.getLoan(openLoan(1).loanId)).toMatchObject({ vaultState: "Requested" });
+    // The destination names no loan apps here: a stranger's bytes count for nothing.
+    expect(await h.store.getPacket(stranger.guid)).toMatchObject({
+      status: "verified",
+      loanId: null,
+    });
+    expect(await h.store.getLoan(openLoan(2).loanId)).toBeUndefined();
+    expect(source.peerReads).toBe(0);
   });
 });
 

@@ -12,6 +12,7 @@ import {
   packetAttestationDigest,
 } from "@loanbridge/shared";
 import { AlreadyDeliveredError } from "../chains/errors.ts";
+import { RpcQuorumError } from "../chains/rpc.ts";
 import { recoverSigner } from "../chains/evm/signer.ts";
 import { VERIFIER_ADDRESSES } from "../chains/evm/testing.ts";
 import type {
@@ -22,6 +23,8 @@ import type {
   PacketDeliverer,
   PacketVerifier,
   PacketWatcher,
+  LoanAppRegistry,
+  LoanRole,
   VerificationResult,
   WatchBatch,
   WatchState,
@@ -34,8 +37,24 @@ export const word = (n: number): Hex => `0x${n.toString(16).padStart(64, "0")}`;
 /** The destination endpoint (bytes32) every digest for DST binds. */
 export const ENDPOINT = word(0xe9d);
 
-export function loanPacket(nonce: bigint, message: LoanMessage, srcEid = SRC, dstEid = DST) {
-  const header = { nonce, srcEid, sender: word(0xa), dstEid, receiver: word(0xb) };
+/** The loan apps of every test chain: each chain has a vault and a pool at these addresses. */
+export const VAULT_APP = word(0xa);
+export const POOL_APP = word(0xb);
+
+/**
+ * A loan packet as the loan apps send it: OPEN_LOAN from the vault to the
+ * pool, the rest from the pool to the vault; `apps` sends it as others.
+ */
+export function loanPacket(
+  nonce: bigint,
+  message: LoanMessage,
+  srcEid = SRC,
+  dstEid = DST,
+  apps = message.type === "OPEN_LOAN"
+    ? { sender: VAULT_APP, receiver: POOL_APP }
+    : { sender: POOL_APP, receiver: VAULT_APP },
+) {
+  const header = { nonce, srcEid, ...apps, dstEid };
   const packet = encodePacket(header, encodeLoanMessage(message));
   const observed: ObservedPacket = {
     packet,
@@ -156,5 +175,32 @@ export class MemoryDestination implements PacketDeliverer {
     if (this.delivered.has(guid)) throw new AlreadyDeliveredError(guid);
     this.delivered.set(guid, attestations);
     return { tx, height: 7n, outcome: "delivered" };
+  }
+}
+
+/**
+ * A chain that names its own loan apps (as the Solana program does): the
+ * vault and the pool, each the other's peer on every remote eid. `down`
+ * makes every read fail as an unreachable chain would.
+ */
+export class MemoryLoanApps implements LoanAppRegistry {
+  readonly eid: number;
+  down = false;
+  peerReads = 0;
+
+  constructor(eid: number) {
+    this.eid = eid;
+  }
+
+  roleOf(app: Hex): Promise<LoanRole | undefined> {
+    const roles: Record<Hex, LoanRole> = { [VAULT_APP]: "vault", [POOL_APP]: "pool" };
+    return Promise.resolve(roles[app]);
+  }
+
+  peerOf(app: Hex): Promise<Hex | undefined> {
+    this.peerReads++;
+    if (this.down) return Promise.reject(new RpcQuorumError("getAccountInfo", 1, 0, []));
+    const peers: Record<Hex, Hex> = { [VAULT_APP]: POOL_APP, [POOL_APP]: VAULT_APP };
+    return Promise.resolve(peers[app]);
   }
 }

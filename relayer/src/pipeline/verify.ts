@@ -6,7 +6,7 @@
 // among them are waited for without limit (disagreement is never a verdict).
 import type { ObservedPacket, VerificationFailure } from "../chains/types.ts";
 import type { PacketRecord } from "../store/types.ts";
-import { mirrorLoan } from "./loans.ts";
+import { loanMessageFromLoanApp, mirrorLoan } from "./loans.ts";
 import {
   backoffMs,
   forEachLeased,
@@ -44,12 +44,15 @@ export async function verifyPacket(context: PipelineContext, packet: PacketRecor
   }
   const result = await verifier.verify(observedOf(packet));
   if (result.ok) {
+    // Only a proven packet from a loan app speaks for a loan (loans.ts);
+    // its loan id is recorded with the proof, and names it from then on.
+    const message = await loanMessageFromLoanApp(context.chains.loanApps, packet.packet);
+    const loanId = message?.loanId;
     context.crashPoint?.("proven");
-    await store.markVerified(packet.guid, { owner });
-    events.emit("packetVerified", refOf(packet));
+    await store.markVerified(packet.guid, { owner, ...(loanId !== undefined && { loanId }) });
+    events.emit("packetVerified", { ...refOf(packet), loanId });
     context.crashPoint?.("verified");
-    // Only a proven packet speaks for its loan.
-    await mirrorLoan(context, packet, "observed");
+    if (message !== undefined) await mirrorLoan(context, packet, message, "observed");
     context.crashPoint?.("mirrored");
     return;
   }

@@ -10,7 +10,6 @@ import type { PacketWatcher } from "../chains/types.ts";
 import { kindOf, type PipelineContext } from "./context.ts";
 import { StoreError } from "../store/errors.ts";
 import type { ClaimOutcome } from "../store/store.ts";
-import { loanIdOf } from "./loans.ts";
 
 export interface WatchResult {
   eid: number;
@@ -31,13 +30,9 @@ export async function watchSource(
   events.emit("headAdvanced", { chain, eid: watcher.eid, height: batch.finalizedHead });
   let observed = 0;
   for (const packet of batch.packets) {
-    const loanId = loanIdOf(packet.packet);
     let outcome: ClaimOutcome;
     try {
-      ({ outcome } = await store.recordObserved({
-        ...packet,
-        ...(loanId !== undefined && { loanId }),
-      }));
+      ({ outcome } = await store.recordObserved(packet));
     } catch (error) {
       // One item the store refuses outright (not a key) is skipped and
       // reported; anything else (the store down) stops the batch before the
@@ -50,7 +45,6 @@ export async function watchSource(
       observed++;
       events.emit("packetObserved", {
         guid: packet.guid,
-        loanId,
         srcEid: packet.srcEid,
         dstEid: packet.dstEid,
         nonce: packet.nonce,

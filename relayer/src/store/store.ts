@@ -92,7 +92,6 @@ export interface OpenStoreOptions {
 }
 
 /** A packet as the watcher hands it over, plus its loan when decoded. */
-export type ObservedInput = ObservedPacket & { loanId?: Hex };
 
 /** How `recordObserved` took a claim (see there). */
 export type ClaimOutcome = "created" | "known" | "replaced" | "held" | "dropped";
@@ -691,7 +690,7 @@ export class Store {
    * watcher or occupy the real packet's guid.
    */
   async recordObserved(
-    observed: ObservedInput,
+    observed: ObservedPacket,
   ): Promise<{ outcome: ClaimOutcome; packet: PacketRecord }> {
     const claim = claimRow(observed);
     return this.#db.transaction().execute(async (trx) => {
@@ -1009,11 +1008,18 @@ export class Store {
     });
   }
 
-  /** observed → verified: the packet is proven on its source chain. */
-  markVerified(guid: Hex, options: TransitionOptions = {}): Promise<PacketRecord> {
+  /**
+   * observed → verified: the packet is proven on its source chain.
+   * `loanId`: a loan app sent it (pipeline/loans.ts), about that loan.
+   */
+  markVerified(
+    guid: Hex,
+    options: TransitionOptions & { loanId?: Hex } = {},
+  ): Promise<PacketRecord> {
     return this.#transition(guid, "verified", options, {
       verified_at: sql<Date>`now()`,
       last_error: null,
+      ...(options.loanId !== undefined && { loan_id: hex32(options.loanId, "loanId") }),
     });
   }
 
@@ -1666,18 +1672,17 @@ const toBytes = (value: Uint8Array): Uint8Array => Uint8Array.from(value);
 type PacketRow = Insertable<PacketsTable> & { guid: string; src_eid: number };
 type ClaimRow = PacketRow & Insertable<PacketClaimsTable>;
 
-function claimRow(observed: ObservedInput): ClaimRow {
+function claimRow(observed: ObservedPacket): ClaimRow {
   return { ...packetRow(observed), packet_hash: keccak256(observed.packet) };
 }
 
-function packetRow(observed: ObservedInput): PacketRow {
+function packetRow(observed: ObservedPacket): PacketRow {
   return {
     guid: hex32(observed.guid, "guid"),
     src_eid: observed.srcEid,
     dst_eid: observed.dstEid,
     nonce: observed.nonce.toString(),
     packet: Buffer.from(observed.packet),
-    loan_id: observed.loanId === undefined ? null : hex32(observed.loanId, "loanId"),
     source_tx: observed.sourceTx,
     source_height: observed.sourceHeight.toString(),
     source_index: observed.sourceIndex,
@@ -1707,7 +1712,8 @@ async function replaceClaim(
       dst_eid: Number(claim.dst_eid),
       nonce: claim.nonce,
       packet: claim.packet,
-      loan_id: claim.loan_id ?? null,
+      // Named again only once this claim is proven (markVerified).
+      loan_id: null,
       source_tx: claim.source_tx,
       source_height: claim.source_height,
       source_index: claim.source_index,

@@ -22,6 +22,7 @@ export {
   SolanaSignerError,
   verifyEd25519,
 } from "./signer.ts";
+export { SolanaLoanApps, type SolanaLoanAppsOptions } from "./loan-apps.ts";
 export { SolanaPoolReader, type SolanaPoolReaderOptions } from "./pool-reader.ts";
 export { SolanaPacketVerifier, type SolanaVerifierOptions } from "./verifier.ts";
 export { SolanaPacketWatcher, type SolanaWatcherOptions } from "./watcher.ts";

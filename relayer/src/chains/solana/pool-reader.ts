@@ -5,11 +5,11 @@
 // quorum of endpoints.
 import { type Hex, toBytes } from "@loanbridge/shared";
 import { decodeAccount, decodePoolLoan, pda } from "@loanbridge/solana-program";
-import { type Address, address } from "@solana/kit";
-import { z } from "zod";
+import { address } from "@solana/kit";
 import type { JsonRpc } from "../rpc.ts";
 import type { PoolLoanReader, PoolLoanSchedule } from "../types.ts";
-import { accountData, accountSchema, type Commitment, slotSchema } from "./schemas.ts";
+import { type ProgramAccountSource, readProgramAccount } from "./accounts.ts";
+import type { Commitment } from "./schemas.ts";
 
 export interface SolanaPoolReaderOptions {
   eid: number;
@@ -19,32 +19,27 @@ export interface SolanaPoolReaderOptions {
   commitment: Commitment;
 }
 
-const accountAnswerSchema = z.object({
-  context: z.object({ slot: slotSchema }),
-  value: accountSchema,
-});
-
 /** Pool-loan statuses with no schedule (solana-program `pool_loan_status`). */
 const UNSCHEDULED_STATUSES = new Set([0, 3]);
 
 export class SolanaPoolReader implements PoolLoanReader {
   readonly eid: number;
-  readonly #rpc: JsonRpc;
-  readonly #programId: Address;
-  readonly #commitment: Commitment;
+  readonly #source: ProgramAccountSource;
   /** Fixed when the pool was created. */
   #dueBucketSeconds: bigint | undefined;
 
   constructor(options: SolanaPoolReaderOptions) {
     this.eid = options.eid;
-    this.#rpc = options.rpc;
-    this.#programId = address(options.programId);
-    this.#commitment = options.commitment;
+    this.#source = {
+      rpc: options.rpc,
+      programId: address(options.programId),
+      commitment: options.commitment,
+    };
   }
 
   async readSchedule(_pool: Hex, loanId: Hex): Promise<PoolLoanSchedule | undefined> {
-    const account = await pda.poolLoan(this.#programId, toBytes(loanId));
-    const loan = await this.#read(account, (data) => {
+    const account = await pda.poolLoan(this.#source.programId, toBytes(loanId));
+    const loan = await readProgramAccount(this.#source, account, (data) => {
       const decoded = decodePoolLoan(data);
       return {
         status: decoded.status,
@@ -77,27 +72,16 @@ export class SolanaPoolReader implements PoolLoanReader {
 
   async #bucketWidth(): Promise<bigint> {
     if (this.#dueBucketSeconds === undefined) {
-      const pool = await this.#read(
-        await pda.pool(this.#programId),
+      const pool = await readProgramAccount(
+        this.#source,
+        await pda.pool(this.#source.programId),
         (data) => decodeAccount("Pool", data).due_bucket_seconds as bigint,
       );
-      if (pool === undefined) throw new Error(`no pool account for program ${this.#programId}`);
+      if (pool === undefined) {
+        throw new Error(`no pool account for program ${this.#source.programId}`);
+      }
       this.#dueBucketSeconds = pool;
     }
     return this.#dueBucketSeconds;
-  }
-
-  /** The account decoded by `decode`, as a quorum of endpoints holds it; undefined when absent. */
-  #read<T>(account: Address, decode: (data: Uint8Array) => T): Promise<T | undefined> {
-    return this.#rpc.quorumRead("getAccountInfo", async (endpoint) => {
-      const answer = await endpoint.call(
-        "getAccountInfo",
-        [account, { commitment: this.#commitment, encoding: "base64" }],
-        accountAnswerSchema,
-      );
-      const { value } = answer;
-      if (value === null || value.owner !== this.#programId) return undefined;
-      return decode(accountData(value));
-    });
   }
 }

@@ -41,6 +41,7 @@ import {
   type SendInstructions,
   SOLANA_DEV_DEFAULTS,
   type SolanaDeployment,
+  setPeerInstruction,
   setSolanaPeers,
   solanaRpc,
 } from "@loanbridge/solana-program";
@@ -81,6 +82,7 @@ import {
   SolanaPacketDeliverer,
 } from "./deliverer.ts";
 import { accountData, accountInfoSchema } from "./schemas.ts";
+import { SolanaLoanApps } from "./loan-apps.ts";
 import { ed25519AttestationSigner } from "./signer.ts";
 import { SolanaPacketVerifier } from "./verifier.ts";
 import { SolanaPacketWatcher } from "./watcher.ts";
@@ -870,6 +872,63 @@ function rewriteAccount(
     else value.data[0] = spoiled.toString("base64");
   });
 }
+
+describe("SolanaLoanApps", () => {
+  const registry = (peerCacheMs?: number) =>
+    new SolanaLoanApps({
+      eid: SOLANA_EID,
+      rpc: chain.jsonRpc,
+      programId: chain.programId,
+      commitment: "finalized",
+      ...(peerCacheMs !== undefined && { peerCacheMs }),
+    });
+  const hexOf = (account: Address) => toHex(addressBytes(account));
+
+  it("vaultAndPool_areTheProgramsLoanApps_inAnyHexCase_andNothingElseIs", async () => {
+    const apps = registry();
+    const vault = hexOf(chain.deployment.vault);
+    expect(await apps.roleOf(vault)).toBe("vault");
+    expect(await apps.roleOf(vault.toUpperCase().replace("0X", "0x") as Hex)).toBe("vault");
+    expect(await apps.roleOf(hexOf(chain.deployment.pool))).toBe("pool");
+    expect(await apps.roleOf(REMOTE_VAULT)).toBeUndefined();
+    expect(await apps.roleOf(hexOf(chain.admin.address))).toBeUndefined();
+  });
+
+  it("peers_areWhatTheAdminRegistered_noneForAnUnknownEid", async () => {
+    const apps = registry(0);
+    // Set when the chain started: read once final.
+    await until("the peers to finalize", async () => {
+      return (await apps.peerOf(hexOf(chain.deployment.vault), EVM_EID)) === REMOTE_POOL;
+    });
+    expect(await apps.peerOf(hexOf(chain.deployment.pool), EVM_EID)).toBe(REMOTE_VAULT);
+    expect(await apps.peerOf(hexOf(chain.deployment.pool), 40_999)).toBeUndefined();
+    // Not a loan app: no peer account of the program's.
+    expect(await apps.peerOf(REMOTE_VAULT, EVM_EID)).toBeUndefined();
+  });
+
+  it("newPeer_isSeenOnceFinal_andAfterTheCacheOnly", async () => {
+    const remoteEid = 40_998;
+    const fresh = registry(0);
+    const cached = registry(600_000);
+    const pool = hexOf(chain.deployment.pool);
+    expect(await cached.peerOf(pool, remoteEid)).toBeUndefined();
+    const remoteVault = addressToWire("0x5555555555555555555555555555555555555555");
+    await chain.send(
+      await setPeerInstruction(chain.programId, {
+        payer: chain.admin,
+        admin: chain.admin,
+        app: chain.deployment.pool,
+        remoteEid,
+        remoteApp: toBytes(remoteVault),
+      }),
+    );
+
+    await until("the new peer to finalize", async () => {
+      return (await fresh.peerOf(pool, remoteEid)) === remoteVault;
+    });
+    expect(await cached.peerOf(pool, remoteEid)).toBeUndefined();
+  });
+});
 
 describe("SolanaPacketVerifier", () => {
   const verifier = (rpc: JsonRpc = chain.jsonRpc) =>
