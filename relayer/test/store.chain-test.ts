@@ -20,6 +20,7 @@ import {
 } from "../src/store/index.ts";
 import { sourceSideUpdate } from "../src/pipeline/loans.ts";
 import { postgresPool } from "../src/store/store.ts";
+import { freshTestStore } from "../src/store/testing.ts";
 import { startPostgres, type TestPostgres } from "./postgres.ts";
 
 const U64_MAX = 2n ** 64n - 1n;
@@ -92,7 +93,7 @@ function track(store: Store): Store {
 const backends: Backend[] = [
   {
     name: "pglite",
-    fresh: async () => track(await Store.open({ kind: "pglite", dataDir: "memory://" })),
+    fresh: async () => track(await freshTestStore()),
   },
   { name: "postgres", fresh: async () => openPostgres(await createDatabase()) },
 ];

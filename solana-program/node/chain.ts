@@ -403,7 +403,11 @@ export class Chain {
   /**
    * Puts the slot just finished at the front of the SlotHashes sysvar (newest
    * first, at most 512, as a validator keeps it): the Address Lookup Table
-   * program only creates a table for a `recent_slot` found there.
+   * program only creates a table for a `recent_slot` found there. Only older
+   * slots stay behind it: LiteSVM starts the list with an entry for a slot
+   * far ahead, which left at its end broke the newest-first order the
+   * program's binary search relies on, so it missed listed slots ("2 is not
+   * a recent slot" at node slot 8).
    */
   private recordSlotHash(slot: bigint, hash: string): void {
     const previous = this.svm
@@ -413,7 +417,7 @@ export class Chain {
       // The native binding takes plain `{ slot, hash }` (litesvm's SlotHashInput);
       // the wrapper's type names the class it returns, which has no constructor.
       // eslint-disable-next-line @typescript-eslint/no-unsafe-class-instance-assignment
-      [{ slot, hash }, ...previous.filter((entry) => entry.slot !== slot)].slice(
+      [{ slot, hash }, ...previous.filter((entry) => entry.slot < slot)].slice(
         0,
         MAX_SLOT_HASHES,
       ),

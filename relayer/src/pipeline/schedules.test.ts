@@ -13,8 +13,8 @@ import {
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { PoolLoanReader, PoolLoanSchedule } from "../chains/types.ts";
 import { RelayerEvents } from "../observability/events.ts";
-import { IN_MEMORY } from "../config/schema.ts";
-import { Store } from "../store/store.ts";
+import type { Store } from "../store/store.ts";
+import { freshTestStore } from "../store/testing.ts";
 import type { PipelineContext } from "./context.ts";
 import { planOf, syncSchedules } from "./schedules.ts";
 import { DST, loanPacket, SRC, word } from "./testing.ts";
@@ -66,7 +66,7 @@ let context: PipelineContext;
 let errors: string[];
 
 beforeEach(async () => {
-  store = await Store.open({ kind: "pglite", dataDir: IN_MEMORY });
+  store = await freshTestStore();
   pool = new PoolDouble();
   errors = [];
   context = {

@@ -16,8 +16,8 @@ import { VERIFIER_ADDRESSES, VERIFIER_KEYS } from "../chains/evm/testing.ts";
 import type { ObservedPacket } from "../chains/types.ts";
 import { type RelayerEventMap, RelayerEvents } from "../observability/events.ts";
 import { createMetrics } from "../observability/metrics.ts";
-import { IN_MEMORY } from "../config/schema.ts";
-import { Store } from "../store/store.ts";
+import type { Store } from "../store/store.ts";
+import { freshTestStore } from "../store/testing.ts";
 import { attestBatch } from "./attest.ts";
 import { FailureBackoff } from "./backoff.ts";
 import { backoffMs, isChainUnavailable, leaseOwner, type PipelineContext } from "./context.ts";
@@ -67,7 +67,7 @@ async function harness(
     deliverConcurrency?: number;
   } = {},
 ): Promise<Harness> {
-  const store = await Store.open({ kind: "pglite", dataDir: IN_MEMORY });
+  const store = await freshTestStore();
   stores.push(store);
   const bus = new RelayerEvents();
   const events: Harness["events"] = {};

@@ -15,6 +15,7 @@ import { latenessOf, outcomeOf, standingOf } from "../credit/outcome.ts";
 import { StoreError } from "./errors.ts";
 import { migrationProvider } from "./migrations.ts";
 import { Store } from "./store.ts";
+import { freshTestStore } from "./testing.ts";
 import {
   LOAN_OUTCOMES,
   type LoanOutcome,
@@ -80,7 +81,7 @@ function track(store: Store): Store {
 const backends = [
   {
     name: "pglite",
-    fresh: async () => track(await Store.open({ kind: "pglite", dataDir: "memory://" })),
+    fresh: async () => track(await freshTestStore()),
   },
   { name: "postgres", fresh: postgresStore },
 ];
