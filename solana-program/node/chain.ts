@@ -417,10 +417,7 @@ export class Chain {
       // The native binding takes plain `{ slot, hash }` (litesvm's SlotHashInput);
       // the wrapper's type names the class it returns, which has no constructor.
       // eslint-disable-next-line @typescript-eslint/no-unsafe-class-instance-assignment
-      [{ slot, hash }, ...previous.filter((entry) => entry.slot < slot)].slice(
-        0,
-        MAX_SLOT_HASHES,
-      ),
+      [{ slot, hash }, ...previous.filter((entry) => entry.slot < slot)].slice(0, MAX_SLOT_HASHES),
     );
   }
 
