@@ -627,6 +627,23 @@ describe.each(backends)("Store on $name", (backend) => {
         (await own.listPackets({ limit: 10 })).filter((packet) => packet.leaseOwner === "other"),
       ).toHaveLength(1);
     });
+
+    it("releaseAllLeases_exceptThoseInUse_keepsThemLeased", async () => {
+      const own = await backend.fresh();
+      const inputs = [observed(), observed(), observed()];
+      for (const input of inputs) await own.recordObserved(input);
+      const leased = await own.leaseWork("loop", ["observed"], 3, 60_000);
+      const inUse = leased[1]?.guid ?? "0x";
+
+      expect(
+        await own.releaseAllLeases("loop", {
+          except: [inUse.toUpperCase().replace("0X", "0x") as Hex],
+        }),
+      ).toBe(2);
+
+      const held = (await own.listPackets({ limit: 10 })).filter((p) => p.leaseOwner === "loop");
+      expect(held.map((packet) => packet.guid)).toEqual([inUse]);
+    });
   });
 
   describe("cursors", () => {

@@ -94,7 +94,12 @@ describe("openapi.json", () => {
         chains: ChainDirectory.fromConfig({ evm: { eid: 40161 }, solana: { eid: 40168 } }),
         readiness: () => ({ chains: { ok: ready, ...(!ready && { detail: "not polled yet" }) } }),
       };
-      api = createApiServer({ ...common, adminToken: new Secret(TOKEN, "test") });
+      api = createApiServer({
+        ...common,
+        adminToken: new Secret(TOKEN, "test"),
+        // What the pipeline keeps of them is gather's to judge (stages.test.ts).
+        acceptAttestations: (attestations) => Promise.resolve(attestations.length),
+      });
       readOnly = createApiServer(common);
       ({ url: base } = await api.listen());
       ({ url: readOnlyBase } = await readOnly.listen());
@@ -267,6 +272,21 @@ describe("openapi.json", () => {
       }
       await check("POST", `/v1/packets/${failed}/retry`, 200, { body: reason, token: TOKEN });
       await check("POST", `/v1/packets/${other}/deny`, 200, { body: reason, token: TOKEN });
+      const pushed = JSON.stringify({
+        attestations: [
+          {
+            guid: hex32(),
+            signer: `0x${"ab".repeat(20)}`,
+            epoch: "1",
+            digest: hex32(),
+            signature: `0x${"cd".repeat(65)}`,
+          },
+        ],
+      });
+      await check("POST", "/v1/attestations", 200, { body: pushed });
+      await check("POST", "/v1/attestations", 400, { body: "{" });
+      await check("POST", "/v1/attestations", 404, { body: pushed, server: readOnlyBase });
+      await check("POST", "/v1/attestations", 413, { body: big });
       await check("GET", "/v2/nothing", 404);
       await check("DELETE", "/v1/loans", 405);
 

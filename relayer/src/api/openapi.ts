@@ -13,11 +13,13 @@ import {
   loansQuery,
   noQuery,
   packetsQuery,
+  pushedAttestationsBody,
   retryBody,
 } from "./params.ts";
 import {
   attestationBatchSchema,
   attestationListSchema,
+  attestationsTakenSchema,
   borrowerListSchema,
   errorViewSchema,
   healthViewSchema,
@@ -110,6 +112,16 @@ const OPERATIONS: readonly Operation[] = [
     query: attestationsQuery,
     ok: attestationBatchSchema,
     errors: READ,
+  },
+  {
+    path: "/v1/attestations",
+    method: "post",
+    summary:
+      "Takes a peer relayer's attestations as soon as it makes them; each is checked as a gathered one is, and a packet that got one is delivered without waiting for its next turn to ask (404: this relayer takes none)",
+    query: noQuery,
+    body: pushedAttestationsBody,
+    ok: attestationsTakenSchema,
+    errors: [400, 404, 413, 503],
   },
   {
     path: "/v1/attestations/{guid}",

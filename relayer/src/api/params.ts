@@ -103,6 +103,40 @@ export const attestationsQuery = z.strictObject({
     ),
 });
 
+/**
+ * Attestations a peer relayer pushes (`POST /v1/attestations`), as
+ * `GET /v1/attestations` serves them; each is judged before it is kept.
+ */
+export const pushedAttestationsBody = z.strictObject({
+  attestations: z
+    .array(
+      z.object({
+        guid: hex32("guid"),
+        signer: z
+          .string()
+          .regex(
+            /^[0-9A-Za-z]{32,44}$|^0x[0-9a-fA-F]{40}$/,
+            "signer must be an EVM address or a base58 key",
+          ),
+        epoch: z
+          .string({ error: "epoch must be a whole number, in decimal" })
+          .regex(/^\d{1,20}$/, "epoch must be a whole number, in decimal")
+          .transform((value) => BigInt(value)),
+        digest: hex32("digest"),
+        signature: z
+          .string()
+          .regex(
+            /^0x[0-9a-fA-F]{128,130}$/,
+            "signature must be 0x followed by 128 or 130 hex digits",
+          )
+          .transform((value) => value.toLowerCase() as `0x${string}`),
+      }),
+      { error: "attestations must be a list of attestations" },
+    )
+    .min(1, "attestations must list at least one")
+    .max(MAX_ATTESTATION_GUIDS, `attestations must list at most ${MAX_ATTESTATION_GUIDS}`),
+});
+
 const actor = z
   .string()
   .regex(/^[\w.@:-]{1,100}$/, "actor must be 1-100 letters, digits or . _ @ : -")

@@ -6,6 +6,7 @@ import { PassThrough } from "node:stream";
 import { computeGuid, encodeLoanMessage, encodePacket, type Hex } from "@loanbridge/shared";
 import { encodeBase58, Wallet } from "ethers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Attestation } from "../chains/types.ts";
 import { Secret } from "../config/secret.ts";
 import { RelayerEvents } from "../observability/events.ts";
 import { createLogger } from "../observability/logger.ts";
@@ -13,6 +14,7 @@ import { attachMetrics, createMetrics } from "../observability/metrics.ts";
 import { Store } from "../store/store.ts";
 import { ChainDirectory } from "./chains.ts";
 import { bytes32FromNative } from "./format.ts";
+import { pushedAttestationsBody } from "./params.ts";
 import type { ChainProgress } from "./present.ts";
 import {
   ApiPortInUseError,
@@ -24,6 +26,8 @@ import {
 
 const TOKEN = "test-admin-token-0123456789";
 const OWN_SIGNER = "0xOwnSigner";
+/** A peer relayer's signer, as pushed attestations name it. */
+const PEER_SIGNER = Wallet.createRandom().address;
 const hex32 = (): Hex => `0x${randomBytes(32).toString("hex")}`;
 
 const EVM_USDC = "0x00000000000000000000000000000000000000Cc";
@@ -109,6 +113,7 @@ describe("HTTP API", () => {
   ]);
   const events = new RelayerEvents();
   const actions: string[] = [];
+  const pushed: Attestation[][] = [];
   let logText = "";
 
   beforeAll(async () => {
@@ -132,6 +137,11 @@ describe("HTTP API", () => {
       relayerId: "relayer-test",
       chains: TEST_CHAINS,
       status: () => progress,
+      acceptAttestations: (attestations) => {
+        pushed.push(attestations);
+        // As the pipeline judges them: here, those by the peer signer only.
+        return Promise.resolve(attestations.filter((a) => a.signer === PEER_SIGNER).length);
+      },
     });
     ({ url: base } = await api.listen());
   });
@@ -652,6 +662,137 @@ describe("HTTP API", () => {
           ],
         }
       `);
+    });
+  });
+
+  describe("pushed attestations", () => {
+    const attestation = (overrides: Record<string, unknown> = {}) => ({
+      guid: hex32(),
+      signer: PEER_SIGNER,
+      epoch: "18446744073709551615",
+      digest: hex32(),
+      signature: `0x${"ab".repeat(65)}`,
+      ...overrides,
+    });
+    const post = (body: unknown, path = "/v1/attestations") =>
+      request(base, "POST", path, {
+        headers: { "content-type": "application/json" },
+        body: typeof body === "string" ? body : JSON.stringify(body),
+      });
+
+    it("push_handsEachToThePipeline_withExactNumbers_andSaysHowManyItKept", async () => {
+      pushed.length = 0;
+      const [peer, stranger] = [
+        attestation(),
+        attestation({ signer: Wallet.createRandom().address }),
+      ];
+      const guid = peer.guid.toUpperCase().replace("0X", "0x");
+
+      const reply = await post({ attestations: [{ ...peer, guid }, stranger] });
+
+      expect(reply.status).toBe(200);
+      expect(reply.json).toEqual({ received: 2, accepted: 1 });
+      expect(pushed).toEqual([
+        [
+          { ...peer, epoch: 2n ** 64n - 1n },
+          { ...stranger, epoch: 2n ** 64n - 1n },
+        ],
+      ]);
+    });
+
+    it("push_badInput_is400NamingTheBody_andNothingReachesThePipeline", async () => {
+      pushed.length = 0;
+      const cases: Record<string, unknown> = {
+        notJson: "{",
+        noList: {},
+        emptyList: { attestations: [] },
+        tooMany: { attestations: Array.from({ length: 101 }, () => attestation()) },
+        badGuid: { attestations: [attestation({ guid: "0x12" })] },
+        badSigner: { attestations: [attestation({ signer: "not a signer!" })] },
+        epochNotDecimal: { attestations: [attestation({ epoch: "0x10" })] },
+        epochNumber: { attestations: [attestation({ epoch: 3 })] },
+        shortSignature: { attestations: [attestation({ signature: "0xabcd" })] },
+        unknownField: { attestations: [attestation()], extra: 1 },
+      };
+      const answers: Record<string, unknown> = {};
+      for (const [name, body] of Object.entries(cases)) {
+        const reply = await post(body);
+        answers[name] = [reply.status, (reply.json.error as { message: string }).message];
+      }
+      const withQuery = await post({ attestations: [attestation()] }, "/v1/attestations?x=1");
+      // Past the body limit of this server; the limit of 100 holds below it.
+      const hundredAndOne = pushedAttestationsBody.safeParse({
+        attestations: Array.from({ length: 101 }, () => attestation()),
+      });
+
+      expect(withQuery.status).toBe(400);
+      expect(hundredAndOne.error?.issues[0]?.message).toBe("attestations must list at most 100");
+      expect(pushed).toEqual([]);
+      expect(answers).toMatchInlineSnapshot(`
+        {
+          "badGuid": [
+            400,
+            "guid must be 0x followed by 64 hex digits",
+          ],
+          "badSigner": [
+            400,
+            "signer must be an EVM address or a base58 key",
+          ],
+          "emptyList": [
+            400,
+            "attestations must list at least one",
+          ],
+          "epochNotDecimal": [
+            400,
+            "epoch must be a whole number, in decimal",
+          ],
+          "epochNumber": [
+            400,
+            "epoch must be a whole number, in decimal",
+          ],
+          "noList": [
+            400,
+            "attestations must be a list of attestations",
+          ],
+          "notJson": [
+            400,
+            "the body is not valid JSON",
+          ],
+          "shortSignature": [
+            400,
+            "signature must be 0x followed by 128 or 130 hex digits",
+          ],
+          "tooMany": [
+            413,
+            "the body is larger than 1024 bytes",
+          ],
+          "unknownField": [
+            400,
+            "unknown field extra",
+          ],
+        }
+      `);
+    });
+
+    it("push_toARelayerThatTakesNone_is404", async () => {
+      const other = createApiServer({
+        config: { host: "127.0.0.1", port: 0, maxBodyBytes: 1_024 },
+        store,
+        registry: createMetrics({ defaultMetrics: false }).registry,
+      });
+      const { url } = await other.listen();
+      try {
+        const reply = await request(url, "POST", "/v1/attestations", {
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ attestations: [attestation()] }),
+        });
+        expect(reply.status).toBe(404);
+        expect((reply.json.error as { message: string }).message).toBe(
+          "this relayer takes no pushed attestations",
+        );
+      } finally {
+        await other.close();
+      }
     });
   });
 

@@ -8,6 +8,7 @@ import type { AddressInfo } from "node:net";
 import { BaseError } from "@loanbridge/shared";
 import type { Registry } from "prom-client";
 import type { z } from "zod";
+import type { Attestation } from "../chains/types.ts";
 import type { ApiConfig } from "../config/schema.ts";
 import type { Secret } from "../config/secret.ts";
 import type { RelayerEvents } from "../observability/events.ts";
@@ -22,6 +23,7 @@ import {
   borrowerParam,
   denyBody,
   attestationsQuery,
+  pushedAttestationsBody,
   guidParam,
   loanIdParam,
   loansQuery,
@@ -68,6 +70,11 @@ export interface ApiServerOptions {
   /** Chain names, assets and explorer links for the views; none known when absent. */
   chains?: ChainDirectory;
   status?: StatusCallback;
+  /**
+   * Takes attestations a peer pushed and returns how many were new and
+   * valid (pipeline/gather.ts); without it this relayer takes none.
+   */
+  acceptAttestations?: (attestations: Attestation[]) => Promise<number>;
 }
 
 /** An HTTP error answer: status, a stable code, and the parameter at fault. */
@@ -229,6 +236,16 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
             }),
           });
           return { status: 200, body: { attestations: attestations.map(toAttestationJson) } };
+        },
+        POST: async (request) => {
+          const raw = await readJson(request.incoming, config.maxBodyBytes);
+          parse(noQuery, queryObject(request.query), "query");
+          const { attestations } = parse(pushedAttestationsBody, raw, "body");
+          if (options.acceptAttestations === undefined) {
+            throw new ApiError(404, "not_found", "this relayer takes no pushed attestations");
+          }
+          const accepted = await options.acceptAttestations(attestations);
+          return { status: 200, body: { received: attestations.length, accepted } };
         },
       },
     },

@@ -243,6 +243,17 @@ export const attestationBatchSchema = z
   })
   .meta({ id: "AttestationBatch" });
 
+export const attestationsTakenSchema = z
+  .object({
+    received: z.int().describe("attestations in the request"),
+    accepted: z
+      .int()
+      .describe(
+        "new ones kept: valid for a packet this relayer holds awaiting delivery, by a signer of its destination's current set",
+      ),
+  })
+  .meta({ id: "AttestationsTaken" });
+
 /** An account on a chain, in that chain's native form. */
 const chainAccountSchema = z
   .object({ chain: chainRefSchema, address: z.string() })

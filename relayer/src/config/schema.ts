@@ -256,9 +256,10 @@ export const pipelineSchema = z
     /** How long a leased packet stays with one worker before others may take it. */
     leaseMs: z.int().min(1_000).max(3_600_000).default(60_000),
     /**
-     * Most deliveries of a batch in flight at once (1: one at a time), so
-     * one slow confirmation does not hold the others back. EVM sends from
-     * one key still take their nonces one at a time (nonces.ts).
+     * Most deliveries in flight at once (1: one at a time): a running
+     * relayer starts one whenever a slot is free, and no stage waits for a
+     * confirmation. EVM sends from one key still take their nonces one at a
+     * time (nonces.ts).
      */
     deliverConcurrency: z.int().min(1).max(256).default(8),
     /**

@@ -55,7 +55,8 @@ import {
   type PipelineChains,
   type PipelineContext,
 } from "../pipeline/context.ts";
-import { startLoop } from "../pipeline/pipeline.ts";
+import { acceptPushedAttestations } from "../pipeline/gather.ts";
+import { type PipelineLoop, startLoop } from "../pipeline/pipeline.ts";
 import {
   loadEd25519KeySigner,
   loadEvmKeySigner,
@@ -487,9 +488,16 @@ export async function startRelayer(
     Date.now,
     () => lastPollFailure,
   );
+  // Pushed attestations wake the loop (started once the API listens).
+  const started: { loop?: PipelineLoop } = {};
   const api = createApiServer({
     config: config.api,
     store,
+    acceptAttestations: async (attestations) => {
+      const accepted = await acceptPushedAttestations(context, attestations);
+      if (accepted > 0) started.loop?.wake();
+      return accepted;
+    },
     registry: metrics.registry,
     adminToken,
     readiness: async () => ({
@@ -534,6 +542,7 @@ export async function startRelayer(
       }
     },
   });
+  started.loop = loop;
   let stopping: Promise<void> | undefined;
   const stop = () => {
     stopping ??= (async () => {

@@ -210,12 +210,65 @@ export const isStopping = (context: Pick<PipelineContext, "signal">): boolean =>
   context.signal?.aborted === true;
 
 /**
+ * Leases up to `limit` packets in `statuses` and runs `prepare` over them
+ * (a head start each packet's handler can do without: its error is only
+ * reported).
+ */
+export async function leaseBatch(
+  context: PipelineContext,
+  statuses: readonly PacketRecord["status"][],
+  where: string,
+  limit: number,
+  prepare?: (leased: readonly PacketRecord[]) => Promise<void>,
+): Promise<PacketRecord[]> {
+  const leased = await context.store.leaseWork(
+    leaseOwner(context),
+    statuses,
+    limit,
+    context.settings.leaseMs,
+  );
+  if (prepare !== undefined && leased.length > 0) {
+    try {
+      await prepare(leased);
+    } catch (error) {
+      context.onError(error, `${where}.prepare`);
+    }
+  }
+  return leased;
+}
+
+/**
+ * Runs `handle` on one leased packet. Its error is reported and the packet
+ * given back for a retry (or failed once out of attempts); stopping, it
+ * stays leased until the stop gives every lease back.
+ */
+export async function handleLeased(
+  context: PipelineContext,
+  where: string,
+  packet: PacketRecord,
+  handle: (packet: PacketRecord) => Promise<void>,
+): Promise<void> {
+  try {
+    await handle(packet);
+  } catch (error) {
+    if (isStopping(context)) return;
+    context.onError(error, where, packet.guid);
+    try {
+      await retryOrFail(context, packet, `${where}: ${errorText(error)}`, error);
+    } catch (releaseError) {
+      // The lease runs out by itself; the packet is never lost.
+      context.onError(releaseError, `${where}.release`, packet.guid);
+    }
+  }
+}
+
+/**
  * Leases a bounded batch, lets `prepare` see it whole (one request for all,
  * say), and hands each packet to `handle`, at most `concurrency` at a time;
- * a throw releases that packet with backoff. Each
- * packet keeps its own lease, attempts and store transitions, so a crash
- * mid-batch leaves every packet leased by this owner (given back at the
- * restart, or when the lease runs out), whichever were in flight.
+ * a throw releases that packet with backoff. Each packet keeps its own
+ * lease, attempts and store transitions, so a crash mid-batch leaves every
+ * packet leased by this owner (given back at the restart, or when the lease
+ * runs out), whichever were in flight. Resolves when all are handled.
  */
 export async function forEachLeased(
   context: PipelineContext,
@@ -225,38 +278,12 @@ export async function forEachLeased(
   concurrency = 1,
   prepare?: (leased: readonly PacketRecord[]) => Promise<void>,
 ): Promise<number> {
-  const owner = leaseOwner(context);
-  const leased = await context.store.leaseWork(
-    owner,
-    statuses,
-    context.settings.batchSize,
-    context.settings.leaseMs,
-  );
-  if (prepare !== undefined && leased.length > 0) {
-    try {
-      await prepare(leased);
-    } catch (error) {
-      // Only a head start: each packet's handler does the work without it.
-      context.onError(error, `${where}.prepare`);
-    }
-  }
+  const leased = await leaseBatch(context, statuses, where, context.settings.batchSize, prepare);
   const queue = leased.values();
   const work = async (): Promise<void> => {
     // Stopping: the rest stays leased until the stop gives every lease back.
     for (let next = queue.next(); !next.done && !isStopping(context); next = queue.next()) {
-      const packet = next.value;
-      try {
-        await handle(packet);
-      } catch (error) {
-        if (isStopping(context)) return;
-        context.onError(error, where, packet.guid);
-        try {
-          await retryOrFail(context, packet, `${where}: ${errorText(error)}`, error);
-        } catch (releaseError) {
-          // The lease runs out by itself; the packet is never lost.
-          context.onError(releaseError, `${where}.release`, packet.guid);
-        }
-      }
+      await handleLeased(context, where, next.value, handle);
     }
   };
   const workers = Math.max(1, Math.min(concurrency, leased.length));

@@ -9,12 +9,15 @@ import {
   DeliveryPendingError,
   InsufficientAttestationsError,
 } from "../chains/errors.ts";
+import type { Hex } from "@loanbridge/shared";
 import type { DeliveryReceipt } from "../chains/types.ts";
 import type { PacketRecord } from "../store/types.ts";
 import {
   errorText,
   forEachLeased,
+  handleLeased,
   isStopping,
+  leaseBatch,
   kindOf,
   leaseOwner,
   type PipelineContext,
@@ -217,4 +220,77 @@ export function deliverBatch(context: PipelineContext): Promise<number> {
     context.settings.deliverConcurrency ?? 1,
     context.executor ? (leased) => prefetchAttestations(context, leased) : undefined,
   );
+}
+
+/**
+ * The deliveries (or, for a relayer that does not execute, confirmations)
+ * a running loop has in flight, at most `limit` at once. Each starts as soon
+ * as its packet is leased and a slot is free, and nothing but the delivery
+ * itself waits for its confirmation: the loop goes on verifying, attesting
+ * and starting others meanwhile.
+ */
+export class DeliveriesInFlight {
+  readonly limit: number;
+  readonly #running = new Map<Hex, Promise<void>>();
+  readonly #onSettled: () => void;
+
+  /** `onSettled`: a slot came free (the loop may start another). */
+  constructor(limit: number, onSettled: () => void = () => undefined) {
+    if (!Number.isInteger(limit) || limit < 1) {
+      throw new RangeError("the deliveries in flight must be bounded by a positive integer");
+    }
+    this.limit = limit;
+    this.#onSettled = onSettled;
+  }
+
+  get free(): number {
+    return this.limit - this.#running.size;
+  }
+
+  /** The packets being delivered now (their leases are in use). */
+  get guids(): Hex[] {
+    return [...this.#running.keys()];
+  }
+
+  start(guid: Hex, delivery: Promise<void>): void {
+    const running = delivery.finally(() => {
+      this.#running.delete(guid);
+      this.#onSettled();
+    });
+    this.#running.set(guid, running);
+  }
+
+  /** Resolves once every delivery in flight has settled. */
+  async drained(): Promise<void> {
+    while (this.#running.size > 0) await Promise.allSettled(this.#running.values());
+  }
+}
+
+/**
+ * Leases as many attested packets as `inFlight` has free slots (at most a
+ * batch) and starts their deliveries there; returns how many it started.
+ * An executor first asks each peer once for all their attestations.
+ */
+export async function startDeliveries(
+  context: PipelineContext,
+  inFlight: DeliveriesInFlight,
+): Promise<number> {
+  const limit = Math.min(inFlight.free, context.settings.batchSize);
+  if (limit <= 0) return 0;
+  const leased = await leaseBatch(
+    context,
+    ["attested", "delivering"],
+    "deliver",
+    limit,
+    context.executor ? (packets) => prefetchAttestations(context, packets) : undefined,
+  );
+  for (const packet of leased) {
+    inFlight.start(
+      packet.guid,
+      handleLeased(context, "deliver", packet, async (leasedPacket) => {
+        await deliverPacket(context, leasedPacket);
+      }),
+    );
+  }
+  return leased.length;
 }

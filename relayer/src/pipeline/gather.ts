@@ -6,7 +6,10 @@
 // Valid peer attestations are stored, so a restart need not ask again.
 // A deliver batch asks each peer once for all its packets
 // (`prefetchAttestations`); a packet still short when its turn comes asks
-// again for itself alone.
+// again for itself alone. A running relayer also pushes each attestation it
+// makes to its peers (`POST /v1/attestations`), which take the valid ones
+// and make those packets due at once: the executor need not wait for its
+// next ask.
 import { type Hex, packetAttestationDigest, toBytes } from "@loanbridge/shared";
 import { z } from "zod";
 import { recoverSigner } from "../chains/evm/signer.ts";
@@ -94,12 +97,19 @@ function expectationOf(context: PipelineContext, packet: PacketRecord, set: Veri
   return { kind: kindOf(context, packet.dstEid), expected: { guid: packet.guid, digest, set } };
 }
 
-/** Stores a peer's attestation already judged valid; a store error is reported, not thrown. */
-async function storePeerAttestation(context: PipelineContext, attestation: Attestation) {
+/**
+ * Stores a peer's attestation already judged valid; whether it was new. A
+ * store error is reported, not thrown.
+ */
+async function storePeerAttestation(
+  context: PipelineContext,
+  attestation: Attestation,
+): Promise<boolean> {
   try {
-    await context.store.putAttestation(attestation);
+    return (await context.store.putAttestation(attestation)).created;
   } catch (error) {
     context.onError(error, "gather.store", attestation.guid);
+    return false;
   }
 }
 
@@ -179,4 +189,85 @@ export async function gatherAttestations(
     if (keep(attestation)) await storePeerAttestation(context, attestation);
   }
   return [...bySigner.values()];
+}
+
+/**
+ * Sends `attestations` (this relayer's own, just made) to every peer, in
+ * requests of at most MAX_ATTESTATION_GUIDS; a peer that does not answer is
+ * reported and gets them by asking (prefetch), as before.
+ */
+export async function pushAttestations(
+  context: Pick<PipelineContext, "peers" | "peerTimeoutMs" | "onError" | "fetch" | "signal">,
+  attestations: readonly Attestation[],
+): Promise<void> {
+  if (context.peers.length === 0 || attestations.length === 0) return;
+  const doFetch = context.fetch ?? fetch;
+  const chunks = Array.from(
+    { length: Math.ceil(attestations.length / MAX_ATTESTATION_GUIDS) },
+    (_, i) => attestations.slice(i * MAX_ATTESTATION_GUIDS, (i + 1) * MAX_ATTESTATION_GUIDS),
+  );
+  await Promise.all(
+    context.peers.flatMap((peer) =>
+      chunks.map(async (chunk) => {
+        const timeout = AbortSignal.timeout(context.peerTimeoutMs);
+        const signal =
+          context.signal === undefined ? timeout : AbortSignal.any([timeout, context.signal]);
+        try {
+          const response = await doFetch(`${peer.replace(/\/+$/, "")}/v1/attestations`, {
+            method: "POST",
+            headers: { "content-type": "application/json" },
+            body: JSON.stringify({
+              attestations: chunk.map((attestation) => ({
+                ...attestation,
+                epoch: attestation.epoch.toString(),
+              })),
+            }),
+            signal,
+          });
+          // The answer says how many were new there; nothing to do with it.
+          await response.body?.cancel();
+          if (!response.ok) throw new Error(`peer ${peer} answered ${response.status}`);
+        } catch (error) {
+          context.onError(error, `attest.push ${peer}`);
+        }
+      }),
+    ),
+  );
+}
+
+/**
+ * Takes attestations a peer pushed: each is stored only when valid for a
+ * packet this relayer holds, awaiting delivery, at its destination's current
+ * set (as any gathered one); the packets that got one are made due now.
+ * Returns how many were stored.
+ */
+export async function acceptPushedAttestations(
+  context: PipelineContext,
+  attestations: readonly Attestation[],
+): Promise<number> {
+  const guids = [...new Set(attestations.map((a) => a.guid.toLowerCase() as Hex))];
+  const packets = (await Promise.all(guids.map((guid) => context.store.getPacket(guid)))).filter(
+    (packet): packet is PacketRecord =>
+      packet !== undefined && ["verified", "attested", "delivering"].includes(packet.status),
+  );
+  const sets = new Map<number, VerifierSet>();
+  for (const eid of new Set(packets.map((packet) => packet.dstEid))) {
+    const deliverer = context.chains.deliverers.get(eid);
+    if (deliverer !== undefined) sets.set(eid, await deliverer.verifierSet());
+  }
+  const due = new Set<Hex>();
+  let stored = 0;
+  for (const packet of packets) {
+    const set = sets.get(packet.dstEid);
+    const expectation = set === undefined ? undefined : expectationOf(context, packet, set);
+    if (expectation === undefined) continue;
+    for (const attestation of attestations) {
+      if (attestation.guid.toLowerCase() !== packet.guid) continue;
+      if (!isValidAttestation(expectation.kind, attestation, expectation.expected)) continue;
+      if (await storePeerAttestation(context, attestation)) stored++;
+      due.add(packet.guid);
+    }
+  }
+  await context.store.makeDue([...due]);
+  return stored;
 }

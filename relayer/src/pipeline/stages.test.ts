@@ -22,7 +22,7 @@ import { attestBatch } from "./attest.ts";
 import { FailureBackoff } from "./backoff.ts";
 import { backoffMs, isChainUnavailable, leaseOwner, type PipelineContext } from "./context.ts";
 import { deliverBatch } from "./deliver.ts";
-import { gatherAttestations, isValidAttestation } from "./gather.ts";
+import { acceptPushedAttestations, gatherAttestations, isValidAttestation } from "./gather.ts";
 import { destinationSideUpdate, sourceSideUpdate } from "./loans.ts";
 import { runIteration, startLoop } from "./pipeline.ts";
 import { executorOrder, ReadyTimes } from "./takeover.ts";
@@ -176,6 +176,24 @@ afterEach(async () => {
   for (const close of closers) await close();
   for (const store of stores) await store.close();
 });
+
+/** Resolves once `event` has been emitted `count` times from now on. */
+function emitted(h: Harness, event: "deliverySubmitted" | "packetDelivered", count: number) {
+  return new Promise<void>((resolve) => {
+    let seen = 0;
+    h.context.events.on(event, () => {
+      if (++seen === count) resolve();
+    });
+  });
+}
+
+function gate() {
+  let open = (): void => undefined;
+  const opened = new Promise<void>((resolve) => {
+    open = resolve;
+  });
+  return { opened, open };
+}
 
 describe("watch", SLOW, () => {
   it("watch_recordsPacketsThenAdvancesCursor_andIsIdempotentOnReplay", async () => {
@@ -839,24 +857,6 @@ describe("deliver", SLOW, () => {
     return { h, packets };
   }
 
-  /** Resolves once `event` has been emitted `count` times from now on. */
-  function emitted(h: Harness, event: "deliverySubmitted" | "packetDelivered", count: number) {
-    return new Promise<void>((resolve) => {
-      let seen = 0;
-      h.context.events.on(event, () => {
-        if (++seen === count) resolve();
-      });
-    });
-  }
-
-  function gate() {
-    let open = (): void => undefined;
-    const opened = new Promise<void>((resolve) => {
-      open = resolve;
-    });
-    return { opened, open };
-  }
-
   it("deliver_slowConfirmationOfOnePacket_doesNotHoldBackTheOthers", async () => {
     const { h, packets } = await manyAttested(3, 3);
     const [slow, ...others] = packets.map((packet) => packet.guid);
@@ -1273,6 +1273,156 @@ describe("loans", SLOW, () => {
       expect(`${s.side}:${s.state}`).toBe(source);
       expect(d === undefined ? undefined : `${d.side}:${d.state}`).toBe(destination);
     }
+  });
+});
+
+describe("pushed attestations", SLOW, () => {
+  /** `packet` observed, verified and attested by `h`, waiting for a second attestation. */
+  async function waitingForOne(h: Harness, packet: ObservedPacket): Promise<void> {
+    // Waits for peers a poll interval: long here, so only a push makes it due.
+    h.context.settings = { ...h.context.settings, pollIntervalMs: 60_000 };
+    await attestedBy(h, packet);
+    await deliverBatch(h.context);
+    expect(await h.store.getPacket(packet.guid)).toMatchObject({
+      status: "attested",
+      lastError: "1 of 2 attestations",
+    });
+  }
+
+  const signed = (key: number, packet: ObservedPacket, digest?: Hex) =>
+    new EvmAttestationSigner(VERIFIER_KEYS[key] as Hex).sign(
+      packet.guid,
+      EPOCH,
+      digest ?? packetAttestationDigest(ENDPOINT, EPOCH, packet.packet),
+    );
+
+  it("validPeerAttestation_isStored_andMakesThePacketDueNow", async () => {
+    const h = await harness({ signer: 0 });
+    const a = loanPacket(1n, openLoan(1));
+    await waitingForOne(h, a);
+    expect((await h.store.getPacket(a.guid))?.nextAttemptAt).toBeInstanceOf(Date);
+
+    expect(await acceptPushedAttestations(h.context, [await signed(1, a)])).toBe(1);
+
+    expect((await h.store.getPacket(a.guid))?.nextAttemptAt).toBeNull();
+    expect((await h.store.listAttestations(a.guid)).map((x) => x.signer).sort()).toEqual(
+      [VERIFIER_ADDRESSES[0], VERIFIER_ADDRESSES[1]].sort(),
+    );
+    // Again: nothing new.
+    expect(await acceptPushedAttestations(h.context, [await signed(1, a)])).toBe(0);
+  });
+
+  it("invalidOrUnknown_isNeitherStoredNorMakesAnythingDue", async () => {
+    const h = await harness({ signer: 0 });
+    const a = loanPacket(1n, openLoan(1));
+    await waitingForOne(h, a);
+    const good = await signed(1, a);
+    const unknown = loanPacket(9n, openLoan(9));
+    const pushed = [
+      // Another packet's digest, signed by a verifier.
+      await signed(1, a, packetAttestationDigest(ENDPOINT, EPOCH, unknown.packet)),
+      // A signer outside the destination's set.
+      await new EvmAttestationSigner(`0x${"77".repeat(32)}`).sign(a.guid, EPOCH, good.digest),
+      // A verifier named, another key's signature.
+      { ...good, signature: (await signed(2, a)).signature },
+      // Another epoch.
+      { ...good, epoch: EPOCH + 1n },
+      // A packet this relayer does not hold.
+      await signed(1, unknown),
+    ];
+
+    expect(await acceptPushedAttestations(h.context, pushed)).toBe(0);
+
+    expect((await h.store.getPacket(a.guid))?.nextAttemptAt).toBeInstanceOf(Date);
+    expect((await h.store.listAttestations(a.guid)).map((x) => x.signer)).toEqual([
+      VERIFIER_ADDRESSES[0],
+    ]);
+    expect(await h.store.getPacket(unknown.guid)).toBeUndefined();
+  });
+});
+
+describe("running loop", SLOW, () => {
+  it("heldConfirmation_doesNotHoldBackALaterPacketThroughEveryStage", async () => {
+    const [first, second] = [loanPacket(1n, openLoan(1)), loanPacket(2n, openLoan(2))];
+    const peer = await harness({ signer: 1 });
+    for (const packet of [first, second]) await attestedBy(peer, packet);
+    const h = await harness({
+      signer: 0,
+      peers: [await peerApi(peer.store, VERIFIER_ADDRESSES[1] ?? "")],
+      deliverConcurrency: 4,
+    });
+    const confirmation = gate();
+    h.destination.confirmations.set(first.guid, confirmation.opened);
+    h.watcher.batches = [
+      { packets: [first], scannedTo: 101n, finalizedHead: 101n },
+      { packets: [second], scannedTo: 102n, finalizedHead: 102n },
+    ];
+    const firstSent = emitted(h, "deliverySubmitted", 1);
+    const secondDelivered = emitted(h, "packetDelivered", 1);
+
+    const loop = startLoop(h.context);
+    await firstSent;
+    // The second packet is watched, verified, attested and delivered while
+    // the first still waits for its confirmation.
+    await secondDelivered;
+    expect((await h.store.getPacket(second.guid))?.status).toBe("delivered");
+    expect(await h.store.getPacket(first.guid)).toMatchObject({
+      status: "attested",
+      leaseOwner: leaseOwner(h.context),
+    });
+
+    confirmation.open();
+    await loop.stop();
+    expect((await h.store.getPacket(first.guid))?.status).toBe("delivered");
+    expect(h.destination.calls).toBe(2);
+  });
+
+  it("twoRelayers_pushTheirAttestations_packetDeliveredLongBeforeAPoll", async () => {
+    const pollIntervalMs = 20_000;
+    const relayers = await Promise.all([
+      harness({ signer: 0 }),
+      harness({ signer: 1, executor: false }),
+    ]);
+    const packet = loanPacket(1n, openLoan(1));
+    const loops: { wake(): void }[] = [];
+    const pushedTo = [0, 0];
+    const urls = await Promise.all(
+      relayers.map(async (h, index) => {
+        h.context.settings = { ...h.context.settings, pollIntervalMs };
+        h.watcher.batches = [{ packets: [packet], scannedTo: 101n, finalizedHead: 101n }];
+        const api = createApiServer({
+          config: { host: "127.0.0.1", port: 0, maxBodyBytes: 65_536 },
+          store: h.store,
+          registry: createMetrics({ defaultMetrics: false }).registry,
+          attestationSigners: [VERIFIER_ADDRESSES[index] ?? ""],
+          acceptAttestations: async (attestations) => {
+            pushedTo[index] = (pushedTo[index] ?? 0) + attestations.length;
+            const accepted = await acceptPushedAttestations(h.context, attestations);
+            loops[index]?.wake();
+            return accepted;
+          },
+        });
+        closers.push(() => api.close());
+        return (await api.listen()).url;
+      }),
+    );
+    relayers.forEach((h, index) => {
+      h.context.peers = [urls[1 - index] ?? ""];
+    });
+    const [executor] = relayers;
+    const delivered = emitted(executor, "packetDelivered", 1);
+    const started = Date.now();
+
+    const running = relayers.map((h) => startLoop(h.context));
+    loops.push(...running);
+    await delivered;
+    const elapsed = Date.now() - started;
+    await Promise.all(running.map((loop) => loop.stop()));
+
+    expect(elapsed).toBeLessThan(pollIntervalMs / 2);
+    expect(executor.destination.delivered.has(packet.guid)).toBe(true);
+    // Each relayer's attestation reached the other unasked.
+    expect(pushedTo).toEqual([1, 1]);
   });
 });
 
