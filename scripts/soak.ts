@@ -1,12 +1,16 @@
 // `node scripts/soak.ts [minutes] [loans per minute]` (`make soak
 // MINUTES=30`): steady load on the whole local system (anvil, the Solana
 // node, three relayer processes) for N minutes. Every minute it prints each
-// relayer's resident memory and V8 heap, and the packets delivered. After a
+// relayer's resident memory, V8 heap and CPU time used so far (what its
+// memory flags cost, relayer/src/node-flags.ts), and the packets delivered.
+// The heap is the minute's lowest reading (read after each loan too): heap
+// used rises and falls by a third or more between collections, so a single
+// reading says more about when the last one ran than about a leak. After a
 // warm-up (a fifth of the run, at least a minute) it takes each relayer's
 // memory as the baseline, and fails (exit 1) if any relayer's resident
-// memory or heap at the end is more than 10% above it: memory must stay
-// flat under steady load. Not part of `make test`: it takes the minutes it
-// is given.
+// memory or heap at the end is more than 10% above it: memory must stay flat
+// under steady load. Not part of `make test`: it takes the minutes it is
+// given.
 import { setTimeout as sleep } from "node:timers/promises";
 import { type RelayerProcess, relayerMetric, startLocalnet } from "../test/localnet/index.ts";
 import { ethLoanLoad, mib } from "./load.ts";
@@ -30,15 +34,29 @@ const ALLOWED_GROWTH = 0.1;
 interface Sample {
   minute: number;
   rss: number[];
+  /** The lowest of the minute's heap readings: the live heap, near enough. */
   heap: number[];
+  cpu: number[];
 }
 
-async function sample(relayers: readonly RelayerProcess[], minute: number): Promise<Sample> {
-  const [rss, heap] = await Promise.all([
+const heapOf = (relayers: readonly RelayerProcess[]) =>
+  Promise.all(relayers.map((r) => relayerMetric(r, "nodejs_heap_size_used_bytes")));
+
+/** The minute's sample; `heapReadings` are its earlier heap readings, one list per reading. */
+async function sample(
+  relayers: readonly RelayerProcess[],
+  minute: number,
+  heapReadings: readonly number[][],
+): Promise<Sample> {
+  const [rss, heap, cpu] = await Promise.all([
     Promise.all(relayers.map((r) => relayerMetric(r, "process_resident_memory_bytes"))),
-    Promise.all(relayers.map((r) => relayerMetric(r, "nodejs_heap_size_used_bytes"))),
+    heapOf(relayers),
+    Promise.all(relayers.map((r) => relayerMetric(r, "process_cpu_seconds_total"))),
   ]);
-  return { minute, rss, heap };
+  const lowest = heap.map((now, r) =>
+    Math.min(now, ...heapReadings.map((reading) => reading[r] ?? now)),
+  );
+  return { minute, rss, heap: lowest, cpu };
 }
 
 console.log(
@@ -58,14 +76,16 @@ try {
   const samples: Sample[] = [];
   let opened = 0;
   for (let minute = 1; minute <= MINUTES; minute++) {
-    // The minute's loans, evenly spaced.
+    // The minute's loans, evenly spaced, each followed by a heap reading.
+    const heapReadings: number[][] = [];
     for (let i = 0; i < LOANS_PER_MINUTE; i++) {
       const due = started + ((minute - 1) * 60_000 + (i * 60_000) / LOANS_PER_MINUTE);
       await sleep(Math.max(0, due - performance.now()));
       opened += (await load.open(1)).length;
+      heapReadings.push(await heapOf(net.relayers));
     }
     await sleep(Math.max(0, started + minute * 60_000 - performance.now()));
-    const now = await sample(net.relayers, minute);
+    const now = await sample(net.relayers, minute, heapReadings);
     samples.push(now);
     const delivered = await relayerMetric(
       observer,
@@ -75,7 +95,10 @@ try {
     console.log(
       `  minute ${minute}: ${opened} loans opened, ${delivered} packets delivered; ` +
         now.rss
-          .map((rss, r) => `relayer-${r} ${mib(rss)} (heap ${mib(now.heap[r] ?? NaN)})`)
+          .map(
+            (rss, r) =>
+              `relayer-${r} ${mib(rss)} (heap ${mib(now.heap[r] ?? NaN)}, cpu ${(now.cpu[r] ?? NaN).toFixed(1)} s)`,
+          )
           .join(", "),
     );
   }

@@ -34,6 +34,7 @@ import { decodeCursor } from "./store/page.ts";
 import { DataDirInUseError, StoreError } from "./store/errors.ts";
 import { Store } from "./store/store.ts";
 import { PACKET_STATUSES } from "./store/types.ts";
+import { execWithDaemonFlags } from "./node-flags.ts";
 import { secretRefFromFlags, UsageError } from "./usage.ts";
 import { addUserCommands, loanStatus } from "./user/commands.ts";
 
@@ -552,5 +553,7 @@ export async function main(argv: readonly string[]): Promise<number> {
 }
 
 if (import.meta.main) {
+  // The daemon runs with its memory flags (node-flags.ts); this re-executes it when they are missing.
+  if (process.argv[2] === "run") execWithDaemonFlags();
   process.exitCode = await main(process.argv.slice(2));
 }
