@@ -2,7 +2,8 @@
 // runs loans through the whole system (anvil, the Solana node, three relayer
 // processes, 2 of 3, every one taking its turn delivering) in both directions
 // at once, N each way, and prints throughput, packet rates per stage,
-// finalized → submitted and finalized → confirmed latency, relayer memory,
+// finalized → submitted, ready → submitted (from when the sender first held
+// a threshold of attestations) and finalized → confirmed latency, relayer memory,
 // executor takeovers and double sends. With --kill-relayer-0, relayer-0 is
 // killed with SIGKILL once a quarter of the packets are delivered: the others
 // take its packets over, and the takeover times are printed. A benchmark,
@@ -64,6 +65,7 @@ interface PacketRow {
   observedAt: string;
   verifiedAt: string | null;
   attestedAt: string | null;
+  readyAt: string | null;
   submittedAt: string | null;
   deliveredAt: string | null;
 }
@@ -232,13 +234,14 @@ try {
   const doubleSends = (
     await Promise.all(alive.map((r) => relayerMetric(r, "loanbridge_duplicate_deliveries_total")))
   ).reduce((sum, total) => sum + total, 0);
-  const waits = (
-    await Promise.all(
-      alive.map(async (r) => (await loggedTakeovers(r)).map((takeover) => takeover.waitedMs)),
-    )
-  )
-    .flat()
-    .sort((a, b) => a - b);
+  const takeovers = (await Promise.all(alive.map((r) => loggedTakeovers(r)))).flat();
+  const waits = takeovers.map((takeover) => takeover.waitedMs).sort((a, b) => a - b);
+  // The first in a packet's executor order sends as soon as it holds a
+  // threshold; a taker-over waits for the ones before it first.
+  const takenOver = new Set(takeovers.map((takeover) => takeover.guid));
+  const readyToSubmitted = sortedFinite(
+    senders.filter((p) => !takenOver.has(p.guid)).map((p) => time(p.submittedAt) - time(p.readyAt)),
+  );
 
   console.log("\nresults");
   console.log(
@@ -262,6 +265,9 @@ try {
     `  finalized → submitted        p50 / p99 ${p50p99(toSubmitted)} (observedAt → first delivery transaction sent, the sender's store${
       unattributed === 0 ? "" : `; ${unattributed} sent by no running relayer`
     })`,
+  );
+  console.log(
+    `  ready → submitted            p50 / p99 ${p50p99(readyToSubmitted)} (readyAt: the sender first held a threshold of attestations → its first delivery transaction sent; packets no one took over)`,
   );
   console.log(
     `  finalized → confirmed        p50 / p99 ${p50p99(toConfirmed)} (observedAt → deliveredAt, the sender's store)`,

@@ -128,6 +128,7 @@ export function toPacketView(packet: PacketRecord, chains: ChainDirectory): Pack
     observedAt: packet.observedAt.toISOString(),
     verifiedAt: iso(packet.verifiedAt),
     attestedAt: iso(packet.attestedAt),
+    readyAt: iso(packet.readyAt),
     submittedAt: iso(packet.submittedAt),
     deliveredAt: iso(packet.deliveredAt),
     updatedAt: packet.updatedAt.toISOString(),

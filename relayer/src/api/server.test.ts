@@ -314,6 +314,7 @@ describe("HTTP API", () => {
         observedAt: packet?.observedAt.toISOString(),
         verifiedAt: packet?.verifiedAt?.toISOString(),
         attestedAt: null,
+        readyAt: null,
         submittedAt: null,
         deliveredAt: null,
         updatedAt: packet?.updatedAt.toISOString(),

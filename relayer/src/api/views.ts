@@ -142,6 +142,11 @@ export const packetViewSchema = z
     observedAt: isoTime,
     verifiedAt: isoTime.nullable(),
     attestedAt: isoTime.nullable(),
+    readyAt: isoTime
+      .nullable()
+      .describe(
+        "when this relayer, executing, first held a threshold of attestations for it; null if it never did",
+      ),
     submittedAt: isoTime
       .nullable()
       .describe(

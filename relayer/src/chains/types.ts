@@ -237,9 +237,10 @@ export type LoanRole = "vault" | "pool";
 /**
  * The loan apps a chain's own deployment defines, and the peers they
  * registered: what tells a loan message from any other app's bytes that
- * decode as one. A chain whose loan apps the relayer cannot name on its
- * own (EVM: the endpoint serves any app its owner registers) has none; its
- * loan apps are the peers the other chain's apps registered.
+ * decode as one. A chain whose loan apps the relayer cannot name (an EVM
+ * chain without a deployment file: the endpoint serves any app its owner
+ * registers) has none; its loan apps are the peers the other chain's apps
+ * registered.
  */
 export interface LoanAppRegistry {
   readonly eid: number;

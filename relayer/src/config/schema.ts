@@ -178,7 +178,11 @@ export const evmChainSchema = z
         error: 'expected "finalized" or a number of blocks from 0 to 10000',
       })
       .default("finalized"),
-    /** The file `evm-contracts/scripts/deploy.ts` writes (addresses of the app contracts). */
+    /**
+     * The file `evm-contracts/scripts/deploy.ts` writes: watching starts at
+     * its block, and its collateral vault and lending pool are this chain's
+     * loan apps (whose packets speak for loans; pipeline/loans.ts).
+     */
     deploymentsFile: z.string().min(1).optional(),
     /**
      * This relayer's secp256k1 verifier key: `{ "file": … }`, `{ "env": … }` or

@@ -11,6 +11,7 @@ import { createApiServer, type PollFailure, recentPolls } from "../api/server.ts
 import {
   EvmAttestationSigner,
   type EvmFinality,
+  EvmLoanApps,
   EvmPacketDeliverer,
   EvmPacketVerifier,
   EvmPacketWatcher,
@@ -89,7 +90,16 @@ export interface RunningRelayer {
   readonly stopped: Promise<void>;
 }
 
-const deploymentSchema = z.object({ startBlock: z.int().min(0) });
+/** What the relayer reads of `evm-contracts/scripts/deploy.ts`'s file. */
+const deploymentSchema = z.object({
+  startBlock: z.int().min(0),
+  contracts: z
+    .object({
+      collateralVault: z.string().regex(/^0x[0-9a-fA-F]{40}$/),
+      lendingPool: z.string().regex(/^0x[0-9a-fA-F]{40}$/),
+    })
+    .optional(),
+});
 
 /** The longest pause between two reads of a chain that keeps failing them. */
 const UNREACHABLE_RETRY_MAX_MS = 10_000;
@@ -114,11 +124,13 @@ export function crashPointFromEnv(
   };
 }
 
-async function startHeightOf(chain: EvmChainConfig): Promise<bigint> {
-  if (chain.deploymentsFile === undefined) return 0n;
+/** The chain's deployment file, when the config names one. */
+async function deploymentOf(
+  chain: EvmChainConfig,
+): Promise<z.output<typeof deploymentSchema> | undefined> {
+  if (chain.deploymentsFile === undefined) return undefined;
   const text = await readFile(chain.deploymentsFile, "utf8");
-  const { startBlock } = deploymentSchema.parse(JSON.parse(text));
-  return startBlock > 0 ? BigInt(startBlock - 1) : 0n;
+  return deploymentSchema.parse(JSON.parse(text));
 }
 
 /** The configured chains whose reads trust one RPC endpoint (a quorum of one). */
@@ -239,6 +251,8 @@ async function buildEvmChain(
     { env: options.env },
   );
   const maxFeePerGas = options.maxFeePerGas ?? BigInt(config.executor.maxFeePerGasGwei) * 10n ** 9n;
+  const deployment = await deploymentOf(chain);
+  const apps = deployment?.contracts;
   return {
     eid: chain.eid,
     kind: "evm",
@@ -266,7 +280,20 @@ async function buildEvmChain(
       },
     }),
     signer: new EvmAttestationSigner(attestationKey),
-    startHeight: await startHeightOf(chain),
+    // Watch from the block before the endpoint's deployment.
+    startHeight:
+      deployment === undefined || deployment.startBlock === 0
+        ? 0n
+        : BigInt(deployment.startBlock - 1),
+    ...(apps !== undefined && {
+      loanApps: new EvmLoanApps({
+        eid: chain.eid,
+        rpc,
+        finality,
+        endpoint: chain.endpoint,
+        apps: { vault: apps.collateralVault, pool: apps.lendingPool },
+      }),
+    }),
     rpcEndpoints: rpc.endpoints.map((endpoint) => endpoint.label),
     payingAccount: new EvmAttestationSigner(sender).signer,
   };

@@ -129,6 +129,7 @@ export async function deliverPacket(
     await wait(context, packet, `${attestations.length} of ${set.threshold} attestations`);
     return "awaiting_attestations";
   }
+  if (packet.readyAt === null) await context.store.markReady(packet.guid);
   const now = Date.now();
   const readySince = context.readyTimes.since(packet.guid, now);
   const turnAt = readySince + rank * context.takeoverWindowMs;

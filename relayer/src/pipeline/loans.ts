@@ -19,7 +19,8 @@
 // sender is a loan app in the role that sends its message type: the source
 // chain's own vault or pool, or the app that the destination's own vault
 // or pool registered as its peer for the source eid (the source endpoint
-// vouches for who sent it). Anything else is relayed as any app's packet
+// vouches for who sent it). Each chain names its own loan apps
+// (LoanAppRegistry: the Solana program's PDAs; an EVM deployment file's). Anything else is relayed as any app's packet
 // and says nothing about loans.
 import { decodeLoanMessage, decodePacket, type Hex, type LoanMessage } from "@loanbridge/shared";
 import type { LoanAppRegistry, LoanRole } from "../chains/types.ts";

@@ -924,6 +924,10 @@ describe("deliver", SLOW, () => {
     ]);
     const submitted = delivered?.submittedAt?.getTime() ?? NaN;
     expect(submitted).toBeGreaterThanOrEqual(attested?.attestedAt?.getTime() ?? NaN);
+    // Ready (a threshold in hand) before the first send.
+    const ready = delivered?.readyAt?.getTime() ?? NaN;
+    expect(ready).toBeGreaterThanOrEqual(attested?.attestedAt?.getTime() ?? NaN);
+    expect(ready).toBeLessThanOrEqual(submitted);
     // The first send, not the replacement 50 ms later.
     expect((delivered?.deliveredAt?.getTime() ?? NaN) - submitted).toBeGreaterThanOrEqual(50);
     expect(h.errors).toEqual([]);

@@ -64,6 +64,7 @@ export interface PacketsTable {
   attested_at: NullableTimestamp;
   /** This relayer's first delivery transaction sent (replacements keep it). */
   submitted_at: NullableTimestamp;
+  ready_at: NullableTimestamp;
   delivered_at: NullableTimestamp;
   /** When this row's claim failed its proof for good (a contradicting claim may replace it). */
   disproved_at: NullableTimestamp;

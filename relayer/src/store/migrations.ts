@@ -242,7 +242,18 @@ const loanInstallments: Migration = {
 };
 
 /** Every migration, by name; names sort in the order they run. */
-export const MIGRATIONS: Record<string, Migration> = {
+export /**
+ * When this relayer, executing, first held a threshold of attestations for
+ * the packet (issue 13): ready → submitted is the delivery's own latency,
+ * apart from the wait for the peers' attestations.
+ */
+const readyAt: Migration = {
+  async up(db: Kysely<unknown>): Promise<void> {
+    await sql`ALTER TABLE packets ADD COLUMN ready_at timestamptz`.execute(db);
+  },
+};
+
+const MIGRATIONS: Record<string, Migration> = {
   "0001_initial": initial,
   "0002_outbound_paths": outboundPaths,
   "0003_packet_claims": packetClaims,
@@ -250,6 +261,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   "0005_loan_terms": loanTerms,
   "0006_packet_submitted_at": submittedAt,
   "0007_loan_installments": loanInstallments,
+  "0008_packet_ready_at": readyAt,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -1119,6 +1119,20 @@ export class Store {
   }
 
   /**
+   * This relayer, executing, holds a threshold of attestations for the
+   * packet: the first time is kept. No status change.
+   */
+  async markReady(guid: Hex): Promise<void> {
+    const key = hex32(guid, "guid");
+    const result = await this.#db
+      .updateTable("packets")
+      .set({ ready_at: sql<Date>`coalesce(ready_at, now())` })
+      .where("guid", "=", key)
+      .executeTakeFirst();
+    if (result.numUpdatedRows === 0n) throw notFound(key);
+  }
+
+  /**
    * This relayer sent a delivery transaction for the packet: its first send
    * is kept, so a replacement, a retry or a requeue never moves it later.
    * No status change (the delivery is not confirmed yet).
@@ -1801,6 +1815,7 @@ async function replaceClaim(
       next_attempt_at: null,
       disproved_at: null,
       submitted_at: null,
+      ready_at: null,
       observed_at: sql<Date>`now()`,
       updated_at: sql<Date>`now()`,
     })
@@ -1831,6 +1846,7 @@ function toPacket(row: Selectable<PacketsTable>): PacketRecord {
     observedAt: row.observed_at,
     verifiedAt: row.verified_at,
     attestedAt: row.attested_at,
+    readyAt: row.ready_at,
     submittedAt: row.submitted_at,
     deliveredAt: row.delivered_at,
     updatedAt: row.updated_at,

@@ -62,6 +62,8 @@ export interface PacketRecord {
   observedAt: Date;
   verifiedAt: Date | null;
   attestedAt: Date | null;
+  /** When this relayer, executing, first held a threshold of attestations for it. */
+  readyAt: Date | null;
   /** When this relayer first sent a delivery transaction for it; null if it never did. */
   submittedAt: Date | null;
   deliveredAt: Date | null;

@@ -45,6 +45,7 @@ import {
   txReceiptSchema,
 } from "./schemas.ts";
 import { encodeSignatures, recoverSigner } from "./signer.ts";
+import { evmView } from "./view.ts";
 
 export interface EvmFeePolicy {
   /** Hard cap on maxFeePerGas, for first sends and replacements alike (wei). */
@@ -609,14 +610,8 @@ export class EvmPacketDeliverer implements PacketDeliverer {
   }
 
   /** Views that decide what is sent (or that nothing is) are read by quorum: one endpoint must not steer them. */
-  async #view(fn: "verifierSet" | "delivered", args: unknown[]) {
-    const data = endpointInterface.encodeFunctionData(fn, args);
-    const result = await this.#rpc.quorum(
-      "eth_call",
-      [{ to: this.#endpoint, data }, "latest"],
-      hexSchema,
-    );
-    return endpointInterface.decodeFunctionResult(fn, result);
+  #view(fn: "verifierSet" | "delivered", args: unknown[]) {
+    return evmView(this.#rpc, endpointInterface, this.#endpoint, fn, args, "latest");
   }
 
   async #chain(): Promise<bigint> {

@@ -25,6 +25,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ObservedPacket, PacketWatcher } from "../types.ts";
 import { type AnvilNode, startAnvil } from "./anvil.ts";
 import { EvmPacketDeliverer } from "./deliverer.ts";
+import { EvmLoanApps } from "./loan-apps.ts";
 import type { EvmFinality } from "./finality.ts";
 import { NonceManager as RelayerNonces } from "./nonces.ts";
 import { EvmPoolReader } from "./pool-reader.ts";
@@ -365,6 +366,54 @@ describe("the lending pool's installments, read at finality", () => {
       },
     ]);
     expect(after?.payments[0]?.remainingPrincipal).toBeLessThan(principal);
+  });
+});
+
+describe("the loan apps, named by the deployment", () => {
+  const appsOf = (deployment: typeof lending, peerCacheMs?: number) =>
+    new EvmLoanApps({
+      eid: deployment.localEid,
+      rpc: new JsonRpc({ chain: "evm", urls: [anvil.url] }),
+      finality: FINALIZED,
+      endpoint: deployment.contracts.endpoint,
+      apps: {
+        vault: deployment.contracts.collateralVault,
+        pool: deployment.contracts.lendingPool,
+      },
+      ...(peerCacheMs !== undefined && { peerCacheMs }),
+    });
+
+  it("vaultAndPool_haveTheirRoles_peersAreTheEndpointsAtFinality", async () => {
+    await mine(anvil.url, 8);
+    const apps = appsOf(collateral);
+    const vault = addressToWire(collateral.contracts.collateralVault);
+
+    expect(await apps.roleOf(vault.toUpperCase().replace("0X", "0x") as Hex)).toBe("vault");
+    expect(await apps.roleOf(addressToWire(collateral.contracts.lendingPool))).toBe("pool");
+    expect(await apps.roleOf(addressToWire(collateral.contracts.endpoint))).toBeUndefined();
+    expect(await apps.peerOf(vault, LENDING_EID)).toBe(
+      addressToWire(lending.contracts.lendingPool).toLowerCase(),
+    );
+    // No peer for an eid nobody registered, nor for a 32-byte key that is no EVM address.
+    expect(await apps.peerOf(vault, 40_999)).toBeUndefined();
+    expect(await apps.peerOf(`0x${"ff".repeat(32)}`, LENDING_EID)).toBeUndefined();
+  });
+
+  it("peerChange_isSeenOnlyOnceFinal", async () => {
+    const apps = appsOf(lending, 0);
+    const pool = addressToWire(lending.contracts.lendingPool);
+    const endpoint = await contractAt(
+      lending.contracts.endpoint,
+      "contracts/Endpoint.sol",
+      "Endpoint",
+      new NonceManager(new Wallet(devKey(0), providerFor(anvil.url))),
+    );
+    const newVault = addressToWire(`0x${"55".repeat(20)}`);
+    await sendTx(endpoint, "setPeer", lending.contracts.lendingPool, 40_998, newVault);
+
+    expect(await apps.peerOf(pool, 40_998)).toBeUndefined();
+    await mine(anvil.url, 8);
+    expect(await apps.peerOf(pool, 40_998)).toBe(newVault.toLowerCase());
   });
 });
 

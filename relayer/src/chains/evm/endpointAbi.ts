@@ -12,6 +12,7 @@ export const ENDPOINT_ABI = [
   "function failedPayloadHash(bytes32 guid) view returns (bytes32)",
   "function verifierSet() view returns (address[] signers, uint8 threshold, uint64 epoch)",
   "function outboundNonce(address app, uint32 dstEid, bytes32 receiver) view returns (uint64)",
+  "function peer(address app, uint32 remoteEid) view returns (bytes32)",
   "event PacketSent(bytes packet, bytes32 indexed guid, uint32 indexed dstEid, address indexed sender, uint64 nonce)",
   "event PacketDelivered(bytes32 indexed guid, uint32 indexed srcEid, bytes32 sender, address indexed receiver, uint64 nonce)",
   "event PacketFailed(bytes32 indexed guid, bytes reason)",

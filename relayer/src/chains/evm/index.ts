@@ -14,6 +14,7 @@ export {
 } from "./deliverer.ts";
 export { ENDPOINT_ABI, endpointInterface } from "./endpointAbi.ts";
 export { type EvmFinality, finalizedHead, latestHead } from "./finality.ts";
+export { EvmLoanApps, type EvmLoanAppsOptions } from "./loan-apps.ts";
 export { isNonceError, NonceManager } from "./nonces.ts";
 export { EvmPoolReader, POOL_READ_ABI } from "./pool-reader.ts";
 export {

@@ -9,7 +9,8 @@ import type { JsonRpc } from "../rpc.ts";
 import { toQuantity } from "../rpc.ts";
 import type { PoolInstallmentPayment, PoolLoanReader, PoolLoanSchedule } from "../types.ts";
 import { type EvmFinality, finalizedHead } from "./finality.ts";
-import { hexSchema, logSchema, quantitySchema } from "./schemas.ts";
+import { evmView } from "./view.ts";
+import { logSchema, quantitySchema } from "./schemas.ts";
 
 /** The slice of the LendingPool ABI read here (checked against the artifact in a chain test). */
 export const POOL_READ_ABI = [
@@ -46,7 +47,7 @@ export class EvmPoolReader implements PoolLoanReader {
   ): Promise<PoolLoanSchedule | undefined> {
     const address = wireToEvmAddress(pool);
     const head = await finalizedHead(this.#rpc, this.#finality);
-    const [loan] = await this.#view(address, "getLoan", [loanId], head);
+    const [loan] = await evmView(this.#rpc, poolInterface, address, "getLoan", [loanId], head);
     const fields = loan as {
       status: bigint;
       installments: bigint;
@@ -75,7 +76,9 @@ export class EvmPoolReader implements PoolLoanReader {
   async #bucketWidth(pool: string, head: bigint): Promise<bigint> {
     let width = this.#dueBucketSeconds.get(pool);
     if (width === undefined) {
-      width = (await this.#view(pool, "dueBucketSeconds", [], head))[0] as bigint;
+      width = (
+        await evmView(this.#rpc, poolInterface, pool, "dueBucketSeconds", [], head)
+      )[0] as bigint;
       this.#dueBucketSeconds.set(pool, width);
     }
     return width;
@@ -118,15 +121,5 @@ export class EvmPoolReader implements PoolLoanReader {
       });
     }
     return payments;
-  }
-
-  async #view(pool: string, fn: string, args: unknown[], head: bigint) {
-    const data = poolInterface.encodeFunctionData(fn, args);
-    const result = await this.#rpc.quorum(
-      "eth_call",
-      [{ to: pool, data }, toQuantity(head)],
-      hexSchema,
-    );
-    return poolInterface.decodeFunctionResult(fn, result);
   }
 }
