@@ -1357,89 +1357,102 @@ describe("SolanaPacketDeliverer with 3 signatures (threshold 3 of 3)", () => {
   });
 });
 
-describe("SolanaPacketDeliverer across an expired blockhash", () => {
-  let short: Chain;
-  let proxy: RpcProxy;
-  /** Whether the proxy loses the next `sendTransaction`, and the signature it lost. */
-  let swallowNext = false;
-  let swallowed: string | undefined;
-
+/**
+ * A chain whose blockhashes last `validitySlots` slots, behind a proxy that
+ * loses the next `sendTransaction` when told to (answering with its
+ * signature, never forwarding it).
+ */
+function lossyChain(validitySlots: number) {
+  const state: {
+    chain?: Chain;
+    proxy?: RpcProxy;
+    /** Whether the proxy loses the next `sendTransaction`, and the signature it lost. */
+    swallowNext: boolean;
+    swallowed?: string;
+  } = { swallowNext: false };
   beforeAll(async () => {
-    short = await startChain({ blockhashValiditySlots: 10 });
-    proxy = await startProxy(short.node.url, {
+    state.chain = await startChain({ blockhashValiditySlots: validitySlots });
+    state.proxy = await startProxy(state.chain.node.url, {
       intercept: (call) => {
-        if (call.method !== "sendTransaction" || !swallowNext) return undefined;
-        // Lost on the way: answer with the signature, never forward.
-        swallowNext = false;
+        if (call.method !== "sendTransaction" || !state.swallowNext) return undefined;
+        state.swallowNext = false;
         const wire = Buffer.from(String(call.params[0]), "base64");
-        swallowed = getBase58Decoder().decode(wire.subarray(1, 65));
-        return { jsonrpc: "2.0", id: call.id, result: swallowed };
+        state.swallowed = getBase58Decoder().decode(wire.subarray(1, 65));
+        return { jsonrpc: "2.0", id: call.id, result: state.swallowed };
       },
     });
   });
-
-  /** The delivered PDA's history: every transaction that touched it. */
-  async function deliveredHistory(guid: Hex) {
-    return short.jsonRpc.request(
-      "getSignaturesForAddress",
-      [await pda.delivered(short.programId, toBytes(guid)), { commitment: "confirmed" }],
-      z.array(z.object({ signature: z.string(), err: z.unknown() })),
-    );
-  }
-
   afterAll(async () => {
-    await proxy.close();
-    await short.node.stop();
+    await state.proxy?.close();
+    await state.chain?.node.stop();
   });
+  return state;
+}
+
+/** The delivered PDA's history on `chain`: every transaction that touched it. */
+async function deliveredHistory(chain: Chain, guid: Hex) {
+  return chain.jsonRpc.request(
+    "getSignaturesForAddress",
+    [await pda.delivered(chain.programId, toBytes(guid)), { commitment: "confirmed" }],
+    z.array(z.object({ signature: z.string(), err: z.unknown() })),
+  );
+}
+
+const deliveryEvents = (events: SolanaDeliveryEvent[]) =>
+  events.map((e) => e.kind).filter((kind) => kind !== "simulated" && kind !== "lookup_table");
+
+describe("SolanaPacketDeliverer across an expired blockhash", () => {
+  // Half a second of validity: a lost send's blockhash runs out before it is sent again.
+  const lossy = lossyChain(10);
 
   it("lostSend_expires_isResentWithAFreshBlockhash_andDeliveredOnce", async () => {
+    const { chain, proxy } = lossy as Required<typeof lossy>;
     const events: SolanaDeliveryEvent[] = [];
-    const target = await deliverer(short, { url: proxy.url, events, rebroadcastMs: 60_000 });
+    const target = await deliverer(chain, { url: proxy.url, events, rebroadcastMs: 60_000 });
     const { epoch } = await target.verifierSet();
-    const opened = await openLoan(short);
-    const packet = loanActivePacket(short, opened.loanId);
+    const opened = await openLoan(chain);
+    const packet = loanActivePacket(chain, opened.loanId);
     const { guid } = decodePacket(packet);
-    swallowNext = true;
+    lossy.swallowNext = true;
 
     const receipt = await target.deliver(
       packet,
-      await attest(short.verifierKeys.slice(0, 2), packet, epoch),
+      await attest(chain.verifierKeys.slice(0, 2), packet, epoch),
     );
 
-    const delivery = (kind: string) => kind !== "simulated" && kind !== "lookup_table";
-    expect(events.map((e) => e.kind).filter(delivery)).toEqual([
-      "sent",
-      "expired",
-      "sent",
-      "confirmed",
-    ]);
+    expect(deliveryEvents(events)).toEqual(["sent", "expired", "sent", "confirmed"]);
     const sent = events.filter((e) => e.kind === "sent");
-    expect(sent[0]?.signature).toBe(swallowed);
+    expect(sent[0]?.signature).toBe(lossy.swallowed);
     expect(sent[1]?.signature).toBe(receipt.tx);
-    expect(receipt.tx).not.toBe(swallowed);
-    expect(await deliveredHistory(guid)).toEqual([
+    expect(receipt.tx).not.toBe(lossy.swallowed);
+    expect(await deliveredHistory(chain, guid)).toEqual([
       expect.objectContaining({ signature: receipt.tx, err: null }),
     ]);
   }, 20_000);
+});
+
+describe("SolanaPacketDeliverer with a lost send, its blockhash still valid", () => {
+  // 3 s of validity: the rebroadcast lands before it runs out, even on a busy machine.
+  const lossy = lossyChain(60);
 
   it("lostSend_isRebroadcastWithinItsBlockhash_andLandsOnce", async () => {
+    const { chain, proxy } = lossy as Required<typeof lossy>;
     const events: SolanaDeliveryEvent[] = [];
-    const target = await deliverer(short, { url: proxy.url, events, rebroadcastMs: 100 });
+    const target = await deliverer(chain, { url: proxy.url, events, rebroadcastMs: 100 });
     const { epoch } = await target.verifierSet();
-    const opened = await openLoan(short);
-    const packet = loanActivePacket(short, opened.loanId);
-    swallowNext = true;
+    const opened = await openLoan(chain);
+    const packet = loanActivePacket(chain, opened.loanId);
+    lossy.swallowNext = true;
 
     const receipt = await target.deliver(
       packet,
-      await attest(short.verifierKeys.slice(0, 2), packet, epoch),
+      await attest(chain.verifierKeys.slice(0, 2), packet, epoch),
     );
 
-    expect(swallowNext).toBe(false);
-    expect(receipt.tx).toBe(swallowed);
-    const delivery = (kind: string) => kind !== "simulated" && kind !== "lookup_table";
-    expect(events.map((e) => e.kind).filter(delivery)).toEqual(["sent", "confirmed"]);
-    expect(await deliveredHistory(decodePacket(packet).guid)).toEqual([
+    expect(lossy.swallowNext).toBe(false);
+    expect(receipt.tx).toBe(lossy.swallowed);
+    expect(deliveryEvents(events)).toEqual(["sent", "confirmed"]);
+    expect(await deliveredHistory(chain, decodePacket(packet).guid)).toEqual([
       expect.objectContaining({ signature: receipt.tx, err: null }),
     ]);
   }, 20_000);
