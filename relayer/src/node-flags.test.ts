@@ -23,6 +23,10 @@ describe("missingNodeFlags", () => {
     expect(missingNodeFlags([], "--max-old-space-size=1024  --max_semi_space_size=8")).toEqual([
       "--liftoff-only",
     ]);
+    // Turned off is set too.
+    expect(missingNodeFlags(["--no-liftoff-only"], "--max-semi-space-size=16")).toEqual([
+      "--max-old-space-size=512",
+    ]);
   });
 
   it("valuesAndOtherArguments_areNotFlagNames", () => {

@@ -36,8 +36,13 @@ export const DAEMON_NODE_FLAGS: readonly string[] = [
  */
 export const DAEMON_ENV: Readonly<Record<string, string>> = { MALLOC_ARENA_MAX: "2" };
 
-/** A flag's name as V8 reads it (`--max_semi_space_size=8` is `--max-semi-space-size`). */
-const flagName = (flag: string) => (flag.split("=")[0] ?? flag).replaceAll("_", "-");
+/**
+ * A flag's name as V8 reads it: `--max_semi_space_size=8` is
+ * `--max-semi-space-size`, and `--no-liftoff-only` sets `--liftoff-only`
+ * (to false).
+ */
+const flagName = (flag: string) =>
+  (flag.split("=")[0] ?? flag).replaceAll("_", "-").replace(/^--no-/, "--");
 
 /**
  * The flags of `wanted` that neither `execArgv` nor `nodeOptions` (the
