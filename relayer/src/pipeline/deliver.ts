@@ -270,7 +270,8 @@ export class DeliveriesInFlight {
 /**
  * Leases as many attested packets as `inFlight` has free slots (at most a
  * batch) and starts their deliveries there; returns how many it started.
- * An executor first asks each peer once for all their attestations.
+ * An executor's deliveries first ask each peer once for all their
+ * attestations.
  */
 export async function startDeliveries(
   context: PipelineContext,
@@ -278,17 +279,20 @@ export async function startDeliveries(
 ): Promise<number> {
   const limit = Math.min(inFlight.free, context.settings.batchSize);
   if (limit <= 0) return 0;
-  const leased = await leaseBatch(
-    context,
-    ["attested", "delivering"],
-    "deliver",
-    limit,
-    context.executor ? (packets) => prefetchAttestations(context, packets) : undefined,
-  );
+  const leased = await leaseBatch(context, ["attested", "delivering"], "deliver", limit);
+  // In flight too: the pass that leased them never waits for a peer's answer.
+  const prefetched =
+    context.executor && leased.length > 0
+      ? prefetchAttestations(context, leased).catch((error: unknown) => {
+          // Only a head start: each delivery gathers what it still lacks.
+          context.onError(error, "deliver.prepare");
+        })
+      : Promise.resolve();
   for (const packet of leased) {
     inFlight.start(
       packet.guid,
       handleLeased(context, "deliver", packet, async (leasedPacket) => {
+        await prefetched;
         await deliverPacket(context, leasedPacket);
       }),
     );

@@ -194,7 +194,7 @@ export async function gatherAttestations(
 /**
  * Sends `attestations` (this relayer's own, just made) to every peer, in
  * requests of at most MAX_ATTESTATION_GUIDS; a peer that does not answer is
- * reported and gets them by asking (prefetch), as before.
+ * reported (never thrown) and gets them by asking (prefetch), as before.
  */
 export async function pushAttestations(
   context: Pick<PipelineContext, "peers" | "peerTimeoutMs" | "onError" | "fetch" | "signal">,

@@ -125,7 +125,8 @@ export function startLoop(
     const watched = due ? await watchAll(context) : [];
     const verified = await verifyBatch(context);
     const attested = await attestBatch(context);
-    await pushAttestations(context, made.splice(0));
+    // Not awaited: a peer that hangs costs its requests' timeouts, never the pass.
+    void pushAttestations(context, made.splice(0));
     const delivered = await startDeliveries(context, deliveries);
     const schedulesRead = due ? await periodicWork(context) : 0;
     const busy =

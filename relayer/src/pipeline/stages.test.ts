@@ -1381,6 +1381,46 @@ describe("running loop", SLOW, () => {
     expect(h.destination.calls).toBe(2);
   });
 
+  it("peerThatNeverAnswers_holdsNoPass_laterPacketsStillVerifiedAndAttested", async () => {
+    const silent = createServer(() => undefined);
+    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+    closers.push(
+      () =>
+        new Promise<void>((resolve) => {
+          silent.closeAllConnections();
+          silent.close(() => {
+            resolve();
+          });
+        }),
+    );
+    const { port } = silent.address() as AddressInfo;
+    const h = await harness({ peers: [`http://127.0.0.1:${port}`] });
+    // Asking it (the deliveries' prefetch) and pushing to it each wait this long.
+    h.context.peerTimeoutMs = 20_000;
+    const stopping = new AbortController();
+    h.context.signal = stopping.signal;
+    const [first, second] = [loanPacket(1n, openLoan(1)), loanPacket(2n, openLoan(2))];
+    h.watcher.batches = [
+      { packets: [first], scannedTo: 101n, finalizedHead: 101n },
+      { packets: [second], scannedTo: 102n, finalizedHead: 102n },
+    ];
+    const started = Date.now();
+
+    const loop = startLoop(h.context);
+    while ((await h.store.getPacket(second.guid))?.status !== "attested") {
+      expect(Date.now() - started).toBeLessThan(10_000);
+      await sleep(20);
+    }
+    // The first is still leased to its delivery, asking the silent peer.
+    expect(await h.store.getPacket(first.guid)).toMatchObject({
+      status: "attested",
+      leaseOwner: leaseOwner(h.context),
+    });
+    // As the daemon stops: what is in flight is abandoned.
+    stopping.abort();
+    await loop.stop();
+  });
+
   it("twoRelayers_pushTheirAttestations_packetDeliveredLongBeforeAPoll", async () => {
     const pollIntervalMs = 20_000;
     const relayers = await Promise.all([
