@@ -1,6 +1,7 @@
 // The relayer daemon: builds the store, chain adapters, API and
-// observability from a loaded config, runs the pipeline every poll interval
-// and stops cleanly (API closed, current iteration finished, store closed).
+// observability from a loaded config, runs the pipeline loop (pipeline.ts)
+// and stops cleanly (API closed, the current pass and its deliveries finished
+// or abandoned, store closed).
 import { readFile } from "node:fs/promises";
 import type { Hex } from "@loanbridge/shared";
 import { getBase58Decoder } from "@solana/kit";
@@ -84,7 +85,7 @@ export interface DaemonOptions {
 export interface RunningRelayer {
   apiUrl: string;
   context: PipelineContext;
-  /** Stops: API closed, the current iteration finished, the store closed. */
+  /** Stops: API closed, the current pass and its deliveries ended, the store closed. */
   stop(): Promise<void>;
   /** Resolves once stopped. */
   readonly stopped: Promise<void>;
@@ -579,7 +580,7 @@ export async function startRelayer(
         await api.close();
       } finally {
         await loop.stop();
-        // Whatever the abandoned iteration held goes back for the next run
+        // Whatever the abandoned pass held goes back for the next run
         // (or another process of this operator) to take.
         const released = await store.releaseAllLeases(leaseOwner(context));
         if (released > 0) logger.info("gave back the leases in hand", { packets: released });
