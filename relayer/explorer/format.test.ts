@@ -43,6 +43,7 @@ function packet(overrides: Partial<PacketView>): PacketView {
     verifiedAt: null,
     attestedAt: null,
     deliveredAt: null,
+    readyAt: null,
     submittedAt: null,
     updatedAt: T0,
     nextAttemptAt: null,
