@@ -5,7 +5,7 @@ import { defineConfig } from "vitest/config";
 // running the SBF program) and so runs its files one at a time; `e2e` starts
 // a whole localnet per file (test/e2e, test/chaos: chains and relayer
 // processes), one file at a time too, and `make test` splits its files over
-// three more vitest processes beside the one for `unit` and `chain`
+// two more vitest processes beside the one for `unit` and `chain`
 // (scripts/test-ts.sh); `chaos` is the long fault-injection cases only
 // `make chaos` runs.
 export default defineConfig({

@@ -87,6 +87,7 @@ import {
   openSolLoan,
   packetsOfLoan,
   packetSentBy,
+  scheduleOf,
   sent,
   solanaPoolLoan,
   tokenBalance,
@@ -407,6 +408,13 @@ describe("loan messages another app sends count for no loan", () => {
       recipient: Wallet.createRandom().address,
     });
     await waitForMirroredLoan(net.relayers, opened.loanId, "active", "active");
+    // And its plan read from the pool (the installment mirror): the record is
+    // settled before it is compared.
+    for (const relayer of net.relayers) {
+      await waitFor(`relayer ${relayer.index} to read ${opened.loanId}'s schedule`, async () =>
+        (await scheduleOf(relayer.apiUrl, opened.loanId)) === undefined ? undefined : true,
+      );
+    }
     const records = await Promise.all(
       net.relayers.map((relayer) => borrowersOf(relayer.apiUrl, victim.address)),
     );
