@@ -153,6 +153,23 @@ async function peerApi(store: Store, signer: string): Promise<string> {
   return url;
 }
 
+/** A peer relayer's URL that takes requests and never answers them. */
+async function silentPeer(): Promise<string> {
+  const silent = createServer(() => undefined);
+  await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+  closers.push(
+    () =>
+      new Promise<void>((resolve) => {
+        silent.closeAllConnections();
+        silent.close(() => {
+          resolve();
+        });
+      }),
+  );
+  const { port } = silent.address() as AddressInfo;
+  return `http://127.0.0.1:${port}`;
+}
+
 // Each test opens one to three PGlite stores: a few seconds on a loaded machine.
 const SLOW = { timeout: 60_000 };
 
@@ -648,19 +665,7 @@ describe("gather", SLOW, () => {
   });
 
   it("gather_peerThatNeverAnswers_timesOutAndCountsAsNone", async () => {
-    const silent = createServer(() => undefined);
-    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
-    closers.push(
-      () =>
-        new Promise<void>((resolve) => {
-          silent.closeAllConnections();
-          silent.close(() => {
-            resolve();
-          });
-        }),
-    );
-    const { port } = silent.address() as AddressInfo;
-    const h = await harness({ peers: [`http://127.0.0.1:${port}`] });
+    const h = await harness({ peers: [await silentPeer()] });
     const a = loanPacket(1n, openLoan(1));
     await attestedBy(h, a);
     const packet = await h.store.getPacket(a.guid);
@@ -1382,19 +1387,7 @@ describe("running loop", SLOW, () => {
   });
 
   it("peerThatNeverAnswers_holdsNoPass_laterPacketsStillVerifiedAndAttested", async () => {
-    const silent = createServer(() => undefined);
-    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
-    closers.push(
-      () =>
-        new Promise<void>((resolve) => {
-          silent.closeAllConnections();
-          silent.close(() => {
-            resolve();
-          });
-        }),
-    );
-    const { port } = silent.address() as AddressInfo;
-    const h = await harness({ peers: [`http://127.0.0.1:${port}`] });
+    const h = await harness({ peers: [await silentPeer()] });
     // Asking it (the deliveries' prefetch) and pushing to it each wait this long.
     h.context.peerTimeoutMs = 20_000;
     const stopping = new AbortController();
