@@ -12,6 +12,7 @@ export * from "./program.ts";
 export * from "./spl.ts";
 export * from "./vault.ts";
 export * from "./deliver.ts";
+export * from "./delivered.ts";
 export * from "./deploy.ts";
 export * from "./rpc.ts";
 export * from "./actions.ts";

@@ -206,7 +206,7 @@ export async function deliverInstruction(
       payerMeta(input.payer),
       readonly(overrides.endpoint ?? (await pda.endpoint(program))),
       readonly(overrides.peer ?? (await peer())),
-      writable(overrides.delivered ?? (await pda.delivered(program, toBytes(decoded().guid)))),
+      writable(overrides.delivered ?? (await pda.deliveredNonces(program, decoded()))),
       readonly(overrides.instructionsSysvar ?? INSTRUCTIONS_SYSVAR_ADDRESS),
       readonly(SYSTEM_PROGRAM_ADDRESS),
       ...(input.appAccounts ?? []),

@@ -167,8 +167,8 @@ export interface DeliverTableInput {
  * the endpoint's (endpoint, both apps' peers, instructions sysvar, System),
  * the pool's (pool, collateral config and price of the remote native coin,
  * liquidity, outbound nonce, SPL Token) and the vault's (vault, custody of
- * each token asset). Per-packet accounts (delivered guid, loan, answer
- * packet, payee tokens) and the programs a transaction invokes (which the
+ * each token asset). Per-packet accounts (the delivered nonces of the
+ * packet's range, loan, answer packet, payee tokens) and the programs a transaction invokes (which the
  * runtime wants among its static keys) are not in it.
  */
 export async function deliverLookupTableAddresses(

@@ -1,6 +1,7 @@
 // Program-derived addresses of the program's accounts (src/pda.rs): the
 // seeds here and there must agree, which the LiteSVM tests check by using
 // these addresses against the program.
+import { type Hex, toBytes } from "@loanbridge/shared";
 import {
   type Address,
   getAddressEncoder,
@@ -20,6 +21,28 @@ export function leBytes(value: bigint | number, size: 4 | 8): Uint8Array {
 
 type Seed = string | ReadonlyUint8Array;
 
+/** Nonces one `DeliveredNonces` account records (src/state/endpoint.rs). */
+export const NONCES_PER_DELIVERED_ACCOUNT = 1024n;
+
+/** A packet's path and nonce: what its delivered-nonces account is keyed by. */
+export interface DeliveredNonceKey {
+  receiver: Hex;
+  srcEid: number;
+  sender: Hex;
+  nonce: bigint;
+}
+
+/** The seeds of the `DeliveredNonces` account holding `key`'s nonce: its path and range. */
+export function deliveredNoncesSeeds(key: DeliveredNonceKey): Seed[] {
+  return [
+    "delivered",
+    toBytes(key.receiver),
+    leBytes(key.srcEid, 4),
+    toBytes(key.sender),
+    leBytes(key.nonce / NONCES_PER_DELIVERED_ACCOUNT, 8),
+  ];
+}
+
 /** The canonical address of `seeds` under the program. */
 export async function findPda(programAddress: Address, seeds: Seed[]): Promise<Address> {
   const [address] = await getProgramDerivedAddress({ programAddress, seeds });
@@ -35,7 +58,8 @@ export const pda = {
     findPda(program, ["nonce", addressBytes(app), leBytes(dstEid, 4)]),
   packet: (program: Address, app: Address, dstEid: number, nonce: bigint) =>
     findPda(program, ["packet", addressBytes(app), leBytes(dstEid, 4), leBytes(nonce, 8)]),
-  delivered: (program: Address, guid: ReadonlyUint8Array) => findPda(program, ["delivered", guid]),
+  deliveredNonces: (program: Address, key: DeliveredNonceKey) =>
+    findPda(program, deliveredNoncesSeeds(key)),
   vault: (program: Address) => findPda(program, ["vault"]),
   vaultLoan: (program: Address, loanId: ReadonlyUint8Array) =>
     findPda(program, ["vault_loan", loanId]),

@@ -24,6 +24,7 @@ import { type ReadonlyUint8Array } from "@solana/kit";
 import * as prettier from "prettier";
 import {
   createLookupTableInstruction,
+  NONCES_PER_DELIVERED_ACCOUNT,
   accountSize,
   decodePoolLoan,
   deliverLookupTableAddresses,
@@ -166,18 +167,27 @@ async function deliverWithThreeSignatures(fixture: PoolFixture): Promise<Outcome
 interface RentLine {
   account: string;
   why: string;
+  /** Records the loan needs. */
   count: number;
+  /** Records one account holds (a delivered-nonces account: 1,024 nonces). */
+  perAccount: bigint;
   closed: boolean;
   size: number;
   lamports: bigint;
 }
 
+/** The loan's share of `line`'s rent: its records' part of the accounts holding them, rounded up. */
+const rentShare = (line: RentLine): bigint =>
+  (BigInt(line.count) * line.lamports + line.perAccount - 1n) / line.perAccount;
+
 /**
  * The rent a repaid loan locks on Solana, on either side, before and after
  * `ClosePacket`: each account's size is read from an account of its kind the
  * scenario left behind, and its rent-exempt minimum from LiteSVM's rent
- * sysvar. Loan records and delivered guids stay (the loan's final state and
- * the replay guard); outbound packets are closed to their payers.
+ * sysvar. Loan records and delivered nonces stay (the loan's final state and
+ * the replay guard; a delivered-nonces account holds 1,024 of a path's
+ * nonces, so a loan's share is its nonces' part of it); outbound packets are
+ * closed to their payers.
  */
 function rentPerCompletedLoan(result: ScenarioResult): { side: string; lines: RentLine[] }[] {
   const { svm } = result.fixture.program;
@@ -207,6 +217,7 @@ function rentPerCompletedLoan(result: ScenarioResult): { side: string; lines: Re
       account,
       why,
       count,
+      perAccount: account === "DeliveredNonces" ? NONCES_PER_DELIVERED_ACCOUNT : 1n,
       closed,
       size,
       lamports: svm.minimumBalanceForRentExemption(BigInt(size)),
@@ -217,13 +228,16 @@ function rentPerCompletedLoan(result: ScenarioResult): { side: string; lines: Re
   packetFieldsRent =
     svm.minimumBalanceForRentExemption(BigInt(packet)) -
     svm.minimumBalanceForRentExemption(BigInt(packet - 40));
+  // The replay guard the bitmap replaced: an account per delivered guid
+  // (header 3 bytes, guid 32, payload hash 32).
+  perGuidRecordRent = svm.minimumBalanceForRentExemption(3n + 32n + 32n);
   return [
     {
       side: "Collateral chain (vault), a repaid loan",
       lines: [
         line("VaultLoan", 11, "the loan's state (Released)", [1, false]),
         line("OutboundPacket", 4, "OPEN_LOAN", [1, true]),
-        line("Delivered", 5, "LOAN_ACTIVE and REPAID delivered (replay guard)", [2, false]),
+        line("DeliveredNonces", 6, "LOAN_ACTIVE and REPAID delivered (replay guard)", [2, false]),
       ],
     },
     {
@@ -240,13 +254,14 @@ function rentPerCompletedLoan(result: ScenarioResult): { side: string; lines: Re
           },
         ),
         line("OutboundPacket", 4, "LOAN_ACTIVE and REPAID", [2, true]),
-        line("Delivered", 5, "OPEN_LOAN delivered (replay guard)", [1, false]),
+        line("DeliveredNonces", 6, "OPEN_LOAN delivered (replay guard)", [1, false]),
       ],
     },
   ];
 }
 
 let packetFieldsRent = 0n;
+let perGuidRecordRent = 0n;
 let lastRentSvm: ScenarioResult["fixture"]["program"]["svm"] | undefined;
 const rows = new Map<string, Row>();
 let rent: ReturnType<typeof rentPerCompletedLoan> = [];
@@ -339,11 +354,16 @@ const lines = [
   `- Target (shared/DESIGN.md): under ${DELIVER_TARGET_CU.toLocaleString("en-US")} CU, the Ed25519 precompile aside.`,
   `- Every 2-signature \`deliver\` row: at most ${worstDeliver} CU (${heaviest?.label ?? "none"}) — ${verdict(worstDeliver)}.`,
   `- Endpoint path plus the lightest handler (LOAN_ACTIVE to the vault: decode, verify 2`,
-  `  signatures through the instructions sysvar, create the delivered-guid account, update the`,
-  `  loan): at most ${endpointWorst} CU.`,
-  `- Heaviest delivery, OPEN_LOAN accepted by the pool, creates three accounts at canonical PDAs`,
-  "  (delivered guid, loan, answer packet), disburses with an SPL transfer and logs the",
-  "  LOAN_ACTIVE packet.",
+  `  signatures through the instructions sysvar, record the nonce delivered, update the loan):`,
+  `  at most ${endpointWorst} CU, as the path's first delivery, which creates its range's account.`,
+  `- Replay guard: the first delivery of each path's ${NONCES_PER_DELIVERED_ACCOUNT}-nonce range creates the range's`,
+  "  `DeliveredNonces` account at its canonical bump (the search above); every later one finds it",
+  "  by its stored bump (one sha256, no search) and sets the nonce's bit. Here the first",
+  "  LOAN_ACTIVE to the vault and the first accepted OPEN_LOAN to the pool create it; the REPAID",
+  "  and LOAN_REJECTED to the vault and the pool's later OPEN_LOANs do not.",
+  `- Heaviest delivery, OPEN_LOAN accepted by the pool, creates the loan and answer packet`,
+  "  accounts at canonical PDAs (and its range's delivered nonces when first), disburses with an",
+  "  SPL transfer and logs the LOAN_ACTIVE packet.",
   "",
   "## Transaction size",
   "",
@@ -379,14 +399,16 @@ const lines = [
   "after `ClosePacket` (each outbound packet closed to its payer once the loan is final here and",
   'the packet is 30 days old; shared/LOANS.md "On Solana"). Sizes are read from accounts the',
   "scenario left behind, rent-exempt minimums from LiteSVM's rent sysvar. Loan records and",
-  "delivered guids stay: the loan's final state (which `ClosePacket` reads) and the replay guard.",
+  "delivered nonces stay: the loan's final state (which `ClosePacket` reads) and the replay guard.",
+  `A \`DeliveredNonces\` account holds ${NONCES_PER_DELIVERED_ACCOUNT} nonces of one path, so a loan's share of it is`,
+  "its nonces' part (rounded up).",
   "",
-  "| side | account | for | count | bytes | lamports each | closed by `ClosePacket` |",
-  "| --- | --- | --- | --- | --- | --- | --- |",
+  "| side | account | for | count | bytes | lamports each | the loan's share | closed by `ClosePacket` |",
+  "| --- | --- | --- | --- | --- | --- | --- | --- |",
   ...rent.flatMap(({ side, lines }) =>
     lines.map(
       (l) =>
-        `| ${side} | \`${l.account}\` | ${l.why} | ${l.count} | ${l.size} | ${l.lamports} | ${l.closed ? "yes" : "no"} |`,
+        `| ${side} | \`${l.account}\` | ${l.why} | ${l.perAccount === 1n ? l.count : `${l.count} of ${l.perAccount} nonces`} | ${l.size} | ${l.lamports} | ${rentShare(l)} | ${l.closed ? "yes" : "no"} |`,
     ),
   ),
   "",
@@ -394,7 +416,7 @@ const lines = [
   "| --- | --- | --- | --- |",
   ...rent.map(({ side, lines }) => {
     const total = (kept: (l: RentLine) => boolean) =>
-      lines.filter(kept).reduce((sum, l) => sum + BigInt(l.count) * l.lamports, 0n);
+      lines.filter(kept).reduce((sum, l) => sum + rentShare(l), 0n);
     const before = total(() => true);
     const after = total((l) => !l.closed);
     return `| ${side} | ${before} (${sol(before)} SOL) | ${after} (${sol(after)} SOL) | ${before - after} |`;
@@ -402,6 +424,8 @@ const lines = [
   "",
   `Recording each packet's payer and send time (40 bytes, what \`ClosePacket\` checks) costs`,
   `${packetFieldsRent} lamports of a packet's rent while it is open, all of it returned on close.`,
+  `The replay guard was an account per delivered guid until the bitmap replaced it: ${perGuidRecordRent}`,
+  "lamports locked per delivery for good.",
   "",
   "## Every step",
   "",

@@ -104,7 +104,7 @@ pub struct NewAccount<'a> {
 /// (anyone can send lamports to an address they can compute) do not block
 /// creation: the account is then topped up, allocated and assigned instead
 /// of `CreateAccount`, which would fail — otherwise a 1-lamport transfer to a
-/// future delivered-guid or loan address would block it forever.
+/// future delivered-nonces or loan address would block it forever.
 pub fn create_pda(new: &NewAccount) -> ProgramResult {
     let NewAccount {
         payer,

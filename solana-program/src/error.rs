@@ -274,7 +274,7 @@ pub const ERRORS: &[ErrorDef] = {
         ErrorDef::new(
             E::AlreadyDelivered,
             "AlreadyDelivered",
-            "The packet's guid was delivered before.",
+            "The packet's nonce was delivered before on its path (its guid with it).",
         ),
         ErrorDef::new(
             E::NoPeer,

@@ -15,8 +15,9 @@ use core::mem::{offset_of, size_of};
 use crate::instruction::discriminator as ix;
 use crate::pda;
 use crate::state::{
-    AllowedAsset, Beneficiary, CollateralConfig, Delivered, DueBucket, Endpoint, InstallmentRecord,
-    Layout, OutboundNonce, OutboundPacket, Peer, Pool, PoolLoan, Price, Vault, VaultLoan,
+    AllowedAsset, Beneficiary, CollateralConfig, DeliveredNonces, DueBucket, Endpoint,
+    InstallmentRecord, Layout, OutboundNonce, OutboundPacket, Peer, Pool, PoolLoan, Price, Vault,
+    VaultLoan,
 };
 
 /// The address the program is deployed at (the IDL's `address`).
@@ -444,7 +445,7 @@ pub const INSTRUCTIONS: &[Instruction] = &[
             },
             AccountMeta {
                 name: "delivered",
-                docs: &["PDA [\"delivered\", guid], created."],
+                docs: &["Delivered nonces of the packet's path and range, PDA [\"delivered\", receiver, srcEid (u32 LE), sender, nonce / 1024 (u64 LE)]; created by the range's first delivery."],
                 writable: true,
                 ..AccountMeta::NONE
             },
@@ -1539,8 +1540,8 @@ pub const ACCOUNTS: &[Account] = &[
         layout: &OUTBOUND_PACKET,
     },
     Account {
-        discriminator: Delivered::DISCRIMINATOR,
-        layout: &DELIVERED,
+        discriminator: DeliveredNonces::DISCRIMINATOR,
+        layout: &DELIVERED_NONCES,
     },
     Account {
         discriminator: Vault::DISCRIMINATOR,
@@ -1583,7 +1584,7 @@ pub const TYPES: &[&TypeDef] = &[
     &PEER,
     &OUTBOUND_NONCE,
     &OUTBOUND_PACKET,
-    &DELIVERED,
+    &DELIVERED_NONCES,
     &VAULT,
     &VAULT_LOAN,
     &ALLOWED_ASSET,
@@ -1663,14 +1664,13 @@ pub const OUTBOUND_PACKET: TypeDef = TypeDef {
     ],
 };
 
-pub const DELIVERED: TypeDef = TypeDef {
-    name: "Delivered",
-    docs: &["A delivered guid, PDA [\"delivered\", guid]."],
+pub const DELIVERED_NONCES: TypeDef = TypeDef {
+    name: "DeliveredNonces",
+    docs: &["Which nonces of one path were delivered: bit nonce % 1024 (byte bit / 8, least significant bit first) of range nonce / 1024. PDA [\"delivered\", receiver, srcEid (u32 LE), sender, range (u64 LE)]."],
     fields: &[
         Field::new("version", Type::U8),
         Field::new("bump", Type::U8),
-        Field::new("guid", Type::Array(&Type::U8, 32)),
-        Field::new("payload_hash", Type::Array(&Type::U8, 32)),
+        Field::new("bits", Type::Array(&Type::U8, 128)),
     ],
 };
 
@@ -1911,12 +1911,13 @@ const _: () = {
     assert!(account_offset(&OUTBOUND_PACKET, "payer") == offset_of!(OutboundPacket, payer));
     assert!(account_offset(&OUTBOUND_PACKET, "sent_at") == offset_of!(OutboundPacket, sent_at));
     assert!(account_size(&OUTBOUND_PACKET) == size_of::<OutboundPacket>());
-    // Delivered
-    assert!(account_offset(&DELIVERED, "version") == offset_of!(Delivered, header.version));
-    assert!(account_offset(&DELIVERED, "bump") == offset_of!(Delivered, header.bump));
-    assert!(account_offset(&DELIVERED, "guid") == offset_of!(Delivered, guid));
-    assert!(account_offset(&DELIVERED, "payload_hash") == offset_of!(Delivered, payload_hash));
-    assert!(account_size(&DELIVERED) == size_of::<Delivered>());
+    // DeliveredNonces
+    assert!(
+        account_offset(&DELIVERED_NONCES, "version") == offset_of!(DeliveredNonces, header.version)
+    );
+    assert!(account_offset(&DELIVERED_NONCES, "bump") == offset_of!(DeliveredNonces, header.bump));
+    assert!(account_offset(&DELIVERED_NONCES, "bits") == offset_of!(DeliveredNonces, bits));
+    assert!(account_size(&DELIVERED_NONCES) == size_of::<DeliveredNonces>());
     // Vault
     assert!(account_offset(&VAULT, "version") == offset_of!(Vault, header.version));
     assert!(account_offset(&VAULT, "bump") == offset_of!(Vault, header.bump));

@@ -5,11 +5,12 @@
 //!   the account (one `sol_sha256`, no curve check): for accounts the program
 //!   created at the canonical address, whose stored bump is canonical.
 //! - [`find`] computes the canonical bump: for accounts about to be created
-//!   whose address must be unique for their key — the delivered guid, a loan
-//!   id, a packet nonce — so no other bump can create a second account for
-//!   the same key (a second delivered account would let a packet be
-//!   delivered twice; a packet account off its canonical address would be
-//!   invisible to relayers, who walk canonical addresses).
+//!   whose address must be unique for their key — a path's range of
+//!   delivered nonces, a loan id, a packet nonce — so no other bump can
+//!   create a second account for the same key (a second delivered-nonces
+//!   account would let a packet be delivered twice; a packet account off its
+//!   canonical address would be invisible to relayers, who walk canonical
+//!   addresses).
 //!
 //! # Why `find` is a search, and why it is cheap
 //!
@@ -70,7 +71,7 @@ pub fn derive<const N: usize>(
         .map_err(|_| ProgramError::InvalidSeeds)
 }
 
-/// [`derive`] for a slice of one to four seeds.
+/// [`derive`] for a slice of one to five seeds.
 pub fn derive_slice(
     seeds: &[&[u8]],
     bump: u8,
@@ -81,6 +82,7 @@ pub fn derive_slice(
         [a, b] => derive(&[a, b], bump, program_id),
         [a, b, c] => derive(&[a, b, c], bump, program_id),
         [a, b, c, d] => derive(&[a, b, c, d], bump, program_id),
+        [a, b, c, d, e] => derive(&[a, b, c, d, e], bump, program_id),
         _ => Err(ProgramError::InvalidSeeds),
     }
 }
@@ -98,8 +100,9 @@ pub fn check<const N: usize>(
     Ok(())
 }
 
-/// Most seeds [`find`] takes (the program's longest list has four).
-const MAX_FIND_SEEDS: usize = 4;
+/// Most seeds [`find`] takes (the program's longest list, a delivered-nonces
+/// account's, has five).
+const MAX_FIND_SEEDS: usize = 5;
 
 /// The canonical address and bump of `seeds`: the highest bump whose
 /// address is off the Edwards25519 curve (see the module doc).

@@ -1,11 +1,19 @@
-// Accounts whose address must be unique for their key — the delivered guid
-// (the replay guard), a pool loan id, an answer packet's nonce — are created
+// Accounts whose address must be unique for their key — a path's range of
+// delivered nonces (the replay guard), a pool loan id, an answer packet's
+// nonce — are created
 // only at their canonical PDA. The program computes the canonical bump itself
 // (src/pda.rs: sha256 and the curve check per try, no instruction-data bump),
 // so an account at another bump of the same seeds, or at no PDA at all, is
 // refused, and a delivered packet cannot be delivered again through one.
 import { createHash } from "node:crypto";
-import { decodePacket, type Hex, type LoanMessageOf, toBytes, toHex } from "@loanbridge/shared";
+import {
+  decodePacket,
+  type Hex,
+  type LoanMessageOf,
+  type Packet,
+  toBytes,
+  toHex,
+} from "@loanbridge/shared";
 import {
   AccountRole,
   type Address,
@@ -18,8 +26,10 @@ import {
 import { beforeEach, describe, expect, it } from "vitest";
 import {
   addressBytes,
+  deliveredNoncesSeeds,
   LoanbridgeProgramError as E,
   leBytes,
+  NONCES_PER_DELIVERED_ACCOUNT,
   pda,
   tokenBalance,
 } from "../client/index.ts";
@@ -85,19 +95,25 @@ function replacing(instructions: Instruction[], index: number, address: Address)
   ];
 }
 
-/** The guid of the packet a Deliver carries (data: discriminator, u32 length, packet). */
-function guidOf(instructions: Instruction[]): Uint8Array {
+/** The packet a Deliver carries (data: discriminator, u32 length, packet). */
+function packetOf(instructions: Instruction[]): Packet {
   const data = instructions.at(-1)?.data;
   if (data === undefined) throw new Error("no Deliver instruction");
-  return toBytes(decodePacket(data.subarray(5)).guid);
+  return decodePacket(data.subarray(5));
 }
+
+/** The seeds of the packet's delivered-nonces account, as raw bytes. */
+const deliveredSeeds = (packet: Packet): Seeds =>
+  deliveredNoncesSeeds(packet).map((seed) =>
+    typeof seed === "string" ? text(seed) : Uint8Array.from(seed),
+  );
 
 describe("canonical PDAs of Deliver's new accounts", () => {
   let fixture: PoolFixture;
   let recipient: { tokens: Address; wallet: { address: Address } };
   let message: LoanMessageOf<"OPEN_LOAN">;
   let instructions: Instruction[];
-  let guid: Uint8Array;
+  let packet: Packet;
 
   beforeEach(async () => {
     fixture = await startPool();
@@ -106,21 +122,21 @@ describe("canonical PDAs of Deliver's new accounts", () => {
     instructions = await openLoanDelivery(fixture, message, {
       recipientTokens: recipient.tokens,
     });
-    guid = guidOf(instructions);
+    packet = packetOf(instructions);
   });
 
   const send = (list: Instruction[]) => fixture.program.send(...list);
   const disbursed = () => tokenBalance(fixture.program.svm, recipient.tokens);
 
   it("theHelper_derivesTheClientsCanonicalAddress", async () => {
-    const seeds = [text("delivered"), guid];
+    const seeds = deliveredSeeds(packet);
     const [address, bump] = await getProgramDerivedAddress({
       programAddress: fixture.id,
       seeds,
     });
 
     expect(pdaAtBump(fixture.id, seeds, bump)).toBe(address);
-    expect(await pda.delivered(fixture.id, guid)).toBe(address);
+    expect(await pda.deliveredNonces(fixture.id, packet)).toBe(address);
   });
 
   it("replayThroughAnotherBumpOrAForgedAccount_isRefused", async () => {
@@ -129,24 +145,30 @@ describe("canonical PDAs of Deliver's new accounts", () => {
     const once = disbursed();
     expect(once).toBe(message.principal);
 
-    // when it is replayed through the guid's delivered PDA at a lower bump
-    const lower = await lowerBumpPda(fixture.id, [text("delivered"), guid]);
+    // when it is replayed through its range's delivered-nonces PDA at a lower bump
+    const lower = await lowerBumpPda(fixture.id, deliveredSeeds(packet));
     expectCustomError(await send(replacing(instructions, DELIVERED_INDEX, lower)), E.InvalidPda);
     // or through an address that is no PDA of it
     const forged = (await generateKeyPairSigner()).address;
     expectCustomError(await send(replacing(instructions, DELIVERED_INDEX, forged)), E.InvalidPda);
-    // or through the delivered account of another guid
-    const other = await pda.delivered(fixture.id, new Uint8Array(32).fill(7));
+    // or through the delivered nonces of the next range, once they exist
+    const nextRange = await openLoanDelivery(fixture, openLoanMessage(recipient.wallet.address), {
+      recipientTokens: recipient.tokens,
+      nonce: packet.nonce + NONCES_PER_DELIVERED_ACCOUNT,
+    });
+    expectOk(await send(nextRange));
+    const other = await pda.deliveredNonces(fixture.id, packetOf(nextRange));
+    expect(fixture.program.data(other)).not.toBeNull();
     expectCustomError(await send(replacing(instructions, DELIVERED_INDEX, other)), E.InvalidPda);
     // or as it was first sent
     expectCustomError(await send(instructions), E.AlreadyDelivered);
 
-    // then nothing moved a second time.
-    expect(disbursed()).toBe(once);
+    // then nothing moved a second time (the next range's loan aside).
+    expect(disbursed()).toBe(once + message.principal);
   });
 
   it("firstDeliveryThroughALowerBump_isRefused_andTheCanonicalOneDelivers", async () => {
-    const lower = await lowerBumpPda(fixture.id, [text("delivered"), guid]);
+    const lower = await lowerBumpPda(fixture.id, deliveredSeeds(packet));
 
     expectCustomError(await send(replacing(instructions, DELIVERED_INDEX, lower)), E.InvalidPda);
     expect(fixture.program.data(lower)).toBeNull();
@@ -181,19 +203,21 @@ describe("canonical PDAs of Deliver's new accounts", () => {
   it("manyKeys_areCreatedAtTheClientsCanonicalBump", async () => {
     // Half the loan ids are chosen so their loan account's canonical bump is
     // at most 250 (six or more tries, five of them on the curve), half are
-    // random; the guids and packet nonces vary too. Every created account
+    // random; the delivered-nonces ranges and packet nonces vary too. Every created account
     // must hold the client's canonical bump.
     const bumps: number[] = [];
     for (let i = 0; i < 20; i++) {
       const packetNonce = fixture.packetNonce();
       const loanId = i % 2 === 0 ? { loanId: await loanIdWithBumpAtMost(fixture.id, 250) } : {};
       const next = openLoanMessage(recipient.wallet.address, loanId);
+      // A nonce in a range of its own, so each delivery creates its range's account.
       const delivery = await openLoanDelivery(fixture, next, {
         recipientTokens: recipient.tokens,
+        nonce: BigInt(i + 1) * NONCES_PER_DELIVERED_ACCOUNT + BigInt(i),
       });
       expectOk(await send(delivery));
       const created: Seeds[] = [
-        [text("delivered"), guidOf(delivery)],
+        deliveredSeeds(packetOf(delivery)),
         [text("pool_loan"), toBytes(next.loanId)],
         [
           text("packet"),

@@ -2,17 +2,21 @@
 // verifiers signed its attestation digest through the Ed25519 precompile
 // instruction right before Deliver, from the registered peer, to this
 // endpoint, once. Every rejection of shared/DESIGN.md's lessons is here.
-import { encodeLoanMessage } from "@loanbridge/shared";
+import { decodePacket, encodeLoanMessage, toHex } from "@loanbridge/shared";
 import {
   type AccountMeta,
   AccountRole,
   type Address,
   generateKeyPairSigner,
+  getProgramDerivedAddress,
   lamports,
 } from "@solana/kit";
 import { beforeEach, describe, expect, it } from "vitest";
 import {
+  accountSize,
   addressBytes,
+  type DeliveredNonceKey,
+  deliveredNoncesSeeds,
   type DeliverInput,
   deliverInstruction as deliverInstructionWith,
   ed25519Instruction,
@@ -20,6 +24,7 @@ import {
   ed25519InstructionData,
   LoanbridgeProgramError as E,
   loggedComputeUnits,
+  NONCES_PER_DELIVERED_ACCOUNT,
   pauseInstruction,
   pda,
   setPeerInstruction,
@@ -42,6 +47,7 @@ import {
 } from "./fixture.ts";
 
 const LOAN_ID = new Uint8Array(32).fill(0xab);
+const DELIVERED_NONCES_LEN = accountSize("DeliveredNonces");
 const loanActive = encodeLoanMessage({
   type: "LOAN_ACTIVE",
   loanId: `0x${"ab".repeat(32)}`,
@@ -332,41 +338,103 @@ describe("Deliver", () => {
     expect(outcome).toMatchObject({ ok: false, error: { index: 0 } });
   });
 
-  it("alreadyDeliveredGuid_failsWithAlreadyDelivered", async () => {
-    // Given a delivered account for the guid (a successful delivery is in
-    // the vault tests; here the account is planted to isolate the check)
-    const guid = packet.subarray(81, 113);
-    const delivered = await pda.delivered(fixture.id, guid);
-    const data = new Uint8Array(67);
-    data.set([5, 1, 255]);
-    data.set(guid, 3);
+  /**
+   * Plants the `DeliveredNonces` account of `key`'s path and range, at its
+   * canonical address and bump, with the bits of `delivered` nonces set.
+   */
+  async function plantDeliveredNonces(key: DeliveredNonceKey, delivered: bigint[]) {
+    const [address, bump] = await getProgramDerivedAddress({
+      programAddress: fixture.id,
+      seeds: deliveredNoncesSeeds(key),
+    });
+    const data = new Uint8Array(DELIVERED_NONCES_LEN);
+    data.set([6, 1, bump]);
+    for (const nonce of delivered) {
+      const bit = Number(nonce % NONCES_PER_DELIVERED_ACCOUNT);
+      data[3 + (bit >> 3)] = (data[3 + (bit >> 3)] ?? 0) | (1 << (bit & 7));
+    }
     fixture.program.svm.setAccount({
-      address: delivered,
+      address,
       data,
       executable: false,
       lamports: lamports(10_000_000n),
       programAddress: fixture.id,
-      space: 67n,
+      space: BigInt(DELIVERED_NONCES_LEN),
     });
+    return address;
+  }
+
+  it("alreadyDeliveredNonce_failsWithAlreadyDelivered", async () => {
+    // Given the path's delivered nonces with this packet's nonce set (a
+    // successful delivery is in the vault tests; here the account is planted
+    // to isolate the check)
+    const key = decodePacket(packet);
+    await plantDeliveredNonces(key, [key.nonce]);
 
     expectCustomError(await deliver(fixture, packet), E.AlreadyDelivered);
   });
 
-  it("prefundedDeliveredAddress_stillDelivers", async () => {
-    // Given lamports sent to the guid's future delivered address (anyone can)
-    const guid = packet.subarray(81, 113);
-    fixture.program.svm.airdrop(await pda.delivered(fixture.id, guid), lamports(1n));
+  it("otherNoncesOfTheRangeDelivered_passEndpointChecks", async () => {
+    // Given every other nonce of the packet's range delivered
+    const key = decodePacket(packet);
+    const first = key.nonce - (key.nonce % NONCES_PER_DELIVERED_ACCOUNT);
+    const others = Array.from({ length: 1024 }, (_, i) => first + BigInt(i)).filter(
+      (nonce) => nonce !== key.nonce,
+    );
+    await plantDeliveredNonces(key, others);
+
+    expectCustomError(await deliver(fixture, packet), passedEndpointChecks);
+  });
+
+  it("prefundedDeliveredNoncesAddress_stillDelivers", async () => {
+    // Given lamports sent to the range's future account (anyone can)
+    fixture.program.svm.airdrop(
+      await pda.deliveredNonces(fixture.id, decodePacket(packet)),
+      lamports(1n),
+    );
 
     // then delivery still creates it (top up, allocate, assign).
     expectCustomError(await deliver(fixture, packet), passedEndpointChecks);
   });
 
-  it("deliveredAccountNotAtItsPda_failsWithInvalidPda", async () => {
+  it("deliveredNoncesOfAnotherRange_failsWithInvalidPda", async () => {
+    const key = decodePacket(packet);
+    const nextRange = { ...key, nonce: key.nonce + NONCES_PER_DELIVERED_ACCOUNT };
+
+    // Not yet created: not the canonical address of this packet's range.
+    const missing = await pda.deliveredNonces(fixture.id, nextRange);
+    expectCustomError(
+      await deliver(fixture, packet, { overrides: { delivered: missing } }),
+      E.InvalidPda,
+    );
+    // Created, with this nonce's bit clear: its stored bump derives another address.
+    const created = await plantDeliveredNonces(nextRange, []);
+    expectCustomError(
+      await deliver(fixture, packet, { overrides: { delivered: created } }),
+      E.InvalidPda,
+    );
+  });
+
+  it("deliveredNoncesOfAnotherPath_failsWithInvalidPda", async () => {
+    // The pool's path from the same source and the same nonce.
+    const key = decodePacket(packet);
+    const poolPath = await plantDeliveredNonces(
+      { ...key, receiver: toHex(addressBytes(fixture.pool)) },
+      [],
+    );
+
+    expectCustomError(
+      await deliver(fixture, packet, { overrides: { delivered: poolPath } }),
+      E.InvalidPda,
+    );
+  });
+
+  it("anotherAccountOfTheProgramAsDeliveredNonces_isRefused", async () => {
     const outcome = await deliver(fixture, packet, {
-      overrides: { delivered: await pda.delivered(fixture.id, new Uint8Array(32)) },
+      overrides: { delivered: await pda.peer(fixture.id, fixture.vault, REMOTE_EID) },
     });
 
-    expectCustomError(outcome, E.InvalidPda);
+    expectCustomError(outcome, E.InvalidAccountData);
   });
 
   it("otherDestination_failsWithWrongDestination", async () => {

@@ -437,7 +437,7 @@ export async function scenarioAccounts(result: ScenarioResult): Promise<Record<s
       (account) =>
         account.data[0] === 11 ||
         account.data[0] === 21 ||
-        account.data[0] === 5 ||
+        account.data[0] === 6 ||
         account.data[0] === 12,
     );
   const byDiscriminator = (d: number) => {
@@ -450,7 +450,7 @@ export async function scenarioAccounts(result: ScenarioResult): Promise<Record<s
     Peer: await pda.peer(id, fixture.pool, REMOTE_EID),
     OutboundNonce: await pda.nonce(id, fixture.vault, REMOTE_EID),
     OutboundPacket: await pda.packet(id, fixture.vault, REMOTE_EID, 1n),
-    Delivered: byDiscriminator(5),
+    DeliveredNonces: byDiscriminator(6),
     Vault: fixture.vault,
     VaultLoan: byDiscriminator(11),
     AllowedAsset: byDiscriminator(12),

@@ -1,13 +1,15 @@
 // The vault's receive hook, through the real Deliver path with real
 // signatures: LOAN_ACTIVE, LOAN_REJECTED, REPAID, DEFAULTED, LIQUIDATED
 // (shared/LOANS.md "Vault" 2–5, 7). Collateral moves at most once.
-import { type LoanMessage, MESSAGE_VERSION, toHex } from "@loanbridge/shared";
+import { decodePacket, type LoanMessage, MESSAGE_VERSION, toHex } from "@loanbridge/shared";
 import { type AccountMeta, type Address, type KeyPairSigner } from "@solana/kit";
 import { beforeEach, describe, expect, it } from "vitest";
 import {
   addressBytes,
   createMint,
   createTokenAccount,
+  decodeAccount,
+  isNonceDelivered,
   LoanbridgeProgramError as E,
   loggedComputeUnits,
   nativePayout,
@@ -34,6 +36,9 @@ import {
 } from "./fixture.ts";
 
 const SOL = 1_000_000_000n;
+
+/** Set bits in a byte. */
+const popCount = (byte: number): number => byte.toString(2).replaceAll("0", "").length;
 const COLLATERAL = 3n * SOL;
 
 describe("vault receive", () => {
@@ -152,20 +157,35 @@ describe("vault receive", () => {
     });
   });
 
-  it("deliveredGuid_recordsThePayloadHash_andReplayFailsWithAlreadyDelivered", async () => {
+  it("deliveredPacket_setsItsNonceBit_andReplayFailsWithAlreadyDelivered", async () => {
     const loanId = await openNative();
     const packet = inboundPacket(fixture.vault, active(loanId), { nonce: 1n });
     const appAccounts = await vaultReceiveAccounts(fixture.id, loanId);
     expectOk(await deliver(fixture, packet, { appAccounts }));
 
-    const delivered = fixture.program.decode(
-      "Delivered",
-      await pda.delivered(fixture.id, packet.subarray(81, 113)),
+    const record = fixture.program.data(
+      await pda.deliveredNonces(fixture.id, decodePacket(packet)),
     );
-    expect(delivered.guid).toEqual(packet.subarray(81, 113));
+    if (record === null) throw new Error("no delivered-nonces account");
+    expect(isNonceDelivered(record, 1n)).toBe(true);
+    const bits = decodeAccount("DeliveredNonces", record).bits as number[];
+    expect(bits.reduce((count, byte) => count + popCount(byte), 0)).toBe(1);
 
-    // A second delivery of the same packet, with fresh signatures, fails.
+    // A second delivery of the same packet, with fresh signatures, fails;
     expectCustomError(await deliver(fixture, packet, { appAccounts }), E.AlreadyDelivered);
+    // so does another message under the same nonce: the (path, nonce) is
+    // delivered once, whatever it carries.
+    const sameNonce = inboundPacket(fixture.vault, repaid(loanId), { nonce: 1n });
+    expectCustomError(await deliver(fixture, sameNonce, { appAccounts }), E.AlreadyDelivered);
+    // The path's next nonce goes through the same account.
+    const next = inboundPacket(fixture.vault, repaid(loanId), { nonce: 2n });
+    expectOk(
+      await deliver(fixture, next, {
+        appAccounts: await vaultReceiveAccounts(fixture.id, loanId, nativePayout(borrower.address)),
+      }),
+    );
+    const after = fixture.program.data(await pda.deliveredNonces(fixture.id, decodePacket(next)));
+    expect(after !== null && isNonceDelivered(after, 2n) && isNonceDelivered(after, 1n)).toBe(true);
   });
 
   it("loanRejected_refundsNativeCollateralToTheBorrower", async () => {
@@ -406,8 +426,9 @@ describe("vault receive", () => {
   });
 
   it("handlerFailure_leavesTheGuidDeliverableLater", async () => {
-    // Atomic delivery: a failing handler creates no delivered account, so
-    // the same packet is delivered once what made it fail is fixed.
+    // Atomic delivery: a failing handler records no delivered nonce (here
+    // not even the range's account), so the same packet is delivered once
+    // what made it fail is fixed.
     const loanId = await openNative();
     const packet = inboundPacket(fixture.vault, rejected(loanId), { nonce: 5n });
     const thief = await fixture.program.fundedSigner(1n);
@@ -417,7 +438,7 @@ describe("vault receive", () => {
       E.VaultWrongPayoutAccount,
     );
     expect(
-      fixture.program.data(await pda.delivered(fixture.id, packet.subarray(81, 113))),
+      fixture.program.data(await pda.deliveredNonces(fixture.id, decodePacket(packet))),
     ).toBeNull();
 
     const right = await vaultReceiveAccounts(fixture.id, loanId, nativePayout(borrower.address));

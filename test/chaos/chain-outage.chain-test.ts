@@ -155,8 +155,8 @@ describe("a chain's node down and back (3 relayers, 2 of 3)", () => {
         const answerTo: Chain = loan.openTo === "solana" ? "evm" : "solana";
         const [seen = []] = lists;
         counts.push(
-          await deliveriesOn(net, provider, loan.openTo, packetOfType(seen, "OPEN_LOAN").guid),
-          await deliveriesOn(net, provider, answerTo, packetOfType(seen, "LOAN_ACTIVE").guid),
+          await deliveriesOn(net, provider, loan.openTo, packetOfType(seen, "OPEN_LOAN")),
+          await deliveriesOn(net, provider, answerTo, packetOfType(seen, "LOAN_ACTIVE")),
         );
       }
       const recoveredMs = Date.now() - backAt;
@@ -239,8 +239,8 @@ describe("a lossy Solana endpoint: deliveries outlive their blockhash", () => {
       const [seen = []] = lists;
       const active = packetOfType(seen, "LOAN_ACTIVE");
       const deliveries = [
-        await deliveriesOn(net, provider, "evm", packetOfType(seen, "OPEN_LOAN").guid),
-        await deliveriesOn(net, provider, "solana", active.guid),
+        await deliveriesOn(net, provider, "evm", packetOfType(seen, "OPEN_LOAN")),
+        await deliveriesOn(net, provider, "solana", active),
       ];
       // The relayer whose transaction landed recorded it (the others only saw the guid delivered).
       const landed = lists

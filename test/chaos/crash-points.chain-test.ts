@@ -135,8 +135,8 @@ describe("the executor killed at every pipeline step, then restarted (3 relayers
       const recoveredMs = Date.now() - restartedAt;
       const answerTo = loan.openTo === "solana" ? "evm" : "solana";
       const deliveries = [
-        await deliveriesOn(net, provider, loan.openTo, packetOfType(seen, "OPEN_LOAN").guid),
-        await deliveriesOn(net, provider, answerTo, packetOfType(seen, "LOAN_ACTIVE").guid),
+        await deliveriesOn(net, provider, loan.openTo, packetOfType(seen, "OPEN_LOAN")),
+        await deliveriesOn(net, provider, answerTo, packetOfType(seen, "LOAN_ACTIVE")),
       ];
       const { lost, duplicated } = lostAndDuplicated(deliveries);
       const spent = (await provider.getTransactionCount(victim.evmSender, "latest")) - sentBefore;

@@ -5,6 +5,7 @@ import { generateKeyPairSigner } from "@solana/kit";
 import { type JsonRpcProvider, parseEther, Wallet } from "ethers";
 import { type Localnet, relayerMetric } from "../localnet/index.ts";
 import {
+  type ApiPacket,
   evmDeliveries,
   mintToOwnerFor,
   openEthLoan,
@@ -71,9 +72,9 @@ export const deliveriesOn = (
   net: Localnet,
   provider: JsonRpcProvider,
   chain: Chain,
-  guid: Hex,
+  packet: ApiPacket,
 ): Promise<number> =>
-  chain === "solana" ? solanaDeliveries(net, guid) : evmDeliveries(net, provider, guid);
+  chain === "solana" ? solanaDeliveries(net, packet) : evmDeliveries(net, provider, packet.guid);
 
 /** Of packets' delivery counts: how many never landed, and how many extra landings. */
 export function lostAndDuplicated(deliveries: readonly number[]): {
@@ -111,7 +112,7 @@ export async function loanDeliveries(
     "LOAN_ACTIVE",
   ]);
   const deliveries = [
-    await solanaDeliveries(net, packetOfType(seen, "OPEN_LOAN").guid),
+    await solanaDeliveries(net, packetOfType(seen, "OPEN_LOAN")),
     await evmDeliveries(net, provider, packetOfType(seen, "LOAN_ACTIVE").guid),
   ];
   return { deliveries, ...lostAndDuplicated(deliveries) };

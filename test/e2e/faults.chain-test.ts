@@ -7,7 +7,14 @@
 // past a request's deadline (anyone cancels it on the lending chain with
 // `loanbridge cancel`, the collateral comes back and the late request never
 // activates the loan).
-import { decodeLoanMessage, decodePacket, type Hex, toBytes, toHex } from "@loanbridge/shared";
+import {
+  decodeLoanMessage,
+  decodePacket,
+  type Hex,
+  type Packet,
+  toBytes,
+  toHex,
+} from "@loanbridge/shared";
 import { addressBytes, airdrop, PoolLoanStatus, VaultLoanState } from "@loanbridge/solana-program";
 import { createKeyPairSignerFromBytes, generateKeyPairSigner } from "@solana/kit";
 import {
@@ -152,7 +159,7 @@ describe("faults: relayer crashes and an EVM reorg (3 relayers, 2 of 3)", () => 
       await ethLoanActive(loan);
       const lists = await waitForDeliveredPackets(alive, loan.loanId, ["OPEN_LOAN", "LOAN_ACTIVE"]);
       const [mine] = lists as [SeenPacket[]];
-      expect(await solanaDeliveries(net, loan.guid)).toBe(1);
+      expect(await solanaDeliveries(net, loan.packet)).toBe(1);
       expect(await evmDeliveries(net, provider, packetOfType(mine, "LOAN_ACTIVE").guid)).toBe(1);
     }
     await solLoanActive(sol);
@@ -187,7 +194,7 @@ describe("faults: relayer crashes and an EVM reorg (3 relayers, 2 of 3)", () => 
     // Pause mining, snapshot, mine the open in one block, revert it.
     await rpcCall(net.evm.url, "evm_setIntervalMining", [0]);
     let reverted: boolean;
-    let opened: { loanId: Hex; guid: Hex; block: number; hash: string };
+    let opened: { loanId: Hex; guid: Hex; packet: Packet; block: number; hash: string };
     try {
       const snapshot = (await rpcCall(net.evm.url, "evm_snapshot")) as string;
       const tx = (await vault.getFunction("open")(
@@ -207,6 +214,7 @@ describe("faults: relayer crashes and an EVM reorg (3 relayers, 2 of 3)", () => 
       opened = {
         loanId: decodeLoanMessage(packet.message).loanId,
         guid: packet.guid,
+        packet,
         block: receipt.blockNumber,
         hash: tx.hash,
       };
@@ -231,7 +239,7 @@ describe("faults: relayer crashes and an EVM reorg (3 relayers, 2 of 3)", () => 
         expect(await packetsOfLoan(each.apiUrl, opened.loanId)).toEqual([]);
       }
       expect(await solanaPoolLoan(net, opened.loanId)).toBeNull();
-      expect(await solanaDeliveries(net, opened.guid)).toBe(0);
+      expect(await solanaDeliveries(net, opened.packet)).toBe(0);
       await sleep(500);
     }
     expect(await tokenBalance(net.solana.rpc, staleTokens)).toBe(0n);
@@ -256,7 +264,7 @@ describe("faults: relayer crashes and an EVM reorg (3 relayers, 2 of 3)", () => 
     }
     expect((await solanaPoolLoan(net, again.loanId))?.principal).toBe(800n * USDC);
     expect(await tokenBalance(net.solana.rpc, staleTokens)).toBe(0n);
-    expect(await solanaDeliveries(net, again.guid)).toBe(1);
+    expect(await solanaDeliveries(net, again.packet)).toBe(1);
   });
 
   it("relayersDownPastExpiry_loanbridgeCancelOnEthereum_refundsTheSol_neverActiveOnEither", async () => {

@@ -174,7 +174,7 @@ describe("loan journeys across Ethereum and Solana (3 relayers, 2 of 3)", () => 
     const repaidPacket = packetOfType(mine, "REPAID");
     expect(repaidPacket.message).toMatchObject({ amountRepaid: repaid });
     expect(packetOfType(mine, "OPEN_LOAN").guid).toBe(opened.guid);
-    expect(await solanaDeliveries(net, opened.guid)).toBe(1);
+    expect(await solanaDeliveries(net, opened.packet)).toBe(1);
     expect(await evmDeliveries(net, provider, packetOfType(mine, "LOAN_ACTIVE").guid)).toBe(1);
     expect(await evmDeliveries(net, provider, repaidPacket.guid)).toBe(1);
     await waitForMirroredLoan(net.relayers, opened.loanId, "released", "repaid");
@@ -212,7 +212,7 @@ describe("loan journeys across Ethereum and Solana (3 relayers, 2 of 3)", () => 
     const [mine] = lists as [SeenPacket[]];
     const rejected = packetOfType(mine, "LOAN_REJECTED");
     expect(rejected.message).toMatchObject({ reason: "InsufficientLiquidity" });
-    expect(await solanaDeliveries(net, opened.guid)).toBe(1);
+    expect(await solanaDeliveries(net, opened.packet)).toBe(1);
     expect(await evmDeliveries(net, provider, rejected.guid)).toBe(1);
     await waitForMirroredLoan(net.relayers, opened.loanId, "refunded", "rejected");
   });
@@ -249,7 +249,7 @@ describe("loan journeys across Ethereum and Solana (3 relayers, 2 of 3)", () => 
     expect(rejected.message).toMatchObject({ reason: "LtvTooHigh" });
     expect(packetOfType(mine, "OPEN_LOAN").guid).toBe(opened.guid);
     expect(await evmDeliveries(net, provider, opened.guid)).toBe(1);
-    expect(await solanaDeliveries(net, rejected.guid)).toBe(1);
+    expect(await solanaDeliveries(net, rejected)).toBe(1);
     await waitForMirroredLoan(net.relayers, opened.loanId, "refunded", "rejected");
   });
 
@@ -371,7 +371,7 @@ describe("loan journeys across Ethereum and Solana (3 relayers, 2 of 3)", () => 
     const packet = packetOfType(mine, "LIQUIDATED");
     expect(packet.guid).toBe(liquidated.guid);
     expect(packet.message).toMatchObject({ beneficiary: toHex(addressBytes(admin.address)) });
-    expect(await solanaDeliveries(net, liquidated.guid)).toBe(1);
+    expect(await solanaDeliveries(net, liquidated)).toBe(1);
     await waitForMirroredLoan(net.relayers, opened.loanId, "seized", "liquidated");
   });
 
@@ -438,7 +438,7 @@ describe("loan journeys across Ethereum and Solana (3 relayers, 2 of 3)", () => 
     expect(dueTime).toBeGreaterThanOrEqual(active.startTime + 3_600n);
     expect(packet.message).toMatchObject({ beneficiary: toHex(addressBytes(admin.address)) });
     expect((packet.message as { outstanding: bigint }).outstanding).toBeGreaterThan(principal);
-    expect(await solanaDeliveries(net, defaulted.guid)).toBe(1);
+    expect(await solanaDeliveries(net, defaulted)).toBe(1);
     expect(await evmDeliveries(net, provider, opened.guid)).toBe(1);
     await waitForMirroredLoan(net.relayers, opened.loanId, "seized", "defaulted");
   });

@@ -8,8 +8,8 @@ import { decodeLoanMessage, type Hex, toHex } from "@loanbridge/shared";
 import {
   addressBytes,
   associatedTokenAccount,
+  deliveriesOf,
   mintToOwner,
-  pda,
   rpcSender,
 } from "@loanbridge/solana-program";
 import { generateKeyPairSigner } from "@solana/kit";
@@ -103,16 +103,9 @@ describe("a loan relayed between Ethereum and Solana by 3 relayer processes (2 o
     expect(guids.has(openLoan.guid)).toBe(true);
     const answerGuid = [...guids].find((guid) => guid !== openLoan.guid) as Hex;
 
-    // Exactly once: one transaction ever touched the Solana delivered-guid
-    // account, and one PacketDelivered log exists for the answer on Ethereum.
-    const delivered = await pda.delivered(
-      deployment.programId,
-      Buffer.from(openLoan.guid.slice(2), "hex"),
-    );
-    const touching = await rpc
-      .getSignaturesForAddress(delivered, { commitment: "confirmed" })
-      .send();
-    expect(touching.filter((entry) => entry.err === null)).toHaveLength(1);
+    // Exactly once: one successful transaction ever delivered the OPEN_LOAN
+    // on Solana, and one PacketDelivered log exists for the answer on Ethereum.
+    expect(await deliveriesOf(rpc, deployment.programId, openLoan)).toHaveLength(1);
     const logs = await provider.getLogs({
       address: net.evm.deployment.contracts.endpoint,
       topics: [DELIVERED_TOPIC, answerGuid],

@@ -6,6 +6,7 @@ import {
   decodeLoanMessage,
   decodePacket,
   type Hex,
+  type Packet,
   type LoanMessage,
   toBytes,
   toHex,
@@ -16,6 +17,7 @@ import {
   decodeAccount,
   mintToOwner,
   openNativeLoan,
+  deliveriesOf,
   pda,
   poolLoanOf,
   readAccount,
@@ -159,12 +161,6 @@ export async function lamportsOf(rpc: SolanaRpc, account: Address): Promise<bigi
   return BigInt(value);
 }
 
-/** Successful transactions that touched `account` (at `confirmed`). */
-export async function successfulSignatures(rpc: SolanaRpc, account: Address): Promise<number> {
-  const touching = await rpc.getSignaturesForAddress(account, { commitment: "confirmed" }).send();
-  return touching.filter((entry) => entry.err === null).length;
-}
-
 // ---------------------------------------------------------------------------
 // Loans on both chains.
 // ---------------------------------------------------------------------------
@@ -247,7 +243,7 @@ export async function openEthLoan(
     /** 1 (a bullet loan) when absent. */
     installments?: number;
   },
-): Promise<OpenedLoan & { receipt: TransactionReceipt; gasCost: bigint }> {
+): Promise<OpenedLoan & { packet: Packet; receipt: TransactionReceipt; gasCost: bigint }> {
   const { vault } = await evmContracts(net, borrower);
   const receipt = await sent(
     vault,
@@ -266,6 +262,7 @@ export async function openEthLoan(
   return {
     loanId: message.loanId,
     guid: packet.guid,
+    packet,
     receipt,
     gasCost: receipt.gasUsed * receipt.gasPrice,
   };
@@ -340,10 +337,17 @@ export async function solanaPoolLoan(
   return poolLoanOf(net.solana.rpc, net.solana.deployment.programId, loanId);
 }
 
-/** How many successful transactions created/touched the Solana delivered-guid account. */
-export async function solanaDeliveries(net: Localnet, guid: Hex): Promise<number> {
+/**
+ * How many successful transactions delivered the packet on Solana (a
+ * decoded packet, or one as a relayer's API lists it).
+ */
+export async function solanaDeliveries(
+  net: Localnet,
+  packet: Packet | Pick<ApiPacket, "packet">,
+): Promise<number> {
   const { rpc, deployment } = net.solana;
-  return successfulSignatures(rpc, await pda.delivered(deployment.programId, toBytes(guid)));
+  const decoded = "nonce" in packet ? packet : decodePacket(toBytes(packet.packet));
+  return (await deliveriesOf(rpc, deployment.programId, decoded)).length;
 }
 
 /** How many `PacketDelivered` logs the EVM endpoint emitted for `guid`. */

@@ -58,7 +58,7 @@ async function expectEachPacketDeliveredOnce(
     "LOAN_ACTIVE",
   ]);
   if (seen === undefined) throw new Error("no relayer");
-  expect(await solanaDeliveries(network, packetOfType(seen, "OPEN_LOAN").guid)).toBe(1);
+  expect(await solanaDeliveries(network, packetOfType(seen, "OPEN_LOAN"))).toBe(1);
   expect(await evmDeliveries(network, provider, packetOfType(seen, "LOAN_ACTIVE").guid)).toBe(1);
 }
 

@@ -5,8 +5,8 @@
 //! - **Atomic delivery.** The EVM endpoint records a failing app call
 //!   (`PacketFailed`) and lets anyone `retry` it, so one bad packet cannot
 //!   block an ordered channel. On Solana a handler error aborts the whole
-//!   `Deliver` transaction: nothing is recorded, the delivered-guid account
-//!   is not created, and the packet can be delivered again once whatever made
+//!   `Deliver` transaction: nothing is recorded, the nonce's delivered bit
+//!   is not set, and the packet can be delivered again once whatever made
 //!   it fail has changed (a missing token account created, a price set).
 //!   Nonces are not ordered on delivery, so a failing packet never blocks the
 //!   packets after it, and relayers simulate before sending.
@@ -14,18 +14,21 @@
 //!   instruction placed right before `Deliver` ([`ed25519`]); the endpoint
 //!   reads it through the instructions sysvar ([`sysvar`]), whose address it
 //!   checks.
-//! - **Replay protection** is the delivered account, PDA
-//!   `[b"delivered", guid]`, created by `Deliver`: a second delivery of the
-//!   guid finds it and fails (`AlreadyDelivered`). It is created only at the
-//!   canonical bump, which the program computes itself ([`crate::pda::find`]:
-//!   no bump comes from the caller), so the same guid can never get a second
-//!   delivered account at another bump; an account at any other address
-//!   fails `InvalidPda`. The search costs about 370 CU a try (sha256 and
-//!   `sol_curve_validate_point`), not `find_program_address`'s 1,500.
-//!   A bitmap of delivered nonces per path, created ahead by a permissionless
-//!   instruction (the EVM endpoint's and LayerZero's way), would save the
-//!   search and the account creation too, but would change how relayers ask
-//!   "delivered?" (by guid today): left for when the CU budget needs it.
+//! - **Replay protection** is a bitmap of delivered nonces per path, as on
+//!   the EVM endpoint: a `DeliveredNonces` account, PDA `[b"delivered",
+//!   receiver, srcEid, sender, nonce / 1024]`, holds one bit for each of
+//!   1,024 nonces, and a second delivery of a (path, nonce) finds its bit set
+//!   and fails (`AlreadyDelivered`). The guid is a hash of the header the
+//!   packet carries (checked on parse), so a nonce delivered once is its guid
+//!   delivered once. The first delivery of a range creates its account, at
+//!   the canonical bump the program computes itself ([`crate::pda::find`]:
+//!   no bump comes from the caller, so a range can never get a second
+//!   account at another bump); every later delivery finds the account by the
+//!   bump it stored (one sha256, no search) and sets a bit. An account at
+//!   any other address fails `InvalidPda`. A search costs about 370 CU a try
+//!   (sha256 and `sol_curve_validate_point`), not `find_program_address`'s
+//!   1,500, and is paid once per 1,024 deliveries of a path, as is the
+//!   account's rent.
 //! - **Sent packets** are an account per packet, PDA `[b"packet", app,
 //!   dst_eid, nonce]`, holding the packet's bytes, keccak256 and guid: relayers
 //!   walk nonces per (app, dst_eid) in state. The bytes are also logged
@@ -37,7 +40,7 @@
 //!   loan is final here and it is `MIN_PACKET_AGE_SECONDS` (30 days) old,
 //!   far longer than any relayer may lag. Closing raises the path's
 //!   `close_horizon` in the nonce account, so a relayer tells a closed packet
-//!   (gone at or below it) from a hidden one (gone above it). Delivered-guid
+//!   (gone at or below it) from a hidden one (gone above it). Delivered-nonces
 //!   accounts are never closed: they are the replay guard.
 
 pub mod ed25519;

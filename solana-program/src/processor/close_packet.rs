@@ -39,9 +39,9 @@
 //! can revive it with the packet's data. A second `ClosePacket` finds an
 //! account the program does not own and fails.
 //!
-//! Delivered-guid accounts (`[b"delivered", guid]`) are not closed: they are
-//! the replay guard, and a closed one would let the same attested packet be
-//! delivered again.
+//! Delivered-nonces accounts (`[b"delivered", receiver, srcEid, sender,
+//! range]`) are not closed: they are the replay guard, and a closed one would
+//! let the same attested packets be delivered again.
 //!
 //! Accounts:
 //! 0. `[]` endpoint, PDA `[b"endpoint"]` (names the vault and the pool)

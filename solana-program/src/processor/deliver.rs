@@ -5,12 +5,15 @@
 //! LE length, then the packet of `shared/SPEC.md`).
 //!
 //! Accounts:
-//! 0. `[writable, signer]` payer: pays for the delivered account (and any
-//!    account the app creates)
+//! 0. `[writable, signer]` payer: pays for the delivered-nonces account
+//!    when this packet is the first of its range (and for any account the
+//!    app creates)
 //! 1. `[]` endpoint, PDA `[b"endpoint"]`
 //! 2. `[]` peer of the receiving app for the packet's source, PDA
 //!    `[b"peer", receiver, srcEid (u32 LE)]`
-//! 3. `[writable]` delivered, PDA `[b"delivered", guid]` (created)
+//! 3. `[writable]` delivered nonces of the packet's path and range, PDA
+//!    `[b"delivered", receiver, srcEid (u32 LE), sender, nonce / 1024
+//!    (u64 LE)]` (created by the range's first delivery)
 //! 4. `[]` instructions sysvar, `Sysvar1nstructions1111111111111111111111111`
 //! 5. `[]` system program
 //! 6. … the receiving app's accounts (see `crate::vault::receive` and
@@ -26,9 +29,10 @@
 //! instructions sysvar; the previous instruction is the precompile and its
 //! signatures attest this packet's digest (this program id as the
 //! destination endpoint, epoch, header, payloadHash) by
-//! at least `threshold` distinct current verifiers; the guid was never
-//! delivered. Then it creates the delivered account and calls the app's
-//! handler; a handler error aborts the whole transaction (see
+//! at least `threshold` distinct current verifiers; the packet's nonce was
+//! never delivered on its path. Then it records the nonce delivered
+//! (creating the range's account first if this is its first delivery) and
+//! calls the app's handler; a handler error aborts the whole transaction (see
 //! [`crate::endpoint`] for how this differs from the EVM endpoint).
 
 use pinocchio::cpi::Seed;
@@ -42,7 +46,7 @@ use crate::endpoint::send::{peer_of, Route};
 use crate::endpoint::sysvar::{current_index, instruction_at, INSTRUCTIONS_SYSVAR_ID};
 use crate::error::LoanbridgeError;
 use crate::pda;
-use crate::state::{init, load, Delivered, Endpoint, Header, Layout};
+use crate::state::{init_in_place, load, load_mut, DeliveredNonces, Endpoint, Header, Layout};
 use crate::wire::{attestation_digest, Packet};
 
 /// A verified packet, as the receiving app's handler sees it.
@@ -136,38 +140,16 @@ pub fn process(
         verify_attestations(previous.data, &digest, &set)?;
     }
 
-    let guid = *packet.guid();
-    if delivered.owned_by(program_id) {
-        // Ours already: this guid's record means a replay; anything else is
-        // the wrong account.
-        return Err(match load::<Delivered>(delivered, program_id) {
-            Ok(record) if record.guid == guid => LoanbridgeError::AlreadyDelivered,
-            _ => LoanbridgeError::InvalidPda,
-        }
-        .into());
-    }
-    let bump = pda::check_canonical(delivered, &[pda::DELIVERED, &guid], program_id)?;
-
-    let bump_seed = [bump];
-    let seeds = [
-        Seed::from(pda::DELIVERED),
-        Seed::from(&guid),
-        Seed::from(&bump_seed),
-    ];
-    create_pda(&NewAccount {
-        payer,
-        account: delivered,
-        space: Delivered::LEN,
-        owner: program_id,
-        seeds: &seeds,
-    })?;
-    init(
-        delivered,
-        &Delivered {
-            header: Header::new(Delivered::DISCRIMINATOR, bump),
-            guid,
-            payload_hash,
+    record_delivered(
+        DeliveredNonce {
+            account: delivered,
+            receiver: receiver_app,
+            src_eid,
+            sender: packet.sender(),
+            nonce: packet.nonce(),
         },
+        payer,
+        program_id,
     )?;
 
     let delivery = Delivery {
@@ -175,7 +157,7 @@ pub fn process(
         endpoint: &state,
         src_eid,
         sender: *packet.sender(),
-        guid,
+        guid: *packet.guid(),
         message: packet.message(),
         payer,
         peer,
@@ -185,4 +167,67 @@ pub fn process(
         Receiver::Vault => crate::vault::receive(&delivery, app_accounts),
         Receiver::Pool => crate::pool::receive(&delivery, app_accounts),
     }
+}
+
+/// A packet's place in its path's delivered nonces.
+struct DeliveredNonce<'a> {
+    account: &'a mut AccountView,
+    receiver: &'a [u8; 32],
+    src_eid: u32,
+    sender: &'a [u8; 32],
+    nonce: u64,
+}
+
+/// Marks the nonce delivered; fails `AlreadyDelivered` if it was.
+///
+/// The range's account, once it exists, is found by its stored bump (one
+/// derivation). Only the range's first delivery creates it, at the canonical
+/// bump the program computes itself ([`pda::find`]): a bump from the caller
+/// could make a second account for the same range, through which every nonce
+/// of the range could be delivered again.
+fn record_delivered(
+    target: DeliveredNonce,
+    payer: &AccountView,
+    program_id: &Address,
+) -> ProgramResult {
+    let src_eid = target.src_eid.to_le_bytes();
+    let range = DeliveredNonces::range_of(target.nonce).to_le_bytes();
+    let seeds: [&[u8]; 5] = [
+        pda::DELIVERED,
+        target.receiver,
+        &src_eid,
+        target.sender,
+        &range,
+    ];
+    let account = target.account;
+    if account.owned_by(program_id) {
+        let bump = load::<DeliveredNonces>(account, program_id)?.header.bump;
+        pda::check(account, &seeds, bump, program_id)?;
+        let mut record = load_mut::<DeliveredNonces>(account, program_id)?;
+        if record.is_delivered(target.nonce) {
+            return Err(LoanbridgeError::AlreadyDelivered.into());
+        }
+        record.mark_delivered(target.nonce);
+        return Ok(());
+    }
+    let bump = pda::check_canonical(account, &seeds, program_id)?;
+    let bump_seed = [bump];
+    let signer_seeds = [
+        Seed::from(pda::DELIVERED),
+        Seed::from(target.receiver),
+        Seed::from(&src_eid),
+        Seed::from(target.sender),
+        Seed::from(&range),
+        Seed::from(&bump_seed),
+    ];
+    create_pda(&NewAccount {
+        payer,
+        account,
+        space: DeliveredNonces::LEN,
+        owner: program_id,
+        seeds: &signer_seeds,
+    })?;
+    init_in_place::<DeliveredNonces>(account, Header::new(DeliveredNonces::DISCRIMINATOR, bump))?
+        .mark_delivered(target.nonce);
+    Ok(())
 }

@@ -1,5 +1,5 @@
 //! Endpoint accounts: the endpoint's state, peers, outbound nonces and
-//! packets, and delivered guids.
+//! packets, and the nonces delivered per path.
 
 use super::{discriminator, impl_layout, Header, U16, U32, U64};
 use crate::wire::{MAX_MESSAGE_LEN, MESSAGE_OFFSET};
@@ -147,15 +147,73 @@ impl_layout!(
 /// nonce as a closed gap, never as a packet.
 pub const MIN_PACKET_AGE_SECONDS: u64 = 30 * 24 * 60 * 60;
 
-/// A delivered guid. PDA `[b"delivered", guid]`: creating it is the replay
-/// protection, so a guid is delivered at most once.
+/// Nonces one [`DeliveredNonces`] account records.
+pub const NONCES_PER_DELIVERED_ACCOUNT: u64 = 1024;
+
+/// Which nonces of one path were delivered: bit `nonce % 1024` (byte
+/// `bit / 8`, bit `bit % 8` from the least significant) of range
+/// `nonce / 1024`. PDA `[b"delivered", receiver, srcEid (u32 LE), sender,
+/// range (u64 LE)]`. Setting a bit is the replay protection, so a (path,
+/// nonce), and with it a guid, is delivered at most once; the account is
+/// created by the first delivery of its range and never closed.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Delivered {
+pub struct DeliveredNonces {
     pub header: Header,
-    pub guid: [u8; 32],
-    /// keccak256(guid ‖ message), as attested.
-    pub payload_hash: [u8; 32],
+    pub bits: [u8; (NONCES_PER_DELIVERED_ACCOUNT / 8) as usize],
 }
 
-impl_layout!(Delivered, discriminator::DELIVERED, 3 + 32 + 32);
+impl_layout!(
+    DeliveredNonces,
+    discriminator::DELIVERED_NONCES,
+    3 + (NONCES_PER_DELIVERED_ACCOUNT / 8) as usize
+);
+
+impl DeliveredNonces {
+    /// The range (the last seed) holding `nonce`.
+    pub const fn range_of(nonce: u64) -> u64 {
+        nonce / NONCES_PER_DELIVERED_ACCOUNT
+    }
+
+    /// The byte of [`Self::bits`] holding `nonce`, and its mask.
+    const fn position(nonce: u64) -> (usize, u8) {
+        let bit = nonce % NONCES_PER_DELIVERED_ACCOUNT;
+        ((bit / 8) as usize, 1 << (bit % 8))
+    }
+
+    pub const fn is_delivered(&self, nonce: u64) -> bool {
+        let (byte, mask) = Self::position(nonce);
+        self.bits[byte] & mask != 0
+    }
+
+    pub fn mark_delivered(&mut self, nonce: u64) {
+        let (byte, mask) = Self::position(nonce);
+        self.bits[byte] |= mask;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::state::Layout;
+
+    #[test]
+    fn each_nonce_of_a_range_has_its_own_bit() {
+        let mut record = DeliveredNonces {
+            header: Header::new(DeliveredNonces::DISCRIMINATOR, 255),
+            bits: [0; 128],
+        };
+        for nonce in [2048u64, 2049, 2055, 2056, 3071] {
+            assert_eq!(DeliveredNonces::range_of(nonce), 2);
+            assert!(!record.is_delivered(nonce));
+            record.mark_delivered(nonce);
+            assert!(record.is_delivered(nonce));
+        }
+        assert_eq!(record.bits[0], 0b1000_0011);
+        assert_eq!(record.bits[1], 0b0000_0001);
+        assert_eq!(record.bits[127], 0b1000_0000);
+        assert_eq!(record.bits.iter().map(|b| b.count_ones()).sum::<u32>(), 5);
+        assert!(!record.is_delivered(2050));
+        assert_eq!(DeliveredNonces::range_of(3072), 3);
+    }
+}

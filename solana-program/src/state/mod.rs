@@ -24,7 +24,9 @@ use pinocchio::{AccountView, Address};
 
 use crate::error::LoanbridgeError;
 
-pub use endpoint::{Delivered, Endpoint, OutboundNonce, OutboundPacket, Peer};
+pub use endpoint::{
+    DeliveredNonces, Endpoint, OutboundNonce, OutboundPacket, Peer, NONCES_PER_DELIVERED_ACCOUNT,
+};
 pub use pool::{
     view_pool_loan, view_pool_loan_mut, Beneficiary, CollateralConfig, DueBucket,
     InstallmentRecord, Pool, PoolLoan, Price, DUE_BUCKETS,
@@ -40,7 +42,8 @@ pub mod discriminator {
     pub const PEER: u8 = 2;
     pub const OUTBOUND_NONCE: u8 = 3;
     pub const OUTBOUND_PACKET: u8 = 4;
-    pub const DELIVERED: u8 = 5;
+    // 5 was the per-guid `Delivered` record, replaced by `DeliveredNonces`.
+    pub const DELIVERED_NONCES: u8 = 6;
     pub const VAULT: u8 = 10;
     pub const VAULT_LOAN: u8 = 11;
     pub const ALLOWED_ASSET: u8 = 12;
@@ -296,7 +299,7 @@ mod tests {
             Peer::DISCRIMINATOR,
             OutboundNonce::DISCRIMINATOR,
             OutboundPacket::DISCRIMINATOR,
-            Delivered::DISCRIMINATOR,
+            DeliveredNonces::DISCRIMINATOR,
             Vault::DISCRIMINATOR,
             VaultLoan::DISCRIMINATOR,
             AllowedAsset::DISCRIMINATOR,

@@ -27,6 +27,7 @@ import {
   deliverAppAccounts,
   LookupTableError,
   deliverInstructions,
+  isNonceDelivered,
   PACKET_DATA_SIZE,
   pda,
   signV0Transaction,
@@ -178,9 +179,15 @@ export class SolanaPacketDeliverer implements PacketDeliverer {
     };
   }
 
-  async isDelivered(guid: Hex): Promise<boolean> {
-    const account = await this.#account(await pda.delivered(this.#programId, toBytes(guid)));
-    return account !== null && account.owner === this.#programId;
+  /** Whether the packet's nonce is set in its path's delivered nonces (the guid follows from them). */
+  async isDelivered(_guid: Hex, packet: Uint8Array): Promise<boolean> {
+    const key = decodePacket(packet);
+    const account = await this.#account(await pda.deliveredNonces(this.#programId, key));
+    return (
+      account !== null &&
+      account.owner === this.#programId &&
+      isNonceDelivered(accountData(account), key.nonce)
+    );
   }
 
   async walletBalance(): Promise<{ account: string; balance: number }> {
@@ -231,11 +238,11 @@ export class SolanaPacketDeliverer implements PacketDeliverer {
       digest,
     });
     for (let attempt = 1; attempt <= this.#maxAttempts; attempt++) {
-      if (await this.isDelivered(guid)) throw new AlreadyDeliveredError(guid);
-      const receipt = await this.#attempt(guid, payer, instructions, attempt);
+      if (await this.isDelivered(guid, packet)) throw new AlreadyDeliveredError(guid);
+      const receipt = await this.#attempt(guid, packet, payer, instructions, attempt);
       if (receipt !== undefined) return receipt;
     }
-    if (await this.isDelivered(guid)) throw new AlreadyDeliveredError(guid);
+    if (await this.isDelivered(guid, packet)) throw new AlreadyDeliveredError(guid);
     throw new SolanaDeliveryError(
       `deliver of ${guid} not confirmed within ${this.#maxAttempts} blockhashes`,
     );
@@ -244,6 +251,7 @@ export class SolanaPacketDeliverer implements PacketDeliverer {
   /** One blockhash's worth: simulate, send, rebroadcast; undefined when it expired. */
   async #attempt(
     guid: Hex,
+    packet: Uint8Array,
     payer: KeyPairSigner,
     instructions: Instruction[],
     attempt: number,
@@ -273,7 +281,7 @@ export class SolanaPacketDeliverer implements PacketDeliverer {
     if (probe.size > MAX_TRANSACTION_SIZE) {
       throw new SolanaTransactionTooLargeError(guid, probe.size, this.#lookupTableState);
     }
-    const units = computeUnitLimit(await this.#simulate(guid, probe), this.#margin);
+    const units = computeUnitLimit(await this.#simulate(guid, packet, probe), this.#margin);
     const transaction = await build({ units, microLamports });
     const { wire, signature } = transaction;
     this.#progress.get(guid)?.("signed", signature);
@@ -324,14 +332,18 @@ export class SolanaPacketDeliverer implements PacketDeliverer {
   }
 
   /** Compute units used; throws what the program said when simulation fails. */
-  async #simulate(guid: Hex, transaction: CompiledTransaction): Promise<bigint> {
+  async #simulate(
+    guid: Hex,
+    packet: Uint8Array,
+    transaction: CompiledTransaction,
+  ): Promise<bigint> {
     const { value } = await this.#rpc.request(
       "simulateTransaction",
       [transaction.wire, { encoding: "base64", commitment: "confirmed", sigVerify: true }],
       simulationSchema,
     );
     if (value.err !== null) {
-      if (await this.isDelivered(guid)) throw new AlreadyDeliveredError(guid);
+      if (await this.isDelivered(guid, packet)) throw new AlreadyDeliveredError(guid);
       throw new SolanaDeliveryError(`deliver of ${guid} fails in simulation`, {
         details: `${JSON.stringify(value.err)}; ${(value.logs ?? []).slice(-4).join(" | ")}`,
       });
@@ -412,7 +424,7 @@ export class SolanaPacketDeliverer implements PacketDeliverer {
 
   /**
    * Accounts a delivery is built from or judged by (the verifier set, the
-   * receiving app's state, the delivered-guid record) are read by quorum:
+   * receiving app's state, the path's delivered nonces) are read by quorum:
    * one endpoint must not steer what is sent or make a packet look delivered.
    */
   async #account(account: Address) {
