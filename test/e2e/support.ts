@@ -346,7 +346,7 @@ export async function solanaDeliveries(
   packet: Packet | Pick<ApiPacket, "packet">,
 ): Promise<number> {
   const { rpc, deployment } = net.solana;
-  const decoded = "nonce" in packet ? packet : decodePacket(toBytes(packet.packet));
+  const decoded = "packet" in packet ? decodePacket(toBytes(packet.packet)) : packet;
   return (await deliveriesOf(rpc, deployment.programId, decoded)).length;
 }
 

@@ -357,6 +357,13 @@ async function buildSolanaChain(
           bytes: event.size,
           lookupTable: event.lookupTable,
         });
+      } else if (event.kind === "accounts_moved") {
+        events.emit("deliveryAccountsMoved", {
+          chain: "solana",
+          dstEid: chain.eid,
+          guid: event.guid,
+          rebuilds: event.rebuilds,
+        });
       } else if (event.kind === "lookup_table") {
         events.emit("lookupTableRead", {
           chain: "solana",

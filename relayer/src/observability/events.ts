@@ -76,6 +76,12 @@ export interface RelayerEventMap {
   );
   /** A Solana delivery's blockhash expired before it landed: signed again with a fresh one. */
   deliveryExpired: { chain: ChainKind; dstEid: number; guid: Hex; tx: string; attempt: number };
+  /**
+   * A Solana delivery was refused after another delivery to the same app
+   * moved the state its accounts came from: derived again and tried again
+   * (`rebuilds` so far for this delivery).
+   */
+  deliveryAccountsMoved: { chain: ChainKind; dstEid: number; guid: Hex; rebuilds: number };
   /** A delivery attempt failed; `final` when the packet is marked failed. */
   deliveryFailed: PacketRef & { chain: ChainKind; error: string; attempts: number; final: boolean };
   /** An operator requeued or denied a packet through the API. */

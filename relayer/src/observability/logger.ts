@@ -181,6 +181,17 @@ export function attachLogger(events: RelayerEvents, logger: Logger): () => void 
         attempt: event.attempt,
       }),
     ),
+    events.on("deliveryAccountsMoved", (event) =>
+      logger.info(
+        "delivery refused: another delivery moved the receiving app's state; accounts derived again",
+        {
+          chain: event.chain,
+          dstEid: event.dstEid,
+          guid: event.guid,
+          rebuilds: event.rebuilds,
+        },
+      ),
+    ),
     events.on("duplicateDelivery", (event) =>
       logger.warn("delivery lost to another relayer's transaction", {
         ...route(event),

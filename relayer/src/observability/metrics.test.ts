@@ -50,6 +50,7 @@ describe("metrics", () => {
     expect(ours.map((metric) => metric.name).sort()).toEqual([
       "loanbridge_contradicting_claims_total",
       "loanbridge_cursor_height",
+      "loanbridge_delivery_accounts_moved_total",
       "loanbridge_delivery_expired_total",
       "loanbridge_delivery_seconds",
       "loanbridge_duplicate_deliveries_total",
@@ -259,6 +260,27 @@ describe("metrics", () => {
 
     expect(await samples(metrics, "loanbridge_delivery_expired_total")).toMatchObject({
       "dst_eid=40168": 1,
+    });
+  });
+
+  it("deliveriesWhoseAccountsMoved_countPerDestination", async () => {
+    const { events, metrics } = setup();
+
+    events.emit("deliveryAccountsMoved", {
+      chain: "solana",
+      dstEid: 40168,
+      guid: `0x${"ab".repeat(32)}`,
+      rebuilds: 1,
+    });
+    events.emit("deliveryAccountsMoved", {
+      chain: "solana",
+      dstEid: 40168,
+      guid: `0x${"ab".repeat(32)}`,
+      rebuilds: 2,
+    });
+
+    expect(await samples(metrics, "loanbridge_delivery_accounts_moved_total")).toMatchObject({
+      "dst_eid=40168": 2,
     });
   });
 
@@ -533,7 +555,7 @@ describe("metrics", () => {
     const empty = ours.filter((family) => !samples.some((line) => nameOf(line) === family));
     const unlabelled = samples.filter((line) => !/[{,]relayer="relayer-7"[,}]/.test(line));
 
-    expect(ours.length).toBe(25);
+    expect(ours.length).toBe(26);
     expect(empty).toEqual([]);
     expect(samples.some((line) => line.startsWith("process_cpu_user_seconds_total{"))).toBe(true);
     expect(unlabelled).toEqual([]);

@@ -74,6 +74,7 @@ export interface RelayerMetrics {
   duplicateDeliveries: Counter<"dst_eid">;
   feeCapsReached: Counter<"dst_eid">;
   deliveriesExpired: Counter<"dst_eid">;
+  deliveryAccountsMoved: Counter<"dst_eid">;
   nonceGaps: Counter<"src_eid" | "dst_eid" | "app">;
   nonceGapsOpen: Gauge<"src_eid" | "dst_eid" | "app">;
 }
@@ -228,6 +229,12 @@ export function createMetrics(options: CreateMetricsOptions = {}): RelayerMetric
       labelNames: ["dst_eid"],
       registers,
     }),
+    deliveryAccountsMoved: new Counter({
+      name: "loanbridge_delivery_accounts_moved_total",
+      help: "Solana deliveries refused because another delivery to the same app moved the state their accounts came from (each is derived again and tried again).",
+      labelNames: ["dst_eid"],
+      registers,
+    }),
     nonceGaps: new Counter({
       name: "loanbridge_nonce_gaps_total",
       help: "Source nonces found used but whose packet could not be read (hidden or lost packets), per path.",
@@ -315,6 +322,7 @@ export function initMetrics(metrics: RelayerMetrics, options: InitMetricsOptions
     metrics.duplicateDeliveries.inc({ dst_eid: String(dst) }, 0);
     metrics.feeCapsReached.inc({ dst_eid: String(dst) }, 0);
     metrics.deliveriesExpired.inc({ dst_eid: String(dst) }, 0);
+    metrics.deliveryAccountsMoved.inc({ dst_eid: String(dst) }, 0);
   }
   for (const src of eids) {
     for (const dst of eids) {
@@ -374,6 +382,9 @@ export function attachMetrics(events: RelayerEvents, metrics: RelayerMetrics): (
     }),
     events.on("deliveryExpired", ({ dstEid }) => {
       metrics.deliveriesExpired.inc({ dst_eid: String(dstEid) });
+    }),
+    events.on("deliveryAccountsMoved", ({ dstEid }) => {
+      metrics.deliveryAccountsMoved.inc({ dst_eid: String(dstEid) });
     }),
     events.on("feeCapReached", ({ dstEid }) => {
       metrics.feeCapsReached.inc({ dst_eid: String(dstEid) });

@@ -54,7 +54,11 @@ import {
   priorityFee,
   type PriorityFeePolicy,
 } from "./budget.ts";
-import { SolanaDeliveryError, SolanaTransactionTooLargeError } from "./errors.ts";
+import {
+  SolanaDeliveryError,
+  SolanaDeliveryRefusedError,
+  SolanaTransactionTooLargeError,
+} from "./errors.ts";
 import {
   accountData,
   accountInfoSchema,
@@ -94,6 +98,8 @@ export type SolanaDeliveryEvent =
   /** The lookup table was read for the first time, or what it offers changed. */
   | ({ kind: "lookup_table" } & LookupTableState)
   | { kind: "expired"; guid: Hex; signature: string; attempt: number }
+  /** Refused, then derived again from the chain as it is now: other accounts, tried again. */
+  | { kind: "accounts_moved"; guid: Hex; rebuilds: number }
   | { kind: "confirmed"; guid: Hex; signature: string; slot: bigint };
 
 /** A delivery transaction as a quorum sees it. */
@@ -129,6 +135,21 @@ export interface SolanaDelivererOptions {
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * How often one delivery may be derived again after a refusal: every time,
+ * another delivery to the same app took the state it was derived from, so
+ * about as many as the deliveries to one app in flight at once, across
+ * relayers.
+ */
+const MAX_ACCOUNT_REBUILDS = 32;
+
+/** Whether two `Deliver` transactions' instructions name the same accounts in the same roles. */
+function sameAccounts(a: readonly Instruction[], b: readonly Instruction[]): boolean {
+  const names = (list: readonly Instruction[]) =>
+    list.flatMap((ix) => (ix.accounts ?? []).map((meta) => `${meta.address}:${meta.role}`)).join();
+  return names(a) === names(b);
+}
 
 export class SolanaPacketDeliverer implements PacketDeliverer {
   readonly eid: number;
@@ -230,17 +251,39 @@ export class SolanaPacketDeliverer implements PacketDeliverer {
     const selected = selectEd25519Attestations(guid, digest, set, attestations);
     const payer = await this.#payer;
     const reader: AccountReader = (account) => this.#read(account);
-    const instructions = await deliverInstructions(this.#programId, {
-      payer,
-      packet,
-      appAccounts: await deliverAppAccounts(this.#programId, packet, reader),
-      attestations: selected,
-      digest,
-    });
-    for (let attempt = 1; attempt <= this.#maxAttempts; attempt++) {
+    const build = async () =>
+      deliverInstructions(this.#programId, {
+        payer,
+        packet,
+        appAccounts: await deliverAppAccounts(this.#programId, packet, reader),
+        attestations: selected,
+        digest,
+      });
+    let instructions = await build();
+    let rebuilds = 0;
+    for (let attempt = 1; attempt <= this.#maxAttempts;) {
       if (await this.isDelivered(guid, packet)) throw new AlreadyDeliveredError(guid);
-      const receipt = await this.#attempt(guid, packet, payer, instructions, attempt);
+      let receipt: DeliveryReceipt | undefined;
+      try {
+        receipt = await this.#attempt(guid, packet, payer, instructions, attempt);
+      } catch (error) {
+        // Another delivery to the same app may have moved the state these
+        // accounts were derived from (the pool's outbound nonce names the
+        // packet account of its answer): derived again from the state now,
+        // different accounts are a new transaction, tried without using an
+        // attempt; the same accounts mean the refusal stands.
+        if (!(error instanceof SolanaDeliveryRefusedError) || rebuilds >= MAX_ACCOUNT_REBUILDS) {
+          throw error;
+        }
+        const rebuilt = await build();
+        if (sameAccounts(rebuilt, instructions)) throw error;
+        instructions = rebuilt;
+        rebuilds += 1;
+        this.#onEvent({ kind: "accounts_moved", guid, rebuilds });
+        continue;
+      }
       if (receipt !== undefined) return receipt;
+      attempt += 1;
     }
     if (await this.isDelivered(guid, packet)) throw new AlreadyDeliveredError(guid);
     throw new SolanaDeliveryError(
@@ -312,7 +355,7 @@ export class SolanaPacketDeliverer implements PacketDeliverer {
       const status = await this.#status(signature);
       if (status !== "pending") {
         if (status.err !== null) {
-          throw new SolanaDeliveryError(`deliver of ${guid} failed on chain`, {
+          throw new SolanaDeliveryRefusedError(`deliver of ${guid} failed on chain`, {
             details: JSON.stringify(status.err),
           });
         }
@@ -344,7 +387,7 @@ export class SolanaPacketDeliverer implements PacketDeliverer {
     );
     if (value.err !== null) {
       if (await this.isDelivered(guid, packet)) throw new AlreadyDeliveredError(guid);
-      throw new SolanaDeliveryError(`deliver of ${guid} fails in simulation`, {
+      throw new SolanaDeliveryRefusedError(`deliver of ${guid} fails in simulation`, {
         details: `${JSON.stringify(value.err)}; ${(value.logs ?? []).slice(-4).join(" | ")}`,
       });
     }

@@ -12,6 +12,11 @@ export class SolanaDeliveryError extends DeliveryError {
   override name = "SolanaDeliveryError";
 }
 
+/** The program refused the delivery transaction: in simulation, or on chain. */
+export class SolanaDeliveryRefusedError extends SolanaDeliveryError {
+  override name = "SolanaDeliveryRefusedError";
+}
+
 /**
  * The delivery transaction, compute-budget instructions included, exceeds
  * the 1,232 bytes a Solana transaction may have: too many signatures for

@@ -355,7 +355,7 @@ interface RpcProxy {
 async function startProxy(
   upstream: string,
   hooks: {
-    /** An answer instead of forwarding, or undefined to forward. */
+    /** An answer instead of forwarding, or undefined to forward (after the promise, if one). */
     intercept?: (call: { id: unknown; method: string; params: unknown[] }) => unknown;
     /** Rewrites the upstream answer. */
     rewrite?: (method: string, reply: { result?: unknown }, params: unknown[]) => void;
@@ -368,7 +368,7 @@ async function startProxy(
       void (async () => {
         const body = Buffer.concat(chunks).toString("utf8");
         const call = JSON.parse(body) as { id: unknown; method: string; params: unknown[] };
-        let reply: unknown = hooks.intercept?.(call);
+        let reply: unknown = await hooks.intercept?.(call);
         if (reply === undefined) {
           const answer = await fetch(upstream, {
             method: "POST",
@@ -1392,6 +1392,61 @@ function lossyChain(validitySlots: number) {
   });
   return state;
 }
+
+describe("SolanaPacketDeliverer when another delivery moves the receiving app's state", () => {
+  it("answerNonceTakenMeanwhile_accountsAreDerivedAgain_andBothLoansOpen", async () => {
+    // Given a relayer whose first simulation is held until another relayer
+    // delivered another OPEN_LOAN to the pool: the held one's answer packet
+    // account (the pool's next outbound nonce) was derived before the other
+    // delivery took that nonce
+    let release: (() => void) | undefined;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let held = false;
+    const proxy = await startProxy(chain.node.url, {
+      intercept: async (call) => {
+        if (call.method !== "simulateTransaction" || held) return undefined;
+        held = true;
+        await gate;
+        return undefined;
+      },
+    });
+    try {
+      const events: SolanaDeliveryEvent[] = [];
+      const slow = await deliverer(chain, { url: proxy.url, events });
+      const fast = await deliverer(chain);
+      const { epoch } = await fast.verifierSet();
+      const first = await openLoanPacket(chain);
+      const second = await openLoanPacket(chain);
+      const pending = slow.deliver(
+        first.packet,
+        await attest(chain.verifierKeys.slice(0, 2), first.packet, epoch),
+      );
+      await until("the slow relayer to simulate", () => held);
+      await fast.deliver(
+        second.packet,
+        await attest(chain.verifierKeys.slice(0, 2), second.packet, epoch),
+      );
+
+      // when its simulation runs on the chain as it is now
+      release?.();
+      const receipt = await pending;
+
+      // then it was refused once, derived again (no attempt used) and delivered.
+      expect(receipt.outcome).toBe("delivered");
+      expect(events.filter((e) => e.kind === "accounts_moved")).toEqual([
+        { kind: "accounts_moved", guid: decodePacket(first.packet).guid, rebuilds: 1 },
+      ]);
+      expect(events.filter((e) => e.kind === "sent")).toMatchObject([{ attempt: 1 }]);
+      for (const { loanId } of [first, second]) {
+        const loan = await readAccount(chain, await pda.poolLoan(chain.programId, toBytes(loanId)));
+        expect(decodeAccount("PoolLoan", loan ?? new Uint8Array()).status).toBe(1);
+      }
+    } finally {
+      release?.();
+      await proxy.close();
+    }
+  });
+});
 
 const deliveryEvents = (events: SolanaDeliveryEvent[]) =>
   events.map((e) => e.kind).filter((kind) => kind !== "simulated" && kind !== "lookup_table");
