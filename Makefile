@@ -57,7 +57,7 @@ gas-report:
 # -> confirmed latency, memory, takeovers and double sends (KILL_RELAYER_0=1:
 # relayer-0 is killed midway).
 bench: setup
-	node scripts/bench-loans.ts $(or $(LOANS),20) $(if $(KILL_RELAYER_0),--kill-relayer-0)
+	node scripts/bench-loans.ts $(or $(LOANS),20) $(if $(KILL_RELAYER_0),--kill-relayer-0) $(if $(DELIVER_CONCURRENCY),--deliver-concurrency $(DELIVER_CONCURRENCY))
 
 # Steady load for MINUTES (default 30); fails if a relayer's memory grows more
 # than 10% after the warm-up. Not part of `make test`.

@@ -1,4 +1,5 @@
-// `node scripts/bench-loans.ts [loans per direction] [--kill-relayer-0]`:
+// `node scripts/bench-loans.ts [loans per direction] [--kill-relayer-0]
+// [--deliver-concurrency N]`:
 // runs loans through the whole system (anvil, the Solana node, three relayer
 // processes, 2 of 3, every one taking its turn delivering) in both directions
 // at once, N each way, and prints throughput, packet rates per stage,
@@ -6,7 +7,9 @@
 // a threshold of attestations) and finalized → confirmed latency, relayer memory,
 // executor takeovers and double sends. With --kill-relayer-0, relayer-0 is
 // killed with SIGKILL once a quarter of the packets are delivered: the others
-// take its packets over, and the takeover times are printed. A benchmark,
+// take its packets over, and the takeover times are printed. With
+// --deliver-concurrency, each relayer's `pipeline.deliverConcurrency` (8 by
+// default). A benchmark,
 // not a test: it prints figures and asserts nothing.
 //
 // Each direction's loan makes two packets: ETH locked on Ethereum → OPEN_LOAN
@@ -27,6 +30,7 @@
 // moment the last relayer (relayer-2, never killed) observed it to its
 // delivery confirmed, by whichever relayer's turn it was.
 import { loadavg } from "node:os";
+import { parseArgs } from "node:util";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Hex } from "@loanbridge/shared";
 import { providerFor } from "../relayer/src/chains/evm/testing.ts";
@@ -38,17 +42,38 @@ import {
 } from "../test/localnet/index.ts";
 import { ethLoanLoad, mib, solLoanLoad } from "./load.ts";
 
-const LOANS = Number(process.argv[2] ?? 20);
-const KILL_RELAYER_0 = process.argv.includes("--kill-relayer-0");
+const USAGE =
+  "usage: node scripts/bench-loans.ts [loans per direction, 1..250] [--kill-relayer-0] [--deliver-concurrency 1..256]";
+function parsedArguments() {
+  try {
+    return parseArgs({
+      allowPositionals: true,
+      options: {
+        "kill-relayer-0": { type: "boolean", default: false },
+        "deliver-concurrency": { type: "string" },
+      },
+    });
+  } catch (error) {
+    console.error(`${(error as Error).message}\n${USAGE}`);
+    process.exit(2);
+  }
+}
+const { values: flags, positionals } = parsedArguments();
+const LOANS = Number(positionals[0] ?? 20);
+const KILL_RELAYER_0 = flags["kill-relayer-0"];
+const DELIVER_CONCURRENCY =
+  flags["deliver-concurrency"] === undefined ? undefined : Number(flags["deliver-concurrency"]);
 if (
   !Number.isInteger(LOANS) ||
   LOANS < 1 ||
   LOANS > 250 ||
-  process.argv.slice(3).some((arg) => arg !== "--kill-relayer-0")
+  positionals.length > 1 ||
+  (DELIVER_CONCURRENCY !== undefined &&
+    (!Number.isInteger(DELIVER_CONCURRENCY) ||
+      DELIVER_CONCURRENCY < 1 ||
+      DELIVER_CONCURRENCY > 256))
 ) {
-  console.error(
-    "usage: node scripts/bench-loans.ts [loans per direction, 1..250] [--kill-relayer-0]",
-  );
+  console.error(USAGE);
   process.exit(2);
 }
 /** Two directions, two packets a loan. */
@@ -164,12 +189,13 @@ async function evmFinalizedTimes(url: string, rows: PacketRow[]): Promise<Map<He
 }
 
 console.log(
-  `starting the local system for ${LOANS} loans per direction (${2 * LOANS} loans, ${PACKETS} packets) ...`,
+  `starting the local system for ${LOANS} loans per direction (${2 * LOANS} loans, ${PACKETS} packets; deliverConcurrency ${DELIVER_CONCURRENCY ?? "8 (default)"}) ...`,
 );
 const net = await startLocalnet({
   log: (line) => {
     console.log(`  ${line}`);
   },
+  ...(DELIVER_CONCURRENCY !== undefined && { deliverConcurrency: DELIVER_CONCURRENCY }),
 });
 try {
   const memoryBefore = await Promise.all(net.relayers.map((r) => residentMemory(r)));

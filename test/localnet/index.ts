@@ -67,6 +67,8 @@ export interface LocalnetOptions {
   workDir?: string;
   /** Relayer poll interval. Default 250 ms. */
   pollIntervalMs?: number;
+  /** Each relayer's `pipeline.deliverConcurrency`. Default: the config's (8). */
+  deliverConcurrency?: number;
   /** Solana slot time and finality depth. Defaults 100 ms and 8 slots. */
   slotMs?: number;
   finalityDepth?: number;
@@ -404,6 +406,9 @@ export async function startLocalnet(options: LocalnetOptions = {}): Promise<Loca
           pipeline: {
             pollIntervalMs: options.pollIntervalMs ?? 250,
             retryBackoff: { initialMs: 250, maxMs: 5_000 },
+            ...(options.deliverConcurrency !== undefined && {
+              deliverConcurrency: options.deliverConcurrency,
+            }),
           },
           executor: {
             enabled: executors.has(index),

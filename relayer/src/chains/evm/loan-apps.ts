@@ -4,6 +4,7 @@
 // registers), and the peers the endpoint holds for them, read at finality
 // by quorum.
 import { addressToWire, type Hex, wireToEvmAddress } from "@loanbridge/shared";
+import { noPeerIfZero, PeerCache } from "../peer-cache.ts";
 import type { JsonRpc } from "../rpc.ts";
 import type { LoanAppRegistry, LoanRole } from "../types.ts";
 import { endpointInterface } from "./endpointAbi.ts";
@@ -22,16 +23,13 @@ export interface EvmLoanAppsOptions {
   peerCacheMs?: number;
 }
 
-const ZERO_APP: Hex = `0x${"00".repeat(32)}`;
-
 export class EvmLoanApps implements LoanAppRegistry {
   readonly eid: number;
   readonly #rpc: JsonRpc;
   readonly #finality: EvmFinality;
   readonly #endpoint: string;
   readonly #roles: ReadonlyMap<Hex, LoanRole>;
-  readonly #peerCacheMs: number;
-  readonly #peers = new Map<string, { peer: Promise<Hex | undefined>; readAt: number }>();
+  readonly #peers: PeerCache;
 
   constructor(options: EvmLoanAppsOptions) {
     this.eid = options.eid;
@@ -42,7 +40,7 @@ export class EvmLoanApps implements LoanAppRegistry {
       [addressToWire(options.apps.vault).toLowerCase() as Hex, "vault"],
       [addressToWire(options.apps.pool).toLowerCase() as Hex, "pool"],
     ]);
-    this.#peerCacheMs = options.peerCacheMs ?? 60_000;
+    this.#peers = new PeerCache(options.peerCacheMs ?? 60_000);
   }
 
   roleOf(app: Hex): Promise<LoanRole | undefined> {
@@ -50,16 +48,7 @@ export class EvmLoanApps implements LoanAppRegistry {
   }
 
   peerOf(app: Hex, remoteEid: number): Promise<Hex | undefined> {
-    const key = `${app.toLowerCase()}:${remoteEid}`;
-    const cached = this.#peers.get(key);
-    if (cached !== undefined && Date.now() - cached.readAt < this.#peerCacheMs) return cached.peer;
-    const peer = this.#readPeer(app, remoteEid);
-    this.#peers.set(key, { peer, readAt: Date.now() });
-    // A failed read is not an answer: the next call asks again.
-    peer.catch(() => {
-      if (this.#peers.get(key)?.peer === peer) this.#peers.delete(key);
-    });
-    return peer;
+    return this.#peers.peerOf(app, remoteEid, () => this.#readPeer(app, remoteEid));
   }
 
   async #readPeer(app: Hex, remoteEid: number): Promise<Hex | undefined> {
@@ -79,7 +68,6 @@ export class EvmLoanApps implements LoanAppRegistry {
       [address, remoteEid],
       head,
     );
-    const peer = (remote as string).toLowerCase() as Hex;
-    return peer === ZERO_APP ? undefined : peer;
+    return noPeerIfZero((remote as string).toLowerCase() as Hex);
   }
 }

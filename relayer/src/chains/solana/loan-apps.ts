@@ -5,6 +5,7 @@
 import { type Hex, toBytes, toHex } from "@loanbridge/shared";
 import { addressBytes, addressFromBytes32, decodeAccount, pda } from "@loanbridge/solana-program";
 import { address } from "@solana/kit";
+import { noPeerIfZero, PeerCache } from "../peer-cache.ts";
 import type { JsonRpc } from "../rpc.ts";
 import type { LoanAppRegistry, LoanRole } from "../types.ts";
 import { type ProgramAccountSource, readProgramAccount } from "./accounts.ts";
@@ -23,18 +24,10 @@ export interface SolanaLoanAppsOptions {
   peerCacheMs?: number;
 }
 
-const ZERO_APP: Hex = `0x${"00".repeat(32)}`;
-
-interface CachedPeer {
-  peer: Promise<Hex | undefined>;
-  readAt: number;
-}
-
 export class SolanaLoanApps implements LoanAppRegistry {
   readonly eid: number;
   readonly #source: ProgramAccountSource;
-  readonly #peerCacheMs: number;
-  readonly #peers = new Map<string, CachedPeer>();
+  readonly #peers: PeerCache;
   #roles: Promise<ReadonlyMap<Hex, LoanRole>> | undefined;
 
   constructor(options: SolanaLoanAppsOptions) {
@@ -44,7 +37,7 @@ export class SolanaLoanApps implements LoanAppRegistry {
       programId: address(options.programId),
       commitment: options.commitment,
     };
-    this.#peerCacheMs = options.peerCacheMs ?? 60_000;
+    this.#peers = new PeerCache(options.peerCacheMs ?? 60_000);
   }
 
   async roleOf(app: Hex): Promise<LoanRole | undefined> {
@@ -60,16 +53,7 @@ export class SolanaLoanApps implements LoanAppRegistry {
   }
 
   peerOf(app: Hex, remoteEid: number): Promise<Hex | undefined> {
-    const key = `${app.toLowerCase()}:${remoteEid}`;
-    const cached = this.#peers.get(key);
-    if (cached !== undefined && Date.now() - cached.readAt < this.#peerCacheMs) return cached.peer;
-    const peer = this.#readPeer(app, remoteEid);
-    this.#peers.set(key, { peer, readAt: Date.now() });
-    // A failed read is not an answer: the next call asks again.
-    peer.catch(() => {
-      if (this.#peers.get(key)?.peer === peer) this.#peers.delete(key);
-    });
-    return peer;
+    return this.#peers.peerOf(app, remoteEid, () => this.#readPeer(app, remoteEid));
   }
 
   async #readPeer(app: Hex, remoteEid: number): Promise<Hex | undefined> {
@@ -81,6 +65,6 @@ export class SolanaLoanApps implements LoanAppRegistry {
     const remote = await readProgramAccount(this.#source, account, (data) =>
       toHex(decodeAccount("Peer", data).remote_app as Uint8Array),
     );
-    return remote === undefined || remote === ZERO_APP ? undefined : remote;
+    return remote === undefined ? undefined : noPeerIfZero(remote);
   }
 }
