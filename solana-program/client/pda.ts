@@ -2,6 +2,7 @@
 // seeds here and there must agree, which the LiteSVM tests check by using
 // these addresses against the program.
 import { type Hex, toBytes } from "@loanbridge/shared";
+import { LRUCache } from "lru-cache";
 import {
   type Address,
   getAddressEncoder,
@@ -43,9 +44,29 @@ export function deliveredNoncesSeeds(key: DeliveredNonceKey): Seed[] {
   ];
 }
 
+/**
+ * Addresses already derived (a pure function of program and seeds): a
+ * relayer derives the endpoint's, the apps' and each path's accounts for
+ * every packet, and a derivation (sha256 and a curve check per bump tried,
+ * in JavaScript) costs far more than a lookup. Bounded: per-loan and
+ * per-packet addresses come and go.
+ */
+const derived = new LRUCache<string, Promise<Address>>({ max: 4_096 });
+
 /** The canonical address of `seeds` under the program. */
-export async function findPda(programAddress: Address, seeds: Seed[]): Promise<Address> {
-  const [address] = await getProgramDerivedAddress({ programAddress, seeds });
+export function findPda(programAddress: Address, seeds: Seed[]): Promise<Address> {
+  const key = [
+    programAddress,
+    ...seeds.map((seed) =>
+      typeof seed === "string" ? `s${seed}` : `b${Buffer.from(seed).toString("hex")}`,
+    ),
+  ].join(":");
+  const known = derived.get(key);
+  if (known !== undefined) return known;
+  const address = getProgramDerivedAddress({ programAddress, seeds }).then(([found]) => found);
+  derived.set(key, address);
+  // A failed derivation (seeds too long) is not kept.
+  address.catch(() => derived.delete(key));
   return address;
 }
 

@@ -5,6 +5,7 @@
 // The key is a local one (LocalEvmKey: held in a private field, never in
 // JSON, util.inspect output, errors or logs) or a remote signer's
 // (signing/remote.ts). Only the address (`signer`) is public.
+import { LRUCache } from "lru-cache";
 import { BaseError, type Hex, toBytes } from "@loanbridge/shared";
 import { computeAddress, concat, getAddress, recoverAddress, SigningKey } from "ethers";
 import type { EvmDigestSigner } from "../../signing/types.ts";
@@ -91,14 +92,31 @@ export class EvmAttestationSigner implements AttestationSigner {
   }
 }
 
+/**
+ * Recoveries already made (a pure function of digest and signature): a
+ * relayer judges the same attestation when a peer pushes it or it is
+ * fetched, at each gather and prefetch, and when the deliverer picks
+ * signatures, and a secp256k1 recovery costs about a millisecond of CPU.
+ * Bounded: a few thousand attestations are in flight at most.
+ */
+const recoveries = new LRUCache<string, { signer: string | undefined }>({ max: 4_096 });
+
 /** The address a 65-byte signature over `digest` recovers to, or undefined if it does not. */
 export function recoverSigner(digest: Hex, signature: Hex): string | undefined {
+  const key = `${digest.toLowerCase()}:${signature.toLowerCase()}`;
+  const known = recoveries.get(key);
+  if (known !== undefined) return known.signer;
+  let signer: string | undefined;
   try {
-    if (toBytes(signature).length !== SIGNATURE_LENGTH) return undefined;
-    return recoverAddress(digest, signature);
+    signer =
+      toBytes(signature).length === SIGNATURE_LENGTH
+        ? recoverAddress(digest, signature)
+        : undefined;
   } catch {
-    return undefined;
+    signer = undefined;
   }
+  recoveries.set(key, { signer });
+  return signer;
 }
 
 /**

@@ -1,6 +1,7 @@
 // Attestations for Solana destinations: ed25519 signatures over the
 // attestation digest, checked on-chain through the Ed25519 precompile. The
 // key is local (localEd25519Key) or a remote signer's (signing/remote.ts).
+import { LRUCache } from "lru-cache";
 import { createPrivateKey, createPublicKey, type KeyObject, sign, verify } from "node:crypto";
 import { BaseError, type Hex, toBytes, toHex } from "@loanbridge/shared";
 import { decodeBase58, encodeBase58, toBeArray } from "ethers";
@@ -30,8 +31,23 @@ export function publicKeyBytes(base58: string): Uint8Array {
   return padded;
 }
 
+/**
+ * Verifications already made (pure): as for EVM recoveries, one attestation
+ * is judged several times on its way to a delivery. Bounded.
+ */
+const verifications = new LRUCache<string, { valid: boolean }>({ max: 4_096 });
+
 /** Whether `signature` is `signer`'s (base58) ed25519 signature of `message`. */
 export function verifyEd25519(signer: string, message: Uint8Array, signature: Uint8Array): boolean {
+  const key = `${signer}:${Buffer.from(message).toString("hex")}:${Buffer.from(signature).toString("hex")}`;
+  const known = verifications.get(key);
+  if (known !== undefined) return known.valid;
+  const valid = verifyUncached(signer, message, signature);
+  verifications.set(key, { valid });
+  return valid;
+}
+
+function verifyUncached(signer: string, message: Uint8Array, signature: Uint8Array): boolean {
   if (signature.length !== 64) return false;
   let key: KeyObject;
   try {
