@@ -1,9 +1,10 @@
 // Load for the benchmark and the soak run: loans opened on the local system.
 // ETH-collateral loans send OPEN_LOAN to the Solana pool, which answers
 // LOAN_ACTIVE; SOL-collateral loans send OPEN_LOAN to the EVM pool, which
-// answers the same way.
+// answers the same way. ETH-collateral loans can be repaid too (the soak
+// repays each a few minutes after it opens, so active loans level off).
 import { decodeLoanMessage, type Hex, toHex } from "@loanbridge/shared";
-import { addressBytes, airdrop } from "@loanbridge/solana-program";
+import { addressBytes, airdrop, repayLoan, rpcSender } from "@loanbridge/solana-program";
 import { generateKeyPairSigner } from "@solana/kit";
 import {
   type ContractTransactionResponse,
@@ -25,13 +26,25 @@ export interface LoanLoad {
   open(count: number): Promise<Hex[]>;
 }
 
+export interface RepayableLoanLoad extends LoanLoad {
+  /** Repays a loan in full on its lending chain (the pool answers REPAID). */
+  repay(loanId: Hex): Promise<void>;
+}
+
 const SOL = 10n ** 9n;
 const USDC = 10n ** 6n;
 /** Collateral per SOL loan; the airdrop covers it and the fees. */
 const SOL_COLLATERAL = 2n * SOL;
+const ETH_LOAN_PRINCIPAL = 100n * USDC;
+/** The ETH loans' recipient's own stablecoin, for the interest its repayments pay. */
+const INTEREST_RESERVE = 1_000n * USDC;
 
-/** One borrower on Ethereum and one recipient on Solana; opens its loans all at once (1 ETH for 100 USDC each). */
-export async function ethLoanLoad(net: Localnet): Promise<LoanLoad> {
+/**
+ * One borrower on Ethereum and one recipient on Solana; opens its loans all
+ * at once (1 ETH for 100 USDC each). The recipient repays from the
+ * principal it received, with stablecoin to spare for the interest.
+ */
+export async function ethLoanLoad(net: Localnet): Promise<RepayableLoanLoad> {
   const provider = providerFor(net.evm.url);
   const borrower = new NonceManager(new Wallet(devKey(1), provider));
   const vault = await contractAt(
@@ -41,15 +54,27 @@ export async function ethLoanLoad(net: Localnet): Promise<LoanLoad> {
     borrower,
   );
   const recipient = await generateKeyPairSigner();
-  console.log(`recipient account ${await mintToOwnerFor(net, recipient.address, 0n)}`);
+  await airdrop(net.solana.rpc, recipient.address, 10n);
+  console.log(
+    `recipient account ${await mintToOwnerFor(net, recipient.address, INTEREST_RESERVE)}`,
+  );
+  const sendAsRecipient = rpcSender(net.solana.rpc, { feePayer: recipient });
   return {
+    async repay(loanId) {
+      // More than is owed: the pool takes the principal and the interest accrued.
+      await repayLoan(net.solana.rpc, sendAsRecipient, net.solana.deployment.programId, {
+        payer: recipient,
+        loanId,
+        amount: ETH_LOAN_PRINCIPAL + USDC,
+      });
+    },
     async open(count) {
       const sent = await Promise.all(
         Array.from({ length: count }, async () => {
           const tx = (await vault.getFunction("open")(
             ZeroAddress,
             parseEther("1"),
-            100n * 10n ** 6n,
+            ETH_LOAN_PRINCIPAL,
             1_000,
             30n * 86_400n,
             1,

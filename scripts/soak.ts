@@ -1,8 +1,12 @@
 // `node scripts/soak.ts [minutes] [loans per minute]` (`make soak
 // MINUTES=30`): steady load on the whole local system (anvil, the Solana
-// node, three relayer processes) for N minutes. Every minute it prints each
-// relayer's resident memory, V8 heap and CPU time used so far (what its
-// memory flags cost, relayer/src/node-flags.ts), and the packets delivered.
+// node, three relayer processes) for N minutes. Each loan is repaid in full
+// (REPAID goes back to the vault) about three minutes after it opened, so
+// the active loans level off and the run reaches a steady state. Every
+// minute it prints the active loans (as a relayer's API counts them), each
+// relayer's resident memory, V8 heap and CPU time used in the minute (what
+// its memory flags cost, relayer/src/node-flags.ts), and the packets
+// delivered.
 // The heap is the minute's lowest reading (read after each loan too): heap
 // used rises and falls by a third or more between collections, so a single
 // reading says more about when the last one ran than about a leak. After a
@@ -12,6 +16,7 @@
 // under steady load. Not part of `make test`: it takes the minutes it is
 // given.
 import { setTimeout as sleep } from "node:timers/promises";
+import type { Hex } from "@loanbridge/shared";
 import { type RelayerProcess, relayerMetric, startLocalnet } from "../test/localnet/index.ts";
 import { ethLoanLoad, mib } from "./load.ts";
 
@@ -30,6 +35,8 @@ if (
 }
 const WARM_UP_MINUTES = Math.max(1, Math.floor(MINUTES / 5));
 const ALLOWED_GROWTH = 0.1;
+/** How long after it opened each loan is repaid. */
+const REPAY_AFTER_MS = 3 * 60_000;
 
 interface Sample {
   minute: number;
@@ -75,13 +82,35 @@ try {
   const started = performance.now();
   const samples: Sample[] = [];
   let opened = 0;
+  let repaid = 0;
+  /** Loans not yet repaid, oldest first, with when they opened. */
+  const unpaid: { loanId: Hex; openedAt: number }[] = [];
+  /** Repays, one at a time (each takes the pool's next packet nonce), every loan old enough. */
+  const repayDue = async () => {
+    while (unpaid[0] !== undefined && performance.now() - unpaid[0].openedAt >= REPAY_AFTER_MS) {
+      const { loanId } = unpaid[0];
+      try {
+        await load.repay(loanId);
+      } catch (error) {
+        // Not yet on the pool (its OPEN_LOAN still relaying): tried again next loan.
+        console.log(`  repaying ${loanId} failed, tried again: ${String(error)}`);
+        return;
+      }
+      unpaid.shift();
+      repaid += 1;
+    }
+  };
   for (let minute = 1; minute <= MINUTES; minute++) {
     // The minute's loans, evenly spaced, each followed by a heap reading.
     const heapReadings: number[][] = [];
     for (let i = 0; i < LOANS_PER_MINUTE; i++) {
       const due = started + ((minute - 1) * 60_000 + (i * 60_000) / LOANS_PER_MINUTE);
       await sleep(Math.max(0, due - performance.now()));
-      opened += (await load.open(1)).length;
+      for (const loanId of await load.open(1)) {
+        unpaid.push({ loanId, openedAt: performance.now() });
+        opened += 1;
+      }
+      await repayDue();
       heapReadings.push(await heapOf(net.relayers));
     }
     await sleep(Math.max(0, started + minute * 60_000 - performance.now()));
@@ -92,12 +121,16 @@ try {
       "loanbridge_packets_total",
       'stage="deliver",outcome="delivered"',
     );
+    const active = await relayerMetric(observer, "loanbridge_loans_by_outcome", 'outcome="active"');
+    const before = samples.at(-2)?.cpu;
     console.log(
-      `  minute ${minute}: ${opened} loans opened, ${delivered} packets delivered; ` +
+      `  minute ${minute}: ${opened} loans opened, ${repaid} repaid, ${active} active, ` +
+        `${delivered} packets delivered; ` +
         now.rss
           .map(
             (rss, r) =>
-              `relayer-${r} ${mib(rss)} (heap ${mib(now.heap[r] ?? NaN)}, cpu ${(now.cpu[r] ?? NaN).toFixed(1)} s)`,
+              `relayer-${r} ${mib(rss)} (heap ${mib(now.heap[r] ?? NaN)}, ` +
+              `cpu ${((now.cpu[r] ?? NaN) - (before?.[r] ?? 0)).toFixed(1)} s/min)`,
           )
           .join(", "),
     );

@@ -219,6 +219,27 @@ export interface PoolLoanSchedule {
   payments: PoolInstallmentPayment[];
 }
 
+/** An active loan as the installment mirror last read it: what a pool scan compares with. */
+export interface MirroredPoolLoan {
+  loanId: Hex;
+  /** Principal still owed as recorded; undefined when none is. */
+  outstandingPrincipal: bigint | undefined;
+  /** Installments recorded paid. */
+  paidInstallments: number;
+}
+
+/** One change-detection scan of a lending pool (schedules.ts). */
+export interface PoolChanges {
+  /** Loans of `known` whose repayments may have changed since the mirror read them: read these in full. */
+  changed: Hex[];
+  /**
+   * How far the scan read, to store and pass to the next: EVM the last
+   * block whose logs were read (may trail the finalized head: ranges are
+   * bounded); Solana the slot the accounts were read at.
+   */
+  scannedTo: bigint;
+}
+
 /** Reads loans from the lending pool on one chain. */
 export interface PoolLoanReader {
   readonly eid: number;
@@ -229,6 +250,21 @@ export interface PoolLoanReader {
    * its `Payment` logs start); Solana ignores it.
    */
   readSchedule(pool: Hex, loanId: Hex, openedAt: bigint): Promise<PoolLoanSchedule | undefined>;
+  /**
+   * Which loans of `pool` changed (a repayment, in part or in full) since
+   * the last scan, at finality, in RPC calls whose number does not grow with
+   * the loans that did not change. `scannedTo`: where the last scan ended
+   * (undefined: never scanned); `known`: the pool's active loans as the
+   * mirror holds them. EVM reads the pool's repayment logs after
+   * `scannedTo` (with none, every known loan counts as changed and the scan
+   * starts at the finalized head); Solana compares the pool-loan accounts
+   * with `known`.
+   */
+  changedLoans(
+    pool: Hex,
+    scannedTo: bigint | undefined,
+    known: readonly MirroredPoolLoan[],
+  ): Promise<PoolChanges>;
 }
 
 /** What a loan app is (shared/LOANS.md "Roles and flow"). */

@@ -267,8 +267,9 @@ export const pipelineSchema = z
      */
     deliverConcurrency: z.int().min(1).max(256).default(8),
     /**
-     * How often each active loan's installments are read from its lending
-     * pool (repayments send no packet until the last one; schedules.ts).
+     * How often each lending pool is scanned for loans whose installments
+     * changed, which are then read (repayments send no packet until the
+     * last one; schedules.ts). Also how long a failed read or scan waits.
      */
     scheduleReadIntervalMs: z.int().min(100).max(3_600_000).default(10_000),
     retryBackoff: z

@@ -11,7 +11,12 @@ import {
   type LoanMessage,
 } from "@loanbridge/shared";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { PoolLoanReader, PoolLoanSchedule } from "../chains/types.ts";
+import type {
+  MirroredPoolLoan,
+  PoolChanges,
+  PoolLoanReader,
+  PoolLoanSchedule,
+} from "../chains/types.ts";
 import { RelayerEvents } from "../observability/events.ts";
 import type { Store } from "../store/store.ts";
 import { freshTestStore } from "../store/testing.ts";
@@ -46,19 +51,52 @@ function poolSchedule(payments: PoolLoanSchedule["payments"]): PoolLoanSchedule 
   };
 }
 
-/** Stands in for a lending pool: answers from `loans`, counts reads, can be made to fail. */
+/**
+ * Stands in for a lending pool: answers from `loans`, counts reads and
+ * scans, can be made to fail. A scan finds the loans whose principal or
+ * installments paid differ from the mirror's, and moves its cursor by one.
+ */
 class PoolDouble implements PoolLoanReader {
   readonly eid = LENDING;
   readonly loans = new Map<Hex, PoolLoanSchedule>();
   readonly reads: { pool: Hex; loanId: Hex; openedAt: bigint }[] = [];
+  readonly scans: { pool: Hex; scannedTo: bigint | undefined; known: number }[] = [];
   failing = false;
+  scanFailing = false;
 
   readSchedule(pool: Hex, loanId: Hex, openedAt: bigint): Promise<PoolLoanSchedule | undefined> {
     this.reads.push({ pool, loanId, openedAt });
     if (this.failing) return Promise.reject(new Error("pool unreachable"));
     return Promise.resolve(this.loans.get(loanId));
   }
+
+  changedLoans(
+    pool: Hex,
+    scannedTo: bigint | undefined,
+    known: readonly MirroredPoolLoan[],
+  ): Promise<PoolChanges> {
+    this.scans.push({ pool, scannedTo, known: known.length });
+    if (this.scanFailing) return Promise.reject(new Error("logs unreachable"));
+    const changed = known
+      .filter((loan) => {
+        const held = this.loans.get(loan.loanId);
+        return (
+          held !== undefined &&
+          (held.outstandingPrincipal !== loan.outstandingPrincipal ||
+            held.payments.length !== loan.paidInstallments)
+        );
+      })
+      .map((loan) => loan.loanId);
+    return Promise.resolve({ changed, scannedTo: (scannedTo ?? 0n) + 1n });
+  }
 }
+
+const firstPayment = {
+  index: 1,
+  amount: poolSchedule([]).installmentAmount,
+  remainingPrincipal: 2_100_000_000n,
+  paidAt: START + DAY + 5n,
+};
 
 let store: Store;
 let pool: PoolDouble;
@@ -192,12 +230,21 @@ describe("syncSchedules", () => {
     expect(plan.installmentAmount).toBe(payment);
   });
 
-  it("readAgain_onlyAfterTheInterval_orOnceAfterTheLoanBecameFinal", async () => {
+  it("readAgain_onlyWhenAScanFindsItChanged_orOnceAfterTheLoanBecameFinal", async () => {
     const { loanId } = await activeLoan(2);
     pool.loans.set(loanId, poolSchedule([]));
     await syncSchedules(context);
+    context.settings.scheduleReadIntervalMs = 0;
     expect(await syncSchedules(context)).toBe(0);
+    expect(pool.reads).toHaveLength(1);
 
+    // Repaid in part: the next scan finds it, one read records the payment.
+    pool.loans.set(loanId, poolSchedule([firstPayment]));
+    expect(await syncSchedules(context)).toBe(1);
+    expect(await syncSchedules(context)).toBe(0);
+    expect((await store.listInstallments(loanId))[0]?.paidAt).not.toBeNull();
+
+    context.settings.scheduleReadIntervalMs = 60_000;
     await store.upsertLoan({
       loanId,
       collateralEid: COLLATERAL,
@@ -208,10 +255,70 @@ describe("syncSchedules", () => {
     });
     expect(await syncSchedules(context)).toBe(1);
     expect(await syncSchedules(context)).toBe(0);
-    expect(pool.reads).toHaveLength(2);
+    expect(pool.reads).toHaveLength(3);
 
     context.settings.scheduleReadIntervalMs = 0;
     expect(await syncSchedules(context)).toBe(0);
+  });
+
+  it("unchangedLoans_costOneScanPerPool_andOnlyTheRepaidOneIsRead", async () => {
+    context.settings.batchSize = 50;
+    const loans = [];
+    for (let n = 20; n < 40; n++) {
+      const loan = await activeLoan(n);
+      pool.loans.set(loan.loanId, poolSchedule([]));
+      loans.push(loan);
+    }
+    expect(await syncSchedules(context)).toBe(20);
+    context.settings.scheduleReadIntervalMs = 0;
+    const scansBefore = pool.scans.length;
+
+    for (let i = 0; i < 5; i++) expect(await syncSchedules(context)).toBe(0);
+    const repaid = loans[7]?.loanId as Hex;
+    pool.loans.set(repaid, poolSchedule([firstPayment]));
+    expect(await syncSchedules(context)).toBe(1);
+
+    expect(pool.reads.slice(20).map((read) => read.loanId)).toEqual([repaid]);
+    // One scan per pass for the pool, each with all 20 loans to compare.
+    expect(pool.scans.slice(scansBefore).map((scan) => scan.known)).toEqual(Array(6).fill(20));
+  });
+
+  it("eachScan_startsWhereTheStoredOneEnded_andOnlyOncePerInterval", async () => {
+    const { loanId, poolApp } = await activeLoan(9);
+    pool.loans.set(loanId, poolSchedule([]));
+    await syncSchedules(context);
+    await syncSchedules(context);
+    expect(pool.scans.map((scan) => scan.scannedTo)).toEqual([undefined]);
+
+    context.settings.scheduleReadIntervalMs = 0;
+    await syncSchedules(context);
+    await syncSchedules(context);
+    expect(pool.scans.map((scan) => [scan.pool, scan.scannedTo])).toEqual([
+      [poolApp, undefined],
+      [poolApp, 1n],
+      [poolApp, 2n],
+    ]);
+  });
+
+  it("aScanThatFails_isReported_marksNothing_andIsTriedAgainAfterTheIntervalFromItsCursor", async () => {
+    const { loanId } = await activeLoan(10);
+    pool.loans.set(loanId, poolSchedule([]));
+    await syncSchedules(context);
+    pool.loans.set(loanId, poolSchedule([firstPayment]));
+    pool.scanFailing = true;
+    context.settings.scheduleReadIntervalMs = 0;
+
+    expect(await syncSchedules(context)).toBe(0);
+    expect(errors).toEqual(["schedules: Error: logs unreachable"]);
+
+    context.settings.scheduleReadIntervalMs = 60_000;
+    pool.scanFailing = false;
+    expect(await syncSchedules(context)).toBe(0);
+    expect(pool.scans).toHaveLength(2);
+
+    context.settings.scheduleReadIntervalMs = 0;
+    expect(await syncSchedules(context)).toBe(1);
+    expect(pool.scans.map((scan) => scan.scannedTo)).toEqual([undefined, 1n, 1n]);
   });
 
   it("aPoolThatFails_isReported_andTheLoanTriedAgainOnlyAfterTheInterval", async () => {

@@ -1,13 +1,24 @@
 // The installment mirror (LOANS.md "Installments"): repayments send no
 // packet until the loan is repaid, so each loan's schedule and the
 // installments paid are read from its lending pool at finality, a bounded
-// batch per iteration, the loans least recently read first. A loan is read
-// while its pool side is active, and once more after it became final (the
-// repayment that closed it completed its last installments). The principal
+// batch per iteration, the loans least recently read first. The principal
 // still owed is read with it: partial repayments send no packet either.
+//
+// What to read is found by change detection, so the work follows the
+// repayments, not the number of active loans: every `scheduleReadIntervalMs`
+// each pool with active loans is scanned once (PoolLoanReader.changedLoans:
+// an EVM pool's repayment logs since the stored cursor, the Solana pool's
+// active loans in one account query), and the scan's changed loans and
+// cursor are stored together. A loan is read when it is new (its first
+// read), when a scan found it changed since its last read, and once more
+// after it became final (the repayment that closed it completed its last
+// installments). No periodic full re-read: the logs are the pool's own
+// record of every repayment, a cursor moves only in the same transaction as
+// its marks, and the Solana scan compares the pool's state with the
+// mirror's, so a missed or failed read is found again at the next scan.
 import { annuitySchedule, type Hex, installmentDueTimes } from "@loanbridge/shared";
 import type { PoolLoanSchedule } from "../chains/types.ts";
-import type { LoanScheduleInput, ScheduleSyncTarget } from "../store/types.ts";
+import type { LoanScheduleInput, ScheduleScanTarget, ScheduleSyncTarget } from "../store/types.ts";
 import type { PipelineContext } from "./context.ts";
 
 const secondsToDate = (seconds: bigint): Date => new Date(Number(seconds) * 1_000);
@@ -70,10 +81,60 @@ async function syncOne(context: PipelineContext, loan: ScheduleSyncTarget): Prom
   await context.store.markScheduleRead(loan.loanId, loan.readAsOf);
 }
 
-/** Reads one bounded batch of loans' schedules; returns how many were read. */
+async function scanOne(context: PipelineContext, target: ScheduleScanTarget): Promise<void> {
+  const reader = context.chains.poolReaders?.get(target.lendingEid);
+  if (reader === undefined) return;
+  const { changed, scannedTo } = await reader.changedLoans(
+    target.pool,
+    target.scannedTo,
+    target.loans,
+  );
+  await context.store.recordScheduleScan({
+    lendingEid: target.lendingEid,
+    pool: target.pool,
+    changed,
+    scannedTo,
+  });
+}
+
+/**
+ * Scans each pool whose last scan is older than the interval for changed
+ * loans; a pool that fails is reported and scanned again after the interval
+ * from where it was (its cursor did not move).
+ */
+export async function scanPools(context: PipelineContext): Promise<void> {
+  const readers = context.chains.poolReaders;
+  if (readers === undefined || readers.size === 0) return;
+  const pools = await context.store.scheduleScanTargets({
+    lendingEids: [...readers.keys()],
+    scannedBefore: new Date(Date.now() - context.settings.scheduleReadIntervalMs),
+  });
+  for (const pool of pools) {
+    if (context.signal?.aborted === true) break;
+    try {
+      await scanOne(context, pool);
+    } catch (error) {
+      context.onError(error, "schedules", pool.pool);
+      try {
+        await context.store.recordScheduleScanFailed({
+          lendingEid: pool.lendingEid,
+          pool: pool.pool,
+        });
+      } catch (markError) {
+        context.onError(markError, "schedules", pool.pool);
+      }
+    }
+  }
+}
+
+/**
+ * Scans the pools when due, then reads one bounded batch of the loans to
+ * read; returns how many were read.
+ */
 export async function syncSchedules(context: PipelineContext): Promise<number> {
   const readers = context.chains.poolReaders;
   if (readers === undefined || readers.size === 0) return 0;
+  await scanPools(context);
   const loans = await context.store.scheduleSyncTargets({
     lendingEids: [...readers.keys()],
     limit: context.settings.batchSize,

@@ -126,6 +126,19 @@ export interface LoansTable {
   schedule_read_at: NullableTimestamp;
   /** When a read of it last failed (tried again after the read interval). */
   schedule_failed_at: NullableTimestamp;
+  /** When a scan of its pool last found it changed: read again if that is after its last read. */
+  schedule_changed_at: NullableTimestamp;
+}
+
+/** How far the installment mirror has scanned each lending pool for changes (schedules.ts). */
+export interface ScheduleScansTable {
+  lending_eid: Int8;
+  /** The pool app, `bytes32`. */
+  pool: string;
+  /** EVM: the last block whose logs were read; Solana: the slot the accounts were read at. Null until a scan succeeds. */
+  scanned_to: NullableNumeric;
+  /** When a scan last ended, done or failed. */
+  scanned_at: Timestamp;
 }
 
 /** One installment of a loan's plan and its payment, once paid. */
@@ -160,5 +173,6 @@ export interface Database {
   attestations: AttestationsTable;
   loans: LoansTable;
   loan_installments: LoanInstallmentsTable;
+  schedule_scans: ScheduleScansTable;
   audit_log: AuditLogTable;
 }

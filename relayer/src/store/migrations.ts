@@ -253,6 +253,30 @@ const readyAt: Migration = {
   },
 };
 
+/**
+ * The installment mirror's change detection (schedules.ts, LOANS.md
+ * "Installments"): when a scan of the loan's lending pool last found it
+ * changed (repaid in part: a full read follows), and per pool how far the
+ * scans have read (an EVM pool's last block whose logs were read, so a
+ * restart neither misses nor re-reads a range; NULL until a scan succeeds)
+ * and when a scan last ended, done or failed (the next waits the interval).
+ */
+const scheduleScans: Migration = {
+  async up(db: Kysely<unknown>): Promise<void> {
+    const statements = [
+      sql`ALTER TABLE loans ADD COLUMN schedule_changed_at timestamptz`,
+      sql`CREATE TABLE schedule_scans (
+        lending_eid bigint NOT NULL,
+        pool text NOT NULL CHECK (pool ~ ${HEX32}),
+        scanned_to numeric(20, 0) CHECK (scanned_to >= 0),
+        scanned_at timestamptz NOT NULL,
+        PRIMARY KEY (lending_eid, pool)
+      )`,
+    ];
+    for (const statement of statements) await statement.execute(db);
+  },
+};
+
 const MIGRATIONS: Record<string, Migration> = {
   "0001_initial": initial,
   "0002_outbound_paths": outboundPaths,
@@ -262,6 +286,7 @@ const MIGRATIONS: Record<string, Migration> = {
   "0006_packet_submitted_at": submittedAt,
   "0007_loan_installments": loanInstallments,
   "0008_packet_ready_at": readyAt,
+  "0009_schedule_scans": scheduleScans,
 };
 
 export const migrationProvider: MigrationProvider = {

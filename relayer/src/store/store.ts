@@ -51,6 +51,12 @@ import {
   recordSchedule,
 } from "./installments.ts";
 import { migrationProvider } from "./migrations.ts";
+import {
+  DELIVERED_POOL_PACKET,
+  recordScheduleScan,
+  recordScheduleScanFailed,
+  scheduleScanTargets,
+} from "./schedule-scans.ts";
 import { lockDataDir } from "./pglite-lock.ts";
 import { decodeCursor, encodeCursor, type Page, type PageKey } from "./page.ts";
 import { PGLITE_SETTINGS } from "./pglite-settings.ts";
@@ -73,6 +79,7 @@ import {
   PACKET_STATUSES,
   PACKET_TRANSITIONS,
   type PacketRecord,
+  type ScheduleScanTarget,
   type ScheduleSyncTarget,
   type PacketStatus,
   POOL_RANK,
@@ -1553,7 +1560,8 @@ export class Store {
 
   /**
    * Loans whose installments to read from their lending pools next, least
-   * recently read first: active ones not read since `readBefore`, and final
+   * recently read first: active ones never read or found changed by a scan
+   * of their pool since their last read (`recordScheduleScan`), and final
    * ones (repaid, defaulted, liquidated) not read since they became final;
    * none whose read failed since `readBefore` (so failing loans cannot take
    * every batch, and each is tried again after the interval).
@@ -1580,18 +1588,13 @@ export class Store {
     }>`
       SELECT l.loan_id, l.lending_eid, l.opened_principal, l.rate_bps,
         p.packet, p.source_height, now() AS read_as_of
-      FROM loans l
-      JOIN LATERAL (
-        SELECT packet, source_height FROM packets
-        WHERE loan_id = l.loan_id AND src_eid = l.lending_eid AND status = 'delivered'
-        ORDER BY source_height, source_index LIMIT 1
-      ) p ON true
+      FROM loans l ${DELIVERED_POOL_PACKET}
       WHERE l.lending_eid IN (${sql.join(query.lendingEids)})
         AND l.opened_principal IS NOT NULL AND l.rate_bps IS NOT NULL
         AND (l.schedule_failed_at IS NULL OR l.schedule_failed_at < ${query.readBefore})
         AND (
           (l.pool_state = 'Active'
-            AND (l.schedule_read_at IS NULL OR l.schedule_read_at < ${query.readBefore}))
+            AND (l.schedule_read_at IS NULL OR l.schedule_changed_at >= l.schedule_read_at))
           OR (l.pool_state IN ('Repaid', 'Defaulted', 'Liquidated')
             AND (l.schedule_read_at IS NULL OR l.schedule_read_at < l.pool_updated_at))
         )
@@ -1606,6 +1609,40 @@ export class Store {
       rateBps: row.rate_bps,
       readAsOf: row.read_as_of,
     }));
+  }
+
+  /**
+   * The lending pools to scan for changed loans: those with active loans the
+   * mirror reads, not scanned since `scannedBefore`; with those loans as
+   * recorded (principal owed, installments paid) and where the last scan ended.
+   */
+  async scheduleScanTargets(query: {
+    lendingEids: readonly number[];
+    scannedBefore: Date;
+  }): Promise<ScheduleScanTarget[]> {
+    return scheduleScanTargets(this.#db, query);
+  }
+
+  /**
+   * Records a scan of a pool (all or none): its `changed` loans are read
+   * again (`scheduleSyncTargets`), and it was scanned up to `scannedTo` now.
+   */
+  async recordScheduleScan(scan: {
+    lendingEid: number;
+    pool: Hex;
+    changed: readonly Hex[];
+    scannedTo: bigint;
+  }): Promise<void> {
+    await recordScheduleScan(this.#db, {
+      ...scan,
+      pool: hex32(scan.pool, "pool"),
+      changed: scan.changed.map((loanId) => hex32(loanId, "loanId")),
+    });
+  }
+
+  /** Records that a scan of a pool failed now: it is scanned again after the interval. */
+  async recordScheduleScanFailed(scan: { lendingEid: number; pool: Hex }): Promise<void> {
+    await recordScheduleScanFailed(this.#db, { ...scan, pool: hex32(scan.pool, "pool") });
   }
 
   /**

@@ -1,6 +1,7 @@
 // What the store holds, as the rest of the relayer sees it, and the rules
 // for how packet and loan states may change.
 import type { Hex } from "@loanbridge/shared";
+import type { MirroredPoolLoan } from "../chains/types.ts";
 
 export const PACKET_STATUSES = [
   "observed",
@@ -195,6 +196,17 @@ export interface ScheduleSyncTarget {
   rateBps: number;
   /** The store's clock when the target was chosen: recorded as read as of then. */
   readAsOf: Date;
+}
+
+/** A lending pool the installment mirror scans for changed loans next (schedules.ts). */
+export interface ScheduleScanTarget {
+  lendingEid: number;
+  /** The pool app (`bytes32`), as its loans' targets name it. */
+  pool: Hex;
+  /** Where its last scan ended; undefined when it was never scanned. */
+  scannedTo: bigint | undefined;
+  /** Its active loans as the mirror holds them. */
+  loans: MirroredPoolLoan[];
 }
 
 /** An installment completed by a repayment (EVM `Payment`, a Solana installment record). */

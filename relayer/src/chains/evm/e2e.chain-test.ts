@@ -5,12 +5,7 @@
 // attestations are gathered and delivered once; the lending side disburses
 // and answers LOAN_ACTIVE, which travels back the same way. Then a reorg:
 // a packet sent and reverted before finality is never handed out.
-import {
-  DEV_DEFAULTS,
-  deployLoanbridge,
-  type EvmDeployment,
-  contractAt,
-} from "@loanbridge/evm-contracts";
+import { DEV_DEFAULTS, type EvmDeployment, contractAt } from "@loanbridge/evm-contracts";
 import {
   addressToWire,
   annuityPayment,
@@ -20,7 +15,7 @@ import {
   packetAttestationDigest,
   toBytes,
 } from "@loanbridge/shared";
-import { AbiCoder, Contract, id, NonceManager, parseEther, Wallet } from "ethers";
+import { AbiCoder, Contract, NonceManager, parseEther, Wallet } from "ethers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ObservedPacket, PacketWatcher } from "../types.ts";
 import { type AnvilNode, startAnvil } from "./anvil.ts";
@@ -33,23 +28,21 @@ import { PACKET_SENT_TOPIC } from "./proof.ts";
 import { JsonRpc } from "../rpc.ts";
 import { EvmAttestationSigner } from "./signer.ts";
 import {
+  COLLATERAL_EID,
+  deployEvmLoanPair,
   devKey,
+  LENDING_EID,
   mine,
   providerFor,
   rpcCall,
   sendTx,
-  VERIFIER_ADDRESSES,
+  USD,
   VERIFIER_KEYS,
 } from "./testing.ts";
 import { EvmPacketVerifier } from "./verifier.ts";
 import { EvmPacketWatcher } from "./watcher.ts";
 
-const COLLATERAL_EID = 40161;
-const LENDING_EID = 40168;
 const FINALIZED: EvmFinality = { kind: "tag", tag: "finalized" };
-const ETH_PRICE_ID = id("ETH/USD");
-const NATIVE = `0x${"00".repeat(32)}`;
-const USD = 10n ** 6n;
 const VaultState = { Requested: 1n, Active: 2n };
 const PoolStatus = { Active: 1n };
 
@@ -101,65 +94,9 @@ beforeAll(async () => {
   anvil = await startAnvil({ slotsInAnEpoch: 4 });
   const provider = providerFor(anvil.url);
   const deployer = new NonceManager(new Wallet(devKey(0), provider));
-  const config = {
-    verifiers: VERIFIER_ADDRESSES,
-    threshold: 2,
-    vault: DEV_DEFAULTS.vault,
-    pool: DEV_DEFAULTS.pool,
-  };
-  collateral = await deployLoanbridge(deployer, {
-    ...config,
-    localEid: COLLATERAL_EID,
-    remoteEid: LENDING_EID,
-  });
-  lending = await deployLoanbridge(deployer, {
-    ...config,
-    localEid: LENDING_EID,
-    remoteEid: COLLATERAL_EID,
-    remoteVault: addressToWire(collateral.contracts.collateralVault),
-  });
-
-  const collateralEndpoint = await contractAt(
-    collateral.contracts.endpoint,
-    "contracts/Endpoint.sol",
-    "Endpoint",
-    deployer,
-  );
-  await sendTx(
-    collateralEndpoint,
-    "setPeer",
-    collateral.contracts.collateralVault,
-    LENDING_EID,
-    addressToWire(lending.contracts.lendingPool),
-  );
-  const pool = await contractAt(
-    lending.contracts.lendingPool,
-    "contracts/LendingPool.sol",
-    "LendingPool",
-    deployer,
-  );
-  const priceFeed = await contractAt(
-    lending.contracts.priceFeed,
-    "contracts/price/AdminPriceFeed.sol",
-    "AdminPriceFeed",
-    deployer,
-  );
-  const stablecoin = await contractAt(
-    lending.contracts.stablecoin,
-    "contracts/dev/DevStablecoin.sol",
-    "DevStablecoin",
-    deployer,
-  );
-  await sendTx(pool, "setCollateral", COLLATERAL_EID, NATIVE, {
-    maxLtvBps: 5_000,
-    liquidationLtvBps: 8_000,
-    priceId: ETH_PRICE_ID,
-  });
-  await sendTx(priceFeed, "setPrice", ETH_PRICE_ID, 3_000n * USD);
-  const lender = await deployer.getAddress();
-  await sendTx(stablecoin, "mint", lender, 1_000_000n * USD);
-  await sendTx(stablecoin, "approve", lending.contracts.lendingPool, 2n ** 255n);
-  await sendTx(pool, "deposit", 500_000n * USD, lender);
+  const pair = await deployEvmLoanPair(deployer);
+  ({ collateral, lending } = pair);
+  const { pool, stablecoin } = pair;
 
   borrower = new Wallet(devKey(1), provider);
   contracts = {

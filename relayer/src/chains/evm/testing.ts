@@ -1,7 +1,15 @@
-// Test support for the EVM adapters' chain tests: dev keys, and two Endpoints
-// (with a RecordingApp each, peered both ways) deployed over JSON-RPC onto a
-// local node, the way a real deployment reaches a chain. Not used at run time.
-import { readArtifact } from "@loanbridge/evm-contracts";
+// Test support for the EVM adapters' chain tests: dev keys, two Endpoints
+// (with a RecordingApp each, peered both ways), and a loan pair (a
+// collateral and a lending loanbridge, ready to lend) deployed over JSON-RPC
+// onto a local node, the way a real deployment reaches a chain. Not used at
+// run time.
+import {
+  contractAt,
+  DEV_DEFAULTS,
+  deployLoanbridge,
+  type EvmDeployment,
+  readArtifact,
+} from "@loanbridge/evm-contracts";
 import { addressToWire, type Hex, toBytes } from "@loanbridge/shared";
 import {
   Contract,
@@ -9,6 +17,7 @@ import {
   HDNodeWallet,
   id,
   type InterfaceAbi,
+  type Signer,
   JsonRpcProvider,
   Mnemonic,
   NonceManager,
@@ -157,4 +166,89 @@ export async function deployEndpointPair(
     destinationApp: destinationAppAddress,
   };
   return { provider, owner, addresses, source, destination, sourceApp, destinationApp, send };
+}
+
+/** The EIDs of the loan pair `deployEvmLoanPair` puts on one node. */
+export const COLLATERAL_EID = 40161;
+export const LENDING_EID = 40168;
+/** The lending pool's price of the collateral chain's native coin, and its stablecoin's unit. */
+export const ETH_PRICE_ID = id("ETH/USD");
+export const USD = 10n ** 6n;
+/** The native coin as a collateral asset. */
+export const NATIVE_ASSET: Hex = `0x${"00".repeat(32)}`;
+
+/** A collateral chain and a lending chain's loanbridge on one node, ready to lend. */
+export interface EvmLoanPair {
+  collateral: EvmDeployment;
+  lending: EvmDeployment;
+  /** The lending side's pool, price feed and stablecoin, as the deployer. */
+  pool: Contract;
+  priceFeed: Contract;
+  stablecoin: Contract;
+}
+
+/**
+ * Deploys loanbridge twice on one node (COLLATERAL_EID and LENDING_EID, the
+ * verifier set of VERIFIER_ADDRESSES, 2 of 3), peers the vault with the
+ * pool, and readies the pool: native ETH accepted as collateral (50 % LTV,
+ * liquidated at 80 %) priced 3,000 USD, and 500,000 USD deposited by the
+ * deployer.
+ */
+export async function deployEvmLoanPair(deployer: Signer): Promise<EvmLoanPair> {
+  const config = {
+    verifiers: VERIFIER_ADDRESSES,
+    threshold: 2,
+    vault: DEV_DEFAULTS.vault,
+    pool: DEV_DEFAULTS.pool,
+  };
+  const collateral = await deployLoanbridge(deployer, {
+    ...config,
+    localEid: COLLATERAL_EID,
+    remoteEid: LENDING_EID,
+  });
+  const lending = await deployLoanbridge(deployer, {
+    ...config,
+    localEid: LENDING_EID,
+    remoteEid: COLLATERAL_EID,
+    remoteVault: addressToWire(collateral.contracts.collateralVault),
+  });
+  const endpoint = await contractAt(
+    collateral.contracts.endpoint,
+    "contracts/Endpoint.sol",
+    "Endpoint",
+    deployer,
+  );
+  await sendTx(
+    endpoint,
+    "setPeer",
+    collateral.contracts.collateralVault,
+    LENDING_EID,
+    addressToWire(lending.contracts.lendingPool),
+  );
+  const [pool, priceFeed, stablecoin] = await Promise.all([
+    contractAt(lending.contracts.lendingPool, "contracts/LendingPool.sol", "LendingPool", deployer),
+    contractAt(
+      lending.contracts.priceFeed,
+      "contracts/price/AdminPriceFeed.sol",
+      "AdminPriceFeed",
+      deployer,
+    ),
+    contractAt(
+      lending.contracts.stablecoin,
+      "contracts/dev/DevStablecoin.sol",
+      "DevStablecoin",
+      deployer,
+    ),
+  ]);
+  await sendTx(pool, "setCollateral", COLLATERAL_EID, NATIVE_ASSET, {
+    maxLtvBps: 5_000,
+    liquidationLtvBps: 8_000,
+    priceId: ETH_PRICE_ID,
+  });
+  await sendTx(priceFeed, "setPrice", ETH_PRICE_ID, 3_000n * USD);
+  const lender = await deployer.getAddress();
+  await sendTx(stablecoin, "mint", lender, 1_000_000n * USD);
+  await sendTx(stablecoin, "approve", lending.contracts.lendingPool, 2n ** 255n);
+  await sendTx(pool, "deposit", 500_000n * USD, lender);
+  return { collateral, lending, pool, priceFeed, stablecoin };
 }

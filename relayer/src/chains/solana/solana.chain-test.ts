@@ -5,7 +5,6 @@
 // behind a real HTTP proxy is caught), and the deliverer lands attested
 // packets once, with a compute budget, across a lost send and an expired
 // blockhash.
-import { generateKeyPairSync } from "node:crypto";
 import { createServer, type Server } from "node:http";
 import {
   addressToWire,
@@ -25,11 +24,9 @@ import {
   airdrop,
   closePacketInstruction,
   clusterTime,
-  createDeliverLookupTable,
   createLookupTable,
   decodeAccount,
   deliveriesOf,
-  deploySolana,
   extendLookupTableInstruction,
   IDL_PROGRAM_ADDRESS,
   MIN_PACKET_AGE_SECONDS,
@@ -37,16 +34,9 @@ import {
   openInstruction,
   outboundPacketRent,
   pda,
-  readProgramBinary,
   rpcSender,
-  type SendInstructions,
-  SOLANA_DEV_DEFAULTS,
-  type SolanaDeployment,
   setPeerInstruction,
-  setSolanaPeers,
-  solanaRpc,
 } from "@loanbridge/solana-program";
-import { type SvmNode, startSvmNode } from "@loanbridge/solana-program/node";
 import { getTransferSolInstruction } from "@solana-program/system";
 import {
   type Address,
@@ -85,30 +75,23 @@ import {
 import { accountData, accountInfoSchema } from "./schemas.ts";
 import { SolanaLoanApps } from "./loan-apps.ts";
 import { ed25519AttestationSigner } from "./signer.ts";
+import {
+  EVM_EID,
+  REMOTE_POOL,
+  REMOTE_VAULT,
+  SOLANA_EID,
+  solanaKeypair,
+  type SolanaTestChain,
+  startSolanaTestChain,
+  USDC,
+} from "./testing.ts";
 import { SolanaPacketVerifier } from "./verifier.ts";
 import { SolanaPacketWatcher } from "./watcher.ts";
 
-const SOLANA_EID = 40168;
-const EVM_EID = 40161;
-const REMOTE_VAULT = addressToWire("0x1111111111111111111111111111111111111111");
-const REMOTE_POOL = addressToWire("0x2222222222222222222222222222222222222222");
-const REMOTE_BENEFICIARY = addressToWire("0x4444444444444444444444444444444444444444");
-const ETH_PRICE_ID = new Uint8Array(32).fill(0xe7);
-const USDC = 1_000_000n;
 const SOL = 1_000_000_000n;
-const SLOT_MS = 50;
-const FINALITY_DEPTH = 6;
 const COMPUTE_BUDGET = "ComputeBudget111111111111111111111111111111";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** A fresh ed25519 keypair as solana-keygen writes it: 64 bytes, seed then public key. */
-function solanaKeypair(): Uint8Array {
-  const { privateKey, publicKey } = generateKeyPairSync("ed25519");
-  const seed = privateKey.export({ format: "der", type: "pkcs8" }).subarray(-32);
-  const key = publicKey.export({ format: "der", type: "spki" }).subarray(-32);
-  return Uint8Array.from([...seed, ...key]);
-}
 
 async function until(what: string, check: () => boolean | Promise<boolean>): Promise<void> {
   const deadline = Date.now() + 10_000;
@@ -119,77 +102,8 @@ async function until(what: string, check: () => boolean | Promise<boolean>): Pro
   throw new Error(`timed out waiting for ${what}`);
 }
 
-/** A node with the program configured over RPC: endpoint (k of 3), vault, pool, peers. */
-interface Chain {
-  node: SvmNode;
-  rpc: ReturnType<typeof solanaRpc>;
-  send: SendInstructions;
-  admin: KeyPairSigner;
-  deployment: SolanaDeployment;
-  /** The verifiers' 64-byte keypairs. */
-  verifierKeys: Uint8Array[];
-  jsonRpc: JsonRpc;
-  programId: Address;
-  /** The Deliver lookup table the deploy created. */
-  lookupTable: Address;
-}
-
-async function startChain(
-  options: { threshold?: number; blockhashValiditySlots?: number } = {},
-): Promise<Chain> {
-  const node = await startSvmNode({
-    programs: [{ id: IDL_PROGRAM_ADDRESS, elf: await readProgramBinary() }],
-    slotMs: SLOT_MS,
-    finalityDepth: FINALITY_DEPTH,
-    ...(options.blockhashValiditySlots === undefined
-      ? {}
-      : { blockhashValiditySlots: options.blockhashValiditySlots }),
-  });
-  const rpc = solanaRpc(node.url);
-  const admin = await createKeyPairSignerFromBytes(solanaKeypair());
-  await airdrop(rpc, admin.address, 1_000n);
-  const send = rpcSender(rpc, { feePayer: admin, pollIntervalMs: 20 });
-  const verifierKeys = [solanaKeypair(), solanaKeypair(), solanaKeypair()];
-  const verifiers = await Promise.all(
-    verifierKeys.map(async (key) => (await createKeyPairSignerFromBytes(key)).address),
-  );
-  const deployment = await deploySolana(rpc, send, admin, {
-    localEid: SOLANA_EID,
-    remoteEid: EVM_EID,
-    verifiers,
-    threshold: options.threshold ?? 2,
-    vault: SOLANA_DEV_DEFAULTS.vault,
-    pool: SOLANA_DEV_DEFAULTS.pool,
-    collateral: {
-      priceId: ETH_PRICE_ID,
-      price: 3_000n * USDC,
-      maxLtvBps: 7_000,
-      liquidationLtvBps: 8_000,
-    },
-    stablecoinDecimals: SOLANA_DEV_DEFAULTS.stablecoinDecimals,
-    initialLiquidity: 1_000_000n * USDC,
-  });
-  await setSolanaPeers(send, admin, deployment, {
-    vault: REMOTE_VAULT,
-    pool: REMOTE_POOL,
-    beneficiary: REMOTE_BENEFICIARY,
-  });
-  const lookupTable = await createDeliverLookupTable(rpc, send, admin, deployment, {
-    priceId: ETH_PRICE_ID,
-  });
-  const jsonRpc = new JsonRpc({ chain: "solana", urls: [node.url] });
-  return {
-    node,
-    lookupTable,
-    rpc,
-    send,
-    admin,
-    deployment,
-    verifierKeys,
-    jsonRpc,
-    programId: IDL_PROGRAM_ADDRESS,
-  };
-}
+type Chain = SolanaTestChain;
+const startChain = startSolanaTestChain;
 
 async function readAccount(chain: Chain, account: Address): Promise<Uint8Array | null> {
   const { value } = await chain.jsonRpc.request(
