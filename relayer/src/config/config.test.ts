@@ -105,6 +105,7 @@ describe("parseConfig", () => {
         maxAttempts: 10,
         leaseMs: 60_000,
         deliverConcurrency: 8,
+        gaugeIntervalMs: 5_000,
         scheduleReadIntervalMs: 10_000,
         retryBackoff: { initialMs: 500, maxMs: 300_000, factor: 2 },
       },

@@ -253,6 +253,13 @@ export const apiSchema = z.strictObject({
 export const pipelineSchema = z
   .strictObject({
     pollIntervalMs: z.int().min(50).max(600_000).default(2_000),
+    /**
+     * How often the gauges are refreshed from the store (packet and loan
+     * counts, oldest packet ages, disagreeing loans) and the executor's
+     * wallet balances read: queries over every packet and loan, and RPC
+     * calls, that a poll need not pay for (Prometheus scrapes every 15 s).
+     */
+    gaugeIntervalMs: z.int().min(100).max(600_000).default(5_000),
     /** Most packets (and most blocks/slots per source read) handled per step. */
     batchSize: z.int().min(1).max(10_000).default(100),
     /** Attempts per stage before a packet is marked failed. */

@@ -80,7 +80,7 @@ export type PipelineSettings = Pick<
   PipelineConfig,
   "batchSize" | "maxAttempts" | "leaseMs" | "retryBackoff" | "pollIntervalMs"
 > &
-  Partial<Pick<PipelineConfig, "deliverConcurrency">> &
+  Partial<Pick<PipelineConfig, "deliverConcurrency" | "gaugeIntervalMs">> &
   Pick<PipelineConfig, "scheduleReadIntervalMs">;
 
 export interface PipelineContext {

@@ -11,7 +11,8 @@
 // for another packet's confirmation. The loop goes round again at once
 // while there is work (a delivery settling or a peer's pushed attestations
 // wake it), and otherwise every `pollIntervalMs`, which is also how often
-// sources are polled and the periodic work (schedules, gauges) runs.
+// sources are polled and the installment mirror runs; the gauges' store
+// queries and wallet balances run every `gaugeIntervalMs` at most.
 import type { Attestation } from "../chains/types.ts";
 import { attestBatch } from "./attest.ts";
 import { leaseOwner, type PipelineContext } from "./context.ts";
@@ -36,13 +37,14 @@ export async function runIteration(context: PipelineContext): Promise<IterationR
   const verified = await verifyBatch(context);
   const attested = await attestBatch(context);
   const delivered = await deliverBatch(context);
-  const schedulesRead = await periodicWork(context);
+  const schedulesRead = await periodicWork(context, true);
   return { watched, verified, attested, delivered, schedulesRead };
 }
 
-/** The installment mirror, then the gauges' snapshot and wallet balances. */
-async function periodicWork(context: PipelineContext): Promise<number> {
+/** The installment mirror, then (when `gauges`) the gauges' snapshot and wallet balances. */
+async function periodicWork(context: PipelineContext, gauges: boolean): Promise<number> {
   const schedulesRead = await syncSchedules(context);
+  if (!gauges) return schedulesRead;
   try {
     await snapshot(context);
   } catch (error) {
@@ -119,16 +121,20 @@ export function startLoop(
     report(error, where, guid);
   };
   let polledAt = Number.NEGATIVE_INFINITY;
+  let gaugedAt = Number.NEGATIVE_INFINITY;
   const pass = async (): Promise<{ result: IterationResult; busy: boolean }> => {
     const due = Date.now() - polledAt >= context.settings.pollIntervalMs;
     if (due) polledAt = Date.now();
+    // Without an interval of their own, the gauges go with every poll.
+    const gauges = due && Date.now() - gaugedAt >= (context.settings.gaugeIntervalMs ?? 0);
+    if (gauges) gaugedAt = Date.now();
     const watched = due ? await watchAll(context) : [];
     const verified = await verifyBatch(context);
     const attested = await attestBatch(context);
     // Not awaited: a peer that hangs costs its requests' timeouts, never the pass.
     void pushAttestations(context, made.splice(0));
     const delivered = await startDeliveries(context, deliveries);
-    const schedulesRead = due ? await periodicWork(context) : 0;
+    const schedulesRead = due ? await periodicWork(context, gauges) : 0;
     const busy =
       watched.some((source) => source.observed > 0) ||
       verified > 0 ||

@@ -5,7 +5,7 @@
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { type Hex, type LoanMessage, packetAttestationDigest } from "@loanbridge/shared";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { createApiServer } from "../api/server.ts";
 import { AlreadyDeliveredError, DeliveryPendingError } from "../chains/errors.ts";
 import { EvmDeliveryError } from "../chains/evm/deliverer.ts";
@@ -1460,6 +1460,43 @@ describe("running loop", SLOW, () => {
     expect(executor.destination.delivered.has(packet.guid)).toBe(true);
     // Each relayer's attestation reached the other unasked.
     expect(pushedTo).toEqual([1, 1]);
+  });
+
+  it("gauges_refreshOncePerGaugeInterval_whileTheSourcesArePolledEveryPoll", async () => {
+    const h = await harness();
+    h.context.settings = { ...h.context.settings, pollIntervalMs: 50, gaugeIntervalMs: 60_000 };
+
+    const loop = startLoop(h.context);
+    await vi.waitFor(
+      () => {
+        expect(h.watcher.polls.length).toBeGreaterThanOrEqual(10);
+      },
+      {
+        timeout: 5_000,
+      },
+    );
+    await loop.stop();
+
+    // The store's counts (every packet and loan) once, not once a poll.
+    expect(h.events.packetsCounted).toHaveLength(1);
+    expect(h.events.loansCounted).toHaveLength(1);
+  });
+
+  it("withoutAGaugeInterval_gaugesGoWithEveryPoll", async () => {
+    const h = await harness();
+
+    const loop = startLoop(h.context);
+    await vi.waitFor(
+      () => {
+        expect(h.watcher.polls.length).toBeGreaterThanOrEqual(5);
+      },
+      {
+        timeout: 5_000,
+      },
+    );
+    await loop.stop();
+
+    expect(h.events.packetsCounted?.length).toBeGreaterThanOrEqual(4);
   });
 });
 
