@@ -46,6 +46,7 @@ import {
 } from "./schemas.ts";
 import { encodeSignatures, recoverSigner } from "./signer.ts";
 import { evmView } from "./view.ts";
+import { settled } from "../settled.ts";
 
 export interface EvmFeePolicy {
   /** Hard cap on maxFeePerGas, for first sends and replacements alike (wei). */
@@ -308,9 +309,14 @@ export class EvmPacketDeliverer implements PacketDeliverer {
     // A transaction of ours can be dropped when another sender takes its nonce:
     // then simulate and send once more.
     for (let round = 0; ; round++) {
-      const simulated = await this.#simulate(guid, data);
-      if (simulated === "already_delivered") return this.#alreadyDelivered(guid);
-      const gasLimit = await this.#gasLimit(guid, data);
+      // Both at once; the simulation's answer comes first (an estimate of a
+      // reverting call fails too, less clearly).
+      const [simulation, estimate] = await Promise.allSettled([
+        this.#simulate(guid, data),
+        this.#gasLimit(guid, data),
+      ]);
+      if (settled(simulation) === "already_delivered") return this.#alreadyDelivered(guid);
+      const gasLimit = settled(estimate);
       this.#onEvent({ kind: "simulated", guid, gasLimit });
       const outcome = await this.#sendAndWait(packet, data, gasLimit);
       if (outcome !== "dropped") return outcome;

@@ -44,6 +44,7 @@ import {
   type KeyPairSigner,
 } from "@solana/kit";
 import { AlreadyDeliveredError, InsufficientAttestationsError } from "../errors.ts";
+import { settled } from "../settled.ts";
 import { z } from "zod";
 import { type JsonRpc, RpcDisagreementError, RpcError, RpcQuorumError } from "../rpc.ts";
 import type { Attestation, DeliveryProgress, DeliveryReceipt, PacketDeliverer } from "../types.ts";
@@ -246,23 +247,37 @@ export class SolanaPacketDeliverer implements PacketDeliverer {
     packet: Uint8Array,
     attestations: Attestation[],
   ): Promise<DeliveryReceipt> {
-    const set = await this.verifierSet();
-    const digest = toBytes(packetAttestationDigest(this.endpoint, set.epoch, packet));
-    const selected = selectEd25519Attestations(guid, digest, set, attestations);
     const payer = await this.#payer;
     const reader: AccountReader = (account) => this.#read(account);
-    const build = async () =>
+    const appAccounts = () => deliverAppAccounts(this.#programId, packet, reader);
+    // Independent reads at once: a delivery waits for the slowest, not their
+    // sum. A packet already delivered is that, whatever else failed (its
+    // accounts may no longer derive: the loan moved on).
+    const [setRead, accountsRead, deliveredRead] = await Promise.allSettled([
+      this.verifierSet(),
+      appAccounts(),
+      this.isDelivered(guid, packet),
+    ]);
+    if (settled(deliveredRead)) throw new AlreadyDeliveredError(guid);
+    const set = settled(setRead);
+    const accounts = settled(accountsRead);
+    const digest = toBytes(packetAttestationDigest(this.endpoint, set.epoch, packet));
+    const selected = selectEd25519Attestations(guid, digest, set, attestations);
+    const build = (app: Awaited<ReturnType<typeof appAccounts>>) =>
       deliverInstructions(this.#programId, {
         payer,
         packet,
-        appAccounts: await deliverAppAccounts(this.#programId, packet, reader),
+        appAccounts: app,
         attestations: selected,
         digest,
       });
-    let instructions = await build();
+    let instructions = await build(accounts);
     let rebuilds = 0;
+    // Whether the destination was asked for the packet since the last try.
+    let asked = true;
     for (let attempt = 1; attempt <= this.#maxAttempts;) {
-      if (await this.isDelivered(guid, packet)) throw new AlreadyDeliveredError(guid);
+      if (!asked && (await this.isDelivered(guid, packet))) throw new AlreadyDeliveredError(guid);
+      asked = false;
       let receipt: DeliveryReceipt | undefined;
       try {
         receipt = await this.#attempt(guid, packet, payer, instructions, attempt);
@@ -275,7 +290,7 @@ export class SolanaPacketDeliverer implements PacketDeliverer {
         if (!(error instanceof SolanaDeliveryRefusedError) || rebuilds >= MAX_ACCOUNT_REBUILDS) {
           throw error;
         }
-        const rebuilt = await build();
+        const rebuilt = await build(await appAccounts());
         if (sameAccounts(rebuilt, instructions)) throw error;
         instructions = rebuilt;
         rebuilds += 1;
@@ -299,12 +314,11 @@ export class SolanaPacketDeliverer implements PacketDeliverer {
     instructions: Instruction[],
     attempt: number,
   ): Promise<DeliveryReceipt | undefined> {
-    const { value: lifetime } = await this.#rpc.request(
-      "getLatestBlockhash",
-      [{ commitment: "confirmed" }],
-      latestBlockhashSchema,
-    );
-    const lookupTables = await this.#lookupTables();
+    const [{ value: lifetime }, lookupTables, microLamports] = await Promise.all([
+      this.#rpc.request("getLatestBlockhash", [{ commitment: "confirmed" }], latestBlockhashSchema),
+      this.#lookupTables(),
+      this.#priorityFeeFor(instructions),
+    ]);
     const build = (budget: ComputeBudget) =>
       signV0Transaction({
         feePayer: payer,
@@ -316,7 +330,6 @@ export class SolanaPacketDeliverer implements PacketDeliverer {
         budget,
         ...(lookupTables && { lookupTables }),
       });
-    const microLamports = await this.#priorityFeeFor(instructions);
     // Simulated as it will be sent (the compute-budget instructions use units
     // too), at the most units a transaction may have; the limit's and the
     // price's sizes are fixed, so the probe's size is the final size.
