@@ -51,7 +51,7 @@ export function deliveredNoncesSeeds(key: DeliveredNonceKey): Seed[] {
  * in JavaScript) costs far more than a lookup. Bounded: per-loan and
  * per-packet addresses come and go.
  */
-const derived = new LRUCache<string, Promise<Address>>({ max: 4_096 });
+const derived = new LRUCache<string, Promise<Address>>({ max: 2_048 });
 
 /** The canonical address of `seeds` under the program. */
 export function findPda(programAddress: Address, seeds: Seed[]): Promise<Address> {

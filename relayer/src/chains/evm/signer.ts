@@ -97,9 +97,10 @@ export class EvmAttestationSigner implements AttestationSigner {
  * relayer judges the same attestation when a peer pushes it or it is
  * fetched, at each gather and prefetch, and when the deliverer picks
  * signatures, and a secp256k1 recovery costs about a millisecond of CPU.
- * Bounded: a few thousand attestations are in flight at most.
+ * Bounded (under a megabyte): it need only cover the attestations of the
+ * packets in flight.
  */
-const recoveries = new LRUCache<string, { signer: string | undefined }>({ max: 4_096 });
+const recoveries = new LRUCache<string, { signer: string | undefined }>({ max: 2_048 });
 
 /** The address a 65-byte signature over `digest` recovers to, or undefined if it does not. */
 export function recoverSigner(digest: Hex, signature: Hex): string | undefined {

@@ -35,7 +35,7 @@ export function publicKeyBytes(base58: string): Uint8Array {
  * Verifications already made (pure): as for EVM recoveries, one attestation
  * is judged several times on its way to a delivery. Bounded.
  */
-const verifications = new LRUCache<string, { valid: boolean }>({ max: 4_096 });
+const verifications = new LRUCache<string, { valid: boolean }>({ max: 2_048 });
 
 /** Whether `signature` is `signer`'s (base58) ed25519 signature of `message`. */
 export function verifyEd25519(signer: string, message: Uint8Array, signature: Uint8Array): boolean {
