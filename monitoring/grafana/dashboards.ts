@@ -317,7 +317,7 @@ const overview: DashboardSpec = {
     {
       title: "Executor takeovers, double sends and fee caps",
       description:
-        "Packets delivered by a relayer after those before it in the packet's executor order let their windows pass (a dead or stuck executor), delivery transactions that lost to another relayer's (each costs a fee; windows shorter than a delivery), and deliveries whose fee replacements hit the configured cap (LoanbridgeFeeCapReached), per destination, summed over relayers.",
+        "Packets delivered by a relayer after those before it in the packet's executor order let their windows pass (a dead or stuck executor), delivery transactions that lost to another relayer's (each costs a fee; windows shorter than a delivery), deliveries whose fee replacements hit the configured cap (LoanbridgeFeeCapReached), Solana deliveries signed again after their blockhash expired, and Solana deliveries derived again after another delivery to the same app took the state their accounts came from (deliveries racing for the pool's answer nonce), per destination, summed over relayers.",
       unit: "short",
       queries: [
         {
@@ -335,6 +335,10 @@ const overview: DashboardSpec = {
         {
           expr: "sum by (dst_eid) (increase(loanbridge_delivery_expired_total[$__rate_interval]))",
           legend: "blockhash expired → {{dst_eid}}",
+        },
+        {
+          expr: "sum by (dst_eid) (increase(loanbridge_delivery_accounts_moved_total[$__rate_interval]))",
+          legend: "accounts moved → {{dst_eid}}",
         },
       ],
     },
