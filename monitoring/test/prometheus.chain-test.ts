@@ -42,6 +42,7 @@ import { evmChainSchema } from "../../relayer/src/config/schema.ts";
 import { type RunningRelayer, startRelayer } from "../../relayer/src/daemon/index.ts";
 import { createLogger } from "../../relayer/src/observability/logger.ts";
 import { STAGE_OUTCOMES, VERIFICATION_FAILURES } from "../../relayer/src/observability/metrics.ts";
+import { testStoreImage } from "../../relayer/src/store/testing.ts";
 import { freePort } from "../../test/localnet/index.ts";
 import { dashboards } from "../grafana/dashboards.ts";
 import { DEFAULT_RUNBOOK_BASE_URL } from "../render-rules.ts";
@@ -244,6 +245,8 @@ async function startRelayers(): Promise<void> {
       env,
       extraEvmChains: [evmChainSchema.parse(await chain(lending, keyEnv))],
       logger: createLogger({ level: "warn", relayerId: name, stream }),
+      // Its in-memory store from a migrated image instead of initdb.
+      memoryImage: await testStoreImage(),
     });
     relayers.push({ name, running, target: new URL(running.apiUrl).host, logs });
   }

@@ -13,6 +13,7 @@ import { createApiServer } from "./api/server.ts";
 import { Secret } from "./config/secret.ts";
 import { createMetrics } from "./observability/metrics.ts";
 import { Store } from "./store/store.ts";
+import { seedTestDataDir } from "./store/testing.ts";
 
 const word = (byte: string): Hex => `0x${byte.repeat(32)}`;
 
@@ -358,6 +359,12 @@ async function auditOf(guid: Hex) {
 }
 
 describe("against a store", () => {
+  // The CLI's data dir holds a migrated store's files (seeded from an image:
+  // initdb on a data dir takes seconds), as a relayer's does once it ran.
+  beforeAll(async () => {
+    await seedTestDataDir(join(dir, "data"));
+  });
+
   it("status_packets_retry_readAndRequeueWithAnAuditEntry", SLOW, async () => {
     const store = await Store.open({ kind: "pglite", dataDir: join(dir, "data") });
     const guid = await recordObserved(store, 1n);
@@ -525,6 +532,8 @@ describe("while the relayer holds the embedded store", () => {
 
   beforeAll(async () => {
     lockedDir = await mkdtemp(join(tmpdir(), "loanbridge-cli-locked-"));
+    // A migrated store's files (seeded from an image, not initdb's seconds).
+    await seedTestDataDir(join(lockedDir, "store"));
   });
 
   afterAll(async () => {

@@ -48,6 +48,7 @@ import {
   SRC,
 } from "../src/pipeline/testing.ts";
 import { Store } from "../src/store/store.ts";
+import { seedTestDataDir } from "../src/store/testing.ts";
 import { startPostgres, type TestPostgres } from "./postgres.ts";
 
 const run = promisify(execFile);
@@ -57,7 +58,7 @@ const PACKETS = 12;
 /** Where the watcher starts (no cursor stored yet): packets sit at 101..112. */
 const START = 99n;
 /** How long the store stays away (longer than a hung embedded call is waited for). */
-const OUTAGE_MS = 5_000;
+const OUTAGE_MS = 3_000;
 /** The embedded store gives a hung PGlite call up after this (15 s by default). */
 const QUERY_TIMEOUT_MS = 2_000;
 /** The default lease: a lease left behind by the outage would hold its packet this long. */
@@ -391,6 +392,8 @@ describe("the embedded store's data dir made unwritable", () => {
   it("storeOutage_pglite_loopKeepsRunning_notReady_resumesWithNothingLostOrHeld", async () => {
     const dataDir = join(parent, "store");
     const config: StoreConfig = { kind: "pglite", dataDir };
+    // A migrated store's files, not initdb's (seconds on a data dir): the outage is the point.
+    await seedTestDataDir(dataDir);
     r = await rig(await Store.open(config, { queryTimeoutMs: QUERY_TIMEOUT_MS }));
     await throughOutage(r, { begin: () => lock(dataDir), end: () => unlock(dataDir) });
     // PGlite's write failure was reported, not swallowed (nor did it freeze the thread).

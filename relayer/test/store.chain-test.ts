@@ -20,7 +20,7 @@ import {
 } from "../src/store/index.ts";
 import { sourceSideUpdate } from "../src/pipeline/loans.ts";
 import { postgresPool } from "../src/store/store.ts";
-import { freshTestStore } from "../src/store/testing.ts";
+import { freshTestStore, seedTestDataDir } from "../src/store/testing.ts";
 import { startPostgres, type TestPostgres } from "./postgres.ts";
 
 const U64_MAX = 2n ** 64n - 1n;
@@ -1098,6 +1098,8 @@ describe("restart", () => {
   it("pglite_secondStoreOnOneDataDir_isRefused", async () => {
     const dir = await mkdtemp(join(tmpdir(), "loanbridge-pglite-"));
     try {
+      // An existing store's files (the test above creates one from an empty dir).
+      await seedTestDataDir(dir);
       const first = await Store.open({ kind: "pglite", dataDir: dir });
       try {
         const error = await Store.open({ kind: "pglite", dataDir: dir }).catch(

@@ -14,6 +14,7 @@ import { createApiServer } from "../api/server.ts";
 import { runCli } from "../cli-testing.ts";
 import { createMetrics } from "../observability/metrics.ts";
 import { Store } from "../store/store.ts";
+import { seedTestDataDir } from "../store/testing.ts";
 
 const CHAINS = {
   evm: {
@@ -32,7 +33,8 @@ const CHAINS = {
   },
 };
 
-// Each case creates an embedded store (initdb in a process of its own): seconds on a loaded machine.
+// Each case opens an embedded store on a data dir (seeded from a migrated
+// image, seedTestDataDir, not made by initdb): seconds on a loaded machine.
 const SLOW = { timeout: 120_000 };
 
 let dir: string;
@@ -85,6 +87,7 @@ describe("loanbridge borrower", () => {
     const config = await configFor("store");
     const borrower = Wallet.createRandom().address;
     const recipient = encodeBase58(randomBytes(32));
+    await seedTestDataDir(join(dir, "store"));
     const store = await Store.open({ kind: "pglite", dataDir: join(dir, "store") });
     await history(store, borrower, recipient);
     await store.close();
@@ -120,6 +123,7 @@ describe("loanbridge borrower", () => {
   });
 
   it("whileTheRelayerHoldsTheStore_readsThroughItsApi_theSameView", SLOW, async () => {
+    await seedTestDataDir(join(dir, "held"));
     const store = await Store.open({ kind: "pglite", dataDir: join(dir, "held") });
     const api = createApiServer({
       config: { host: "127.0.0.1", port: 0, maxBodyBytes: 1_024 },
@@ -163,6 +167,7 @@ describe("loanbridge borrower", () => {
 
   it("badInput_exits2WithAClearMessage_unknownBorrowerExits1", SLOW, async () => {
     const config = await configFor("empty");
+    await seedTestDataDir(join(dir, "empty"));
 
     const [notAnAddress, noAddress, noConfig, unknown] = [
       await runCli(["borrower", "0x1234", "-c", config]),

@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { VERIFIER_ADDRESSES, VERIFIER_KEYS } from "../chains/evm/testing.ts";
 import { parseConfig } from "../config/load.ts";
 import { createLogger } from "../observability/logger.ts";
+import { testStoreImage } from "../store/testing.ts";
 import { startRelayer } from "./index.ts";
 
 const SLOW = { timeout: 120_000 };
@@ -55,7 +56,9 @@ describe("startRelayer", () => {
       },
     });
     const logger = createLogger({ level: "debug", relayerId: "daemon-test", stream });
-    const relayer = await startRelayer(config, { env, logger });
+    // Its in-memory store from a migrated image instead of initdb.
+    const memoryImage = await testStoreImage();
+    const relayer = await startRelayer(config, { env, logger, memoryImage });
     expect(relayer.apiUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     // Every relayer takes its turn delivering unless configured not to.
     expect(relayer.context.executor).toBe(true);
@@ -154,7 +157,8 @@ describe("stopping with hung chains", () => {
           },
         }),
       });
-      const relayer = await startRelayer(config, { env, logger });
+      const memoryImage = await testStoreImage();
+      const relayer = await startRelayer(config, { env, logger, memoryImage });
       // The first iteration is now waiting on calls that would take 60 s.
       await new Promise((resolve) => setTimeout(resolve, 500));
 

@@ -80,6 +80,11 @@ export interface DaemonOptions {
   /** Extra EVM chains beyond `chains.evm` (EVM-to-EVM test topologies). */
   extraEvmChains?: readonly EvmChainConfig[];
   logger?: Logger;
+  /**
+   * An in-memory store starts from this image instead of running initdb
+   * (OpenStoreOptions.memoryImage): for tests, which start many relayers.
+   */
+  memoryImage?: Blob;
 }
 
 export interface RunningRelayer {
@@ -476,6 +481,7 @@ export async function startRelayer(
     onPoolError: (error) => {
       logger.error("store connection error", { error: error.message });
     },
+    ...(options.memoryImage !== undefined && { memoryImage: options.memoryImage }),
   });
   const released = await store.releaseAllLeases(leaseOwner({ relayerId: config.relayerId }));
   if (released > 0) logger.info("took back the leases of the previous run", { packets: released });

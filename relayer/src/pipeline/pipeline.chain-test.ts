@@ -33,10 +33,10 @@ import {
 import { EvmPacketVerifier } from "../chains/evm/verifier.ts";
 import { EvmPacketWatcher } from "../chains/evm/watcher.ts";
 import type { PacketDeliverer } from "../chains/types.ts";
-import { IN_MEMORY } from "../config/schema.ts";
 import { RelayerEvents } from "../observability/events.ts";
 import { createMetrics } from "../observability/metrics.ts";
 import { Store } from "../store/store.ts";
+import { freshTestStore, seedTestDataDir } from "../store/testing.ts";
 import type { PacketStatus } from "../store/types.ts";
 import { attestBatch } from "./attest.ts";
 import type { PipelineContext } from "./context.ts";
@@ -209,12 +209,11 @@ beforeAll(async () => {
   dataDir = await mkdtemp(join(tmpdir(), "loanbridge-executor-"));
   startHeight = BigInt((await rpcCall(anvil.url, "eth_blockNumber")) as string);
   pair = await deployEndpointPair(anvil.url, { threshold: 2 });
+  // The executor's store on a data dir it restarts on, seeded from a migrated image (not initdb).
+  await seedTestDataDir(dataDir);
   relayers.push(await startRelayer(0, await Store.open({ kind: "pglite", dataDir })));
-  for (const index of [1, 2]) {
-    relayers.push(
-      await startRelayer(index, await Store.open({ kind: "pglite", dataDir: IN_MEMORY })),
-    );
-  }
+  // The two others in memory, from one migrated image instead of initdb each.
+  for (const index of [1, 2]) relayers.push(await startRelayer(index, await freshTestStore()));
   wirePeers();
 });
 

@@ -23,6 +23,7 @@ import {
 import { parseConfig } from "../config/load.ts";
 import { type RunningRelayer, startRelayer } from "../daemon/index.ts";
 import { createLogger } from "../observability/logger.ts";
+import { testStoreImage } from "../store/testing.ts";
 import { type StandInSigner, startStandInSigner } from "./testing.ts";
 
 const TOKEN = "remote-chain-test-token-never-logged-42";
@@ -85,6 +86,8 @@ async function start(
     },
     extraEvmChains,
     logger: createLogger({ level: "debug", relayerId: `remote-${index}`, stream }),
+    // Its in-memory store from a migrated image instead of initdb.
+    memoryImage: await testStoreImage(),
   });
   relayers.push(relayer);
   return relayer;

@@ -1,6 +1,6 @@
-// Stores opened from a memory image (Store.memoryImage, freshTestStore):
-// each is migrated, empty and its own, and the option is refused where it
-// has no meaning.
+// Stores opened from a memory image (Store.memoryImage, freshTestStore) or
+// on a data dir seeded from one (seedTestDataDir): each is migrated, empty
+// and its own, and the option is refused where it has no meaning.
 import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -8,7 +8,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { IN_MEMORY } from "../config/schema.ts";
 import { StoreError } from "./errors.ts";
 import { Store } from "./store.ts";
-import { freshTestStore } from "./testing.ts";
+import { freshTestStore, seedTestDataDir } from "./testing.ts";
 
 const opened: Store[] = [];
 
@@ -48,6 +48,34 @@ describe("freshTestStore", SLOW, () => {
     expect(await first.listCursors()).toMatchObject([{ eid: 40161, height: 5n }]);
     expect(await second.listCursors()).toMatchObject([{ eid: 40168, height: 9n }]);
     expect(await later.listCursors()).toEqual([]);
+  });
+});
+
+describe("seedTestDataDir", SLOW, () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), "loanbridge-seed-"));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("seedTestDataDir_aStoreOnItIsMigratedAndEmpty_andKeepsWhatIsWritten", async () => {
+    const dataDir = join(dir, "store");
+    await seedTestDataDir(dataDir);
+    // Only the data dir: the image it was unpacked from is gone.
+    expect(await readdir(dir)).toEqual(["store"]);
+
+    const first = await Store.open({ kind: "pglite", dataDir });
+    try {
+      expect(await first.listCursors()).toEqual([]);
+      expect(await first.listAudit({ limit: 10 })).toEqual([]);
+      await first.setCursor(40161, 11n);
+    } finally {
+      await first.close();
+    }
+    const again = await track(Store.open({ kind: "pglite", dataDir }));
+    expect(await again.getCursor(40161)).toBe(11n);
   });
 });
 
