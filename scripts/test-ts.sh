@@ -4,7 +4,7 @@
 # time: `unit` then `chain` (CPU-bound: PGlite, Hardhat's network, LiteSVM)
 # in one, and the `e2e` project's files (a localnet each, mostly waiting on
 # finality and takeover windows) in two more, split by their CI durations
-# into lanes of about eleven minutes each. (Three e2e lanes were tried: three
+# into lanes of about twelve minutes each. (Three e2e lanes were tried: three
 # localnets beside the CPU-bound process starved it, 22 minutes in all
 # against 19 with two.) The second lane also takes every e2e file the first
 # does not name, so a new one runs. The unit and chain output is shown as it
@@ -15,13 +15,14 @@ cd "$(dirname "$0")/.."
 logs=$(mktemp -d)
 trap 'rm -rf "$logs"' EXIT
 
-# CI durations in seconds (alone on the machine, session 8): installments
-# 226, crash-points 203, faults 122, explorer 67, relayed-loan 49.
+# Durations in seconds in a clean-clone CI run (session 10, 17 minutes in
+# all, unit+chain 751 s): installments 247, crash-points 220, faults 122,
+# explorer 73, relayed-loan 59.
 lane_a=(test/e2e/installments.chain-test.ts test/chaos/crash-points.chain-test.ts
   test/e2e/faults.chain-test.ts test/e2e/explorer.chain-test.ts
   test/e2e/relayed-loan.chain-test.ts)
-# The rest: journeys 154, takeover 145, chain-outage 127, rpc-faults 92,
-# hidden-packets 86.
+# The rest: takeover 238, journeys 161, hidden-packets 124, chain-outage 116,
+# rpc-faults 86.
 lane_b=()
 while IFS= read -r file; do
   case " ${lane_a[*]} " in
