@@ -23,6 +23,7 @@
 // by a label (host, with the path elided), never by its full URL.
 import { BaseError } from "@loanbridge/shared";
 import type { z } from "zod";
+import { withDeadline } from "../deadline.ts";
 
 /** How one call to one endpoint ended; the metric label. */
 export type RpcOutcome =
@@ -256,17 +257,18 @@ export class RpcEndpoint {
 
     if (this.#stopping()) throw fail("aborted", "stopping: call not made");
     const id = this.#nextId++;
-    const timeout = AbortSignal.timeout(this.#timeoutMs);
     let response: Response;
     let text: string;
     try {
-      response = await this.#fetch(this.#url, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ jsonrpc: "2.0", id, method, params }),
-        signal: this.#signal === undefined ? timeout : AbortSignal.any([timeout, this.#signal]),
+      [response, text] = await withDeadline(this.#timeoutMs, this.#signal, async (signal) => {
+        const answer = await this.#fetch(this.#url, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ jsonrpc: "2.0", id, method, params }),
+          signal,
+        });
+        return [answer, await answer.text()] as const;
       });
-      text = await response.text();
     } catch (cause) {
       if (this.#stopping()) throw fail("aborted", "stopping: call abandoned", { cause });
       if (

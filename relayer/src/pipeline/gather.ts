@@ -16,6 +16,7 @@ import { recoverSigner } from "../chains/evm/signer.ts";
 import { verifyEd25519 } from "../chains/solana/signer.ts";
 import type { Attestation, ChainKind } from "../chains/types.ts";
 import { MAX_ATTESTATION_GUIDS } from "../api/params.ts";
+import { withDeadline } from "../deadline.ts";
 import type { PacketRecord } from "../store/types.ts";
 import { kindOf, type PipelineContext } from "./context.ts";
 
@@ -50,13 +51,12 @@ export async function fetchPeerAttestations(
 ): Promise<Attestation[]> {
   const doFetch = context.fetch ?? fetch;
   const url = `${peer.replace(/\/+$/, "")}/v1/attestations?guids=${guids.join(",")}`;
-  const timeout = AbortSignal.timeout(context.peerTimeoutMs);
-  const signal =
-    context.signal === undefined ? timeout : AbortSignal.any([timeout, context.signal]);
   try {
-    const response = await doFetch(url, { signal });
-    if (!response.ok) throw new Error(`peer ${peer} answered ${response.status}`);
-    return peerAnswer.parse(await response.json()).attestations;
+    return await withDeadline(context.peerTimeoutMs, context.signal, async (signal) => {
+      const response = await doFetch(url, { signal });
+      if (!response.ok) throw new Error(`peer ${peer} answered ${response.status}`);
+      return peerAnswer.parse(await response.json()).attestations;
+    });
   } catch (error) {
     context.onError(error, `gather.peer ${peer}`, guids.length === 1 ? guids[0] : undefined);
     return [];
@@ -209,24 +209,23 @@ export async function pushAttestations(
   await Promise.all(
     context.peers.flatMap((peer) =>
       chunks.map(async (chunk) => {
-        const timeout = AbortSignal.timeout(context.peerTimeoutMs);
-        const signal =
-          context.signal === undefined ? timeout : AbortSignal.any([timeout, context.signal]);
         try {
-          const response = await doFetch(`${peer.replace(/\/+$/, "")}/v1/attestations`, {
-            method: "POST",
-            headers: { "content-type": "application/json" },
-            body: JSON.stringify({
-              attestations: chunk.map((attestation) => ({
-                ...attestation,
-                epoch: attestation.epoch.toString(),
-              })),
-            }),
-            signal,
+          await withDeadline(context.peerTimeoutMs, context.signal, async (signal) => {
+            const response = await doFetch(`${peer.replace(/\/+$/, "")}/v1/attestations`, {
+              method: "POST",
+              headers: { "content-type": "application/json" },
+              body: JSON.stringify({
+                attestations: chunk.map((attestation) => ({
+                  ...attestation,
+                  epoch: attestation.epoch.toString(),
+                })),
+              }),
+              signal,
+            });
+            // The answer says how many were new there; nothing to do with it.
+            await response.body?.cancel();
+            if (!response.ok) throw new Error(`peer ${peer} answered ${response.status}`);
           });
-          // The answer says how many were new there; nothing to do with it.
-          await response.body?.cancel();
-          if (!response.ok) throw new Error(`peer ${peer} answered ${response.status}`);
         } catch (error) {
           context.onError(error, `attest.push ${peer}`);
         }

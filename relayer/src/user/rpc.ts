@@ -8,6 +8,7 @@ import { createDefaultRpcTransport, createSolanaRpcFromTransport, devnet } from 
 import { FetchRequest, JsonRpcProvider, type Network } from "ethers";
 import type { ChainName } from "../api/views.ts";
 import { UsageError } from "../usage.ts";
+import { withDeadline } from "../deadline.ts";
 
 export const DEFAULT_RPC_TIMEOUT_MS = 10_000;
 /** Seconds; `--rpc-timeout` wins over it, and `status <loanId>` reads only this. */
@@ -162,11 +163,9 @@ export async function evmProvider(endpoint: RpcEndpoint): Promise<JsonRpcProvide
 /** A Solana RPC client whose every request is aborted after the deadline. */
 export function solanaRpcFor(endpoint: RpcEndpoint) {
   const transport = createDefaultRpcTransport({ url: devnet(endpoint.url) });
-  const timed = ((config: Parameters<typeof transport>[0]) => {
-    const deadline = AbortSignal.timeout(endpoint.timeoutMs);
-    const signal =
-      config.signal === undefined ? deadline : AbortSignal.any([config.signal, deadline]);
-    return transport({ ...config, signal });
-  }) as typeof transport;
+  const timed = ((config: Parameters<typeof transport>[0]) =>
+    withDeadline(endpoint.timeoutMs, config.signal, (signal) =>
+      transport({ ...config, signal }),
+    )) as typeof transport;
   return createSolanaRpcFromTransport(timed);
 }
