@@ -20,21 +20,20 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
-import {
-  DEV_DEFAULTS,
-  deployLoanbridge,
-  type EvmDeployment,
-  contractAt,
-} from "@loanbridge/evm-contracts";
+import { type EvmDeployment, contractAt } from "@loanbridge/evm-contracts";
 import { addressToWire, computeGuid, encodePacket, type Hex } from "@loanbridge/shared";
-import { Contract, id, NonceManager, parseEther, Wallet } from "ethers";
+import { Contract, NonceManager, parseEther, Wallet } from "ethers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type AnvilNode, startAnvil } from "../../relayer/src/chains/evm/anvil.ts";
 import {
+  COLLATERAL_EID,
+  deployEvmLoanPair,
   devKey,
+  LENDING_EID,
   providerFor,
   rpcCall,
   sendTx,
+  USD,
   VERIFIER_KEYS,
 } from "../../relayer/src/chains/evm/testing.ts";
 import { parseConfig } from "../../relayer/src/config/load.ts";
@@ -56,10 +55,6 @@ import {
   splitThreshold,
 } from "./files.ts";
 
-const COLLATERAL_EID = 40161;
-const LENDING_EID = 40168;
-const USD = 10n ** 6n;
-const NATIVE = `0x${"00".repeat(32)}`;
 const ADMIN_TOKEN = "monitoring-chain-test-admin-token";
 /** What Grafana's variables become here: 30 s windows hold many 1 s scrapes. */
 const RATE_INTERVAL = "30s";
@@ -123,65 +118,7 @@ function keepMining(url: string, ms: number) {
 async function deploy(): Promise<Contract> {
   const provider = providerFor(anvil.url);
   const deployer = new NonceManager(new Wallet(devKey(0), provider));
-  const config = {
-    verifiers: VERIFIER_KEYS.map((key) => new Wallet(key).address),
-    threshold: 2,
-    vault: DEV_DEFAULTS.vault,
-    pool: DEV_DEFAULTS.pool,
-  };
-  collateral = await deployLoanbridge(deployer, {
-    ...config,
-    localEid: COLLATERAL_EID,
-    remoteEid: LENDING_EID,
-  });
-  lending = await deployLoanbridge(deployer, {
-    ...config,
-    localEid: LENDING_EID,
-    remoteEid: COLLATERAL_EID,
-    remoteVault: addressToWire(collateral.contracts.collateralVault),
-  });
-  const endpoint = await contractAt(
-    collateral.contracts.endpoint,
-    "contracts/Endpoint.sol",
-    "Endpoint",
-    deployer,
-  );
-  await sendTx(
-    endpoint,
-    "setPeer",
-    collateral.contracts.collateralVault,
-    LENDING_EID,
-    addressToWire(lending.contracts.lendingPool),
-  );
-  const pool = await contractAt(
-    lending.contracts.lendingPool,
-    "contracts/LendingPool.sol",
-    "LendingPool",
-    deployer,
-  );
-  const priceFeed = await contractAt(
-    lending.contracts.priceFeed,
-    "contracts/price/AdminPriceFeed.sol",
-    "AdminPriceFeed",
-    deployer,
-  );
-  const stablecoin = await contractAt(
-    lending.contracts.stablecoin,
-    "contracts/dev/DevStablecoin.sol",
-    "DevStablecoin",
-    deployer,
-  );
-  const ethPrice = id("ETH/USD");
-  await sendTx(pool, "setCollateral", COLLATERAL_EID, NATIVE, {
-    maxLtvBps: 5_000,
-    liquidationLtvBps: 8_000,
-    priceId: ethPrice,
-  });
-  await sendTx(priceFeed, "setPrice", ethPrice, 3_000n * USD);
-  const lender = await deployer.getAddress();
-  await sendTx(stablecoin, "mint", lender, 1_000_000n * USD);
-  await sendTx(stablecoin, "approve", lending.contracts.lendingPool, 2n ** 255n);
-  await sendTx(pool, "deposit", 500_000n * USD, lender);
+  ({ collateral, lending } = await deployEvmLoanPair(deployer));
   const borrower = new Wallet(devKey(1), provider);
   return contractAt(
     collateral.contracts.collateralVault,

@@ -5,7 +5,6 @@
 // both chains, each with its own store, keys and API. The demo and the
 // end-to-end tests start this.
 import { type ChildProcess, spawn } from "node:child_process";
-import { generateKeyPairSync } from "node:crypto";
 import { createWriteStream } from "node:fs";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
@@ -44,6 +43,9 @@ import {
 } from "ethers";
 import { type AnvilNode, startAnvil } from "../../relayer/src/chains/evm/anvil.ts";
 import { devKey, providerFor } from "../../relayer/src/chains/evm/testing.ts";
+import { solanaKeypair } from "../../relayer/src/chains/solana/testing.ts";
+
+export { solanaKeypair };
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const CLI = join(ROOT, "relayer/src/cli.ts");
@@ -185,14 +187,6 @@ export async function freePort(): Promise<number> {
   );
   if (address === null || typeof address === "string") throw new Error("no port");
   return address.port;
-}
-
-/** A fresh ed25519 keypair as solana-keygen writes it: 64 bytes, seed then public key. */
-export function solanaKeypair(): Uint8Array {
-  const { privateKey, publicKey } = generateKeyPairSync("ed25519");
-  const seed = privateKey.export({ format: "der", type: "pkcs8" }).subarray(-32);
-  const key = publicKey.export({ format: "der", type: "spki" }).subarray(-32);
-  return Uint8Array.from([...seed, ...key]);
 }
 
 /** Verifier keys of relayer `i`: a secp256k1 key for EVM, an ed25519 keypair for Solana. */
