@@ -911,12 +911,14 @@ describe("deliver", SLOW, () => {
   it("deliver_recordsItsFirstSendAsSubmittedAt_aReplacementKeepsIt", async () => {
     const { h, a } = await threeAttested();
     // A replacement: the first transaction is sent, then another (the
-    // double's own) a moment later, before the delivery is confirmed.
+    // double's own) 200 ms later, before the delivery is confirmed. The
+    // first send's store write must land before the replacement, even on a
+    // loaded machine (a 50 ms gap left as little as 46 ms in a CI run).
     const deliver = h.destination.deliver.bind(h.destination);
     h.destination.deliver = async (packet, attestations, onProgress) => {
       onProgress?.("signed", "0xfirst");
       onProgress?.("sent", "0xfirst");
-      await sleep(50);
+      await sleep(200);
       return deliver(packet, attestations, onProgress);
     };
     const attested = await h.store.getPacket(a.guid);
@@ -933,7 +935,8 @@ describe("deliver", SLOW, () => {
     const ready = delivered?.readyAt?.getTime() ?? NaN;
     expect(ready).toBeGreaterThanOrEqual(attested?.attestedAt?.getTime() ?? NaN);
     expect(ready).toBeLessThanOrEqual(submitted);
-    // The first send, not the replacement 50 ms later.
+    // The first send, not the replacement 200 ms later (then it would be a
+    // few milliseconds before the confirmation).
     expect((delivered?.deliveredAt?.getTime() ?? NaN) - submitted).toBeGreaterThanOrEqual(50);
     expect(h.errors).toEqual([]);
   });
