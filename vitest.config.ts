@@ -10,7 +10,7 @@ import { defineConfig } from "vitest/config";
 // `make chaos` runs.
 export default defineConfig({
   test: {
-    reporters: ["default", "./scripts/vitest-summary.ts"],
+    reporters: ["default", "./scripts/vitest-summary.ts", "./scripts/vitest-watchdog.ts"],
     projects: [
       {
         test: {

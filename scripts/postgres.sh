@@ -11,6 +11,8 @@
 # PG_BIN overrides the binaries' folder (default: the newest of
 # /usr/lib/postgresql/*/bin, 15 on Debian 12).
 set -euo pipefail
+# runuser is in sbin, which a non-login shell's PATH may lack.
+PATH=$PATH:/usr/sbin:/sbin
 
 die() { printf 'postgres.sh: %s\n' "$*" >&2; exit 1; }
 usage() { die "usage: $0 start [DIR] | stop DIR"; }

@@ -36,14 +36,36 @@ if [ "${#lane_b[@]}" -eq 0 ]; then
   exit 1
 fi
 
+# Each process ends at this limit, over twice its usual time, so a run stuck past
+# every test timeout fails with the watchdog's lines (scripts/vitest-watchdog.ts)
+# instead of running into CI's own limit with nothing said; `timeout` signals
+# the whole process group, workers too.
+limit=${TEST_TS_LIMIT:-30m}
+run_vitest() {
+  local name=$1
+  shift
+  timeout --kill-after=30s "$limit" vitest run "$@" >"$logs/$name" 2>&1
+  local status=$?
+  if [ "$status" -eq 124 ] || [ "$status" -eq 137 ]; then
+    echo "test-ts.sh: $name did not end within $limit and was stopped" >>"$logs/$name"
+  fi
+  return "$status"
+}
+
 names=(e2e-a e2e-b)
-vitest run --project e2e "${lane_a[@]}" >"$logs/e2e-a" 2>&1 &
+run_vitest e2e-a --project e2e "${lane_a[@]}" &
 pids=($!)
-vitest run --project e2e "${lane_b[@]}" >"$logs/e2e-b" 2>&1 &
+run_vitest e2e-b --project e2e "${lane_b[@]}" &
 pids+=($!)
 echo "the e2e project (two lanes) runs beside unit and chain; its output follows theirs"
-vitest run --project unit --project chain 2>&1 | tee "$logs/main"
-failed=${PIPESTATUS[0]}
+# Shown as it is written, and not through a pipe: a process a test left
+# running would hold a pipe open, and the reader with it, past vitest's end.
+touch "$logs/main"
+run_vitest main --project unit --project chain &
+main=$!
+tail -n +1 -f --pid="$main" "$logs/main"
+failed=0
+wait "$main" || failed=1
 for i in "${!names[@]}"; do
   wait "${pids[$i]}" || failed=1
   cat "$logs/${names[$i]}"
