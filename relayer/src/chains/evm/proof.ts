@@ -202,9 +202,16 @@ export function decodePacketSent(log: { topics: readonly string[]; data: string 
   };
 }
 
-export interface PacketProofInput {
+/** A block's header and receipts, as an RPC gave them. */
+export interface BlockProofInput {
   header: EvmBlockHeader;
   /** The block's receipts, in transaction order. */
+  receipts: readonly EvmReceipt[];
+}
+
+/** Where a packet is claimed to be in a proven block, and what it must be. */
+export interface PacketInReceiptsInput {
+  /** The block's receipts, proven by `proveBlock`. */
   receipts: readonly EvmReceipt[];
   /** Position of the sending transaction in the block. */
   txIndex: number;
@@ -216,16 +223,29 @@ export interface PacketProofInput {
   packet: Uint8Array;
 }
 
+export type PacketProofInput = BlockProofInput & PacketInReceiptsInput;
+
 const fail = (reason: Exclude<VerificationResult, { ok: true }>["reason"], detail: string) =>
   ({ ok: false, reason, detail }) as const;
 
 /**
  * Proves `packet` was emitted by `endpoint` in the block `header` describes,
- * from the header and receipts alone. Block-wide log indexes are counted from
- * the receipts (the `logIndex` fields an RPC adds are not part of the trie).
+ * from the header and receipts alone: `proveBlock`, then `findPacketInReceipts`.
  */
 export async function verifyPacketInBlock(input: PacketProofInput): Promise<VerificationResult> {
-  const { header, receipts, txIndex, logIndex, endpoint, packet } = input;
+  const block = await proveBlock(input);
+  return block.ok ? findPacketInReceipts(input) : block;
+}
+
+/**
+ * Proves that `receipts` are the receipts of the block `header` describes:
+ * the header hashes to its block hash and the receipts rebuild its
+ * receiptsRoot. Every packet of the block is then checked against them.
+ */
+export async function proveBlock({
+  header,
+  receipts,
+}: BlockProofInput): Promise<VerificationResult> {
   let computedHash: Hex;
   try {
     computedHash = headerHash(header);
@@ -251,7 +271,17 @@ export async function verifyPacketInBlock(input: PacketProofInput): Promise<Veri
       `${receipts.length} receipts build root ${root}, header has ${header.receiptsRoot}`,
     );
   }
+  return { ok: true };
+}
 
+/**
+ * Finds the PacketSent log at the claimed position of proven receipts and
+ * checks it: emitted by `endpoint` in a successful transaction, carrying
+ * exactly `packet`. Block-wide log indexes are counted from the receipts
+ * (the `logIndex` fields an RPC adds are not part of the trie).
+ */
+export function findPacketInReceipts(input: PacketInReceiptsInput): VerificationResult {
+  const { receipts, txIndex, logIndex, endpoint, packet } = input;
   const receipt = receipts[txIndex];
   if (receipt === undefined) {
     return fail("receipt_missing", `block has ${receipts.length} receipts, none at ${txIndex}`);

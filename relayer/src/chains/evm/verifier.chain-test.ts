@@ -154,6 +154,78 @@ describe("genuine packets", () => {
   });
 });
 
+describe("one proof per block", () => {
+  it("verifiedAtOnce_sharesTheProofInFlight_readingTheBlockAndItsReceiptsOnce", async () => {
+    const events: RpcCallEvent[] = [];
+    const v = verifier({ urls: [anvil.url], onCall: (e) => events.push(e) });
+    expect(await Promise.all([v.verify(observed), v.verify(observed)])).toEqual([
+      { ok: true },
+      { ok: true },
+    ]);
+    const reads = (method: string) => events.filter((e) => e.method === method).length;
+    expect(reads("eth_getBlockReceipts")).toBe(1);
+    // The finalized head for each (neither knew it yet), the block once.
+    expect(reads("eth_getBlockByNumber")).toBe(2 + 1);
+  });
+
+  it("verifiedAgain_readsNothing_belowAKnownFinalizedHead", async () => {
+    const events: RpcCallEvent[] = [];
+    const v = verifier({ urls: [anvil.url], onCall: (e) => events.push(e) });
+    expect(await v.verify(observed)).toEqual({ ok: true });
+    const first = events.length;
+    expect(await v.verify(observed)).toEqual({ ok: true });
+    expect(await v.verify(observed)).toEqual({ ok: true });
+    expect(events.slice(first)).toEqual([]);
+  });
+
+  it("falseClaimsAgainstAProvenBlock_areStillEachCaught", async () => {
+    const v = verifier({ urls: [anvil.url] });
+    expect(await v.verify(observed)).toEqual({ ok: true });
+    const forged = forgeMessage(observed.packet);
+    const claims = [
+      [{ ...observed, packet: forged, guid: decodePacket(forged).guid }, "packet_hash_mismatch"],
+      [{ ...observed, sourceTx: `0x${"ab".repeat(32)}` }, "receipt_missing"],
+      [{ ...observed, sourceIndex: observed.sourceIndex + 1 }, "log_missing"],
+    ] as const;
+    for (const [claim, reason] of claims) {
+      expect(await v.verify(claim)).toMatchObject({ ok: false, reason });
+    }
+    const other = verifier({ urls: [anvil.url], endpoint: anvilPair.addresses.destination });
+    expect(await other.verify(observed)).toMatchObject({ ok: false, reason: "wrong_emitter" });
+    expect(await other.verify(observed)).toMatchObject({ ok: false, reason: "wrong_emitter" });
+  });
+
+  it("aBlockThatFailedItsProof_isNotKept_andProvesOnceTheEndpointAnswersHonestly", async () => {
+    let lying = true;
+    const forging = poisoned(anvil.url, forgeMessage);
+    const v = verifier({
+      urls: [anvil.url],
+      fetch: (input, init) => (lying ? forging(input, init) : fetch(input, init)),
+    });
+    expect(await v.verify(observed)).toMatchObject({
+      ok: false,
+      reason: "receipts_root_mismatch",
+    });
+    lying = false;
+    expect(await v.verify(observed)).toEqual({ ok: true });
+  });
+
+  it("aBlockWhoseReadFailed_isNotKept", async () => {
+    let down = true;
+    const v = verifier({
+      urls: [anvil.url],
+      fetch: async (input, init) => {
+        const body = typeof init?.body === "string" ? init.body : "";
+        if (down && body.includes("eth_getBlockReceipts")) throw new TypeError("fetch failed");
+        return fetch(input, init);
+      },
+    });
+    await expect(v.verify(observed)).rejects.toThrow();
+    down = false;
+    expect(await v.verify(observed)).toEqual({ ok: true });
+  });
+});
+
 describe("not yet final", () => {
   it("packetAboveTheFinalizedHead_isNotFinalized", async () => {
     const { receipt, packet } = await anvilPair.send();
@@ -169,6 +241,9 @@ describe("not yet final", () => {
       sourceIndex: receipt.logs.find((l) => l.topics[0] === PACKET_SENT_TOPIC)?.index ?? -1,
     };
     const v = verifier({ urls: [anvil.url] });
+    // A packet below the head makes the verifier remember that head.
+    expect(await v.verify(observed)).toEqual({ ok: true });
+    expect(await v.verify(fresh)).toMatchObject({ ok: false, reason: "not_finalized" });
     expect(await v.verify(fresh)).toMatchObject({ ok: false, reason: "not_finalized" });
     await mine(anvil.url, 8);
     expect(await v.verify(fresh)).toEqual({ ok: true });

@@ -9,10 +9,11 @@
 // as `RpcError` / `RpcQuorumError`, for the pipeline to retry later.
 import { decodePacket, type Packet, toHex } from "@loanbridge/shared";
 import { getAddress } from "ethers";
+import { LRUCache } from "lru-cache";
 import { z } from "zod";
 import type { ObservedPacket, PacketVerifier, VerificationResult } from "../types.ts";
 import { assertFinality, type EvmFinality, finalizedHead } from "./finality.ts";
-import { verifyPacketInBlock } from "./proof.ts";
+import { findPacketInReceipts, proveBlock } from "./proof.ts";
 import {
   canonicalJson,
   type JsonRpc,
@@ -35,6 +36,20 @@ export interface EvmVerifierOptions {
 }
 
 const blockOrNull = blockSchema.nullable();
+
+type VerificationFailed = Exclude<VerificationResult, { ok: true }>;
+
+/** A finalized block's receipts, proven against its header. */
+interface ProvenBlock {
+  ok: true;
+  receipts: readonly EvmReceipt[];
+}
+
+/**
+ * Proven blocks kept. A block's packets are observed together and verified
+ * within seconds of each other, and each block holds all its receipts.
+ */
+const PROVEN_BLOCKS_KEPT = 16;
 const receiptsOrNull = z.array(receiptSchema).nullable();
 
 export class EvmPacketVerifier implements PacketVerifier {
@@ -43,6 +58,11 @@ export class EvmPacketVerifier implements PacketVerifier {
   readonly #endpoint: string;
   readonly #finality: EvmFinality;
   readonly #concurrency: number;
+  /** The highest finalized head a quorum has reported. */
+  #finalizedHead = -1n;
+  readonly #provenBlocks = new LRUCache<bigint, Promise<ProvenBlock | VerificationFailed>>({
+    max: PROVEN_BLOCKS_KEPT,
+  });
 
   constructor(options: EvmVerifierOptions) {
     assertFinality(options.finality);
@@ -60,36 +80,22 @@ export class EvmPacketVerifier implements PacketVerifier {
     const claim = this.#checkClaim(observed);
     if (claim !== undefined) return claim;
 
-    const head = await finalizedHead(this.#rpc, this.#finality);
-    if (observed.sourceHeight > head) {
-      return fail(
-        "not_finalized",
-        `block ${observed.sourceHeight} is above the finalized head ${head}`,
-      );
+    // Finality only moves up: a block at or below a head read before is final.
+    if (observed.sourceHeight > this.#finalizedHead) {
+      const head = await finalizedHead(this.#rpc, this.#finality);
+      if (head > this.#finalizedHead) this.#finalizedHead = head;
+      if (observed.sourceHeight > head) {
+        return fail(
+          "not_finalized",
+          `block ${observed.sourceHeight} is above the finalized head ${head}`,
+        );
+      }
     }
 
     try {
-      const block = await this.#rpc.quorumRead("eth_getBlockByNumber", (endpoint) =>
-        endpoint.call(
-          "eth_getBlockByNumber",
-          [toQuantity(observed.sourceHeight), false],
-          blockOrNull,
-        ),
-      );
-      if (block === null) {
-        return fail("receipt_missing", `block ${observed.sourceHeight} not found`);
-      }
-      if (BigInt(block.number) !== observed.sourceHeight) {
-        return fail(
-          "header_hash_mismatch",
-          `asked for block ${observed.sourceHeight}, got ${BigInt(block.number)}`,
-        );
-      }
-      const receipts = await this.#rpc.quorumRead(
-        "block receipts",
-        (endpoint) => this.#receiptsOf(endpoint, block),
-        canonicalJson,
-      );
+      const block = await this.#provenBlock(observed.sourceHeight);
+      if (!block.ok) return block;
+      const { receipts } = block;
       const txIndex = receipts.findIndex(
         (receipt) => receipt.transactionHash.toLowerCase() === observed.sourceTx.toLowerCase(),
       );
@@ -99,8 +105,7 @@ export class EvmPacketVerifier implements PacketVerifier {
           `transaction ${observed.sourceTx} is not in block ${observed.sourceHeight}`,
         );
       }
-      return await verifyPacketInBlock({
-        header: block,
+      return findPacketInReceipts({
         receipts,
         txIndex,
         logIndex: observed.sourceIndex,
@@ -113,6 +118,46 @@ export class EvmPacketVerifier implements PacketVerifier {
       }
       throw error;
     }
+  }
+
+  /**
+   * The finalized block at `height`, its header and receipts read through the
+   * quorum and proven (proof.ts `proveBlock`). A finalized block does not
+   * change, so one proof serves every packet in it: a busy source block
+   * carries dozens, each of which would otherwise read all its receipts from
+   * every endpoint and rebuild the trie. Packets of one block verified at once
+   * share the one proof in flight. Only proven blocks are kept: a failure or
+   * an RPC error is tried afresh by the next packet.
+   */
+  #provenBlock(height: bigint): Promise<ProvenBlock | VerificationFailed> {
+    const kept = this.#provenBlocks.get(height);
+    if (kept !== undefined) return kept;
+    const proving = this.#proveBlock(height);
+    this.#provenBlocks.set(height, proving);
+    const forget = () => {
+      if (this.#provenBlocks.peek(height) === proving) this.#provenBlocks.delete(height);
+    };
+    proving.then((block) => {
+      if (!block.ok) forget();
+    }, forget);
+    return proving;
+  }
+
+  async #proveBlock(height: bigint): Promise<ProvenBlock | VerificationFailed> {
+    const block = await this.#rpc.quorumRead("eth_getBlockByNumber", (endpoint) =>
+      endpoint.call("eth_getBlockByNumber", [toQuantity(height), false], blockOrNull),
+    );
+    if (block === null) return fail("receipt_missing", `block ${height} not found`);
+    if (BigInt(block.number) !== height) {
+      return fail("header_hash_mismatch", `asked for block ${height}, got ${BigInt(block.number)}`);
+    }
+    const receipts = await this.#rpc.quorumRead(
+      "block receipts",
+      (endpoint) => this.#receiptsOf(endpoint, block),
+      canonicalJson,
+    );
+    const proof = await proveBlock({ header: block, receipts });
+    return proof.ok ? { ok: true, receipts } : proof;
   }
 
   /** The observation's own fields must match the packet it carries. */
@@ -182,10 +227,7 @@ function invalid(endpoint: RpcEndpoint, message: string): RpcError {
   });
 }
 
-function fail(
-  reason: Exclude<VerificationResult, { ok: true }>["reason"],
-  detail: string,
-): VerificationResult {
+function fail(reason: VerificationFailed["reason"], detail: string): VerificationFailed {
   return { ok: false, reason, detail };
 }
 
