@@ -340,32 +340,37 @@ describe.each(backends)("Store on $name", (backend) => {
       const attested = await store.markAttested(input.guid);
       expect(attested.submittedAt).toBeNull();
 
-      const first = await store.markSubmitted(input.guid);
-      await sleep(20);
-      const replacement = await store.markSubmitted(input.guid);
+      const sentAt = new Date(Date.now() - 5_000);
+      const first = await store.markSubmitted(input.guid, sentAt);
+      const replacement = await store.markSubmitted(input.guid, new Date());
       const failed = await store.markFailed(input.guid, "deliver: reverted");
       await store.requeue(input.guid);
-      await sleep(20);
-      const resent = await store.markSubmitted(input.guid);
+      const resent = await store.markSubmitted(input.guid, new Date(Date.now() + 1_000));
       const delivered = await store.markDelivered(input.guid, { destTx: "0xsent" });
 
-      expect(first.submittedAt).toBeInstanceOf(Date);
-      expect(first.submittedAt?.getTime()).toBeGreaterThanOrEqual(
-        attested.attestedAt?.getTime() ?? NaN,
-      );
+      // The sender's time, not the write's.
+      expect(first.submittedAt).toEqual(sentAt);
       expect(first.status).toBe("attested");
       for (const later of [replacement, failed, resent, delivered]) {
-        expect(later.submittedAt).toEqual(first.submittedAt);
+        expect(later.submittedAt).toEqual(sentAt);
       }
-      expect(delivered.deliveredAt?.getTime()).toBeGreaterThanOrEqual(
-        first.submittedAt?.getTime() ?? NaN,
-      );
-      expect(await store.getPacket(input.guid)).toMatchObject({ submittedAt: first.submittedAt });
+      expect(await store.getPacket(input.guid)).toMatchObject({ submittedAt: sentAt });
+    });
+
+    it("markReady_keepsTheFirstTime_theCallersNotTheWrites", async () => {
+      const input = observed();
+      await store.recordObserved(input);
+      const readyAt = new Date(Date.now() - 3_000);
+      await store.markReady(input.guid, readyAt);
+      await store.markReady(input.guid, new Date());
+      expect((await store.getPacket(input.guid))?.readyAt).toEqual(readyAt);
+      expect(await errorCode(store.markReady(hex32(), new Date()))).toBe("NotFound");
+      expect(await errorCode(store.markReady("0x12", new Date()))).toBe("InvalidInput");
     });
 
     it("markSubmitted_unknownGuid_isNotFound_badGuid_isInvalidInput", async () => {
-      expect(await errorCode(store.markSubmitted(hex32()))).toBe("NotFound");
-      expect(await errorCode(store.markSubmitted("0x12"))).toBe("InvalidInput");
+      expect(await errorCode(store.markSubmitted(hex32(), new Date()))).toBe("NotFound");
+      expect(await errorCode(store.markSubmitted("0x12", new Date()))).toBe("InvalidInput");
     });
 
     it("aDisprovedRowReplacedByItsHeldClaim_hasNoSubmittedTime", async () => {
@@ -373,7 +378,7 @@ describe.each(backends)("Store on $name", (backend) => {
       const forged = observed();
       await store.recordObserved(forged);
       await store.recordObserved({ ...forged, packet: Uint8Array.from([9]), sourceIndex: 3 });
-      await store.markSubmitted(forged.guid);
+      await store.markSubmitted(forged.guid, new Date());
       await store.leaseWork("w", ["observed"], 10, 60_000);
 
       const { replaced, packet } = await store.disprove(forged.guid, "receipt_missing", {

@@ -334,7 +334,7 @@ describe("HTTP API", () => {
 
     it("getPacket_showsWhenThisRelayerFirstSentItsDelivery", async () => {
       const guid = await packetIn("observed");
-      const submitted = await store.markSubmitted(guid);
+      const submitted = await store.markSubmitted(guid, new Date());
       await store.markDelivered(guid, { destTx: "0xdest" });
 
       const reply = await request(base, "GET", `/v1/packets/${guid}`);

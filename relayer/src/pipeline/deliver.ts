@@ -10,7 +10,7 @@ import {
   InsufficientAttestationsError,
 } from "../chains/errors.ts";
 import type { Hex } from "@loanbridge/shared";
-import type { DeliveryReceipt } from "../chains/types.ts";
+import type { Attestation, ChainKind, DeliveryReceipt, PacketDeliverer } from "../chains/types.ts";
 import type { PacketRecord } from "../store/types.ts";
 import {
   errorText,
@@ -129,8 +129,35 @@ export async function deliverPacket(
     await wait(context, packet, `${attestations.length} of ${set.threshold} attestations`);
     return "awaiting_attestations";
   }
-  if (packet.readyAt === null) await context.store.markReady(packet.guid);
   const now = Date.now();
+  // Recorded beside the delivery, not before it: a timing figure, never a wait.
+  const recordingReady =
+    packet.readyAt === null
+      ? context.store.markReady(packet.guid, new Date(now)).catch((error: unknown) => {
+          context.onError(error, "deliver.ready", packet.guid);
+        })
+      : undefined;
+  try {
+    return await deliverInTurn(context, packet, { deliverer, kind, rank, attestations, now });
+  } finally {
+    await recordingReady;
+  }
+}
+
+/** Delivers a packet this relayer holds a threshold for, once its turn (`rank`) has come. */
+async function deliverInTurn(
+  context: PipelineContext,
+  packet: PacketRecord,
+  ready: {
+    deliverer: PacketDeliverer;
+    kind: ChainKind;
+    rank: number;
+    attestations: Attestation[];
+    /** When this pass found the threshold held. */
+    now: number;
+  },
+): Promise<DeliverOutcome> {
+  const { deliverer, kind, rank, attestations, now } = ready;
   const readySince = context.readyTimes.since(packet.guid, now);
   const turnAt = readySince + rank * context.takeoverWindowMs;
   if (now < turnAt) {
@@ -158,7 +185,7 @@ export async function deliverPacket(
         context.crashPoint?.("tx-signed");
         return;
       }
-      submitting ??= context.store.markSubmitted(packet.guid).then(
+      submitting ??= context.store.markSubmitted(packet.guid, new Date()).then(
         () => undefined,
         (error: unknown) => {
           context.onError(error, "deliver.submitted", packet.guid);

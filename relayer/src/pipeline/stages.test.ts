@@ -912,8 +912,7 @@ describe("deliver", SLOW, () => {
     const { h, a } = await threeAttested();
     // A replacement: the first transaction is sent, then another (the
     // double's own) 200 ms later, before the delivery is confirmed. The
-    // first send's store write must land before the replacement, even on a
-    // loaded machine (a 50 ms gap left as little as 46 ms in a CI run).
+    // time kept is the first send's.
     const deliver = h.destination.deliver.bind(h.destination);
     h.destination.deliver = async (packet, attestations, onProgress) => {
       onProgress?.("signed", "0xfirst");

@@ -1126,30 +1126,33 @@ export class Store {
   }
 
   /**
-   * This relayer, executing, holds a threshold of attestations for the
-   * packet: the first time is kept. No status change.
+   * This relayer, executing, came to hold a threshold of attestations for
+   * the packet `at` then: the first time is kept. No status change. The
+   * time is the caller's, not the write's: a write waits its turn in the
+   * store, the delivery does not wait for it.
    */
-  async markReady(guid: Hex): Promise<void> {
+  async markReady(guid: Hex, at: Date): Promise<void> {
     const key = hex32(guid, "guid");
     const result = await this.#db
       .updateTable("packets")
-      .set({ ready_at: sql<Date>`coalesce(ready_at, now())` })
+      .set({ ready_at: sql<Date>`coalesce(ready_at, CAST(${at} AS timestamptz))` })
       .where("guid", "=", key)
       .executeTakeFirst();
     if (result.numUpdatedRows === 0n) throw notFound(key);
   }
 
   /**
-   * This relayer sent a delivery transaction for the packet: its first send
-   * is kept, so a replacement, a retry or a requeue never moves it later.
-   * No status change (the delivery is not confirmed yet).
+   * This relayer sent a delivery transaction for the packet `at` then (the
+   * caller's time, as for `markReady`): its first send is kept, so a
+   * replacement, a retry or a requeue never moves it later. No status
+   * change (the delivery is not confirmed yet).
    */
-  async markSubmitted(guid: Hex): Promise<PacketRecord> {
+  async markSubmitted(guid: Hex, at: Date): Promise<PacketRecord> {
     const key = hex32(guid, "guid");
     const row = await this.#db
       .updateTable("packets")
       .set({
-        submitted_at: sql<Date>`coalesce(submitted_at, now())`,
+        submitted_at: sql<Date>`coalesce(submitted_at, CAST(${at} AS timestamptz))`,
         updated_at: sql<Date>`now()`,
       })
       .where("guid", "=", key)
