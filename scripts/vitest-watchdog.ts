@@ -39,21 +39,21 @@ export default class WatchdogReporter implements Reporter {
     });
   }
 
+  // A test's events can come after its file's end (they are sent in
+  // batches): only a file still running is updated.
   onTestCaseReady(testCase: TestCase): void {
     const progress = this.#running.get(testCase.module.moduleId);
-    this.#running.set(testCase.module.moduleId, {
-      lastReportAt: Date.now(),
-      currentTest: testCase.fullName,
-      lastEndedTest: progress?.lastEndedTest,
-    });
+    if (progress === undefined) return;
+    progress.lastReportAt = Date.now();
+    progress.currentTest = testCase.fullName;
   }
 
   onTestCaseResult(testCase: TestCase): void {
-    this.#running.set(testCase.module.moduleId, {
-      lastReportAt: Date.now(),
-      currentTest: undefined,
-      lastEndedTest: testCase.fullName,
-    });
+    const progress = this.#running.get(testCase.module.moduleId);
+    if (progress === undefined) return;
+    progress.lastReportAt = Date.now();
+    progress.currentTest = undefined;
+    progress.lastEndedTest = testCase.fullName;
   }
 
   onTestModuleEnd(testModule: TestModule): void {
