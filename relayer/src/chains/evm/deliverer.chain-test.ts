@@ -410,6 +410,23 @@ describe("nonces", () => {
     expect(receipts.every((r) => r.outcome === "delivered")).toBe(true);
   });
 
+  it("firstSendsAtOnce_shareOneFeeReading", async () => {
+    const packets = await Promise.all([0, 1, 2].map(async () => (await pair.send()).packet));
+    const all = await Promise.all(packets.map(async (packet) => attest(packet)));
+    const methods: string[] = [];
+    const d = deliverer({
+      rpc: new JsonRpc({
+        chain: "hardhat",
+        urls: [node.url],
+        onCall: (event) => methods.push(event.method),
+      }),
+    });
+    const receipts = await Promise.all(packets.map((packet, i) => d.deliver(packet, all[i] ?? [])));
+    expect(receipts.every((r) => r.outcome === "delivered")).toBe(true);
+    expect(methods.filter((method) => method === "eth_feeHistory")).toHaveLength(1);
+    expect(methods.filter((method) => method === "eth_sendRawTransaction")).toHaveLength(3);
+  });
+
   it("severalInFlightFromOneKey_takeConsecutiveNonces_andEachReplacementKeepsItsOwn", async () => {
     // As the pipeline delivers a batch: one deliverer, several packets at once.
     const packets = await Promise.all([0, 1, 2].map(async () => (await pair.send()).packet));

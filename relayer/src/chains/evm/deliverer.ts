@@ -157,6 +157,12 @@ export class FeeCapExceededError extends EvmDeliveryError {
 const PACKET_FAILED_TOPIC = endpointInterface.getEvent("PacketFailed")?.topicHash as Hex;
 const PACKET_DELIVERED_TOPIC = endpointInterface.getEvent("PacketDelivered")?.topicHash as Hex;
 const MIN_BUMP_BPS = 1_250n;
+/**
+ * How long one fee reading serves first sends. Well under a block on any
+ * chain, and a first send's fee is the base fee times
+ * `baseFeeMultiplier` (2 by default) anyway: room for several full blocks.
+ */
+const MARKET_FEES_MAX_AGE_MS = 1_000;
 const BPS = 10_000n;
 
 interface Fees {
@@ -173,6 +179,7 @@ export class EvmPacketDeliverer implements PacketDeliverer {
   readonly #wallet: Wallet;
   readonly #nonces: NonceManager;
   readonly #fees: Required<EvmFeePolicy>;
+  #marketFeesRead: { at: number; fees: Promise<Fees & { baseFee: bigint }> } | undefined;
   readonly #gasHeadroomBps: bigint;
   readonly #gasMin: bigint;
   readonly #receiptTimeoutMs: number;
@@ -388,8 +395,26 @@ export class EvmPacketDeliverer implements PacketDeliverer {
     };
   }
 
+  /**
+   * The market fees for a first send: one read serves every send of the
+   * next MARKET_FEES_MAX_AGE_MS, and sends at once share it. A replacement
+   * reads afresh (`#bumpedFees`).
+   */
+  #recentMarketFees(): Promise<Fees & { baseFee: bigint }> {
+    const now = Date.now();
+    const recent = this.#marketFeesRead;
+    if (recent !== undefined && now - recent.at < MARKET_FEES_MAX_AGE_MS) return recent.fees;
+    const fees = this.#marketFees();
+    const read = { at: now, fees };
+    this.#marketFeesRead = read;
+    fees.catch(() => {
+      if (this.#marketFeesRead === read) this.#marketFeesRead = undefined;
+    });
+    return fees;
+  }
+
   async #initialFees(guid: Hex): Promise<Fees> {
-    const market = await this.#marketFees();
+    const market = await this.#recentMarketFees();
     const cap = this.#fees.maxFeePerGas;
     if (market.baseFee >= cap) {
       throw new FeeCapExceededError(
