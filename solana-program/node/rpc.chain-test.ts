@@ -27,13 +27,13 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   ed25519Instruction,
   IDL_PROGRAM_ADDRESS,
-  loggedComputeUnits,
   LoanbridgeProgramError,
   readProgramBinary,
   signAttestation,
   SYSTEM_PROGRAM_ADDRESS,
   versionInstruction,
 } from "../client/index.ts";
+import { loggedComputeUnits } from "../client/litesvm.ts";
 import { rawCall, signedTransaction, transferInstruction, waitFor } from "./fixture.ts";
 import { type SvmNode, startSvmNode } from "./server.ts";
 

@@ -30,8 +30,6 @@ import {
   deliverLookupTableAddresses,
   extendLookupTableInstruction,
   INSTALLMENT_RECORD_SIZE,
-  loggedComputeUnits,
-  type Outcome,
   PACKET_DATA_SIZE,
   pda,
   PoolLoanStatus,
@@ -39,6 +37,7 @@ import {
   setPriceInstruction,
   setVerifierSetInstruction,
 } from "../client/index.ts";
+import { loggedComputeUnits, type Outcome } from "../client/litesvm.ts";
 import {
   deliveryInstructions,
   ETH_PRICE,

@@ -7,11 +7,9 @@ import { type LoanMessageOf, toBytes, toHex } from "@loanbridge/shared";
 import { type Address, address, type Instruction, type KeyPairSigner, lamports } from "@solana/kit";
 import { beforeEach, describe, expect, it } from "vitest";
 import {
-  BuiltinInstructionError,
   closePacketInstruction,
   createTokenAccount,
   LoanbridgeProgramError as E,
-  loggedComputeUnits,
   MIN_PACKET_AGE_SECONDS,
   nativePayout,
   openInstruction,
@@ -23,6 +21,7 @@ import {
   vaultReceiveAccounts,
   writable,
 } from "../client/index.ts";
+import { BuiltinInstructionError, loggedComputeUnits } from "../client/litesvm.ts";
 import {
   deliver,
   deliverOpenLoan,

@@ -23,7 +23,6 @@ import {
   ED25519_PROGRAM_ADDRESS,
   ed25519InstructionData,
   LoanbridgeProgramError as E,
-  loggedComputeUnits,
   NONCES_PER_DELIVERED_ACCOUNT,
   pauseInstruction,
   pda,
@@ -33,6 +32,7 @@ import {
   versionInstruction,
   WireProgramError,
 } from "../client/index.ts";
+import { loggedComputeUnits } from "../client/litesvm.ts";
 import {
   attest,
   deliver as deliverWith,

@@ -31,17 +31,15 @@ import {
   initializeEndpointInstruction,
   initializePoolInstruction,
   initializeVaultInstruction,
-  type Outcome,
   pda,
   poolReceiveAccounts,
-  type ProgramHarness,
   setBeneficiaryInstruction,
   setCollateralInstruction,
   setPeerInstruction,
   setPriceInstruction,
   signAttestation,
-  startProgram,
 } from "../client/index.ts";
+import { type Outcome, type ProgramHarness, startProgram } from "../client/litesvm.ts";
 
 export const LOCAL_EID = 40168;
 export const REMOTE_EID = 40161;

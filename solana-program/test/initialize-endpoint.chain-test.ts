@@ -6,10 +6,9 @@ import {
   initializeEndpointInstruction,
   LoanbridgeProgramError as E,
   pda,
-  type ProgramHarness,
   readonly,
-  startProgram,
 } from "../client/index.ts";
+import { type ProgramHarness, startProgram } from "../client/litesvm.ts";
 import { expectCustomError, expectOk, LOCAL_EID, sortedSigners, withAccount } from "./fixture.ts";
 
 describe("InitializeEndpoint", () => {

@@ -6,13 +6,13 @@ import {
   createTokenAccount,
   depositInstruction,
   LoanbridgeProgramError as E,
-  loggedComputeUnits,
   mintSupply,
   pda,
   redeemInstruction,
   tokenBalance,
   withdrawInstruction,
 } from "../client/index.ts";
+import { loggedComputeUnits } from "../client/litesvm.ts";
 import {
   deliverOpenLoan,
   ETH,

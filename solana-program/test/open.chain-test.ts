@@ -9,8 +9,6 @@ import {
   createMint,
   createTokenAccount,
   LoanbridgeProgramError as E,
-  loggedComputeUnits,
-  loggedData,
   openInstruction,
   type OpenInput,
   outboundPacketBytes,
@@ -21,6 +19,7 @@ import {
   tokenBalance,
   VaultLoanState,
 } from "../client/index.ts";
+import { loggedComputeUnits, loggedData } from "../client/litesvm.ts";
 import {
   expectCustomError,
   expectOk,

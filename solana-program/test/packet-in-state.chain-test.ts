@@ -23,7 +23,6 @@ import {
   declareDefaultInstruction,
   liquidateInstruction,
   LOG_TRUNCATED,
-  loggedData,
   openInstruction,
   outboundPacketBytes,
   PACKET_DATA_SIZE,
@@ -32,6 +31,7 @@ import {
   repayInstruction,
   setPriceInstruction,
 } from "../client/index.ts";
+import { loggedData } from "../client/litesvm.ts";
 import {
   ETH_PRICE_ID,
   expectOk,

@@ -18,9 +18,9 @@ import {
   logsTruncatedBeforePacket,
   PACKET_DATA_SIZE,
   paddedV0Message,
-  type ProgramHarness,
   versionInstruction,
 } from "../client/index.ts";
+import { type ProgramHarness } from "../client/litesvm.ts";
 
 /** `LOOKUP_TABLE_META_SIZE`: addresses start after this many bytes. */
 const ALT_META_SIZE = 56;

@@ -22,9 +22,6 @@ import {
   decodePoolLoan,
   type InstallmentTerms,
   LoanbridgeProgramError as E,
-  loggedComputeUnits,
-  loggedData,
-  type Outcome,
   pda,
   type PoolLoanAccount,
   PoolLoanStatus,
@@ -32,6 +29,7 @@ import {
   setInstallmentTermsInstruction,
   tokenBalance,
 } from "../client/index.ts";
+import { loggedComputeUnits, loggedData, type Outcome } from "../client/litesvm.ts";
 import {
   deliverOpenLoan,
   DUE_BUCKET_SECONDS,

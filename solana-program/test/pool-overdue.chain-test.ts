@@ -11,7 +11,6 @@ import {
   declareDefaultInstruction,
   depositInstruction,
   type LendInput,
-  loggedComputeUnits,
   mintSupply,
   pda,
   PoolLoanStatus,
@@ -20,6 +19,7 @@ import {
   tokenBalance,
   withdrawInstruction,
 } from "../client/index.ts";
+import { loggedComputeUnits } from "../client/litesvm.ts";
 import {
   deliverOpenLoan,
   DUE_BUCKET_SECONDS,

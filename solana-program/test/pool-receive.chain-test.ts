@@ -13,9 +13,6 @@ import { beforeEach, describe, expect, it } from "vitest";
 import {
   addressBytes,
   LoanbridgeProgramError as E,
-  loggedComputeUnits,
-  loggedData,
-  type Outcome,
   pausePoolInstruction,
   pda,
   PoolLoanStatus,
@@ -24,6 +21,7 @@ import {
   setPriceInstruction,
   tokenBalance,
 } from "../client/index.ts";
+import { loggedComputeUnits, loggedData, type Outcome } from "../client/litesvm.ts";
 import {
   deliver,
   deliverOpenLoan,

@@ -6,13 +6,12 @@ import { beforeEach, describe, expect, it } from "vitest";
 import {
   createTokenAccount,
   LoanbridgeProgramError as E,
-  loggedComputeUnits,
-  loggedData,
   pda,
   PoolLoanStatus,
   repayInstruction,
   tokenBalance,
 } from "../client/index.ts";
+import { loggedComputeUnits, loggedData } from "../client/litesvm.ts";
 import {
   deliverOpenLoan,
   expectCustomError,

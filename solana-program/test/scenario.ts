@@ -23,7 +23,6 @@ import {
   nativePayout,
   openInstruction,
   outboundPacketRent,
-  type Outcome,
   pauseInstruction,
   pausePoolInstruction,
   pda,
@@ -45,6 +44,7 @@ import {
   versionInstruction,
   withdrawInstruction,
 } from "../client/index.ts";
+import { type Outcome } from "../client/litesvm.ts";
 import {
   deliver,
   deliverOpenLoan,

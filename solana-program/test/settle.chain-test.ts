@@ -12,15 +12,13 @@ import {
   declareDefaultInstruction,
   LoanbridgeProgramError as E,
   liquidateInstruction,
-  loggedComputeUnits,
-  loggedData,
-  type Outcome,
   pda,
   PoolLoanStatus,
   setBeneficiaryInstruction,
   setCollateralInstruction,
   setPriceInstruction,
 } from "../client/index.ts";
+import { loggedComputeUnits, loggedData, type Outcome } from "../client/litesvm.ts";
 import {
   deliverOpenLoan,
   ETH_PRICE_ID,

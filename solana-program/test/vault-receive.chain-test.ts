@@ -11,7 +11,6 @@ import {
   decodeAccount,
   isNonceDelivered,
   LoanbridgeProgramError as E,
-  loggedComputeUnits,
   nativePayout,
   openInstruction,
   pda,
@@ -23,6 +22,7 @@ import {
   VaultLoanState,
   WireProgramError,
 } from "../client/index.ts";
+import { loggedComputeUnits } from "../client/litesvm.ts";
 import {
   deliver,
   expectCustomError,

@@ -36,6 +36,7 @@ export interface EvmVerifierOptions {
 }
 
 const blockOrNull = blockSchema.nullable();
+const receiptsOrNull = z.array(receiptSchema).nullable();
 
 type VerificationFailed = Exclude<VerificationResult, { ok: true }>;
 
@@ -50,7 +51,6 @@ interface ProvenBlock {
  * within seconds of each other, and each block holds all its receipts.
  */
 const PROVEN_BLOCKS_KEPT = 16;
-const receiptsOrNull = z.array(receiptSchema).nullable();
 
 export class EvmPacketVerifier implements PacketVerifier {
   readonly eid: number;
