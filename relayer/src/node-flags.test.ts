@@ -17,7 +17,7 @@ describe("missingNodeFlags", () => {
 
   it("operatorsOwnValue_wins", () => {
     expect(missingNodeFlags(["--max-semi-space-size=8"], undefined)).toEqual([
-      "--max-old-space-size=512",
+      "--max-old-space-size=256",
       "--liftoff-only",
     ]);
     expect(missingNodeFlags([], "--max-old-space-size=1024  --max_semi_space_size=8")).toEqual([
@@ -25,14 +25,14 @@ describe("missingNodeFlags", () => {
     ]);
     // Turned off is set too.
     expect(missingNodeFlags(["--no-liftoff-only"], "--max-semi-space-size=16")).toEqual([
-      "--max-old-space-size=512",
+      "--max-old-space-size=256",
     ]);
   });
 
   it("valuesAndOtherArguments_areNotFlagNames", () => {
     expect(missingNodeFlags(["--input-type=module", "-e", "--liftoff-only", "512"], "  ")).toEqual([
       "--max-semi-space-size=2",
-      "--max-old-space-size=512",
+      "--max-old-space-size=256",
     ]);
   });
 });
@@ -103,7 +103,7 @@ describe("execWithDaemonFlags", () => {
 
     const [, after, ...more] = starts(lines);
     expect(after?.flags).toEqual([
-      "--max-old-space-size=512",
+      "--max-old-space-size=256",
       "--liftoff-only",
       "--input-type=module",
     ]);

@@ -11,12 +11,13 @@
  *   default and keeps those pages. At 2 MiB scavenges are more frequent;
  *   with the limit below, a relayer's GC took about 1 s in its first 2.5
  *   minutes, ten loans included (nodejs_gc_duration_seconds).
- * - `--max-old-space-size=512` (MiB): V8 lets the old generation grow
+ * - `--max-old-space-size=256` (MiB): V8 lets the old generation grow
  *   between major collections by a factor it takes from this limit, up to
  *   4 × with the default of a quarter of the machine's memory: a relayer's
- *   heap went from 60 to over 110 MiB after ten loans, and stays under 85
- *   MiB with this limit. The daemon's live heap is about 60 MiB, an eighth
- *   of it.
+ *   heap went from 60 to over 110 MiB after ten loans, and stayed under 85
+ *   MiB at 512. At 256 a relayer ended `make bench LOANS=100` at 240–246
+ *   MiB resident against 245–254 at 512, at the same throughput. The
+ *   daemon's live heap is about 60 MiB, a quarter of the limit.
  * - `--liftoff-only`: PGlite's 9.9 MB wasm module is compiled by the
  *   baseline compiler only. Optimizing its hot functions at start kept
  *   about 40 MiB of compiler memory resident; the store's queries, a few
@@ -24,7 +25,7 @@
  */
 export const DAEMON_NODE_FLAGS: readonly string[] = [
   "--max-semi-space-size=2",
-  "--max-old-space-size=512",
+  "--max-old-space-size=256",
   "--liftoff-only",
 ];
 
