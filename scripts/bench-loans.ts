@@ -4,7 +4,8 @@
 // processes, 2 of 3, every one taking its turn delivering) in both directions
 // at once, N each way, and prints throughput, packet rates per stage,
 // finalized → submitted, ready → submitted (from when the sender first held
-// a threshold of attestations) and finalized → confirmed latency, relayer memory,
+// a threshold of attestations; overall and by destination chain) and
+// finalized → confirmed latency, relayer memory,
 // executor takeovers and double sends. With --kill-relayer-0, relayer-0 is
 // killed with SIGKILL once a quarter of the packets are delivered: the others
 // take its packets over, and the takeover times are printed. With
@@ -86,6 +87,7 @@ interface PacketRow {
   guid: Hex;
   status: string;
   srcChain: { name: string };
+  dstChain: { name: string };
   sourceHeight: string;
   observedAt: string;
   verifiedAt: string | null;
@@ -265,9 +267,13 @@ try {
   // The first in a packet's executor order sends as soon as it holds a
   // threshold; a taker-over waits for the ones before it first.
   const takenOver = new Set(takeovers.map((takeover) => takeover.guid));
-  const readyToSubmitted = sortedFinite(
-    senders.filter((p) => !takenOver.has(p.guid)).map((p) => time(p.submittedAt) - time(p.readyAt)),
-  );
+  const readyToSubmittedTo = (chain?: string) =>
+    sortedFinite(
+      senders
+        .filter((p) => !takenOver.has(p.guid) && (chain === undefined || p.dstChain.name === chain))
+        .map((p) => time(p.submittedAt) - time(p.readyAt)),
+    );
+  const readyToSubmitted = readyToSubmittedTo();
 
   console.log("\nresults");
   console.log(
@@ -295,6 +301,9 @@ try {
   console.log(
     `  ready → submitted            p50 / p99 ${p50p99(readyToSubmitted)} (readyAt: the sender first held a threshold of attestations → its first delivery transaction sent; packets no one took over)`,
   );
+  for (const chain of ["evm", "solana"]) {
+    console.log(`    to ${chain.padEnd(24)} p50 / p99 ${p50p99(readyToSubmittedTo(chain))}`);
+  }
   console.log(
     `  finalized → confirmed        p50 / p99 ${p50p99(toConfirmed)} (observedAt → deliveredAt, the sender's store)`,
   );
