@@ -6,7 +6,7 @@
 // installment mirror (a real store, the real reader) reads only that loan
 // and, restarted, scans on from its stored cursor. Endpoints that lie, or
 // refuse a range, are handled as the watcher handles them.
-import { type EvmDeployment, contractAt } from "@loanbridge/evm-contracts";
+import { type EvmDeployment, contractAt, readArtifact } from "@loanbridge/evm-contracts";
 import {
   addressToWire,
   annuityPayment,
@@ -15,7 +15,14 @@ import {
   type Hex,
   packetAttestationDigest,
 } from "@loanbridge/shared";
-import { type Contract, NonceManager, parseEther, Wallet } from "ethers";
+import {
+  type Contract,
+  Interface,
+  type InterfaceAbi,
+  NonceManager,
+  parseEther,
+  Wallet,
+} from "ethers";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { RelayerEvents } from "../../observability/events.ts";
 import type { PipelineContext } from "../../pipeline/context.ts";
@@ -29,7 +36,7 @@ import { type AnvilNode, startAnvil } from "./anvil.ts";
 import { EvmPacketDeliverer } from "./deliverer.ts";
 import type { EvmFinality } from "./finality.ts";
 import { NonceManager as RelayerNonces } from "./nonces.ts";
-import { EvmPoolReader } from "./pool-reader.ts";
+import { EvmPoolReader, POOL_READ_ABI } from "./pool-reader.ts";
 import { decodePacketSent, PACKET_SENT_TOPIC } from "./proof.ts";
 import { EvmAttestationSigner } from "./signer.ts";
 import {
@@ -192,6 +199,23 @@ async function repay(loanId: Hex, amount: bigint): Promise<void> {
   await sendTx(pool, "repay", loanId, amount);
   await mine(anvil.url, 8);
 }
+
+describe("the pool ABI the reader uses", () => {
+  it("matchesTheCompiledLendingPool_functionsWithTheirOutputs_andEvents", async () => {
+    const { abi } = await readArtifact("contracts/LendingPool.sol", "LendingPool");
+    const compiled = new Interface(abi as InterfaceAbi);
+    const ours = new Interface(POOL_READ_ABI);
+    ours.forEachFunction((fn) => {
+      const real = compiled.getFunction(fn.format());
+      expect(real?.selector, fn.format()).toBe(fn.selector);
+      // The outputs decode the answer: their types must be the contract's.
+      expect(real?.format("full"), fn.format()).toBe(fn.format("full"));
+    });
+    ours.forEachEvent((event) => {
+      expect(compiled.getEvent(event.format())?.topicHash, event.format()).toBe(event.topicHash);
+    });
+  });
+});
 
 describe("EvmPoolReader.changedLoans", () => {
   it("neverScanned_everyLoanIsRead_andTheScanStartsAtTheFinalizedHead", async () => {

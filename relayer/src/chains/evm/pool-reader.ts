@@ -26,7 +26,7 @@ import { evmView } from "./view.ts";
 import { type EvmLog, logSchema, quantitySchema } from "./schemas.ts";
 import { isRangeLimitError } from "./watcher.ts";
 
-/** The slice of the LendingPool ABI read here (checked against the artifact in a chain test). */
+/** The slice of the LendingPool ABI read here (checked against the artifact in pool-reader.chain-test). */
 export const POOL_READ_ABI = [
   "function dueBucketSeconds() view returns (uint64)",
   "function getLoan(bytes32 loanId) view returns ((uint8 status, uint32 srcEid, uint32 rateBps, uint64 dueTime, uint64 lastAccrual, uint16 installments, uint16 paidInstallments, bool offBook, uint128 principal, uint128 interest, uint128 repaid, uint128 collateralAmount, bytes32 collateralAsset, uint64 startTime, uint64 periodSeconds, uint128 installmentAmount))",
