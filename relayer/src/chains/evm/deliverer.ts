@@ -46,6 +46,7 @@ import {
 } from "./schemas.ts";
 import { encodeSignatures, recoverSigner } from "./signer.ts";
 import { evmView } from "./view.ts";
+import { RecentReads } from "../recent-reads.ts";
 import { settled } from "../settled.ts";
 
 export interface EvmFeePolicy {
@@ -179,7 +180,12 @@ export class EvmPacketDeliverer implements PacketDeliverer {
   readonly #wallet: Wallet;
   readonly #nonces: NonceManager;
   readonly #fees: Required<EvmFeePolicy>;
-  #marketFeesRead: { at: number; fees: Promise<Fees & { baseFee: bigint }> } | undefined;
+  /**
+   * The market fees for first sends: one read serves every send of the next
+   * MARKET_FEES_MAX_AGE_MS, and sends at once share it. A replacement reads
+   * afresh (`#bumpedFees`).
+   */
+  readonly #recentMarketFees = new RecentReads<Fees & { baseFee: bigint }>(MARKET_FEES_MAX_AGE_MS);
   readonly #gasHeadroomBps: bigint;
   readonly #gasMin: bigint;
   readonly #receiptTimeoutMs: number;
@@ -395,26 +401,8 @@ export class EvmPacketDeliverer implements PacketDeliverer {
     };
   }
 
-  /**
-   * The market fees for a first send: one read serves every send of the
-   * next MARKET_FEES_MAX_AGE_MS, and sends at once share it. A replacement
-   * reads afresh (`#bumpedFees`).
-   */
-  #recentMarketFees(): Promise<Fees & { baseFee: bigint }> {
-    const now = Date.now();
-    const recent = this.#marketFeesRead;
-    if (recent !== undefined && now - recent.at < MARKET_FEES_MAX_AGE_MS) return recent.fees;
-    const fees = this.#marketFees();
-    const read = { at: now, fees };
-    this.#marketFeesRead = read;
-    fees.catch(() => {
-      if (this.#marketFeesRead === read) this.#marketFeesRead = undefined;
-    });
-    return fees;
-  }
-
   async #initialFees(guid: Hex): Promise<Fees> {
-    const market = await this.#recentMarketFees();
+    const market = await this.#recentMarketFees.get("market", () => this.#marketFees());
     const cap = this.#fees.maxFeePerGas;
     if (market.baseFee >= cap) {
       throw new FeeCapExceededError(
