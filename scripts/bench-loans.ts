@@ -6,7 +6,7 @@
 // finalized → submitted, ready → submitted (from when the sender first held
 // a threshold of attestations; overall and by destination chain) and
 // finalized → confirmed latency, relayer memory,
-// executor takeovers and double sends. With --kill-relayer-0, relayer-0 is
+// executor takeovers, double sends and Solana deliveries derived again. With --kill-relayer-0, relayer-0 is
 // killed with SIGKILL once a quarter of the packets are delivered: the others
 // take its packets over, and the takeover times are printed. With
 // --deliver-concurrency, each relayer's `pipeline.deliverConcurrency` (8 by
@@ -262,6 +262,11 @@ try {
   const doubleSends = (
     await Promise.all(alive.map((r) => relayerMetric(r, "loanbridge_duplicate_deliveries_total")))
   ).reduce((sum, total) => sum + total, 0);
+  const accountsMoved = (
+    await Promise.all(
+      alive.map((r) => relayerMetric(r, "loanbridge_delivery_accounts_moved_total")),
+    )
+  ).reduce((sum, total) => sum + (Number.isNaN(total) ? 0 : total), 0);
   const takeovers = (await Promise.all(alive.map((r) => loggedTakeovers(r)))).flat();
   const waits = takeovers.map((takeover) => takeover.waitedMs).sort((a, b) => a - b);
   // The first in a packet's executor order sends as soon as it holds a
@@ -318,6 +323,9 @@ try {
   );
   console.log(
     `  double sends                 ${doubleSends} (delivery transactions that lost a race, loanbridge_duplicate_deliveries_total summed over ${alive.length} relayers)`,
+  );
+  console.log(
+    `  Solana accounts moved        ${accountsMoved} (Solana deliveries refused and derived again: another delivery to the same app moved the state their accounts came from, the pool's outbound nonce; loanbridge_delivery_accounts_moved_total over ${alive.length} relayers)`,
   );
   console.log(
     `  executor takeovers           ${waits.length}${

@@ -46,17 +46,20 @@ async function poolAccounts(
   read: AccountReader,
 ): Promise<AccountMeta[]> {
   const pool = await pda.pool(program);
-  const poolData = await read(pool);
+  const asset = toBytes(message.collateralAsset);
+  // Each address follows from the packet alone: the three reads go at once.
+  const [poolData, config, nonceData] = await Promise.all([
+    read(pool),
+    pda.collateral(program, srcEid, asset).then(read),
+    pda.nonce(program, pool, srcEid).then(read),
+  ]);
   if (poolData === null) throw new DeliverAccountsError("the pool is not initialized");
   const stablecoin = decodeAccount("Pool", poolData).stablecoin_mint as Address;
-  const asset = toBytes(message.collateralAsset);
   // An unknown collateral is rejected by the pool, which then reads no price.
-  const config = await read(await pda.collateral(program, srcEid, asset));
   const priceId =
     config === null
       ? ZERO_ASSET
       : (decodeAccount("CollateralConfig", config).price_id as Uint8Array);
-  const nonceData = await read(await pda.nonce(program, pool, srcEid));
   const sent =
     nonceData === null ? 0n : (decodeAccount("OutboundNonce", nonceData).nonce as bigint);
   return poolReceiveAccounts(program, {

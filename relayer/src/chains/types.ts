@@ -158,6 +158,13 @@ export interface DeliveryReceipt {
 export type DeliveryProgress = (step: "signed" | "sent", tx: string) => void;
 
 /** Submits attested packets to the destination endpoint. */
+/** A destination's verifier set: who may attest, how many must, under which epoch. */
+export interface VerifierSet {
+  epoch: bigint;
+  threshold: number;
+  signers: readonly string[];
+}
+
 export interface PacketDeliverer {
   readonly eid: number;
   /**
@@ -167,7 +174,7 @@ export interface PacketDeliverer {
    */
   readonly endpoint: Hex;
   /** The destination's current verifier-set epoch and threshold. */
-  verifierSet(): Promise<{ epoch: bigint; threshold: number; signers: string[] }>;
+  verifierSet(): Promise<VerifierSet>;
   /** The account that pays for deliveries and its balance in whole coins (ETH, SOL). */
   walletBalance(): Promise<{ account: string; balance: number }>;
   /**

@@ -14,7 +14,7 @@ import { type Hex, packetAttestationDigest, toBytes } from "@loanbridge/shared";
 import { z } from "zod";
 import { recoverSigner } from "../chains/evm/signer.ts";
 import { verifyEd25519 } from "../chains/solana/signer.ts";
-import type { Attestation, ChainKind } from "../chains/types.ts";
+import type { Attestation, ChainKind, VerifierSet } from "../chains/types.ts";
 import { MAX_ATTESTATION_GUIDS } from "../api/params.ts";
 import { withDeadline } from "../deadline.ts";
 import type { PacketRecord } from "../store/types.ts";
@@ -33,12 +33,6 @@ const peerAnswer = z.object({
     }),
   ),
 });
-
-export interface VerifierSet {
-  epoch: bigint;
-  threshold: number;
-  signers: readonly string[];
-}
 
 /**
  * One peer's attestations of `guids` (at most MAX_ATTESTATION_GUIDS), in one

@@ -9,12 +9,7 @@ export {
   retryOrFail,
 } from "./context.ts";
 export { deliverBatch, type DeliverOutcome, deliverPacket } from "./deliver.ts";
-export {
-  fetchPeerAttestations,
-  gatherAttestations,
-  isValidAttestation,
-  type VerifierSet,
-} from "./gather.ts";
+export { fetchPeerAttestations, gatherAttestations, isValidAttestation } from "./gather.ts";
 export {
   destinationSideUpdate,
   loanMessageFromLoanApp,

@@ -11,6 +11,7 @@ import {
 } from "@loanbridge/shared";
 import { Interface, type InterfaceAbi, toQuantity, Wallet } from "ethers";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { setTimeout as sleep } from "node:timers/promises";
 import type { Attestation } from "../types.ts";
 import {
   AlreadyDeliveredError,
@@ -425,6 +426,31 @@ describe("nonces", () => {
     expect(receipts.every((r) => r.outcome === "delivered")).toBe(true);
     expect(methods.filter((method) => method === "eth_feeHistory")).toHaveLength(1);
     expect(methods.filter((method) => method === "eth_sendRawTransaction")).toHaveLength(3);
+  });
+
+  it("deliveriesAtOnce_shareOneVerifierSetRead_andOneASecondLaterReadsItAgain", async () => {
+    const packets = await Promise.all([0, 1, 2].map(async () => (await pair.send()).packet));
+    const all = await Promise.all(packets.map(async (packet) => attest(packet)));
+    const methods: string[] = [];
+    const d = deliverer({
+      rpc: new JsonRpc({
+        chain: "hardhat",
+        urls: [node.url],
+        onCall: (event) => methods.push(event.method),
+      }),
+    });
+
+    const receipts = await Promise.all(packets.map((packet, i) => d.deliver(packet, all[i] ?? [])));
+
+    // One call reads the set; each delivery simulates with one more.
+    expect(receipts.every((r) => r.outcome === "delivered")).toBe(true);
+    expect(methods.filter((method) => method === "eth_call")).toHaveLength(1 + 3);
+    const before = methods.length;
+    expect((await d.verifierSet()).threshold).toBe(2);
+    expect(methods.length).toBe(before);
+    await sleep(1_100);
+    await d.verifierSet();
+    expect(methods.slice(before)).toEqual(["eth_call"]);
   });
 
   it("severalInFlightFromOneKey_takeConsecutiveNonces_andEachReplacementKeepsItsOwn", async () => {

@@ -20,7 +20,13 @@ import {
 } from "@loanbridge/shared";
 import { formatEther, getAddress, hexlify, keccak256, Transaction, Wallet } from "ethers";
 import { z } from "zod";
-import type { Attestation, DeliveryProgress, DeliveryReceipt, PacketDeliverer } from "../types.ts";
+import type {
+  Attestation,
+  DeliveryProgress,
+  DeliveryReceipt,
+  PacketDeliverer,
+  VerifierSet,
+} from "../types.ts";
 import {
   AlreadyDeliveredError,
   DeliveryError,
@@ -164,6 +170,11 @@ const MIN_BUMP_BPS = 1_250n;
  * `baseFeeMultiplier` (2 by default) anyway: room for several full blocks.
  */
 const MARKET_FEES_MAX_AGE_MS = 1_000;
+/**
+ * How long one verifier-set read is shared. A set replaced within it costs
+ * a delivery a reverted simulation and a retry, as any rotation mid-delivery.
+ */
+const VERIFIER_SET_MAX_AGE_MS = 1_000;
 const BPS = 10_000n;
 
 interface Fees {
@@ -186,6 +197,7 @@ export class EvmPacketDeliverer implements PacketDeliverer {
    * afresh (`#bumpedFees`).
    */
   readonly #recentMarketFees = new RecentReads<Fees & { baseFee: bigint }>(MARKET_FEES_MAX_AGE_MS);
+  readonly #verifierSets = new RecentReads<VerifierSet>(VERIFIER_SET_MAX_AGE_MS);
   readonly #gasHeadroomBps: bigint;
   readonly #gasMin: bigint;
   readonly #receiptTimeoutMs: number;
@@ -237,7 +249,15 @@ export class EvmPacketDeliverer implements PacketDeliverer {
     return this.#wallet.address;
   }
 
-  async verifierSet(): Promise<{ epoch: bigint; threshold: number; signers: string[] }> {
+  /**
+   * Read at most once per VERIFIER_SET_MAX_AGE_MS; callers within it (the
+   * pipeline choosing who delivers, then the delivery) share the read.
+   */
+  verifierSet(): Promise<VerifierSet> {
+    return this.#verifierSets.get("endpoint", () => this.#readVerifierSet());
+  }
+
+  async #readVerifierSet(): Promise<VerifierSet> {
     const [signers, threshold, epoch] = (await this.#view("verifierSet", [])) as unknown as [
       string[],
       bigint,
@@ -322,16 +342,17 @@ export class EvmPacketDeliverer implements PacketDeliverer {
     // A transaction of ours can be dropped when another sender takes its nonce:
     // then simulate and send once more.
     for (let round = 0; ; round++) {
-      // Both at once; the simulation's answer comes first (an estimate of a
-      // reverting call fails too, less clearly).
-      const [simulation, estimate] = await Promise.allSettled([
+      // All at once; the simulation's answer comes first (an estimate of a
+      // reverting call fails too, less clearly), then the fees'.
+      const [simulation, estimate, fees] = await Promise.allSettled([
         this.#simulate(guid, data),
         this.#gasLimit(guid, data),
+        this.#initialFees(guid),
       ]);
       if (settled(simulation) === "already_delivered") return this.#alreadyDelivered(guid);
       const gasLimit = settled(estimate);
       this.#onEvent({ kind: "simulated", guid, gasLimit });
-      const outcome = await this.#sendAndWait(packet, data, gasLimit);
+      const outcome = await this.#sendAndWait(packet, data, gasLimit, settled(fees));
       if (outcome !== "dropped") return outcome;
       if (round > 0) throw new EvmDeliveryError(`deliver of ${guid} was dropped twice`);
     }
@@ -441,10 +462,11 @@ export class EvmPacketDeliverer implements PacketDeliverer {
     packet: Packet,
     data: Hex,
     gasLimit: bigint,
+    initialFees: Fees,
   ): Promise<DeliveryReceipt | "dropped"> {
     const { guid } = packet;
     const chainId = await this.#chain();
-    let fees = await this.#initialFees(guid);
+    let fees = initialFees;
     const sign = async (nonce: bigint, withFees: Fees) => {
       const raw = (await this.#wallet.signTransaction(
         Transaction.from({

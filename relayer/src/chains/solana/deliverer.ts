@@ -9,6 +9,12 @@
 // the configured floor and cap), sends, rebroadcasts until confirmed, and on
 // blockhash expiry checks the destination and tries again with a fresh
 // blockhash.
+//
+// What every delivery reads alike (the verifier set, a blockhash, the lookup
+// table, the priority fee paid to reach an app's accounts) is read once a
+// second at most and shared, and read while the packet's own accounts are:
+// the accounts read, one simulation and one send are what a delivery waits
+// for once its attestations are in.
 import {
   decodePacket,
   type Hex,
@@ -47,7 +53,13 @@ import { AlreadyDeliveredError, InsufficientAttestationsError } from "../errors.
 import { settled } from "../settled.ts";
 import { z } from "zod";
 import { type JsonRpc, RpcDisagreementError, RpcError, RpcQuorumError } from "../rpc.ts";
-import type { Attestation, DeliveryProgress, DeliveryReceipt, PacketDeliverer } from "../types.ts";
+import type {
+  Attestation,
+  DeliveryProgress,
+  DeliveryReceipt,
+  PacketDeliverer,
+  VerifierSet,
+} from "../types.ts";
 import {
   type ComputeUnitMargin,
   computeUnitLimit,
@@ -72,10 +84,24 @@ import {
   slotSchema,
 } from "./schemas.ts";
 import { publicKeyBytes, verifyEd25519 } from "./signer.ts";
+import { RecentReads } from "../recent-reads.ts";
 
 /** The most bytes a Solana transaction may have on the wire. */
 export const MAX_TRANSACTION_SIZE = PACKET_DATA_SIZE;
 const LAMPORTS_PER_SOL = 1_000_000_000;
+
+/**
+ * How long a read that every delivery makes alike is shared. A blockhash a
+ * second old has most of its ~60 s ahead of it (a delivery that outlives it
+ * tries again with a fresh one, read anew); a verifier set replaced within
+ * the second costs a refused simulation and a retry, like any rotation
+ * mid-delivery; the lookup table only grows; and what recently landed
+ * writing an app's shared accounts (its state, its token vaults) changes
+ * from slot to slot, not from one delivery to the next.
+ */
+export const SHARED_READ_MAX_AGE_MS = 1_000;
+
+type Lifetime = { blockhash: Blockhash; lastValidBlockHeight: bigint };
 
 /** What the relayer could make of its lookup table, the last time it read it. */
 export type LookupTableState =
@@ -170,6 +196,13 @@ export class SolanaPacketDeliverer implements PacketDeliverer {
   readonly #onEvent: NonNullable<SolanaDelivererOptions["onEvent"]>;
   /** The `onProgress` of each delivery in progress, by guid. */
   readonly #progress = new Map<Hex, DeliveryProgress>();
+  readonly #verifierSets = new RecentReads<VerifierSet>(SHARED_READ_MAX_AGE_MS);
+  readonly #lifetimes = new RecentReads<Lifetime>(SHARED_READ_MAX_AGE_MS);
+  readonly #lookupTableReads = new RecentReads<AddressesByLookupTableAddress | undefined>(
+    SHARED_READ_MAX_AGE_MS,
+  );
+  /** By receiving app: its deliveries differ only in accounts no other transaction writes. */
+  readonly #priorityFees = new RecentReads<bigint>(SHARED_READ_MAX_AGE_MS);
 
   constructor(options: SolanaDelivererOptions) {
     this.eid = options.eid;
@@ -189,7 +222,12 @@ export class SolanaPacketDeliverer implements PacketDeliverer {
     this.#onEvent = options.onEvent ?? (() => undefined);
   }
 
-  async verifierSet(): Promise<{ epoch: bigint; threshold: number; signers: string[] }> {
+  /** Read at most once per SHARED_READ_MAX_AGE_MS; callers within it share the read. */
+  verifierSet(): Promise<VerifierSet> {
+    return this.#verifierSets.get("endpoint", () => this.#readVerifierSet());
+  }
+
+  async #readVerifierSet(): Promise<VerifierSet> {
     const data = await this.#read(await pda.endpoint(this.#programId));
     if (data === null) throw new SolanaDeliveryError("the endpoint is not initialized");
     const endpoint = decodeAccount("Endpoint", data);
@@ -252,7 +290,9 @@ export class SolanaPacketDeliverer implements PacketDeliverer {
     const appAccounts = () => deliverAppAccounts(this.#programId, packet, reader);
     // Independent reads at once: a delivery waits for the slowest, not their
     // sum. A packet already delivered is that, whatever else failed (its
-    // accounts may no longer derive: the loan moved on).
+    // accounts may no longer derive: the loan moved on). The first attempt's
+    // blockhash and lookup table start now too, and wait in their memos.
+    void Promise.allSettled([this.#lifetime(1), this.#lookupTables()]);
     const [setRead, accountsRead, deliveredRead] = await Promise.allSettled([
       this.verifierSet(),
       appAccounts(),
@@ -314,19 +354,16 @@ export class SolanaPacketDeliverer implements PacketDeliverer {
     instructions: Instruction[],
     attempt: number,
   ): Promise<DeliveryReceipt | undefined> {
-    const [{ value: lifetime }, lookupTables, microLamports] = await Promise.all([
-      this.#rpc.request("getLatestBlockhash", [{ commitment: "confirmed" }], latestBlockhashSchema),
+    const [lifetime, lookupTables, microLamports] = await Promise.all([
+      this.#lifetime(attempt),
       this.#lookupTables(),
-      this.#priorityFeeFor(instructions),
+      this.#priorityFeeFor(packet, instructions),
     ]);
     const build = (budget: ComputeBudget) =>
       signV0Transaction({
         feePayer: payer,
         instructions,
-        lifetime: {
-          blockhash: lifetime.blockhash as Blockhash,
-          lastValidBlockHeight: lifetime.lastValidBlockHeight,
-        },
+        lifetime,
         budget,
         ...(lookupTables && { lookupTables }),
       });
@@ -410,11 +447,37 @@ export class SolanaPacketDeliverer implements PacketDeliverer {
   }
 
   /**
-   * The priority fee for a transaction of `instructions`: what recently
-   * landed writing the same accounts paid. A fee hint, asked of one endpoint:
-   * the floor and cap bound what a wrong answer can do.
+   * The blockhash for attempt `attempt`: the first shares a recent read,
+   * the later ones (the previous blockhash expired) read a fresh one.
    */
-  async #priorityFeeFor(instructions: readonly Instruction[]): Promise<bigint> {
+  #lifetime(attempt: number): Promise<Lifetime> {
+    const read = async (): Promise<Lifetime> => {
+      const { value } = await this.#rpc.request(
+        "getLatestBlockhash",
+        [{ commitment: "confirmed" }],
+        latestBlockhashSchema,
+      );
+      return {
+        blockhash: value.blockhash as Blockhash,
+        lastValidBlockHeight: value.lastValidBlockHeight,
+      };
+    };
+    return attempt === 1 ? this.#lifetimes.get("latest", read) : read();
+  }
+
+  /**
+   * The priority fee for a transaction of `instructions` to the packet's
+   * receiver: what recently landed writing the same accounts paid, shared by
+   * the receiver's deliveries for a second. A fee hint, asked of one
+   * endpoint: the floor and cap bound what a wrong answer can do.
+   */
+  #priorityFeeFor(packet: Uint8Array, instructions: readonly Instruction[]): Promise<bigint> {
+    return this.#priorityFees.get(decodePacket(packet).receiver, () =>
+      this.#readPriorityFee(instructions),
+    );
+  }
+
+  async #readPriorityFee(instructions: readonly Instruction[]): Promise<bigint> {
     const writable = [
       ...new Set(
         instructions.flatMap((ix) =>
@@ -471,11 +534,17 @@ export class SolanaPacketDeliverer implements PacketDeliverer {
     return { state, usable: "error" in read ? [] : read.usable };
   }
 
-  /** The table and its usable addresses for the next transaction; undefined without any. */
-  async #lookupTables(): Promise<AddressesByLookupTableAddress | undefined> {
-    const read = await this.#readLookupTable();
-    if (read === undefined || read.usable.length === 0) return undefined;
-    return { [read.state.table]: read.usable };
+  /**
+   * The table and its usable addresses for the next transaction; undefined
+   * without any. Shared for SHARED_READ_MAX_AGE_MS: a table only grows, and
+   * an address it gained since is sent inline meanwhile.
+   */
+  #lookupTables(): Promise<AddressesByLookupTableAddress | undefined> {
+    return this.#lookupTableReads.get("table", async () => {
+      const read = await this.#readLookupTable();
+      if (read === undefined || read.usable.length === 0) return undefined;
+      return { [read.state.table]: read.usable };
+    });
   }
 
   /**

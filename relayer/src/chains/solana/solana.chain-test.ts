@@ -70,6 +70,7 @@ import {
 import {
   MAX_TRANSACTION_SIZE,
   type SolanaDeliveryEvent,
+  SHARED_READ_MAX_AGE_MS,
   SolanaPacketDeliverer,
 } from "./deliverer.ts";
 import { accountData, accountInfoSchema } from "./schemas.ts";
@@ -381,6 +382,8 @@ async function deliverer(
   chain: Chain,
   options: {
     url?: string;
+    /** Instead of `url`: this client (to count its calls). */
+    rpc?: JsonRpc;
     sol?: bigint;
     events?: SolanaDeliveryEvent[];
     rebroadcastMs?: number;
@@ -397,9 +400,10 @@ async function deliverer(
   return new SolanaPacketDeliverer({
     eid: SOLANA_EID,
     rpc:
-      options.url === undefined
+      options.rpc ??
+      (options.url === undefined
         ? chain.jsonRpc
-        : new JsonRpc({ chain: "solana", urls: [options.url] }),
+        : new JsonRpc({ chain: "solana", urls: [options.url] })),
     programId: chain.programId,
     payerKeypair,
     pollIntervalMs: 25,
@@ -1224,6 +1228,70 @@ describe("SolanaPacketDeliverer's priority fee", () => {
     });
     await cappedTarget.deliver(packet, await signed(packet));
     expect(cappedEvents.find((e) => e.kind === "sent")).toMatchObject({ computeUnitPrice: 5_000n });
+  });
+});
+
+describe("SolanaPacketDeliverer's shared reads", () => {
+  it("deliveriesAtOnce_shareOneBlockhashTableFeeAndSetRead_eachReadsItsOwnAccounts", async () => {
+    // Given three LOAN_ACTIVE packets (all to the vault) for loans opened before.
+    const opened = [await openLoan(chain), await openLoan(chain), await openLoan(chain)];
+    const packets = opened.map((loan) => loanActivePacket(chain, loan.loanId));
+    const { epoch } = await (await deliverer(chain)).verifierSet();
+    const attestations = await Promise.all(
+      packets.map((packet) => attest(chain.verifierKeys.slice(0, 2), packet, epoch)),
+    );
+    const methods: string[] = [];
+    const target = await deliverer(chain, {
+      rpc: new JsonRpc({
+        chain: "solana",
+        urls: [chain.node.url],
+        onCall: (event) => methods.push(event.method),
+      }),
+    });
+
+    // When one relayer delivers them at once.
+    const receipts = await Promise.all(
+      packets.map((packet, i) => target.deliver(packet, attestations[i] ?? [])),
+    );
+
+    // Then each is its own transaction, simulated and sent once, built on one
+    // blockhash, one lookup-table read, one fee reading and one verifier-set
+    // read; the accounts each packet names (its loan, its delivered nonces)
+    // are read per packet: 3 + 3 of the 8 account reads.
+    expect(new Set(receipts.map((receipt) => receipt.tx)).size).toBe(3);
+    const count = (method: string) => methods.filter((m) => m === method).length;
+    expect(count("simulateTransaction")).toBe(3);
+    expect(count("sendTransaction")).toBe(3);
+    expect(count("getLatestBlockhash")).toBe(1);
+    expect(count("getRecentPrioritizationFees")).toBe(1);
+    expect(count("getAccountInfo")).toBe(1 + 1 + 3 + 3);
+  });
+
+  it("verifierSetAndBlockhash_areReadAgain_onceASecondHasPassed", async () => {
+    const methods: string[] = [];
+    const target = await deliverer(chain, {
+      rpc: new JsonRpc({
+        chain: "solana",
+        urls: [chain.node.url],
+        onCall: (event) => methods.push(event.method),
+      }),
+    });
+    const deliverLoanActive = async () => {
+      const packet = loanActivePacket(chain, (await openLoan(chain)).loanId);
+      const { epoch } = await target.verifierSet();
+      return target.deliver(packet, await attest(chain.verifierKeys.slice(0, 2), packet, epoch));
+    };
+
+    await deliverLoanActive();
+    await sleep(SHARED_READ_MAX_AGE_MS + 100);
+    const before = methods.length;
+    await deliverLoanActive();
+
+    const later = methods.slice(before);
+    expect(later.filter((m) => m === "getLatestBlockhash")).toHaveLength(1);
+    expect(later.filter((m) => m === "getRecentPrioritizationFees")).toHaveLength(1);
+    // The verifier set, the lookup table, the loan and its delivered nonces.
+    expect(later.filter((m) => m === "getAccountInfo")).toHaveLength(4);
   });
 });
 
