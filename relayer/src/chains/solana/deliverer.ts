@@ -15,6 +15,14 @@
 // second at most and shared, and read while the packet's own accounts are:
 // the accounts read, one simulation and one send are what a delivery waits
 // for once its attestations are in.
+//
+// Deliveries to the pool are derived and sent one at a time per path: each
+// names the packet account of the pool's answer by the pool's next outbound
+// nonce, so two built on the same nonce cannot both land. The next is
+// derived once the one before is sent, and a node that runs what it
+// receives (ours) then shows it the moved nonce; where the moved nonce shows
+// later, the next one's simulation or transaction is refused and it is
+// derived again, as with another relayer's delivery.
 import {
   decodePacket,
   type Hex,
@@ -26,6 +34,7 @@ import {
   type AccountReader,
   ADDRESS_LOOKUP_TABLE_PROGRAM_ADDRESS,
   addressBytes,
+  addressFromBytes32,
   type CompiledTransaction,
   type ComputeBudget,
   decodeAccount,
@@ -85,6 +94,7 @@ import {
 } from "./schemas.ts";
 import { publicKeyBytes, verifyEd25519 } from "./signer.ts";
 import { RecentReads } from "../recent-reads.ts";
+import { type Turn, Turns } from "../turns.ts";
 
 /** The most bytes a Solana transaction may have on the wire. */
 export const MAX_TRANSACTION_SIZE = PACKET_DATA_SIZE;
@@ -203,6 +213,8 @@ export class SolanaPacketDeliverer implements PacketDeliverer {
   );
   /** By receiving app: its deliveries differ only in accounts no other transaction writes. */
   readonly #priorityFees = new RecentReads<bigint>(SHARED_READ_MAX_AGE_MS);
+  /** Pool deliveries in their turn, by source eid (see the top of this file). */
+  readonly #answerTurns = new Turns();
 
   constructor(options: SolanaDelivererOptions) {
     this.eid = options.eid;
@@ -286,6 +298,28 @@ export class SolanaPacketDeliverer implements PacketDeliverer {
     attestations: Attestation[],
   ): Promise<DeliveryReceipt> {
     const payer = await this.#payer;
+    const answerPath = await this.#answerPath(packet);
+    // Held from the accounts read to the first send, and again to derive anew.
+    let turn = await this.#answerTurns.take(answerPath);
+    try {
+      return await this.#deliverInTurn(guid, packet, attestations, payer, {
+        current: () => turn,
+        retake: async () => {
+          if (!turn.held) turn = await this.#answerTurns.take(answerPath);
+        },
+      });
+    } finally {
+      turn.release();
+    }
+  }
+
+  async #deliverInTurn(
+    guid: Hex,
+    packet: Uint8Array,
+    attestations: Attestation[],
+    payer: KeyPairSigner,
+    turn: { current: () => Turn; retake: () => Promise<void> },
+  ): Promise<DeliveryReceipt> {
     const reader: AccountReader = (account) => this.#read(account);
     const appAccounts = () => deliverAppAccounts(this.#programId, packet, reader);
     // Independent reads at once: a delivery waits for the slowest, not their
@@ -320,7 +354,7 @@ export class SolanaPacketDeliverer implements PacketDeliverer {
       asked = false;
       let receipt: DeliveryReceipt | undefined;
       try {
-        receipt = await this.#attempt(guid, packet, payer, instructions, attempt);
+        receipt = await this.#attempt(guid, packet, payer, instructions, attempt, turn.current());
       } catch (error) {
         // Another delivery to the same app may have moved the state these
         // accounts were derived from (the pool's outbound nonce names the
@@ -330,6 +364,7 @@ export class SolanaPacketDeliverer implements PacketDeliverer {
         if (!(error instanceof SolanaDeliveryRefusedError) || rebuilds >= MAX_ACCOUNT_REBUILDS) {
           throw error;
         }
+        await turn.retake();
         const rebuilt = await build(await appAccounts());
         if (sameAccounts(rebuilt, instructions)) throw error;
         instructions = rebuilt;
@@ -346,13 +381,17 @@ export class SolanaPacketDeliverer implements PacketDeliverer {
     );
   }
 
-  /** One blockhash's worth: simulate, send, rebroadcast; undefined when it expired. */
+  /**
+   * One blockhash's worth: simulate, send (letting go of `turn` once sent),
+   * rebroadcast; undefined when it expired.
+   */
   async #attempt(
     guid: Hex,
     packet: Uint8Array,
     payer: KeyPairSigner,
     instructions: Instruction[],
     attempt: number,
+    turn: Turn,
   ): Promise<DeliveryReceipt | undefined> {
     const [lifetime, lookupTables, microLamports] = await Promise.all([
       this.#lifetime(attempt),
@@ -388,6 +427,7 @@ export class SolanaPacketDeliverer implements PacketDeliverer {
           z.string(),
         );
         if (sentAt === 0) {
+          turn.release();
           this.#emit({
             kind: "sent",
             guid,
@@ -444,6 +484,17 @@ export class SolanaPacketDeliverer implements PacketDeliverer {
     const used = value.unitsConsumed ?? 200_000n;
     this.#onEvent({ kind: "simulated", guid, units: used });
     return used;
+  }
+
+  /**
+   * The path whose next outbound nonce the packet's delivery names: the
+   * pool's to the source chain, for it answers every OPEN_LOAN with a
+   * packet; undefined for the vault, whose deliveries name no nonce.
+   */
+  async #answerPath(packet: Uint8Array): Promise<string | undefined> {
+    const { receiver, srcEid } = decodePacket(packet);
+    const pool = await pda.pool(this.#programId);
+    return addressFromBytes32(toBytes(receiver)) === pool ? String(srcEid) : undefined;
   }
 
   /**

@@ -1430,6 +1430,42 @@ describe("SolanaPacketDeliverer when another delivery moves the receiving app's 
   });
 });
 
+describe("SolanaPacketDeliverer delivering to the pool at once", () => {
+  it("openLoansAtOnce_takeTurnsOnThePoolsNonce_noneIsDerivedAgain_andEveryLoanOpens", async () => {
+    // Given three OPEN_LOAN packets to the pool, all answered on one path.
+    const events: SolanaDeliveryEvent[] = [];
+    const target = await deliverer(chain, { events });
+    const { epoch } = await target.verifierSet();
+    const packets = [
+      await openLoanPacket(chain),
+      await openLoanPacket(chain),
+      await openLoanPacket(chain),
+    ];
+    const attestations = await Promise.all(
+      packets.map(({ packet }) => attest(chain.verifierKeys.slice(0, 2), packet, epoch)),
+    );
+
+    // When one relayer delivers them at once.
+    const receipts = await Promise.all(
+      packets.map(({ packet }, i) => target.deliver(packet, attestations[i] ?? [])),
+    );
+
+    // Then each is derived after the one before was sent: none names a nonce
+    // another took, none is refused, and every loan opens.
+    expect(receipts.map((receipt) => receipt.outcome)).toEqual([
+      "delivered",
+      "delivered",
+      "delivered",
+    ]);
+    expect(events.filter((e) => e.kind === "accounts_moved")).toEqual([]);
+    expect(events.filter((e) => e.kind === "sent")).toHaveLength(3);
+    for (const { loanId } of packets) {
+      const loan = await readAccount(chain, await pda.poolLoan(chain.programId, toBytes(loanId)));
+      expect(decodeAccount("PoolLoan", loan ?? new Uint8Array()).status).toBe(1);
+    }
+  });
+});
+
 const deliveryEvents = (events: SolanaDeliveryEvent[]) =>
   events.map((e) => e.kind).filter((kind) => kind !== "simulated" && kind !== "lookup_table");
 
