@@ -3,18 +3,23 @@
 // with the receiving app's accounts resolved from chain state. The static
 // accounts load from the deployment's address lookup table (read by quorum,
 // used only for the addresses it holds), which is what lets 3 signatures and
-// both compute-budget instructions fit 1,232 bytes. Each attempt simulates
-// first (simulated units + margin become the compute-unit limit; the priority
-// fee follows getRecentPrioritizationFees for the writable accounts, within
-// the configured floor and cap), sends, rebroadcasts until confirmed, and on
-// blockhash expiry checks the destination and tries again with a fresh
-// blockhash.
+// both compute-budget instructions fit 1,232 bytes. The first delivery of
+// each kind (receiving app, message type, signature count) simulates first:
+// simulated units + margin become the compute-unit limit. Later ones of the
+// kind ask for the most units their kind simulated at + margin, and are sent
+// with the RPC's own preflight simulation, which refuses them as the
+// simulation did (nothing is sent, no fee paid); one that needs more units
+// than its kind's most is simulated and its kind's figure raised. The
+// priority fee follows getRecentPrioritizationFees for the writable accounts,
+// within the configured floor and cap. Each attempt sends, rebroadcasts
+// until confirmed, and on blockhash expiry checks the destination and tries
+// again with a fresh blockhash.
 //
 // What every delivery reads alike (the verifier set, a blockhash, the lookup
 // table, the priority fee paid to reach an app's accounts) is read once a
 // second at most and shared, and read while the packet's own accounts are:
-// the accounts read, one simulation and one send are what a delivery waits
-// for once its attestations are in.
+// the accounts read and one send (with its preflight simulation) are what a
+// delivery waits for once its attestations are in.
 //
 // Deliveries to the pool are derived and sent one at a time per path: each
 // names the packet account of the pool's answer by the pool's next outbound
@@ -24,6 +29,7 @@
 // later, the next one's simulation or transaction is refused and it is
 // derived again, as with another relayer's delivery.
 import {
+  decodeLoanMessage,
   decodePacket,
   type Hex,
   packetAttestationDigest,
@@ -213,6 +219,12 @@ export class SolanaPacketDeliverer implements PacketDeliverer {
   );
   /** By receiving app: its deliveries differ only in accounts no other transaction writes. */
   readonly #priorityFees = new RecentReads<bigint>(SHARED_READ_MAX_AGE_MS);
+  /**
+   * The most compute units each kind of delivery simulated at (see the top
+   * of this file); a few kinds: two apps, a handful of message types, the
+   * threshold.
+   */
+  readonly #unitsByKind = new Map<string, bigint>();
   /** Pool deliveries in their turn, by source eid (see the top of this file). */
   readonly #answerTurns = new Turns();
 
@@ -337,6 +349,8 @@ export class SolanaPacketDeliverer implements PacketDeliverer {
     const accounts = settled(accountsRead);
     const digest = toBytes(packetAttestationDigest(this.endpoint, set.epoch, packet));
     const selected = selectEd25519Attestations(guid, digest, set, attestations);
+    const { receiver, message } = decodePacket(packet);
+    const kind = `${receiver}:${decodeLoanMessage(message).type}:${selected.length}`;
     const build = (app: Awaited<ReturnType<typeof appAccounts>>) =>
       deliverInstructions(this.#programId, {
         payer,
@@ -354,7 +368,10 @@ export class SolanaPacketDeliverer implements PacketDeliverer {
       asked = false;
       let receipt: DeliveryReceipt | undefined;
       try {
-        receipt = await this.#attempt(guid, packet, payer, instructions, attempt, turn.current());
+        receipt = await this.#attempt(
+          { guid, packet, kind, payer, instructions, attempt },
+          turn.current(),
+        );
       } catch (error) {
         // Another delivery to the same app may have moved the state these
         // accounts were derived from (the pool's outbound nonce names the
@@ -382,17 +399,12 @@ export class SolanaPacketDeliverer implements PacketDeliverer {
   }
 
   /**
-   * One blockhash's worth: simulate, send (letting go of `turn` once sent),
-   * rebroadcast; undefined when it expired.
+   * One blockhash's worth: size the compute budget (by the kind's most units,
+   * or a simulation), send (letting go of `turn` once sent), rebroadcast;
+   * undefined when it expired.
    */
-  async #attempt(
-    guid: Hex,
-    packet: Uint8Array,
-    payer: KeyPairSigner,
-    instructions: Instruction[],
-    attempt: number,
-    turn: Turn,
-  ): Promise<DeliveryReceipt | undefined> {
+  async #attempt(delivery: Delivery, turn: Turn): Promise<DeliveryReceipt | undefined> {
+    const { guid, packet, kind, payer, instructions, attempt } = delivery;
     const [lifetime, lookupTables, microLamports] = await Promise.all([
       this.#lifetime(attempt),
       this.#lookupTables(),
@@ -406,26 +418,59 @@ export class SolanaPacketDeliverer implements PacketDeliverer {
         budget,
         ...(lookupTables && { lookupTables }),
       });
-    // Simulated as it will be sent (the compute-budget instructions use units
-    // too), at the most units a transaction may have; the limit's and the
-    // price's sizes are fixed, so the probe's size is the final size.
-    const probe = await build({ units: MAX_COMPUTE_UNIT_LIMIT, microLamports });
-    if (probe.size > MAX_TRANSACTION_SIZE) {
-      throw new SolanaTransactionTooLargeError(guid, probe.size, this.#lookupTableState);
+    const known = this.#unitsByKind.get(kind);
+    let units: number;
+    let transaction: CompiledTransaction;
+    if (known === undefined) {
+      // Simulated as it will be sent (the compute-budget instructions use
+      // units too), at the most units a transaction may have; the limit's and
+      // the price's sizes are fixed, so the probe's size is the final size.
+      const probe = await build({ units: MAX_COMPUTE_UNIT_LIMIT, microLamports });
+      if (probe.size > MAX_TRANSACTION_SIZE) {
+        throw new SolanaTransactionTooLargeError(guid, probe.size, this.#lookupTableState);
+      }
+      const used = await this.#simulate(guid, packet, probe);
+      const most = this.#unitsByKind.get(kind);
+      if (most === undefined || used > most) this.#unitsByKind.set(kind, used);
+      units = computeUnitLimit(used, this.#margin);
+      transaction = await build({ units, microLamports });
+    } else {
+      units = computeUnitLimit(known, this.#margin);
+      transaction = await build({ units, microLamports });
+      if (transaction.size > MAX_TRANSACTION_SIZE) {
+        throw new SolanaTransactionTooLargeError(guid, transaction.size, this.#lookupTableState);
+      }
     }
-    const units = computeUnitLimit(await this.#simulate(guid, packet, probe), this.#margin);
-    const transaction = await build({ units, microLamports });
     const { wire, signature } = transaction;
     this.#progress.get(guid)?.("signed", signature);
     let sentAt = 0;
     for (;;) {
       if (Date.now() - sentAt >= this.#rebroadcastMs) {
-        // To every endpoint: one that drops it must not keep it from the leader.
-        await this.#rpc.broadcast(
-          "sendTransaction",
-          [wire, { encoding: "base64", skipPreflight: true, maxRetries: 0 }],
-          z.string(),
-        );
+        // To every endpoint: one that drops it must not keep it from the
+        // leader. The first send of a transaction not simulated here is
+        // simulated by each endpoint first (at the state its reads saw).
+        const preflight = known !== undefined && sentAt === 0;
+        try {
+          await this.#rpc.broadcast(
+            "sendTransaction",
+            [
+              wire,
+              preflight
+                ? { encoding: "base64", preflightCommitment: "confirmed", maxRetries: 0 }
+                : { encoding: "base64", skipPreflight: true, maxRetries: 0 },
+            ],
+            z.string(),
+          );
+        } catch (error) {
+          const refusal = preflight ? preflightRefusal(error) : undefined;
+          if (refusal === undefined) throw error;
+          if (isBudgetExceeded(refusal)) {
+            // More units than its kind needed so far: simulated, and the kind's figure raised.
+            this.#unitsByKind.delete(kind);
+            return this.#attempt(delivery, turn);
+          }
+          throw await this.#refused(guid, packet, refusal);
+        }
         if (sentAt === 0) {
           turn.release();
           this.#emit({
@@ -475,12 +520,7 @@ export class SolanaPacketDeliverer implements PacketDeliverer {
       [transaction.wire, { encoding: "base64", commitment: "confirmed", sigVerify: true }],
       simulationSchema,
     );
-    if (value.err !== null) {
-      if (await this.isDelivered(guid, packet)) throw new AlreadyDeliveredError(guid);
-      throw new SolanaDeliveryRefusedError(`deliver of ${guid} fails in simulation`, {
-        details: `${JSON.stringify(value.err)}; ${(value.logs ?? []).slice(-4).join(" | ")}`,
-      });
-    }
+    if (value.err !== null) throw await this.#refused(guid, packet, value);
     const used = value.unitsConsumed ?? 200_000n;
     this.#onEvent({ kind: "simulated", guid, units: used });
     return used;
@@ -514,6 +554,21 @@ export class SolanaPacketDeliverer implements PacketDeliverer {
       };
     };
     return attempt === 1 ? this.#lifetimes.get("latest", read) : read();
+  }
+
+  /**
+   * What a failed simulation (ours or an endpoint's preflight) means: the
+   * packet delivered meanwhile, or a refusal with the program's last words.
+   */
+  async #refused(
+    guid: Hex,
+    packet: Uint8Array,
+    simulation: Simulation,
+  ): Promise<AlreadyDeliveredError | SolanaDeliveryRefusedError> {
+    if (await this.isDelivered(guid, packet)) return new AlreadyDeliveredError(guid);
+    return new SolanaDeliveryRefusedError(`deliver of ${guid} fails in simulation`, {
+      details: `${JSON.stringify(simulation.err)}; ${(simulation.logs ?? []).slice(-4).join(" | ")}`,
+    });
   }
 
   /**
@@ -650,6 +705,40 @@ export class SolanaPacketDeliverer implements PacketDeliverer {
 }
 
 type TableRead = { usable: Address[] } | { error: string };
+
+/** One delivery's transaction as an attempt sends it. */
+interface Delivery {
+  guid: Hex;
+  packet: Uint8Array;
+  /** Receiving app, message type and signature count: what its compute units follow. */
+  kind: string;
+  payer: KeyPairSigner;
+  instructions: Instruction[];
+  attempt: number;
+}
+
+/** A simulation's verdict: its error (null: none) and the program's logs. */
+type Simulation = Pick<z.infer<typeof simulationSchema>["value"], "err" | "logs">;
+
+/** sendTransaction's preflight failure (JSON-RPC -32002), with the simulation it ran. */
+const PREFLIGHT_FAILURE = -32002;
+const preflightFailureSchema = z.object({
+  err: z.unknown().refine((err) => err !== null && err !== undefined),
+  logs: z.array(z.string()).nullable().optional(),
+});
+
+/** The simulation an endpoint's preflight refused the transaction with, if that is the error. */
+function preflightRefusal(error: unknown): Simulation | undefined {
+  if (!(error instanceof RpcError) || error.kind !== "rpc_error") return undefined;
+  if (error.code !== PREFLIGHT_FAILURE) return undefined;
+  const parsed = preflightFailureSchema.safeParse(error.data);
+  return parsed.success ? { err: parsed.data.err, logs: parsed.data.logs } : undefined;
+}
+
+/** The transaction ran out of the units it asked for. */
+function isBudgetExceeded(simulation: Simulation): boolean {
+  return JSON.stringify(simulation.err).includes("ComputationalBudgetExceeded");
+}
 
 /** What a table account (as read at some slot) offers a transaction landing at `slot`. */
 function tableRead(table: Address, account: SolanaAccount, slot: bigint): TableRead {

@@ -1107,6 +1107,88 @@ describe("SolanaPacketDeliverer", () => {
   });
 });
 
+describe("SolanaPacketDeliverer's compute units by kind", () => {
+  async function loanActive(target: SolanaPacketDeliverer, events: SolanaDeliveryEvent[]) {
+    const { epoch } = await target.verifierSet();
+    const packet = loanActivePacket(chain, (await openLoan(chain)).loanId);
+    const before = events.length;
+    const receipt = await target.deliver(
+      packet,
+      await attest(chain.verifierKeys.slice(0, 2), packet, epoch),
+    );
+    const own = events.slice(before);
+    return {
+      receipt,
+      simulated: own.flatMap((e) => (e.kind === "simulated" ? [e.units] : [])),
+      limits: own.flatMap((e) => (e.kind === "sent" ? [e.computeUnitLimit] : [])),
+    };
+  }
+
+  it("laterDeliveriesOfAKind_areNotSimulatedHere_butSentWithPreflightAtItsMostUnits", async () => {
+    const events: SolanaDeliveryEvent[] = [];
+    const calls: { method: string; params: unknown[] }[] = [];
+    const proxy = await startProxy(chain.node.url, {
+      intercept: (call) => {
+        calls.push(call);
+        return undefined;
+      },
+    });
+    try {
+      const target = await deliverer(chain, { url: proxy.url, events });
+
+      const first = await loanActive(target, events);
+      const sendsBefore = calls.length;
+      const second = await loanActive(target, events);
+
+      // The first simulated and was sent without preflight; the second asked
+      // for the first's units plus the margin, and its send was simulated by
+      // the endpoint at confirmed.
+      expect(first.simulated).toHaveLength(1);
+      // Simulated units + 10% + 1,000 (the default margin).
+      const units = Number(first.simulated[0]);
+      expect(first.limits).toEqual([units + Math.ceil(units / 10) + 1_000]);
+      expect(second.simulated).toEqual([]);
+      expect(second.limits).toEqual(first.limits);
+      const later = calls.slice(sendsBefore);
+      expect(later.filter((c) => c.method === "simulateTransaction")).toEqual([]);
+      const sends = later.filter((c) => c.method === "sendTransaction");
+      expect(sends).toHaveLength(1);
+      expect(sends[0]?.params[1]).toMatchObject({ preflightCommitment: "confirmed" });
+      expect(sends[0]?.params[1]).not.toHaveProperty("skipPreflight");
+      expect((await landed(chain, second.receipt.tx)).units).toBeLessThanOrEqual(
+        second.limits[0] ?? 0,
+      );
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it("oneNeedingMoreUnitsThanItsKindSoFar_isSimulated_raisesTheKind_andLands", async () => {
+    // Given a relayer with no margin that learned LOAN_ACTIVE's units from a
+    // delivery into an existing range of delivered nonces.
+    const warm = await deliverer(chain);
+    await loanActive(warm, []);
+    const events: SolanaDeliveryEvent[] = [];
+    const target = await deliverer(chain, { events, margin: { bps: 0, units: 0 } });
+    const light = await loanActive(target, events);
+
+    // When the next one is the first of a new range: it creates the range's
+    // account, which costs more units than the kind has needed so far.
+    inboundNonce = (inboundNonce / 1_024n + 3n) * 1_024n - 1n;
+    const heavy = await loanActive(target, events);
+
+    // Then its preflight refused it for its budget, nothing was paid, and it
+    // was simulated, sent at its own units and landed; the kind is raised.
+    expect(heavy.receipt.outcome).toBe("delivered");
+    expect(heavy.simulated).toHaveLength(1);
+    expect(heavy.simulated[0] ?? 0n).toBeGreaterThan(light.simulated[0] ?? 0n);
+    expect(heavy.limits).toEqual([Number(heavy.simulated[0])]);
+    const next = await loanActive(target, events);
+    expect(next.simulated).toEqual([]);
+    expect(next.limits).toEqual(heavy.limits);
+  });
+});
+
 describe("SolanaPacketDeliverer's lookup table", () => {
   async function deliverLoanActive(target: SolanaPacketDeliverer) {
     const { epoch } = await target.verifierSet();
