@@ -29,7 +29,16 @@ export interface RelayerEventMap {
   /** This relayer signed the packet's attestation digest. */
   packetAttested: PacketRef & { signer: string; epoch: bigint; digest: Hex; signature: Hex };
   /** A delivery transaction was sent (or replaced). */
-  deliverySubmitted: PacketRef & { chain: ChainKind; destTx: string };
+  deliverySubmitted: PacketRef & {
+    chain: ChainKind;
+    destTx: string;
+    /**
+     * The delivery's first transaction only: milliseconds from when this
+     * relayer held a threshold of attestations with its turn come (a
+     * takeover's wait for its turn is not counted) to the send.
+     */
+    sinceReadyMs?: number;
+  };
   /** Confirmed on the destination; `seconds` from source finality to destination confirmation. */
   packetDelivered: PacketRef & {
     chain: ChainKind;

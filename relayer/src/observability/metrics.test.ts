@@ -72,6 +72,7 @@ describe("metrics", () => {
       "loanbridge_rpc_disagreements_total",
       "loanbridge_rpc_duration_seconds",
       "loanbridge_rpc_requests_total",
+      "loanbridge_submit_seconds",
       "loanbridge_verification_failures_total",
       "loanbridge_wallet_balance",
     ]);
@@ -161,6 +162,28 @@ describe("metrics", () => {
     expect(delivery["_sum chain=solana"]).toBeCloseTo(3.2);
     expect(delivery["_bucket le=5,chain=solana"]).toBe(1);
     expect(delivery["_bucket le=2,chain=solana"]).toBe(0);
+  });
+
+  it("deliverySubmitted_observesReadyToSubmitted_forAFirstSendOnly", async () => {
+    const { events, metrics } = setup();
+
+    events.emit("deliverySubmitted", { ...ref, chain: "evm", destTx: "0x1", sinceReadyMs: 30 });
+    // A replacement of the same delivery: no second figure.
+    events.emit("deliverySubmitted", { ...ref, chain: "evm", destTx: "0x2" });
+    events.emit("deliverySubmitted", { ...ref, chain: "solana", destTx: "sig", sinceReadyMs: 70 });
+
+    const submit = await samples(metrics, "loanbridge_submit_seconds");
+    expect(submit["_count chain=evm"]).toBe(1);
+    expect(submit["_sum chain=evm"]).toBeCloseTo(0.03);
+    expect(submit["_bucket le=0.05,chain=evm"]).toBe(1);
+    expect(submit["_bucket le=0.025,chain=evm"]).toBe(0);
+    expect(submit["_bucket le=0.05,chain=solana"]).toBe(0);
+    expect(submit["_bucket le=0.1,chain=solana"]).toBe(1);
+    expect(
+      (await samples(metrics, "loanbridge_packets_total"))[
+        "stage=submit,outcome=ok,src_eid=40161,dst_eid=40168"
+      ],
+    ).toBe(3);
   });
 
   it("verificationFailed_countsByChainAndReason", async () => {
@@ -519,6 +542,7 @@ describe("metrics", () => {
       seconds: 3,
       outcome: "delivered",
     });
+    events.emit("deliverySubmitted", { ...ref, chain: "evm", destTx: "0xd", sinceReadyMs: 20 });
     events.emit("nonceGapsCounted", {
       chain: "solana",
       srcEid: 40168,
@@ -555,7 +579,7 @@ describe("metrics", () => {
     const empty = ours.filter((family) => !samples.some((line) => nameOf(line) === family));
     const unlabelled = samples.filter((line) => !/[{,]relayer="relayer-7"[,}]/.test(line));
 
-    expect(ours.length).toBe(26);
+    expect(ours.length).toBe(27);
     expect(empty).toEqual([]);
     expect(samples.some((line) => line.startsWith("process_cpu_user_seconds_total{"))).toBe(true);
     expect(unlabelled).toEqual([]);

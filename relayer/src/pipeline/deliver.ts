@@ -185,6 +185,7 @@ async function deliverInTurn(
         context.crashPoint?.("tx-signed");
         return;
       }
+      const first = submitting === undefined;
       submitting ??= context.store.markSubmitted(packet.guid, new Date()).then(
         () => undefined,
         (error: unknown) => {
@@ -192,7 +193,12 @@ async function deliverInTurn(
         },
       );
       sent.push(tx);
-      context.events.emit("deliverySubmitted", { ...refOf(packet), chain: kind, destTx: tx });
+      context.events.emit("deliverySubmitted", {
+        ...refOf(packet),
+        chain: kind,
+        destTx: tx,
+        ...(first && { sinceReadyMs: Date.now() - now }),
+      });
       context.crashPoint?.("submitted");
     });
   } catch (error) {

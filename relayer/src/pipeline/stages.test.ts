@@ -928,6 +928,11 @@ describe("deliver", SLOW, () => {
       "0xfirst",
       "0xdead1",
     ]);
+    // The relayer's own time to its first send, once: the replacement has none.
+    const [first, replacement] = h.events.deliverySubmitted ?? [];
+    expect(first?.sinceReadyMs).toBeGreaterThanOrEqual(0);
+    expect(first?.sinceReadyMs).toBeLessThan(200);
+    expect(replacement).not.toHaveProperty("sinceReadyMs");
     const submitted = delivered?.submittedAt?.getTime() ?? NaN;
     expect(submitted).toBeGreaterThanOrEqual(attested?.attestedAt?.getTime() ?? NaN);
     // Ready (a threshold in hand) before the first send.
