@@ -1,7 +1,7 @@
 // The compute budget a Solana delivery asks for: limit from simulation plus
 // margin, priority fee from recent fees within the floor and cap.
 import { describe, expect, it } from "vitest";
-import { computeUnitLimit, MAX_COMPUTE_UNIT_LIMIT, priorityFee } from "./budget.ts";
+import { computeUnitLimit, MAX_COMPUTE_UNIT_LIMIT, priorityFee, UnitsByKind } from "./budget.ts";
 
 describe("computeUnitLimit", () => {
   it("isTheSimulatedUnits_plusTheShare_roundedUp_plusTheUnits", () => {
@@ -42,5 +42,39 @@ describe("priorityFee", () => {
   it("floorAboveTheMarket_andZeroFloor_areHonoured", () => {
     expect(priorityFee(fees(500), { ...policy, floor: 0n })).toBe(500n);
     expect(priorityFee(fees(500), { ...policy, floor: 40_000n })).toBe(40_000n);
+  });
+});
+
+describe("UnitsByKind", () => {
+  it("isTheMostAKindSimulatedAt_perKind", () => {
+    const units = new UnitsByKind(60_000, () => 0);
+    expect(units.get("vault:LOAN_ACTIVE:2")).toBeUndefined();
+    units.simulated("vault:LOAN_ACTIVE:2", 5_000n);
+    units.simulated("vault:LOAN_ACTIVE:2", 7_000n);
+    units.simulated("vault:LOAN_ACTIVE:2", 6_000n);
+    units.simulated("pool:OPEN_LOAN:2", 20_000n);
+    expect(units.get("vault:LOAN_ACTIVE:2")).toBe(7_000n);
+    expect(units.get("pool:OPEN_LOAN:2")).toBe(20_000n);
+    expect(units.get("vault:LOAN_ACTIVE:3")).toBeUndefined();
+  });
+
+  it("aFigureOlderThanItsAge_isNotGivenOut_andTheNextSimulationStartsItAfresh", () => {
+    let now = 0;
+    const units = new UnitsByKind(60_000, () => now);
+    // One simulation far above the rest (a one-off, or an endpoint's lie)...
+    units.simulated("kind", 1_000_000n);
+    now = 30_000;
+    // ...raising the figure does not extend its age.
+    units.simulated("kind", 1_200_000n);
+    expect(units.get("kind")).toBe(1_200_000n);
+    now = 59_999;
+    expect(units.get("kind")).toBe(1_200_000n);
+
+    now = 60_000;
+    expect(units.get("kind")).toBeUndefined();
+    units.simulated("kind", 5_000n);
+    expect(units.get("kind")).toBe(5_000n);
+    now = 119_999;
+    expect(units.get("kind")).toBe(5_000n);
   });
 });

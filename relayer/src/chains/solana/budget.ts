@@ -21,6 +21,42 @@ export interface PriorityFeePolicy {
   cap: bigint;
 }
 
+/**
+ * The compute units each kind of delivery needs, as simulations said: the
+ * most since the kind's figure was started. A figure older than `maxAgeMs`
+ * is not given out; the next delivery of the kind simulates and starts it
+ * afresh, so one simulation's answer (a one-off heavy delivery, or an RPC
+ * endpoint's lie) counts for `maxAgeMs` at most.
+ */
+export class UnitsByKind {
+  readonly #maxAgeMs: number;
+  readonly #now: () => number;
+  readonly #figures = new Map<string, { units: bigint; since: number }>();
+
+  constructor(maxAgeMs: number, now: () => number = Date.now) {
+    this.#maxAgeMs = maxAgeMs;
+    this.#now = now;
+  }
+
+  /** The kind's units, unless unknown or too old. */
+  get(kind: string): bigint | undefined {
+    const figure = this.#figures.get(kind);
+    return figure === undefined || this.#now() - figure.since >= this.#maxAgeMs
+      ? undefined
+      : figure.units;
+  }
+
+  /** A delivery of `kind` simulated at `units`: the kind's figure raised, or started. */
+  simulated(kind: string, units: bigint): void {
+    const current = this.get(kind);
+    if (current === undefined) {
+      this.#figures.set(kind, { units, since: this.#now() });
+    } else if (units > current) {
+      this.#figures.set(kind, { units, since: this.#figures.get(kind)?.since ?? this.#now() });
+    }
+  }
+}
+
 /** The limit for a transaction that simulated at `simulated` units. */
 export function computeUnitLimit(simulated: bigint, margin: ComputeUnitMargin): number {
   const withMargin =

@@ -9,7 +9,10 @@
 // kind ask for the most units their kind simulated at + margin, and are sent
 // with the RPC's own preflight simulation, which refuses them as the
 // simulation did (nothing is sent, no fee paid); one that needs more units
-// than its kind's most is simulated and its kind's figure raised. The
+// than its kind's most is simulated and its kind's figure raised. A kind's
+// figure serves a minute (KIND_UNITS_MAX_AGE_MS), then a delivery of the
+// kind simulates again and starts it afresh: one simulation's answer, a
+// lying endpoint's included, does not set what every later one pays. The
 // priority fee follows getRecentPrioritizationFees for the writable accounts,
 // within the configured floor and cap. Each attempt sends, rebroadcasts
 // until confirmed, and on blockhash expiry checks the destination and tries
@@ -78,6 +81,7 @@ import type {
 import {
   type ComputeUnitMargin,
   computeUnitLimit,
+  UnitsByKind,
   MAX_COMPUTE_UNIT_LIMIT,
   priorityFee,
   type PriorityFeePolicy,
@@ -116,6 +120,12 @@ const LAMPORTS_PER_SOL = 1_000_000_000;
  * from slot to slot, not from one delivery to the next.
  */
 export const SHARED_READ_MAX_AGE_MS = 1_000;
+
+/**
+ * How long a kind's compute units serve without a simulation: then one
+ * delivery of the kind simulates again and the figure starts afresh.
+ */
+export const KIND_UNITS_MAX_AGE_MS = 60_000;
 
 type Lifetime = { blockhash: Blockhash; lastValidBlockHeight: bigint };
 
@@ -224,7 +234,7 @@ export class SolanaPacketDeliverer implements PacketDeliverer {
    * of this file); a few kinds: two apps, a handful of message types, the
    * threshold.
    */
-  readonly #unitsByKind = new Map<string, bigint>();
+  readonly #unitsByKind = new UnitsByKind(KIND_UNITS_MAX_AGE_MS);
   /** Pool deliveries in their turn, by source eid (see the top of this file). */
   readonly #answerTurns = new Turns();
 
@@ -418,7 +428,7 @@ export class SolanaPacketDeliverer implements PacketDeliverer {
         budget,
         ...(lookupTables && { lookupTables }),
       });
-    const known = this.#unitsByKind.get(kind);
+    const known = delivery.simulate === true ? undefined : this.#unitsByKind.get(kind);
     let units: number;
     let transaction: CompiledTransaction;
     if (known === undefined) {
@@ -430,8 +440,7 @@ export class SolanaPacketDeliverer implements PacketDeliverer {
         throw new SolanaTransactionTooLargeError(guid, probe.size, this.#lookupTableState);
       }
       const used = await this.#simulate(guid, packet, probe);
-      const most = this.#unitsByKind.get(kind);
-      if (most === undefined || used > most) this.#unitsByKind.set(kind, used);
+      this.#unitsByKind.simulated(kind, used);
       units = computeUnitLimit(used, this.#margin);
       transaction = await build({ units, microLamports });
     } else {
@@ -466,8 +475,7 @@ export class SolanaPacketDeliverer implements PacketDeliverer {
           if (refusal === undefined) throw error;
           if (isBudgetExceeded(refusal)) {
             // More units than its kind needed so far: simulated, and the kind's figure raised.
-            this.#unitsByKind.delete(kind);
-            return this.#attempt(delivery, turn);
+            return this.#attempt({ ...delivery, simulate: true }, turn);
           }
           throw await this.#refused(guid, packet, refusal);
         }
@@ -715,6 +723,8 @@ interface Delivery {
   payer: KeyPairSigner;
   instructions: Instruction[];
   attempt: number;
+  /** Simulated even if its kind's units are known. */
+  simulate?: boolean;
 }
 
 /** A simulation's verdict: its error (null: none) and the program's logs. */
