@@ -24,7 +24,7 @@ afterEach(async () => {
 });
 
 /** An active loan whose pool's LOAN_ACTIVE was delivered; returns its id and pool. */
-async function activeLoan(n: number): Promise<{ loanId: Hex; pool: Hex }> {
+async function activeLoan(n: number, poolApp?: Hex): Promise<{ loanId: Hex; pool: Hex }> {
   const loanId = word(0x7000 + n);
   const ids = { loanId, collateralEid: SRC, lendingEid: LENDING };
   await store.upsertLoan({
@@ -52,7 +52,13 @@ async function activeLoan(n: number): Promise<{ loanId: Hex; pool: Hex }> {
     startTime: 1n,
     dueTime: 2n,
   };
-  const observed = loanPacket(BigInt(n), active, LENDING, SRC);
+  const observed = loanPacket(
+    BigInt(n),
+    active,
+    LENDING,
+    SRC,
+    poolApp === undefined ? undefined : { sender: poolApp, receiver: word(0xee) },
+  );
   await store.recordObserved(observed);
   await store.markVerified(observed.guid, { loanId });
   await store.markDelivered(observed.guid, { destTx: word(0xde) });
@@ -102,6 +108,32 @@ describe("schedule scans", () => {
     expect(await store.scheduleScanTargets({ lendingEids: [], scannedBefore: LATER() })).toEqual(
       [],
     );
+  });
+
+  it("twoPools_oneScannedWithinTheInterval_onlyTheOtherIsDue_withItsOwnLoans", async () => {
+    const scanned = await activeLoan(11);
+    const other = await activeLoan(12, word(0x9abcdef));
+    expect(other.pool).not.toBe(scanned.pool);
+    await store.recordScheduleScan({
+      lendingEid: LENDING,
+      pool: scanned.pool,
+      changed: [],
+      scannedTo: 5n,
+    });
+
+    const due = await store.scheduleScanTargets({
+      lendingEids: [LENDING],
+      scannedBefore: new Date(Date.now() - 60_000),
+    });
+
+    expect(due).toEqual([
+      {
+        lendingEid: LENDING,
+        pool: other.pool,
+        scannedTo: undefined,
+        loans: [{ loanId: other.loanId, outstandingPrincipal: PRINCIPAL, paidInstallments: 0 }],
+      },
+    ]);
   });
 
   it("aChangedLoan_isReadAgainOnce_unchangedOnesNot", async () => {

@@ -3,7 +3,7 @@
 // loans as last read, and what a scan found. A scan's changed loans and how
 // far it read are stored together, so a restart neither misses a range (a
 // loan marked changed is read until a read succeeds) nor reads one again.
-import { decodePacket, type Hex } from "@loanbridge/shared";
+import type { Hex } from "@loanbridge/shared";
 import { type Kysely, sql } from "kysely";
 import type { Database } from "./database.ts";
 import { StoreError } from "./errors.ts";
@@ -25,9 +25,18 @@ export const DELIVERED_POOL_PACKET = sql`
 const poolKey = (lendingEid: number, pool: string) => `${lendingEid}:${pool}`;
 
 /**
+ * A pool as `schedule_scans` keys it: the sender of the loan's delivered
+ * packet (`p.packet`), lowercase hex. Bytes 13..45 of a version-1 packet:
+ * version (1), nonce (8), source eid (4), then the sender (32).
+ */
+const PACKET_SENDER = sql`'0x' || encode(substring(p.packet from 14 for 32), 'hex')`;
+
+/**
  * The pools (per lending chain, by the sender of their loans' delivered
  * packets) with active loans the mirror reads, whose last scan ended before
  * `scannedBefore` or that were never scanned; with those loans as recorded.
+ * Pools scanned since are left out in the query itself: a poll with no pool
+ * due reads no loan row, however many loans are active.
  */
 export async function scheduleScanTargets(
   db: Kysely<Database>,
@@ -38,39 +47,32 @@ export async function scheduleScanTargets(
     loan_id: string;
     lending_eid: string | number;
     principal: string | null;
-    packet: Uint8Array;
+    pool: string;
+    scanned_to: string | number | null;
     paid: string | number;
   }>`
-    SELECT l.loan_id, l.lending_eid, l.principal, p.packet,
+    SELECT l.loan_id, l.lending_eid, l.principal, ${PACKET_SENDER} AS pool, s.scanned_to,
       (SELECT count(*) FROM loan_installments i
         WHERE i.loan_id = l.loan_id AND i.paid_at IS NOT NULL) AS paid
     FROM loans l ${DELIVERED_POOL_PACKET}
+    LEFT JOIN schedule_scans s
+      ON s.lending_eid = l.lending_eid AND s.pool = ${PACKET_SENDER}
     WHERE l.lending_eid IN (${sql.join(query.lendingEids)})
       AND l.opened_principal IS NOT NULL AND l.rate_bps IS NOT NULL
       AND l.pool_state = 'Active'
+      AND (s.scanned_at IS NULL OR s.scanned_at < CAST(${query.scannedBefore} AS timestamptz))
     ORDER BY l.loan_id`.execute(db);
-  const scans = await db
-    .selectFrom("schedule_scans")
-    .select(["lending_eid", "pool", "scanned_to", "scanned_at"])
-    .where("lending_eid", "in", [...query.lendingEids])
-    .execute();
-  const lastScan = new Map(
-    scans.map((scan) => [poolKey(Number(scan.lending_eid), scan.pool), scan]),
-  );
   const targets = new Map<string, ScheduleScanTarget>();
   for (const row of rows) {
     const lendingEid = Number(row.lending_eid);
-    const pool = decodePacket(row.packet).sender.toLowerCase() as Hex;
+    const pool = row.pool as Hex;
     const key = poolKey(lendingEid, pool);
-    const scan = lastScan.get(key);
-    if (scan !== undefined && scan.scanned_at >= query.scannedBefore) continue;
     let target = targets.get(key);
     if (target === undefined) {
       target = {
         lendingEid,
         pool,
-        scannedTo:
-          scan === undefined || scan.scanned_to === null ? undefined : BigInt(scan.scanned_to),
+        scannedTo: row.scanned_to === null ? undefined : BigInt(row.scanned_to),
         loans: [],
       };
       targets.set(key, target);
