@@ -67,6 +67,7 @@ import {
 } from "../signing/load.ts";
 import { FailureBackoff } from "../pipeline/backoff.ts";
 import { ReadyTimes } from "../pipeline/takeover.ts";
+import { ScanAsks } from "../pipeline/schedules.ts";
 import { Store } from "../store/store.ts";
 
 export interface DaemonOptions {
@@ -504,6 +505,7 @@ export async function startRelayer(
     executor,
     takeoverWindowMs: config.executor.takeoverWindowMs,
     readyTimes: new ReadyTimes(),
+    scanAsks: new ScanAsks(),
     // A chain that keeps failing is read again after twice the poll interval, then doubling.
     backoff: new FailureBackoff(2 * config.pipeline.pollIntervalMs, UNREACHABLE_RETRY_MAX_MS),
     signal: shutdown.signal,

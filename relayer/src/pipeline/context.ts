@@ -18,6 +18,7 @@ import type { Store } from "../store/store.ts";
 import type { PacketRecord } from "../store/types.ts";
 import type { FailureBackoff } from "./backoff.ts";
 import type { ReadyTimes } from "./takeover.ts";
+import type { ScanAsks } from "./schedules.ts";
 
 /**
  * Where a relayer may be made to crash, for the fault-injection tests
@@ -99,6 +100,11 @@ export interface PipelineContext {
   takeoverWindowMs: number;
   /** When this relayer first had each pending packet's attestations. */
   readyTimes: ReadyTimes;
+  /**
+   * When the installment mirror last asked which pools are due a scan
+   * (absent: every iteration asks).
+   */
+  scanAsks?: ScanAsks;
   /**
    * Pauses for sources and wallets whose reads keep failing (absent: every
    * iteration tries them all).

@@ -21,7 +21,7 @@ import { RelayerEvents } from "../observability/events.ts";
 import type { Store } from "../store/store.ts";
 import { freshTestStore } from "../store/testing.ts";
 import type { PipelineContext } from "./context.ts";
-import { planOf, syncSchedules } from "./schedules.ts";
+import { planOf, ScanAsks, syncSchedules } from "./schedules.ts";
 import { DST, loanPacket, SRC, word } from "./testing.ts";
 import { ReadyTimes } from "./takeover.ts";
 
@@ -181,6 +181,23 @@ async function activeLoan(n: number): Promise<{ loanId: Hex; poolApp: Hex; activ
   return { loanId, poolApp: decodePacket(observed.packet).sender, active };
 }
 
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe("ScanAsks", () => {
+  it("isDueFirst_thenAQuarterIntervalAfterEachAsk_andAlwaysAtIntervalZero", () => {
+    let now = 1_000;
+    const asks = new ScanAsks(() => now);
+    expect(asks.due(10_000)).toBe(true);
+    now += 2_499;
+    expect(asks.due(10_000)).toBe(false);
+    now += 1;
+    expect(asks.due(10_000)).toBe(true);
+    expect(asks.due(10_000)).toBe(false);
+    expect(asks.due(0)).toBe(true);
+    expect(asks.due(0)).toBe(true);
+  });
+});
+
 describe("syncSchedules", () => {
   it("activeLoan_recordsThePoolsPlanAndPayments_fromItsAddressAndOpeningBlock", async () => {
     const { loanId, poolApp } = await activeLoan(1);
@@ -298,6 +315,27 @@ describe("syncSchedules", () => {
       [poolApp, 1n],
       [poolApp, 2n],
     ]);
+  });
+
+  it("whichPoolsAreDue_isAskedAQuarterIntervalApart_notEveryIteration", async () => {
+    const { loanId } = await activeLoan(14);
+    pool.loans.set(loanId, poolSchedule([]));
+    let now = 0;
+    context.scanAsks = new ScanAsks(() => now);
+    context.settings.scheduleReadIntervalMs = 100;
+    await syncSchedules(context);
+    expect(pool.scans).toHaveLength(1);
+
+    // The pool is due again by the store's clock, but the last ask is not a
+    // quarter interval old: no ask, no scan.
+    await sleep(150);
+    now = 24;
+    await syncSchedules(context);
+    expect(pool.scans).toHaveLength(1);
+
+    now = 25;
+    await syncSchedules(context);
+    expect(pool.scans).toHaveLength(2);
   });
 
   it("aScanThatFails_isReported_marksNothing_andIsTriedAgainAfterTheIntervalFromItsCursor", async () => {

@@ -6,6 +6,8 @@
 //
 // What to read is found by change detection, so the work follows the
 // repayments, not the number of active loans: every `scheduleReadIntervalMs`
+// (to 1.25 times it: which pools are due is asked of the store a quarter
+// interval apart, for the question reads every active loan's row)
 // each pool with active loans is scanned once (PoolLoanReader.changedLoans:
 // an EVM pool's repayment logs since the stored cursor, the Solana pool's
 // active loans in one account query), and the scan's changed loans and
@@ -22,6 +24,29 @@ import type { LoanScheduleInput, ScheduleScanTarget, ScheduleSyncTarget } from "
 import type { PipelineContext } from "./context.ts";
 
 const secondsToDate = (seconds: bigint): Date => new Date(Number(seconds) * 1_000);
+
+/**
+ * When the pipeline last asked the store which pools are due a scan: the
+ * question costs a read of every active loan's row, so it is asked a
+ * quarter interval apart, not every iteration. A pool is then scanned
+ * every interval to 1.25 times it, and a new one within a quarter interval.
+ */
+export class ScanAsks {
+  readonly #now: () => number;
+  #lastAt: number | undefined;
+
+  constructor(now: () => number = Date.now) {
+    this.#now = now;
+  }
+
+  /** Whether to ask now, with scans `intervalMs` apart; an ask is counted when said yes. */
+  due(intervalMs: number): boolean {
+    const now = this.#now();
+    if (this.#lastAt !== undefined && now - this.#lastAt < intervalMs / 4) return false;
+    this.#lastAt = now;
+    return true;
+  }
+}
 
 /**
  * The plan to record: the pool's period, payment, start and due times, and
@@ -105,6 +130,7 @@ async function scanOne(context: PipelineContext, target: ScheduleScanTarget): Pr
 export async function scanPools(context: PipelineContext): Promise<void> {
   const readers = context.chains.poolReaders;
   if (readers === undefined || readers.size === 0) return;
+  if (context.scanAsks?.due(context.settings.scheduleReadIntervalMs) === false) return;
   const pools = await context.store.scheduleScanTargets({
     lendingEids: [...readers.keys()],
     scannedBefore: new Date(Date.now() - context.settings.scheduleReadIntervalMs),
