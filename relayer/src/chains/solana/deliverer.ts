@@ -115,9 +115,11 @@ const LAMPORTS_PER_SOL = 1_000_000_000;
  * second old has most of its ~60 s ahead of it (a delivery that outlives it
  * tries again with a fresh one, read anew); a verifier set replaced within
  * the second costs a refused simulation and a retry, like any rotation
- * mid-delivery; the lookup table only grows; and what recently landed
- * writing an app's shared accounts (its state, its token vaults) changes
- * from slot to slot, not from one delivery to the next.
+ * mid-delivery; the lookup table changes only when its authority extends
+ * it (an address added meanwhile goes inline) or closes it (a transaction
+ * naming it is refused, and tried again after a fresh read); and what
+ * recently landed writing an app's shared accounts (its state, its token
+ * vaults) changes from slot to slot, not from one delivery to the next.
  */
 export const SHARED_READ_MAX_AGE_MS = 1_000;
 
