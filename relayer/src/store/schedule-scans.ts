@@ -35,8 +35,9 @@ const PACKET_SENDER = sql`'0x' || encode(substring(p.packet from 14 for 32), 'he
  * The pools (per lending chain, by the sender of their loans' delivered
  * packets) with active loans the mirror reads, whose last scan ended before
  * `scannedBefore` or that were never scanned; with those loans as recorded.
- * Pools scanned since are left out in the query itself: a poll with no pool
- * due reads no loan row, however many loans are active.
+ * Pools scanned since are left out in the query itself, so none of their
+ * loans comes back; the query still reads every active loan's row to find
+ * its pool, which is why the mirror asks a quarter interval apart.
  */
 export async function scheduleScanTargets(
   db: Kysely<Database>,
