@@ -149,18 +149,20 @@ export interface Localnet {
 
 /**
  * A metric's total over its series in a relayer's /metrics, only those
- * whose line contains `having` when given (NaN when none).
+ * whose line contains `having` (each of them, when several) when given
+ * (NaN when none).
  */
 export async function relayerMetric(
   relayer: Pick<RelayerProcess, "apiUrl">,
   name: string,
-  having = "",
+  having: string | readonly string[] = "",
 ): Promise<number> {
   const text = await (await fetch(`${relayer.apiUrl}/metrics`)).text();
+  const wanted = typeof having === "string" ? [having] : having;
   const values = text
     .split("\n")
     .filter((line) => line.startsWith(`${name}{`) || line.startsWith(`${name} `))
-    .filter((line) => line.includes(having))
+    .filter((line) => wanted.every((part) => line.includes(part)))
     .map((line) => Number(line.slice(line.lastIndexOf(" ") + 1)));
   return values.length === 0 ? Number.NaN : values.reduce((sum, value) => sum + value, 0);
 }
