@@ -58,4 +58,26 @@ describe("Turns", () => {
     expect((await thirdTaken).held).toBe(true);
     expect(second.held).toBe(false);
   });
+
+  it("aReleasedTurnRetaken_comesAfterTheTurnsTakenMeanwhile_andRetakingAHeldOneDoesNothing", async () => {
+    const turns = new Turns();
+    const first = await turns.take("pool");
+    await first.retake();
+    expect(first.held).toBe(true);
+    first.release();
+    const second = await turns.take("pool");
+    let retaken = false;
+    const again = first.retake().then(() => (retaken = true));
+    await tick();
+    expect(retaken).toBe(false);
+
+    second.release();
+    await again;
+    expect(first.held).toBe(true);
+    first.release();
+    expect(turns.busyKeys).toBe(0);
+    const none = await turns.take(undefined);
+    await none.retake();
+    expect(none.held).toBe(false);
+  });
 });

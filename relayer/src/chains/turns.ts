@@ -7,6 +7,8 @@
 export interface Turn {
   readonly held: boolean;
   release(): void;
+  /** Takes the key's turn again (after the turns taken meanwhile); nothing while held. */
+  retake(): Promise<void>;
 }
 
 export class Turns {
@@ -15,14 +17,10 @@ export class Turns {
 
   /** Resolves once every turn taken before on `key` is released; at once for no key. */
   async take(key: string | undefined): Promise<Turn> {
-    if (key === undefined) return { held: false, release: () => undefined };
-    const before = this.#last.get(key) ?? Promise.resolve();
-    let signal: () => void = () => undefined;
-    const released = new Promise<void>((resolve) => {
-      signal = resolve;
-    });
-    this.#last.set(key, released);
-    await before;
+    if (key === undefined) {
+      return { held: false, release: () => undefined, retake: () => Promise.resolve() };
+    }
+    let release = await this.#queue(key);
     let held = true;
     return {
       get held() {
@@ -31,9 +29,12 @@ export class Turns {
       release: () => {
         if (!held) return;
         held = false;
-        // The last turn of its key: nothing waits behind it, so nothing is kept.
-        if (this.#last.get(key) === released) this.#last.delete(key);
-        signal();
+        release();
+      },
+      retake: async () => {
+        if (held) return;
+        release = await this.#queue(key);
+        held = true;
       },
     };
   }
@@ -41,5 +42,21 @@ export class Turns {
   /** Keys with a turn held or waiting. */
   get busyKeys(): number {
     return this.#last.size;
+  }
+
+  /** Waits for the turns taken before on `key`; resolves with this one's release. */
+  async #queue(key: string): Promise<() => void> {
+    const before = this.#last.get(key) ?? Promise.resolve();
+    let signal: () => void = () => undefined;
+    const released = new Promise<void>((resolve) => {
+      signal = resolve;
+    });
+    this.#last.set(key, released);
+    await before;
+    return () => {
+      // The last turn of its key: nothing waits behind it, so nothing is kept.
+      if (this.#last.get(key) === released) this.#last.delete(key);
+      signal();
+    };
   }
 }

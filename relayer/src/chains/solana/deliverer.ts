@@ -322,16 +322,10 @@ export class SolanaPacketDeliverer implements PacketDeliverer {
     attestations: Attestation[],
   ): Promise<DeliveryReceipt> {
     const payer = await this.#payer;
-    const answerPath = await this.#answerPath(packet);
     // Held from the accounts read to the first send, and again to derive anew.
-    let turn = await this.#answerTurns.take(answerPath);
+    const turn = await this.#answerTurns.take(await this.#answerPath(packet));
     try {
-      return await this.#deliverInTurn(guid, packet, attestations, payer, {
-        current: () => turn,
-        retake: async () => {
-          if (!turn.held) turn = await this.#answerTurns.take(answerPath);
-        },
-      });
+      return await this.#deliverInTurn(guid, packet, attestations, payer, turn);
     } finally {
       turn.release();
     }
@@ -342,7 +336,7 @@ export class SolanaPacketDeliverer implements PacketDeliverer {
     packet: Uint8Array,
     attestations: Attestation[],
     payer: KeyPairSigner,
-    turn: { current: () => Turn; retake: () => Promise<void> },
+    turn: Turn,
   ): Promise<DeliveryReceipt> {
     const reader: AccountReader = (account) => this.#read(account);
     const appAccounts = () => deliverAppAccounts(this.#programId, packet, reader);
@@ -380,10 +374,7 @@ export class SolanaPacketDeliverer implements PacketDeliverer {
       asked = false;
       let receipt: DeliveryReceipt | undefined;
       try {
-        receipt = await this.#attempt(
-          { guid, packet, kind, payer, instructions, attempt },
-          turn.current(),
-        );
+        receipt = await this.#attempt({ guid, packet, kind, payer, instructions, attempt }, turn);
       } catch (error) {
         // Another delivery to the same app may have moved the state these
         // accounts were derived from (the pool's outbound nonce names the
