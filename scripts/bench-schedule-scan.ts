@@ -8,8 +8,8 @@
 // A benchmark, not a test: it prints figures and asserts nothing.
 import { performance } from "node:perf_hooks";
 import { parseArgs } from "node:util";
-import type { Hex, LoanMessage } from "@loanbridge/shared";
-import { loanPacket } from "../relayer/src/pipeline/testing.ts";
+import type { Hex } from "@loanbridge/shared";
+import { recordActiveLoan, word } from "../relayer/src/pipeline/testing.ts";
 import { freshTestStore } from "../relayer/src/store/testing.ts";
 
 const USAGE = "usage: node scripts/bench-schedule-scan.ts [active loans, 1..100000]";
@@ -25,46 +25,20 @@ const COLLATERAL_EID = 40161;
 const LENDING_EID = 40168;
 const POOL: Hex = `0x${"5a".repeat(32)}`;
 const CALLS = 20;
-const word = (n: number): Hex => `0x${n.toString(16).padStart(64, "0")}`;
 
 const store = await freshTestStore();
 try {
   const started = performance.now();
   for (let n = 1; n <= LOANS; n++) {
-    const loanId = word(0x1000_0000 + n);
-    const ids = { loanId, collateralEid: COLLATERAL_EID, lendingEid: LENDING_EID };
-    await store.upsertLoan({
-      ...ids,
-      side: "vault",
-      state: "Requested",
-      borrower: word(0xb0),
-      recipient: word(0xc0),
-      collateralAsset: word(0),
-      collateralAmount: 10n ** 18n,
-      principal: 1_000_000_000n,
-    });
-    await store.upsertLoan({
-      ...ids,
-      side: "pool",
-      state: "Active",
+    await recordActiveLoan(store, {
+      nonce: BigInt(n),
+      loanId: word(0x1000_0000 + n),
+      collateralEid: COLLATERAL_EID,
+      lendingEid: LENDING_EID,
       principal: 1_000_000_000n,
       rateBps: 800,
+      poolApp: POOL,
     });
-    const active: LoanMessage = {
-      type: "LOAN_ACTIVE",
-      loanId,
-      principal: 1_000_000_000n,
-      rateBps: 800,
-      startTime: 1n,
-      dueTime: 2n,
-    };
-    const observed = loanPacket(BigInt(n), active, LENDING_EID, COLLATERAL_EID, {
-      sender: POOL,
-      receiver: word(0xee),
-    });
-    await store.recordObserved(observed);
-    await store.markVerified(observed.guid, { loanId });
-    await store.markDelivered(observed.guid, { destTx: word(0xde) });
     if (n % 500 === 0) console.log(`  ${n} of ${LOANS} active loans stored`);
   }
   console.log(

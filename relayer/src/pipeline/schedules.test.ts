@@ -22,7 +22,7 @@ import type { Store } from "../store/store.ts";
 import { freshTestStore } from "../store/testing.ts";
 import type { PipelineContext } from "./context.ts";
 import { planOf, ScanAsks, syncSchedules } from "./schedules.ts";
-import { DST, loanPacket, SRC, word } from "./testing.ts";
+import { DST, recordActiveLoan, SRC, word } from "./testing.ts";
 import { ReadyTimes } from "./takeover.ts";
 
 const LENDING = DST;
@@ -147,37 +147,17 @@ afterEach(async () => {
 /** A loan the mirror has seen opened and answered Active, with the pool's LOAN_ACTIVE stored. */
 async function activeLoan(n: number): Promise<{ loanId: Hex; poolApp: Hex; active: LoanMessage }> {
   const loanId = word(0x5000 + n);
-  const ids = { loanId, collateralEid: COLLATERAL, lendingEid: LENDING };
-  await store.upsertLoan({
-    ...ids,
-    side: "vault",
-    state: "Requested",
-    borrower: word(0xbb),
-    recipient: word(0xcc),
-    collateralAsset: word(0),
-    collateralAmount: 10n ** 18n,
-    principal: PRINCIPAL,
-    installments: 3,
-  });
-  await store.upsertLoan({
-    ...ids,
-    side: "pool",
-    state: "Active",
-    principal: PRINCIPAL,
-    rateBps: RATE_BPS,
-  });
-  const active: LoanMessage = {
-    type: "LOAN_ACTIVE",
+  const { observed, active } = await recordActiveLoan(store, {
+    nonce: BigInt(n),
     loanId,
+    collateralEid: COLLATERAL,
+    lendingEid: LENDING,
     principal: PRINCIPAL,
     rateBps: RATE_BPS,
+    installments: 3,
     startTime: START,
     dueTime: START + 3n * DAY,
-  };
-  const observed = loanPacket(BigInt(n), active, LENDING, COLLATERAL);
-  await store.recordObserved(observed);
-  await store.markVerified(observed.guid, { loanId });
-  await store.markDelivered(observed.guid, { destTx: word(0xde) });
+  });
   return { loanId, poolApp: decodePacket(observed.packet).sender, active };
 }
 

@@ -29,6 +29,7 @@ import type {
   WatchBatch,
   WatchState,
 } from "../chains/types.ts";
+import type { Store } from "../store/store.ts";
 
 export const SRC = 40161;
 export const DST = 40168;
@@ -67,6 +68,61 @@ export function loanPacket(
     sourceIndex: 0,
   };
   return observed;
+}
+
+/**
+ * Records in `store` a loan the mirror has seen opened and answered Active:
+ * both sides, and the pool's LOAN_ACTIVE (from `poolApp`, default POOL_APP)
+ * delivered, the packet the installment mirror reads the pool from.
+ */
+export async function recordActiveLoan(
+  store: Store,
+  loan: {
+    nonce: bigint;
+    loanId: Hex;
+    collateralEid: number;
+    lendingEid: number;
+    principal: bigint;
+    rateBps: number;
+    installments?: number;
+    startTime?: bigint;
+    dueTime?: bigint;
+    poolApp?: Hex;
+  },
+): Promise<{ observed: ObservedPacket; active: LoanMessage }> {
+  const { loanId, collateralEid, lendingEid, principal, rateBps } = loan;
+  const ids = { loanId, collateralEid, lendingEid };
+  await store.upsertLoan({
+    ...ids,
+    side: "vault",
+    state: "Requested",
+    borrower: word(0xbb),
+    recipient: word(0xcc),
+    collateralAsset: word(0),
+    collateralAmount: 10n ** 18n,
+    principal,
+    ...(loan.installments !== undefined && { installments: loan.installments }),
+  });
+  await store.upsertLoan({ ...ids, side: "pool", state: "Active", principal, rateBps });
+  const active: LoanMessage = {
+    type: "LOAN_ACTIVE",
+    loanId,
+    principal,
+    rateBps,
+    startTime: loan.startTime ?? 1n,
+    dueTime: loan.dueTime ?? 2n,
+  };
+  const observed = loanPacket(
+    loan.nonce,
+    active,
+    lendingEid,
+    collateralEid,
+    loan.poolApp === undefined ? undefined : { sender: loan.poolApp, receiver: word(0xee) },
+  );
+  await store.recordObserved(observed);
+  await store.markVerified(observed.guid, { loanId });
+  await store.markDelivered(observed.guid, { destTx: word(0xde) });
+  return { observed, active };
 }
 
 export const openLoan = (n: number): LoanMessage => ({

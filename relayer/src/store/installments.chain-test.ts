@@ -3,7 +3,7 @@
 // runs the rest of the store; and migration 0007 over loans mirrored before it.
 import { randomBytes } from "node:crypto";
 import { PGlite } from "@electric-sql/pglite";
-import type { Hex, LoanMessage } from "@loanbridge/shared";
+import type { Hex } from "@loanbridge/shared";
 import { Kysely, sql } from "kysely";
 import { Migrator } from "kysely/migration";
 import { PGliteDialect } from "kysely-pglite-dialect";
@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startPostgres, type TestPostgres } from "../../test/postgres.ts";
 import { Secret } from "../config/secret.ts";
 import { latenessOf, outcomeOf, standingOf } from "../credit/outcome.ts";
-import { loanPacket } from "../pipeline/testing.ts";
+import { recordActiveLoan } from "../pipeline/testing.ts";
 import { StoreError } from "./errors.ts";
 import { migrationProvider } from "./migrations.ts";
 import { Store } from "./store.ts";
@@ -371,41 +371,17 @@ describe.each(backends)("installments and borrowers on $name", (backend) => {
   describe("scheduleScanTargets", () => {
     it("leavesOutPoolsScannedSince_andNamesPoolsAsTheirScansAreKeyed", async () => {
       const own = await backend.fresh();
-      const active = async (nonce: bigint, pool: Hex): Promise<Hex> => {
+      const active = async (nonce: bigint, poolApp: Hex): Promise<Hex> => {
         const loanId = hex32();
-        const ids = { loanId, collateralEid: EVM, lendingEid: SOLANA };
-        await own.upsertLoan({
-          ...ids,
-          side: "vault",
-          state: "Requested",
-          borrower: hex32(),
-          recipient: hex32(),
-          collateralAsset: `0x${"00".repeat(32)}`,
-          collateralAmount: 10n ** 18n,
-          principal: 1_000n,
-        });
-        await own.upsertLoan({
-          ...ids,
-          side: "pool",
-          state: "Active",
-          principal: 1_000n,
-          rateBps: 800,
-        });
-        const message: LoanMessage = {
-          type: "LOAN_ACTIVE",
+        await recordActiveLoan(own, {
+          nonce,
           loanId,
+          collateralEid: EVM,
+          lendingEid: SOLANA,
           principal: 1_000n,
           rateBps: 800,
-          startTime: 1n,
-          dueTime: 2n,
-        };
-        const observed = loanPacket(nonce, message, SOLANA, EVM, {
-          sender: pool,
-          receiver: hex32(),
+          poolApp,
         });
-        await own.recordObserved(observed);
-        await own.markVerified(observed.guid, { loanId });
-        await own.markDelivered(observed.guid, { destTx: hex32() });
         return loanId;
       };
       const scannedPool = hex32();

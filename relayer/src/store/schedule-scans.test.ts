@@ -2,9 +2,9 @@
 // store: which pools are due, with their active loans as last read; a scan's
 // marks and cursor stored together; a cursor that never moves back; a
 // failed scan that waits the interval where it was.
-import { decodePacket, type Hex, type LoanMessage } from "@loanbridge/shared";
+import { decodePacket, type Hex } from "@loanbridge/shared";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { loanPacket, SRC, word } from "../pipeline/testing.ts";
+import { recordActiveLoan, SRC, word } from "../pipeline/testing.ts";
 import type { Store } from "./store.ts";
 import { freshTestStore } from "./testing.ts";
 
@@ -26,42 +26,15 @@ afterEach(async () => {
 /** An active loan whose pool's LOAN_ACTIVE was delivered; returns its id and pool. */
 async function activeLoan(n: number, poolApp?: Hex): Promise<{ loanId: Hex; pool: Hex }> {
   const loanId = word(0x7000 + n);
-  const ids = { loanId, collateralEid: SRC, lendingEid: LENDING };
-  await store.upsertLoan({
-    ...ids,
-    side: "vault",
-    state: "Requested",
-    borrower: word(0xbb),
-    recipient: word(0xcc),
-    collateralAsset: word(0),
-    collateralAmount: 10n ** 18n,
-    principal: PRINCIPAL,
-  });
-  await store.upsertLoan({
-    ...ids,
-    side: "pool",
-    state: "Active",
-    principal: PRINCIPAL,
-    rateBps: 800,
-  });
-  const active: LoanMessage = {
-    type: "LOAN_ACTIVE",
+  const { observed } = await recordActiveLoan(store, {
+    nonce: BigInt(n),
     loanId,
+    collateralEid: SRC,
+    lendingEid: LENDING,
     principal: PRINCIPAL,
     rateBps: 800,
-    startTime: 1n,
-    dueTime: 2n,
-  };
-  const observed = loanPacket(
-    BigInt(n),
-    active,
-    LENDING,
-    SRC,
-    poolApp === undefined ? undefined : { sender: poolApp, receiver: word(0xee) },
-  );
-  await store.recordObserved(observed);
-  await store.markVerified(observed.guid, { loanId });
-  await store.markDelivered(observed.guid, { destTx: word(0xde) });
+    ...(poolApp !== undefined && { poolApp }),
+  });
   return { loanId, pool: decodePacket(observed.packet).sender };
 }
 
