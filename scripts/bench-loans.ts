@@ -260,26 +260,22 @@ try {
         .filter((p) => evmFinal.has(p.guid))
         .map((p) => time(p[stage]) - (evmFinal.get(p.guid) ?? Number.NaN)),
     );
-  const doubleSends = (
-    await Promise.all(alive.map((r) => relayerMetric(r, "loanbridge_duplicate_deliveries_total")))
-  ).reduce((sum, total) => sum + total, 0);
-  const accountsMoved = (
-    await Promise.all(
-      alive.map((r) => relayerMetric(r, "loanbridge_delivery_accounts_moved_total")),
-    )
-  ).reduce((sum, total) => sum + (Number.isNaN(total) ? 0 : total), 0);
+  /** A metric summed over the running relayers' series (`having` each part); none is 0. */
+  const summed = async (name: string, having?: readonly string[]) =>
+    (await Promise.all(alive.map((r) => relayerMetric(r, name, having)))).reduce(
+      (sum, total) => sum + (Number.isNaN(total) ? 0 : total),
+      0,
+    );
+  const doubleSends = await summed("loanbridge_duplicate_deliveries_total");
+  const accountsMoved = await summed("loanbridge_delivery_accounts_moved_total");
   // The relayers' own figure for the target: sends within 50 ms of being
   // ready (loanbridge_submit_seconds, its 0.05 bucket over its count).
-  const submitted = (chain: string, le: string) =>
-    Promise.all(
-      alive.map((r) =>
-        relayerMetric(r, "loanbridge_submit_seconds_bucket", [`le="${le}"`, `chain="${chain}"`]),
-      ),
-    ).then((totals) => totals.reduce((sum, total) => sum + (Number.isNaN(total) ? 0 : total), 0));
   const within50ms = await Promise.all(
     ["evm", "solana"].map(async (chain) => {
-      const all = await submitted(chain, "+Inf");
-      const fast = await submitted(chain, "0.05");
+      const bucket = (le: string) =>
+        summed("loanbridge_submit_seconds_bucket", [`le="${le}"`, `chain="${chain}"`]);
+      const all = await bucket("+Inf");
+      const fast = await bucket("0.05");
       return `${chain} ${all === 0 ? "none sent" : `${((100 * fast) / all).toFixed(1)} % of ${all}`}`;
     }),
   );

@@ -209,6 +209,12 @@ const quantilesOf = (
   }));
 const quantiles = (selector: string, by: string[], legend: (q: string) => string): Query[] =>
   quantilesOf("loanbridge_delivery_seconds", selector, by, legend);
+const readyToSubmittedByChain = quantilesOf(
+  "loanbridge_submit_seconds",
+  "",
+  ["chain"],
+  (q) => `{{chain}} p${Number(q) * 100}`,
+);
 
 const overview: DashboardSpec = {
   uid: "loanbridge-overview",
@@ -283,12 +289,7 @@ const overview: DashboardSpec = {
       description:
         "Seconds from when the delivering relayer held a threshold of attestations, its turn come, to its first delivery transaction sent, percentiles by destination chain: the relayers' own overhead (target: p99 under 50 ms).",
       unit: "s",
-      queries: quantilesOf(
-        "loanbridge_submit_seconds",
-        "",
-        ["chain"],
-        (q) => `{{chain}} p${Number(q) * 100}`,
-      ),
+      queries: readyToSubmittedByChain,
     },
     {
       title: "Packets waiting by stage",
@@ -660,12 +661,7 @@ const relayerPage: DashboardSpec = {
       description:
         "Seconds from when this relayer held a threshold of attestations, its turn come, to its first delivery transaction sent, by destination chain (target: p99 under 50 ms).",
       unit: "s",
-      queries: quantilesOf(
-        "loanbridge_submit_seconds",
-        "",
-        ["chain"],
-        (q) => `{{chain}} p${Number(q) * 100}`,
-      ),
+      queries: readyToSubmittedByChain,
     },
     {
       title: "RPC calls by outcome",

@@ -411,7 +411,8 @@ describe("nonces", () => {
     expect(receipts.every((r) => r.outcome === "delivered")).toBe(true);
   });
 
-  it("firstSendsAtOnce_shareOneFeeReading", async () => {
+  /** Three packets sent and attested, delivered at once by one deliverer whose RPC calls are listed. */
+  async function threeAtOnce() {
     const packets = await Promise.all([0, 1, 2].map(async () => (await pair.send()).packet));
     const all = await Promise.all(packets.map(async (packet) => attest(packet)));
     const methods: string[] = [];
@@ -423,24 +424,18 @@ describe("nonces", () => {
       }),
     });
     const receipts = await Promise.all(packets.map((packet, i) => d.deliver(packet, all[i] ?? [])));
+    return { d, methods, receipts };
+  }
+
+  it("firstSendsAtOnce_shareOneFeeReading", async () => {
+    const { methods, receipts } = await threeAtOnce();
     expect(receipts.every((r) => r.outcome === "delivered")).toBe(true);
     expect(methods.filter((method) => method === "eth_feeHistory")).toHaveLength(1);
     expect(methods.filter((method) => method === "eth_sendRawTransaction")).toHaveLength(3);
   });
 
   it("deliveriesAtOnce_shareOneVerifierSetRead_andOneASecondLaterReadsItAgain", async () => {
-    const packets = await Promise.all([0, 1, 2].map(async () => (await pair.send()).packet));
-    const all = await Promise.all(packets.map(async (packet) => attest(packet)));
-    const methods: string[] = [];
-    const d = deliverer({
-      rpc: new JsonRpc({
-        chain: "hardhat",
-        urls: [node.url],
-        onCall: (event) => methods.push(event.method),
-      }),
-    });
-
-    const receipts = await Promise.all(packets.map((packet, i) => d.deliver(packet, all[i] ?? [])));
+    const { d, methods, receipts } = await threeAtOnce();
 
     // One call reads the set; each delivery simulates with one more.
     expect(receipts.every((r) => r.outcome === "delivered")).toBe(true);

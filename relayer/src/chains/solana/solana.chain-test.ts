@@ -1314,6 +1314,14 @@ describe("SolanaPacketDeliverer's priority fee", () => {
 });
 
 describe("SolanaPacketDeliverer's shared reads", () => {
+  /** A client to the node that lists the methods it calls into `methods`. */
+  const listingRpc = (methods: string[]) =>
+    new JsonRpc({
+      chain: "solana",
+      urls: [chain.node.url],
+      onCall: (event) => methods.push(event.method),
+    });
+
   it("deliveriesAtOnce_shareOneBlockhashTableFeeAndSetRead_eachReadsItsOwnAccounts", async () => {
     // Given three LOAN_ACTIVE packets (all to the vault) for loans opened before.
     const opened = [await openLoan(chain), await openLoan(chain), await openLoan(chain)];
@@ -1324,11 +1332,7 @@ describe("SolanaPacketDeliverer's shared reads", () => {
     );
     const methods: string[] = [];
     const target = await deliverer(chain, {
-      rpc: new JsonRpc({
-        chain: "solana",
-        urls: [chain.node.url],
-        onCall: (event) => methods.push(event.method),
-      }),
+      rpc: listingRpc(methods),
     });
 
     // When one relayer delivers them at once.
@@ -1352,11 +1356,7 @@ describe("SolanaPacketDeliverer's shared reads", () => {
   it("verifierSetAndBlockhash_areReadAgain_onceASecondHasPassed", async () => {
     const methods: string[] = [];
     const target = await deliverer(chain, {
-      rpc: new JsonRpc({
-        chain: "solana",
-        urls: [chain.node.url],
-        onCall: (event) => methods.push(event.method),
-      }),
+      rpc: listingRpc(methods),
     });
     const deliverLoanActive = async () => {
       const packet = loanActivePacket(chain, (await openLoan(chain)).loanId);
