@@ -22,6 +22,12 @@ import { nativePayout, tokenPayout, vaultReceiveAccounts } from "./vault.ts";
 /** An account's data, or null when it does not exist (LiteSVM, or RPC at some commitment). */
 export type AccountReader = (address: Address) => Promise<Uint8Array | null>;
 
+/** `Deliver`'s app accounts, and for the pool the nonce of the answer packet they name. */
+export interface DeliverAppAccounts {
+  accounts: AccountMeta[];
+  answerNonce?: bigint;
+}
+
 /** The packet cannot be delivered to this program as the chain stands. */
 export class DeliverAccountsError extends BaseError {
   override name = "DeliverAccountsError";
@@ -44,7 +50,8 @@ async function poolAccounts(
   srcEid: number,
   message: Extract<LoanMessage, { type: "OPEN_LOAN" }>,
   read: AccountReader,
-): Promise<AccountMeta[]> {
+  answerNonceAtLeast: bigint,
+): Promise<DeliverAppAccounts> {
   const pool = await pda.pool(program);
   const asset = toBytes(message.collateralAsset);
   // Each address follows from the packet alone: the three reads go at once.
@@ -62,10 +69,11 @@ async function poolAccounts(
       : (decodeAccount("CollateralConfig", config).price_id as Uint8Array);
   const sent =
     nonceData === null ? 0n : (decodeAccount("OutboundNonce", nonceData).nonce as bigint);
-  return poolReceiveAccounts(program, {
+  const answerNonce = sent + 1n > answerNonceAtLeast ? sent + 1n : answerNonceAtLeast;
+  const accounts = await poolReceiveAccounts(program, {
     loanId: toBytes(message.loanId),
     srcEid,
-    packetNonce: sent + 1n,
+    packetNonce: answerNonce,
     asset,
     priceId,
     recipientTokens: await associatedTokenAccount(
@@ -73,13 +81,14 @@ async function poolAccounts(
       stablecoin,
     ),
   });
+  return { accounts, answerNonce };
 }
 
 async function vaultAccounts(
   program: Address,
   message: Exclude<LoanMessage, { type: "OPEN_LOAN" }>,
   read: AccountReader,
-): Promise<AccountMeta[]> {
+): Promise<DeliverAppAccounts> {
   const loanId = toBytes(message.loanId);
   const loanAddress = await pda.vaultLoan(program, loanId);
   const loanData = await read(loanAddress);
@@ -91,13 +100,13 @@ async function vaultAccounts(
       : message.type === "DEFAULTED" || message.type === "LIQUIDATED"
         ? addressFromBytes32(toBytes(message.beneficiary))
         : (loan.borrower as Address);
-  if (payee === undefined) return vaultReceiveAccounts(program, loanId);
+  if (payee === undefined) return { accounts: await vaultReceiveAccounts(program, loanId) };
   const asset = loan.asset as Address;
   const native = asset === addressFromBytes32(ZERO_ASSET);
   const payout = native
     ? nativePayout(payee)
     : await tokenPayout(program, asset, await associatedTokenAccount(payee, asset));
-  return vaultReceiveAccounts(program, loanId, payout);
+  return { accounts: await vaultReceiveAccounts(program, loanId, payout) };
 }
 
 /**
@@ -105,12 +114,18 @@ async function vaultAccounts(
  * the pool's for `OPEN_LOAN`, the vault's (with the payout accounts the
  * message needs) for the answers. Reads the pool, collateral config and
  * outbound nonce, or the vault loan, through `read`.
+ *
+ * The pool answers an `OPEN_LOAN` with a packet whose account is named by
+ * the pool's next outbound nonce (`answerNonce`): the counter read + 1, or
+ * `answerNonceAtLeast` when that is higher, for a sender whose own answer
+ * on that nonce is on its way and not yet in what it read.
  */
 export async function deliverAppAccounts(
   program: Address,
   packet: Uint8Array,
   read: AccountReader,
-): Promise<AccountMeta[]> {
+  { answerNonceAtLeast = 0n }: { answerNonceAtLeast?: bigint } = {},
+): Promise<DeliverAppAccounts> {
   const decoded = decodePacket(packet);
   const receiver = addressFromBytes32(toBytes(decoded.receiver));
   const message = decodeLoanMessage(decoded.message);
@@ -118,7 +133,7 @@ export async function deliverAppAccounts(
     if (message.type !== "OPEN_LOAN") {
       throw new DeliverAccountsError(`the pool receives OPEN_LOAN only, not ${message.type}`);
     }
-    return poolAccounts(program, decoded.srcEid, message, read);
+    return poolAccounts(program, decoded.srcEid, message, read, answerNonceAtLeast);
   }
   if (receiver === (await pda.vault(program))) {
     if (message.type === "OPEN_LOAN") {

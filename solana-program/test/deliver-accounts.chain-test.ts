@@ -52,8 +52,8 @@ async function deliverResolved(
 ) {
   const sender = message.type === "OPEN_LOAN" ? REMOTE_VAULT : REMOTE_POOL;
   const packet = inboundPacket(app, message, { nonce: nextInboundNonce(), sender });
-  const appAccounts = await deliverAppAccounts(fixture.id, packet, reader(fixture));
-  return deliver(fixture, packet, { appAccounts });
+  const { accounts } = await deliverAppAccounts(fixture.id, packet, reader(fixture));
+  return deliver(fixture, packet, { appAccounts: accounts });
 }
 
 describe("deliverAppAccounts, pool", () => {
@@ -88,6 +88,39 @@ describe("deliverAppAccounts, pool", () => {
       await pda.poolLoan(fixture.id, toBytes(message.loanId)),
     );
     expect(loan.status).toBe(PoolLoanStatus.Rejected);
+  });
+
+  it("openLoans_resolvedFromOneState_landInOrder_whenEachNamesTheAnswerNonceAfterTheLast", async () => {
+    const fixture = await startPool();
+    const recipient = await fixture.program.fundedSigner(1n);
+    const ata = await associatedTokenAccount(recipient.address, fixture.stablecoin);
+    await createTokenAccount(fixture.program.svm, fixture.stablecoin, recipient.address, 0n, ata);
+    const openLoanPacket = () =>
+      inboundPacket(fixture.pool, openLoanMessage(recipient.address), {
+        nonce: nextInboundNonce(),
+        sender: REMOTE_VAULT,
+      });
+    const [one, two, three] = [openLoanPacket(), openLoanPacket(), openLoanPacket()];
+    // Both resolved before either is delivered, as a relayer pipelining them does.
+    const first = await deliverAppAccounts(fixture.id, one, reader(fixture));
+    const answered = first.answerNonce ?? 0n;
+    const stale = await deliverAppAccounts(fixture.id, two, reader(fixture));
+    const second = await deliverAppAccounts(fixture.id, two, reader(fixture), {
+      answerNonceAtLeast: answered + 1n,
+    });
+    expect(answered).toBeGreaterThan(0n);
+    expect(stale.answerNonce).toBe(answered);
+    expect(second.answerNonce).toBe(answered + 1n);
+
+    expectOk(await deliver(fixture, one, { appAccounts: first.accounts }));
+    expect((await deliver(fixture, two, { appAccounts: stale.accounts })).ok).toBe(false);
+    expectOk(await deliver(fixture, two, { appAccounts: second.accounts }));
+
+    // A floor below the counter is the counter's: what landed meanwhile wins.
+    const resolved = await deliverAppAccounts(fixture.id, three, reader(fixture), {
+      answerNonceAtLeast: answered,
+    });
+    expect(resolved.answerNonce).toBe(answered + 2n);
   });
 
   it("answerToThePool_isRefused", async () => {

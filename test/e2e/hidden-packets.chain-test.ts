@@ -296,9 +296,9 @@ describe("packets whose Solana logs were truncated are still relayed", () => {
       const instructions = await deliverInstructions(program, {
         payer: admin,
         packet,
-        appAccounts: await deliverAppAccounts(program, packet, (account) =>
-          readAccount(rpc, account),
-        ),
+        appAccounts: (
+          await deliverAppAccounts(program, packet, (account) => readAccount(rpc, account))
+        ).accounts,
         attestations,
         digest,
       });

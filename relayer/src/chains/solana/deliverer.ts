@@ -24,13 +24,15 @@
 // the accounts read and one send (with its preflight simulation) are what a
 // delivery waits for once its attestations are in.
 //
-// Deliveries to the pool are derived and sent one at a time per path: each
-// names the packet account of the pool's answer by the pool's next outbound
-// nonce, so two built on the same nonce cannot both land. The next is
-// derived once the one before is sent, and a node that runs what it
-// receives (ours) then shows it the moved nonce; where the moved nonce shows
-// later, the next one's simulation or transaction is refused and it is
-// derived again, as with another relayer's delivery.
+// Deliveries to the pool take turns per path, from naming the packet account
+// of the pool's answer to their first send: the account is named by the
+// pool's next outbound nonce, so two built on the same nonce cannot both
+// land. Each reads the state before its turn; in its turn it names the
+// nonce after the last answer this relayer sent on the path, when that is
+// past the counter it read, so it waits for the sends before it and not
+// for the state to show them. Where that nonce went to another relayer's
+// delivery, or an answer before it did not land, its simulation or
+// transaction is refused and it is derived again from the state then.
 import {
   decodeLoanMessage,
   decodePacket,
@@ -49,6 +51,7 @@ import {
   decodeAccount,
   decodeLookupTable,
   deliverAppAccounts,
+  type DeliverAppAccounts,
   LookupTableError,
   deliverInstructions,
   isNonceDelivered,
@@ -199,6 +202,19 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  */
 const MAX_ACCOUNT_REBUILDS = 32;
 
+/** `read`, reading each account once: what is derived from it again sees the same state. */
+function memoReader(read: AccountReader): AccountReader {
+  const reads = new Map<Address, Promise<Uint8Array | null>>();
+  return (account) => {
+    let data = reads.get(account);
+    if (data === undefined) {
+      data = read(account);
+      reads.set(account, data);
+    }
+    return data;
+  };
+}
+
 /** Whether two `Deliver` transactions' instructions name the same accounts in the same roles. */
 function sameAccounts(a: readonly Instruction[], b: readonly Instruction[]): boolean {
   const names = (list: readonly Instruction[]) =>
@@ -239,6 +255,11 @@ export class SolanaPacketDeliverer implements PacketDeliverer {
   readonly #unitsByKind = new UnitsByKind(KIND_UNITS_MAX_AGE_MS);
   /** Pool deliveries in their turn, by source eid (see the top of this file). */
   readonly #answerTurns = new Turns();
+  /**
+   * By source eid: the pool's answer nonce after the one this relayer's last
+   * pool delivery named once sent, the least the next one names.
+   */
+  readonly #answerNonceFloors = new Map<string, bigint>();
 
   constructor(options: SolanaDelivererOptions) {
     this.eid = options.eid;
@@ -322,49 +343,85 @@ export class SolanaPacketDeliverer implements PacketDeliverer {
     attestations: Attestation[],
   ): Promise<DeliveryReceipt> {
     const payer = await this.#payer;
-    // Held from the accounts read to the first send, and again to derive anew.
-    const turn = await this.#answerTurns.take(await this.#answerPath(packet));
+    const path = await this.#answerPath(packet);
+    // Independent reads at once, before the turn: a delivery waits for the
+    // slowest, not their sum, and not behind the turns of others. A packet
+    // already delivered is that, whatever else failed (its accounts may no
+    // longer derive: the loan moved on). The first attempt's blockhash and
+    // lookup table start now too, and wait in their memos.
+    void Promise.allSettled([this.#lifetime(1), this.#lookupTables()]);
+    const state = memoReader((account) => this.#read(account));
+    const [setRead, accountsRead, deliveredRead] = await Promise.allSettled([
+      this.verifierSet(),
+      this.#appAccounts(packet, path, state),
+      this.isDelivered(guid, packet),
+    ]);
+    if (settled(deliveredRead)) throw new AlreadyDeliveredError(guid);
+    const set = settled(setRead);
+    let accounts = settled(accountsRead);
+    // Held from naming the answer nonce to the first send, and again to derive anew.
+    const turn = await this.#answerTurns.take(path);
     try {
-      return await this.#deliverInTurn(guid, packet, attestations, payer, turn);
+      // Past the answers this relayer sent while it waited, from the same state.
+      const floor = path === undefined ? undefined : this.#answerNonceFloors.get(path);
+      if (
+        floor !== undefined &&
+        accounts.answerNonce !== undefined &&
+        floor > accounts.answerNonce
+      ) {
+        accounts = await this.#appAccounts(packet, path, state);
+      }
+      return await this.#deliverInTurn(
+        { guid, packet, attestations, payer, set, path, accounts },
+        turn,
+      );
     } finally {
       turn.release();
     }
   }
 
-  async #deliverInTurn(
-    guid: Hex,
+  /**
+   * The receiving app's accounts, read through `read`; to the pool, naming
+   * an answer nonce past the last this relayer sent on the path.
+   */
+  #appAccounts(
     packet: Uint8Array,
-    attestations: Attestation[],
-    payer: KeyPairSigner,
+    path: string | undefined,
+    read: AccountReader,
+  ): Promise<DeliverAppAccounts> {
+    const answerNonceAtLeast = path === undefined ? undefined : this.#answerNonceFloors.get(path);
+    return deliverAppAccounts(this.#programId, packet, read, {
+      ...(answerNonceAtLeast !== undefined && { answerNonceAtLeast }),
+    });
+  }
+
+  async #deliverInTurn(
+    resolved: {
+      guid: Hex;
+      packet: Uint8Array;
+      attestations: Attestation[];
+      payer: KeyPairSigner;
+      set: VerifierSet;
+      /** The pool's answer path; none to the vault. */
+      path: string | undefined;
+      accounts: DeliverAppAccounts;
+    },
     turn: Turn,
   ): Promise<DeliveryReceipt> {
-    const reader: AccountReader = (account) => this.#read(account);
-    const appAccounts = () => deliverAppAccounts(this.#programId, packet, reader);
-    // Independent reads at once: a delivery waits for the slowest, not their
-    // sum. A packet already delivered is that, whatever else failed (its
-    // accounts may no longer derive: the loan moved on). The first attempt's
-    // blockhash and lookup table start now too, and wait in their memos.
-    void Promise.allSettled([this.#lifetime(1), this.#lookupTables()]);
-    const [setRead, accountsRead, deliveredRead] = await Promise.allSettled([
-      this.verifierSet(),
-      appAccounts(),
-      this.isDelivered(guid, packet),
-    ]);
-    if (settled(deliveredRead)) throw new AlreadyDeliveredError(guid);
-    const set = settled(setRead);
-    const accounts = settled(accountsRead);
+    const { guid, packet, attestations, payer, set, path } = resolved;
     const digest = toBytes(packetAttestationDigest(this.endpoint, set.epoch, packet));
     const selected = selectEd25519Attestations(guid, digest, set, attestations);
     const { receiver, message } = decodePacket(packet);
     const kind = `${receiver}:${decodeLoanMessage(message).type}:${selected.length}`;
-    const build = (app: Awaited<ReturnType<typeof appAccounts>>) =>
+    const build = (app: DeliverAppAccounts) =>
       deliverInstructions(this.#programId, {
         payer,
         packet,
-        appAccounts: app,
+        appAccounts: app.accounts,
         attestations: selected,
         digest,
       });
+    let accounts = resolved.accounts;
     let instructions = await build(accounts);
     let rebuilds = 0;
     // Whether the destination was asked for the packet since the last try.
@@ -374,19 +431,35 @@ export class SolanaPacketDeliverer implements PacketDeliverer {
       asked = false;
       let receipt: DeliveryReceipt | undefined;
       try {
-        receipt = await this.#attempt({ guid, packet, kind, payer, instructions, attempt }, turn);
+        receipt = await this.#attempt(
+          {
+            guid,
+            packet,
+            kind,
+            payer,
+            instructions,
+            attempt,
+            path,
+            answerNonce: accounts.answerNonce,
+          },
+          turn,
+        );
       } catch (error) {
         // Another delivery to the same app may have moved the state these
         // accounts were derived from (the pool's outbound nonce names the
-        // packet account of its answer): derived again from the state now,
+        // packet account of its answer), or an answer of ours named before
+        // this one's may not have landed: derived again from the state now,
         // different accounts are a new transaction, tried without using an
         // attempt; the same accounts mean the refusal stands.
         if (!(error instanceof SolanaDeliveryRefusedError) || rebuilds >= MAX_ACCOUNT_REBUILDS) {
           throw error;
         }
         await turn.retake();
-        const rebuilt = await build(await appAccounts());
+        if (path !== undefined) this.#answerNonceFloors.delete(path);
+        const fresh = await this.#appAccounts(packet, path, (account) => this.#read(account));
+        const rebuilt = await build(fresh);
         if (sameAccounts(rebuilt, instructions)) throw error;
+        accounts = fresh;
         instructions = rebuilt;
         rebuilds += 1;
         this.#onEvent({ kind: "accounts_moved", guid, rebuilds });
@@ -473,6 +546,7 @@ export class SolanaPacketDeliverer implements PacketDeliverer {
           throw await this.#refused(guid, packet, refusal);
         }
         if (sentAt === 0) {
+          this.#answered(delivery);
           turn.release();
           this.#emit({
             kind: "sent",
@@ -508,6 +582,13 @@ export class SolanaPacketDeliverer implements PacketDeliverer {
         return undefined;
       }
     }
+  }
+
+  /** A pool delivery is sent: the next on its path names the answer nonce after its. */
+  #answered({ path, answerNonce }: Delivery): void {
+    if (path === undefined || answerNonce === undefined) return;
+    const floor = this.#answerNonceFloors.get(path) ?? 0n;
+    if (answerNonce + 1n > floor) this.#answerNonceFloors.set(path, answerNonce + 1n);
   }
 
   /** Compute units used; throws what the program said when simulation fails. */
@@ -716,6 +797,9 @@ interface Delivery {
   payer: KeyPairSigner;
   instructions: Instruction[];
   attempt: number;
+  /** The pool's answer path (source eid) and the answer nonce its accounts name; none to the vault. */
+  path: string | undefined;
+  answerNonce: bigint | undefined;
   /** Simulated even if its kind's units are known. */
   simulate?: boolean;
 }

@@ -1313,15 +1313,15 @@ describe("SolanaPacketDeliverer's priority fee", () => {
   });
 });
 
-describe("SolanaPacketDeliverer's shared reads", () => {
-  /** A client to the node that lists the methods it calls into `methods`. */
-  const listingRpc = (methods: string[]) =>
-    new JsonRpc({
-      chain: "solana",
-      urls: [chain.node.url],
-      onCall: (event) => methods.push(event.method),
-    });
+/** A client to the node that lists the methods it calls into `methods`, as each answers. */
+const listingRpc = (methods: string[]) =>
+  new JsonRpc({
+    chain: "solana",
+    urls: [chain.node.url],
+    onCall: (event) => methods.push(event.method),
+  });
 
+describe("SolanaPacketDeliverer's shared reads", () => {
   it("deliveriesAtOnce_shareOneBlockhashTableFeeAndSetRead_eachReadsItsOwnAccounts", async () => {
     // Given three LOAN_ACTIVE packets (all to the vault) for loans opened before.
     const opened = [await openLoan(chain), await openLoan(chain), await openLoan(chain)];
@@ -1516,7 +1516,8 @@ describe("SolanaPacketDeliverer delivering to the pool at once", () => {
   it("openLoansAtOnce_takeTurnsOnThePoolsNonce_noneIsDerivedAgain_andEveryLoanOpens", async () => {
     // Given three OPEN_LOAN packets to the pool, all answered on one path.
     const events: SolanaDeliveryEvent[] = [];
-    const target = await deliverer(chain, { events });
+    const methods: string[] = [];
+    const target = await deliverer(chain, { events, rpc: listingRpc(methods) });
     const { epoch } = await target.verifierSet();
     const packets = [
       await openLoanPacket(chain),
@@ -1532,8 +1533,10 @@ describe("SolanaPacketDeliverer delivering to the pool at once", () => {
       packets.map(({ packet }, i) => target.deliver(packet, attestations[i] ?? [])),
     );
 
-    // Then each is derived after the one before was sent: none names a nonce
-    // another took, none is refused, and every loan opens.
+    // Then each reads the chain's state before the first is sent, and in its
+    // turn names the answer nonce after the one sent before it: none names a
+    // nonce another took, none is refused, and every loan opens.
+    expect(methods.lastIndexOf("getAccountInfo")).toBeLessThan(methods.indexOf("sendTransaction"));
     expect(receipts.map((receipt) => receipt.outcome)).toEqual([
       "delivered",
       "delivered",
@@ -1577,6 +1580,52 @@ describe("SolanaPacketDeliverer across an expired blockhash", () => {
     expect(await deliveriesOf(chain.rpc, chain.programId, decodePacket(packet))).toEqual([
       receipt.tx,
     ]);
+  }, 20_000);
+});
+
+describe("SolanaPacketDeliverer when its answer before did not land", () => {
+  // Half a second of validity: the lost send's blockhash runs out before it is sent again.
+  const lossy = lossyChain(10);
+
+  it("nextDeliveryToThePool_namesTheNonceAfterTheLostAnswer_isRefused_derivedAgain_andBothLoansOpen", async () => {
+    // Given a relayer whose first OPEN_LOAN delivery was sent and lost: the
+    // pool's answer nonce it named is still free.
+    const { chain: lossyNode, proxy } = lossy as Required<typeof lossy>;
+    const events: SolanaDeliveryEvent[] = [];
+    const target = await deliverer(lossyNode, { url: proxy.url, events, rebroadcastMs: 60_000 });
+    const { epoch } = await target.verifierSet();
+    const first = await openLoanPacket(lossyNode);
+    const second = await openLoanPacket(lossyNode);
+    lossy.swallowNext = true;
+    const lost = target.deliver(
+      first.packet,
+      await attest(lossyNode.verifierKeys.slice(0, 2), first.packet, epoch),
+    );
+    await until("the first send to be lost", () => lossy.swallowed !== undefined);
+
+    // When its next OPEN_LOAN is delivered, naming the nonce after the lost one's
+    const receipt = await target.deliver(
+      second.packet,
+      await attest(lossyNode.verifierKeys.slice(0, 2), second.packet, epoch),
+    );
+
+    // then it is refused, derived again from the chain's state, and lands;
+    // the lost one, its blockhash expired, is derived again too, and lands.
+    expect(receipt.outcome).toBe("delivered");
+    expect((await lost).outcome).toBe("delivered");
+    const moved = events.filter((e) => e.kind === "accounts_moved");
+    expect(moved).toContainEqual({
+      kind: "accounts_moved",
+      guid: decodePacket(second.packet).guid,
+      rebuilds: 1,
+    });
+    for (const { loanId } of [first, second]) {
+      const loan = await readAccount(
+        lossyNode,
+        await pda.poolLoan(lossyNode.programId, toBytes(loanId)),
+      );
+      expect(decodeAccount("PoolLoan", loan ?? new Uint8Array()).status).toBe(1);
+    }
   }, 20_000);
 });
 
