@@ -448,6 +448,83 @@ describe("nonces", () => {
     expect(methods.slice(before)).toEqual(["eth_call"]);
   });
 
+  /**
+   * A client to the node whose `eth_sendRawTransaction` calls pass through
+   * `onSend` (their order, from 0) before they reach the node.
+   */
+  const sendHookedRpc = (onSend: (index: number) => Promise<void>) => {
+    let sends = 0;
+    return new JsonRpc({
+      chain: "hardhat",
+      urls: [node.url],
+      fetch: async (input, init) => {
+        const body = typeof init?.body === "string" ? init.body : "";
+        if (body.includes('"eth_sendRawTransaction"')) await onSend(sends++);
+        return fetch(input, init);
+      },
+    });
+  };
+
+  it("sendsFromOneKey_areInFlightTogether_eachStartedBeforeTheOneBeforeIsAnswered", async () => {
+    const packets = await Promise.all([0, 1, 2].map(async () => (await pair.send()).packet));
+    const all = await Promise.all(packets.map(async (packet) => attest(packet)));
+    // Each send is held until all three have started, or for 2 s.
+    let started = 0;
+    let allStarted: () => void = () => undefined;
+    const three = new Promise<void>((resolve) => (allStarted = resolve));
+    const released: string[] = [];
+    const d = deliverer({
+      rpc: sendHookedRpc(async () => {
+        started += 1;
+        if (started === 3) allStarted();
+        released.push(
+          await Promise.race([
+            three.then(() => "with the others"),
+            sleep(2_000).then(() => "alone"),
+          ]),
+        );
+      }),
+    });
+
+    const receipts = await Promise.all(packets.map((packet, i) => d.deliver(packet, all[i] ?? [])));
+
+    expect(released).toEqual(["with the others", "with the others", "with the others"]);
+    expect(receipts.every((r) => r.outcome === "delivered")).toBe(true);
+    expect(new Set(receipts.map((r) => r.tx)).size).toBe(3);
+  });
+
+  it("aFailedSendAmongSeveral_leavesNoNonceUnused_andEveryDeliveryLands", async () => {
+    const packets = await Promise.all([0, 1, 2].map(async () => (await pair.send()).packet));
+    const all = await Promise.all(packets.map(async (packet) => attest(packet)));
+    const events: DeliveryEvent[] = [];
+    const first = BigInt(await senderNonce("pending"));
+    // The second send never reaches the node: the third names a nonce past
+    // the next (an automining hardhat refuses it; a node that holds it
+    // mines it once the nonce below is used).
+    const d = deliverer({
+      onEvent: (event) => events.push(event),
+      rpc: sendHookedRpc((index) =>
+        index === 1 ? Promise.reject(new TypeError("fetch failed")) : Promise.resolve(),
+      ),
+    });
+
+    const outcomes = await Promise.allSettled(
+      packets.map((packet, i) => d.deliver(packet, all[i] ?? [])),
+    );
+    const failed = outcomes.findIndex((outcome) => outcome.status === "rejected");
+    expect(outcomes.filter((outcome) => outcome.status === "rejected")).toHaveLength(1);
+    const retried = await d.deliver(packets[failed] ?? new Uint8Array(), all[failed] ?? []);
+
+    expect(retried.outcome).toBe("delivered");
+    expect(outcomes.filter((o) => o.status === "fulfilled").map((o) => o.value.outcome)).toEqual([
+      "delivered",
+      "delivered",
+    ]);
+    const nonces = events.flatMap((e) => (e.kind === "sent" ? [e.nonce] : []));
+    expect(new Set(nonces)).toEqual(new Set([first, first + 2n, first + 1n]));
+    expect(BigInt(await senderNonce())).toBe(first + 3n);
+  }, 30_000);
+
   it("severalInFlightFromOneKey_takeConsecutiveNonces_andEachReplacementKeepsItsOwn", async () => {
     // As the pipeline delivers a batch: one deliverer, several packets at once.
     const packets = await Promise.all([0, 1, 2].map(async () => (await pair.send()).packet));

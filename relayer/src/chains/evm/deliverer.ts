@@ -485,8 +485,9 @@ export class EvmPacketDeliverer implements PacketDeliverer {
       return raw;
     };
 
-    const { nonce, result: first } = await this.#nonces.withNonce(async (nonce) =>
-      this.#sendRaw(await sign(nonce, fees)),
+    const { nonce, result: first } = await this.#nonces.send(
+      (nonce) => sign(nonce, fees),
+      (raw) => this.#sendRaw(raw),
     );
     const hashes: Hex[] = [first];
     this.#emit({ kind: "sent", guid, hash: first, nonce, attempt: 0, ...fees });
