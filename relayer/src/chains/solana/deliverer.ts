@@ -25,12 +25,13 @@
 // delivery waits for once its attestations are in.
 //
 // Deliveries to the pool take turns per path, from naming the packet account
-// of the pool's answer to their first send: the account is named by the
-// pool's next outbound nonce, so two built on the same nonce cannot both
-// land. Each reads the state before its turn; in its turn it names the
-// nonce after the last answer this relayer sent on the path, when that is
-// past the counter it read, so it waits for the sends before it and not
-// for the state to show them. Where that nonce went to another relayer's
+// of the pool's answer to the start of their first send: the account is
+// named by the pool's next outbound nonce, so two built on the same nonce
+// cannot both land. Each reads the state before its turn; in its turn it
+// names the nonce after the last answer this relayer sent on the path, when
+// that is past the counter it read, so it waits for the sends before it to
+// start, not for their answers nor for the state to show them (a node that
+// runs what it receives in order, ours, lands them in order). Where that nonce went to another relayer's
 // delivery, or an answer before it did not land, its simulation or
 // transaction is refused and it is derived again from the state then.
 import {
@@ -359,7 +360,7 @@ export class SolanaPacketDeliverer implements PacketDeliverer {
     if (settled(deliveredRead)) throw new AlreadyDeliveredError(guid);
     const set = settled(setRead);
     let accounts = settled(accountsRead);
-    // Held from naming the answer nonce to the first send, and again to derive anew.
+    // Held from naming the answer nonce to the start of the first send, and again to derive anew.
     const turn = await this.#answerTurns.take(path);
     try {
       // Past the answers this relayer sent while it waited, from the same state.
@@ -476,7 +477,7 @@ export class SolanaPacketDeliverer implements PacketDeliverer {
 
   /**
    * One blockhash's worth: size the compute budget (by the kind's most units,
-   * or a simulation), send (letting go of `turn` once sent), rebroadcast;
+   * or a simulation), send (letting go of `turn` once the send starts), rebroadcast;
    * undefined when it expired.
    */
   async #attempt(delivery: Delivery, turn: Turn): Promise<DeliveryReceipt | undefined> {
@@ -525,17 +526,25 @@ export class SolanaPacketDeliverer implements PacketDeliverer {
         // leader. The first send of a transaction not simulated here is
         // simulated by each endpoint first (at the state its reads saw).
         const preflight = known !== undefined && sentAt === 0;
+        const sending = this.#rpc.broadcast(
+          "sendTransaction",
+          [
+            wire,
+            preflight
+              ? { encoding: "base64", preflightCommitment: "confirmed", maxRetries: 0 }
+              : { encoding: "base64", skipPreflight: true, maxRetries: 0 },
+          ],
+          z.string(),
+        );
+        if (sentAt === 0) {
+          // The next in turn names the answer nonce after this one's and
+          // sends once this send has started, not once it is answered: the
+          // node takes them in the order they come.
+          this.#answered(delivery);
+          turn.release();
+        }
         try {
-          await this.#rpc.broadcast(
-            "sendTransaction",
-            [
-              wire,
-              preflight
-                ? { encoding: "base64", preflightCommitment: "confirmed", maxRetries: 0 }
-                : { encoding: "base64", skipPreflight: true, maxRetries: 0 },
-            ],
-            z.string(),
-          );
+          await sending;
         } catch (error) {
           const refusal = preflight ? preflightRefusal(error) : undefined;
           if (refusal === undefined) throw error;
@@ -546,8 +555,6 @@ export class SolanaPacketDeliverer implements PacketDeliverer {
           throw await this.#refused(guid, packet, refusal);
         }
         if (sentAt === 0) {
-          this.#answered(delivery);
-          turn.release();
           this.#emit({
             kind: "sent",
             guid,

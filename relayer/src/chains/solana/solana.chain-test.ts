@@ -1549,6 +1549,66 @@ describe("SolanaPacketDeliverer delivering to the pool at once", () => {
       expect(decodeAccount("PoolLoan", loan ?? new Uint8Array()).status).toBe(1);
     }
   });
+  it("openLoansAtOnce_eachSendStartsBeforeTheOneBeforeIsAnswered_andEveryLoanOpens", async () => {
+    // Given three OPEN_LOAN packets to the pool, and a node whose answers to
+    // sendTransaction are held (after it ran each) until three came, or 2 s.
+    const packets = [
+      await openLoanPacket(chain),
+      await openLoanPacket(chain),
+      await openLoanPacket(chain),
+    ];
+    let arrived = 0;
+    let allArrived: () => void = () => undefined;
+    const three = new Promise<void>((resolve) => (allArrived = resolve));
+    const released: string[] = [];
+    const events: SolanaDeliveryEvent[] = [];
+    const target = await deliverer(chain, {
+      events,
+      rpc: new JsonRpc({
+        chain: "solana",
+        urls: [chain.node.url],
+        fetch: async (input, init) => {
+          const answer = await fetch(input, init);
+          const body = typeof init?.body === "string" ? init.body : "";
+          // Rebroadcasts after the first three pass straight through.
+          if (body.includes('"sendTransaction"') && arrived < 3) {
+            arrived += 1;
+            if (arrived === 3) allArrived();
+            released.push(
+              await Promise.race([
+                three.then(() => "with the others"),
+                sleep(2_000).then(() => "alone"),
+              ]),
+            );
+          }
+          return answer;
+        },
+      }),
+    });
+    const { epoch } = await target.verifierSet();
+    const attestations = await Promise.all(
+      packets.map(({ packet }) => attest(chain.verifierKeys.slice(0, 2), packet, epoch)),
+    );
+
+    // When one relayer delivers them at once
+    const receipts = await Promise.all(
+      packets.map(({ packet }, i) => target.deliver(packet, attestations[i] ?? [])),
+    );
+
+    // then each in turn sent once the send before it had started, naming
+    // the answer nonce after that one's, and none was refused.
+    expect(released).toEqual(["with the others", "with the others", "with the others"]);
+    expect(receipts.map((receipt) => receipt.outcome)).toEqual([
+      "delivered",
+      "delivered",
+      "delivered",
+    ]);
+    expect(events.filter((e) => e.kind === "accounts_moved")).toEqual([]);
+    for (const { loanId } of packets) {
+      const loan = await readAccount(chain, await pda.poolLoan(chain.programId, toBytes(loanId)));
+      expect(decodeAccount("PoolLoan", loan ?? new Uint8Array()).status).toBe(1);
+    }
+  });
 });
 
 const deliveryEvents = (events: SolanaDeliveryEvent[]) =>
