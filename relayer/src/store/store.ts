@@ -970,45 +970,46 @@ export class Store {
     leaseMs: number,
   ): Promise<PacketRecord[]> {
     if (statuses.length === 0 || limit <= 0) return [];
-    return this.#db.transaction().execute(async (trx) => {
-      const picked = await trx
-        .selectFrom("packets")
-        .select("guid")
-        .where("status", "in", statuses)
-        .where((eb) =>
-          eb.or([eb("lease_until", "is", null), eb("lease_until", "<=", sql<Date>`now()`)]),
-        )
-        .where((eb) =>
-          eb.or([eb("next_attempt_at", "is", null), eb("next_attempt_at", "<=", sql<Date>`now()`)]),
-        )
-        .orderBy("observed_at")
-        .orderBy("guid")
-        .limit(limit)
-        .forUpdate()
-        .skipLocked()
-        .execute();
-      if (picked.length === 0) return [];
-      const rows = await trx
-        .updateTable("packets")
-        .set({
-          lease_owner: owner,
-          lease_until: sql<Date>`now() + ${milliseconds(leaseMs)}`,
-          attempts: sql<number>`attempts + 1`,
-          updated_at: sql<Date>`now()`,
-        })
-        .where(
-          "guid",
-          "in",
-          picked.map((row) => row.guid),
-        )
-        .returningAll()
-        .execute();
-      return rows
-        .map(toPacket)
-        .sort(
-          (a, b) => a.observedAt.getTime() - b.observedAt.getTime() || a.guid.localeCompare(b.guid),
-        );
-    });
+    // One statement: the rows it picks are locked (others' picks skip them)
+    // until it has leased them.
+    const rows = await this.#db
+      .updateTable("packets")
+      .set({
+        lease_owner: owner,
+        lease_until: sql<Date>`now() + ${milliseconds(leaseMs)}`,
+        attempts: sql<number>`attempts + 1`,
+        updated_at: sql<Date>`now()`,
+      })
+      .where("guid", "in", (eb) =>
+        eb
+          .selectFrom("packets")
+          .select("guid")
+          .where("status", "in", statuses)
+          .where((inner) =>
+            inner.or([
+              inner("lease_until", "is", null),
+              inner("lease_until", "<=", sql<Date>`now()`),
+            ]),
+          )
+          .where((inner) =>
+            inner.or([
+              inner("next_attempt_at", "is", null),
+              inner("next_attempt_at", "<=", sql<Date>`now()`),
+            ]),
+          )
+          .orderBy("observed_at")
+          .orderBy("guid")
+          .limit(limit)
+          .forUpdate()
+          .skipLocked(),
+      )
+      .returningAll()
+      .execute();
+    return rows
+      .map(toPacket)
+      .sort(
+        (a, b) => a.observedAt.getTime() - b.observedAt.getTime() || a.guid.localeCompare(b.guid),
+      );
   }
 
   /**
@@ -1198,8 +1199,8 @@ export class Store {
   ): Promise<PacketRecord> {
     const key = hex32(guid, "guid");
     const from: readonly PacketStatus[] = PACKET_TRANSITIONS[to];
-    return this.#db.transaction().execute(async (trx) => {
-      let update = trx
+    const apply = async (db: Db): Promise<PacketRecord> => {
+      let update = db
         .updateTable("packets")
         .set({
           ...set,
@@ -1215,7 +1216,7 @@ export class Store {
       if (options.owner !== undefined) update = update.where("lease_owner", "=", options.owner);
       const row = await update.returningAll().executeTakeFirst();
       if (row === undefined) {
-        const current = await trx
+        const current = await db
           .selectFrom("packets")
           .select(["status", "lease_owner"])
           .where("guid", "=", key)
@@ -1236,9 +1237,13 @@ export class Store {
           },
         );
       }
-      if (options.audit !== undefined) await appendAudit(trx, options.audit);
+      if (options.audit !== undefined) await appendAudit(db, options.audit);
       return toPacket(row);
-    });
+    };
+    // One statement is atomic alone (what is read when it changes nothing
+    // only names the error); an audit entry is written with the change or
+    // not at all.
+    return options.audit === undefined ? apply(this.#db) : this.#db.transaction().execute(apply);
   }
 
   // --- attestations --------------------------------------------------------
