@@ -28,4 +28,9 @@ export class RecentReads<V> {
     });
     return value;
   }
+
+  /** Forgets every read: the next call of each key reads again. */
+  clear(): void {
+    this.#reads.clear();
+  }
 }

@@ -19,10 +19,11 @@
 // again with a fresh blockhash.
 //
 // What every delivery reads alike (the verifier set, a blockhash, the lookup
-// table, the priority fee paid to reach an app's accounts) is read once a
-// second at most and shared, and read while the packet's own accounts are:
-// the accounts read and one send (with its preflight simulation) are what a
-// delivery waits for once its attestations are in.
+// table, the priority fee paid to reach an app's accounts, and to the pool
+// the pool and its collateral configs) is read once a second at most and
+// shared, and read while the packet's own accounts are (the vault loan, or
+// the pool's outbound nonce): those reads and one send (with its preflight
+// simulation) are what a delivery waits for once its attestations are in.
 //
 // Deliveries to the pool take turns per path, from naming the packet account
 // of the pool's answer to the start of their first send: the account is
@@ -261,6 +262,8 @@ export class SolanaPacketDeliverer implements PacketDeliverer {
    * pool delivery named once sent, the least the next one names.
    */
   readonly #answerNonceFloors = new Map<string, bigint>();
+  /** The pool's accounts its deliveries' accounts follow from, but its outbound nonces (see #stateReader). */
+  readonly #poolStates = new RecentReads<Uint8Array | null>(SHARED_READ_MAX_AGE_MS);
 
   constructor(options: SolanaDelivererOptions) {
     this.eid = options.eid;
@@ -346,18 +349,25 @@ export class SolanaPacketDeliverer implements PacketDeliverer {
     const payer = await this.#payer;
     const path = await this.#answerPath(packet);
     // Independent reads at once, before the turn: a delivery waits for the
-    // slowest, not their sum, and not behind the turns of others. A packet
-    // already delivered is that, whatever else failed (its accounts may no
-    // longer derive: the loan moved on). The first attempt's blockhash and
-    // lookup table start now too, and wait in their memos.
+    // slowest, not their sum, and not behind the turns of others. Whether the
+    // packet was delivered meanwhile is not among them: the caller asked just
+    // before, and a transaction for a delivered packet fails its simulation,
+    // which then asks. The first attempt's blockhash and lookup table start
+    // now too, and wait in their memos.
     void Promise.allSettled([this.#lifetime(1), this.#lookupTables()]);
-    const state = memoReader((account) => this.#read(account));
-    const [setRead, accountsRead, deliveredRead] = await Promise.allSettled([
+    const state = this.#stateReader(path);
+    const [setRead, accountsRead] = await Promise.allSettled([
       this.verifierSet(),
       this.#appAccounts(packet, path, state),
-      this.isDelivered(guid, packet),
     ]);
-    if (settled(deliveredRead)) throw new AlreadyDeliveredError(guid);
+    // A packet already delivered is that, whatever else failed (its
+    // accounts may no longer derive: the loan moved on).
+    if (
+      (setRead.status === "rejected" || accountsRead.status === "rejected") &&
+      (await this.isDelivered(guid, packet))
+    ) {
+      throw new AlreadyDeliveredError(guid);
+    }
     const set = settled(setRead);
     let accounts = settled(accountsRead);
     // Held from naming the answer nonce to the start of the first send, and again to derive anew.
@@ -379,6 +389,28 @@ export class SolanaPacketDeliverer implements PacketDeliverer {
     } finally {
       turn.release();
     }
+  }
+
+  /**
+   * What a delivery derives the receiving app's accounts from: each account
+   * read once per delivery; to the pool, the pool and its collateral
+   * configs as shared for a second (they change only by its admin, and a
+   * delivery refused for what changed reads them afresh), its outbound
+   * nonce read anew.
+   */
+  #stateReader(path: string | undefined): AccountReader {
+    const fresh = memoReader((account) => this.#read(account));
+    if (path === undefined) return fresh;
+    const counter = this.#answerCounter(path);
+    return async (account) =>
+      account === (await counter)
+        ? fresh(account)
+        : this.#poolStates.get(account, () => this.#read(account));
+  }
+
+  /** The pool's outbound nonce account on the path to `path` (a source eid). */
+  async #answerCounter(path: string): Promise<Address> {
+    return pda.nonce(this.#programId, await pda.pool(this.#programId), Number(path));
   }
 
   /**
@@ -457,7 +489,8 @@ export class SolanaPacketDeliverer implements PacketDeliverer {
         }
         await turn.retake();
         if (path !== undefined) this.#answerNonceFloors.delete(path);
-        const fresh = await this.#appAccounts(packet, path, (account) => this.#read(account));
+        this.#poolStates.clear();
+        const fresh = await this.#appAccounts(packet, path, this.#stateReader(path));
         const rebuilt = await build(fresh);
         if (sameAccounts(rebuilt, instructions)) throw error;
         accounts = fresh;
