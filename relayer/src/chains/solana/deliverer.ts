@@ -67,10 +67,9 @@ import {
   address,
   type AddressesByLookupTableAddress,
   type Blockhash,
-  createKeyPairSignerFromBytes,
   type Instruction,
   isWritableRole,
-  type KeyPairSigner,
+  type TransactionPartialSigner,
 } from "@solana/kit";
 import { AlreadyDeliveredError, InsufficientAttestationsError } from "../errors.ts";
 import { settled } from "../settled.ts";
@@ -107,7 +106,12 @@ import {
   simulationSchema,
   slotSchema,
 } from "./schemas.ts";
-import { publicKeyBytes, verifyEd25519 } from "./signer.ts";
+import {
+  ed25519TransactionSigner,
+  localEd25519Key,
+  publicKeyBytes,
+  verifyEd25519,
+} from "./signer.ts";
 import { RecentReads } from "../recent-reads.ts";
 import { type Turn, Turns } from "../turns.ts";
 
@@ -230,7 +234,7 @@ export class SolanaPacketDeliverer implements PacketDeliverer {
   readonly endpoint: Hex;
   readonly #rpc: JsonRpc;
   readonly #programId: Address;
-  readonly #payer: Promise<KeyPairSigner>;
+  readonly #payer: TransactionPartialSigner;
   readonly #lookupTable: Address | undefined;
   readonly #priorityFee: PriorityFeePolicy;
   readonly #margin: ComputeUnitMargin;
@@ -270,9 +274,7 @@ export class SolanaPacketDeliverer implements PacketDeliverer {
     this.#rpc = options.rpc;
     this.#programId = address(options.programId);
     this.endpoint = toHex(addressBytes(this.#programId));
-    this.#payer = createKeyPairSignerFromBytes(options.payerKeypair);
-    // A rejected key would otherwise surface as an unhandled rejection.
-    this.#payer.catch(() => undefined);
+    this.#payer = ed25519TransactionSigner(localEd25519Key(options.payerKeypair));
     this.#lookupTable =
       options.lookupTable === undefined ? undefined : address(options.lookupTable);
     this.#priorityFee = options.priorityFee ?? { percentile: 75, floor: 1_000n, cap: 1_000_000n };
@@ -312,7 +314,7 @@ export class SolanaPacketDeliverer implements PacketDeliverer {
   }
 
   async walletBalance(): Promise<{ account: string; balance: number }> {
-    const payer = await this.#payer;
+    const payer = this.#payer;
     const { value } = await this.#rpc.request(
       "getBalance",
       [payer.address, { commitment: "confirmed" }],
@@ -346,7 +348,7 @@ export class SolanaPacketDeliverer implements PacketDeliverer {
     packet: Uint8Array,
     attestations: Attestation[],
   ): Promise<DeliveryReceipt> {
-    const payer = await this.#payer;
+    const payer = this.#payer;
     const path = await this.#answerPath(packet);
     // Independent reads at once, before the turn: a delivery waits for the
     // slowest, not their sum, and not behind the turns of others. Whether the
@@ -433,7 +435,7 @@ export class SolanaPacketDeliverer implements PacketDeliverer {
       guid: Hex;
       packet: Uint8Array;
       attestations: Attestation[];
-      payer: KeyPairSigner;
+      payer: TransactionPartialSigner;
       set: VerifierSet;
       /** The pool's answer path; none to the vault. */
       path: string | undefined;
@@ -834,7 +836,7 @@ interface Delivery {
   packet: Uint8Array;
   /** Receiving app, message type and signature count: what its compute units follow. */
   kind: string;
-  payer: KeyPairSigner;
+  payer: TransactionPartialSigner;
   instructions: Instruction[];
   attempt: number;
   /** The pool's answer path (source eid) and the answer nonce its accounts name; none to the vault. */

@@ -2,7 +2,16 @@ import { createPublicKey, verify } from "node:crypto";
 import { type Hex, toBytes } from "@loanbridge/shared";
 import { decodeBase58, toBeArray } from "ethers";
 import { describe, expect, it } from "vitest";
-import { ed25519AttestationSigner } from "./signer.ts";
+import {
+  blockhash,
+  compileTransaction,
+  createKeyPairSignerFromBytes,
+  createTransactionMessage,
+  pipe,
+  setTransactionMessageFeePayer,
+  setTransactionMessageLifetimeUsingBlockhash,
+} from "@solana/kit";
+import { ed25519AttestationSigner, ed25519TransactionSigner, localEd25519Key } from "./signer.ts";
 
 // RFC 8032 §7.1, TEST 1: secret key and public key.
 const SEED = toBytes("0x9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60");
@@ -59,5 +68,45 @@ describe("ed25519AttestationSigner", () => {
     const signer = ed25519AttestationSigner(SEED);
     const seedHex = Buffer.from(SEED).toString("hex");
     expect(JSON.stringify(signer)).not.toContain(seedHex);
+  });
+});
+
+describe("ed25519TransactionSigner", () => {
+  it("signsATransaction_asKitsOwnSignerOfTheSameKeyDoes", async () => {
+    const keypair = Uint8Array.from([...SEED, ...PUBLIC]);
+    const kit = await createKeyPairSignerFromBytes(keypair);
+    const ours = ed25519TransactionSigner(localEd25519Key(keypair));
+    expect(ours.address).toBe(kit.address);
+    const message = pipe(
+      createTransactionMessage({ version: 0 }),
+      (m) => setTransactionMessageFeePayer(ours.address, m),
+      (m) =>
+        setTransactionMessageLifetimeUsingBlockhash(
+          { blockhash: blockhash("11111111111111111111111111111111"), lastValidBlockHeight: 1n },
+          m,
+        ),
+    );
+    const transaction = compileTransaction(message);
+
+    const [signed] = await ours.signTransactions([transaction]);
+    const [expected] = await kit.signTransactions([transaction]);
+
+    // Ed25519 is deterministic: the very same signature.
+    expect(signed?.[ours.address]).toEqual(expected?.[kit.address]);
+    expect(
+      verify(
+        null,
+        Uint8Array.from(transaction.messageBytes),
+        spki(PUBLIC),
+        signed?.[ours.address] ?? new Uint8Array(),
+      ),
+    ).toBe(true);
+  });
+
+  it("aKeypairWhosePublicHalfIsNotItsSecretsOwn_isRefused", () => {
+    const keypair = Uint8Array.from([...SEED, ...new Uint8Array(32).fill(1)]);
+    expect(() => ed25519TransactionSigner(localEd25519Key(keypair))).toThrow(
+      /public half does not match/,
+    );
   });
 });

@@ -5,6 +5,7 @@ import { LRUCache } from "lru-cache";
 import { createPrivateKey, createPublicKey, type KeyObject, sign, verify } from "node:crypto";
 import { BaseError, type Hex, toBytes, toHex } from "@loanbridge/shared";
 import { decodeBase58, encodeBase58, toBeArray } from "ethers";
+import { address, type SignatureBytes, type TransactionPartialSigner } from "@solana/kit";
 import type { Ed25519MessageSigner } from "../../signing/types.ts";
 import type { Attestation, AttestationSigner } from "../types.ts";
 
@@ -108,4 +109,24 @@ export function ed25519AttestationSigner(
       return { guid, epoch, digest, signer, signature };
     },
   };
+}
+
+/**
+ * A transaction signer (a fee payer) that signs with `key`: with a local key,
+ * in this thread (node:crypto), not through WebCrypto's thread pool and back,
+ * so a delivery does not wait a turn of a busy event loop for its signature.
+ */
+export function ed25519TransactionSigner(key: Ed25519MessageSigner): TransactionPartialSigner {
+  const signer = address(key.publicKey);
+  return Object.freeze({
+    address: signer,
+    signTransactions: (transactions) =>
+      Promise.all(
+        transactions.map(async (transaction) =>
+          Object.freeze({
+            [signer]: (await key.sign(Uint8Array.from(transaction.messageBytes))) as SignatureBytes,
+          }),
+        ),
+      ),
+  });
 }
