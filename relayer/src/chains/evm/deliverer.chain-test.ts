@@ -27,6 +27,7 @@ import {
 } from "./deliverer.ts";
 import { ENDPOINT_ABI, endpointInterface } from "./endpointAbi.ts";
 import { NonceManager } from "./nonces.ts";
+import { meetingPoint } from "../testing.ts";
 import { JsonRpc } from "../rpc.ts";
 import { EvmAttestationSigner } from "./signer.ts";
 import {
@@ -469,26 +470,12 @@ describe("nonces", () => {
     const packets = await Promise.all([0, 1, 2].map(async () => (await pair.send()).packet));
     const all = await Promise.all(packets.map(async (packet) => attest(packet)));
     // Each send is held until all three have started, or for 2 s.
-    let started = 0;
-    let allStarted: () => void = () => undefined;
-    const three = new Promise<void>((resolve) => (allStarted = resolve));
-    const released: string[] = [];
-    const d = deliverer({
-      rpc: sendHookedRpc(async () => {
-        started += 1;
-        if (started === 3) allStarted();
-        released.push(
-          await Promise.race([
-            three.then(() => "with the others"),
-            sleep(2_000).then(() => "alone"),
-          ]),
-        );
-      }),
-    });
+    const sends = meetingPoint(3);
+    const d = deliverer({ rpc: sendHookedRpc(() => sends.arrive()) });
 
     const receipts = await Promise.all(packets.map((packet, i) => d.deliver(packet, all[i] ?? [])));
 
-    expect(released).toEqual(["with the others", "with the others", "with the others"]);
+    expect(sends.released).toEqual(["with the others", "with the others", "with the others"]);
     expect(receipts.every((r) => r.outcome === "delivered")).toBe(true);
     expect(new Set(receipts.map((r) => r.tx)).size).toBe(3);
   });

@@ -88,6 +88,7 @@ import {
 } from "./testing.ts";
 import { SolanaPacketVerifier } from "./verifier.ts";
 import { SolanaPacketWatcher } from "./watcher.ts";
+import { meetingPoint } from "../testing.ts";
 
 const SOL = 1_000_000_000n;
 const COMPUTE_BUDGET = "ComputeBudget111111111111111111111111111111";
@@ -1611,10 +1612,7 @@ describe("SolanaPacketDeliverer delivering to the pool at once", () => {
       await openLoanPacket(chain),
       await openLoanPacket(chain),
     ];
-    let arrived = 0;
-    let allArrived: () => void = () => undefined;
-    const three = new Promise<void>((resolve) => (allArrived = resolve));
-    const released: string[] = [];
+    const sends = meetingPoint(3);
     const events: SolanaDeliveryEvent[] = [];
     const target = await deliverer(chain, {
       events,
@@ -1625,16 +1623,7 @@ describe("SolanaPacketDeliverer delivering to the pool at once", () => {
           const answer = await fetch(input, init);
           const body = typeof init?.body === "string" ? init.body : "";
           // Rebroadcasts after the first three pass straight through.
-          if (body.includes('"sendTransaction"') && arrived < 3) {
-            arrived += 1;
-            if (arrived === 3) allArrived();
-            released.push(
-              await Promise.race([
-                three.then(() => "with the others"),
-                sleep(2_000).then(() => "alone"),
-              ]),
-            );
-          }
+          if (body.includes('"sendTransaction"')) await sends.arrive();
           return answer;
         },
       }),
@@ -1651,7 +1640,7 @@ describe("SolanaPacketDeliverer delivering to the pool at once", () => {
 
     // then each in turn sent once the send before it had started, naming
     // the answer nonce after that one's, and none was refused.
-    expect(released).toEqual(["with the others", "with the others", "with the others"]);
+    expect(sends.released).toEqual(["with the others", "with the others", "with the others"]);
     expect(receipts.map((receipt) => receipt.outcome)).toEqual([
       "delivered",
       "delivered",
