@@ -253,6 +253,8 @@ export class SolanaPacketDeliverer implements PacketDeliverer {
   );
   /** By receiving app: its deliveries differ only in accounts no other transaction writes. */
   readonly #priorityFees = new RecentReads<bigint>(SHARED_READ_MAX_AGE_MS);
+  /** By receiving app: the writable accounts of its last delivery, for its next fee reading. */
+  readonly #feeAccounts = new Map<Hex, Address[]>();
   /**
    * The most compute units each kind of delivery simulated at (see the top
    * of this file); a few kinds: two apps, a handful of message types, the
@@ -354,9 +356,10 @@ export class SolanaPacketDeliverer implements PacketDeliverer {
     // slowest, not their sum, and not behind the turns of others. Whether the
     // packet was delivered meanwhile is not among them: the caller asked just
     // before, and a transaction for a delivered packet fails its simulation,
-    // which then asks. The first attempt's blockhash and lookup table start
-    // now too, and wait in their memos.
+    // which then asks. The first attempt's blockhash, lookup table and
+    // priority fee start now too, and wait in their memos.
     void Promise.allSettled([this.#lifetime(1), this.#lookupTables()]);
+    this.#readPriorityFeeAhead(packet);
     const state = this.#stateReader(path);
     const [setRead, accountsRead] = await Promise.allSettled([
       this.verifierSet(),
@@ -702,12 +705,7 @@ export class SolanaPacketDeliverer implements PacketDeliverer {
    * endpoint: the floor and cap bound what a wrong answer can do.
    */
   #priorityFeeFor(packet: Uint8Array, instructions: readonly Instruction[]): Promise<bigint> {
-    return this.#priorityFees.get(decodePacket(packet).receiver, () =>
-      this.#readPriorityFee(instructions),
-    );
-  }
-
-  async #readPriorityFee(instructions: readonly Instruction[]): Promise<bigint> {
+    const { receiver } = decodePacket(packet);
     const writable = [
       ...new Set(
         instructions.flatMap((ix) =>
@@ -715,6 +713,23 @@ export class SolanaPacketDeliverer implements PacketDeliverer {
         ),
       ),
     ];
+    this.#feeAccounts.set(receiver, writable);
+    return this.#priorityFees.get(receiver, () => this.#readPriorityFee(writable));
+  }
+
+  /**
+   * Starts the receiver's fee reading, if none is recent, with the accounts
+   * its last delivery wrote (the next one's differ only in accounts no other
+   * transaction writes): read beside the packet's own accounts, not after.
+   */
+  #readPriorityFeeAhead(packet: Uint8Array): void {
+    const { receiver } = decodePacket(packet);
+    const writable = this.#feeAccounts.get(receiver);
+    if (writable === undefined) return;
+    this.#priorityFees.get(receiver, () => this.#readPriorityFee(writable)).catch(() => undefined);
+  }
+
+  async #readPriorityFee(writable: readonly Address[]): Promise<bigint> {
     const recent = await this.#rpc.request(
       "getRecentPrioritizationFees",
       // The RPC takes at most 128 accounts.

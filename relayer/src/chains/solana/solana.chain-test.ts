@@ -1355,6 +1355,53 @@ describe("SolanaPacketDeliverer's shared reads", () => {
     expect(count("getAccountInfo")).toBe(1 + 1 + 3);
   });
 
+  it("afterASecondsPause_theFeeIsReadBesideTheAccountReads_notAfterThem", async () => {
+    // Given a relayer that delivered to the vault a second ago, and a node
+    // whose answers to account reads are held, once armed, until the fee
+    // reading is asked for (or for 2 s).
+    let armed = false;
+    let feeAsked: () => void = () => undefined;
+    const fee = new Promise<void>((resolve) => (feeAsked = resolve));
+    const reads: string[] = [];
+    const target = await deliverer(chain, {
+      rpc: new JsonRpc({
+        chain: "solana",
+        urls: [chain.node.url],
+        fetch: async (input, init) => {
+          const body = typeof init?.body === "string" ? init.body : "";
+          if (armed && body.includes('"getRecentPrioritizationFees"')) feeAsked();
+          const answer = await fetch(input, init);
+          if (armed && body.includes('"getAccountInfo"')) {
+            reads.push(
+              await Promise.race([
+                fee.then(() => "answered once the fee was asked for"),
+                sleep(2_000).then(() => "held for 2 s"),
+              ]),
+            );
+          }
+          return answer;
+        },
+      }),
+    });
+    const deliverLoanActive = async (arm: boolean) => {
+      const packet = loanActivePacket(chain, (await openLoan(chain)).loanId);
+      const { epoch } = await target.verifierSet();
+      const attestations = await attest(chain.verifierKeys.slice(0, 2), packet, epoch);
+      armed = arm;
+      return target.deliver(packet, attestations);
+    };
+    await deliverLoanActive(false);
+    await sleep(SHARED_READ_MAX_AGE_MS + 100);
+
+    // When it delivers again
+    const receipt = await deliverLoanActive(true);
+
+    // then the fee was asked for beside the reads the delivery waits for.
+    expect(receipt.outcome).toBe("delivered");
+    expect(reads.length).toBeGreaterThan(0);
+    expect(new Set(reads)).toEqual(new Set(["answered once the fee was asked for"]));
+  });
+
   it("verifierSetAndBlockhash_areReadAgain_onceASecondHasPassed", async () => {
     const methods: string[] = [];
     const target = await deliverer(chain, {
