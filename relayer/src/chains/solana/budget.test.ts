@@ -53,12 +53,12 @@ describe("UnitsByKind", () => {
     units.simulated("vault:LOAN_ACTIVE:2", 7_000n);
     units.simulated("vault:LOAN_ACTIVE:2", 6_000n);
     units.simulated("pool:OPEN_LOAN:2", 20_000n);
-    expect(units.get("vault:LOAN_ACTIVE:2")).toBe(7_000n);
-    expect(units.get("pool:OPEN_LOAN:2")).toBe(20_000n);
+    expect(units.get("vault:LOAN_ACTIVE:2")).toEqual({ units: 7_000n, refresh: false });
+    expect(units.get("pool:OPEN_LOAN:2")).toEqual({ units: 20_000n, refresh: false });
     expect(units.get("vault:LOAN_ACTIVE:3")).toBeUndefined();
   });
 
-  it("aFigureOlderThanItsAge_isNotGivenOut_andTheNextSimulationStartsItAfresh", () => {
+  it("aFigureOlderThanItsAge_isDueARefresh_whichStartsItAfresh", () => {
     let now = 0;
     const units = new UnitsByKind(60_000, () => now);
     // One simulation far above the rest (a one-off, or an endpoint's lie)...
@@ -66,15 +66,26 @@ describe("UnitsByKind", () => {
     now = 30_000;
     // ...raising the figure does not extend its age.
     units.simulated("kind", 1_200_000n);
-    expect(units.get("kind")).toBe(1_200_000n);
     now = 59_999;
-    expect(units.get("kind")).toBe(1_200_000n);
+    expect(units.get("kind")).toEqual({ units: 1_200_000n, refresh: false });
 
     now = 60_000;
+    expect(units.get("kind")).toEqual({ units: 1_200_000n, refresh: true });
+    units.simulated("kind", 5_000n);
+    expect(units.get("kind")).toEqual({ units: 5_000n, refresh: false });
+    now = 119_999;
+    expect(units.get("kind")).toEqual({ units: 5_000n, refresh: false });
+  });
+
+  it("aFigureWhoseRefreshesFailedForTwiceItsAge_isNotGivenOut", () => {
+    let now = 0;
+    const units = new UnitsByKind(60_000, () => now);
+    units.simulated("kind", 1_000_000n);
+    now = 119_999;
+    expect(units.get("kind")).toEqual({ units: 1_000_000n, refresh: true });
+    now = 120_000;
     expect(units.get("kind")).toBeUndefined();
     units.simulated("kind", 5_000n);
-    expect(units.get("kind")).toBe(5_000n);
-    now = 119_999;
-    expect(units.get("kind")).toBe(5_000n);
+    expect(units.get("kind")).toEqual({ units: 5_000n, refresh: false });
   });
 });

@@ -24,9 +24,12 @@ export interface PriorityFeePolicy {
 /**
  * The compute units each kind of delivery needs, as simulations said: the
  * most since the kind's figure was started. A figure older than `maxAgeMs`
- * is not given out; the next delivery of the kind simulates and starts it
- * afresh, so one simulation's answer (a one-off heavy delivery, or an RPC
- * endpoint's lie) counts for `maxAgeMs` at most.
+ * is still given out, marked for a refresh: the delivery that takes it
+ * simulates beside its send, and that simulation starts the figure afresh.
+ * One older than twice `maxAgeMs` (its refreshes failed) is not given out;
+ * the next delivery of the kind simulates first. So one simulation's answer
+ * (a one-off heavy delivery, or an RPC endpoint's lie) counts for
+ * `maxAgeMs`, and twice that at most.
  */
 export class UnitsByKind {
   readonly #maxAgeMs: number;
@@ -38,21 +41,22 @@ export class UnitsByKind {
     this.#now = now;
   }
 
-  /** The kind's units, unless unknown or too old. */
-  get(kind: string): bigint | undefined {
+  /** The kind's units and whether they are due a refresh; none if unknown or too old. */
+  get(kind: string): { units: bigint; refresh: boolean } | undefined {
     const figure = this.#figures.get(kind);
-    return figure === undefined || this.#now() - figure.since >= this.#maxAgeMs
-      ? undefined
-      : figure.units;
+    if (figure === undefined) return undefined;
+    const age = this.#now() - figure.since;
+    if (age >= 2 * this.#maxAgeMs) return undefined;
+    return { units: figure.units, refresh: age >= this.#maxAgeMs };
   }
 
-  /** A delivery of `kind` simulated at `units`: the kind's figure raised, or started. */
+  /** A delivery of `kind` simulated at `units`: the kind's figure raised, or started afresh. */
   simulated(kind: string, units: bigint): void {
-    const current = this.get(kind);
-    if (current === undefined) {
+    const figure = this.#figures.get(kind);
+    if (figure === undefined || this.#now() - figure.since >= this.#maxAgeMs) {
       this.#figures.set(kind, { units, since: this.#now() });
-    } else if (units > current) {
-      this.#figures.set(kind, { units, since: this.#figures.get(kind)?.since ?? this.#now() });
+    } else if (units > figure.units) {
+      this.#figures.set(kind, { units, since: figure.since });
     }
   }
 }

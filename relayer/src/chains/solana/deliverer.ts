@@ -10,9 +10,12 @@
 // with the RPC's own preflight simulation, which refuses them as the
 // simulation did (nothing is sent, no fee paid); one that needs more units
 // than its kind's most is simulated and its kind's figure raised. A kind's
-// figure serves a minute (KIND_UNITS_MAX_AGE_MS), then a delivery of the
-// kind simulates again and starts it afresh: one simulation's answer, a
-// lying endpoint's included, does not set what every later one pays. The
+// figure serves a minute (KIND_UNITS_MAX_AGE_MS); then the next delivery
+// of the kind is sent at it and simulated beside its send (asked first, not
+// waited for), which starts the figure afresh, and a figure no refresh
+// renewed in two minutes is simulated before the send again: one
+// simulation's answer, a lying endpoint's included, does not set what every
+// later one pays. The
 // priority fee follows getRecentPrioritizationFees for the writable accounts,
 // within the configured floor and cap. Each attempt sends, rebroadcasts
 // until confirmed, and on blockhash expiry checks the destination and tries
@@ -134,7 +137,8 @@ export const SHARED_READ_MAX_AGE_MS = 1_000;
 
 /**
  * How long a kind's compute units serve without a simulation: then one
- * delivery of the kind simulates again and the figure starts afresh.
+ * delivery of the kind simulates beside its send and the figure starts
+ * afresh (UnitsByKind).
  */
 export const KIND_UNITS_MAX_AGE_MS = 60_000;
 
@@ -195,6 +199,8 @@ export interface SolanaDelivererOptions {
   pollIntervalMs?: number;
   /** Re-sends of an unconfirmed transaction. Default 2 s. */
   rebroadcastMs?: number;
+  /** How long a kind's compute units serve before a refresh (see UnitsByKind). Default 60 s. */
+  kindUnitsMaxAgeMs?: number;
   onEvent?: (event: SolanaDeliveryEvent) => void;
 }
 
@@ -260,7 +266,7 @@ export class SolanaPacketDeliverer implements PacketDeliverer {
    * of this file); a few kinds: two apps, a handful of message types, the
    * threshold.
    */
-  readonly #unitsByKind = new UnitsByKind(KIND_UNITS_MAX_AGE_MS);
+  readonly #unitsByKind: UnitsByKind;
   /** Pool deliveries in their turn, by source eid (see the top of this file). */
   readonly #answerTurns = new Turns();
   /**
@@ -285,6 +291,7 @@ export class SolanaPacketDeliverer implements PacketDeliverer {
     this.#pollIntervalMs = options.pollIntervalMs ?? 250;
     this.#rebroadcastMs = options.rebroadcastMs ?? 2_000;
     this.#onEvent = options.onEvent ?? (() => undefined);
+    this.#unitsByKind = new UnitsByKind(options.kindUnitsMaxAgeMs ?? KIND_UNITS_MAX_AGE_MS);
   }
 
   /** Read at most once per SHARED_READ_MAX_AGE_MS; callers within it share the read. */
@@ -533,7 +540,8 @@ export class SolanaPacketDeliverer implements PacketDeliverer {
         budget,
         ...(lookupTables && { lookupTables }),
       });
-    const known = delivery.simulate === true ? undefined : this.#unitsByKind.get(kind);
+    const figure = delivery.simulate === true ? undefined : this.#unitsByKind.get(kind);
+    const known = figure?.units;
     let units: number;
     let transaction: CompiledTransaction;
     if (known === undefined) {
@@ -564,6 +572,8 @@ export class SolanaPacketDeliverer implements PacketDeliverer {
         // leader. The first send of a transaction not simulated here is
         // simulated by each endpoint first (at the state its reads saw).
         const preflight = known !== undefined && sentAt === 0;
+        // Asked before the send, so the node simulates it before it lands.
+        if (preflight && figure?.refresh === true) this.#refreshUnits(guid, kind, wire);
         const sending = this.#rpc.broadcast(
           "sendTransaction",
           [
@@ -634,6 +644,26 @@ export class SolanaPacketDeliverer implements PacketDeliverer {
     if (path === undefined || answerNonce === undefined) return;
     const floor = this.#answerNonceFloors.get(path) ?? 0n;
     if (answerNonce + 1n > floor) this.#answerNonceFloors.set(path, answerNonce + 1n);
+  }
+
+  /**
+   * Simulates a transaction about to be sent at its kind's aging figure, not
+   * waited for: its units start the figure afresh. One that fails (it ran
+   * after its transaction landed, say) is no answer: the figure stays due.
+   */
+  #refreshUnits(guid: Hex, kind: string, wire: string): void {
+    this.#rpc
+      .request(
+        "simulateTransaction",
+        [wire, { encoding: "base64", commitment: "confirmed", sigVerify: true }],
+        simulationSchema,
+      )
+      .then(({ value }) => {
+        if (value.err !== null || value.unitsConsumed === undefined) return;
+        this.#unitsByKind.simulated(kind, value.unitsConsumed);
+        this.#onEvent({ kind: "simulated", guid, units: value.unitsConsumed });
+      })
+      .catch(() => undefined);
   }
 
   /** Compute units used; throws what the program said when simulation fails. */

@@ -388,6 +388,7 @@ async function deliverer(
     sol?: bigint;
     events?: SolanaDeliveryEvent[];
     rebroadcastMs?: number;
+    kindUnitsMaxAgeMs?: number;
     margin?: { bps: number; units: number };
     priorityFee?: { percentile: number; floor: bigint; cap: bigint };
     /** Default the chain's table; null for none. */
@@ -409,6 +410,9 @@ async function deliverer(
     payerKeypair,
     pollIntervalMs: 25,
     ...(options.rebroadcastMs === undefined ? {} : { rebroadcastMs: options.rebroadcastMs }),
+    ...(options.kindUnitsMaxAgeMs === undefined
+      ? {}
+      : { kindUnitsMaxAgeMs: options.kindUnitsMaxAgeMs }),
     ...(options.margin === undefined ? {} : { computeUnitMargin: options.margin }),
     ...(options.priorityFee === undefined ? {} : { priorityFee: options.priorityFee }),
     ...(options.lookupTable === null
@@ -1187,6 +1191,59 @@ describe("SolanaPacketDeliverer's compute units by kind", () => {
     const next = await loanActive(target, events);
     expect(next.simulated).toEqual([]);
     expect(next.limits).toEqual(heavy.limits);
+  });
+  it("aKindsAgingFigure_isSentAtWithPreflight_andSimulatedBesideTheSend_whichStartsItAfresh", async () => {
+    // Given a kind whose figure is older than its age (half a second here),
+    // and a node that holds its answers to simulations, once armed, until a
+    // send is asked for (or for 2 s).
+    let armed = false;
+    let sendAsked: () => void = () => undefined;
+    const send = new Promise<void>((resolve) => (sendAsked = resolve));
+    const simulations: string[] = [];
+    const events: SolanaDeliveryEvent[] = [];
+    const target = await deliverer(chain, {
+      events,
+      kindUnitsMaxAgeMs: 500,
+      rpc: new JsonRpc({
+        chain: "solana",
+        urls: [chain.node.url],
+        fetch: async (input, init) => {
+          const body = typeof init?.body === "string" ? init.body : "";
+          if (armed && body.includes('"sendTransaction"')) sendAsked();
+          const answer = await fetch(input, init);
+          if (armed && body.includes('"simulateTransaction"')) {
+            simulations.push(
+              await Promise.race([
+                send.then(() => "answered once the send was asked for"),
+                sleep(2_000).then(() => "held for 2 s"),
+              ]),
+            );
+          }
+          return answer;
+        },
+      }),
+    });
+    const first = await loanActive(target, events);
+    await sleep(600);
+
+    // When the next delivery of the kind goes
+    armed = true;
+    const second = await loanActive(target, events);
+    const simulated = () => events.filter((e) => e.kind === "simulated").length;
+    await until("the refresh's units", () => simulated() === 2);
+    armed = false;
+    const third = await loanActive(target, events);
+
+    // then it was sent at the aging figure without waiting for a simulation,
+    // the one beside its send started the figure afresh, and the delivery
+    // after it was not simulated.
+    expect(second.receipt.outcome).toBe("delivered");
+    expect(simulations).toEqual(["answered once the send was asked for"]);
+    expect(first.simulated).toHaveLength(1);
+    expect(second.limits).toEqual(first.limits);
+    expect(third.simulated).toEqual([]);
+    expect(simulated()).toBe(2);
+    expect(third.limits).toHaveLength(1);
   });
 });
 
