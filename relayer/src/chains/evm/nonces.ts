@@ -51,8 +51,9 @@ export class NonceManager {
    * Signs a transaction with the next nonce and sends it. Only taking the
    * nonce and signing are one at a time: the send runs beside the sends
    * taken before and after it. After a failed send the next nonce is read
-   * from the chain again; a nonce error (another sender used the nonce) is
-   * retried once with the nonce read afresh.
+   * from the chain again; a nonce error (another sender used the nonce, or
+   * a send before it never arrived) is retried once with the nonce read
+   * afresh.
    */
   async send<T>(
     sign: (nonce: bigint) => Promise<Hex>,
