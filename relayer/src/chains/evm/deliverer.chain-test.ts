@@ -27,7 +27,7 @@ import {
 } from "./deliverer.ts";
 import { ENDPOINT_ABI, endpointInterface } from "./endpointAbi.ts";
 import { NonceManager } from "./nonces.ts";
-import { meetingPoint } from "../testing.ts";
+import { hookedRpc, meetingPoint } from "../testing.ts";
 import { JsonRpc } from "../rpc.ts";
 import { EvmAttestationSigner } from "./signer.ts";
 import {
@@ -455,14 +455,8 @@ describe("nonces", () => {
    */
   const sendHookedRpc = (onSend: (index: number) => Promise<void>) => {
     let sends = 0;
-    return new JsonRpc({
-      chain: "hardhat",
-      urls: [node.url],
-      fetch: async (input, init) => {
-        const body = typeof init?.body === "string" ? init.body : "";
-        if (body.includes('"eth_sendRawTransaction"')) await onSend(sends++);
-        return fetch(input, init);
-      },
+    return hookedRpc("hardhat", node.url, {
+      before: (call) => (call.method === "eth_sendRawTransaction" ? onSend(sends++) : undefined),
     });
   };
 

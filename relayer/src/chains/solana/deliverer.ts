@@ -214,19 +214,6 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  */
 const MAX_ACCOUNT_REBUILDS = 32;
 
-/** `read`, reading each account once: what is derived from it again sees the same state. */
-function memoReader(read: AccountReader): AccountReader {
-  const reads = new Map<Address, Promise<Uint8Array | null>>();
-  return (account) => {
-    let data = reads.get(account);
-    if (data === undefined) {
-      data = read(account);
-      reads.set(account, data);
-    }
-    return data;
-  };
-}
-
 /** Whether two `Deliver` transactions' instructions name the same accounts in the same roles. */
 function sameAccounts(a: readonly Instruction[], b: readonly Instruction[]): boolean {
   const names = (list: readonly Instruction[]) =>
@@ -323,13 +310,12 @@ export class SolanaPacketDeliverer implements PacketDeliverer {
   }
 
   async walletBalance(): Promise<{ account: string; balance: number }> {
-    const payer = this.#payer;
     const { value } = await this.#rpc.request(
       "getBalance",
-      [payer.address, { commitment: "confirmed" }],
+      [this.#payer.address, { commitment: "confirmed" }],
       balanceSchema,
     );
-    return { account: payer.address, balance: Number(value) / LAMPORTS_PER_SOL };
+    return { account: this.#payer.address, balance: Number(value) / LAMPORTS_PER_SOL };
   }
 
   async deliver(
@@ -357,7 +343,6 @@ export class SolanaPacketDeliverer implements PacketDeliverer {
     packet: Uint8Array,
     attestations: Attestation[],
   ): Promise<DeliveryReceipt> {
-    const payer = this.#payer;
     const path = await this.#answerPath(packet);
     // Independent reads at once, before the turn: a delivery waits for the
     // slowest, not their sum, and not behind the turns of others. Whether the
@@ -394,10 +379,7 @@ export class SolanaPacketDeliverer implements PacketDeliverer {
       ) {
         accounts = await this.#appAccounts(packet, path, state);
       }
-      return await this.#deliverInTurn(
-        { guid, packet, attestations, payer, set, path, accounts },
-        turn,
-      );
+      return await this.#deliverInTurn({ guid, packet, attestations, set, path, accounts }, turn);
     } finally {
       turn.release();
     }
@@ -411,7 +393,9 @@ export class SolanaPacketDeliverer implements PacketDeliverer {
    * nonce read anew.
    */
   #stateReader(path: string | undefined): AccountReader {
-    const fresh = memoReader((account) => this.#read(account));
+    // Each account once: what is derived from it again sees the same state.
+    const reads = new RecentReads<Uint8Array | null>(Number.POSITIVE_INFINITY);
+    const fresh: AccountReader = (account) => reads.get(account, () => this.#read(account));
     if (path === undefined) return fresh;
     const counter = this.#answerCounter(path);
     return async (account) =>
@@ -445,7 +429,6 @@ export class SolanaPacketDeliverer implements PacketDeliverer {
       guid: Hex;
       packet: Uint8Array;
       attestations: Attestation[];
-      payer: TransactionPartialSigner;
       set: VerifierSet;
       /** The pool's answer path; none to the vault. */
       path: string | undefined;
@@ -453,14 +436,14 @@ export class SolanaPacketDeliverer implements PacketDeliverer {
     },
     turn: Turn,
   ): Promise<DeliveryReceipt> {
-    const { guid, packet, attestations, payer, set, path } = resolved;
+    const { guid, packet, attestations, set, path } = resolved;
     const digest = toBytes(packetAttestationDigest(this.endpoint, set.epoch, packet));
     const selected = selectEd25519Attestations(guid, digest, set, attestations);
     const { receiver, message } = decodePacket(packet);
     const kind = `${receiver}:${decodeLoanMessage(message).type}:${selected.length}`;
     const build = (app: DeliverAppAccounts) =>
       deliverInstructions(this.#programId, {
-        payer,
+        payer: this.#payer,
         packet,
         appAccounts: app.accounts,
         attestations: selected,
@@ -481,7 +464,6 @@ export class SolanaPacketDeliverer implements PacketDeliverer {
             guid,
             packet,
             kind,
-            payer,
             instructions,
             attempt,
             path,
@@ -526,7 +508,7 @@ export class SolanaPacketDeliverer implements PacketDeliverer {
    * undefined when it expired.
    */
   async #attempt(delivery: Delivery, turn: Turn): Promise<DeliveryReceipt | undefined> {
-    const { guid, packet, kind, payer, instructions, attempt } = delivery;
+    const { guid, packet, kind, instructions, attempt } = delivery;
     const [lifetime, lookupTables, microLamports] = await Promise.all([
       this.#lifetime(attempt),
       this.#lookupTables(),
@@ -534,7 +516,7 @@ export class SolanaPacketDeliverer implements PacketDeliverer {
     ]);
     const build = (budget: ComputeBudget) =>
       signV0Transaction({
-        feePayer: payer,
+        feePayer: this.#payer,
         instructions,
         lifetime,
         budget,
@@ -881,7 +863,6 @@ interface Delivery {
   packet: Uint8Array;
   /** Receiving app, message type and signature count: what its compute units follow. */
   kind: string;
-  payer: TransactionPartialSigner;
   instructions: Instruction[];
   attempt: number;
   /** The pool's answer path (source eid) and the answer nonce its accounts name; none to the vault. */

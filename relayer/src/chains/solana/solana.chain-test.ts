@@ -88,7 +88,7 @@ import {
 } from "./testing.ts";
 import { SolanaPacketVerifier } from "./verifier.ts";
 import { SolanaPacketWatcher } from "./watcher.ts";
-import { meetingPoint } from "../testing.ts";
+import { hookedRpc, meetingPoint } from "../testing.ts";
 
 const SOL = 1_000_000_000n;
 const COMPUTE_BUDGET = "ComputeBudget111111111111111111111111111111";
@@ -1196,49 +1196,25 @@ describe("SolanaPacketDeliverer's compute units by kind", () => {
     // Given a kind whose figure is older than its age (half a second here),
     // and a node that holds its answers to simulations, once armed, until a
     // send is asked for (or for 2 s).
-    let armed = false;
-    let sendAsked: () => void = () => undefined;
-    const send = new Promise<void>((resolve) => (sendAsked = resolve));
-    const simulations: string[] = [];
+    const node = holdingUntilAsked("simulateTransaction", "sendTransaction");
     const events: SolanaDeliveryEvent[] = [];
-    const target = await deliverer(chain, {
-      events,
-      kindUnitsMaxAgeMs: 500,
-      rpc: new JsonRpc({
-        chain: "solana",
-        urls: [chain.node.url],
-        fetch: async (input, init) => {
-          const body = typeof init?.body === "string" ? init.body : "";
-          if (armed && body.includes('"sendTransaction"')) sendAsked();
-          const answer = await fetch(input, init);
-          if (armed && body.includes('"simulateTransaction"')) {
-            simulations.push(
-              await Promise.race([
-                send.then(() => "answered once the send was asked for"),
-                sleep(2_000).then(() => "held for 2 s"),
-              ]),
-            );
-          }
-          return answer;
-        },
-      }),
-    });
+    const target = await deliverer(chain, { events, kindUnitsMaxAgeMs: 500, rpc: node.rpc });
     const first = await loanActive(target, events);
     await sleep(600);
 
     // When the next delivery of the kind goes
-    armed = true;
+    node.state.armed = true;
     const second = await loanActive(target, events);
     const simulated = () => events.filter((e) => e.kind === "simulated").length;
     await until("the refresh's units", () => simulated() === 2);
-    armed = false;
+    node.state.armed = false;
     const third = await loanActive(target, events);
 
     // then it was sent at the aging figure without waiting for a simulation,
     // the one beside its send started the figure afresh, and the delivery
     // after it was not simulated.
     expect(second.receipt.outcome).toBe("delivered");
-    expect(simulations).toEqual(["answered once the send was asked for"]);
+    expect(node.state.released).toEqual(["answered once sendTransaction was asked for"]);
     expect(first.simulated).toHaveLength(1);
     expect(second.limits).toEqual(first.limits);
     expect(third.simulated).toEqual([]);
@@ -1371,6 +1347,32 @@ describe("SolanaPacketDeliverer's priority fee", () => {
   });
 });
 
+/**
+ * A client to the node that, once `armed`, holds its answers to `held` calls
+ * until an `awaited` call is asked for (or 2 s), and lists how each held
+ * answer came back in `released`.
+ */
+function holdingUntilAsked(held: string, awaited: string) {
+  const state = { armed: false, released: [] as string[] };
+  let asked: () => void = () => undefined;
+  const askedFor = new Promise<void>((resolve) => (asked = resolve));
+  const rpc = hookedRpc("solana", chain.node.url, {
+    before: (call) => {
+      if (state.armed && call.method === awaited) asked();
+    },
+    after: async (call) => {
+      if (!state.armed || call.method !== held) return;
+      state.released.push(
+        await Promise.race([
+          askedFor.then(() => `answered once ${awaited} was asked for`),
+          sleep(2_000).then(() => "held for 2 s"),
+        ]),
+      );
+    },
+  });
+  return { rpc, state };
+}
+
 /** A client to the node that lists the methods it calls into `methods`, as each answers. */
 const listingRpc = (methods: string[]) =>
   new JsonRpc({
@@ -1416,35 +1418,13 @@ describe("SolanaPacketDeliverer's shared reads", () => {
     // Given a relayer that delivered to the vault a second ago, and a node
     // whose answers to account reads are held, once armed, until the fee
     // reading is asked for (or for 2 s).
-    let armed = false;
-    let feeAsked: () => void = () => undefined;
-    const fee = new Promise<void>((resolve) => (feeAsked = resolve));
-    const reads: string[] = [];
-    const target = await deliverer(chain, {
-      rpc: new JsonRpc({
-        chain: "solana",
-        urls: [chain.node.url],
-        fetch: async (input, init) => {
-          const body = typeof init?.body === "string" ? init.body : "";
-          if (armed && body.includes('"getRecentPrioritizationFees"')) feeAsked();
-          const answer = await fetch(input, init);
-          if (armed && body.includes('"getAccountInfo"')) {
-            reads.push(
-              await Promise.race([
-                fee.then(() => "answered once the fee was asked for"),
-                sleep(2_000).then(() => "held for 2 s"),
-              ]),
-            );
-          }
-          return answer;
-        },
-      }),
-    });
+    const node = holdingUntilAsked("getAccountInfo", "getRecentPrioritizationFees");
+    const target = await deliverer(chain, { rpc: node.rpc });
     const deliverLoanActive = async (arm: boolean) => {
       const packet = loanActivePacket(chain, (await openLoan(chain)).loanId);
       const { epoch } = await target.verifierSet();
       const attestations = await attest(chain.verifierKeys.slice(0, 2), packet, epoch);
-      armed = arm;
+      node.state.armed = arm;
       return target.deliver(packet, attestations);
     };
     await deliverLoanActive(false);
@@ -1455,8 +1435,10 @@ describe("SolanaPacketDeliverer's shared reads", () => {
 
     // then the fee was asked for beside the reads the delivery waits for.
     expect(receipt.outcome).toBe("delivered");
-    expect(reads.length).toBeGreaterThan(0);
-    expect(new Set(reads)).toEqual(new Set(["answered once the fee was asked for"]));
+    expect(node.state.released.length).toBeGreaterThan(0);
+    expect(new Set(node.state.released)).toEqual(
+      new Set(["answered once getRecentPrioritizationFees was asked for"]),
+    );
   });
 
   it("verifierSetAndBlockhash_areReadAgain_onceASecondHasPassed", async () => {
@@ -1664,16 +1646,9 @@ describe("SolanaPacketDeliverer delivering to the pool at once", () => {
     ];
     const read: string[] = [];
     const target = await deliverer(chain, {
-      rpc: new JsonRpc({
-        chain: "solana",
-        urls: [chain.node.url],
-        fetch: (input, init) => {
-          const call = JSON.parse(typeof init?.body === "string" ? init.body : "{}") as {
-            method?: string;
-            params?: unknown[];
-          };
-          if (call.method === "getAccountInfo") read.push(String(call.params?.[0]));
-          return fetch(input, init);
+      rpc: hookedRpc("solana", chain.node.url, {
+        before: (call) => {
+          if (call.method === "getAccountInfo") read.push(String(call.params[0]));
         },
       }),
     });
@@ -1720,16 +1695,9 @@ describe("SolanaPacketDeliverer delivering to the pool at once", () => {
     const events: SolanaDeliveryEvent[] = [];
     const target = await deliverer(chain, {
       events,
-      rpc: new JsonRpc({
-        chain: "solana",
-        urls: [chain.node.url],
-        fetch: async (input, init) => {
-          const answer = await fetch(input, init);
-          const body = typeof init?.body === "string" ? init.body : "";
-          // Rebroadcasts after the first three pass straight through.
-          if (body.includes('"sendTransaction"')) await sends.arrive();
-          return answer;
-        },
+      // Rebroadcasts after the first three pass straight through.
+      rpc: hookedRpc("solana", chain.node.url, {
+        after: (call) => (call.method === "sendTransaction" ? sends.arrive() : undefined),
       }),
     });
     const { epoch } = await target.verifierSet();
