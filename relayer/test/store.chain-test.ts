@@ -2,8 +2,8 @@
 // PostgreSQL 15 (scripts/postgres.sh), plus what only PostgreSQL can show:
 // several Store instances (processes) leasing from one database.
 import { randomBytes } from "node:crypto";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdtemp, readFile, readlink, rm } from "node:fs/promises";
+import { getPriority, tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Hex } from "@loanbridge/shared";
 import type { ObservedPacket } from "../src/chains/types.ts";
@@ -1120,6 +1120,60 @@ describe("restart", () => {
       await (await Store.open({ kind: "pglite", dataDir: dir })).close();
     } finally {
       await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("pglite_onADataDir_runsPGliteInAThreadOfLowerPriority_theRelayersThreadUnchanged", async () => {
+    const base = getPriority(process.pid);
+    for (const [threadNiceness, expected] of [
+      [undefined, Math.min(19, base + 10)],
+      [3, Math.min(19, base + 3)],
+      [19, 19],
+    ] as const) {
+      const dir = await mkdtemp(join(tmpdir(), "loanbridge-pglite-"));
+      try {
+        await seedTestDataDir(dir);
+        const store = await Store.open({
+          kind: "pglite",
+          dataDir: dir,
+          ...(threadNiceness !== undefined && { threadNiceness }),
+        });
+        try {
+          const priority = store.threadPriority;
+          if (priority === undefined || !("thread" in priority)) {
+            throw new Error(`the store's thread priority was not set: ${JSON.stringify(priority)}`);
+          }
+          // The kernel's own record of each thread, read from outside the store's.
+          const niceOf = async (thread: number) =>
+            Number(
+              (await readFile(`/proc/${process.pid}/task/${thread}/stat`, "utf8"))
+                .split(") ")[1]
+                ?.split(" ")[16],
+            );
+          const own = Number((await readlink("/proc/thread-self")).split("/").at(-1));
+          expect(priority.thread).not.toBe(own);
+          expect(priority.niceness).toBe(expected);
+          expect(await niceOf(priority.thread)).toBe(expected);
+          expect(getPriority(process.pid)).toBe(base);
+          expect(await niceOf(own)).toBe(base);
+          // And it serves.
+          await store.setCursor(40161, 7n);
+          expect(await store.getCursor(40161)).toBe(7n);
+        } finally {
+          await store.close();
+        }
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    }
+  });
+
+  it("pglite_inMemory_hasNoThreadOfItsOwn", async () => {
+    const store = await freshTestStore();
+    try {
+      expect(store.threadPriority).toBeUndefined();
+    } finally {
+      await store.close();
     }
   });
 

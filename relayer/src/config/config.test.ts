@@ -187,6 +187,21 @@ describe("parseConfig", () => {
     expect(JSON.stringify(config)).not.toContain("hunter2");
   });
 
+  it("pgliteStore_threadNiceness_isKeptAsGiven_andAbsentByDefault", () => {
+    const given = parseConfig(
+      { ...validInput(), store: { kind: "pglite", dataDir: "/srv/d", threadNiceness: 0 } },
+      {},
+    );
+    const absent = parseConfig(
+      { ...validInput(), store: { kind: "pglite", dataDir: "/srv/d" } },
+      {},
+    );
+
+    expect(given.store).toEqual({ kind: "pglite", dataDir: "/srv/d", threadNiceness: 0 });
+    // The store applies its default (10) where the config names none.
+    expect(absent.store).toEqual({ kind: "pglite", dataDir: "/srv/d" });
+  });
+
   it("inMemoryStore_isNotResolvedAsAPath", () => {
     const config = parseConfig(
       { ...validInput(), store: { kind: "pglite", dataDir: "memory://" } },
@@ -204,6 +219,13 @@ describe("parseConfig", () => {
       badStoreKind: (input) => (input.store = { kind: "mysql" }),
       badPostgresUrl: (input) => (input.store = { kind: "postgres", url: "mysql://db/x" }),
       storeFieldOfOtherKind: (input) => (input.store = { kind: "pglite", url: "postgres://db/x" }),
+      storeThreadNicenessTooBig: (input) => (input.store = { kind: "pglite", threadNiceness: 20 }),
+      storeThreadNicenessNegative: (input) =>
+        (input.store = { kind: "pglite", threadNiceness: -1 }),
+      storeThreadNicenessFraction: (input) =>
+        (input.store = { kind: "pglite", threadNiceness: 2.5 }),
+      storeThreadNicenessOnPostgres: (input) =>
+        (input.store = { kind: "postgres", url: "postgres://db/x", threadNiceness: 5 }),
       apiPortTooBig: (input) => (input.api = { port: 70_000 }),
       apiPortNotInteger: (input) => (input.api = { port: 80.5 }),
       logLevel: (input) => (input.log = { level: "verbose" }),
@@ -305,6 +327,10 @@ describe("parseConfig", () => {
         "solanaProgramId": "chains.solana.programId: expected a Solana address (base58, 32 bytes)",
         "solanaSameEid": "chains.solana.eid: same eid as evm",
         "storeFieldOfOtherKind": "store.url: unknown field",
+        "storeThreadNicenessFraction": "store.threadNiceness: Invalid input: expected int, received number",
+        "storeThreadNicenessNegative": "store.threadNiceness: Too small: expected number to be >=0",
+        "storeThreadNicenessOnPostgres": "store.threadNiceness: unknown field",
+        "storeThreadNicenessTooBig": "store.threadNiceness: Too big: expected number to be <=19",
         "unknownChainField": "chains.evm.rpcUrl: unknown field",
         "unknownTopLevelField": "relayer_id: unknown field",
       }

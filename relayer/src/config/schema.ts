@@ -230,6 +230,12 @@ export const storeSchema = z.discriminatedUnion(
       kind: z.literal("pglite"),
       /** A folder (created if missing), or `memory://` for a throwaway in-memory store. */
       dataDir: z.string().min(1).default(DEFAULT_PGLITE_DATA_DIR),
+      /**
+       * How much lower than the relayer's own the CPU priority of the
+       * store's thread is, as `nice -n` (Linux; 0 keeps it equal; default 10,
+       * see the store's STORE_THREAD_NICENESS).
+       */
+      threadNiceness: z.int().min(0).max(19).optional(),
     }),
     z.strictObject({
       kind: z.literal("postgres"),

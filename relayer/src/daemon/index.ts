@@ -484,6 +484,12 @@ export async function startRelayer(
     },
     ...(options.memoryImage !== undefined && { memoryImage: options.memoryImage }),
   });
+  const storeThread = store.threadPriority;
+  if (storeThread !== undefined && "unchanged" in storeThread) {
+    logger.warn("the store's thread runs at the relayer's CPU priority", {
+      error: storeThread.unchanged,
+    });
+  }
   const released = await store.releaseAllLeases(leaseOwner({ relayerId: config.relayerId }));
   if (released > 0) logger.info("took back the leases of the previous run", { packets: released });
   const pollKey = (eid: number) =>
@@ -575,6 +581,10 @@ export async function startRelayer(
     executor: context.executor,
     chains: parts.map((part) => pollKey(part.eid)),
     signers,
+    ...(storeThread !== undefined &&
+      "niceness" in storeThread && {
+        storeThreadNiceness: storeThread.niceness,
+      }),
   });
   const loop = startLoop(context, {
     onIteration: (result) => {
