@@ -5,8 +5,7 @@
 // both chains, each with its own store, keys and API. The demo and the
 // end-to-end tests start this.
 import { type ChildProcess, spawn } from "node:child_process";
-import { createWriteStream } from "node:fs";
-import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, open, readFile, rm, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -531,13 +530,19 @@ function relayerProcess(spec: {
     kill: () => halt("SIGKILL"),
     async start(extraEnv = {}) {
       if (running()) return;
-      const out = createWriteStream(logFile, { flags: "a" });
-      const started = spawn(process.execPath, [CLI, "run", "--config", configFile], {
-        env: { ...env, ...extraEnv },
-        stdio: ["ignore", "pipe", "pipe"],
-      });
-      started.stdout.pipe(out);
-      started.stderr.pipe(out);
+      // Straight to the file, not through a pipe to this process: a log
+      // write to a full pipe blocks the relayer's thread until this process,
+      // busy with the Solana node and the load, reads it.
+      const log = await open(logFile, "a");
+      let started: ChildProcess;
+      try {
+        started = spawn(process.execPath, [CLI, "run", "--config", configFile], {
+          env: { ...env, ...extraEnv },
+          stdio: ["ignore", log.fd, log.fd],
+        });
+      } finally {
+        await log.close();
+      }
       child = started;
       exited = new Promise((done) =>
         started.once("exit", () => {
