@@ -4,7 +4,7 @@
 import { spawn } from "node:child_process";
 import { createServer, type Server, type Socket } from "node:net";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { getPriority, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Writable } from "node:stream";
@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { VERIFIER_ADDRESSES, VERIFIER_KEYS } from "../chains/evm/testing.ts";
 import { parseConfig } from "../config/load.ts";
 import { createLogger } from "../observability/logger.ts";
-import { testStoreImage } from "../store/testing.ts";
+import { seedTestDataDir, testStoreImage } from "../store/testing.ts";
 import { startRelayer } from "./index.ts";
 
 const SLOW = { timeout: 120_000 };
@@ -175,9 +175,14 @@ describe("stopping with hung chains", () => {
 });
 
 describe("loanbridge run", () => {
-  it("sigterm_stopsCleanly_exit0", SLOW, async () => {
+  it("sigterm_stopsCleanly_exit0_itsStoreThreadNicenessInTheStartLine", SLOW, async () => {
     const configPath = join(dir, "relayer.json");
-    await writeFile(configPath, JSON.stringify(raw));
+    const dataDir = join(dir, "store");
+    await seedTestDataDir(dataDir);
+    await writeFile(
+      configPath,
+      JSON.stringify({ ...raw, store: { kind: "pglite", dataDir, threadNiceness: 4 } }),
+    );
     const cli = fileURLToPath(new URL("../cli.ts", import.meta.url));
     const child = spawn(process.execPath, [cli, "run", "--config", configPath], {
       env: { ...process.env, [KEY_ENV]: VERIFIER_KEYS[0] },
@@ -191,6 +196,12 @@ describe("loanbridge run", () => {
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
     expect(out).toContain("relayer started");
+    const started = out.split("\n").find((line) => line.includes("relayer started")) ?? "";
+    // The relayer runs at this process's niceness; its store's thread 4 below.
+    expect(JSON.parse(started)).toMatchObject({
+      storeThreadNiceness: Math.min(19, getPriority(process.pid) + 4),
+    });
+    expect(out).not.toContain("the store's thread runs at the relayer's CPU priority");
     child.kill("SIGTERM");
     expect(await exited).toBe(0);
     expect(out).toContain("relayer stopped");

@@ -48,8 +48,9 @@ const { dataDir, settings, niceness } = workerData as WorkerInit;
 function lowerPriority(by: number): ThreadPriority {
   try {
     const thread = Number(readlinkSync("/proc/thread-self").split("/").at(-1));
-    if (!Number.isInteger(thread) || thread <= 0)
+    if (!Number.isInteger(thread) || thread <= 0) {
       throw new Error("no thread id in /proc/thread-self");
+    }
     setPriority(thread, Math.min(19, getPriority(process.pid) + by));
     return { thread, niceness: getPriority(thread) };
   } catch (error) {
