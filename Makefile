@@ -55,9 +55,10 @@ gas-report:
 # LOANS loans per direction at once (ETH -> Solana and SOL -> EVM) through the
 # whole system: throughput, packets/s per stage, finalized -> submitted and
 # -> confirmed latency, memory, takeovers and double sends (KILL_RELAYER_0=1:
-# relayer-0 is killed midway).
+# relayer-0 is killed midway; DELIVER_CONCURRENCY, STORE_THREAD_NICENESS: each
+# relayer's pipeline.deliverConcurrency and store.threadNiceness).
 bench: setup
-	node scripts/bench-loans.ts $(or $(LOANS),20) $(if $(KILL_RELAYER_0),--kill-relayer-0) $(if $(DELIVER_CONCURRENCY),--deliver-concurrency $(DELIVER_CONCURRENCY))
+	node scripts/bench-loans.ts $(or $(LOANS),20) $(if $(KILL_RELAYER_0),--kill-relayer-0) $(if $(DELIVER_CONCURRENCY),--deliver-concurrency $(DELIVER_CONCURRENCY)) $(if $(STORE_THREAD_NICENESS),--store-thread-niceness $(STORE_THREAD_NICENESS))
 
 # Steady load for MINUTES (default 30); fails if a relayer's memory grows more
 # than 10% after the warm-up. Not part of `make test`.

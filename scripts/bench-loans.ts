@@ -11,7 +11,8 @@
 // killed with SIGKILL once a quarter of the packets are delivered: the others
 // take its packets over, and the takeover times are printed. With
 // --deliver-concurrency, each relayer's `pipeline.deliverConcurrency` (8 by
-// default). A benchmark,
+// default); with --store-thread-niceness, each relayer's `store.threadNiceness`
+// (10 by default). A benchmark,
 // not a test: it prints figures and asserts nothing.
 //
 // Each direction's loan makes two packets: ETH locked on Ethereum → OPEN_LOAN
@@ -45,7 +46,7 @@ import {
 import { ethLoanLoad, mib, solLoanLoad } from "./load.ts";
 
 const USAGE =
-  "usage: node scripts/bench-loans.ts [loans per direction, 1..250] [--kill-relayer-0] [--deliver-concurrency 1..256]";
+  "usage: node scripts/bench-loans.ts [loans per direction, 1..250] [--kill-relayer-0] [--deliver-concurrency 1..256] [--store-thread-niceness 0..19]";
 function parsedArguments() {
   try {
     return parseArgs({
@@ -53,6 +54,7 @@ function parsedArguments() {
       options: {
         "kill-relayer-0": { type: "boolean", default: false },
         "deliver-concurrency": { type: "string" },
+        "store-thread-niceness": { type: "string" },
       },
     });
   } catch (error) {
@@ -65,6 +67,8 @@ const LOANS = Number(positionals[0] ?? 20);
 const KILL_RELAYER_0 = flags["kill-relayer-0"];
 const DELIVER_CONCURRENCY =
   flags["deliver-concurrency"] === undefined ? undefined : Number(flags["deliver-concurrency"]);
+const STORE_THREAD_NICENESS =
+  flags["store-thread-niceness"] === undefined ? undefined : Number(flags["store-thread-niceness"]);
 if (
   !Number.isInteger(LOANS) ||
   LOANS < 1 ||
@@ -73,7 +77,11 @@ if (
   (DELIVER_CONCURRENCY !== undefined &&
     (!Number.isInteger(DELIVER_CONCURRENCY) ||
       DELIVER_CONCURRENCY < 1 ||
-      DELIVER_CONCURRENCY > 256))
+      DELIVER_CONCURRENCY > 256)) ||
+  (STORE_THREAD_NICENESS !== undefined &&
+    (!Number.isInteger(STORE_THREAD_NICENESS) ||
+      STORE_THREAD_NICENESS < 0 ||
+      STORE_THREAD_NICENESS > 19))
 ) {
   console.error(USAGE);
   process.exit(2);
@@ -200,13 +208,14 @@ async function evmFinalizedTimes(url: string, rows: PacketRow[]): Promise<Map<He
 }
 
 console.log(
-  `starting the local system for ${LOANS} loans per direction (${2 * LOANS} loans, ${PACKETS} packets; deliverConcurrency ${DELIVER_CONCURRENCY ?? "8 (default)"}) ...`,
+  `starting the local system for ${LOANS} loans per direction (${2 * LOANS} loans, ${PACKETS} packets; deliverConcurrency ${DELIVER_CONCURRENCY ?? "8 (default)"}; store thread niceness ${STORE_THREAD_NICENESS ?? "10 (default)"}) ...`,
 );
 const net = await startLocalnet({
   log: (line) => {
     console.log(`  ${line}`);
   },
   ...(DELIVER_CONCURRENCY !== undefined && { deliverConcurrency: DELIVER_CONCURRENCY }),
+  ...(STORE_THREAD_NICENESS !== undefined && { storeThreadNiceness: STORE_THREAD_NICENESS }),
 });
 try {
   const memoryBefore = await Promise.all(net.relayers.map((r) => residentMemory(r)));
@@ -236,12 +245,18 @@ try {
   // Progress is read from the status counts: listing every delivered packet
   // each time would load the relayer under test more as the run goes on.
   let deliveredCount = 0;
+  let printedAt = performance.now();
   while (deliveredCount < PACKETS) {
-    await sleep(2_000);
+    // Until the kill, often enough that it comes at a quarter, not seconds past it.
+    const killing = KILL_RELAYER_0 && victim.running;
+    await sleep(killing ? 250 : 2_000);
     if (openError !== undefined) throw openError;
     deliveredCount = await deliveredOf(observer.apiUrl);
-    console.log(`  ${since()} s: ${deliveredCount} of ${PACKETS} packets delivered`);
-    if (KILL_RELAYER_0 && victim.running && deliveredCount >= PACKETS / 4) {
+    if (!killing || performance.now() - printedAt >= 2_000 || deliveredCount >= PACKETS / 4) {
+      printedAt = performance.now();
+      console.log(`  ${since()} s: ${deliveredCount} of ${PACKETS} packets delivered`);
+    }
+    if (killing && deliveredCount >= PACKETS / 4) {
       await victim.kill();
       console.log("  relayer-0 killed (SIGKILL)");
     }

@@ -70,6 +70,8 @@ export interface LocalnetOptions {
   pollIntervalMs?: number;
   /** Each relayer's `pipeline.deliverConcurrency`. Default: the config's (8). */
   deliverConcurrency?: number;
+  /** Each relayer's `store.threadNiceness`. Default: the store's (10). */
+  storeThreadNiceness?: number;
   /** Solana slot time and finality depth. Defaults 100 ms and 8 slots. */
   slotMs?: number;
   finalityDepth?: number;
@@ -359,7 +361,13 @@ export async function startLocalnet(options: LocalnetOptions = {}): Promise<Loca
         };
         const config = {
           relayerId: `relayer-${index}`,
-          store: { kind: "pglite", dataDir: join(dir, "store") },
+          store: {
+            kind: "pglite",
+            dataDir: join(dir, "store"),
+            ...(options.storeThreadNiceness !== undefined && {
+              threadNiceness: options.storeThreadNiceness,
+            }),
+          },
           api: { host: "127.0.0.1", port: ports[index], adminToken: { env: "LB_ADMIN_TOKEN" } },
           log: { level: "info" },
           chains: {
