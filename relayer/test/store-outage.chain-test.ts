@@ -12,8 +12,8 @@
 // own, every packet is delivered exactly once, the watcher's cursor skipped
 // nothing, and no lease stays held.
 import { execFile } from "node:child_process";
-import { chmod, mkdtemp, readdir, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { chmod, mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { getPriority, tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { type Hex, packetAttestationDigest } from "@loanbridge/shared";
@@ -399,6 +399,14 @@ describe("the embedded store's data dir made unwritable", () => {
     // PGlite's write failure was reported, not swallowed (nor did it freeze the thread).
     expect(r.errors.some((e) => /PGlite/.test(e.message))).toBe(true);
     expect(await readdir(dataDir)).toContain("pg_wal");
+    // The store's thread now (one opened again after the failure, or the
+    // first) still runs below this process's priority, as the kernel has it.
+    const priority = r.store.threadPriority;
+    const niceness = Math.min(19, getPriority(process.pid) + 10);
+    expect(priority).toMatchObject({ niceness });
+    const thread = priority !== undefined && "thread" in priority ? priority.thread : 0;
+    const stat = await readFile(`/proc/${process.pid}/task/${thread}/stat`, "utf8");
+    expect(Number(stat.split(") ")[1]?.split(" ")[16])).toBe(niceness);
 
     // And it is all on disk: a store opened afresh on the directory has it.
     await r.close();
