@@ -14,7 +14,7 @@ import { createKeyPairSignerFromBytes, type KeyPairSigner } from "@solana/kit";
 import { Wallet } from "ethers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Localnet, solanaKeypair, startLocalnet } from "../../../test/localnet/index.ts";
-import { devKey } from "../chains/evm/testing.ts";
+import { devKey, providerFor } from "../chains/evm/testing.ts";
 import { runCli as cli } from "../cli-testing.ts";
 
 const EVM_KEY_ENV = "LB_TEST_USER_EVM_KEY";
@@ -108,6 +108,17 @@ describe("a loan from Ethereum to Solana, through the commands", () => {
     loanId = printed.loanId as Hex;
     expect(stderr).toMatch(/created the recipient's stablecoin account/);
     expect(stderr).toMatch(`opened loan ${loanId} on evm (tx 0x`);
+    // Sent with a quarter more gas than its estimate (user/evm.ts: the cost
+    // moves with the block's time), and the value went with it.
+    const openTx = /opened loan \S+ on evm \(tx (0x[0-9a-f]{64})/.exec(stderr)?.[1] ?? "";
+    const provider = providerFor(net.evm.url);
+    const [tx, receipt] = await Promise.all([
+      provider.getTransaction(openTx),
+      provider.getTransactionReceipt(openTx),
+    ]);
+    expect(receipt?.status).toBe(1);
+    expect(tx?.value).toBe(10n * 10n ** 18n);
+    expect(Number(tx?.gasLimit)).toBeGreaterThan(Number(receipt?.gasUsed) * 1.15);
     expect(stderr).toMatch(/10 ETH locked, asking for 12000 USDC on solana/);
     // The relayer waits for Ethereum finality (a few blocks) before delivering.
     expect(stderr).toMatch(

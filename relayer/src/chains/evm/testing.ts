@@ -21,6 +21,7 @@ import {
   JsonRpcProvider,
   Mnemonic,
   NonceManager,
+  type Overrides,
   type TransactionReceipt,
   Wallet,
 } from "ethers";
@@ -85,12 +86,21 @@ export async function deployArtifact(
   return new Contract(await contract.getAddress(), abi as InterfaceAbi, deployer);
 }
 
+/**
+ * Sends `fn(...args)` (the last may be overrides) with a quarter more gas
+ * than estimated, as the user commands do (user/evm.ts): a pool call's gas
+ * depends on the block's time, which moves between estimate and block.
+ */
 export async function sendTx(
   contract: Contract,
   fn: string,
   ...args: unknown[]
 ): Promise<TransactionReceipt> {
-  const receipt = await (await contract.getFunction(fn).send(...args)).wait();
+  const method = contract.getFunction(fn);
+  const overrides = (args.length > method.fragment.inputs.length ? args.pop() : {}) as Overrides;
+  const estimate = await method.estimateGas(...args, overrides);
+  const gasLimit = estimate + estimate / 4n;
+  const receipt = await (await method.send(...args, { ...overrides, gasLimit })).wait();
   if (receipt === null) throw new Error(`${fn}: no receipt`);
   return receipt;
 }
