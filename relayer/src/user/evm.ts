@@ -7,6 +7,7 @@ import { decodeLoanMessage, type Hex } from "@loanbridge/shared";
 import {
   type BaseContractMethod,
   type ContractTransactionReceipt,
+  type ContractTransactionResponse,
   NonceManager,
   type Overrides,
   Wallet,
@@ -40,20 +41,27 @@ const GAS_HEADROOM_BPS = 2_500n;
 
 /**
  * Sends `method(...args)` (the last may be overrides, as ethers takes them)
- * and waits for it to be mined, with a quarter more gas than estimated: a
- * pool call's cost depends on the block's time (interest accrued, due
- * buckets flushed), which moves between the estimate and the block it lands
- * in (seen: a repay estimated at 174,649 gas, and out of gas there, that
- * used 174,810 in another run).
+ * with a quarter more gas than estimated: a pool call's cost depends on the
+ * block's time (interest accrued, due buckets flushed), which moves between
+ * the estimate and the block it lands in (seen: a repay estimated at 174,649
+ * gas, and out of gas there, that used 174,810 in another run).
  */
+export async function sendWithGasHeadroom(
+  method: BaseContractMethod,
+  ...args: unknown[]
+): Promise<ContractTransactionResponse> {
+  const overrides = (args.length > method.fragment.inputs.length ? args.pop() : {}) as Overrides;
+  const estimate = await method.estimateGas(...args, overrides);
+  const gasLimit = estimate + (estimate * GAS_HEADROOM_BPS) / 10_000n;
+  return method.send(...args, { ...overrides, gasLimit });
+}
+
+/** `sendWithGasHeadroom`, waited for until mined. */
 async function mined(
   method: BaseContractMethod,
   ...args: unknown[]
 ): Promise<ContractTransactionReceipt> {
-  const overrides = (args.length > method.fragment.inputs.length ? args.pop() : {}) as Overrides;
-  const estimate = await method.estimateGas(...args, overrides);
-  const gasLimit = estimate + (estimate * GAS_HEADROOM_BPS) / 10_000n;
-  const tx = await method.send(...args, { ...overrides, gasLimit });
+  const tx = await sendWithGasHeadroom(method, ...args);
   const receipt = await tx.wait();
   if (receipt === null) throw new Error(`transaction ${tx.hash} was dropped`);
   return receipt;

@@ -21,10 +21,10 @@ import {
   JsonRpcProvider,
   Mnemonic,
   NonceManager,
-  type Overrides,
   type TransactionReceipt,
   Wallet,
 } from "ethers";
+import { sendWithGasHeadroom } from "../../user/evm.ts";
 import { PACKET_SENT_TOPIC } from "./proof.ts";
 
 /** anvil's and hardhat node's funded dev accounts (the well-known test mnemonic). */
@@ -86,21 +86,13 @@ export async function deployArtifact(
   return new Contract(await contract.getAddress(), abi as InterfaceAbi, deployer);
 }
 
-/**
- * Sends `fn(...args)` (the last may be overrides) with a quarter more gas
- * than estimated, as the user commands do (user/evm.ts): a pool call's gas
- * depends on the block's time, which moves between estimate and block.
- */
+/** Sends `fn(...args)` as the user commands do (`sendWithGasHeadroom`) and waits for it. */
 export async function sendTx(
   contract: Contract,
   fn: string,
   ...args: unknown[]
 ): Promise<TransactionReceipt> {
-  const method = contract.getFunction(fn);
-  const overrides = (args.length > method.fragment.inputs.length ? args.pop() : {}) as Overrides;
-  const estimate = await method.estimateGas(...args, overrides);
-  const gasLimit = estimate + estimate / 4n;
-  const receipt = await (await method.send(...args, { ...overrides, gasLimit })).wait();
+  const receipt = await (await sendWithGasHeadroom(contract.getFunction(fn), ...args)).wait();
   if (receipt === null) throw new Error(`${fn}: no receipt`);
   return receipt;
 }
