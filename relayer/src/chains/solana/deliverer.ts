@@ -634,18 +634,23 @@ export class SolanaPacketDeliverer implements PacketDeliverer {
    * after its transaction landed, say) is no answer: the figure stays due.
    */
   #refreshUnits(guid: Hex, kind: string, wire: string): void {
-    this.#rpc
-      .request(
-        "simulateTransaction",
-        [wire, { encoding: "base64", commitment: "confirmed", sigVerify: true }],
-        simulationSchema,
-      )
-      .then(({ value }) => {
+    this.#simulation(wire)
+      .then((value) => {
         if (value.err !== null || value.unitsConsumed === undefined) return;
         this.#unitsByKind.simulated(kind, value.unitsConsumed);
         this.#onEvent({ kind: "simulated", guid, units: value.unitsConsumed });
       })
       .catch(() => undefined);
+  }
+
+  /** The node's simulation of a signed transaction (`wire`, base64), signatures checked. */
+  async #simulation(wire: string): Promise<z.infer<typeof simulationSchema>["value"]> {
+    const { value } = await this.#rpc.request(
+      "simulateTransaction",
+      [wire, { encoding: "base64", commitment: "confirmed", sigVerify: true }],
+      simulationSchema,
+    );
+    return value;
   }
 
   /** Compute units used; throws what the program said when simulation fails. */
@@ -654,11 +659,7 @@ export class SolanaPacketDeliverer implements PacketDeliverer {
     packet: Uint8Array,
     transaction: CompiledTransaction,
   ): Promise<bigint> {
-    const { value } = await this.#rpc.request(
-      "simulateTransaction",
-      [transaction.wire, { encoding: "base64", commitment: "confirmed", sigVerify: true }],
-      simulationSchema,
-    );
+    const value = await this.#simulation(transaction.wire);
     if (value.err !== null) throw await this.#refused(guid, packet, value);
     const used = value.unitsConsumed ?? 200_000n;
     this.#onEvent({ kind: "simulated", guid, units: used });
