@@ -12,7 +12,7 @@
 // own, every packet is delivered exactly once, the watcher's cursor skipped
 // nothing, and no lease stays held.
 import { execFile } from "node:child_process";
-import { chmod, mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { chmod, mkdtemp, readdir, rm } from "node:fs/promises";
 import { getPriority, tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -48,7 +48,7 @@ import {
   SRC,
 } from "../src/pipeline/testing.ts";
 import { Store } from "../src/store/store.ts";
-import { seedTestDataDir } from "../src/store/testing.ts";
+import { kernelNiceness, seedTestDataDir } from "../src/store/testing.ts";
 import { startPostgres, type TestPostgres } from "./postgres.ts";
 
 const run = promisify(execFile);
@@ -405,8 +405,7 @@ describe("the embedded store's data dir made unwritable", () => {
     const niceness = Math.min(19, getPriority(process.pid) + 10);
     expect(priority).toMatchObject({ niceness });
     const thread = priority !== undefined && "thread" in priority ? priority.thread : 0;
-    const stat = await readFile(`/proc/${process.pid}/task/${thread}/stat`, "utf8");
-    expect(Number(stat.split(") ")[1]?.split(" ")[16])).toBe(niceness);
+    expect(await kernelNiceness(thread)).toBe(niceness);
 
     // And it is all on disk: a store opened afresh on the directory has it.
     await r.close();

@@ -2,7 +2,7 @@
 // PostgreSQL 15 (scripts/postgres.sh), plus what only PostgreSQL can show:
 // several Store instances (processes) leasing from one database.
 import { randomBytes } from "node:crypto";
-import { mkdtemp, readFile, readlink, rm } from "node:fs/promises";
+import { mkdtemp, readlink, rm } from "node:fs/promises";
 import { getPriority, tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Hex } from "@loanbridge/shared";
@@ -20,7 +20,7 @@ import {
 } from "../src/store/index.ts";
 import { sourceSideUpdate } from "../src/pipeline/loans.ts";
 import { postgresPool } from "../src/store/store.ts";
-import { freshTestStore, seedTestDataDir } from "../src/store/testing.ts";
+import { freshTestStore, kernelNiceness, seedTestDataDir } from "../src/store/testing.ts";
 import { startPostgres, type TestPostgres } from "./postgres.ts";
 
 const U64_MAX = 2n ** 64n - 1n;
@@ -1077,10 +1077,19 @@ describe("a PostgreSQL connection lost", () => {
   });
 });
 
+/** Runs `test` on an empty directory of its own, removed after it. */
+async function inPgliteDir(test: (dir: string) => Promise<void>): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), "loanbridge-pglite-"));
+  try {
+    await test(dir);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
 describe("restart", () => {
   it("pglite_sameDataDir_keepsEverything", async () => {
-    const dir = await mkdtemp(join(tmpdir(), "loanbridge-pglite-"));
-    try {
+    await inPgliteDir(async (dir) => {
       const input = observed();
       const first = await Store.open({ kind: "pglite", dataDir: dir });
       await first.recordObserved(input);
@@ -1095,14 +1104,11 @@ describe("restart", () => {
       } finally {
         await second.close();
       }
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+    });
   });
 
   it("pglite_secondStoreOnOneDataDir_isRefused", async () => {
-    const dir = await mkdtemp(join(tmpdir(), "loanbridge-pglite-"));
-    try {
+    await inPgliteDir(async (dir) => {
       // An existing store's files (the test above creates one from an empty dir).
       await seedTestDataDir(dir);
       const first = await Store.open({ kind: "pglite", dataDir: dir });
@@ -1118,9 +1124,7 @@ describe("restart", () => {
       }
       // Closed: the next process may open it.
       await (await Store.open({ kind: "pglite", dataDir: dir })).close();
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+    });
   });
 
   it("pglite_onADataDir_runsPGliteInAThreadOfLowerPriority_theRelayersThreadUnchanged", async () => {
@@ -1130,8 +1134,7 @@ describe("restart", () => {
       [3, Math.min(19, base + 3)],
       [19, 19],
     ] as const) {
-      const dir = await mkdtemp(join(tmpdir(), "loanbridge-pglite-"));
-      try {
+      await inPgliteDir(async (dir) => {
         await seedTestDataDir(dir);
         const store = await Store.open({
           kind: "pglite",
@@ -1143,28 +1146,19 @@ describe("restart", () => {
           if (priority === undefined || !("thread" in priority)) {
             throw new Error(`the store's thread priority was not set: ${JSON.stringify(priority)}`);
           }
-          // The kernel's own record of each thread, read from outside the store's.
-          const niceOf = async (thread: number) =>
-            Number(
-              (await readFile(`/proc/${process.pid}/task/${thread}/stat`, "utf8"))
-                .split(") ")[1]
-                ?.split(" ")[16],
-            );
           const own = Number((await readlink("/proc/thread-self")).split("/").at(-1));
           expect(priority.thread).not.toBe(own);
           expect(priority.niceness).toBe(expected);
-          expect(await niceOf(priority.thread)).toBe(expected);
+          expect(await kernelNiceness(priority.thread)).toBe(expected);
           expect(getPriority(process.pid)).toBe(base);
-          expect(await niceOf(own)).toBe(base);
+          expect(await kernelNiceness(own)).toBe(base);
           // And it serves.
           await store.setCursor(40161, 7n);
           expect(await store.getCursor(40161)).toBe(7n);
         } finally {
           await store.close();
         }
-      } finally {
-        await rm(dir, { recursive: true, force: true });
-      }
+      });
     }
   });
 

@@ -16,7 +16,7 @@
 // migrations, run as `Store.open` runs them, and `Store.open` checks them
 // again on every store opened from the image.
 import { execFile } from "node:child_process";
-import { mkdir, rm, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { promisify } from "node:util";
 import { PGlite } from "@electric-sql/pglite";
@@ -94,4 +94,15 @@ export async function seedTestDataDir(dataDir: string): Promise<void> {
   } finally {
     await rm(tarball, { force: true });
   }
+}
+
+/**
+ * A thread's niceness as the kernel keeps it (`/proc/<pid>/task/<tid>/stat`,
+ * its 19th field), read from outside the thread: what a store's
+ * `threadPriority` reports is checked against this.
+ */
+export async function kernelNiceness(thread: number): Promise<number> {
+  const stat = await readFile(`/proc/${process.pid}/task/${thread}/stat`, "utf8");
+  // The command name (field 2) may hold spaces: count from after its ")".
+  return Number(stat.slice(stat.lastIndexOf(") ") + 2).split(" ")[16]);
 }
