@@ -65,27 +65,19 @@ function parsedArguments() {
 const { values: flags, positionals } = parsedArguments();
 const LOANS = Number(positionals[0] ?? 20);
 const KILL_RELAYER_0 = flags["kill-relayer-0"];
-const DELIVER_CONCURRENCY =
-  flags["deliver-concurrency"] === undefined ? undefined : Number(flags["deliver-concurrency"]);
-const STORE_THREAD_NICENESS =
-  flags["store-thread-niceness"] === undefined ? undefined : Number(flags["store-thread-niceness"]);
-if (
-  !Number.isInteger(LOANS) ||
-  LOANS < 1 ||
-  LOANS > 250 ||
-  positionals.length > 1 ||
-  (DELIVER_CONCURRENCY !== undefined &&
-    (!Number.isInteger(DELIVER_CONCURRENCY) ||
-      DELIVER_CONCURRENCY < 1 ||
-      DELIVER_CONCURRENCY > 256)) ||
-  (STORE_THREAD_NICENESS !== undefined &&
-    (!Number.isInteger(STORE_THREAD_NICENESS) ||
-      STORE_THREAD_NICENESS < 0 ||
-      STORE_THREAD_NICENESS > 19))
-) {
+const badUsage = (): never => {
   console.error(USAGE);
   process.exit(2);
-}
+};
+/** A whole number from `min` to `max` (else the usage, exit 2); undefined when not given. */
+const wholeNumber = (given: string | undefined, min: number, max: number): number | undefined => {
+  if (given === undefined) return undefined;
+  const value = Number(given);
+  return Number.isInteger(value) && value >= min && value <= max ? value : badUsage();
+};
+const DELIVER_CONCURRENCY = wholeNumber(flags["deliver-concurrency"], 1, 256);
+const STORE_THREAD_NICENESS = wholeNumber(flags["store-thread-niceness"], 0, 19);
+if (!Number.isInteger(LOANS) || LOANS < 1 || LOANS > 250 || positionals.length > 1) badUsage();
 /** Two directions, two packets a loan. */
 const PACKETS = 4 * LOANS;
 const GIVE_UP_MS = 40 * 60_000;
