@@ -185,17 +185,41 @@ export interface PacketDeliverer {
    */
   isDelivered(guid: Hex, packet: Uint8Array): Promise<boolean>;
   /**
+   * Starts the reads a delivery of `packet` makes before it can build its
+   * transaction (the destination state its accounts derive from), for a
+   * relayer whose turn to deliver has come while it still checks the
+   * destination and gathers attestations. `deliver` given the handle uses
+   * what they read, when it is fresh (PREPARED_READS_MAX_AGE_MS), instead
+   * of reading again: the delivery waits for no read once its attestations
+   * are in. Never throws; a failed read only loses the head start. Absent
+   * where nothing can be read before the signatures (an EVM delivery's
+   * simulation carries them).
+   */
+  prepare?(packet: Uint8Array): PreparedDelivery;
+  /**
    * Simulates, then sends `packet` with `attestations` (at least the
    * threshold, from distinct current verifiers) and waits for confirmation;
    * `onProgress` hears each transaction id as it is signed and as it is
-   * sent (replacements and fresh blockhashes too).
+   * sent (replacements and fresh blockhashes too). `prepared`: this
+   * deliverer's `prepare` of the same packet (another's is ignored).
    */
   deliver(
     packet: Uint8Array,
     attestations: Attestation[],
     onProgress?: DeliveryProgress,
+    prepared?: PreparedDelivery,
   ): Promise<DeliveryReceipt>;
 }
+
+/** A delivery's head start (PacketDeliverer.prepare): its reads belong to the deliverer that began them. */
+export interface PreparedDelivery {
+  readonly guid: Hex;
+  /** When the reads began (ms since the epoch). */
+  readonly at: number;
+}
+
+/** How old a prepared delivery's reads may be when it is delivered; older ones are read again. */
+export const PREPARED_READS_MAX_AGE_MS = 1_000;
 
 /** An installment a repayment completed, as the lending pool recorded it. */
 export interface PoolInstallmentPayment {

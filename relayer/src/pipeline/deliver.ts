@@ -2,15 +2,24 @@
 // someone else already delivered counts as delivered), gathers a threshold
 // of attestations and, when its turn in the packet's executor order has
 // come (takeover.ts), delivers. Until then it waits and reads the
-// destination. Either way the destination side of the loan is mirrored on
-// delivery.
+// destination. With its turn come, the destination reads the delivery needs
+// begin beside the check and the gather (PacketDeliverer.prepare). Either
+// way the destination side of the loan is mirrored on delivery.
 import {
   AlreadyDeliveredError,
   DeliveryPendingError,
   InsufficientAttestationsError,
 } from "../chains/errors.ts";
 import type { Hex } from "@loanbridge/shared";
-import type { Attestation, ChainKind, DeliveryReceipt, PacketDeliverer } from "../chains/types.ts";
+import type {
+  Attestation,
+  ChainKind,
+  DeliveryProgress,
+  DeliveryReceipt,
+  PacketDeliverer,
+  PreparedDelivery,
+  VerifierSet,
+} from "../chains/types.ts";
 import type { PacketRecord } from "../store/types.ts";
 import {
   errorText,
@@ -107,6 +116,16 @@ export async function deliverPacket(
     });
     return "failed";
   }
+  const kind = kindOf(context, packet.dstEid);
+  const executing = context.executor
+    ? await executorTurn(context, packet, deliverer, kind)
+    : undefined;
+  // Its turn come, a delivery's reads go beside the check and the gather
+  // below: once the attestations are in, it waits for none.
+  const prepared =
+    executing !== undefined && turnHasCome(context, packet.guid, executing.rank, Date.now())
+      ? deliverer.prepare?.(packet.packet)
+      : undefined;
   if (await deliverer.isDelivered(packet.guid, packet.packet)) {
     await recordDelivered(context, packet, undefined);
     return "already_delivered";
@@ -115,15 +134,11 @@ export async function deliverPacket(
     await wait(context, packet, "awaiting delivery by the executing relayers");
     return "awaiting_delivery";
   }
-  const kind = kindOf(context, packet.dstEid);
-  const set = await deliverer.verifierSet();
-  const signer = context.chains.signers.get(packet.dstEid);
-  const rank =
-    signer === undefined ? undefined : executorRank(kind, packet.guid, set.signers, signer.signer);
-  if (rank === undefined) {
+  if (executing === undefined) {
     await wait(context, packet, "awaiting delivery: this relayer is not a destination verifier");
     return "awaiting_delivery";
   }
+  const { set, rank } = executing;
   const attestations = await gatherAttestations(context, packet, set);
   if (attestations.length < set.threshold) {
     await wait(context, packet, `${attestations.length} of ${set.threshold} attestations`);
@@ -138,10 +153,42 @@ export async function deliverPacket(
         })
       : undefined;
   try {
-    return await deliverInTurn(context, packet, { deliverer, kind, rank, attestations, now });
+    return await deliverInTurn(context, packet, {
+      deliverer,
+      kind,
+      rank,
+      attestations,
+      now,
+      prepared,
+    });
   } finally {
     await recordingReady;
   }
+}
+
+/** This executor's place in the packet's executor order at the destination's set; none if it is no verifier. */
+async function executorTurn(
+  context: PipelineContext,
+  packet: PacketRecord,
+  deliverer: PacketDeliverer,
+  kind: ChainKind,
+): Promise<{ set: VerifierSet; rank: number } | undefined> {
+  const set = await deliverer.verifierSet();
+  const signer = context.chains.signers.get(packet.dstEid);
+  if (signer === undefined) return undefined;
+  const rank = executorRank(kind, packet.guid, set.signers, signer.signer);
+  return rank === undefined ? undefined : { set, rank };
+}
+
+/** When the relayer at `rank` delivers: the first at once, each later one a window after the one before. */
+const turnAt = (context: PipelineContext, readySince: number, rank: number): number =>
+  readySince + rank * context.takeoverWindowMs;
+
+/** Whether this relayer, at `rank`, delivers as soon as it holds a threshold. */
+function turnHasCome(context: PipelineContext, guid: Hex, rank: number, now: number): boolean {
+  if (rank === 0) return true;
+  const readySince = context.readyTimes.known(guid);
+  return readySince !== undefined && now >= turnAt(context, readySince, rank);
 }
 
 /** Delivers a packet this relayer holds a threshold for, once its turn (`rank`) has come. */
@@ -155,13 +202,15 @@ async function deliverInTurn(
     attestations: Attestation[];
     /** When this pass found the threshold held. */
     now: number;
+    /** The delivery's reads, begun before the threshold held (PacketDeliverer.prepare). */
+    prepared: PreparedDelivery | undefined;
   },
 ): Promise<DeliverOutcome> {
-  const { deliverer, kind, rank, attestations, now } = ready;
+  const { deliverer, kind, rank, attestations, now, prepared } = ready;
   const readySince = context.readyTimes.since(packet.guid, now);
-  const turnAt = readySince + rank * context.takeoverWindowMs;
-  if (now < turnAt) {
-    await wait(context, packet, `awaiting its turn to deliver (rank ${rank})`, turnAt - now);
+  const turnStarts = turnAt(context, readySince, rank);
+  if (now < turnStarts) {
+    await wait(context, packet, `awaiting its turn to deliver (rank ${rank})`, turnStarts - now);
     return "awaiting_turn";
   }
   if (rank > 0 && context.readyTimes.firstTakeover(packet.guid)) {
@@ -180,7 +229,7 @@ async function deliverInTurn(
   let submitting: Promise<void> | undefined;
   let receipt: DeliveryReceipt | undefined;
   try {
-    receipt = await deliverer.deliver(packet.packet, attestations, (step, tx) => {
+    const progress: DeliveryProgress = (step, tx) => {
       if (step === "signed") {
         context.crashPoint?.("tx-signed");
         return;
@@ -200,7 +249,8 @@ async function deliverInTurn(
         ...(first && { sinceReadyMs: Date.now() - now }),
       });
       context.crashPoint?.("submitted");
-    });
+    };
+    receipt = await deliverer.deliver(packet.packet, attestations, progress, prepared);
   } catch (error) {
     // Abandoned because the relayer is stopping: not a failed attempt.
     if (isStopping(context)) throw error;

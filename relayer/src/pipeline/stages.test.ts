@@ -776,6 +776,37 @@ describe("deliver", SLOW, () => {
     expect(h.events.executorTakeover?.[0]?.waitedMs).toBeGreaterThanOrEqual(300);
   });
 
+  it("deliver_firstInTheOrder_preparesBeforeAskingTheDestination_andDeliversWithThatHandle", async () => {
+    const { h, a } = await attestedAtRank(0, 60_000);
+    await deliverBatch(h.context);
+    expect(h.destination.asked).toEqual([
+      `prepare ${a.guid}`,
+      `isDelivered ${a.guid}`,
+      `deliver ${a.guid}`,
+    ]);
+    expect(h.destination.handles).toEqual([expect.objectContaining({ guid: a.guid })]);
+  });
+
+  it("deliver_laterRank_preparesNothingBeforeItsTurn_thenPreparesTheTakeover", async () => {
+    const { h, a } = await attestedAtRank(1, 300);
+    await deliverBatch(h.context);
+    expect(h.destination.asked).toEqual([`isDelivered ${a.guid}`]);
+    await new Promise((resolve) => setTimeout(resolve, 320));
+    await deliverBatch(h.context);
+    expect(h.destination.asked.slice(1)).toEqual([
+      `prepare ${a.guid}`,
+      `isDelivered ${a.guid}`,
+      `deliver ${a.guid}`,
+    ]);
+    expect(h.destination.handles).toEqual([expect.objectContaining({ guid: a.guid })]);
+  });
+
+  it("deliver_nonExecutor_preparesNothing", async () => {
+    const { h, a } = await threeAttested(false);
+    await deliverBatch(h.context);
+    expect(h.destination.asked).toEqual([`isDelivered ${a.guid}`]);
+  });
+
   it("deliver_predecessorDeliversWithinTheWindow_laterRankNeverSends", async () => {
     const { h, a } = await attestedAtRank(2, 200);
     await deliverBatch(h.context);

@@ -53,6 +53,11 @@ export class ReadyTimes {
     return now;
   }
 
+  /** When `guid` was first seen ready, if it has been. */
+  known(guid: Hex): number | undefined {
+    return this.#since.get(guid);
+  }
+
   /**
    * Whether this is the first time this relayer takes over `guid` (a
    * takeover is one event per packet, however many attempts it takes).

@@ -5,6 +5,7 @@
 // signature checks; only the chains are stand-ins. Not used at run time.
 import {
   computeGuid,
+  decodePacket,
   encodeLoanMessage,
   encodePacket,
   type Hex,
@@ -23,6 +24,7 @@ import type {
   PacketDeliverer,
   PacketVerifier,
   PacketWatcher,
+  PreparedDelivery,
   LoanAppRegistry,
   LoanRole,
   VerificationResult,
@@ -174,10 +176,20 @@ export class MemoryDestination implements PacketDeliverer {
   /** Deliveries between the call and its answer: now, and the most at once. */
   inFlight = 0;
   maxInFlight = 0;
+  /** What the pipeline asked, in order: `prepare`, `isDelivered` and `deliver`, each with its guid. */
+  readonly asked: string[] = [];
+  /** The handle each delivery was given (`prepare`'s, or none). */
+  readonly handles: (PreparedDelivery | undefined)[] = [];
   verifierSet() {
     return Promise.resolve({ epoch: EPOCH, threshold: 2, signers: [...VERIFIER_ADDRESSES] });
   }
+  prepare(packet: Uint8Array): PreparedDelivery {
+    const { guid } = decodePacket(packet);
+    this.asked.push(`prepare ${guid}`);
+    return { guid, at: Date.now() };
+  }
   isDelivered(guid: Hex) {
+    this.asked.push(`isDelivered ${guid}`);
     return Promise.resolve(this.delivered.has(guid));
   }
   walletBalance() {
@@ -187,7 +199,10 @@ export class MemoryDestination implements PacketDeliverer {
     packet: Uint8Array,
     attestations: Attestation[],
     onProgress?: DeliveryProgress,
+    prepared?: PreparedDelivery,
   ): Promise<DeliveryReceipt> {
+    this.asked.push(`deliver ${decodePacket(packet).guid}`);
+    this.handles.push(prepared);
     this.calls++;
     this.inFlight++;
     this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);

@@ -25,8 +25,10 @@
 // table, the priority fee paid to reach an app's accounts, and to the pool
 // the pool and its collateral configs) is read once a second at most and
 // shared, and read while the packet's own accounts are (the vault loan, or
-// the pool's outbound nonce): those reads and one send (with its preflight
-// simulation) are what a delivery waits for once its attestations are in.
+// the pool's outbound nonce). A relayer whose turn to deliver has come
+// begins those reads (`prepare`) while it checks the destination and
+// gathers the attestations: once they are in, a delivery waits for its turn
+// on the path and one send (with its preflight simulation), no read.
 //
 // Deliveries to the pool take turns per path, from naming the packet account
 // of the pool's answer to the start of their first send: the account is
@@ -78,12 +80,14 @@ import { AlreadyDeliveredError, InsufficientAttestationsError } from "../errors.
 import { settled } from "../settled.ts";
 import { z } from "zod";
 import { type JsonRpc, RpcDisagreementError, RpcError, RpcQuorumError } from "../rpc.ts";
-import type {
-  Attestation,
-  DeliveryProgress,
-  DeliveryReceipt,
-  PacketDeliverer,
-  VerifierSet,
+import {
+  type Attestation,
+  type DeliveryProgress,
+  type DeliveryReceipt,
+  type PacketDeliverer,
+  PREPARED_READS_MAX_AGE_MS,
+  type PreparedDelivery,
+  type VerifierSet,
 } from "../types.ts";
 import {
   type ComputeUnitMargin,
@@ -263,6 +267,8 @@ export class SolanaPacketDeliverer implements PacketDeliverer {
   readonly #answerNonceFloors = new Map<string, bigint>();
   /** The pool's accounts its deliveries' accounts follow from, but its outbound nonces (see #stateReader). */
   readonly #poolStates = new RecentReads<Uint8Array | null>(SHARED_READ_MAX_AGE_MS);
+  /** Prepared deliveries' reads, by handle: one dropped unused takes its reads with it. */
+  readonly #prepared = new WeakMap<PreparedDelivery, Promise<Reads>>();
 
   constructor(options: SolanaDelivererOptions) {
     this.eid = options.eid;
@@ -318,19 +324,53 @@ export class SolanaPacketDeliverer implements PacketDeliverer {
     return { account: this.#payer.address, balance: Number(value) / LAMPORTS_PER_SOL };
   }
 
+  /** Begins the packet's reads (see PacketDeliverer.prepare): the ones `#deliver` waits for before its turn. */
+  prepare(packet: Uint8Array): PreparedDelivery {
+    const at = Date.now();
+    let guid: Hex;
+    try {
+      guid = decodePacket(packet).guid;
+    } catch {
+      // Nothing to read ahead for: `deliver` reports what is wrong with it.
+      return { guid: toHex(new Uint8Array(32)), at };
+    }
+    const handle: PreparedDelivery = { guid, at };
+    const reads = this.#reads(packet);
+    // Waited for, or dropped with the handle: a failure is never unhandled.
+    reads.catch(() => undefined);
+    this.#prepared.set(handle, reads);
+    return handle;
+  }
+
   async deliver(
     packet: Uint8Array,
     attestations: Attestation[],
     onProgress?: DeliveryProgress,
+    prepared?: PreparedDelivery,
   ): Promise<DeliveryReceipt> {
     const { guid } = decodePacket(packet);
-    if (onProgress === undefined) return this.#deliver(guid, packet, attestations);
+    const reads = this.#preparedReads(guid, prepared) ?? this.#reads(packet);
+    if (onProgress === undefined) return this.#deliver(guid, packet, attestations, reads);
     this.#progress.set(guid, onProgress);
     try {
-      return await this.#deliver(guid, packet, attestations);
+      return await this.#deliver(guid, packet, attestations, reads);
     } finally {
       this.#progress.delete(guid);
     }
+  }
+
+  /** `prepared`'s reads, once, if they are this packet's, begun here and fresh; otherwise none. */
+  #preparedReads(
+    guid: Hex,
+    prepared: PreparedDelivery | undefined,
+  ): Promise<Reads | undefined> | undefined {
+    if (prepared === undefined) return undefined;
+    const reads = this.#prepared.get(prepared);
+    this.#prepared.delete(prepared);
+    if (reads === undefined || prepared.guid !== guid) return undefined;
+    if (Date.now() - prepared.at > PREPARED_READS_MAX_AGE_MS) return undefined;
+    // A failed head start is read again, as if there had been none.
+    return reads.catch(() => undefined);
   }
 
   #emit(event: SolanaDeliveryEvent): void {
@@ -338,25 +378,39 @@ export class SolanaPacketDeliverer implements PacketDeliverer {
     if (event.kind === "sent") this.#progress.get(event.guid)?.("sent", event.signature);
   }
 
+  /**
+   * Independent reads at once, before the turn: a delivery waits for the
+   * slowest, not their sum, and not behind the turns of others. Whether the
+   * packet was delivered meanwhile is not among them: the caller asked just
+   * before (or beside a prepared delivery's reads), and a transaction for a
+   * delivered packet fails its simulation, which then asks. The first
+   * attempt's blockhash, lookup table and priority fee start now too, and
+   * wait in their memos.
+   */
+  async #reads(packet: Uint8Array): Promise<Reads> {
+    const path = await this.#answerPath(packet);
+    void Promise.allSettled([this.#lifetime(1), this.#lookupTables()]);
+    this.#readPriorityFeeAhead(packet);
+    const state = this.#stateReader(path);
+    const [set, accounts] = await Promise.allSettled([
+      this.verifierSet(),
+      this.#appAccounts(packet, path, state),
+    ]);
+    return { path, state, set, accounts };
+  }
+
   async #deliver(
     guid: Hex,
     packet: Uint8Array,
     attestations: Attestation[],
+    reading: Promise<Reads | undefined>,
   ): Promise<DeliveryReceipt> {
-    const path = await this.#answerPath(packet);
-    // Independent reads at once, before the turn: a delivery waits for the
-    // slowest, not their sum, and not behind the turns of others. Whether the
-    // packet was delivered meanwhile is not among them: the caller asked just
-    // before, and a transaction for a delivered packet fails its simulation,
-    // which then asks. The first attempt's blockhash, lookup table and
-    // priority fee start now too, and wait in their memos.
-    void Promise.allSettled([this.#lifetime(1), this.#lookupTables()]);
-    this.#readPriorityFeeAhead(packet);
-    const state = this.#stateReader(path);
-    const [setRead, accountsRead] = await Promise.allSettled([
-      this.verifierSet(),
-      this.#appAccounts(packet, path, state),
-    ]);
+    const {
+      path,
+      state,
+      set: setRead,
+      accounts: accountsRead,
+    } = (await reading) ?? (await this.#reads(packet));
     // A packet already delivered is that, whatever else failed (its
     // accounts may no longer derive: the loan moved on).
     if (
@@ -871,6 +925,15 @@ interface Delivery {
   answerNonce: bigint | undefined;
   /** Simulated even if its kind's units are known. */
   simulate?: boolean;
+}
+
+/** What a delivery reads before its turn (#reads): a rejected read is the delivery's to judge. */
+interface Reads {
+  /** The pool's answer path; none to the vault. */
+  path: string | undefined;
+  state: AccountReader;
+  set: PromiseSettledResult<VerifierSet>;
+  accounts: PromiseSettledResult<DeliverAppAccounts>;
 }
 
 /** A simulation's verdict: its error (null: none) and the program's logs. */

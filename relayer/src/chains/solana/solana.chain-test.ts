@@ -64,6 +64,7 @@ import {
   ANY_RECEIVER,
   type Attestation,
   type ObservedPacket,
+  PREPARED_READS_MAX_AGE_MS,
   type WatchBatch,
   type WatchState,
 } from "../types.ts";
@@ -1462,6 +1463,147 @@ describe("SolanaPacketDeliverer's shared reads", () => {
     expect(later.filter((m) => m === "getRecentPrioritizationFees")).toHaveLength(1);
     // The verifier set, the lookup table and the loan.
     expect(later.filter((m) => m === "getAccountInfo")).toHaveLength(3);
+  });
+});
+
+describe("SolanaPacketDeliverer's prepared deliveries", () => {
+  const count = (methods: readonly string[], method: string) =>
+    methods.filter((m) => m === method).length;
+
+  it("prepared_readsItsAccountsBeforeTheAttestationsAreIn_andItsDeliveryReadsNoneAgain", async () => {
+    // Given a LOAN_ACTIVE to the vault, prepared before it is attested.
+    const packet = loanActivePacket(chain, (await openLoan(chain)).loanId);
+    const methods: string[] = [];
+    const target = await deliverer(chain, { rpc: listingRpc(methods) });
+    const prepared = target.prepare(packet);
+    // The verifier set, the lookup table and the loan.
+    await until("the prepared reads", () => count(methods, "getAccountInfo") === 3);
+    const { epoch } = await target.verifierSet();
+    const attestations = await attest(chain.verifierKeys.slice(0, 2), packet, epoch);
+    const before = methods.length;
+
+    // When it is delivered with its attestations
+    const receipt = await target.deliver(packet, attestations, undefined, prepared);
+
+    // then it waited for no account read: the prepared ones serve.
+    expect(receipt.outcome).toBe("delivered");
+    expect(count(methods.slice(before), "getAccountInfo")).toBe(0);
+    expect(count(methods.slice(before), "sendTransaction")).toBe(1);
+  });
+
+  it("preparedReadsOlderThanTheirMaxAge_areReadAgain_andTheDeliveryLands", async () => {
+    const packet = loanActivePacket(chain, (await openLoan(chain)).loanId);
+    const methods: string[] = [];
+    const target = await deliverer(chain, { rpc: listingRpc(methods) });
+    const prepared = target.prepare(packet);
+    await until("the prepared reads", () => count(methods, "getAccountInfo") === 3);
+    const { epoch } = await target.verifierSet();
+    const attestations = await attest(chain.verifierKeys.slice(0, 2), packet, epoch);
+    await sleep(PREPARED_READS_MAX_AGE_MS + 100);
+    const before = methods.length;
+
+    const receipt = await target.deliver(packet, attestations, undefined, prepared);
+
+    // The verifier set, the lookup table and the loan, read afresh.
+    expect(receipt.outcome).toBe("delivered");
+    expect(count(methods.slice(before), "getAccountInfo")).toBe(3);
+  });
+
+  it("handleOfAnotherPacketOrAnotherDeliverer_isIgnored_eachDeliveryReadsItsOwnAccounts", async () => {
+    // Given two LOAN_ACTIVE packets and handles prepared for the wrong ones:
+    // one relayer's handle of the first given with the second, and another
+    // relayer's handle of the first given with the first.
+    const loans = [await openLoan(chain), await openLoan(chain)];
+    const [first, second] = loans.map((loan) => loanActivePacket(chain, loan.loanId));
+    if (first === undefined || second === undefined) throw new Error("two packets");
+    const methods: string[] = [];
+    const events: SolanaDeliveryEvent[] = [];
+    const target = await deliverer(chain, { events, rpc: listingRpc(methods) });
+    const other = await deliverer(chain);
+    const { epoch } = await target.verifierSet();
+    const ofFirst = target.prepare(first);
+    const othersOfFirst = other.prepare(first);
+    await until("the prepared reads", () => count(methods, "getAccountInfo") >= 2);
+
+    // When each is delivered with the wrong handle
+    const receipts = [
+      await target.deliver(
+        second,
+        await attest(chain.verifierKeys.slice(0, 2), second, epoch),
+        undefined,
+        ofFirst,
+      ),
+      await target.deliver(
+        first,
+        await attest(chain.verifierKeys.slice(0, 2), first, epoch),
+        undefined,
+        othersOfFirst,
+      ),
+    ];
+
+    // then each named its own loan's accounts from the start (none was
+    // refused and derived again), and both loans are active.
+    expect(receipts.map((receipt) => receipt.outcome)).toEqual(["delivered", "delivered"]);
+    expect(events.filter((e) => e.kind === "accounts_moved")).toEqual([]);
+    for (const loan of loans) {
+      const vaultLoan = await readAccount(chain, await pda.vaultLoan(chain.programId, loan.loanId));
+      expect(decodeAccount("VaultLoan", vaultLoan ?? new Uint8Array())).toMatchObject({
+        principal: 100n * USDC,
+        rate_bps: 500,
+      });
+    }
+  });
+
+  it("poolStateMovedAfterPreparing_accountsAreDerivedAgain_andBothLoansOpen", async () => {
+    // Given an OPEN_LOAN to the pool prepared by one relayer (its answer
+    // packet account named by the pool's next outbound nonce), and then
+    // another relayer's OPEN_LOAN delivered, taking that nonce
+    const events: SolanaDeliveryEvent[] = [];
+    const methods: string[] = [];
+    const slow = await deliverer(chain, { events, rpc: listingRpc(methods) });
+    const fast = await deliverer(chain);
+    const { epoch } = await fast.verifierSet();
+    const first = await openLoanPacket(chain);
+    const second = await openLoanPacket(chain);
+    const prepared = slow.prepare(first.packet);
+    await until("the prepared reads", () => count(methods, "getAccountInfo") >= 4);
+    await fast.deliver(
+      second.packet,
+      await attest(chain.verifierKeys.slice(0, 2), second.packet, epoch),
+    );
+
+    // when the first is delivered on what was prepared
+    const receipt = await slow.deliver(
+      first.packet,
+      await attest(chain.verifierKeys.slice(0, 2), first.packet, epoch),
+      undefined,
+      prepared,
+    );
+
+    // then it was refused once, derived again from the state now, and landed.
+    expect(receipt.outcome).toBe("delivered");
+    expect(events.filter((e) => e.kind === "accounts_moved")).toEqual([
+      { kind: "accounts_moved", guid: decodePacket(first.packet).guid, rebuilds: 1 },
+    ]);
+    for (const { loanId } of [first, second]) {
+      const loan = await readAccount(chain, await pda.poolLoan(chain.programId, toBytes(loanId)));
+      expect(decodeAccount("PoolLoan", loan ?? new Uint8Array()).status).toBe(1);
+    }
+  });
+
+  it("malformedPacket_preparesNothing_andItsDeliveryFailsAsWithoutAHandle", async () => {
+    const target = await deliverer(chain);
+    const malformed = new Uint8Array([1, 2, 3]);
+
+    const prepared = target.prepare(malformed);
+
+    const without = await target.deliver(malformed, []).catch((error: unknown) => error);
+    const withHandle = await target
+      .deliver(malformed, [], undefined, prepared)
+      .catch((error: unknown) => error);
+    expect(without).toBeInstanceOf(Error);
+    expect(withHandle).toBeInstanceOf((without as Error).constructor);
+    expect((withHandle as Error).message).toBe((without as Error).message);
   });
 });
 
