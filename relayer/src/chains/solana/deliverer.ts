@@ -531,14 +531,19 @@ export class SolanaPacketDeliverer implements PacketDeliverer {
         // packet account of its answer), or an answer of ours named before
         // this one's may not have landed: derived again from the state now,
         // different accounts are a new transaction, tried without using an
-        // attempt; the same accounts mean the refusal stands.
-        if (!(error instanceof SolanaDeliveryRefusedError) || rebuilds >= MAX_ACCOUNT_REBUILDS) {
-          throw error;
-        }
-        await turn.retake();
-        if (path !== undefined) this.#answerNonceFloors.delete(path);
-        this.#poolStates.clear();
-        const fresh = await this.#appAccounts(packet, path, this.#stateReader(path));
+        // attempt; the same accounts mean the refusal stands. A packet
+        // delivered meanwhile is only that: asked beside the new reads, so a
+        // delivery whose accounts moved waits for one round trip, not two.
+        if (!(error instanceof SolanaDeliveryRefusedError)) throw error;
+        const [delivered, derived] = await Promise.allSettled([
+          this.isDelivered(guid, packet),
+          rebuilds < MAX_ACCOUNT_REBUILDS
+            ? this.#accountsAfterRefusal(packet, path, turn)
+            : Promise.resolve(undefined),
+        ]);
+        if (settled(delivered)) throw new AlreadyDeliveredError(guid);
+        const fresh = settled(derived);
+        if (fresh === undefined) throw error;
         const rebuilt = await build(fresh);
         if (sameAccounts(rebuilt, instructions)) throw error;
         accounts = fresh;
@@ -554,6 +559,18 @@ export class SolanaPacketDeliverer implements PacketDeliverer {
     throw new SolanaDeliveryError(
       `deliver of ${guid} not confirmed within ${this.#maxAttempts} blockhashes`,
     );
+  }
+
+  /** The app's accounts from the state after a refusal, in the path's turn again. */
+  async #accountsAfterRefusal(
+    packet: Uint8Array,
+    path: string | undefined,
+    turn: Turn,
+  ): Promise<DeliverAppAccounts> {
+    await turn.retake();
+    if (path !== undefined) this.#answerNonceFloors.delete(path);
+    this.#poolStates.clear();
+    return this.#appAccounts(packet, path, this.#stateReader(path));
   }
 
   /**
@@ -636,7 +653,7 @@ export class SolanaPacketDeliverer implements PacketDeliverer {
             // More units than its kind needed so far: simulated, and the kind's figure raised.
             return this.#attempt({ ...delivery, simulate: true }, turn);
           }
-          throw await this.#refused(guid, packet, refusal);
+          throw refusedError(guid, refusal);
         }
         if (sentAt === 0) {
           this.#emit({
@@ -714,7 +731,7 @@ export class SolanaPacketDeliverer implements PacketDeliverer {
     transaction: CompiledTransaction,
   ): Promise<bigint> {
     const value = await this.#simulation(transaction.wire);
-    if (value.err !== null) throw await this.#refused(guid, packet, value);
+    if (value.err !== null) throw refusedError(guid, value);
     const used = value.unitsConsumed ?? 200_000n;
     this.#onEvent({ kind: "simulated", guid, units: used });
     return used;
@@ -748,21 +765,6 @@ export class SolanaPacketDeliverer implements PacketDeliverer {
       };
     };
     return attempt === 1 ? this.#lifetimes.get("latest", read) : read();
-  }
-
-  /**
-   * What a failed simulation (ours or an endpoint's preflight) means: the
-   * packet delivered meanwhile, or a refusal with the program's last words.
-   */
-  async #refused(
-    guid: Hex,
-    packet: Uint8Array,
-    simulation: Simulation,
-  ): Promise<AlreadyDeliveredError | SolanaDeliveryRefusedError> {
-    if (await this.isDelivered(guid, packet)) return new AlreadyDeliveredError(guid);
-    return new SolanaDeliveryRefusedError(`deliver of ${guid} fails in simulation`, {
-      details: `${JSON.stringify(simulation.err)}; ${(simulation.logs ?? []).slice(-4).join(" | ")}`,
-    });
   }
 
   /**
@@ -955,6 +957,17 @@ function preflightRefusal(error: unknown): Simulation | undefined {
 }
 
 /** The transaction ran out of the units it asked for. */
+/**
+ * A failed simulation (ours or an endpoint's preflight), with the program's
+ * last words; whether the packet was delivered meanwhile is asked where it
+ * is caught (#deliverInTurn).
+ */
+function refusedError(guid: Hex, simulation: Simulation): SolanaDeliveryRefusedError {
+  return new SolanaDeliveryRefusedError(`deliver of ${guid} fails in simulation`, {
+    details: `${JSON.stringify(simulation.err)}; ${(simulation.logs ?? []).slice(-4).join(" | ")}`,
+  });
+}
+
 function isBudgetExceeded(simulation: Simulation): boolean {
   return JSON.stringify(simulation.err).includes("ComputationalBudgetExceeded");
 }
