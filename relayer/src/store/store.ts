@@ -798,15 +798,16 @@ export class Store {
     observed: ObservedPacket,
   ): Promise<{ outcome: ClaimOutcome; packet: PacketRecord }> {
     const claim = claimRow(observed);
+    // A new guid, the common case, is one statement: no transaction around
+    // it. Rows are never deleted, so a guid taken now is taken below too.
+    const inserted = await this.#db
+      .insertInto("packets")
+      .values(packetRow(observed))
+      .onConflict((conflict) => conflict.column("guid").doNothing())
+      .returningAll()
+      .executeTakeFirst();
+    if (inserted !== undefined) return { outcome: "created", packet: toPacket(inserted) };
     return this.#db.transaction().execute(async (trx) => {
-      const inserted = await trx
-        .insertInto("packets")
-        .values(packetRow(observed))
-        .onConflict((conflict) => conflict.column("guid").doNothing())
-        .returningAll()
-        .executeTakeFirst();
-      if (inserted !== undefined) return { outcome: "created", packet: toPacket(inserted) };
-
       const existing = await trx
         .selectFrom("packets")
         .selectAll()
@@ -1396,23 +1397,24 @@ export class Store {
           opened_principal: update.principal.toString(),
         }),
     };
+    // A loan's first news, one statement: no transaction around it. Rows
+    // are never deleted, so a loan recorded now is recorded below too.
+    const inserted = await this.#db
+      .insertInto("loans")
+      .values({
+        loan_id: loanId,
+        collateral_eid: update.collateralEid,
+        lending_eid: update.lendingEid,
+        ...fields,
+        ...(vault
+          ? { vault_state: update.state, vault_updated_at: sql<Date>`now()` }
+          : { pool_state: update.state, pool_updated_at: sql<Date>`now()` }),
+      })
+      .onConflict((conflict) => conflict.column("loan_id").doNothing())
+      .returningAll()
+      .executeTakeFirst();
+    if (inserted !== undefined) return toLoan(inserted);
     return this.#db.transaction().execute(async (trx) => {
-      const inserted = await trx
-        .insertInto("loans")
-        .values({
-          loan_id: loanId,
-          collateral_eid: update.collateralEid,
-          lending_eid: update.lendingEid,
-          ...fields,
-          ...(vault
-            ? { vault_state: update.state, vault_updated_at: sql<Date>`now()` }
-            : { pool_state: update.state, pool_updated_at: sql<Date>`now()` }),
-        })
-        .onConflict((conflict) => conflict.column("loan_id").doNothing())
-        .returningAll()
-        .executeTakeFirst();
-      if (inserted !== undefined) return toLoan(inserted);
-
       const current = await trx
         .selectFrom("loans")
         .selectAll()
