@@ -702,6 +702,36 @@ describe.each(backends)("Store on $name", (backend) => {
       expect(await store.listAttestations(guid, { signers: [] })).toEqual([]);
     });
 
+    it("putAttestations_storesABatchInOneGo_countsTheNew_andReportsEachContradictionWithoutLosingTheRest", async () => {
+      const guid = hex32();
+      const stored = attestation(guid, "0xSignerA");
+      await store.putAttestation(stored);
+      const sameGuid = attestation(guid, "0xSignerB");
+      const otherGuid = attestation(hex32(), "0xSignerA");
+      const contradicting = attestation(guid, "0xSignerA");
+
+      const result = await store.putAttestations([
+        stored,
+        sameGuid,
+        otherGuid,
+        contradicting,
+        sameGuid,
+      ]);
+
+      expect(result.created).toBe(2);
+      expect(result.conflicts).toHaveLength(1);
+      expect(result.conflicts[0]).toMatchObject({ code: "Conflict" });
+      expect(result.conflicts[0]?.message).toContain("0xSignerA already attested");
+      const kept = await store.listAttestationsOf([guid, otherGuid.guid]);
+      expect(kept).toEqual(
+        expect.arrayContaining(
+          [stored, sameGuid, otherGuid].map((a) => ({ ...a, createdAt: expect.any(Date) as Date })),
+        ),
+      );
+      expect(kept).toHaveLength(3);
+      expect(await store.putAttestations([])).toEqual({ created: 0, conflicts: [] });
+    });
+
     it("putAttestation_differentSignatureSameKey_isConflict", async () => {
       const guid = hex32();
       await store.putAttestation(attestation(guid, "signer"));

@@ -92,18 +92,22 @@ function expectationOf(context: PipelineContext, packet: PacketRecord, set: Veri
 }
 
 /**
- * Stores a peer's attestation already judged valid; whether it was new. A
- * store error is reported, not thrown.
+ * Stores peers' attestations already judged valid, in one statement; how
+ * many were new. A store error, or one contradicting what is stored, is
+ * reported, not thrown.
  */
-async function storePeerAttestation(
+async function storePeerAttestations(
   context: PipelineContext,
-  attestation: Attestation,
-): Promise<boolean> {
+  attestations: readonly Attestation[],
+): Promise<number> {
   try {
-    return (await context.store.putAttestation(attestation)).created;
+    const { created, conflicts } = await context.store.putAttestations(attestations);
+    for (const conflict of conflicts) context.onError(conflict, "gather.store");
+    return created;
   } catch (error) {
-    context.onError(error, "gather.store", attestation.guid);
-    return false;
+    const guids = new Set(attestations.map((attestation) => attestation.guid));
+    context.onError(error, "gather.store", guids.size === 1 ? [...guids][0] : undefined);
+    return 0;
   }
 }
 
@@ -145,13 +149,14 @@ export async function prefetchAttestations(
       chunks.map((chunk) => fetchPeerAttestations(context, peer, chunk)),
     ),
   );
-  for (const attestation of answers.flat()) {
+  const valid = answers.flat().filter((attestation) => {
     const expectation = wanted.get(attestation.guid.toLowerCase() as Hex);
-    if (expectation === undefined) continue;
-    if (isValidAttestation(expectation.kind, attestation, expectation.expected)) {
-      await storePeerAttestation(context, attestation);
-    }
-  }
+    return (
+      expectation !== undefined &&
+      isValidAttestation(expectation.kind, attestation, expectation.expected)
+    );
+  });
+  await storePeerAttestations(context, valid);
 }
 
 /** The valid attestations for `packet` at the current epoch, one per signer, ours first. */
@@ -179,9 +184,7 @@ export async function gatherAttestations(
   const answers = await Promise.all(
     context.peers.map((peer) => fetchPeerAttestations(context, peer, [packet.guid])),
   );
-  for (const attestation of answers.flat()) {
-    if (keep(attestation)) await storePeerAttestation(context, attestation);
-  }
+  await storePeerAttestations(context, answers.flat().filter(keep));
   return [...bySigner.values()];
 }
 
@@ -248,19 +251,21 @@ export async function acceptPushedAttestations(
     const deliverer = context.chains.deliverers.get(eid);
     if (deliverer !== undefined) sets.set(eid, await deliverer.verifierSet());
   }
-  const due = new Set<Hex>();
-  let stored = 0;
+  const valid: Attestation[] = [];
   for (const packet of packets) {
     const set = sets.get(packet.dstEid);
     const expectation = set === undefined ? undefined : expectationOf(context, packet, set);
     if (expectation === undefined) continue;
     for (const attestation of attestations) {
       if (attestation.guid.toLowerCase() !== packet.guid) continue;
-      if (!isValidAttestation(expectation.kind, attestation, expectation.expected)) continue;
-      if (await storePeerAttestation(context, attestation)) stored++;
-      due.add(packet.guid);
+      if (isValidAttestation(expectation.kind, attestation, expectation.expected)) {
+        valid.push(attestation);
+      }
     }
   }
-  await context.store.makeDue([...due]);
+  const stored = await storePeerAttestations(context, valid);
+  await context.store.makeDue([
+    ...new Set(valid.map((attestation) => attestation.guid.toLowerCase() as Hex)),
+  ]);
   return stored;
 }

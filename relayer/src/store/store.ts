@@ -90,6 +90,7 @@ import {
   type PacketStatus,
   POOL_RANK,
   type PoolState,
+  type NewAttestation,
   type StoredAttestation,
   VAULT_RANK,
   type VaultState,
@@ -1302,41 +1303,70 @@ export class Store {
    * Stores a signature. The same one again is a no-op; a different digest
    * or signature for the same (guid, signer, epoch) is a Conflict.
    */
-  async putAttestation(attestation: {
-    guid: Hex;
-    signer: string;
-    epoch: bigint;
-    digest: Hex;
-    signature: Hex;
-  }): Promise<{ created: boolean }> {
-    const values = {
+  async putAttestation(attestation: NewAttestation): Promise<{ created: boolean }> {
+    const { created, conflicts } = await this.putAttestations([attestation]);
+    if (conflicts[0] !== undefined) throw conflicts[0];
+    return { created: created === 1 };
+  }
+
+  /**
+   * Stores signatures in one statement, each as `putAttestation` does: how
+   * many were new, and a Conflict for each that contradicts the one stored
+   * for its (guid, signer, epoch). The others are stored either way.
+   */
+  async putAttestations(
+    attestations: readonly NewAttestation[],
+  ): Promise<{ created: number; conflicts: StoreError[] }> {
+    if (attestations.length === 0) return { created: 0, conflicts: [] };
+    const values = attestations.map((attestation) => ({
       guid: hex32(attestation.guid, "guid"),
       signer: attestation.signer,
       epoch: attestation.epoch.toString(),
       digest: hex32(attestation.digest, "digest"),
       signature: attestation.signature.toLowerCase(),
-    };
+    }));
+    const key = (row: { guid: string; signer: string; epoch: string }) =>
+      `${row.guid}:${row.signer}:${row.epoch}`;
     const inserted = await this.#db
       .insertInto("attestations")
       .values(values)
       .onConflict((conflict) => conflict.columns(["guid", "signer", "epoch"]).doNothing())
-      .returning("guid")
-      .executeTakeFirst();
-    if (inserted !== undefined) return { created: true };
+      .returning(["guid", "signer", "epoch"])
+      .execute();
+    const created = new Set(inserted.map(key));
+    const kept = values.filter((value) => !created.has(key(value)));
+    if (kept.length === 0) return { created: created.size, conflicts: [] };
     const existing = await this.#db
       .selectFrom("attestations")
       .selectAll()
-      .where("guid", "=", values.guid)
-      .where("signer", "=", values.signer)
-      .where("epoch", "=", values.epoch)
-      .executeTakeFirstOrThrow();
-    if (existing.digest !== values.digest || existing.signature !== values.signature) {
-      throw new StoreError(
-        "Conflict",
-        `${values.signer} already attested ${values.guid} at epoch ${values.epoch} differently`,
+      .where((eb) =>
+        eb.or(
+          kept.map((value) =>
+            eb.and([
+              eb("guid", "=", value.guid),
+              eb("signer", "=", value.signer),
+              eb("epoch", "=", value.epoch),
+            ]),
+          ),
+        ),
+      )
+      .execute();
+    const stored = new Map(existing.map((row) => [key(row), row]));
+    const conflicts = kept
+      .filter((value) => {
+        const row = stored.get(key(value));
+        return (
+          row !== undefined && (row.digest !== value.digest || row.signature !== value.signature)
+        );
+      })
+      .map(
+        (value) =>
+          new StoreError(
+            "Conflict",
+            `${value.signer} already attested ${value.guid} at epoch ${value.epoch} differently`,
+          ),
       );
-    }
-    return { created: false };
+    return { created: created.size, conflicts };
   }
 
   listAttestations(

@@ -86,6 +86,9 @@ export interface StoredAttestation {
   createdAt: Date;
 }
 
+/** An attestation to store (putAttestation). */
+export type NewAttestation = Omit<StoredAttestation, "createdAt">;
+
 /** Collateral vault states (LOANS.md); a loan the vault has not seen has none. */
 export const VAULT_STATES = ["Requested", "Active", "Released", "Refunded", "Seized"] as const;
 export type VaultState = (typeof VAULT_STATES)[number];
