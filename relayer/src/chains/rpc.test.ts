@@ -1,6 +1,9 @@
 // JsonRpc against scripted endpoints (a fake fetch): timeouts, failover,
-// error typing, metrics hook, labels without secrets, quorum rules. The same
+// error typing, metrics hook, labels without secrets, quorum rules; and the
+// transport a relayer uses (undici) against local HTTP servers. The same
 // client against real nodes is in rpc.chain-test.ts.
+import { createServer, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
 import { BaseError } from "@loanbridge/shared";
 import { z } from "zod";
 import { describe, expect, it } from "vitest";
@@ -414,5 +417,121 @@ describe("helpers", () => {
     expect(isMethodUnsupported(new RpcError("t", { method: "m", url: "u", kind: "timeout" }))).toBe(
       false,
     );
+  });
+});
+
+describe("over HTTP (undici, no fetch given)", () => {
+  /** A local server answering each request by `answer`; its URL, and a way to close it. */
+  async function serving(answer: (body: string, response: ServerResponse) => void) {
+    const server = createServer((request, response) => {
+      let body = "";
+      request.on("data", (chunk: Buffer) => (body += chunk.toString()));
+      request.on("end", () => {
+        answer(body, response);
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const { port } = server.address() as AddressInfo;
+    return {
+      url: `http://127.0.0.1:${port}/`,
+      close: () =>
+        new Promise<void>((resolve) => {
+          server.closeAllConnections();
+          server.close(() => {
+            resolve();
+          });
+        }),
+    };
+  }
+  const rpcError = (call: Promise<unknown>) =>
+    call.then(
+      () => undefined,
+      (error: unknown) => error as RpcError,
+    );
+
+  it("answer_isTheResult_ofTheRequestAsSent", async () => {
+    const seen: unknown[] = [];
+    const node = await serving((body, response) => {
+      const request = JSON.parse(body) as { id: number };
+      seen.push(request);
+      response.setHeader("content-type", "application/json");
+      response.end(JSON.stringify({ jsonrpc: "2.0", id: request.id, result: "0x2a" }));
+    });
+    try {
+      const rpc = new JsonRpc({ chain: "t", urls: [node.url] });
+      expect(await rpc.request("eth_chainId", [], z.string())).toBe("0x2a");
+      expect(seen).toEqual([{ jsonrpc: "2.0", id: 1, method: "eth_chainId", params: [] }]);
+    } finally {
+      await node.close();
+    }
+  });
+
+  it("refusedConnection_isATransportErrorNamingItsCode_andTheNextEndpointAnswers", async () => {
+    const node = await serving((body, response) => {
+      const { id } = JSON.parse(body) as { id: number };
+      response.end(JSON.stringify({ jsonrpc: "2.0", id, result: 7 }));
+    });
+    const closed = await serving(() => undefined);
+    await closed.close();
+    try {
+      const events: RpcCallEvent[] = [];
+      const rpc = new JsonRpc({
+        chain: "t",
+        urls: [closed.url, node.url],
+        onCall: (event) => events.push(event),
+      });
+      expect(await rpc.request("m", [])).toBe(7);
+      expect(events.map((event) => event.outcome)).toEqual(["transport_error", "ok"]);
+      const alone = new JsonRpc({ chain: "t", urls: [closed.url] });
+      const error = await rpcError(alone.request("m", []));
+      expect(error).toBeInstanceOf(RpcError);
+      expect(error?.kind).toBe("transport_error");
+      expect(error?.details).toBe("ECONNREFUSED");
+    } finally {
+      await node.close();
+    }
+  });
+
+  it("httpStatusWithoutAJsonRpcBody_isAnHttpError_andOneWithIt_isTheRpcError", async () => {
+    const node = await serving((body, response) => {
+      const { id, method } = JSON.parse(body) as { id: number; method: string };
+      response.statusCode = method === "overloaded" ? 503 : 500;
+      response.end(
+        method === "overloaded"
+          ? "busy"
+          : JSON.stringify({ jsonrpc: "2.0", id, error: { code: -32000, message: "reverted" } }),
+      );
+    });
+    try {
+      const rpc = new JsonRpc({ chain: "t", urls: [node.url] });
+      expect(await rpcError(rpc.request("overloaded", []))).toMatchObject({
+        kind: "http_error",
+        code: 503,
+      });
+      expect(await rpcError(rpc.request("call", []))).toMatchObject({
+        kind: "rpc_error",
+        code: -32000,
+        message: expect.stringContaining("reverted") as string,
+      });
+    } finally {
+      await node.close();
+    }
+  });
+
+  it("silentEndpoint_timesOut_andAStoppedClient_abandonsItsCall", async () => {
+    const node = await serving(() => undefined);
+    try {
+      const rpc = new JsonRpc({ chain: "t", urls: [node.url], timeoutMs: 100 });
+      expect(await rpcError(rpc.request("m", []))).toMatchObject({ kind: "timeout" });
+      const stop = new AbortController();
+      const stopping = new JsonRpc({ chain: "t", urls: [node.url], signal: stop.signal });
+      const call = rpcError(stopping.request("m", []));
+      setTimeout(() => {
+        stop.abort();
+      }, 50);
+      expect(await call).toMatchObject({ kind: "aborted" });
+    } finally {
+      await node.close();
+    }
   });
 });

@@ -21,7 +21,13 @@
 //
 // Endpoint URLs often carry API keys, so errors and metrics name an endpoint
 // by a label (host, with the path elided), never by its full URL.
+//
+// Calls go out through undici's `request`, not `fetch`: no WHATWG Request,
+// Response or body streams per call, a fraction of the CPU (measured: 237 µs
+// against 648 µs a call to a local server, both sides in one process), and a
+// relayer makes thousands a minute.
 import { BaseError } from "@loanbridge/shared";
+import { request as httpRequest } from "undici";
 import type { z } from "zod";
 import { withDeadline } from "../deadline.ts";
 
@@ -142,7 +148,7 @@ export interface JsonRpcOptions {
   onCall?: RpcCallHook;
   /** Each endpoint outvoted in a quorum read (for the disagreement metric and alert). */
   onDisagreement?: RpcDisagreementHook;
-  /** For tests: replaces the global fetch. */
+  /** For tests: sends the calls through this fetch instead (to see or change them). */
   fetch?: typeof fetch;
   /**
    * Aborted when the caller stops: every call in flight is abandoned at
@@ -180,7 +186,7 @@ export class RpcEndpoint {
   readonly #chain: string;
   readonly #timeoutMs: number;
   readonly #onCall: RpcCallHook | undefined;
-  readonly #fetch: typeof fetch;
+  readonly #post: HttpPost;
   readonly #signal: AbortSignal | undefined;
   #nextId = 1;
   #consecutiveFailures = 0;
@@ -195,7 +201,7 @@ export class RpcEndpoint {
       chain: string;
       timeoutMs: number;
       onCall: RpcCallHook | undefined;
-      fetch: typeof fetch;
+      post: HttpPost;
       signal?: AbortSignal | undefined;
     },
   ) {
@@ -204,7 +210,7 @@ export class RpcEndpoint {
     this.#chain = options.chain;
     this.#timeoutMs = options.timeoutMs;
     this.#onCall = options.onCall;
-    this.#fetch = options.fetch;
+    this.#post = options.post;
     this.#signal = options.signal;
   }
 
@@ -257,18 +263,12 @@ export class RpcEndpoint {
 
     if (this.#stopping()) throw fail("aborted", "stopping: call not made");
     const id = this.#nextId++;
-    let response: Response;
+    let status: number;
     let text: string;
     try {
-      [response, text] = await withDeadline(this.#timeoutMs, this.#signal, async (signal) => {
-        const answer = await this.#fetch(this.#url, {
-          method: "POST",
-          headers: { "content-type": "application/json" },
-          body: JSON.stringify({ jsonrpc: "2.0", id, method, params }),
-          signal,
-        });
-        return [answer, await answer.text()] as const;
-      });
+      ({ status, text } = await withDeadline(this.#timeoutMs, this.#signal, (signal) =>
+        this.#post(this.#url, JSON.stringify({ jsonrpc: "2.0", id, method, params }), signal),
+      ));
     } catch (cause) {
       if (this.#stopping()) throw fail("aborted", "stopping: call abandoned", { cause });
       if (
@@ -280,11 +280,11 @@ export class RpcEndpoint {
       // The message names only the cause's code (undici's causes carry host:port, never the path).
       throw fail("transport_error", "request failed", { details: transportReason(cause), cause });
     }
-    if (!response.ok) {
+    if (status < 200 || status > 299) {
       // Some servers answer JSON-RPC errors with 4xx/5xx: use the body when it is one.
       const body = parseJson(text);
       if (!isRpcErrorBody(body)) {
-        throw fail("http_error", `HTTP ${response.status}`, { code: response.status });
+        throw fail("http_error", `HTTP ${status}`, { code: status });
       }
     }
     const body = parseJson(text);
@@ -355,7 +355,7 @@ export class JsonRpc {
         chain: options.chain,
         timeoutMs,
         onCall: options.onCall,
-        fetch: options.fetch ?? fetch,
+        post: options.fetch === undefined ? undiciPost : fetchPost(options.fetch),
         signal: options.signal,
       });
     });
@@ -639,11 +639,34 @@ function isRpcErrorBody(body: unknown): boolean {
 
 function transportReason(cause: unknown): string {
   if (cause instanceof Error) {
-    const inner = cause.cause;
-    if (typeof inner === "object" && inner !== null && "code" in inner) {
-      return String(inner.code);
+    // undici's request puts the code on the error, fetch on its cause.
+    for (const error of [cause, cause.cause]) {
+      if (typeof error === "object" && error !== null && "code" in error) {
+        return String(error.code);
+      }
     }
     return cause.name;
   }
   return "unknown";
 }
+
+/** One JSON-RPC POST: the HTTP status and the body's text. */
+type HttpPost = (
+  url: string,
+  body: string,
+  signal: AbortSignal,
+) => Promise<{ status: number; text: string }>;
+
+const JSON_HEADERS = { "content-type": "application/json" };
+
+const undiciPost: HttpPost = async (url, body, signal) => {
+  const answer = await httpRequest(url, { method: "POST", headers: JSON_HEADERS, body, signal });
+  return { status: answer.statusCode, text: await answer.body.text() };
+};
+
+const fetchPost =
+  (doFetch: typeof fetch): HttpPost =>
+  async (url, body, signal) => {
+    const answer = await doFetch(url, { method: "POST", headers: JSON_HEADERS, body, signal });
+    return { status: answer.status, text: await answer.text() };
+  };
