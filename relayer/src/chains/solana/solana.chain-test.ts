@@ -1470,8 +1470,8 @@ describe("SolanaPacketDeliverer's prepared deliveries", () => {
   const count = (methods: readonly string[], method: string) =>
     methods.filter((m) => m === method).length;
 
-  it("prepared_readsItsAccountsBeforeTheAttestationsAreIn_andItsDeliveryReadsNoneAgain", async () => {
-    // Given a LOAN_ACTIVE to the vault, prepared before it is attested.
+  /** A LOAN_ACTIVE to the vault prepared by a fresh relayer (its reads done), then attested. */
+  async function preparedLoanActive() {
     const packet = loanActivePacket(chain, (await openLoan(chain)).loanId);
     const methods: string[] = [];
     const target = await deliverer(chain, { rpc: listingRpc(methods) });
@@ -1480,6 +1480,12 @@ describe("SolanaPacketDeliverer's prepared deliveries", () => {
     await until("the prepared reads", () => count(methods, "getAccountInfo") === 3);
     const { epoch } = await target.verifierSet();
     const attestations = await attest(chain.verifierKeys.slice(0, 2), packet, epoch);
+    return { packet, methods, target, prepared, attestations };
+  }
+
+  it("prepared_readsItsAccountsBeforeTheAttestationsAreIn_andItsDeliveryReadsNoneAgain", async () => {
+    // Given a LOAN_ACTIVE to the vault, prepared before it is attested.
+    const { packet, methods, target, prepared, attestations } = await preparedLoanActive();
     const before = methods.length;
 
     // When it is delivered with its attestations
@@ -1492,13 +1498,7 @@ describe("SolanaPacketDeliverer's prepared deliveries", () => {
   });
 
   it("preparedReadsOlderThanTheirMaxAge_areReadAgain_andTheDeliveryLands", async () => {
-    const packet = loanActivePacket(chain, (await openLoan(chain)).loanId);
-    const methods: string[] = [];
-    const target = await deliverer(chain, { rpc: listingRpc(methods) });
-    const prepared = target.prepare(packet);
-    await until("the prepared reads", () => count(methods, "getAccountInfo") === 3);
-    const { epoch } = await target.verifierSet();
-    const attestations = await attest(chain.verifierKeys.slice(0, 2), packet, epoch);
+    const { packet, methods, target, prepared, attestations } = await preparedLoanActive();
     await sleep(PREPARED_READS_MAX_AGE_MS + 100);
     const before = methods.length;
 
