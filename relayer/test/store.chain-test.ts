@@ -720,8 +720,9 @@ describe.each(backends)("Store on $name", (backend) => {
 
       expect(result.created).toBe(2);
       expect(result.conflicts).toHaveLength(1);
-      expect(result.conflicts[0]).toMatchObject({ code: "Conflict" });
-      expect(result.conflicts[0]?.message).toContain("0xSignerA already attested");
+      expect(result.conflicts[0]?.guid).toBe(guid);
+      expect(result.conflicts[0]?.error).toMatchObject({ code: "Conflict" });
+      expect(result.conflicts[0]?.error.message).toContain("0xSignerA already attested");
       const kept = await store.listAttestationsOf([guid, otherGuid.guid]);
       expect(kept).toEqual(
         expect.arrayContaining(

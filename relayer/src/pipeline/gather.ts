@@ -102,7 +102,7 @@ async function storePeerAttestations(
 ): Promise<number> {
   try {
     const { created, conflicts } = await context.store.putAttestations(attestations);
-    for (const conflict of conflicts) context.onError(conflict, "gather.store");
+    for (const { guid, error } of conflicts) context.onError(error, "gather.store", guid);
     return created;
   } catch (error) {
     const guids = new Set(attestations.map((attestation) => attestation.guid));

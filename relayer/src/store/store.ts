@@ -1305,18 +1305,19 @@ export class Store {
    */
   async putAttestation(attestation: NewAttestation): Promise<{ created: boolean }> {
     const { created, conflicts } = await this.putAttestations([attestation]);
-    if (conflicts[0] !== undefined) throw conflicts[0];
+    if (conflicts[0] !== undefined) throw conflicts[0].error;
     return { created: created === 1 };
   }
 
   /**
    * Stores signatures in one statement, each as `putAttestation` does: how
-   * many were new, and a Conflict for each that contradicts the one stored
-   * for its (guid, signer, epoch). The others are stored either way.
+   * many were new, and a Conflict (with its guid) for each that contradicts
+   * the one stored for its (guid, signer, epoch). The others are stored
+   * either way.
    */
   async putAttestations(
     attestations: readonly NewAttestation[],
-  ): Promise<{ created: number; conflicts: StoreError[] }> {
+  ): Promise<{ created: number; conflicts: { guid: Hex; error: StoreError }[] }> {
     if (attestations.length === 0) return { created: 0, conflicts: [] };
     const values = attestations.map((attestation) => ({
       guid: hex32(attestation.guid, "guid"),
@@ -1359,13 +1360,13 @@ export class Store {
           row !== undefined && (row.digest !== value.digest || row.signature !== value.signature)
         );
       })
-      .map(
-        (value) =>
-          new StoreError(
-            "Conflict",
-            `${value.signer} already attested ${value.guid} at epoch ${value.epoch} differently`,
-          ),
-      );
+      .map((value) => ({
+        guid: value.guid,
+        error: new StoreError(
+          "Conflict",
+          `${value.signer} already attested ${value.guid} at epoch ${value.epoch} differently`,
+        ),
+      }));
     return { created: created.size, conflicts };
   }
 
