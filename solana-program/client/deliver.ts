@@ -22,10 +22,14 @@ import { nativePayout, tokenPayout, vaultReceiveAccounts } from "./vault.ts";
 /** An account's data, or null when it does not exist (LiteSVM, or RPC at some commitment). */
 export type AccountReader = (address: Address) => Promise<Uint8Array | null>;
 
-/** `Deliver`'s app accounts, and for the pool the nonce of the answer packet they name. */
+/**
+ * `Deliver`'s app accounts; for the pool, the first nonce whose answer
+ * packet account they name and how many (the candidates, last in `accounts`).
+ */
 export interface DeliverAppAccounts {
   accounts: AccountMeta[];
   answerNonce?: bigint;
+  answerCandidates?: number;
 }
 
 /** The packet cannot be delivered to this program as the chain stands. */
@@ -50,7 +54,7 @@ async function poolAccounts(
   srcEid: number,
   message: Extract<LoanMessage, { type: "OPEN_LOAN" }>,
   read: AccountReader,
-  answerNonceAtLeast: bigint,
+  { answerNonceAtLeast, answerCandidates }: Required<AnswerOptions>,
 ): Promise<DeliverAppAccounts> {
   const pool = await pda.pool(program);
   const asset = toBytes(message.collateralAsset);
@@ -74,6 +78,7 @@ async function poolAccounts(
     loanId: toBytes(message.loanId),
     srcEid,
     packetNonce: answerNonce,
+    packetCandidates: answerCandidates,
     asset,
     priceId,
     recipientTokens: await associatedTokenAccount(
@@ -81,7 +86,7 @@ async function poolAccounts(
       stablecoin,
     ),
   });
-  return { accounts, answerNonce };
+  return { accounts, answerNonce, answerCandidates };
 }
 
 async function vaultAccounts(
@@ -110,6 +115,23 @@ async function vaultAccounts(
 }
 
 /**
+ * How many packet accounts a relayer's delivery to the pool names for its
+ * answer: the nonce it expects the answer to take and the two after. Other
+ * relayers' deliveries on the path (and borrowers' sends from the pool) that
+ * land first take nonces this relayer has not seen; with three, up to two of
+ * them do not make its delivery fail. Three fit 1,232 bytes with the lookup
+ * table and 3 signatures (cu-report.md), 33 bytes each; a transaction with
+ * no room for them drops the spare ones.
+ */
+export const ANSWER_PACKET_CANDIDATES = 3;
+
+/** How a delivery to the pool names its answer's packet account (see {@link deliverAppAccounts}). */
+export interface AnswerOptions {
+  answerNonceAtLeast?: bigint;
+  answerCandidates?: number;
+}
+
+/**
  * The accounts after `Deliver`'s six for delivering `packet` to `program`:
  * the pool's for `OPEN_LOAN`, the vault's (with the payout accounts the
  * message needs) for the answers. Reads the pool, collateral config and
@@ -118,13 +140,16 @@ async function vaultAccounts(
  * The pool answers an `OPEN_LOAN` with a packet whose account is named by
  * the pool's next outbound nonce (`answerNonce`): the counter read + 1, or
  * `answerNonceAtLeast` when that is higher, for a sender whose own answer
- * on that nonce is on its way and not yet in what it read.
+ * on that nonce is on its way and not yet in what it read. With
+ * `answerCandidates` above 1 (default 1), the accounts of the nonces after
+ * follow it: any sends on the path landing first, up to one fewer than the
+ * candidates, do not make the delivery fail.
  */
 export async function deliverAppAccounts(
   program: Address,
   packet: Uint8Array,
   read: AccountReader,
-  { answerNonceAtLeast = 0n }: { answerNonceAtLeast?: bigint } = {},
+  { answerNonceAtLeast = 0n, answerCandidates = 1 }: AnswerOptions = {},
 ): Promise<DeliverAppAccounts> {
   const decoded = decodePacket(packet);
   const receiver = addressFromBytes32(toBytes(decoded.receiver));
@@ -133,7 +158,10 @@ export async function deliverAppAccounts(
     if (message.type !== "OPEN_LOAN") {
       throw new DeliverAccountsError(`the pool receives OPEN_LOAN only, not ${message.type}`);
     }
-    return poolAccounts(program, decoded.srcEid, message, read, answerNonceAtLeast);
+    return poolAccounts(program, decoded.srcEid, message, read, {
+      answerNonceAtLeast,
+      answerCandidates,
+    });
   }
   if (receiver === (await pda.vault(program))) {
     if (message.type === "OPEN_LOAN") {

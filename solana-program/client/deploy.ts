@@ -248,9 +248,9 @@ export async function setSolanaPeers(
 const EXTEND_BATCH = 20;
 
 /**
- * Creates a lookup table with `authority` as its authority and `addresses`
- * in it; resolves once a transaction may load them (the slot after the last
- * extension).
+ * Creates a new lookup table with `authority` as its authority and
+ * `addresses` in it; resolves once a transaction may load them (the slot
+ * after the last extension).
  */
 export async function createLookupTable(
   rpc: SolanaRpc,
@@ -259,13 +259,22 @@ export async function createLookupTable(
   addresses: readonly Address[],
   pollIntervalMs = 100,
 ): Promise<Address> {
-  // A finalized slot is one every validator has in its SlotHashes.
-  const recentSlot = await rpc.getSlot({ commitment: "finalized" }).send();
-  const { instruction, table } = await createLookupTableInstruction({
-    authority,
-    payer: authority,
-    recentSlot,
-  });
+  // A finalized slot is one every validator has in its SlotHashes. The
+  // table's address follows from the authority and that slot, so a second
+  // table of the authority's within one finalized slot would be the first:
+  // the Address Lookup Table program leaves an existing table as it is, and
+  // the extensions below would land in it. Wait for the next slot instead.
+  let created: Awaited<ReturnType<typeof createLookupTableInstruction>>;
+  for (;;) {
+    const recentSlot = await rpc.getSlot({ commitment: "finalized" }).send();
+    created = await createLookupTableInstruction({ authority, payer: authority, recentSlot });
+    const { value } = await rpc
+      .getAccountInfo(created.table, { commitment: "confirmed", encoding: "base64" })
+      .send();
+    if (value === null) break;
+    await new Promise((resolve) => setTimeout(resolve, pollIntervalMs));
+  }
+  const { instruction, table } = created;
   let { slot } = await send(instruction);
   for (let start = 0; start < addresses.length; start += EXTEND_BATCH) {
     ({ slot } = await send(

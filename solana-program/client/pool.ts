@@ -337,7 +337,14 @@ export async function liquidateInstruction(
   );
 }
 
-/** The pool's accounts in `Deliver` for an `OPEN_LOAN` (after the endpoint's six). */
+/**
+ * The pool's accounts in `Deliver` for an `OPEN_LOAN` (after the endpoint's
+ * six). The answer's packet account comes last, followed by the candidates
+ * for `packetNonce + 1`, `+ 2`, …: `packetCandidates` in all (default 1).
+ * The answer takes the pool's next nonce when the transaction runs, so a
+ * delivery naming several lands even when other sends on the path took the
+ * nonces before its (src/pool/mod.rs `receive`).
+ */
 export async function poolReceiveAccounts(
   program: Address,
   input: PoolLoanRef & {
@@ -345,9 +352,19 @@ export async function poolReceiveAccounts(
     /** The collateral config's price id (any id when the config does not exist). */
     priceId: Uint8Array;
     recipientTokens: Address;
+    packetCandidates?: number;
   },
 ): Promise<AccountMeta[]> {
+  const candidates = input.packetCandidates ?? 1;
+  if (!Number.isSafeInteger(candidates) || candidates < 1) {
+    throw new RangeError(`packetCandidates must be a positive integer, not ${candidates}`);
+  }
   const pool = await pda.pool(program);
+  const packets = await Promise.all(
+    Array.from({ length: candidates }, (_, index) =>
+      pda.packet(program, pool, input.srcEid, input.packetNonce + BigInt(index)),
+    ),
+  );
   return [
     writable(pool),
     writable(await pda.poolLoan(program, input.loanId)),
@@ -357,7 +374,7 @@ export async function poolReceiveAccounts(
     writable(input.recipientTokens),
     readonly(TOKEN_PROGRAM_ADDRESS),
     writable(await pda.nonce(program, pool, input.srcEid)),
-    writable(await pda.packet(program, pool, input.srcEid, input.packetNonce)),
+    ...packets.map(writable),
   ];
 }
 

@@ -23,6 +23,7 @@ import { toBytes } from "@loanbridge/shared";
 import { type ReadonlyUint8Array } from "@solana/kit";
 import * as prettier from "prettier";
 import {
+  ANSWER_PACKET_CANDIDATES,
   createLookupTableInstruction,
   NONCES_PER_DELIVERED_ACCOUNT,
   accountSize,
@@ -135,10 +136,12 @@ async function deliverWithThreeSignatures(fixture: PoolFixture): Promise<Outcome
     principal: 1_000_000_000n,
     expiresAt: program.now() + 3_600n,
   });
+  // As a relayer names its answer: the next nonce's packet account and the spare candidates.
   const appAccounts = await poolReceiveAccounts(id, {
     loanId: toBytes(message.loanId),
     srcEid: REMOTE_EID,
     packetNonce: fixture.packetNonce(),
+    packetCandidates: ANSWER_PACKET_CANDIDATES,
     asset: toBytes(message.collateralAsset),
     priceId: ETH_PRICE_ID,
     recipientTokens: recipient.tokens,
@@ -370,8 +373,10 @@ const lines = [
   "  with a compute-unit limit and a priority fee, loading the accounts every `Deliver` names",
   "  (endpoint, peers, pool and vault state, price, liquidity, nonce, SPL Token, sysvars) from",
   "  the lookup table the deploy creates; per-packet accounts and invoked programs stay inline.",
-  `- Largest delivery, an accepted OPEN_LOAN with 3 signatures, both compute-budget instructions`,
-  `  and the table: ${largestBytes} bytes — ${largestBytes < PACKET_DATA_SIZE ? `under the limit by ${PACKET_DATA_SIZE - largestBytes}` : `over the limit by ${largestBytes - PACKET_DATA_SIZE}`}`,
+  `- Largest delivery, an accepted OPEN_LOAN with 3 signatures, both compute-budget instructions,`,
+  `  the table and ${ANSWER_PACKET_CANDIDATES} candidates for its answer's packet account (the relayer's`,
+  "  `ANSWER_PACKET_CANDIDATES`: another delivery may take the nonce it read; 33 bytes each):",
+  `  ${largestBytes} bytes — ${largestBytes < PACKET_DATA_SIZE ? `under the limit by ${PACKET_DATA_SIZE - largestBytes}` : `over the limit by ${largestBytes - PACKET_DATA_SIZE}`}`,
   `  (with 2 signatures, no compute budget and no table, as the scenario's rows are sent: ${largestUnbudgeted});`,
   `  at most ${largestCu} program CU, ${verdict(largestCu)} too.`,
   "",

@@ -58,6 +58,12 @@ function pdaAtBump(program: Address, seeds: Seeds, bump: number): Address | unde
   return isOffCurveAddress(address) ? address : undefined;
 }
 
+/** The canonical PDA of `seeds`. */
+async function pdaOf(program: Address, seeds: Seeds): Promise<Address> {
+  const [address] = await getProgramDerivedAddress({ programAddress: program, seeds });
+  return address;
+}
+
 /** The next valid PDA below the canonical one: same seeds, another address. */
 async function lowerBumpPda(program: Address, seeds: Seeds): Promise<Address> {
   const [, canonical] = await getProgramDerivedAddress({ programAddress: program, seeds });
@@ -198,6 +204,37 @@ describe("canonical PDAs of Deliver's new accounts", () => {
       E.InvalidPda,
     );
     expect(disbursed()).toBe(0n);
+  });
+
+  it("answerPacketAtALowerBumpAmongCandidates_isNeverCreated", async () => {
+    // Given the next nonce's packet account at a lower bump as the first candidate
+    const nonce = fixture.packetNonce();
+    const seeds = (n: bigint) => [
+      text("packet"),
+      addressBytes(fixture.pool),
+      leBytes(REMOTE_EID, 4),
+      leBytes(n, 8),
+    ];
+    const lower = await lowerBumpPda(fixture.id, seeds(nonce));
+    const candidates = await openLoanDelivery(fixture, message, {
+      recipientTokens: recipient.tokens,
+      packetCandidates: 2,
+    });
+    const afterLower = replacing(candidates, ANSWER_PACKET_INDEX, lower);
+
+    // when the other candidate is the next nonce's but one, the delivery is refused;
+    const skipping = replacing(
+      afterLower,
+      ANSWER_PACKET_INDEX + 1,
+      await pdaOf(fixture.id, seeds(nonce + 1n)),
+    );
+    expectCustomError(await send(skipping), E.InvalidPda);
+    // when it is the next nonce's at its canonical bump, the answer is created there only.
+    const canonical = await pdaOf(fixture.id, seeds(nonce));
+    expectOk(await send(replacing(afterLower, ANSWER_PACKET_INDEX + 1, canonical)));
+    expect(fixture.program.data(lower)).toBeNull();
+    expect(fixture.program.decode("OutboundPacket", canonical).guid).toBeInstanceOf(Uint8Array);
+    expect(disbursed()).toBe(message.principal);
   });
 
   it("manyKeys_areCreatedAtTheClientsCanonicalBump", async () => {

@@ -123,6 +123,45 @@ describe("deliverAppAccounts, pool", () => {
     expect(resolved.answerNonce).toBe(answered + 2n);
   });
 
+  it("openLoans_resolvedFromOneState_withCandidates_allLand", async () => {
+    // Three relayers resolve from one state and do not know of each other's
+    // deliveries: with three candidates each, all three land, in any order.
+    const fixture = await startPool();
+    const recipient = await fixture.program.fundedSigner(1n);
+    const ata = await associatedTokenAccount(recipient.address, fixture.stablecoin);
+    await createTokenAccount(fixture.program.svm, fixture.stablecoin, recipient.address, 0n, ata);
+    const packets = [1, 2, 3].map(() =>
+      inboundPacket(fixture.pool, openLoanMessage(recipient.address), {
+        nonce: nextInboundNonce(),
+        sender: REMOTE_VAULT,
+      }),
+    );
+    const resolved = await Promise.all(
+      packets.map((packet) =>
+        deliverAppAccounts(fixture.id, packet, reader(fixture), { answerCandidates: 3 }),
+      ),
+    );
+    const next = resolved[0]?.answerNonce ?? 0n;
+    const pool = fixture.pool;
+    for (const { accounts, answerNonce, answerCandidates } of resolved) {
+      expect(answerNonce).toBe(next);
+      expect(answerCandidates).toBe(3);
+      expect(accounts.slice(-3).map((account) => account.address)).toEqual(
+        await Promise.all(
+          [0n, 1n, 2n].map((offset) => pda.packet(fixture.id, pool, REMOTE_EID, next + offset)),
+        ),
+      );
+    }
+
+    for (const index of [2, 0, 1]) {
+      const packet = packets[index];
+      const app = resolved[index];
+      if (packet === undefined || app === undefined) throw new Error("no delivery");
+      expectOk(await deliver(fixture, packet, { appAccounts: app.accounts }));
+    }
+    expect(fixture.packetNonce()).toBe(next + 3n);
+  });
+
   it("answerToThePool_isRefused", async () => {
     const fixture = await startPool();
     const packet = inboundPacket(

@@ -409,16 +409,27 @@ export function nextInboundNonce(): bigint {
   return inboundNonce;
 }
 
+/** How a test delivers an OPEN_LOAN: whose tokens, its inbound nonce, price and answer packet accounts. */
+export interface OpenLoanDeliveryOptions {
+  recipientTokens: Address;
+  nonce?: bigint;
+  priceId?: Uint8Array;
+  /** The first answer nonce named (default the pool's next). */
+  packetNonce?: bigint;
+  packetCandidates?: number;
+}
+
 /** Ed25519 + Deliver instructions of an OPEN_LOAN from the remote vault to the pool, with its nonce and accounts. */
 export async function openLoanDelivery(
   fixture: PoolFixture,
   message: LoanMessageOf<"OPEN_LOAN">,
-  options: { recipientTokens: Address; nonce?: bigint; priceId?: Uint8Array },
+  options: OpenLoanDeliveryOptions,
 ): Promise<Instruction[]> {
   const appAccounts = await poolReceiveAccounts(fixture.id, {
     loanId: toBytes(message.loanId),
     srcEid: REMOTE_EID,
-    packetNonce: fixture.packetNonce(),
+    packetNonce: options.packetNonce ?? fixture.packetNonce(),
+    ...(options.packetCandidates !== undefined && { packetCandidates: options.packetCandidates }),
     asset: toBytes(message.collateralAsset),
     priceId: options.priceId ?? ETH_PRICE_ID,
     recipientTokens: options.recipientTokens,
@@ -434,7 +445,7 @@ export async function openLoanDelivery(
 export async function deliverOpenLoan(
   fixture: PoolFixture,
   message: LoanMessageOf<"OPEN_LOAN">,
-  options: { recipientTokens: Address; nonce?: bigint; priceId?: Uint8Array },
+  options: OpenLoanDeliveryOptions,
 ): Promise<Outcome> {
   return fixture.program.send(...(await openLoanDelivery(fixture, message, options)));
 }

@@ -8,7 +8,7 @@ import {
   toBytes,
   toHex,
 } from "@loanbridge/shared";
-import { type Address } from "@solana/kit";
+import { AccountRole, type Address } from "@solana/kit";
 import { beforeEach, describe, expect, it } from "vitest";
 import {
   addressBytes,
@@ -21,7 +21,12 @@ import {
   setPriceInstruction,
   tokenBalance,
 } from "../client/index.ts";
-import { loggedComputeUnits, loggedData, type Outcome } from "../client/litesvm.ts";
+import {
+  BuiltinInstructionError,
+  loggedComputeUnits,
+  loggedData,
+  type Outcome,
+} from "../client/litesvm.ts";
 import {
   deliver,
   deliverOpenLoan,
@@ -36,6 +41,7 @@ import {
   MAX_PRICE_AGE,
   nextInboundNonce,
   NOW,
+  openLoanDelivery,
   openLoanMessage,
   type PoolFixture,
   dueTimeOf,
@@ -277,6 +283,122 @@ describe("pool receive: OPEN_LOAN", () => {
     });
 
     expectCustomError(outcome, E.InvalidPda);
+  });
+
+  describe("the answer's packet account among candidates", () => {
+    const packetAccount = async (nonce: bigint) =>
+      pda.packet(fixture.id, fixture.pool, REMOTE_EID, nonce);
+    const build = (message: OpenLoan, packetCandidates: number, packetNonce?: bigint) =>
+      openLoanDelivery(fixture, message, {
+        recipientTokens: recipient.tokens,
+        packetCandidates,
+        ...(packetNonce !== undefined && { packetNonce }),
+      });
+
+    it("sendsThatTookTheNoncesReadFirst_answerAtTheNextCandidate", async () => {
+      // Given a delivery naming the next nonce and the two after it
+      const first = fixture.packetNonce();
+      const message = open();
+      const late = await build(message, 3);
+
+      // when two other deliveries on the path land first
+      answer(await send(open()));
+      answer(await send(open()));
+      const outcome = await fixture.program.send(...late);
+
+      // then its answer takes the third nonce, in the third candidate's account.
+      const { packet, message: reply } = answer(outcome);
+      expect(packet.nonce).toBe(first + 2n);
+      expect(reply).toMatchObject({ type: "LOAN_ACTIVE", loanId: message.loanId });
+      const stored = fixture.program.decode("OutboundPacket", await packetAccount(first + 2n));
+      expect(stored.guid).toEqual(toBytes(packet.guid));
+      expect(fixture.packetNonce()).toBe(first + 3n);
+      expect(await loan(message)).toMatchObject({ status: PoolLoanStatus.Active });
+    });
+
+    it("candidatesAfterTheTakenOne_areNotTouched", async () => {
+      const first = fixture.packetNonce();
+
+      answer(await fixture.program.send(...(await build(open(), 3))));
+
+      expect(fixture.program.data(await packetAccount(first))).not.toBeNull();
+      expect(fixture.program.data(await packetAccount(first + 1n))).toBeNull();
+      expect(fixture.program.data(await packetAccount(first + 2n))).toBeNull();
+      expect(fixture.packetNonce()).toBe(first + 1n);
+    });
+
+    it("everyCandidateTaken_failsWithInvalidPda_andMovesNothing", async () => {
+      const message = open();
+      const late = await build(message, 2);
+      answer(await send(open()));
+      answer(await send(open()));
+      const paid = tokenBalance(fixture.program.svm, recipient.tokens);
+      const next = fixture.packetNonce();
+
+      expectCustomError(await fixture.program.send(...late), E.InvalidPda);
+
+      expect(tokenBalance(fixture.program.svm, recipient.tokens)).toBe(paid);
+      expect(fixture.program.data(await pda.poolLoan(fixture.id, toBytes(message.loanId)))).toBe(
+        null,
+      );
+      expect(fixture.packetNonce()).toBe(next);
+    });
+
+    it("candidatesBeforeTheNextNonce_failWithInvalidPda", async () => {
+      answer(await send(open()));
+      const stale = fixture.packetNonce() - 1n;
+
+      expectCustomError(
+        await fixture.program.send(...(await build(open(), 1, stale))),
+        E.InvalidPda,
+      );
+    });
+
+    it("strangersAmongTheCandidates_areSkipped", async () => {
+      // Any account may stand among the candidates: only the next nonce's
+      // canonical address is created, the rest are left as they are.
+      const first = fixture.packetNonce();
+      const instructions = await build(open(), 1);
+      const deliver = instructions.at(-1);
+      if (deliver?.accounts === undefined) throw new Error("no Deliver instruction");
+      const [nextPacket] = deliver.accounts.slice(-1);
+      const stranger = (await fixture.program.fundedSigner()).address;
+      const lamports = fixture.program.lamports(stranger);
+      const withStrangers = {
+        ...deliver,
+        accounts: [
+          ...deliver.accounts.slice(0, -1),
+          { address: stranger, role: AccountRole.WRITABLE },
+          { address: fixture.pool, role: AccountRole.WRITABLE },
+          ...(nextPacket === undefined ? [] : [nextPacket]),
+        ],
+      };
+
+      answer(await fixture.program.send(...instructions.slice(0, -1), withStrangers));
+
+      expect(fixture.program.lamports(stranger)).toBe(lamports);
+      expect(fixture.program.data(await packetAccount(first))).not.toBeNull();
+    });
+
+    it("noCandidate_failsWithNotEnoughAccountKeys", async () => {
+      const instructions = await build(open(), 1);
+      const deliver = instructions.at(-1);
+      if (deliver?.accounts === undefined) throw new Error("no Deliver instruction");
+      const outcome = await fixture.program.send(...instructions.slice(0, -1), {
+        ...deliver,
+        accounts: deliver.accounts.slice(0, -1),
+      });
+
+      expect(outcome).toMatchObject({
+        ok: false,
+        error: { kind: "builtin", code: BuiltinInstructionError.NotEnoughAccountKeys },
+      });
+    });
+
+    it("aCandidateCountBelowOne_isRefusedByTheClient", async () => {
+      await expect(build(open(), 0)).rejects.toThrow(RangeError);
+      await expect(build(open(), 1.5)).rejects.toThrow(RangeError);
+    });
   });
 
   it("otherMessageTypes_failWithPoolUnexpectedMessageType", async () => {

@@ -15,6 +15,14 @@
 //! the peer `[b"peer", app, dst_eid]`, the outbound nonce `[b"nonce", app,
 //! dst_eid]` (writable), and the new packet account `[b"packet", app,
 //! dst_eid, nonce]` (writable), plus a payer and the system program.
+//!
+//! The packet account is named by the nonce the send will take, which the
+//! sender reads before its transaction runs; any send on the path that lands
+//! first takes that nonce. A sender who may lose that race (a relayer
+//! delivering an `OPEN_LOAN` while other relayers deliver on the same path)
+//! passes several candidates, the packet accounts of the nonces it expects
+//! next: the one at the nonce the send takes is created, the others are not
+//! touched.
 
 use pinocchio::cpi::Seed;
 use pinocchio::error::ProgramError;
@@ -37,7 +45,8 @@ pub struct Outbound<'a> {
     pub payer: &'a AccountView,
     pub peer: &'a AccountView,
     pub nonce: &'a mut AccountView,
-    pub packet: &'a mut AccountView,
+    /// Candidates for the new packet account (at least one); see the module doc.
+    pub packets: &'a mut [AccountView],
     pub system_program: &'a AccountView,
 }
 
@@ -46,6 +55,8 @@ pub struct Outbound<'a> {
 pub struct PreparedSend<'a> {
     header: PacketHeader,
     packet_bump: u8,
+    /// Which of [`Outbound::packets`] is the new packet's account.
+    packet_index: usize,
     program_id: &'a Address,
 }
 
@@ -91,8 +102,10 @@ pub fn peer_of(
 }
 
 /// Checks everything a send of `app` to `dst_eid` needs: the app has a peer
-/// there, the nonce and packet accounts are the right PDAs. Reserves
-/// `nonce + 1`. A paused endpoint does not stop a send (see the module doc).
+/// there, the nonce account is the right PDA and one of the packet
+/// candidates is at the canonical PDA of `nonce + 1` (`InvalidPda` if none
+/// is). Reserves `nonce + 1`. A paused endpoint does not stop a send (see
+/// the module doc).
 pub fn prepare<'r>(
     endpoint: &Endpoint,
     route: &Route<'r>,
@@ -127,11 +140,16 @@ pub fn prepare<'r>(
     let next = last
         .checked_add(1)
         .ok_or(LoanbridgeError::ArithmeticOverflow)?;
-    let packet_bump = pda::check_canonical(
-        outbound.packet,
-        &[pda::PACKET, app, &eid, &next.to_le_bytes()],
-        program_id,
-    )?;
+    if outbound.packets.is_empty() {
+        return Err(ProgramError::NotEnoughAccountKeys);
+    }
+    let (packet_address, packet_bump) =
+        pda::find(&[pda::PACKET, app, &eid, &next.to_le_bytes()], program_id)?;
+    let packet_index = outbound
+        .packets
+        .iter()
+        .position(|candidate| *candidate.address() == packet_address)
+        .ok_or(LoanbridgeError::InvalidPda)?;
     Ok(PreparedSend {
         header: PacketHeader {
             nonce: next,
@@ -141,6 +159,7 @@ pub fn prepare<'r>(
             receiver,
         },
         packet_bump,
+        packet_index,
         program_id,
     })
 }
@@ -181,15 +200,19 @@ impl PreparedSend<'_> {
             Seed::from(&nonce),
             Seed::from(&bump),
         ];
+        let packet_account = outbound
+            .packets
+            .get_mut(self.packet_index)
+            .ok_or(ProgramError::NotEnoughAccountKeys)?;
         create_pda(&NewAccount {
             payer: outbound.payer,
-            account: outbound.packet,
+            account: packet_account,
             space: OutboundPacket::LEN,
             owner: program_id,
             seeds: &seeds,
         })?;
         write_packet_account(
-            outbound.packet,
+            packet_account,
             &OutboundPacket {
                 header: Header::new(OutboundPacket::DISCRIMINATOR, self.packet_bump),
                 status: packet_status::SENT,

@@ -530,7 +530,12 @@ pub fn is_fresh(price: u128, updated_at: u64, now: u64, max_age: u64) -> bool {
 ///    the loan is disbursed)
 /// 6. `[]` token program
 /// 7. `[writable]` outbound nonce, PDA `[b"nonce", pool, srcEid]`
-/// 8. `[writable]` outbound packet, PDA `[b"packet", pool, srcEid, nonce]` (created)
+/// 8. `[writable]` outbound packet, PDA `[b"packet", pool, srcEid, nonce]`
+///    (created), followed by any further candidates for it: the packet
+///    accounts of the nonces after. The answer takes the pool's next nonce
+///    when the transaction runs, and another delivery on the path may have
+///    taken the one the relayer read: the candidate at the nonce taken is
+///    created, the others are not touched (`crate::endpoint::send`).
 ///
 /// Checks in shared/LOANS.md's order (the installment row after the term
 /// row); the first failure records the loan as `Rejected` (no schedule, no
@@ -541,7 +546,7 @@ pub fn is_fresh(price: u128, updated_at: u64, now: u64, max_age: u64) -> bool {
 /// without an answer.
 pub fn receive(delivery: &Delivery, accounts: &mut [AccountView]) -> ProgramResult {
     let program_id = delivery.program_id;
-    let [pool_account, loan, config_account, price_account, liquidity, recipient_tokens, token_program, nonce, packet, ..] =
+    let [pool_account, loan, config_account, price_account, liquidity, recipient_tokens, token_program, nonce, packets @ ..] =
         accounts
     else {
         return Err(ProgramError::NotEnoughAccountKeys);
@@ -651,7 +656,7 @@ pub fn receive(delivery: &Delivery, accounts: &mut [AccountView]) -> ProgramResu
         payer: delivery.payer,
         peer: delivery.peer,
         nonce,
-        packet,
+        packets,
         system_program: delivery.system_program,
     };
     let prepared = prepare(delivery.endpoint, &route, &outbound)?;

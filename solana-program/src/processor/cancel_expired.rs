@@ -85,7 +85,7 @@ pub fn process(
         payer,
         peer,
         nonce,
-        packet,
+        packets: core::slice::from_mut(packet),
         system_program,
     };
     let prepared = prepare(&endpoint_state, &route, &outbound)?;

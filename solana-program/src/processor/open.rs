@@ -161,7 +161,7 @@ pub fn process(
         payer: borrower,
         peer,
         nonce,
-        packet,
+        packets: core::slice::from_mut(packet),
         system_program,
     };
     let route = Route {

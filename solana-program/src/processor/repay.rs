@@ -98,7 +98,7 @@ pub fn process(program_id: &Address, accounts: &mut [AccountView], amount: u64) 
         payer,
         peer,
         nonce,
-        packet,
+        packets: core::slice::from_mut(packet),
         system_program,
     };
     let pool_key = pool_account.address().to_bytes();

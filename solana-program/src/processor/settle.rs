@@ -125,7 +125,7 @@ pub fn process(
         payer,
         peer,
         nonce,
-        packet,
+        packets: core::slice::from_mut(packet),
         system_program,
     };
     let prepared = prepare(&*load_endpoint(endpoint, program_id)?, &route, &outbound)?;

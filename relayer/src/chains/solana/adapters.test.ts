@@ -2,11 +2,16 @@
 // (real ed25519 signatures, real digests) and which endpoint digests bind.
 import { createHash } from "node:crypto";
 import { type Hex, toBytes, toHex } from "@loanbridge/shared";
+import { AccountRole, address, getAddressDecoder } from "@solana/kit";
 import { describe, expect, it } from "vitest";
 import { InsufficientAttestationsError } from "../errors.ts";
 import type { Attestation } from "../types.ts";
 import { JsonRpc } from "../rpc.ts";
-import { selectEd25519Attestations, SolanaPacketDeliverer } from "./deliverer.ts";
+import {
+  selectEd25519Attestations,
+  SolanaPacketDeliverer,
+  withoutSpareCandidates,
+} from "./deliverer.ts";
 import { ed25519AttestationSigner, publicKeyBytes, verifyEd25519 } from "./signer.ts";
 
 const PROGRAM = "Lbridge1111111111111111111111111111111111111";
@@ -84,5 +89,39 @@ describe("SolanaPacketDeliverer.endpoint", () => {
       "0x06ddf6e1d765a193d9cbe146ceeb79ac1cb485ed5f5b37913a8cf5857eff00a9",
     );
     expect(toBytes(deliverer.endpoint)).toHaveLength(32);
+  });
+});
+
+describe("withoutSpareCandidates", () => {
+  const account = (i: number) => ({
+    address: getAddressDecoder().decode(new Uint8Array(32).fill(i)),
+    role: AccountRole.WRITABLE,
+  });
+  const precompile = {
+    programAddress: address("Ed25519SigVerify111111111111111111111111111"),
+    data: new Uint8Array(1),
+  };
+  const deliver = (accounts: number) => ({
+    programAddress: address(OTHER),
+    accounts: Array.from({ length: accounts }, (_, i) => account(i + 1)),
+  });
+
+  it("dropsTheFewestTrailingCandidatesThatMakeUpTheExcess", () => {
+    const instructions = [precompile, deliver(17)];
+
+    expect(withoutSpareCandidates(instructions, 3, 1)?.[1]?.accounts).toHaveLength(16);
+    expect(withoutSpareCandidates(instructions, 3, 33)?.[1]?.accounts).toHaveLength(16);
+    expect(withoutSpareCandidates(instructions, 3, 34)?.[1]?.accounts).toEqual(
+      deliver(17).accounts.slice(0, 15),
+    );
+    expect(withoutSpareCandidates(instructions, 3, 34)?.[0]).toBe(precompile);
+  });
+
+  it("neverDropsTheFirstCandidate_norAnyWithoutCandidates", () => {
+    const instructions = [precompile, deliver(17)];
+
+    expect(withoutSpareCandidates(instructions, 3, 67)).toBeUndefined();
+    expect(withoutSpareCandidates(instructions, 1, 1)).toBeUndefined();
+    expect(withoutSpareCandidates(instructions, undefined, 1)).toBeUndefined();
   });
 });

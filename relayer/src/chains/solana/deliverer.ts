@@ -37,9 +37,13 @@
 // names the nonce after the last answer this relayer sent on the path, when
 // that is past the counter it read, so it waits for the sends before it to
 // start, not for their answers nor for the state to show them (a node that
-// runs what it receives in order, ours, lands them in order). Where that nonce went to another relayer's
-// delivery, or an answer before it did not land, its simulation or
-// transaction is refused and it is derived again from the state then.
+// runs what it receives in order, ours, lands them in order). Other
+// relayers' deliveries and borrowers' sends on the path take nonces this
+// relayer does not see coming, so it names the two nonces after too
+// (ANSWER_PACKET_CANDIDATES): the pool answers in the account of the nonce
+// its answer takes. Where all three went to others, or an answer before it
+// did not land, its simulation or transaction is refused and it is derived
+// again from the state then.
 import {
   decodeLoanMessage,
   decodePacket,
@@ -53,6 +57,7 @@ import {
   ADDRESS_LOOKUP_TABLE_PROGRAM_ADDRESS,
   addressBytes,
   addressFromBytes32,
+  ANSWER_PACKET_CANDIDATES,
   type CompiledTransaction,
   type ComputeBudget,
   decodeAccount,
@@ -209,6 +214,27 @@ export interface SolanaDelivererOptions {
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** What one packet candidate adds to a transaction: its address and its index in Deliver. */
+const CANDIDATE_BYTES = 33;
+
+/**
+ * `instructions` with the fewest of Deliver's trailing answer packet
+ * candidates dropped that makes up `excess` bytes, keeping at least one;
+ * undefined when dropping every spare one would not.
+ */
+export function withoutSpareCandidates(
+  instructions: readonly Instruction[],
+  candidates: number | undefined,
+  excess: number,
+): Instruction[] | undefined {
+  const drop = Math.ceil(excess / CANDIDATE_BYTES);
+  const deliver = instructions.at(-1);
+  if (candidates === undefined || drop > candidates - 1 || deliver?.accounts === undefined) {
+    return undefined;
+  }
+  return [...instructions.slice(0, -1), { ...deliver, accounts: deliver.accounts.slice(0, -drop) }];
+}
 
 /**
  * How often one delivery may be derived again after a refusal: every time,
@@ -474,6 +500,7 @@ export class SolanaPacketDeliverer implements PacketDeliverer {
   ): Promise<DeliverAppAccounts> {
     const answerNonceAtLeast = path === undefined ? undefined : this.#answerNonceFloors.get(path);
     return deliverAppAccounts(this.#programId, packet, read, {
+      answerCandidates: ANSWER_PACKET_CANDIDATES,
       ...(answerNonceAtLeast !== undefined && { answerNonceAtLeast }),
     });
   }
@@ -522,6 +549,7 @@ export class SolanaPacketDeliverer implements PacketDeliverer {
             attempt,
             path,
             answerNonce: accounts.answerNonce,
+            answerCandidates: accounts.answerCandidates,
           },
           turn,
         );
@@ -579,7 +607,8 @@ export class SolanaPacketDeliverer implements PacketDeliverer {
    * undefined when it expired.
    */
   async #attempt(delivery: Delivery, turn: Turn): Promise<DeliveryReceipt | undefined> {
-    const { guid, packet, kind, instructions, attempt } = delivery;
+    const { guid, packet, kind, attempt } = delivery;
+    let { instructions } = delivery;
     const [lifetime, lookupTables, microLamports] = await Promise.all([
       this.#lifetime(attempt),
       this.#lookupTables(),
@@ -595,26 +624,31 @@ export class SolanaPacketDeliverer implements PacketDeliverer {
       });
     const figure = delivery.simulate === true ? undefined : this.#unitsByKind.get(kind);
     const known = figure?.units;
-    let units: number;
-    let transaction: CompiledTransaction;
+    // The limit's and the price's sizes are fixed, so this size is the final
+    // size. Too large, it drops the answer's spare packet candidates it must
+    // (each one an address and an index), keeping the first.
+    let units =
+      known === undefined ? MAX_COMPUTE_UNIT_LIMIT : computeUnitLimit(known, this.#margin);
+    let transaction = await build({ units, microLamports });
+    const excess = transaction.size - MAX_TRANSACTION_SIZE;
+    const fitted =
+      excess > 0
+        ? withoutSpareCandidates(instructions, delivery.answerCandidates, excess)
+        : undefined;
+    if (fitted !== undefined) {
+      instructions = fitted;
+      transaction = await build({ units, microLamports });
+    }
+    if (transaction.size > MAX_TRANSACTION_SIZE) {
+      throw new SolanaTransactionTooLargeError(guid, transaction.size, this.#lookupTableState);
+    }
     if (known === undefined) {
       // Simulated as it will be sent (the compute-budget instructions use
-      // units too), at the most units a transaction may have; the limit's and
-      // the price's sizes are fixed, so the probe's size is the final size.
-      const probe = await build({ units: MAX_COMPUTE_UNIT_LIMIT, microLamports });
-      if (probe.size > MAX_TRANSACTION_SIZE) {
-        throw new SolanaTransactionTooLargeError(guid, probe.size, this.#lookupTableState);
-      }
-      const used = await this.#simulate(guid, packet, probe);
+      // units too), at the most units a transaction may have.
+      const used = await this.#simulate(guid, packet, transaction);
       this.#unitsByKind.simulated(kind, used);
       units = computeUnitLimit(used, this.#margin);
       transaction = await build({ units, microLamports });
-    } else {
-      units = computeUnitLimit(known, this.#margin);
-      transaction = await build({ units, microLamports });
-      if (transaction.size > MAX_TRANSACTION_SIZE) {
-        throw new SolanaTransactionTooLargeError(guid, transaction.size, this.#lookupTableState);
-      }
     }
     const { wire, signature } = transaction;
     this.#progress.get(guid)?.("signed", signature);
@@ -922,9 +956,14 @@ interface Delivery {
   kind: string;
   instructions: Instruction[];
   attempt: number;
-  /** The pool's answer path (source eid) and the answer nonce its accounts name; none to the vault. */
+  /**
+   * The pool's answer path (source eid), the first answer nonce its accounts
+   * name and how many packet candidates (last in Deliver's accounts); none
+   * to the vault.
+   */
   path: string | undefined;
   answerNonce: bigint | undefined;
+  answerCandidates: number | undefined;
   /** Simulated even if its kind's units are known. */
   simulate?: boolean;
 }

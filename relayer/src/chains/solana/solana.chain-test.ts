@@ -26,6 +26,7 @@ import {
   clusterTime,
   createLookupTable,
   decodeAccount,
+  decodeLookupTable,
   deliveriesOf,
   extendLookupTableInstruction,
   IDL_PROGRAM_ADDRESS,
@@ -427,7 +428,9 @@ const transactionSchema = z.object({
   transaction: z.object({
     message: z.object({
       accountKeys: z.array(z.string()),
-      instructions: z.array(z.object({ programIdIndex: z.number(), data: z.string() })),
+      instructions: z.array(
+        z.object({ programIdIndex: z.number(), accounts: z.array(z.number()), data: z.string() }),
+      ),
       addressTableLookups: z.array(z.object({ accountKey: z.string() })).optional(),
     }),
   }),
@@ -442,7 +445,8 @@ const transactionSchema = z.object({
 
 /**
  * The landed transaction's compute-budget instruction tags (2 = limit, 3 =
- * price), wire size, version, the tables it loaded from and how many accounts.
+ * price), wire size, version, the tables it loaded from, how many accounts
+ * it loaded and how many its last instruction (Deliver) names.
  */
 async function landed(chain: Chain, signature: string) {
   const json = await chain.jsonRpc.request(
@@ -467,6 +471,7 @@ async function landed(chain: Chain, signature: string) {
     version: json.version,
     tables: (json.transaction.message.addressTableLookups ?? []).map((l) => l.accountKey),
     loadedAccounts: (loaded?.writable.length ?? 0) + (loaded?.readonly.length ?? 0),
+    deliverAccounts: instructions.at(-1)?.accounts.length,
   };
 }
 
@@ -1279,6 +1284,22 @@ describe("SolanaPacketDeliverer's lookup table", () => {
     expect(loadedAccounts).toBe(2);
   });
 
+  it("twoTablesCreatedInARow_areTwo_eachHoldingItsOwnAddresses", async () => {
+    // The table's address follows from its authority and a finalized slot:
+    // the second must not land in the first.
+    const endpoint = await pda.endpoint(chain.programId);
+    const first = await createLookupTable(chain.rpc, chain.send, chain.admin, [endpoint]);
+    const second = await createLookupTable(chain.rpc, chain.send, chain.admin, [
+      chain.deployment.vault,
+    ]);
+
+    expect(second).not.toBe(first);
+    const held = async (table: Address) =>
+      decodeLookupTable((await readAccount(chain, table)) ?? new Uint8Array()).addresses;
+    expect(await held(first)).toEqual([endpoint]);
+    expect(await held(second)).toEqual([chain.deployment.vault]);
+  });
+
   it("tableExtendedAfterStart_isReadAgain_beforeTheNextDelivery", async () => {
     const events: SolanaDeliveryEvent[] = [];
     const endpoint = await pda.endpoint(chain.programId);
@@ -1554,41 +1575,62 @@ describe("SolanaPacketDeliverer's prepared deliveries", () => {
     }
   });
 
-  it("poolStateMovedAfterPreparing_accountsAreDerivedAgain_andBothLoansOpen", async () => {
-    // Given an OPEN_LOAN to the pool prepared by one relayer (its answer
-    // packet account named by the pool's next outbound nonce), and then
-    // another relayer's OPEN_LOAN delivered, taking that nonce
+  /**
+   * An OPEN_LOAN to the pool prepared by one relayer (its answer packet
+   * accounts named from the pool's next outbound nonce), then `others`
+   * OPEN_LOANs delivered by another relayer, taking that many nonces, then
+   * the first delivered on what was prepared.
+   */
+  async function deliveredAfterOthers(others: number) {
     const events: SolanaDeliveryEvent[] = [];
     const methods: string[] = [];
     const slow = await deliverer(chain, { events, rpc: listingRpc(methods) });
     const fast = await deliverer(chain);
     const { epoch } = await fast.verifierSet();
     const first = await openLoanPacket(chain);
-    const second = await openLoanPacket(chain);
     const prepared = slow.prepare(first.packet);
     await until("the prepared reads", () => count(methods, "getAccountInfo") >= 4);
-    await fast.deliver(
-      second.packet,
-      await attest(chain.verifierKeys.slice(0, 2), second.packet, epoch),
-    );
-
-    // when the first is delivered on what was prepared
+    const taken: { loanId: Hex }[] = [];
+    for (let i = 0; i < others; i++) {
+      const other = await openLoanPacket(chain);
+      await fast.deliver(
+        other.packet,
+        await attest(chain.verifierKeys.slice(0, 2), other.packet, epoch),
+      );
+      taken.push(other);
+    }
+    const reads = count(methods, "getAccountInfo");
     const receipt = await slow.deliver(
       first.packet,
       await attest(chain.verifierKeys.slice(0, 2), first.packet, epoch),
       undefined,
       prepared,
     );
-
-    // then it was refused once, derived again from the state now, and landed.
-    expect(receipt.outcome).toBe("delivered");
-    expect(events.filter((e) => e.kind === "accounts_moved")).toEqual([
-      { kind: "accounts_moved", guid: decodePacket(first.packet).guid, rebuilds: 1 },
-    ]);
-    for (const { loanId } of [first, second]) {
+    for (const { loanId } of [first, ...taken]) {
       const loan = await readAccount(chain, await pda.poolLoan(chain.programId, toBytes(loanId)));
       expect(decodeAccount("PoolLoan", loan ?? new Uint8Array()).status).toBe(1);
     }
+    return {
+      receipt,
+      moved: events.filter((e) => e.kind === "accounts_moved"),
+      readsAfter: count(methods, "getAccountInfo") - reads,
+      guid: decodePacket(first.packet).guid,
+    };
+  }
+
+  it("poolNoncesTakenAfterPreparing_byFewerThanItsCandidates_itLandsOnWhatWasPrepared", async () => {
+    const { receipt, moved, readsAfter } = await deliveredAfterOthers(2);
+
+    expect(receipt.outcome).toBe("delivered");
+    expect(moved).toEqual([]);
+    expect(readsAfter).toBe(0);
+  });
+
+  it("poolNoncesTakenAfterPreparing_forEveryCandidate_accountsAreDerivedAgain_andAllLoansOpen", async () => {
+    const { receipt, moved, guid } = await deliveredAfterOthers(3);
+
+    expect(receipt.outcome).toBe("delivered");
+    expect(moved).toEqual([{ kind: "accounts_moved", guid, rebuilds: 1 }]);
   });
 
   it("malformedPacket_preparesNothing_andItsDeliveryFailsAsWithoutAHandle", async () => {
@@ -1626,12 +1668,51 @@ describe("SolanaPacketDeliverer with 3 signatures (threshold 3 of 3)", () => {
 
     const receipt = await target.deliver(packet, await attest(strict.verifierKeys, packet, epoch));
 
-    const { budgetTags, size, version, tables, units } = await landed(strict, receipt.tx);
+    const { budgetTags, size, version, tables, units, deliverAccounts } = await landed(
+      strict,
+      receipt.tx,
+    );
     console.log(`OPEN_LOAN deliver (3 signatures, table): ${units} CU, ${size} bytes landed`);
     expect(version).toBe(0);
     expect(tables).toEqual([strict.lookupTable]);
     expect(budgetTags).toEqual([2, 3]);
     expect(size).toBeLessThan(MAX_TRANSACTION_SIZE);
+    // Deliver's six, the pool's nine and two spare answer packet candidates.
+    expect(deliverAccounts).toBe(6 + 9 + 2);
+    const loan = await readAccount(strict, await pda.poolLoan(strict.programId, toBytes(loanId)));
+    expect(decodeAccount("PoolLoan", loan ?? new Uint8Array()).status).toBe(1);
+  });
+
+  it("openLoan_throughATableMissingAccounts_dropsSpareAnswerCandidatesToFit_andLands", async () => {
+    // Given a table without three of the accounts an OPEN_LOAN's delivery
+    // names: inline, they take the room of the spare answer candidates
+    const table = await readAccount(strict, strict.lookupTable);
+    const inline = [
+      strict.deployment.pool,
+      await pda.liquidity(strict.programId),
+      await pda.nonce(strict.programId, strict.deployment.pool, EVM_EID),
+    ];
+    const partial = await createLookupTable(
+      strict.rpc,
+      strict.send,
+      strict.admin,
+      decodeLookupTable(table ?? new Uint8Array()).addresses.filter((a) => !inline.includes(a)),
+    );
+    const events: SolanaDeliveryEvent[] = [];
+    const target = await deliverer(strict, { events, lookupTable: partial });
+    const { epoch } = await target.verifierSet();
+    const { packet, loanId } = await openLoanPacket(strict);
+
+    const receipt = await target.deliver(packet, await attest(strict.verifierKeys, packet, epoch));
+
+    // then it went with as many candidates as fit, at least the first.
+    const { size, tables, deliverAccounts } = await landed(strict, receipt.tx);
+    console.log(`OPEN_LOAN deliver (3 signatures, 3 accounts inline): ${size} bytes landed`);
+    expect(tables).toEqual([partial]);
+    expect(size).toBeLessThanOrEqual(MAX_TRANSACTION_SIZE);
+    expect(size + 33).toBeGreaterThan(MAX_TRANSACTION_SIZE);
+    expect(deliverAccounts).toBeGreaterThanOrEqual(6 + 9);
+    expect(deliverAccounts).toBeLessThan(6 + 9 + 2);
     const loan = await readAccount(strict, await pda.poolLoan(strict.programId, toBytes(loanId)));
     expect(decodeAccount("PoolLoan", loan ?? new Uint8Array()).status).toBe(1);
   });
@@ -1688,11 +1769,13 @@ function lossyChain(validitySlots: number) {
 }
 
 describe("SolanaPacketDeliverer when another delivery moves the receiving app's state", () => {
-  it("answerNonceTakenMeanwhile_accountsAreDerivedAgain_andBothLoansOpen", async () => {
-    // Given a relayer whose first simulation is held until another relayer
-    // delivered another OPEN_LOAN to the pool: the held one's answer packet
-    // account (the pool's next outbound nonce) was derived before the other
-    // delivery took that nonce
+  /**
+   * A relayer whose first simulation is held until another relayer delivered
+   * `others` OPEN_LOANs to the pool: the held one's answer packet accounts
+   * (from the pool's next outbound nonce) were derived before the others
+   * took those nonces. Returns its events once it is delivered.
+   */
+  async function heldWhileOthersDeliver(others: number) {
     let release: (() => void) | undefined;
     const gate = new Promise<void>((resolve) => (release = resolve));
     let held = false;
@@ -1710,35 +1793,70 @@ describe("SolanaPacketDeliverer when another delivery moves the receiving app's 
       const fast = await deliverer(chain);
       const { epoch } = await fast.verifierSet();
       const first = await openLoanPacket(chain);
-      const second = await openLoanPacket(chain);
       const pending = slow.deliver(
         first.packet,
         await attest(chain.verifierKeys.slice(0, 2), first.packet, epoch),
       );
       await until("the slow relayer to simulate", () => held);
-      await fast.deliver(
-        second.packet,
-        await attest(chain.verifierKeys.slice(0, 2), second.packet, epoch),
-      );
+      const taken: { loanId: Hex }[] = [];
+      for (let i = 0; i < others; i++) {
+        const other = await openLoanPacket(chain);
+        await fast.deliver(
+          other.packet,
+          await attest(chain.verifierKeys.slice(0, 2), other.packet, epoch),
+        );
+        taken.push(other);
+      }
+      const before = decodeAccount(
+        "OutboundNonce",
+        (await readAccount(
+          chain,
+          await pda.nonce(chain.programId, chain.deployment.pool, EVM_EID),
+        )) ?? new Uint8Array(),
+      ).nonce as bigint;
 
-      // when its simulation runs on the chain as it is now
+      // (its simulation runs on the chain as it is now)
       release?.();
       const receipt = await pending;
 
-      // then it was refused once, derived again (no attempt used) and delivered.
       expect(receipt.outcome).toBe("delivered");
-      expect(events.filter((e) => e.kind === "accounts_moved")).toEqual([
-        { kind: "accounts_moved", guid: decodePacket(first.packet).guid, rebuilds: 1 },
-      ]);
-      expect(events.filter((e) => e.kind === "sent")).toMatchObject([{ attempt: 1 }]);
-      for (const { loanId } of [first, second]) {
+      for (const { loanId } of [first, ...taken]) {
         const loan = await readAccount(chain, await pda.poolLoan(chain.programId, toBytes(loanId)));
         expect(decodeAccount("PoolLoan", loan ?? new Uint8Array()).status).toBe(1);
       }
+      const answer = await readAccount(
+        chain,
+        await pda.packet(chain.programId, chain.deployment.pool, EVM_EID, before + 1n),
+      );
+      return { events, guid: decodePacket(first.packet).guid, loanId: first.loanId, answer };
     } finally {
       release?.();
       await proxy.close();
     }
+  }
+
+  it("answerNoncesTakenMeanwhile_byFewerThanItsCandidates_itLandsAtTheNextWithoutDerivingAgain", async () => {
+    const { events, guid, loanId, answer } = await heldWhileOthersDeliver(2);
+
+    expect(events.filter((e) => e.kind === "accounts_moved")).toEqual([]);
+    expect(events.filter((e) => e.kind === "sent")).toMatchObject([{ attempt: 1 }]);
+    expect(answer).not.toBeNull();
+    const { packet } = decodeAccount("OutboundPacket", answer ?? new Uint8Array());
+    const { packet_len: length } = decodeAccount("OutboundPacket", answer ?? new Uint8Array());
+    const bytes = (packet as Uint8Array).subarray(0, Number(length));
+    const carried = decodeLoanMessage(decodePacket(bytes).message);
+    expect(carried).toMatchObject({ type: "LOAN_ACTIVE", loanId });
+    expect(events.find((e) => e.kind === "sent")).toMatchObject({ guid });
+  });
+
+  it("answerNoncesTakenMeanwhile_forEveryCandidate_accountsAreDerivedAgain_andAllLoansOpen", async () => {
+    const { events, guid } = await heldWhileOthersDeliver(3);
+
+    // Refused once, derived again (no attempt used) and delivered.
+    expect(events.filter((e) => e.kind === "accounts_moved")).toEqual([
+      { kind: "accounts_moved", guid, rebuilds: 1 },
+    ]);
+    expect(events.filter((e) => e.kind === "sent")).toMatchObject([{ attempt: 1 }]);
   });
 });
 
