@@ -477,6 +477,21 @@ async function landed(chain: Chain, signature: string) {
 
 let chain: Chain;
 
+/** `count` new OPEN_LOANs delivered to the pool by `by`, one after another. */
+async function openLoansDelivered(
+  by: SolanaPacketDeliverer,
+  epoch: bigint,
+  count: number,
+): Promise<{ loanId: Hex }[]> {
+  const opened: { loanId: Hex }[] = [];
+  for (let i = 0; i < count; i++) {
+    const next = await openLoanPacket(chain);
+    await by.deliver(next.packet, await attest(chain.verifierKeys.slice(0, 2), next.packet, epoch));
+    opened.push(next);
+  }
+  return opened;
+}
+
 beforeAll(async () => {
   chain = await startChain();
 });
@@ -1590,15 +1605,7 @@ describe("SolanaPacketDeliverer's prepared deliveries", () => {
     const first = await openLoanPacket(chain);
     const prepared = slow.prepare(first.packet);
     await until("the prepared reads", () => count(methods, "getAccountInfo") >= 4);
-    const taken: { loanId: Hex }[] = [];
-    for (let i = 0; i < others; i++) {
-      const other = await openLoanPacket(chain);
-      await fast.deliver(
-        other.packet,
-        await attest(chain.verifierKeys.slice(0, 2), other.packet, epoch),
-      );
-      taken.push(other);
-    }
+    const taken = await openLoansDelivered(fast, epoch, others);
     const reads = count(methods, "getAccountInfo");
     const receipt = await slow.deliver(
       first.packet,
@@ -1798,15 +1805,7 @@ describe("SolanaPacketDeliverer when another delivery moves the receiving app's 
         await attest(chain.verifierKeys.slice(0, 2), first.packet, epoch),
       );
       await until("the slow relayer to simulate", () => held);
-      const taken: { loanId: Hex }[] = [];
-      for (let i = 0; i < others; i++) {
-        const other = await openLoanPacket(chain);
-        await fast.deliver(
-          other.packet,
-          await attest(chain.verifierKeys.slice(0, 2), other.packet, epoch),
-        );
-        taken.push(other);
-      }
+      const taken = await openLoansDelivered(fast, epoch, others);
       const before = decodeAccount(
         "OutboundNonce",
         (await readAccount(
