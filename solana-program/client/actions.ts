@@ -4,7 +4,7 @@
 // demo and the end-to-end tests.
 import { type Hex, toBytes, toHex } from "@loanbridge/shared";
 import { getCreateAssociatedTokenIdempotentInstructionAsync } from "@solana-program/token";
-import { type Address, address, type KeyPairSigner } from "@solana/kit";
+import { type Address, address, type Instruction, type KeyPairSigner } from "@solana/kit";
 import { associatedTokenAccount } from "./deliver.ts";
 import { decodeAccount, type Plain } from "./idl.ts";
 import { outboundPacketBytes } from "./outbound.ts";
@@ -19,7 +19,12 @@ import {
   repayInstruction,
   withdrawInstruction,
 } from "./pool.ts";
-import type { SendInstructions, SentSolanaTransaction, SolanaRpc } from "./rpc.ts";
+import {
+  type SendInstructions,
+  type SentSolanaTransaction,
+  type SolanaRpc,
+  SolanaTransactionError,
+} from "./rpc.ts";
 import { openInstruction } from "./vault.ts";
 
 /** An account's data at `commitment` (default `confirmed`), or null. */
@@ -67,6 +72,43 @@ async function nextPacketNonce(
 ): Promise<bigint> {
   const data = await readAccount(rpc, await pda.nonce(program, app, remoteEid));
   return (data === null ? 0n : (decodeAccount("OutboundNonce", data).nonce as bigint)) + 1n;
+}
+
+/**
+ * How many times a send is built on its path's next packet nonce. Another
+ * send on the path (a delivery the pool answers, another borrower's open)
+ * may take that nonce between the read and the send; the program then
+ * refuses this one, nothing done, and it is built again on the nonce then.
+ */
+const SEND_ON_PATH_TRIES = 4;
+
+/**
+ * Sends what `build` makes for the next packet nonce of `app` towards
+ * `remoteEid`; built and sent again (up to SEND_ON_PATH_TRIES in all) when
+ * it was refused and the path's nonce moved past the one it named. Any other
+ * failure, or one that may yet land, is thrown as it came.
+ */
+async function sendOnPath<T extends object>(
+  rpc: SolanaRpc,
+  send: SendInstructions,
+  path: { program: Address; app: Address; remoteEid: number },
+  build: (packetNonce: bigint) => Promise<{ instruction: Instruction } & T>,
+): Promise<SentSolanaTransaction & Omit<T, "instruction"> & { packetNonce: bigint }> {
+  const next = () => nextPacketNonce(rpc, path.program, path.app, path.remoteEid);
+  for (let tries = 1; ; tries++) {
+    const packetNonce = await next();
+    const { instruction, ...built } = await build(packetNonce);
+    try {
+      return { ...built, ...(await send(instruction)), packetNonce };
+    } catch (error) {
+      const taken =
+        error instanceof SolanaTransactionError &&
+        error.refused &&
+        tries < SEND_ON_PATH_TRIES &&
+        (await next()) > packetNonce;
+      if (!taken) throw error;
+    }
+  }
 }
 
 /** The vault's record of a loan, or null when it has none. */
@@ -128,25 +170,32 @@ export async function openNativeLoan(
   if (vaultData === null || endpointData === null) {
     throw new Error("the vault is not initialized on this program");
   }
-  const vault = decodeAccount("Vault", vaultData);
-  const lendingEid = vault.lending_eid as number;
-  const packetNonce = await nextPacketNonce(rpc, program, vaultAddress, lendingEid);
-  const expiresAt = (await clusterTime(rpc)) + (vault.request_ttl as bigint);
-  const { instruction, loanId } = await openInstruction(program, {
-    borrower: input.borrower,
-    collateralAmount: input.lamports,
-    principal: input.principal,
-    maxRateBps: input.maxRateBps,
-    termSeconds: input.termSeconds,
-    recipient: toBytes(input.recipient),
-    expiresAt,
-    installments: input.installments ?? 1,
-    localEid: decodeAccount("Endpoint", endpointData).local_eid as number,
-    lendingEid,
-    vaultNonce: (vault.loan_nonce as bigint) + 1n,
-    packetNonce,
+  const lendingEid = decodeAccount("Vault", vaultData).lending_eid as number;
+  const localEid = decodeAccount("Endpoint", endpointData).local_eid as number;
+  const path = { program, app: vaultAddress, remoteEid: lendingEid };
+  // Another borrower's open takes the vault's loan nonce with its packet
+  // nonce: each try reads the vault again.
+  return sendOnPath(rpc, send, path, async (packetNonce) => {
+    const current = await readAccount(rpc, vaultAddress);
+    if (current === null) throw new Error("the vault is not initialized on this program");
+    const vault = decodeAccount("Vault", current);
+    const expiresAt = (await clusterTime(rpc)) + (vault.request_ttl as bigint);
+    const { instruction, loanId } = await openInstruction(program, {
+      borrower: input.borrower,
+      collateralAmount: input.lamports,
+      principal: input.principal,
+      maxRateBps: input.maxRateBps,
+      termSeconds: input.termSeconds,
+      recipient: toBytes(input.recipient),
+      expiresAt,
+      installments: input.installments ?? 1,
+      localEid,
+      lendingEid,
+      vaultNonce: (vault.loan_nonce as bigint) + 1n,
+      packetNonce,
+    });
+    return { instruction, loanId: toHex(loanId), expiresAt };
   });
-  return { ...(await send(instruction)), loanId: toHex(loanId), packetNonce, expiresAt };
 }
 
 /**
@@ -170,30 +219,44 @@ export async function cancelExpiredLoan(
   const pool = await pda.pool(program);
   const peer = await readAccount(rpc, await pda.peer(program, pool, input.srcEid));
   if (peer === null) throw new Error(`the pool has no peer on eid ${input.srcEid}`);
-  const { instruction, loanId } = await cancelExpiredInstruction(program, {
-    payer: input.payer,
-    srcEid: input.srcEid,
-    remoteVault: decodeAccount("Peer", peer).remote_app as Uint8Array,
-    borrower: toBytes(input.borrower),
-    vaultNonce: input.vaultNonce,
-    expiresAt: input.expiresAt,
-    packetNonce: await nextPacketNonce(rpc, program, pool, input.srcEid),
+  const path = { program, app: pool, remoteEid: input.srcEid };
+  return sendOnPath(rpc, send, path, async (packetNonce) => {
+    const { instruction, loanId } = await cancelExpiredInstruction(program, {
+      payer: input.payer,
+      srcEid: input.srcEid,
+      remoteVault: decodeAccount("Peer", peer).remote_app as Uint8Array,
+      borrower: toBytes(input.borrower),
+      vaultNonce: input.vaultNonce,
+      expiresAt: input.expiresAt,
+      packetNonce,
+    });
+    return { instruction, loanId: toHex(loanId) };
   });
-  return { ...(await send(instruction)), loanId: toHex(loanId) };
 }
 
-async function poolLoanRef(rpc: SolanaRpc, program: Address, loanId: Hex) {
+/** A pool loan's record and where its answers go (the pool's path to its collateral chain). */
+async function poolLoanPath(rpc: SolanaRpc, program: Address, loanId: Hex) {
   const loan = await poolLoanOf(rpc, program, loanId);
   if (loan === null) throw new Error(`the pool has no loan ${loanId}`);
   const srcEid = loan.src_eid as number;
   return {
     loan,
-    ref: {
-      loanId: toBytes(loanId),
-      srcEid,
-      packetNonce: await nextPacketNonce(rpc, program, await pda.pool(program), srcEid),
-    },
+    path: { program, app: await pda.pool(program), remoteEid: srcEid },
+    ref: (packetNonce: bigint) => ({ loanId: toBytes(loanId), srcEid, packetNonce }),
   };
+}
+
+/** `sendOnPath`'s result without the nonce, for the pool's actions that answer. */
+async function sendPoolAction(
+  rpc: SolanaRpc,
+  send: SendInstructions,
+  path: { program: Address; app: Address; remoteEid: number },
+  build: (packetNonce: bigint) => Promise<Instruction>,
+): Promise<SentSolanaTransaction> {
+  const { signature, slot } = await sendOnPath(rpc, send, path, async (packetNonce) => ({
+    instruction: await build(packetNonce),
+  }));
+  return { signature, slot };
 }
 
 async function stablecoinOf(rpc: SolanaRpc, program: Address): Promise<Address> {
@@ -209,13 +272,14 @@ export async function repayLoan(
   program: Address,
   input: { payer: KeyPairSigner; loanId: Hex; amount: bigint },
 ): Promise<SentSolanaTransaction> {
-  const { ref } = await poolLoanRef(rpc, program, input.loanId);
+  const { path, ref } = await poolLoanPath(rpc, program, input.loanId);
   const stablecoin = await stablecoinOf(rpc, program);
-  return send(
-    await repayInstruction(program, {
-      ...ref,
+  const payerTokens = await associatedTokenAccount(input.payer.address, stablecoin);
+  return sendPoolAction(rpc, send, path, (packetNonce) =>
+    repayInstruction(program, {
+      ...ref(packetNonce),
       payer: input.payer,
-      payerTokens: await associatedTokenAccount(input.payer.address, stablecoin),
+      payerTokens,
       amount: input.amount,
     }),
   );
@@ -228,8 +292,10 @@ export async function declareLoanDefault(
   program: Address,
   input: { payer: KeyPairSigner; loanId: Hex },
 ): Promise<SentSolanaTransaction> {
-  const { ref } = await poolLoanRef(rpc, program, input.loanId);
-  return send(await declareDefaultInstruction(program, { ...ref, payer: input.payer }));
+  const { path, ref } = await poolLoanPath(rpc, program, input.loanId);
+  return sendPoolAction(rpc, send, path, (packetNonce) =>
+    declareDefaultInstruction(program, { ...ref(packetNonce), payer: input.payer }),
+  );
 }
 
 /** Liquidates a loan under the liquidation threshold (anyone may); the pool answers LIQUIDATED. */
@@ -239,12 +305,14 @@ export async function liquidateLoan(
   program: Address,
   input: { payer: KeyPairSigner; loanId: Hex },
 ): Promise<SentSolanaTransaction> {
-  const { loan, ref } = await poolLoanRef(rpc, program, input.loanId);
+  const { loan, path, ref } = await poolLoanPath(rpc, program, input.loanId);
   const asset = loan.collateral_asset as Uint8Array;
-  const config = await readAccount(rpc, await pda.collateral(program, ref.srcEid, asset));
+  const config = await readAccount(rpc, await pda.collateral(program, path.remoteEid, asset));
   if (config === null) throw new Error("no collateral setting for this loan's asset");
   const priceId = decodeAccount("CollateralConfig", config).price_id as Uint8Array;
-  return send(await liquidateInstruction(program, { ...ref, payer: input.payer, asset, priceId }));
+  return sendPoolAction(rpc, send, path, (packetNonce) =>
+    liquidateInstruction(program, { ...ref(packetNonce), payer: input.payer, asset, priceId }),
+  );
 }
 
 async function lenderAccounts(

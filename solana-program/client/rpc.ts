@@ -19,7 +19,7 @@ import {
   signTransactionMessageWithSigners,
   type TransactionSigner,
 } from "@solana/kit";
-import { BaseError } from "@loanbridge/shared";
+import { BaseError, type BaseErrorOptions } from "@loanbridge/shared";
 
 /**
  * A client for a local or test node. The `devnet` brand is only a type: it
@@ -34,6 +34,16 @@ export type SolanaRpc = ReturnType<typeof solanaRpc>;
 /** A transaction failed (its error as the RPC reported it) or never confirmed. */
 export class SolanaTransactionError extends BaseError {
   override name = "SolanaTransactionError";
+  /**
+   * Whether nothing in the transaction took effect: refused in preflight, or
+   * failed on chain. False when it was not seen confirmed in time (it may
+   * still land).
+   */
+  readonly refused: boolean;
+  constructor(message: string, options: BaseErrorOptions & { refused: boolean }) {
+    super(message, options);
+    this.refused = options.refused;
+  }
 }
 
 export interface SentSolanaTransaction {
@@ -77,6 +87,7 @@ export function rpcSender(rpc: SolanaRpc, options: RpcSenderOptions) {
       throw new SolanaTransactionError("transaction rejected in preflight", {
         cause,
         details: preflightDetails(cause),
+        refused: true,
       });
     }
     const deadline = Date.now() + timeoutMs;
@@ -92,6 +103,7 @@ export function rpcSender(rpc: SolanaRpc, options: RpcSenderOptions) {
             details: JSON.stringify(status.err, (_key, value: unknown) =>
               typeof value === "bigint" ? value.toString() : value,
             ),
+            refused: true,
           });
         }
         return { signature, slot: status.slot };
@@ -100,6 +112,7 @@ export function rpcSender(rpc: SolanaRpc, options: RpcSenderOptions) {
     }
     throw new SolanaTransactionError(
       `transaction ${signature} not ${commitment} in ${timeoutMs} ms`,
+      { refused: false },
     );
   };
 }
@@ -121,5 +134,5 @@ export async function airdrop(rpc: SolanaRpc, account: Address, sol: bigint): Pr
     if (value[0]?.confirmationStatus != null) return;
     await sleep(100);
   }
-  throw new SolanaTransactionError(`airdrop to ${account} not confirmed`);
+  throw new SolanaTransactionError(`airdrop to ${account} not confirmed`, { refused: false });
 }

@@ -65,6 +65,7 @@ describe("Solana program errors", () => {
 
   it("preflightLogs_PoolLoanNotActive_decodesWithWhatToDo", () => {
     const error = new SolanaTransactionError("transaction rejected in preflight", {
+      refused: true,
       details: `Program ${PROGRAM} invoke [1] | Program ${PROGRAM} failed: custom program error: 0xc9`,
     });
 
@@ -78,6 +79,7 @@ describe("Solana program errors", () => {
 
   it("aConfirmedStatusError_InstructionErrorCustom_decodes", () => {
     const error = new SolanaTransactionError("transaction 5x failed", {
+      refused: true,
       details: '{"InstructionError":[0,{"Custom":202}]}',
     });
 
@@ -94,6 +96,7 @@ describe("Solana program errors", () => {
     });
     const error = new SolanaTransactionError("transaction rejected in preflight", {
       cause: new Error("simulation failed", { cause: custom }),
+      refused: true,
       details: "no logs",
     });
 
@@ -104,6 +107,7 @@ describe("Solana program errors", () => {
   it("anotherProgramsCustomError_isNotNamedThroughOurIdl", () => {
     const token = "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA";
     const error = new SolanaTransactionError("transaction rejected in preflight", {
+      refused: true,
       details: `Program ${token} failed: custom program error: 0x1`,
     });
 

@@ -35,8 +35,12 @@ import {
   openInstruction,
   outboundPacketRent,
   pda,
+  PoolLoanStatus,
+  repayLoan,
   rpcSender,
+  type SendInstructions,
   setPeerInstruction,
+  SolanaTransactionError,
 } from "@loanbridge/solana-program";
 import { getTransferSolInstruction } from "@solana-program/system";
 import {
@@ -1856,6 +1860,78 @@ describe("SolanaPacketDeliverer when another delivery moves the receiving app's 
       { kind: "accounts_moved", guid, rebuilds: 1 },
     ]);
     expect(events.filter((e) => e.kind === "sent")).toMatchObject([{ attempt: 1 }]);
+  });
+});
+
+describe("a borrower's send on the pool's path, racing deliveries", () => {
+  /**
+   * A funded borrower repaying a new loan through a send whose first call a
+   * relayer's OPEN_LOAN delivery overtakes (taking the pool's next nonce,
+   * which the repay's answer account was named by) unless `first` is
+   * "no_race", and which then answers "not confirmed in time" for
+   * "unknown_outcome", else sends.
+   */
+  async function repayOvertaken(
+    first: "forward" | "unknown_outcome" | "no_race",
+    amount = 2_000n * USDC,
+  ) {
+    const fast = await deliverer(chain);
+    const { epoch } = await fast.verifierSet();
+    const [loan] = await openLoansDelivered(fast, epoch, 1);
+    if (loan === undefined) throw new Error("no loan opened");
+    const payer = await createKeyPairSignerFromBytes(solanaKeypair());
+    await airdrop(chain.rpc, payer.address, 1n);
+    await mintToOwner(chain.send, chain.admin, chain.deployment.stablecoin, payer.address, amount);
+    const sender = rpcSender(chain.rpc, { feePayer: payer });
+    let sends = 0;
+    const overtaken: SendInstructions = async (...instructions) => {
+      sends += 1;
+      if (sends === 1 && first !== "no_race") {
+        await openLoansDelivered(fast, epoch, 1);
+        if (first === "unknown_outcome") {
+          throw new SolanaTransactionError("not confirmed in time", { refused: false });
+        }
+      }
+      return sender(...instructions);
+    };
+    const outcome = await repayLoan(chain.rpc, overtaken, chain.programId, {
+      payer,
+      loanId: loan.loanId,
+      amount,
+    }).catch((error: unknown) => error);
+    const status = decodeAccount(
+      "PoolLoan",
+      (await readAccount(chain, await pda.poolLoan(chain.programId, toBytes(loan.loanId)))) ??
+        new Uint8Array(),
+    ).status;
+    return { outcome, sends, status };
+  }
+
+  it("nonceTakenBeforeItLands_isBuiltAgainOnTheNextNonce_andTheLoanIsRepaid", async () => {
+    const { outcome, sends, status } = await repayOvertaken("forward");
+
+    expect(outcome).toMatchObject({ signature: expect.any(String) as unknown });
+    expect(sends).toBe(2);
+    expect(status).toBe(PoolLoanStatus.Repaid);
+  });
+
+  it("aSendThatMayStillLand_isNotSentAgain", async () => {
+    const { outcome, sends, status } = await repayOvertaken("unknown_outcome");
+
+    expect(outcome).toBeInstanceOf(SolanaTransactionError);
+    expect((outcome as SolanaTransactionError).refused).toBe(false);
+    expect(sends).toBe(1);
+    expect(status).toBe(PoolLoanStatus.Active);
+  });
+
+  it("refusedWithItsNonceStillNext_isNotSentAgain", async () => {
+    // A zero repayment is refused whatever the nonce.
+    const { outcome, sends, status } = await repayOvertaken("no_race", 0n);
+
+    expect(outcome).toBeInstanceOf(SolanaTransactionError);
+    expect((outcome as SolanaTransactionError).refused).toBe(true);
+    expect(sends).toBe(1);
+    expect(status).toBe(PoolLoanStatus.Active);
   });
 });
 
