@@ -733,6 +733,22 @@ describe.each(backends)("Store on $name", (backend) => {
       expect(await store.putAttestations([])).toEqual({ created: 0, conflicts: [] });
     });
 
+    it("putAttestations_twoContradictingInOneBatch_storesTheFirst_andReportsTheSecond", async () => {
+      // A key no row holds yet: the batch's own first one is what the second contradicts.
+      const guid = hex32();
+      const first = attestation(guid, "0xSignerA");
+      const second = attestation(guid, "0xSignerA");
+
+      const result = await store.putAttestations([first, second, first]);
+
+      expect(result.created).toBe(1);
+      expect(result.conflicts.map((conflict) => conflict.guid)).toEqual([guid]);
+      expect(result.conflicts[0]?.error).toMatchObject({ code: "Conflict" });
+      expect(await store.listAttestations(guid)).toEqual([
+        { ...first, createdAt: expect.any(Date) as Date },
+      ]);
+    });
+
     it("putAttestation_differentSignatureSameKey_isConflict", async () => {
       const guid = hex32();
       await store.putAttestation(attestation(guid, "signer"));

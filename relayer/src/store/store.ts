@@ -1332,28 +1332,33 @@ export class Store {
       .insertInto("attestations")
       .values(values)
       .onConflict((conflict) => conflict.columns(["guid", "signer", "epoch"]).doNothing())
-      .returning(["guid", "signer", "epoch"])
+      .returning(["guid", "signer", "epoch", "digest", "signature"])
       .execute();
-    const created = new Set(inserted.map(key));
-    const kept = values.filter((value) => !created.has(key(value)));
-    if (kept.length === 0) return { created: created.size, conflicts: [] };
-    const existing = await this.#db
-      .selectFrom("attestations")
-      .selectAll()
-      .where((eb) =>
-        eb.or(
-          kept.map((value) =>
-            eb.and([
-              eb("guid", "=", value.guid),
-              eb("signer", "=", value.signer),
-              eb("epoch", "=", value.epoch),
-            ]),
-          ),
-        ),
-      )
-      .execute();
-    const stored = new Map(existing.map((row) => [key(row), row]));
-    const conflicts = kept
+    // What each key holds now: the row this statement inserted (a batch may
+    // carry a key twice, and only its first is inserted), else the row
+    // already there.
+    const stored = new Map(inserted.map((row) => [key(row), row]));
+    const kept = values.filter((value) => !stored.has(key(value)));
+    const existing =
+      kept.length === 0
+        ? []
+        : await this.#db
+            .selectFrom("attestations")
+            .select(["guid", "signer", "epoch", "digest", "signature"])
+            .where((eb) =>
+              eb.or(
+                kept.map((value) =>
+                  eb.and([
+                    eb("guid", "=", value.guid),
+                    eb("signer", "=", value.signer),
+                    eb("epoch", "=", value.epoch),
+                  ]),
+                ),
+              ),
+            )
+            .execute();
+    for (const row of existing) stored.set(key(row), row);
+    const conflicts = values
       .filter((value) => {
         const row = stored.get(key(value));
         return (
@@ -1367,7 +1372,7 @@ export class Store {
           `${value.signer} already attested ${value.guid} at epoch ${value.epoch} differently`,
         ),
       }));
-    return { created: created.size, conflicts };
+    return { created: inserted.length, conflicts };
   }
 
   listAttestations(
