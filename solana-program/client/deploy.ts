@@ -3,6 +3,7 @@
 // vault, the pool with a stablecoin (a new mint on dev chains), collateral
 // settings for the remote chain's native coin, and peers once the remote
 // apps are known. Used by the demo and the end-to-end tests.
+import { setTimeout as sleep } from "node:timers/promises";
 import { type Hex, toBytes } from "@loanbridge/shared";
 import { getCreateAccountInstruction } from "@solana-program/system";
 import {
@@ -12,6 +13,7 @@ import {
   TOKEN_PROGRAM_ADDRESS,
 } from "@solana-program/token";
 import { type Address, generateKeyPairSigner, type KeyPairSigner } from "@solana/kit";
+import { readAccount } from "./actions.ts";
 import { associatedTokenAccount } from "./deliver.ts";
 import { addressBytes } from "./ed25519.ts";
 import { IDL_PROGRAM_ADDRESS } from "./idl.ts";
@@ -268,11 +270,8 @@ export async function createLookupTable(
   for (;;) {
     const recentSlot = await rpc.getSlot({ commitment: "finalized" }).send();
     created = await createLookupTableInstruction({ authority, payer: authority, recentSlot });
-    const { value } = await rpc
-      .getAccountInfo(created.table, { commitment: "confirmed", encoding: "base64" })
-      .send();
-    if (value === null) break;
-    await new Promise((resolve) => setTimeout(resolve, pollIntervalMs));
+    if ((await readAccount(rpc, created.table)) === null) break;
+    await sleep(pollIntervalMs);
   }
   const { instruction, table } = created;
   let { slot } = await send(instruction);
@@ -287,7 +286,7 @@ export async function createLookupTable(
     ));
   }
   while ((await rpc.getSlot({ commitment: "confirmed" }).send()) <= slot) {
-    await new Promise((resolve) => setTimeout(resolve, pollIntervalMs));
+    await sleep(pollIntervalMs);
   }
   return table;
 }
