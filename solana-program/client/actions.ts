@@ -246,17 +246,16 @@ async function poolLoanPath(rpc: SolanaRpc, program: Address, loanId: Hex) {
   };
 }
 
-/** `sendOnPath`'s result without the nonce, for the pool's actions that answer. */
-async function sendPoolAction(
+/** `sendOnPath` for a pool action whose build makes the instruction alone. */
+function sendPoolAction(
   rpc: SolanaRpc,
   send: SendInstructions,
   path: { program: Address; app: Address; remoteEid: number },
   build: (packetNonce: bigint) => Promise<Instruction>,
 ): Promise<SentSolanaTransaction> {
-  const { signature, slot } = await sendOnPath(rpc, send, path, async (packetNonce) => ({
+  return sendOnPath(rpc, send, path, async (packetNonce) => ({
     instruction: await build(packetNonce),
   }));
-  return { signature, slot };
 }
 
 async function stablecoinOf(rpc: SolanaRpc, program: Address): Promise<Address> {
